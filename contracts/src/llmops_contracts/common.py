@@ -1,0 +1,48 @@
+"""Small value types shared by several domains."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Metadata = Annotated[
+    dict[str, str | int | float | bool | None],
+    Field(description="Free-form flat key/value labels (strings, numbers, booleans)."),
+]
+
+Sha256Hex = Annotated[
+    str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 digest, lowercase hex.")
+]
+
+
+class Part(BaseModel):
+    """Base for nested value objects: unknown fields are rejected, like payloads."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, use_enum_values=True)
+
+
+class PromptRef(Part):
+    """Which managed prompt (and version) produced a call."""
+
+    name: str = Field(
+        min_length=1, max_length=200, description="Prompt name in the prompt registry."
+    )
+    version: str | None = Field(
+        default=None, max_length=64, description="Prompt version, if pinned."
+    )
+    label: str | None = Field(
+        default=None, max_length=64, description="Label resolved to the version, e.g. 'production'."
+    )
+
+
+class Actor(Part):
+    """Who and what an interaction belongs to, for filtering and cost attribution."""
+
+    app: str | None = Field(default=None, max_length=200, description="Application id.")
+    user: str | None = Field(
+        default=None, max_length=200, description="End-user id (pseudonymous)."
+    )
+    session: str | None = Field(
+        default=None, max_length=200, description="Conversation or session id."
+    )

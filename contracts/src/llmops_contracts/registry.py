@@ -1,0 +1,175 @@
+"""Parse any llmops message by its ``type``, with errors that name the bad field."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from pydantic import ValidationError
+
+from llmops_contracts import (
+    audit,
+    costs,
+    dlq,
+    evaluation,
+    guardrails,
+    ingestion,
+    llm,
+    retrieval,
+    tools,
+)
+from llmops_contracts.envelope import Envelope, Kind, Payload
+
+#: Every payload type of the suite, in documentation order.
+PAYLOADS: tuple[type[Payload], ...] = (
+    ingestion.SubmitDocument,
+    ingestion.DocumentIndexed,
+    ingestion.DocumentRejected,
+    ingestion.ChunksEmbedded,
+    retrieval.RetrievalQuery,
+    retrieval.RetrievalResult,
+    retrieval.RetrievalPerformed,
+    guardrails.GuardrailCheckRequest,
+    guardrails.GuardrailVerdict,
+    guardrails.VerdictRecorded,
+    tools.ToolCallRequested,
+    llm.LlmCallCompleted,
+    costs.CostRecorded,
+    costs.BudgetThresholdCrossed,
+    costs.BudgetExceeded,
+    evaluation.RunEval,
+    evaluation.CaseScored,
+    evaluation.RunCompleted,
+    evaluation.ReviewRequested,
+    evaluation.ReviewCompleted,
+    audit.AuditRecord,
+    dlq.DeadLetter,
+)
+
+_BY_TYPE: dict[str, type[Payload]] = {p.SPEC.type: p for p in PAYLOADS}
+if len(_BY_TYPE) != len(PAYLOADS):  # pragma: no cover - a programming error caught at import
+    raise RuntimeError("two payloads declare the same type id")
+
+
+class InvalidMessage(ValueError):
+    """A message that can never be processed: not JSON, unknown type, or failing its schema.
+
+    Attributes:
+        reason: one line naming what is wrong (and the field, where there is one).
+        type_id: the message's ``type`` when it could be read.
+    """
+
+    def __init__(self, reason: str, *, type_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.type_id = type_id
+
+
+def types() -> list[str]:
+    """Every registered type id."""
+    return list(_BY_TYPE)
+
+
+def payload_class(type_id: str) -> type[Payload]:
+    """The payload model of a type id.
+
+    Raises:
+        InvalidMessage: when the type id is not registered.
+    """
+    try:
+        return _BY_TYPE[type_id]
+    except KeyError:
+        raise InvalidMessage(f"type: unknown message type {type_id!r}", type_id=type_id) from None
+
+
+@cache
+def envelope_model(type_id: str) -> type[Envelope[Any]]:
+    """The envelope model specialised for one type id (cached)."""
+    return Envelope[payload_class(type_id)]  # type: ignore[valid-type]
+
+
+def by_kind(*kinds: Kind) -> list[type[Payload]]:
+    """Payload classes of the given kinds, in registry order."""
+    return [p for p in PAYLOADS if p.SPEC.kind in kinds]
+
+
+def format_errors(error: ValidationError) -> str:
+    """One line per validation error, each starting with the dotted path of the bad field."""
+    lines = []
+    for err in error.errors(include_url=False):
+        path = ".".join(str(p) for p in err["loc"]) or "(message)"
+        lines.append(f"{path}: {err['msg']}")
+    return "; ".join(lines)
+
+
+def check_subject(message: Envelope[Any], subject: str) -> None:
+    """Check that a message arrived on the subject its type and tenant belong to.
+
+    Applications are scoped to their tenant by NATS permissions on the subject's last token, so a
+    message whose ``tenant`` differs from its subject's would escape that scoping.
+
+    Args:
+        message: the parsed envelope.
+        subject: the subject it was received on.
+
+    Raises:
+        InvalidMessage: when the tenant or the type does not match the subject.
+    """
+    spec = payload_class(message.type).SPEC
+    if spec.subject is None or spec.kind is Kind.DEAD_LETTER:
+        return
+    prefix, _, tenant = subject.rpartition(".")
+    if tenant != message.tenant:
+        raise InvalidMessage(
+            f"tenant: {message.tenant!r} does not match the subject's tenant {tenant!r}",
+            type_id=message.type,
+        )
+    if prefix != spec.subject:
+        raise InvalidMessage(
+            f"type: {message.type!r} does not belong on subject {subject!r}", type_id=message.type
+        )
+
+
+def parse(
+    raw: bytes | str | Mapping[str, Any],
+    *,
+    expect: str | None = None,
+    subject: str | None = None,
+) -> Envelope[Any]:
+    """Parse and validate one message, selecting the payload model by its ``type``.
+
+    Args:
+        raw: the wire bytes, a JSON string, or an already decoded object.
+        expect: if given, the only acceptable type id.
+        subject: if given, the subject it arrived on; see :func:`check_subject`.
+
+    Returns:
+        The validated envelope with a typed ``data``.
+
+    Raises:
+        InvalidMessage: with a reason naming the bad field.
+    """
+    if isinstance(raw, bytes | str):
+        try:
+            obj = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidMessage(f"(message): not valid JSON: {exc}") from None
+    else:
+        obj = raw
+    if not isinstance(obj, Mapping):
+        raise InvalidMessage("(message): not a JSON object")
+    type_id = obj.get("type")
+    if not isinstance(type_id, str):
+        raise InvalidMessage("type: missing or not a string")
+    if expect is not None and type_id != expect:
+        raise InvalidMessage(f"type: expected {expect!r}, got {type_id!r}", type_id=type_id)
+    model = envelope_model(type_id)
+    try:
+        message = model.model_validate(obj)
+    except ValidationError as exc:
+        raise InvalidMessage(format_errors(exc), type_id=type_id) from None
+    if subject is not None:
+        check_subject(message, subject)
+    return message

@@ -1,0 +1,130 @@
+"""Every NATS subject and stream name in llmops.
+
+No other file spells a subject. A subject is built from a *prefix* constant below plus the tenant
+as the last token, so NATS permissions can scope an application to its own tenant
+(``llmops.*.*.*.acme``).
+
+Families:
+    events (facts, past tense):   ``llmops.evt.<domain>.<event>.<tenant>``   stream ``EVENTS``
+    commands (work to do):        ``llmops.cmd.<domain>.<verb>.<tenant>``    stream ``COMMANDS``
+    request/reply:                ``llmops.rpc.<domain>.<verb>.<tenant>``    core NATS, queue groups
+    audit records:                ``llmops.audit.<tenant>``                  stream ``AUDIT``
+    dead letters:                 ``llmops.dlq.<service>``                   stream ``DLQ``
+"""
+
+from __future__ import annotations
+
+import re
+
+ROOT = "llmops"
+
+# --- streams --------------------------------------------------------------------------------
+EVENTS_STREAM = "EVENTS"
+COMMANDS_STREAM = "COMMANDS"
+AUDIT_STREAM = "AUDIT"
+DLQ_STREAM = "DLQ"
+
+EVENTS_ALL = "llmops.evt.>"
+COMMANDS_ALL = "llmops.cmd.>"
+RPC_ALL = "llmops.rpc.>"
+AUDIT_ALL = "llmops.audit.>"
+DLQ_ALL = "llmops.dlq.>"
+
+#: Subjects captured by each stream.
+STREAM_SUBJECTS: dict[str, list[str]] = {
+    EVENTS_STREAM: [EVENTS_ALL],
+    COMMANDS_STREAM: [COMMANDS_ALL],
+    AUDIT_STREAM: [AUDIT_ALL],
+    DLQ_STREAM: [DLQ_ALL],
+}
+
+# --- events ---------------------------------------------------------------------------------
+INGESTION_DOCUMENT_INDEXED = "llmops.evt.ingestion.document_indexed"
+INGESTION_DOCUMENT_REJECTED = "llmops.evt.ingestion.document_rejected"
+INGESTION_CHUNKS_EMBEDDED = "llmops.evt.ingestion.chunks_embedded"
+RETRIEVAL_PERFORMED = "llmops.evt.retrieval.performed"
+GUARDRAILS_VERDICT_RECORDED = "llmops.evt.guardrails.verdict_recorded"
+TOOL_CALL_REQUESTED = "llmops.evt.tool.call_requested"
+LLM_CALL_COMPLETED = "llmops.evt.llm.call_completed"
+COSTS_COST_RECORDED = "llmops.evt.costs.cost_recorded"
+COSTS_BUDGET_THRESHOLD_CROSSED = "llmops.evt.costs.budget_threshold_crossed"
+COSTS_BUDGET_EXCEEDED = "llmops.evt.costs.budget_exceeded"
+EVALUATION_CASE_SCORED = "llmops.evt.evaluation.case_scored"
+EVALUATION_RUN_COMPLETED = "llmops.evt.evaluation.run_completed"
+EVALUATION_REVIEW_REQUESTED = "llmops.evt.evaluation.review_requested"
+EVALUATION_REVIEW_COMPLETED = "llmops.evt.evaluation.review_completed"
+
+# --- commands -------------------------------------------------------------------------------
+INGESTION_SUBMIT_DOCUMENT = "llmops.cmd.ingestion.submit_document"
+EVALUATION_RUN_EVAL = "llmops.cmd.evaluation.run_eval"
+
+# --- request/reply --------------------------------------------------------------------------
+RETRIEVAL_QUERY = "llmops.rpc.retrieval.query"
+GUARDRAILS_CHECK = "llmops.rpc.guardrails.check"
+
+# --- audit and dead letters -----------------------------------------------------------------
+AUDIT_RECORDS = "llmops.audit"
+DLQ = "llmops.dlq"
+
+_TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def is_token(value: str) -> bool:
+    """Tell whether ``value`` is usable as one subject token (tenant ids, service names).
+
+    Args:
+        value: the candidate token.
+
+    Returns:
+        True when it has 1-64 characters of letters, digits, ``_`` or ``-``, starting with a
+        letter or digit (so never ``.``, ``*``, ``>`` or white space).
+    """
+    return bool(_TOKEN.match(value))
+
+
+def for_tenant(prefix: str, tenant: str) -> str:
+    """Build the concrete subject for one tenant.
+
+    Args:
+        prefix: one of the prefix constants of this module.
+        tenant: the tenant id; must be a valid subject token.
+
+    Returns:
+        ``<prefix>.<tenant>``.
+
+    Raises:
+        ValueError: when ``tenant`` is not a valid subject token.
+    """
+    if not is_token(tenant):
+        raise ValueError(f"tenant {tenant!r} is not a valid subject token")
+    return f"{prefix}.{tenant}"
+
+
+def any_tenant(prefix: str) -> str:
+    """The wildcard subject matching ``prefix`` for every tenant (``<prefix>.*``)."""
+    return f"{prefix}.*"
+
+
+def tenant_of(subject: str) -> str:
+    """The tenant (last token) of a concrete tenant-scoped subject."""
+    return subject.rsplit(".", 1)[-1]
+
+
+def dlq_for(service: str) -> str:
+    """The dead-letter subject of one service (``llmops.dlq.<service>``)."""
+    if not is_token(service):
+        raise ValueError(f"service {service!r} is not a valid subject token")
+    return f"{DLQ}.{service}"
+
+
+def stream_for(subject: str) -> str | None:
+    """The JetStream stream that captures ``subject``, or None for core-NATS subjects."""
+    for stream, prefix in (
+        (EVENTS_STREAM, "llmops.evt."),
+        (COMMANDS_STREAM, "llmops.cmd."),
+        (AUDIT_STREAM, "llmops.audit."),
+        (DLQ_STREAM, "llmops.dlq."),
+    ):
+        if subject.startswith(prefix):
+            return stream
+    return None

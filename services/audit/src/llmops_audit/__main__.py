@@ -1,0 +1,15 @@
+"""``python -m llmops_audit``: run the audit service."""
+
+from llmops_shared.runtime import run
+
+from llmops_audit.app import create_app
+from llmops_audit.config import AuditSettings
+
+
+def main() -> None:
+    """Entry point."""
+    run(AuditSettings(), create_app)
+
+
+if __name__ == "__main__":
+    main()

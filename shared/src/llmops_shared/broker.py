@@ -1,0 +1,204 @@
+"""The broker every service uses: FastStream's NatsBroker with the suite's edge rules built in.
+
+- every message is decoded by :func:`decode_envelope` (parse by ``type``, tenant checked against
+  the subject), so handlers receive typed :class:`Envelope` models;
+- :class:`MessageScope` binds the message's ids to the logs and applies the dead-letter rules
+  (invalid: dead-lettered and terminated; failing: nacked with backoff, then dead-lettered);
+- per-message FastStream logs are at DEBUG, so the hot path does not format a line per message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from types import TracebackType
+from typing import Any
+
+import structlog
+from faststream._internal.middlewares import BaseMiddleware
+from faststream.message import StreamMessage
+from faststream.nats import NatsBroker
+from llmops_contracts import subjects
+from llmops_contracts.dlq import FailureKind
+from llmops_contracts.envelope import Envelope
+from llmops_contracts.registry import InvalidMessage, parse
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from pydantic import ValidationError
+
+from llmops_shared.dlq import DeadLetterer, is_jetstream, reason_of
+from llmops_shared.logging import get_logger
+from llmops_shared.settings import ServiceSettings
+
+_log = get_logger(__name__)
+
+#: Header carrying a request/reply error, so callers fail fast instead of timing out.
+ERROR_HEADER = "Llmops-Error"
+
+
+async def decode_envelope(msg: StreamMessage[Any]) -> Any:
+    """FastStream decoder: a typed envelope for single messages, raw bodies for batches.
+
+    Batch handlers get the raw bodies and parse them one by one, so one bad message dead-letters
+    alone instead of failing its whole batch.
+    """
+    raw = msg.raw_message
+    if isinstance(raw, list):
+        return msg.body
+    return parse(msg.body, subject=raw.subject)
+
+
+def backoff_s(deliveries: int) -> float:
+    """Redelivery delay after a failed attempt: 1 s, 2 s, 4 s ... capped at 60 s."""
+    return float(min(60, 2 ** max(0, deliveries - 1)))
+
+
+class MessageScope:
+    """Broker middleware factory: log context and dead-letter rules for one service."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.service = settings.service
+        self.max_deliver = settings.max_deliver
+        self.letters: DeadLetterer | None = None
+        self.nc: Client | None = None
+
+    def bind(self, nc: Client) -> None:
+        """Give the scope its connection once the broker is connected."""
+        self.nc = nc
+        self.letters = DeadLetterer(self.service, nc)
+
+    def __call__(self, msg: Any, /, *, context: Any) -> _Scope:
+        return _Scope(msg, context=context, owner=self)
+
+
+class _Scope(BaseMiddleware):
+    __slots__ = ("owner", "tokens")
+
+    def __init__(self, msg: Any, /, *, context: Any, owner: MessageScope) -> None:
+        super().__init__(msg, context=context)
+        self.owner = owner
+        self.tokens: Any = None
+
+    async def on_receive(self) -> None:
+        raw = self.msg
+        if isinstance(raw, Msg):
+            headers = raw.headers or {}
+            self.tokens = structlog.contextvars.bind_contextvars(
+                subject=raw.subject,
+                event_id=headers.get("Nats-Msg-Id"),
+                correlation_id=headers.get("Llmops-Correlation-Id"),
+                traceparent=headers.get("traceparent"),
+            )
+
+    async def after_processed(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_val: BaseException | None = None,
+        exc_tb: TracebackType | None = None,
+    ) -> bool | None:
+        try:
+            if exc_val is None or not isinstance(exc_val, Exception):
+                return False
+            raw = self.msg
+            if not isinstance(raw, Msg):
+                return False  # batches handle failures item by item
+            return await self._handle_failure(raw, exc_val)
+        finally:
+            if self.tokens is not None:
+                structlog.contextvars.reset_contextvars(**self.tokens)
+
+    async def _handle_failure(self, raw: Msg, exc: Exception) -> bool:
+        owner = self.owner
+        invalid = isinstance(exc, InvalidMessage | ValidationError)
+        if not is_jetstream(raw):
+            if raw.reply:  # request/reply: answer with the error so the caller does not wait
+                kind = "invalid" if invalid else "failed"
+                body = json.dumps({"error": kind, "reason": reason_of(exc)}).encode()
+                assert owner.nc is not None, "MessageScope.bind() was not called"
+                await owner.nc.publish(raw.reply, body, headers={ERROR_HEADER: kind})
+            _log.warning("request failed", error=reason_of(exc), invalid=invalid)
+            return True
+        assert owner.letters is not None, "MessageScope.bind() was not called"
+        if invalid:
+            await owner.letters.send(raw, FailureKind.INVALID, reason_of(exc))
+            return True
+        deliveries = raw.metadata.num_delivered
+        if deliveries >= owner.max_deliver:
+            _log.error("giving up", deliveries=deliveries, exc_info=exc)
+            await owner.letters.send(raw, FailureKind.FAILED, reason_of(exc))
+            return True
+        _log.warning("processing failed, will retry", deliveries=deliveries, error=reason_of(exc))
+        await raw.nak(delay=backoff_s(deliveries))
+        return True
+
+
+def create_broker(settings: ServiceSettings, scope: MessageScope | None = None) -> NatsBroker:
+    """A NatsBroker for one service (not connected: no I/O happens here)."""
+    options: dict[str, Any] = {}
+    if settings.nats_user:
+        options["user"] = settings.nats_user
+    if settings.nats_password:
+        options["password"] = settings.nats_password.get_secret_value()
+    if settings.nats_token:
+        options["token"] = settings.nats_token.get_secret_value()
+    if settings.nats_creds_file:
+        options["user_credentials"] = settings.nats_creds_file
+    return NatsBroker(
+        [s.strip() for s in settings.nats_url.split(",")],
+        name=f"llmops-{settings.service}",
+        decoder=decode_envelope,
+        middlewares=[scope or MessageScope(settings)],
+        graceful_timeout=settings.drain_timeout_s,
+        log_level=logging.DEBUG,
+        logger=logging.getLogger("llmops.broker"),
+        max_reconnect_attempts=-1,
+        **options,
+    )
+
+
+def consumer_config(
+    settings: ServiceSettings, durable: str, *, deliver_all: bool = True
+) -> ConsumerConfig:
+    """A durable pull consumer with explicit acks and the service's redelivery limits.
+
+    ``max_deliver`` is one more than the service's own limit: the service dead-letters a message
+    on its last delivery, and the server-side limit only stops a message that crashed the process
+    every time it was handled.
+    """
+    return ConsumerConfig(
+        durable_name=durable,
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL if deliver_all else DeliverPolicy.NEW,
+        ack_wait=settings.ack_wait_s,
+        max_deliver=settings.max_deliver + 1,
+        max_ack_pending=max(1000, settings.batch_size * 4),
+    )
+
+
+def headers_for(message: Envelope[Any]) -> dict[str, str]:
+    """NATS headers of an outgoing envelope: dedupe id, trace and correlation."""
+    headers = {"Nats-Msg-Id": message.id, "Llmops-Type": message.type}
+    if message.traceparent:
+        headers["traceparent"] = message.traceparent
+    if message.correlation_id:
+        headers["Llmops-Correlation-Id"] = message.correlation_id
+    return headers
+
+
+class EventPublisher:
+    """Publishes envelopes to their subjects through JetStream (awaiting the stream's ack)."""
+
+    def __init__(self, broker: NatsBroker) -> None:
+        self._broker = broker
+
+    async def publish(self, message: Envelope[Any]) -> None:
+        """Publish one envelope on its own subject."""
+        subject = message.subject()
+        js = self._broker.connection.jetstream()
+        if subjects.stream_for(subject) is None:
+            await self._broker.connection.publish(
+                subject, message.to_json(), headers=headers_for(message)
+            )
+            return
+        await js.publish(subject, message.to_json(), headers=headers_for(message))

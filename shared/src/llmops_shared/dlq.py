@@ -1,0 +1,117 @@
+"""The dead-letter path: a message that cannot be processed is kept, with the reason, and never lost.
+
+- invalid input (not JSON, unknown type, schema violation, wrong tenant): dead-lettered at once and
+  terminated, never retried;
+- processing failure: nacked with backoff, and dead-lettered once ``max_deliver`` is reached.
+
+Dead letters go to ``llmops.dlq.<service>`` (stream DLQ) as a :class:`DeadLetter` envelope holding
+the original subject, headers and payload, so an operator can inspect and replay them.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from llmops_contracts import subjects
+from llmops_contracts.dlq import DeadLetter, FailureKind
+from llmops_contracts.envelope import Envelope, wrap
+from llmops_contracts.registry import InvalidMessage, format_errors
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from prometheus_client import Counter
+from pydantic import ValidationError
+
+from llmops_shared.logging import get_logger
+
+DEAD_LETTERS = Counter(
+    "llmops_dead_letters_total",
+    "Messages sent to the dead-letter stream.",
+    ["service", "failure"],
+)
+
+_log = get_logger(__name__)
+
+
+def reason_of(exc: BaseException) -> str:
+    """A one-line reason naming the bad field, for a validation failure of any origin."""
+    if isinstance(exc, InvalidMessage):
+        return exc.reason
+    if isinstance(exc, ValidationError):
+        return format_errors(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _deliveries(msg: Msg) -> tuple[int, int | None]:
+    try:
+        meta = msg.metadata
+    except Exception:  # a core-NATS message has no JetStream metadata
+        return 1, None
+    return meta.num_delivered, meta.sequence.stream
+
+
+def dead_letter_envelope(
+    service: str, msg: Msg, failure: FailureKind, error: str
+) -> Envelope[DeadLetter]:
+    """Wrap a failed message in a dead-letter envelope."""
+    try:
+        payload, encoding = msg.data.decode(), "utf-8"
+    except UnicodeDecodeError:
+        payload, encoding = base64.b64encode(msg.data).decode(), "base64"
+    deliveries, stream_seq = _deliveries(msg)
+    tenant = subjects.tenant_of(msg.subject)
+    return wrap(
+        DeadLetter(
+            service=service,
+            failure=failure,
+            error=error,
+            original_subject=msg.subject,
+            original_headers=dict(msg.headers or {}),
+            payload=payload,
+            payload_encoding=encoding,
+            deliveries=deliveries,
+            stream_sequence=stream_seq,
+        ),
+        tenant=tenant if subjects.is_token(tenant) else "unknown",
+        source=f"llmops/{service}",
+        correlation_id=(msg.headers or {}).get("Llmops-Correlation-Id"),
+        causation_id=(msg.headers or {}).get("Nats-Msg-Id"),
+    )
+
+
+class DeadLetterer:
+    """Publishes dead letters for one service and terminates the original message."""
+
+    def __init__(self, service: str, nc: Client) -> None:
+        self.service = service
+        self.subject = subjects.dlq_for(service)
+        self._nc = nc
+
+    async def send(self, msg: Msg, failure: FailureKind, error: str) -> None:
+        """Publish the dead letter (awaiting the stream's ack), then terminate the original.
+
+        The order matters: if the process dies between the two, the original is redelivered and
+        dead-lettered again so nothing is lost; the dead letter's Nats-Msg-Id is derived from the original's stream
+        sequence, so the second copy is dropped by JetStream's de-duplication.
+        """
+        letter = dead_letter_envelope(self.service, msg, failure, error)
+        seq = letter.data.stream_sequence
+        # One dead letter per original stream message, even if it is dead-lettered twice.
+        msg_id = f"dlq-{self.service}-{seq}" if seq is not None else letter.id
+        await self._nc.jetstream().publish(
+            self.subject, letter.to_json(), headers={"Nats-Msg-Id": msg_id}
+        )
+        DEAD_LETTERS.labels(self.service, failure.value).inc()
+        _log.warning(
+            "dead-lettered",
+            subject=msg.subject,
+            failure=failure.value,
+            error=error,
+            deliveries=letter.data.deliveries,
+        )
+        if is_jetstream(msg):  # terminate so it is never redelivered
+            await msg.term()
+
+
+def is_jetstream(msg: Msg) -> bool:
+    """Whether a message came from a JetStream consumer (and so can be acked or terminated)."""
+    return bool(msg.reply) and msg.reply.startswith("$JS.ACK.")

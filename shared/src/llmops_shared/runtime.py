@@ -1,0 +1,126 @@
+"""The composition every service shares: broker, streams, health server, lifecycle and drain.
+
+A service's ``create_app(settings)`` builds its adapters and router and hands them to
+:func:`service_app`; ``python -m llmops_<name>`` calls :func:`run`. Nothing here does I/O until the
+app starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from faststream import FastStream
+from faststream.nats import NatsBroker, NatsRouter
+
+from llmops_shared.broker import MessageScope, create_broker
+from llmops_shared.health import HealthServer
+from llmops_shared.logging import configure_logging, get_logger
+from llmops_shared.settings import ServiceSettings
+from llmops_shared.streams import ensure_streams
+
+Hook = Callable[[], Awaitable[Any]]
+
+_log = get_logger(__name__)
+
+
+class ServiceState:
+    """Readiness of one running service, read by the health server and tests."""
+
+    def __init__(self) -> None:
+        self.started = False
+        self.draining = False
+        self.broker: NatsBroker | None = None
+        self.health_port: int | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Connected, subscribed and not draining."""
+        broker = self.broker
+        if not self.started or self.draining or broker is None:
+            return False
+        try:
+            return bool(broker.connection.is_connected)
+        except Exception:  # not connected yet
+            return False
+
+
+def service_app(
+    settings: ServiceSettings,
+    router: NatsRouter | Callable[[NatsBroker], NatsRouter],
+    *,
+    on_start: Sequence[Hook] = (),
+    on_stop: Sequence[Hook] = (),
+    scope: MessageScope | None = None,
+) -> FastStream:
+    """Compose a runnable service.
+
+    Args:
+        settings: the service's settings.
+        router: its handlers, or a function of the broker that builds them (for handlers that
+            publish through the broker).
+        on_start: adapter openers, run before the broker subscribes.
+        on_stop: adapter closers, run after in-flight messages are drained.
+        scope: the dead-letter scope, when handlers need it too (batch handlers).
+
+    Returns:
+        A FastStream app; ``app.state`` holds the :class:`ServiceState`.
+    """
+    scope = scope or MessageScope(settings)
+    broker = create_broker(settings, scope)
+    broker.include_router(router if isinstance(router, NatsRouter) else router(broker))
+    state = ServiceState()
+    state.broker = broker
+    health = HealthServer(
+        settings.service, settings.health_host, settings.resolved_health_port, lambda: state.ready
+    )
+
+    async def starting() -> None:
+        state.health_port = await health.start()
+        for hook in on_start:
+            await hook()
+        await broker.connect()
+        scope.bind(broker.connection)
+        if settings.manage_streams:
+            await ensure_streams(broker.connection.jetstream(), settings)
+
+    async def started() -> None:
+        state.started = True
+        _log.info("service ready", health_port=state.health_port, nats=settings.nats_url)
+
+    async def stopping() -> None:
+        state.draining = True
+        _log.info("draining")
+
+    async def stopped() -> None:
+        for hook in on_stop:
+            await hook()
+        await health.stop()
+        _log.info("service stopped")
+
+    app = FastStream(
+        broker,
+        logger=logging.getLogger("llmops.app"),
+        on_startup=[starting],
+        after_startup=[started],
+        on_shutdown=[stopping],
+        after_shutdown=[stopped],
+    )
+    app.state = state  # type: ignore[attr-defined]
+    return app
+
+
+def run(settings: ServiceSettings, create_app: Callable[[Any], FastStream]) -> None:
+    """Run a service until SIGTERM or SIGINT, then drain and exit.
+
+    Args:
+        settings: the loaded settings.
+        create_app: the service's composition root.
+    """
+    configure_logging(settings.service, settings.log_level, settings.log_format)
+    app = create_app(settings)
+    with contextlib.suppress(KeyboardInterrupt):  # SIGINT already drained the app
+        asyncio.run(app.run(log_level=logging.DEBUG))

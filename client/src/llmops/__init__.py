@@ -1,0 +1,5 @@
+"""llmops: the client for applications publishing to the llmops control plane, and its CLI."""
+
+from llmops.client import Client, RequestError
+
+__all__ = ["Client", "RequestError"]

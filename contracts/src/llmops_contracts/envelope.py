@@ -239,7 +239,8 @@ def wrap(
         correlation_id = correlation_id or causation.correlation_id or causation.id
         traceparent = traceparent or causation.traceparent
         attributes.setdefault("causation_id", causation.id)
-    return Envelope[type(data)](  # type: ignore[misc]
+    model: type[Envelope[Any]] = Envelope[type(data)]  # type: ignore[misc,assignment]
+    return model(
         type=data.SPEC.type,
         tenant=tenant,
         source=source,

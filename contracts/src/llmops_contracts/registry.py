@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -87,7 +87,8 @@ def payload_class(type_id: str) -> type[Payload]:
 @cache
 def envelope_model(type_id: str) -> type[Envelope[Any]]:
     """The envelope model specialised for one type id (cached)."""
-    return Envelope[payload_class(type_id)]  # type: ignore[valid-type]
+    generic: Any = Envelope  # parametrised at run time by the registered class
+    return cast("type[Envelope[Any]]", generic[payload_class(type_id)])
 
 
 def by_kind(*kinds: Kind) -> list[type[Payload]]:

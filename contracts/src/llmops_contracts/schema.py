@@ -7,8 +7,9 @@ contracts export`` command writes them to files, and a test fails when the commi
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from llmops_contracts import registry, subjects
@@ -66,11 +67,10 @@ def _address(payload: type[Payload]) -> tuple[str, str]:
 
 def asyncapi() -> dict[str, Any]:
     """The AsyncAPI 3.0 document of the whole suite."""
-    models = [(registry.envelope_model(p.SPEC.type), "validation") for p in registry.PAYLOADS]
-    keys, top = models_json_schema(
-        models,
-        ref_template="#/components/schemas/{model}",  # type: ignore[arg-type]
-    )
+    models: list[tuple[type[BaseModel], Literal["validation"]]] = [
+        (registry.envelope_model(p.SPEC.type), "validation") for p in registry.PAYLOADS
+    ]
+    keys, top = models_json_schema(models, ref_template="#/components/schemas/{model}")
     schemas: dict[str, Any] = copy.deepcopy(top.get("$defs", {}))
     messages: dict[str, Any] = {}
     channels: dict[str, Any] = {}
@@ -83,7 +83,7 @@ def asyncapi() -> dict[str, Any]:
             "title": payload.__name__,
             "summary": spec.summary,
             "contentType": "application/json",
-            "payload": keys[(model, mode)],  # type: ignore[index]
+            "payload": keys[(model, mode)],
             "x-kind": spec.kind.value,
             "x-producers": list(spec.producers),
             "x-consumers": list(spec.consumers),

@@ -18,7 +18,7 @@ import structlog
 from faststream._internal.middlewares import BaseMiddleware
 from faststream.message import StreamMessage
 from faststream.nats import NatsBroker
-from llmops_contracts import subjects
+from llmops_contracts import headers, subjects
 from llmops_contracts.dlq import FailureKind
 from llmops_contracts.envelope import Envelope
 from llmops_contracts.registry import InvalidMessage, parse
@@ -32,9 +32,6 @@ from llmops_shared.logging import get_logger
 from llmops_shared.settings import ServiceSettings
 
 _log = get_logger(__name__)
-
-#: Header carrying a request/reply error, so callers fail fast instead of timing out.
-ERROR_HEADER = "Llmops-Error"
 
 
 async def decode_envelope(msg: StreamMessage[Any]) -> Any:
@@ -83,12 +80,12 @@ class _Scope(BaseMiddleware):
     async def on_receive(self) -> None:
         raw = self.msg
         if isinstance(raw, Msg):
-            headers = raw.headers or {}
+            hdrs = raw.headers or {}
             self.tokens = structlog.contextvars.bind_contextvars(
                 subject=raw.subject,
-                event_id=headers.get("Nats-Msg-Id"),
-                correlation_id=headers.get("Llmops-Correlation-Id"),
-                traceparent=headers.get("traceparent"),
+                event_id=hdrs.get(headers.MSG_ID),
+                correlation_id=hdrs.get(headers.CORRELATION_ID),
+                traceparent=hdrs.get(headers.TRACEPARENT),
             )
 
     async def after_processed(
@@ -116,7 +113,7 @@ class _Scope(BaseMiddleware):
                 kind = "invalid" if invalid else "failed"
                 body = json.dumps({"error": kind, "reason": reason_of(exc)}).encode()
                 assert owner.nc is not None, "MessageScope.bind() was not called"
-                await owner.nc.publish(raw.reply, body, headers={ERROR_HEADER: kind})
+                await owner.nc.publish(raw.reply, body, headers={headers.ERROR: kind})
             _log.warning("request failed", error=reason_of(exc), invalid=invalid)
             return True
         assert owner.letters is not None, "MessageScope.bind() was not called"
@@ -176,16 +173,6 @@ def consumer_config(
     )
 
 
-def headers_for(message: Envelope[Any]) -> dict[str, str]:
-    """NATS headers of an outgoing envelope: dedupe id, trace and correlation."""
-    headers = {"Nats-Msg-Id": message.id, "Llmops-Type": message.type}
-    if message.traceparent:
-        headers["traceparent"] = message.traceparent
-    if message.correlation_id:
-        headers["Llmops-Correlation-Id"] = message.correlation_id
-    return headers
-
-
 class EventPublisher:
     """Publishes envelopes to their subjects through JetStream (awaiting the stream's ack)."""
 
@@ -195,10 +182,10 @@ class EventPublisher:
     async def publish(self, message: Envelope[Any]) -> None:
         """Publish one envelope on its own subject."""
         subject = message.subject()
-        js = self._broker.connection.jetstream()
+        nc = self._broker.connection
         if subjects.stream_for(subject) is None:
-            await self._broker.connection.publish(
-                subject, message.to_json(), headers=headers_for(message)
-            )
+            await nc.publish(subject, message.to_json(), headers=headers.headers_for(message))
             return
-        await js.publish(subject, message.to_json(), headers=headers_for(message))
+        await nc.jetstream().publish(
+            subject, message.to_json(), headers=headers.headers_for(message)
+        )

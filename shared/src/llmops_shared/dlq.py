@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 
-from llmops_contracts import subjects
+from llmops_contracts import headers, subjects
 from llmops_contracts.dlq import DeadLetter, FailureKind
 from llmops_contracts.envelope import Envelope, wrap
 from llmops_contracts.registry import InvalidMessage, format_errors
@@ -73,8 +73,8 @@ def dead_letter_envelope(
         ),
         tenant=tenant if subjects.is_token(tenant) else "unknown",
         source=f"llmops/{service}",
-        correlation_id=(msg.headers or {}).get("Llmops-Correlation-Id"),
-        causation_id=(msg.headers or {}).get("Nats-Msg-Id"),
+        correlation_id=(msg.headers or {}).get(headers.CORRELATION_ID),
+        causation_id=(msg.headers or {}).get(headers.MSG_ID),
     )
 
 
@@ -98,7 +98,7 @@ class DeadLetterer:
         # One dead letter per original stream message, even if it is dead-lettered twice.
         msg_id = f"dlq-{self.service}-{seq}" if seq is not None else letter.id
         await self._nc.jetstream().publish(
-            self.subject, letter.to_json(), headers={"Nats-Msg-Id": msg_id}
+            self.subject, letter.to_json(), headers={headers.MSG_ID: msg_id}
         )
         DEAD_LETTERS.labels(self.service, failure.value).inc()
         _log.warning(

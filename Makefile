@@ -1,0 +1,62 @@
+# llmops — the front door. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+BIN    := $(VENV)/bin
+# uv from PATH, else a private copy installed by `make install` (no system pip changes needed).
+UV     := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+PYTEST_ARGS ?=
+
+.PHONY: help install run dev demo test test-slow test-all lint format typecheck contracts bench clean
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+$(BIN)/.installed: pyproject.toml uv.lock contracts/pyproject.toml shared/pyproject.toml client/pyproject.toml $(wildcard services/*/pyproject.toml) | $(if $(findstring .tools,$(UV)),.tools/bin/uv)
+	$(UV) sync --all-packages --frozen
+	@touch $@
+
+install: $(BIN)/.installed ## Install the workspace and dev tools into .venv (once)
+
+run: install ## Start NATS + all six services + demo traffic; Ctrl-C stops everything
+	$(BIN)/python examples/run.py
+
+dev: install ## Start NATS + all six services (no demo traffic)
+	$(BIN)/llmops dev
+
+demo: install ## Send demo traffic to a running stack (NATS_URL=...)
+	$(BIN)/python examples/demo_app.py
+
+lint: install ## ruff, formatting, mypy (contracts/shared/client) and import-linter layering
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: install ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint ## Lint, then the test suite (slow suites excluded; see test-slow)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-slow: install ## Only the slow suites (reliability, large volumes)
+	$(BIN)/pytest -m slow $(PYTEST_ARGS)
+
+test-all: lint ## Every suite, slow ones included
+	$(BIN)/pytest -m "slow or not slow" $(PYTEST_ARGS)
+
+contracts: install ## Regenerate contracts/schemas and contracts/asyncapi.yaml from the models
+	$(BIN)/llmops contracts export contracts
+
+bench: install ## Benchmarks: print tables, write bench/results/*.json
+	$(BIN)/python -m bench
+
+clean: ## Remove the local data dir and caches (keeps .venv)
+	rm -rf .llmops .pytest_cache .mypy_cache .ruff_cache bench/results

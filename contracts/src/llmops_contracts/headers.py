@@ -1,0 +1,28 @@
+"""NATS header names llmops uses beside the JSON body.
+
+Headers repeat a few envelope attributes so that routing, de-duplication and log context need no
+JSON parsing: JetStream de-duplicates on ``Nats-Msg-Id``; services bind the others to their logs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmops_contracts.envelope import Envelope
+
+MSG_ID = "Nats-Msg-Id"
+TYPE = "Llmops-Type"
+CORRELATION_ID = "Llmops-Correlation-Id"
+TRACEPARENT = "traceparent"
+#: Set on a request/reply answer that is an error; the body is ``{"error": kind, "reason": ...}``.
+ERROR = "Llmops-Error"
+
+
+def headers_for(message: Envelope[Any]) -> dict[str, str]:
+    """NATS headers of an outgoing envelope: de-duplication id, type, trace and correlation."""
+    headers = {MSG_ID: message.id, TYPE: message.type}
+    if message.traceparent:
+        headers[TRACEPARENT] = message.traceparent
+    if message.correlation_id:
+        headers[CORRELATION_ID] = message.correlation_id
+    return headers

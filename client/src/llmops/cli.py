@@ -75,24 +75,27 @@ def _read_messages(path: Path) -> list[Any]:
 
 @app.command()
 def publish(
-    file: Annotated[Path, typer.Argument(help="JSON envelope, JSON array of them, or .jsonl.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="JSON envelope files, JSON arrays of them, or .jsonl.")
+    ],
     nats_url: NatsUrl = "nats://127.0.0.1:4222",
     dry_run: Annotated[bool, typer.Option(help="Validate only; publish nothing.")] = False,
 ) -> None:
-    """Validate messages against the contracts, then publish them."""
-    try:
-        items = _read_messages(file)
-    except (OSError, ValueError) as exc:
-        err.print(f"[red]{file}: cannot read: {exc}[/red]")
-        raise typer.Exit(2) from None
+    """Validate messages against the contracts, then publish them (all or nothing)."""
     messages = []
     failed = False
-    for i, item in enumerate(items, 1):
+    for file in files:
         try:
-            messages.append(parse(item))
-        except InvalidMessage as exc:
-            failed = True
-            err.print(f"[red]{file}: message {i}: {exc.reason}[/red]")
+            items = _read_messages(file)
+        except (OSError, ValueError) as exc:
+            err.print(f"[red]{file}: cannot read: {exc}[/red]")
+            raise typer.Exit(2) from None
+        for i, item in enumerate(items, 1):
+            try:
+                messages.append(parse(item))
+            except InvalidMessage as exc:
+                failed = True
+                err.print(f"[red]{file}: message {i}: {exc.reason}[/red]")
     if failed:
         raise typer.Exit(2)
     if dry_run:

@@ -12,6 +12,7 @@ from llmops_contracts import headers, subjects
 from llmops_contracts.envelope import Envelope, Kind, Payload, wrap
 from llmops_contracts.registry import parse
 from nats.aio.client import Client as NatsConnection
+from nats.js.errors import NoStreamResponseError
 
 
 class RequestError(RuntimeError):
@@ -26,6 +27,16 @@ class RequestError(RuntimeError):
         super().__init__(f"{kind}: {reason}")
         self.kind = kind
         self.reason = reason
+
+
+class NoStreamError(RuntimeError):
+    """No JetStream stream captures the subject: the services (which create them) never ran."""
+
+    def __init__(self, subject: str) -> None:
+        super().__init__(
+            f"no stream stores {subject!r}: start the llmops services once (they create the "
+            "streams), e.g. `llmops dev`, or check NATS_URL"
+        )
 
 
 class Client:
@@ -116,8 +127,11 @@ class Client:
         body, hdrs = env.to_json(), headers.headers_for(env)
         if subjects.stream_for(subject) is None:
             await self.nc.publish(subject, body, headers=hdrs)
-        else:
+            return env
+        try:
             await self.nc.jetstream().publish(subject, body, headers=hdrs)
+        except NoStreamResponseError:
+            raise NoStreamError(subject) from None
         return env
 
     async def publish_many(self, messages: list[Payload | Envelope[Any]], **attributes: Any) -> int:

@@ -155,6 +155,7 @@ def _spawn_nats(port: int, store: Path) -> subprocess.Popen[bytes]:
 async def _ensure_streams(url: str) -> None:
     """Create the suite's streams, as the first service to start would."""
     import nats
+
     from llmops_shared.settings import ServiceSettings
     from llmops_shared.streams import ensure_streams
 

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from pydantic import Field
+
 from llmops.export import drift, rendered
 from llmops_contracts import registry, subjects, wrap
 from llmops_contracts.envelope import Kind, new_event_id
 from llmops_contracts.llm import LlmCallCompleted, Usage
 from llmops_contracts.registry import InvalidMessage, parse
-from pydantic import Field
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS = ROOT / "contracts"

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from llmops_contracts import wrap
 from llmops_contracts.llm import LlmCallCompleted, Usage
-
 from tests.conftest import NatsServer
 
 LLMOPS = str(Path(sys.executable).parent / "llmops")

@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
+
 from llmops import Client
 from llmops.dev import SERVICES
 from llmops_contracts.llm import LlmCallCompleted, Usage
-
 from tests.conftest import eventually, free_port
 
 LLMOPS = str(Path(sys.executable).parent / "llmops")

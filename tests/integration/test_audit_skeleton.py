@@ -7,13 +7,13 @@ from pathlib import Path
 
 import nats
 import pytest
+from nats.js.api import DeliverPolicy
+
 from llmops import Client
 from llmops_audit.app import create_app
 from llmops_audit.config import AuditSettings
 from llmops_contracts import new_event_id, subjects, wrap
 from llmops_contracts.llm import LlmCallCompleted, Usage
-from nats.js.api import DeliverPolicy
-
 from tests.conftest import eventually, running
 
 

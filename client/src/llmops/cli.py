@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+
 from llmops_contracts import subjects
 from llmops_contracts.registry import InvalidMessage, parse
-from rich.console import Console
 
 app = typer.Typer(help="llmops: the LLMOps control plane on NATS.", no_args_is_help=True)
 contracts_app = typer.Typer(

@@ -8,11 +8,12 @@ from types import TracebackType
 from typing import Any, Self
 
 import nats
+from nats.aio.client import Client as NatsConnection
+from nats.js.errors import NoStreamResponseError
+
 from llmops_contracts import headers, subjects
 from llmops_contracts.envelope import Envelope, Kind, Payload, wrap
 from llmops_contracts.registry import parse
-from nats.aio.client import Client as NatsConnection
-from nats.js.errors import NoStreamResponseError
 
 
 class RequestError(RuntimeError):

@@ -18,15 +18,15 @@ import structlog
 from faststream._internal.middlewares import BaseMiddleware
 from faststream.message import StreamMessage
 from faststream.nats import NatsBroker
-from llmops_contracts import headers, subjects
-from llmops_contracts.dlq import FailureKind
-from llmops_contracts.envelope import Envelope
-from llmops_contracts.registry import InvalidMessage, parse
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 
+from llmops_contracts import headers, subjects
+from llmops_contracts.dlq import FailureKind
+from llmops_contracts.envelope import Envelope
+from llmops_contracts.registry import InvalidMessage, parse
 from llmops_shared.dlq import DeadLetterer, is_jetstream, reason_of
 from llmops_shared.logging import get_logger
 from llmops_shared.settings import ServiceSettings

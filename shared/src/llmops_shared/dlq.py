@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import base64
 
-from llmops_contracts import headers, subjects
-from llmops_contracts.dlq import DeadLetter, FailureKind
-from llmops_contracts.envelope import Envelope, wrap
-from llmops_contracts.registry import InvalidMessage, format_errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from prometheus_client import Counter
 from pydantic import ValidationError
 
+from llmops_contracts import headers, subjects
+from llmops_contracts.dlq import DeadLetter, FailureKind
+from llmops_contracts.envelope import Envelope, wrap
+from llmops_contracts.registry import InvalidMessage, format_errors
 from llmops_shared.logging import get_logger
 
 DEAD_LETTERS = Counter(

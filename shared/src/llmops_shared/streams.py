@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmops_contracts import subjects
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
+from llmops_contracts import subjects
 from llmops_shared.settings import ServiceSettings
 
 DAY_S = 86_400.0

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from faststream import FastStream
-from llmops_shared.broker import MessageScope
-from llmops_shared.runtime import service_app
 
 from llmops_audit.config import AuditSettings
 from llmops_audit.handlers import build_router
 from llmops_audit.service import AuditService
 from llmops_audit.store import SqlAuditRepository
+from llmops_shared.broker import MessageScope
+from llmops_shared.runtime import service_app
 
 
 def create_app(settings: AuditSettings) -> FastStream:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
+
+from llmops_audit.config import AuditSettings
+from llmops_audit.service import AuditService, Entry
 from llmops_contracts import subjects
 from llmops_contracts.dlq import FailureKind
 from llmops_contracts.registry import InvalidMessage, parse
 from llmops_shared.broker import MessageScope, consumer_config
-
-from llmops_audit.config import AuditSettings
-from llmops_audit.service import AuditService, Entry
 
 #: (stream, filter subject, durable suffix) of everything the audit service records.
 SOURCES = (

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from llmops_shared.db import create_engine
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -24,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from llmops_audit.service import Entry, StoredEvent
+from llmops_shared.db import create_engine
 
 metadata = MetaData()
 

@@ -1,0 +1,200 @@
+"""The shared runtime against a real server: retries, dead letters, request errors, health, drain."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
+from nats.js.api import DeliverPolicy
+
+from llmops import Client, RequestError
+from llmops_contracts import subjects, wrap
+from llmops_contracts.envelope import Envelope
+from llmops_contracts.guardrails import GuardrailCheckRequest, GuardrailVerdict, Stage
+from llmops_contracts.tools import ToolCallRequested
+from llmops_shared.broker import consumer_config
+from llmops_shared.runtime import service_app
+from llmops_shared.settings import ServiceSettings
+from tests.conftest import eventually, running
+
+
+class ProbeSettings(ServiceSettings):
+    service = "probe"
+
+
+def _probe_app(settings: ProbeSettings, uid: str, *, fail_times: int, seen: list[Any]) -> Any:
+    durable = f"probe-{uid}"
+
+    def routes(broker: NatsBroker) -> NatsRouter:
+        router = NatsRouter()
+
+        @router.subscriber(
+            subjects.any_tenant(subjects.TOOL_CALL_REQUESTED),
+            stream=JStream(subjects.EVENTS_STREAM, declare=False),
+            durable=durable,
+            config=consumer_config(settings, durable, deliver_all=False),
+            pull_sub=PullSub(batch_size=10, timeout=0.05),
+        )
+        async def on_tool_call(event: Envelope[ToolCallRequested]) -> None:
+            """Fails the first ``fail_times`` deliveries of each event, like a flaky dependency."""
+            seen.append(event.id)
+            if seen.count(event.id) <= fail_times:
+                raise ConnectionError("dependency unavailable")
+
+        @router.subscriber(subjects.any_tenant(subjects.GUARDRAILS_CHECK), queue="probe")
+        async def check(request: Envelope[GuardrailCheckRequest]) -> Envelope[GuardrailVerdict]:
+            """Answers every check with allow."""
+            if request.data.content == "explode":
+                raise RuntimeError("policy store down")
+            return wrap(
+                GuardrailVerdict(outcome="allow", policy="p", policy_version="1", took_ms=0.1),
+                tenant=request.tenant,
+                source="llmops/probe",
+                causation=request,
+            )
+
+        return router
+
+    return service_app(settings, routes)
+
+
+def _settings(nats_url: str, **overrides: Any) -> ProbeSettings:
+    return ProbeSettings(nats_url=nats_url, health_port=0, **overrides)
+
+
+def _tool_call(tenant: str) -> Envelope[Any]:
+    return wrap(
+        ToolCallRequested(call_id="c1", tool_name="search", arguments={"q": "x"}),
+        tenant=tenant,
+        source="app://test",
+    )
+
+
+async def _probe_letters(nats_url: str, event_id: str) -> list[dict]:
+    nc = await nats.connect(nats_url)
+    try:
+        sub = await nc.jetstream().subscribe(
+            subjects.dlq_for("probe"),
+            stream=subjects.DLQ_STREAM,
+            ordered_consumer=True,
+            deliver_policy=DeliverPolicy.ALL,
+        )
+        found = []
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=0.2)
+            except nats.errors.TimeoutError:
+                break
+            letter = json.loads(msg.data)
+            if json.loads(letter["data"]["payload"]).get("id") == event_id:
+                found.append(letter)
+        return found
+    finally:
+        await nc.close()
+
+
+async def test_a_transient_failure_is_retried_until_it_succeeds(
+    nats_url: str, uid: str, tenant: str
+) -> None:
+    seen: list[Any] = []
+    app = _probe_app(_settings(nats_url, max_deliver=5), uid, fail_times=1, seen=seen)
+    async with running(app):
+        async with await Client.connect(nats_url, source="app://t", tenant=tenant) as client:
+            event = await client.publish(_tool_call(tenant))
+        # First delivery fails, the redelivery (after a 1 s backoff) succeeds.
+        await eventually(lambda: seen.count(event.id) == 2, timeout=10)
+        await asyncio.sleep(0.3)
+        assert seen.count(event.id) == 2
+    assert await _probe_letters(nats_url, event.id) == []
+
+
+async def test_a_persistent_failure_is_dead_lettered_after_max_deliveries(
+    nats_url: str, uid: str, tenant: str
+) -> None:
+    seen: list[Any] = []
+    app = _probe_app(_settings(nats_url, max_deliver=2), uid, fail_times=99, seen=seen)
+    async with running(app):
+        async with await Client.connect(nats_url, source="app://t", tenant=tenant) as client:
+            event = await client.publish(_tool_call(tenant))
+        letters = await eventually(lambda: _probe_letters(nats_url, event.id), timeout=15)
+        assert seen.count(event.id) == 2
+    letter = letters[0]["data"]
+    assert letter["failure"] == "failed"
+    assert letter["deliveries"] == 2
+    assert "ConnectionError: dependency unavailable" in letter["error"]
+    assert len(letters) == 1
+
+
+async def test_requests_get_clear_errors_instead_of_timeouts(
+    nats_url: str, uid: str, tenant: str
+) -> None:
+    app = _probe_app(_settings(nats_url), uid, fail_times=0, seen=[])
+    async with running(app):
+        async with await Client.connect(nats_url, source="app://t", tenant=tenant) as client:
+            ok = await client.request(GuardrailCheckRequest(stage=Stage.INPUT, content="hi"))
+            assert ok.data.outcome == "allow"
+            assert ok.causation_id is not None
+
+            with pytest.raises(RequestError) as failed:
+                await client.request(GuardrailCheckRequest(stage=Stage.INPUT, content="explode"))
+            assert failed.value.kind == "failed"
+            assert "policy store down" in failed.value.reason
+
+            bad = json.loads(
+                wrap(
+                    GuardrailCheckRequest(stage=Stage.INPUT, content="x"), tenant=tenant, source="a"
+                ).to_json()
+            )
+            bad["data"]["stage"] = "sideways"
+            reply = await client.nc.request(
+                subjects.for_tenant(subjects.GUARDRAILS_CHECK, tenant),
+                json.dumps(bad).encode(),
+                timeout=5,
+            )
+            assert reply.headers["Llmops-Error"] == "invalid"
+            assert json.loads(reply.data)["reason"].startswith("data.stage:")
+
+
+async def _http(port: int, path: str) -> tuple[int, bytes]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    await writer.drain()
+    data = await reader.read()
+    writer.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+async def test_health_readiness_and_metrics(nats_url: str, uid: str) -> None:
+    app = _probe_app(_settings(nats_url), uid, fail_times=0, seen=[])
+    async with running(app):
+        port = app.state.health_port
+        assert await _http(port, "/healthz") == (200, b'{"service": "probe", "status": "ok"}')
+        status, _ = await _http(port, "/readyz")
+        assert status == 200
+        status, metrics = await _http(port, "/metrics")
+        assert status == 200
+        assert b"llmops_dead_letters_total" in metrics
+        assert (await _http(port, "/nope"))[0] == 404
+        app.state.draining = True  # what SIGTERM sets first: readiness drops before the drain
+        assert (await _http(port, "/readyz"))[0] == 503
+
+
+async def test_streams_are_declared_with_configured_limits(
+    nats_url: str, uid: str, tmp_path: Path
+) -> None:
+    app = _probe_app(_settings(nats_url, dlq_max_age_days=7), uid, fail_times=0, seen=[])
+    async with running(app):
+        nc = await nats.connect(nats_url)
+        info = await nc.jetstream().stream_info(subjects.DLQ_STREAM)
+        await nc.close()
+    assert info.config.max_age == pytest.approx(7 * 86400)
+    assert info.config.duplicate_window == pytest.approx(120)
+    # Restore the default for the rest of the session.
+    async with running(_probe_app(_settings(nats_url), uid, fail_times=0, seen=[])):
+        pass

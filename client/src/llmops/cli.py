@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 
 from llmops_contracts import subjects
+from llmops_contracts.dlq import DeadLetter
+from llmops_contracts.llm import LlmCallCompleted
 from llmops_contracts.registry import InvalidMessage, parse
 
 app = typer.Typer(help="llmops: the LLMOps control plane on NATS.", no_args_is_help=True)
@@ -120,8 +122,8 @@ def publish(
 
 
 _STREAMS = {
-    "events": (subjects.EVENTS_STREAM, "llmops.evt"),
-    "commands": (subjects.COMMANDS_STREAM, "llmops.cmd"),
+    "events": (subjects.EVENTS_STREAM, subjects.EVENTS),
+    "commands": (subjects.COMMANDS_STREAM, subjects.COMMANDS),
     "audit": (subjects.AUDIT_STREAM, subjects.AUDIT_RECORDS),
     "dlq": (subjects.DLQ_STREAM, subjects.DLQ),
 }
@@ -223,14 +225,14 @@ class _TailPrinter:
 
 
 def _summary(type_id: str, data: dict[str, Any]) -> str:
-    if type_id.startswith("llmops.llm.call_completed"):
+    if type_id == LlmCallCompleted.SPEC.type:
         usage = data.get("usage") or {}
         return (
             f"{data.get('provider')}/{data.get('request_model')} "
             f"in={usage.get('input_tokens', '?')} out={usage.get('output_tokens', '?')} "
             f"{data.get('latency_ms')}ms {data.get('status')}"
         )
-    if type_id.startswith("llmops.dlq."):
+    if type_id == DeadLetter.SPEC.type:
         return f"[red]{data.get('service')}: {data.get('error')}[/red]"
     keys = [
         k

@@ -124,7 +124,9 @@ class LlmCallCompleted(Payload):
     time_to_first_token_ms: float | None = Field(
         default=None, ge=0, description="Streaming: time until the first token arrived."
     )
-    status: Status = Field(default=Status.OK, description="How the call ended: ok, error or cancelled.")
+    status: Status = Field(
+        default=Status.OK, description="How the call ended: ok, error or cancelled."
+    )
     error: ErrorInfo | None = Field(default=None, description="Set when status is 'error'.")
     finish_reasons: list[str] = Field(default_factory=list, description="Provider finish reasons.")
     prompt: PromptRef | None = Field(default=None, description="Managed prompt that was used.")

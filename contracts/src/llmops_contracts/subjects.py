@@ -24,6 +24,10 @@ COMMANDS_STREAM = "COMMANDS"
 AUDIT_STREAM = "AUDIT"
 DLQ_STREAM = "DLQ"
 
+EVENTS = "llmops.evt"
+COMMANDS = "llmops.cmd"
+RPC = "llmops.rpc"
+
 EVENTS_ALL = "llmops.evt.>"
 COMMANDS_ALL = "llmops.cmd.>"
 RPC_ALL = "llmops.rpc.>"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from functools import cache
 from typing import Any, cast
@@ -133,6 +134,29 @@ def check_subject(message: Envelope[Any], subject: str) -> None:
         )
 
 
+_TYPE_PEEK = re.compile(rb'"type"\s*:\s*"(llmops\.[a-z0-9_]+\.[a-z0-9_]+\.v[0-9]+)"')
+
+
+def _parse_fast(raw: bytes | str) -> Envelope[Any] | None:
+    """Validate straight from JSON when the type can be peeked from the bytes (the common case).
+
+    pydantic-core parsing JSON itself is ~1.5x faster than ``json.loads`` and then validating.
+    A wrong peek (a nested "type" key) fails the envelope's own type check, and any failure falls
+    back to the slow path, which also produces the precise error message.
+    """
+    data = raw.encode() if isinstance(raw, str) else raw
+    found = _TYPE_PEEK.search(data)
+    if found is None:
+        return None
+    payload = _BY_TYPE.get(found.group(1).decode())
+    if payload is None:
+        return None
+    try:
+        return envelope_model(payload.SPEC.type).model_validate_json(data)
+    except ValidationError:
+        return None
+
+
 def parse(
     raw: bytes | str | Mapping[str, Any],
     *,
@@ -153,6 +177,11 @@ def parse(
         InvalidMessage: with a reason naming the bad field.
     """
     if isinstance(raw, bytes | str):
+        fast = _parse_fast(raw)
+        if fast is not None and (expect is None or fast.type == expect):
+            if subject is not None:
+                check_subject(fast, subject)
+            return fast
         try:
             obj = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:

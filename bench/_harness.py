@@ -1,0 +1,82 @@
+"""Shared benchmark plumbing: a throwaway nats-server, timing, tables and JSON results."""
+
+from __future__ import annotations
+
+import json
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+RESULTS = Path(__file__).parent / "results"
+console = Console()
+
+
+@contextmanager
+def nats_server() -> Iterator[str]:
+    """A nats-server with JetStream on a free loopback port; yields its URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    store = tempfile.mkdtemp(prefix="llmops-bench-")
+    binary = Path(sys.executable).parent / "nats-server"
+    proc = subprocess.Popen(
+        [str(binary), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", store],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.02)
+        yield f"nats://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def best_of(runs: int, fn: Any) -> float:
+    """The fastest of ``runs`` timings of ``fn()`` in seconds (least disturbed by the machine)."""
+    return min(_timed(fn) for _ in range(runs))
+
+
+def _timed(fn: Any) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def report(name: str, title: str, rows: list[dict[str, Any]]) -> None:
+    """Print rows as a table and write them to bench/results/<name>.json."""
+    table = Table(title=title)
+    for key in rows[0]:
+        table.add_column(key, justify="right" if isinstance(rows[0][key], int | float) else "left")
+    for row in rows:
+        table.add_row(*(f"{v:,.1f}" if isinstance(v, float) else str(v) for v in row.values()))
+    console.print(table)
+    RESULTS.mkdir(exist_ok=True)
+    out = {
+        "benchmark": name,
+        "machine": {"python": platform.python_version(), "cpu_count": _cpus()},
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "rows": rows,
+    }
+    (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=2) + "\n")
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0

@@ -1,0 +1,92 @@
+"""Shared runtime pieces that need no server: settings, backoff, dead letters, engines."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, ClassVar
+
+import pytest
+from nats.aio.msg import Msg
+from pydantic_settings import SettingsConfigDict
+
+from llmops_contracts.dlq import FailureKind
+from llmops_shared.broker import backoff_s
+from llmops_shared.db import create_engine, normalise_url
+from llmops_shared.dlq import dead_letter_envelope, is_jetstream
+from llmops_shared.settings import ServiceSettings
+
+
+class DemoSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="LLMOPS_DEMO_")
+    service: ClassVar[str] = "demo"
+    default_health_port: ClassVar[int] = 8199
+
+
+def test_suite_settings_have_one_global_name_and_service_settings_a_prefix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NATS_URL", "nats://10.0.0.5:4222")
+    monkeypatch.setenv("LLMOPS_STREAM_REPLICAS", "3")
+    monkeypatch.setenv("LLMOPS_DEMO_MAX_DELIVER", "9")
+    monkeypatch.setenv("LLMOPS_OTHER_MAX_DELIVER", "2")  # another service's: ignored here
+    monkeypatch.setenv("LLMOPS_NATS_PASSWORD", "s3cret")
+    settings = DemoSettings()
+    assert settings.nats_url == "nats://10.0.0.5:4222"
+    assert settings.stream_replicas == 3
+    assert settings.max_deliver == 9
+    assert settings.resolved_health_port == 8199
+    assert "s3cret" not in repr(settings)
+    assert settings.nats_password is not None
+    assert settings.nats_password.get_secret_value() == "s3cret"
+
+
+def test_invalid_settings_fail_with_the_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLMOPS_STREAM_REPLICAS", "0")
+    with pytest.raises(ValueError, match="stream_replicas"):
+        DemoSettings()
+
+
+def test_backoff_doubles_and_caps() -> None:
+    assert [backoff_s(n) for n in (1, 2, 3, 4, 7, 50)] == [1, 2, 4, 8, 60, 60]
+
+
+def _msg(data: bytes, subject: str = "llmops.evt.llm.call_completed.acme", **kw: Any) -> Msg:
+    return Msg(_client=None, subject=subject, data=data, headers={"Nats-Msg-Id": "m-1"}, **kw)  # type: ignore[arg-type]
+
+
+def test_dead_letters_keep_binary_payloads_exactly() -> None:
+    raw = b"\x00\xffbinary\x80"
+    letter = dead_letter_envelope(
+        "costs", _msg(raw), FailureKind.INVALID, "(message): not valid JSON"
+    )
+    assert letter.data.payload_encoding == "base64"
+    assert base64.b64decode(letter.data.payload) == raw
+    assert letter.tenant == "acme"
+    assert letter.causation_id == "m-1"
+    assert letter.data.original_headers == {"Nats-Msg-Id": "m-1"}
+
+
+def test_dead_letters_of_unscoped_subjects_get_a_placeholder_tenant() -> None:
+    letter = dead_letter_envelope(
+        "audit", _msg(b"{}", subject="llmops.evt.x.y.bad*"), FailureKind.INVALID, "x"
+    )
+    assert letter.tenant == "unknown"
+    assert json.loads(letter.to_json())["data"]["payload"] == "{}"
+
+
+def test_only_jetstream_messages_are_terminated() -> None:
+    assert is_jetstream(_msg(b"", reply="$JS.ACK.EVENTS.c.1.1.1.1.0"))
+    assert not is_jetstream(_msg(b"", reply="_INBOX.abc"))
+    assert not is_jetstream(_msg(b""))
+
+
+def test_database_urls_get_async_drivers() -> None:
+    assert normalise_url("sqlite:///x.db") == "sqlite+aiosqlite:///x.db"
+    assert normalise_url("postgresql://u:p@h/db") == "postgresql+asyncpg://u:p@h/db"
+    assert normalise_url("postgresql+asyncpg://h/db") == "postgresql+asyncpg://h/db"
+
+
+def test_in_memory_sqlite_is_refused() -> None:
+    with pytest.raises(ValueError, match="in-memory"):
+        create_engine("sqlite:///:memory:")

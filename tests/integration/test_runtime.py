@@ -180,6 +180,7 @@ async def test_health_readiness_and_metrics(nats_url: str, uid: str) -> None:
         status, metrics = await _http(port, "/metrics")
         assert status == 200
         assert b"llmops_dead_letters_total" in metrics
+        assert b"faststream_received_messages_total" in metrics
         assert (await _http(port, "/nope"))[0] == 404
         app.state.draining = True  # what SIGTERM sets first: readiness drops before the drain
         assert (await _http(port, "/readyz"))[0] == 503

@@ -18,9 +18,11 @@ import structlog
 from faststream._internal.middlewares import BaseMiddleware
 from faststream.message import StreamMessage
 from faststream.nats import NatsBroker
+from faststream.nats.prometheus import NatsPrometheusMiddleware
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from prometheus_client import REGISTRY
 from pydantic import ValidationError
 
 from llmops_contracts import headers, subjects
@@ -130,7 +132,24 @@ class _Scope(BaseMiddleware):
         return True
 
 
-def create_broker(settings: ServiceSettings, scope: MessageScope | None = None) -> NatsBroker:
+_prometheus: NatsPrometheusMiddleware | None = None
+
+
+def prometheus_middleware() -> NatsPrometheusMiddleware:
+    """FastStream's per-handler metrics (received, processed, duration, in progress).
+
+    One per process: its metrics register in the global Prometheus registry, which refuses a
+    second registration (tests run several services in one process).
+    """
+    global _prometheus
+    if _prometheus is None:
+        _prometheus = NatsPrometheusMiddleware(registry=REGISTRY, app_name="llmops")
+    return _prometheus
+
+
+def create_broker(
+    settings: ServiceSettings, scope: MessageScope | None = None, *, metrics: bool = True
+) -> NatsBroker:
     """A NatsBroker for one service (not connected: no I/O happens here)."""
     options: dict[str, Any] = {}
     if settings.nats_user:
@@ -145,7 +164,10 @@ def create_broker(settings: ServiceSettings, scope: MessageScope | None = None) 
         [s.strip() for s in settings.nats_url.split(",")],
         name=f"llmops-{settings.service}",
         decoder=decode_envelope,
-        middlewares=[scope or MessageScope(settings)],
+        middlewares=[
+            *([prometheus_middleware()] if metrics else []),
+            scope or MessageScope(settings),
+        ],
         graceful_timeout=settings.drain_timeout_s,
         log_level=logging.DEBUG,
         logger=logging.getLogger("llmops.broker"),

@@ -16,7 +16,7 @@ from typing import Any
 from faststream import FastStream
 from faststream.nats import NatsBroker, NatsRouter
 
-from llmops_shared.broker import MessageScope, create_broker
+from llmops_shared.broker import EventPublisher, MessageScope, create_broker
 from llmops_shared.health import HealthServer
 from llmops_shared.logging import configure_logging, get_logger
 from llmops_shared.settings import ServiceSettings
@@ -25,6 +25,19 @@ from llmops_shared.streams import ensure_streams
 Hook = Callable[[], Awaitable[Any]]
 
 _log = get_logger(__name__)
+
+
+class Wiring:
+    """The broker, its dead-letter scope and an event publisher, built before the service.
+
+    A service's logic needs its publisher when it is constructed, before the app exists; the
+    publisher only touches the connection when it publishes, after start. Nothing here does I/O.
+    """
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.scope = MessageScope(settings)
+        self.broker = create_broker(settings, self.scope)
+        self.publisher = EventPublisher(self.broker)
 
 
 class ServiceState:
@@ -54,7 +67,7 @@ def service_app(
     *,
     on_start: Sequence[Hook] = (),
     on_stop: Sequence[Hook] = (),
-    scope: MessageScope | None = None,
+    wiring: Wiring | None = None,
 ) -> FastStream:
     """Compose a runnable service.
 
@@ -64,13 +77,13 @@ def service_app(
             publish through the broker).
         on_start: adapter openers, run before the broker subscribes.
         on_stop: adapter closers, run after in-flight messages are drained.
-        scope: the dead-letter scope, when handlers need it too (batch handlers).
+        wiring: the broker, scope and publisher, when the service was built with them.
 
     Returns:
         A FastStream app; ``app.state`` holds the :class:`ServiceState`.
     """
-    scope = scope or MessageScope(settings)
-    broker = create_broker(settings, scope)
+    wiring = wiring or Wiring(settings)
+    scope, broker = wiring.scope, wiring.broker
     broker.include_router(router if isinstance(router, NatsRouter) else router(broker))
     state = ServiceState()
     state.broker = broker

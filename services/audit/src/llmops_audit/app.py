@@ -8,19 +8,18 @@ from llmops_audit.config import AuditSettings
 from llmops_audit.handlers import build_router
 from llmops_audit.service import AuditService
 from llmops_audit.store import SqlAuditRepository
-from llmops_shared.broker import MessageScope
-from llmops_shared.runtime import service_app
+from llmops_shared.runtime import Wiring, service_app
 
 
 def create_app(settings: AuditSettings) -> FastStream:
     """Build the audit service: SQL repository, batched capture, health."""
     repository = SqlAuditRepository(settings.database_url)
     service = AuditService(repository)
-    scope = MessageScope(settings)
+    wiring = Wiring(settings)
     app = service_app(
         settings,
-        build_router(service, settings, scope),
-        scope=scope,
+        build_router(service, settings, wiring.scope),
+        wiring=wiring,
         on_start=[repository.open],
         on_stop=[repository.close],
     )

@@ -91,7 +91,7 @@ def dev_stack(tmp_path: Path):
     )
     lines = _Lines(proc)
     try:
-        line = lines.wait_for("ready", timeout=120)
+        line = lines.wait_for("llmops dev ready", timeout=120)
         yield proc, lines, line, tmp_path / "data", f"nats://127.0.0.1:{port}"
     finally:
         if proc.poll() is None:

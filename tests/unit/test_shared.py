@@ -90,3 +90,20 @@ def test_database_urls_get_async_drivers() -> None:
 def test_in_memory_sqlite_is_refused() -> None:
     with pytest.raises(ValueError, match="in-memory"):
         create_engine("sqlite:///:memory:")
+
+
+async def test_bare_fetch_timeouts_become_nats_timeouts() -> None:
+    import nats.errors
+    from nats.js import JetStreamContext
+
+    from llmops_shared.broker import create_broker, nats_timeouts
+
+    async def bare(*_: Any) -> None:
+        raise TimeoutError
+
+    with pytest.raises(nats.errors.TimeoutError):
+        await nats_timeouts(bare)()
+    create_broker(DemoSettings())
+    fetch = JetStreamContext.PullSubscription.fetch
+    assert getattr(fetch, "_llmops_patched", False)
+    assert nats_timeouts(fetch) is fetch  # applied once, however many brokers are built

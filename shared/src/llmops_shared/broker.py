@@ -9,11 +9,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
+import nats.errors
 import structlog
 from faststream._internal.middlewares import BaseMiddleware
 from faststream.message import StreamMessage
@@ -21,6 +24,7 @@ from faststream.nats import NatsBroker
 from faststream.nats.prometheus import NatsPrometheusMiddleware
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from prometheus_client import REGISTRY
 from pydantic import ValidationError
@@ -135,6 +139,30 @@ class _Scope(BaseMiddleware):
 _prometheus: NatsPrometheusMiddleware | None = None
 
 
+def nats_timeouts(fetch: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Wrap a pull ``fetch`` so every timeout is a ``nats.errors.TimeoutError``.
+
+    nats-py 2.16 raises a bare ``asyncio.TimeoutError`` on one fetch path (deadline spent after
+    its no-wait probe); FastStream 0.7.8 suppresses only ``nats.errors.TimeoutError`` there, so
+    its supervisor logs an error traceback and restarts an idle consumer. No message is involved
+    when it happens; converting the exception keeps the idle loop quiet.
+    """
+    if getattr(fetch, "_llmops_patched", False):
+        return fetch
+
+    @functools.wraps(fetch)
+    async def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await fetch(*args, **kwargs)
+        except nats.errors.TimeoutError:
+            raise
+        except TimeoutError as exc:
+            raise nats.errors.TimeoutError from exc
+
+    wrapped._llmops_patched = True  # type: ignore[attr-defined]
+    return wrapped
+
+
 def prometheus_middleware() -> NatsPrometheusMiddleware:
     """FastStream's per-handler metrics (received, processed, duration, in progress).
 
@@ -151,6 +179,8 @@ def create_broker(
     settings: ServiceSettings, scope: MessageScope | None = None, *, metrics: bool = True
 ) -> NatsBroker:
     """A NatsBroker for one service (not connected: no I/O happens here)."""
+    pull = JetStreamContext.PullSubscription
+    pull.fetch = nats_timeouts(pull.fetch)  # type: ignore[method-assign,assignment]
     options: dict[str, Any] = {}
     if settings.nats_user:
         options["user"] = settings.nats_user

@@ -134,6 +134,8 @@ def run(settings: ServiceSettings, create_app: Callable[[Any], FastStream]) -> N
         create_app: the service's composition root.
     """
     configure_logging(settings.service, settings.log_level, settings.log_format)
+    # FastStream's own chatter (consumer task callbacks) stays below the service's log level.
+    logging.getLogger("llmops.broker").setLevel(logging.WARNING)
     app = create_app(settings)
     with contextlib.suppress(KeyboardInterrupt):  # SIGINT already drained the app
         asyncio.run(app.run(log_level=logging.DEBUG))

@@ -236,3 +236,17 @@ def test_causation_carries_correlation_and_trace() -> None:
     assert child.correlation_id == parent.id
     assert child.traceparent == parent.traceparent
     assert child.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+def test_derived_ids_are_deterministic_per_tenant_and_key() -> None:
+    from llmops_contracts.envelope import derived_id
+
+    cause = wrap(_call(), tenant="acme", source="app://t")
+    twin = cause.model_copy(update={"tenant": "globex"})
+    first = derived_id(cause, "llmops.costs.cost_recorded.v1")
+    assert first == derived_id(cause, "llmops.costs.cost_recorded.v1")
+    assert first != derived_id(cause, "other")
+    assert first != derived_id(twin, "llmops.costs.cost_recorded.v1")
+    parsed = uuid.UUID(first)
+    assert parsed.version == 7
+    assert parsed.int >> 80 == int(cause.time.timestamp() * 1000)

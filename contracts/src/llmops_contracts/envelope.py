@@ -13,6 +13,7 @@ consumer is idempotent on it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time as _time
 import uuid
@@ -50,14 +51,32 @@ def new_event_id() -> str:
     Returns:
         The id in canonical lowercase hyphenated form.
     """
-    ms = _time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
+    return _uuid7(_time.time_ns() // 1_000_000, int.from_bytes(os.urandom(10), "big"))
+
+
+def _uuid7(ms: int, rand: int) -> str:
     value = (ms & ((1 << 48) - 1)) << 80
     value |= 0x7 << 76  # version 7
     value |= ((rand >> 62) & 0xFFF) << 64  # rand_a, 12 bits
     value |= 0b10 << 62  # RFC 4122 variant
     value |= rand & ((1 << 62) - 1)  # rand_b, 62 bits
     return str(uuid.UUID(int=value))
+
+
+def derived_id(cause: Envelope[Any], key: str) -> str:
+    """A UUIDv7 determined by the message that caused an event and a key naming the event.
+
+    A redelivered or re-run cause yields the same ids, so JetStream's de-duplication on
+    ``Nats-Msg-Id`` and every consumer's idempotency drop the repeats. The time bits are the
+    cause's time (ids stay roughly time-ordered); the tenant is hashed in, so one tenant reusing
+    another tenant's message id cannot shadow its events.
+
+    Args:
+        cause: the message being handled.
+        key: distinguishes the events one cause produces, e.g. their type id.
+    """
+    digest = hashlib.sha256(f"{cause.tenant}/{cause.id}/{key}".encode()).digest()
+    return _uuid7(int(cause.time.timestamp() * 1000), int.from_bytes(digest[:10], "big"))
 
 
 def utc_now() -> datetime:

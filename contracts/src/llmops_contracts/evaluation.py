@@ -82,6 +82,9 @@ class RunCompleted(Payload):
         default_factory=dict, description="Mean score per scorer."
     )
     gate: GateDecision = Field(description="Release-gate decision.")
+    reason: str | None = Field(
+        default=None, description="Why the run could not be scored (missing golden set, ...)."
+    )
 
 
 class ReviewRequested(Payload):

@@ -41,6 +41,10 @@ def reason_of(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _stream_of(msg: Msg) -> str:
+    return str(msg.metadata.stream)
+
+
 def _deliveries(msg: Msg) -> tuple[int, int | None]:
     try:
         meta = msg.metadata
@@ -95,8 +99,9 @@ class DeadLetterer:
         """
         letter = dead_letter_envelope(self.service, msg, failure, error)
         seq = letter.data.stream_sequence
-        # One dead letter per original stream message, even if it is dead-lettered twice.
-        msg_id = f"dlq-{self.service}-{seq}" if seq is not None else letter.id
+        # One dead letter per original stream message, even if it is dead-lettered twice; the
+        # stream is part of the id because one service may read several streams.
+        msg_id = f"dlq-{self.service}-{_stream_of(msg)}-{seq}" if seq is not None else letter.id
         await self._nc.jetstream().publish(
             self.subject, letter.to_json(), headers={headers.MSG_ID: msg_id}
         )

@@ -202,10 +202,14 @@ async def test_a_run_that_cannot_be_scored_completes_failed_with_no_cases(
     service = evaluation(publisher)
     completed = await service.run(cmd)
     assert [e.type for e in publisher.published] == [RunCompleted.SPEC.type]
-    assert completed == RunCompleted(run_id="r1", cases=0, passed=0, mean_scores={}, gate="failed")
+    assert completed is not None
+    assert completed.reason
+    assert completed == RunCompleted(
+        run_id="r1", cases=0, passed=0, mean_scores={}, gate="failed", reason=completed.reason
+    )
     stored = service.runs.runs[("acme", "r1")]  # type: ignore[attr-defined]
     assert stored.gate == "failed"
-    assert stored.reason
+    assert stored.reason == completed.reason
 
 
 def test_parse_cases_accepts_good_lines_and_names_the_first_bad_one() -> None:

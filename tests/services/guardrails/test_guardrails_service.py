@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from llmops_contracts import InvalidMessage, wrap
-from llmops_contracts.envelope import Envelope
+from llmops_contracts.envelope import Envelope, derived_id
 from llmops_contracts.guardrails import GuardrailCheckRequest, Outcome, VerdictRecorded
 from llmops_contracts.registry import parse
 from llmops_contracts.tools import ToolCallRequested
@@ -19,7 +19,6 @@ from llmops_guardrails.service import (
     GuardrailsService,
     Policy,
     decide,
-    derived_id,
     find_cards,
     luhn_valid,
     redact,

@@ -6,16 +6,14 @@ model under test comes later.
 
 from __future__ import annotations
 
-import hashlib
 import unicodedata
-import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from llmops_contracts import wrap
-from llmops_contracts.envelope import Envelope
+from llmops_contracts.envelope import Envelope, derived_id
 from llmops_contracts.evaluation import CaseScored, GateDecision, RunCompleted, RunEval
 from llmops_shared.logging import get_logger
 
@@ -150,18 +148,6 @@ def decide_gate(
     return GateDecision.PASSED if met else GateDecision.FAILED
 
 
-def derived_id(cause: Envelope[Any], key: str) -> str:
-    """A UUIDv7 determined by the causing message and a key.
-
-    Re-running after a crash between publishing and marking the run complete then yields the
-    same ids, so JetStream's de-duplication and every consumer's idempotency drop the repeats.
-    """
-    ms = int(cause.time.timestamp() * 1000) & ((1 << 48) - 1)
-    rand = int.from_bytes(hashlib.sha256(f"{cause.id}:{key}".encode()).digest()[:10], "big")
-    value = ms << 80 | 0x7 << 76 | ((rand >> 62) & 0xFFF) << 64 | 0b10 << 62
-    return str(uuid.UUID(int=value | rand & ((1 << 62) - 1)))
-
-
 class EvaluationService:
     """Runs eval commands: score every case, publish the results, decide the gate."""
 
@@ -184,12 +170,16 @@ class EvaluationService:
         except RunRejected as exc:
             # A run that cannot be scored still completes, with zero cases and a failed gate:
             # whoever waits for RunCompleted (a CI job) must not hang, and a gate must never pass
-            # on nothing. RunCompleted has no field for the reason, so it goes to the log and
-            # the run store.
+            # on nothing. The reason travels in the event, the log and the run store.
             reason = exc.reason
             _log.warning("eval run rejected", run_id=cmd.run_id, reason=reason)
             completed = RunCompleted(
-                run_id=cmd.run_id, cases=0, passed=0, mean_scores={}, gate=GateDecision.FAILED
+                run_id=cmd.run_id,
+                cases=0,
+                passed=0,
+                mean_scores={},
+                gate=GateDecision.FAILED,
+                reason=reason,
             )
         await self.publisher.publish(self._event(completed, command, "run_completed"))
         # Marked only after everything is published: a crash before this line re-runs the

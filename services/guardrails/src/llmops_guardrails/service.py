@@ -10,14 +10,13 @@ import hashlib
 import json
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
 from llmops_contracts import wrap
-from llmops_contracts.envelope import Envelope
+from llmops_contracts.envelope import Envelope, derived_id
 from llmops_contracts.guardrails import (
     Finding,
     GuardrailCheckRequest,
@@ -253,19 +252,6 @@ def tool_call_content(name: str, arguments: dict[str, Any]) -> str:
         separators=(",", ":"),
         ensure_ascii=False,
     )
-
-
-def derived_id(cause: Envelope[Any], key: str) -> str:
-    """A UUIDv7 determined by the causing message and a key.
-
-    A redelivered cause then yields the same ids, so JetStream's de-duplication and every
-    consumer's idempotency drop the repeats. The time bits are the cause's time, which keeps ids
-    roughly time-ordered.
-    """
-    ms = int(cause.time.timestamp() * 1000) & ((1 << 48) - 1)
-    rand = int.from_bytes(hashlib.sha256(f"{cause.id}:{key}".encode()).digest()[:10], "big")
-    value = ms << 80 | 0x7 << 76 | ((rand >> 62) & 0xFFF) << 64 | 0b10 << 62
-    return str(uuid.UUID(int=value | rand & ((1 << 62) - 1)))
 
 
 def _norm(text: str) -> str:

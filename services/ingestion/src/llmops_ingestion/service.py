@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from llmops_contracts import wrap
 from llmops_contracts.common import Metadata
-from llmops_contracts.envelope import Envelope, Payload
+from llmops_contracts.envelope import Envelope, Payload, derived_id
 from llmops_contracts.ingestion import (
     Chunk,
     ChunksEmbedded,
@@ -26,9 +25,6 @@ from llmops_contracts.ingestion import (
 
 SOURCE = "llmops/ingestion"
 
-#: Namespace of the ids of events derived from a command (uuid5), fixed for good: changing it
-#: would let a redelivered command publish its events a second time.
-EVENT_ID_NAMESPACE = uuid.UUID("5d0c6f8e-3a51-4f0e-9a57-6c1f4b9e2d10")
 
 PARAGRAPH_SEP = "\n\n"
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
@@ -183,16 +179,6 @@ def _tail(text: str, limit: int) -> str:
     return tail.strip()
 
 
-def derived_event_id(command: Envelope[Any], type_id: str) -> str:
-    """A deterministic id for the event of ``type_id`` that ``command`` produces.
-
-    A redelivered command yields the same ids, so JetStream's de-duplication on Nats-Msg-Id drops
-    the second publish, and consumers idempotent on the id ignore it after the window. The tenant
-    is part of the name so that one tenant reusing another's command id cannot shadow its events.
-    """
-    return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{command.tenant}/{command.id}/{type_id}"))
-
-
 def sha256_hex(text: str) -> str:
     """SHA-256 of the UTF-8 text, lowercase hex."""
     return hashlib.sha256(text.encode()).hexdigest()
@@ -233,7 +219,7 @@ class IngestionService:
                 tenant=command.tenant,
                 source=SOURCE,
                 causation=command,
-                id=derived_event_id(command, payload.SPEC.type),
+                id=derived_id(command, payload.SPEC.type),
             )
             for payload in payloads
         ]

@@ -10,7 +10,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     Integer,
     MetaData,
     String,
@@ -23,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from llmops_audit.service import Entry, StoredEvent
-from llmops_shared.db import create_engine
+from llmops_shared.db import UtcDateTime, create_engine
 
 metadata = MetaData()
 
@@ -38,8 +37,8 @@ events = Table(
     Column("tenant", String(64), nullable=False, index=True),
     Column("subject", String(256), nullable=False),
     Column("source", String(256), nullable=False),
-    Column("time", DateTime(timezone=True), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("time", UtcDateTime(), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
     Column("correlation_id", String(128), index=True),
     Column("envelope", JSON, nullable=False),
 )
@@ -76,10 +75,15 @@ class SqlAuditRepository:
         now = datetime.now(UTC)
         rows = [_row(e, now) for e in entries]
         insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
-        stmt = insert(events).on_conflict_do_nothing(index_elements=["event_id"])
+        # RETURNING counts the rows really inserted; executemany's rowcount is -1 on asyncpg.
+        stmt = (
+            insert(events)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(events.c.event_id)
+        )
         async with self.engine.begin() as conn:
             result = await conn.execute(stmt, rows)
-        return max(result.rowcount, 0)
+        return len(result.all())
 
     async def count(self, tenant: str | None = None) -> int:
         """Number of records, for one tenant or all."""

@@ -8,7 +8,6 @@ from prometheus_client import Counter
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Integer,
     MetaData,
     String,
@@ -23,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from llmops_costs.service import ModelTotals, UsageRecord
-from llmops_shared.db import create_engine
+from llmops_shared.db import UtcDateTime, create_engine
 
 TOKEN_FIELDS = (
     "input_tokens",
@@ -43,8 +42,8 @@ usage = Table(
     ),
     Column("event_id", String(64), nullable=False),
     Column("tenant", String(64), nullable=False),
-    Column("time", DateTime(timezone=True), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("time", UtcDateTime(), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
     Column("provider", String(64), nullable=False),
     Column("model", String(200), nullable=False),
     Column("request_model", String(200), nullable=False),

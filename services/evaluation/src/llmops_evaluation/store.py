@@ -11,7 +11,6 @@ from pathlib import Path
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Integer,
     MetaData,
     String,
@@ -25,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from llmops_evaluation.service import CompletedRun, GoldenCase, RunRejected
-from llmops_shared.db import create_engine
+from llmops_shared.db import UtcDateTime, create_engine
 
 # Names become file names: no path separators, no leading dot, so a command cannot read
 # outside the golden-set directory.
@@ -120,7 +119,7 @@ runs = Table(
     Column("passed", Integer, nullable=False),
     Column("gate", String(16), nullable=False),
     Column("reason", Text),
-    Column("completed_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", UtcDateTime(), nullable=False),
     # Run ids are chosen by callers, so two tenants may pick the same one.
     UniqueConstraint("tenant", "run_id", name="uq_eval_runs_tenant_run"),
 )

@@ -249,3 +249,16 @@ async def running(app: Any, *, timeout: float = 15.0) -> AsyncIterator[Any]:
     finally:
         app.exit()
         await asyncio.wait_for(task, timeout=30)
+
+
+async def last_on(js: Any, stream: str, subject: str) -> Any:
+    """The last message on a subject, parsed as an envelope, or None when there is none yet."""
+    from nats.js.errors import NotFoundError
+
+    from llmops_contracts.registry import parse
+
+    try:
+        msg = await js.get_last_msg(stream, subject)
+    except NotFoundError:
+        return None
+    return parse(msg.data, subject=subject)

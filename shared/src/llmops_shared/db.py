@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
@@ -67,3 +67,40 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, **options)
+
+
+class SqlStore:
+    """Base of a service's SQL adapter: one engine, opened with the app and closed after drain.
+
+    Subclasses declare their tables on ``metadata``; :meth:`open` creates missing tables.
+    """
+
+    metadata: ClassVar[MetaData]
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: AsyncEngine | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine (after :meth:`open`)."""
+        if self._engine is None:
+            raise RuntimeError(f"{type(self).__name__} is not open")
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self.engine.dialect.name
+
+    async def open(self) -> None:
+        """Connect and create the tables if needed."""
+        self._engine = create_engine(self.url)
+        async with self._engine.begin() as conn:
+            await conn.run_sync(self.metadata.create_all)
+
+    async def close(self) -> None:
+        """Dispose of the connection pool."""
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None

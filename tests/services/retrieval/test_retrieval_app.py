@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import nats
-from faststream import FastStream
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
 
 from llmops_contracts import headers, subjects, wrap
 from llmops_contracts.envelope import Envelope
@@ -21,47 +16,7 @@ from llmops_contracts.registry import parse
 from llmops_contracts.retrieval import RetrievalPerformed, RetrievalQuery, SearchMode
 from llmops_retrieval.app import create_app
 from llmops_retrieval.config import RetrievalSettings
-
-T = TypeVar("T")
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 10.0) -> T:
-    """Poll ``probe`` until it returns something truthy, or fail after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        assert loop.time() < deadline, "condition not met before the deadline"
-        await asyncio.sleep(0.02)
-
-
-@contextlib.asynccontextmanager
-async def running(app: FastStream) -> AsyncIterator[FastStream]:
-    """Run the app in a task until the block ends, then drain it."""
-    task = asyncio.create_task(app.run())
-
-    async def ready() -> bool:
-        if task.done():
-            task.result()  # re-raise why the app stopped before it was ready
-        return bool(app.state.ready)  # type: ignore[attr-defined]
-
-    try:
-        await eventually(ready)
-        yield app
-    finally:
-        app.exit()
-        await task
-
-
-async def last_on(js: JetStreamContext, stream: str, subject: str) -> Envelope[Any] | None:
-    """The last message on a subject, parsed, or None when there is none yet."""
-    try:
-        msg = await js.get_last_msg(stream, subject)
-    except NotFoundError:
-        return None
-    return parse(msg.data, subject=subject)
+from tests.conftest import eventually, last_on, running
 
 
 async def publish_chunks(js: JetStreamContext, tenant: str, document_id: str, *texts: str) -> None:

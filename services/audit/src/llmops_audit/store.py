@@ -19,10 +19,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from llmops_audit.service import Entry, StoredEvent
-from llmops_shared.db import UtcDateTime, create_engine
+from llmops_shared.db import SqlStore, UtcDateTime
 
 metadata = MetaData()
 
@@ -44,31 +43,10 @@ events = Table(
 )
 
 
-class SqlAuditRepository:
+class SqlAuditRepository(SqlStore):
     """Append-only audit storage; idempotent on the event id through a unique constraint."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._engine: AsyncEngine | None = None
-
-    @property
-    def engine(self) -> AsyncEngine:
-        """The engine (after :meth:`open`)."""
-        if self._engine is None:
-            raise RuntimeError("repository is not open")
-        return self._engine
-
-    async def open(self) -> None:
-        """Connect and create the table if needed."""
-        self._engine = create_engine(self.url)
-        async with self._engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-
-    async def close(self) -> None:
-        """Dispose of the connection pool."""
-        if self._engine is not None:
-            await self._engine.dispose()
-            self._engine = None
+    metadata = metadata
 
     async def append(self, entries: Sequence[Entry]) -> int:
         """Insert a batch in one transaction; rows whose id exists are skipped."""

@@ -19,10 +19,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from llmops_costs.service import ModelTotals, UsageRecord
-from llmops_shared.db import UtcDateTime, create_engine
+from llmops_shared.db import SqlStore, UtcDateTime
 
 TOKEN_FIELDS = (
     "input_tokens",
@@ -56,31 +55,10 @@ usage = Table(
 )
 
 
-class SqlUsageRepository:
+class SqlUsageRepository(SqlStore):
     """The usage ledger in SQL (SQLite file or PostgreSQL by URL); insert-or-ignore on the id."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._engine: AsyncEngine | None = None
-
-    @property
-    def engine(self) -> AsyncEngine:
-        """The engine (after :meth:`open`)."""
-        if self._engine is None:
-            raise RuntimeError("usage repository is not open")
-        return self._engine
-
-    async def open(self) -> None:
-        """Connect and create the table if needed."""
-        self._engine = create_engine(self.url)
-        async with self._engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-
-    async def close(self) -> None:
-        """Dispose of the connection pool."""
-        if self._engine is not None:
-            await self._engine.dispose()
-            self._engine = None
+    metadata = metadata
 
     async def add(self, record: UsageRecord) -> bool:
         """Insert a record; False when the tenant's event id is already stored."""

@@ -21,10 +21,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from llmops_evaluation.service import CompletedRun, GoldenCase, RunRejected
-from llmops_shared.db import UtcDateTime, create_engine
+from llmops_shared.db import SqlStore, UtcDateTime
 
 # Names become file names: no path separators, no leading dot, so a command cannot read
 # outside the golden-set directory.
@@ -125,31 +124,10 @@ runs = Table(
 )
 
 
-class SqlRunStore:
+class SqlRunStore(SqlStore):
     """Completed runs in SQL (SQLite file or PostgreSQL by URL), unique per tenant and run id."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._engine: AsyncEngine | None = None
-
-    @property
-    def engine(self) -> AsyncEngine:
-        """The engine (after :meth:`open`)."""
-        if self._engine is None:
-            raise RuntimeError("run store is not open")
-        return self._engine
-
-    async def open(self) -> None:
-        """Connect and create the table if needed."""
-        self._engine = create_engine(self.url)
-        async with self._engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-
-    async def close(self) -> None:
-        """Dispose of the connection pool."""
-        if self._engine is not None:
-            await self._engine.dispose()
-            self._engine = None
+    metadata = metadata
 
     async def is_completed(self, tenant: str, run_id: str) -> bool:
         """Whether the tenant's run id is stored."""

@@ -88,6 +88,7 @@ class _Scope(BaseMiddleware):
         if isinstance(raw, Msg):
             hdrs = raw.headers or {}
             self.tokens = structlog.contextvars.bind_contextvars(
+                tenant=subjects.tenant_of(raw.subject),
                 subject=raw.subject,
                 event_id=hdrs.get(headers.MSG_ID),
                 correlation_id=hdrs.get(headers.CORRELATION_ID),

@@ -121,7 +121,7 @@ def test_dev_stack_runs_every_service_records_events_and_stops_cleanly(dev_stack
     def stored() -> bool:
         with sqlite3.connect(data_dir / "audit.db") as db:
             return bool(
-                db.execute("select 1 from audit_events where event_id = ?", (event_id,)).fetchone()
+                db.execute("select 1 from audit_records where event_id = ?", (event_id,)).fetchone()
             )
 
     asyncio.run(eventually(stored, timeout=20))

@@ -129,6 +129,10 @@ class DevStack:
                     f"LLMOPS_{name.upper()}_DATABASE_URL",
                     f"sqlite:///{(self.data_dir / f'{name}.db').resolve()}",
                 )
+            if name == "audit":
+                env.setdefault(
+                    "LLMOPS_AUDIT_CHECKPOINT_KEY_FILE", str(self.data_dir / "audit-checkpoint.key")
+                )
             if name == "evaluation":
                 env.setdefault("LLMOPS_EVALUATION_GOLDEN_SETS_DIR", str(self.data_dir / "golden"))
             proc = await self._spawn(name, [sys.executable, "-m", f"llmops_{name}"], env)

@@ -1,4 +1,7 @@
-"""Audit records: what the audit service republishes for external audit consumers."""
+"""Audit: stored records (republished for external audit consumers), query, verify and purge.
+
+How a record is hashed and a chain verified is in :mod:`llmops_contracts.auditchain`.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,14 @@ from typing import Any
 from pydantic import AwareDatetime, Field
 
 from llmops_contracts import subjects
-from llmops_contracts.common import Sha256Hex
+from llmops_contracts.common import Part, Sha256Hex
 from llmops_contracts.envelope import Kind, MessageSpec, Payload
+
+AUDIT_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$"
 
 
 class AuditRecord(Payload):
-    """One stored, hash-chained audit record."""
+    """One stored, hash-chained audit record (the hashed document plus its ``hash``)."""
 
     SPEC = MessageSpec(
         type="llmops.audit.record.v1",
@@ -23,16 +28,152 @@ class AuditRecord(Payload):
         consumers=("external audit consumers",),
     )
 
+    tenant: str = Field(description="Tenant whose chain the record belongs to.")
     seq: int = Field(ge=1, description="Position in the tenant's chain, from 1.")
     event_id: str = Field(description="Id of the recorded event.")
     event_type: str = Field(description="Type id of the recorded event.")
     event_subject: str = Field(description="Subject the event was published on.")
-    recorded_at: AwareDatetime = Field(description="When the audit service stored it.")
-    event: dict[str, Any] = Field(description="The recorded envelope, after redaction.")
-    hash: Sha256Hex | None = Field(
-        default=None, description="SHA-256 of this record's canonical form."
+    recorded_at: str = Field(
+        pattern=AUDIT_TIME_PATTERN,
+        description="When the audit service stored it, always YYYY-MM-DDTHH:MM:SS.ffffffZ.",
     )
-    prev_hash: Sha256Hex | None = Field(default=None, description="Hash of the previous record.")
     redaction_policy_version: str | None = Field(
-        default=None, description="Redaction policy applied before hashing."
+        description="Redaction policy applied before hashing; null when none applied."
+    )
+    event: dict[str, Any] = Field(description="The recorded envelope, after redaction.")
+    prev_hash: Sha256Hex = Field(description="Hash of the previous record (64 zeros for seq 1).")
+    hash: Sha256Hex = Field(description="SHA-256 of this record's canonical document.")
+
+
+class Checkpoint(Part):
+    """A signed chain head: proof of what the chain held at ``seq``."""
+
+    tenant: str = Field(description="Tenant of the chain.")
+    seq: int = Field(ge=0, description="Sequence number of the head it signs.")
+    hash: Sha256Hex = Field(description="Hash of the record at ``seq``.")
+    created_at: str = Field(pattern=AUDIT_TIME_PATTERN, description="When it was signed.")
+    kind: str = Field(description="'periodic' or 'purge' (anchors a chain whose start was purged).")
+    key_id: str = Field(description="Which signing key made the signature.")
+    signature: str = Field(description="HMAC-SHA256 (hex) over the other fields, canonical JSON.")
+
+
+class AuditQuery(Payload):
+    """Request: a page of a tenant's audit records matching filters, oldest first."""
+
+    SPEC = MessageSpec(
+        type="llmops.audit.query.v1",
+        kind=Kind.REQUEST,
+        subject=subjects.AUDIT_QUERY,
+        summary="Query a tenant's audit records; the reply is one page and a cursor.",
+        producers=("application", "cli"),
+        consumers=("audit",),
+        reply="llmops.audit.query_result.v1",
+    )
+
+    types: list[str] = Field(default_factory=list, description="Only these event type ids.")
+    since: AwareDatetime | None = Field(default=None, description="Event time at or after.")
+    until: AwareDatetime | None = Field(default=None, description="Event time before.")
+    trace_id: str | None = Field(default=None, description="Only this W3C trace id.")
+    correlation_id: str | None = Field(default=None, description="Only this correlation id.")
+    user: str | None = Field(default=None, description="Only this end user (actor.user).")
+    app: str | None = Field(default=None, description="Only this application (actor.app).")
+    source: str | None = Field(default=None, description="Only this envelope source.")
+    after_seq: int = Field(default=0, ge=0, description="Cursor: records after this seq.")
+    limit: int = Field(default=100, ge=1, le=1000, description="Page size.")
+
+
+class AuditQueryResult(Payload):
+    """Reply: one page of records, the cursor for the next, and the chain's anchor."""
+
+    SPEC = MessageSpec(
+        type="llmops.audit.query_result.v1",
+        kind=Kind.REPLY,
+        subject=None,
+        summary="A page of audit records.",
+        producers=("audit",),
+    )
+
+    records: list[AuditRecord] = Field(default_factory=list, description="Oldest first.")
+    next_after_seq: int | None = Field(
+        default=None, description="Pass as after_seq for the next page; null at the end."
+    )
+    anchor: Checkpoint | None = Field(
+        default=None, description="The purge checkpoint the remaining chain starts from, if any."
+    )
+
+
+class AuditVerify(Payload):
+    """Request: verify a tenant's stored chain against its hashes and signed checkpoints."""
+
+    SPEC = MessageSpec(
+        type="llmops.audit.verify.v1",
+        kind=Kind.REQUEST,
+        subject=subjects.AUDIT_VERIFY,
+        summary="Recompute a tenant's chain from the database; the reply reports the first break.",
+        producers=("cli",),
+        consumers=("audit",),
+        reply="llmops.audit.verify_result.v1",
+    )
+
+    all_breaks: bool = Field(default=False, description="Report every break, not just the first.")
+
+
+class ChainBreakInfo(Part):
+    """Where a chain broke."""
+
+    seq: int = Field(description="Sequence number where the break shows.")
+    event_id: str | None = Field(description="The record's event id (null for a missing one).")
+    kind: str = Field(description="'modified', 'missing', 'reordered', 'inserted' or 'checkpoint'.")
+    detail: str = Field(description="What is wrong, in one sentence.")
+
+
+class AuditVerifyResult(Payload):
+    """Reply: the outcome of verifying a chain."""
+
+    SPEC = MessageSpec(
+        type="llmops.audit.verify_result.v1",
+        kind=Kind.REPLY,
+        subject=None,
+        summary="Outcome of verifying a tenant's chain.",
+        producers=("audit",),
+    )
+
+    ok: bool = Field(description="True when the chain verified.")
+    checked: int = Field(ge=0, description="Records checked.")
+    first_seq: int | None = Field(default=None, description="First seq checked.")
+    last_seq: int | None = Field(default=None, description="Last seq checked.")
+    checkpoints_checked: int = Field(default=0, ge=0, description="Signed checkpoints matched.")
+    breaks: list[ChainBreakInfo] = Field(default_factory=list, description="First break first.")
+
+
+class AuditPurge(Payload):
+    """Request: remove a tenant's records older than a date, keeping the rest verifiable."""
+
+    SPEC = MessageSpec(
+        type="llmops.audit.purge.v1",
+        kind=Kind.REQUEST,
+        subject=subjects.AUDIT_PURGE,
+        summary="Purge records recorded before a date behind a signed purge checkpoint.",
+        producers=("cli",),
+        consumers=("audit",),
+        reply="llmops.audit.purge_result.v1",
+    )
+
+    before: AwareDatetime = Field(description="Remove records recorded before this instant.")
+
+
+class AuditPurgeResult(Payload):
+    """Reply: what a purge removed and the checkpoint that now anchors the chain."""
+
+    SPEC = MessageSpec(
+        type="llmops.audit.purge_result.v1",
+        kind=Kind.REPLY,
+        subject=None,
+        summary="Outcome of a purge.",
+        producers=("audit",),
+    )
+
+    purged: int = Field(ge=0, description="Records removed.")
+    checkpoint: Checkpoint | None = Field(
+        default=None, description="The purge checkpoint (null when nothing was old enough)."
     )

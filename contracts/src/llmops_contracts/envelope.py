@@ -63,6 +63,12 @@ def _uuid7(ms: int, rand: int) -> str:
     return str(uuid.UUID(int=value))
 
 
+def stable_id(moment: datetime, *parts: str) -> str:
+    """A UUIDv7 with ``moment``'s time bits and random bits fixed by ``parts`` (a SHA-256)."""
+    digest = hashlib.sha256("/".join(parts).encode()).digest()
+    return _uuid7(int(moment.timestamp() * 1000), int.from_bytes(digest[:10], "big"))
+
+
 def derived_id(cause: Envelope[Any], key: str) -> str:
     """A UUIDv7 determined by the message that caused an event and a key naming the event.
 
@@ -75,8 +81,7 @@ def derived_id(cause: Envelope[Any], key: str) -> str:
         cause: the message being handled.
         key: distinguishes the events one cause produces, e.g. their type id.
     """
-    digest = hashlib.sha256(f"{cause.tenant}/{cause.id}/{key}".encode()).digest()
-    return _uuid7(int(cause.time.timestamp() * 1000), int.from_bytes(digest[:10], "big"))
+    return stable_id(cause.time, cause.tenant, cause.id, key)
 
 
 def utc_now() -> datetime:

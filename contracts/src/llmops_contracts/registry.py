@@ -46,6 +46,12 @@ PAYLOADS: tuple[type[Payload], ...] = (
     evaluation.ReviewRequested,
     evaluation.ReviewCompleted,
     audit.AuditRecord,
+    audit.AuditQuery,
+    audit.AuditQueryResult,
+    audit.AuditVerify,
+    audit.AuditVerifyResult,
+    audit.AuditPurge,
+    audit.AuditPurgeResult,
     dlq.DeadLetter,
 )
 

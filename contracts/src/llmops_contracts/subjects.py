@@ -65,6 +65,9 @@ EVALUATION_RUN_EVAL = "llmops.cmd.evaluation.run_eval"
 # --- request/reply --------------------------------------------------------------------------
 RETRIEVAL_QUERY = "llmops.rpc.retrieval.query"
 GUARDRAILS_CHECK = "llmops.rpc.guardrails.check"
+AUDIT_QUERY = "llmops.rpc.audit.query"
+AUDIT_VERIFY = "llmops.rpc.audit.verify"
+AUDIT_PURGE = "llmops.rpc.audit.purge"
 
 # --- audit and dead letters -----------------------------------------------------------------
 AUDIT_RECORDS = "llmops.audit"

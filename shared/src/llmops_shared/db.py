@@ -93,10 +93,14 @@ class SqlStore:
         """'sqlite' or 'postgresql'."""
         return self.engine.dialect.name
 
+    def open_engine(self) -> AsyncEngine:
+        """Create the engine (no connection is made until it is used)."""
+        self._engine = create_engine(self.url)
+        return self._engine
+
     async def open(self) -> None:
         """Connect and create the tables if needed."""
-        self._engine = create_engine(self.url)
-        async with self._engine.begin() as conn:
+        async with self.open_engine().begin() as conn:
             await conn.run_sync(self.metadata.create_all)
 
     async def close(self) -> None:

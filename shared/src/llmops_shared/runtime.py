@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from faststream import FastStream
@@ -23,6 +23,7 @@ from llmops_shared.settings import ServiceSettings
 from llmops_shared.streams import ensure_streams
 
 Hook = Callable[[], Awaitable[Any]]
+Loop = Callable[[], Coroutine[Any, Any, Any]]
 
 _log = get_logger(__name__)
 
@@ -67,6 +68,7 @@ def service_app(
     *,
     on_start: Sequence[Hook] = (),
     on_stop: Sequence[Hook] = (),
+    background: Sequence[Loop] = (),
     wiring: Wiring | None = None,
 ) -> FastStream:
     """Compose a runnable service.
@@ -77,6 +79,8 @@ def service_app(
             publish through the broker).
         on_start: adapter openers, run before the broker subscribes.
         on_stop: adapter closers, run after in-flight messages are drained.
+        background: loops to run while the service is up (started once it is subscribed,
+            cancelled when it starts draining).
         wiring: the broker, scope and publisher, when the service was built with them.
 
     Returns:
@@ -100,13 +104,21 @@ def service_app(
         if settings.manage_streams:
             await ensure_streams(broker.connection.jetstream(), settings)
 
+    tasks: list[asyncio.Task[Any]] = []
+
     async def started() -> None:
+        tasks.extend(asyncio.create_task(loop()) for loop in background)
         state.started = True
         _log.info("service ready", health_port=state.health_port, nats=settings.nats_url)
 
     async def stopping() -> None:
         state.draining = True
         _log.info("draining")
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def stopped() -> None:
         for hook in on_stop:

@@ -1,103 +1,292 @@
-"""SQL storage of audit records (SQLAlchemy Core; SQLite or PostgreSQL by URL)."""
+"""SQL storage of the audit trail (SQLite WAL by default, PostgreSQL in production).
+
+The schema is created by Alembic migrations (``migrations/``), which also install the database
+guards: UPDATE, DELETE and TRUNCATE are refused on records and checkpoints, except the DELETE of
+a purge, which holds a permit for its own transaction.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
+from importlib.resources import files
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Column,
     Integer,
     MetaData,
     String,
     Table,
+    Text,
+    and_,
     func,
+    insert,
     select,
+    text,
+    update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
-from llmops_audit.service import Entry, StoredEvent
+from llmops_audit.service import ChainConflict, Head, NewRecord
+from llmops_contracts.audit import AuditQuery
 from llmops_shared.db import SqlStore, UtcDateTime
 
 metadata = MetaData()
 
-events = Table(
-    "audit_events",
+records = Table(
+    "audit_records",
     metadata,
-    Column(
-        "pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
-    Column("event_id", String(64), nullable=False, unique=True),
-    Column("type", String(128), nullable=False, index=True),
-    Column("tenant", String(64), nullable=False, index=True),
-    Column("subject", String(256), nullable=False),
+    Column("pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("event_type", String(128), nullable=False),
+    Column("event_subject", String(256), nullable=False),
     Column("source", String(256), nullable=False),
-    Column("time", UtcDateTime(), nullable=False),
-    Column("recorded_at", UtcDateTime(), nullable=False),
-    Column("correlation_id", String(128), index=True),
-    Column("envelope", JSON, nullable=False),
+    Column("time", UtcDateTime()),
+    Column("recorded_at", String(27), nullable=False),
+    Column("trace_id", String(32)),
+    Column("correlation_id", String(128)),
+    Column("actor_user", String(200)),
+    Column("actor_app", String(200)),
+    Column("redaction_policy_version", String(64)),
+    Column("event_json", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
 )
+
+checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("pk", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("created_at", String(27), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("signature", String(64), nullable=False),
+)
+
+outbox = Table(
+    "audit_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("last_pk", BigInteger, nullable=False),
+)
+
+RECORD_COLUMNS = (
+    "tenant",
+    "seq",
+    "event_id",
+    "event_type",
+    "event_subject",
+    "recorded_at",
+    "redaction_policy_version",
+    "prev_hash",
+    "hash",
+)
+CHECKPOINT_COLUMNS = ("tenant", "seq", "hash", "created_at", "kind", "key_id", "signature")
+
+
+def migrate(connection: Connection) -> None:
+    """Bring the schema to the latest revision on an open (sync) connection."""
+    config = Config()
+    config.set_main_option("script_location", str(files("llmops_audit") / "migrations"))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def record_of(row: Any) -> dict[str, Any]:
+    """A stored row as an audit record (the hashed document plus ``hash``)."""
+    record = {name: getattr(row, name) for name in RECORD_COLUMNS}
+    record["seq"] = int(record["seq"])
+    record["event"] = json.loads(row.event_json)
+    return record
 
 
 class SqlAuditRepository(SqlStore):
-    """Append-only audit storage; idempotent on the event id through a unique constraint."""
+    """The append-only audit trail in SQL."""
 
     metadata = metadata
 
-    async def append(self, entries: Sequence[Entry]) -> int:
-        """Insert a batch in one transaction; rows whose id exists are skipped."""
-        now = datetime.now(UTC)
-        rows = [_row(e, now) for e in entries]
-        insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
-        # RETURNING counts the rows really inserted; executemany's rowcount is -1 on asyncpg.
-        stmt = (
-            insert(events)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(events.c.event_id)
-        )
+    async def open(self) -> None:
+        """Connect and migrate the schema to the latest revision."""
+        self.open_engine()
         async with self.engine.begin() as conn:
-            result = await conn.execute(stmt, rows)
-        return len(result.all())
+            await conn.run_sync(migrate)
 
-    async def count(self, tenant: str | None = None) -> int:
-        """Number of records, for one tenant or all."""
-        query = select(func.count()).select_from(events)
-        if tenant is not None:
-            query = query.where(events.c.tenant == tenant)
+    async def heads(self, tenants: Sequence[str]) -> dict[str, Head]:
+        """The last (seq, hash) of each tenant's chain."""
+        if not tenants:
+            return {}
+        inner = records.alias("inner")
+        last_seq = (
+            select(func.max(inner.c.seq))
+            .where(inner.c.tenant == records.c.tenant)
+            .scalar_subquery()
+        )
+        query = select(records.c.tenant, records.c.seq, records.c.hash).where(
+            and_(records.c.tenant.in_(tenants), records.c.seq == last_seq)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {r.tenant: Head(int(r.seq), r.hash) for r in rows}
+
+    async def known_ids(self, tenant: str, event_ids: Sequence[str]) -> set[str]:
+        """Event ids of the tenant already recorded."""
+        query = select(records.c.event_id).where(
+            and_(records.c.tenant == tenant, records.c.event_id.in_(event_ids))
+        )
+        async with self.engine.connect() as conn:
+            return {r.event_id for r in await conn.execute(query)}
+
+    async def append(self, new: Sequence[NewRecord]) -> None:
+        """Insert a batch in one transaction."""
+        rows = [
+            {
+                **{name: r.doc[name] for name in RECORD_COLUMNS if name != "hash"},
+                "hash": r.hash,
+                "source": r.source,
+                "time": r.time,
+                "trace_id": r.trace_id,
+                "correlation_id": r.correlation_id,
+                "actor_user": r.user,
+                "actor_app": r.app,
+                "event_json": json.dumps(r.doc["event"], ensure_ascii=False, separators=(",", ":")),
+            }
+            for r in new
+        ]
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(insert(records), rows)
+        except IntegrityError as exc:
+            raise ChainConflict(str(exc.orig)) from exc
+
+    async def query(self, tenant: str, q: AuditQuery) -> list[dict[str, Any]]:
+        """A page of matching records, oldest first."""
+        where = [records.c.tenant == tenant, records.c.seq > q.after_seq]
+        if q.types:
+            where.append(records.c.event_type.in_(q.types))
+        if q.since is not None:
+            where.append(records.c.time >= q.since)
+        if q.until is not None:
+            where.append(records.c.time < q.until)
+        for column, value in (
+            (records.c.trace_id, q.trace_id),
+            (records.c.correlation_id, q.correlation_id),
+            (records.c.actor_user, q.user),
+            (records.c.actor_app, q.app),
+            (records.c.source, q.source),
+        ):
+            if value is not None:
+                where.append(column == value)
+        query = select(records).where(and_(*where)).order_by(records.c.seq).limit(q.limit)
+        async with self.engine.connect() as conn:
+            return [record_of(r) for r in await conn.execute(query)]
+
+    async def records(self, tenant: str, after_seq: int = 0) -> AsyncIterator[dict[str, Any]]:
+        """Every record of a tenant after ``after_seq``, in seq order, a page at a time."""
+        while True:
+            query = (
+                select(records)
+                .where(and_(records.c.tenant == tenant, records.c.seq > after_seq))
+                .order_by(records.c.seq)
+                .limit(1000)
+            )
+            async with self.engine.connect() as conn:
+                page = (await conn.execute(query)).all()
+            for row in page:
+                yield record_of(row)
+            if len(page) < 1000:
+                return
+            after_seq = int(page[-1].seq)
+
+    async def count(self, tenant: str) -> int:
+        """How many records a tenant's chain holds."""
+        query = select(func.count()).select_from(records).where(records.c.tenant == tenant)
         async with self.engine.connect() as conn:
             return int((await conn.execute(query)).scalar_one())
 
-    async def get(self, event_id: str) -> StoredEvent | None:
-        """One record by event id."""
+    async def tenants(self) -> list[str]:
+        """Tenants with records."""
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(events).where(events.c.event_id == event_id))).first()
-        if row is None:
-            return None
-        return StoredEvent(
-            event_id=row.event_id,
-            type=row.type,
-            tenant=row.tenant,
-            subject=row.subject,
-            source=row.source,
-            time=row.time,
-            envelope=row.envelope,
-        )
+            return [r.tenant for r in await conn.execute(select(records.c.tenant).distinct())]
+
+    async def checkpoints(self, tenant: str) -> list[dict[str, Any]]:
+        """A tenant's checkpoints, oldest first."""
+        query = select(checkpoints).where(checkpoints.c.tenant == tenant).order_by(checkpoints.c.pk)
+        async with self.engine.connect() as conn:
+            return [
+                {name: getattr(r, name) for name in CHECKPOINT_COLUMNS}
+                for r in await conn.execute(query)
+            ]
+
+    async def add_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Store a signed checkpoint."""
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(checkpoints), [checkpoint])
+
+    async def purge(
+        self, tenant: str, before: str, sign: Callable[[Head], dict[str, Any]]
+    ) -> tuple[int, dict[str, Any] | None]:
+        """Delete a tenant's records recorded before ``before`` behind a purge checkpoint."""
+        async with self.engine.begin() as conn:
+            last = (
+                await conn.execute(
+                    select(records.c.seq, records.c.hash)
+                    .where(and_(records.c.tenant == tenant, records.c.recorded_at < before))
+                    .order_by(records.c.seq.desc())
+                    .limit(1)
+                )
+            ).first()
+            if last is None:
+                return 0, None
+            checkpoint = sign(Head(int(last.seq), last.hash))
+            await conn.execute(insert(checkpoints), [checkpoint])
+            permit_on, permit_off = self._permit()
+            await conn.execute(text(permit_on))
+            result = await conn.execute(
+                records.delete().where(
+                    and_(records.c.tenant == tenant, records.c.seq <= int(last.seq))
+                )
+            )
+            if permit_off:
+                await conn.execute(text(permit_off))
+            return int(result.rowcount or 0), checkpoint
+
+    def _permit(self) -> tuple[str, str | None]:
+        if self.dialect == "postgresql":
+            return "SET LOCAL llmops.audit_purge = 'on'", None  # ends with the transaction
+        return "INSERT INTO audit_purge_permit (one) VALUES (1)", "DELETE FROM audit_purge_permit"
+
+    async def unpublished(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        """Records not yet republished to the AUDIT stream, in storage order."""
+        last = select(outbox.c.last_pk).where(outbox.c.id == 1).scalar_subquery()
+        query = select(records).where(records.c.pk > last).order_by(records.c.pk).limit(limit)
+        async with self.engine.connect() as conn:
+            return [(int(r.pk), record_of(r)) for r in await conn.execute(query)]
+
+    async def mark_published(self, pk: int) -> None:
+        """Move the republish cursor past ``pk``."""
+        async with self.engine.begin() as conn:
+            await conn.execute(update(outbox).where(outbox.c.id == 1).values(last_pk=pk))
 
 
-def _row(entry: Entry, now: datetime) -> dict[str, Any]:
-    m = entry.message
-    return {
-        "event_id": m.id,
-        "type": m.type,
-        "tenant": m.tenant,
-        "subject": entry.subject,
-        "source": m.source,
-        "time": m.time,
-        "recorded_at": now,
-        "correlation_id": m.correlation_id,
-        "envelope": m.model_dump(mode="json"),
-    }
+class JetStreamSink:
+    """Publishes audit messages to JetStream, pipelined, waiting for every acknowledgement."""
+
+    def __init__(self, connection: Callable[[], Any]) -> None:
+        self._connection = connection
+
+    async def publish(self, messages: Sequence[tuple[str, bytes, dict[str, str]]]) -> None:
+        """Publish all, then await all acks (a failure raises and the cursor stays put)."""
+        js = self._connection().jetstream()
+        futures = [await js.publish_async(s, body, headers=h) for s, body, h in messages]
+        await asyncio.gather(*futures)

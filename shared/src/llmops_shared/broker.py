@@ -208,20 +208,21 @@ def create_broker(
 
 
 def consumer_config(
-    settings: ServiceSettings, durable: str, *, deliver_all: bool = True
+    settings: ServiceSettings, durable: str, *, deliver_all: bool = True, unlimited: bool = False
 ) -> ConsumerConfig:
     """A durable pull consumer with explicit acks and the service's redelivery limits.
 
     ``max_deliver`` is one more than the service's own limit: the service dead-letters a message
     on its last delivery, and the server-side limit only stops a message that crashed the process
-    every time it was handled.
+    every time it was handled. ``unlimited`` (for consumers that must never skip a message,
+    like audit's) removes the server-side limit: the service retries with backoff for ever.
     """
     return ConsumerConfig(
         durable_name=durable,
         ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL if deliver_all else DeliverPolicy.NEW,
         ack_wait=settings.ack_wait_s,
-        max_deliver=settings.max_deliver + 1,
+        max_deliver=-1 if unlimited else settings.max_deliver + 1,
         max_ack_pending=max(1000, settings.batch_size * 4),
     )
 

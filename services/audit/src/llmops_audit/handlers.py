@@ -25,7 +25,8 @@ from llmops_contracts.audit import (
 from llmops_contracts.dlq import FailureKind
 from llmops_contracts.envelope import Envelope
 from llmops_contracts.registry import InvalidMessage
-from llmops_shared.broker import MessageScope, consumer_config
+from llmops_shared.broker import MessageScope, backoff_s, consumer_config
+from llmops_shared.logging import get_logger
 
 RECORDS_WRITTEN = Counter("llmops_audit_records_written_total", "Audit records stored.")
 BATCH_SIZE = Histogram(
@@ -43,6 +44,8 @@ SOURCES = (
 
 SOURCE = "llmops/audit"
 
+_log = get_logger(__name__)
+
 
 def build_router(
     service: AuditService, settings: AuditSettings, scope: MessageScope
@@ -58,7 +61,7 @@ def build_router(
                 subject,
                 stream=JStream(stream, declare=False),
                 durable=durable,
-                config=consumer_config(settings, durable),
+                config=consumer_config(settings, durable, unlimited=True),
                 pull_sub=PullSub(
                     batch_size=settings.batch_size, timeout=settings.batch_timeout_s, batch=True
                 ),
@@ -76,7 +79,17 @@ def build_router(
                         assert scope.letters is not None
                         await scope.letters.send(msg, FailureKind.INVALID, exc.reason)
                 BATCH_SIZE.observe(len(batch))
-                RECORDS_WRITTEN.inc(await service.record(admitted))
+                try:
+                    RECORDS_WRITTEN.inc(await service.record(admitted))
+                except Exception:
+                    # Never let FastStream reject (terminate) a batch: the audit trail must not
+                    # lose a message to a transient failure (database away, a chain conflict
+                    # with another replica). Every message comes back after the backoff.
+                    deliveries = max(m.metadata.num_delivered for m in batch)
+                    _log.exception("recording a batch failed; it will be redelivered")
+                    for msg in batch:
+                        if not msg._ackd:
+                            await msg.nak(delay=backoff_s(deliveries))
 
         queue = settings.query_queue
 

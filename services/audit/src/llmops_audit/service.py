@@ -432,10 +432,10 @@ class AuditService:
     async def verify(self, tenant: str, *, all_breaks: bool = False) -> ChainReport:
         """Recompute a tenant's chain from storage against its hashes and signed checkpoints."""
         checkpoints = await self.repository.checkpoints(tenant)
+        # Every checkpoint's signature is checked, the purge anchor's included: a forged anchor
+        # would otherwise let a rewritten chain start wherever the forger wanted.
         verifier = ChainVerifier(
-            anchor=await self.anchor(tenant),
-            checkpoints=[c for c in checkpoints if c["kind"] == "periodic"],
-            key=self.checkpointer.key,
+            anchor=await self.anchor(tenant), checkpoints=checkpoints, key=self.checkpointer.key
         )
         async for record in self.repository.records(tenant):
             verifier.feed(record)

@@ -55,6 +55,10 @@ test-all: lint ## Every suite, slow ones included
 contracts: install ## Regenerate contracts/schemas and contracts/asyncapi.yaml from the models
 	$(BIN)/llmops contracts export contracts
 
+.PHONY: prices
+prices: install ## Regenerate the costs price snapshot from the price map in the litellm wheel
+	$(BIN)/python tools/prices.py
+
 bench: install ## Benchmarks: print tables, write bench/results/*.json
 	$(BIN)/python -m bench
 

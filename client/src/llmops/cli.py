@@ -1,4 +1,5 @@
-"""The ``llmops`` command line: run the dev stack, publish and tail events, export contracts."""
+"""The ``llmops`` command line: run the dev stack, publish and tail events, export contracts,
+and query, export, verify and purge the audit trail."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Coroutine
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from llmops_contracts import subjects
 from llmops_contracts.dlq import DeadLetter
@@ -22,6 +26,11 @@ contracts_app = typer.Typer(
     help="Published contracts (JSON Schema, AsyncAPI).", no_args_is_help=True
 )
 app.add_typer(contracts_app, name="contracts")
+audit_app = typer.Typer(
+    help="The audit trail: query, export, verify and purge a tenant's hash-chained records.",
+    no_args_is_help=True,
+)
+app.add_typer(audit_app, name="audit")
 
 out = Console()
 err = Console(stderr=True)
@@ -267,6 +276,463 @@ def contracts_check(
             err.print(f"  {p}")
         raise typer.Exit(1)
     out.print("contracts match the code")
+
+
+# --- llmops audit ---------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+Tenant = Annotated[str, typer.Option(help="Tenant whose audit chain to use.")]
+Types = Annotated[
+    list[str] | None,
+    typer.Option("--type", help="Only this event type id (repeatable)."),
+]
+Since = Annotated[
+    str | None,
+    typer.Option(help="Event time at or after: 7d, 12h, 30m (ago) or ISO 8601."),
+]
+Until = Annotated[
+    str | None, typer.Option(help="Event time before: 7d, 12h, 30m (ago) or ISO 8601.")
+]
+TraceId = Annotated[str | None, typer.Option(help="Only this W3C trace id (32 hex).")]
+CorrelationId = Annotated[str | None, typer.Option(help="Only this correlation id.")]
+User = Annotated[str | None, typer.Option(help="Only this end user (data.actor.user).")]
+AppId = Annotated[str | None, typer.Option("--app", help="Only this application (data.actor.app).")]
+Source = Annotated[str | None, typer.Option(help="Only this envelope source.")]
+AfterSeq = Annotated[int, typer.Option(min=0, help="Start after this chain seq (a cursor).")]
+Timeout = Annotated[float, typer.Option(help="Seconds to wait for each answer of the service.")]
+
+
+def _say(text: str, console: Console = out) -> None:
+    """Print a plain line: no markup (data may hold brackets) and never wrapped (scripts grep)."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _fail(text: str) -> None:
+    """Print an error line in red on stderr (the text is taken literally)."""
+    err.print(Text(text, style="red"), soft_wrap=True)
+
+
+def _tenant(tenant: str) -> str:
+    if not subjects.is_token(tenant):
+        raise typer.BadParameter(f"{tenant!r} is not a valid subject token", param_hint="--tenant")
+    return tenant
+
+
+def _moment(value: str | None, option: str) -> datetime | None:
+    from llmops.audit import parse_moment
+
+    if value is None:
+        return None
+    try:
+        return parse_moment(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+
+
+def _audit_query(
+    *,
+    types: list[str] | None,
+    since: str | None,
+    until: str | None,
+    trace_id: str | None,
+    correlation_id: str | None,
+    user: str | None,
+    app_id: str | None,
+    source: str | None,
+    after_seq: int,
+    page: int,
+) -> Any:
+    from pydantic import ValidationError
+
+    from llmops_contracts.audit import AuditQuery
+
+    try:
+        return AuditQuery(
+            types=types or [],
+            since=_moment(since, "--since"),
+            until=_moment(until, "--until"),
+            trace_id=trace_id,
+            correlation_id=correlation_id,
+            user=user,
+            app=app_id,
+            source=source,
+            after_seq=after_seq,
+            limit=page,
+        )
+    except ValidationError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _talk(what: str, work: Coroutine[Any, Any, T], timeout: float) -> T:
+    """Run one conversation with the audit service; turn NATS failures into exit 1."""
+    import nats.errors
+
+    from llmops.client import RequestError
+
+    try:
+        return asyncio.run(work)
+    except RequestError as exc:
+        _fail(f"{what} refused by the audit service: {exc}")
+    except nats.errors.NoServersError:
+        _fail(f"{what} failed: no NATS server reachable (check --nats-url or NATS_URL)")
+    except nats.errors.NoRespondersError:
+        _fail(
+            f"{what} failed: no audit service answers on this NATS server "
+            "(is it running? is NATS_URL right?)"
+        )
+    except (TimeoutError, nats.errors.TimeoutError):
+        _fail(f"{what} failed: the audit service did not answer within {timeout:g} s")
+    except BrokenPipeError:
+        raise typer.Exit(0) from None  # the reader (e.g. `| head`) is gone: stop quietly
+    except Exception as exc:  # no server, connection lost, ...
+        _fail(f"{what} failed: {type(exc).__name__}: {exc}")
+    raise typer.Exit(1)
+
+
+async def _connect(nats_url: str, tenant: str) -> Any:
+    from llmops.client import Client
+
+    async def quiet(exc: Exception) -> None:
+        """Connection errors surface as the command's own error message."""
+
+    # Fail fast when no server answers (nats-py's defaults retry for two minutes, and 0 means
+    # "for ever"); a command is short, so one retry is enough.
+    return await Client.connect(
+        nats_url,
+        source="cli://llmops",
+        tenant=tenant,
+        max_reconnect_attempts=1,
+        reconnect_time_wait=0.2,
+        error_cb=quiet,
+    )
+
+
+def _actor(record: Any) -> str:
+    data = record.event.get("data")
+    actor = data.get("actor") if isinstance(data, dict) else None
+    if not isinstance(actor, dict):
+        return ""
+    return " / ".join(str(actor[k]) for k in ("user", "app") if actor.get(k))
+
+
+@audit_app.command("query")
+def audit_query(
+    tenant: Tenant,
+    type_: Types = None,
+    since: Since = None,
+    until: Until = None,
+    trace_id: TraceId = None,
+    correlation_id: CorrelationId = None,
+    user: User = None,
+    app_id: AppId = None,
+    source: Source = None,
+    limit: Annotated[int, typer.Option(min=1, help="Most records to show (paged).")] = 100,
+    after_seq: AfterSeq = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="One record per line as JSON.")] = False,
+    timeout: Timeout = 10.0,
+    nats_url: NatsUrl = "nats://127.0.0.1:4222",
+) -> None:
+    """Show a tenant's audit records matching filters, oldest first (a table, or --json)."""
+    from rich.table import Table
+
+    from llmops.audit import DEFAULT_PAGE, pages, record_line
+
+    query = _audit_query(
+        types=type_,
+        since=since,
+        until=until,
+        trace_id=trace_id,
+        correlation_id=correlation_id,
+        user=user,
+        app_id=app_id,
+        source=source,
+        after_seq=after_seq,
+        page=min(limit, DEFAULT_PAGE),
+    )
+    tenant = _tenant(tenant)
+    table = Table("seq", "recorded_at", "type", "source", "user / app", "hash", box=None)
+    state: dict[str, Any] = {"shown": 0, "more_after": None, "anchor": None}
+
+    async def work() -> None:
+        async with await _connect(nats_url, tenant) as client:
+            async for page in pages(client, tenant, query, total=limit, timeout=timeout):
+                state["anchor"] = state["anchor"] or page.anchor
+                state["more_after"] = page.next_after_seq
+                for record in page.records:
+                    state["shown"] += 1
+                    if as_json:
+                        sys.stdout.write(record_line(record.model_dump(mode="json")) + "\n")
+                        continue
+                    table.add_row(
+                        *map(
+                            Text,
+                            (
+                                str(record.seq),
+                                record.recorded_at,
+                                record.event_type,
+                                str(record.event.get("source", "")),
+                                _actor(record),
+                                record.hash[:12],
+                            ),
+                        )
+                    )
+                sys.stdout.flush()
+
+    _talk("audit query", work(), timeout)
+    if as_json:
+        return
+    if state["shown"]:
+        out.print(table, soft_wrap=True)
+    shown, more = state["shown"], state["more_after"]
+    if state["anchor"] is not None:
+        _say(
+            f"records up to seq {state['anchor'].seq} were purged "
+            f"(purge checkpoint of {state['anchor'].created_at})",
+            err,
+        )
+    note = f"; more may follow: --after-seq {more}" if more is not None and shown >= limit else ""
+    _say(f"{shown} record(s) of tenant {tenant}{note}", err)
+
+
+@audit_app.command("export")
+def audit_export(
+    tenant: Tenant,
+    type_: Types = None,
+    since: Since = None,
+    until: Until = None,
+    trace_id: TraceId = None,
+    correlation_id: CorrelationId = None,
+    user: User = None,
+    app_id: AppId = None,
+    source: Source = None,
+    after_seq: AfterSeq = 0,
+    page_size: Annotated[
+        int, typer.Option(min=1, max=1000, help="Records per request to the service.")
+    ] = 200,
+    timeout: Timeout = 30.0,
+    nats_url: NatsUrl = "nats://127.0.0.1:4222",
+) -> None:
+    """Stream a tenant's records to stdout as JSON lines after a header line (see docs/audit.md).
+
+    An unfiltered export holds the whole remaining chain and its purge anchor, so
+    `llmops audit verify --file` can check it alone.
+    """
+    from llmops.audit import export_header, pages, query_filters, record_line
+
+    query = _audit_query(
+        types=type_,
+        since=since,
+        until=until,
+        trace_id=trace_id,
+        correlation_id=correlation_id,
+        user=user,
+        app_id=app_id,
+        source=source,
+        after_seq=after_seq,
+        page=page_size,
+    )
+    tenant = _tenant(tenant)
+    stats: dict[str, Any] = {"count": 0, "first": None, "last": None}
+
+    async def work() -> None:
+        stdout = sys.stdout
+        async with await _connect(nats_url, tenant) as client:
+            first = True
+            async for page in pages(client, tenant, query, timeout=timeout):
+                if first:
+                    anchor = page.anchor.model_dump(mode="json") if page.anchor else None
+                    header = export_header(tenant, anchor, query_filters(query))
+                    stdout.write(record_line(header) + "\n")
+                    first = False
+                for record in page.records:
+                    stdout.write(record_line(record.model_dump(mode="json")) + "\n")
+                if page.records:
+                    stats["first"] = stats["first"] or page.records[0].seq
+                    stats["last"] = page.records[-1].seq
+                    stats["count"] += len(page.records)
+                stdout.flush()
+
+    _talk("audit export", work(), timeout)
+    span = f" (seq {stats['first']}..{stats['last']})" if stats["count"] else ""
+    _say(f"exported {stats['count']} record(s) of tenant {tenant}{span}", err)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    tenant: Annotated[
+        str | None,
+        typer.Option(help="Tenant to verify (in the database, or only this one in --file)."),
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="Verify an export file locally instead (JSON lines; '-' reads stdin).",
+        ),
+    ] = None,
+    all_breaks: Annotated[
+        bool, typer.Option("--all-breaks", help="List every break, not just the first.")
+    ] = False,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="LLMOPS_AUDIT_CHECKPOINT_KEY_FILE",
+            help="With --file: the checkpoint key file, to check the anchor's signature.",
+        ),
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--checkpoint-key",
+            envvar="LLMOPS_AUDIT_CHECKPOINT_KEY",
+            hidden=True,
+            show_default=False,
+        ),
+    ] = None,
+    timeout: Timeout = 120.0,
+    nats_url: NatsUrl = "nats://127.0.0.1:4222",
+) -> None:
+    """Recompute a chain and report the first broken record; exit 1 on a break.
+
+    With --tenant alone the audit service verifies its database (hashes, links and signed
+    checkpoints). With --file an export is verified here, in one pass, without the service.
+    """
+    if file is not None:
+        secret = key.encode() if key else None
+        if secret is None and key_file is not None:
+            try:
+                secret = key_file.read_text().strip().encode()
+            except OSError as exc:
+                raise typer.BadParameter(str(exc), param_hint="--key-file") from None
+        _verify_file(file, tenant and _tenant(tenant), secret, all_breaks)
+        return
+    if tenant is None:
+        raise typer.BadParameter("give --tenant (verify the database) or --file (an export)")
+    _verify_service(_tenant(tenant), all_breaks, timeout, nats_url)
+
+
+def _verify_service(tenant: str, all_breaks: bool, timeout: float, nats_url: str) -> None:
+    from llmops_contracts.audit import AuditVerify, AuditVerifyResult
+
+    async def work() -> AuditVerifyResult:
+        async with await _connect(nats_url, tenant) as client:
+            reply = await client.request(AuditVerify(all_breaks=all_breaks), timeout=timeout)
+            result: AuditVerifyResult = reply.data
+            return result
+
+    result = _talk("audit verify", work(), timeout)
+    span = f" (seq {result.first_seq}..{result.last_seq})" if result.checked else ""
+    if result.ok:
+        _say(
+            f"ok: tenant {tenant}: {result.checked} record(s){span} verified, "
+            f"{result.checkpoints_checked} signed checkpoint(s) matched"
+        )
+        return
+    breaks = result.breaks if all_breaks else result.breaks[:1]
+    _say(f"BROKEN: tenant {tenant}: {result.checked} record(s) checked{span}")
+    for b in breaks:
+        _say(_break_line(b.seq, b.event_id, b.kind, b.detail))
+    raise typer.Exit(1)
+
+
+def _break_line(seq: int, event_id: str | None, kind: str, detail: str) -> str:
+    return f"  {kind} at seq {seq} (event {event_id or '-'}): {detail}"
+
+
+def _verify_file(file: Path, tenant: str | None, key: bytes | None, all_breaks: bool) -> None:
+    from llmops.audit import verify_lines
+
+    try:
+        if str(file) == "-":
+            report = verify_lines(sys.stdin, tenant=tenant, key=key)
+        else:
+            with file.open(encoding="utf-8") as lines:
+                report = verify_lines(lines, tenant=tenant, key=key)
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {file}: {exc}")
+        raise typer.Exit(2) from None
+    for problem in report.problems:
+        _say(f"BROKEN: {problem}")
+    for check in report.tenants.values():
+        span = f" (seq {check.first_seq}..{check.last_seq})" if check.checked else ""
+        notes = []
+        if check.anchor is not None:
+            notes.append(
+                f"anchored at purge checkpoint seq {check.anchor['seq']} "
+                f"(signature {check.anchor_signature})"
+            )
+        if check.partial_from is not None:
+            notes.append(f"partial: starts at seq {check.partial_from}, not anchored")
+        if check.filtered:
+            notes.append(
+                f"filtered export: links checked between consecutive records ({check.gaps} gap(s))"
+            )
+        tail = "".join(f"; {n}" for n in notes)
+        if check.ok:
+            head = f", head {check.last_hash}" if check.last_hash else ""
+            _say(f"ok: tenant {check.tenant}: {check.checked} record(s){span} verified{head}{tail}")
+            continue
+        _say(f"BROKEN: tenant {check.tenant}: {check.checked} record(s) checked{span}{tail}")
+        for b in check.breaks if all_breaks else check.breaks[:1]:
+            _say(_break_line(b.seq, b.event_id, b.kind, b.detail))
+        if not all_breaks and len(check.breaks) > 1:
+            _say(f"  ... and {len(check.breaks) - 1} more (--all-breaks)")
+    if report.skipped:
+        _say(f"skipped {report.skipped} record(s) of other tenants")
+    if not report.tenants and not report.problems:
+        _say("BROKEN: the file holds no audit records")
+        raise typer.Exit(1)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("purge")
+def audit_purge(
+    tenant: Tenant,
+    before: Annotated[
+        str,
+        typer.Option(help="Remove records recorded before this: 90d, 12h (ago) or ISO 8601."),
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    timeout: Timeout = 120.0,
+    nats_url: NatsUrl = "nats://127.0.0.1:4222",
+) -> None:
+    """Remove a tenant's old records behind a signed purge checkpoint (the rest stays verifiable)."""
+    from llmops_contracts.audit import AuditPurge, AuditPurgeResult
+
+    moment = _moment(before, "--before")
+    assert moment is not None
+    tenant = _tenant(tenant)
+    if not yes:
+        typer.confirm(
+            f"Purge every audit record of tenant {tenant} recorded before "
+            f"{moment.isoformat()}? This cannot be undone",
+            abort=True,
+        )
+
+    async def work() -> AuditPurgeResult:
+        async with await _connect(nats_url, tenant) as client:
+            reply = await client.request(AuditPurge(before=moment), timeout=timeout)
+            result: AuditPurgeResult = reply.data
+            return result
+
+    result = _talk("audit purge", work(), timeout)
+    cp = result.checkpoint
+    if cp is None:
+        _say(
+            f"nothing to purge: no record of tenant {tenant} was recorded before "
+            f"{moment.isoformat()}"
+        )
+        return
+    _say(
+        f"purged {result.purged} record(s) of tenant {tenant}; "
+        f"the chain now starts after seq {cp.seq}"
+    )
+    _say(
+        f"purge checkpoint: seq {cp.seq} hash {cp.hash} created_at {cp.created_at} "
+        f"key_id {cp.key_id} signature {cp.signature}"
+    )
 
 
 def main() -> None:

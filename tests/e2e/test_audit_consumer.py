@@ -1,0 +1,187 @@
+"""examples/audit_consumer.py, an external consumer with no llmops imports, against a live service."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+from nats.js.errors import NotFoundError
+
+from llmops import Client
+from llmops_audit.app import create_app
+from llmops_audit.config import AuditSettings
+from llmops_contracts import subjects
+from llmops_contracts.llm import LlmCallCompleted, Usage
+from tests.conftest import eventually, running
+
+CONSUMER = Path(__file__).parents[2] / "examples" / "audit_consumer.py"
+
+
+@pytest.fixture
+async def audit(nats_url: str, tmp_path: Path, uid: str) -> AsyncIterator[Any]:
+    """An audit service with its own SQLite file and durables, running in this loop."""
+    settings = AuditSettings(
+        nats_url=nats_url,
+        database_url=f"sqlite:///{tmp_path / 'audit.db'}",
+        durable_prefix=f"audit-{uid}",
+        health_port=0,
+        checkpoint_key="test-key",
+        checkpoint_key_file=tmp_path / "k",
+        batch_timeout_s=0.05,
+    )
+    app = create_app(settings)
+    async with running(app):
+        yield app
+
+
+async def consume(
+    nats_url: str, tenant: str, durable: str, state: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the example consumer as its own process (in a thread: this loop serves audit)."""
+    args = [sys.executable, str(CONSUMER), "--nats-url", nats_url, "--tenant", tenant]
+    args += ["--durable", durable, "--state-file", str(state), *extra]
+    import time
+
+    t = time.monotonic()
+    r = await asyncio.to_thread(
+        subprocess.run, args, capture_output=True, text=True, timeout=60, check=False
+    )
+    print("TIMING", extra, time.monotonic() - t, r.returncode, r.stdout, r.stderr[-3000:])
+    return r
+
+
+async def publish(nats_url: str, tenant: str, n: int) -> None:
+    async with await Client.connect(nats_url, source="app://consumer-test", tenant=tenant) as c:
+        for i in range(n):
+            call = LlmCallCompleted(
+                provider="anthropic",
+                request_model="claude",
+                latency_ms=0.25 + i,
+                usage=Usage(input_tokens=i, output_tokens=1),
+            )
+            await c.publish(call)
+
+
+async def last_record(nats_url: str, tenant: str) -> dict[str, Any] | None:
+    """The last record of the tenant on the AUDIT stream (the envelope), if any."""
+    nc = await nats.connect(nats_url)
+    try:
+        msg = await nc.jetstream().get_last_msg(
+            subjects.AUDIT_STREAM, subjects.for_tenant(subjects.AUDIT_RECORDS, tenant)
+        )
+    except NotFoundError:
+        return None
+    finally:
+        await nc.close()
+    envelope: dict[str, Any] = json.loads(msg.data)
+    return envelope
+
+
+async def on_stream(nats_url: str, tenant: str, seq: int) -> dict[str, Any]:
+    """Wait until the AUDIT stream holds the tenant's record ``seq``; returns that envelope."""
+
+    async def reached() -> dict[str, Any] | None:
+        last = await last_record(nats_url, tenant)
+        return last if last is not None and last["data"]["seq"] >= seq else None
+
+    return await eventually(reached, timeout=20)
+
+
+def test_the_example_imports_only_nats_and_the_standard_library() -> None:
+    tree = ast.parse(CONSUMER.read_text())
+    modules = {
+        (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+        if not (isinstance(node, ast.ImportFrom) and node.level)
+    }
+    assert modules - {"__future__"} - set(sys.stdlib_module_names) == {"nats"}
+
+
+async def test_consumer_verifies_the_chain_and_continues_it_after_a_restart(
+    audit: Any, nats_url: str, tenant: str, uid: str, tmp_path: Path
+) -> None:
+    state = tmp_path / "state.json"
+    await publish(nats_url, tenant, 5)
+    head = await on_stream(nats_url, tenant, 5)
+
+    first = await consume(nats_url, tenant, f"c-{uid}", state, "--count", "5")
+    assert first.returncode == 0, first.stdout + first.stderr
+    summary = f"verified 5 records of tenant {tenant}, chain head seq 5 hash {head['data']['hash']}"
+    assert summary in first.stdout
+    assert json.loads(state.read_text()) == {
+        "tenant": tenant,
+        "seq": 5,
+        "hash": head["data"]["hash"],
+    }
+
+    await publish(nats_url, tenant, 3)
+    head = await on_stream(nats_url, tenant, 8)
+    second = await consume(nats_url, tenant, f"c-{uid}", state, "--count", "3")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert f"verified 3 records of tenant {tenant}, chain head seq 8" in second.stdout
+    assert head["data"]["hash"] in second.stdout
+    assert "skipped" not in second.stdout  # the durable remembered what was acked
+
+    # A new durable delivers everything again: what the state file holds is skipped, not re-fed.
+    await publish(nats_url, tenant, 2)
+    head = await on_stream(nats_url, tenant, 10)
+    fresh = await consume(nats_url, tenant, f"c2-{uid}", state, "--count", "2")
+    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    assert f"verified 2 records of tenant {tenant}, chain head seq 10" in fresh.stdout
+    assert "(skipped 8 already verified)" in fresh.stdout
+
+    # Replay from a chain position, with a new state: trusts seq 6's prev_hash and says so.
+    replay = await consume(
+        nats_url, tenant, f"c2-{uid}", tmp_path / "replay.json", "--from-seq", "6", "--count", "5"
+    )
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert "starts at seq 6, not anchored" in replay.stdout
+    assert f"verified 5 records of tenant {tenant}, chain head seq 10" in replay.stdout
+    assert head["data"]["hash"] in replay.stdout
+
+
+async def test_consumer_stops_at_a_forged_record_naming_its_seq_and_event(
+    audit: Any, nats_url: str, tenant: str, uid: str, tmp_path: Path
+) -> None:
+    state = tmp_path / "state.json"
+    await publish(nats_url, tenant, 3)
+    last = await on_stream(nats_url, tenant, 3)
+
+    forged_id = str(uuid.uuid4())
+    record = last["data"]
+    forged = {
+        **last,
+        "data": {**record, "seq": 4, "event_id": forged_id, "prev_hash": record["hash"]},
+    }
+    forged["data"]["event"] = {**record["event"], "source": "app://forger"}  # hash left as is
+    nc = await nats.connect(nats_url)
+    try:
+        await nc.jetstream().publish(
+            subjects.for_tenant(subjects.AUDIT_RECORDS, tenant),
+            json.dumps(forged).encode(),
+            headers={"Nats-Msg-Id": f"forged-{uid}"},
+        )
+    finally:
+        await nc.close()
+
+    # A generous idle timeout costs nothing: the run stops at the forged record.
+    broken = await consume(nats_url, tenant, f"c-{uid}", state, "--idle-timeout", "5")
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert f"BROKEN: tenant {tenant}: seq 4 (event {forged_id}): modified" in broken.stdout
+    assert json.loads(state.read_text())["seq"] == 3  # what verified before the break is kept
+
+    # The forged record was not acked: the next run meets it again.
+    again = await consume(nats_url, tenant, f"c-{uid}", state, "--idle-timeout", "5")
+    assert again.returncode == 1
+    assert f"seq 4 (event {forged_id})" in again.stdout

@@ -15,11 +15,21 @@ Any RFC 8785 library (Go, Java, JavaScript, Python, .NET ...) reproduces these b
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from decimal import Decimal
 from typing import Any
 
 _INT_EXACT = float(2**53)
+_INT_EXACT_INT = 2**53
+
+#: A float that :func:`canonical_json` writes differently from ``json.dumps`` (``repr``): an
+#: integral one (``12.0``) or one in exponent form (``1e-05``, ``1e+16``), as an array or object
+#: value. The same characters inside a string may match too; that only costs the slow path. (It
+#: starts with a character class rather than a look-behind, which makes the scan ~4x faster.)
+#: An integer of 16 or more digits (possibly beyond 2**53, which other languages read as a double).
+_LONG_INT = re.compile(r"[:,\[]-?[0-9]{16,}[,\]}]")
+_FLOAT_TO_REWRITE = re.compile(r"[:,\[]-?[0-9]+(?:\.0[,\]}]|(?:\.[0-9]+)?e[+-][0-9]+[,\]}])")
 
 
 def canonical_json(value: Any) -> str:
@@ -31,12 +41,40 @@ def canonical_json(value: Any) -> str:
     fixups: dict[str, str] = {"": secrets.token_hex(8)}
     prepared = _prepare(value, fixups)
     del fixups[""]
-    text = json.dumps(
-        prepared, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    text = json.dumps(prepared, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     for marker, number in fixups.items():
         text = text.replace(f'"{marker}"', number, 1)
     return text
+
+
+def canonical_json_parsed(value: Any) -> str:
+    """:func:`canonical_json` of a value shaped like ``json.loads`` output, in one C-level pass.
+
+    For dicts with string keys, lists, str, int, float, bool and None, the text is exactly
+    ``canonical_json(value)``. ``json.dumps`` with sorted keys already writes every other value as
+    RFC 8785 does, and every float in the canonical range that is not integral as ``repr``
+    writes it, which is also ECMAScript's form; so when its output holds no float that must be
+    rewritten, it is the canonical text, and otherwise this falls back to :func:`canonical_json`.
+    It skips the check that object keys are strings: use it only where they are.
+
+    Raises:
+        ValueError: for NaN or infinite numbers.
+    """
+    text = json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    if (
+        type(value) in (float, int)  # a bare number has no delimiter
+        or _FLOAT_TO_REWRITE.search(text)
+        or _LONG_INT.search(text)
+        or (text and max(text) >= "\ue000")  # key order may differ from code-point order
+    ):
+        return canonical_json(value)
+    return text
+
+
+def _utf16(key: str) -> bytes:
+    return key.encode("utf-16-be", "surrogatepass")
 
 
 def _prepare(value: Any, fixups: dict[str, str]) -> Any:
@@ -45,23 +83,33 @@ def _prepare(value: Any, fixups: dict[str, str]) -> Any:
         for key in value:
             if type(key) is not str:
                 raise ValueError(f"object keys must be strings, got {key!r}")
-        return {k: _prepare(v, fixups) for k, v in value.items()}
+        # RFC 8785 orders keys by UTF-16 code units (it differs from code points only for
+        # characters beyond U+FFFF); the dict is built in that order and dumped unsorted.
+        return {k: _prepare(value[k], fixups) for k in sorted(value, key=_utf16)}
     if kind is list or kind is tuple:
         return [_prepare(v, fixups) for v in value]
+    if kind is int and abs(value) > _INT_EXACT_INT:
+        # Other languages read JSON numbers as doubles: write what they will read, so a third
+        # party recomputes the same bytes.
+        return _fixup(es_number(float(value)), fixups)
     if kind is float:
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError("NaN and infinity have no JSON form")
         magnitude = abs(value)
         if value.is_integer() and magnitude < _INT_EXACT:
             return int(value)
-        if 1e-4 <= magnitude < 1e16:
-            return value  # Python's repr and ECMAScript agree in this range
-        # A marker with a per-call random token, so no real string equals it; replaced after
-        # dumping (json.dumps writes it unescaped).
-        marker = f"\ue000{fixups['']}:{len(fixups)}"
-        fixups[marker] = es_number(value)
-        return marker
+        if 1e-4 <= magnitude < 1e16 and not value.is_integer():
+            return value  # Python's repr and ECMAScript agree here
+        return _fixup(es_number(value), fixups)
     return value
+
+
+def _fixup(number: str, fixups: dict[str, str]) -> str:
+    # A marker with a per-call random token, so no real string equals it; replaced after
+    # dumping (json.dumps writes it unescaped).
+    marker = f"\ue000{fixups['']}:{len(fixups)}"
+    fixups[marker] = number
+    return marker
 
 
 def es_number(value: float) -> str:

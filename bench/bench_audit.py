@@ -1,0 +1,344 @@
+"""The audit service: events/s persisted and chained, against a raw fetch+ack+executemany baseline.
+
+For each backend (a SQLite file, and PostgreSQL when reachable) the same N realistic LLM-call
+events are published to a fresh nats-server, then consumed from the start twice, each time into a
+freshly migrated ``audit_records`` table:
+
+- **raw**: a nats-py pull consumer, ``fetch(batch)``, one ``executemany`` (SQLAlchemy Core
+  ``insert(records)``) per batch in one transaction, then an ack per message. Columns are filled
+  from the NATS subject and headers (no JSON parsing, no hashing: hashes are constants), so it is
+  the cost of moving the bytes from the stream into the same table with the same indexes.
+- **audit**: the real service (``create_app``) in this process: FastStream batched pull, admission,
+  redaction, canonical JSON, SHA-256 chaining, the insert, the acks, and the republisher copying
+  every stored record to the AUDIT stream concurrently (same process, same CPU).
+
+Timing starts at the first stored batch and ends when the table holds N rows (polled with a cheap
+``max(pk)``); the republisher's row says when the AUDIT stream held all N.
+
+Environment: ``LLMOPS_BENCH_AUDIT_N`` (default 50,000), ``LLMOPS_BENCH_POSTGRES_URL`` (default
+``postgresql://postgres@127.0.0.1:5432/test``; a fresh database per run is created and dropped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import nats
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import make_url
+
+from bench._harness import console, nats_server, report
+from llmops_audit.app import create_app
+from llmops_audit.config import AuditSettings
+from llmops_audit.service import AuditService
+from llmops_audit.store import SqlAuditRepository, records
+from llmops_contracts import headers, subjects, wrap
+from llmops_contracts.auditchain import GENESIS_HASH, timestamp
+from llmops_contracts.common import Actor, PromptRef
+from llmops_contracts.llm import LlmCallCompleted, Usage
+from llmops_shared.logging import configure_logging
+from llmops_shared.settings import ServiceSettings
+from llmops_shared.streams import ensure_streams
+
+N = int(os.environ.get("LLMOPS_BENCH_AUDIT_N", "50000"))
+POSTGRES_URL = os.environ.get(
+    "LLMOPS_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+TENANTS = ("acme", "globex", "initech")
+#: The service's batch size (AuditSettings.batch_size default); the raw baseline uses the same.
+BATCH = AuditSettings.model_fields["batch_size"].default
+DEADLINE_S = 600.0
+POLL_S = 0.02
+
+
+def _events(n: int) -> list[tuple[str, bytes, dict[str, str]]]:
+    """N LLM-call events as an SDK would send them (subject, body, headers), over 3 tenants."""
+    out = []
+    for i in range(n):
+        call = LlmCallCompleted(
+            provider="openai",
+            request_model="gpt-4o-mini",
+            response_model="gpt-4o-mini-2024-07-18",
+            latency_ms=412.5 + i % 300,
+            time_to_first_token_ms=95.25,
+            usage=Usage(
+                input_tokens=1200 + i % 700, output_tokens=180 + i % 90, cache_read_input_tokens=512
+            ),
+            raw_usage={"prompt_tokens": 1200 + i % 700, "completion_tokens": 180 + i % 90},
+            finish_reasons=["stop"],
+            prompt=PromptRef(name="support-answer", version="7", label="production"),
+            actor=Actor(app="support-bot", user=f"user-{i % 997}", session=f"s-{i % 5003}"),
+            service_tier="default",
+        )
+        event = wrap(
+            call,
+            tenant=TENANTS[i % len(TENANTS)],
+            source="app://support-bot",
+            correlation_id=f"req-{i // 3}",
+            traceparent=f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01",
+        )
+        out.append((event.subject(), event.to_json(), headers.headers_for(event)))
+    return out
+
+
+async def _publish(url: str, events: list[tuple[str, bytes, dict[str, str]]]) -> float:
+    """Publish pipelined into EVENTS (streams declared as a service would); returns seconds."""
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    await ensure_streams(js, ServiceSettings(nats_url=url))
+    start = time.perf_counter()
+    for i in range(0, len(events), 2000):
+        futures = [await js.publish_async(s, b, headers=h) for s, b, h in events[i : i + 2000]]
+        await asyncio.gather(*futures)
+    elapsed = time.perf_counter() - start
+    await nc.close()
+    return elapsed
+
+
+async def _raw(url: str, db_url: str, n: int) -> dict[str, float]:
+    """The baseline: fetch + executemany + ack into a fresh table; events/s and CPU µs/event."""
+    repo = SqlAuditRepository(db_url)
+    await repo.open()  # migrated: the same table, constraints and indexes as the service's
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    durable = f"raw-{uuid.uuid4().hex[:8]}"
+    sub = await js.pull_subscribe(
+        subjects.EVENTS_ALL,
+        durable=durable,
+        stream=subjects.EVENTS_STREAM,
+        config=ConsumerConfig(
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            max_ack_pending=max(1000, BATCH * 4),
+        ),
+    )
+    seqs: dict[str, int] = defaultdict(int)
+    stored = 0
+    start, cpu = time.perf_counter(), time.process_time()
+    while stored < n:
+        msgs = await sub.fetch(BATCH, timeout=5)
+        now = datetime.now(UTC)
+        recorded_at = timestamp(now)
+        rows = []
+        for m in msgs:
+            tenant = m.subject.rsplit(".", 1)[1]
+            seqs[tenant] += 1
+            hdrs = m.headers or {}
+            traceparent = hdrs.get(headers.TRACEPARENT)
+            rows.append(
+                {
+                    "tenant": tenant,
+                    "seq": seqs[tenant],
+                    "event_id": hdrs[headers.MSG_ID],
+                    "event_type": hdrs[headers.TYPE],
+                    "event_subject": m.subject,
+                    "source": "app://support-bot",
+                    "time": now,
+                    "recorded_at": recorded_at,
+                    "trace_id": traceparent.split("-")[1] if traceparent else None,
+                    "correlation_id": hdrs.get(headers.CORRELATION_ID),
+                    "actor_user": None,
+                    "actor_app": None,
+                    "redaction_policy_version": None,
+                    "event_json": m.data.decode(),
+                    "prev_hash": GENESIS_HASH,
+                    "hash": GENESIS_HASH,
+                }
+            )
+        async with repo.engine.begin() as conn:
+            await conn.execute(insert(records), rows)
+        for m in msgs:
+            await m.ack()
+        stored += len(msgs)
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    await js.delete_consumer(subjects.EVENTS_STREAM, durable)
+    await nc.close()
+    assert await _max_pk(repo) == n, "raw baseline stored the wrong number of rows"
+    await repo.close()
+    return {"rate": stored / elapsed, "cpu_us": cpu / stored * 1e6}
+
+
+async def _max_pk(repo: SqlAuditRepository) -> int:
+    async with repo.engine.connect() as conn:
+        return int((await conn.execute(select(func.max(records.c.pk)))).scalar() or 0)
+
+
+async def _audit(url: str, db_url: str, n: int) -> dict[str, float]:
+    """The real service consuming the stream from the start; rates, republish time, verification."""
+    settings = AuditSettings(
+        nats_url=url,
+        database_url=db_url,
+        durable_prefix=f"bench-{uuid.uuid4().hex[:8]}",
+        health_port=0,
+        checkpoint_key="bench-key",  # type: ignore[arg-type]
+        checkpoint_interval_s=3600,
+    )
+    probe = SqlAuditRepository(db_url)
+    await probe.open()  # migrate first, so the timed part is consumption only
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    audit_before = (await js.stream_info(subjects.AUDIT_STREAM)).state.messages
+    app = create_app(settings)
+    launched = time.perf_counter()
+    task = asyncio.create_task(app.run())
+    first: tuple[float, int, float] | None = None
+    stored_cpu = 0.0
+    stored_at = republished_at = None
+    deadline = launched + DEADLINE_S
+    while republished_at is None:
+        if task.done():
+            task.result()
+            raise RuntimeError("the audit service stopped")
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the audit service did not store every event in time")
+        now = time.perf_counter()
+        if stored_at is None:
+            count = await _max_pk(probe)
+            if first is None and count:
+                first = (now, count, time.process_time())
+            if count >= n:
+                stored_at, stored_cpu = time.perf_counter(), time.process_time()
+        if stored_at is not None:
+            info = await js.stream_info(subjects.AUDIT_STREAM)
+            if info.state.messages - audit_before >= n:
+                republished_at = time.perf_counter()
+        await asyncio.sleep(POLL_S)
+    assert first is not None
+    assert stored_at is not None
+    app.exit()
+    await asyncio.wait_for(task, 60)
+    await nc.close()
+
+    service = AuditService(probe)
+    total, ok = 0, True
+    for tenant in TENANTS:
+        total += await probe.count(tenant)
+        ok = ok and (await service.verify(tenant)).ok
+    await probe.close()
+    if total != n or not ok:
+        raise AssertionError(f"audit stored {total} records (want {n}), chains valid: {ok}")
+    t0, c0, cpu0 = first
+    return {
+        "rate": (n - c0) / (stored_at - t0),
+        "cpu_us": (stored_cpu - cpu0) / (n - c0) * 1e6,
+        "end_to_end": n / (stored_at - launched),
+        "republish_s": republished_at - launched,
+        "republish_lag_s": republished_at - stored_at,
+    }
+
+
+async def _postgres_admin() -> Any:
+    """A connection to the bench PostgreSQL server, or None (with the reason printed)."""
+    import asyncpg
+
+    url = make_url(POSTGRES_URL).set(drivername="postgresql")
+    try:
+        return await asyncpg.connect(url.render_as_string(hide_password=False), timeout=3)
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        console.print(f"[yellow]PostgreSQL skipped: {POSTGRES_URL} is not usable ({exc!r})[/]")
+        return None
+
+
+@contextlib.asynccontextmanager
+async def _postgres_databases(conn: Any, count: int) -> AsyncIterator[list[str]]:
+    """Fresh databases on the bench PostgreSQL server, dropped afterwards."""
+    admin = make_url(POSTGRES_URL)
+    names = [f"llmops_bench_audit_{uuid.uuid4().hex[:8]}" for _ in range(count)]
+    try:
+        for name in names:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        yield [
+            admin.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
+            for name in names
+        ]
+    finally:
+        for name in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _rows(
+    backend: str, n: int, raw: dict[str, float], audit: dict[str, float], pub_s: float
+) -> list[dict[str, Any]]:
+    def row(
+        pipeline: str, rate: float, cpu_us: float | None, ratio: float | None, note: str
+    ) -> dict[str, Any]:
+        return {
+            "backend": backend,
+            "pipeline": pipeline,
+            "events": n,
+            "events/s": rate,
+            "µs/event": 1e6 / rate,
+            "cpu µs/event": cpu_us if cpu_us is not None else "",
+            "ratio": round(ratio, 3) if ratio is not None else "",
+            "note": note,
+        }
+
+    return [
+        row("raw: fetch+executemany+ack", raw["rate"], raw["cpu_us"], 1.0, f"batch {BATCH}"),
+        row(
+            "audit service",
+            audit["rate"],
+            audit["cpu_us"],
+            audit["rate"] / raw["rate"],
+            f"with start-up {audit['end_to_end']:,.0f}/s",
+        ),
+        row(
+            "republisher → AUDIT",
+            n / audit["republish_s"],
+            None,
+            None,
+            f"all on AUDIT {audit['republish_s']:.1f} s after start "
+            f"(+{audit['republish_lag_s']:.2f} s)",
+        ),
+        row("publish_async → EVENTS", n / pub_s, None, None, "the input"),
+    ]
+
+
+async def _backend(backend: str, raw_url: str, audit_url: str, n: int) -> list[dict[str, Any]]:
+    events = _events(n)
+    with nats_server() as url:
+        pub_s = await _publish(url, events)
+        raw = await _raw(url, raw_url, n)
+        audit = await _audit(url, audit_url, n)
+    return _rows(backend, n, raw, audit, pub_s)
+
+
+async def _run(n: int) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="llmops-bench-audit-") as tmp:
+        sqlite = [f"sqlite:///{Path(tmp) / name}" for name in ("raw.db", "audit.db")]
+        rows += await _backend("sqlite", *sqlite, n)
+    admin = await _postgres_admin()
+    if admin is not None:
+        try:
+            async with _postgres_databases(admin, 2) as pg:
+                rows += await _backend("postgresql", *pg, n)
+        finally:
+            await admin.close()
+    return rows
+
+
+def main() -> None:
+    """Run the audit benchmark."""
+    configure_logging("audit", "WARNING")  # as `python -m llmops_audit` would, minus start-up lines
+    rows = asyncio.run(_run(N))
+    report(
+        "audit",
+        f"Audit: events persisted and chained (ratio = audit / raw baseline, same run, N={N:,})",
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()

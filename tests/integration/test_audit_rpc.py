@@ -1,0 +1,136 @@
+"""The audit service's request/reply endpoints (query, verify, purge) against a real nats-server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from llmops import Client
+from llmops_audit.app import create_app
+from llmops_audit.config import AuditSettings
+from llmops_contracts.audit import AuditPurge, AuditQuery, AuditVerify
+from llmops_contracts.auditchain import checkpoint_valid, verify_chain
+from llmops_contracts.common import Actor
+from llmops_contracts.llm import Content, LlmCallCompleted, Message
+from tests.conftest import eventually, running
+
+
+def settings(nats_url: str, tmp_path: Path, uid: str) -> AuditSettings:
+    return AuditSettings(
+        nats_url=nats_url,
+        database_url=f"sqlite:///{tmp_path / 'audit.db'}",
+        durable_prefix=f"audit-{uid}",
+        health_port=0,
+        batch_timeout_s=0.05,
+        checkpoint_key="rpc-key",
+        checkpoint_key_file=tmp_path / "audit.key",
+    )
+
+
+def calls(n: int, content: Content | None = None) -> list[LlmCallCompleted]:
+    return [
+        LlmCallCompleted(
+            provider="openai",
+            request_model="gpt-4o-mini",
+            latency_ms=float(i),
+            actor=Actor(user="ana"),
+            content=content,
+        )
+        for i in range(n)
+    ]
+
+
+async def stored_count(app: Any, tenant: str, n: int) -> bool:
+    return bool(await app.service.repository.count(tenant) == n)
+
+
+async def test_query_verify_and_purge_over_nats(
+    nats_url: str, tmp_path: Path, uid: str, tenant: str
+) -> None:
+    app = create_app(settings(nats_url, tmp_path, uid))
+    async with running(app):
+        async with await Client.connect(nats_url, source="app://rpc", tenant=tenant) as client:
+            await client.publish_many(calls(10))
+            await eventually(lambda: stored_count(app, tenant, 10))
+            cut = datetime.now(UTC)
+            await client.publish_many(calls(20))
+            await eventually(lambda: stored_count(app, tenant, 30))
+
+            verified = (await client.request(AuditVerify())).data
+            assert (verified.ok, verified.checked, verified.first_seq, verified.last_seq) == (
+                True,
+                30,
+                1,
+                30,
+            )
+
+            # Another tenant sees nothing of this one.
+            other = await client.request(AuditQuery(), tenant=f"{tenant}-other")
+            assert other.data.records == []
+
+            purged = (await client.request(AuditPurge(before=cut))).data
+            assert purged.purged == 10
+            assert purged.checkpoint is not None
+            anchor = purged.checkpoint.model_dump()
+            assert (anchor["seq"], anchor["kind"]) == (10, "purge")
+            assert checkpoint_valid(anchor, b"rpc-key")
+
+            page = (await client.request(AuditQuery(limit=15))).data
+            assert [r.seq for r in page.records] == list(range(11, 26))
+            assert page.next_after_seq == 25
+            assert page.anchor is not None
+            assert page.anchor.model_dump() == anchor
+            rest = (await client.request(AuditQuery(after_seq=25, limit=15))).data
+            assert [r.seq for r in rest.records] == [26, 27, 28, 29, 30]
+            assert (rest.next_after_seq, rest.anchor) == (None, None)
+            # What a consumer received verifies from the anchor on, with nothing but the contracts.
+            records = [r.model_dump() for r in [*page.records, *rest.records]]
+            assert verify_chain(records, anchor=anchor, checkpoints=[anchor], key=b"rpc-key").ok
+
+            verified = (await client.request(AuditVerify())).data
+            assert (verified.ok, verified.first_seq, verified.checked) == (True, 11, 20)
+
+            # Tamper behind the service's back: the endpoint names the record.
+            repo = app.service.repository
+            async with repo.engine.begin() as conn:
+                await conn.execute(text("DROP TRIGGER audit_records_no_update"))
+                await conn.execute(
+                    text(
+                        "UPDATE audit_records SET event_type = 'llmops.llm.call_completed.v9' "
+                        "WHERE tenant = :t AND seq IN (14, 17)"
+                    ),
+                    {"t": tenant},
+                )
+            verified = (await client.request(AuditVerify())).data
+            assert not verified.ok
+            assert [(b.seq, b.event_id, b.kind) for b in verified.breaks] == [
+                (14, records[3]["event_id"], "modified")
+            ]
+            every = (await client.request(AuditVerify(all_breaks=True))).data
+            assert [(b.seq, b.kind) for b in every.breaks] == [(14, "modified"), (17, "modified")]
+
+
+async def test_a_page_of_large_records_is_cut_to_fit_a_nats_message(
+    nats_url: str, tmp_path: Path, uid: str, tenant: str
+) -> None:
+    text_20k = Content(
+        input_messages=[Message(role="user", content="q" * 12_000)],
+        output_messages=[Message(role="assistant", content="a" * 8_000)],
+    )
+    app = create_app(settings(nats_url, tmp_path, uid))
+    async with running(app):
+        async with await Client.connect(nats_url, source="app://rpc", tenant=tenant) as client:
+            await client.publish_many(calls(60, text_20k))  # ~1.2 MB of records in all
+            await eventually(lambda: stored_count(app, tenant, 60))
+            seqs: list[int] = []
+            after = 0
+            while True:
+                page = (await client.request(AuditQuery(after_seq=after, limit=100))).data
+                seqs += [r.seq for r in page.records]
+                if page.next_after_seq is None:
+                    break
+                after = page.next_after_seq
+    assert seqs == list(range(1, 61))

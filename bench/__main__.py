@@ -1,11 +1,12 @@
 """Run every benchmark: ``python -m bench`` (``make bench``)."""
 
-from bench import bench_wire
+from bench import bench_audit, bench_wire
 
 
 def main() -> None:
     """Run all benchmarks in turn."""
     bench_wire.main()
+    bench_audit.main()
 
 
 if __name__ == "__main__":

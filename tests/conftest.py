@@ -262,3 +262,25 @@ async def last_on(js: Any, stream: str, subject: str) -> Any:
     except NotFoundError:
         return None
     return parse(msg.data, subject=subject)
+
+
+@contextlib.asynccontextmanager
+async def fresh_postgres_database(postgres_url: str, name: str) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database (so migrations run from scratch), dropped afterwards."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from llmops_shared.db import normalise_url
+
+    admin = create_async_engine(normalise_url(postgres_url), isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()

@@ -27,8 +27,13 @@ from llmops_contracts.llm import LlmCallCompleted
 from llmops_contracts.registry import InvalidMessage
 from llmops_shared.settings import ServiceSettings
 from llmops_shared.streams import ensure_streams
-from tests.conftest import eventually, free_port, nats_server_binary, running
-from tests.integration.test_audit_tamper import fresh_postgres_database
+from tests.conftest import (
+    eventually,
+    free_port,
+    fresh_postgres_database,
+    nats_server_binary,
+    running,
+)
 
 SUBJECT = "llmops.evt.llm.call_completed.{}"
 

@@ -8,7 +8,6 @@ off (SQLite ``DROP TRIGGER``, PostgreSQL ``ALTER TABLE ... DISABLE TRIGGER USER`
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,8 +17,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, insert, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from llmops_audit.service import AuditService, Checkpointer, Head, admit
 from llmops_audit.store import SqlAuditRepository
@@ -28,27 +25,11 @@ from llmops_contracts import new_event_id, wrap
 from llmops_contracts.auditchain import record_hash, verify_chain
 from llmops_contracts.common import Actor
 from llmops_contracts.llm import LlmCallCompleted
-from llmops_shared.db import normalise_url
+from tests.conftest import fresh_postgres_database
 
 KEY = b"tamper-test-key"
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 N, BATCH, CHECKPOINT_AT = 50, 10, 30
-
-
-@contextlib.asynccontextmanager
-async def fresh_postgres_database(postgres_url: str, name: str) -> AsyncIterator[str]:
-    """A new, empty PostgreSQL database, dropped afterwards."""
-    admin = create_async_engine(normalise_url(postgres_url), isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

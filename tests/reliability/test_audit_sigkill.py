@@ -41,7 +41,7 @@ from llmops_contracts import headers, subjects, wrap
 from llmops_contracts.common import Actor
 from llmops_contracts.llm import LlmCallCompleted, Usage
 from llmops_shared.db import create_engine
-from tests.conftest import NatsServer, free_port
+from tests.conftest import NatsServer, free_port, fresh_postgres_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -62,18 +62,8 @@ async def database_url(
         yield f"sqlite:///{tmp_path / 'audit.db'}"
         return
     postgres_url: str = request.getfixturevalue("postgres_url")
-    name = f"llmops_sigkill_{uid}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
+    async with fresh_postgres_database(postgres_url, f"llmops_sigkill_{uid}") as url:
+        yield url
 
 
 async def until(check: Callable[[], Awaitable[T]], what: str, timeout: float = DEADLINE_S) -> T:

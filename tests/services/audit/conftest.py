@@ -6,7 +6,6 @@ The fake follows the SQL adapter's semantics (it runs the same abstract suite in
 
 from __future__ import annotations
 
-import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -15,13 +14,10 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from llmops_audit.service import ChainConflict, Head, NewRecord
 from llmops_contracts.audit import AuditQuery
-from llmops_shared.db import normalise_url
+from tests.conftest import fresh_postgres_database
 
 
 @dataclass
@@ -160,22 +156,6 @@ class FakeAuditRepository:
 def fake_repository() -> FakeAuditRepository:
     """An empty in-memory audit repository."""
     return FakeAuditRepository()
-
-
-@contextlib.asynccontextmanager
-async def fresh_postgres_database(postgres_url: str, name: str) -> AsyncIterator[str]:
-    """A new, empty PostgreSQL database (so migrations run from scratch), dropped afterwards."""
-    admin = create_async_engine(normalise_url(postgres_url), isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
 
 
 @pytest.fixture

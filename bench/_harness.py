@@ -58,22 +58,34 @@ def _timed(fn: Any) -> float:
     return time.perf_counter() - start
 
 
-def report(name: str, title: str, rows: list[dict[str, Any]]) -> None:
-    """Print rows as a table and write them to bench/results/<name>.json."""
+def report(
+    name: str, title: str, rows: list[dict[str, Any]], notes: list[str] | None = None
+) -> None:
+    """Print rows as a table (and notes under it); write both to bench/results/<name>.json."""
     table = Table(title=title)
     for key in rows[0]:
         table.add_column(key, justify="right" if isinstance(rows[0][key], int | float) else "left")
     for row in rows:
-        table.add_row(*(f"{v:,.1f}" if isinstance(v, float) else str(v) for v in row.values()))
+        table.add_row(*(_cell(v) for v in row.values()))
     console.print(table)
+    for note in notes or []:
+        console.print(note)
     RESULTS.mkdir(exist_ok=True)
-    out = {
+    out: dict[str, Any] = {
         "benchmark": name,
         "machine": {"python": platform.python_version(), "cpu_count": _cpus()},
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "rows": rows,
     }
+    if notes:
+        out["notes"] = notes
     (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=2) + "\n")
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3f}"  # ratios keep 3 decimals
+    return str(value)
 
 
 def _cpus() -> int:

@@ -69,7 +69,7 @@ async def database_url(
 async def until(check: Callable[[], Awaitable[T]], what: str, timeout: float = DEADLINE_S) -> T:
     """Poll ``check`` until it returns a truthy value, failing with ``what`` after ``timeout``."""
     deadline = time.monotonic() + timeout
-    last: Any = None
+    last: T | None = None
     while time.monotonic() < deadline:
         last = await check()
         if last:

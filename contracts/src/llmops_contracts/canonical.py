@@ -23,13 +23,22 @@ from typing import Any
 _INT_EXACT = float(2**53)
 _INT_EXACT_INT = 2**53
 
-#: A float that :func:`canonical_json` writes differently from ``json.dumps`` (``repr``): an
-#: integral one (``12.0``) or one in exponent form (``1e-05``, ``1e+16``), as an array or object
-#: value. The same characters inside a string may match too; that only costs the slow path. (It
-#: starts with a character class rather than a look-behind, which makes the scan ~4x faster.)
-#: An integer of 16 or more digits (possibly beyond 2**53, which other languages read as a double).
-_LONG_INT = re.compile(r"[:,\[]-?[0-9]{16,}[,\]}]")
-_FLOAT_TO_REWRITE = re.compile(r"[:,\[]-?[0-9]+(?:\.0[,\]}]|(?:\.[0-9]+)?e[+-][0-9]+[,\]}])")
+#: A number that :func:`canonical_json` writes differently from ``json.dumps``, as an array or
+#: object value: an integer of 16 or more digits (possibly beyond 2**53, which other languages
+#: read as a double), or a float that is integral (``12.0``) or in exponent form (``1e-05``,
+#: ``1e+16``). The same characters inside a string may match too; that only costs the slow path.
+#: (One pattern, so the text is scanned once; it starts with a character class rather than a
+#: look-behind, which makes the scan ~4x faster.)
+_NUMBER_TO_REWRITE = re.compile(
+    r"[:,\[]-?(?:[0-9]{16,}[,\]}]|[0-9]+(?:\.0[,\]}]|(?:\.[0-9]+)?e[+-][0-9]+[,\]}]))"
+)
+#: A character whose UTF-16 order differs from its code-point order against some other one.
+_UTF16_ORDER_DIFFERS = re.compile("[\ue000-\U0010ffff]")
+#: ``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+#: allow_nan=False)`` with the encoder built once (json.dumps builds one per call when given options).
+_sorted_json = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
 
 
 def canonical_json(value: Any) -> str:
@@ -60,14 +69,13 @@ def canonical_json_parsed(value: Any) -> str:
     Raises:
         ValueError: for NaN or infinite numbers.
     """
-    text = json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    text = _sorted_json(value)
     if (
         type(value) in (float, int)  # a bare number has no delimiter
-        or _FLOAT_TO_REWRITE.search(text)
-        or _LONG_INT.search(text)
-        or (text and max(text) >= "\ue000")  # key order may differ from code-point order
+        or _NUMBER_TO_REWRITE.search(text)
+        # key order may differ from code-point order (isascii() is O(1) on an ASCII string,
+        # where max(text) walked every character)
+        or (not text.isascii() and _UTF16_ORDER_DIFFERS.search(text))
     ):
         return canonical_json(value)
     return text

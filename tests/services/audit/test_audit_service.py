@@ -378,7 +378,7 @@ async def test_wildcards_match_any_key_or_list_index(fake_repository: Any) -> No
         "output_messages": [{"role": "assistant"}],
     }
     assert data["finish_reasons"] == ["stop"]
-    assert "4111" not in canonical_json(record)
+    assert "4111" not in canonical_json(record["event"])  # hashes may hold the digits by chance
 
 
 async def test_hashed_values_are_salted_per_tenant(fake_repository: Any) -> None:

@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from llmops_audit.service import ChainConflict, Head, NewRecord
+from llmops_audit.service import ChainConflict, Head, NewRecord, StoredRecord
 from llmops_contracts.audit import AuditQuery
 from llmops_shared.db import SqlStore, UtcDateTime
 
@@ -99,6 +99,8 @@ CHECKPOINT_COLUMNS = ("tenant", "seq", "hash", "created_at", "kind", "key_id", "
 #: per row on SQLite).
 RECORD_SELECT = (records.c.pk, *(records.c[name] for name in RECORD_COLUMNS), records.c.event_json)
 _EVENT_JSON = len(RECORD_SELECT) - 1
+#: Most records kept in memory for the republisher (a stalled one reads the rest back).
+RECENT_LIMIT = 5000
 
 
 def migrate(connection: Connection) -> None:
@@ -139,6 +141,8 @@ class SqlAuditRepository(SqlStore):
     def __init__(self, url: str) -> None:
         super().__init__(url)
         self._writes: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
+        #: Records appended by this process and not yet handed to the republisher.
+        self._recent: dict[tuple[str, int], StoredRecord] = {}
 
     async def open(self) -> None:
         """Connect and migrate the schema to the latest revision."""
@@ -199,6 +203,15 @@ class SqlAuditRepository(SqlStore):
                 await conn.execute(insert(records), rows)
         except IntegrityError as exc:
             raise ChainConflict(str(exc.orig)) from exc
+        recent = self._recent
+        for r, row in zip(new, rows, strict=True):
+            record = StoredRecord({name: r.doc[name] for name in RECORD_COLUMNS if name != "hash"})
+            record["hash"] = r.hash
+            record["event"] = r.doc["event"]
+            record.event_json = row["event_json"]
+            recent[(r.tenant, r.seq)] = record
+        while len(recent) > RECENT_LIMIT:  # the republisher is behind: it reads those back
+            del recent[next(iter(recent))]
 
     async def query(self, tenant: str, q: AuditQuery) -> list[dict[str, Any]]:
         """A page of matching records, oldest first."""
@@ -276,6 +289,7 @@ class SqlAuditRepository(SqlStore):
         self, tenant: str, before: str, sign: Callable[[Head], dict[str, Any]]
     ) -> tuple[int, dict[str, Any] | None]:
         """Delete a tenant's records recorded before ``before`` behind a purge checkpoint."""
+        self._recent.clear()  # they may include purged records: read the rest back instead
         async with self._writes, self.engine.begin() as conn:
             last = (
                 await conn.execute(
@@ -306,12 +320,28 @@ class SqlAuditRepository(SqlStore):
         return "INSERT INTO audit_purge_permit (one) VALUES (1)", "DELETE FROM audit_purge_permit"
 
     async def unpublished(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
-        """Records not yet republished to the AUDIT stream, in storage order."""
+        """Records not yet republished to the AUDIT stream, in storage order.
+
+        Records this process appended come from memory when every one of the page is there
+        (performance: reading them back and parsing their JSON cost ~40 µs a record, a third of
+        republishing); the positions always come from the database.
+        """
         last = select(outbox.c.last_pk).where(outbox.c.id == 1).scalar_subquery()
-        query = (
-            select(*RECORD_SELECT).where(records.c.pk > last).order_by(records.c.pk).limit(limit)
-        )
+        newer = records.c.pk > last
         async with self.engine.connect() as conn:
+            if self._recent:
+                keys = select(records.c.pk, records.c.tenant, records.c.seq).where(newer)
+                page = await conn.execute(keys.order_by(records.c.pk).limit(limit))
+                found = [
+                    (int(pk), self._recent.pop((tenant, int(seq)), None))
+                    for pk, tenant, seq in page
+                ]
+                hits: list[tuple[int, dict[str, Any]]] = [
+                    (pk, record) for pk, record in found if record is not None
+                ]
+                if len(hits) == len(found):
+                    return hits
+            query = select(*RECORD_SELECT).where(newer).order_by(records.c.pk).limit(limit)
             return [(int(r[0]), _record_of_selected(r)) for r in await conn.execute(query)]
 
     async def mark_published(self, pk: int) -> None:

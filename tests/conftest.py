@@ -284,3 +284,15 @@ async def fresh_postgres_database(postgres_url: str, name: str) -> AsyncIterator
                 await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         await admin.dispose()
+
+
+@pytest.fixture
+def own_nats(tmp_path: Path) -> Iterator[str]:
+    """A nats-server of this test's own, for tests that must not disturb the shared one."""
+    port, store = free_port(), tmp_path / "own-nats"
+    server = NatsServer(port=port, store_dir=store, process=_spawn_nats(port, store))
+    try:
+        asyncio.run(_ensure_streams(server.url))
+        yield server.url
+    finally:
+        server.stop()

@@ -7,9 +7,7 @@ fails its whole batch on every delivery and the events beside it are never recor
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -25,13 +23,9 @@ from llmops_contracts import new_event_id, subjects, wrap
 from llmops_contracts.headers import MSG_ID
 from llmops_contracts.llm import LlmCallCompleted
 from llmops_contracts.registry import InvalidMessage
-from llmops_shared.settings import ServiceSettings
-from llmops_shared.streams import ensure_streams
 from tests.conftest import (
     eventually,
-    free_port,
     fresh_postgres_database,
-    nats_server_binary,
     running,
 )
 
@@ -96,33 +90,6 @@ async def test_oversized_attributes_are_recorded_or_refused_never_a_failed_batch
         assert (await service.verify(tenant)).ok
     finally:
         await repo.close()
-
-
-@pytest.fixture
-async def own_nats(tmp_path: Path) -> AsyncIterator[str]:
-    """A nats-server of its own: a message nobody can record must not reach other tests."""
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        nats_server_binary(),
-        *("-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(tmp_path / "js")),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-
-    def listening() -> bool:
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", port)) == 0
-
-    url = f"nats://127.0.0.1:{port}"
-    try:
-        await eventually(listening, timeout=10)
-        nc = await nats.connect(url)
-        await ensure_streams(nc.jetstream(), ServiceSettings(nats_url=url))
-        await nc.close()
-        yield url
-    finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), timeout=10)
 
 
 async def test_an_unhashable_event_is_dead_lettered_and_its_neighbours_recorded(

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -41,42 +39,13 @@ from llmops_contracts.headers import MSG_ID
 from llmops_contracts.llm import LlmCallCompleted
 from llmops_contracts.registry import parse
 from llmops_contracts.tools import ToolCallRequested
-from llmops_shared.settings import ServiceSettings
-from llmops_shared.streams import ensure_streams
-from tests.conftest import eventually, free_port, nats_server_binary, running
+from tests.conftest import eventually, running
 
 N = 10_000
 HALF = 5_000
 CRASHED = 300  # committed by the "crashed" writer, then redelivered
 USERS = ("ana", "ben", "chen", "dee")
 TOOL = "llmops.tool.call_requested.v1"
-
-
-@pytest.fixture
-async def own_nats(tmp_path: Path) -> AsyncIterator[str]:
-    """A nats-server with JetStream for this test alone."""
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        nats_server_binary(),
-        *("-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(tmp_path)),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-
-    def listening() -> bool:
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", port)) == 0
-
-    url = f"nats://127.0.0.1:{port}"
-    try:
-        await eventually(listening, timeout=10)
-        nc = await nats.connect(url)
-        await ensure_streams(nc.jetstream(), ServiceSettings(nats_url=url))
-        await nc.close()
-        yield url
-    finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), timeout=10)
 
 
 def make_events(tenants: list[str]) -> list[Envelope[Any]]:

@@ -56,7 +56,7 @@ contracts: install ## Regenerate contracts/schemas and contracts/asyncapi.yaml f
 	$(BIN)/llmops contracts export contracts
 
 .PHONY: prices
-prices: install ## Regenerate the costs price snapshot from the price map in the litellm wheel
+prices: install ## Regenerate the costs price snapshot and tiktoken BPE files from the litellm wheel
 	$(BIN)/python tools/prices.py
 
 bench: install ## Benchmarks: print tables, write bench/results/*.json

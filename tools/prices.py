@@ -39,11 +39,21 @@ Left out on purpose: modality token prices (audio/image/video tokens: the canoni
 such buckets), OpenAI's 30-minute/12-hour cache-write prices, Dashscope's explicit-cache read price,
 regional/FedRAMP uplift multipliers and ``_decisions`` call-type prices. A batch tier is published
 only where the source has explicit batch prices (litellm otherwise assumes half the standard rate).
+
+Tokenizer files: the same run refreshes ``prices/o200k_base.tiktoken.gz`` and
+``prices/cl100k_base.tiktoken.gz``, the BPE ranks that :mod:`llmops_costs.tokens` needs to estimate
+tokens offline (``tiktoken.get_encoding`` would download them). litellm's wheel bundles OpenAI's
+files under ``litellm_core_utils/tokenizers/``, named like tiktoken's download cache: the sha1 of
+the download URL. Each is checked against the sha256 that ``tiktoken_ext.openai_public`` declares
+before it is copied, and gzipped (about 53% smaller) with a zero mtime so that a rerun with the
+same input writes the same bytes; an unchanged file is not rewritten at all.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -64,6 +74,10 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "services/costs/src/llmops_costs/prices/litellm_snapshot.json"
 SOURCE_FILE = "model_prices_and_context_window_backup.json"
 FORMAT = 1
+TOKENIZER_DIR = OUTPUT.parent
+#: The tiktoken encodings shipped for offline token estimates (llmops_costs.tokens).
+TOKENIZERS = ("o200k_base", "cl100k_base")
+LITELLM_TOKENIZERS = "litellm_core_utils/tokenizers"
 
 #: LiteLLM ``mode`` values the costs service prices.
 MODES = ("chat", "completion", "responses", "embedding")
@@ -183,6 +197,110 @@ def threshold_label(text: str) -> str:
 def human_tokens(n: int) -> str:
     """200000 -> ``200k``."""
     return f"{n // 1000}k" if n % 1000 == 0 and n else str(n)
+
+
+# --------------------------------------------------------------------------- tokenizers
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What tiktoken declares for one encoding: its download URL and the file's sha256."""
+
+    url: str
+    sha256: str
+
+
+def tiktoken_declared(name: str) -> Declared:
+    """The URL and expected sha256 that ``tiktoken_ext.openai_public`` passes to its loader.
+
+    tiktoken keeps both inside the encoding's constructor function, so the constructor is run
+    with its loader swapped for a recorder: nothing is downloaded and the values are tiktoken's
+    own, not a copy that could go stale.
+    """
+    import tiktoken_ext.openai_public as public  # type: ignore[import-untyped]
+
+    seen: dict[str, str] = {}
+
+    def record(blobpath: str, expected_hash: str | None = None) -> dict[bytes, int]:
+        seen["url"], seen["sha256"] = blobpath, expected_hash or ""
+        return {}
+
+    original = public.load_tiktoken_bpe
+    public.load_tiktoken_bpe = record
+    try:
+        public.ENCODING_CONSTRUCTORS[name]()
+    finally:
+        public.load_tiktoken_bpe = original
+    if not seen.get("sha256"):
+        raise SystemExit(f"tiktoken declares no sha256 for {name}")
+    return Declared(seen["url"], seen["sha256"])
+
+
+def locate_tokenizer(name: str) -> tuple[Path, Declared]:
+    """litellm's bundled copy of one BPE file (named by the sha1 of its URL) and tiktoken's hash."""
+    declared = tiktoken_declared(name)
+    spec = importlib.util.find_spec("litellm")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("litellm is not installed: `uv sync --all-packages` (dev group)")
+    cache_key = hashlib.sha1(declared.url.encode()).hexdigest()
+    path = Path(next(iter(spec.submodule_search_locations))) / LITELLM_TOKENIZERS / cache_key
+    if not path.is_file():
+        raise SystemExit(f"{path} ({name}) not found in the installed litellm")
+    return path, declared
+
+
+def read_tokenizer(name: str) -> bytes:
+    """One BPE file from litellm, verified against tiktoken's sha256."""
+    path, declared = locate_tokenizer(name)
+    data = path.read_bytes()
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != declared.sha256:
+        raise SystemExit(f"{path}: sha256 {actual}, tiktoken expects {declared.sha256} ({name})")
+    return data
+
+
+def tokenizer_path(name: str, directory: Path = TOKENIZER_DIR) -> Path:
+    """Where the shipped, gzipped BPE file of an encoding lives."""
+    return directory / f"{name}.tiktoken.gz"
+
+
+def shipped_tokenizer(name: str, directory: Path = TOKENIZER_DIR) -> bytes | None:
+    """The decompressed shipped BPE file, or None when it is missing or unreadable."""
+    path = tokenizer_path(name, directory)
+    try:
+        return gzip.decompress(path.read_bytes())
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return None
+
+
+def write_tokenizers(directory: Path = TOKENIZER_DIR) -> list[str]:
+    """Copy the BPE files from litellm; a file with the same content is left as it is.
+
+    Comparing decompressed content (not gzip bytes) keeps a different zlib build from
+    rewriting an unchanged file.
+    """
+    lines = []
+    for name in TOKENIZERS:
+        data = read_tokenizer(name)
+        path = tokenizer_path(name, directory)
+        if shipped_tokenizer(name, directory) == data:
+            lines.append(f"{name}: up to date ({path.stat().st_size} bytes)")
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
+        lines.append(f"{name}: wrote {path.stat().st_size} bytes ({len(data)} uncompressed)")
+    return lines
+
+
+def check_tokenizers(directory: Path = TOKENIZER_DIR) -> list[str]:
+    """The shipped BPE files that are missing or do not match tiktoken's sha256."""
+    stale = []
+    for name in TOKENIZERS:
+        data = shipped_tokenizer(name, directory)
+        expected = tiktoken_declared(name).sha256
+        if data is None or hashlib.sha256(data).hexdigest() != expected:
+            stale.append(str(tokenizer_path(name, directory)))
+    return stale
 
 
 # --------------------------------------------------------------------------- resolution
@@ -676,25 +794,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="fail if the committed snapshot's models drifted"
     )
+    parser.add_argument(
+        "--tokenizers",
+        type=Path,
+        default=TOKENIZER_DIR,
+        help="directory of the gzipped tiktoken BPE files (default: the costs package)",
+    )
     args = parser.parse_args(argv)
     version, path = locate_source()
     now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     doc = build(version, load_source(path), now)
     if args.check:
+        status = 0
         current = json.loads(args.output.read_text("utf-8"))
         if (
             current.get("version") != doc["version"]
             or current.get("models") != json.loads(dumps(doc))["models"]
         ):
             sys.stderr.write(f"{args.output} is stale: run `make prices`\n")
-            return 1
-        sys.stdout.write(f"{args.output} is up to date ({doc['version']})\n")
-        return 0
+            status = 1
+        else:
+            sys.stdout.write(f"{args.output} is up to date ({doc['version']})\n")
+        for stale in check_tokenizers(args.tokenizers):
+            sys.stderr.write(f"{stale} is missing or does not match tiktoken: run `make prices`\n")
+            status = 1
+        return status
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(dumps(doc), "utf-8")
     shown = args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output
     sys.stdout.write(f"wrote {shown}\n")
     for line in stats(doc):
+        sys.stdout.write(line + "\n")
+    for line in write_tokenizers(args.tokenizers):
         sys.stdout.write(line + "\n")
     return 0
 

@@ -1,5 +1,5 @@
 """The ``llmops`` command line: run the dev stack, publish and tail events, export contracts,
-and query, export, verify and purge the audit trail."""
+query, export, verify and purge the audit trail, and report costs and manage budgets."""
 
 from __future__ import annotations
 
@@ -7,15 +7,20 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Coroutine
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
+from llmops.costs import costs_app
+from llmops.terminal import NatsUrl, Timeout, err, out
+from llmops.terminal import connect as _connect
+from llmops.terminal import fail as _fail
+from llmops.terminal import moment as _moment
+from llmops.terminal import say as _say
+from llmops.terminal import talk as _talk
+from llmops.terminal import valid_tenant as _tenant
 from llmops_contracts import subjects
 from llmops_contracts.dlq import DeadLetter
 from llmops_contracts.llm import LlmCallCompleted
@@ -31,14 +36,7 @@ audit_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(audit_app, name="audit")
-
-out = Console()
-err = Console(stderr=True)
-
-NatsUrl = Annotated[
-    str,
-    typer.Option("--nats-url", envvar="NATS_URL", help="NATS server URL."),
-]
+app.add_typer(costs_app, name="costs")
 
 
 @app.command()
@@ -280,8 +278,6 @@ def contracts_check(
 
 # --- llmops audit ---------------------------------------------------------------------------
 
-T = TypeVar("T")
-
 Tenant = Annotated[str, typer.Option(help="Tenant whose audit chain to use.")]
 Types = Annotated[
     list[str] | None,
@@ -300,34 +296,6 @@ User = Annotated[str | None, typer.Option(help="Only this end user (data.actor.u
 AppId = Annotated[str | None, typer.Option("--app", help="Only this application (data.actor.app).")]
 Source = Annotated[str | None, typer.Option(help="Only this envelope source.")]
 AfterSeq = Annotated[int, typer.Option(min=0, help="Start after this chain seq (a cursor).")]
-Timeout = Annotated[float, typer.Option(help="Seconds to wait for each answer of the service.")]
-
-
-def _say(text: str, console: Console = out) -> None:
-    """Print a plain line: no markup (data may hold brackets) and never wrapped (scripts grep)."""
-    console.print(text, markup=False, highlight=False, soft_wrap=True)
-
-
-def _fail(text: str) -> None:
-    """Print an error line in red on stderr (the text is taken literally)."""
-    err.print(Text(text, style="red"), soft_wrap=True)
-
-
-def _tenant(tenant: str) -> str:
-    if not subjects.is_token(tenant):
-        raise typer.BadParameter(f"{tenant!r} is not a valid subject token", param_hint="--tenant")
-    return tenant
-
-
-def _moment(value: str | None, option: str) -> datetime | None:
-    from llmops.audit import parse_moment
-
-    if value is None:
-        return None
-    try:
-        return parse_moment(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint=option) from None
 
 
 def _audit_query(
@@ -362,50 +330,6 @@ def _audit_query(
         )
     except ValidationError as exc:
         raise typer.BadParameter(str(exc)) from None
-
-
-def _talk(what: str, work: Coroutine[Any, Any, T], timeout: float) -> T:
-    """Run one conversation with the audit service; turn NATS failures into exit 1."""
-    import nats.errors
-
-    from llmops.client import RequestError
-
-    try:
-        return asyncio.run(work)
-    except RequestError as exc:
-        _fail(f"{what} refused by the audit service: {exc}")
-    except nats.errors.NoServersError:
-        _fail(f"{what} failed: no NATS server reachable (check --nats-url or NATS_URL)")
-    except nats.errors.NoRespondersError:
-        _fail(
-            f"{what} failed: no audit service answers on this NATS server "
-            "(is it running? is NATS_URL right?)"
-        )
-    except (TimeoutError, nats.errors.TimeoutError):
-        _fail(f"{what} failed: the audit service did not answer within {timeout:g} s")
-    except BrokenPipeError:
-        raise typer.Exit(0) from None  # the reader (e.g. `| head`) is gone: stop quietly
-    except Exception as exc:  # no server, connection lost, ...
-        _fail(f"{what} failed: {type(exc).__name__}: {exc}")
-    raise typer.Exit(1)
-
-
-async def _connect(nats_url: str, tenant: str) -> Any:
-    from llmops.client import Client
-
-    async def quiet(exc: Exception) -> None:
-        """Connection errors surface as the command's own error message."""
-
-    # Fail fast when no server answers (nats-py's defaults retry for two minutes, and 0 means
-    # "for ever"); a command is short, so one retry is enough.
-    return await Client.connect(
-        nats_url,
-        source="cli://llmops",
-        tenant=tenant,
-        max_reconnect_attempts=1,
-        reconnect_time_wait=0.2,
-        error_cb=quiet,
-    )
 
 
 def _actor(record: Any) -> str:
@@ -479,7 +403,7 @@ def audit_query(
                     )
                 sys.stdout.flush()
 
-    _talk("audit query", work(), timeout)
+    _talk("audit query", work(), timeout, service="audit")
     if as_json:
         return
     if state["shown"]:
@@ -553,7 +477,7 @@ def audit_export(
                     stats["count"] += len(page.records)
                 stdout.flush()
 
-    _talk("audit export", work(), timeout)
+    _talk("audit export", work(), timeout, service="audit")
     span = f" (seq {stats['first']}..{stats['last']})" if stats["count"] else ""
     _say(f"exported {stats['count']} record(s) of tenant {tenant}{span}", err)
 
@@ -621,7 +545,7 @@ def _verify_service(tenant: str, all_breaks: bool, timeout: float, nats_url: str
             result: AuditVerifyResult = reply.data
             return result
 
-    result = _talk("audit verify", work(), timeout)
+    result = _talk("audit verify", work(), timeout, service="audit")
     span = f" (seq {result.first_seq}..{result.last_seq})" if result.checked else ""
     if result.ok:
         _say(
@@ -717,7 +641,7 @@ def audit_purge(
             result: AuditPurgeResult = reply.data
             return result
 
-    result = _talk("audit purge", work(), timeout)
+    result = _talk("audit purge", work(), timeout, service="audit")
     cp = result.checkpoint
     if cp is None:
         _say(

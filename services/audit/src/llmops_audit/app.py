@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import secrets
 from pathlib import Path
@@ -83,11 +84,20 @@ def create_app(settings: AuditSettings) -> FastStream:
                 _log.exception("republishing to the AUDIT stream failed; retrying")
                 await asyncio.sleep(1)
 
+    async def freeze_startup_heap() -> None:
+        """Leave what start-up allocated out of the cyclic GC's passes (performance).
+
+        The capture allocates a few dozen objects per event, so the collector runs often, and
+        each full pass walked every object of the libraries and adapters loaded at start (about
+        10% of the capture's CPU, measured). Those live as long as the process anyway.
+        """
+        gc.freeze()
+
     app = service_app(
         settings,
         build_router(service, settings, wiring.scope),
         wiring=wiring,
-        on_start=[repository.open],
+        on_start=[repository.open, freeze_startup_heap],
         on_stop=[repository.close],
         background=[republish, checkpoints],
     )

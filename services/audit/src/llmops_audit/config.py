@@ -26,6 +26,12 @@ class AuditSettings(ServiceSettings):
         default="audit", description="Prefix of the durable consumer names (one per stream)."
     )
     query_queue: str = Field(default="audit", description="Queue group of the query endpoints.")
+    batch_size: int = Field(
+        default=1000,
+        ge=1,
+        description="Messages fetched per pull and stored per transaction (larger than other "
+        "services': per-batch costs dominate the capture below ~1000).",
+    )
     redaction_policies_file: Path | None = Field(
         default=None,
         description="JSON file of per-tenant redaction policies (see docs/audit.md); none: keep all.",

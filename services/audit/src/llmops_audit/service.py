@@ -10,13 +10,13 @@ import contextlib
 import hashlib
 import hmac
 import json
-import math
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from llmops_audit import fastjson
 from llmops_contracts import subjects
 from llmops_contracts.audit import AuditQuery, AuditRecord
 from llmops_contracts.auditchain import (
@@ -28,7 +28,6 @@ from llmops_contracts.auditchain import (
     sign_checkpoint,
     timestamp,
 )
-from llmops_contracts.canonical import canonical_json, canonical_json_parsed
 from llmops_contracts.envelope import TRACEPARENT_PATTERN, TYPE_PATTERN, UUID_PATTERN, stable_id
 from llmops_contracts.headers import MSG_ID, TYPE
 from llmops_contracts.registry import InvalidMessage
@@ -71,7 +70,7 @@ def admit(subject: str, body: bytes) -> Incoming:
         InvalidMessage: naming the bad attribute.
     """
     try:
-        envelope = _loads(body)
+        envelope = fastjson.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidMessage(f"(message): not valid JSON: {exc}") from None
     if _SURROGATE_ESCAPE.search(body):
@@ -108,31 +107,6 @@ PAGE_BYTES = 512 * 1024
 # Column widths of the trail (see the migration): longer values are refused or not indexed.
 MAX_SUBJECT, MAX_TYPE, MAX_SOURCE, MAX_CORRELATION, MAX_ACTOR = 256, 128, 256, 128, 200
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError(f"{text} is out of the range of a double")
-    return value
-
-
-_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
-
-
-def _loads(body: bytes) -> Any:
-    """``json.loads(body, parse_constant=_no_constant, parse_float=_finite_float)``.
-
-    With the decoder built once (performance: given hooks, json.loads builds a decoder and its
-    scanner per call); bytes are decoded exactly as json.loads decodes them.
-    """
-    if isinstance(body, bytes | bytearray):
-        return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
-    return json.loads(body, parse_constant=_no_constant, parse_float=_finite_float)
 
 
 # --- redaction ------------------------------------------------------------------------------
@@ -231,7 +205,7 @@ class Redactor:
             if action == "drop":
                 continue
             if action == "hash":
-                digest = hmac.new(key, canonical_json(value).encode(), hashlib.sha256).hexdigest()
+                digest = hmac.new(key, fastjson.canonical(value), hashlib.sha256).hexdigest()
                 out[name] = f"hmac-sha256:{digest}"
             else:
                 out[name] = self._walk(value, here, rules, key)
@@ -257,6 +231,9 @@ class NewRecord:
     correlation_id: str | None
     user: str | None
     app: str | None
+    #: The event as stored JSON text: its canonical text when that is also faithful to every
+    #: parsed number (nearly always), else a compact dump. None: the store serialises it.
+    event_json: str | None = None
 
     @property
     def tenant(self) -> str:
@@ -501,17 +478,27 @@ class AuditService:
             "event": envelope,
             "prev_hash": head.hash,
         }
+        # record_hash(doc), with the event serialised once (performance): "event" sorts before
+        # every other key of the document, so the document's canonical text is the event's
+        # spliced in front of the rest's; and that event text is what gets stored.
+        event_text = fastjson.canonical_fast(envelope)
+        if event_text is not None:
+            rest = {k: v for k, v in doc.items() if k != "event"}
+            text = b'{"event":' + event_text + b"," + fastjson.canonical(rest)[1:]
+            event_json = event_text.decode()
+        else:
+            text = fastjson.canonical(doc)
+            event_json = fastjson.dumps(envelope).decode()
         return NewRecord(
             doc=doc,
-            # record_hash(doc), computed in one json.dumps pass (performance): the document is
-            # built of what json.loads returns, where canonical_json_parsed is canonical_json.
-            hash=hashlib.sha256(canonical_json_parsed(doc).encode()).hexdigest(),
+            hash=hashlib.sha256(text).hexdigest(),
             source=columns["source"],
             time=columns["time"],
             trace_id=columns["trace_id"],
             correlation_id=columns["correlation_id"],
             user=columns["actor_user"],
             app=columns["actor_app"],
+            event_json=event_json,
         )
 
     async def query(
@@ -607,8 +594,6 @@ def record_hash_ok(record: dict[str, Any]) -> bool:
 
 _TRACEPARENT = re.compile(TRACEPARENT_PATTERN)
 _RECORDED_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
-#: ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, built once (performance).
-_compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _recorded_moment(recorded_at: str) -> datetime:
@@ -625,8 +610,9 @@ def _recorded_moment(recorded_at: str) -> datetime:
 class StoredRecord(dict[str, Any]):
     """A record as just stored, with ``event_json``: its event as the stored JSON text.
 
-    That text is the event serialised compactly, so :func:`audit_message` can copy it into the
-    AUDIT message instead of serialising the event again (performance).
+    That text is the event serialised compactly (usually its canonical text), so
+    :func:`audit_message` can copy it into the AUDIT message instead of serialising the event
+    again (performance).
     """
 
     __slots__ = ("event_json",)
@@ -662,12 +648,12 @@ def audit_message(record: dict[str, Any]) -> tuple[str, bytes, dict[str, str]]:
     }
     event_json = getattr(record, "event_json", None)
     if event_json is not None and len(record) > 1 and next(reversed(record)) == "event":
-        # The same bytes, with the event's stored text spliced in as the last member of the
-        # last member (performance: the event is most of the message).
+        # The event's stored text spliced in as the last member of the last member
+        # (performance: the event is most of the message).
         envelope["data"] = {k: v for k, v in record.items() if k != "event"}
-        body = f'{_compact_json(envelope)[:-2]},"event":{event_json}}}}}'.encode()
+        body = b"".join((fastjson.dumps(envelope)[:-2], b',"event":', event_json.encode(), b"}}"))
     else:
-        body = _compact_json(envelope).encode()
+        body = fastjson.dumps(envelope)
     # Republishing the same record (after a crash) reuses the id: JetStream drops the copy.
     headers = {MSG_ID: f"audit:{tenant}:{seq}", TYPE: AuditRecord.SPEC.type}
     return subjects.for_tenant(subjects.AUDIT_RECORDS, tenant), body, headers

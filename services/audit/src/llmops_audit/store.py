@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from importlib.resources import files
 from typing import Any
@@ -34,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from llmops_audit import fastjson
 from llmops_audit.service import ChainConflict, Head, NewRecord, StoredRecord
 from llmops_contracts.audit import AuditQuery
 from llmops_shared.db import SqlStore, UtcDateTime
@@ -111,16 +111,11 @@ def migrate(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
-#: ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, built once (performance:
-#: json.dumps builds an encoder per call when given options).
-_compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
 def record_of(row: Any) -> dict[str, Any]:
     """A stored row as an audit record (the hashed document plus ``hash``)."""
     record = {name: getattr(row, name) for name in RECORD_COLUMNS}
     record["seq"] = int(record["seq"])
-    record["event"] = json.loads(row.event_json)
+    record["event"] = fastjson.loads(row.event_json.encode())
     return record
 
 
@@ -129,7 +124,7 @@ def _record_of_selected(row: Any) -> dict[str, Any]:
     attribute lookup by name costs more than the rest of the conversion but the JSON parse)."""
     record = dict(zip(RECORD_COLUMNS, row[1:_EVENT_JSON], strict=True))
     record["seq"] = int(record["seq"])
-    record["event"] = json.loads(row[_EVENT_JSON])
+    record["event"] = fastjson.loads(row[_EVENT_JSON].encode())
     return record
 
 
@@ -194,7 +189,9 @@ class SqlAuditRepository(SqlStore):
                 "correlation_id": r.correlation_id,
                 "actor_user": r.user,
                 "actor_app": r.app,
-                "event_json": _compact_json(r.doc["event"]),
+                "event_json": r.event_json
+                if r.event_json is not None
+                else fastjson.dumps(r.doc["event"]).decode(),
             }
             for r in new
         ]

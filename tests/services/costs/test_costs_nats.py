@@ -1,110 +1,166 @@
-"""The costs service against a real nats-server: usage accounted once, bad events dead-lettered."""
+"""The costs service against a real nats-server: pricing, events, endpoints and dead letters."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import nats
 import pytest
-from nats.js import JetStreamContext
-from prometheus_client import REGISTRY
 
-from llmops_contracts import headers, subjects, wrap
-from llmops_contracts.llm import LlmCallCompleted, Usage
+from llmops import Client
+from llmops.client import RequestError
+from llmops_contracts import headers, subjects
+from llmops_contracts.costs import (
+    Budget,
+    BudgetCheck,
+    BudgetsRequest,
+    CostRecorded,
+    CostReportQuery,
+    PriceMissing,
+    PricesLoad,
+    UsageMissing,
+)
+from llmops_contracts.llm import Content, Message, Usage
 from llmops_contracts.registry import parse
-from llmops_costs.app import create_app
-from llmops_costs.config import CostsSettings
-from llmops_costs.service import ModelTotals
+from llmops_costs.app import bundled_prices, create_app
+from llmops_costs.service import CallEntry, event_id_for
 from tests.conftest import eventually, running
+from tests.services.costs.support import Collector, call, drained, publish_all, settings
+
+RECORDED = CostRecorded.SPEC.type
+MISSING = PriceMissing.SPEC.type
+NO_USAGE = UsageMissing.SPEC.type
 
 
-async def drained(js: JetStreamContext, durable: str, seq: int) -> bool:
-    """Whether the service's consumer has acknowledged everything up to stream sequence ``seq``."""
-    info = await js.consumer_info(subjects.EVENTS_STREAM, durable)
-    return info.ack_floor.stream_seq >= seq and info.num_ack_pending == 0
-
-
-async def test_usage_is_accounted_once_and_bad_events_dead_lettered(
+async def test_calls_are_priced_once_published_and_reported(
     nats_url: str, tmp_path: Path, uid: str, tenant: str
 ) -> None:
-    settings = CostsSettings(
-        nats_url=nats_url,
-        health_port=0,
-        database_url=f"sqlite:///{tmp_path / 'costs.db'}",
-        llm_calls_durable=f"costs-{uid}",
-        batch_timeout_s=0.05,
-    )
-    app = create_app(settings)
+    cfg = settings(nats_url, f"sqlite:///{tmp_path / 'costs.db'}", uid)
+    app = create_app(cfg)
     async with running(app):
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
-        subject = subjects.for_tenant(subjects.LLM_CALL_COMPLETED, tenant)
-
-        def event(usage: Usage | None) -> Any:
-            call = LlmCallCompleted(
-                provider="openai", request_model="gpt-4o-mini", latency_ms=80, usage=usage
-            )
-            return wrap(call, tenant=tenant, source="app://t")
-
-        counted = event(Usage(input_tokens=500, output_tokens=40, cache_read_input_tokens=128))
-        await js.publish(subject, counted.to_json(), headers={headers.MSG_ID: counted.id})
-        # The same event again under another Nats-Msg-Id, so JetStream stores it twice.
+        events = await Collector().start(nc, f"llmops.evt.costs.*.{tenant}")
+        usage = Usage(input_tokens=500, output_tokens=40, cache_read_input_tokens=128)
+        priced = call(tenant, usage=usage, actor={"app": "bot", "user": "ana"})
+        chatty = call(
+            tenant,
+            content=Content(
+                input_messages=[Message(role="user", content="How many tokens is this?")],
+                output_messages=[Message(role="assistant", content="A few.")],
+            ),
+        )
+        silent = call(tenant)  # no usage, no content: nothing to estimate
+        unknown = call(tenant, "no-such-model", usage)
+        await publish_all(js, [priced, chatty, silent, unknown])
+        # The same call again under another Nats-Msg-Id, so JetStream stores it twice.
         dup = await js.publish(
-            subject, counted.to_json(), headers={headers.MSG_ID: f"dup-{counted.id}"}
+            priced.subject(), priced.to_json(), headers={headers.MSG_ID: f"dup-{priced.id}"}
         )
         assert not dup.duplicate
-
-        bad = json.loads(counted.to_json())
+        bad = json.loads(priced.to_json())
         bad["id"] = "not-a-uuid"
-        bad["data"]["usage"]["reasoning_tokens"] = 41  # more than output_tokens
-        bad_ack = await js.publish(subject, json.dumps(bad).encode())
+        bad_ack = await js.publish(priced.subject(), json.dumps(bad).encode())
+        await eventually(lambda: drained(js, cfg.llm_calls_durable, bad_ack.seq))
+        await eventually(lambda: len(events.events) >= 5)
+        await asyncio.sleep(0.1)  # nothing more may come
 
-        no_usage = event(None)
-        last = await js.publish(subject, no_usage.to_json(), headers={headers.MSG_ID: no_usage.id})
+        recorded = {e.data.call_id: e for e in events.of(RECORDED)}
+        assert set(recorded) == {priced.id, chatty.id}  # each once, duplicates dropped
+        assert len(events.of(RECORDED)) == 2
+        table = bundled_prices()
+        expected = table.price_call(usage, "gpt-4o-mini", "openai", None, priced.time)
+        first = recorded[priced.id]
+        assert first.data.computed_cost == expected.cost  # type: ignore[union-attr]
+        assert sum(first.data.breakdown.values()) == first.data.computed_cost
+        assert first.data.price_table_version == table.version
+        assert first.data.tier == "standard"
+        assert first.data.actor.app == "bot"
+        assert first.id == event_id_for(CallEntry.from_event(priced), RECORDED)
+        assert first.causation_id == priced.id
+        estimated = recorded[chatty.id].data
+        assert estimated.estimated
+        assert estimated.usage.input_tokens > 0
 
-        await eventually(lambda: drained(js, settings.llm_calls_durable, last.seq))
-        assert await app.service.repository.totals(tenant) == [
-            ModelTotals(
-                provider="openai",
-                model="gpt-4o-mini",
-                calls=2,
-                calls_without_usage=1,
-                input_tokens=500,
-                output_tokens=40,
-                cache_read_input_tokens=128,
-                cache_creation_input_tokens=0,
-                reasoning_tokens=0,
-            )
-        ]
-        labels = {"tenant": tenant, "provider": "openai", "model": "gpt-4o-mini"}
-        sample = REGISTRY.get_sample_value
-        assert sample("llmops_costs_llm_calls_total", {**labels, "status": "ok"}) == 2
-        assert sample("llmops_costs_usage_missing_total", labels) == 1
-        assert sample("llmops_costs_tokens_total", {**labels, "kind": "input"}) == 500
-        assert sample("llmops_costs_tokens_total", {**labels, "kind": "cache_read"}) == 128
+        no_usage = {e.data.call_id: e.data for e in events.of(NO_USAGE)}
+        assert no_usage[chatty.id].estimated
+        assert no_usage[chatty.id].tokenizer
+        assert not no_usage[silent.id].estimated
+        (missing,) = events.of(MISSING)
+        assert (missing.data.call_id, missing.data.reason) == (unknown.id, "unknown_model")
 
-        # Nothing is priced yet, so nothing is published.
-        cost_sub = await js.subscribe(
-            subjects.for_tenant(subjects.COSTS_COST_RECORDED, tenant), ordered_consumer=True
-        )
-        with pytest.raises(nats.errors.TimeoutError):
-            await cost_sub.next_msg(timeout=0.1)
+        async with await Client.connect(nats_url, source="app://t", tenant=tenant) as client:
+            since = datetime.now(UTC) - timedelta(hours=1)
+            total = (await client.request(CostReportQuery(since=since, granularity="total"))).data
+            row = total.total
+            assert (row.calls, row.priced_calls, row.estimated_calls) == (4, 2, 1)
+            assert (row.price_missing_calls, row.usage_missing_calls) == (1, 1)
+            assert row.cost == first.data.computed_cost + estimated.computed_cost
+            assert row.input_tokens == 500 + 500 + estimated.usage.input_tokens
+            by_model = (
+                await client.request(CostReportQuery(since=since, by=["model", "app"]))
+            ).data
+            groups = {(r.group["model"], r.group["app"]): r for r in by_model.rows}
+            assert groups[("gpt-4o-mini", "bot")].cost == first.data.computed_cost
+            assert groups[("no-such-model", None)].price_missing_calls == 1
+            assert groups[("no-such-model", None)].cost == 0
 
         dlq = await js.subscribe(subjects.dlq_for("costs"), ordered_consumer=True)
 
         async def dead_letter() -> Any:
             while True:
-                msg = await dlq.next_msg(timeout=5)
-                letter = parse(msg.data)
-                if letter.data.original_subject == subject:
+                letter = parse((await dlq.next_msg(timeout=5)).data)
+                if letter.data.original_subject == priced.subject():
                     return letter
 
         letter = await asyncio.wait_for(dead_letter(), 10)
         assert letter.data.failure == "invalid"
         assert letter.data.stream_sequence == bad_ack.seq
         assert "id: String should match pattern" in letter.data.error
-        assert "data.usage" in letter.data.error
         await nc.drain()
+
+
+async def test_endpoints_answer_and_refuse_clearly(
+    nats_url: str, tmp_path: Path, uid: str, tenant: str
+) -> None:
+    app = create_app(settings(nats_url, f"sqlite:///{tmp_path / 'costs.db'}", uid))
+    async with running(app):
+        async with await Client.connect(nats_url, source="app://t", tenant=tenant) as client:
+            budget = Budget(id="month", scope="tenant", limit=Decimal("10"), hard=True)
+            listed = (await client.request(BudgetsRequest(action="set", budget=budget))).data
+            assert [(s.budget.id, s.spent) for s in listed.budgets] == [("month", 0)]
+
+            allowed = (await client.request(BudgetCheck(estimated_cost=Decimal("9.99")))).data
+            assert allowed.allow
+            assert allowed.reason is None
+            denied = (await client.request(BudgetCheck(estimated_cost=Decimal("10")))).data
+            assert not denied.allow
+            assert "month" in (denied.reason or "")
+            # Priced from usage when no estimate is given.
+            usage = Usage(input_tokens=10**9, output_tokens=0)
+            big = await client.request(BudgetCheck(provider="openai", model="gpt-4o", usage=usage))
+            assert big.data.estimated_cost > 10
+            assert not big.data.allow
+
+            with pytest.raises(RequestError) as refused:
+                await client.request(BudgetsRequest(action="delete", budget_id="nope"))
+            assert refused.value.kind == "invalid"
+            assert "nope" in str(refused.value)
+            with pytest.raises(RequestError, match="budget"):
+                await client.request(BudgetsRequest(action="set"))
+            with pytest.raises(RequestError) as bad_prices:
+                await client.request(PricesLoad(table={"models": {}}))
+            assert bad_prices.value.kind == "invalid"
+            assert "version" in str(bad_prices.value)
+            now = datetime.now(UTC)
+            backwards = CostReportQuery(since=now, until=now - timedelta(days=1))
+            with pytest.raises(RequestError, match="until"):
+                await client.request(backwards)
+
+            gone = (await client.request(BudgetsRequest(action="delete", budget_id="month"))).data
+            assert gone.budgets == []

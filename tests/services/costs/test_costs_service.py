@@ -1,143 +1,466 @@
-"""Unit tests of the costs logic with fakes, and of its adapters on a SQLite file."""
+"""Unit tests of the costs logic with fakes (no database, no NATS)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
-from prometheus_client import REGISTRY
 
-from llmops_contracts import wrap
-from llmops_contracts.envelope import Envelope
+from llmops_contracts.costs import (
+    Budget,
+    BudgetCheck,
+    BudgetsRequest,
+    CostReportQuery,
+    PricesLoad,
+)
 from llmops_contracts.llm import LlmCallCompleted, Usage
+from llmops_contracts.registry import parse
+from llmops_costs import budgets as rules
+from llmops_costs.app import bundled_prices
 from llmops_costs.config import CostsSettings
-from llmops_costs.service import CostsService, ModelTotals, UsageRecord
-from llmops_costs.store import PrometheusUsageMetrics, SqlUsageRepository
+from llmops_costs.service import (
+    AlertEvents,
+    AlertFired,
+    CallEntry,
+    CostsOptions,
+    CostsService,
+    InvalidRequest,
+    Outboxed,
+    ReportLine,
+    event_id_for,
+    wire,
+)
+from tests.services.costs.support import call
 
-
-class FakeRepository:
-    """The ledger in a dict, keyed like the SQL one."""
-
-    def __init__(self) -> None:
-        self.rows: dict[tuple[str, str], UsageRecord] = {}
-
-    async def add(self, record: UsageRecord) -> bool:
-        key = (record.tenant, record.event_id)
-        if key in self.rows:
-            return False
-        self.rows[key] = record
-        return True
-
-    async def totals(self, tenant: str) -> list[ModelTotals]:
-        raise NotImplementedError
-
-
-class FakeMetrics:
-    """Remembers observed records."""
-
-    def __init__(self) -> None:
-        self.observed: list[UsageRecord] = []
-
-    def observe(self, record: UsageRecord) -> None:
-        self.observed.append(record)
-
-
-def call(tenant: str = "acme", usage: Usage | None = None, **kwargs: Any) -> Envelope[Any]:
-    kwargs.setdefault("provider", "openai")
-    kwargs.setdefault("request_model", "gpt-4o")
-    return wrap(
-        LlmCallCompleted(latency_ms=12.5, usage=usage, **kwargs), tenant=tenant, source="app://t"
-    )
-
-
+D = Decimal
+NOW = datetime(2026, 11, 27, 10, 30, tzinfo=UTC)
+ONE = D(1)
 USAGE = Usage(
-    input_tokens=1000,
-    output_tokens=200,
-    cache_read_input_tokens=600,
-    cache_creation_input_tokens=100,
-    reasoning_tokens=50,
+    input_tokens=1000, output_tokens=200, cache_read_input_tokens=600, reasoning_tokens=50
 )
 
 
-def test_a_record_keeps_the_canonical_usage_and_the_billed_model() -> None:
-    event = call(usage=USAGE, response_model="gpt-4o-2024-08-06", actor={"app": "bot"})
-    record = UsageRecord.from_event(event)
-    assert (record.event_id, record.tenant, record.time) == (event.id, "acme", event.time)
-    assert (record.model, record.request_model) == ("gpt-4o-2024-08-06", "gpt-4o")
-    assert (record.operation, record.status, record.app) == ("chat", "ok", "bot")
-    assert (record.input_tokens, record.output_tokens) == (1000, 200)
-    assert (record.cache_read_input_tokens, record.cache_creation_input_tokens) == (600, 100)
-    assert record.reasoning_tokens == 50
-    assert not record.usage_missing
+class FakeRepository:
+    """The cost store in dicts: ledger keyed (tenant, id), budgets, counters, outbox."""
 
-    missing = UsageRecord.from_event(call())
-    assert missing.model == "gpt-4o"
-    assert missing.usage_missing
-    assert missing.input_tokens is missing.reasoning_tokens is None
+    def __init__(self) -> None:
+        self.ledger: dict[tuple[str, str], CallEntry] = {}
+        self.defined: dict[str, list[Budget]] = {}
+        self.counters: dict[tuple[str, str, datetime], Decimal] = {}
+        self.fired: set[tuple[str, str, datetime, str]] = set()
+        self.outbox: dict[str, Outboxed] = {}
+        self.anomalies: set[tuple[str, str, str, datetime]] = set()
+        self.lines: list[ReportLine] = []
+        self.budget_reads = 0
+        self.spent_reads = 0
+
+    async def record(
+        self, entries: Sequence[CallEntry], alert_events: AlertEvents
+    ) -> tuple[set[tuple[str, str]], list[Outboxed]]:
+        new = [e for e in entries if e.key not in self.ledger]
+        for e in new:
+            self.ledger[e.key] = e
+        return {e.key for e in new}, self._count(new, alert_events)
+
+    def _count(self, entries: Sequence[CallEntry], alert_events: AlertEvents) -> list[Outboxed]:
+        fired = []
+        for e in entries:
+            if e.state != "priced" or e.cost is None:
+                continue
+            budgets = self.defined.get(e.tenant, [])
+            for (budget_id, start), amount in rules.counter_deltas(
+                budgets, [(e.scope, e.time, e.cost)]
+            ).items():
+                key = (e.tenant, budget_id, start)
+                before = self.counters.get(key, D(0))
+                self.counters[key] = after = before + amount
+                budget = next(b for b in budgets if b.id == budget_id)
+                for alert in rules.alerts_between(budget, before, after):
+                    if (*key, alert) not in self.fired:
+                        self.fired.add((*key, alert))
+                        end = rules.window_end(budget, start)
+                        fired.append(AlertFired(e.tenant, budget, start, end, after, alert))
+        out = [Outboxed(m.id, *wire(m)) for m in alert_events(fired)]
+        self.outbox.update((o.event_id, o) for o in out)
+        return out
+
+    async def stored(self, keys: Sequence[tuple[str, str]]) -> list[CallEntry]:
+        return [self.ledger[k] for k in keys if k in self.ledger]
+
+    async def waiting(
+        self, tenants: Sequence[str] | None, after: int, limit: int
+    ) -> list[tuple[int, CallEntry]]:
+        rows = [
+            (i, e)
+            for i, e in enumerate(self.ledger.values(), 1)
+            if e.state == "price_missing" and i > after and (tenants is None or e.tenant in tenants)
+        ]
+        return rows[:limit]
+
+    async def reprice(
+        self, updates: Sequence[tuple[int, CallEntry]], alert_events: AlertEvents, events: Any
+    ) -> tuple[list[CallEntry], list[Outboxed]]:
+        done = [e for _, e in updates if self.ledger[e.key].state == "price_missing"]
+        for e in done:
+            self.ledger[e.key] = e
+        out = self._count(done, alert_events)
+        out += [Outboxed(m.id, *wire(m)) for e in done for m in events(e)]
+        return done, out
+
+    async def report(self, *args: Any) -> list[ReportLine]:
+        return self.lines
+
+    async def budgets(self, tenant: str) -> list[Budget]:
+        self.budget_reads += 1
+        return list(self.defined.get(tenant, []))
+
+    async def set_budget(
+        self, tenant: str, budget: Budget, now: datetime, alert_events: AlertEvents
+    ) -> list[Outboxed]:
+        kept = [b for b in self.defined.get(tenant, []) if b.id != budget.id]
+        self.defined[tenant] = [*kept, budget]
+        return []
+
+    async def delete_budget(self, tenant: str, budget_id: str) -> bool:
+        before = self.defined.get(tenant, [])
+        self.defined[tenant] = [b for b in before if b.id != budget_id]
+        return len(before) != len(self.defined[tenant])
+
+    async def spent(
+        self, tenant: str, keys: Sequence[tuple[str, datetime]]
+    ) -> dict[tuple[str, datetime], Decimal]:
+        self.spent_reads += 1
+        return {k: self.counters[(tenant, *k)] for k in keys if (tenant, *k) in self.counters}
+
+    async def save_prices(self, tenant: str, table: Any, overrides: Any) -> None:
+        raise AssertionError("not expected")
+
+    async def load_prices(self) -> tuple[int, dict[str, Any] | None, list[dict[str, Any]]]:
+        return 0, None, []
+
+    async def prices_generation(self) -> int:
+        return 0
+
+    async def claim_anomaly(
+        self, tenant: str, scope: str, value: str, period: datetime, event: Any
+    ) -> list[Outboxed]:
+        key = (tenant, scope, value, period)
+        if key in self.anomalies:
+            return []
+        self.anomalies.add(key)
+        return [Outboxed(event.id, *wire(event))]
+
+    async def outbox_pending(self, older_than: datetime, limit: int) -> list[Outboxed]:
+        return list(self.outbox.values())[:limit]
+
+    async def outbox_done(self, event_ids: Sequence[str]) -> None:
+        for i in event_ids:
+            self.outbox.pop(i, None)
 
 
-async def test_each_event_is_accounted_once() -> None:
-    metrics = FakeMetrics()
-    service = CostsService(FakeRepository(), metrics)
-    event = call(usage=USAGE)
-    assert await service.record_call(event)
-    assert not await service.record_call(event)
-    assert await service.record_call(event.model_copy(update={"tenant": "other"}))
-    assert [(r.tenant, r.event_id) for r in metrics.observed] == [
-        ("acme", event.id),
-        ("other", event.id),
+class FakeSink:
+    """Remembers published messages; can be told to fail."""
+
+    def __init__(self) -> None:
+        self.published: list[Any] = []
+        self.fail = False
+
+    async def publish(self, messages: Sequence[tuple[str, bytes, dict[str, str]]]) -> None:
+        if self.fail:
+            raise RuntimeError("JetStream away")
+        self.published += [parse(body, subject=subject) for subject, body, _ in messages]
+
+    def types(self) -> list[str]:
+        return [m.type.split(".")[2] for m in self.published]
+
+
+class FakeMetrics:
+    def __init__(self) -> None:
+        self.recorded_calls = 0
+
+    def recorded(self, entries: Sequence[CallEntry]) -> None:
+        self.recorded_calls += len(entries)
+
+    def repriced(self, entries: Sequence[CallEntry]) -> None:
+        pass
+
+
+class FakeEstimator:
+    def estimate(self, call: LlmCallCompleted) -> tuple[Usage, str] | None:
+        if call.content is None:
+            return None
+        return Usage(input_tokens=40, output_tokens=2), "o200k_base"
+
+
+@dataclass
+class Spike:
+    spend: Decimal
+    baseline: Decimal
+    spread: Decimal
+    score: float
+    threshold: float
+    method: str
+    history: tuple[Decimal, ...]
+
+
+def spike_over_ten(
+    history: Sequence[Decimal],
+    current: Decimal,
+    *,
+    threshold: float = 6.0,
+    min_history: int = 6,
+    min_spend: Decimal = ONE,
+) -> Spike | None:
+    if current < 10:
+        return None
+    return Spike(current, D(0), D("0.01"), 99.0, threshold, "fake", tuple(history))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+        self.mono = 0.0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def parts() -> tuple[CostsService, FakeRepository, FakeSink, Clock]:
+    repo, sink, clock = FakeRepository(), FakeSink(), Clock()
+    service = CostsService(
+        repo,
+        sink,
+        FakeMetrics(),
+        bundled_prices=bundled_prices,
+        estimator=FakeEstimator(),
+        detect_spike=spike_over_ten,
+        options=CostsOptions(budget_cache_ttl_s=5, anomaly_interval_s=60),
+        clock=clock,
+        monotonic=lambda: clock.mono,
+    )
+    return service, repo, sink, clock
+
+
+def test_a_call_is_priced_estimated_or_marked_missing_never_zero(
+    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+) -> None:
+    service, *_ = parts
+    table = service.prices
+    priced = service.entry_for(call("acme", "gpt-4o", USAGE, service_tier="priority"), table)
+    expected = table.price_call(USAGE, "gpt-4o", "openai", "priority", NOW)
+    assert priced.state == "priced"
+    assert priced.cost == expected.cost
+    assert priced.tier == expected.tier
+    assert priced.tier.startswith("priority")
+    assert priced.price_table_version == table.version
+    assert priced.price_key
+    assert sum(priced.breakdown.values()) == priced.cost
+
+    unknown = service.entry_for(call("acme", "no-such-model", USAGE), table)
+    assert (unknown.state, unknown.cost, unknown.missing_reason) == (
+        "price_missing",
+        None,
+        "unknown_model",
+    )
+    silent = service.entry_for(call("acme", "gpt-4o"), table)
+    assert (silent.state, silent.cost, silent.usage) == ("usage_missing", None, None)
+    content = {"input_messages": [{"role": "user", "content": "hi"}]}
+    guessed = service.entry_for(call("acme", "gpt-4o", content=content), table)
+    assert guessed.state == "priced"
+    assert guessed.estimated
+    assert guessed.tokenizer == "o200k_base"
+    assert guessed.cost
+    assert guessed.cost > 0
+
+
+def test_an_answering_model_is_what_is_priced() -> None:
+    entry = CallEntry.from_event(call("acme", "gpt-4o", USAGE, response_model="gpt-4o-2024-08-06"))
+    assert (entry.model, entry.request_model) == ("gpt-4o-2024-08-06", "gpt-4o")
+    assert entry.scope.models == ("gpt-4o", "gpt-4o-2024-08-06")
+
+
+async def test_a_batch_is_stored_once_and_its_events_have_derived_ids(
+    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+) -> None:
+    service, _repo, sink, _ = parts
+    a, b = call("acme", "gpt-4o", USAGE), call("acme", "nope", USAGE)
+    assert await service.record_batch([a, b, a]) == 2  # a duplicate inside the batch too
+    assert sorted(sink.types()) == ["cost_recorded", "price_missing"]
+    recorded = next(m for m in sink.published if m.type.endswith("cost_recorded.v1"))
+    assert recorded.id == event_id_for(CallEntry.from_event(a), recorded.type)
+    assert (recorded.causation_id, recorded.correlation_id) == (a.id, a.id)
+
+    # Replayed: nothing new, nothing published.
+    sink.published.clear()
+    assert await service.record_batch([a, b]) == 0
+    assert sink.published == []
+    # Redelivered (an attempt may have died before publishing): the same events again.
+    assert await service.record_batch([a, b], [True, True]) == 0
+    assert sorted(sink.types()) == ["cost_recorded", "price_missing"]
+    assert recorded.id in {m.id for m in sink.published}
+
+
+async def test_a_failed_publish_raises_and_the_redelivery_publishes(
+    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+) -> None:
+    service, repo, sink, _ = parts
+    event = call("acme", "gpt-4o", USAGE)
+    sink.fail = True
+    with pytest.raises(RuntimeError):
+        await service.record_batch([event])
+    assert len(repo.ledger) == 1  # committed before the publish failed
+    sink.fail = False
+    await service.record_batch([event], [True])
+    assert sink.types() == ["cost_recorded"]
+
+
+async def test_budget_alerts_and_checks(
+    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+) -> None:
+    service, repo, sink, clock = parts
+    one = service.entry_for(call("acme", "gpt-4o", USAGE), service.prices).cost
+    assert one is not None
+    hard = Budget(
+        id="bot", scope="app", scope_value="bot", limit=one * 2, hard=True, thresholds_pct=[50]
+    )
+    await service.manage_budgets("acme", BudgetsRequest(action="set", budget=hard))
+    reads = repo.budget_reads
+    ok = await service.check_budget("acme", BudgetCheck(app="bot", estimated_cost=one))
+    assert ok.allow
+    assert [s.spent for s in ok.budgets] == [0]
+    # Other apps have no budget: allowed without reading any counter.
+    spent_reads = repo.spent_reads
+    other = await service.check_budget("acme", BudgetCheck(app="other", estimated_cost=D(10**6)))
+    assert other.allow
+    assert other.budgets == []
+    assert repo.spent_reads == spent_reads
+    assert repo.budget_reads == reads  # cached
+
+    await service.record_batch([call("acme", "gpt-4o", USAGE, actor={"app": "bot"})])
+    assert "budget_threshold_crossed" in sink.types()
+    denied = await service.check_budget("acme", BudgetCheck(app="bot", estimated_cost=one))
+    assert not denied.allow
+    assert denied.budgets[0].spent == one
+    # Priced from usage when no estimate is given.
+    priced = await service.check_budget(
+        "acme", BudgetCheck(app="bot", provider="openai", model="gpt-4o", usage=USAGE)
+    )
+    assert priced.estimated_cost == one
+    assert not priced.allow
+    # A change made elsewhere is seen once the cache expires.
+    repo.defined["acme"] = []
+    still = await service.check_budget("acme", BudgetCheck(app="bot", estimated_cost=one))
+    assert not still.allow  # cached
+    clock.mono += 6
+    assert (await service.check_budget("acme", BudgetCheck(app="bot", estimated_cost=one))).allow
+    # A change seen on the wire (made through another replica) bypasses the cache at once,
+    # and keeps reading the database until it has surely been committed.
+    repo.defined["acme"] = [hard]
+    service.budgets_changing("acme")
+    reads = repo.budget_reads
+    for _ in range(2):
+        check = await service.check_budget("acme", BudgetCheck(app="bot", estimated_cost=one))
+        assert not check.allow
+    assert repo.budget_reads == reads + 2
+    clock.mono += 3
+    await service.check_budget("acme", BudgetCheck(app="bot"))
+    await service.check_budget("acme", BudgetCheck(app="bot"))
+    assert repo.budget_reads == reads + 3  # settled: cached again
+
+    with pytest.raises(InvalidRequest, match="budget_id"):
+        await service.manage_budgets("acme", BudgetsRequest(action="delete", budget_id="x"))
+
+
+async def test_waiting_calls_are_repriced_when_their_price_arrives(
+    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+) -> None:
+    service, repo, sink, _ = parts
+    event = call("acme", "private-model", USAGE, provider="acme")
+    await service.record_batch([event])
+    assert repo.ledger[(event.tenant, event.id)].state == "price_missing"
+    assert await service.reprice(None) == 0  # still no price
+    prices = {"tiers": {"standard": [{"input": "0.000001", "output": "0.000002"}]}}
+    override = {
+        "provider": "acme",
+        "model": "private-model",
+        "effective_from": "2020-01-01T00:00:00+00:00",
+        "prices": prices,
+    }
+    saved: list[Any] = []
+
+    async def save_prices(tenant: str, table: Any, overrides: Any) -> None:
+        saved.append((tenant, table, overrides))
+
+    async def load_prices() -> tuple[int, None, list[dict[str, Any]]]:
+        return 1, None, [o.to_dict() for _, _, os in saved for o in os]
+
+    repo.save_prices = save_prices  # type: ignore[method-assign]
+    repo.load_prices = load_prices  # type: ignore[assignment]
+    loaded = await service.load_prices("acme", PricesLoad(overrides=[override]))
+    assert (loaded.overrides, loaded.repriced) == (1, 1)
+    entry = repo.ledger[(event.tenant, event.id)]
+    assert entry.state == "priced"
+    assert entry.repriced
+    assert entry.cost == D(1000) * D("0.000001") + D(200) * D("0.000002")
+    recorded = [m for m in sink.published if m.type.endswith("cost_recorded.v1")]
+    assert [m.data.repriced for m in recorded] == [True]
+
+    with pytest.raises(InvalidRequest, match="tenant"):
+        await service.load_prices("acme", PricesLoad(overrides=[{**override, "tenant": "evil"}]))
+    with pytest.raises(InvalidRequest, match="nothing"):
+        await service.load_prices("acme", PricesLoad())
+
+
+async def test_reports_cover_whole_hours(
+    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+) -> None:
+    service, repo, _, _ = parts
+    line = ReportLine(NOW, {"model": "m"}, 2, 2, 0, 0, 0, 10, 5, 0, 0, 0, D("0.1"), D(0))
+    repo.lines = [line, line]
+    report = await service.report(
+        "acme", CostReportQuery(since=NOW, until=NOW + timedelta(minutes=1), by=["model"])
+    )
+    assert (report.since, report.until) == (
+        NOW.replace(minute=0),
+        NOW.replace(minute=0) + timedelta(hours=1),
+    )
+    assert (report.total.calls, report.total.cost, report.total.group) == (4, D("0.2"), {})
+    with pytest.raises(InvalidRequest):
+        await service.report("acme", CostReportQuery(since=NOW, until=NOW - timedelta(hours=2)))
+
+
+async def test_spikes_are_published_once_per_scope_and_hour(
+    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+) -> None:
+    service, repo, sink, clock = parts
+    hour = NOW.replace(minute=0)
+    repo.lines = [
+        ReportLine(hour, {"app": "bot"}, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, D(12), D(0)),
+        ReportLine(hour, {"app": None}, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, D(3), D(0)),
+        ReportLine(
+            hour - timedelta(hours=1), {"app": "bot"}, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, D(1), D(0)
+        ),
     ]
-
-
-def test_prometheus_counters(uid: str) -> None:
-    tenant = f"t{uid}"
-
-    def value(name: str, **labels: str) -> float | None:
-        return REGISTRY.get_sample_value(name, {"tenant": tenant, "provider": "openai", **labels})
-
-    metrics = PrometheusUsageMetrics()
-    metrics.observe(UsageRecord.from_event(call(tenant, USAGE)))
-    metrics.observe(UsageRecord.from_event(call(tenant, USAGE)))
-    metrics.observe(UsageRecord.from_event(call(tenant, status="error", error={"type": "x"})))
-
-    model = {"model": "gpt-4o"}
-    assert value("llmops_costs_llm_calls_total", status="ok", **model) == 2
-    assert value("llmops_costs_llm_calls_total", status="error", **model) == 1
-    assert value("llmops_costs_usage_missing_total", **model) == 1
-    expected = {"input": 2000, "output": 400, "cache_read": 1200, "cache_creation": 200}
-    for kind, tokens in {**expected, "reasoning": 100}.items():
-        assert value("llmops_costs_tokens_total", kind=kind, **model) == tokens
-
-
-async def test_sql_ledger_is_idempotent_per_tenant_and_sums_per_model(tmp_path: Path) -> None:
-    repo = SqlUsageRepository(f"sqlite:///{tmp_path / 'costs.db'}")
-    await repo.open()
-    try:
-        first = UsageRecord.from_event(call(usage=USAGE))
-        assert await repo.add(first)
-        assert not await repo.add(first)
-        assert not await repo.add(replace(first, input_tokens=5))  # same id: still ignored
-        assert await repo.add(replace(first, tenant="other"))
-        assert await repo.add(
-            UsageRecord.from_event(call(usage=Usage(input_tokens=10, output_tokens=1)))
-        )
-        assert await repo.add(UsageRecord.from_event(call()))  # no usage
-        assert await repo.add(
-            UsageRecord.from_event(call(provider="anthropic", request_model="claude", usage=USAGE))
-        )
-
-        assert await repo.totals("acme") == [
-            ModelTotals("anthropic", "claude", 1, 0, 1000, 200, 600, 100, 50),
-            ModelTotals("openai", "gpt-4o", 3, 1, 1010, 201, 600, 100, 50),
-        ]
-        assert await repo.totals("other") == [
-            ModelTotals("openai", "gpt-4o", 1, 0, 1000, 200, 600, 100, 50)
-        ]
-        assert await repo.totals("nobody") == []
-    finally:
-        await repo.close()
+    await service.record_batch([call("acme", "gpt-4o", USAGE, time=NOW)])
+    assert await service.check_anomalies() == 2  # the tenant ($15) and the app bot ($12)
+    anomalies = [m for m in sink.published if m.type.endswith("anomaly.v1")]
+    assert {(m.data.scope, m.data.scope_value, m.data.spend) for m in anomalies} == {
+        ("tenant", "acme", D(15)),
+        ("app", "bot", D(12)),
+    }
+    assert anomalies[0].data.history[-1] in (D(1), D(0))
+    assert len(anomalies[0].data.history) == 24
+    # New spend in the same hour: throttled first, then checked, but published only once.
+    await service.record_batch([call("acme", "gpt-4o", USAGE, time=NOW)])
+    assert await service.check_anomalies() == 0
+    clock.mono += 61
+    assert await service.check_anomalies() == 0
+    assert len(repo.anomalies) == 2
 
 
 def test_settings_defaults() -> None:
@@ -145,9 +468,4 @@ def test_settings_defaults() -> None:
     assert settings.resolved_health_port == 8105
     assert settings.database_url == "sqlite:///.llmops/costs.db"
     assert settings.llm_calls_durable == "costs-llm-calls"
-
-
-@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
-async def test_in_memory_sqlite_is_refused(url: str) -> None:
-    with pytest.raises(ValueError, match="in-memory"):
-        await SqlUsageRepository(url).open()
+    assert settings.rpc_queue == "costs"

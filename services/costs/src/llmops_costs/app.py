@@ -2,24 +2,116 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
 from faststream import FastStream
 
+from llmops_contracts import subjects
+from llmops_costs.anomalies import detect_spike
 from llmops_costs.config import CostsSettings
 from llmops_costs.handlers import build_router
-from llmops_costs.service import CostsService
-from llmops_costs.store import PrometheusUsageMetrics, SqlUsageRepository
-from llmops_shared.runtime import service_app
+from llmops_costs.prices import load_snapshot
+from llmops_costs.pricing import PriceTable
+from llmops_costs.service import CostsOptions, CostsService
+from llmops_costs.store import JetStreamSink, PrometheusCostMetrics, SqlCostRepository
+from llmops_costs.tokens import TokenEstimator
+from llmops_shared.logging import get_logger
+from llmops_shared.runtime import Loop, Wiring, service_app
+
+_log = get_logger(__name__)
+
+
+@functools.cache
+def bundled_prices() -> PriceTable:
+    """The bundled snapshot, parsed once per process on first use (immutable, so shared)."""
+    return load_snapshot()
+
+
+def every(seconds: float, work: Callable[[], Awaitable[object]], what: str) -> Loop:
+    """A background loop running ``work`` every ``seconds``; a failed round is logged, not fatal."""
+
+    async def loop() -> None:
+        while True:
+            try:
+                await work()
+            except Exception:  # the next round retries; the loop must live
+                _log.exception(f"{what} failed; retrying next round")
+            await asyncio.sleep(seconds)
+
+    return loop
 
 
 def create_app(settings: CostsSettings) -> FastStream:
-    """Build the costs service: usage ledger, counters, LLM-call consumer."""
-    repository = SqlUsageRepository(settings.database_url)
-    service = CostsService(repository, PrometheusUsageMetrics())
+    """Build the costs service: ledger, rollup, budgets, prices, anomalies, endpoints."""
+    repository = SqlCostRepository(settings.database_url)
+    wiring = Wiring(settings)
+    service = CostsService(
+        repository,
+        JetStreamSink(lambda: wiring.broker.connection),
+        PrometheusCostMetrics(),
+        bundled_prices=bundled_prices,
+        estimator=TokenEstimator(),
+        detect_spike=detect_spike,
+        options=CostsOptions(
+            budget_cache_ttl_s=settings.budget_cache_ttl_s,
+            budget_settle_s=max(2.0, settings.budget_cache_ttl_s),
+            anomaly_interval_s=settings.anomaly_interval_s,
+            anomaly_threshold=settings.anomaly_threshold,
+            anomaly_min_spend=Decimal(settings.anomaly_min_spend_usd),
+            anomaly_history_hours=settings.anomaly_history_hours,
+            reprice_chunk=settings.reprice_chunk,
+            outbox_grace_s=settings.outbox_interval_s,
+        ),
+    )
+
+    async def load_prices() -> None:
+        await service.refresh_prices(force=True)
+
+    async def prices_loop() -> None:
+        # The first round re-prices calls left waiting (e.g. prices loaded while this replica
+        # was down); later rounds catch a prices_loaded event this replica missed.
+        await every(settings.prices_refresh_s, service.prices_changed, "prices refresh")()
+
+    async def watch_budget_changes() -> None:
+        # Budget changes are requests answered by one replica (queue group); every replica also
+        # listens to them with a plain subscription (which never replies) so its cached budget
+        # definitions are bypassed at once instead of going stale for budget_cache_ttl_s.
+        async def seen(msg: Any) -> None:
+            if b'"action":"list"' not in msg.data:
+                service.budgets_changing(subjects.tenant_of(msg.subject))
+
+        nc = wiring.broker.connection
+        sub = await nc.subscribe(subjects.any_tenant(subjects.COSTS_BUDGETS), cb=seen)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def first_reprice() -> None:
+        try:
+            await service.reprice(None)
+        except Exception:
+            _log.exception("re-pricing waiting calls at start failed")
+
     app = service_app(
         settings,
-        build_router(service, settings),
-        on_start=[repository.open],
+        build_router(service, settings, wiring.scope),
+        wiring=wiring,
+        on_start=[repository.open, load_prices],
         on_stop=[repository.close],
+        background=[
+            watch_budget_changes,
+            first_reprice,
+            prices_loop,
+            every(settings.outbox_interval_s, service.flush_outbox, "outbox flush"),
+            every(min(1.0, settings.anomaly_interval_s), service.check_anomalies, "anomaly check"),
+        ],
     )
     app.service = service  # type: ignore[attr-defined]
     return app

@@ -1,0 +1,1 @@
+"""Alembic migrations of the costs schema (run at start by ``SqlCostRepository.open``)."""

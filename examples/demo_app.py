@@ -2,7 +2,10 @@
 
 It plays a support bot for two tenants: it ingests knowledge-base documents, answers questions
 (retrieval + guardrails + LLM calls with realistic usage), requests a tool call and an eval run,
-and sends one broken event so the dead-letter stream has something to show.
+and sends one broken event so the dead-letter stream has something to show. On the cost side it
+sets a small monthly budget (so soft thresholds fire), sends a call of a model no price table
+knows (``price_missing``) and one without usage (estimated offline), then loads a negotiated
+price for that model (the waiting call is re-priced), asks ``budget_check`` and prints a report.
 
 Run it against a running stack: ``NATS_URL=nats://127.0.0.1:PORT python examples/demo_app.py``
 (``make run`` does this for you).
@@ -14,14 +17,24 @@ import asyncio
 import json
 import os
 import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from llmops import Client, RequestError
 from llmops_contracts.common import Actor, PromptRef
+from llmops_contracts.costs import (
+    Budget,
+    BudgetCheck,
+    BudgetScope,
+    BudgetsRequest,
+    CostReportQuery,
+    PricesLoad,
+)
 from llmops_contracts.evaluation import RunEval
 from llmops_contracts.guardrails import GuardrailCheckRequest, Stage
 from llmops_contracts.ingestion import SubmitDocument
-from llmops_contracts.llm import LlmCallCompleted, Usage
+from llmops_contracts.llm import Content, LlmCallCompleted, Message, Usage
 from llmops_contracts.retrieval import RetrievalQuery
 from llmops_contracts.tools import ToolCallRequested
 
@@ -97,6 +110,74 @@ def _llm_call(rng: random.Random, app: str, user: str) -> LlmCallCompleted:
     )
 
 
+#: A negotiated price for a model no public price table lists (loaded after its call arrived).
+PRIVATE_MODEL = ("acme-llm", "acme-large-2")
+PRIVATE_PRICE = {
+    "provider": PRIVATE_MODEL[0],
+    "model": PRIVATE_MODEL[1],
+    "effective_from": "2026-01-01T00:00:00+00:00",
+    "version": "acme-contract-2026",
+    "prices": {
+        "mode": "chat",
+        "tiers": {"standard": [{"input": "0.000002", "output": "0.000008"}]},
+    },
+}
+
+
+def _cost_calls(app: str) -> list[LlmCallCompleted]:
+    """A call of an unpriced model, and one that reported no usage but carries its messages."""
+    unpriced = LlmCallCompleted(
+        provider=PRIVATE_MODEL[0],
+        request_model=PRIVATE_MODEL[1],
+        usage=Usage(input_tokens=1800, output_tokens=250),
+        latency_ms=900.0,
+        actor=Actor(app=app, user="u-1"),
+    )
+    no_usage = LlmCallCompleted(
+        provider="openai",
+        request_model="gpt-4o-mini",
+        latency_ms=600.0,
+        content=Content(
+            input_messages=[
+                Message(role="system", content="You answer questions about refunds."),
+                Message(role="user", content="How long do refunds take?"),
+            ],
+            output_messages=[
+                Message(role="assistant", content="Refunds are issued within 14 days.")
+            ],
+        ),
+        actor=Actor(app=app, user="u-2"),
+    )
+    return [unpriced, no_usage]
+
+
+async def _costs(client: Client, tenant: str) -> None:
+    """Load the negotiated price, ask budget_check, and print the spend per model."""
+    try:
+        loaded = await client.request(PricesLoad(overrides=[PRIVATE_PRICE]))
+        print(f"[{tenant}] costs: loaded a price, {loaded.data.repriced} waiting call(s) re-priced")
+        decision = await client.request(
+            BudgetCheck(
+                provider="openai",
+                model="gpt-4o",
+                app="support-bot",
+                user="u-1",
+                usage=Usage(input_tokens=2000, output_tokens=400),
+            )
+        )
+        verdict = "allow" if decision.data.allow else f"deny ({decision.data.reason})"
+        print(f"[{tenant}] costs: budget_check for a gpt-4o call: {verdict}")
+        report = await client.request(
+            CostReportQuery(
+                since=datetime.now(UTC) - timedelta(days=1), by=["model"], granularity="total"
+            )
+        )
+        for row in report.data.rows:
+            print(f"[{tenant}] costs: {row.group['model']}: {row.calls} call(s), ${row.cost}")
+    except (RequestError, TimeoutError) as exc:
+        print(f"[{tenant}] costs request failed: {exc}")
+
+
 async def main(url: str, data_dir: Path) -> None:
     """Publish the demo traffic and print what happened."""
     rng = random.Random(7)
@@ -110,8 +191,19 @@ async def main(url: str, data_dir: Path) -> None:
                 await client.publish(
                     SubmitDocument(document_id=doc_id, collection="kb", title=title, text=text)
                 )
+            try:  # a small monthly budget, so the demo's spend crosses its soft thresholds
+                budget = Budget(
+                    id="support-monthly",
+                    scope=BudgetScope.APP,
+                    scope_value="support-bot",
+                    limit=Decimal("0.05"),
+                    hard=True,
+                )
+                await client.request(BudgetsRequest(action="set", budget=budget))
+            except (RequestError, TimeoutError) as exc:
+                print(f"[{tenant}] setting a budget failed: {exc}")
             calls = [_llm_call(rng, "support-bot", f"u-{rng.randint(1, 5)}") for _ in range(20)]
-            stored = await client.publish_many(list(calls))
+            stored = await client.publish_many([*calls, *_cost_calls("support-bot")])
             print(f"[{tenant}] published 3 documents and {stored} LLM calls")
 
             await asyncio.sleep(0.5)  # let ingestion index the documents before asking
@@ -145,6 +237,7 @@ async def main(url: str, data_dir: Path) -> None:
             await client.publish(
                 RunEval(run_id=f"demo-{tenant}", golden_set="support", gate={"token_f1": 0.6})
             )
+            await _costs(client, tenant)
 
         # A broken event (usage is not a number): it lands on the dead-letter stream.
         async with await Client.connect(url) as raw:

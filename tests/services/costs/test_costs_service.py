@@ -17,6 +17,7 @@ from llmops_contracts.costs import (
     CostReportQuery,
     PricesLoad,
 )
+from llmops_contracts.headers import headers_for
 from llmops_contracts.llm import LlmCallCompleted, Usage
 from llmops_contracts.registry import parse
 from llmops_costs import budgets as rules
@@ -31,6 +32,7 @@ from llmops_costs.service import (
     InvalidRequest,
     Outboxed,
     ReportLine,
+    call_events,
     event_id_for,
     wire,
 )
@@ -276,6 +278,32 @@ def test_a_call_is_priced_estimated_or_marked_missing_never_zero(
     assert guessed.tokenizer == "o200k_base"
     assert guessed.cost
     assert guessed.cost > 0
+
+
+def test_call_events_built_without_validation_are_the_validated_bytes(
+    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+) -> None:
+    # The hot path builds its events with model_construct: each must be a valid message whose
+    # validated form serialises to the very same bytes (and headers) on the wire.
+    service, *_ = parts
+    table = service.prices
+    content = {"input_messages": [{"role": "user", "content": "hi"}]}
+    events = [
+        call("acme", "gpt-4o", USAGE, service_tier="priority"),
+        call("acme", "no-such-model", USAGE, actor={"app": "bot", "user": 'é\n"x"'}),
+        call("acme", "gpt-4o"),
+        call("acme", "gpt-4o", content=content, prompt={"name": "p", "version": "2"}),
+        call("acme", "gpt-4o", USAGE, provided_cost=D("0.0001"), actor={"session": "s"}),
+    ]
+    entries = [service.entry_for(e, table) for e in events]
+    entries.append(entries[0]._replace(repriced=True, priced_at=None, correlation_id="c-1"))
+    messages = [m for e in entries for m in call_events(e)]
+    assert len(messages) == 7
+    for message in messages:
+        subject, body, hdrs = wire(message)
+        again = parse(body, subject=subject)
+        assert again.to_json() == body
+        assert headers_for(again) == hdrs
 
 
 def test_an_answering_model_is_what_is_priced() -> None:

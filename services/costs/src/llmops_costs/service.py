@@ -180,66 +180,72 @@ class CallEntry:
         )
 
     @classmethod
-    def from_event(cls, event: Envelope[LlmCallCompleted]) -> CallEntry:
-        """The unpriced entry of a call event (state is filled in by pricing)."""
+    def from_event(
+        cls,
+        event: Envelope[LlmCallCompleted],
+        table: PriceTable | None = None,
+        at: datetime | None = None,
+    ) -> CallEntry:
+        """The entry of a call event: unpriced (state filled in by pricing), or priced with
+        ``table`` at ``at`` when both are given (then built once, the hot path)."""
         call = event.data
         actor, prompt = call.actor, call.prompt
-        return cls(
-            tenant=event.tenant,
-            event_id=event.id,
-            time=event.time,
-            provider=call.provider,
-            model=call.response_model or call.request_model,
-            request_model=call.request_model,
-            operation=str(call.operation),
-            status=str(call.status),
-            app=actor.app,
-            user=actor.user,
-            session=actor.session,
-            prompt_name=prompt.name if prompt else None,
-            prompt_version=prompt.version if prompt else None,
-            prompt_label=prompt.label if prompt else None,
-            service_tier=call.service_tier,
-            correlation_id=event.correlation_id,
-            usage=call.usage,
-            state=USAGE_MISSING if call.usage is None else PRICE_MISSING,
-            provided_cost=call.provided_cost,
-        )
+        usage = call.usage
+        model = call.response_model or call.request_model
+        values: dict[str, Any] = {
+            "tenant": event.tenant,
+            "event_id": event.id,
+            "time": event.time,
+            "provider": call.provider,
+            "model": model,
+            "request_model": call.request_model,
+            "operation": str(call.operation),
+            "status": str(call.status),
+            "app": actor.app,
+            "user": actor.user,
+            "session": actor.session,
+            "prompt_name": prompt.name if prompt else None,
+            "prompt_version": prompt.version if prompt else None,
+            "prompt_label": prompt.label if prompt else None,
+            "service_tier": call.service_tier,
+            "correlation_id": event.correlation_id,
+            "usage": usage,
+            "state": USAGE_MISSING if usage is None else PRICE_MISSING,
+            "provided_cost": call.provided_cost,
+        }
+        if table is not None and at is not None:
+            if usage is None:
+                values["priced_at"] = at
+            else:
+                values.update(
+                    _pricing(
+                        table,
+                        usage,
+                        model,
+                        call.provider,
+                        call.service_tier,
+                        event.time,
+                        event.tenant,
+                        at,
+                    )
+                )
+        return cls(**values)
 
     def priced(self, table: PriceTable, at: datetime) -> CallEntry:
         """This entry priced with ``table``: state ``priced`` or ``price_missing``."""
         if self.usage is None:
             return self._replace(priced_at=at)
-        result = table.price_call(
-            self.usage,
-            self.model,
-            self.provider,
-            self.service_tier,
-            self.time,
-            tenant=self.tenant,
-        )
-        if isinstance(result, MissingPrice):
-            return self._replace(
-                state=PRICE_MISSING,
-                cost=None,
-                breakdown={},
-                price_table_version=result.price_table_version,
-                price_key=result.price_key,
-                tier=None,
-                missing_reason=result.reason,
-                missing_detail=result.detail,
-                priced_at=at,
-            )
         return self._replace(
-            state=PRICED,
-            cost=result.cost,
-            breakdown=breakdown_of(result),
-            price_table_version=result.price_table_version,
-            price_key=result.price_key,
-            tier=result.tier,
-            missing_reason=None,
-            missing_detail=None,
-            priced_at=at,
+            **_pricing(
+                table,
+                self.usage,
+                self.model,
+                self.provider,
+                self.service_tier,
+                self.time,
+                self.tenant,
+                at,
+            )
         )
 
     def _replace(self, **changes: Any) -> CallEntry:
@@ -248,16 +254,53 @@ class CallEntry:
         return CallEntry(**values)
 
     def actor(self) -> Actor:
-        """The call's actor."""
-        return Actor(app=self.app, user=self.user, session=self.session)
+        """The call's actor (built from values the call event's validation already checked)."""
+        return Actor.model_construct(app=self.app, user=self.user, session=self.session)
 
     def prompt(self) -> PromptRef | None:
-        """The call's prompt reference."""
+        """The call's prompt reference (validated values, see :meth:`actor`)."""
         if self.prompt_name is None:
             return None
-        return PromptRef(
+        return PromptRef.model_construct(
             name=self.prompt_name, version=self.prompt_version, label=self.prompt_label
         )
+
+
+def _pricing(
+    table: PriceTable,
+    usage: Usage,
+    model: str,
+    provider: str,
+    service_tier: str | None,
+    time: datetime,
+    tenant: str,
+    at: datetime,
+) -> dict[str, Any]:
+    """The entry fields that pricing a call's usage sets: state ``priced`` or ``price_missing``."""
+    result = table.price_call(usage, model, provider, service_tier, time, tenant=tenant)
+    if isinstance(result, MissingPrice):
+        return {
+            "state": PRICE_MISSING,
+            "cost": None,
+            "breakdown": {},
+            "price_table_version": result.price_table_version,
+            "price_key": result.price_key,
+            "tier": None,
+            "missing_reason": result.reason,
+            "missing_detail": result.detail,
+            "priced_at": at,
+        }
+    return {
+        "state": PRICED,
+        "cost": result.cost,
+        "breakdown": breakdown_of(result),
+        "price_table_version": result.price_table_version,
+        "price_key": result.price_key,
+        "tier": result.tier,
+        "missing_reason": None,
+        "missing_detail": None,
+        "priced_at": at,
+    }
 
 
 def breakdown_of(priced: PricedCall) -> dict[str, Decimal]:
@@ -275,15 +318,25 @@ def event_id_for(entry: CallEntry, type_id: str) -> str:
 
 
 def _about_call(entry: CallEntry, payload: Payload) -> Envelope[Any]:
-    return wrap(
-        payload,
-        tenant=entry.tenant,
+    # The hot path: one or two events per call. Every value comes from the validated call event
+    # or from the service itself, so the envelope and payload are built without validating them
+    # again (``model_construct``); the wire bytes are the same as ``wrap``'s (tested).
+    type_id = payload.SPEC.type
+    model: Any = Envelope[type(payload)]  # type: ignore[misc]
+    envelope: Envelope[Any] = model.model_construct(
+        specversion="1.0",
+        id=event_id_for(entry, type_id),
+        type=type_id,
         source=SOURCE,
-        id=event_id_for(entry, payload.SPEC.type),
         time=entry.priced_at or entry.time,
-        causation_id=entry.event_id,
+        tenant=entry.tenant,
+        datacontenttype="application/json",
+        traceparent=None,
         correlation_id=entry.correlation_id or entry.event_id,
+        causation_id=entry.event_id,
+        data=payload,
     )
+    return envelope
 
 
 def call_events(entry: CallEntry) -> list[Envelope[Any]]:
@@ -294,7 +347,7 @@ def call_events(entry: CallEntry) -> list[Envelope[Any]]:
         out.append(
             _about_call(
                 entry,
-                UsageMissing(
+                UsageMissing.model_construct(
                     call_id=entry.event_id,
                     provider=entry.provider,
                     model=entry.model,
@@ -310,7 +363,7 @@ def call_events(entry: CallEntry) -> list[Envelope[Any]]:
         out.append(
             _about_call(
                 entry,
-                CostRecorded(
+                CostRecorded.model_construct(
                     call_id=entry.event_id,
                     provider=entry.provider,
                     model=entry.model,
@@ -333,7 +386,7 @@ def call_events(entry: CallEntry) -> list[Envelope[Any]]:
         out.append(
             _about_call(
                 entry,
-                PriceMissing(
+                PriceMissing.model_construct(
                     call_id=entry.event_id,
                     provider=entry.provider,
                     model=entry.model,
@@ -678,8 +731,10 @@ class CostsService:
 
     def entry_for(self, event: Envelope[LlmCallCompleted], table: PriceTable) -> CallEntry:
         """A call's ledger entry, priced (or estimated and priced, or marked missing)."""
+        if event.data.usage is not None:
+            return CallEntry.from_event(event, table, self.clock())
         entry = CallEntry.from_event(event)
-        if entry.usage is None and self.estimator is not None:
+        if self.estimator is not None:
             estimate = self.estimator.estimate(event.data)
             if estimate is not None:
                 usage, tokenizer = estimate

@@ -17,6 +17,12 @@ class CostsSettings(ServiceSettings):
     service: ClassVar[str] = "costs"
     default_health_port: ClassVar[int] = 8105
 
+    batch_size: int = Field(
+        default=1000,
+        ge=1,
+        description="LLM calls fetched per pull and stored per transaction (per-batch costs "
+        "dominate below ~1000: 4.1k -> 5.4k calls/s in the benchmark).",
+    )
     database_url: str = Field(
         default="sqlite:///.llmops/costs.db",
         description="SQLAlchemy URL of the cost ledger: a SQLite file (default) or postgresql://...",

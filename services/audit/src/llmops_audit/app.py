@@ -15,7 +15,8 @@ from prometheus_client import Counter, Gauge
 from llmops_audit.config import AuditSettings
 from llmops_audit.handlers import SOURCES, build_router
 from llmops_audit.service import AuditService, Checkpointer, Redactor, Republisher
-from llmops_audit.store import JetStreamSink, SqlAuditRepository
+from llmops_audit.store import SqlAuditRepository
+from llmops_shared.jetstream import JetStreamSink
 from llmops_shared.logging import get_logger
 from llmops_shared.runtime import Wiring, service_app
 

@@ -19,8 +19,9 @@ from llmops_costs.handlers import build_router
 from llmops_costs.prices import load_snapshot
 from llmops_costs.pricing import PriceTable
 from llmops_costs.service import CostsOptions, CostsService
-from llmops_costs.store import JetStreamSink, PrometheusCostMetrics, SqlCostRepository
+from llmops_costs.store import PrometheusCostMetrics, SqlCostRepository
 from llmops_costs.tokens import TokenEstimator
+from llmops_shared.jetstream import JetStreamSink
 from llmops_shared.logging import get_logger
 from llmops_shared.runtime import Loop, Wiring, service_app
 

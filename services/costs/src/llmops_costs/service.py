@@ -1047,25 +1047,28 @@ def _override_key(o: PriceOverride) -> tuple[str, str, str, datetime]:
     return (o.tenant, o.provider, o.model, o.effective_from)
 
 
+#: The counts of a report line (and of the hourly rollup's columns), summed as integers.
+REPORT_COUNTS = (
+    "calls",
+    "priced_calls",
+    "estimated_calls",
+    "price_missing_calls",
+    "usage_missing_calls",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+    "reasoning_tokens",
+)
+
+
 def total_row(lines: Sequence[ReportLine]) -> CostReportRow:
     """Every line summed (exact money)."""
-    ints = (
-        "calls",
-        "priced_calls",
-        "estimated_calls",
-        "price_missing_calls",
-        "usage_missing_calls",
-        "input_tokens",
-        "output_tokens",
-        "cache_read_input_tokens",
-        "cache_creation_input_tokens",
-        "reasoning_tokens",
-    )
     with exact():
         return CostReportRow(
             period_start=None,
             group={},
-            **{name: sum(getattr(line, name) for line in lines) for name in ints},
+            **{name: sum(getattr(line, name) for line in lines) for name in REPORT_COUNTS},
             cost=sum((line.cost for line in lines), Decimal(0)),
             provided_cost=sum((line.provided_cost for line in lines), Decimal(0)),
         )

@@ -71,6 +71,7 @@ from llmops_costs.pricing import PriceOverride
 from llmops_costs.service import (
     PRICE_MISSING,
     PRICED,
+    REPORT_COUNTS,
     USAGE_MISSING,
     AlertEvents,
     AlertFired,
@@ -172,18 +173,7 @@ calls = Table(
 )
 
 DIM_COLUMNS = ("app", "user", "model", "provider", "prompt", "prompt_version")
-COUNT_COLUMNS = (
-    "calls",
-    "priced_calls",
-    "estimated_calls",
-    "price_missing_calls",
-    "usage_missing_calls",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_input_tokens",
-    "cache_creation_input_tokens",
-    "reasoning_tokens",
-)
+COUNT_COLUMNS = REPORT_COUNTS
 MONEY_COLUMNS = ("cost", "provided_cost")
 
 hourly = Table(

@@ -44,6 +44,9 @@ def main() -> int:
                     f"  NATS_URL={url} .venv/bin/llmops tail              # every event so far\n"
                     f"  NATS_URL={url} .venv/bin/llmops tail --stream dlq # dead letters\n"
                     f"  NATS_URL={url} .venv/bin/llmops tail --follow     # live\n"
+                    f"  NATS_URL={url} .venv/bin/llmops costs report --tenant acme --by model\n"
+                    f"  NATS_URL={url} .venv/bin/llmops costs budget list --tenant acme\n"
+                    f"  NATS_URL={url} .venv/bin/llmops audit verify --tenant acme\n"
                     "Press Ctrl-C to stop everything.\n",
                     flush=True,
                 )

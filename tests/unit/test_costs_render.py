@@ -44,3 +44,28 @@ def test_chart_scales_to_the_top_day_and_never_hides_a_day_with_spend() -> None:
     assert len({line.index("$") for line in lines}) == 1
     assert spend_chart([(date(2026, 11, 1), Decimal(0))], width=5) == ["2026-11-01       $0.00"]
     assert spend_chart([]) == []
+
+
+def test_a_table_into_a_pipe_keeps_every_cell_whole() -> None:
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from llmops.terminal import show
+
+    table = Table()
+    cells = [f"column-{i}-with-a-long-value" for i in range(8)]
+    for i in range(8):
+        table.add_column(f"header-{i}")
+    table.add_row(*cells)
+
+    piped = io.StringIO()
+    show(table, Console(file=piped, width=80, force_terminal=False))
+    text = piped.getvalue()
+    assert all(cell in text for cell in cells)
+    assert "…" not in text
+    # What rich alone prints into the same 80 columns: squeezed cells (the case show() avoids).
+    squeezed = io.StringIO()
+    Console(file=squeezed, width=80, force_terminal=False).print(table)
+    assert not all(cell in squeezed.getvalue() for cell in cells)

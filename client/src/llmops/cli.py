@@ -14,7 +14,7 @@ import typer
 from rich.text import Text
 
 from llmops.costs import costs_app
-from llmops.terminal import NatsUrl, Timeout, err, out
+from llmops.terminal import NatsUrl, Timeout, err, out, show
 from llmops.terminal import connect as _connect
 from llmops.terminal import fail as _fail
 from llmops.terminal import moment as _moment
@@ -407,7 +407,7 @@ def audit_query(
     if as_json:
         return
     if state["shown"]:
-        out.print(table, soft_wrap=True)
+        show(table)
     shown, more = state["shown"], state["more_after"]
     if state["anchor"] is not None:
         _say(

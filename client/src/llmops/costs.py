@@ -25,7 +25,17 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from llmops.terminal import NatsUrl, Timeout, connect, err, moment, out, say, talk, valid_tenant
+from llmops.terminal import (
+    NatsUrl,
+    Timeout,
+    connect,
+    err,
+    moment,
+    say,
+    show,
+    talk,
+    valid_tenant,
+)
 from llmops_contracts.costs import (
     Budget,
     BudgetCheck,
@@ -477,7 +487,7 @@ def report(
             f"costs of tenant {tenant} from {result.since.isoformat()} "
             f"to {result.until.isoformat()}, per {result.granularity}{grouped} ({result.currency})"
         )
-        out.print(report_table(result), soft_wrap=True)
+        show(report_table(result))
         days = daily_spend(result) if chart else []
         if days:
             say("\nspend per day (UTC):")
@@ -521,7 +531,7 @@ def prices_load(
 
 def _show_budgets(budgets: Budgets, tenant: str) -> None:
     if budgets.budgets:
-        out.print(budget_table(budgets.budgets), soft_wrap=True)
+        show(budget_table(budgets.budgets))
     say(f"{len(budgets.budgets)} budget(s) of tenant {tenant}", err)
 
 
@@ -675,7 +685,7 @@ def budget_check(
                 f"deny: {decision.reason or 'a hard budget would be reached'} (estimated cost {estimate})"
             )
         if decision.budgets:
-            out.print(budget_table(decision.budgets), soft_wrap=True)
+            show(budget_table(decision.budgets))
         else:
             say("no budget applies to this call", err)
     if not decision.allow:

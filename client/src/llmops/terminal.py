@@ -14,6 +14,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
 from rich.text import Text
 
 from llmops_contracts import subjects
@@ -30,6 +32,25 @@ NatsUrl = Annotated[
     typer.Option("--nats-url", envvar="NATS_URL", help="NATS server URL."),
 ]
 Timeout = Annotated[float, typer.Option(help="Seconds to wait for each answer of the service.")]
+
+
+def show(table: Table, console: Console = out) -> None:
+    """Print a table; into a pipe or a log at its natural width, every cell whole.
+
+    Rich squeezes a table to the console width, which is 80 columns when the output is not a
+    terminal: cells of a report would end in an ellipsis in exactly the places (CI logs, files)
+    where nobody can widen the window.
+    """
+    if console.is_terminal:
+        console.print(table, soft_wrap=True)
+        return
+    natural = Measurement.get(console, console.options.update_width(100_000), table).maximum
+    narrow = console.width
+    console.width = max(narrow, natural)  # print() caps its own width at the console's
+    try:
+        console.print(table, soft_wrap=True)
+    finally:
+        console.width = narrow
 
 
 def say(text: str, console: Console = out) -> None:

@@ -4,8 +4,10 @@ For each backend (a SQLite file, and PostgreSQL when reachable) the same N reali
 events are published to a fresh nats-server, then consumed from the start three times, each into a
 freshly migrated ``audit_records`` table:
 
-- **raw**: a nats-py pull consumer, ``fetch(batch)``, one ``executemany`` (SQLAlchemy Core
-  ``insert(records)``) per batch in one transaction, then an ack per message. Columns are filled
+- **raw**: a nats-py pull consumer, ``fetch(batch)``, one driver-level ``executemany`` of the
+  same INSERT the service runs (plain tuples through ``exec_driver_sql``, the time converted by
+  the column's own bind processor) per batch in one transaction, then an ack per message.
+  Columns are filled
   from the NATS subject and headers (no JSON parsing, no hashing: hashes are constants), so it is
   the cost of moving the bytes from the stream into the same table with the same indexes.
 - **audit service**: the real service (``create_app``) in this process, as deployed: FastStream
@@ -42,14 +44,14 @@ import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import SecretStr
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bench._harness import console, nats_server, report
 from llmops_audit.app import create_app
 from llmops_audit.config import AuditSettings
 from llmops_audit.service import AuditService
-from llmops_audit.store import SqlAuditRepository, records
+from llmops_audit.store import INSERT_COLUMNS, SqlAuditRepository, records
 from llmops_contracts import headers, subjects, wrap
 from llmops_contracts.auditchain import GENESIS_HASH, timestamp
 from llmops_contracts.common import Actor, PromptRef
@@ -132,6 +134,13 @@ async def _raw(url: str, db_url: str, n: int) -> dict[str, float]:
             max_ack_pending=max(1000, BATCH * 4),
         ),
     )
+    # The service's batch INSERT (same table, columns and statement), bound as plain tuples.
+    dialect = repo.engine.dialect
+    marks = [f"${i + 1}" if dialect.paramstyle == "numeric_dollar" else "?" for i in range(16)]
+    assert len(marks) == len(INSERT_COLUMNS)
+    columns = ", ".join(f'"{c}"' for c in INSERT_COLUMNS)
+    sql = f"INSERT INTO audit_records ({columns}) VALUES ({', '.join(marks)})"
+    bind_time = records.c.time.type.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
     seqs: dict[str, int] = defaultdict(int)
     stored = 0
     start, cpu = time.perf_counter(), time.process_time()
@@ -146,27 +155,27 @@ async def _raw(url: str, db_url: str, n: int) -> dict[str, float]:
             hdrs = m.headers or {}
             traceparent = hdrs.get(headers.TRACEPARENT)
             rows.append(
-                {
-                    "tenant": tenant,
-                    "seq": seqs[tenant],
-                    "event_id": hdrs[headers.MSG_ID],
-                    "event_type": hdrs[headers.TYPE],
-                    "event_subject": m.subject,
-                    "source": "app://support-bot",
-                    "time": now,
-                    "recorded_at": recorded_at,
-                    "trace_id": traceparent.split("-")[1] if traceparent else None,
-                    "correlation_id": hdrs.get(headers.CORRELATION_ID),
-                    "actor_user": None,
-                    "actor_app": None,
-                    "redaction_policy_version": None,
-                    "event_json": m.data.decode(),
-                    "prev_hash": GENESIS_HASH,
-                    "hash": GENESIS_HASH,
-                }
+                (
+                    tenant,
+                    seqs[tenant],
+                    hdrs[headers.MSG_ID],
+                    hdrs[headers.TYPE],
+                    m.subject,
+                    "app://support-bot",
+                    bind_time(now),
+                    recorded_at,
+                    traceparent.split("-")[1] if traceparent else None,
+                    hdrs.get(headers.CORRELATION_ID),
+                    None,
+                    None,
+                    None,
+                    m.data.decode(),
+                    GENESIS_HASH,
+                    GENESIS_HASH,
+                )
             )
         async with repo.engine.begin() as conn:
-            await conn.execute(insert(records), rows)
+            await conn.exec_driver_sql(sql, rows)
         for m in msgs:
             await m.ack()
         stored += len(msgs)

@@ -250,3 +250,18 @@ def test_derived_ids_are_deterministic_per_tenant_and_key() -> None:
     parsed = uuid.UUID(first)
     assert parsed.version == 7
     assert parsed.int >> 80 == int(cause.time.timestamp() * 1000)
+
+
+def test_uuid7_text_is_what_the_uuid_module_writes() -> None:
+    import random
+
+    from llmops_contracts.envelope import _uuid7
+
+    rng = random.Random(5)
+    for _ in range(5000):
+        ms, rand = rng.getrandbits(48), rng.getrandbits(80)
+        text = _uuid7(ms, rand)
+        parsed = uuid.UUID(text)
+        assert text == str(parsed)
+        assert parsed.version == 7
+        assert parsed.int >> 80 == ms

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 import time as _time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -60,7 +59,9 @@ def _uuid7(ms: int, rand: int) -> str:
     value |= ((rand >> 62) & 0xFFF) << 64  # rand_a, 12 bits
     value |= 0b10 << 62  # RFC 4122 variant
     value |= rand & ((1 << 62) - 1)  # rand_b, 62 bits
-    return str(uuid.UUID(int=value))
+    # str(uuid.UUID(int=value)), formatted directly (performance: ids are made per event).
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def stable_id(moment: datetime, *parts: str) -> str:

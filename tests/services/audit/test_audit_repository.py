@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.exc import DBAPIError
 
+from llmops_audit import fastjson
 from llmops_audit.service import GENESIS, ChainConflict, Head, NewRecord
 from llmops_audit.store import SqlAuditRepository
+from llmops_audit.store import records as records_table
 from llmops_contracts.audit import AuditQuery
 from llmops_contracts.auditchain import GENESIS_HASH, RECORD_FIELDS, record_hash
 
@@ -402,6 +404,44 @@ class SqlAuditRepositoryContract(AuditRepositoryContract):
         async with repo.engine.begin() as conn:
             result = await conn.execute(text(sql))
             return result.all() if result.returns_rows else None
+
+    async def test_the_batch_insert_stores_what_sqlalchemy_core_would_store(
+        self, repo: SqlAuditRepository, tenant: str
+    ) -> None:
+        """The driver-level executemany binds the same values as ``insert(records)``."""
+        other = f"{tenant}-core"
+        zones = [T0, T0.astimezone(timezone(timedelta(hours=-7, minutes=-30))), None]
+        mine = [
+            new_record(tenant, i + 1, GENESIS_HASH, time=zones[i % 3], user="u", trace_id="a" * 32)
+            for i in range(6)
+        ]
+        await repo.append(mine)
+        rows = [
+            {
+                **{k: r.doc[k] for k in ("seq", "event_id", "event_type", "event_subject")},
+                **{k: r.doc[k] for k in ("recorded_at", "redaction_policy_version", "prev_hash")},
+                "tenant": other,
+                "hash": r.hash,
+                "source": r.source,
+                "time": r.time,
+                "trace_id": r.trace_id,
+                "correlation_id": r.correlation_id,
+                "actor_user": r.user,
+                "actor_app": r.app,
+                "event_json": r.event_json or fastjson.dumps(r.doc["event"]).decode(),
+            }
+            for r in mine
+        ]
+        async with repo.engine.begin() as conn:
+            await conn.execute(insert(records_table), rows)
+        columns = [c.name for c in records_table.columns if c.name not in ("pk", "tenant")]
+        select_sql = (
+            f"SELECT {', '.join(columns)} FROM audit_records WHERE tenant = '{{}}' ORDER BY seq"
+        )
+        driver = await self.raw(repo, select_sql.format(tenant))
+        core = await self.raw(repo, select_sql.format(other))
+        assert len(driver) == 6
+        assert [tuple(r) for r in driver] == [tuple(r) for r in core]
 
     async def test_the_migration_builds_the_schema_and_reopening_is_idempotent(
         self, empty_database_url: str, tenant: str

@@ -18,7 +18,12 @@ from typing import Any
 import pytest
 
 from llmops_audit import fastjson
-from llmops_audit.service import AuditService, Head, Incoming
+from llmops_audit.service import (
+    AuditService,
+    Head,
+    Incoming,
+    _rest_canonical,
+)
 from llmops_contracts.auditchain import record_hash
 from llmops_contracts.canonical import canonical_json
 from tests.contracts.test_canonical import TRICKY_FLOATS, _random_document
@@ -269,3 +274,23 @@ def _same_numbers(a: Any, b: Any) -> bool:
     if isinstance(a, list):
         return isinstance(b, list) and len(a) == len(b) and all(map(_same_numbers, a, b))
     return type(a) is type(b) and (a == b or (a != a and b != b))
+
+
+def test_the_document_rest_is_written_as_the_reference_writes_it() -> None:
+    """``_rest_canonical`` (orjson, keys pre-sorted) is the reference's text of the non-event part."""
+    rng = random.Random(5)
+    texts = ["acme", 'a"b\\c', "tab\there\n", "\x00\x1f\x7f", "café ☕ 😀", "\ue000\uffff", ""]
+    for i in range(2000):
+        doc = {
+            "tenant": rng.choice(texts),
+            "seq": rng.choice([1, 2**31, 10**15 - 1, 10**15, 2**53 + 1, 2**70, i]),
+            "event_id": rng.choice(texts),
+            "event_type": rng.choice(texts),
+            "event_subject": rng.choice(texts) + "llmops.evt.x.\U0001f600",
+            "recorded_at": "2026-11-27T09:30:00.000000Z",
+            "redaction_policy_version": rng.choice([None, "v1", "\ue001é"]),
+            "event": {"id": i},
+            "prev_hash": "0" * 64,
+        }
+        rest = {k: v for k, v in doc.items() if k != "event"}
+        assert _rest_canonical(doc) == canonical_json(rest).encode()

@@ -101,6 +101,25 @@ RECORD_SELECT = (records.c.pk, *(records.c[name] for name in RECORD_COLUMNS), re
 _EVENT_JSON = len(RECORD_SELECT) - 1
 #: Most records kept in memory for the republisher (a stalled one reads the rest back).
 RECENT_LIMIT = 5000
+#: Columns of the batch insert, in the order of :meth:`SqlAuditRepository._row`.
+INSERT_COLUMNS = (
+    "tenant",
+    "seq",
+    "event_id",
+    "event_type",
+    "event_subject",
+    "source",
+    "time",
+    "recorded_at",
+    "trace_id",
+    "correlation_id",
+    "actor_user",
+    "actor_app",
+    "redaction_policy_version",
+    "event_json",
+    "prev_hash",
+    "hash",
+)
 
 
 def migrate(connection: Connection) -> None:
@@ -109,6 +128,10 @@ def migrate(connection: Connection) -> None:
     config.set_main_option("script_location", str(files("llmops_audit") / "migrations"))
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def record_of(row: Any) -> dict[str, Any]:
@@ -138,10 +161,30 @@ class SqlAuditRepository(SqlStore):
         self._writes: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
         #: Records appended by this process and not yet handed to the republisher.
         self._recent: dict[tuple[str, int], StoredRecord] = {}
+        self._insert_sql = ""
+        self._bind_time: Callable[[Any], Any] = _same
 
     async def open(self) -> None:
         """Connect and migrate the schema to the latest revision."""
-        self.open_engine()
+        engine = self.open_engine()
+        # The batch insert at the driver level (performance: SQLAlchemy's per-row parameter
+        # processing cost more than SQLite's own insert): the same statement, bound as plain
+        # tuples, with the time converted by the column's own bind processor, so the stored
+        # values are exactly what ``insert(records)`` stores.
+        dialect = engine.dialect
+        marks = (
+            [f"${i}" for i in range(1, len(INSERT_COLUMNS) + 1)]
+            if dialect.paramstyle == "numeric_dollar"
+            else ["?"] * len(INSERT_COLUMNS)
+            if dialect.paramstyle == "qmark"
+            else None
+        )
+        if marks is None:
+            raise RuntimeError(f"unsupported driver parameter style {dialect.paramstyle!r}")
+        quoted = ", ".join(f'"{c}"' for c in INSERT_COLUMNS)
+        self._insert_sql = f"INSERT INTO audit_records ({quoted}) VALUES ({', '.join(marks)})"
+        processor = records.c.time.type.dialect_impl(dialect).bind_processor(dialect)
+        self._bind_time = processor if processor is not None else _same
         async with self.engine.begin() as conn:
             await conn.run_sync(migrate)
         if self.dialect == "sqlite":
@@ -178,35 +221,50 @@ class SqlAuditRepository(SqlStore):
             return {r.event_id for r in await conn.execute(query)}
 
     async def append(self, new: Sequence[NewRecord]) -> None:
-        """Insert a batch in one transaction."""
-        rows = [
-            {
-                **{name: r.doc[name] for name in RECORD_COLUMNS if name != "hash"},
-                "hash": r.hash,
-                "source": r.source,
-                "time": r.time,
-                "trace_id": r.trace_id,
-                "correlation_id": r.correlation_id,
-                "actor_user": r.user,
-                "actor_app": r.app,
-                "event_json": r.event_json
-                if r.event_json is not None
-                else fastjson.dumps(r.doc["event"]).decode(),
-            }
-            for r in new
-        ]
+        """Insert a batch in one transaction (one driver-level executemany)."""
+        if not new:
+            return
+        bind_time = self._bind_time
+        rows: list[tuple[Any, ...]] = []
+        stored: list[StoredRecord] = []
+        for r in new:
+            doc = r.doc
+            event_json = (
+                r.event_json if r.event_json is not None else fastjson.dumps(doc["event"]).decode()
+            )
+            rows.append(
+                (
+                    doc["tenant"],
+                    doc["seq"],
+                    doc["event_id"],
+                    doc["event_type"],
+                    doc["event_subject"],
+                    r.source,
+                    None if r.time is None else bind_time(r.time),
+                    doc["recorded_at"],
+                    r.trace_id,
+                    r.correlation_id,
+                    r.user,
+                    r.app,
+                    doc["redaction_policy_version"],
+                    event_json,
+                    doc["prev_hash"],
+                    r.hash,
+                )
+            )
+            record = StoredRecord({name: doc[name] for name in RECORD_COLUMNS if name != "hash"})
+            record["hash"] = r.hash
+            record["event"] = doc["event"]
+            record.event_json = event_json
+            stored.append(record)
         try:
             async with self._writes, self.engine.begin() as conn:
-                await conn.execute(insert(records), rows)
+                await conn.exec_driver_sql(self._insert_sql, rows)
         except IntegrityError as exc:
             raise ChainConflict(str(exc.orig)) from exc
         recent = self._recent
-        for r, row in zip(new, rows, strict=True):
-            record = StoredRecord({name: r.doc[name] for name in RECORD_COLUMNS if name != "hash"})
-            record["hash"] = r.hash
-            record["event"] = r.doc["event"]
-            record.event_json = row["event_json"]
-            recent[(r.tenant, r.seq)] = record
+        for record in stored:
+            recent[(record["tenant"], record["seq"])] = record
         while len(recent) > RECENT_LIMIT:  # the republisher is behind: it reads those back
             del recent[next(iter(recent))]
 

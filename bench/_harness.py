@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import socket
 import subprocess
@@ -17,7 +18,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-RESULTS = Path(__file__).parent / "results"
+#: Where results go (``LLMOPS_BENCH_RESULTS``: the smoke test writes elsewhere).
+RESULTS = Path(os.environ.get("LLMOPS_BENCH_RESULTS") or Path(__file__).parent / "results")
 console = Console()
 
 
@@ -89,6 +91,4 @@ def _cell(value: Any) -> str:
 
 
 def _cpus() -> int:
-    import os
-
     return os.cpu_count() or 0

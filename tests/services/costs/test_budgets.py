@@ -111,6 +111,15 @@ def test_a_hard_limit_denies_the_call_that_would_reach_it(
         assert "'hard'" in (verdict.reason or "")
 
 
+def test_a_deny_reason_writes_amounts_for_people() -> None:
+    hard = budget(id="hard", hard=True)  # limit 10
+    verdict = rules.decide([(hard, D("9.99500000"))], D("0.0090000"))
+    assert (
+        verdict.reason
+        == "budget 'hard' (tenant): spent 9.995 + estimated 0.009 reaches the hard limit 10"
+    )
+
+
 def test_a_changed_budget_has_a_new_fingerprint() -> None:
     assert rules.fingerprint(budget()) == rules.fingerprint(budget())
     assert rules.fingerprint(budget()) != rules.fingerprint(budget(limit=D("11")))

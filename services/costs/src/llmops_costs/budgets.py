@@ -179,7 +179,12 @@ def decide(statuses: Sequence[tuple[Budget, Decimal]], estimated: Decimal) -> Ve
                 where = budget.scope if budget.scope_value is None else budget.scope_value
                 return Verdict(
                     False,
-                    f"budget {budget.id!r} ({where}): spent {spent} + estimated {estimated} "
-                    f"reaches the hard limit {budget.limit}",
+                    f"budget {budget.id!r} ({where}): spent {_plain(spent)} + estimated "
+                    f"{_plain(estimated)} reaches the hard limit {_plain(budget.limit)}",
                 )
     return Verdict(True, None)
+
+
+def _plain(amount: Decimal) -> str:
+    """An amount for people: no trailing zeros, no exponent (``0.0090000`` -> ``0.009``)."""
+    return format(amount.normalize(), "f") if amount else "0"

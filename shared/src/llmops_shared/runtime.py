@@ -67,6 +67,7 @@ def service_app(
     router: NatsRouter | Callable[[NatsBroker], NatsRouter],
     *,
     on_start: Sequence[Hook] = (),
+    on_connected: Sequence[Hook] = (),
     on_stop: Sequence[Hook] = (),
     background: Sequence[Loop] = (),
     wiring: Wiring | None = None,
@@ -78,6 +79,8 @@ def service_app(
         router: its handlers, or a function of the broker that builds them (for handlers that
             publish through the broker).
         on_start: adapter openers, run before the broker subscribes.
+        on_connected: run once connected and the streams are declared, before any subscriber
+            starts (``broker.connection`` is usable).
         on_stop: adapter closers, run after in-flight messages are drained.
         background: loops to run while the service is up (started once it is subscribed,
             cancelled when it starts draining).
@@ -103,6 +106,8 @@ def service_app(
         scope.bind(broker.connection)
         if settings.manage_streams:
             await ensure_streams(broker.connection.jetstream(), settings)
+        for hook in on_connected:
+            await hook()
 
     tasks: list[asyncio.Task[Any]] = []
 

@@ -7,9 +7,11 @@ import contextlib
 import gc
 import os
 import secrets
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from faststream import FastStream
+from nats.js.errors import NotFoundError
 from prometheus_client import Counter, Gauge
 
 from llmops_audit.config import AuditSettings
@@ -26,6 +28,9 @@ VERIFY_FAILURES = Counter(
 LAG = Gauge("llmops_audit_lag_messages", "Messages in a stream not yet recorded.", ["stream"])
 
 _log = get_logger(__name__)
+
+#: Beyond the ack wait, how long the server may take to move expired messages back in line.
+REDELIVERY_SLACK_S = 1.0
 
 
 def checkpoint_key(settings: AuditSettings) -> bytes:
@@ -85,6 +90,36 @@ def create_app(settings: AuditSettings) -> FastStream:
                 _log.exception("republishing to the AUDIT stream failed; retrying")
                 await asyncio.sleep(1)
 
+    async def settle_redeliveries() -> None:
+        """After an unclean stop, fetch nothing new until the dead process's messages are back.
+
+        A process killed with a batch fetched but not committed leaves it unacknowledged; the
+        server redelivers it only after the ack wait, and a new process fetching at once would
+        chain later events first. So, when a capture consumer holds unacknowledged messages, wait
+        until the last of them can have expired (its last delivery + the ack wait): the first
+        fetch then gets them, in stream order, before anything new, and the chains keep publish
+        order across a crash. With another replica running, its own in-flight batch makes a new
+        replica wait at most one ack wait, which costs nothing but start-up time.
+        """
+        js = wiring.broker.connection.jetstream()
+        until = None
+        for stream, _, suffix in SOURCES:
+            with contextlib.suppress(NotFoundError):  # a first start: no consumer yet
+                info = await js.consumer_info(stream, f"{settings.durable_prefix}-{suffix}")
+                held = info.num_ack_pending or 0
+                last = info.delivered.last_active
+                if held and last is not None:
+                    expiry = last + timedelta(
+                        seconds=(info.config.ack_wait or 0) + REDELIVERY_SLACK_S
+                    )
+                    until = expiry if until is None else max(until, expiry)
+        wait = (until - datetime.now(UTC)).total_seconds() if until is not None else 0
+        if wait > 0:
+            _log.warning(
+                "waiting for unacknowledged messages to be redelivered", seconds=round(wait, 1)
+            )
+            await asyncio.sleep(wait)
+
     async def freeze_startup_heap() -> None:
         """Leave what start-up allocated out of the cyclic GC's passes (performance).
 
@@ -99,6 +134,7 @@ def create_app(settings: AuditSettings) -> FastStream:
         build_router(service, settings, wiring.scope),
         wiring=wiring,
         on_start=[repository.open, freeze_startup_heap],
+        on_connected=[settle_redeliveries],
         on_stop=[repository.close],
         background=[republish, checkpoints],
     )

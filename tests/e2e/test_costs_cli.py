@@ -237,6 +237,12 @@ async def test_report_json_is_the_replys_data_and_hour_rows_chart_per_day(
     assert no_chart.exit_code == 0, no_chart.output
     assert "spend per day" not in no_chart.stdout
     assert "total" in no_chart.stdout
+    assert "left out" not in no_chart.stderr
+
+    costs.answer(subjects.COSTS_REPORT, reply.model_copy(update={"rows_left_out": 1234}))
+    cut = await llmops("costs", "report", "--tenant", tenant, nats_url=nats_url)
+    assert cut.exit_code == 0, cut.output
+    assert "1234 newer rows were left out to fit one reply (the totals count them)" in cut.stderr
 
 
 async def test_report_rejects_bad_options_before_asking(costs: FakeCosts, tenant: str) -> None:

@@ -222,9 +222,16 @@ def budget_table(statuses: Iterable[BudgetStatus]) -> Table:
     return table
 
 
-def report_warnings(total: CostReportRow) -> list[str]:
-    """What a reader of the report must know: calls whose cost is missing from it."""
+def report_warnings(report: CostReport) -> list[str]:
+    """What a reader of the report must know: calls whose cost is missing, rows left out."""
+    total = report.total
     notes = []
+    if report.rows_left_out:
+        notes.append(
+            f"warning: {report.rows_left_out} newer rows were left out to fit one reply (the "
+            "totals count them): narrow --since/--until, group by fewer dimensions or use a "
+            "coarser --granularity"
+        )
     if total.price_missing_calls:
         notes.append(
             f"warning: {total.price_missing_calls} calls have no price yet: their cost is not "
@@ -478,7 +485,7 @@ def report(
         raise _invalid(exc) from None
 
     result = _ask("costs report", query, CostReport, tenant, timeout, nats_url)
-    warnings = report_warnings(result.total)
+    warnings = report_warnings(result)
     if as_json:
         _print_json(result.model_dump(mode="json"))
     else:

@@ -250,7 +250,13 @@ class CostReport(Payload):
     granularity: Literal["hour", "day", "total"] = Field(description="Period of each row.")
     currency: str = Field(default="USD", description="ISO 4217 currency code.")
     rows: list[CostReportRow] = Field(default_factory=list, description="Oldest period first.")
-    total: CostReportRow = Field(description="All rows summed.")
+    total: CostReportRow = Field(description="All rows summed (left-out rows included).")
+    rows_left_out: int = Field(
+        default=0,
+        ge=0,
+        description="Newest rows left out so the reply fits one NATS message (the total still "
+        "counts them): narrow the range, or group by fewer dimensions or a coarser period.",
+    )
 
 
 class BudgetScope(StrEnum):

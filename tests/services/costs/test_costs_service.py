@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from llmops_contracts import wrap
 from llmops_contracts.costs import (
     Budget,
     BudgetCheck,
@@ -460,6 +461,30 @@ async def test_reports_cover_whole_hours(
     assert (report.total.calls, report.total.cost, report.total.group) == (4, D("0.2"), {})
     with pytest.raises(InvalidRequest):
         await service.report("acme", CostReportQuery(since=NOW, until=NOW - timedelta(hours=2)))
+
+
+async def test_a_report_too_wide_for_one_reply_leaves_the_newest_rows_out_and_says_so(
+    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+) -> None:
+    service, repo, _, _ = parts
+    hour = NOW.replace(minute=0) - timedelta(days=30)
+    user = "u" * 200  # long group values, as a report by user can have
+    repo.lines = [
+        ReportLine(
+            hour + timedelta(hours=i), {"user": f"{user}{i}"}, 1, 1, 0, 0, 0, 10, 5, 0, 0, 0,
+            D("0.001"), D(0),
+        )
+        for i in range(5000)
+    ]  # fmt: skip
+    report = await service.report(
+        "acme", CostReportQuery(since=hour, by=["user"], granularity="hour")
+    )
+    assert 0 < len(report.rows) < 5000
+    assert report.rows_left_out == 5000 - len(report.rows)
+    assert report.rows[-1].group == {"user": f"{user}{len(report.rows) - 1}"}  # oldest kept
+    assert (report.total.calls, report.total.cost) == (5000, D("5.000"))  # every row counted
+    reply = wrap(report, tenant="acme", source="llmops/costs").to_json()
+    assert len(reply) < 1024 * 1024  # fits NATS's default max_payload
 
 
 async def test_spikes_are_published_once_per_scope_and_hour(

@@ -858,13 +858,22 @@ class CostsService:
             tenant, since, until, list(query.by), query.granularity, filters
         )
         rows = [CostReportRow(**vars(line)) for line in lines]
+        # A reply is one NATS message (1 MiB by default): rows beyond a byte budget are left
+        # out, newest last, and counted, so a wide report says so instead of failing to send.
+        size, kept = 0, len(rows)
+        for i, row in enumerate(rows):
+            size += len(row.model_dump_json())
+            if size > REPORT_BYTES:
+                kept = i
+                break
         return CostReport(
             since=since,
             until=until,
             by=list(query.by),
             granularity=query.granularity,
-            rows=rows,
+            rows=rows[:kept],
             total=total_row(lines),
+            rows_left_out=len(rows) - kept,
         )
 
     # -- budgets
@@ -1046,6 +1055,9 @@ def _override(tenant: str, doc: Mapping[str, Any]) -> PriceOverride:
 def _override_key(o: PriceOverride) -> tuple[str, str, str, datetime]:
     return (o.tenant, o.provider, o.model, o.effective_from)
 
+
+#: Byte budget of a report reply's rows, well under NATS's default 1 MiB message limit.
+REPORT_BYTES = 512 * 1024
 
 #: The counts of a report line (and of the hourly rollup's columns), summed as integers.
 REPORT_COUNTS = (

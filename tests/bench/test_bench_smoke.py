@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize(
     ("module", "rows"),
-    [("bench_wire", 3), ("bench_audit", 6), ("bench_costs", 3)],
+    [("bench_wire", 3), ("bench_audit", 6), ("bench_costs", 4)],
 )
 def test_benchmark_runs_and_writes_its_results(module: str, rows: int, tmp_path: Path) -> None:
     env = {

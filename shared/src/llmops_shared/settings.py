@@ -7,14 +7,25 @@ is read with the service's own prefix, e.g. ``LLMOPS_AUDIT_HEALTH_PORT``.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BeforeValidator, Field, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _suite(name: str) -> AliasChoices:
     return AliasChoices(name.lower(), f"LLMOPS_{name}")
+
+
+def _split(value: Any) -> Any:
+    # Operators write lists in the environment as "a,b,c", not as JSON.
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+#: A list setting written in the environment as comma-separated values (``a,b,c``).
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(_split)]
 
 
 class ServiceSettings(BaseSettings):

@@ -153,8 +153,13 @@ async def test_endpoints_answer_and_refuse_clearly(
             assert "nope" in str(refused.value)
             with pytest.raises(RequestError, match="budget"):
                 await client.request(BudgetsRequest(action="set"))
-            with pytest.raises(RequestError) as bad_prices:
+            # A whole table prices every tenant: only an operator tenant may load one.
+            with pytest.raises(RequestError) as not_operator:
                 await client.request(PricesLoad(table={"models": {}}))
+            assert not_operator.value.kind == "invalid"
+            assert "operator tenant (ops" in str(not_operator.value)
+            with pytest.raises(RequestError) as bad_prices:
+                await client.request(PricesLoad(table={"models": {}}), tenant="ops")
             assert bad_prices.value.kind == "invalid"
             assert "version" in str(bad_prices.value)
             now = datetime.now(UTC)

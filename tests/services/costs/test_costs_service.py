@@ -445,6 +445,25 @@ async def test_waiting_calls_are_repriced_when_their_price_arrives(
         await service.load_prices("acme", PricesLoad())
 
 
+async def test_only_an_operator_tenant_loads_a_whole_price_table(
+    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+) -> None:
+    service, repo, _, _ = parts
+    saved: list[tuple[str, Any]] = []
+
+    async def save_prices(tenant: str, table: Any, overrides: Any) -> None:
+        saved.append((tenant, table))
+
+    repo.save_prices = save_prices  # type: ignore[method-assign]
+    table = {"version": "negotiated-2026", "source": "ops", "models": {}}
+    with pytest.raises(InvalidRequest, match="may not load a whole price table"):
+        await service.load_prices("acme", PricesLoad(table=table))
+    assert saved == []
+    loaded = await service.load_prices("ops", PricesLoad(table=table))
+    assert saved == [("ops", table)]
+    assert loaded.overrides == 0
+
+
 async def test_reports_cover_whole_hours(
     parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
 ) -> None:

@@ -71,6 +71,7 @@ def create_app(settings: CostsSettings) -> FastStream:
             anomaly_history_hours=settings.anomaly_history_hours,
             reprice_chunk=settings.reprice_chunk,
             outbox_grace_s=settings.outbox_interval_s,
+            table_tenants=frozenset(settings.price_table_tenants),
         ),
     )
 

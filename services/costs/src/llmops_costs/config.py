@@ -7,7 +7,7 @@ from typing import ClassVar
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from llmops_shared.settings import ServiceSettings
+from llmops_shared.settings import CommaList, ServiceSettings
 
 
 class CostsSettings(ServiceSettings):
@@ -66,6 +66,12 @@ class CostsSettings(ServiceSettings):
         default=10.0,
         gt=0,
         description="How often alerts left unpublished (by a crash) are published again.",
+    )
+    price_table_tenants: CommaList = Field(
+        default=["ops"],
+        description="Tenants whose requests may load a whole price table, which prices every "
+        "tenant's calls (any tenant may load its own overrides); comma-separated. Grant these "
+        "tenants' llmops.rpc.costs.prices.<tenant> subjects to operators only.",
     )
     reprice_chunk: int = Field(
         default=1000, ge=1, description="Waiting calls re-priced per database transaction."

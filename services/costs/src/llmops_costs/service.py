@@ -628,6 +628,8 @@ class CostsOptions:
     anomaly_history_hours: int = 24
     reprice_chunk: int = 1000
     outbox_grace_s: float = 10.0
+    #: Tenants whose requests may load a whole price table (it prices every tenant's calls).
+    table_tenants: frozenset[str] = frozenset({"ops"})
 
 
 def _utc_now() -> datetime:
@@ -700,6 +702,15 @@ class CostsService:
         """Validate, persist and apply prices; re-price every waiting call they now price."""
         if request.table is None and not request.overrides:
             raise InvalidRequest("nothing to load: give a table and/or overrides")
+        if request.table is not None and tenant not in self.options.table_tenants:
+            # A whole table prices every tenant's calls: a tenant allowed its own prices
+            # subject (for overrides) must not be able to change what others pay.
+            operators = ", ".join(sorted(self.options.table_tenants)) or "none configured"
+            raise InvalidRequest(
+                f"tenant {tenant!r} may not load a whole price table (it prices every tenant's "
+                f"calls): load it as an operator tenant ({operators}: "
+                "LLMOPS_COSTS_PRICE_TABLE_TENANTS), or this tenant's own prices as overrides"
+            )
         try:
             table = PriceTable.from_dict(request.table) if request.table is not None else None
             overrides = [_override(tenant, o) for o in request.overrides]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import ClassVar
 
-from pydantic import Field, field_validator
-from pydantic_settings import NoDecode, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
-from llmops_shared.settings import ServiceSettings
+from llmops_shared.settings import CommaList, ServiceSettings
 
 
 class GuardrailsSettings(ServiceSettings):
@@ -17,11 +17,11 @@ class GuardrailsSettings(ServiceSettings):
     service: ClassVar[str] = "guardrails"
     default_health_port: ClassVar[int] = 8103
 
-    denylist: Annotated[list[str], NoDecode] = Field(
+    denylist: CommaList = Field(
         default_factory=list,
         description="Terms that block content (case-insensitive, whole words); comma-separated.",
     )
-    tool_allowlist: Annotated[list[str], NoDecode] = Field(
+    tool_allowlist: CommaList = Field(
         default_factory=list,
         description="Tool names agents may call; empty allows every tool. Comma-separated.",
     )
@@ -32,11 +32,3 @@ class GuardrailsSettings(ServiceSettings):
     check_queue: str = Field(
         default="guardrails", description="Queue group of the check endpoint, shared by replicas."
     )
-
-    @field_validator("denylist", "tool_allowlist", mode="before")
-    @classmethod
-    def _split(cls, value: Any) -> Any:
-        # Operators write lists in the environment as "a,b,c", not as JSON.
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-        return value

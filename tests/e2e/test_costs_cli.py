@@ -500,6 +500,35 @@ async def test_budget_check_allows_with_0_denies_with_1(
     assert json.loads(as_json.stdout)["estimated_cost"] == "0.0123"
 
 
+async def test_budget_check_sends_the_tier_and_warns_when_the_model_has_no_price(
+    costs: FakeCosts, nats_url: str, tenant: str
+) -> None:
+    costs.answer(
+        subjects.COSTS_BUDGET_CHECK,
+        BudgetDecision(allow=True, estimated_cost=Decimal(0), estimated_from="price_missing"),
+    )
+    unpriced = await llmops(
+        "costs", "budget", "check", "--tenant", tenant, "--provider", "acme-llm",
+        "--model", "acme-large-2", "--input-tokens", "900", "--service-tier", "batch",
+        nats_url=nats_url,
+    )  # fmt: skip
+    assert unpriced.exit_code == 0, unpriced.output
+    assert costs.last().service_tier == "batch"
+    assert "acme-llm/acme-large-2 has no price: the estimate is $0" in unpriced.stderr
+
+    costs.answer(
+        subjects.COSTS_BUDGET_CHECK,
+        BudgetDecision(allow=True, estimated_cost=Decimal("0.002"), estimated_from="usage"),
+    )
+    priced = await llmops(
+        "costs", "budget", "check", "--tenant", tenant, "--provider", "openai",
+        "--model", "gpt-4o", "--input-tokens", "900", nats_url=nats_url,
+    )  # fmt: skip
+    assert priced.exit_code == 0, priced.output
+    assert costs.last().service_tier is None
+    assert "no price" not in priced.stderr
+
+
 async def test_budget_check_usage_errors_are_2_and_no_answer_is_3(
     costs: FakeCosts, tenant: str, uid: str, nats_url: str
 ) -> None:

@@ -651,6 +651,10 @@ def budget_check(
     output_tokens: Annotated[
         int | None, typer.Option(min=0, help="Expected output tokens (priced with --model).")
     ] = None,
+    service_tier: Annotated[
+        str | None,
+        typer.Option(help="Service tier the tokens are priced at (batch, priority, flex...)."),
+    ] = None,
     as_json: AsJson = False,
     timeout: Timeout = 5.0,
     nats_url: NatsUrl = "nats://127.0.0.1:4222",
@@ -674,6 +678,7 @@ def budget_check(
             usage=Usage(input_tokens=input_tokens or 0, output_tokens=output_tokens or 0)
             if tokens
             else None,
+            service_tier=service_tier,
         )
     except ValidationError as exc:
         raise _invalid(exc) from None
@@ -690,6 +695,12 @@ def budget_check(
         else:
             say(
                 f"deny: {decision.reason or 'a hard budget would be reached'} (estimated cost {estimate})"
+            )
+        if decision.estimated_from == "price_missing":
+            say(
+                f"warning: {provider}/{model} has no price: the estimate is $0; load its price "
+                "with `llmops costs prices load`",
+                err,
             )
         if decision.budgets:
             show(budget_table(decision.budgets))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,6 +11,13 @@ Metadata = Annotated[
     dict[str, str | int | float | bool | None],
     Field(description="Free-form flat key/value labels (strings, numbers, booleans)."),
 ]
+
+#: An amount of money received from outside (USD): bounded so exact sums of amounts stay exact
+#: and every database column holds them (published prices need up to 24 decimal places).
+Money = Annotated[Decimal, Field(max_digits=40, decimal_places=24)]
+
+#: A token count: bounded so sums of many calls fit a 64-bit column.
+TokenCount = Annotated[int, Field(ge=0, le=10**12)]
 
 Sha256Hex = Annotated[
     str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 digest, lowercase hex.")

@@ -9,7 +9,7 @@ from typing import Any, Literal, Self
 from pydantic import AwareDatetime, Field, model_validator
 
 from llmops_contracts import subjects
-from llmops_contracts.common import Actor, Part, PromptRef
+from llmops_contracts.common import Actor, Money, Part, PromptRef
 from llmops_contracts.envelope import Kind, MessageSpec, Payload
 from llmops_contracts.llm import Usage
 
@@ -289,7 +289,7 @@ class Budget(Part):
     window: BudgetWindow = Field(default=BudgetWindow.MONTH, description="day, month or custom.")
     starts_at: AwareDatetime | None = Field(default=None, description="Custom window start.")
     ends_at: AwareDatetime | None = Field(default=None, description="Custom window end.")
-    limit: Decimal = Field(gt=0, description="Limit in USD.")
+    limit: Money = Field(gt=0, description="Limit in USD.")
     thresholds_pct: list[float] = Field(
         default_factory=lambda: [50.0, 80.0, 100.0],
         description="Soft thresholds in percent of the limit; each fires once per window.",
@@ -369,12 +369,22 @@ class BudgetCheck(Payload):
     model: str | None = Field(default=None, description="Model of the planned call.")
     app: str | None = Field(default=None, description="Application making the call.")
     user: str | None = Field(default=None, description="End user of the call.")
-    estimated_cost: Decimal | None = Field(
+    estimated_cost: Money | None = Field(
         default=None, ge=0, description="Expected cost in USD; computed from usage when absent."
     )
     usage: Usage | None = Field(
         default=None, description="Expected usage, priced with the model's price when given."
     )
+    service_tier: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Provider service tier the usage is priced at ('batch', 'priority', "
+        "'flex'...); the standard prices when absent.",
+    )
+
+
+#: Where a budget decision's estimated cost comes from (see ``BudgetDecision.estimated_from``).
+EstimateSource = Literal["estimated_cost", "usage", "price_missing", "nothing"]
 
 
 class BudgetDecision(Payload):
@@ -390,6 +400,12 @@ class BudgetDecision(Payload):
 
     allow: bool = Field(description="False when a hard budget would be reached.")
     estimated_cost: Decimal = Field(ge=0, description="The cost the decision assumed, in USD.")
+    estimated_from: EstimateSource | None = Field(
+        default=None,
+        description="Where estimated_cost comes from: 'estimated_cost' (the request's), 'usage' "
+        "(priced), 'price_missing' (the usage's model has no price: $0 assumed) or 'nothing' "
+        "(neither given: $0 assumed). None from services older than this field.",
+    )
     reason: str | None = Field(default=None, description="Why the call is denied.")
     budgets: list[BudgetStatus] = Field(
         default_factory=list, description="Every budget that applies to the call."

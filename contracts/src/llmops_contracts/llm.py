@@ -7,14 +7,13 @@ added on top. The provider's raw usage object is kept unchanged in ``raw_usage``
 
 from __future__ import annotations
 
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Self
 
 from pydantic import Field, model_validator
 
 from llmops_contracts import subjects
-from llmops_contracts.common import Actor, Part, PromptRef
+from llmops_contracts.common import Actor, Money, Part, PromptRef, TokenCount
 from llmops_contracts.envelope import Kind, MessageSpec, Payload
 
 
@@ -41,21 +40,20 @@ class Status(StrEnum):
 class Usage(Part):
     """Canonical token usage (OpenTelemetry GenAI buckets)."""
 
-    input_tokens: int = Field(ge=0, description="All prompt tokens, cached ones included.")
-    output_tokens: int = Field(ge=0, description="All completion tokens, reasoning ones included.")
-    cache_read_input_tokens: int = Field(
-        default=0, ge=0, description="Subset of input_tokens read from the provider's prompt cache."
+    input_tokens: TokenCount = Field(description="All prompt tokens, cached ones included.")
+    output_tokens: TokenCount = Field(description="All completion tokens, reasoning ones included.")
+    cache_read_input_tokens: TokenCount = Field(
+        default=0, description="Subset of input_tokens read from the provider's prompt cache."
     )
-    cache_creation_input_tokens: int = Field(
-        default=0, ge=0, description="Subset of input_tokens written to the prompt cache."
+    cache_creation_input_tokens: TokenCount = Field(
+        default=0, description="Subset of input_tokens written to the prompt cache."
     )
-    cache_creation_1h_input_tokens: int = Field(
+    cache_creation_1h_input_tokens: TokenCount = Field(
         default=0,
-        ge=0,
         description="Subset of cache_creation_input_tokens written with a 1-hour TTL.",
     )
-    reasoning_tokens: int = Field(
-        default=0, ge=0, description="Subset of output_tokens spent reasoning."
+    reasoning_tokens: TokenCount = Field(
+        default=0, description="Subset of output_tokens spent reasoning."
     )
 
     @model_validator(mode="after")
@@ -132,9 +130,11 @@ class LlmCallCompleted(Payload):
     prompt: PromptRef | None = Field(default=None, description="Managed prompt that was used.")
     actor: Actor = Field(default_factory=Actor, description="App, user and session.")
     service_tier: str | None = Field(
-        default=None, description="Provider service tier: 'default', 'batch', 'priority', 'flex'."
+        default=None,
+        max_length=64,
+        description="Provider service tier: 'default', 'batch', 'priority', 'flex'.",
     )
-    provided_cost: Decimal | None = Field(
+    provided_cost: Money | None = Field(
         default=None, ge=0, description="Cost reported by the provider or gateway, in USD."
     )
     content: Content | None = Field(default=None, description="Opt-in prompt and completion text.")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
 
 from llmops_costs.anomalies import (
     ABSOLUTE_SPREAD_FLOOR,
@@ -13,6 +15,7 @@ from llmops_costs.anomalies import (
     detect_spike,
     robust_spread,
 )
+from llmops_costs.config import CostsSettings
 
 
 def d(*values: str | int) -> list[Decimal]:
@@ -162,3 +165,12 @@ def test_a_meaningless_threshold_is_refused(threshold: float) -> None:
 def test_min_history_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="min_history"):
         detect_spike([], Decimal("1000"), min_history=0)
+
+
+def test_settings_refuse_a_history_too_short_for_a_verdict() -> None:
+    # detect_spike gives no verdict on fewer hours than its min_history: a shorter configured
+    # history would switch anomaly detection off without a word.
+    shortest = inspect.signature(detect_spike).parameters["min_history"].default
+    assert CostsSettings(anomaly_history_hours=shortest).anomaly_history_hours == shortest
+    with pytest.raises(ValidationError, match="anomaly_history_hours"):
+        CostsSettings(anomaly_history_hours=shortest - 1)

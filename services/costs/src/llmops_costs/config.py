@@ -60,7 +60,10 @@ class CostsSettings(ServiceSettings):
         description="Hourly spend below this (USD) never raises a spike.",
     )
     anomaly_history_hours: int = Field(
-        default=24, ge=2, le=24 * 14, description="Hourly buckets in the spike baseline."
+        default=24,
+        ge=6,
+        le=24 * 14,
+        description="Hourly buckets in the spike baseline (6 at least: fewer cannot tell a spike).",
     )
     outbox_interval_s: float = Field(
         default=10.0,

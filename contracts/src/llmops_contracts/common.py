@@ -14,7 +14,9 @@ Metadata = Annotated[
 
 #: An amount of money received from outside (USD): bounded so exact sums of amounts stay exact
 #: and every database column holds them (published prices need up to 24 decimal places).
-Money = Annotated[Decimal, Field(max_digits=40, decimal_places=24)]
+MONEY_MAX_DIGITS = 40
+MONEY_MAX_PLACES = 24
+Money = Annotated[Decimal, Field(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_MAX_PLACES)]
 
 #: A token count: bounded so sums of many calls fit a 64-bit column.
 TokenCount = Annotated[int, Field(ge=0, le=10**12)]

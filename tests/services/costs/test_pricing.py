@@ -153,7 +153,7 @@ def test_costs_are_exact_decimals() -> None:
                 "standard": [
                     {
                         "min_input_tokens": 0,
-                        "input": "0.000000123456789012345678901",
+                        "input": "0.000000123456789012345678",
                         "output": "0.1",
                         "cache_read": "0.0000000123",
                     }
@@ -164,15 +164,13 @@ def test_costs_are_exact_decimals() -> None:
     usage = Usage(input_tokens=987_654_321_987, output_tokens=3, cache_read_input_tokens=7)
     call = priced(odd.price_call(usage, "odd", "openai", None, AT))
     assert isinstance(call.cost, Decimal)
-    # 36 significant digits, none lost ...
-    assert call.cost == D("121932.931245902285344349946543980")
+    # 30 significant digits, none lost ...
+    assert call.cost == D("121932.931245902284454473402440")
     # ... where Decimal's default 28-digit context rounds.
     rounded = (
-        D(987_654_321_980) * D("0.000000123456789012345678901")
-        + 3 * D("0.1")
-        + 7 * D("0.0000000123")
+        D(987_654_321_980) * D("0.000000123456789012345678") + 3 * D("0.1") + 7 * D("0.0000000123")
     )
-    assert rounded == D("121932.9312459022853443499465")
+    assert rounded == D("121932.9312459022844544734024")
     # Three calls of 0.1: a float sum is 0.30000000000000004, ours is 0.3.
     tenth = priced(
         odd.price_call(Usage(input_tokens=0, output_tokens=1), "odd", "openai", None, AT)
@@ -538,3 +536,38 @@ def test_the_costs_service_never_imports_litellm() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_prices_and_names_are_bounded_so_sums_stay_exact_and_columns_hold_them() -> None:
+    def band(**rates: str) -> dict[str, Any]:
+        return model("m", tiers={"standard": [{"min_input_tokens": 0, **rates}]})
+
+    # The longest the bundled snapshot publishes (24 places) loads; one place more does not.
+    assert table(band(input="0.000000032857142857142855", output="1")).models["m"]
+    with pytest.raises(ValueError, match="at most 24 decimal places"):
+        table(band(input="0.0000000328571428571428551", output="1"))
+    with pytest.raises(ValueError, match="40 digits"):
+        table(band(input="1" * 41, output="1"))
+    with pytest.raises(ValueError, match="40 digits"):
+        table(band(input="1E+40", output="1"))
+    too_long = {
+        "label": band(input="1", output="1", label="x" * 51),
+        "tiers": model("m", tiers={"t" * 33: [{"min_input_tokens": 0, "input": "1"}]}),
+        "models": model("m" * 301),
+        "provider": model("m", provider="p" * 65),
+    }
+    for what, doc in too_long.items():
+        with pytest.raises(ValueError, match=f"{what}.*characters"):
+            table(doc)
+    with pytest.raises(ValueError, match="characters"):
+        table(model("m"), version="v" * 201)
+    override = {
+        "tenant": "acme",
+        "provider": "openai",
+        "model": "m",
+        "effective_from": "2026-01-01T00:00:00+00:00",
+        "prices": {"tiers": {"standard": [{"min_input_tokens": 0, "input": "1", "output": "1"}]}},
+    }
+    assert PriceOverride.from_dict({**override, "version": "v" * 200}).version == "v" * 200
+    with pytest.raises(ValueError, match=r"override\.version: at most 200 characters"):
+        PriceOverride.from_dict({**override, "version": "v" * 201})

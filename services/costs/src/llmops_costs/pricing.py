@@ -70,6 +70,7 @@ from decimal import Context, Decimal, Inexact, InvalidOperation, localcontext
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from llmops_contracts.common import MONEY_MAX_DIGITS, MONEY_MAX_PLACES
 from llmops_contracts.llm import Usage
 
 STANDARD = "standard"
@@ -158,7 +159,23 @@ def _price(value: object, what: str) -> Decimal:
         raise ValueError(f"{what}: not a decimal number: {value!r}") from exc
     if not price.is_finite() or price < 0:
         raise ValueError(f"{what}: a price must be finite and >= 0, got {value!r}")
+    # Bounded like money in the contracts, so that exact sums of costs stay exact.
+    _, digits, exponent = price.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    if len(digits) + max(exponent, 0) > MONEY_MAX_DIGITS or -exponent > MONEY_MAX_PLACES:
+        raise ValueError(
+            f"{what}: a price has at most {MONEY_MAX_PLACES} decimal places and "
+            f"{MONEY_MAX_DIGITS} digits, got {value!r}"
+        )
     return price
+
+
+def _name(value: object, what: str, longest: int) -> str:
+    """A name stored with every call it prices (its column holds ``longest`` characters)."""
+    text = str(value)
+    if len(text) > longest:
+        raise ValueError(f"{what}: at most {longest} characters, got {len(text)}")
+    return text
 
 
 def _price_str(value: Decimal) -> str:
@@ -229,7 +246,8 @@ class Band:
             if data.get(name) is not None
         }
         label = data.get("label")
-        return cls(min_input_tokens=minimum, label=str(label) if label else None, **rates)
+        label = _name(label, f"{what}.label", 50) if label else None
+        return cls(min_input_tokens=minimum, label=label, **rates)
 
     def to_dict(self) -> dict[str, Any]:
         """The band as a JSON object (prices as decimal strings)."""
@@ -261,7 +279,10 @@ def _bands(data: object, what: str) -> Bands:
 def _tiers(data: object, what: str) -> Mapping[str, Bands]:
     if not isinstance(data, Mapping):
         raise ValueError(f"{what}: tiers must be an object")
-    return {str(name).lower(): _bands(bands, f"{what}.{name}") for name, bands in data.items()}
+    return {
+        _name(name, f"{what}.{name}", 32).lower(): _bands(bands, f"{what}.{name}")
+        for name, bands in data.items()
+    }
 
 
 def select_band(bands: Bands, input_tokens: int) -> Band:
@@ -413,9 +434,11 @@ class ModelPrices:
     def from_dict(cls, key: str, data: Mapping[str, Any]) -> ModelPrices:
         """A model's prices from its JSON object in a price file."""
         what = f"models[{key!r}]"
+        _name(key, what, 300)
         provider = data.get("provider")
         if not isinstance(provider, str) or not provider:
             raise ValueError(f"{what}: provider is required")
+        _name(provider, f"{what}.provider", 64)
         off_peak = data.get("off_peak")
         units = data.get("units") or {}
         if not isinstance(units, Mapping):
@@ -524,7 +547,7 @@ class PriceOverride:
             effective_from=start,
             effective_until=None if until is None else datetime.fromisoformat(str(until)),
             prices=ModelPrices.from_dict(model, prices),
-            version=str(data.get("version") or ""),
+            version=_name(data.get("version") or "", "override.version", 200),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -704,6 +727,7 @@ class PriceTable:
         version = doc.get("version")
         if not isinstance(version, str) or not version:
             raise ValueError("a price document needs a non-empty 'version'")
+        _name(version, "version", 200)
         currency = str(doc.get("currency", "USD"))
         if currency != "USD":
             raise ValueError(f"only USD prices are supported, got {currency!r}")

@@ -28,6 +28,7 @@ from llmops_contracts.costs import (
 from llmops_contracts.llm import Content, Message, Usage
 from llmops_contracts.registry import parse
 from llmops_costs.app import bundled_prices, create_app
+from llmops_costs.handlers import Redelivered
 from llmops_costs.service import CallEntry, event_id_for
 from tests.conftest import eventually, running
 from tests.services.costs.support import Collector, call, drained, publish_all, settings
@@ -35,6 +36,30 @@ from tests.services.costs.support import Collector, call, drained, publish_all, 
 RECORDED = CostRecorded.SPEC.type
 MISSING = PriceMissing.SPEC.type
 NO_USAGE = UsageMissing.SPEC.type
+
+
+class Delivered:
+    """A JetStream message whose metadata counts how often it is parsed."""
+
+    def __init__(self, deliveries: int) -> None:
+        self.deliveries = deliveries
+        self.parsed = 0
+
+    @property
+    def metadata(self) -> Any:
+        self.parsed += 1
+        return type("Metadata", (), {"num_delivered": self.deliveries})()
+
+
+def test_redelivery_flags_parse_message_metadata_on_demand() -> None:
+    messages = [Delivered(1), Delivered(2), Delivered(3)]
+    flags = Redelivered(messages)  # type: ignore[arg-type]
+    assert len(flags) == 3
+    assert [m.parsed for m in messages] == [0, 0, 0]
+    assert flags[1]
+    assert [m.parsed for m in messages] == [0, 1, 0]
+    assert list(flags) == [False, True, True]
+    assert list(flags[1:]) == [True, True]
 
 
 async def test_calls_are_priced_once_published_and_reported(

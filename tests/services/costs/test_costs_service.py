@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +35,10 @@ from llmops_costs.service import (
     Outboxed,
     ReportLine,
     call_events,
+    dumps_breakdown,
     event_id_for,
+    hour_of,
+    loads_breakdown,
     wire,
 )
 from tests.services.costs.support import call
@@ -305,6 +309,30 @@ def test_call_events_built_without_validation_are_the_validated_bytes(
         again = parse(body, subject=subject)
         assert again.to_json() == body
         assert headers_for(again) == hdrs
+    # An entry read back from the ledger (no call event to reuse the actor and prompt of)
+    # publishes the very same bytes.
+    for e in entries:
+        assert e.call is not None
+        from_ledger = e._replace(call=None)
+        assert [wire(m) for m in call_events(from_ledger)] == [wire(m) for m in call_events(e)]
+
+
+def test_hours_and_stored_breakdowns() -> None:
+    india = timezone(timedelta(hours=5, minutes=30))
+    for at in (NOW, datetime(2026, 11, 27, 23, 59, 59, 999999, tzinfo=india), parse_time()):
+        hour = hour_of(at)
+        assert hour == at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        assert hour.tzinfo is UTC
+    breakdown = {"input": D("0.00375"), "cache_read": D("0E-8"), "output": D("1E-7"), "x": D(3)}
+    text = dumps_breakdown(breakdown)
+    assert text == json.dumps({k: str(v) for k, v in breakdown.items()}, separators=(",", ":"))
+    assert loads_breakdown(text) == breakdown
+
+
+def parse_time() -> datetime:
+    """A call time as parsing hands it over (with pydantic's own UTC tzinfo)."""
+    event = call("acme", time=datetime(2026, 11, 27, 7, 59, 1, 5, tzinfo=UTC))
+    return parse(event.to_json(), subject=event.subject()).time
 
 
 def test_an_answering_model_is_what_is_priced() -> None:
@@ -332,6 +360,37 @@ async def test_a_batch_is_stored_once_and_its_events_have_derived_ids(
     assert await service.record_batch([a, b], [True, True]) == 0
     assert sorted(sink.types()) == ["cost_recorded", "price_missing"]
     assert recorded.id in {m.id for m in sink.published}
+
+
+class Flags(Sequence[bool]):
+    """Redelivery flags that remember which ones were read (the handler's are parsed lazily)."""
+
+    def __init__(self, flags: list[bool]) -> None:
+        self.flags = flags
+        self.read: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.flags)
+
+    def __getitem__(self, index: Any) -> Any:
+        self.read.append(index)
+        return self.flags[index]
+
+
+async def test_redelivery_flags_are_read_only_for_calls_already_stored(
+    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+) -> None:
+    service, _repo, sink, _ = parts
+    a, b, c = (call("acme", "gpt-4o", USAGE) for _ in range(3))
+    flags = Flags([True, True])
+    assert await service.record_batch([a, b], flags) == 2
+    assert flags.read == []  # every call was new: no flag needed
+    sink.published.clear()
+    flags = Flags([False, True, True, False])
+    assert await service.record_batch([c, a, b, a], flags) == 1
+    assert sorted(flags.read) == [1, 2, 3]  # a (twice) and b were stored already
+    recorded = [m.data.call_id for m in sink.published]
+    assert sorted(recorded) == sorted([c.id, a.id, b.id])  # a and b were redelivered
 
 
 async def test_a_failed_publish_raises_and_the_redelivery_publishes(

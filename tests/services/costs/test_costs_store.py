@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -228,6 +229,37 @@ async def test_prices_and_anomalies_persist(repo: Any) -> None:
     event = call_events(entry())[0]
     assert len(await repo.claim_anomaly("acme", "tenant", "acme", NOW, event)) == 1
     assert await repo.claim_anomaly("acme", "tenant", "acme", NOW, event) == []
+
+
+async def test_the_sqlite_fast_path_stores_what_sqlalchemy_would(tmp_path: Path) -> None:
+    # On SQLite the batch's ledger insert and rollup upsert bind their values themselves: the
+    # stored text must be what SQLAlchemy's own statements store.
+    priced_at = NOW + timedelta(seconds=1, microseconds=5)
+    east = timezone(timedelta(hours=2))
+    entries = [
+        entry(cost=TINY)._replace(priced_at=priced_at),
+        entry(cost=D("2"), app=None, at=NOW + timedelta(minutes=7, microseconds=3))._replace(
+            priced_at=priced_at, provided_cost=D("0.01")
+        ),
+        entry(cost=D("4"), at=datetime(2026, 11, 27, 12, 59, tzinfo=east)),
+        entry(cost=None, model="mystery")._replace(priced_at=priced_at),
+        CallEntry.from_event(call("other", "gpt-4o", prompt={"name": "p", "version": "2"})),
+    ]
+    tables = {}
+    for name in ("fast", "sqlalchemy"):
+        store = SqlCostRepository(f"sqlite:///{tmp_path / name}.db")
+        await store.open()
+        if name == "sqlalchemy":
+            store._sqlite = None  # the generic statements, as on PostgreSQL
+        assert len((await store.record(entries, alerts))[0]) == len(entries)
+        await store.close()
+        with sqlite3.connect(tmp_path / f"{name}.db") as db:
+            tables[name] = [
+                db.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3, 4, 5").fetchall()
+                for table in ("cost_calls", "cost_hourly")
+            ]
+    assert tables["fast"] == tables["sqlalchemy"]
+    assert len(tables["fast"][1]) == 4  # the call at 12:59+02:00 adds to the first one's row
 
 
 def test_sqlite_money_sums_are_exact() -> None:

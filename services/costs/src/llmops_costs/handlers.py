@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, overload
 
 from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
 from nats.aio.msg import Msg
@@ -41,6 +41,31 @@ CALL_TYPE = LlmCallCompleted.SPEC.type
 _log = get_logger(__name__)
 
 
+class Redelivered(Sequence[bool]):
+    """Whether each message of a batch was delivered before, read on demand.
+
+    The service asks only about calls its ledger already held (rare), and parsing a message's
+    JetStream metadata from its reply subject costs several microseconds per message.
+    """
+
+    def __init__(self, messages: Sequence[Msg]) -> None:
+        self._messages = messages
+
+    def __len__(self) -> int:
+        return len(self._messages)
+
+    @overload
+    def __getitem__(self, index: int) -> bool: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[bool]: ...
+
+    def __getitem__(self, index: int | slice) -> bool | Sequence[bool]:
+        if isinstance(index, slice):
+            return Redelivered(self._messages[index])
+        return self._messages[index].metadata.num_delivered > 1
+
+
 def build_router(
     service: CostsService, settings: CostsSettings, scope: MessageScope
 ) -> Callable[[NatsBroker], NatsRouter]:
@@ -76,9 +101,8 @@ def build_router(
                     await scope.letters.send(msg, FailureKind.INVALID, exc.reason)
             if not events:
                 return
-            redelivered = [m.metadata.num_delivered > 1 for m in kept]
             try:
-                await service.record_batch(events, redelivered)
+                await service.record_batch(events, Redelivered(kept))
             except Exception:
                 await _failed(kept, events)
 

@@ -95,7 +95,8 @@ DIMENSIONS = {
 
 def hour_of(at: datetime) -> datetime:
     """The UTC hour holding ``at``."""
-    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    utc = at.astimezone(UTC)
+    return datetime(utc.year, utc.month, utc.day, utc.hour, tzinfo=UTC)  # cheaper than replace()
 
 
 class InvalidRequest(ValueError):
@@ -144,6 +145,9 @@ class CallEntry:
     #: When the service priced (or failed to price) it: the time of the events it publishes.
     priced_at: datetime | None = None
     repriced: bool = False
+    #: The validated call, when the entry was built from its event: its actor and prompt are
+    #: reused by the events published about the call (an entry read from the ledger has none).
+    call: LlmCallCompleted | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -212,6 +216,7 @@ class CallEntry:
             "usage": usage,
             "state": USAGE_MISSING if usage is None else PRICE_MISSING,
             "provided_cost": call.provided_cost,
+            "call": call,
         }
         if table is not None and at is not None:
             if usage is None:
@@ -255,10 +260,14 @@ class CallEntry:
 
     def actor(self) -> Actor:
         """The call's actor (built from values the call event's validation already checked)."""
+        if self.call is not None:
+            return self.call.actor
         return Actor.model_construct(app=self.app, user=self.user, session=self.session)
 
     def prompt(self) -> PromptRef | None:
         """The call's prompt reference (validated values, see :meth:`actor`)."""
+        if self.call is not None:
+            return self.call.prompt
         if self.prompt_name is None:
             return None
         return PromptRef.model_construct(
@@ -317,13 +326,19 @@ def event_id_for(entry: CallEntry, type_id: str) -> str:
     return stable_id(entry.time, entry.tenant, entry.event_id, type_id)
 
 
+#: The envelope class of each event about a call (``Envelope[T]`` looks its class up per use).
+_ENVELOPES: dict[type[Payload], Any] = {
+    t: Envelope[t]  # type: ignore[valid-type]
+    for t in (UsageMissing, CostRecorded, PriceMissing)
+}
+
+
 def _about_call(entry: CallEntry, payload: Payload) -> Envelope[Any]:
     # The hot path: one or two events per call. Every value comes from the validated call event
     # or from the service itself, so the envelope and payload are built without validating them
     # again (``model_construct``); the wire bytes are the same as ``wrap``'s (tested).
     type_id = payload.SPEC.type
-    model: Any = Envelope[type(payload)]  # type: ignore[misc]
-    envelope: Envelope[Any] = model.model_construct(
+    envelope: Envelope[Any] = _ENVELOPES[type(payload)].model_construct(
         specversion="1.0",
         id=event_id_for(entry, type_id),
         type=type_id,
@@ -756,22 +771,31 @@ class CostsService:
         self, events: Sequence[Envelope[LlmCallCompleted]], redelivered: Sequence[bool] = ()
     ) -> int:
         """Price and store a batch in one transaction, then publish its events; returns how many
-        calls were new. Raises on any failure: nothing is acknowledged, the batch comes back."""
+        calls were new. Raises on any failure: nothing is acknowledged, the batch comes back.
+
+        ``redelivered[i]`` says whether ``events[i]`` was delivered before. It is read only for
+        calls the ledger already held (the handler's flags parse message metadata on demand).
+        """
         table = self.prices
         unique: dict[tuple[str, str], Envelope[LlmCallCompleted]] = {}
-        again: set[tuple[str, str]] = set()
-        for i, event in enumerate(events):
-            key = (event.tenant, event.id)
-            unique.setdefault(key, event)
-            if i < len(redelivered) and redelivered[i]:
-                again.add(key)
+        for event in events:
+            unique.setdefault((event.tenant, event.id), event)
         entries = [self.entry_for(e, table) for e in unique.values()]
         new, outbox = await self.repository.record(entries, self._alert_events)
         fresh = [e for e in entries if e.key in new]
         messages = [wire(m) for e in fresh for m in call_events(e)]
         # A redelivered call already in the ledger may have been stored by an attempt that died
         # before publishing: publish its events again (same ids; duplicates are dropped).
-        old = [k for k in again if k not in new]
+        old: list[tuple[str, str]] = []
+        if len(new) < len(unique):
+            again = (
+                key
+                for i, event in enumerate(events)
+                if (key := (event.tenant, event.id)) not in new
+                and i < len(redelivered)
+                and redelivered[i]
+            )
+            old = list(dict.fromkeys(again))
         if old:
             messages += [wire(m) for e in await self.repository.stored(old) for m in call_events(e)]
         messages += [(o.subject, o.body, o.headers) for o in outbox]
@@ -1101,7 +1125,8 @@ def dumps_breakdown(breakdown: Mapping[str, Decimal]) -> str:
     """The breakdown as stored (JSON object of decimal strings)."""
     # Keys are fixed identifiers and values decimal strings: nothing needs escaping, and this is
     # several times cheaper than json.dumps on the hot path (one call per priced call).
-    return "{" + ",".join(f'"{k}":"{v}"' for k, v in breakdown.items()) + "}"
+    # (``!s``: str() is what a decimal's empty format spec gives, without parsing the spec.)
+    return "{" + ",".join([f'"{k}":"{v!s}"' for k, v in breakdown.items()]) + "}"
 
 
 def loads_breakdown(text: str | None) -> dict[str, Decimal]:

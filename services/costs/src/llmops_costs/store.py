@@ -477,10 +477,11 @@ class SqlCostRepository(SqlStore):
         cost: Decimal,
         provided: Decimal,
     ) -> None:
-        key = (entry.tenant, entry.hour, *entry.dims())
+        hour = entry.hour
+        key = (entry.tenant, hour, *entry.dims())
         delta = deltas.get(key)
         if delta is None:
-            deltas[key] = _Delta(entry.hour.replace(hour=0), list(counts), cost, provided)
+            deltas[key] = _Delta(hour.replace(hour=0), list(counts), cost, provided)
             return
         with exact():
             delta.counts = [a + b for a, b in zip(delta.counts, counts, strict=True)]

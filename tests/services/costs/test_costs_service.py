@@ -469,8 +469,12 @@ async def test_waiting_calls_are_repriced_when_their_price_arrives(
 ) -> None:
     service, repo, sink, _ = parts
     event = call("acme", "private-model", USAGE, provider="acme")
-    await service.record_batch([event])
+    content = {"input_messages": [{"role": "user", "content": "hi"}]}
+    guessed = call("acme", "private-model", provider="acme", content=content)
+    await service.record_batch([event, guessed])
     assert repo.ledger[(event.tenant, event.id)].state == "price_missing"
+    assert repo.ledger[(guessed.tenant, guessed.id)].estimated
+    assert sink.types().count("usage_missing") == 1
     assert await service.reprice(None) == 0  # still no price
     prices = {"tiers": {"standard": [{"input": "0.000001", "output": "0.000002"}]}}
     override = {
@@ -490,18 +494,40 @@ async def test_waiting_calls_are_repriced_when_their_price_arrives(
     repo.save_prices = save_prices  # type: ignore[method-assign]
     repo.load_prices = load_prices  # type: ignore[assignment]
     loaded = await service.load_prices("acme", PricesLoad(overrides=[override]))
-    assert (loaded.overrides, loaded.repriced) == (1, 1)
+    assert (loaded.overrides, loaded.repriced) == (1, 2)
     entry = repo.ledger[(event.tenant, event.id)]
     assert entry.state == "priced"
     assert entry.repriced
     assert entry.cost == D(1000) * D("0.000001") + D(200) * D("0.000002")
     recorded = [m for m in sink.published if m.type.endswith("cost_recorded.v1")]
-    assert [m.data.repriced for m in recorded] == [True]
+    assert [m.data.repriced for m in recorded] == [True, True]
+    assert {m.data.estimated for m in recorded} == {True, False}
+    # The estimated call's usage_missing is not published again when it is re-priced.
+    assert sink.types().count("usage_missing") == 1
 
     with pytest.raises(InvalidRequest, match="tenant"):
         await service.load_prices("acme", PricesLoad(overrides=[{**override, "tenant": "evil"}]))
     with pytest.raises(InvalidRequest, match="nothing"):
         await service.load_prices("acme", PricesLoad())
+
+
+async def test_budget_check_prices_the_tier_and_says_where_its_estimate_comes_from(
+    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+) -> None:
+    service, _, _, _ = parts
+
+    async def check(**fields: Any) -> tuple[Decimal, str | None]:
+        decision = await service.check_budget("acme", BudgetCheck(app="bot", **fields))
+        return decision.estimated_cost, decision.estimated_from
+
+    planned = {"provider": "openai", "model": "gpt-4o", "usage": USAGE}
+    standard, source = await check(**planned)
+    assert source == "usage"
+    batch, _ = await check(**planned, service_tier="batch")
+    assert 0 < batch < standard  # the batch tier's own (lower) rates
+    assert await check(estimated_cost=D("0.5")) == (D("0.5"), "estimated_cost")
+    assert await check(**{**planned, "model": "no-such-model"}) == (0, "price_missing")
+    assert await check() == (0, "nothing")
 
 
 async def test_only_an_operator_tenant_loads_a_whole_price_table(

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from llmops_contracts.costs import Budget
 from llmops_contracts.llm import Usage
@@ -269,3 +270,28 @@ def test_sqlite_money_sums_are_exact() -> None:
 
 async def test_the_bundled_prices_load_once(repo: Any) -> None:
     assert bundled_prices() is bundled_prices()
+
+
+@pytest.mark.postgres
+async def test_deleting_a_budget_waits_for_the_tenants_running_batch(
+    postgres_url: str, uid: str
+) -> None:
+    # A batch holds the tenant's advisory lock (shared) from reading its budgets to its commit;
+    # a delete that did not wait for it let the batch write the deleted budget's counter back.
+    async with fresh_postgres_database(postgres_url, f"costs_delete_{uid}") as url:
+        store = SqlCostRepository(url)
+        await store.open()
+        try:
+            budget = Budget(id="b", scope="tenant", limit=D(1), hard=True)
+            await store.set_budget("acme", budget, NOW, alerts)
+            async with store.engine.begin() as batch:
+                await batch.execute(
+                    text("SELECT pg_advisory_xact_lock_shared(hashtext('llmops_costs:acme'))")
+                )
+                deleting = asyncio.create_task(store.delete_budget("acme", "b"))
+                await asyncio.sleep(0.3)
+                assert not deleting.done()  # waits for the batch's commit
+            assert await asyncio.wait_for(deleting, 10)
+            assert await store.budgets("acme") == []
+        finally:
+            await store.close()

@@ -46,6 +46,7 @@ from llmops_contracts.costs import (
     CostReport,
     CostReportQuery,
     CostReportRow,
+    EstimateSource,
     PriceMissing,
     PricesLoad,
     PricesLoaded,
@@ -358,7 +359,9 @@ def call_events(entry: CallEntry) -> list[Envelope[Any]]:
     """The events published for a newly stored (or re-priced) call."""
     out: list[Envelope[Any]] = []
     actor = entry.actor()
-    if entry.usage is None or entry.estimated:
+    # Re-pricing an estimated call does not repeat its usage_missing: that was published when
+    # the call was first stored (outside JetStream's de-duplication window by now, likely).
+    if (entry.usage is None or entry.estimated) and not entry.repriced:
         out.append(
             _about_call(
                 entry,
@@ -974,14 +977,22 @@ class CostsService:
         """Allow or deny a planned call against the hard budgets that apply to it."""
         now = self.clock()
         estimated = request.estimated_cost
+        source: EstimateSource = "estimated_cost"
         if estimated is None:
-            estimated = Decimal(0)
+            estimated, source = Decimal(0), "nothing"
             if request.usage is not None and request.model is not None:
                 priced = self.prices.price_call(
-                    request.usage, request.model, request.provider or "", None, now, tenant=tenant
+                    request.usage,
+                    request.model,
+                    request.provider or "",
+                    request.service_tier,
+                    now,
+                    tenant=tenant,
                 )
-                if not isinstance(priced, MissingPrice):
-                    estimated = priced.cost
+                if isinstance(priced, MissingPrice):
+                    source = "price_missing"
+                else:
+                    estimated, source = priced.cost, "usage"
         scope = rules.CallScope(
             app=request.app, user=request.user, models=(request.model,) if request.model else ()
         )
@@ -989,7 +1000,11 @@ class CostsService:
         statuses = await self.statuses(tenant, budgets, now)
         verdict = rules.decide([(s.budget, s.spent) for s in statuses], estimated)
         return BudgetDecision(
-            allow=verdict.allow, estimated_cost=estimated, reason=verdict.reason, budgets=statuses
+            allow=verdict.allow,
+            estimated_cost=estimated,
+            estimated_from=source,
+            reason=verdict.reason,
+            budgets=statuses,
         )
 
     # -- anomalies

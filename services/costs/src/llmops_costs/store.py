@@ -824,11 +824,7 @@ class SqlCostRepository(SqlStore):
                     "updated_at": now,
                 },
             )
-            if self._pg:
-                await conn.execute(
-                    text("SELECT pg_advisory_xact_lock(hashtext('llmops_costs:' || :tenant))"),
-                    {"tenant": tenant},
-                )
+            await self._lock_budgets(conn, tenant)
             mine = and_(budget_spend.c.tenant == tenant, budget_spend.c.budget_id == budget.id)
             await conn.execute(delete(budget_spend).where(mine))
             if previous != fingerprint:  # a changed budget starts its alerts afresh
@@ -880,9 +876,22 @@ class SqlCostRepository(SqlStore):
         total = await conn.execute(select(self._money_sum(calls.c.cost)).where(and_(*where)))
         return self._money_value(total.scalar())
 
+    async def _lock_budgets(self, conn: AsyncConnection, tenant: str) -> None:
+        # PostgreSQL: wait for the tenant's running batches (they hold the lock shared from
+        # before reading its budgets until commit), and keep new ones from reading the budgets
+        # until this change commits. SQLite's single writer lock already orders them.
+        if self._pg:
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext('llmops_costs:' || :tenant))"),
+                {"tenant": tenant},
+            )
+
     async def delete_budget(self, tenant: str, budget_id: str) -> bool:
         """Delete a budget, its counters and alerts."""
         async with self._transaction() as conn:
+            # Locked first, or a batch that read the budget before the delete could write its
+            # counter (and an alert) back after it.
+            await self._lock_budgets(conn, tenant)
             gone = await conn.execute(
                 delete(budget_defs).where(
                     and_(budget_defs.c.tenant == tenant, budget_defs.c.budget_id == budget_id)

@@ -530,6 +530,47 @@ async def test_budget_check_prices_the_tier_and_says_where_its_estimate_comes_fr
     assert await check() == (0, "nothing")
 
 
+async def test_stored_prices_that_no_longer_load_never_stop_pricing(
+    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+) -> None:
+    service, repo, _, _ = parts
+
+    def override(model: str, rate: str, **extra: Any) -> dict[str, Any]:
+        tiers = {"standard": [{"input": rate, "output": rate}]}
+        return {
+            "tenant": "acme",
+            "provider": "openai",
+            "model": model,
+            "effective_from": "2020-01-01T00:00:00+00:00",
+            "prices": {"tiers": tiers},
+            **extra,
+        }
+
+    # Two replicas loaded one model under two spellings with one start (the later load is last),
+    # and a row written before names were bounded.
+    stored = [
+        override("gpt-4o", "0.001"),
+        override("openai/gpt-4o", "0.002"),
+        override("other", "1", version="v" * 300),
+    ]
+
+    async def load_prices() -> tuple[int, dict[str, Any], list[dict[str, Any]]]:
+        return 7, {"version": "broken"}, stored  # a table without models: does not load
+
+    repo.load_prices = load_prices  # type: ignore[assignment]
+    assert await service.refresh_prices(force=True)
+    assert service.prices_generation == 7
+    assert service.prices.version == bundled_prices().version  # kept the bundled table
+    [kept] = service.prices.overrides
+    assert (kept.model, kept.prices.tiers["standard"][0].input) == ("openai/gpt-4o", D("0.002"))
+    priced = service.entry_for(call("acme", "gpt-4o", USAGE), service.prices)
+    assert priced.cost == D("0.002") * (USAGE.input_tokens + USAGE.output_tokens)
+
+    table = {"version": "t", "models": {}, "overrides": [override("gpt-4o", "0.003")]}
+    with pytest.raises(InvalidRequest, match="a table carries no overrides"):
+        await service.load_prices("ops", PricesLoad(table=table))
+
+
 async def test_only_an_operator_tenant_loads_a_whole_price_table(
     parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
 ) -> None:

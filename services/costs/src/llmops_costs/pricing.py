@@ -675,6 +675,28 @@ def _without_prefix(model: str) -> str | None:
     return model.split("/", 1)[1] if "/" in model else None
 
 
+def override_key(o: PriceOverride) -> tuple[str, str, str, datetime]:
+    """What makes an override unique: (tenant, provider family, model without the family's
+    prefix, effective_from). ``openai/gpt-4o`` and ``gpt-4o`` of ``openai`` are one model."""
+    family = provider_family(o.provider)
+    return (o.tenant, family, o.model.removeprefix(f"{family}/"), o.effective_from)
+
+
+def latest_overrides(
+    overrides: Iterable[PriceOverride],
+) -> tuple[list[PriceOverride], list[PriceOverride]]:
+    """(kept, replaced): of overrides with the same :func:`override_key`, the last one given is
+    kept (callers list them in the order they were loaded)."""
+    kept: dict[tuple[str, str, str, datetime], PriceOverride] = {}
+    replaced: list[PriceOverride] = []
+    for o in overrides:
+        key = override_key(o)
+        if key in kept:
+            replaced.append(kept.pop(key))
+        kept[key] = o
+    return list(kept.values()), replaced
+
+
 class PriceTable:
     """The price table: a versioned set of model prices plus per-tenant overrides. Immutable."""
 
@@ -704,9 +726,8 @@ class PriceTable:
                     self._undated.setdefault((prices.family, base), set()).add(name)
         self._overrides: dict[tuple[str, str, str], list[PriceOverride]] = {}
         for o in self.overrides:
-            family = provider_family(o.provider)
-            name = o.model.removeprefix(f"{family}/")
-            bucket = self._overrides.setdefault((o.tenant, family, name), [])
+            tenant, family, name, _ = override_key(o)
+            bucket = self._overrides.setdefault((tenant, family, name), [])
             if any(other.effective_from == o.effective_from for other in bucket):
                 raise ValueError(
                     f"two overrides of {o.model!r} for tenant {o.tenant!r} start at "

@@ -56,9 +56,19 @@ from llmops_contracts.envelope import Envelope, Payload, stable_id, wrap
 from llmops_contracts.llm import LlmCallCompleted, Usage
 from llmops_costs import budgets as rules
 from llmops_costs.budgets import exact
-from llmops_costs.pricing import MissingPrice, PricedCall, PriceOverride, PriceTable
+from llmops_costs.pricing import (
+    MissingPrice,
+    PricedCall,
+    PriceOverride,
+    PriceTable,
+    latest_overrides,
+    override_key,
+)
+from llmops_shared.logging import get_logger
 
 SOURCE = "llmops/costs"
+
+_log = get_logger(__name__)
 
 State = Literal["priced", "price_missing", "usage_missing"]
 PRICED: State = "priced"
@@ -710,9 +720,32 @@ class CostsService:
             if generation == self.prices_generation and not force:
                 return False
             generation, doc, override_docs = await self.repository.load_prices()
-            overrides = [PriceOverride.from_dict(o) for o in override_docs]
-            base = PriceTable.from_dict(doc) if doc is not None else self._bundled()
-            self._prices = base.with_overrides([*base.overrides, *overrides])
+            # What is stored was checked when loaded, but a row that no longer loads (written by
+            # an older version, or two replicas loading one model under two spellings at once)
+            # must not keep every replica from pricing, or from starting: it is skipped, loudly.
+            base = self._bundled()
+            if doc is not None:
+                try:
+                    base = PriceTable.from_dict(doc)
+                except (ValueError, TypeError, KeyError):
+                    _log.exception("the stored price table does not load; keeping the bundled one")
+            overrides = []
+            for o in override_docs:
+                try:
+                    overrides.append(PriceOverride.from_dict(o))
+                except (ValueError, TypeError, KeyError):
+                    _log.exception("a stored price override does not load; skipped", override=o)
+            kept, replaced = latest_overrides([*base.overrides, *overrides])
+            for o in replaced:
+                _log.warning(
+                    "a price override was replaced by one loaded later for the same model and "
+                    "start",
+                    tenant=o.tenant,
+                    provider=o.provider,
+                    model=o.model,
+                    effective_from=o.effective_from.isoformat(),
+                )
+            self._prices = base.with_overrides(kept)
             self.prices_generation = generation
             return True
 
@@ -730,13 +763,17 @@ class CostsService:
                 "LLMOPS_COSTS_PRICE_TABLE_TENANTS), or this tenant's own prices as overrides"
             )
         try:
+            if request.table is not None and request.table.get("overrides"):
+                # Overrides are a tenant's own: a table (for every tenant) cannot carry them.
+                raise ValueError("a table carries no overrides: load them as overrides")
             table = PriceTable.from_dict(request.table) if request.table is not None else None
             overrides = [_override(tenant, o) for o in request.overrides]
             # Check the new set as a whole (e.g. two overrides of one model starting together).
-            keys = {_override_key(o) for o in overrides}
+            keys = {override_key(o) for o in overrides}
             if len(keys) != len(overrides):
                 raise ValueError("two overrides of the same model start at the same instant")
-            kept = [o for o in self.prices.overrides if _override_key(o) not in keys]
+            # One of the same model and start (under any spelling of its name) is replaced.
+            kept = [o for o in self.prices.overrides if override_key(o) not in keys]
             (table or self.prices).with_overrides([*kept, *overrides])
         except (ValueError, TypeError, KeyError) as exc:
             raise InvalidRequest(f"prices: {exc}") from exc
@@ -1100,10 +1137,6 @@ def _override(tenant: str, doc: Mapping[str, Any]) -> PriceOverride:
     if given is not None and given != tenant:
         raise ValueError(f"override of tenant {given!r} sent by tenant {tenant!r}")
     return PriceOverride.from_dict({**doc, "tenant": tenant})
-
-
-def _override_key(o: PriceOverride) -> tuple[str, str, str, datetime]:
-    return (o.tenant, o.provider, o.model, o.effective_from)
 
 
 #: Byte budget of a report reply's rows, well under NATS's default 1 MiB message limit.

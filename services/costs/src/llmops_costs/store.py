@@ -982,7 +982,9 @@ class SqlCostRepository(SqlStore):
                 )
             ).scalar()
             rows = await conn.execute(
+                # In load order: of two overrides of one model and start, the later load wins.
                 select(price_overrides.c.doc).order_by(
+                    price_overrides.c.load_id,
                     price_overrides.c.tenant,
                     price_overrides.c.provider,
                     price_overrides.c.model,

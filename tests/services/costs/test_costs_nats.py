@@ -88,6 +88,9 @@ async def test_calls_are_priced_once_published_and_reported(
             priced.subject(), priced.to_json(), headers={headers.MSG_ID: f"dup-{priced.id}"}
         )
         assert not dup.duplicate
+        # Valid by its contract, but no budget window or hour can hold it.
+        doomsday = call(tenant, usage=usage, time=datetime(9999, 12, 31, 12, tzinfo=UTC))
+        far_ack = await js.publish(doomsday.subject(), doomsday.to_json())
         bad = json.loads(priced.to_json())
         bad["id"] = "not-a-uuid"
         bad_ack = await js.publish(priced.subject(), json.dumps(bad).encode())
@@ -137,13 +140,17 @@ async def test_calls_are_priced_once_published_and_reported(
 
         dlq = await js.subscribe(subjects.dlq_for("costs"), ordered_consumer=True)
 
-        async def dead_letter() -> Any:
-            while True:
+        async def dead_letters() -> list[Any]:
+            found: list[Any] = []
+            while len(found) < 2:
                 letter = parse((await dlq.next_msg(timeout=5)).data)
                 if letter.data.original_subject == priced.subject():
-                    return letter
+                    found.append(letter)
+            return found
 
-        letter = await asyncio.wait_for(dead_letter(), 10)
+        far, letter = await asyncio.wait_for(dead_letters(), 10)
+        assert (far.data.failure, far.data.stream_sequence) == ("invalid", far_ack.seq)
+        assert "time 9999-12-31T12:00:00+00:00 is outside the accounted range" in far.data.error
         assert letter.data.failure == "invalid"
         assert letter.data.stream_sequence == bad_ack.seq
         assert "id: String should match pattern" in letter.data.error

@@ -26,7 +26,7 @@ from llmops_contracts.headers import headers_for
 from llmops_contracts.llm import LlmCallCompleted
 from llmops_contracts.registry import InvalidMessage, parse
 from llmops_costs.config import CostsSettings
-from llmops_costs.service import SOURCE, CostsService, InvalidRequest
+from llmops_costs.service import SOURCE, CostsService, InvalidRequest, unaccountable
 from llmops_shared.broker import MessageScope, backoff_s, consumer_config
 from llmops_shared.dlq import reason_of
 from llmops_shared.logging import get_logger
@@ -94,7 +94,11 @@ def build_router(
             kept: list[Msg] = []
             for msg in batch:
                 try:
-                    events.append(parse(msg.data, expect=CALL_TYPE, subject=msg.subject))
+                    event = parse(msg.data, expect=CALL_TYPE, subject=msg.subject)
+                    problem = unaccountable(event)
+                    if problem is not None:
+                        raise InvalidMessage(problem)
+                    events.append(event)
                     kept.append(msg)
                 except InvalidMessage as exc:
                     assert scope.letters is not None

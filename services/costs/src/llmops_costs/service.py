@@ -104,6 +104,22 @@ DIMENSIONS = {
 }
 
 
+#: Call times the service accounts for: hours and budget windows are computed around a call's
+#: time, and dates near the ends of the calendar (year 1, year 9999) overflow that arithmetic.
+EARLIEST_CALL = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_CALL = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def unaccountable(event: Envelope[LlmCallCompleted]) -> str | None:
+    """Why a call event that passed its contract cannot be accounted for, or None."""
+    if not EARLIEST_CALL <= event.time < LATEST_CALL:
+        return (
+            f"time {event.time.isoformat()} is outside the accounted range "
+            f"[{EARLIEST_CALL.date()}, {LATEST_CALL.date()})"
+        )
+    return None
+
+
 def hour_of(at: datetime) -> datetime:
     """The UTC hour holding ``at``."""
     utc = at.astimezone(UTC)

@@ -571,3 +571,5 @@ def test_prices_and_names_are_bounded_so_sums_stay_exact_and_columns_hold_them()
     assert PriceOverride.from_dict({**override, "version": "v" * 200}).version == "v" * 200
     with pytest.raises(ValueError, match=r"override\.version: at most 200 characters"):
         PriceOverride.from_dict({**override, "version": "v" * 201})
+    with pytest.raises(ValueError, match=r"override\.model: at most 200 characters"):
+        PriceOverride.from_dict({**override, "model": "m" * 201})

@@ -532,8 +532,8 @@ class PriceOverride:
     def from_dict(cls, data: Mapping[str, Any]) -> PriceOverride:
         """An override from its JSON object (``prices`` in the model format of a price file)."""
         try:
-            model = str(data["model"])
-            provider = str(data["provider"])
+            model = _name(data["model"], "override.model", 200)
+            provider = _name(data["provider"], "override.provider", 64)
             start = datetime.fromisoformat(str(data["effective_from"]))
             until = data.get("effective_until")
             prices = dict(data["prices"])

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from llmops_contracts.costs import Budget
 from llmops_contracts.llm import Usage
@@ -19,7 +19,7 @@ from llmops_costs.app import bundled_prices
 from llmops_costs.budgets import exact
 from llmops_costs.pricing import PriceOverride
 from llmops_costs.service import CallEntry, alert_event, call_events
-from llmops_costs.store import SqlCostRepository, sum_money
+from llmops_costs.store import KEPT_TABLES, SqlCostRepository, price_loads, sum_money
 from tests.conftest import fresh_postgres_database
 from tests.services.costs.support import call
 
@@ -230,6 +230,25 @@ async def test_prices_and_anomalies_persist(repo: Any) -> None:
     event = call_events(entry())[0]
     assert len(await repo.claim_anomaly("acme", "tenant", "acme", NOW, event)) == 1
     assert await repo.claim_anomaly("acme", "tenant", "acme", NOW, event) == []
+
+
+async def test_only_the_newest_whole_price_tables_are_kept(repo: Any) -> None:
+    for i in range(KEPT_TABLES + 2):
+        await repo.save_prices("ops", {"version": f"v{i}", "models": {}}, [])
+    await repo.save_prices("acme", None, [])  # an overrides-only load keeps every table
+    generation, doc, _ = await repo.load_prices()
+    assert (generation, doc) == (KEPT_TABLES + 3, {"version": f"v{KEPT_TABLES + 1}", "models": {}})
+    async with repo.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(price_loads.c.version, price_loads.c.table_doc.is_not(None)).order_by(
+                    price_loads.c.id
+                )
+            )
+        ).all()
+    kept = [version for version, whole in rows if whole]
+    assert kept == [f"v{i}" for i in range(2, KEPT_TABLES + 2)]
+    assert [version for version, _ in rows][:2] == ["v0", "v1"]  # their rows stay
 
 
 async def test_the_sqlite_fast_path_stores_what_sqlalchemy_would(tmp_path: Path) -> None:

@@ -249,6 +249,9 @@ price_loads = Table(
     Column("overrides", Integer, nullable=False),
 )
 
+#: Whole price tables kept in the database (older loads keep their row, not their table).
+KEPT_TABLES = 5
+
 price_overrides = Table(
     "cost_price_overrides",
     metadata,
@@ -943,6 +946,20 @@ class SqlCostRepository(SqlStore):
                 },
             )
             load_id = int(result.scalar_one())
+            if table is not None:
+                # Each table is ~1 MB: keep the newest few whole (to see what changed), and of
+                # older loads only the row (who loaded which version, and when).
+                oldest_kept = (
+                    select(price_loads.c.id)
+                    .where(price_loads.c.table_doc.is_not(None))
+                    .order_by(price_loads.c.id.desc())
+                    .offset(KEPT_TABLES - 1)
+                    .limit(1)
+                    .scalar_subquery()
+                )
+                await conn.execute(
+                    update(price_loads).where(price_loads.c.id < oldest_kept).values(table_doc=None)
+                )
             if overrides:
                 stmt = self._insert(price_overrides)
                 stmt = stmt.on_conflict_do_update(

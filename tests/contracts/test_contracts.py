@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from llmops.export import drift, rendered
 from llmops_contracts import registry, subjects, wrap
+from llmops_contracts.costs import Budget, BudgetCheck
 from llmops_contracts.envelope import Kind, new_event_id
 from llmops_contracts.llm import LlmCallCompleted, Usage
 from llmops_contracts.registry import InvalidMessage, parse
@@ -265,3 +267,30 @@ def test_uuid7_text_is_what_the_uuid_module_writes() -> None:
         assert text == str(parsed)
         assert parsed.version == 7
         assert parsed.int >> 80 == ms
+
+
+def test_money_token_counts_and_tiers_from_outside_are_bounded() -> None:
+    # What consumers must hold exactly: sums of amounts in an exact decimal context, token sums
+    # in 64-bit columns, a tier in its column. The published price tables need 24 places.
+    finest = Decimal("0.000000032857142857142855")
+    assert BudgetCheck(estimated_cost=finest).estimated_cost == finest
+    assert Usage(input_tokens=10**12, output_tokens=0).input_tokens == 10**12
+    refused = {
+        "places": lambda: BudgetCheck(estimated_cost=Decimal("1e-25")),
+        "digits": lambda: Budget(id="b", scope="tenant", limit=Decimal("1." + "3" * 40)),
+        "provided_cost": lambda: LlmCallCompleted(
+            provider="openai", request_model="m", latency_ms=1, provided_cost="9" * 41
+        ),
+        "tokens": lambda: Usage(input_tokens=10**12 + 1, output_tokens=0),
+        "reasoning": lambda: Usage(input_tokens=0, output_tokens=0, reasoning_tokens=10**13),
+        "tier": lambda: BudgetCheck(service_tier="t" * 65),
+        "call tier": lambda: LlmCallCompleted(
+            provider="openai", request_model="m", latency_ms=1, service_tier="t" * 65
+        ),
+    }
+    for what, build in refused.items():
+        try:
+            build()
+        except ValidationError:
+            continue
+        pytest.fail(f"{what} was accepted")

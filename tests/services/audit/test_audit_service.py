@@ -41,24 +41,12 @@ from llmops_contracts.envelope import Envelope
 from llmops_contracts.headers import MSG_ID, TYPE
 from llmops_contracts.llm import Content, LlmCallCompleted, Message
 from llmops_contracts.registry import InvalidMessage, parse
+from llmops_shared.clock import FixedClock
 
 KEY = b"checkpoint-key"
 SALT = b"redaction-salt"
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def call(
@@ -92,12 +80,13 @@ def raw(envelope: dict[str, Any], subject: str | None = None) -> Incoming:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FixedClock:
+    """A clock the test moves by hand."""
+    return FixedClock(T0)
 
 
 @pytest.fixture
-def service(fake_repository: Any, clock: Clock) -> AuditService:
+def service(fake_repository: Any, clock: FixedClock) -> AuditService:
     return AuditService(fake_repository, checkpointer=Checkpointer(KEY, "k1"), clock=clock)
 
 
@@ -204,7 +193,7 @@ async def test_each_tenant_gets_its_own_chain_from_seq_1(
 
 
 async def test_a_chain_continues_across_batches_and_a_restart(
-    fake_repository: Any, clock: Clock
+    fake_repository: Any, clock: FixedClock
 ) -> None:
     first = AuditService(fake_repository, clock=clock)
     await first.record([arriving(call("acme")) for _ in range(3)])
@@ -282,7 +271,7 @@ async def test_on_recorded_fires_only_when_something_was_stored(fake_repository:
 
 
 async def test_a_chain_conflict_drops_cached_heads_so_a_retry_succeeds(
-    fake_repository: Any, clock: Clock
+    fake_repository: Any, clock: FixedClock
 ) -> None:
     ours = AuditService(fake_repository, clock=clock)
     theirs = AuditService(fake_repository, clock=clock)  # another replica on the same database
@@ -505,7 +494,7 @@ def test_policies_load_from_a_file(tmp_path: Path) -> None:
 
 
 async def test_checkpoints_sign_only_heads_that_moved(
-    service: AuditService, fake_repository: Any, clock: Clock
+    service: AuditService, fake_repository: Any, clock: FixedClock
 ) -> None:
     await service.record([arriving(call(t)) for t in ("acme", "acme", "beta")])
     assert await service.checkpoint_heads() == 2
@@ -588,7 +577,7 @@ async def test_verify_notices_records_lost_after_a_checkpoint(
 
 
 async def test_query_pages_with_a_cursor_and_the_anchor_on_the_first_page(
-    service: AuditService, clock: Clock
+    service: AuditService, clock: FixedClock
 ) -> None:
     await service.record([arriving(call("acme")) for _ in range(5)])
     rows, cursor, anchor = await service.query("acme", AuditQuery(limit=2))
@@ -600,7 +589,7 @@ async def test_query_pages_with_a_cursor_and_the_anchor_on_the_first_page(
     assert await service.query("acme", AuditQuery(limit=5, after_seq=5)) == ([], None, None)
 
     clock.advance(hours=1)
-    purged, checkpoint = await service.purge("acme", clock.now)
+    purged, checkpoint = await service.purge("acme", clock.now())
     assert purged == 5
     await service.record([arriving(call("acme"))])
     rows, _, anchor = await service.query("acme", AuditQuery())
@@ -610,7 +599,7 @@ async def test_query_pages_with_a_cursor_and_the_anchor_on_the_first_page(
 
 
 async def test_purge_signs_a_purge_checkpoint_and_the_rest_still_verifies(
-    service: AuditService, fake_repository: Any, clock: Clock
+    service: AuditService, fake_repository: Any, clock: FixedClock
 ) -> None:
     await service.record([arriving(call("acme")) for _ in range(3)])
     clock.advance(days=40)
@@ -621,7 +610,7 @@ async def test_purge_signs_a_purge_checkpoint_and_the_rest_still_verifies(
     assert checkpoint is not None
     third = checkpoint["hash"]
     assert (checkpoint["seq"], checkpoint["kind"], checkpoint["key_id"]) == (3, "purge", "k1")
-    assert checkpoint["created_at"] == timestamp(clock.now)
+    assert checkpoint["created_at"] == timestamp(clock.now())
     assert checkpoint_valid(checkpoint, KEY)
     assert await service.anchor("acme") == checkpoint
     records = await stored(fake_repository, "acme")
@@ -634,11 +623,11 @@ async def test_purge_signs_a_purge_checkpoint_and_the_rest_still_verifies(
 
 
 async def test_a_fully_purged_chain_continues_in_the_same_process(
-    service: AuditService, clock: Clock
+    service: AuditService, clock: FixedClock
 ) -> None:
     await service.record([arriving(call("acme")) for _ in range(3)])
     clock.advance(days=1)
-    assert (await service.purge("acme", clock.now))[0] == 3
+    assert (await service.purge("acme", clock.now()))[0] == 3
     await service.record([arriving(call("acme"))])
     report = await service.verify("acme")
     assert report.ok
@@ -646,7 +635,7 @@ async def test_a_fully_purged_chain_continues_in_the_same_process(
 
 
 async def test_verify_checks_the_purge_anchor_signature(
-    service: AuditService, fake_repository: Any, clock: Clock
+    service: AuditService, fake_repository: Any, clock: FixedClock
 ) -> None:
     await service.record([arriving(call("acme")) for _ in range(4)])
     records = await stored(fake_repository, "acme")
@@ -661,12 +650,12 @@ async def test_verify_checks_the_purge_anchor_signature(
 
 
 async def test_a_fully_purged_chain_continues_after_a_restart(
-    fake_repository: Any, clock: Clock
+    fake_repository: Any, clock: FixedClock
 ) -> None:
     first = AuditService(fake_repository, checkpointer=Checkpointer(KEY, "k1"), clock=clock)
     await first.record([arriving(call("acme")) for _ in range(3)])
     clock.advance(days=1)
-    assert (await first.purge("acme", clock.now))[0] == 3
+    assert (await first.purge("acme", clock.now()))[0] == 3
     restarted = AuditService(fake_repository, checkpointer=Checkpointer(KEY, "k1"), clock=clock)
     await restarted.record([arriving(call("acme"))])
     assert [r["seq"] async for r in fake_repository.records("acme")] == [4]

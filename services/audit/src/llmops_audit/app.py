@@ -18,6 +18,7 @@ from llmops_audit.config import AuditSettings
 from llmops_audit.handlers import SOURCES, build_router
 from llmops_audit.service import AuditService, Checkpointer, Redactor, Republisher
 from llmops_audit.store import SqlAuditRepository
+from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.jetstream import JetStreamSink
 from llmops_shared.logging import get_logger
 from llmops_shared.runtime import Wiring, service_app
@@ -47,8 +48,11 @@ def checkpoint_key(settings: AuditSettings) -> bytes:
     return path.read_text().strip().encode()
 
 
-def create_app(settings: AuditSettings) -> FastStream:
-    """Build the audit service: chained SQL trail, capture, endpoints, republisher, checkpoints."""
+def create_app(settings: AuditSettings, clock: Clock = SYSTEM_CLOCK) -> FastStream:
+    """Build the audit service: chained SQL trail, capture, endpoints, republisher, checkpoints.
+
+    ``clock`` stamps ``recorded_at`` and checkpoints (tests pass their own).
+    """
     repository = SqlAuditRepository(settings.database_url)
     salt = settings.redaction_salt.get_secret_value().encode() if settings.redaction_salt else None
     policies = str(settings.redaction_policies_file) if settings.redaction_policies_file else None
@@ -62,6 +66,7 @@ def create_app(settings: AuditSettings) -> FastStream:
         Checkpointer(checkpoint_key(settings), settings.checkpoint_key_id),
         on_verify_failure=lambda tenant: VERIFY_FAILURES.labels(tenant).inc(),
         on_recorded=republisher.wake.set,
+        clock=clock,
     )
 
     async def checkpoints() -> None:
@@ -113,7 +118,10 @@ def create_app(settings: AuditSettings) -> FastStream:
                         seconds=(info.config.ack_wait or 0) + REDELIVERY_SLACK_S
                     )
                     until = expiry if until is None else max(until, expiry)
-        wait = (until - datetime.now(UTC)).total_seconds() if until is not None else 0
+        # Not business time: the expiry is in nats-server's wall-clock timestamps, so it is
+        # compared with this machine's wall clock, whatever clock stamps the records.
+        now = datetime.now(UTC)  # clock-ok: compared with nats-server's own timestamps
+        wait = (until - now).total_seconds() if until is not None else 0
         if wait > 0:
             _log.warning(
                 "waiting for unacknowledged messages to be redelivered", seconds=round(wait, 1)

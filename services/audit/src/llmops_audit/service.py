@@ -34,6 +34,7 @@ from llmops_contracts.auditchain import (
 from llmops_contracts.envelope import TRACEPARENT_PATTERN, TYPE_PATTERN, UUID_PATTERN, stable_id
 from llmops_contracts.headers import MSG_ID, TYPE
 from llmops_contracts.registry import InvalidMessage
+from llmops_shared.clock import SYSTEM_CLOCK, Clock
 
 _UUID = re.compile(UUID_PATTERN)
 _TYPE = re.compile(TYPE_PATTERN)
@@ -390,7 +391,7 @@ class AuditService:
         repository: AuditRepository,
         redactor: Redactor | None = None,
         checkpointer: Checkpointer | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = SYSTEM_CLOCK,
         on_verify_failure: Callable[[str], None] | None = None,
         on_recorded: Callable[[], None] | None = None,
     ) -> None:
@@ -419,7 +420,7 @@ class AuditService:
                 found = await self.repository.heads(missing)
                 for tenant in missing:
                     self._heads[tenant] = found.get(tenant) or await self._purged_head(tenant)
-            recorded_at = timestamp(self.clock())
+            recorded_at = timestamp(self.clock.now())
             # Optimistic first (performance): an event is almost always new, and the repository
             # refuses an event id the tenant's chain holds (ChainConflict, nothing stored), so
             # asking storage which ids it knows, one query per tenant per batch, is only needed
@@ -571,7 +572,7 @@ class AuditService:
             if self.checkpointer.signed.get(tenant) == head.seq:
                 continue
             await self.repository.add_checkpoint(
-                self.checkpointer.sign(tenant, head, "periodic", self.clock())
+                self.checkpointer.sign(tenant, head, "periodic", self.clock.now())
             )
             self.checkpointer.signed[tenant] = head.seq
             signed += 1
@@ -583,7 +584,7 @@ class AuditService:
             return await self.repository.purge(
                 tenant,
                 timestamp(before),
-                lambda head: self.checkpointer.sign(tenant, head, "purge", self.clock()),
+                lambda head: self.checkpointer.sign(tenant, head, "purge", self.clock.now()),
             )
 
 

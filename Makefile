@@ -33,11 +33,12 @@ dev: install ## Start NATS + all six services (no demo traffic)
 demo: install ## Send demo traffic to a running stack (NATS_URL=...)
 	$(BIN)/python examples/demo_app.py
 
-lint: install ## ruff, formatting, mypy (contracts/shared/client) and import-linter layering
+lint: install ## ruff, formatting, mypy (contracts/shared/client), import-linter layering, clock reads
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python tools/check_clock.py
 
 format: install ## Apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .

@@ -50,8 +50,7 @@ def new_event_id() -> str:
     Returns:
         The id in canonical lowercase hyphenated form.
     """
-    # clock-ok: a UUIDv7 carries its creation millisecond for ordering, not business time.
-    millis = _time.time_ns() // 1_000_000  # clock-ok: see above
+    millis = _time.time_ns() // 1_000_000  # clock-ok: a UUIDv7's ordering bits, not business time
     return _uuid7(millis, int.from_bytes(os.urandom(10), "big"))
 
 

@@ -25,6 +25,7 @@ from llmops_contracts import new_event_id, wrap
 from llmops_contracts.auditchain import record_hash, verify_chain
 from llmops_contracts.common import Actor
 from llmops_contracts.llm import LlmCallCompleted
+from llmops_shared.clock import FixedClock
 from tests.conftest import fresh_postgres_database
 
 KEY = b"tamper-test-key"
@@ -44,14 +45,6 @@ async def database_url(
         yield url
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @dataclass
 class Trail:
     """A recorded trail and the means to tamper with it."""
@@ -60,7 +53,7 @@ class Trail:
     repo: SqlAuditRepository
     tenant: str
     ids: list[str]  # event ids by seq - 1
-    clock: Clock
+    clock: FixedClock
 
     async def execute(self, sql: str, **params: Any) -> None:
         async with self.repo.engine.begin() as conn:
@@ -122,7 +115,7 @@ def event(tenant: str, i: int) -> bytes:
 async def trail(database_url: str, tenant: str) -> AsyncIterator[Trail]:
     repo = SqlAuditRepository(database_url)
     await repo.open()
-    clock = Clock()
+    clock = FixedClock(T0)
     service = AuditService(repo, checkpointer=Checkpointer(KEY, "k1"), clock=clock)
     subject = f"llmops.evt.llm.call_completed.{tenant}"
     ids: list[str] = []
@@ -132,7 +125,7 @@ async def trail(database_url: str, tenant: str) -> AsyncIterator[Trail]:
         ids += [item.event_id for item in batch]
         if start + BATCH == CHECKPOINT_AT:
             assert await service.checkpoint_heads() == 1
-        clock.now += timedelta(minutes=1)
+        clock.advance(minutes=1)
     try:
         yield Trail(service, repo, tenant, ids, clock)
     finally:
@@ -383,7 +376,7 @@ async def test_an_inserted_checkpoint_with_a_bad_signature_is_detected(trail: Tr
     # Checkpoints are append-only too, but an INSERT is allowed: no guard needs to be off.
     rows = await trail.rows()
     forged = Checkpointer(b"a guessed key", "k1").sign(
-        trail.tenant, Head(40, rows[39]["hash"]), "periodic", trail.clock.now
+        trail.tenant, Head(40, rows[39]["hash"]), "periodic", trail.clock.now()
     )
     await trail.repo.add_checkpoint(forged)
     assert first_break(await trail.verify())[::2] == (40, "checkpoint")
@@ -441,7 +434,7 @@ async def test_a_forged_purge_checkpoint_does_not_hide_deleted_records(trail: Tr
         if trail.repo.dialect != "postgresql":
             await conn.execute(text("DELETE FROM audit_purge_permit"))
     forged = Checkpointer(b"a guessed key", "k1").sign(
-        trail.tenant, Head(20, rows[19]["hash"]), "purge", trail.clock.now
+        trail.tenant, Head(20, rows[19]["hash"]), "purge", trail.clock.now()
     )
     await trail.repo.add_checkpoint(forged)
     # No trigger was switched off, yet the forged anchor is caught: its signature is wrong.

@@ -118,6 +118,51 @@ async def test_budget_alerts_fire_once_per_window_and_again_in_the_next(
     }
 
 
+async def test_setting_a_budget_recomputes_the_window_holding_the_clock(
+    costs: Costs, edge: Edge
+) -> None:
+    # The ledger before any budget: the day's first instant (included), a microsecond before it
+    # (the day before), the edge, and the next midnight (the next day).
+    await costs.record(
+        costs.call(1, edge.day[0]),
+        costs.call(5, edge.day[0] - timedelta(microseconds=1)),
+        costs.call(123, edge.at),
+        costs.call(77, edge.next_midnight),
+    )
+    daily = Budget(
+        id="daily", scope="tenant", window="day", limit=D("0.000248"), thresholds_pct=[50]
+    )
+    listed = await costs.service.manage_budgets(
+        costs.tenant, BudgetsRequest(action="set", budget=daily)
+    )
+    assert [(s.window_start, s.window_end, s.spent) for s in listed] == [(*edge.day, D("0.000124"))]
+    # The recomputed spend reaches 50% exactly: it fires at once, dated by the clock.
+    assert alerts(costs) == [
+        ("daily", "budget_threshold_crossed", 50.0, *edge.day, D("0.000124"), edge.at)
+    ]
+
+    costs.clock.advance(edge.step)
+    changed = daily.model_copy(update={"limit": D("0.000154")})
+    listed = await costs.service.manage_budgets(
+        costs.tenant, BudgetsRequest(action="set", budget=changed)
+    )
+    assert [(s.window_start, s.window_end, s.spent) for s in listed] == [
+        (*edge.day_after, D("0.000077"))
+    ]
+    assert alerts(costs)[1:] == [
+        (
+            "daily",
+            "budget_threshold_crossed",
+            50.0,
+            *edge.day_after,
+            D("0.000077"),
+            edge.next_midnight,
+        )
+    ]
+    # Setting a budget drops the counters of earlier windows.
+    assert await costs.repository.spent(costs.tenant, [("daily", edge.day[0])]) == {}
+
+
 async def test_a_custom_window_ending_at_the_instant_no_longer_holds_it(
     costs: Costs, edge: Edge
 ) -> None:

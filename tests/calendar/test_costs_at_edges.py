@@ -14,9 +14,17 @@ from typing import Any
 
 import pytest
 
-from llmops_contracts.costs import Budget, BudgetCheck, BudgetsRequest, CostReportQuery
+from llmops_contracts.costs import (
+    Budget,
+    BudgetCheck,
+    BudgetsRequest,
+    CostReportQuery,
+    PricesLoad,
+)
+from llmops_contracts.llm import Usage
 from tests.calendar.conftest import OUTBOX_GRACE_S, Costs
 from tests.calendar.edges import Edge, utc
+from tests.services.costs.support import call
 
 D = Decimal
 
@@ -192,6 +200,48 @@ async def test_a_custom_window_ending_at_the_instant_no_longer_holds_it(
     assert await costs.repository.spent(
         costs.tenant, [("ended", day_before), ("starting", edge.at)]
     ) == {("ended", day_before): D("0.000007"), ("starting", edge.at): D("0.000123")}
+
+
+async def test_a_call_priced_after_midnight_counts_in_the_window_of_its_time(
+    costs: Costs, edge: Edge
+) -> None:
+    await set_budgets(costs, DAILY_HARD)
+    waiting = call(
+        costs.tenant, "edge-model-2", Usage(input_tokens=123, output_tokens=0), time=edge.at
+    )
+    await costs.record(waiting)
+    [missing] = costs.sink.of(costs.tenant, "price_missing")
+    assert missing.time == edge.at
+
+    # Its price arrives after midnight (an override in effect since before the call).
+    costs.clock.advance(edge.step)
+    override = {
+        "provider": "openai",
+        "model": "edge-model-2",
+        "effective_from": "2026-01-01T00:00:00+00:00",
+        "prices": {"tiers": {"standard": [{"input": "0.000001", "output": "0"}]}},
+    }
+    loaded = await costs.service.load_prices(costs.tenant, PricesLoad(overrides=[override]))
+    assert loaded.repriced == 1
+
+    [recorded] = costs.sink.of(costs.tenant, "cost_recorded")
+    assert (recorded.data.computed_cost, recorded.data.repriced) == (D("0.000123"), True)
+    assert recorded.time == edge.next_midnight  # priced now
+    _, seen = await windows(costs)
+    assert seen == {"daily": (*edge.day_after, D(0))}
+    assert await costs.repository.spent(costs.tenant, [("daily", edge.day[0])]) == {
+        ("daily", edge.day[0]): D("0.000123")
+    }
+    assert alerts(costs) == [  # the old window's 50%, fired when it was priced
+        ("daily", "budget_threshold_crossed", 50.0, *edge.day, D("0.000123"), edge.next_midnight)
+    ]
+    report = await costs.service.report(
+        costs.tenant,
+        CostReportQuery(since=edge.day[0], until=edge.day_after[1], granularity="hour"),
+    )
+    assert [(r.period_start, r.cost, r.priced_calls) for r in report.rows] == [
+        (edge.hour, D("0.000123"), 1)
+    ]
 
 
 async def test_the_rollup_hour_is_the_hour_of_the_event_time(costs: Costs, edge: Edge) -> None:

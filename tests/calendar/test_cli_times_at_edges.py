@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from llmops.audit import parse_moment
-from llmops.costs import daily_spend
+from llmops.costs import daily_spend, period_label
 from llmops_contracts.costs import CostReport, CostReportRow
 from tests.calendar.edges import Edge, utc
 
@@ -149,6 +149,12 @@ def test_the_daily_chart_has_every_utc_day_across_the_leap_day_and_the_year() ->
         (date(2028, 2, 29), Decimal(4)),
         (date(2028, 3, 1), Decimal(2)),
     ]
+    # Labels are UTC too: 01:00 on 1 March at +02:00 is the 23:00 hour of 29 February.
+    east = utc(2028, 2, 29, 23).astimezone(timezone(timedelta(hours=2)))
+    assert (period_label(east, "hour"), period_label(east, "day")) == (
+        "2028-02-29 23:00",
+        "2028-02-29",
+    )
     year = report.model_copy(
         update={"rows": [_row(utc(2026, 12, 30, 12), "1"), _row(utc(2027, 1, 1, 0), "3")]}
     )

@@ -102,7 +102,7 @@ def build_router(
                 next_after_seq=next_after,
                 anchor=Checkpoint.model_validate(anchor) if anchor else None,
             )
-            return _reply(result, request)
+            return _reply(result, request, service)
 
         @router.subscriber(subjects.any_tenant(subjects.AUDIT_VERIFY), queue=queue)
         async def verify(request: Envelope[AuditVerify]) -> Envelope[AuditVerifyResult]:
@@ -116,7 +116,7 @@ def build_router(
                 checkpoints_checked=report.checkpoints_checked,
                 breaks=[ChainBreakInfo(**vars(b)) for b in report.breaks],
             )
-            return _reply(result, request)
+            return _reply(result, request, service)
 
         @router.subscriber(subjects.any_tenant(subjects.AUDIT_PURGE), queue=queue)
         async def purge(request: Envelope[AuditPurge]) -> Envelope[AuditPurgeResult]:
@@ -126,12 +126,16 @@ def build_router(
                 purged=purged,
                 checkpoint=Checkpoint.model_validate(checkpoint) if checkpoint else None,
             )
-            return _reply(result, request)
+            return _reply(result, request, service)
 
         return router
 
     return factory
 
 
-def _reply(result: Any, request: Envelope[Any]) -> Envelope[Any]:
-    return wrap(result, tenant=request.tenant, source=SOURCE, causation=request)
+def _reply(result: Any, request: Envelope[Any], service: AuditService) -> Envelope[Any]:
+    # Dated by the service's clock, like its records and checkpoints (without ``time`` an
+    # envelope takes the wall clock, and a service on a fixed clock would answer from today).
+    return wrap(
+        result, tenant=request.tenant, source=SOURCE, causation=request, time=service.clock.now()
+    )

@@ -135,18 +135,21 @@ def build_router(
         @router.subscriber(subjects.any_tenant(subjects.COSTS_REPORT), queue=queue)
         async def report(request: Envelope[CostReportQuery]) -> Envelope[CostReport]:
             """Answer a tenant's spend report."""
-            return _reply(await _call(service.report(request.tenant, request.data)), request)
+            return _reply(
+                await _call(service.report(request.tenant, request.data)), request, service
+            )
 
         @router.subscriber(subjects.any_tenant(subjects.COSTS_BUDGETS), queue=queue)
         async def budgets(request: Envelope[BudgetsRequest]) -> Envelope[Budgets]:
             """Set, delete or list a tenant's budgets."""
             found = await _call(service.manage_budgets(request.tenant, request.data))
-            return _reply(Budgets(budgets=found), request)
+            return _reply(Budgets(budgets=found), request, service)
 
         @router.subscriber(subjects.any_tenant(subjects.COSTS_BUDGET_CHECK), queue=queue)
         async def budget_check(request: Envelope[BudgetCheck]) -> Envelope[BudgetDecision]:
             """Allow or deny a planned call against the tenant's hard budgets."""
-            return _reply(await service.check_budget(request.tenant, request.data), request)
+            decision = await service.check_budget(request.tenant, request.data)
+            return _reply(decision, request, service)
 
         @router.subscriber(subjects.any_tenant(subjects.COSTS_PRICES), queue=queue)
         async def prices(request: Envelope[PricesLoad]) -> Envelope[PricesLoaded]:
@@ -157,9 +160,10 @@ def build_router(
                 tenant=request.tenant,
                 source=SOURCE,
                 causation=request,
+                time=service.clock.now(),
             )
             await service.sink.publish([(event.subject(), event.to_json(), headers_for(event))])
-            return _reply(loaded, request)
+            return _reply(loaded, request, service)
 
         # Every replica (no queue group) hears that prices were loaded and reloads them.
         @router.subscriber(subjects.any_tenant(subjects.COSTS_PRICES_LOADED))
@@ -180,5 +184,9 @@ async def _call(work: Any) -> Any:
         raise InvalidMessage(str(exc)) from None
 
 
-def _reply(result: Any, request: Envelope[Any]) -> Envelope[Any]:
-    return wrap(result, tenant=request.tenant, source=SOURCE, causation=request)
+def _reply(result: Any, request: Envelope[Any], service: CostsService) -> Envelope[Any]:
+    # Dated by the service's clock, like everything it publishes (without ``time`` an envelope
+    # takes the wall clock, and a service on a fixed or shifted clock would answer from today).
+    return wrap(
+        result, tenant=request.tenant, source=SOURCE, causation=request, time=service.clock.now()
+    )

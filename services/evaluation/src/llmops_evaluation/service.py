@@ -251,14 +251,17 @@ class EvaluationService:
             gate=decide_gate(means, gate, len(cases)),
         )
 
-    @staticmethod
     def _event(
-        payload: CaseScored | RunCompleted, command: Envelope[RunEval], key: str
+        self, payload: CaseScored | RunCompleted, command: Envelope[RunEval], key: str
     ) -> Envelope[Any]:
+        # Stamped with the service's clock, like the run's completed_at: without ``time`` the
+        # envelope would take the wall clock, and a run on a fixed clock (a replay, a test at a
+        # year's end) would publish events dated the day it ran.
         return wrap(
             payload,
             tenant=command.tenant,
             source=SOURCE,
             causation=command,
             id=derived_id(command, key),
+            time=self.clock.now(),
         )

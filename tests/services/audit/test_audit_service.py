@@ -692,7 +692,8 @@ async def test_audit_message_is_a_valid_audit_record_envelope_that_reverifies(
     assert envelope.correlation_id == "corr-9"
     assert envelope.traceparent == TRACEPARENT
     assert envelope.time == datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-    data = envelope.data.model_dump()
+    assert envelope.data.event_ref is None  # carried inline, not by reference
+    data = envelope.data.model_dump(exclude_unset=True)
     assert data == records[0]
     assert record_hash(data) == data["hash"]
     assert headers == {MSG_ID: "audit:acme:1", TYPE: "llmops.audit.record.v1"}

@@ -27,7 +27,6 @@ and a poison message costs its batch one isolation per delivery, not its neighbo
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -172,8 +171,7 @@ class _Run(Generic[T]):
     def __init__(self, owner: BatchConsumer[T], batch: Sequence[Msg]) -> None:
         self.owner = owner
         self.batch = batch
-        self.settled = [False] * len(batch)
-        self.index = {id(m): i for i, m in enumerate(batch)}
+        self.done: set[int] = set()  # id() of each settled message
         self.outcome = Outcome()
         self.letters: list[tuple[Msg, FailureKind, str]] = []
 
@@ -272,7 +270,7 @@ class _Run(Generic[T]):
     async def dead_letter(self) -> None:
         """Publish the dead letters; if one cannot be, nak it and the rest (never terminate)."""
         for n, (msg, kind, reason) in enumerate(self.letters):
-            if self.settled[self.index[id(msg)]]:
+            if id(msg) in self.done:
                 continue
             letters = self.owner.letters()
             try:
@@ -290,23 +288,27 @@ class _Run(Generic[T]):
             self.settle([msg])
             self.outcome.dead_lettered += 1
 
-    def settle(self, msgs: Sequence[Msg]) -> list[Msg]:
+    def settle(self, msgs: Sequence[Msg]) -> Sequence[Msg]:
         """Mark messages settled; returns those that were not already."""
-        fresh = []
-        for msg in msgs:
-            i = self.index[id(msg)]
-            if not self.settled[i]:
-                self.settled[i] = True
-                fresh.append(msg)
+        done = self.done
+        if not done:  # the common case: nothing settled yet (performance)
+            done.update(map(id, msgs))
+            return msgs
+        fresh = [m for m in msgs if id(m) not in done]
+        done.update(map(id, fresh))
         return fresh
 
     async def ack(self, msgs: Sequence[Msg]) -> None:
         fresh = self.settle(msgs)
         self.outcome.stored += len(fresh)
+        lost = 0
         for msg in fresh:
-            # Stored: a lost ack only means a redelivery, which the store skips by event id.
-            with contextlib.suppress(Exception):
+            try:
                 await msg.ack()
+            except Exception:
+                lost += 1
+        if lost:  # stored anyway: each is redelivered after the ack wait and skipped by its id
+            _log.warning("acks lost; the messages will come back and be skipped", messages=lost)
 
     async def nak(self, msgs: Sequence[Msg], delay: float, cause: str) -> None:
         fresh = self.settle(msgs)
@@ -314,20 +316,20 @@ class _Run(Generic[T]):
             return
         self.outcome.retried += len(fresh)
         BATCH_RETRIES.labels(self.owner.service, cause).inc(len(fresh))
+        lost = 0
         for msg in fresh:
-            # NATS away: the nak is lost, and the server redelivers after the ack wait instead.
-            with contextlib.suppress(Exception):
+            try:
                 await msg.nak(delay=delay)
+            except Exception:
+                lost += 1
+        if lost:  # NATS away: the server redelivers them after the ack wait instead
+            _log.warning("naks lost; the messages come back after the ack wait", messages=lost)
 
     async def nak_unsettled(self, cause: str, *, keep_letters: bool = False) -> None:
         """Nak every message not settled yet (``keep_letters``: except those awaiting their
         dead letter, which :meth:`dead_letter` settles next)."""
         waiting = {id(m) for m, _, _ in self.letters} if keep_letters else set()
-        rest = [
-            m
-            for m, done in zip(self.batch, self.settled, strict=True)
-            if not done and id(m) not in waiting
-        ]
+        rest = [m for m in self.batch if id(m) not in self.done and id(m) not in waiting]
         if rest:
             await self.nak(rest, self.owner.backoff(_most_deliveries(rest)), cause)
 

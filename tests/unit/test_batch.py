@@ -193,6 +193,20 @@ async def test_an_outage_outliving_the_delivery_limit_still_loses_nothing() -> N
     assert outcome.retried == 64
 
 
+async def test_an_outage_ending_during_the_probes_dead_letters_nothing() -> None:
+    class Recovering(Store):
+        async def __call__(self, items: Sequence[str], msgs: Sequence[Any], retry: bool) -> None:
+            self.away = len(self.calls) < 2  # the whole batch and the first probe still fail
+            await super().__call__(items, msgs, retry)
+
+    store, letters = Recovering(), Letters()
+    msgs = batch("a", "b", "c", deliveries=MAX_DELIVER)
+    await consumer(store, letters)(msgs)
+    assert letters.sent == []
+    assert sorted(store.committed) == ["a", "b", "c"]
+    assert [m.actions for m in msgs] == [["ack"]] * 3
+
+
 async def test_a_lone_message_in_an_outage_is_never_dead_lettered() -> None:
     store, letters = Store(away=True), Letters()
     msgs = batch("a", deliveries=50)

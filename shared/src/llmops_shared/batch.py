@@ -250,6 +250,11 @@ class _Run(Generic[T]):
             else:
                 stored_any = True
                 await self.ack(msgs[lo:hi])
+        if stored_any and suspect:
+            # The first item failed like an outage and then the rest stored: the store may have
+            # come back in between (a lock released). One more try alone tells the two apart; a
+            # success is chained after its batch, the only reordering isolation makes.
+            failed = await self.retry_alone(items, msgs, failed)
         for i, error in failed:
             msg = msgs[i]
             if is_permanent(error):
@@ -266,6 +271,23 @@ class _Run(Generic[T]):
                 deliveries=deliveries,
             )
             await self.nak([msg], owner.backoff(deliveries), "item")
+
+    async def retry_alone(
+        self, items: list[T], msgs: list[Msg], failed: list[tuple[int, Exception]]
+    ) -> list[tuple[int, Exception]]:
+        """Store again, alone, the items that failed like an outage; returns what still fails."""
+        still = []
+        for i, error in failed:
+            if not self.owner.transient(error):
+                still.append((i, error))
+                continue
+            try:
+                await self.owner.store(items[i : i + 1], msgs[i : i + 1], True)
+            except Exception as again:
+                still.append((i, again))
+            else:
+                await self.ack(msgs[i : i + 1])
+        return still
 
     async def dead_letter(self) -> None:
         """Publish the dead letters; if one cannot be, nak it and the rest (never terminate)."""

@@ -16,7 +16,8 @@ hash it), a store error for that item only (dead-lettered after ``max_deliver`` 
 server takes: kept by reference in the object store).
 
 Then NATS is killed and restarted with invalid messages in flight: no valid message is lost,
-each invalid one is dead-lettered once, and the chain verifies.
+each invalid one is dead-lettered once, and the chain verifies. And the costs database is locked
+for longer than the retry budget: every call is stored once it is released, none dead-lettered.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -339,3 +341,34 @@ async def test_nats_killed_and_restarted_with_invalid_messages_in_flight_loses_n
         ("costs", "invalid"),
     }
     assert report.ok, report
+
+
+async def test_a_costs_database_locked_longer_than_the_retry_budget_loses_nothing(
+    server: NatsServer, tmp_path: Path, uid: str, tenant: str
+) -> None:
+    """An exclusive lock held past max_deliver's backoff: retried, not dead-lettered."""
+    await _ensure_streams(server.url)
+    valid = valid_calls(tenant)
+    async with stack(server.url, tmp_path, uid) as services:
+        lock = sqlite3.connect(tmp_path / "costs.db", isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")  # every writer waits 5 s, then "database is locked"
+        nc = await nats.connect(server.url)
+        js = nc.jetstream()
+        try:
+            await publish(js, tenant, valid)
+            # 20 s: past two deliveries (the retry budget at max_deliver=2) and the probes that
+            # then tell the outage from a poison call (each waits out the 5 s busy timeout).
+            await asyncio.sleep(20)
+            assert await services.ledger(tenant) == set()
+            lock.execute("COMMIT")
+            valid_ids = {event_id for event_id, _ in valid}
+
+            async def stored() -> bool:
+                return await services.ledger(tenant) == valid_ids
+
+            await eventually(stored, timeout=90)
+            letters = await dead_letters(js)
+        finally:
+            lock.close()
+            await nc.close()
+    assert [dl for dl in letters if dl.service == "costs"] == []

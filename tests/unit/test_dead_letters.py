@@ -7,9 +7,15 @@ import json
 from types import SimpleNamespace
 from typing import Any
 
+from pydantic import ValidationError
+
 from llmops_contracts.common import ObjectRef
 from llmops_contracts.dlq import FailureKind
+from llmops_contracts.llm import LlmCallCompleted
+from llmops_shared.broker import MessageScope
 from llmops_shared.dlq import MAX_ERROR, DeadLetterer
+from llmops_shared.settings import ServiceSettings
+from tests.unit.test_batch import Letters, Message
 
 LIMIT = 64 * 1024
 
@@ -72,3 +78,17 @@ async def test_headers_too_large_to_carry_are_kept_by_reference_too() -> None:
     assert letter.data.headers_ref is not None
     assert json.loads(blobs.objects[letter.data.headers_ref.sha256]) == headers
     assert len(body) < LIMIT
+
+
+async def test_a_single_message_whose_dead_letter_fails_is_retried_not_rejected() -> None:
+    """The per-message path (non-batch subscribers): NATS away while dead-lettering."""
+    scope = MessageScope(ServiceSettings())
+    scope.letters = Letters(broken=True)  # type: ignore[assignment]
+    msg = Message("{}")
+    with_scope = scope(msg, context=None)
+    try:
+        LlmCallCompleted.model_validate({})
+    except ValidationError as invalid:
+        handled = await with_scope._handle_failure(msg, invalid)  # type: ignore[arg-type]
+    assert handled  # suppressed: FastStream must not reject (terminate) it
+    assert msg.actions == [("nak", 1.0)]

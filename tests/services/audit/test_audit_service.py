@@ -23,6 +23,7 @@ from llmops_audit.service import (
     Incoming,
     Policy,
     Redactor,
+    Republisher,
     admit,
     audit_message,
 )
@@ -36,7 +37,7 @@ from llmops_contracts.auditchain import (
     verify_chain,
 )
 from llmops_contracts.canonical import canonical_json
-from llmops_contracts.common import Actor
+from llmops_contracts.common import Actor, ObjectRef
 from llmops_contracts.envelope import Envelope
 from llmops_contracts.headers import MSG_ID, TYPE
 from llmops_contracts.llm import Content, LlmCallCompleted, Message
@@ -681,7 +682,8 @@ async def test_audit_message_is_a_valid_audit_record_envelope_that_reverifies(
     assert envelope.correlation_id == "corr-9"
     assert envelope.traceparent == TRACEPARENT
     assert envelope.time == datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-    data = envelope.data.model_dump()
+    assert envelope.data.event_ref is None  # carried inline, not by reference
+    data = envelope.data.model_dump(exclude_unset=True)
     assert data == records[0]
     assert record_hash(data) == data["hash"]
     assert headers == {MSG_ID: "audit:acme:1", TYPE: "llmops.audit.record.v1"}
@@ -713,3 +715,66 @@ async def test_different_records_get_different_message_ids(
     await service.record([arriving(call("acme")) for _ in range(20)])
     ids = {json.loads(audit_message(r)[1])["id"] for r in await stored(fake_repository, "acme")}
     assert len(ids) == 20
+
+
+class SmallBlobs:
+    """The object store in memory, with a small server limit so a prompt is "too large"."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.objects: dict[str, bytes] = {}
+
+    def max_payload(self) -> int:
+        return self.limit
+
+    async def put(self, data: bytes) -> ObjectRef:
+        digest = hashlib.sha256(data).hexdigest()
+        self.objects[digest] = data
+        return ObjectRef(bucket="b", name=digest, size=len(data), sha256=digest)
+
+
+class Outbox:
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.rows = list(enumerate(records, 1))
+        self.cursor = 0
+
+    async def unpublished(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        return [(p, r) for p, r in self.rows if p > self.cursor][:limit]
+
+    async def mark_published(self, position: int) -> None:
+        self.cursor = position
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, bytes, dict[str, str]]] = []
+
+    async def publish(self, messages: Any) -> None:
+        self.messages += messages
+
+
+async def test_a_record_too_large_for_one_message_is_republished_by_reference(
+    service: AuditService, fake_repository: Any
+) -> None:
+    big = Content(input_messages=[Message(role="user", content="é" * 3000)])
+    await service.record([arriving(call("acme")), arriving(call("acme", content=big))])
+    records = await stored(fake_repository, "acme")
+    blobs, sink = SmallBlobs(limit=4096), Sink()
+    republisher = Republisher(Outbox(records), sink, blobs=blobs)
+    assert await republisher.flush() == 2
+
+    small, large = (parse(body, subject=subject) for subject, body, _ in sink.messages)
+    assert small.data.event == records[0]["event"]
+    assert small.data.event_ref is None
+    assert large.data.event is None
+    ref = large.data.event_ref
+    assert ref is not None
+    assert len(sink.messages[1][1]) < 4096
+    # The object is the event's JSON text: put back, the record hashes to its stored hash.
+    text = blobs.objects[ref.sha256]
+    assert ref.size == len(text)
+    assert ref.sha256 == hashlib.sha256(text).hexdigest()
+    data = large.data.model_dump(exclude={"event_ref"})
+    data["event"] = json.loads(text)
+    assert data == records[1]
+    assert record_hash(data) == records[1]["hash"]

@@ -9,6 +9,7 @@ import os
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from faststream import FastStream
 from nats.js.errors import NotFoundError
@@ -18,6 +19,7 @@ from llmops_audit.config import AuditSettings
 from llmops_audit.handlers import SOURCES, build_router
 from llmops_audit.service import AuditService, Checkpointer, Redactor, Republisher
 from llmops_audit.store import SqlAuditRepository
+from llmops_shared.blobs import BlobStore
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.jetstream import JetStreamSink
 from llmops_shared.logging import get_logger
@@ -57,8 +59,12 @@ def create_app(settings: AuditSettings, clock: Clock = SYSTEM_CLOCK) -> FastStre
     salt = settings.redaction_salt.get_secret_value().encode() if settings.redaction_salt else None
     policies = str(settings.redaction_policies_file) if settings.redaction_policies_file else None
     wiring = Wiring(settings)
+
+    def connection() -> Any:
+        return wiring.broker.connection  # read at use: the broker connects at start
+
     republisher = Republisher(
-        repository, JetStreamSink(lambda: wiring.broker.connection), settings.publish_batch
+        repository, JetStreamSink(connection), settings.publish_batch, BlobStore(connection)
     )
     service = AuditService(
         repository,

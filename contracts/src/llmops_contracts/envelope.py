@@ -147,7 +147,9 @@ class Payload(BaseModel):
     evolve by adding optional fields, so consumers upgrade before producers start sending them.
     """
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, use_enum_values=True)
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, use_enum_values=True, allow_inf_nan=False
+    )
 
     SPEC: ClassVar[MessageSpec]
 
@@ -156,15 +158,19 @@ DataT = TypeVar("DataT")
 
 
 class Envelope(BaseModel, Generic[DataT]):
-    """The CloudEvents-style envelope around every payload."""
+    """The CloudEvents-style envelope around every payload.
 
-    model_config = ConfigDict(extra="forbid")
+    ``id`` is required: a message without one would get a fresh id on every delivery, and no
+    consumer could then recognise a redelivery (:func:`wrap` makes one for code that builds
+    envelopes).
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     specversion: Literal["1.0"] = Field(
         default="1.0", description="CloudEvents specification version; always '1.0'."
     )
     id: str = Field(
-        default_factory=new_event_id,
         pattern=UUID_PATTERN,
         description=(
             "Unique message id, a UUIDv7. Sent as the Nats-Msg-Id header too; consumers are "
@@ -255,7 +261,8 @@ def wrap(
         causation: the message that caused this one; sets ``causation_id`` and carries its
             correlation id and trace context forward.
         traceparent: W3C trace context; inherited from ``causation`` when omitted.
-        **attributes: other envelope fields (``id``, ``time``).
+        **attributes: other envelope fields (``id``, ``time``); ``id`` defaults to a new
+            UUIDv7.
 
     Returns:
         The envelope, validated.
@@ -264,6 +271,8 @@ def wrap(
         correlation_id = correlation_id or causation.correlation_id or causation.id
         traceparent = traceparent or causation.traceparent
         attributes.setdefault("causation_id", causation.id)
+    if attributes.get("id") is None:
+        attributes["id"] = new_event_id()
     model: type[Envelope[Any]] = Envelope[type(data)]  # type: ignore[misc,assignment]
     return model(
         type=data.SPEC.type,

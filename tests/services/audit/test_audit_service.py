@@ -176,6 +176,18 @@ def test_admit_refuses_json_that_cannot_be_hashed(poison: bytes) -> None:
         admit("llmops.evt.llm.call_completed.acme", body)
 
 
+@pytest.mark.parametrize("depth", [64, 600, 5_000])
+def test_admit_refuses_nesting_the_chain_could_not_hash(depth: int) -> None:
+    # 600 deep was admitted, then failed hashing (RecursionError) on every delivery; 5,000 deep
+    # raised RecursionError out of parsing itself. 63 levels inside the envelope still fit.
+    body = call("acme").to_json()
+    fits = body[:-1] + b',"x":' + b"[" * 63 + b"]" * 63 + b"}"
+    assert admit("llmops.evt.llm.call_completed.acme", fits).envelope["x"]
+    deep = body[:-1] + b',"x":' + b"[" * depth + b"]" * depth + b"}"
+    with pytest.raises(InvalidMessage, match="nested deeper than 64"):
+        admit("llmops.evt.llm.call_completed.acme", deep)
+
+
 # --- chaining --------------------------------------------------------------------------------
 
 

@@ -33,7 +33,7 @@ from llmops_contracts.auditchain import (
 )
 from llmops_contracts.envelope import TRACEPARENT_PATTERN, TYPE_PATTERN, UUID_PATTERN, stable_id
 from llmops_contracts.headers import MSG_ID, TYPE
-from llmops_contracts.registry import InvalidMessage
+from llmops_contracts.registry import InvalidMessage, check_depth
 
 _UUID = re.compile(UUID_PATTERN)
 _TYPE = re.compile(TYPE_PATTERN)
@@ -72,6 +72,9 @@ def admit(subject: str, body: bytes) -> Incoming:
     Raises:
         InvalidMessage: naming the bad attribute.
     """
+    # Nesting first: deep JSON parses, but hashing and redaction walk it recursively, so it
+    # would fail its batch on every delivery (see llmops_contracts.jsonlimits).
+    check_depth(body)
     try:
         envelope = fastjson.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -79,7 +79,7 @@ async def _probe_letters(nats_url: str, event_id: str) -> list[dict]:
     nc = await nats.connect(nats_url)
     try:
         sub = await nc.jetstream().subscribe(
-            subjects.dlq_for("probe"),
+            subjects.dlq_filter("probe")[0],
             stream=subjects.DLQ_STREAM,
             ordered_consumer=True,
             deliver_policy=DeliverPolicy.ALL,

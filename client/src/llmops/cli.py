@@ -138,8 +138,10 @@ _STREAMS = {
 
 def _filter_subject(stream: str, tenant: str | None, type_id: str | None) -> str:
     _, base = _STREAMS[stream]
-    if stream in ("audit", "dlq"):
-        return f"{base}.{tenant or '*'}" if stream == "audit" else f"{base}.>"
+    if stream == "audit":
+        return f"{base}.{tenant or '*'}"
+    if stream == "dlq":  # llmops.dlq.<service>.<tenant>, and old tenant-less letters
+        return subjects.dlq_filter(tenant=tenant)[0] if tenant else subjects.DLQ_ALL
     if type_id:
         from llmops_contracts.registry import payload_class
 

@@ -109,7 +109,7 @@ class MessageSpec:
         type: the stable type id with its version, e.g. ``llmops.llm.call_completed.v1``.
         kind: event, command, request, reply, audit record or dead letter.
         subject: the subject prefix constant from :mod:`llmops_contracts.subjects` (the tenant,
-            or for dead letters the service, is appended); None for replies.
+            or for dead letters the service and the tenant, is appended); None for replies.
         summary: one line for the AsyncAPI document.
         producers: services or actors that publish it.
         consumers: services that consume it.
@@ -232,8 +232,8 @@ class Envelope(BaseModel, Generic[DataT]):
         spec = getattr(type(self.data), "SPEC", None)
         if not isinstance(spec, MessageSpec) or spec.subject is None:
             raise ValueError(f"{self.type} has no subject of its own")
-        if spec.kind is Kind.DEAD_LETTER:
-            raise ValueError("dead letters are published on llmops.dlq.<service>")
+        if spec.kind is Kind.DEAD_LETTER:  # llmops.dlq.<service>.<tenant>
+            return subjects.dlq_for(str(getattr(self.data, "service", "")), self.tenant)
         return subjects.for_tenant(spec.subject, self.tenant)
 
     def to_json(self) -> bytes:

@@ -4,8 +4,10 @@
   terminated, never retried;
 - processing failure: nacked with backoff, and dead-lettered once ``max_deliver`` is reached.
 
-Dead letters go to ``llmops.dlq.<service>`` (stream DLQ) as a :class:`DeadLetter` envelope holding
-the original subject, headers and payload, so an operator can inspect and replay them.
+Dead letters go to ``llmops.dlq.<service>.<tenant>`` (stream DLQ) as a :class:`DeadLetter`
+envelope holding the original subject, headers and payload, so an operator can inspect and replay
+them (``llmops dlq``). The tenant is the original subject's last token (``unknown`` when that is
+not a valid tenant id): the subject, which NATS permissions control, says whose letter it is.
 """
 
 from __future__ import annotations
@@ -62,7 +64,6 @@ def dead_letter_envelope(
     except UnicodeDecodeError:
         payload, encoding = base64.b64encode(msg.data).decode(), "base64"
     deliveries, stream_seq = _deliveries(msg)
-    tenant = subjects.tenant_of(msg.subject)
     return wrap(
         DeadLetter(
             service=service,
@@ -75,19 +76,30 @@ def dead_letter_envelope(
             deliveries=deliveries,
             stream_sequence=stream_seq,
         ),
-        tenant=tenant if subjects.is_token(tenant) else "unknown",
+        tenant=letter_tenant(msg.subject),
         source=f"llmops/{service}",
         correlation_id=(msg.headers or {}).get(headers.CORRELATION_ID),
         causation_id=(msg.headers or {}).get(headers.MSG_ID),
     )
 
 
+def letter_tenant(subject: str) -> str:
+    """The tenant a dead letter of a message received on ``subject`` belongs to.
+
+    The subject's last token when it is a valid tenant id, else ``unknown``. A dead letter of a
+    dead letter (audit refusing one) keeps the tenant of the letter's own subject.
+    """
+    tenant = subjects.tenant_of(subject)
+    return tenant if subjects.is_token(tenant) else subjects.UNKNOWN_TENANT
+
+
 class DeadLetterer:
     """Publishes dead letters for one service and terminates the original message."""
 
     def __init__(self, service: str, nc: Client) -> None:
+        if not subjects.is_token(service):
+            raise ValueError(f"service {service!r} is not a valid subject token")
         self.service = service
-        self.subject = subjects.dlq_for(service)
         self._nc = nc
 
     async def send(self, msg: Msg, failure: FailureKind, error: str) -> None:
@@ -103,7 +115,7 @@ class DeadLetterer:
         # stream is part of the id because one service may read several streams.
         msg_id = f"dlq-{self.service}-{_stream_of(msg)}-{seq}" if seq is not None else letter.id
         await self._nc.jetstream().publish(
-            self.subject, letter.to_json(), headers={headers.MSG_ID: msg_id}
+            letter.subject(), letter.to_json(), headers={headers.MSG_ID: msg_id}
         )
         DEAD_LETTERS.labels(self.service, failure.value).inc()
         _log.warning(

@@ -44,15 +44,19 @@ _TYPE = re.compile(TYPE_PATTERN)
 
 @dataclass(frozen=True)
 class Incoming:
-    """One message to record: where it arrived and its envelope as received (decoded JSON)."""
+    """One message to record: where it arrived and its envelope as received (decoded JSON).
+
+    ``tenant`` is the chain it joins, taken from the subject (see :func:`admit`); by default
+    the envelope's, for messages built in code.
+    """
 
     subject: str
     envelope: dict[str, Any]
+    tenant: str = ""
 
-    @property
-    def tenant(self) -> str:
-        """The tenant whose chain the message joins."""
-        return str(self.envelope["tenant"])
+    def __post_init__(self) -> None:
+        if not self.tenant:
+            object.__setattr__(self, "tenant", str(self.envelope["tenant"]))
 
     @property
     def event_id(self) -> str:
@@ -97,14 +101,31 @@ def admit(subject: str, body: bytes) -> Incoming:
         raise InvalidMessage("type: missing, not a versioned llmops type id, or too long")
     if not isinstance(tenant, str) or not subjects.is_token(tenant):
         raise InvalidMessage("tenant: missing or not a valid subject token")
-    if not subject.startswith(subjects.DLQ + ".") and subjects.tenant_of(subject) != tenant:
-        raise InvalidMessage(
-            f"tenant: {tenant!r} does not match the subject's tenant {subjects.tenant_of(subject)!r}"
-        )
+    chain, legacy = _chain_tenant(subject)
+    if chain != tenant and not legacy:
+        raise InvalidMessage(f"tenant: {tenant!r} does not match the subject's tenant {chain!r}")
     source = envelope.get("source")
     if not isinstance(source, str) or not 0 < len(source) <= MAX_SOURCE:
         raise InvalidMessage(f"source: missing, not a string, or longer than {MAX_SOURCE}")
-    return Incoming(subject, envelope)
+    return Incoming(subject, envelope, chain)
+
+
+def _chain_tenant(subject: str) -> tuple[str, bool]:
+    """The tenant whose chain a message on ``subject`` joins (always the subject's), and
+    whether the subject is an old tenant-less dead-letter subject.
+
+    Permissions are granted on subjects, so a body naming another tenant must never choose the
+    chain. Dead letters travel on ``llmops.dlq.<service>.<tenant>``; letters stored on the old
+    ``llmops.dlq.<service>`` join the ``unknown`` chain whatever their body says.
+    """
+    if not subject.startswith(subjects.DLQ + "."):
+        return subjects.tenant_of(subject), False
+    parts = subjects.dlq_parts(subject)
+    if parts is None:
+        raise InvalidMessage(
+            f"(subject): {subject!r} is not a dead-letter subject (llmops.dlq.<service>.<tenant>)"
+        )
+    return parts[1], subject.count(".") == 2
 
 
 #: Budget of one query reply's records, well under NATS's default 1 MiB message limit.

@@ -77,6 +77,14 @@ def test_dead_letters_of_unscoped_subjects_get_a_placeholder_tenant() -> None:
     assert json.loads(letter.to_json())["data"]["payload"] == "{}"
 
 
+def test_an_over_long_header_id_cannot_make_a_message_impossible_to_dead_letter() -> None:
+    msg = _msg(b"{}")
+    msg.headers = {"Nats-Msg-Id": "h" * 40_000, "Llmops-Correlation-Id": "c" * 129}
+    letter = dead_letter_envelope("costs", msg, FailureKind.INVALID, "x")
+    assert (letter.causation_id, letter.correlation_id) == (None, None)
+    assert letter.data.original_headers["Nats-Msg-Id"] == "h" * 40_000
+
+
 def test_a_letters_tenant_is_its_original_subjects_whatever_the_body_says() -> None:
     body = b'{"tenant": "globex"}'
     letter = dead_letter_envelope(

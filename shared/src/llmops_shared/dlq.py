@@ -78,9 +78,16 @@ def dead_letter_envelope(
         ),
         tenant=letter_tenant(msg.subject),
         source=f"llmops/{service}",
-        correlation_id=(msg.headers or {}).get(headers.CORRELATION_ID),
-        causation_id=(msg.headers or {}).get(headers.MSG_ID),
+        # Header values are the publisher's: one longer than the envelope allows must not make
+        # the message impossible to dead-letter (the original headers are kept whole anyway).
+        correlation_id=_id_attribute((msg.headers or {}).get(headers.CORRELATION_ID)),
+        causation_id=_id_attribute((msg.headers or {}).get(headers.MSG_ID)),
     )
+
+
+def _id_attribute(value: str | None) -> str | None:
+    """A header value usable as an envelope id attribute (at most 128 characters), else None."""
+    return value if value is not None and len(value) <= 128 else None
 
 
 def letter_tenant(subject: str) -> str:

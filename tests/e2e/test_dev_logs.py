@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import queue
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import nats
@@ -29,11 +27,9 @@ from llmops_contracts import subjects, wrap
 from llmops_contracts.headers import MSG_ID
 from llmops_contracts.llm import LlmCallCompleted, Usage
 from tests.conftest import eventually, free_port
-from tests.e2e.test_dev_stack import _Lines
+from tests.e2e.test_dev_stack import _Lines, launch_dev
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
-
-LLMOPS = str(Path(sys.executable).parent / "llmops")
 
 
 async def _healthz(port: int) -> bool:
@@ -47,19 +43,8 @@ async def _healthz(port: int) -> bool:
 
 def test_huge_log_values_under_llmops_dev_never_stop_a_service(tmp_path: Path) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "NATS_URL"}
-    env["LLMOPS_LOG_FORMAT"] = "json"
     data_dir = tmp_path / "data"
-    proc = subprocess.Popen(
-        [
-            *(LLMOPS, "dev", "--data-dir", str(data_dir), "--nats-port", str(port)),
-            *("--services", "costs,audit"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
+    proc = launch_dev(data_dir, port, "--services", "costs,audit", LLMOPS_LOG_FORMAT="json")
     lines = _Lines(proc)
     try:
         lines.wait_for("llmops dev ready", timeout=120)

@@ -102,7 +102,7 @@ def publish(
     for file in files:
         try:
             items = _read_messages(file)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             err.print(f"[red]{file}: cannot read: {exc}[/red]")
             raise typer.Exit(2) from None
         for i, item in enumerate(items, 1):
@@ -225,10 +225,13 @@ class _TailPrinter:
     def row(self, subject: str, body: bytes) -> None:
         try:
             msg = json.loads(body)
-        except ValueError:
-            out.print(f"[red]{subject}[/red] (not JSON) {body[:120]!r}")
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to read
+            msg = None
+        if not isinstance(msg, dict):
+            out.print(f"[red]{subject}[/red] (not a JSON envelope) {body[:120]!r}")
             return
-        data = msg.get("data") or {}
+        data = msg.get("data")
+        data = data if isinstance(data, dict) else {}
         summary = _summary(msg.get("type", "?"), data)
         out.print(
             f"[dim]{str(msg.get('time', ''))[:23]}[/dim] [cyan]{msg.get('tenant', '?'):<12}[/cyan] "

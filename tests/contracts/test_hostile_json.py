@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -201,3 +202,17 @@ def test_a_lone_surrogate_escape_in_free_form_json_is_invalid(raw_usage: str) ->
     assert hostile != body
     with pytest.raises(InvalidMessage, match="surrogate"):
         parse(hostile.encode(), subject=SUBJECT)
+
+
+# --- dead letters ----------------------------------------------------------------------------
+
+
+def test_a_dead_letters_tenant_is_checked_against_its_subject() -> None:
+    golden = Path(__file__).parent / "golden" / "llmops.dlq.dead_letter.v1.json"
+    letter = json.loads(golden.read_text())  # tenant acme
+    assert parse(letter, subject="llmops.dlq.costs.acme").tenant == "acme"
+    assert parse(letter, subject="llmops.dlq.costs").tenant == "acme"  # old subject: as read
+    with pytest.raises(InvalidMessage, match="tenant: 'acme' does not match"):
+        parse(letter, subject="llmops.dlq.costs.globex")
+    with pytest.raises(InvalidMessage, match="does not belong on subject"):
+        parse(letter, subject="llmops.dlq.costs.x.acme")

@@ -20,6 +20,7 @@ from llmops_contracts import (
     ingestion,
     llm,
     retrieval,
+    subjects,
     tools,
 )
 from llmops_contracts.envelope import Envelope, Kind, Payload
@@ -139,7 +140,10 @@ def check_subject(message: Envelope[Any], subject: str) -> None:
         InvalidMessage: when the tenant or the type does not match the subject.
     """
     spec = payload_class(message.type).SPEC
-    if spec.subject is None or spec.kind is Kind.DEAD_LETTER:
+    if spec.subject is None:
+        return
+    if spec.kind is Kind.DEAD_LETTER:
+        _check_dead_letter_subject(message, subject)
         return
     prefix, _, tenant = subject.rpartition(".")
     if tenant != message.tenant:
@@ -150,6 +154,24 @@ def check_subject(message: Envelope[Any], subject: str) -> None:
     if prefix != spec.subject:
         raise InvalidMessage(
             f"type: {message.type!r} does not belong on subject {subject!r}", type_id=message.type
+        )
+
+
+def _check_dead_letter_subject(message: Envelope[Any], subject: str) -> None:
+    """A dead letter's tenant is its subject's (``llmops.dlq.<service>.<tenant>``).
+
+    Letters on the old tenant-less ``llmops.dlq.<service>`` subjects are read as they are.
+    """
+    parts = subjects.dlq_parts(subject)
+    if parts is None:
+        raise InvalidMessage(
+            f"type: {message.type!r} does not belong on subject {subject!r}", type_id=message.type
+        )
+    legacy = subject.count(".") == 2
+    if not legacy and parts[1] != message.tenant:
+        raise InvalidMessage(
+            f"tenant: {message.tenant!r} does not match the subject's tenant {parts[1]!r}",
+            type_id=message.type,
         )
 
 

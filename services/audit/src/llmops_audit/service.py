@@ -83,9 +83,11 @@ def admit(subject: str, body: bytes) -> Incoming:
         envelope = fastjson.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidMessage(f"(message): not valid JSON: {exc}") from None
-    if _SURROGATE_ESCAPE.search(body):
-        # Escaped surrogates decode, but a lone one cannot be written as UTF-8 (it would fail
-        # the hash later and jam the batch). Checked only when an escape is present at all.
+    if _SURROGATE_ESCAPE.search(body) or b"\xed" in body or b"\x00" in body[:4]:
+        # Escaped surrogates decode, and so do surrogates encoded as bytes (ED A0..BF, which
+        # orjson refuses and the standard library reads), or any in UTF-16/32 text; but a lone
+        # one cannot be written as UTF-8 (it would fail the hash later and jam the batch).
+        # Checked only when such an escape, lead byte or encoding is present at all.
         try:
             json.dumps(envelope, ensure_ascii=False).encode()
         except UnicodeEncodeError:

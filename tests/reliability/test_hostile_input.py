@@ -4,11 +4,12 @@ Reproduces the parse-side findings of issue 10 with exact counts, through a real
 
 - JSON nested 600 deep (1.6 KB, valid by the old contract: costs priced it, audit could never
   hash it) or 5,000 deep (RecursionError out of parsing), invalid UTF-8, NaN / Infinity /
-  ``1e400``, a lone surrogate and an envelope without ``id``, mixed into 300 valid calls: costs
-  prices exactly the 300, audit records exactly the 300 in publish order, and each hostile
-  message is dead-lettered by each service with its reason;
+  ``1e400``, lone surrogates (escaped or encoded) and an envelope without ``id``, mixed into
+  300 valid calls: costs prices exactly the 300, audit records exactly the 300 in publish
+  order, and each hostile message is dead-lettered by each service with its reason;
 - 2,000 id-less events: 0 ledger rows and exactly 2,000 dead letters (the envelope model's
-  default id made each delivery a new event), also when NATS restarts in the middle;
+  default id made each delivery a new event), also when NATS restarts in the middle (that
+  variant waits for the shared batch consumer: a failed dead-letter publish still loses a batch);
 - a dead letter naming another tenant, from a publisher confined to its own tenant's subjects:
   absent from the other tenant's chain, which still verifies.
 """
@@ -85,6 +86,10 @@ def hostile(tenant: str) -> dict[str, tuple[bytes, str]]:
                 b"PLACEHOLDER", b"\\ud800"
             ),
             "",  # costs: data.raw_usage ...; audit: (message): ... surrogate
+        ),
+        "encoded surrogate": (
+            compact(call_body(tenant)).replace(b"gpt-4o-mini", b"gpt-\xed\xa0\x80"),
+            "",  # costs: data.request_model ...; audit: (message): ... surrogate
         ),
         "no id": (compact(no_id), "id:"),
     }

@@ -111,7 +111,7 @@ def test_asyncapi_lists_every_subject_with_its_messages() -> None:
     assert doc["asyncapi"].startswith("3.")
     addresses = {c["address"] for c in doc["channels"].values()}
     assert "llmops.evt.llm.call_completed.{tenant}" in addresses
-    assert "llmops.dlq.{service}" in addresses
+    assert "llmops.dlq.{service}.{tenant}" in addresses
     with_subjects = [p for p in registry.PAYLOADS if p.SPEC.subject is not None]
     assert len(doc["channels"]) == len(with_subjects)
     assert len(doc["components"]["messages"]) == len(registry.PAYLOADS)

@@ -120,3 +120,25 @@ def test_contracts_check_reports_drift(tmp_path: Path) -> None:
     assert drifted.returncode == 1
     assert "schemas/llm/v1/call_completed.json" in drifted.stderr
     assert "make contracts" in drifted.stderr
+
+
+def test_tail_shows_hostile_messages_without_crashing(nats_server: NatsServer, tenant: str) -> None:
+    import asyncio
+
+    import nats
+
+    subject = f"llmops.evt.llm.call_completed.{tenant}"
+    good = _event(tenant)
+
+    async def publish() -> None:
+        nc = await nats.connect(nats_server.url)
+        js = nc.jetstream()
+        for body in (b"[" * 5_000 + b"]" * 5_000, b"[1, 2]", b'{"data": [1]}', json.dumps(good)):
+            await js.publish(subject, body if isinstance(body, bytes) else body.encode())
+        await nc.close()
+
+    asyncio.run(publish())
+    table = cli("tail", "--tenant", tenant, nats_url=nats_server.url)
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.count("(not a JSON envelope)") == 2
+    assert table.stdout.count("llmops.llm.call_completed.v1") == 1

@@ -78,17 +78,22 @@ class _Lines:
         pytest.fail(f"no line containing {text!r} in {timeout} s; got:\n{''.join(self.seen[-40:])}")
 
 
-@pytest.fixture
-def dev_stack(tmp_path: Path):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "NATS_URL"}
-    proc = subprocess.Popen(
-        [LLMOPS, "dev", "--data-dir", str(tmp_path / "data"), "--nats-port", str(port)],
+def launch_dev(data_dir: Path, port: int, *args: str, **env: str) -> subprocess.Popen[str]:
+    """``llmops dev`` as a child process (its own nats-server on ``port``), output piped."""
+    environ = {k: v for k, v in os.environ.items() if k != "NATS_URL"} | env
+    return subprocess.Popen(
+        [LLMOPS, "dev", "--data-dir", str(data_dir), "--nats-port", str(port), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=env,
+        env=environ,
     )
+
+
+@pytest.fixture
+def dev_stack(tmp_path: Path):
+    port = free_port()
+    proc = launch_dev(tmp_path / "data", port)
     lines = _Lines(proc)
     try:
         line = lines.wait_for("llmops dev ready", timeout=120)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,7 @@ async def _probe_letters(nats_url: str, event_id: str) -> list[dict]:
     nc = await nats.connect(nats_url)
     try:
         sub = await nc.jetstream().subscribe(
-            subjects.dlq_for("probe"),
+            subjects.dlq_filter("probe")[0],
             stream=subjects.DLQ_STREAM,
             ordered_consumer=True,
             deliver_policy=DeliverPolicy.ALL,
@@ -171,7 +172,7 @@ async def _http(port: int, path: str) -> tuple[int, bytes]:
 
 
 async def test_health_readiness_and_metrics(nats_url: str, uid: str) -> None:
-    app = _probe_app(_settings(nats_url), uid, fail_times=0, seen=[])
+    app = _probe_app(_settings(nats_url, loop_stall_s=0.3), uid, fail_times=0, seen=[])
     async with running(app):
         port = app.state.health_port
         assert await _http(port, "/healthz") == (200, b'{"service": "probe", "status": "ok"}')
@@ -182,6 +183,10 @@ async def test_health_readiness_and_metrics(nats_url: str, uid: str) -> None:
         assert b"llmops_dead_letters_total" in metrics
         assert b"faststream_received_messages_total" in metrics
         assert (await _http(port, "/nope"))[0] == 404
+        assert app.state.last_beat is not None  # the heartbeat runs with the service
+        time.sleep(0.4)  # noqa: ASYNC251 - a stalled event loop, on purpose
+        assert not app.state.ready
+        await eventually(lambda: app.state.ready)  # it runs again: ready again
         app.state.draining = True  # what SIGTERM sets first: readiness drops before the drain
         assert (await _http(port, "/readyz"))[0] == 503
 

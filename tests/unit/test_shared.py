@@ -63,6 +63,7 @@ def test_dead_letters_keep_binary_payloads_exactly() -> None:
     assert letter.data.payload_encoding == "base64"
     assert base64.b64decode(letter.data.payload) == raw
     assert letter.tenant == "acme"
+    assert letter.subject() == "llmops.dlq.costs.acme"
     assert letter.causation_id == "m-1"
     assert letter.data.original_headers == {"Nats-Msg-Id": "m-1"}
 
@@ -72,7 +73,24 @@ def test_dead_letters_of_unscoped_subjects_get_a_placeholder_tenant() -> None:
         "audit", _msg(b"{}", subject="llmops.evt.x.y.bad*"), FailureKind.INVALID, "x"
     )
     assert letter.tenant == "unknown"
+    assert letter.subject() == "llmops.dlq.audit.unknown"
     assert json.loads(letter.to_json())["data"]["payload"] == "{}"
+
+
+def test_an_over_long_header_id_cannot_make_a_message_impossible_to_dead_letter() -> None:
+    msg = _msg(b"{}")
+    msg.headers = {"Nats-Msg-Id": "h" * 40_000, "Llmops-Correlation-Id": "c" * 129}
+    letter = dead_letter_envelope("costs", msg, FailureKind.INVALID, "x")
+    assert (letter.causation_id, letter.correlation_id) == (None, None)
+    assert letter.data.original_headers["Nats-Msg-Id"] == "h" * 40_000
+
+
+def test_a_letters_tenant_is_its_original_subjects_whatever_the_body_says() -> None:
+    body = b'{"tenant": "globex"}'
+    letter = dead_letter_envelope(
+        "audit", _msg(body, subject="llmops.dlq.evil.acme"), FailureKind.INVALID, "x"
+    )
+    assert (letter.tenant, letter.subject()) == ("acme", "llmops.dlq.audit.acme")
 
 
 def test_only_jetstream_messages_are_terminated() -> None:

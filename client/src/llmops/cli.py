@@ -22,7 +22,7 @@ from llmops.terminal import say as _say
 from llmops.terminal import talk as _talk
 from llmops.terminal import valid_tenant as _tenant
 from llmops_contracts import subjects
-from llmops_contracts.dlq import DeadLetter
+from llmops_contracts.dlq import DeadLetter, FailureKind
 from llmops_contracts.llm import LlmCallCompleted
 from llmops_contracts.registry import InvalidMessage, parse
 
@@ -37,6 +37,11 @@ audit_app = typer.Typer(
 )
 app.add_typer(audit_app, name="audit")
 app.add_typer(costs_app, name="costs")
+dlq_app = typer.Typer(
+    help="The dead-letter queue: list dead letters and replay them to their original subjects.",
+    no_args_is_help=True,
+)
+app.add_typer(dlq_app, name="dlq")
 
 
 @app.command()
@@ -97,7 +102,7 @@ def publish(
     for file in files:
         try:
             items = _read_messages(file)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             err.print(f"[red]{file}: cannot read: {exc}[/red]")
             raise typer.Exit(2) from None
         for i, item in enumerate(items, 1):
@@ -138,8 +143,10 @@ _STREAMS = {
 
 def _filter_subject(stream: str, tenant: str | None, type_id: str | None) -> str:
     _, base = _STREAMS[stream]
-    if stream in ("audit", "dlq"):
-        return f"{base}.{tenant or '*'}" if stream == "audit" else f"{base}.>"
+    if stream == "audit":
+        return f"{base}.{tenant or '*'}"
+    if stream == "dlq":  # llmops.dlq.<service>.<tenant>, and old tenant-less letters
+        return subjects.dlq_filter(tenant=tenant)[0] if tenant else subjects.DLQ_ALL
     if type_id:
         from llmops_contracts.registry import payload_class
 
@@ -218,10 +225,13 @@ class _TailPrinter:
     def row(self, subject: str, body: bytes) -> None:
         try:
             msg = json.loads(body)
-        except ValueError:
-            out.print(f"[red]{subject}[/red] (not JSON) {body[:120]!r}")
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to read
+            msg = None
+        if not isinstance(msg, dict):
+            out.print(f"[red]{subject}[/red] (not a JSON envelope) {body[:120]!r}")
             return
-        data = msg.get("data") or {}
+        data = msg.get("data")
+        data = data if isinstance(data, dict) else {}
         summary = _summary(msg.get("type", "?"), data)
         out.print(
             f"[dim]{str(msg.get('time', ''))[:23]}[/dim] [cyan]{msg.get('tenant', '?'):<12}[/cyan] "
@@ -664,6 +674,152 @@ def audit_purge(
     _say(
         f"purge checkpoint: seq {cp.seq} hash {cp.hash} created_at {cp.created_at} "
         f"key_id {cp.key_id} signature {cp.signature}"
+    )
+
+
+# --- llmops dlq -----------------------------------------------------------------------------
+
+DlqService = Annotated[str | None, typer.Option(help="Only this service's dead letters.")]
+DlqTenant = Annotated[
+    str | None,
+    typer.Option(help="Only this tenant's (old tenant-less letters then do not match)."),
+]
+DlqSince = Annotated[
+    str | None,
+    typer.Option(help="Dead-lettered at or after: 1h, 7d (ago) or ISO 8601."),
+]
+
+
+def _dlq_filters(
+    service: str | None, tenant: str | None, since: str | None
+) -> tuple[str | None, str | None, Any]:
+    if service is not None and not subjects.is_token(service):
+        raise typer.BadParameter(
+            f"{service!r} is not a valid subject token", param_hint="--service"
+        )
+    return service, tenant and _tenant(tenant), _moment(since, "--since")
+
+
+@dlq_app.command("list")
+def dlq_list(
+    service: DlqService = None,
+    reason: Annotated[
+        FailureKind | None, typer.Option(help="Only 'invalid' or only 'failed' letters.")
+    ] = None,
+    since: DlqSince = None,
+    tenant: DlqTenant = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per letter (whole letter included).")
+    ] = False,
+    nats_url: NatsUrl = "nats://127.0.0.1:4222",
+) -> None:
+    """List dead letters, oldest first: when, service, tenant, failure, subject and reason."""
+    from rich.table import Table
+
+    from llmops.dlq import read_letters
+
+    service, tenant, moment = _dlq_filters(service, tenant, since)
+    table = Table("seq", "dead-lettered at", "service", "tenant", "failure", "subject", "error")
+    counts = {"shown": 0}
+
+    async def work() -> None:
+        nc = await _raw_connect(nats_url)
+        try:
+            async for letter in read_letters(
+                nc, service=service, tenant=tenant, reason=reason, since=moment
+            ):
+                counts["shown"] += 1
+                info = letter.summary()
+                if as_json:
+                    sys.stdout.write(json.dumps(info, ensure_ascii=False) + "\n")
+                    continue
+                error = str(info["error"] or "")
+                table.add_row(
+                    *map(
+                        Text,
+                        (
+                            str(letter.seq),
+                            letter.stored_at.isoformat(timespec="seconds"),
+                            letter.service,
+                            letter.tenant,
+                            str(info["failure"] or "unreadable"),
+                            str(info["original_subject"] or letter.subject),
+                            error if len(error) <= 100 else error[:99] + "…",
+                        ),
+                    )
+                )
+        finally:
+            await nc.close()
+
+    _talk("dlq list", work(), 10, service="NATS")
+    if not as_json:
+        if counts["shown"]:
+            show(table)
+        _say(f"{counts['shown']} dead letter(s)", err)
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    service: Annotated[str, typer.Option(help="Replay this service's dead letters.")],
+    reason: Annotated[
+        FailureKind,
+        typer.Option(help="'failed' (retries exhausted, the default) or 'invalid'."),
+    ] = FailureKind.FAILED,
+    since: DlqSince = None,
+    tenant: DlqTenant = None,
+    dry_run: Annotated[bool, typer.Option(help="Count what would be replayed; send nothing.")] = (
+        False
+    ),
+    nats_url: NatsUrl = "nats://127.0.0.1:4222",
+) -> None:
+    """Publish dead letters' original messages again, to their original subjects.
+
+    Every consumer is idempotent on the event id, so a call already recorded is not counted
+    twice; a letter stored during the replay (the message failed again) waits for the next run.
+    """
+    from llmops.dlq import read_letters
+    from llmops.dlq import replay as replay_letters
+
+    checked, tenant, moment = _dlq_filters(service, tenant, since)
+    assert checked is not None
+
+    async def work() -> Any:
+        nc = await _raw_connect(nats_url)
+        try:
+            letters = read_letters(nc, service=checked, tenant=tenant, reason=reason, since=moment)
+            return await replay_letters(nc, letters, dry_run=dry_run)
+        finally:
+            await nc.close()
+
+    report = _talk("dlq replay", work(), 10, service="NATS")
+    verb = "would replay" if dry_run else "replayed"
+    _say(f"{verb} {report.replayed} dead letter(s) of service {service} ({reason.value})")
+    for subject, n in sorted(report.subjects.items()):
+        _say(f"  {n} to {subject}")
+    skipped = {
+        "of an original already replayed in this run": report.repeated,
+        "of requests or other subjects outside a stream": report.not_replayable,
+        "that do not parse as dead letters": report.unreadable,
+        "dropped by JetStream as replayed moments ago": report.dropped,
+    }
+    for why, n in skipped.items():
+        if n:
+            _say(f"skipped {n} letter(s) {why}")
+
+
+async def _raw_connect(nats_url: str) -> Any:
+    """A plain nats-py connection that fails fast (the DLQ is read and written directly)."""
+    import nats
+
+    async def quiet(exc: Exception) -> None:
+        """Connection errors surface as the command's own error message."""
+
+    return await nats.connect(
+        nats_url,
+        name="llmops dlq",
+        max_reconnect_attempts=1,
+        reconnect_time_wait=0.2,
+        error_cb=quiet,
     )
 
 

@@ -25,6 +25,10 @@ SERVICES = ("ingestion", "retrieval", "guardrails", "evaluation", "costs", "audi
 DATABASES = ("audit", "costs", "evaluation")
 
 _PR_SET_PDEATHSIG = 1
+#: Bytes read from a child's output at a time.
+CHUNK = 64 * 1024
+#: Longest line echoed in one piece, in bytes (longer ones are split, never dropped).
+MAX_LINE = 1024 * 1024
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
@@ -157,9 +161,28 @@ class DevStack:
         return proc
 
     async def _pump(self, proc: Proc) -> None:
-        assert proc.process.stdout is not None
-        async for raw in proc.process.stdout:
-            self.echo(proc.name, raw.decode(errors="replace").rstrip())
+        """Echo a child's output line by line, whatever the length of a line.
+
+        Reads chunks, not ``readline``: asyncio's line reader raises on a line over its 64 KiB
+        limit, which ended this loop, left the child's pipe full and froze the child in its next
+        log write. A line longer than :data:`MAX_LINE` bytes is echoed in pieces.
+        """
+        stream = proc.process.stdout
+        assert stream is not None
+        pending = b""
+        while chunk := await stream.read(CHUNK):
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                self._echo(proc.name, line)
+            while len(pending) > MAX_LINE:
+                self._echo(proc.name, pending[:MAX_LINE])
+                pending = pending[MAX_LINE:]
+        if pending:
+            self._echo(proc.name, pending)
+
+    def _echo(self, name: str, line: bytes) -> None:
+        for start in range(0, max(len(line), 1), MAX_LINE):
+            self.echo(name, line[start : start + MAX_LINE].decode(errors="replace").rstrip())
 
     async def _wait(self, check: Callable[[], object], what: str, timeout: float) -> None:
         deadline = asyncio.get_running_loop().time() + timeout

@@ -5,12 +5,10 @@ How a record is hashed and a chain verified is in :mod:`llmops_contracts.auditch
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import AwareDatetime, Field
 
 from llmops_contracts import subjects
-from llmops_contracts.common import ObjectRef, Part, Sha256Hex
+from llmops_contracts.common import JsonObject, ObjectRef, Part, Sha256Hex
 from llmops_contracts.envelope import Kind, MessageSpec, Payload
 
 AUDIT_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$"
@@ -40,7 +38,7 @@ class AuditRecord(Payload):
     redaction_policy_version: str | None = Field(
         description="Redaction policy applied before hashing; null when none applied."
     )
-    event: dict[str, Any] | None = Field(
+    event: JsonObject | None = Field(
         default=None,
         description=(
             "The recorded envelope, after redaction. Absent from an AUDIT-stream message too "

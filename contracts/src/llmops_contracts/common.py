@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from llmops_contracts.jsonlimits import check_finite
 
 Metadata = Annotated[
     dict[str, str | int | float | bool | None],
     Field(description="Free-form flat key/value labels (strings, numbers, booleans)."),
 ]
+
+#: Free-form JSON carried as is (a provider's usage object, tool arguments): any JSON object,
+#: but only finite numbers and at most ``MAX_DEPTH`` levels deep (see ``jsonlimits``).
+JsonObject = Annotated[dict[str, Any], AfterValidator(check_finite)]
 
 #: An amount of money received from outside (USD): bounded so exact sums of amounts stay exact
 #: and every database column holds them (published prices need up to 24 decimal places).
@@ -29,7 +35,9 @@ Sha256Hex = Annotated[
 class Part(BaseModel):
     """Base for nested value objects: unknown fields are rejected, like payloads."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, use_enum_values=True)
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, use_enum_values=True, allow_inf_nan=False
+    )
 
 
 class ObjectRef(Part):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal, Self
+from typing import Literal, Self
 
 from pydantic import AwareDatetime, Field, model_validator
 
 from llmops_contracts import subjects
-from llmops_contracts.common import Actor, Money, Part, PromptRef
+from llmops_contracts.common import Actor, JsonObject, Money, Part, PromptRef
 from llmops_contracts.envelope import Kind, MessageSpec, Payload
 from llmops_contracts.llm import Usage
 
@@ -168,12 +168,12 @@ class PricesLoad(Payload):
         reply="llmops.costs.prices_loaded.v1",
     )
 
-    table: dict[str, Any] | None = Field(
+    table: JsonObject | None = Field(
         default=None,
         description="A whole price table in the snapshot format (format, version, models): "
         "replaces the default table for every tenant (grant this subject to operators only).",
     )
-    overrides: list[dict[str, Any]] = Field(
+    overrides: list[JsonObject] = Field(
         default_factory=list,
         description="The tenant's custom or negotiated prices: objects with provider, model, "
         "effective_from, optional effective_until and version, and prices in the model format.",

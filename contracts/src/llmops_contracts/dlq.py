@@ -25,7 +25,10 @@ class DeadLetter(Payload):
         type="llmops.dlq.dead_letter.v1",
         kind=Kind.DEAD_LETTER,
         subject=subjects.DLQ,
-        summary="A message a service could not process, with the original subject, headers and error.",
+        summary=(
+            "A message a service could not process, with the original subject, headers and "
+            "error; on llmops.dlq.<service>.<tenant>, the tenant being the original subject's."
+        ),
         producers=("every service",),
         consumers=("audit", "operators"),
     )

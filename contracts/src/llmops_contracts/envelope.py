@@ -114,7 +114,7 @@ class MessageSpec:
         type: the stable type id with its version, e.g. ``llmops.llm.call_completed.v1``.
         kind: event, command, request, reply, audit record or dead letter.
         subject: the subject prefix constant from :mod:`llmops_contracts.subjects` (the tenant,
-            or for dead letters the service, is appended); None for replies.
+            or for dead letters the service and the tenant, is appended); None for replies.
         summary: one line for the AsyncAPI document.
         producers: services or actors that publish it.
         consumers: services that consume it.
@@ -152,7 +152,9 @@ class Payload(BaseModel):
     evolve by adding optional fields, so consumers upgrade before producers start sending them.
     """
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, use_enum_values=True)
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, use_enum_values=True, allow_inf_nan=False
+    )
 
     SPEC: ClassVar[MessageSpec]
 
@@ -161,15 +163,19 @@ DataT = TypeVar("DataT")
 
 
 class Envelope(BaseModel, Generic[DataT]):
-    """The CloudEvents-style envelope around every payload."""
+    """The CloudEvents-style envelope around every payload.
 
-    model_config = ConfigDict(extra="forbid")
+    ``id`` is required: a message without one would get a fresh id on every delivery, and no
+    consumer could then recognise a redelivery (:func:`wrap` makes one for code that builds
+    envelopes).
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     specversion: Literal["1.0"] = Field(
         default="1.0", description="CloudEvents specification version; always '1.0'."
     )
     id: str = Field(
-        default_factory=new_event_id,
         pattern=UUID_PATTERN,
         description=(
             "Unique message id, a UUIDv7. Sent as the Nats-Msg-Id header too; consumers are "
@@ -231,8 +237,8 @@ class Envelope(BaseModel, Generic[DataT]):
         spec = getattr(type(self.data), "SPEC", None)
         if not isinstance(spec, MessageSpec) or spec.subject is None:
             raise ValueError(f"{self.type} has no subject of its own")
-        if spec.kind is Kind.DEAD_LETTER:
-            raise ValueError("dead letters are published on llmops.dlq.<service>")
+        if spec.kind is Kind.DEAD_LETTER:  # llmops.dlq.<service>.<tenant>
+            return subjects.dlq_for(str(getattr(self.data, "service", "")), self.tenant)
         return subjects.for_tenant(spec.subject, self.tenant)
 
     def to_json(self) -> bytes:
@@ -260,7 +266,8 @@ def wrap(
         causation: the message that caused this one; sets ``causation_id`` and carries its
             correlation id and trace context forward.
         traceparent: W3C trace context; inherited from ``causation`` when omitted.
-        **attributes: other envelope fields (``id``, ``time``).
+        **attributes: other envelope fields (``id``, ``time``); ``id`` defaults to a new
+            UUIDv7.
 
     Returns:
         The envelope, validated.
@@ -269,6 +276,8 @@ def wrap(
         correlation_id = correlation_id or causation.correlation_id or causation.id
         traceparent = traceparent or causation.traceparent
         attributes.setdefault("causation_id", causation.id)
+    if attributes.get("id") is None:
+        attributes["id"] = new_event_id()
     model: type[Envelope[Any]] = Envelope[type(data)]  # type: ignore[misc,assignment]
     return model(
         type=data.SPEC.type,

@@ -16,6 +16,8 @@ CORRELATION_ID = "Llmops-Correlation-Id"
 TRACEPARENT = "traceparent"
 #: Set on a request/reply answer that is an error; the body is ``{"error": kind, "reason": ...}``.
 ERROR = "Llmops-Error"
+#: Set on a message republished from the dead-letter queue: ``DLQ:<sequence of the letter>``.
+REPLAY_OF = "Llmops-Replay-Of"
 
 
 def headers_for(message: Envelope[Any]) -> dict[str, str]:

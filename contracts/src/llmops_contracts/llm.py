@@ -8,12 +8,12 @@ added on top. The provider's raw usage object is kept unchanged in ``raw_usage``
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Self
+from typing import Self
 
 from pydantic import Field, model_validator
 
 from llmops_contracts import subjects
-from llmops_contracts.common import Actor, Money, Part, PromptRef, TokenCount
+from llmops_contracts.common import Actor, JsonObject, Money, Part, PromptRef, TokenCount
 from llmops_contracts.envelope import Kind, MessageSpec, Payload
 
 
@@ -115,7 +115,7 @@ class LlmCallCompleted(Payload):
         default=None, max_length=200, description="Model that answered."
     )
     usage: Usage | None = Field(default=None, description="Canonical usage; absent when unknown.")
-    raw_usage: dict[str, Any] | None = Field(
+    raw_usage: JsonObject | None = Field(
         default=None, description="The provider's usage object, unchanged."
     )
     latency_ms: float = Field(ge=0, description="Wall time of the call.")

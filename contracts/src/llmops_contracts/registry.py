@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from functools import cache
@@ -19,9 +20,11 @@ from llmops_contracts import (
     ingestion,
     llm,
     retrieval,
+    subjects,
     tools,
 )
 from llmops_contracts.envelope import Envelope, Kind, Payload
+from llmops_contracts.jsonlimits import MAX_DEPTH, nesting_exceeds
 
 #: Every payload type of the suite, in documentation order.
 PAYLOADS: tuple[type[Payload], ...] = (
@@ -137,7 +140,10 @@ def check_subject(message: Envelope[Any], subject: str) -> None:
         InvalidMessage: when the tenant or the type does not match the subject.
     """
     spec = payload_class(message.type).SPEC
-    if spec.subject is None or spec.kind is Kind.DEAD_LETTER:
+    if spec.subject is None:
+        return
+    if spec.kind is Kind.DEAD_LETTER:
+        _check_dead_letter_subject(message, subject)
         return
     prefix, _, tenant = subject.rpartition(".")
     if tenant != message.tenant:
@@ -151,25 +157,42 @@ def check_subject(message: Envelope[Any], subject: str) -> None:
         )
 
 
+def _check_dead_letter_subject(message: Envelope[Any], subject: str) -> None:
+    """A dead letter's tenant is its subject's (``llmops.dlq.<service>.<tenant>``).
+
+    Letters on the old tenant-less ``llmops.dlq.<service>`` subjects are read as they are.
+    """
+    parts = subjects.dlq_parts(subject)
+    if parts is None:
+        raise InvalidMessage(
+            f"type: {message.type!r} does not belong on subject {subject!r}", type_id=message.type
+        )
+    legacy = subject.count(".") == 2
+    if not legacy and parts[1] != message.tenant:
+        raise InvalidMessage(
+            f"tenant: {message.tenant!r} does not match the subject's tenant {parts[1]!r}",
+            type_id=message.type,
+        )
+
+
 _TYPE_PEEK = re.compile(rb'"type"\s*:\s*"(llmops\.[a-z0-9_]+\.[a-z0-9_]+\.v[0-9]+)"')
 
 
-def _parse_fast(raw: bytes | str) -> Envelope[Any] | None:
+def _parse_fast(raw: bytes) -> Envelope[Any] | None:
     """Validate straight from JSON when the type can be peeked from the bytes (the common case).
 
     pydantic-core parsing JSON itself is ~1.5x faster than ``json.loads`` and then validating.
     A wrong peek (a nested "type" key) fails the envelope's own type check, and any failure falls
     back to the slow path, which also produces the precise error message.
     """
-    data = raw.encode() if isinstance(raw, str) else raw
-    found = _TYPE_PEEK.search(data)
+    found = _TYPE_PEEK.search(raw)
     if found is None:
         return None
     payload = _BY_TYPE.get(found.group(1).decode())
     if payload is None:
         return None
     try:
-        return envelope_model(payload.SPEC.type).model_validate_json(data)
+        return envelope_model(payload.SPEC.type).model_validate_json(raw)
     except ValidationError:
         return None
 
@@ -191,18 +214,17 @@ def parse(
         The validated envelope with a typed ``data``.
 
     Raises:
-        InvalidMessage: with a reason naming the bad field.
+        InvalidMessage: with a reason naming the bad field; never another exception, whatever
+            the input (hostile JSON is invalid, not fatal).
     """
     if isinstance(raw, bytes | str):
-        fast = _parse_fast(raw)
-        if fast is not None and (expect is None or fast.type == expect):
-            if subject is not None:
-                check_subject(fast, subject)
-            return fast
-        try:
-            obj = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidMessage(f"(message): not valid JSON: {exc}") from None
+        obj = _decode(raw)
+        if isinstance(obj, Envelope):
+            if expect is None or obj.type == expect:
+                if subject is not None:
+                    check_subject(obj, subject)
+                return obj
+            obj = _loads(raw if isinstance(raw, bytes) else raw.encode())
     else:
         obj = raw
     if not isinstance(obj, Mapping):
@@ -217,6 +239,63 @@ def parse(
         message = model.model_validate(obj)
     except ValidationError as exc:
         raise InvalidMessage(format_errors(exc), type_id=type_id) from None
+    except RecursionError:  # a mapping built in code, deeper than any parse would let through
+        raise InvalidMessage(TOO_DEEP, type_id=type_id) from None
     if subject is not None:
         check_subject(message, subject)
     return message
+
+
+#: The reason given for JSON nested deeper than :data:`~llmops_contracts.jsonlimits.MAX_DEPTH`.
+TOO_DEEP = f"(message): nested deeper than {MAX_DEPTH} levels of arrays and objects"
+
+
+def check_depth(data: bytes) -> None:
+    """Refuse JSON text nested deeper than ``MAX_DEPTH`` (see :mod:`llmops_contracts.jsonlimits`).
+
+    Raises:
+        InvalidMessage: when it is.
+    """
+    if nesting_exceeds(data, MAX_DEPTH):
+        raise InvalidMessage(TOO_DEEP)
+
+
+def _decode(raw: bytes | str) -> Envelope[Any] | Any:
+    """The validated envelope when the fast path takes it, else the decoded JSON value."""
+    if isinstance(raw, str):
+        try:
+            raw = raw.encode()
+        except UnicodeEncodeError:  # a lone surrogate: no UTF-8 text holds one
+            raise InvalidMessage("(message): not valid JSON: a lone UTF-16 surrogate") from None
+    check_depth(raw)
+    fast = _parse_fast(raw)
+    return fast if fast is not None else _loads(raw)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of the range of a double")
+    return value
+
+
+#: ``json.loads`` refusing NaN, infinities and numbers that overflow a double (built once).
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
+
+
+def _loads(raw: bytes) -> Any:
+    """Decode JSON the way ``json.loads`` does, but refusing non-finite numbers.
+
+    Raises:
+        InvalidMessage: not JSON, not text in a JSON encoding, or a non-finite number.
+    """
+    try:
+        return _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidMessage(f"(message): not valid JSON: {exc}") from None
+    except RecursionError:  # unreachable after check_depth; kept so nothing else escapes
+        raise InvalidMessage(TOO_DEEP) from None

@@ -57,12 +57,12 @@ def _channel_id(payload: type[Payload]) -> str:
     return payload.SPEC.type.removeprefix("llmops.").rsplit(".", 1)[0].replace(".", "_")
 
 
-def _address(payload: type[Payload]) -> tuple[str, str]:
+def _address(payload: type[Payload]) -> tuple[str, tuple[str, ...]]:
     spec = payload.SPEC
     assert spec.subject is not None
     if spec.kind is Kind.DEAD_LETTER:
-        return f"{spec.subject}.{{service}}", "service"
-    return f"{spec.subject}.{{tenant}}", "tenant"
+        return f"{spec.subject}.{{service}}.{{tenant}}", ("service", "tenant")
+    return f"{spec.subject}.{{tenant}}", ("tenant",)
 
 
 def asyncapi() -> dict[str, Any]:
@@ -90,7 +90,7 @@ def asyncapi() -> dict[str, Any]:
         }
         if spec.subject is None:
             continue  # replies travel on the requester's inbox
-        address, param = _address(payload)
+        address, params = _address(payload)
         chan = _channel_id(payload)
         stream = subjects.stream_for(spec.subject + ".x")
         channels[chan] = {
@@ -98,7 +98,9 @@ def asyncapi() -> dict[str, Any]:
             "title": spec.type,
             "description": spec.summary
             + (f" JetStream stream: {stream}." if stream else " Core NATS."),
-            "parameters": {param: {"description": f"The {param} id (one subject token)."}},
+            "parameters": {
+                param: {"description": f"The {param} id (one subject token)."} for param in params
+            },
             "messages": {msg_id: {"$ref": f"#/components/messages/{msg_id}"}},
         }
         # Operations are described from the llmops suite's side: it receives what applications

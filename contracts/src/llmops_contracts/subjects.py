@@ -9,7 +9,12 @@ Families:
     commands (work to do):        ``llmops.cmd.<domain>.<verb>.<tenant>``    stream ``COMMANDS``
     request/reply:                ``llmops.rpc.<domain>.<verb>.<tenant>``    core NATS, queue groups
     audit records:                ``llmops.audit.<tenant>``                  stream ``AUDIT``
-    dead letters:                 ``llmops.dlq.<service>``                   stream ``DLQ``
+    dead letters:                 ``llmops.dlq.<service>.<tenant>``          stream ``DLQ``
+
+Dead letters end with the tenant too, so the audit trail takes a dead letter's tenant from its
+subject, which permissions control, never from its body. Only services may publish them (deny
+applications ``llmops.dlq.>``). Letters stored before the tenant token was added
+(``llmops.dlq.<service>``) stay readable; they belong to the tenant :data:`UNKNOWN_TENANT`.
 """
 
 from __future__ import annotations
@@ -129,11 +134,51 @@ def tenant_of(subject: str) -> str:
     return subject.rsplit(".", 1)[-1]
 
 
-def dlq_for(service: str) -> str:
-    """The dead-letter subject of one service (``llmops.dlq.<service>``)."""
+#: The tenant of a dead letter whose original subject names none (or names an invalid one), and
+#: of letters stored on the old, tenant-less ``llmops.dlq.<service>`` subjects.
+UNKNOWN_TENANT = "unknown"
+
+
+def dlq_for(service: str, tenant: str) -> str:
+    """The dead-letter subject of one service and tenant (``llmops.dlq.<service>.<tenant>``).
+
+    Raises:
+        ValueError: when ``service`` or ``tenant`` is not a valid subject token.
+    """
     if not is_token(service):
         raise ValueError(f"service {service!r} is not a valid subject token")
-    return f"{DLQ}.{service}"
+    return for_tenant(f"{DLQ}.{service}", tenant)
+
+
+def dlq_filter(service: str | None = None, tenant: str | None = None) -> list[str]:
+    """Filter subjects matching the dead letters of a service and/or tenant (None: any).
+
+    Letters on the old tenant-less subjects (``llmops.dlq.<service>``) match too, unless a
+    tenant is given: they have none.
+
+    Raises:
+        ValueError: when ``service`` or ``tenant`` is not a valid subject token.
+    """
+    for value in (service, tenant):
+        if value is not None and not is_token(value):
+            raise ValueError(f"{value!r} is not a valid subject token")
+    current = f"{DLQ}.{service or '*'}.{tenant or '*'}"
+    return [current] if tenant is not None else [current, f"{DLQ}.{service or '*'}"]
+
+
+def dlq_parts(subject: str) -> tuple[str, str] | None:
+    """The (service, tenant) of a dead-letter subject, or None when it is not one.
+
+    ``llmops.dlq.<service>.<tenant>`` gives both; the old ``llmops.dlq.<service>`` gives
+    :data:`UNKNOWN_TENANT`, whatever the letter's body claims. Other shapes are not dead-letter
+    subjects.
+    """
+    if not subject.startswith(DLQ + "."):
+        return None
+    tokens = subject[len(DLQ) + 1 :].split(".")
+    if len(tokens) > 2 or not all(is_token(t) for t in tokens):
+        return None
+    return tokens[0], tokens[1] if len(tokens) == 2 else UNKNOWN_TENANT
 
 
 def stream_for(subject: str) -> str | None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from llmops_contracts import subjects
-from llmops_contracts.common import Actor
+from llmops_contracts.common import Actor, JsonObject
 from llmops_contracts.envelope import Kind, MessageSpec, Payload
 
 
@@ -25,7 +23,7 @@ class ToolCallRequested(Payload):
 
     call_id: str = Field(min_length=1, max_length=256, description="Provider's tool-call id.")
     tool_name: str = Field(min_length=1, max_length=256, description="Tool (function) name.")
-    arguments: dict[str, Any] = Field(default_factory=dict, description="Arguments as JSON.")
+    arguments: JsonObject = Field(default_factory=dict, description="Arguments as JSON.")
     llm_call_id: str | None = Field(
         default=None, description="Event id of the LLM call that asked."
     )

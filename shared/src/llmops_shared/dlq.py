@@ -4,10 +4,12 @@
   terminated, never retried;
 - processing failure: nacked with backoff, and dead-lettered once ``max_deliver`` is reached.
 
-Dead letters go to ``llmops.dlq.<service>`` (stream DLQ) as a :class:`DeadLetter` envelope holding
-the original subject, headers and payload, so an operator can inspect and replay them. A letter
-that would not fit one message (the original was near the server's limit, or base64 made it
-so) keeps the original's bytes in the object store (:mod:`llmops_shared.blobs`) and carries a
+Dead letters go to ``llmops.dlq.<service>.<tenant>`` (stream DLQ) as a :class:`DeadLetter`
+envelope holding the original subject, headers and payload, so an operator can inspect and replay
+them (``llmops dlq``). The tenant is the original subject's last token (``unknown`` when that is
+not a valid tenant id): the subject, which NATS permissions control, says whose letter it is. A
+letter that would not fit one message (the original was near the server's limit, or base64 made
+it so) keeps the original's bytes in the object store (:mod:`llmops_shared.blobs`) and carries a
 reference, so the dead-letter path never fails on size.
 """
 
@@ -93,7 +95,6 @@ def dead_letter_envelope(
         except UnicodeDecodeError:
             payload, encoding = base64.b64encode(msg.data).decode(), "base64"
     deliveries, stream_seq = _deliveries(msg)
-    tenant = subjects.tenant_of(msg.subject)
     return wrap(
         DeadLetter(
             service=service,
@@ -108,7 +109,7 @@ def dead_letter_envelope(
             deliveries=deliveries,
             stream_sequence=stream_seq,
         ),
-        tenant=tenant if subjects.is_token(tenant) else "unknown",
+        tenant=letter_tenant(msg.subject),
         source=f"llmops/{service}",
         # Header values come from the publisher: one too long for the envelope's attribute
         # must not make the message impossible to dead-letter (it is kept in original_headers).
@@ -118,15 +119,27 @@ def dead_letter_envelope(
 
 
 def _id_attribute(value: str | None) -> str | None:
+    """A header value usable as an envelope id attribute (at most 128 characters), else None."""
     return value if value is not None and len(value) <= _MAX_ID else None
+
+
+def letter_tenant(subject: str) -> str:
+    """The tenant a dead letter of a message received on ``subject`` belongs to.
+
+    The subject's last token when it is a valid tenant id, else ``unknown``. A dead letter of a
+    dead letter (audit refusing one) keeps the tenant of the letter's own subject.
+    """
+    tenant = subjects.tenant_of(subject)
+    return tenant if subjects.is_token(tenant) else subjects.UNKNOWN_TENANT
 
 
 class DeadLetterer:
     """Publishes dead letters for one service and terminates the original message."""
 
     def __init__(self, service: str, nc: Client, blobs: BlobStore | None = None) -> None:
+        if not subjects.is_token(service):
+            raise ValueError(f"service {service!r} is not a valid subject token")
         self.service = service
-        self.subject = subjects.dlq_for(service)
         self._nc = nc
         self.blobs = blobs or BlobStore(lambda: nc)
 
@@ -165,7 +178,7 @@ class DeadLetterer:
         # stream is part of the id because one service may read several streams.
         msg_id = f"dlq-{self.service}-{_stream_of(msg)}-{seq}" if seq is not None else letter.id
         await self._nc.jetstream().publish(
-            self.subject, body, headers={headers.MSG_ID: msg_id[:_MAX_ID]}
+            letter.subject(), body, headers={headers.MSG_ID: msg_id[:_MAX_ID]}
         )
         DEAD_LETTERS.labels(self.service, failure.value).inc()
         _log.warning(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
@@ -42,24 +43,52 @@ class Wiring:
 
 
 class ServiceState:
-    """Readiness of one running service, read by the health server and tests."""
+    """Readiness of one running service, read by the health server and tests.
 
-    def __init__(self) -> None:
+    Args:
+        stall_after_s: readiness fails when the event loop's heartbeat is older than this.
+        clock: a monotonic clock, in seconds.
+    """
+
+    def __init__(
+        self, stall_after_s: float = 5.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.started = False
         self.draining = False
         self.broker: NatsBroker | None = None
         self.health_port: int | None = None
+        self.stall_after_s = stall_after_s
+        self.clock = clock
+        #: When the heartbeat task last ran (None: not started).
+        self.last_beat: float | None = None
+
+    @property
+    def stalled(self) -> bool:
+        """Whether the event loop has not run the heartbeat for ``stall_after_s``.
+
+        A loop blocked in a write to a full pipe, or in a long synchronous call, answers the
+        health probe late if at all; when it does answer, this says it was stuck.
+        """
+        beat = self.last_beat
+        return beat is not None and self.clock() - beat > self.stall_after_s
 
     @property
     def ready(self) -> bool:
-        """Connected, subscribed and not draining."""
+        """Connected, subscribed, not draining, and the event loop not stalled."""
         broker = self.broker
-        if not self.started or self.draining or broker is None:
+        if not self.started or self.draining or broker is None or self.stalled:
             return False
         try:
             return bool(broker.connection.is_connected)
         except Exception:  # not connected yet
             return False
+
+    async def heartbeat(self) -> None:
+        """Record that the event loop runs, several times per ``stall_after_s``, until cancelled."""
+        interval = min(1.0, self.stall_after_s / 5)
+        while True:
+            self.last_beat = self.clock()
+            await asyncio.sleep(interval)
 
 
 def service_app(
@@ -92,7 +121,7 @@ def service_app(
     wiring = wiring or Wiring(settings)
     scope, broker = wiring.scope, wiring.broker
     broker.include_router(router if isinstance(router, NatsRouter) else router(broker))
-    state = ServiceState()
+    state = ServiceState(settings.loop_stall_s)
     state.broker = broker
     health = HealthServer(
         settings.service, settings.health_host, settings.resolved_health_port, lambda: state.ready
@@ -112,7 +141,7 @@ def service_app(
     tasks: list[asyncio.Task[Any]] = []
 
     async def started() -> None:
-        tasks.extend(asyncio.create_task(loop()) for loop in background)
+        tasks.extend(asyncio.create_task(loop()) for loop in (state.heartbeat, *background))
         state.started = True
         _log.info("service ready", health_port=state.health_port, nats=settings.nats_url)
 

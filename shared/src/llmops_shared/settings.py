@@ -102,6 +102,11 @@ class ServiceSettings(BaseSettings):
     drain_timeout_s: float = Field(
         default=15, gt=0, description="How long shutdown waits for in-flight messages."
     )
+    loop_stall_s: float = Field(
+        default=5,
+        gt=0,
+        description="Readiness fails while the event loop has not run for this long (stalled).",
+    )
 
     @property
     def resolved_health_port(self) -> int:

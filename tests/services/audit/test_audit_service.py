@@ -147,12 +147,36 @@ def test_admit_refuses_what_the_trail_cannot_rely_on(body: bytes, reason: str) -
     assert refused.value.reason.startswith(reason), refused.value.reason
 
 
-def test_dead_letters_join_the_chain_of_the_tenant_they_name() -> None:
+def test_dead_letters_join_the_chain_of_their_subjects_tenant_only() -> None:
     letter = _good() | {"tenant": "acme"}
-    item = admit(subjects.dlq_for("costs"), json.dumps(letter).encode())
+    item = admit(subjects.dlq_for("costs", "acme"), json.dumps(letter).encode())
     assert item.tenant == "acme"
+    # acme may publish on subjects ending in .acme: a letter naming globex is refused, so it
+    # cannot reach globex's chain (finding: a forged call_completed in another tenant's chain)
+    forged = json.dumps(letter | {"tenant": "globex"}).encode()
+    for subject in ("llmops.dlq.evil.acme", subjects.dlq_for("costs", "acme")):
+        with pytest.raises(InvalidMessage, match="tenant: 'globex' does not match"):
+            admit(subject, forged)
     with pytest.raises(InvalidMessage, match="tenant:"):
-        admit(subjects.dlq_for("costs"), json.dumps(letter | {"tenant": "a b"}).encode())
+        admit(subjects.dlq_for("costs", "acme"), json.dumps(letter | {"tenant": "a b"}).encode())
+
+
+@pytest.mark.parametrize("subject", ["llmops.dlq.x.y.acme", "llmops.dlq.x.y.z.acme"])
+def test_subjects_below_the_dead_letter_root_of_another_shape_are_refused(subject: str) -> None:
+    with pytest.raises(InvalidMessage, match="not a dead-letter subject"):
+        admit(subject, json.dumps(_good()).encode())
+
+
+def test_letters_on_the_old_tenantless_subject_join_the_unknown_chain() -> None:
+    # Kept readable (they may still sit in a DLQ stream), but never in the tenant they claim.
+    item = admit("llmops.dlq.costs", json.dumps(_good() | {"tenant": "globex"}).encode())
+    assert item.tenant == subjects.UNKNOWN_TENANT
+    assert item.envelope["tenant"] == "globex"
+
+
+def test_a_tenant_named_unknown_gets_no_exemption_on_event_subjects() -> None:
+    with pytest.raises(InvalidMessage, match="does not match"):
+        admit("llmops.evt.llm.call_completed.unknown", json.dumps(_good()).encode())
 
 
 @pytest.mark.parametrize(
@@ -164,6 +188,18 @@ def test_admit_refuses_json_that_cannot_be_hashed(poison: bytes) -> None:
     body = body[:-1] + b"," + poison + b"}"
     with pytest.raises(InvalidMessage):
         admit("llmops.evt.llm.call_completed.acme", body)
+
+
+@pytest.mark.parametrize("depth", [64, 600, 5_000])
+def test_admit_refuses_nesting_the_chain_could_not_hash(depth: int) -> None:
+    # 600 deep was admitted, then failed hashing (RecursionError) on every delivery; 5,000 deep
+    # raised RecursionError out of parsing itself. 63 levels inside the envelope still fit.
+    body = call("acme").to_json()
+    fits = body[:-1] + b',"x":' + b"[" * 63 + b"]" * 63 + b"}"
+    assert admit("llmops.evt.llm.call_completed.acme", fits).envelope["x"]
+    deep = body[:-1] + b',"x":' + b"[" * depth + b"]" * depth + b"}"
+    with pytest.raises(InvalidMessage, match="nested deeper than 64"):
+        admit("llmops.evt.llm.call_completed.acme", deep)
 
 
 # --- chaining --------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ async def test_calls_are_priced_once_published_and_reported(
             assert groups[("no-such-model", None)].price_missing_calls == 1
             assert groups[("no-such-model", None)].cost == 0
 
-        dlq = await js.subscribe(subjects.dlq_for("costs"), ordered_consumer=True)
+        dlq = await js.subscribe(subjects.dlq_filter("costs")[0], ordered_consumer=True)
 
         async def dead_letters() -> list[Any]:
             found: list[Any] = []

@@ -111,7 +111,7 @@ async def test_runs_are_scored_once_and_bad_commands_dead_lettered(
         assert stored.gate == "failed"
         assert "not found" in stored.reason
 
-        dlq = await js.subscribe(subjects.dlq_for("evaluation"), ordered_consumer=True)
+        dlq = await js.subscribe(subjects.dlq_filter("evaluation")[0], ordered_consumer=True)
 
         async def dead_letter() -> Any:
             while True:

@@ -143,7 +143,7 @@ async def test_tool_calls_are_checked_and_bad_events_dead_lettered(
     expected = hashlib.sha256(tool_call_content("shell", {"q": 1}).encode()).hexdigest()
     assert blocked.data.content_sha256 == expected
 
-    dlq = await js.subscribe(subjects.dlq_for("guardrails"), ordered_consumer=True)
+    dlq = await js.subscribe(subjects.dlq_filter("guardrails")[0], ordered_consumer=True)
 
     async def dead_letter() -> Any:
         while True:

@@ -92,7 +92,7 @@ async def test_rejection_and_invalid_command_while_the_service_keeps_working(
             bad["data"] = {"collection": "kb", "text": "no document id"}
             await js.publish(subject, json.dumps(bad).encode())
 
-            dlq_subject = subjects.dlq_for("ingestion")
+            dlq_subject = subjects.dlq_for("ingestion", tenant)
 
             async def dead_letter() -> DeadLetter | None:
                 letter = await last_on(js, subjects.DLQ_STREAM, dlq_subject)

@@ -115,7 +115,9 @@ async def test_invalid_input_is_dead_lettered_or_refused_and_the_service_keeps_a
             await js.publish(chunks_subject, json.dumps(bad).encode())
 
             async def dead_letter() -> Envelope[Any] | None:
-                letter = await last_on(js, subjects.DLQ_STREAM, subjects.dlq_for("retrieval"))
+                letter = await last_on(
+                    js, subjects.DLQ_STREAM, subjects.dlq_for("retrieval", tenant)
+                )
                 ok = letter is not None and letter.data.original_subject == chunks_subject
                 return letter if ok else None
 

@@ -69,10 +69,15 @@ def canonical(value: Any) -> bytes:
 
     Raises:
         ValueError: where the reference raises (NaN, infinity, non-string keys; a lone surrogate
-            cannot be encoded).
+            cannot be encoded), and for nesting too deep to walk.
     """
     text = _fast(value)
-    return text if text is not None else canonical_json(value).encode()
+    if text is not None:
+        return text
+    try:
+        return canonical_json(value).encode()
+    except RecursionError:  # admit() refuses such nesting; a value built in code may not
+        raise ValueError("nested too deep for the canonical form") from None
 
 
 def canonical_fast(value: Any) -> bytes | None:
@@ -127,7 +132,8 @@ def loads(body: bytes) -> Any:
     before) and for integers of 19 digits or more, which orjson reads as floats.
 
     Raises:
-        ValueError: not JSON, NaN/infinity or a number that overflows a double.
+        ValueError: not JSON, NaN/infinity, a number that overflows a double, or nesting too
+            deep to parse.
         UnicodeDecodeError: bytes that are not text in a JSON encoding.
     """
     if _LONG_DIGITS not in body.translate(_CLASSES):
@@ -135,7 +141,10 @@ def loads(body: bytes) -> Any:
             return orjson.loads(body)
         except orjson.JSONDecodeError:
             pass
-    return _stdlib_loads(body)
+    try:
+        return _stdlib_loads(body)
+    except RecursionError:  # deeper than orjson's 1024 levels; admit() checks depth first
+        raise ValueError("nested too deep") from None
 
 
 def _no_constant(name: str) -> Any:

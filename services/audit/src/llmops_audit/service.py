@@ -34,7 +34,7 @@ from llmops_contracts.auditchain import (
 from llmops_contracts.common import ObjectRef
 from llmops_contracts.envelope import TRACEPARENT_PATTERN, TYPE_PATTERN, UUID_PATTERN, stable_id
 from llmops_contracts.headers import MSG_ID, TYPE
-from llmops_contracts.registry import InvalidMessage
+from llmops_contracts.registry import InvalidMessage, check_depth
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 
 _UUID = re.compile(UUID_PATTERN)
@@ -46,15 +46,19 @@ _TYPE = re.compile(TYPE_PATTERN)
 
 @dataclass(frozen=True)
 class Incoming:
-    """One message to record: where it arrived and its envelope as received (decoded JSON)."""
+    """One message to record: where it arrived and its envelope as received (decoded JSON).
+
+    ``tenant`` is the chain it joins, taken from the subject (see :func:`admit`); by default
+    the envelope's, for messages built in code.
+    """
 
     subject: str
     envelope: dict[str, Any]
+    tenant: str = ""
 
-    @property
-    def tenant(self) -> str:
-        """The tenant whose chain the message joins."""
-        return str(self.envelope["tenant"])
+    def __post_init__(self) -> None:
+        if not self.tenant:
+            object.__setattr__(self, "tenant", str(self.envelope["tenant"]))
 
     @property
     def event_id(self) -> str:
@@ -74,13 +78,18 @@ def admit(subject: str, body: bytes) -> Incoming:
     Raises:
         InvalidMessage: naming the bad attribute.
     """
+    # Nesting first: deep JSON parses, but hashing and redaction walk it recursively, so it
+    # would fail its batch on every delivery (see llmops_contracts.jsonlimits).
+    check_depth(body)
     try:
         envelope = fastjson.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidMessage(f"(message): not valid JSON: {exc}") from None
-    if _SURROGATE_ESCAPE.search(body):
-        # Escaped surrogates decode, but a lone one cannot be written as UTF-8 (it would fail
-        # the hash later and jam the batch). Checked only when an escape is present at all.
+    if _SURROGATE_ESCAPE.search(body) or b"\xed" in body or b"\x00" in body[:4]:
+        # Escaped surrogates decode, and so do surrogates encoded as bytes (ED A0..BF, which
+        # orjson refuses and the standard library reads), or any in UTF-16/32 text; but a lone
+        # one cannot be written as UTF-8 (it would fail the hash later and jam the batch).
+        # Checked only when such an escape, lead byte or encoding is present at all.
         try:
             json.dumps(envelope, ensure_ascii=False).encode()
         except UnicodeEncodeError:
@@ -96,14 +105,31 @@ def admit(subject: str, body: bytes) -> Incoming:
         raise InvalidMessage("type: missing, not a versioned llmops type id, or too long")
     if not isinstance(tenant, str) or not subjects.is_token(tenant):
         raise InvalidMessage("tenant: missing or not a valid subject token")
-    if not subject.startswith(subjects.DLQ + ".") and subjects.tenant_of(subject) != tenant:
-        raise InvalidMessage(
-            f"tenant: {tenant!r} does not match the subject's tenant {subjects.tenant_of(subject)!r}"
-        )
+    chain, legacy = _chain_tenant(subject)
+    if chain != tenant and not legacy:
+        raise InvalidMessage(f"tenant: {tenant!r} does not match the subject's tenant {chain!r}")
     source = envelope.get("source")
     if not isinstance(source, str) or not 0 < len(source) <= MAX_SOURCE:
         raise InvalidMessage(f"source: missing, not a string, or longer than {MAX_SOURCE}")
-    return Incoming(subject, envelope)
+    return Incoming(subject, envelope, chain)
+
+
+def _chain_tenant(subject: str) -> tuple[str, bool]:
+    """The tenant whose chain a message on ``subject`` joins (always the subject's), and
+    whether the subject is an old tenant-less dead-letter subject.
+
+    Permissions are granted on subjects, so a body naming another tenant must never choose the
+    chain. Dead letters travel on ``llmops.dlq.<service>.<tenant>``; letters stored on the old
+    ``llmops.dlq.<service>`` join the ``unknown`` chain whatever their body says.
+    """
+    if not subject.startswith(subjects.DLQ + "."):
+        return subjects.tenant_of(subject), False
+    parts = subjects.dlq_parts(subject)
+    if parts is None:
+        raise InvalidMessage(
+            f"(subject): {subject!r} is not a dead-letter subject (llmops.dlq.<service>.<tenant>)"
+        )
+    return parts[1], subject.count(".") == 2
 
 
 #: Budget of one query reply's records, well under NATS's default 1 MiB message limit.

@@ -1,0 +1,255 @@
+"""Client side of the dead-letter queue: list dead letters and replay them to their subjects.
+
+A dead letter (``llmops.dlq.<service>.<tenant>``, stream ``DLQ``) keeps the original subject,
+headers and payload. :func:`read_letters` reads the stream with an ephemeral consumer (filtered
+on the server by service and tenant, from a start time) up to the last letter stored when it
+began; :func:`replay` republishes each letter's original through JetStream, so an outage
+longer than a service's retry budget loses nothing.
+
+Replays are safe to repeat because every consumer is idempotent on the envelope ``id``: a call
+already priced or recorded is not counted again. The replayed message carries a
+``Nats-Msg-Id`` of its own (``dlq-replay:<DLQ sequence>``), not the original's: JetStream drops
+a message whose id it saw within its duplicate window (2 minutes by default), and the original
+was stored moments before it was dead-lettered, so reusing its id would make a quick replay a
+silent no-op. Replaying one letter twice within the window is dropped by JetStream; after it,
+by the services. Within one run, a second letter of the same original is skipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from nats.aio.client import Client as NatsClient
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from llmops_contracts import subjects
+from llmops_contracts.dlq import DeadLetter, FailureKind
+from llmops_contracts.envelope import Envelope
+from llmops_contracts.headers import MSG_ID, REPLAY_OF
+from llmops_contracts.registry import InvalidMessage, check_depth, parse
+
+#: Letters fetched per pull.
+BATCH = 256
+#: Streams a replay may publish to (requests and replies are not stored; they are not replayed).
+REPLAYABLE_STREAMS = (subjects.EVENTS_STREAM, subjects.COMMANDS_STREAM)
+
+
+@dataclass
+class Letter:
+    """One stored dead letter.
+
+    Attributes:
+        seq: its sequence in the DLQ stream.
+        subject: the subject it was stored on.
+        service: the service that gave up (from the subject).
+        tenant: its tenant (from the subject; ``unknown`` for old tenant-less letters).
+        stored_at: when it was dead-lettered (the stream's timestamp).
+        envelope: the parsed dead letter, or None when it does not parse.
+        problem: why it does not parse, when it does not.
+    """
+
+    seq: int
+    subject: str
+    service: str
+    tenant: str
+    stored_at: datetime
+    envelope: Envelope[DeadLetter] | None
+    problem: str | None = None
+
+    @property
+    def failure(self) -> str | None:
+        """``invalid`` or ``failed``; None when the letter does not parse."""
+        return None if self.envelope is None else str(self.envelope.data.failure)
+
+    def original(self) -> bytes:
+        """The original message's bytes (payload decoded from base64 where it was encoded)."""
+        assert self.envelope is not None
+        data = self.envelope.data
+        if data.payload_encoding == "base64":
+            return base64.b64decode(data.payload)
+        return data.payload.encode()
+
+    def event_id(self) -> str:
+        """The original's event id (what consumers de-duplicate on).
+
+        Its envelope ``id``; else its ``Nats-Msg-Id``; else a digest of its bytes.
+        """
+        assert self.envelope is not None
+        body = self.original()
+        with contextlib.suppress(InvalidMessage, ValueError, UnicodeDecodeError):
+            check_depth(body)
+            found = json.loads(body)
+            if isinstance(found, dict) and isinstance(found.get("id"), str):
+                return str(found["id"])
+        msg_id = self.envelope.data.original_headers.get(MSG_ID)
+        return msg_id or "sha256:" + hashlib.sha256(body).hexdigest()
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready description of the letter (the whole dead letter under ``letter``)."""
+        data = self.envelope.data if self.envelope is not None else None
+        return {
+            "dlq_seq": self.seq,
+            "dlq_subject": self.subject,
+            "dead_lettered_at": self.stored_at.isoformat(),
+            "service": self.service,
+            "tenant": self.tenant,
+            "failure": self.failure,
+            "error": data.error if data is not None else self.problem,
+            "original_subject": data.original_subject if data is not None else None,
+            "deliveries": data.deliveries if data is not None else None,
+            "letter": json.loads(self.envelope.to_json()) if self.envelope is not None else None,
+        }
+
+
+async def read_letters(
+    nc: NatsClient,
+    *,
+    service: str | None = None,
+    tenant: str | None = None,
+    reason: FailureKind | None = None,
+    since: datetime | None = None,
+    fetch_timeout: float = 1.0,
+) -> AsyncIterator[Letter]:
+    """Every dead letter matching the filters, oldest first, up to the last one stored now.
+
+    Letters stored while reading (a replayed message dead-lettered again) are not read, so a
+    replay cannot feed on itself.
+
+    Args:
+        nc: a connected NATS client.
+        service: only this service's letters.
+        tenant: only this tenant's (old tenant-less letters then do not match).
+        reason: only ``invalid`` or only ``failed`` letters.
+        since: only letters dead-lettered at or after this instant.
+        fetch_timeout: how long one pull waits for letters before the stream counts as read.
+    """
+    js = nc.jetstream()
+    info = await js.stream_info(subjects.DLQ_STREAM)
+    last = info.state.last_seq
+    if info.state.messages == 0:
+        return
+    filters = subjects.dlq_filter(service, tenant)
+    config = ConsumerConfig(
+        filter_subjects=filters,
+        deliver_policy=DeliverPolicy.BY_START_TIME if since else DeliverPolicy.ALL,
+        opt_start_time=since,
+        ack_policy=AckPolicy.NONE,
+        inactive_threshold=30.0,  # the server removes it if this process dies
+        mem_storage=True,
+    )
+    sub = await js.pull_subscribe(filters[0], stream=subjects.DLQ_STREAM, config=config)
+    try:
+        while True:
+            try:
+                batch = await sub.fetch(BATCH, timeout=fetch_timeout)
+            except NatsTimeoutError:
+                return  # nothing more to read
+            for msg in batch:
+                meta = msg.metadata
+                if meta.sequence.stream > last:
+                    return
+                letter = _letter(msg.subject, msg.data, meta.sequence.stream, meta.timestamp)
+                if reason is None or letter.failure == reason.value:
+                    yield letter
+                if meta.num_pending == 0:
+                    return
+    finally:
+        await sub.unsubscribe()
+
+
+def _letter(subject: str, body: bytes, seq: int, stored_at: datetime) -> Letter:
+    service, tenant = subjects.dlq_parts(subject) or ("?", subjects.UNKNOWN_TENANT)
+    try:
+        envelope: Envelope[DeadLetter] = parse(body, expect=DeadLetter.SPEC.type)
+    except InvalidMessage as exc:
+        return Letter(seq, subject, service, tenant, stored_at, None, exc.reason)
+    return Letter(seq, subject, service, tenant, stored_at, envelope)
+
+
+@dataclass
+class ReplayReport:
+    """What a replay did (or, dry, would do).
+
+    Attributes:
+        replayed: letters whose original was published again.
+        repeated: letters skipped because an earlier letter of this run had the same original.
+        not_replayable: letters of request/reply or other non-stream subjects.
+        unreadable: letters that do not parse as dead letters.
+        dropped: replays JetStream reported as duplicates (this letter replayed moments ago).
+        subjects: replayed letters per original subject.
+    """
+
+    replayed: int = 0
+    repeated: int = 0
+    not_replayable: int = 0
+    unreadable: int = 0
+    dropped: int = 0
+    subjects: dict[str, int] = field(default_factory=dict)
+
+
+async def replay(
+    nc: NatsClient,
+    letters: AsyncIterator[Letter],
+    *,
+    dry_run: bool = False,
+    on_letter: Callable[[Letter, str], None] | None = None,
+) -> ReplayReport:
+    """Publish each letter's original message again, to its original subject, through JetStream.
+
+    Args:
+        nc: a connected NATS client.
+        letters: the letters to replay (from :func:`read_letters`).
+        dry_run: count what would be replayed, publish nothing.
+        on_letter: called with each letter and what happened to it ('replayed', 'repeated',
+            'not replayable', 'unreadable', 'dropped').
+
+    Returns:
+        The counts.
+    """
+    js = nc.jetstream()
+    report = ReplayReport()
+    seen: set[tuple[str, str]] = set()
+
+    def note(letter: Letter, outcome: str) -> None:
+        if on_letter is not None:
+            on_letter(letter, outcome)
+
+    async for letter in letters:
+        if letter.envelope is None:
+            report.unreadable += 1
+            note(letter, "unreadable")
+            continue
+        data = letter.envelope.data
+        if subjects.stream_for(data.original_subject) not in REPLAYABLE_STREAMS:
+            report.not_replayable += 1
+            note(letter, "not replayable")
+            continue
+        key = (data.original_subject, letter.event_id())
+        if key in seen:
+            report.repeated += 1
+            note(letter, "repeated")
+            continue
+        seen.add(key)
+        if not dry_run:
+            headers = {
+                **data.original_headers,
+                MSG_ID: f"dlq-replay:{letter.seq}",
+                REPLAY_OF: f"{subjects.DLQ_STREAM}:{letter.seq}",
+            }
+            ack = await js.publish(data.original_subject, letter.original(), headers=headers)
+            if ack.duplicate:
+                report.dropped += 1
+                note(letter, "dropped")
+                continue
+        report.replayed += 1
+        report.subjects[data.original_subject] = report.subjects.get(data.original_subject, 0) + 1
+        note(letter, "replayed")
+    return report

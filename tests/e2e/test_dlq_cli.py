@@ -1,0 +1,137 @@
+"""`llmops dlq list/replay` against a real nats-server and a real costs service.
+
+A call the costs service gave up on (dead-lettered as ``failed`` after its retries, as when its
+database stayed locked for a minute) is replayed to its original subject and then priced once;
+replaying again changes nothing. The letters are published exactly as ``DeadLetterer`` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import nats
+from nats.aio.msg import Msg
+from typer.testing import CliRunner, Result
+
+from llmops import Client
+from llmops.cli import app
+from llmops_contracts import headers, subjects
+from llmops_contracts.costs import CostReportQuery
+from llmops_contracts.dlq import FailureKind
+from llmops_contracts.llm import Usage
+from llmops_costs.app import create_app
+from llmops_shared.dlq import dead_letter_envelope
+from tests.conftest import eventually, running
+from tests.services.costs.support import call, drained, settings
+
+
+async def cli(*args: str) -> Result:
+    # typer's runner in a thread: the CLI runs its own event loop, this one keeps serving.
+    return await asyncio.to_thread(CliRunner().invoke, app, list(args))
+
+
+async def dead_letter(
+    js: Any, service: str, original_subject: str, body: bytes, failure: FailureKind, seq: int
+) -> None:
+    """Store a dead letter of ``body`` the way ``DeadLetterer.send`` does."""
+    msg = Msg(
+        _client=None,  # type: ignore[arg-type]
+        subject=original_subject,
+        data=body,
+        headers={headers.MSG_ID: f"orig-{seq}"},  # as received: ids may differ per copy
+    )
+    letter = dead_letter_envelope(service, msg, failure, "OperationalError: database is locked")
+    await js.publish(
+        letter.subject(), letter.to_json(), headers={headers.MSG_ID: f"dlq-{service}-{seq}"}
+    )
+
+
+async def calls_priced(client: Client, since: datetime) -> int:
+    report = await client.request(CostReportQuery(since=since, granularity="total"), timeout=10)
+    return int(report.data.total.calls)
+
+
+async def test_a_failed_call_is_replayed_and_priced_exactly_once(
+    own_nats: str, tmp_path: Path, uid: str, tenant: str, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("NATS_URL", own_nats)
+    since = datetime.now(UTC) - timedelta(hours=1)
+    failed = call(tenant, usage=Usage(input_tokens=1000, output_tokens=10))
+    other = call(tenant, usage=Usage(input_tokens=5, output_tokens=5))
+    subject = failed.subject()
+    nc = await nats.connect(own_nats)
+    js = nc.jetstream()
+    # the failed call (dead-lettered twice, as after a crash between its two copies), an invalid
+    # message, a call of another tenant, and a letter of another service
+    await dead_letter(js, "costs", subject, failed.to_json(), FailureKind.FAILED, 1)
+    await dead_letter(js, "costs", subject, failed.to_json(), FailureKind.FAILED, 2)
+    await dead_letter(js, "costs", subject, b"{not json", FailureKind.INVALID, 3)
+    await dead_letter(
+        js, "costs", other.subject().replace(tenant, "globex"), b"{}", FailureKind.FAILED, 4
+    )
+    await dead_letter(js, "evaluation", other.subject(), other.to_json(), FailureKind.FAILED, 5)
+    cfg = settings(own_nats, f"sqlite:///{tmp_path / 'costs.db'}", uid)
+    app_ = create_app(cfg)
+    try:
+        async with (
+            running(app_),
+            await Client.connect(own_nats, source="cli://t", tenant=tenant) as client,
+        ):
+            listed = await cli("dlq", "list", "--service", "costs", "--tenant", tenant, "--json")
+            assert listed.exit_code == 0, listed.output
+            rows = [json.loads(line) for line in listed.stdout.splitlines()]
+            assert [(r["dlq_seq"], r["failure"], r["tenant"]) for r in rows] == [
+                (1, "failed", tenant),
+                (2, "failed", tenant),
+                (3, "invalid", tenant),
+            ]
+            assert rows[0]["letter"]["data"]["original_subject"] == subject
+            everything = await cli("dlq", "list", "--json")
+            assert len(everything.stdout.splitlines()) == 5
+            only_invalid = await cli("dlq", "list", "--reason", "invalid", "--json")
+            assert [json.loads(x)["dlq_seq"] for x in only_invalid.stdout.splitlines()] == [3]
+            recent = await cli("dlq", "list", "--since", "1h", "--json")
+            assert len(recent.stdout.splitlines()) == 5
+
+            dry = await cli("dlq", "replay", "--service", "costs", "--tenant", tenant, "--dry-run")
+            assert dry.exit_code == 0, dry.output
+            assert "would replay 1 dead letter(s) of service costs (failed)" in dry.stdout
+            assert await calls_priced(client, since) == 0
+
+            done = await cli("dlq", "replay", "--service", "costs", "--tenant", tenant)
+            assert done.exit_code == 0, done.output
+            assert "replayed 1 dead letter(s) of service costs (failed)" in done.stdout
+            assert f"1 to {subject}" in done.stdout
+            assert "skipped 1 letter(s) of an original already replayed" in done.stdout
+            await eventually(lambda: calls_priced(client, since), timeout=20)
+            assert await calls_priced(client, since) == 1
+
+            # Again: JetStream drops the repeat within its window; the service would anyway.
+            again = await cli("dlq", "replay", "--service", "costs", "--tenant", tenant)
+            assert again.exit_code == 0, again.output
+            assert "replayed 0 dead letter(s)" in again.stdout
+            assert "dropped by JetStream as replayed moments ago" in again.stdout
+            replayed = await js.get_last_msg(subjects.EVENTS_STREAM, subject)
+            assert replayed.headers is not None
+            assert replayed.headers[headers.REPLAY_OF] == f"{subjects.DLQ_STREAM}:1"
+            assert json.loads(replayed.data)["id"] == failed.id
+            # and after the window, the service's own idempotency: the same event once more
+            ack = await js.publish(
+                subject, failed.to_json(), headers={headers.MSG_ID: "late-replay"}
+            )
+            await eventually(lambda: drained(js, cfg.llm_calls_durable, ack.seq))
+            assert await calls_priced(client, since) == 1
+    finally:
+        await nc.close()
+
+
+async def test_replay_needs_a_service_and_valid_filters() -> None:
+    missing = await cli("dlq", "replay")
+    assert missing.exit_code == 2
+    bad = await cli("dlq", "list", "--tenant", "a.b")
+    assert bad.exit_code == 2
+    assert "--tenant" in bad.output

@@ -34,8 +34,7 @@ async def audit(nats_url: str, tmp_path: Path, uid: str) -> AsyncIterator[Any]:
         database_url=f"sqlite:///{tmp_path / 'audit.db'}",
         durable_prefix=f"audit-{uid}",
         health_port=0,
-        checkpoint_key="test-key",
-        checkpoint_key_file=tmp_path / "k",
+        signing_key="11" * 32,
         batch_timeout_s=0.05,
     )
     app = create_app(settings)

@@ -30,19 +30,23 @@ CONSUMER = Path(__file__).parents[2] / "examples" / "audit_consumer.py"
 T_FORGED = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-async def audit(nats_url: str, tmp_path: Path, uid: str) -> AsyncIterator[Any]:
-    """An audit service with its own SQLite file and durables, running in this loop."""
-    settings = AuditSettings(
+def audit_settings(nats_url: str, tmp_path: Path, uid: str, **extra: Any) -> AuditSettings:
+    """An audit service with its own SQLite file and durables."""
+    return AuditSettings(
         nats_url=nats_url,
         database_url=f"sqlite:///{tmp_path / 'audit.db'}",
         durable_prefix=f"audit-{uid}",
         health_port=0,
         signing_key="11" * 32,
         batch_timeout_s=0.05,
+        **extra,
     )
-    app = create_app(settings)
-    async with running(app):
+
+
+@pytest.fixture
+async def audit(nats_url: str, tmp_path: Path, uid: str) -> AsyncIterator[Any]:
+    """An audit service running in this loop."""
+    async with running(create_app(audit_settings(nats_url, tmp_path, uid))) as app:
         yield app
 
 
@@ -193,16 +197,7 @@ async def test_consumer_stops_at_a_forged_record_naming_its_seq_and_event(
 @pytest.fixture
 async def sealing_audit(nats_url: str, tmp_path: Path, uid: str) -> AsyncIterator[Any]:
     """An audit service that signs and publishes checkpoints every 0.2 s."""
-    settings = AuditSettings(
-        nats_url=nats_url,
-        database_url=f"sqlite:///{tmp_path / 'audit.db'}",
-        durable_prefix=f"audit-{uid}",
-        health_port=0,
-        signing_key="11" * 32,
-        batch_timeout_s=0.05,
-        checkpoint_interval_s=0.2,
-    )
-    app = create_app(settings)
+    app = create_app(audit_settings(nats_url, tmp_path, uid, checkpoint_interval_s=0.2))
     async with running(app):
         yield app
 

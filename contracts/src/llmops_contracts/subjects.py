@@ -84,7 +84,8 @@ AUDIT_RECORDS = "llmops.audit"
 #: of their own, not the records' one: the newest checkpoint of a tenant is then the last message
 #: on it, one direct get away (``verify`` compares the database with it), and record consumers
 #: filtering ``llmops.audit.<tenant>`` are not handed a second message type. Its four tokens do
-#: not collide with a tenant's record subject (three tokens), whatever the tenant is called.
+#: not collide with a tenant's record subject (three tokens), whatever the tenant is called, and
+#: the per-tenant application permission ``llmops.*.*.*.<tenant>`` (five) does not match it.
 AUDIT_CHECKPOINTS = "llmops.audit.checkpoint"
 #: JetStream key-value bucket of the audit service's public signing keys, by ``key_id``: anyone
 #: reading the AUDIT stream can check a checkpoint's signature; nobody can sign with it.

@@ -300,3 +300,17 @@ async def test_records_this_process_chained_are_not_read_back_to_be_signed(
     assert reads == [0]
     assert fake_ledger.published[-1]["seq"] == 155
     assert (await service.verify("acme")).ok
+
+
+async def test_a_restart_does_not_sign_a_head_already_published_and_heals_no_deletion(
+    fake_repository: FakeAuditRepository, clock: Clock, fake_ledger: FakeLedger
+) -> None:
+    first_run = signed(fake_repository, clock, fake_ledger)
+    await recorded(first_run, "acme", 4)
+    await first_run.checkpoint_heads()
+    fake_repository.saved_checkpoints.clear()
+    clock.advance(minutes=5)
+    second = restarted(fake_repository, clock, fake_ledger)
+    assert await second.checkpoint_heads() == 0  # verified, and already signed: nothing new
+    assert len(fake_ledger.published) == 1
+    assert first(await second.verify("acme")) == (4, "checkpoint")  # the deletion still shows

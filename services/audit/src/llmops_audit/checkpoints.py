@@ -388,6 +388,8 @@ class Sealer:
             if problem is not None:
                 return start, ChainBreak(seq_of(published), None, "checkpoint", problem)
             start = Head(int(published["seq"]), str(published["hash"]))
+            # Signed and published already: a restart does not sign the same head again.
+            self._signed.setdefault(tenant, start)
         purges = [c for c in await self.repository.checkpoints(tenant) if c["kind"] == "purge"]
         if purges and int(purges[-1]["seq"]) >= start.seq:
             anchor = purges[-1]

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +29,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from llmops_audit import fastjson
 from llmops_contracts.audit import AuditSigningKey
 from llmops_contracts.auditchain import (
     CHECKPOINT_FIELDS,
@@ -41,7 +39,6 @@ from llmops_contracts.auditchain import (
     KeyRing,
     checkpoint_message,
     key_id_for,
-    record_document,
     timestamp,
 )
 
@@ -156,15 +153,6 @@ def ed25519_verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
 def key_ring(public_keys: Sequence[bytes]) -> KeyRing:
     """A ring of Ed25519 public keys checked with ``cryptography``."""
     return KeyRing(public_keys, ed25519_verify)
-
-
-def fast_record_hash(record: Mapping[str, Any]) -> str:
-    """:func:`llmops_contracts.auditchain.record_hash`, with the canonical text from orjson.
-
-    The same digest (``fastjson`` writes the reference's bytes or falls back to it), several
-    times faster: verifying re-hashes every record it reads.
-    """
-    return hashlib.sha256(fastjson.canonical(record_document(record))).hexdigest()
 
 
 # --- the published ledger ---------------------------------------------------------------------
@@ -417,9 +405,7 @@ class Sealer:
             if head.hash == trusted.hash:
                 return None
             return ChainBreak(head.seq, None, "checkpoint", "differs from the signed checkpoint")
-        verifier = ChainVerifier(
-            anchor={"seq": trusted.seq, "hash": trusted.hash}, hash_record=fast_record_hash
-        )
+        verifier = ChainVerifier(anchor={"seq": trusted.seq, "hash": trusted.hash})
         async for record in self.repository.records(tenant, trusted.seq):
             if int(record["seq"]) > head.seq:
                 break

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import orjson
 
 from llmops_audit import fastjson
-from llmops_audit.checkpoints import GENESIS, Head, Sealer, fast_record_hash, same_checkpoint
+from llmops_audit.checkpoints import GENESIS, Head, Sealer, same_checkpoint
 from llmops_contracts import subjects
 from llmops_contracts.audit import AuditQuery, AuditRecord
 from llmops_contracts.auditchain import (
@@ -516,7 +516,6 @@ class AuditService:
             anchor=await self.anchor(tenant),
             checkpoints=[*checkpoints, published] if unstored and published else checkpoints,
             keys=sealer.keys,
-            hash_record=fast_record_hash,
         )
         async for record in self.repository.records(tenant, columns=True):
             stored = record.pop("columns")

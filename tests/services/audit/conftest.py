@@ -162,17 +162,23 @@ class FakeLedger:
 
     def __init__(self) -> None:
         self.published: list[dict[str, Any]] = []
+        self.subjects: list[str] = []  # the tenant token of each one's subject
         self.keys: dict[str, dict[str, Any]] = {}
 
     async def publish(self, checkpoint: dict[str, Any]) -> None:
-        self.published.append(dict(checkpoint))
+        self.inject(checkpoint["tenant"], checkpoint)
+
+    def inject(self, tenant: str, data: dict[str, Any]) -> None:
+        """Put any message on the tenant's checkpoint subject (as someone with access could)."""
+        self.published.append(dict(data))
+        self.subjects.append(tenant)
 
     async def latest(self, tenant: str) -> dict[str, Any] | None:
-        mine = [c for c in self.published if c.get("tenant") == tenant]
+        mine = [c for c, t in zip(self.published, self.subjects, strict=True) if t == tenant]
         return dict(mine[-1]) if mine else None
 
     async def tenants(self) -> list[str]:
-        return sorted({str(c.get("tenant")) for c in self.published})
+        return sorted(set(self.subjects))
 
     async def publish_key(self, key: dict[str, Any]) -> None:
         self.keys.setdefault(key["key_id"], dict(key))

@@ -17,7 +17,7 @@ from llmops_audit.checkpoints import Sealer, Signer, key_ring
 from llmops_audit.service import AuditService, Head
 from llmops_contracts.auditchain import ChainBreak, key_id_for, record_hash
 from tests.services.audit.conftest import SIGNER, FakeAuditRepository, FakeLedger
-from tests.services.audit.test_audit_service import Clock, arriving, call, signed, stored
+from tests.services.audit.test_audit_service import T0, Clock, arriving, call, signed, stored
 
 
 @pytest.fixture
@@ -253,8 +253,8 @@ async def test_a_published_checkpoint_with_a_foreign_signature_stops_signing(
     first_run = signed(fake_repository, clock, fake_ledger)
     await recorded(first_run, "acme", 3)
     head = (await stored(fake_repository, "acme"))[-1]
-    fake_ledger.published.append(
-        Signer.generate().sign("acme", Head(3, head["hash"]), "periodic", clock.now)
+    fake_ledger.inject(
+        "acme", Signer.generate().sign("acme", Head(3, head["hash"]), "periodic", clock.now)
     )
     breaks: list[tuple[str, ChainBreak]] = []
     second = restarted(fake_repository, clock, fake_ledger, breaks)
@@ -314,3 +314,28 @@ async def test_a_restart_does_not_sign_a_head_already_published_and_heals_no_del
     assert await second.checkpoint_heads() == 0  # verified, and already signed: nothing new
     assert len(fake_ledger.published) == 1
     assert first(await second.verify("acme")) == (4, "checkpoint")  # the deletion still shows
+
+
+@pytest.mark.parametrize(
+    ("published", "why"),
+    [
+        ({"tenant": "acme"}, "malformed"),
+        ({**SIGNER.sign("beta", Head(3, "a" * 64), "periodic", T0)}, "not a checkpoint of this"),
+    ],
+)
+async def test_a_published_message_that_is_no_checkpoint_of_the_chain_stops_signing(
+    fake_repository: FakeAuditRepository,
+    clock: Clock,
+    fake_ledger: FakeLedger,
+    published: dict[str, Any],
+    why: str,
+) -> None:
+    """Even one the service's key signed: another tenant's checkpoint on this tenant's subject."""
+    await recorded(signed(fake_repository, clock, fake_ledger), "acme", 3)
+    fake_ledger.inject("acme", published)
+    breaks: list[tuple[str, ChainBreak]] = []
+    second = restarted(fake_repository, clock, fake_ledger, breaks)
+    assert await second.checkpoint_heads() == 0
+    assert why in breaks[0][1].detail
+    report = await second.verify("acme")
+    assert [(b.kind, why in b.detail) for b in report.breaks] == [("checkpoint", True)]

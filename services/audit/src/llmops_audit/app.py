@@ -141,7 +141,11 @@ def create_app(settings: AuditSettings) -> FastStream:
     sealer = Sealer(
         repository,
         signer,
-        JetStreamLedger(lambda: wiring.broker.connection, replicas=settings.stream_replicas),
+        JetStreamLedger(
+            lambda: wiring.broker.connection,
+            replicas=settings.stream_replicas,
+            create_bucket=settings.manage_streams,
+        ),
         on_break=chain_broken,
     )
     service = AuditService(

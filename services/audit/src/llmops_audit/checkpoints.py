@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -182,14 +182,45 @@ class CheckpointLedger(Protocol):
         ...
 
 
-def published_problem(tenant: str, checkpoint: Mapping[str, Any], keys: KeyRing) -> str | None:
-    """Why a published checkpoint cannot be trusted (malformed, another tenant's, bad signature)."""
+def malformed(tenant: str, checkpoint: Mapping[str, Any]) -> str | None:
+    """Why a published message is no checkpoint of this tenant's chain at all, or None."""
     if not all(name in checkpoint for name in (*CHECKPOINT_FIELDS, "signature")):
         return "the newest published checkpoint is malformed"
-    if checkpoint["tenant"] != tenant or type(checkpoint["seq"]) is not int:
+    if (
+        checkpoint["tenant"] != tenant
+        or type(checkpoint["seq"]) is not int
+        or not isinstance(checkpoint["hash"], str)
+    ):
         return "the newest published checkpoint is not a checkpoint of this chain"
+    return None
+
+
+def published_problem(tenant: str, checkpoint: Mapping[str, Any], keys: KeyRing) -> str | None:
+    """Why a published checkpoint cannot be trusted (malformed, another tenant's, bad signature)."""
+    problem = malformed(tenant, checkpoint)
+    if problem is not None:
+        return problem
     problem = keys.problem(checkpoint)
-    return None if problem is None else f"the newest published checkpoint is {problem}"
+    return None if problem is None else f"the newest published checkpoint: {problem}"
+
+
+@dataclass
+class Published:
+    """The newest published checkpoint as ``verify`` holds the database to it.
+
+    Attributes:
+        checkpoint: as published (None: none yet), for the report.
+        unstored: it, when the database lacks it: the chain must still agree with it.
+        breaks: what is wrong with it that reading the chain does not show.
+    """
+
+    checkpoint: dict[str, Any] | None
+    unstored: list[dict[str, Any]] = field(default_factory=list)
+    breaks: list[ChainBreak] = field(default_factory=list)
+
+
+def _published_break(checkpoint: Mapping[str, Any], detail: str) -> ChainBreak:
+    return ChainBreak(seq_of(checkpoint), None, "checkpoint", detail)
 
 
 def same_checkpoint(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
@@ -277,6 +308,26 @@ class Sealer:
     async def published(self, tenant: str) -> dict[str, Any] | None:
         """The newest checkpoint published for a tenant (unchecked), or None."""
         return await self.ledger.latest(tenant) if self.ledger is not None else None
+
+    async def held_to(self, tenant: str, stored: Sequence[Mapping[str, Any]]) -> Published:
+        """What ``verify`` holds a chain to, outside the database: its newest published checkpoint.
+
+        Args:
+            tenant: the chain's tenant.
+            stored: the checkpoints stored in the database.
+        """
+        checkpoint = await self.published(tenant)
+        if checkpoint is None:
+            return Published(None)
+        shape = malformed(tenant, checkpoint)
+        if shape is not None:
+            return Published(checkpoint, breaks=[_published_break(checkpoint, shape)])
+        if any(same_checkpoint(checkpoint, c) for c in stored):
+            return Published(checkpoint)  # checked with the stored ones
+        deleted = "the newest published checkpoint is not in the database: checkpoints were deleted"
+        return Published(
+            checkpoint, unstored=[checkpoint], breaks=[_published_break(checkpoint, deleted)]
+        )
 
     async def seal(self) -> int:
         """Sign and publish every verified chain head that moved; returns how many were signed.

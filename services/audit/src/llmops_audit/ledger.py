@@ -57,14 +57,22 @@ class JetStreamLedger:
     Args:
         connection: returns the live NATS connection (it exists once the service started).
         replicas: replicas of the key bucket when this creates it.
+        create_bucket: create the key bucket when missing (off where an operator owns the
+            streams, ``LLMOPS_MANAGE_STREAMS=false``).
         timeout_s: how long a publish waits for the stream's acknowledgement.
     """
 
     def __init__(
-        self, connection: Callable[[], Any], *, replicas: int = 1, timeout_s: float = 10.0
+        self,
+        connection: Callable[[], Any],
+        *,
+        replicas: int = 1,
+        create_bucket: bool = True,
+        timeout_s: float = 10.0,
     ) -> None:
         self._connection = connection
         self._replicas = replicas
+        self._create_bucket = create_bucket
         self._timeout_s = timeout_s
 
     def _js(self) -> Any:
@@ -119,7 +127,15 @@ class JetStreamLedger:
             RuntimeError: another key is already filed under that id.
         """
         record = AuditSigningKey.model_validate(key)
-        bucket = await self._bucket(create=True)
+        bucket = await self._bucket(create=self._create_bucket)
+        if bucket is None:
+            _log.error(
+                "the key bucket does not exist, so nobody can find the public key: create it",
+                bucket=subjects.AUDIT_KEYS_BUCKET,
+                key_id=record.key_id,
+                public_key=record.public_key,
+            )
+            return
         try:
             await bucket.create(record.key_id, record.model_dump_json().encode())
             _log.info("published the audit signing key", key_id=record.key_id)

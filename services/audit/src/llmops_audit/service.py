@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import orjson
 
 from llmops_audit import fastjson
-from llmops_audit.checkpoints import GENESIS, Head, Sealer, same_checkpoint
+from llmops_audit.checkpoints import GENESIS, Head, Sealer
 from llmops_contracts import subjects
 from llmops_contracts.audit import AuditQuery, AuditRecord
 from llmops_contracts.auditchain import (
@@ -504,18 +504,14 @@ class AuditService:
         The chain is also held to the newest checkpoint published on the AUDIT stream, outside
         the database: records cut after it, or its row deleted, are breaks.
         """
-        sealer = self.checkpointer
         checkpoints = await self.repository.checkpoints(tenant)
-        published = await sealer.published(tenant)
-        unstored = published is not None and not any(
-            same_checkpoint(published, c) for c in checkpoints
-        )
+        published = await self.checkpointer.held_to(tenant, checkpoints)
         # Every checkpoint's signature is checked, the purge anchor's included: a forged anchor
         # would otherwise let a rewritten chain start wherever the forger wanted.
         verifier = ChainVerifier(
             anchor=await self.anchor(tenant),
-            checkpoints=[*checkpoints, published] if unstored and published else checkpoints,
-            keys=sealer.keys,
+            checkpoints=[*checkpoints, *published.unstored],
+            keys=self.checkpointer.keys,
         )
         async for record in self.repository.records(tenant, columns=True):
             stored = record.pop("columns")
@@ -535,18 +531,10 @@ class AuditService:
             if verifier.report.breaks and not all_breaks:
                 break
         report = verifier.finish() if not verifier.report.breaks else verifier.report
-        if unstored and published is not None and (all_breaks or not report.breaks):
-            report.breaks.append(
-                ChainBreak(
-                    published["seq"] if type(published.get("seq")) is int else 0,
-                    None,
-                    "checkpoint",
-                    "the newest published checkpoint is not in the database: checkpoints "
-                    "were deleted",
-                )
-            )
+        if all_breaks or not report.breaks:
+            report.breaks.extend(published.breaks)
         report.tenant = tenant
-        report.published = published
+        report.published = published.checkpoint
         if self.on_verify_failure is not None and not report.ok:
             self.on_verify_failure(tenant)
         return report

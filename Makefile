@@ -9,7 +9,7 @@ UV     := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 PYTEST_ARGS ?=
 
-.PHONY: help install run dev demo test test-slow test-all lint format typecheck contracts bench clean
+.PHONY: help install run dev demo test test-slow test-all test-shifted lint format contracts bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -33,11 +33,12 @@ dev: install ## Start NATS + all six services (no demo traffic)
 demo: install ## Send demo traffic to a running stack (NATS_URL=...)
 	$(BIN)/python examples/demo_app.py
 
-lint: install ## ruff, formatting, mypy (contracts/shared/client) and import-linter layering
+lint: install ## ruff, formatting, mypy (contracts/shared/client), import-linter layering, clock reads
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python tools/check_clock.py
 
 format: install ## Apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -48,6 +49,12 @@ test: lint ## Lint, then the test suite (slow suites excluded; see test-slow)
 
 test-slow: install ## Only the slow suites (reliability, large volumes)
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)
+
+# One minute before midnight on 29 February 2028: the run also crosses into March.
+SHIFT_TO ?= 2028-02-29 23:59:00
+test-shifted: install ## The suite again with the system clock shifted to SHIFT_TO (libfaketime)
+	@command -v faketime >/dev/null || { echo "needs libfaketime: apt-get install faketime" >&2; exit 2; }
+	faketime -f '@$(SHIFT_TO)' $(BIN)/pytest $(PYTEST_ARGS)
 
 test-all: lint ## Every suite, slow ones included
 	$(BIN)/pytest -m "slow or not slow" $(PYTEST_ARGS)

@@ -15,6 +15,9 @@ What it does:
   (found by a binary search with direct gets) to replay from there;
 - recomputes each record's SHA-256 over its RFC 8785 canonical JSON and checks that its
   ``prev_hash`` is the hash of the record before it (64 zeros before seq 1);
+- fetches the event of a record published by reference (an event too large for one NATS
+  message: the record carries ``event_ref`` instead) from the object-store bucket it names, and
+  checks its size and SHA-256 before hashing the record with it;
 - skips a seq it has already verified (a redelivery, or a republished copy of the same record);
 - follows the tenant's signed checkpoints too (``llmops.audit.checkpoint.<tenant>``, same
   durable): checks each Ed25519 signature with the service's public key (``--public-key``, pinned,
@@ -271,6 +274,33 @@ class Chain:
 # --- NATS ---------------------------------------------------------------------------------------
 
 
+async def with_event(js: Any, body: bytes) -> bytes:
+    """The message, with the event of a by-reference record fetched and put back in place.
+
+    Raises:
+        Broken: the object is missing, or its bytes do not match the reference's size and hash.
+    """
+    try:
+        envelope = json.loads(body)
+        record = envelope["data"]
+        ref = record.get("event_ref")
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return body  # not a record message: feed() says so
+    if not ref:
+        return body
+    seq, event_id = record.get("seq"), record.get("event_id")
+    try:
+        store = await js.object_store(ref["bucket"])
+        data = bytes((await store.get(ref["name"])).data or b"")
+    except NotFoundError:  # the bucket or the object
+        raise Broken(seq, event_id, f"its event {ref['name']} is not in the object store") from None
+    if len(data) != ref["size"] or hashlib.sha256(data).hexdigest() != ref["sha256"]:
+        raise Broken(seq, event_id, "its event in the object store does not match event_ref")
+    record["event"] = json.loads(data)
+    del record["event_ref"]
+    return json.dumps(envelope).encode()
+
+
 async def stream_position(js: Any, subject: str, chain_seq: int) -> int:
     """The stream sequence of the first message of ``subject`` with chain seq >= ``chain_seq``.
 
@@ -355,7 +385,8 @@ async def run(args: argparse.Namespace) -> int:
     try:
         if not pinned:  # no key given: trust what the service published (see docs/audit.md)
             chain.keys = await public_keys(nc)
-        sub = await durable_subscription(nc.jetstream(), args, subject)
+        js = nc.jetstream()
+        sub = await durable_subscription(js, args, subject)
         while args.count is None or chain.verified < args.count:
             want = 100 if args.count is None else min(100, args.count - chain.verified)
             try:
@@ -367,7 +398,7 @@ async def run(args: argparse.Namespace) -> int:
             done = 0
             try:
                 for msg in msgs:
-                    chain.feed(msg.data)
+                    chain.feed(await with_event(js, msg.data))
                     done += 1
             finally:
                 chain.save()  # persist what verified, then ack it

@@ -167,10 +167,10 @@ async def _costs(client: Client, tenant: str) -> None:
         )
         verdict = "allow" if decision.data.allow else f"deny ({decision.data.reason})"
         print(f"[{tenant}] costs: budget_check for a gpt-4o call: {verdict}")
+        # An application asks about its own last day: its wall clock is the right one here.
+        yesterday = datetime.now(UTC) - timedelta(days=1)  # clock-ok: the demo app's own day
         report = await client.request(
-            CostReportQuery(
-                since=datetime.now(UTC) - timedelta(days=1), by=["model"], granularity="total"
-            )
+            CostReportQuery(since=yesterday, by=["model"], granularity="total")
         )
         for row in report.data.rows:
             print(f"[{tenant}] costs: {row.group['model']}: {row.calls} call(s), ${row.cost}")

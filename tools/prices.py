@@ -802,7 +802,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     version, path = locate_source()
-    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    generated = datetime.now(UTC)  # clock-ok: when the snapshot was generated (provenance)
+    now = generated.replace(microsecond=0).isoformat().replace("+00:00", "Z")
     doc = build(version, load_source(path), now)
     if args.check:
         status = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import hashlib
 import json
 import re
 import subprocess
@@ -22,7 +23,7 @@ from llmops import Client
 from llmops_audit.app import create_app
 from llmops_audit.checkpoints import Head, Signer
 from llmops_audit.config import AuditSettings
-from llmops_contracts import subjects
+from llmops_contracts import subjects, wrap
 from llmops_contracts.llm import LlmCallCompleted, Usage
 from tests.conftest import eventually, running
 
@@ -192,6 +193,96 @@ async def test_consumer_stops_at_a_forged_record_naming_its_seq_and_event(
     again = await consume(nats_url, tenant, f"c-{uid}", state, "--idle-timeout", "5")
     assert again.returncode == 1
     assert f"seq 4 (event {forged_id})" in again.stdout
+
+
+async def test_a_record_too_large_for_one_message_is_published_by_reference_and_verified(
+    audit: Any, nats_url: str, tenant: str, uid: str, tmp_path: Path
+) -> None:
+    """A ~1 MB event: stored, its AUDIT message carries event_ref, the consumer fetches it."""
+    await publish(nats_url, tenant, 1)
+    nc = await nats.connect(nats_url)
+    try:
+        limit = nc.max_payload
+        call = LlmCallCompleted(provider="anthropic", request_model="claude", latency_ms=1.0)
+        envelope = json.loads(wrap(call, tenant=tenant, source="app://big").to_json())
+        envelope["data"]["padding"] = ""
+        overhead = len(json.dumps(envelope).encode()) + 200  # + the headers below
+        envelope["data"]["padding"] = "é" * ((limit - overhead) // 2)  # two bytes each
+        body = json.dumps(envelope, ensure_ascii=False).encode()
+        assert limit - 1_000 < len(body) <= limit - 200  # fits NATS, the record would not
+        await nc.jetstream().publish(
+            subjects.for_tenant(subjects.LLM_CALL_COMPLETED, tenant),
+            body,
+            headers={"Nats-Msg-Id": envelope["id"]},
+        )
+    finally:
+        await nc.close()
+    await publish(nats_url, tenant, 1)
+    head = await on_stream(nats_url, tenant, 3)
+
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        subject = subjects.for_tenant(subjects.AUDIT_RECORDS, tenant)
+        info = await js.stream_info(subjects.AUDIT_STREAM)
+        first = await js.get_msg(
+            subjects.AUDIT_STREAM, seq=info.state.first_seq, subject=subject, next=True
+        )
+        big = await js.get_msg(subjects.AUDIT_STREAM, seq=first.seq + 1, subject=subject, next=True)
+        record = json.loads(big.data)["data"]
+        assert record["seq"] == 2
+        assert "event" not in record
+        ref = record["event_ref"]
+        assert ref["bucket"] == subjects.BLOBS_BUCKET
+        assert ref["size"] > limit - 1_000
+        stored = (await (await js.object_store(ref["bucket"])).get(ref["name"])).data
+        assert json.loads(stored)["data"]["padding"] == envelope["data"]["padding"]
+    finally:
+        await nc.close()
+
+    run = await consume(nats_url, tenant, f"c-{uid}", tmp_path / "state.json", "--count", "3")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (
+        f"verified 3 records of tenant {tenant}, chain head seq 3 hash {head['data']['hash']}"
+        in run.stdout
+    )
+    verified = await audit.service.verify(tenant)
+    assert verified.ok
+    assert verified.checked == 3
+
+
+async def test_a_by_reference_record_whose_object_does_not_match_is_a_break(
+    audit: Any, nats_url: str, tenant: str, uid: str, tmp_path: Path
+) -> None:
+    await publish(nats_url, tenant, 1)
+    last = await on_stream(nats_url, tenant, 1)
+    record = {k: v for k, v in last["data"].items() if k != "event"}
+    blob = json.dumps(last["data"]["event"]).encode()
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        store = await js.object_store(subjects.BLOBS_BUCKET)
+        name = f"test/{uid}"
+        await store.put(name, blob.replace(b"claude", b"forged"))  # same size, other content
+        digest = hashlib.sha256(blob).hexdigest()
+        record["event_ref"] = {
+            "bucket": subjects.BLOBS_BUCKET,
+            "name": name,
+            "size": len(blob),
+            "sha256": digest,
+        }
+        record.update(seq=2, prev_hash=record["hash"], event_id=str(uuid.uuid4()))
+        await js.publish(
+            subjects.for_tenant(subjects.AUDIT_RECORDS, tenant),
+            json.dumps({**last, "data": record}).encode(),
+            headers={"Nats-Msg-Id": f"forged-{uid}"},
+        )
+    finally:
+        await nc.close()
+    broken = await consume(nats_url, tenant, f"c-{uid}", tmp_path / "s.json", "--idle-timeout", "5")
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert "seq 2" in broken.stdout
+    assert "does not match event_ref" in broken.stdout
 
 
 @pytest.fixture

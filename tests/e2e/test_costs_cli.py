@@ -222,7 +222,9 @@ async def test_report_json_is_the_replys_data_and_hour_rows_chart_per_day(
     assert json.loads(as_json.stdout)["total"]["cost"] == "2.000123"  # a string, exact
     query = costs.last()
     assert (query.granularity, query.by, query.app, query.user) == ("hour", [], "bot", "u1")
-    assert abs(query.since - (datetime.now(UTC) - timedelta(days=2))) < timedelta(minutes=1)
+    # The CLI reads "2d" against the person's wall clock (client/src/llmops/audit.py).
+    wall = datetime.now(UTC)  # clock-ok: checks the CLI's own wall-clock reading
+    assert abs(query.since - (wall - timedelta(days=2))) < timedelta(minutes=1)
     assert "no price yet" not in as_json.stderr
 
     table = await llmops(

@@ -1,8 +1,8 @@
 """Well-formed envelopes that the audit trail cannot store must not block the capture path.
 
-Audit records every envelope it admits and never rejects a batch (a failed write is nak'd and
-retried for ever), so anything admit() lets through must be storable: otherwise one message
-fails its whole batch on every delivery and the events beside it are never recorded.
+Audit records every envelope it admits, so anything admit() lets through should be storable. When
+it is not, the batch is isolated (llmops_shared.batch): the neighbours are recorded and the one
+that fails alone is dead-lettered, instead of failing its whole batch on every delivery.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from llmops_contracts.audit import AuditPurge, AuditQuery, AuditVerify
 from llmops_contracts.auditchain import verify_chain
 from llmops_contracts.common import Actor
 from llmops_contracts.llm import Content, LlmCallCompleted, Message
+from llmops_shared.clock import FixedClock
 from tests.conftest import eventually, running
 
 KEY = "33" * 32
@@ -54,12 +55,14 @@ async def stored_count(app: Any, tenant: str, n: int) -> bool:
 async def test_query_verify_and_purge_over_nats(
     nats_url: str, tmp_path: Path, uid: str, tenant: str
 ) -> None:
-    app = create_app(settings(nats_url, tmp_path, uid))
+    # Records are stamped by the service's clock: 29 February, then a second later.
+    clock = FixedClock(datetime(2028, 2, 29, 23, 59, 59, tzinfo=UTC))
+    app = create_app(settings(nats_url, tmp_path, uid), clock)
     async with running(app):
         async with await Client.connect(nats_url, source="app://rpc", tenant=tenant) as client:
             await client.publish_many(calls(10))
             await eventually(lambda: stored_count(app, tenant, 10))
-            cut = datetime.now(UTC)
+            cut = clock.advance(seconds=1)  # 1 March 2028: the first ten are before it
             await client.publish_many(calls(20))
             await eventually(lambda: stored_count(app, tenant, 30))
 

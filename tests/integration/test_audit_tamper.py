@@ -27,6 +27,7 @@ from llmops_contracts import new_event_id, wrap
 from llmops_contracts.auditchain import record_hash, verify_chain
 from llmops_contracts.common import Actor
 from llmops_contracts.llm import LlmCallCompleted
+from llmops_shared.clock import FixedClock
 from tests.conftest import fresh_postgres_database
 
 SIGNER = Signer.from_text("55" * 32)
@@ -46,14 +47,6 @@ async def database_url(
         yield url
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @dataclass
 class Trail:
     """A recorded trail and the means to tamper with it."""
@@ -62,7 +55,7 @@ class Trail:
     repo: SqlAuditRepository
     tenant: str
     ids: list[str]  # event ids by seq - 1
-    clock: Clock
+    clock: FixedClock
 
     async def execute(self, sql: str, **params: Any) -> None:
         async with self.repo.engine.begin() as conn:
@@ -125,7 +118,7 @@ def event(tenant: str, i: int) -> bytes:
     return env.to_json()
 
 
-def signed(repo: SqlAuditRepository, clock: Clock) -> AuditService:
+def signed(repo: SqlAuditRepository, clock: FixedClock) -> AuditService:
     """The audit service over ``repo``, signing with the test key (no published ledger here)."""
     sealer = Sealer(repo, SIGNER, clock=clock)
     return AuditService(sealer.watch(repo), checkpointer=sealer, clock=clock)
@@ -135,7 +128,7 @@ def signed(repo: SqlAuditRepository, clock: Clock) -> AuditService:
 async def trail(database_url: str, tenant: str) -> AsyncIterator[Trail]:
     repo = SqlAuditRepository(database_url)
     await repo.open()
-    clock = Clock()
+    clock = FixedClock(T0)
     service = signed(repo, clock)
     subject = f"llmops.evt.llm.call_completed.{tenant}"
     ids: list[str] = []
@@ -145,7 +138,7 @@ async def trail(database_url: str, tenant: str) -> AsyncIterator[Trail]:
         ids += [item.event_id for item in batch]
         if start + BATCH == CHECKPOINT_AT:
             assert await service.checkpoint_heads() == 1
-        clock.now += timedelta(minutes=1)
+        clock.advance(minutes=1)
     try:
         yield Trail(service, repo, tenant, ids, clock)
     finally:
@@ -397,7 +390,7 @@ async def test_an_inserted_checkpoint_with_a_bad_signature_is_detected(trail: Tr
     # Checkpoints are append-only too, but an INSERT is allowed: no guard needs to be off.
     rows = await trail.rows()
     forged = Signer.generate().sign(
-        trail.tenant, Head(40, rows[39]["hash"]), "periodic", trail.clock.now
+        trail.tenant, Head(40, rows[39]["hash"]), "periodic", trail.clock.now()
     )
     await trail.repo.add_checkpoint(forged)
     assert first_break(await trail.verify())[::2] == (40, "checkpoint")
@@ -449,7 +442,7 @@ async def test_a_forged_purge_checkpoint_does_not_hide_deleted_records(
     rows = await trail.rows()
     seq = 20 if cut == "head" else N  # the oldest 20, or the whole chain (a cut tail)
     forged = Signer.generate().sign(
-        trail.tenant, Head(seq, rows[seq - 1]["hash"]), "purge", trail.clock.now
+        trail.tenant, Head(seq, rows[seq - 1]["hash"]), "purge", trail.clock.now()
     )
     await trail.repo.add_checkpoint(forged)
     lower = 41 if cut == "tail" else 1

@@ -129,7 +129,9 @@ async def read_audit_stream(js: Any, tenant: str, n: int) -> list[dict[str, Any]
     try:
         while len(received) < n:
             msg = await sub.next_msg(timeout=5)
-            received.append(parse(msg.data, subject=msg.subject).data.model_dump())
+            received.append(
+                parse(msg.data, subject=msg.subject).data.model_dump(exclude={"event_ref"})
+            )
     finally:
         await sub.unsubscribe()
     info = await js.stream_info(subjects.AUDIT_STREAM, subjects_filter=subject)
@@ -153,7 +155,7 @@ async def query_all(client: Client, tenant: str, **filters: Any) -> list[dict[st
         reply = await client.request(
             AuditQuery(after_seq=after, **filters), tenant=tenant, timeout=10
         )
-        rows += [r.model_dump() for r in reply.data.records]
+        rows += [r.model_dump(exclude={"event_ref"}) for r in reply.data.records]
         if reply.data.next_after_seq is None:
             return rows
         assert reply.data.next_after_seq == rows[-1]["seq"] > after

@@ -9,7 +9,7 @@ computed here from the same price table, call by call.
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,16 @@ from llmops import Client
 from llmops_contracts.costs import Budget, BudgetsRequest, CostReportQuery
 from llmops_contracts.llm import Usage
 from llmops_costs.app import bundled_prices, create_app
+from llmops_shared.clock import ShiftedClock
 from tests.conftest import eventually, running
-from tests.services.costs.support import call, drained, independent_total, publish_all, settings
+from tests.services.costs.support import (
+    NOW,
+    call,
+    drained,
+    independent_total,
+    publish_all,
+    settings,
+)
 
 #: (provider, model): chat models across providers, priced per token in the snapshot.
 MODELS = (
@@ -36,7 +44,7 @@ MODELS = (
 
 def workload(tenant: str, n: int) -> list[Any]:
     rng = random.Random(n)
-    start = datetime.now(UTC) - timedelta(hours=30)
+    start = NOW - timedelta(hours=30)
     events = []
     for i in range(n):
         provider, model = MODELS[i % len(MODELS)]
@@ -81,8 +89,8 @@ async def test_20000_replayed_events_give_the_same_exact_totals(
     }
     tokens = sum(e.data.usage.input_tokens for e in events)
     cfg = settings(nats_url, f"sqlite:///{tmp_path / 'costs.db'}", uid, batch_size=500)
-    app = create_app(cfg)
-    since = datetime.now(UTC) - timedelta(days=3)
+    app = create_app(cfg, ShiftedClock(NOW))
+    since = NOW - timedelta(days=3)
     async with running(app):
         nc = await nats.connect(nats_url)
         js = nc.jetstream()

@@ -29,8 +29,10 @@ from llmops_contracts.costs import (
 )
 from llmops_contracts.llm import Usage
 from llmops_costs.app import bundled_prices, create_app
+from llmops_shared.clock import ShiftedClock
 from tests.conftest import eventually, fresh_postgres_database, running
 from tests.services.costs.support import (
+    NOW,
     Collector,
     call,
     drained,
@@ -96,7 +98,7 @@ async def run_two_replicas(nats_url: str, db_url: str, uid: str, tenant: str) ->
         ),
     ]
     cfg = settings(nats_url, db_url, uid, batch_size=40)
-    apps = [create_app(cfg), create_app(cfg)]
+    apps = [create_app(cfg, ShiftedClock(NOW)), create_app(cfg, ShiftedClock(NOW))]
     stored = [0, 0]
     for i, app in enumerate(apps):
         record = app.service.repository.record

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,8 +18,9 @@ from llmops_contracts.costs import (
 )
 from llmops_contracts.llm import Usage
 from llmops_costs.app import create_app
+from llmops_shared.clock import ShiftedClock
 from tests.conftest import eventually, running
-from tests.services.costs.support import Collector, call, drained, publish_all, settings
+from tests.services.costs.support import NOW, Collector, call, drained, publish_all, settings
 
 MODEL = "acme-private-llm"
 PRICES = {"input": "0.000002", "output": "0.000008"}
@@ -31,7 +32,7 @@ async def test_unknown_model_waits_for_its_price_then_is_repriced(
     # A server of its own: its events do not burden other tests' consumers (which read all).
     nats_url = own_nats
     cfg = settings(nats_url, f"sqlite:///{tmp_path / 'costs.db'}", uid)
-    app = create_app(cfg)
+    app = create_app(cfg, ShiftedClock(NOW))
     async with running(app):
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
@@ -43,7 +44,7 @@ async def test_unknown_model_waits_for_its_price_then_is_repriced(
         await eventually(lambda: len(events.of(PriceMissing.SPEC.type)) == 3)
         assert events.of(CostRecorded.SPEC.type) == []
 
-        since = datetime.now(UTC) - timedelta(hours=1)
+        since = NOW - timedelta(hours=1)
         async with await Client.connect(nats_url, source="cli://t", tenant=tenant) as client:
             before = (await client.request(CostReportQuery(since=since, granularity="total"))).data
             assert (before.total.calls, before.total.price_missing_calls) == (3, 3)
@@ -81,7 +82,7 @@ async def test_unknown_model_waits_for_its_price_then_is_repriced(
         await nc.drain()
 
     # A restart uses the persisted override at once.
-    async with running(create_app(cfg)) as restarted:
+    async with running(create_app(cfg, ShiftedClock(NOW))) as restarted:
         later = call(tenant, MODEL, usage, provider="acme")
         entry = restarted.service.entry_for(later, restarted.service.prices)
         assert entry.state == "priced"

@@ -332,8 +332,12 @@ def _audit_query(
         raise typer.BadParameter(str(exc)) from None
 
 
+#: Query replies always carry the event itself: the by-reference field stays out of exports.
+_BY_REF = {"event_ref"}
+
+
 def _actor(record: Any) -> str:
-    data = record.event.get("data")
+    data = (record.event or {}).get("data")
     actor = data.get("actor") if isinstance(data, dict) else None
     if not isinstance(actor, dict):
         return ""
@@ -386,7 +390,9 @@ def audit_query(
                 for record in page.records:
                     state["shown"] += 1
                     if as_json:
-                        sys.stdout.write(record_line(record.model_dump(mode="json")) + "\n")
+                        sys.stdout.write(
+                            record_line(record.model_dump(mode="json", exclude=_BY_REF)) + "\n"
+                        )
                         continue
                     table.add_row(
                         *map(
@@ -395,7 +401,7 @@ def audit_query(
                                 str(record.seq),
                                 record.recorded_at,
                                 record.event_type,
-                                str(record.event.get("source", "")),
+                                str((record.event or {}).get("source", "")),
                                 _actor(record),
                                 record.hash[:12],
                             ),
@@ -470,7 +476,9 @@ def audit_export(
                     stdout.write(record_line(header) + "\n")
                     first = False
                 for record in page.records:
-                    stdout.write(record_line(record.model_dump(mode="json")) + "\n")
+                    stdout.write(
+                        record_line(record.model_dump(mode="json", exclude=_BY_REF)) + "\n"
+                    )
                 if page.records:
                     stats["first"] = stats["first"] or page.records[0].seq
                     stats["last"] = page.records[-1].seq

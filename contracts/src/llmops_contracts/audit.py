@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import AwareDatetime, Field
 
 from llmops_contracts import subjects
-from llmops_contracts.common import Part, Sha256Hex
+from llmops_contracts.common import ObjectRef, Part, Sha256Hex
 from llmops_contracts.envelope import Kind, MessageSpec, Payload
 
 AUDIT_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$"
@@ -40,7 +40,21 @@ class AuditRecord(Payload):
     redaction_policy_version: str | None = Field(
         description="Redaction policy applied before hashing; null when none applied."
     )
-    event: dict[str, Any] = Field(description="The recorded envelope, after redaction.")
+    event: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "The recorded envelope, after redaction. Absent from an AUDIT-stream message too "
+            "large for one NATS message: then event_ref says where its JSON text is kept."
+        ),
+    )
+    event_ref: ObjectRef | None = Field(
+        default=None,
+        description=(
+            "Where the event's JSON text is kept (object store) when the record's AUDIT message "
+            "would not fit one NATS message; fetch it, check size and sha256, and put it back "
+            "as 'event' before hashing."
+        ),
+    )
     prev_hash: Sha256Hex = Field(description="Hash of the previous record (64 zeros for seq 1).")
     hash: Sha256Hex = Field(description="SHA-256 of this record's canonical document.")
 

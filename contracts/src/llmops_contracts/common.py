@@ -32,6 +32,16 @@ class Part(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, use_enum_values=True)
 
 
+class ObjectRef(Part):
+    """Where a payload too large for one NATS message is kept: an object of a JetStream
+    object-store bucket, with the size and SHA-256 a reader checks after fetching it."""
+
+    bucket: str = Field(max_length=64, description="Object-store bucket (``llmops-blobs``).")
+    name: str = Field(max_length=256, description="Object name (``sha256/<hex digest>``).")
+    size: int = Field(ge=0, description="Size of the object in bytes.")
+    sha256: Sha256Hex = Field(description="SHA-256 of the object's bytes, lowercase hex.")
+
+
 class PromptRef(Part):
     """Which managed prompt (and version) produced a call."""
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from llmops_contracts import subjects
+from llmops_contracts.common import ObjectRef
 from llmops_contracts.envelope import Kind, MessageSpec, Payload
 
 
@@ -38,8 +39,27 @@ class DeadLetter(Payload):
     )
     original_subject: str = Field(description="Subject the message arrived on.")
     original_headers: dict[str, str] = Field(default_factory=dict, description="Its NATS headers.")
-    payload: str = Field(description="The original payload, as text or base64.")
-    payload_encoding: str = Field(default="utf-8", description="'utf-8' or 'base64'.")
+    payload: str = Field(
+        description="The original payload, as text or base64; empty when kept by reference."
+    )
+    payload_encoding: str = Field(
+        default="utf-8",
+        description="'utf-8', 'base64', or 'ref' when the payload is kept in payload_ref.",
+    )
+    payload_ref: ObjectRef | None = Field(
+        default=None,
+        description=(
+            "Where the original payload's exact bytes are kept when the dead letter would not "
+            "fit one NATS message (then payload is empty and payload_encoding 'ref')."
+        ),
+    )
+    headers_ref: ObjectRef | None = Field(
+        default=None,
+        description=(
+            "Where the original headers are kept (a JSON object) when even without the payload "
+            "they would not fit one message (then original_headers is empty)."
+        ),
+    )
     deliveries: int = Field(default=1, ge=1, description="How many times it was delivered.")
     stream_sequence: int | None = Field(
         default=None, description="Its sequence in the source stream."

@@ -50,7 +50,8 @@ def new_event_id() -> str:
     Returns:
         The id in canonical lowercase hyphenated form.
     """
-    return _uuid7(_time.time_ns() // 1_000_000, int.from_bytes(os.urandom(10), "big"))
+    millis = _time.time_ns() // 1_000_000  # clock-ok: a UUIDv7's ordering bits, not business time
+    return _uuid7(millis, int.from_bytes(os.urandom(10), "big"))
 
 
 def _uuid7(ms: int, rand: int) -> str:
@@ -86,8 +87,12 @@ def derived_id(cause: Envelope[Any], key: str) -> str:
 
 
 def utc_now() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
+    """The current time, timezone-aware in UTC: the default ``time`` of a new envelope.
+
+    An application's event happens at its own wall-clock time (CloudEvents ``time``). Services
+    take business time from ``llmops_shared.clock`` and pass ``time=`` where it matters.
+    """
+    return datetime.now(UTC)  # clock-ok: a publisher's own creation time (contracts are stdlib)
 
 
 class Kind(StrEnum):

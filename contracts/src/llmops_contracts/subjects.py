@@ -25,6 +25,10 @@ COMMANDS_STREAM = "COMMANDS"
 AUDIT_STREAM = "AUDIT"
 DLQ_STREAM = "DLQ"
 
+#: Object-store bucket for payloads too large for one message (a dead letter's original, an
+#: audit record's event); messages carry an :class:`~llmops_contracts.common.ObjectRef` to them.
+BLOBS_BUCKET = "llmops-blobs"
+
 EVENTS = "llmops.evt"
 COMMANDS = "llmops.cmd"
 RPC = "llmops.rpc"

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -33,7 +34,7 @@ from llmops_contracts import headers, subjects
 from llmops_contracts.dlq import FailureKind
 from llmops_contracts.envelope import Envelope
 from llmops_contracts.registry import InvalidMessage, parse
-from llmops_shared.dlq import DeadLetterer, is_jetstream, reason_of
+from llmops_shared.dlq import DeadLetterer, bounded, is_jetstream, reason_of
 from llmops_shared.logging import get_logger
 from llmops_shared.settings import ServiceSettings
 
@@ -124,16 +125,27 @@ class _Scope(BaseMiddleware):
             _log.warning("request failed", error=reason_of(exc), invalid=invalid)
             return True
         assert owner.letters is not None, "MessageScope.bind() was not called"
-        if invalid:
-            await owner.letters.send(raw, FailureKind.INVALID, reason_of(exc))
-            return True
         deliveries = raw.metadata.num_delivered
-        if deliveries >= owner.max_deliver:
-            _log.error("giving up", deliveries=deliveries, exc_info=exc)
-            await owner.letters.send(raw, FailureKind.FAILED, reason_of(exc))
-            return True
-        _log.warning("processing failed, will retry", deliveries=deliveries, error=reason_of(exc))
-        await raw.nak(delay=backoff_s(deliveries))
+        try:
+            if invalid:
+                await owner.letters.send(raw, FailureKind.INVALID, reason_of(exc))
+                return True
+            if deliveries >= owner.max_deliver:
+                _log.error("giving up", deliveries=deliveries, error=bounded(reason_of(exc)))
+                await owner.letters.send(raw, FailureKind.FAILED, reason_of(exc))
+                return True
+        except Exception as failed:
+            # The dead letter could not be published (NATS away): the message is retried,
+            # never terminated (returning False would let FastStream reject it).
+            _log.warning("dead-lettering failed, will retry", error=bounded(reason_of(failed)))
+        else:
+            _log.warning(
+                "processing failed, will retry",
+                deliveries=deliveries,
+                error=bounded(reason_of(exc), 500),
+            )
+        with contextlib.suppress(Exception):  # NATS away: redelivered after the ack wait
+            await raw.nak(delay=backoff_s(deliveries))
         return True
 
 
@@ -214,8 +226,10 @@ def consumer_config(
 
     ``max_deliver`` is one more than the service's own limit: the service dead-letters a message
     on its last delivery, and the server-side limit only stops a message that crashed the process
-    every time it was handled. ``unlimited`` (for consumers that must never skip a message,
-    like audit's) removes the server-side limit: the service retries with backoff for ever.
+    every time it was handled. ``unlimited`` removes the server-side limit, for batch consumers
+    (:class:`llmops_shared.batch.BatchConsumer`): they retry an outage for as long as it lasts
+    and bound only item failures themselves, so a server-side limit would drop a message that
+    merely outlived an outage.
     """
     return ConsumerConfig(
         durable_name=durable,

@@ -5,12 +5,16 @@
 - processing failure: nacked with backoff, and dead-lettered once ``max_deliver`` is reached.
 
 Dead letters go to ``llmops.dlq.<service>`` (stream DLQ) as a :class:`DeadLetter` envelope holding
-the original subject, headers and payload, so an operator can inspect and replay them.
+the original subject, headers and payload, so an operator can inspect and replay them. A letter
+that would not fit one message (the original was near the server's limit, or base64 made it
+so) keeps the original's bytes in the object store (:mod:`llmops_shared.blobs`) and carries a
+reference, so the dead-letter path never fails on size.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -18,9 +22,11 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 
 from llmops_contracts import headers, subjects
+from llmops_contracts.common import ObjectRef
 from llmops_contracts.dlq import DeadLetter, FailureKind
 from llmops_contracts.envelope import Envelope, wrap
 from llmops_contracts.registry import InvalidMessage, format_errors
+from llmops_shared.blobs import BlobStore, wire_size
 from llmops_shared.logging import get_logger
 
 DEAD_LETTERS = Counter(
@@ -30,6 +36,11 @@ DEAD_LETTERS = Counter(
 )
 
 _log = get_logger(__name__)
+
+#: Longest reason a dead letter carries: a reason quoting a huge input is cut, not the input.
+MAX_ERROR = 4000
+#: Longest correlation or causation id an envelope takes (see the envelope contract).
+_MAX_ID = 128
 
 
 def reason_of(exc: BaseException) -> str:
@@ -53,42 +64,93 @@ def _deliveries(msg: Msg) -> tuple[int, int | None]:
     return meta.num_delivered, meta.sequence.stream
 
 
+def bounded(error: str, limit: int = MAX_ERROR) -> str:
+    """``error`` cut to ``limit`` characters, saying how much was left out."""
+    if len(error) <= limit:
+        return error
+    return f"{error[:limit]}... ({len(error) - limit} more characters)"
+
+
 def dead_letter_envelope(
-    service: str, msg: Msg, failure: FailureKind, error: str
+    service: str,
+    msg: Msg,
+    failure: FailureKind,
+    error: str,
+    *,
+    payload_ref: ObjectRef | None = None,
+    headers_ref: ObjectRef | None = None,
 ) -> Envelope[DeadLetter]:
-    """Wrap a failed message in a dead-letter envelope."""
-    try:
-        payload, encoding = msg.data.decode(), "utf-8"
-    except UnicodeDecodeError:
-        payload, encoding = base64.b64encode(msg.data).decode(), "base64"
+    """Wrap a failed message in a dead-letter envelope.
+
+    With ``payload_ref`` (``headers_ref``) the payload (headers) are kept in the object store
+    and left out of the letter.
+    """
+    if payload_ref is not None:
+        payload, encoding = "", "ref"
+    else:
+        try:
+            payload, encoding = msg.data.decode(), "utf-8"
+        except UnicodeDecodeError:
+            payload, encoding = base64.b64encode(msg.data).decode(), "base64"
     deliveries, stream_seq = _deliveries(msg)
     tenant = subjects.tenant_of(msg.subject)
     return wrap(
         DeadLetter(
             service=service,
             failure=failure,
-            error=error,
+            error=bounded(error),
             original_subject=msg.subject,
-            original_headers=dict(msg.headers or {}),
+            original_headers={} if headers_ref is not None else dict(msg.headers or {}),
             payload=payload,
             payload_encoding=encoding,
+            payload_ref=payload_ref,
+            headers_ref=headers_ref,
             deliveries=deliveries,
             stream_sequence=stream_seq,
         ),
         tenant=tenant if subjects.is_token(tenant) else "unknown",
         source=f"llmops/{service}",
-        correlation_id=(msg.headers or {}).get(headers.CORRELATION_ID),
-        causation_id=(msg.headers or {}).get(headers.MSG_ID),
+        # Header values come from the publisher: one too long for the envelope's attribute
+        # must not make the message impossible to dead-letter (it is kept in original_headers).
+        correlation_id=_id_attribute((msg.headers or {}).get(headers.CORRELATION_ID)),
+        causation_id=_id_attribute((msg.headers or {}).get(headers.MSG_ID)),
     )
+
+
+def _id_attribute(value: str | None) -> str | None:
+    return value if value is not None and len(value) <= _MAX_ID else None
 
 
 class DeadLetterer:
     """Publishes dead letters for one service and terminates the original message."""
 
-    def __init__(self, service: str, nc: Client) -> None:
+    def __init__(self, service: str, nc: Client, blobs: BlobStore | None = None) -> None:
         self.service = service
         self.subject = subjects.dlq_for(service)
         self._nc = nc
+        self.blobs = blobs or BlobStore(lambda: nc)
+
+    async def letter(
+        self, msg: Msg, failure: FailureKind, error: str
+    ) -> tuple[Envelope[DeadLetter], bytes]:
+        """The dead letter of ``msg`` and its bytes; the payload (then the headers) are kept by
+        reference when the letter would not fit the server's ``max_payload``."""
+        room = self.blobs.max_payload() - _LETTER_HEADERS
+        letter = dead_letter_envelope(self.service, msg, failure, error)
+        body = letter.to_json()
+        if len(body) <= room:
+            return letter, body
+        payload_ref = await self.blobs.put(msg.data)
+        letter = dead_letter_envelope(self.service, msg, failure, error, payload_ref=payload_ref)
+        body = letter.to_json()
+        if len(body) <= room:
+            return letter, body
+        original = json.dumps(dict(msg.headers or {}), ensure_ascii=False).encode()
+        headers_ref = await self.blobs.put(original)
+        letter = dead_letter_envelope(
+            self.service, msg, failure, error, payload_ref=payload_ref, headers_ref=headers_ref
+        )
+        return letter, letter.to_json()
 
     async def send(self, msg: Msg, failure: FailureKind, error: str) -> None:
         """Publish the dead letter (awaiting the stream's ack), then terminate the original.
@@ -97,24 +159,29 @@ class DeadLetterer:
         dead-lettered again so nothing is lost; the dead letter's Nats-Msg-Id is derived from the original's stream
         sequence, so the second copy is dropped by JetStream's de-duplication.
         """
-        letter = dead_letter_envelope(self.service, msg, failure, error)
+        letter, body = await self.letter(msg, failure, error)
         seq = letter.data.stream_sequence
         # One dead letter per original stream message, even if it is dead-lettered twice; the
         # stream is part of the id because one service may read several streams.
         msg_id = f"dlq-{self.service}-{_stream_of(msg)}-{seq}" if seq is not None else letter.id
         await self._nc.jetstream().publish(
-            self.subject, letter.to_json(), headers={headers.MSG_ID: msg_id}
+            self.subject, body, headers={headers.MSG_ID: msg_id[:_MAX_ID]}
         )
         DEAD_LETTERS.labels(self.service, failure.value).inc()
         _log.warning(
             "dead-lettered",
             subject=msg.subject,
             failure=failure.value,
-            error=error,
+            error=letter.data.error,
             deliveries=letter.data.deliveries,
+            by_reference=letter.data.payload_ref is not None,
         )
         if is_jetstream(msg):  # terminate so it is never redelivered
             await msg.term()
+
+
+#: Room kept for the dead letter's own headers (its Nats-Msg-Id) within ``max_payload``.
+_LETTER_HEADERS = wire_size(b"", {headers.MSG_ID: "x" * 200})
 
 
 def is_jetstream(msg: Msg) -> bool:

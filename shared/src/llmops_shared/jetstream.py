@@ -6,6 +6,37 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from llmops_shared.blobs import wire_size
+
+#: Below this many bytes under the limit a message's headers are not measured (performance):
+#: the suite's own headers (ids, type, trace context) are far smaller.
+_HEADER_ALLOWANCE = 8192
+
+
+class PublishError(RuntimeError):
+    """A batch was not (wholly) stored by JetStream."""
+
+
+class NotAcknowledged(PublishError):
+    """JetStream did not acknowledge every message in time, or had no stream to answer (NATS
+    slow, away or electing a leader): worth retrying the whole batch."""
+
+
+class Refused(PublishError):
+    """The stream refused a message (it answered with an error other than "unavailable")."""
+
+
+class MessageTooLarge(PublishError):
+    """A message exceeds the server's ``max_payload``; nothing of the batch was published.
+
+    Attributes:
+        index: position of the first such message in the batch.
+    """
+
+    def __init__(self, index: int, subject: str, size: int, limit: int) -> None:
+        super().__init__(f"message {index} on {subject} is {size} bytes; the server takes {limit}")
+        self.index = index
+
 
 class JetStreamSink:
     """Publishes messages to JetStream, pipelined, waiting for every acknowledgement.
@@ -28,11 +59,18 @@ class JetStreamSink:
         """Publish all, then await all acks (a failure raises and the cursor stays put).
 
         Raises:
-            RuntimeError: the stream refused a message, or did not acknowledge all in time.
+            MessageTooLarge: a message would exceed ``max_payload`` (checked before publishing
+                any: the server would close the connection on it).
+            NotAcknowledged: not every message was acknowledged in time, or no stream answered.
+            Refused: the stream refused a message.
         """
         if not messages:
             return
         nc = self._connection()
+        limit = nc.max_payload
+        for i, (subject, body, headers) in enumerate(messages):
+            if len(body) > limit - _HEADER_ALLOWANCE and wire_size(body, headers) > limit:
+                raise MessageTooLarge(i, subject, wire_size(body, headers), limit)
         if self._inbox is None or self._inbox[0] is not nc:
             prefix = nc.new_inbox()
             await nc.subscribe(f"{prefix}.>", cb=self._on_ack)
@@ -47,14 +85,16 @@ class JetStreamSink:
             try:
                 await asyncio.wait_for(acks.done.wait(), self._timeout_s)
             except TimeoutError:
-                raise RuntimeError(
+                raise NotAcknowledged(
                     f"JetStream acknowledged {acks.total - acks.left} of {acks.total} "
                     f"messages within {self._timeout_s} s"
                 ) from None
         finally:
             del self._pending[token]
         if acks.error is not None:
-            raise RuntimeError(f"JetStream refused a message: {acks.error}")
+            if acks.unavailable:
+                raise NotAcknowledged(f"JetStream is unavailable: {acks.error}")
+            raise Refused(f"JetStream refused a message: {acks.error}")
 
     async def _on_ack(self, msg: Any) -> None:
         token = msg.subject.rsplit(".", 2)[-2]
@@ -67,6 +107,7 @@ class JetStreamSink:
         if (not data or b'"error"' in data) and acks.error is None:
             status = (msg.headers or {}).get("Status")
             acks.error = data.decode(errors="replace") if data else f"no stream (status {status})"
+            acks.unavailable = not data or b'"code":503' in data
         acks.left -= 1
         if acks.left <= 0:
             acks.done.set()
@@ -79,4 +120,5 @@ class _Acks:
         self.total = total
         self.left = total
         self.error: str | None = None
+        self.unavailable = False
         self.done = asyncio.Event()

@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from nats.js import JetStreamContext
-from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.api import (
+    DiscardPolicy,
+    ObjectStoreConfig,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
 
 from llmops_contracts import subjects
 from llmops_shared.settings import ServiceSettings
@@ -76,3 +82,27 @@ async def ensure_streams(js: JetStreamContext, settings: ServiceSettings) -> Non
             else:
                 await js.update_stream(config)
                 break
+    await ensure_blobs(js, settings)
+
+
+def blobs_config(settings: ServiceSettings) -> ObjectStoreConfig:
+    """The object-store bucket for payloads too large for one message (no expiry: audit records
+    refer to their events there for as long as the AUDIT stream keeps them)."""
+    return ObjectStoreConfig(
+        bucket=subjects.BLOBS_BUCKET,
+        description="Payloads too large for one message, referred to by dead letters and records.",
+        storage=StorageType.FILE,
+        replicas=settings.stream_replicas,
+    )
+
+
+async def ensure_blobs(js: JetStreamContext, settings: ServiceSettings) -> None:
+    """Create the blobs bucket if it is missing; a concurrent creator winning is fine."""
+    try:
+        await js.object_store(subjects.BLOBS_BUCKET)
+    except BucketNotFoundError:
+        config = blobs_config(settings)
+        try:
+            await js.create_object_store(subjects.BLOBS_BUCKET, config)
+        except BadRequestError:
+            await js.object_store(subjects.BLOBS_BUCKET)  # created meanwhile: it must exist now

@@ -23,6 +23,7 @@ from llmops_audit.service import (
     Incoming,
     Policy,
     Redactor,
+    Republisher,
     admit,
     audit_message,
 )
@@ -35,30 +36,18 @@ from llmops_contracts.auditchain import (
     verify_chain,
 )
 from llmops_contracts.canonical import canonical_json
-from llmops_contracts.common import Actor
+from llmops_contracts.common import Actor, ObjectRef
 from llmops_contracts.envelope import Envelope
 from llmops_contracts.headers import MSG_ID, TYPE
 from llmops_contracts.llm import Content, LlmCallCompleted, Message
 from llmops_contracts.registry import InvalidMessage, parse
+from llmops_shared.clock import FixedClock
 from tests.services.audit.conftest import SIGNER, FakeLedger
 
 KEYS = key_ring([SIGNER.public_key])
 SALT = b"redaction-salt"
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def call(
@@ -92,12 +81,13 @@ def raw(envelope: dict[str, Any], subject: str | None = None) -> Incoming:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FixedClock:
+    """A clock the test moves by hand."""
+    return FixedClock(T0)
 
 
 def signed(
-    repo: Any, clock: Clock, ledger: FakeLedger | None = None, **options: Any
+    repo: Any, clock: FixedClock, ledger: FakeLedger | None = None, **options: Any
 ) -> AuditService:
     """An audit service whose checkpoints the test key signs (and publishes to ``ledger``)."""
     sealer = Sealer(repo, SIGNER, ledger or FakeLedger(), clock=clock)
@@ -105,7 +95,7 @@ def signed(
 
 
 @pytest.fixture
-def service(fake_repository: Any, clock: Clock, fake_ledger: FakeLedger) -> AuditService:
+def service(fake_repository: Any, clock: FixedClock, fake_ledger: FakeLedger) -> AuditService:
     return signed(fake_repository, clock, fake_ledger)
 
 
@@ -212,7 +202,7 @@ async def test_each_tenant_gets_its_own_chain_from_seq_1(
 
 
 async def test_a_chain_continues_across_batches_and_a_restart(
-    fake_repository: Any, clock: Clock
+    fake_repository: Any, clock: FixedClock
 ) -> None:
     first = AuditService(fake_repository, clock=clock)
     await first.record([arriving(call("acme")) for _ in range(3)])
@@ -290,7 +280,7 @@ async def test_on_recorded_fires_only_when_something_was_stored(fake_repository:
 
 
 async def test_a_chain_conflict_drops_cached_heads_so_a_retry_succeeds(
-    fake_repository: Any, clock: Clock
+    fake_repository: Any, clock: FixedClock
 ) -> None:
     ours = AuditService(fake_repository, clock=clock)
     theirs = AuditService(fake_repository, clock=clock)  # another replica on the same database
@@ -513,7 +503,7 @@ def test_policies_load_from_a_file(tmp_path: Path) -> None:
 
 
 async def test_checkpoints_sign_only_heads_that_moved(
-    service: AuditService, fake_repository: Any, clock: Clock
+    service: AuditService, fake_repository: Any, clock: FixedClock
 ) -> None:
     await service.record([arriving(call(t)) for t in ("acme", "acme", "beta")])
     assert await service.checkpoint_heads() == 2
@@ -594,7 +584,7 @@ async def test_verify_notices_records_lost_after_a_checkpoint(
 
 
 async def test_query_pages_with_a_cursor_and_the_anchor_on_the_first_page(
-    service: AuditService, clock: Clock
+    service: AuditService, clock: FixedClock
 ) -> None:
     await service.record([arriving(call("acme")) for _ in range(5)])
     rows, cursor, anchor = await service.query("acme", AuditQuery(limit=2))
@@ -606,7 +596,7 @@ async def test_query_pages_with_a_cursor_and_the_anchor_on_the_first_page(
     assert await service.query("acme", AuditQuery(limit=5, after_seq=5)) == ([], None, None)
 
     clock.advance(hours=1)
-    purged, checkpoint = await service.purge("acme", clock.now)
+    purged, checkpoint = await service.purge("acme", clock.now())
     assert purged == 5
     await service.record([arriving(call("acme"))])
     rows, _, anchor = await service.query("acme", AuditQuery())
@@ -616,7 +606,7 @@ async def test_query_pages_with_a_cursor_and_the_anchor_on_the_first_page(
 
 
 async def test_purge_signs_a_purge_checkpoint_and_the_rest_still_verifies(
-    service: AuditService, fake_repository: Any, clock: Clock
+    service: AuditService, fake_repository: Any, clock: FixedClock
 ) -> None:
     await service.record([arriving(call("acme")) for _ in range(3)])
     clock.advance(days=40)
@@ -628,7 +618,7 @@ async def test_purge_signs_a_purge_checkpoint_and_the_rest_still_verifies(
     third = checkpoint["hash"]
     assert (checkpoint["seq"], checkpoint["kind"]) == (3, "purge")
     assert checkpoint["key_id"] == SIGNER.key_id
-    assert checkpoint["created_at"] == timestamp(clock.now)
+    assert checkpoint["created_at"] == timestamp(clock.now())
     assert KEYS.valid(checkpoint)
     assert await service.anchor("acme") == checkpoint
     records = await stored(fake_repository, "acme")
@@ -641,11 +631,11 @@ async def test_purge_signs_a_purge_checkpoint_and_the_rest_still_verifies(
 
 
 async def test_a_fully_purged_chain_continues_in_the_same_process(
-    service: AuditService, clock: Clock
+    service: AuditService, clock: FixedClock
 ) -> None:
     await service.record([arriving(call("acme")) for _ in range(3)])
     clock.advance(days=1)
-    assert (await service.purge("acme", clock.now))[0] == 3
+    assert (await service.purge("acme", clock.now()))[0] == 3
     await service.record([arriving(call("acme"))])
     report = await service.verify("acme")
     assert report.ok
@@ -653,7 +643,7 @@ async def test_a_fully_purged_chain_continues_in_the_same_process(
 
 
 async def test_verify_checks_the_purge_anchor_signature(
-    service: AuditService, fake_repository: Any, clock: Clock
+    service: AuditService, fake_repository: Any, clock: FixedClock
 ) -> None:
     await service.record([arriving(call("acme")) for _ in range(4)])
     records = await stored(fake_repository, "acme")
@@ -668,13 +658,13 @@ async def test_verify_checks_the_purge_anchor_signature(
 
 
 async def test_a_fully_purged_chain_continues_after_a_restart(
-    fake_repository: Any, clock: Clock
+    fake_repository: Any, clock: FixedClock
 ) -> None:
     ledger = FakeLedger()
     first = signed(fake_repository, clock, ledger)
     await first.record([arriving(call("acme")) for _ in range(3)])
     clock.advance(days=1)
-    assert (await first.purge("acme", clock.now))[0] == 3
+    assert (await first.purge("acme", clock.now()))[0] == 3
     restarted = signed(fake_repository, clock, ledger)
     await restarted.record([arriving(call("acme"))])
     assert [r["seq"] async for r in fake_repository.records("acme")] == [4]
@@ -700,7 +690,8 @@ async def test_audit_message_is_a_valid_audit_record_envelope_that_reverifies(
     assert envelope.correlation_id == "corr-9"
     assert envelope.traceparent == TRACEPARENT
     assert envelope.time == datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-    data = envelope.data.model_dump()
+    assert envelope.data.event_ref is None  # carried inline, not by reference
+    data = envelope.data.model_dump(exclude_unset=True)
     assert data == records[0]
     assert record_hash(data) == data["hash"]
     assert headers == {MSG_ID: "audit:acme:1", TYPE: "llmops.audit.record.v1"}
@@ -732,3 +723,66 @@ async def test_different_records_get_different_message_ids(
     await service.record([arriving(call("acme")) for _ in range(20)])
     ids = {json.loads(audit_message(r)[1])["id"] for r in await stored(fake_repository, "acme")}
     assert len(ids) == 20
+
+
+class SmallBlobs:
+    """The object store in memory, with a small server limit so a prompt is "too large"."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.objects: dict[str, bytes] = {}
+
+    def max_payload(self) -> int:
+        return self.limit
+
+    async def put(self, data: bytes) -> ObjectRef:
+        digest = hashlib.sha256(data).hexdigest()
+        self.objects[digest] = data
+        return ObjectRef(bucket="b", name=digest, size=len(data), sha256=digest)
+
+
+class Outbox:
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.rows = list(enumerate(records, 1))
+        self.cursor = 0
+
+    async def unpublished(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        return [(p, r) for p, r in self.rows if p > self.cursor][:limit]
+
+    async def mark_published(self, position: int) -> None:
+        self.cursor = position
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, bytes, dict[str, str]]] = []
+
+    async def publish(self, messages: Any) -> None:
+        self.messages += messages
+
+
+async def test_a_record_too_large_for_one_message_is_republished_by_reference(
+    service: AuditService, fake_repository: Any
+) -> None:
+    big = Content(input_messages=[Message(role="user", content="é" * 3000)])
+    await service.record([arriving(call("acme")), arriving(call("acme", content=big))])
+    records = await stored(fake_repository, "acme")
+    blobs, sink = SmallBlobs(limit=4096), Sink()
+    republisher = Republisher(Outbox(records), sink, blobs=blobs)
+    assert await republisher.flush() == 2
+
+    small, large = (parse(body, subject=subject) for subject, body, _ in sink.messages)
+    assert small.data.event == records[0]["event"]
+    assert small.data.event_ref is None
+    assert large.data.event is None
+    ref = large.data.event_ref
+    assert ref is not None
+    assert len(sink.messages[1][1]) < 4096
+    # The object is the event's JSON text: put back, the record hashes to its stored hash.
+    text = blobs.objects[ref.sha256]
+    assert ref.size == len(text)
+    assert ref.sha256 == hashlib.sha256(text).hexdigest()
+    data = large.data.model_dump(exclude={"event_ref"})
+    data["event"] = json.loads(text)
+    assert data == records[1]
+    assert record_hash(data) == records[1]["hash"]

@@ -16,23 +16,24 @@ import pytest
 from llmops_audit.checkpoints import Sealer, Signer, key_ring
 from llmops_audit.service import AuditService, Head
 from llmops_contracts.auditchain import ChainBreak, key_id_for, record_hash
+from llmops_shared.clock import FixedClock
 from tests.services.audit.conftest import SIGNER, FakeAuditRepository, FakeLedger
-from tests.services.audit.test_audit_service import T0, Clock, arriving, call, signed, stored
+from tests.services.audit.test_audit_service import T0, arriving, call, signed, stored
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FixedClock:
+    return FixedClock(T0)
 
 
 @pytest.fixture
-def service(fake_repository: Any, clock: Clock, fake_ledger: FakeLedger) -> AuditService:
+def service(fake_repository: Any, clock: FixedClock, fake_ledger: FakeLedger) -> AuditService:
     return signed(fake_repository, clock, fake_ledger)
 
 
 def restarted(
     repo: FakeAuditRepository,
-    clock: Clock,
+    clock: FixedClock,
     ledger: FakeLedger,
     breaks: list[tuple[str, ChainBreak]] | None = None,
     signer: Signer = SIGNER,
@@ -92,7 +93,7 @@ def test_anything_else_is_not_a_signing_key(text: str) -> None:
 
 
 async def test_the_public_key_and_every_checkpoint_are_published(
-    fake_repository: FakeAuditRepository, clock: Clock, fake_ledger: FakeLedger
+    fake_repository: FakeAuditRepository, clock: FixedClock, fake_ledger: FakeLedger
 ) -> None:
     service = signed(fake_repository, clock, fake_ledger)
     await service.checkpointer.start()
@@ -102,7 +103,7 @@ async def test_the_public_key_and_every_checkpoint_are_published(
     clock.advance(days=2)
     await recorded(service, "acme", 2)
     clock.advance(minutes=1)
-    purged, purge = await service.purge("acme", clock.now)
+    purged, purge = await service.purge("acme", clock.now())
     assert purged == 5
     assert await fake_repository.checkpoints("acme") == fake_ledger.published
     # The purge checkpoint is published, then the head is signed again at once: the newest
@@ -155,7 +156,7 @@ async def test_a_rechained_trail_disagrees_with_the_published_checkpoint(
     forger = Signer.generate()
     fake_repository.saved_checkpoints = [
         forger.sign("acme", Head(6, fake_repository.rows[-1].record["hash"]), "periodic", c_time)
-        for c_time in [service.clock()]
+        for c_time in [service.clock.now()]
     ]
     report = await service.verify("acme", all_breaks=True)
     found = {(b.seq, b.kind) for b in report.breaks}
@@ -168,7 +169,7 @@ async def test_a_rechained_trail_disagrees_with_the_published_checkpoint(
 
 
 async def test_a_restart_after_a_cut_tail_signs_nothing_for_that_tenant(
-    fake_repository: FakeAuditRepository, clock: Clock, fake_ledger: FakeLedger
+    fake_repository: FakeAuditRepository, clock: FixedClock, fake_ledger: FakeLedger
 ) -> None:
     first_run = signed(fake_repository, clock, fake_ledger)
     await recorded(first_run, "acme", 10)
@@ -192,11 +193,11 @@ async def test_a_restart_after_a_cut_tail_signs_nothing_for_that_tenant(
     ]
     assert first(await second.verify("acme")) == (10, "missing")  # seq 10 is gone for good
     with pytest.raises(RuntimeError, match="broken"):
-        await second.purge("acme", clock.now)
+        await second.purge("acme", clock.now())
 
 
 async def test_a_tenant_whose_records_are_all_gone_is_reported_from_the_stream(
-    fake_repository: FakeAuditRepository, clock: Clock, fake_ledger: FakeLedger
+    fake_repository: FakeAuditRepository, clock: FixedClock, fake_ledger: FakeLedger
 ) -> None:
     first_run = signed(fake_repository, clock, fake_ledger)
     await recorded(first_run, "acme", 3)
@@ -209,7 +210,7 @@ async def test_a_tenant_whose_records_are_all_gone_is_reported_from_the_stream(
 
 
 async def test_a_restart_after_a_rechain_signs_nothing(
-    fake_repository: FakeAuditRepository, clock: Clock, fake_ledger: FakeLedger
+    fake_repository: FakeAuditRepository, clock: FixedClock, fake_ledger: FakeLedger
 ) -> None:
     first_run = signed(fake_repository, clock, fake_ledger)
     await recorded(first_run, "acme", 6)
@@ -221,7 +222,7 @@ async def test_a_restart_after_a_rechain_signs_nothing(
 
 
 async def test_a_restart_verifies_records_written_after_the_last_checkpoint(
-    fake_repository: FakeAuditRepository, clock: Clock, fake_ledger: FakeLedger
+    fake_repository: FakeAuditRepository, clock: FixedClock, fake_ledger: FakeLedger
 ) -> None:
     first_run = signed(fake_repository, clock, fake_ledger)
     await recorded(first_run, "acme", 4)
@@ -248,13 +249,13 @@ async def test_a_head_rechained_under_a_running_service_is_not_signed(
 
 
 async def test_a_published_checkpoint_with_a_foreign_signature_stops_signing(
-    fake_repository: FakeAuditRepository, clock: Clock, fake_ledger: FakeLedger
+    fake_repository: FakeAuditRepository, clock: FixedClock, fake_ledger: FakeLedger
 ) -> None:
     first_run = signed(fake_repository, clock, fake_ledger)
     await recorded(first_run, "acme", 3)
     head = (await stored(fake_repository, "acme"))[-1]
     fake_ledger.inject(
-        "acme", Signer.generate().sign("acme", Head(3, head["hash"]), "periodic", clock.now)
+        "acme", Signer.generate().sign("acme", Head(3, head["hash"]), "periodic", clock.now())
     )
     breaks: list[tuple[str, ChainBreak]] = []
     second = restarted(fake_repository, clock, fake_ledger, breaks)
@@ -265,7 +266,7 @@ async def test_a_published_checkpoint_with_a_foreign_signature_stops_signing(
 
 
 async def test_checkpoints_of_a_previous_key_still_verify_once_published(
-    fake_repository: FakeAuditRepository, clock: Clock, fake_ledger: FakeLedger
+    fake_repository: FakeAuditRepository, clock: FixedClock, fake_ledger: FakeLedger
 ) -> None:
     old = signed(fake_repository, clock, fake_ledger)
     await old.checkpointer.start()
@@ -280,7 +281,7 @@ async def test_checkpoints_of_a_previous_key_still_verify_once_published(
 
 
 async def test_records_this_process_chained_are_not_read_back_to_be_signed(
-    fake_repository: FakeAuditRepository, clock: Clock, fake_ledger: FakeLedger
+    fake_repository: FakeAuditRepository, clock: FixedClock, fake_ledger: FakeLedger
 ) -> None:
     service = signed(fake_repository, clock, fake_ledger)
     reads: list[int] = []
@@ -303,7 +304,7 @@ async def test_records_this_process_chained_are_not_read_back_to_be_signed(
 
 
 async def test_a_restart_does_not_sign_a_head_already_published_and_heals_no_deletion(
-    fake_repository: FakeAuditRepository, clock: Clock, fake_ledger: FakeLedger
+    fake_repository: FakeAuditRepository, clock: FixedClock, fake_ledger: FakeLedger
 ) -> None:
     first_run = signed(fake_repository, clock, fake_ledger)
     await recorded(first_run, "acme", 4)
@@ -325,7 +326,7 @@ async def test_a_restart_does_not_sign_a_head_already_published_and_heals_no_del
 )
 async def test_a_published_message_that_is_no_checkpoint_of_the_chain_stops_signing(
     fake_repository: FakeAuditRepository,
-    clock: Clock,
+    clock: FixedClock,
     fake_ledger: FakeLedger,
     published: dict[str, Any],
     why: str,

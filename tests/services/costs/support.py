@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,10 @@ from llmops_contracts.llm import LlmCallCompleted, Usage
 from llmops_contracts.registry import parse
 from llmops_costs.config import CostsSettings
 from llmops_costs.pricing import MissingPrice, PriceTable
+
+#: The instant the costs suites stand at: calls are dated then and services run on a clock
+#: started then, so no test depends on the day it runs.
+NOW = datetime(2026, 11, 27, 10, 30, tzinfo=UTC)
 
 
 def settings(nats_url: str, database_url: str, uid: str, **overrides: Any) -> CostsSettings:
@@ -39,15 +43,14 @@ def call(
     usage: Usage | None = None,
     *,
     provider: str = "openai",
-    time: datetime | None = None,
+    time: datetime = NOW,
     **fields: Any,
 ) -> Envelope[Any]:
-    """An LlmCallCompleted envelope."""
+    """An LlmCallCompleted envelope, dated ``time`` (NOW unless given)."""
     payload = LlmCallCompleted(
         provider=provider, request_model=model, latency_ms=10, usage=usage, **fields
     )
-    extra = {"time": time} if time is not None else {}
-    return wrap(payload, tenant=tenant, source="app://test", **extra)
+    return wrap(payload, tenant=tenant, source="app://test", time=time)
 
 
 def independent_total(table: PriceTable, events: Iterable[Envelope[Any]]) -> Decimal:

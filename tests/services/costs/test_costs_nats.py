@@ -30,8 +30,9 @@ from llmops_contracts.registry import parse
 from llmops_costs.app import bundled_prices, create_app
 from llmops_costs.handlers import Redelivered
 from llmops_costs.service import CallEntry, event_id_for
+from llmops_shared.clock import ShiftedClock
 from tests.conftest import eventually, running
-from tests.services.costs.support import Collector, call, drained, publish_all, settings
+from tests.services.costs.support import NOW, Collector, call, drained, publish_all, settings
 
 RECORDED = CostRecorded.SPEC.type
 MISSING = PriceMissing.SPEC.type
@@ -66,7 +67,7 @@ async def test_calls_are_priced_once_published_and_reported(
     nats_url: str, tmp_path: Path, uid: str, tenant: str
 ) -> None:
     cfg = settings(nats_url, f"sqlite:///{tmp_path / 'costs.db'}", uid)
-    app = create_app(cfg)
+    app = create_app(cfg, ShiftedClock(NOW))
     async with running(app):
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
@@ -123,7 +124,7 @@ async def test_calls_are_priced_once_published_and_reported(
         assert (missing.data.call_id, missing.data.reason) == (unknown.id, "unknown_model")
 
         async with await Client.connect(nats_url, source="app://t", tenant=tenant) as client:
-            since = datetime.now(UTC) - timedelta(hours=1)
+            since = NOW - timedelta(hours=1)
             total = (await client.request(CostReportQuery(since=since, granularity="total"))).data
             row = total.total
             assert (row.calls, row.priced_calls, row.estimated_calls) == (4, 2, 1)
@@ -160,7 +161,9 @@ async def test_calls_are_priced_once_published_and_reported(
 async def test_endpoints_answer_and_refuse_clearly(
     nats_url: str, tmp_path: Path, uid: str, tenant: str
 ) -> None:
-    app = create_app(settings(nats_url, f"sqlite:///{tmp_path / 'costs.db'}", uid))
+    app = create_app(
+        settings(nats_url, f"sqlite:///{tmp_path / 'costs.db'}", uid), ShiftedClock(NOW)
+    )
     async with running(app):
         async with await Client.connect(nats_url, source="app://t", tenant=tenant) as client:
             budget = Budget(id="month", scope="tenant", limit=Decimal("10"), hard=True)
@@ -194,7 +197,7 @@ async def test_endpoints_answer_and_refuse_clearly(
                 await client.request(PricesLoad(table={"models": {}}), tenant="ops")
             assert bad_prices.value.kind == "invalid"
             assert "version" in str(bad_prices.value)
-            now = datetime.now(UTC)
+            now = NOW
             backwards = CostReportQuery(since=now, until=now - timedelta(days=1))
             with pytest.raises(RequestError, match="until"):
                 await client.request(backwards)

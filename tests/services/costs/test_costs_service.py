@@ -41,6 +41,7 @@ from llmops_costs.service import (
     loads_breakdown,
     wire,
 )
+from llmops_shared.clock import FixedClock
 from tests.services.costs.support import call
 
 D = Decimal
@@ -227,13 +228,12 @@ def spike_over_ten(
     return Spike(current, D(0), D("0.01"), 99.0, threshold, "fake", tuple(history))
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-        self.mono = 0.0
+class Clock(FixedClock):
+    """Business time standing at NOW, and a monotonic timer the test moves by hand."""
 
-    def __call__(self) -> datetime:
-        return self.now
+    def __init__(self) -> None:
+        super().__init__(NOW)
+        self.mono = 0.0
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from llmops_costs.budgets import exact
 from llmops_costs.pricing import PriceOverride
 from llmops_costs.service import CallEntry, alert_event, call_events
 from llmops_costs.store import KEPT_TABLES, SqlCostRepository, price_loads, sum_money
+from llmops_shared.clock import FixedClock
 from tests.conftest import fresh_postgres_database
 from tests.services.costs.support import call
 
@@ -39,14 +40,14 @@ def exact_sum(*values: Decimal) -> Decimal:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def repo(request: pytest.FixtureRequest, tmp_path: Path, uid: str) -> AsyncIterator[Any]:
     if request.param == "sqlite":
-        store = SqlCostRepository(f"sqlite:///{tmp_path / 'costs.db'}")
+        store = SqlCostRepository(f"sqlite:///{tmp_path / 'costs.db'}", clock=FixedClock(NOW))
         await store.open()
         yield store
         await store.close()
         return
     postgres_url = request.getfixturevalue("postgres_url")
     async with fresh_postgres_database(postgres_url, f"costs_store_{uid}") as url:
-        store = SqlCostRepository(url)
+        store = SqlCostRepository(url, clock=FixedClock(NOW))
         await store.open()
         yield store
         await store.close()
@@ -298,7 +299,7 @@ async def test_deleting_a_budget_waits_for_the_tenants_running_batch(
     # A batch holds the tenant's advisory lock (shared) from reading its budgets to its commit;
     # a delete that did not wait for it let the batch write the deleted budget's counter back.
     async with fresh_postgres_database(postgres_url, f"costs_delete_{uid}") as url:
-        store = SqlCostRepository(url)
+        store = SqlCostRepository(url, clock=FixedClock(NOW))
         await store.open()
         try:
             budget = Budget(id="b", scope="tenant", limit=D(1), hard=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from llmops_evaluation.service import (
     token_f1,
 )
 from llmops_evaluation.store import FileGoldenSets, SqlRunStore, parse_cases
+from llmops_shared.clock import FixedClock
 
 
 class FakePublisher:
@@ -65,6 +67,9 @@ class FakeRunStore:
         self.runs.setdefault((run.tenant, run.run_id), run)
 
 
+#: The last millisecond of a year: stored and read back exactly.
+NEW_YEAR = datetime(2026, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
+
 CAPITALS = [
     GoldenCase("fr", "Capital of France?", "Paris", "Paris."),
     GoldenCase("de", "Capital of Germany?", "Berlin", "It is Berlin"),
@@ -84,6 +89,7 @@ def evaluation(
         publisher or FakePublisher(),
         FakeGoldenSets({"capitals": CAPITALS} if sets is None else sets),
         FakeRunStore(),
+        FixedClock(NEW_YEAR),
     )
 
 
@@ -210,6 +216,7 @@ async def test_a_run_that_cannot_be_scored_completes_failed_with_no_cases(
     stored = service.runs.runs[("acme", "r1")]  # type: ignore[attr-defined]
     assert stored.gate == "failed"
     assert stored.reason == completed.reason
+    assert stored.completed_at == NEW_YEAR  # the service's clock, not the day the test runs
 
 
 def test_parse_cases_accepts_good_lines_and_names_the_first_bad_one() -> None:
@@ -259,7 +266,7 @@ async def test_sql_run_store_is_unique_per_tenant_and_run(tmp_path: Path) -> Non
     store = SqlRunStore(f"sqlite:///{tmp_path}/runs.db")
     await store.open()
     try:
-        run = CompletedRun("acme", "r1", "c1", "qa", 3, 2, "passed")
+        run = CompletedRun("acme", "r1", "c1", "qa", 3, 2, "passed", NEW_YEAR)
         assert not await store.is_completed("acme", "r1")
         await store.mark_completed(run)
         await store.mark_completed(replace(run, command_id="c2", gate="failed"))

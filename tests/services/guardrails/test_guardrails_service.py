@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from llmops_guardrails.service import (
     tool_call_content,
 )
 from llmops_guardrails.store import StaticPolicySource
+from llmops_shared.clock import FixedClock
 
 VISA = "4111111111111111"  # a well-known Luhn-valid test number
 
@@ -239,3 +241,17 @@ async def test_large_content_is_checked_the_same_way() -> None:
     assert content[finding.start : finding.end] == "jo@example.com"
     assert reply.data.redacted_content.endswith("reach me: [EMAIL]")
     assert len(reply.data.redacted_content) == len(content) - len("jo@example.com") + 7
+
+
+async def test_verdicts_are_dated_by_the_service_clock() -> None:
+    leap = datetime(2028, 2, 29, 12, tzinfo=UTC)
+    publisher = FakePublisher()
+    guard = GuardrailsService(publisher, StaticPolicySource(policy()), clock=FixedClock(leap))
+    reply = await guard.check(request("hello"))
+    tool = await guard.check_tool_call(
+        wrap(
+            ToolCallRequested(call_id="c1", tool_name="search"), tenant="acme", source="app://test"
+        )
+    )
+    assert reply.time == tool.time == leap
+    assert [e.time for e in publisher.published] == [leap, leap]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from llmops_ingestion.service import (
     chunk_text,
 )
 from llmops_ingestion.store import NoEmbedder
+from llmops_shared.clock import FixedClock
 
 RULES = QualityRules(min_chars=20, max_chars=5000, media_types=frozenset({"text/plain"}))
 
@@ -274,3 +276,14 @@ def _without_overlaps(chunks: list[str]) -> list[str]:
     for previous, current in itertools.pairwise(chunks):
         out += current.split()[len(_overlap(previous, current).split()) :]
     return out
+
+
+async def test_events_are_dated_by_the_service_clock() -> None:
+    new_year = datetime(2027, 1, 1, tzinfo=UTC)
+    publisher = FakePublisher()
+    service = IngestionService(
+        publisher, NoEmbedder(), RULES, ChunkingPolicy(200, 40), FixedClock(new_year)
+    )
+    events = await service.submit(command(text=words(80)))
+    assert events
+    assert [e.time for e in publisher.published] == [new_year] * len(events)

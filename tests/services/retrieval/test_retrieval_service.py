@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from llmops_contracts.retrieval import (
 )
 from llmops_retrieval.service import RetrievalService, estimate_tokens, pack_context
 from llmops_retrieval.store import Bm25Index, tokenize
+from llmops_shared.clock import FixedClock
 
 
 class FakePublisher:
@@ -257,9 +259,13 @@ async def test_dense_search_is_refused_rather_than_faked(service: RetrievalServi
     assert published(service) == []
 
 
-async def test_took_ms_comes_from_the_clock() -> None:
+async def test_took_ms_comes_from_the_timer_and_times_from_the_clock() -> None:
     ticks = itertools.count(step=0.25)
-    service = RetrievalService(Bm25Index(), FakePublisher(), clock=lambda: next(ticks))
+    new_year = datetime(2026, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
+    service = RetrievalService(
+        Bm25Index(), FakePublisher(), FixedClock(new_year), timer=lambda: next(ticks)
+    )
     reply = await service.query(query("acme", "x"))
     assert reply.data.took_ms == 250.0
     assert published(service)[0].data.latency_ms == 250.0
+    assert reply.time == published(service)[0].time == new_year

@@ -8,6 +8,7 @@ import gc
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from faststream import FastStream
 from nats.js.errors import NotFoundError
@@ -21,6 +22,8 @@ from llmops_audit.ledger import JetStreamLedger
 from llmops_audit.service import AuditService, Redactor, Republisher
 from llmops_audit.store import SqlAuditRepository
 from llmops_contracts.auditchain import ChainBreak
+from llmops_shared.blobs import BlobStore
+from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.jetstream import JetStreamSink
 from llmops_shared.logging import get_logger
 from llmops_shared.runtime import Wiring, service_app
@@ -126,14 +129,21 @@ def chain_broken(tenant: str, problem: ChainBreak) -> None:
     )
 
 
-def create_app(settings: AuditSettings) -> FastStream:
-    """Build the audit service: chained SQL trail, capture, endpoints, republisher, checkpoints."""
+def create_app(settings: AuditSettings, clock: Clock = SYSTEM_CLOCK) -> FastStream:
+    """Build the audit service: chained SQL trail, capture, endpoints, republisher, checkpoints.
+
+    ``clock`` stamps ``recorded_at`` and checkpoints (tests pass their own).
+    """
     repository = SqlAuditRepository(settings.database_url)
     salt = settings.redaction_salt.get_secret_value().encode() if settings.redaction_salt else None
     policies = str(settings.redaction_policies_file) if settings.redaction_policies_file else None
     wiring = Wiring(settings)
+
+    def connection() -> Any:
+        return wiring.broker.connection  # read at use: the broker connects at start
+
     republisher = Republisher(
-        repository, JetStreamSink(lambda: wiring.broker.connection), settings.publish_batch
+        repository, JetStreamSink(connection), settings.publish_batch, BlobStore(connection)
     )
     signer = signing_key(settings)
     if settings.development_key:
@@ -142,10 +152,9 @@ def create_app(settings: AuditSettings) -> FastStream:
         repository,
         signer,
         JetStreamLedger(
-            lambda: wiring.broker.connection,
-            replicas=settings.stream_replicas,
-            create_bucket=settings.manage_streams,
+            connection, replicas=settings.stream_replicas, create_bucket=settings.manage_streams
         ),
+        clock=clock,
         on_break=chain_broken,
     )
     service = AuditService(
@@ -154,6 +163,7 @@ def create_app(settings: AuditSettings) -> FastStream:
         sealer,
         on_verify_failure=lambda tenant: VERIFY_FAILURES.labels(tenant).inc(),
         on_recorded=republisher.wake.set,
+        clock=clock,
     )
 
     async def checkpoints() -> None:
@@ -206,7 +216,10 @@ def create_app(settings: AuditSettings) -> FastStream:
                         seconds=(info.config.ack_wait or 0) + REDELIVERY_SLACK_S
                     )
                     until = expiry if until is None else max(until, expiry)
-        wait = (until - datetime.now(UTC)).total_seconds() if until is not None else 0
+        # Not business time: the expiry is in nats-server's wall-clock timestamps, so it is
+        # compared with this machine's wall clock, whatever clock stamps the records.
+        now = datetime.now(UTC)  # clock-ok: compared with nats-server's own timestamps
+        wait = (until - now).total_seconds() if until is not None else 0
         if wait > 0:
             _log.warning(
                 "waiting for unacknowledged messages to be redelivered", seconds=round(wait, 1)

@@ -22,7 +22,7 @@ import base64
 import binascii
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from cryptography.exceptions import InvalidSignature
@@ -41,6 +41,7 @@ from llmops_contracts.auditchain import (
     key_id_for,
     timestamp,
 )
+from llmops_shared.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:  # the service module imports this one
     from llmops_audit.service import AuditRepository, NewRecord
@@ -55,10 +56,6 @@ class Head:
 
 
 GENESIS = Head(0, GENESIS_HASH)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)  # clock-ok: default only; the composition root passes the clock
 
 
 # --- keys -------------------------------------------------------------------------------------
@@ -262,7 +259,7 @@ class Sealer:
         signer: Signer | None = None,
         ledger: CheckpointLedger | None = None,
         *,
-        clock: Callable[[], datetime] = _now,
+        clock: Clock = SYSTEM_CLOCK,
         on_break: Callable[[str, ChainBreak], None] | None = None,
     ) -> None:
         self.repository = repository
@@ -288,7 +285,7 @@ class Sealer:
         if self.ledger is None:
             return
         if self.signer is not None:
-            await self.ledger.publish_key(self.signer.key_record(self.clock()))
+            await self.ledger.publish_key(self.signer.key_record(self.clock.now()))
         own = [self.signer.public_key] if self.signer is not None else []
         self.keys = key_ring([*own, *await self.ledger.public_keys()])
 
@@ -368,7 +365,7 @@ class Sealer:
         purged, checkpoint = await self.repository.purge(
             tenant,
             timestamp(before),
-            lambda head: signer.sign(tenant, head, "purge", self.clock()),
+            lambda head: signer.sign(tenant, head, "purge", self.clock.now()),
         )
         if checkpoint is not None:
             self._unpublished.append(checkpoint)
@@ -400,7 +397,7 @@ class Sealer:
             self.trusted[tenant] = head
         if head.seq == 0 or self._signed.get(tenant) == head:
             return 0
-        checkpoint = signer.sign(tenant, head, "periodic", self.clock())
+        checkpoint = signer.sign(tenant, head, "periodic", self.clock.now())
         # Stored first, then published: a published checkpoint is always in the database too,
         # so one missing there was deleted.
         await self.repository.add_checkpoint(checkpoint)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
+from nats.aio.msg import Msg
 from prometheus_client import Counter, Histogram
 
 from llmops_audit.config import AuditSettings
-from llmops_audit.service import AuditService, Incoming, admit
+from llmops_audit.service import AuditService, ChainConflict, Incoming, admit
 from llmops_contracts import subjects, wrap
 from llmops_contracts.audit import (
     AuditPurge,
@@ -22,11 +24,9 @@ from llmops_contracts.audit import (
     ChainBreakInfo,
     Checkpoint,
 )
-from llmops_contracts.dlq import FailureKind
 from llmops_contracts.envelope import Envelope
-from llmops_contracts.registry import InvalidMessage
-from llmops_shared.broker import MessageScope, backoff_s, consumer_config
-from llmops_shared.logging import get_logger
+from llmops_shared.batch import BatchConsumer, is_transient
+from llmops_shared.broker import MessageScope, consumer_config
 
 RECORDS_WRITTEN = Counter("llmops_audit_records_written_total", "Audit records stored.")
 BATCH_SIZE = Histogram(
@@ -44,7 +44,27 @@ SOURCES = (
 
 SOURCE = "llmops/audit"
 
-_log = get_logger(__name__)
+
+def capture_consumer(
+    service: AuditService, settings: AuditSettings, scope: MessageScope
+) -> BatchConsumer[Incoming]:
+    """The capture path: admit each message, record the admitted in one transaction.
+
+    A chain conflict (another replica extended a chain first) is retried like an outage: the
+    service reloads its cached heads and the batch is chained again.
+    """
+
+    async def store(items: Sequence[Incoming], messages: Sequence[Msg], retry: bool) -> None:
+        RECORDS_WRITTEN.inc(await service.record(items))
+
+    return BatchConsumer(
+        "audit",
+        lambda msg: admit(msg.subject, msg.data),
+        store,
+        lambda: scope.letters,
+        settings.max_deliver,
+        transient=lambda exc: isinstance(exc, ChainConflict) or is_transient(exc),
+    )
 
 
 def build_router(
@@ -54,6 +74,7 @@ def build_router(
 
     def factory(broker: NatsBroker) -> NatsRouter:
         router = NatsRouter()
+        capture = capture_consumer(service, settings, scope)
         for stream, subject, suffix in SOURCES:
             durable = f"{settings.durable_prefix}-{suffix}"
 
@@ -65,31 +86,17 @@ def build_router(
                 pull_sub=PullSub(
                     batch_size=settings.batch_size, timeout=settings.batch_timeout_s, batch=True
                 ),
+                # The batch consumer settles every message itself: FastStream must never ack,
+                # nak or (on an exception) terminate a batch.
+                ack_policy=AckPolicy.MANUAL,
                 title=f"audit.capture.{suffix}",
                 description=f"Record every message of the {stream} stream.",
             )
-            async def capture(bodies: list[bytes]) -> None:
-                """Admit a batch, dead-letter malformed items, store the rest in one commit."""
+            async def capture_batch(bodies: list[bytes]) -> None:
+                """Record a batch: malformed or unrecordable items dead-lettered, the rest stored."""
                 batch = broker.context.get_local("message").raw_message
-                admitted: list[Incoming] = []
-                for msg in batch:
-                    try:
-                        admitted.append(admit(msg.subject, msg.data))
-                    except InvalidMessage as exc:
-                        assert scope.letters is not None
-                        await scope.letters.send(msg, FailureKind.INVALID, exc.reason)
                 BATCH_SIZE.observe(len(batch))
-                try:
-                    RECORDS_WRITTEN.inc(await service.record(admitted))
-                except Exception:
-                    # Never let FastStream reject (terminate) a batch: the audit trail must not
-                    # lose a message to a transient failure (database away, a chain conflict
-                    # with another replica). Every message comes back after the backoff.
-                    deliveries = max(m.metadata.num_delivered for m in batch)
-                    _log.exception("recording a batch failed; it will be redelivered")
-                    for msg in batch:
-                        if not msg._ackd:
-                            await msg.nak(delay=backoff_s(deliveries))
+                await capture(batch)
 
         queue = settings.query_queue
 
@@ -102,7 +109,7 @@ def build_router(
                 next_after_seq=next_after,
                 anchor=Checkpoint.model_validate(anchor) if anchor else None,
             )
-            return _reply(result, request)
+            return _reply(result, request, service)
 
         @router.subscriber(subjects.any_tenant(subjects.AUDIT_VERIFY), queue=queue)
         async def verify(request: Envelope[AuditVerify]) -> Envelope[AuditVerifyResult]:
@@ -118,7 +125,7 @@ def build_router(
                 last_hash=report.last_hash,
                 published=_published(report.published),
             )
-            return _reply(result, request)
+            return _reply(result, request, service)
 
         @router.subscriber(subjects.any_tenant(subjects.AUDIT_PURGE), queue=queue)
         async def purge(request: Envelope[AuditPurge]) -> Envelope[AuditPurgeResult]:
@@ -128,7 +135,7 @@ def build_router(
                 purged=purged,
                 checkpoint=Checkpoint.model_validate(checkpoint) if checkpoint else None,
             )
-            return _reply(result, request)
+            return _reply(result, request, service)
 
         return router
 
@@ -146,5 +153,9 @@ def _published(checkpoint: Any) -> Checkpoint | None:
         return None
 
 
-def _reply(result: Any, request: Envelope[Any]) -> Envelope[Any]:
-    return wrap(result, tenant=request.tenant, source=SOURCE, causation=request)
+def _reply(result: Any, request: Envelope[Any], service: AuditService) -> Envelope[Any]:
+    # Dated by the service's clock, like its records and checkpoints (without ``time`` an
+    # envelope takes the wall clock, and a service on a fixed clock would answer from today).
+    return wrap(
+        result, tenant=request.tenant, source=SOURCE, causation=request, time=service.clock.now()
+    )

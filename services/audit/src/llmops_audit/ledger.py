@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from nats.js.api import KeyValueConfig, StorageType
@@ -37,7 +37,9 @@ _log = get_logger(__name__)
 def checkpoint_message(checkpoint: dict[str, Any]) -> tuple[str, bytes, dict[str, str]]:
     """The AUDIT-stream message of a signed checkpoint: subject, envelope bytes, headers."""
     tenant = str(checkpoint["tenant"])
-    moment = datetime.strptime(checkpoint["created_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    moment = datetime.strptime(checkpoint["created_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=UTC
+    )
     signature = str(checkpoint["signature"])
     envelope = wrap(
         AuditCheckpoint.model_validate(checkpoint),

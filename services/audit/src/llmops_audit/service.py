@@ -30,9 +30,11 @@ from llmops_contracts.auditchain import (
     record_hash,
     timestamp,
 )
+from llmops_contracts.common import ObjectRef
 from llmops_contracts.envelope import TRACEPARENT_PATTERN, TYPE_PATTERN, UUID_PATTERN, stable_id
 from llmops_contracts.headers import MSG_ID, TYPE
 from llmops_contracts.registry import InvalidMessage
+from llmops_shared.clock import SYSTEM_CLOCK, Clock
 
 _UUID = re.compile(UUID_PATTERN)
 _TYPE = re.compile(TYPE_PATTERN)
@@ -356,7 +358,7 @@ class AuditService:
         repository: AuditRepository,
         redactor: Redactor | None = None,
         checkpointer: Sealer | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = SYSTEM_CLOCK,
         on_verify_failure: Callable[[str], None] | None = None,
         on_recorded: Callable[[], None] | None = None,
     ) -> None:
@@ -387,7 +389,7 @@ class AuditService:
                 found = await self.repository.heads(missing)
                 for tenant in missing:
                     self._heads[tenant] = found.get(tenant) or await self._purged_head(tenant)
-            recorded_at = timestamp(self.clock())
+            recorded_at = timestamp(self.clock.now())
             # Optimistic first (performance): an event is almost always new, and the repository
             # refuses an event id the tenant's chain holds (ChainConflict, nothing stored), so
             # asking storage which ids it knows, one query per tenant per batch, is only needed
@@ -626,11 +628,14 @@ class StoredRecord(dict[str, Any]):
     event_json: str
 
 
-def audit_message(record: dict[str, Any]) -> tuple[str, bytes, dict[str, str]]:
+def audit_message(
+    record: dict[str, Any], event_ref: ObjectRef | None = None
+) -> tuple[str, bytes, dict[str, str]]:
     """The AUDIT-stream message of a stored record: subject, envelope bytes, headers.
 
     Built as a plain dict (this runs once per record): the envelope carries the record exactly as
-    hashed plus ``hash``, so a consumer verifies it with nothing but the canonical form.
+    hashed plus ``hash``, so a consumer verifies it with nothing but the canonical form. With
+    ``event_ref`` the event is left out and ``event_ref`` says where its JSON text is kept.
     """
     tenant, seq, event = record["tenant"], record["seq"], record["event"]
     traceparent = event.get("traceparent")
@@ -653,7 +658,12 @@ def audit_message(record: dict[str, Any]) -> tuple[str, bytes, dict[str, str]]:
         "data": record,
     }
     event_json = getattr(record, "event_json", None)
-    if event_json is not None and len(record) > 1 and next(reversed(record)) == "event":
+    if event_ref is not None:
+        data = {k: v for k, v in record.items() if k != "event"}
+        data["event_ref"] = event_ref.model_dump(mode="json")
+        envelope["data"] = data
+        body = fastjson.dumps(envelope)
+    elif event_json is not None and len(record) > 1 and next(reversed(record)) == "event":
         # The event's stored text spliced in as the last member of the last member
         # (performance: the event is most of the message).
         envelope["data"] = {k: v for k, v in record.items() if k != "event"}
@@ -685,20 +695,61 @@ class RecordSink(Protocol):
         ...
 
 
+class Blobs(Protocol):
+    """Where a payload too large for one message is kept (the object store)."""
+
+    def max_payload(self) -> int:
+        """The largest message the server takes, headers included."""
+        ...
+
+    async def put(self, data: bytes) -> ObjectRef:
+        """Keep ``data`` and return a reference to it (with its size and SHA-256)."""
+        ...
+
+
+#: Room for an AUDIT message's headers (its Nats-Msg-Id and type) and their framing.
+_AUDIT_HEADERS = 512
+
+
 class Republisher:
     """Copies stored records, in storage order, to the AUDIT stream for external consumers.
 
     An outbox: the capture path only writes the database; this loop publishes what is stored and
     then moves its cursor. A crash in between republishes with the same ``Nats-Msg-Id``, so
     consumers see each record once within the de-duplication window and can always drop a
-    ``seq`` they already hold.
+    ``seq`` they already hold. A record whose message would exceed the server's limit is
+    published by reference: its event goes to ``blobs`` and the message carries ``event_ref``
+    (without ``blobs`` it would stall the stream, so production wiring always passes one).
     """
 
-    def __init__(self, outbox: Outbox, sink: RecordSink, batch: int = 1000) -> None:
+    def __init__(
+        self, outbox: Outbox, sink: RecordSink, batch: int = 1000, blobs: Blobs | None = None
+    ) -> None:
         self.outbox = outbox
         self.sink = sink
         self.batch = batch
+        self.blobs = blobs
         self.wake = asyncio.Event()
+
+    async def messages(
+        self, records: Sequence[dict[str, Any]]
+    ) -> list[tuple[str, bytes, dict[str, str]]]:
+        """The AUDIT messages of ``records``, any too large made by reference."""
+        messages = [audit_message(record) for record in records]
+        if self.blobs is None:
+            return messages
+        room = self.blobs.max_payload() - _AUDIT_HEADERS
+        for i, (_, body, _) in enumerate(messages):
+            if len(body) > room:
+                record = records[i]
+                event_json = getattr(record, "event_json", None)
+                text = (
+                    event_json.encode()
+                    if event_json is not None
+                    else fastjson.dumps(record["event"])
+                )
+                messages[i] = audit_message(record, await self.blobs.put(text))
+        return messages
 
     async def flush(self) -> int:
         """Publish everything stored so far; returns how many records went out."""
@@ -707,7 +758,7 @@ class Republisher:
             rows = await self.outbox.unpublished(self.batch)
             if not rows:
                 return sent
-            await self.sink.publish([audit_message(record) for _, record in rows])
+            await self.sink.publish(await self.messages([record for _, record in rows]))
             await self.outbox.mark_published(rows[-1][0])
             sent += len(rows)
 

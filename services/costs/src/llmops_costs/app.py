@@ -21,6 +21,7 @@ from llmops_costs.pricing import PriceTable
 from llmops_costs.service import CostsOptions, CostsService
 from llmops_costs.store import PrometheusCostMetrics, SqlCostRepository
 from llmops_costs.tokens import TokenEstimator
+from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.jetstream import JetStreamSink
 from llmops_shared.logging import get_logger
 from llmops_shared.runtime import Loop, Wiring, service_app
@@ -51,9 +52,12 @@ def every(seconds: float, work: Callable[[], Awaitable[object]], what: str) -> L
     return loop
 
 
-def create_app(settings: CostsSettings) -> FastStream:
-    """Build the costs service: ledger, rollup, budgets, prices, anomalies, endpoints."""
-    repository = SqlCostRepository(settings.database_url)
+def create_app(settings: CostsSettings, clock: Clock = SYSTEM_CLOCK) -> FastStream:
+    """Build the costs service: ledger, rollup, budgets, prices, anomalies, endpoints.
+
+    ``clock`` is where business time comes from (tests and replays pass their own).
+    """
+    repository = SqlCostRepository(settings.database_url, clock=clock)
     wiring = Wiring(settings)
     service = CostsService(
         repository,
@@ -73,6 +77,7 @@ def create_app(settings: CostsSettings) -> FastStream:
             outbox_grace_s=settings.outbox_interval_s,
             table_tenants=frozenset(settings.price_table_tenants),
         ),
+        clock=clock,
     )
 
     async def load_prices() -> None:

@@ -64,6 +64,7 @@ from llmops_costs.pricing import (
     latest_overrides,
     override_key,
 )
+from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.logging import get_logger
 
 SOURCE = "llmops/costs"
@@ -676,10 +677,6 @@ class CostsOptions:
     table_tenants: frozenset[str] = frozenset({"ops"})
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 # --- the service ------------------------------------------------------------------------------
 
 
@@ -696,7 +693,7 @@ class CostsService:
         estimator: UsageEstimator | None = None,
         detect_spike: SpikeDetector | None = None,
         options: CostsOptions | None = None,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Clock = SYSTEM_CLOCK,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.repository = repository
@@ -814,14 +811,14 @@ class CostsService:
     def entry_for(self, event: Envelope[LlmCallCompleted], table: PriceTable) -> CallEntry:
         """A call's ledger entry, priced (or estimated and priced, or marked missing)."""
         if event.data.usage is not None:
-            return CallEntry.from_event(event, table, self.clock())
+            return CallEntry.from_event(event, table, self.clock.now())
         entry = CallEntry.from_event(event)
         if self.estimator is not None:
             estimate = self.estimator.estimate(event.data)
             if estimate is not None:
                 usage, tokenizer = estimate
                 entry = entry._replace(usage=usage, estimated=True, tokenizer=tokenizer)
-        return entry.priced(table, self.clock())
+        return entry.priced(table, self.clock.now())
 
     async def record_batch(
         self, events: Sequence[Envelope[LlmCallCompleted]], redelivered: Sequence[bool] = ()
@@ -869,7 +866,7 @@ class CostsService:
         return len(fresh)
 
     def _alert_events(self, alerts: Sequence[AlertFired]) -> list[Envelope[Any]]:
-        now = self.clock()
+        now = self.clock.now()
         return [alert_event(a, now) for a in alerts]
 
     # -- re-pricing
@@ -888,7 +885,7 @@ class CostsService:
                 if not waiting:
                     break
                 after = waiting[-1][0]
-                now = self.clock()
+                now = self.clock.now()
                 updates = []
                 for pk, entry in waiting:
                     priced = entry.priced(table, now)
@@ -915,7 +912,7 @@ class CostsService:
     async def flush_outbox(self) -> int:
         """Publish outbox events older than the grace period (a replica died before publishing
         them); a live replica publishes its own right after its commit."""
-        cutoff = self.clock() - timedelta(seconds=self.options.outbox_grace_s)
+        cutoff = self.clock.now() - timedelta(seconds=self.options.outbox_grace_s)
         total = 0
         while True:
             pending = await self.repository.outbox_pending(cutoff, 500)
@@ -929,7 +926,7 @@ class CostsService:
     async def report(self, tenant: str, query: CostReportQuery) -> CostReport:
         """Spend and tokens over whole UTC hours: ``[hour of since, end of the hour of until)``."""
         since = hour_of(query.since)
-        until_at = query.until or self.clock()
+        until_at = query.until or self.clock.now()
         until = hour_of(until_at)
         if until < until_at:
             until += timedelta(hours=1)
@@ -1010,7 +1007,7 @@ class CostsService:
 
     async def manage_budgets(self, tenant: str, request: Any) -> list[BudgetStatus]:
         """Set, delete or list budgets; the answer lists every budget with its current spend."""
-        now = self.clock()
+        now = self.clock.now()
         if request.action == "set":
             if request.budget is None:
                 raise InvalidRequest("budget: required to set a budget")
@@ -1028,7 +1025,7 @@ class CostsService:
 
     async def check_budget(self, tenant: str, request: BudgetCheck) -> BudgetDecision:
         """Allow or deny a planned call against the hard budgets that apply to it."""
-        now = self.clock()
+        now = self.clock.now()
         estimated = request.estimated_cost
         source: EstimateSource = "estimated_cost"
         if estimated is None:
@@ -1137,7 +1134,7 @@ class CostsService:
                     tenant=tenant,
                     source=SOURCE,
                     id=stable_id(hour, tenant, "anomaly", str(scope), value),
-                    time=self.clock(),
+                    time=self.clock.now(),
                 )
                 outbox = await self.repository.claim_anomaly(tenant, str(scope), value, hour, event)
                 await self._publish_outbox(outbox)

@@ -82,6 +82,7 @@ from llmops_costs.service import (
     loads_breakdown,
     wire,
 )
+from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.db import SqlStore, UtcDateTime
 
 
@@ -387,8 +388,10 @@ class SqlCostRepository(SqlStore):
 
     metadata = metadata
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, clock: Clock = SYSTEM_CLOCK) -> None:
         super().__init__(url)
+        #: Stamps rows with when they were written (outbox ages, alert and load times).
+        self._clock = clock
         self._writes: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
         #: SQLite only: the hot path's pre-built SQL and the counters' read connection.
         self._sqlite: _SqliteFast | None = None
@@ -605,7 +608,7 @@ class SqlCostRepository(SqlStore):
         """Insert-or-ignore the alerts; the newly inserted ones go to the outbox."""
         if not fired:
             return []
-        now = datetime.now(UTC)
+        now = self._clock.now()
         stmt = (
             self._insert(budget_alerts)
             .on_conflict_do_nothing()
@@ -635,7 +638,7 @@ class SqlCostRepository(SqlStore):
     ) -> list[Outboxed]:
         if not events:
             return []
-        now = datetime.now(UTC)
+        now = self._clock.now()
         items = []
         for message in events:
             subject, body, hdrs = wire(message)
@@ -939,7 +942,7 @@ class SqlCostRepository(SqlStore):
                 self._insert(price_loads).returning(price_loads.c.id),
                 {
                     "tenant": tenant,
-                    "loaded_at": datetime.now(UTC),
+                    "loaded_at": self._clock.now(),
                     "version": None if table is None else str(table.get("version")),
                     "table_doc": None if table is None else json.dumps(table),
                     "overrides": len(overrides),
@@ -1026,7 +1029,7 @@ class SqlCostRepository(SqlStore):
                         "scope": scope,
                         "scope_value": value,
                         "period_start": period,
-                        "fired_at": datetime.now(UTC),
+                        "fired_at": self._clock.now(),
                     },
                 )
             ).first()

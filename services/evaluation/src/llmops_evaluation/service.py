@@ -10,11 +10,13 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from llmops_contracts import wrap
 from llmops_contracts.envelope import Envelope, derived_id
 from llmops_contracts.evaluation import CaseScored, GateDecision, RunCompleted, RunEval
+from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.logging import get_logger
 
 SOURCE = "llmops/evaluation"
@@ -72,6 +74,8 @@ class CompletedRun:
     cases: int
     passed: int
     gate: str
+    #: When the service completed it (its clock).
+    completed_at: datetime
     reason: str | None = None
 
 
@@ -151,10 +155,17 @@ def decide_gate(
 class EvaluationService:
     """Runs eval commands: score every case, publish the results, decide the gate."""
 
-    def __init__(self, publisher: Publisher, golden_sets: GoldenSets, runs: RunStore) -> None:
+    def __init__(
+        self,
+        publisher: Publisher,
+        golden_sets: GoldenSets,
+        runs: RunStore,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self.publisher = publisher
         self.golden_sets = golden_sets
         self.runs = runs
+        self.clock = clock
 
     async def run(self, command: Envelope[RunEval]) -> RunCompleted | None:
         """Execute one RunEval command; None when the run id already completed."""
@@ -193,6 +204,7 @@ class EvaluationService:
                 cases=completed.cases,
                 passed=completed.passed,
                 gate=GateDecision(completed.gate).value,
+                completed_at=self.clock.now(),
                 reason=reason,
             )
         )
@@ -239,14 +251,17 @@ class EvaluationService:
             gate=decide_gate(means, gate, len(cases)),
         )
 
-    @staticmethod
     def _event(
-        payload: CaseScored | RunCompleted, command: Envelope[RunEval], key: str
+        self, payload: CaseScored | RunCompleted, command: Envelope[RunEval], key: str
     ) -> Envelope[Any]:
+        # Stamped with the service's clock, like the run's completed_at: without ``time`` the
+        # envelope would take the wall clock, and a run on a fixed clock (a replay, a test at a
+        # year's end) would publish events dated the day it ran.
         return wrap(
             payload,
             tenant=command.tenant,
             source=SOURCE,
             causation=command,
             id=derived_id(command, key),
+            time=self.clock.now(),
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import (
@@ -151,7 +150,7 @@ class SqlRunStore(SqlStore):
                     "passed": run.passed,
                     "gate": run.gate,
                     "reason": run.reason,
-                    "completed_at": datetime.now(UTC),
+                    "completed_at": run.completed_at,
                 },
             )
 
@@ -170,5 +169,6 @@ class SqlRunStore(SqlStore):
             cases=row.cases,
             passed=row.passed,
             gate=row.gate,
+            completed_at=row.completed_at,
             reason=row.reason,
         )

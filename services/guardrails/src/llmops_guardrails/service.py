@@ -27,6 +27,7 @@ from llmops_contracts.guardrails import (
 )
 from llmops_contracts.registry import InvalidMessage
 from llmops_contracts.tools import ToolCallRequested
+from llmops_shared.clock import SYSTEM_CLOCK, Clock
 
 SOURCE = "llmops/guardrails"
 BUILTIN_VERSION = "builtin-1"
@@ -270,11 +271,13 @@ class GuardrailsService:
         publisher: Publisher,
         policies: PolicySource,
         *,
-        clock: Callable[[], float] = time.perf_counter,
+        clock: Clock = SYSTEM_CLOCK,
+        timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.publisher = publisher
         self.policies = policies
-        self._clock = clock
+        self.clock = clock
+        self._timer = timer
 
     def policy(self, name: str, version: str | None) -> Policy:
         """The policy to apply; an unknown name or pinned version is the caller's error."""
@@ -286,7 +289,7 @@ class GuardrailsService:
 
     async def check(self, request: Envelope[GuardrailCheckRequest]) -> Envelope[GuardrailVerdict]:
         """Decide a check request, record the verdict, and return the reply envelope."""
-        started = self._clock()
+        started = self._timer()
         data = request.data
         policy = self.policy(data.policy, data.policy_version)
         if len(data.content) > INLINE_LIMIT:
@@ -295,7 +298,7 @@ class GuardrailsService:
             decision = await asyncio.to_thread(decide, policy, data.stage, data.content)
         else:
             decision = decide(policy, data.stage, data.content)
-        took_ms = (self._clock() - started) * 1000
+        took_ms = (self._timer() - started) * 1000
         # Recorded before the reply is sent, so no verdict the application acts on is unaudited.
         await self.publisher.publish(
             wrap(
@@ -313,6 +316,7 @@ class GuardrailsService:
                 source=SOURCE,
                 causation=request,
                 id=derived_id(request, "verdict_recorded"),
+                time=self.clock.now(),
             )
         )
         return wrap(
@@ -327,6 +331,7 @@ class GuardrailsService:
             tenant=request.tenant,
             source=SOURCE,
             causation=request,
+            time=self.clock.now(),
         )
 
     async def check_tool_call(
@@ -359,6 +364,7 @@ class GuardrailsService:
             source=SOURCE,
             causation=event,
             id=derived_id(event, "verdict_recorded"),
+            time=self.clock.now(),
         )
         await self.publisher.publish(recorded)
         return recorded

@@ -8,10 +8,11 @@ from llmops_ingestion.config import IngestionSettings
 from llmops_ingestion.handlers import build_router
 from llmops_ingestion.service import ChunkingPolicy, IngestionService, QualityRules
 from llmops_ingestion.store import NoEmbedder
+from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.runtime import Wiring, service_app
 
 
-def create_app(settings: IngestionSettings) -> FastStream:
+def create_app(settings: IngestionSettings, clock: Clock = SYSTEM_CLOCK) -> FastStream:
     """Build the ingestion service: quality rules, chunker, no embedder yet, health."""
     wiring = Wiring(settings)
     service = IngestionService(
@@ -25,6 +26,7 @@ def create_app(settings: IngestionSettings) -> FastStream:
         ChunkingPolicy(
             max_chars=settings.chunk_max_chars, overlap_chars=settings.chunk_overlap_chars
         ),
+        clock,
     )
     app = service_app(settings, build_router(service, settings), wiring=wiring)
     app.service = service  # type: ignore[attr-defined]

@@ -22,6 +22,7 @@ from llmops_contracts.ingestion import (
     Rejection,
     SubmitDocument,
 )
+from llmops_shared.clock import SYSTEM_CLOCK, Clock
 
 SOURCE = "llmops/ingestion"
 
@@ -193,11 +194,13 @@ class IngestionService:
         embedder: Embedder,
         rules: QualityRules,
         chunking: ChunkingPolicy,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.publisher = publisher
         self.embedder = embedder
         self.rules = rules
         self.chunking = chunking
+        self.clock = clock
 
     async def submit(self, command: Envelope[SubmitDocument]) -> list[Envelope[Any]]:
         """Handle one submit command; publishes and returns its events, in publishing order."""
@@ -213,6 +216,7 @@ class IngestionService:
             ]
         else:
             payloads = await self._index(document)
+        now = self.clock.now()
         events = [
             wrap(
                 payload,
@@ -220,6 +224,7 @@ class IngestionService:
                 source=SOURCE,
                 causation=command,
                 id=derived_id(command, payload.SPEC.type),
+                time=now,
             )
             for payload in payloads
         ]

@@ -20,6 +20,7 @@ from llmops_contracts.retrieval import (
     RetrievalResult,
     SearchMode,
 )
+from llmops_shared.clock import SYSTEM_CLOCK, Clock
 
 SOURCE = "llmops/retrieval"
 CONTEXT_SEP = "\n\n"
@@ -92,11 +93,13 @@ class RetrievalService:
         self,
         index: Index,
         publisher: Publisher,
-        clock: Callable[[], float] = time.perf_counter,
+        clock: Clock = SYSTEM_CLOCK,
+        timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.index = index
         self.publisher = publisher
         self.clock = clock
+        self.timer = timer
 
     async def add_chunks(self, event: Envelope[ChunksEmbedded]) -> int:
         """Index a document's chunks, replacing its previous version; returns the chunk count."""
@@ -126,7 +129,7 @@ class RetrievalService:
 
     async def query(self, request: Envelope[RetrievalQuery]) -> Envelope[RetrievalResult]:
         """Answer one query with hits and packed context, and publish what was retrieved."""
-        started = self.clock()
+        started = self.timer()
         q = request.data
         mode = self.resolve_mode(SearchMode(q.mode))
         hits = await self.index.search(
@@ -138,7 +141,7 @@ class RetrievalService:
             filters=q.filters,
         )
         context = pack_context(hits, q.max_context_tokens)
-        took_ms = max(0.0, (self.clock() - started) * 1000)
+        took_ms = max(0.0, (self.timer() - started) * 1000)
         await self.publisher.publish(
             wrap(
                 RetrievalPerformed(
@@ -154,6 +157,7 @@ class RetrievalService:
                 tenant=request.tenant,
                 source=SOURCE,
                 causation=request,
+                time=self.clock.now(),
             )
         )
         return wrap(
@@ -161,4 +165,5 @@ class RetrievalService:
             tenant=request.tenant,
             source=SOURCE,
             causation=request,
+            time=self.clock.now(),
         )

@@ -218,7 +218,7 @@ async def _audit(url: str, db_url: str, n: int, *, hold_republisher: bool) -> di
         durable_prefix=f"bench-{uuid.uuid4().hex[:8]}",
         health_port=0,
         batch_size=BATCH,
-        checkpoint_key=SecretStr("bench-key"),
+        signing_key=SecretStr("11" * 32),
         checkpoint_interval_s=3600,
     )
     probe = SqlAuditRepository(db_url)

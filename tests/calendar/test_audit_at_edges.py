@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from llmops_audit.service import AuditService, Checkpointer, Incoming, admit
+from llmops_audit.checkpoints import Sealer, Signer
+from llmops_audit.service import AuditService, Incoming, admit
 from llmops_audit.store import SqlAuditRepository
 from llmops_contracts import wrap
 from llmops_contracts.audit import AuditQuery
@@ -26,7 +27,7 @@ from tests.calendar.edges import Edge
 from tests.conftest import fresh_postgres_database
 from tests.services.audit.conftest import FakeAuditRepository
 
-KEY = b"calendar-checkpoint-key"
+SIGNER = Signer.from_text("88" * 32)
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,8 @@ async def test_stamps_checkpoints_and_purge_cut_offs_at_the_edge(
     repository: Any, edge: Edge, tenant: str
 ) -> None:
     clock = FixedClock(edge.at)
-    service = AuditService(repository, checkpointer=Checkpointer(KEY, "k1"), clock=clock)
+    sealer = Sealer(repository, SIGNER, clock=clock)
+    service = AuditService(sealer.watch(repository), checkpointer=sealer, clock=clock)
     assert await service.record([arriving(tenant, edge.at)]) == 1
     await service.checkpoint_heads()
     [periodic] = await repository.checkpoints(tenant)

@@ -62,8 +62,7 @@ async def test_audit_replies_are_dated_by_the_clock(
         durable_prefix=f"audit-{uid}",
         health_port=0,
         batch_timeout_s=0.05,
-        checkpoint_key="calendar-key",
-        checkpoint_key_file=tmp_path / "audit.key",
+        signing_key="11" * 32,
     )
     async with running(create_audit_app(cfg, FixedClock(AT))):
         async with await Client.connect(nats_url, source="app://t", tenant=tenant) as client:

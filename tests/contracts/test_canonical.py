@@ -17,16 +17,20 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from llmops_contracts import canonical
 from llmops_contracts.auditchain import (
     CHECKPOINT_FIELDS,
     GENESIS_HASH,
     RECORD_FIELDS,
-    checkpoint_valid,
+    KeyRing,
+    checkpoint_message,
+    key_id_for,
     record_document,
     record_hash,
-    sign_checkpoint,
     timestamp,
     verify_chain,
 )
@@ -347,7 +351,20 @@ def test_the_parsed_fast_path_equals_canonical_json() -> None:
 
 # --- the chain -------------------------------------------------------------------------------
 
-KEY = b"checkpoint-key"
+PRIVATE = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+PUBLIC = PRIVATE.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def ed25519(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    """The verification primitive a KeyRing is handed (here: the cryptography package's)."""
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+    except InvalidSignature:
+        return False
+    return True
+
+
+RING = KeyRing([PUBLIC], ed25519)
 
 
 def record(seq: int, prev_hash: str, *, tenant: str = "acme", **changes: Any) -> dict[str, Any]:
@@ -443,34 +460,47 @@ def test_timestamp_is_utc_with_microseconds() -> None:
     assert timestamp(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2026-01-02T03:04:05.000000Z"
 
 
-def checkpoint(**changes: Any) -> dict[str, Any]:
+def checkpoint(key: Ed25519PrivateKey = PRIVATE, **changes: Any) -> dict[str, Any]:
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     cp: dict[str, Any] = {
         "tenant": "acme",
         "seq": 3,
         "hash": "a" * 64,
         "created_at": "2026-11-27T09:30:00.000000Z",
         "kind": "periodic",
-        "key_id": "k1",
+        "key_id": key_id_for(public),
     }
     cp.update(changes)
-    cp["signature"] = sign_checkpoint(cp, KEY)
+    cp["signature"] = key.sign(checkpoint_message(cp)).hex()
     return cp
 
 
-def test_checkpoint_signature_is_hmac_sha256_of_the_canonical_fields() -> None:
-    import hmac
-
+def test_checkpoint_signature_is_ed25519_over_the_canonical_fields() -> None:
     cp = checkpoint()
     doc = {name: cp[name] for name in CHECKPOINT_FIELDS}
-    assert (
-        cp["signature"] == hmac.new(KEY, canonical_json(doc).encode(), hashlib.sha256).hexdigest()
+    assert checkpoint_message(cp) == canonical_json(doc).encode()
+    assert len(cp["signature"]) == 128
+    Ed25519PublicKey.from_public_bytes(PUBLIC).verify(
+        bytes.fromhex(cp["signature"]), canonical_json(doc).encode()
     )
-    assert checkpoint_valid(cp, KEY)
+    assert RING.valid(cp)
+    assert RING.problem(cp) is None
+
+
+def test_a_key_id_is_derived_from_the_public_key() -> None:
+    assert key_id_for(PUBLIC) == "ed25519-" + hashlib.sha256(PUBLIC).hexdigest()[:16]
+    assert list(RING.keys) == [key_id_for(PUBLIC)]
 
 
 def test_a_checkpoint_does_not_verify_with_another_key() -> None:
-    assert not checkpoint_valid(checkpoint(), b"another key")
-    assert not checkpoint_valid(checkpoint(), b"")
+    stranger = Ed25519PrivateKey.generate()
+    assert RING.problem(checkpoint(stranger)) == (
+        f"signed by an unknown key {checkpoint(stranger)['key_id']!r}"
+    )
+    # Another key's signature under our key's id is simply invalid.
+    claimed = checkpoint(stranger, key_id=key_id_for(PUBLIC))
+    assert RING.problem(claimed) == "checkpoint signature is invalid"
+    assert not KeyRing([], ed25519).valid(checkpoint())
 
 
 @pytest.mark.parametrize(
@@ -481,24 +511,30 @@ def test_a_checkpoint_does_not_verify_with_another_key() -> None:
         ("hash", "b" * 64),
         ("created_at", "2026-11-27T09:30:00.000001Z"),
         ("kind", "purge"),
-        ("key_id", "k2"),
     ],
 )
 def test_changing_any_signed_field_invalidates_a_checkpoint(name: str, value: Any) -> None:
     cp = checkpoint()
-    assert not checkpoint_valid({**cp, name: value}, KEY)
+    assert RING.problem({**cp, name: value}) == "checkpoint signature is invalid"
 
 
-def test_a_checkpoint_without_a_signature_is_invalid() -> None:
+@pytest.mark.parametrize("signature", [None, "", "zz" * 64, "ab" * 63, "0" * 128])
+def test_a_checkpoint_without_a_good_signature_is_invalid(signature: str | None) -> None:
     cp = checkpoint()
-    del cp["signature"]
-    assert not checkpoint_valid(cp, KEY)
+    if signature is None:
+        del cp["signature"]
+    else:
+        cp["signature"] = signature
+    assert not RING.valid(cp)
+    incomplete = checkpoint()
+    del incomplete["created_at"]
+    assert not RING.valid(incomplete)
 
 
 def test_a_clean_chain_verifies() -> None:
     records = chain(20)
     report = verify_chain(
-        records, checkpoints=[checkpoint(seq=10, hash=records[9]["hash"])], key=KEY
+        records, checkpoints=[checkpoint(seq=10, hash=records[9]["hash"])], keys=RING
     )
     assert report.ok
     assert (report.checked, report.first_seq, report.last_seq) == (20, 1, 20)
@@ -555,25 +591,35 @@ def test_a_rewritten_chain_disagrees_with_its_signed_checkpoint() -> None:
     for old in records[2:]:
         forged.append(record(old["seq"] + 1, forged[-1]["hash"]))
     assert verify_chain(forged).ok  # self-consistent...
-    report = verify_chain(forged, checkpoints=[signed], key=KEY)  # ...but not what was signed
+    report = verify_chain(forged, checkpoints=[signed], keys=RING)  # ...but not what was signed
     assert report.first_break is not None
     assert (report.first_break.seq, report.first_break.kind) == (8, "checkpoint")
 
 
 def test_a_checkpoint_with_a_bad_signature_breaks_the_chain() -> None:
     records = chain(5)
-    bad = {**checkpoint(seq=3, hash=records[2]["hash"]), "signature": "0" * 64}
-    report = verify_chain(records, checkpoints=[bad], key=KEY)
+    bad = {**checkpoint(seq=3, hash=records[2]["hash"]), "signature": "0" * 128}
+    report = verify_chain(records, checkpoints=[bad], keys=RING)
     assert report.first_break is not None
     assert (report.first_break.seq, report.first_break.kind) == (3, "checkpoint")
-    assert verify_chain(records, checkpoints=[bad]).ok  # without the key only hashes are matched
+    assert verify_chain(records, checkpoints=[bad]).ok  # without keys only hashes are matched
 
 
-def test_records_missing_up_to_a_checkpoint_are_reported() -> None:
+def test_records_missing_up_to_a_checkpoint_are_named_from_the_first_one_gone() -> None:
     records = chain(10)
     report = verify_chain(records[:7], checkpoints=[checkpoint(seq=9, hash=records[8]["hash"])])
     assert report.first_break is not None
-    assert (report.first_break.seq, report.first_break.kind) == (9, "missing")
+    assert (report.first_break.seq, report.first_break.kind) == (8, "missing")
+    assert "records 8..9 are gone" in report.first_break.detail
+
+
+def test_two_checkpoints_signing_different_hashes_at_one_seq_cannot_both_hold() -> None:
+    records = chain(5)
+    good = checkpoint(seq=3, hash=records[2]["hash"])
+    other = checkpoint(seq=3, hash="c" * 64, created_at="2026-11-27T09:31:00.000000Z")
+    broken = verify_chain(records, checkpoints=[good, other], keys=RING).first_break
+    assert broken is not None
+    assert (broken.seq, broken.kind) == (3, "checkpoint")
 
 
 def test_an_anchored_chain_verifies_from_its_anchor_only() -> None:

@@ -39,7 +39,7 @@ SERVICES = {
 }
 #: Services that keep their data in PostgreSQL under compose.
 DATABASE_SERVICES = ("evaluation", "costs", "audit")
-SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|CREDS", re.IGNORECASE)
+SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|CREDS|SIGNING_KEY", re.IGNORECASE)
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?+])?(?P<arg>[^}]*)\}")
 
 
@@ -66,6 +66,7 @@ def run_compose(
     what the tests see.
     """
     env = {k: v for k, v in os.environ.items() if k != "POSTGRES_PASSWORD"}
+    env["LLMOPS_AUDIT_SIGNING_KEY"] = "11" * 32
     if password is not None:
         env["POSTGRES_PASSWORD"] = password
     return subprocess.run(

@@ -19,6 +19,7 @@ import pytest
 import llmops.audit
 from llmops import Client
 from llmops_audit.app import create_app
+from llmops_audit.checkpoints import Signer
 from llmops_audit.config import AuditSettings
 from llmops_contracts.auditchain import record_hash
 from llmops_contracts.common import Actor
@@ -28,7 +29,8 @@ from llmops_contracts.tools import ToolCallRequested
 from tests.conftest import eventually, running
 
 LLMOPS = str(Path(sys.executable).parent / "llmops")
-KEY = "test-key"
+KEY = "44" * 32  # the service's signing key (a hex seed)
+PUBLIC_KEY = Signer.from_text(KEY).public_key.hex()
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 NO_SERVER = "nats://127.0.0.1:1"
 
@@ -38,8 +40,8 @@ async def cli(
 ) -> subprocess.CompletedProcess[str]:
     """Run `llmops` in a thread, so this loop keeps serving the in-process audit service."""
     environ = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "NATS_URL": nats_url, **env}
-    if "LLMOPS_AUDIT_CHECKPOINT_KEY" not in env:
-        environ.pop("LLMOPS_AUDIT_CHECKPOINT_KEY", None)
+    if "LLMOPS_AUDIT_PUBLIC_KEY" not in env:
+        environ.pop("LLMOPS_AUDIT_PUBLIC_KEY", None)
     return await asyncio.to_thread(
         subprocess.run,
         [LLMOPS, *args],
@@ -60,8 +62,7 @@ async def audit(nats_url: str, tmp_path: Path, uid: str) -> AsyncIterator[Any]:
         database_url=f"sqlite:///{tmp_path / 'audit.db'}",
         durable_prefix=f"audit-{uid}",
         health_port=0,
-        checkpoint_key=KEY,
-        checkpoint_key_file=tmp_path / "k",
+        signing_key=KEY,
         batch_timeout_s=0.05,
     )
     app = create_app(settings)
@@ -303,14 +304,17 @@ async def test_verify_in_the_database_then_purge_keeps_the_chain_and_the_export_
     unsigned = await cli("audit", "verify", "--file", str(path))
     assert unsigned.returncode == 0, unsigned.stdout
     assert "anchored at purge checkpoint seq 3 (signature unchecked)" in unsigned.stdout
-    signed = await cli("audit", "verify", "--file", str(path), LLMOPS_AUDIT_CHECKPOINT_KEY=KEY)
+    signed = await cli("audit", "verify", "--file", str(path), LLMOPS_AUDIT_PUBLIC_KEY=PUBLIC_KEY)
     assert signed.returncode == 0, signed.stdout
     assert "(signature valid)" in signed.stdout
-    key_file = tmp_path / "wrong.key"
-    key_file.write_text("not-the-key\n")
-    wrong = await cli("audit", "verify", "--file", str(path), "--key-file", str(key_file))
+    key_file = tmp_path / "other.pub"  # another service's public key, in a file
+    key_file.write_text(Signer.generate().public_key.hex() + "\n")
+    wrong = await cli("audit", "verify", "--file", str(path), "--public-key", str(key_file))
     assert wrong.returncode == 1
     assert "checkpoint at seq 3" in wrong.stdout
+    assert "unknown key" in wrong.stdout
+    bad = await cli("audit", "verify", "--file", str(path), "--public-key", "not-a-key")
+    assert bad.returncode == 2
 
     header["anchor"]["hash"] = "ab" * 32  # a forged anchor does not link to the records
     forged = tmp_path / "forged.jsonl"

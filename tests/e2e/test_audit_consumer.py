@@ -6,10 +6,12 @@ import ast
 import asyncio
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,28 +21,33 @@ from nats.js.errors import NotFoundError
 
 from llmops import Client
 from llmops_audit.app import create_app
+from llmops_audit.checkpoints import Head, Signer
 from llmops_audit.config import AuditSettings
 from llmops_contracts import subjects, wrap
 from llmops_contracts.llm import LlmCallCompleted, Usage
 from tests.conftest import eventually, running
 
 CONSUMER = Path(__file__).parents[2] / "examples" / "audit_consumer.py"
+T_FORGED = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-async def audit(nats_url: str, tmp_path: Path, uid: str) -> AsyncIterator[Any]:
-    """An audit service with its own SQLite file and durables, running in this loop."""
-    settings = AuditSettings(
+def audit_settings(nats_url: str, tmp_path: Path, uid: str, **extra: Any) -> AuditSettings:
+    """An audit service with its own SQLite file and durables."""
+    return AuditSettings(
         nats_url=nats_url,
         database_url=f"sqlite:///{tmp_path / 'audit.db'}",
         durable_prefix=f"audit-{uid}",
         health_port=0,
-        checkpoint_key="test-key",
-        checkpoint_key_file=tmp_path / "k",
+        signing_key="11" * 32,
         batch_timeout_s=0.05,
+        **extra,
     )
-    app = create_app(settings)
-    async with running(app):
+
+
+@pytest.fixture
+async def audit(nats_url: str, tmp_path: Path, uid: str) -> AsyncIterator[Any]:
+    """An audit service running in this loop."""
+    async with running(create_app(audit_settings(nats_url, tmp_path, uid))) as app:
         yield app
 
 
@@ -106,7 +113,7 @@ def test_the_example_imports_only_nats_and_the_standard_library() -> None:
         for alias in node.names
         if not (isinstance(node, ast.ImportFrom) and node.level)
     }
-    assert modules - {"__future__"} - set(sys.stdlib_module_names) == {"nats"}
+    assert modules - {"__future__"} - set(sys.stdlib_module_names) == {"nats", "cryptography"}
 
 
 async def test_consumer_verifies_the_chain_and_continues_it_after_a_restart(
@@ -276,3 +283,97 @@ async def test_a_by_reference_record_whose_object_does_not_match_is_a_break(
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "seq 2" in broken.stdout
     assert "does not match event_ref" in broken.stdout
+
+
+@pytest.fixture
+async def sealing_audit(nats_url: str, tmp_path: Path, uid: str) -> AsyncIterator[Any]:
+    """An audit service that signs and publishes checkpoints every 0.2 s."""
+    app = create_app(audit_settings(nats_url, tmp_path, uid, checkpoint_interval_s=0.2))
+    async with running(app):
+        yield app
+
+
+async def published_checkpoint(nats_url: str, tenant: str, seq: int) -> dict[str, Any]:
+    """Wait until a checkpoint of the tenant's chain at ``seq`` is on the AUDIT stream."""
+    subject = subjects.for_tenant(subjects.AUDIT_CHECKPOINTS, tenant)
+
+    async def reached() -> dict[str, Any] | None:
+        nc = await nats.connect(nats_url)
+        try:
+            msg = await nc.jetstream().get_last_msg(subjects.AUDIT_STREAM, subject)
+        except NotFoundError:
+            return None
+        finally:
+            await nc.close()
+        data: dict[str, Any] = json.loads(msg.data)["data"]
+        return data if data["seq"] >= seq else None
+
+    return await eventually(reached, timeout=20)
+
+
+async def test_consumer_checks_signed_checkpoints_with_the_published_public_key(
+    sealing_audit: Any, nats_url: str, tenant: str, uid: str, tmp_path: Path
+) -> None:
+    await publish(nats_url, tenant, 5)
+    signed = await published_checkpoint(nats_url, tenant, 5)
+    assert signed["key_id"] == Signer.from_text("11" * 32).key_id
+
+    run = await consume(nats_url, tenant, f"c-{uid}", tmp_path / "s.json", "--idle-timeout", "1")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"verified 5 records of tenant {tenant}, chain head seq 5" in run.stdout
+    assert re.search(r"signed checkpoints: [1-9]\d* matched, 0 signature only", run.stdout)
+
+    # Pinned to another key, the service's own checkpoints do not verify.
+    stranger = Signer.generate().public_key.hex()
+    pinned = await consume(
+        nats_url,
+        tenant,
+        f"p-{uid}",
+        tmp_path / "p.json",
+        "--idle-timeout",
+        "1",
+        "--public-key",
+        stranger,
+    )
+    assert pinned.returncode == 1, pinned.stdout + pinned.stderr
+    assert f"BROKEN: tenant {tenant}: seq " in pinned.stdout
+    assert "(event checkpoint): checkpoint signed by an unknown key" in pinned.stdout
+
+
+async def test_consumer_stops_at_a_checkpoint_it_cannot_trust(
+    sealing_audit: Any, nats_url: str, tenant: str, uid: str, tmp_path: Path
+) -> None:
+    await publish(nats_url, tenant, 3)
+    signed = await published_checkpoint(nats_url, tenant, 3)
+    state = tmp_path / "state.json"
+    first = await consume(nats_url, tenant, f"c-{uid}", state, "--idle-timeout", "1")
+    assert first.returncode == 0, first.stdout + first.stderr
+
+    # Someone who can publish on the AUDIT stream, but holds no private key, signs a head.
+    forged = Signer.generate().sign(tenant, Head(3, signed["hash"]), "periodic", T_FORGED)
+    # ...and someone who replays the service's signature over another hash.
+    moved = {**signed, "hash": "ab" * 32}
+    for i, checkpoint in enumerate([forged, moved]):
+        nc = await nats.connect(nats_url)
+        try:
+            await nc.jetstream().publish(
+                subjects.for_tenant(subjects.AUDIT_CHECKPOINTS, tenant),
+                json.dumps({"type": "llmops.audit.checkpoint.v1", "data": checkpoint}).encode(),
+                headers={"Nats-Msg-Id": f"forged-{uid}-{i}"},
+            )
+        finally:
+            await nc.close()
+        broken = await consume(nats_url, tenant, f"c-{uid}", state, "--idle-timeout", "1")
+        assert broken.returncode == 1, broken.stdout + broken.stderr
+        why = "signed by an unknown key" if checkpoint is forged else "signature is invalid"
+        assert f"BROKEN: tenant {tenant}: seq 3 (event checkpoint): checkpoint " in broken.stdout
+        assert why in broken.stdout
+        # Left unacked, it stops the next run too: skip it by hand to go on to the next one.
+        nc = await nats.connect(nats_url)
+        try:
+            sub = await nc.jetstream().pull_subscribe_bind(durable=f"c-{uid}", stream="AUDIT")
+            for msg in await sub.fetch(10, timeout=2):
+                await msg.ack()
+            await nc.flush()
+        finally:
+            await nc.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,10 @@ from llmops_contracts.costs import CostReportQuery
 from llmops_contracts.dlq import FailureKind
 from llmops_contracts.llm import Usage
 from llmops_costs.app import create_app
+from llmops_shared.clock import ShiftedClock
 from llmops_shared.dlq import dead_letter_envelope
 from tests.conftest import eventually, running
-from tests.services.costs.support import call, drained, settings
+from tests.services.costs.support import NOW, call, drained, settings
 
 
 async def cli(*args: str) -> Result:
@@ -59,7 +60,7 @@ async def test_a_failed_call_is_replayed_and_priced_exactly_once(
     own_nats: str, tmp_path: Path, uid: str, tenant: str, monkeypatch: Any
 ) -> None:
     monkeypatch.setenv("NATS_URL", own_nats)
-    since = datetime.now(UTC) - timedelta(hours=1)
+    since = NOW - timedelta(hours=1)  # the calls are dated NOW, the service's clock starts there
     failed = call(tenant, usage=Usage(input_tokens=1000, output_tokens=10))
     other = call(tenant, usage=Usage(input_tokens=5, output_tokens=5))
     subject = failed.subject()
@@ -75,7 +76,7 @@ async def test_a_failed_call_is_replayed_and_priced_exactly_once(
     )
     await dead_letter(js, "evaluation", other.subject(), other.to_json(), FailureKind.FAILED, 5)
     cfg = settings(own_nats, f"sqlite:///{tmp_path / 'costs.db'}", uid)
-    app_ = create_app(cfg)
+    app_ = create_app(cfg, ShiftedClock(NOW))
     try:
         async with (
             running(app_),

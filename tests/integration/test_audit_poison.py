@@ -110,8 +110,7 @@ async def test_an_unhashable_event_is_dead_lettered_and_its_neighbours_recorded(
             durable_prefix=f"audit-{uid}",
             health_port=0,
             batch_timeout_s=0.05,
-            checkpoint_key="k",
-            checkpoint_key_file=tmp_path / "audit.key",
+            signing_key="11" * 32,
         )
     )
     try:

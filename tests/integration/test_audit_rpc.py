@@ -9,14 +9,19 @@ from typing import Any
 from sqlalchemy import text
 
 from llmops import Client
+from llmops.audit import key_ring
 from llmops_audit.app import create_app
+from llmops_audit.checkpoints import Signer
 from llmops_audit.config import AuditSettings
 from llmops_contracts.audit import AuditPurge, AuditQuery, AuditVerify
-from llmops_contracts.auditchain import checkpoint_valid, verify_chain
+from llmops_contracts.auditchain import verify_chain
 from llmops_contracts.common import Actor
 from llmops_contracts.llm import Content, LlmCallCompleted, Message
 from llmops_shared.clock import FixedClock
 from tests.conftest import eventually, running
+
+KEY = "33" * 32
+KEYS = key_ring([Signer.from_text(KEY).public_key])
 
 
 def settings(nats_url: str, tmp_path: Path, uid: str) -> AuditSettings:
@@ -26,8 +31,7 @@ def settings(nats_url: str, tmp_path: Path, uid: str) -> AuditSettings:
         durable_prefix=f"audit-{uid}",
         health_port=0,
         batch_timeout_s=0.05,
-        checkpoint_key="rpc-key",
-        checkpoint_key_file=tmp_path / "audit.key",
+        signing_key=KEY,
     )
 
 
@@ -79,7 +83,7 @@ async def test_query_verify_and_purge_over_nats(
             assert purged.checkpoint is not None
             anchor = purged.checkpoint.model_dump()
             assert (anchor["seq"], anchor["kind"]) == (10, "purge")
-            assert checkpoint_valid(anchor, b"rpc-key")
+            assert KEYS.valid(anchor)
 
             page = (await client.request(AuditQuery(limit=15))).data
             assert [r.seq for r in page.records] == list(range(11, 26))
@@ -91,7 +95,7 @@ async def test_query_verify_and_purge_over_nats(
             assert (rest.next_after_seq, rest.anchor) == (None, None)
             # What a consumer received verifies from the anchor on, with nothing but the contracts.
             records = [r.model_dump() for r in [*page.records, *rest.records]]
-            assert verify_chain(records, anchor=anchor, checkpoints=[anchor], key=b"rpc-key").ok
+            assert verify_chain(records, anchor=anchor, checkpoints=[anchor], keys=KEYS).ok
 
             verified = (await client.request(AuditVerify())).data
             assert (verified.ok, verified.first_seq, verified.checked) == (True, 11, 20)

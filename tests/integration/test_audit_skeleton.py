@@ -24,6 +24,7 @@ def _settings(nats_url: str, tmp_path: Path, uid: str) -> AuditSettings:
         durable_prefix=f"audit-{uid}",
         health_port=0,
         batch_timeout_s=0.05,
+        signing_key="11" * 32,
     )
 
 

@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, insert, select, text
+from sqlalchemy.exc import DBAPIError
 
-from llmops_audit.service import AuditService, Checkpointer, Head, admit
+from llmops_audit.checkpoints import Sealer, Signer
+from llmops_audit.service import AuditService, Head, admit
 from llmops_audit.store import SqlAuditRepository
 from llmops_audit.store import records as records_table
 from llmops_contracts import new_event_id, wrap
@@ -28,7 +30,7 @@ from llmops_contracts.llm import LlmCallCompleted
 from llmops_shared.clock import FixedClock
 from tests.conftest import fresh_postgres_database
 
-KEY = b"tamper-test-key"
+SIGNER = Signer.from_text("55" * 32)
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 N, BATCH, CHECKPOINT_AT = 50, 10, 30
 
@@ -58,6 +60,11 @@ class Trail:
     async def execute(self, sql: str, **params: Any) -> None:
         async with self.repo.engine.begin() as conn:
             await conn.execute(text(sql), params)
+
+    async def in_one_transaction(self, *statements: str) -> None:
+        async with self.repo.engine.begin() as conn:
+            for sql in statements:
+                await conn.execute(text(sql))
 
     async def disable_guards(self) -> None:
         if self.repo.dialect == "postgresql":
@@ -111,12 +118,18 @@ def event(tenant: str, i: int) -> bytes:
     return env.to_json()
 
 
+def signed(repo: SqlAuditRepository, clock: FixedClock) -> AuditService:
+    """The audit service over ``repo``, signing with the test key (no published ledger here)."""
+    sealer = Sealer(repo, SIGNER, clock=clock)
+    return AuditService(sealer.watch(repo), checkpointer=sealer, clock=clock)
+
+
 @pytest.fixture
 async def trail(database_url: str, tenant: str) -> AsyncIterator[Trail]:
     repo = SqlAuditRepository(database_url)
     await repo.open()
     clock = FixedClock(T0)
-    service = AuditService(repo, checkpointer=Checkpointer(KEY, "k1"), clock=clock)
+    service = signed(repo, clock)
     subject = f"llmops.evt.llm.call_completed.{tenant}"
     ids: list[str] = []
     for start in range(0, N, BATCH):
@@ -237,26 +250,27 @@ async def test_a_deleted_head_is_reported_once_the_head_was_signed(trail: Trail)
     await trail.execute(
         "DELETE FROM audit_records WHERE tenant = :t AND seq >= :s", t=trail.tenant, s=N - 2
     )
-    assert first_break(await trail.verify()) == (N, None, "missing")
+    report = await trail.verify()
+    assert first_break(report) == (N - 2, None, "missing")  # named where the cut starts
+    assert "records 48..50 are gone" in report.first_break.detail
 
 
-async def test_deleting_the_oldest_rows_with_the_purge_permit_but_no_checkpoint_is_detected(
-    trail: Trail,
-) -> None:
-    # No trigger is switched off: the forger borrows the purge's own permit.
-    permit = (
-        "SET LOCAL llmops.audit_purge = 'on'"
-        if trail.repo.dialect == "postgresql"
-        else "INSERT INTO audit_purge_permit (one) VALUES (1)"
-    )
-    async with trail.repo.engine.begin() as conn:
-        await conn.execute(text(permit))
-        await conn.execute(
-            text("DELETE FROM audit_records WHERE tenant = :t AND seq <= 20"), {"t": trail.tenant}
-        )
-        if trail.repo.dialect != "postgresql":
-            await conn.execute(text("DELETE FROM audit_purge_permit"))
-    assert first_break(await trail.verify()) == (21, trail.ids[20], "missing")
+@pytest.mark.parametrize(
+    "permit",
+    [
+        "INSERT INTO audit_purge_permit (one) VALUES (1)",  # revision 0001's SQLite permit
+        "SET LOCAL llmops.audit_purge = 'on'",  # and its PostgreSQL one
+    ],
+)
+async def test_what_once_permitted_a_delete_permits_nothing(trail: Trail, permit: str) -> None:
+    """No trigger switched off, a plain statement: no row may go without a purge checkpoint."""
+    if permit.startswith("SET") != (trail.repo.dialect == "postgresql"):
+        pytest.skip("the other database's permit")
+    delete_tail = f"DELETE FROM audit_records WHERE tenant = '{trail.tenant}' AND seq >= 41"
+    with pytest.raises(DBAPIError, match=r"append-only|no such table"):
+        await trail.in_one_transaction(permit, delete_tail)
+    assert len(await trail.rows()) == N
+    assert (await trail.verify()).ok
 
 
 # --- reordered rows ----------------------------------------------------------------------------
@@ -375,7 +389,7 @@ async def test_a_checkpoint_moved_to_a_forged_chain_without_the_key_is_detected(
 async def test_an_inserted_checkpoint_with_a_bad_signature_is_detected(trail: Trail) -> None:
     # Checkpoints are append-only too, but an INSERT is allowed: no guard needs to be off.
     rows = await trail.rows()
-    forged = Checkpointer(b"a guessed key", "k1").sign(
+    forged = Signer.generate().sign(
         trail.tenant, Head(40, rows[39]["hash"]), "periodic", trail.clock.now()
     )
     await trail.repo.add_checkpoint(forged)
@@ -394,7 +408,7 @@ async def test_a_purged_trail_still_verifies_from_its_purge_checkpoint(trail: Tr
     assert report.ok, report.breaks
     assert (report.first_seq, report.last_seq, report.checked) == (31, N, N - 30)
     # The chain goes on after the purge, also for a restarted service.
-    restarted = AuditService(trail.repo, checkpointer=Checkpointer(KEY, "k1"), clock=trail.clock)
+    restarted = signed(trail.repo, trail.clock)
     subject = f"llmops.evt.llm.call_completed.{trail.tenant}"
     assert await restarted.record([admit(subject, event(trail.tenant, 99))]) == 1
     report = await restarted.verify(trail.tenant)
@@ -412,32 +426,35 @@ async def test_tampering_after_a_purge_is_still_detected(trail: Trail) -> None:
 async def test_a_fully_purged_trail_continues_after_a_restart(trail: Trail) -> None:
     purged, _ = await trail.service.purge(trail.tenant, T0 + timedelta(days=1))
     assert purged == N
-    restarted = AuditService(trail.repo, checkpointer=Checkpointer(KEY, "k1"), clock=trail.clock)
+    restarted = signed(trail.repo, trail.clock)
     subject = f"llmops.evt.llm.call_completed.{trail.tenant}"
     await restarted.record([admit(subject, event(trail.tenant, 99))])
     assert [r["seq"] async for r in trail.repo.records(trail.tenant)] == [N + 1]
     assert (await restarted.verify(trail.tenant)).ok
 
 
-async def test_a_forged_purge_checkpoint_does_not_hide_deleted_records(trail: Trail) -> None:
+@pytest.mark.parametrize("cut", ["head", "tail"])
+async def test_a_forged_purge_checkpoint_does_not_hide_deleted_records(
+    trail: Trail, cut: str
+) -> None:
+    """The one way past the guard without switching it off: a purge checkpoint. Anyone may
+    insert one, nobody but the service can sign one, and it can never be removed again."""
     rows = await trail.rows()
-    permit = (
-        "SET LOCAL llmops.audit_purge = 'on'"
-        if trail.repo.dialect == "postgresql"
-        else "INSERT INTO audit_purge_permit (one) VALUES (1)"
-    )
-    async with trail.repo.engine.begin() as conn:
-        await conn.execute(text(permit))
-        await conn.execute(
-            text("DELETE FROM audit_records WHERE tenant = :t AND seq <= 20"), {"t": trail.tenant}
-        )
-        if trail.repo.dialect != "postgresql":
-            await conn.execute(text("DELETE FROM audit_purge_permit"))
-    forged = Checkpointer(b"a guessed key", "k1").sign(
-        trail.tenant, Head(20, rows[19]["hash"]), "purge", trail.clock.now()
+    seq = 20 if cut == "head" else N  # the oldest 20, or the whole chain (a cut tail)
+    forged = Signer.generate().sign(
+        trail.tenant, Head(seq, rows[seq - 1]["hash"]), "purge", trail.clock.now()
     )
     await trail.repo.add_checkpoint(forged)
-    # No trigger was switched off, yet the forged anchor is caught: its signature is wrong.
+    lower = 41 if cut == "tail" else 1
+    await trail.execute(
+        "DELETE FROM audit_records WHERE tenant = :t AND seq BETWEEN :a AND :b",
+        t=trail.tenant,
+        a=lower,
+        b=seq,
+    )
     report = await trail.verify()
-    assert first_break(report)[::2] == (20, "checkpoint")
-    assert "signature" in report.first_break.detail
+    assert first_break(report)[::2] == (seq, "checkpoint")
+    assert "unknown key" in report.first_break.detail
+    assert (await trail.repo.checkpoints(trail.tenant))[-1] == forged  # there for good
+    with pytest.raises(DBAPIError, match="append-only"):
+        await trail.execute("DELETE FROM audit_checkpoints WHERE tenant = :t", t=trail.tenant)

@@ -28,7 +28,7 @@ from nats.js.errors import NotFoundError
 from llmops import Client
 from llmops_audit.app import create_app
 from llmops_audit.config import AuditSettings
-from llmops_audit.service import AuditService, Checkpointer, admit
+from llmops_audit.service import AuditService, admit
 from llmops_audit.store import SqlAuditRepository
 from llmops_contracts import new_event_id, subjects, wrap
 from llmops_contracts.audit import AuditQuery
@@ -103,7 +103,7 @@ async def crash_after_commit(url: str, settings: AuditSettings, n: int) -> list[
     repo = SqlAuditRepository(settings.database_url)
     await repo.open()
     try:
-        service = AuditService(repo, checkpointer=Checkpointer(b"k", "k1"))
+        service = AuditService(repo)
         items = [admit(m.subject, m.data) for m in messages]
         await service.record(items)
     finally:
@@ -175,8 +175,7 @@ async def test_ten_thousand_events_with_duplicates_and_redeliveries(
         health_port=0,
         batch_size=500,
         batch_timeout_s=0.05,
-        checkpoint_key="k",
-        checkpoint_key_file=tmp_path / "audit.key",
+        signing_key="11" * 32,
         checkpoint_interval_s=0.25,
         # The restart waits for the "crashed" writer's unacknowledged messages up to one ack
         # wait (see docs/audit.md, publish order across a crash): keep that short here.

@@ -24,8 +24,7 @@ async def test_a_failed_batch_is_redelivered_not_rejected(
             durable_prefix=f"audit-{uid}",
             health_port=0,
             batch_timeout_s=0.05,
-            checkpoint_key="k",
-            checkpoint_key_file=tmp_path / "key",
+            signing_key="11" * 32,
         )
     )
     repository = app.service.repository

@@ -34,7 +34,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from llmops_audit.service import AuditService, Checkpointer
+from llmops_audit.checkpoints import Sealer, Signer
+from llmops_audit.service import AuditService
 from llmops_audit.store import SqlAuditRepository
 from llmops_contracts import headers, subjects, wrap
 from llmops_contracts.common import Actor
@@ -47,7 +48,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 T = TypeVar("T")
 
 N = 50_000
-KEY = "sigkill-test-key"
+KEY = "22" * 32  # the signing key's seed (hex)
 DEADLINE_S = 600.0  # generous: the CI machines have 2 cores and run other suites beside this one
 
 
@@ -185,8 +186,7 @@ async def test_sigkill_mid_stream_then_restart_records_every_event_once(
             "LLMOPS_AUDIT_DATABASE_URL": database_url,
             "LLMOPS_AUDIT_DURABLE_PREFIX": durable,
             "LLMOPS_AUDIT_QUERY_QUEUE": durable,
-            "LLMOPS_AUDIT_CHECKPOINT_KEY": KEY,
-            "LLMOPS_AUDIT_CHECKPOINT_KEY_FILE": str(tmp_path / "unused.key"),
+            "LLMOPS_AUDIT_SIGNING_KEY": KEY,
             "LLMOPS_AUDIT_CHECKPOINT_INTERVAL_S": "2",  # signed heads before and after the kill
             # Messages fetched by the killed process are redelivered once this expires.
             "LLMOPS_AUDIT_ACK_WAIT_S": "10",
@@ -252,7 +252,9 @@ async def test_sigkill_mid_stream_then_restart_records_every_event_once(
         repository = SqlAuditRepository(database_url)
         await repository.open()
         try:
-            service = AuditService(repository, checkpointer=Checkpointer(KEY.encode(), "k1"))
+            service = AuditService(
+                repository, checkpointer=Sealer(repository, Signer.from_text(KEY))
+            )
             publish_order: dict[str, list[str]] = {t: [] for t in tenants}
             for subject, _, hdrs in published:
                 publish_order[subjects.tenant_of(subject)].append(hdrs[headers.MSG_ID])

@@ -108,8 +108,7 @@ async def stack(
             health_port=0,
             batch_timeout_s=0.05,
             max_deliver=2,
-            checkpoint_key="k",
-            checkpoint_key_file=tmp_path / "audit.key",
+            signing_key="11" * 32,
         )
     )
     services = Stack(audit, costs, costs_db)

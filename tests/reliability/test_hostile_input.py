@@ -229,14 +229,6 @@ async def test_2000_id_less_events_are_2000_dead_letters_and_no_ledger_row(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason=(
-        "needs the shared batch consumer (issue 10, another part): a dead-letter publish that "
-        "times out while NATS restarts still escapes the costs batch handler, and FastStream "
-        "then terminates the batch (seen: 220 letters stored before the restart, never 2,000)"
-    ),
-    strict=False,
-)
 async def test_2000_id_less_events_across_a_nats_restart(
     tmp_path: Path, uid: str, tenant: str
 ) -> None:

@@ -3,6 +3,9 @@
 The audit service answers ``llmops.rpc.audit.{query,verify,purge}.<tenant>``; this module wraps
 those requests for the ``llmops audit`` commands and verifies exported files locally with
 :class:`llmops_contracts.auditchain.ChainVerifier`, so a file is checked without the service.
+Checkpoint signatures are Ed25519, checked with the service's *public* key: given by the user
+(pinned), or read from the ``llmops_audit_keys`` bucket; the newest published checkpoint of a
+tenant is read from the AUDIT stream.
 
 Export format (JSON lines, UTF-8): the first line is a header object
 ``{"llmops_audit_export": 1, "tenant": T, "anchor": <purge checkpoint or null>, "filters": {...}}``,
@@ -11,16 +14,24 @@ then one stored record per line, oldest first (the hashed document plus ``hash``
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from llmops.client import Client, RequestError
-from llmops_contracts.audit import AuditQuery, AuditQueryResult
-from llmops_contracts.auditchain import ChainBreak, ChainVerifier, checkpoint_valid
+from llmops_contracts import auditchain, subjects
+from llmops_contracts.audit import AuditQuery, AuditQueryResult, AuditSigningKey
+from llmops_contracts.auditchain import ChainBreak, ChainVerifier, KeyRing, key_id_for
 
 #: Key of the header object that opens an export file; its value is the format version.
 EXPORT_MAGIC = "llmops_audit_export"
@@ -61,6 +72,88 @@ def parse_moment(text: str, *, now: datetime | None = None) -> datetime:
             "date or date-time (2026-11-01, 2026-11-01T09:30:00Z)"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- public keys and published checkpoints ------------------------------------------------
+
+
+def ed25519_verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    """Whether ``signature`` is ``public_key``'s Ed25519 signature of ``message``."""
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def key_ring(public_keys: Sequence[bytes]) -> KeyRing:
+    """A ring of raw Ed25519 public keys, checked with the ``cryptography`` package."""
+    return KeyRing(public_keys, ed25519_verify)
+
+
+def parse_public_key(text: str) -> bytes:
+    """A raw 32-byte Ed25519 public key from hex, base64, PEM, or a file holding one of them.
+
+    Raises:
+        ValueError: naming the accepted forms.
+    """
+    value = text.strip()
+    if not value.startswith("-----BEGIN") and len(value) not in (44, 64):
+        path = Path(value)
+        if path.is_file():
+            value = path.read_text().strip()
+    try:
+        if value.startswith("-----BEGIN"):
+            key = serialization.load_pem_public_key(value.encode())
+            if isinstance(key, Ed25519PublicKey):
+                return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        elif len(value) == 64:
+            return bytes.fromhex(value)
+        else:
+            raw = base64.b64decode(value, validate=True)
+            if len(raw) == 32:
+                return raw
+    except (ValueError, binascii.Error):
+        pass
+    raise ValueError(
+        f"{text!r} is not an Ed25519 public key: give 64 hex digits, base64 of 32 bytes, a PEM "
+        "public key, or a file holding one"
+    )
+
+
+async def published_keys(nc: Any) -> list[bytes]:
+    """The public keys the audit service published (bucket ``llmops_audit_keys``)."""
+    from nats.js.errors import BucketNotFoundError, NoKeysError
+
+    try:
+        bucket = await nc.jetstream().key_value(subjects.AUDIT_KEYS_BUCKET)
+        names = await bucket.keys()
+    except (BucketNotFoundError, NoKeysError):
+        return []
+    found = []
+    for name in names:
+        entry = await bucket.get(name)
+        try:
+            public = bytes.fromhex(
+                AuditSigningKey.model_validate_json(entry.value or b"").public_key
+            )
+        except ValueError:
+            continue
+        if key_id_for(public) == name:  # an entry filed under another key's id is ignored
+            found.append(public)
+    return found
+
+
+async def published_checkpoint(nc: Any, tenant: str) -> dict[str, Any] | None:
+    """The newest checkpoint published for a tenant on the AUDIT stream (unchecked), or None."""
+    from nats.js.errors import NotFoundError
+
+    subject = subjects.for_tenant(subjects.AUDIT_CHECKPOINTS, tenant)
+    try:
+        msg = await nc.jetstream().get_last_msg(subjects.AUDIT_STREAM, subject)
+    except NotFoundError:
+        return None
+    return auditchain.published_checkpoint(msg.data)
 
 
 def record_line(record: Mapping[str, Any]) -> str:
@@ -181,10 +274,10 @@ class _TenantState:
     """Feeds one tenant's records into a ChainVerifier (one per contiguous run when filtered)."""
 
     def __init__(
-        self, check: TenantCheck, header: Mapping[str, Any] | None, key: bytes | None
+        self, check: TenantCheck, header: Mapping[str, Any] | None, keys: KeyRing | None
     ) -> None:
         self.check = check
-        self.key = key
+        self.keys = keys
         self.header = header
         self.verifier: ChainVerifier | None = None
         self.next_seq: int | None = None
@@ -219,16 +312,16 @@ class _TenantState:
         complete = self.header is not None and not check.filtered
         if anchor is not None and (complete or int(anchor["seq"]) + 1 == seq):
             check.anchor = dict(anchor)
-            if self.key is not None:
-                valid = checkpoint_valid(anchor, self.key)
-                check.anchor_signature = "valid" if valid else "invalid"
-                if not valid:
+            if self.keys is not None:
+                problem = self.keys.problem(anchor)
+                check.anchor_signature = "valid" if problem is None else "invalid"
+                if problem is not None:
                     check.breaks.append(
                         ChainBreak(
                             int(anchor["seq"]),
                             None,
                             "checkpoint",
-                            "the export's anchor has an invalid signature",
+                            f"the export's anchor: {problem}",
                         )
                     )
             return ChainVerifier(anchor=anchor)
@@ -256,14 +349,14 @@ class _TenantState:
 
 
 def verify_lines(
-    lines: Iterable[str], *, tenant: str | None = None, key: bytes | None = None
+    lines: Iterable[str], *, tenant: str | None = None, keys: KeyRing | None = None
 ) -> FileReport:
     """Verify an export's lines in constant memory per tenant (one pass, nothing kept but heads).
 
     Args:
         lines: the file's lines (headers and records, any tenants, blank lines ignored).
         tenant: check only this tenant's records (others are counted as skipped).
-        key: the checkpoint signing key; with it the anchors' signatures are checked.
+        keys: the service's public keys; with them the anchors' signatures are checked.
 
     Returns:
         The per-tenant outcome; ``report.ok`` is False on any break or unreadable line.
@@ -297,7 +390,7 @@ def verify_lines(
         state = states.get(owner)
         if state is None:
             check = report.tenants.setdefault(owner, TenantCheck(owner))
-            state = states[owner] = _TenantState(check, headers.get(owner), key)
+            state = states[owner] = _TenantState(check, headers.get(owner), keys)
         try:
             state.feed(obj)
         except (KeyError, ValueError, TypeError) as exc:

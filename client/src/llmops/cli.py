@@ -516,20 +516,14 @@ def audit_verify(
     all_breaks: Annotated[
         bool, typer.Option("--all-breaks", help="List every break, not just the first.")
     ] = False,
-    key_file: Annotated[
-        Path | None,
+    public_key: Annotated[
+        list[str] | None,
         typer.Option(
-            envvar="LLMOPS_AUDIT_CHECKPOINT_KEY_FILE",
-            help="With --file: the checkpoint key file, to check the anchor's signature.",
-        ),
-    ] = None,
-    key: Annotated[
-        str | None,
-        typer.Option(
-            "--checkpoint-key",
-            envvar="LLMOPS_AUDIT_CHECKPOINT_KEY",
-            hidden=True,
-            show_default=False,
+            "--public-key",
+            envvar="LLMOPS_AUDIT_PUBLIC_KEY",
+            help="The audit service's Ed25519 public key (hex, base64, PEM, or a file), pinned. "
+            "Repeat for older keys. Without it: --tenant reads the published keys from NATS, "
+            "--file leaves signatures unchecked.",
         ),
     ] = None,
     timeout: Timeout = 120.0,
@@ -537,60 +531,99 @@ def audit_verify(
 ) -> None:
     """Recompute a chain and report the first broken record; exit 1 on a break.
 
-    With --tenant alone the audit service verifies its database (hashes, links and signed
-    checkpoints). With --file an export is verified here, in one pass, without the service.
+    With --tenant alone the audit service verifies its database (hashes, links, signed
+    checkpoints, and the newest checkpoint published on the AUDIT stream); this command then
+    checks that published checkpoint's signature itself, with the public key. With --file an
+    export is verified here, in one pass, without the service.
     """
+    from llmops.audit import key_ring, parse_public_key
+
+    try:
+        pinned = [parse_public_key(k) for k in public_key or []]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--public-key") from None
     if file is not None:
-        secret = key.encode() if key else None
-        if secret is None and key_file is not None:
-            try:
-                secret = key_file.read_text().strip().encode()
-            except OSError as exc:
-                raise typer.BadParameter(str(exc), param_hint="--key-file") from None
-        _verify_file(file, tenant and _tenant(tenant), secret, all_breaks)
+        keys = key_ring(pinned) if pinned else None
+        _verify_file(file, tenant and _tenant(tenant), keys, all_breaks)
         return
     if tenant is None:
         raise typer.BadParameter("give --tenant (verify the database) or --file (an export)")
-    _verify_service(_tenant(tenant), all_breaks, timeout, nats_url)
+    _verify_service(_tenant(tenant), all_breaks, pinned, timeout, nats_url)
 
 
-def _verify_service(tenant: str, all_breaks: bool, timeout: float, nats_url: str) -> None:
+def _verify_service(
+    tenant: str, all_breaks: bool, pinned: list[bytes], timeout: float, nats_url: str
+) -> None:
+    from llmops.audit import key_ring, published_checkpoint, published_keys
     from llmops_contracts.audit import AuditVerify, AuditVerifyResult
 
-    async def work() -> AuditVerifyResult:
+    async def work() -> tuple[AuditVerifyResult, dict[str, Any] | None, list[bytes]]:
         async with await _connect(nats_url, tenant) as client:
             reply = await client.request(AuditVerify(all_breaks=all_breaks), timeout=timeout)
             result: AuditVerifyResult = reply.data
-            return result
+            published = await published_checkpoint(client.nc, tenant)
+            keys = pinned or await published_keys(client.nc)
+            return result, published, keys
 
-    result = _talk("audit verify", work(), timeout, service="audit")
+    result, published, keys = _talk("audit verify", work(), timeout, service="audit")
     span = f" (seq {result.first_seq}..{result.last_seq})" if result.checked else ""
-    if result.ok:
+    # The service's verdict is not taken on trust alone: the newest published checkpoint is
+    # checked here with the public key, and the service must have held the chain to it.
+    problems = _published_problems(result, published, key_ring(keys))
+    if result.ok and not problems:
+        signed = ""
+        if published is not None:
+            signed = (
+                f"; published checkpoint seq {published['seq']} signature valid "
+                f"(key {published['key_id']})"
+            )
         _say(
             f"ok: tenant {tenant}: {result.checked} record(s){span} verified, "
-            f"{result.checkpoints_checked} signed checkpoint(s) matched"
+            f"{result.checkpoints_checked} signed checkpoint(s) matched{signed}"
         )
         return
     breaks = result.breaks if all_breaks else result.breaks[:1]
     _say(f"BROKEN: tenant {tenant}: {result.checked} record(s) checked{span}")
     for b in breaks:
         _say(_break_line(b.seq, b.event_id, b.kind, b.detail))
+    for problem in problems if all_breaks or not breaks else []:
+        _say(f"  {problem}")
     raise typer.Exit(1)
+
+
+def _published_problems(result: Any, published: dict[str, Any] | None, keys: Any) -> list[str]:
+    """What is wrong with the newest published checkpoint, checked here, against the reply."""
+    if published is None:
+        return []
+    seq = published.get("seq")
+    problem = keys.problem(published)
+    if problem is not None:
+        how = "no public key was published or given" if not keys.keys else problem
+        return [f"checkpoint at seq {seq}: the newest published checkpoint: {how}"]
+    stated = result.published.model_dump() if result.published is not None else None
+    # One published after the service looked is newer than what it states: not a break.
+    if (
+        stated is not None
+        and stated != published
+        and str(stated.get("created_at")) >= str(published.get("created_at"))
+    ):
+        return [f"checkpoint at seq {seq}: the service held the chain to another checkpoint"]
+    return []
 
 
 def _break_line(seq: int, event_id: str | None, kind: str, detail: str) -> str:
     return f"  {kind} at seq {seq} (event {event_id or '-'}): {detail}"
 
 
-def _verify_file(file: Path, tenant: str | None, key: bytes | None, all_breaks: bool) -> None:
+def _verify_file(file: Path, tenant: str | None, keys: Any, all_breaks: bool) -> None:
     from llmops.audit import verify_lines
 
     try:
         if str(file) == "-":
-            report = verify_lines(sys.stdin, tenant=tenant, key=key)
+            report = verify_lines(sys.stdin, tenant=tenant, keys=keys)
         else:
             with file.open(encoding="utf-8") as lines:
-                report = verify_lines(lines, tenant=tenant, key=key)
+                report = verify_lines(lines, tenant=tenant, keys=keys)
     except (OSError, UnicodeDecodeError) as exc:
         _fail(f"cannot read {file}: {exc}")
         raise typer.Exit(2) from None

@@ -134,9 +134,10 @@ class DevStack:
                     f"sqlite:///{(self.data_dir / f'{name}.db').resolve()}",
                 )
             if name == "audit":
-                env.setdefault(
-                    "LLMOPS_AUDIT_CHECKPOINT_KEY_FILE", str(self.data_dir / "audit-checkpoint.key")
-                )
+                # Development only: the audit service may keep (and create) its signing key in
+                # the data directory, which it refuses everywhere else, and says so loudly.
+                env.setdefault("LLMOPS_AUDIT_DEVELOPMENT_KEY", "true")
+                env.setdefault("LLMOPS_DATA_DIR", str(self.data_dir.resolve()))
             if name == "evaluation":
                 env.setdefault("LLMOPS_EVALUATION_GOLDEN_SETS_DIR", str(self.data_dir / "golden"))
             proc = await self._spawn(name, [sys.executable, "-m", f"llmops_{name}"], env)

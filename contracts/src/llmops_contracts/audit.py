@@ -65,8 +65,44 @@ class Checkpoint(Part):
     hash: Sha256Hex = Field(description="Hash of the record at ``seq``.")
     created_at: str = Field(pattern=AUDIT_TIME_PATTERN, description="When it was signed.")
     kind: str = Field(description="'periodic' or 'purge' (anchors a chain whose start was purged).")
-    key_id: str = Field(description="Which signing key made the signature.")
-    signature: str = Field(description="HMAC-SHA256 (hex) over the other fields, canonical JSON.")
+    key_id: str = Field(
+        description="Id of the public key that checks the signature: 'ed25519-' and the first 16 "
+        "hex digits of SHA-256 of the raw public key (published in the llmops_audit_keys bucket)."
+    )
+    signature: str = Field(
+        description="Ed25519 signature (128 lowercase hex digits) over the UTF-8 canonical JSON "
+        "(RFC 8785) of the other six fields."
+    )
+
+
+class AuditCheckpoint(Checkpoint, Payload):
+    """A signed chain head published on the AUDIT stream, so the database can be held to it."""
+
+    SPEC = MessageSpec(
+        type="llmops.audit.checkpoint.v1",
+        kind=Kind.AUDIT,
+        subject=subjects.AUDIT_CHECKPOINTS,
+        summary="A signed head of a tenant's audit chain; verify compares the database with the "
+        "newest one.",
+        producers=("audit",),
+        consumers=("audit", "cli", "external audit consumers"),
+    )
+
+
+class AuditSigningKey(Part):
+    """A public key that checks checkpoint signatures (a value of the ``llmops_audit_keys`` bucket).
+
+    The private half never leaves the audit service; anyone holding this verifies, nobody signs.
+    """
+
+    key_id: str = Field(description="The key's id, as checkpoints name it (derived from the key).")
+    algorithm: str = Field(default="ed25519", description="Signature algorithm; always 'ed25519'.")
+    public_key: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="The raw 32-byte Ed25519 public key, lowercase hex."
+    )
+    created_at: str = Field(
+        pattern=AUDIT_TIME_PATTERN, description="When the service first published it."
+    )
 
 
 class AuditQuery(Payload):
@@ -156,6 +192,14 @@ class AuditVerifyResult(Payload):
     last_seq: int | None = Field(default=None, description="Last seq checked.")
     checkpoints_checked: int = Field(default=0, ge=0, description="Signed checkpoints matched.")
     breaks: list[ChainBreakInfo] = Field(default_factory=list, description="First break first.")
+    last_hash: Sha256Hex | None = Field(
+        default=None, description="Hash of the last record checked (the verified head)."
+    )
+    published: Checkpoint | None = Field(
+        default=None,
+        description="The newest checkpoint published on the AUDIT stream, which the database "
+        "was compared with (null when none was published yet).",
+    )
 
 
 class AuditPurge(Payload):

@@ -12,16 +12,22 @@ A record's hash is ``sha256(canonical_json(document))`` (hex), where ``document`
 ``seq`` counts a tenant's records from 1; ``prev_hash`` is the previous record's hash, or 64 zeros
 for the first record; ``recorded_at`` is always ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
 
-A checkpoint signs a chain head: ``hmac_sha256(key, canonical_json({tenant, seq, hash,
-created_at, kind, key_id}))``. A record at a checkpoint's ``seq`` must carry the checkpoint's
-``hash``; a purge checkpoint anchors a chain whose older records were removed.
+A checkpoint signs a chain head with Ed25519: the signature is over the UTF-8 bytes of
+``canonical_json({tenant, seq, hash, created_at, kind, key_id})`` (:func:`checkpoint_message`),
+and ``key_id`` names the public key that checks it (:func:`key_id_for`). A record at a
+checkpoint's ``seq`` must carry the checkpoint's ``hash``; a purge checkpoint anchors a chain
+whose older records were removed.
+
+This module does not do the Ed25519 arithmetic itself (the standard library has none, and
+signatures are no place for home-made cryptography): a :class:`KeyRing` is handed the
+verification primitive of a library, such as ``cryptography``'s ``Ed25519PublicKey.verify``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -61,15 +67,78 @@ def record_hash(record: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(record_document(record)).encode()).hexdigest()
 
 
-def sign_checkpoint(checkpoint: Mapping[str, Any], key: bytes) -> str:
-    """HMAC-SHA256 (hex) of a checkpoint's canonical fields."""
-    doc = {name: checkpoint[name] for name in CHECKPOINT_FIELDS}
-    return hmac.new(key, canonical_json(doc).encode(), hashlib.sha256).hexdigest()
+#: The one signature algorithm of checkpoints.
+SIGNATURE_ALGORITHM = "ed25519"
+
+#: Checks one signature: ``verify(public_key, signature, message)`` is True when valid (32-byte
+#: raw Ed25519 public key, 64-byte signature).
+SignatureVerify = Callable[[bytes, bytes, bytes], bool]
 
 
-def checkpoint_valid(checkpoint: Mapping[str, Any], key: bytes) -> bool:
-    """Whether a checkpoint's signature is right for ``key``."""
-    return hmac.compare_digest(sign_checkpoint(checkpoint, key), str(checkpoint.get("signature")))
+def checkpoint_message(checkpoint: Mapping[str, Any]) -> bytes:
+    """The bytes a checkpoint's signature signs: UTF-8 of the canonical JSON of its six fields.
+
+    Raises:
+        ValueError: a field is missing.
+    """
+    try:
+        doc = {name: checkpoint[name] for name in CHECKPOINT_FIELDS}
+    except KeyError as missing:
+        raise ValueError(f"checkpoint lacks {missing.args[0]!r}") from None
+    return canonical_json(doc).encode()
+
+
+def published_checkpoint(body: bytes) -> dict[str, Any]:
+    """The checkpoint an AUDIT-stream checkpoint message carries (its ``data``), unchecked.
+
+    A message that is not one gives an empty dict, which no key ring accepts: the caller reports
+    it as a break instead of passing over it.
+    """
+    try:
+        data = json.loads(body)["data"]
+    except (ValueError, TypeError, KeyError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def key_id_for(public_key: bytes) -> str:
+    """The id of a public key: ``ed25519-`` and the first 16 hex digits of SHA-256 of its bytes.
+
+    Derived from the key, so an id can never name two keys, and a ring refuses a key filed
+    under another key's id.
+    """
+    return f"{SIGNATURE_ALGORITHM}-{hashlib.sha256(public_key).hexdigest()[:16]}"
+
+
+class KeyRing:
+    """The public keys a verifier trusts, by ``key_id``, and the primitive that checks signatures.
+
+    Args:
+        public_keys: raw 32-byte Ed25519 public keys (their ids are derived, not given).
+        verify: the signature primitive of a cryptography library.
+    """
+
+    def __init__(self, public_keys: Iterable[bytes], verify: SignatureVerify) -> None:
+        self.keys = {key_id_for(key): key for key in public_keys}
+        self._verify = verify
+
+    def problem(self, checkpoint: Mapping[str, Any]) -> str | None:
+        """Why a checkpoint's signature does not verify, or None when it does."""
+        key = self.keys.get(str(checkpoint.get("key_id")))
+        if key is None:
+            return f"signed by an unknown key {checkpoint.get('key_id')!r}"
+        try:
+            signature = bytes.fromhex(str(checkpoint.get("signature")))
+            message = checkpoint_message(checkpoint)
+        except ValueError:
+            return "checkpoint signature is invalid"
+        if len(signature) != 64 or not self._verify(key, signature, message):
+            return "checkpoint signature is invalid"
+        return None
+
+    def valid(self, checkpoint: Mapping[str, Any]) -> bool:
+        """Whether a checkpoint was signed by one of the ring's keys, as it stands."""
+        return self.problem(checkpoint) is None
 
 
 @dataclass(frozen=True)
@@ -100,6 +169,8 @@ class ChainReport:
     last_hash: str | None = None
     checkpoints_checked: int = 0
     breaks: list[ChainBreak] = field(default_factory=list)
+    #: The newest checkpoint published outside the database that the chain was held to.
+    published: Mapping[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -119,8 +190,8 @@ class ChainVerifier:
         anchor: for a chain not starting at seq 1, the checkpoint (``seq``, ``hash``) just before
             it (a purge checkpoint, or the record before an exported range).
         checkpoints: signed heads the chain must agree with: the record at each ``seq`` must
-            carry its ``hash``.
-        key: with it, every checkpoint's signature is checked too.
+            carry its ``hash``, and the chain must reach the newest of them.
+        keys: with them, every checkpoint's signature is checked too.
     """
 
     def __init__(
@@ -128,14 +199,15 @@ class ChainVerifier:
         *,
         anchor: Mapping[str, Any] | None = None,
         checkpoints: Iterable[Mapping[str, Any]] = (),
-        key: bytes | None = None,
+        keys: KeyRing | None = None,
     ) -> None:
         self.report = ChainReport()
-        self._expected: dict[int, str] = {}
+        self._expected: dict[int, set[str]] = {}
         for cp in checkpoints:
-            if key is not None and not checkpoint_valid(cp, key):
-                self._break(int(cp["seq"]), None, "checkpoint", "checkpoint signature is invalid")
-            self._expected[int(cp["seq"])] = str(cp["hash"])
+            problem = keys.problem(cp) if keys is not None else None
+            if problem is not None:
+                self._break(int(cp["seq"]), None, "checkpoint", problem)
+            self._expected.setdefault(int(cp["seq"]), set()).add(str(cp["hash"]))
         if anchor is not None:
             self._next_seq, self._prev_hash = int(anchor["seq"]) + 1, str(anchor["hash"])
         else:
@@ -172,17 +244,26 @@ class ChainVerifier:
                 )
         if seq in self._expected:
             report.checkpoints_checked += 1
-            if self._expected[seq] != stored:
+            if self._expected[seq] != {stored}:
                 self._break(seq, event_id, "checkpoint", "differs from the signed checkpoint")
         self._seen[str(stored)] = seq
         self._prev_hash, self._next_seq = str(stored), seq + 1
         report.last_seq, report.last_hash = seq, str(stored)
 
     def finish(self) -> ChainReport:
-        """The report, after checking that no signed checkpoint lies past the chain's end."""
+        """The report, after checking that no signed checkpoint lies past the chain's end.
+
+        A chain cut short of a signed head is named at the first seq that is gone.
+        """
         beyond = [s for s in self._expected if s >= self._next_seq]
         if beyond:
-            self._break(min(beyond), None, "missing", "records up to a signed checkpoint are gone")
+            self._break(
+                self._next_seq,
+                None,
+                "missing",
+                f"records {self._next_seq}..{max(beyond)} are gone: a signed checkpoint "
+                f"holds seq {max(beyond)}",
+            )
         return self.report
 
 
@@ -191,10 +272,10 @@ def verify_chain(
     *,
     anchor: Mapping[str, Any] | None = None,
     checkpoints: Iterable[Mapping[str, Any]] = (),
-    key: bytes | None = None,
+    keys: KeyRing | None = None,
 ) -> ChainReport:
     """Verify one tenant's records in stored order; ``report.first_break`` names the first break."""
-    verifier = ChainVerifier(anchor=anchor, checkpoints=checkpoints, key=key)
+    verifier = ChainVerifier(anchor=anchor, checkpoints=checkpoints, keys=keys)
     for record in records:
         verifier.feed(record)
     return verifier.finish()

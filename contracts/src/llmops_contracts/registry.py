@@ -60,6 +60,7 @@ PAYLOADS: tuple[type[Payload], ...] = (
     evaluation.ReviewRequested,
     evaluation.ReviewCompleted,
     audit.AuditRecord,
+    audit.AuditCheckpoint,
     audit.AuditQuery,
     audit.AuditQueryResult,
     audit.AuditVerify,

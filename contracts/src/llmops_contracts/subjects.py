@@ -9,6 +9,7 @@ Families:
     commands (work to do):        ``llmops.cmd.<domain>.<verb>.<tenant>``    stream ``COMMANDS``
     request/reply:                ``llmops.rpc.<domain>.<verb>.<tenant>``    core NATS, queue groups
     audit records:                ``llmops.audit.<tenant>``                  stream ``AUDIT``
+    audit checkpoints:            ``llmops.audit.checkpoint.<tenant>``       stream ``AUDIT``
     dead letters:                 ``llmops.dlq.<service>.<tenant>``          stream ``DLQ``
 
 Dead letters end with the tenant too, so the audit trail takes a dead letter's tenant from its
@@ -88,6 +89,16 @@ COSTS_PRICES = "llmops.rpc.costs.prices"
 
 # --- audit and dead letters -----------------------------------------------------------------
 AUDIT_RECORDS = "llmops.audit"
+#: Signed chain heads (checkpoints) of each tenant's audit chain, on the AUDIT stream. A subject
+#: of their own, not the records' one: the newest checkpoint of a tenant is then the last message
+#: on it, one direct get away (``verify`` compares the database with it), and record consumers
+#: filtering ``llmops.audit.<tenant>`` are not handed a second message type. Its four tokens do
+#: not collide with a tenant's record subject (three tokens), whatever the tenant is called, and
+#: the per-tenant application permission ``llmops.*.*.*.<tenant>`` (five) does not match it.
+AUDIT_CHECKPOINTS = "llmops.audit.checkpoint"
+#: JetStream key-value bucket of the audit service's public signing keys, by ``key_id``: anyone
+#: reading the AUDIT stream can check a checkpoint's signature; nobody can sign with it.
+AUDIT_KEYS_BUCKET = "llmops_audit_keys"
 DLQ = "llmops.dlq"
 
 _TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")

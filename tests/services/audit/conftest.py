@@ -15,9 +15,14 @@ from typing import Any
 
 import pytest
 
+from llmops_audit.checkpoints import Signer
 from llmops_audit.service import ChainConflict, Head, NewRecord
 from llmops_contracts.audit import AuditQuery
+from llmops_contracts.auditchain import key_id_for
 from tests.conftest import fresh_postgres_database
+
+#: The audit service's signing key in unit tests (a fixed seed: reproducible checkpoints).
+SIGNER = Signer.from_text("11" * 32)
 
 
 @dataclass
@@ -150,6 +155,43 @@ class FakeAuditRepository:
         purged = len(self.rows) - len(keep)
         self.rows = keep
         return purged, checkpoint
+
+
+class FakeLedger:
+    """The published ledger (AUDIT stream and key bucket) in memory."""
+
+    def __init__(self) -> None:
+        self.published: list[dict[str, Any]] = []
+        self.subjects: list[str] = []  # the tenant token of each one's subject
+        self.keys: dict[str, dict[str, Any]] = {}
+
+    async def publish(self, checkpoint: dict[str, Any]) -> None:
+        self.inject(checkpoint["tenant"], checkpoint)
+
+    def inject(self, tenant: str, data: dict[str, Any]) -> None:
+        """Put any message on the tenant's checkpoint subject (as someone with access could)."""
+        self.published.append(dict(data))
+        self.subjects.append(tenant)
+
+    async def latest(self, tenant: str) -> dict[str, Any] | None:
+        mine = [c for c, t in zip(self.published, self.subjects, strict=True) if t == tenant]
+        return dict(mine[-1]) if mine else None
+
+    async def tenants(self) -> list[str]:
+        return sorted(set(self.subjects))
+
+    async def publish_key(self, key: dict[str, Any]) -> None:
+        self.keys.setdefault(key["key_id"], dict(key))
+
+    async def public_keys(self) -> list[bytes]:
+        found = [bytes.fromhex(k["public_key"]) for k in self.keys.values()]
+        return [key for key in found if key_id_for(key) in self.keys]
+
+
+@pytest.fixture
+def fake_ledger() -> FakeLedger:
+    """An empty in-memory ledger."""
+    return FakeLedger()
 
 
 @pytest.fixture

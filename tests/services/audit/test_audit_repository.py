@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import insert, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from llmops_audit import fastjson
@@ -102,6 +106,14 @@ def stored(records: Sequence[NewRecord]) -> list[dict[str, Any]]:
 
 async def read_all(repo: Any, tenant: str, after_seq: int = 0) -> list[dict[str, Any]]:
     return [r async for r in repo.records(tenant, after_seq)]
+
+
+def migrate_to(connection: Connection, revision: str) -> None:
+    """Bring an empty database to one Alembic revision (to test upgrades from it)."""
+    config = Config()
+    config.set_main_option("script_location", str(files("llmops_audit") / "migrations"))
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
 
 
 def signer(calls: list[Head], tenant: str) -> Callable[[Head], dict[str, Any]]:
@@ -449,7 +461,7 @@ class SqlAuditRepositoryContract(AuditRepositoryContract):
         repo = SqlAuditRepository(empty_database_url)
         await repo.open()
         try:
-            assert await self.raw(repo, "SELECT version_num FROM alembic_version") == [("0001",)]
+            assert await self.raw(repo, "SELECT version_num FROM alembic_version") == [("0002",)]
             assert await self.raw(repo, "SELECT id, last_pk FROM audit_outbox") == [(1, 0)]
             records = chain(tenant, 2)
             await repo.append(records)
@@ -458,7 +470,7 @@ class SqlAuditRepositoryContract(AuditRepositoryContract):
         again = SqlAuditRepository(empty_database_url)
         await again.open()  # runs the migrations again: nothing to do, nothing lost
         try:
-            assert await self.raw(again, "SELECT version_num FROM alembic_version") == [("0001",)]
+            assert await self.raw(again, "SELECT version_num FROM alembic_version") == [("0002",)]
             assert await self.raw(again, "SELECT id, last_pk FROM audit_outbox") == [(1, 0)]
             assert await read_all(again, tenant) == stored(records)
             with pytest.raises(ChainConflict):  # the unique constraints came back with it
@@ -517,7 +529,7 @@ class SqlAuditRepositoryContract(AuditRepositoryContract):
         await self.assert_refused(repo, sql)
         assert await repo.checkpoints(tenant) == [cp]
 
-    async def test_a_purge_leaves_no_permit_behind(
+    async def test_a_purge_leaves_nothing_that_unlocks_later_deletes(
         self, repo: SqlAuditRepository, tenant: str
     ) -> None:
         records = chain(tenant, 4, recorded_at="2026-01-01T00:00:00.000000Z")
@@ -527,6 +539,69 @@ class SqlAuditRepositoryContract(AuditRepositoryContract):
         await repo.append(chain(tenant, 2, Head(4, records[-1].hash)))
         await self.assert_refused(repo, f"DELETE FROM audit_records WHERE tenant = '{tenant}'")
         assert [r["seq"] for r in await read_all(repo, tenant)] == [5, 6]
+
+    async def test_a_record_can_be_deleted_only_under_a_purge_checkpoint_of_its_tenant(
+        self, repo: SqlAuditRepository, tenant: str
+    ) -> None:
+        """Nothing a plain statement sets (a permit row, a session setting) unlocks a delete:
+        only a purge checkpoint does, and it stays behind, append-only, for verify to judge."""
+        other = f"{tenant}-b"
+        await repo.append([*chain(tenant, 4), *chain(other, 4)])
+        await repo.add_checkpoint({**signer([], tenant)(Head(4, "a" * 64)), "kind": "periodic"})
+        await repo.add_checkpoint(signer([], other)(Head(2, "b" * 64)))  # another tenant's purge
+        await self.assert_refused(repo, f"DELETE FROM audit_records WHERE tenant = '{tenant}'")
+        await repo.add_checkpoint(signer([], tenant)(Head(2, "c" * 64)))
+        await self.assert_refused(
+            repo, f"DELETE FROM audit_records WHERE tenant = '{tenant}' AND seq = 3"
+        )
+        await self.raw(repo, f"DELETE FROM audit_records WHERE tenant = '{tenant}' AND seq <= 2")
+        assert [r["seq"] for r in await read_all(repo, tenant)] == [3, 4]
+        assert len(await read_all(repo, other)) == 4
+
+    async def test_the_migration_from_hmac_checkpoints_moves_them_aside(
+        self, empty_database_url: str, tenant: str
+    ) -> None:
+        """A trail created at revision 0001 keeps its records; its HMAC checkpoints move to
+        ``audit_checkpoints_hmac`` (still append-only) and the old permit is gone."""
+        legacy = {
+            "tenant": tenant,
+            "seq": 2,
+            "hash": "a" * 64,
+            "created_at": "2026-11-27T09:30:00.000000Z",
+            "kind": "purge",
+            "key_id": "k1",
+            "signature": "b" * 64,
+        }
+        repo = SqlAuditRepository(empty_database_url)
+        repo.open_engine()
+        try:
+            async with repo.engine.begin() as conn:
+                await conn.run_sync(migrate_to, "0001")
+            await self.raw(
+                repo,
+                "INSERT INTO audit_checkpoints (tenant, seq, hash, created_at, kind, key_id, "
+                f"signature) VALUES ('{tenant}', 2, '{'a' * 64}', '{legacy['created_at']}', "
+                f"'purge', 'k1', '{'b' * 64}')",
+            )
+            await repo.close()
+            await repo.open()  # migrates to the head
+            await repo.append(chain(tenant, 3))
+            assert await repo.checkpoints(tenant) == []
+            moved = await self.raw(
+                repo,
+                "SELECT tenant, seq, hash, created_at, kind, key_id, signature "
+                "FROM audit_checkpoints_hmac",
+            )
+            assert [tuple(r) for r in moved] == [tuple(legacy.values())]
+            # The legacy purge checkpoint unlocks nothing, and cannot be removed either.
+            await self.assert_refused(repo, f"DELETE FROM audit_records WHERE tenant = '{tenant}'")
+            await self.assert_refused(repo, "DELETE FROM audit_checkpoints_hmac")
+            await self.assert_refused(repo, "UPDATE audit_checkpoints_hmac SET seq = 9")
+            cp = signer([], tenant)(Head(3, "d" * 64))
+            await repo.add_checkpoint({**cp, "signature": "e" * 128})  # Ed25519 fits
+            assert (await repo.checkpoints(tenant))[0]["signature"] == "e" * 128
+        finally:
+            await repo.close()
 
 
 class TestInMemoryFake(AuditRepositoryContract):
@@ -555,8 +630,11 @@ class TestSqliteAuditRepository(SqlAuditRepositoryContract):
             "audit_records_no_delete",
             "audit_checkpoints_no_update",
             "audit_checkpoints_no_delete",
+            "audit_checkpoints_hmac_no_update",
+            "audit_checkpoints_hmac_no_delete",
         }
-        assert await self.raw(repo, "SELECT count(*) FROM audit_purge_permit") == [(0,)]
+        tables = await self.raw(repo, "SELECT name FROM sqlite_master WHERE type = 'table'")
+        assert "audit_purge_permit" not in {n for (n,) in tables}  # revision 0001's permit
 
 
 @pytest.mark.postgres
@@ -582,12 +660,15 @@ class TestPostgresAuditRepository(SqlAuditRepositoryContract):
         await self.assert_refused(repo, f"TRUNCATE {table}")
         assert len(await read_all(repo, tenant)) == 2
 
-    async def test_the_purge_setting_only_unlocks_deletes_of_records(
+    async def test_the_old_purge_setting_unlocks_nothing(
         self, repo: SqlAuditRepository, tenant: str
     ) -> None:
         await repo.append(chain(tenant, 2))
         async with repo.engine.begin() as conn:
-            await conn.execute(text("SET LOCAL llmops.audit_purge = 'on'"))
+            await conn.execute(text("SET LOCAL llmops.audit_purge = 'on'"))  # revision 0001's
+            with pytest.raises(DBAPIError, match="append-only"):
+                async with conn.begin_nested():
+                    await conn.execute(text(f"DELETE FROM audit_records WHERE tenant = '{tenant}'"))
             with pytest.raises(DBAPIError, match="append-only"):
                 async with conn.begin_nested():
                     await conn.execute(text("UPDATE audit_records SET source = 'x'"))

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
+from llmops_audit.checkpoints import Sealer, Signer, key_ring
 from llmops_audit.service import (
     AuditService,
     ChainConflict,
-    Checkpointer,
     Head,
     Incoming,
     Policy,
@@ -31,7 +31,6 @@ from llmops_contracts import new_event_id, subjects, wrap
 from llmops_contracts.audit import AuditQuery
 from llmops_contracts.auditchain import (
     GENESIS_HASH,
-    checkpoint_valid,
     record_hash,
     timestamp,
     verify_chain,
@@ -43,8 +42,9 @@ from llmops_contracts.headers import MSG_ID, TYPE
 from llmops_contracts.llm import Content, LlmCallCompleted, Message
 from llmops_contracts.registry import InvalidMessage, parse
 from llmops_shared.clock import FixedClock
+from tests.services.audit.conftest import SIGNER, FakeLedger
 
-KEY = b"checkpoint-key"
+KEYS = key_ring([SIGNER.public_key])
 SALT = b"redaction-salt"
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -86,9 +86,17 @@ def clock() -> FixedClock:
     return FixedClock(T0)
 
 
+def signed(
+    repo: Any, clock: FixedClock, ledger: FakeLedger | None = None, **options: Any
+) -> AuditService:
+    """An audit service whose checkpoints the test key signs (and publishes to ``ledger``)."""
+    sealer = Sealer(repo, SIGNER, ledger or FakeLedger(), clock=clock)
+    return AuditService(sealer.watch(repo), checkpointer=sealer, clock=clock, **options)
+
+
 @pytest.fixture
-def service(fake_repository: Any, clock: FixedClock) -> AuditService:
-    return AuditService(fake_repository, checkpointer=Checkpointer(KEY, "k1"), clock=clock)
+def service(fake_repository: Any, clock: FixedClock, fake_ledger: FakeLedger) -> AuditService:
+    return signed(fake_repository, clock, fake_ledger)
 
 
 async def stored(repo: Any, tenant: str) -> list[dict[str, Any]]:
@@ -541,13 +549,13 @@ async def test_checkpoints_sign_only_heads_that_moved(
     assert await service.checkpoint_heads() == 1
     acme = await fake_repository.checkpoints("acme")
     assert [(c["seq"], c["kind"], c["key_id"]) for c in acme] == [
-        (2, "periodic", "k1"),
-        (3, "periodic", "k1"),
+        (2, "periodic", SIGNER.key_id),
+        (3, "periodic", SIGNER.key_id),
     ]
     assert acme[1]["created_at"] == "2026-11-27T09:01:00.000000Z"
     assert acme[1]["hash"] == (await stored(fake_repository, "acme"))[2]["hash"]
-    assert all(checkpoint_valid(c, KEY) for c in acme)
-    assert not checkpoint_valid(acme[0], b"another key")
+    assert all(KEYS.valid(c) for c in acme)
+    assert not key_ring([Signer.generate().public_key]).valid(acme[0])
     assert [c["seq"] for c in await fake_repository.checkpoints("beta")] == [1]
 
 
@@ -590,9 +598,7 @@ async def test_verify_checks_checkpoint_signatures_with_the_service_key(
 ) -> None:
     await service.record([arriving(call("acme")) for _ in range(3)])
     head = (await stored(fake_repository, "acme"))[-1]
-    stranger = Checkpointer(b"not our key", "k1").sign(
-        "acme", Head(3, head["hash"]), "periodic", T0
-    )
+    stranger = Signer.generate().sign("acme", Head(3, head["hash"]), "periodic", T0)
     await fake_repository.add_checkpoint(stranger)
     broken = (await service.verify("acme")).first_break
     assert broken is not None
@@ -646,9 +652,10 @@ async def test_purge_signs_a_purge_checkpoint_and_the_rest_still_verifies(
     assert purged == 3
     assert checkpoint is not None
     third = checkpoint["hash"]
-    assert (checkpoint["seq"], checkpoint["kind"], checkpoint["key_id"]) == (3, "purge", "k1")
+    assert (checkpoint["seq"], checkpoint["kind"]) == (3, "purge")
+    assert checkpoint["key_id"] == SIGNER.key_id
     assert checkpoint["created_at"] == timestamp(clock.now())
-    assert checkpoint_valid(checkpoint, KEY)
+    assert KEYS.valid(checkpoint)
     assert await service.anchor("acme") == checkpoint
     records = await stored(fake_repository, "acme")
     assert [r["seq"] for r in records] == [4, 5]
@@ -678,7 +685,7 @@ async def test_verify_checks_the_purge_anchor_signature(
     records = await stored(fake_repository, "acme")
     # Someone removes the first two records and writes a purge checkpoint without the key.
     fake_repository.rows = fake_repository.rows[2:]
-    forged = Checkpointer(b"guessed", "k1").sign("acme", Head(2, records[1]["hash"]), "purge", T0)
+    forged = Signer.generate().sign("acme", Head(2, records[1]["hash"]), "purge", T0)
     await fake_repository.add_checkpoint(forged)
     assert await service.anchor("acme") == forged
     broken = (await service.verify("acme")).first_break
@@ -689,11 +696,12 @@ async def test_verify_checks_the_purge_anchor_signature(
 async def test_a_fully_purged_chain_continues_after_a_restart(
     fake_repository: Any, clock: FixedClock
 ) -> None:
-    first = AuditService(fake_repository, checkpointer=Checkpointer(KEY, "k1"), clock=clock)
+    ledger = FakeLedger()
+    first = signed(fake_repository, clock, ledger)
     await first.record([arriving(call("acme")) for _ in range(3)])
     clock.advance(days=1)
     assert (await first.purge("acme", clock.now()))[0] == 3
-    restarted = AuditService(fake_repository, checkpointer=Checkpointer(KEY, "k1"), clock=clock)
+    restarted = signed(fake_repository, clock, ledger)
     await restarted.record([arriving(call("acme"))])
     assert [r["seq"] async for r in fake_repository.records("acme")] == [4]
     assert (await restarted.verify("acme")).ok

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import gc
 import os
-import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,11 +13,15 @@ from typing import Any
 from faststream import FastStream
 from nats.js.errors import NotFoundError
 from prometheus_client import Counter, Gauge
+from sqlalchemy.engine import make_url
 
+from llmops_audit.checkpoints import Sealer, Signer
 from llmops_audit.config import AuditSettings
 from llmops_audit.handlers import SOURCES, build_router
-from llmops_audit.service import AuditService, Checkpointer, Redactor, Republisher
+from llmops_audit.ledger import JetStreamLedger
+from llmops_audit.service import AuditService, Redactor, Republisher
 from llmops_audit.store import SqlAuditRepository
+from llmops_contracts.auditchain import ChainBreak
 from llmops_shared.blobs import BlobStore
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.jetstream import JetStreamSink
@@ -29,6 +32,12 @@ VERIFY_FAILURES = Counter(
     "llmops_audit_verify_failures_total", "Chain verifications that found a break.", ["tenant"]
 )
 LAG = Gauge("llmops_audit_lag_messages", "Messages in a stream not yet recorded.", ["stream"])
+CHAIN_BROKEN = Gauge(
+    "llmops_audit_chain_broken",
+    "1 for a tenant whose chain failed verification at signing time: no checkpoint is signed "
+    "for it any more.",
+    ["tenant"],
+)
 
 _log = get_logger(__name__)
 
@@ -36,18 +45,88 @@ _log = get_logger(__name__)
 REDELIVERY_SLACK_S = 1.0
 
 
-def checkpoint_key(settings: AuditSettings) -> bytes:
-    """The signing key: from settings, else from the key file (created, mode 0600, if missing)."""
-    if settings.checkpoint_key is not None:
-        return settings.checkpoint_key.get_secret_value().encode()
-    path = Path(settings.checkpoint_key_file)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-        _log.warning("created a checkpoint signing key", path=str(path))
-    return path.read_text().strip().encode()
+#: Name of the development key file `llmops dev` keeps in its data directory.
+DEVELOPMENT_KEY_FILE = "audit-signing-DEVELOPMENT-ONLY.key"
+
+
+class SigningKeyRefused(ValueError):
+    """The configured signing key cannot be used (missing, malformed, or beside the data)."""
+
+
+def data_directories(settings: AuditSettings) -> list[Path]:
+    """Directories the signing key must stay out of: the SQLite database's, and the data dir."""
+    dirs = []
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        dirs.append(Path(url.database).parent)
+    if settings.data_dir is not None:
+        dirs.append(settings.data_dir)
+    return [d.resolve() for d in dirs]
+
+
+def signing_key(settings: AuditSettings) -> Signer:
+    """The Ed25519 key that signs checkpoints, from settings or a key file outside the data.
+
+    A key beside the database would let whoever copies the data directory sign a rewritten
+    chain, so a key file inside it is refused, except under ``llmops dev``
+    (``development_key``), which also creates one there when none is given.
+
+    Raises:
+        SigningKeyRefused: no key, an unreadable or malformed one, or a file inside the data.
+    """
+    development = settings.development_key
+    try:
+        if settings.signing_key is not None:
+            return Signer.from_text(settings.signing_key.get_secret_value())
+        path = settings.signing_key_file
+        if path is None and development:
+            home = ([*data_directories(settings), Path(".llmops")])[0]
+            path = home / DEVELOPMENT_KEY_FILE
+        if path is None:
+            raise SigningKeyRefused(
+                "no checkpoint signing key: set LLMOPS_AUDIT_SIGNING_KEY (from a secret) or "
+                "LLMOPS_AUDIT_SIGNING_KEY_FILE (outside the data directory); generate one with "
+                "`openssl genpkey -algorithm ed25519`"
+            )
+        inside = [d for d in data_directories(settings) if path.resolve().is_relative_to(d)]
+        if inside and not development:
+            raise SigningKeyRefused(
+                f"the signing key file {path} is inside the data directory {inside[0]}: whoever "
+                "copies the data could sign a rewritten audit chain. Keep it elsewhere (a "
+                "mounted secret)"
+            )
+        if not path.exists() and development:
+            _create_development_key(path)
+        return Signer.from_text(path.read_text())
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, SigningKeyRefused):
+            raise
+        raise SigningKeyRefused(f"cannot use the checkpoint signing key: {exc}") from None
+
+
+def _create_development_key(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(Signer.generate().pem())
+    _log.warning(
+        "DEVELOPMENT SIGNING KEY: created an audit checkpoint key inside the data directory. "
+        "Anyone who can read that directory can forge the audit trail's checkpoints. Never "
+        "use this outside development: give LLMOPS_AUDIT_SIGNING_KEY from a secret instead.",
+        path=str(path),
+    )
+
+
+def chain_broken(tenant: str, problem: ChainBreak) -> None:
+    """Report a chain the service refuses to sign (metric and log)."""
+    CHAIN_BROKEN.labels(tenant).set(1)
+    _log.error(
+        "audit chain broken: no checkpoint will be signed for this tenant",
+        tenant=tenant,
+        seq=problem.seq,
+        kind=problem.kind,
+        detail=problem.detail,
+    )
 
 
 def create_app(settings: AuditSettings, clock: Clock = SYSTEM_CLOCK) -> FastStream:
@@ -66,24 +145,37 @@ def create_app(settings: AuditSettings, clock: Clock = SYSTEM_CLOCK) -> FastStre
     republisher = Republisher(
         repository, JetStreamSink(connection), settings.publish_batch, BlobStore(connection)
     )
-    service = AuditService(
+    signer = signing_key(settings)
+    if settings.development_key:
+        _log.warning("checkpoints are signed with a DEVELOPMENT key", key_id=signer.key_id)
+    sealer = Sealer(
         repository,
+        signer,
+        JetStreamLedger(
+            connection, replicas=settings.stream_replicas, create_bucket=settings.manage_streams
+        ),
+        clock=clock,
+        on_break=chain_broken,
+    )
+    service = AuditService(
+        sealer.watch(repository),
         Redactor.from_file(policies, salt),
-        Checkpointer(checkpoint_key(settings), settings.checkpoint_key_id),
+        sealer,
         on_verify_failure=lambda tenant: VERIFY_FAILURES.labels(tenant).inc(),
         on_recorded=republisher.wake.set,
         clock=clock,
     )
 
     async def checkpoints() -> None:
-        """Sign moved chain heads, and measure the lag, every interval."""
+        """Sign moved chain heads, and measure the lag: at once (verifying every chain from its
+        newest published checkpoint before signing anything), then every interval."""
         while True:
-            await asyncio.sleep(settings.checkpoint_interval_s)
             try:
                 await service.checkpoint_heads()
                 await measure_lag()
             except Exception:  # a failed round is retried next interval; the loop must live
                 _log.exception("checkpoint round failed")
+            await asyncio.sleep(settings.checkpoint_interval_s)
 
     async def measure_lag() -> None:
         js = wiring.broker.connection.jetstream()
@@ -148,10 +240,11 @@ def create_app(settings: AuditSettings, clock: Clock = SYSTEM_CLOCK) -> FastStre
         build_router(service, settings, wiring.scope),
         wiring=wiring,
         on_start=[repository.open, freeze_startup_heap],
-        on_connected=[settle_redeliveries],
+        on_connected=[settle_redeliveries, sealer.start],
         on_stop=[repository.close],
         background=[republish, checkpoints],
     )
     app.service = service  # type: ignore[attr-defined]
+    app.sealer = sealer  # type: ignore[attr-defined]
     app.republisher = republisher  # type: ignore[attr-defined]
     return app

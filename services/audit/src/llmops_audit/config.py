@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from llmops_shared.settings import ServiceSettings
@@ -39,14 +39,26 @@ class AuditSettings(ServiceSettings):
     redaction_salt: SecretStr | None = Field(
         default=None, description="Secret salt for hashed fields; required when a policy hashes."
     )
-    checkpoint_key: SecretStr | None = Field(
-        default=None, description="HMAC key that signs checkpoints; else read from the key file."
+    signing_key: SecretStr | None = Field(
+        default=None,
+        description="Ed25519 private key that signs checkpoints: PEM (PKCS#8), or its 32-byte "
+        "seed in hex or base64. From a secret store, never kept beside the database.",
     )
-    checkpoint_key_file: Path = Field(
-        default=Path(".llmops/audit-checkpoint.key"),
-        description="Where the signing key lives when not given; created (0600) if missing.",
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="File holding the signing key (same formats), when signing_key is not set. "
+        "Refused inside the data directory (the SQLite database's directory, LLMOPS_DATA_DIR).",
     )
-    checkpoint_key_id: str = Field(default="k1", description="Id recorded with each signature.")
+    development_key: bool = Field(
+        default=False,
+        description="Development only (set by `llmops dev`): accept a key file inside the data "
+        "directory, and create one there when no key is given.",
+    )
+    data_dir: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("data_dir", "LLMOPS_DATA_DIR"),
+        description="The suite's data directory; the signing key may not live in it.",
+    )
     checkpoint_interval_s: float = Field(
         default=60.0, gt=0, description="How often chain heads that moved are signed."
     )

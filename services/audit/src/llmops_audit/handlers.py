@@ -122,6 +122,8 @@ def build_router(
                 last_seq=report.last_seq,
                 checkpoints_checked=report.checkpoints_checked,
                 breaks=[ChainBreakInfo(**vars(b)) for b in report.breaks],
+                last_hash=report.last_hash,
+                published=_published(report.published),
             )
             return _reply(result, request, service)
 
@@ -138,6 +140,17 @@ def build_router(
         return router
 
     return factory
+
+
+def _published(checkpoint: Any) -> Checkpoint | None:
+    """The published checkpoint for a reply; one too malformed to be a Checkpoint is left out
+    (its break is in the report)."""
+    if checkpoint is None:
+        return None
+    try:
+        return Checkpoint.model_validate(checkpoint)
+    except ValueError:
+        return None
 
 
 def _reply(result: Any, request: Envelope[Any], service: AuditService) -> Envelope[Any]:

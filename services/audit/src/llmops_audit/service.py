@@ -13,22 +13,21 @@ import hmac
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
 
 from llmops_audit import fastjson
+from llmops_audit.checkpoints import GENESIS, Head, Sealer
 from llmops_contracts import subjects
 from llmops_contracts.audit import AuditQuery, AuditRecord
 from llmops_contracts.auditchain import (
-    GENESIS_HASH,
     ChainBreak,
     ChainReport,
     ChainVerifier,
     record_hash,
-    sign_checkpoint,
     timestamp,
 )
 from llmops_contracts.common import ObjectRef
@@ -281,17 +280,6 @@ class ChainConflict(Exception):
     """Another writer extended the same chain first (a unique (tenant, seq) violation)."""
 
 
-@dataclass(frozen=True)
-class Head:
-    """The last record of a tenant's chain."""
-
-    seq: int
-    hash: str
-
-
-GENESIS = Head(0, GENESIS_HASH)
-
-
 class AuditRepository(Protocol):
     """Storage port of the audit trail (append-only)."""
 
@@ -388,28 +376,6 @@ def _actor(envelope: dict[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-@dataclass
-class Checkpointer:
-    """Signs chain heads with an HMAC key."""
-
-    key: bytes
-    key_id: str
-    signed: dict[str, int] = field(default_factory=dict)
-
-    def sign(self, tenant: str, head: Head, kind: str, now: datetime) -> dict[str, Any]:
-        """A signed checkpoint of ``head``."""
-        cp: dict[str, Any] = {
-            "tenant": tenant,
-            "seq": head.seq,
-            "hash": head.hash,
-            "created_at": timestamp(now),
-            "kind": kind,
-            "key_id": self.key_id,
-        }
-        cp["signature"] = sign_checkpoint(cp, self.key)
-        return cp
-
-
 class AuditService:
     """Records messages into per-tenant hash chains and answers questions about them."""
 
@@ -417,7 +383,7 @@ class AuditService:
         self,
         repository: AuditRepository,
         redactor: Redactor | None = None,
-        checkpointer: Checkpointer | None = None,
+        checkpointer: Sealer | None = None,
         clock: Clock = SYSTEM_CLOCK,
         on_verify_failure: Callable[[str], None] | None = None,
         on_recorded: Callable[[], None] | None = None,
@@ -426,7 +392,9 @@ class AuditService:
         self.on_verify_failure = on_verify_failure
         self.on_recorded = on_recorded
         self.redactor = redactor or Redactor()
-        self.checkpointer = checkpointer or Checkpointer(b"", "none")
+        #: Signs, publishes and checks checkpoints (by default without a key: hashes, links and
+        #: stored checkpoints are checked, nothing is signed and purge is refused).
+        self.checkpointer = checkpointer or Sealer(repository)
         self.clock = clock
         self._heads: dict[str, Head] = {}
         # One writer per process: the capture consumers of three streams share the chains.
@@ -559,12 +527,19 @@ class AuditService:
         return purges[-1] if purges else None
 
     async def verify(self, tenant: str, *, all_breaks: bool = False) -> ChainReport:
-        """Recompute a tenant's chain from storage against its hashes and signed checkpoints."""
+        """Recompute a tenant's chain from storage against its hashes and signed checkpoints.
+
+        The chain is also held to the newest checkpoint published on the AUDIT stream, outside
+        the database: records cut after it, or its row deleted, are breaks.
+        """
         checkpoints = await self.repository.checkpoints(tenant)
+        published = await self.checkpointer.held_to(tenant, checkpoints)
         # Every checkpoint's signature is checked, the purge anchor's included: a forged anchor
         # would otherwise let a rewritten chain start wherever the forger wanted.
         verifier = ChainVerifier(
-            anchor=await self.anchor(tenant), checkpoints=checkpoints, key=self.checkpointer.key
+            anchor=await self.anchor(tenant),
+            checkpoints=[*checkpoints, *published.unstored],
+            keys=self.checkpointer.keys,
         )
         async for record in self.repository.records(tenant, columns=True):
             stored = record.pop("columns")
@@ -584,35 +559,22 @@ class AuditService:
             if verifier.report.breaks and not all_breaks:
                 break
         report = verifier.finish() if not verifier.report.breaks else verifier.report
+        if all_breaks or not report.breaks:
+            report.breaks.extend(published.breaks)
         report.tenant = tenant
+        report.published = published.checkpoint
         if self.on_verify_failure is not None and not report.ok:
             self.on_verify_failure(tenant)
         return report
 
     async def checkpoint_heads(self) -> int:
-        """Sign every chain head that moved since it was last signed; returns how many."""
-        async with self._lock:
-            tenants = await self.repository.tenants()
-            heads = await self.repository.heads(tenants)
-        signed = 0
-        for tenant, head in heads.items():
-            if self.checkpointer.signed.get(tenant) == head.seq:
-                continue
-            await self.repository.add_checkpoint(
-                self.checkpointer.sign(tenant, head, "periodic", self.clock.now())
-            )
-            self.checkpointer.signed[tenant] = head.seq
-            signed += 1
-        return signed
+        """Sign every verified chain head that moved since it was last signed; returns how many."""
+        return await self.checkpointer.seal()
 
     async def purge(self, tenant: str, before: datetime) -> tuple[int, dict[str, Any] | None]:
         """Remove records recorded before ``before`` behind a signed purge checkpoint."""
         async with self._lock:
-            return await self.repository.purge(
-                tenant,
-                timestamp(before),
-                lambda head: self.checkpointer.sign(tenant, head, "purge", self.clock.now()),
-            )
+            return await self.checkpointer.purge(tenant, before)
 
 
 #: The document's keys other than "event", in canonical (sorted) order.

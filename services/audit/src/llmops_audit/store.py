@@ -2,7 +2,9 @@
 
 The schema is created by Alembic migrations (``migrations/``), which also install the database
 guards: UPDATE, DELETE and TRUNCATE are refused on records and checkpoints, except the DELETE of
-a purge, which holds a permit for its own transaction.
+records a purge checkpoint covers (one with ``kind = 'purge'`` and a ``seq`` at or above theirs).
+The guard cannot check that checkpoint's signature, ``verify`` does: a forged one stays in the
+append-only table for good, a detected break.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    text,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -72,7 +73,7 @@ checkpoints = Table(
     Column("created_at", String(27), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("key_id", String(64), nullable=False),
-    Column("signature", String(64), nullable=False),
+    Column("signature", String(128), nullable=False),
 )
 
 outbox = Table(
@@ -357,22 +358,14 @@ class SqlAuditRepository(SqlStore):
             if last is None:
                 return 0, None
             checkpoint = sign(Head(int(last.seq), last.hash))
+            # The purge checkpoint is what lets the guard accept the delete below.
             await conn.execute(insert(checkpoints), [checkpoint])
-            permit_on, permit_off = self._permit()
-            await conn.execute(text(permit_on))
             result = await conn.execute(
                 records.delete().where(
                     and_(records.c.tenant == tenant, records.c.seq <= int(last.seq))
                 )
             )
-            if permit_off:
-                await conn.execute(text(permit_off))
             return int(result.rowcount or 0), checkpoint
-
-    def _permit(self) -> tuple[str, str | None]:
-        if self.dialect == "postgresql":
-            return "SET LOCAL llmops.audit_purge = 'on'", None  # ends with the transaction
-        return "INSERT INTO audit_purge_permit (one) VALUES (1)", "DELETE FROM audit_purge_permit"
 
     async def unpublished(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
         """Records not yet republished to the AUDIT stream, in storage order.

@@ -37,7 +37,7 @@ class Message:
 
     @property
     def metadata(self) -> Any:
-        return SimpleNamespace(num_delivered=self.deliveries)
+        return SimpleNamespace(num_delivered=self.deliveries, sequence=SimpleNamespace(stream=1))
 
     async def ack(self) -> None:
         self.actions.append("ack")

@@ -40,7 +40,7 @@ from pydantic import ValidationError
 
 from llmops_contracts.dlq import FailureKind
 from llmops_contracts.registry import InvalidMessage
-from llmops_shared.dlq import DeadLetterer, bounded, reason_of
+from llmops_shared.dlq import DeadLetterer, bounded, delivery_of, reason_of
 from llmops_shared.jetstream import NotAcknowledged
 from llmops_shared.logging import get_logger
 
@@ -260,7 +260,7 @@ class _Run(Generic[T]):
             if is_permanent(error):
                 self.letters.append((msg, FailureKind.INVALID, reason_of(error)))
                 continue
-            deliveries = _deliveries(msg)
+            deliveries = delivery_of(msg)[0]
             if deliveries >= owner.max_deliver:
                 self.letters.append((msg, FailureKind.FAILED, reason_of(error)))
                 continue
@@ -356,12 +356,5 @@ class _Run(Generic[T]):
             await self.nak(rest, self.owner.backoff(_most_deliveries(rest)), cause)
 
 
-def _deliveries(msg: Msg) -> int:
-    try:
-        return int(msg.metadata.num_delivered)
-    except Exception:  # not a JetStream message (tests, core NATS): its first delivery
-        return 1
-
-
 def _most_deliveries(msgs: Sequence[Any]) -> int:
-    return max((_deliveries(m) for m in msgs), default=1)
+    return max((delivery_of(m)[0] for m in msgs), default=1)

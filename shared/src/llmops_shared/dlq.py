@@ -58,12 +58,15 @@ def _stream_of(msg: Msg) -> str:
     return str(msg.metadata.stream)
 
 
-def _deliveries(msg: Msg) -> tuple[int, int | None]:
+def delivery_of(msg: Msg) -> tuple[int, int | None]:
+    """``(deliveries, stream sequence)`` of a message: how many times JetStream has delivered
+    it, this time included, and where it sits in its stream; ``(1, None)`` for a message with
+    no JetStream metadata (core NATS)."""
     try:
         meta = msg.metadata
     except Exception:  # a core-NATS message has no JetStream metadata
         return 1, None
-    return meta.num_delivered, meta.sequence.stream
+    return int(meta.num_delivered), meta.sequence.stream
 
 
 def bounded(error: str, limit: int = MAX_ERROR) -> str:
@@ -94,7 +97,7 @@ def dead_letter_envelope(
             payload, encoding = msg.data.decode(), "utf-8"
         except UnicodeDecodeError:
             payload, encoding = base64.b64encode(msg.data).decode(), "base64"
-    deliveries, stream_seq = _deliveries(msg)
+    deliveries, stream_seq = delivery_of(msg)
     return wrap(
         DeadLetter(
             service=service,

@@ -8,7 +8,7 @@ The same rules run against a real nats-server in ``tests/reliability/test_batch_
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,6 +22,7 @@ from llmops_shared.batch import BatchConsumer, is_permanent, is_transient
 from llmops_shared.jetstream import NotAcknowledged
 
 MAX_DELIVER = 3
+ACK_WAIT_S = 30.0
 
 
 class Message:
@@ -95,9 +96,26 @@ def decode(msg: Any) -> str:
     return str(body)
 
 
-def consumer(store: Store, letters: Letters) -> BatchConsumer[str]:
+class Timer:
+    """Monotonic seconds that pass only when a test says so (a store that takes time)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def consumer(store: Store, letters: Letters, timer: Timer | None = None) -> BatchConsumer[str]:
     return BatchConsumer(
-        "test", decode, store, lambda: letters, MAX_DELIVER, backoff=lambda n: float(n)
+        "test",
+        decode,
+        store,
+        lambda: letters,
+        MAX_DELIVER,
+        ack_wait_s=ACK_WAIT_S,
+        backoff=lambda n: float(n),
+        timer=timer or Timer(),
     )
 
 
@@ -221,8 +239,67 @@ async def test_a_poison_item_that_fails_like_an_outage_cannot_stall_its_neighbou
     msgs = [Message("p", MAX_DELIVER), *batch("a", "b", "c")]
     await consumer(store, letters)(msgs)
     assert store.committed == ["a", "b", "c"]
-    assert letters.sent[0][:2] == (b"p", FailureKind.FAILED)
+    # Retried, never dead-lettered: from here it cannot be told from an outage.
+    assert letters.sent == []
+    assert msgs[0].actions == [("nak", float(MAX_DELIVER))]
     settled_once(msgs)
+
+
+class Blinking(Store):
+    """A store away (locked) on the calls ``down(n)`` says, counted from 0."""
+
+    def __init__(
+        self, down: Callable[[int], bool], poison: dict[str, Exception] | None = None
+    ) -> None:
+        super().__init__(poison)
+        self.down = down
+
+    async def __call__(self, items: Sequence[str], msgs: Sequence[Any], retry: bool) -> None:
+        self.away = self.down(len(self.calls))
+        await super().__call__(items, msgs, retry)
+
+
+async def test_a_store_back_for_a_moment_in_a_long_outage_dead_letters_nothing() -> None:
+    # Past the delivery limit the batch is probed; only the probe (the 2nd call) finds the lock
+    # released. The rest fails like an outage again: it is one, though something stored.
+    store, letters = Blinking(lambda call: call != 1), Letters()
+    msgs = batch(*[f"e{i}" for i in range(16)], deliveries=MAX_DELIVER)
+    outcome = await consumer(store, letters)(msgs)
+    assert (outcome.stored, outcome.dead_lettered, outcome.retried) == (1, 0, 15)
+    assert len(store.calls) == 3  # not 2n - 1 attempts, each waiting out a lock
+    assert letters.sent == []
+    assert msgs[0].actions == ["ack"]
+    assert all(m.actions == [("nak", float(MAX_DELIVER))] for m in msgs[1:])
+
+
+async def test_an_outage_during_the_search_for_a_poison_blames_no_item() -> None:
+    # A poison makes the batch fail; its left half stores, then the database goes away.
+    error = ValueError("numeric field overflow")
+    store, letters = Blinking(lambda call: call >= 2, {"p": error}), Letters()
+    msgs = batch("a", "b", "p", "c", deliveries=MAX_DELIVER)
+    outcome = await consumer(store, letters)(msgs)
+    assert store.committed == ["a", "b"]
+    assert letters.sent == []
+    assert [m.actions for m in msgs[2:]] == [[("nak", float(MAX_DELIVER))]] * 2
+    assert (outcome.stored, outcome.dead_lettered, outcome.retried) == (2, 0, 2)
+
+
+async def test_isolation_stops_at_half_the_ack_wait_and_naks_the_rest() -> None:
+    timer = Timer()
+
+    class Slow(Store):
+        async def __call__(self, items: Sequence[str], msgs: Sequence[Any], retry: bool) -> None:
+            timer.now += ACK_WAIT_S / 3  # e.g. each attempt waits out a lock timeout
+            await super().__call__(items, msgs, retry)
+
+    store, letters = Slow({"p": ValueError("numeric field overflow")}), Letters()
+    msgs = batch(*[f"e{i}" for i in range(7)], "p")
+    outcome = await consumer(store, letters, timer)(msgs)
+    # The whole batch (10 s), its left half (20 s): past 15 s no attempt starts.
+    assert store.calls == [([*store.calls[0][0]], False), (["e0", "e1", "e2", "e3"], True)]
+    assert [m.actions for m in msgs[:4]] == [["ack"]] * 4
+    assert [m.actions for m in msgs[4:]] == [[("nak", 1.0)]] * 4
+    assert (outcome.stored, outcome.retried) == (4, 4)
 
 
 async def test_a_dead_letter_that_cannot_be_published_leaves_the_message_for_a_retry() -> None:
@@ -240,7 +317,10 @@ async def test_a_bug_in_a_callback_never_terminates_or_acks_the_batch() -> None:
 
     letters = Letters()
     msgs = batch("a")
-    await BatchConsumer("test", broken_decode, Store(), lambda: None, MAX_DELIVER)(msgs)
+    consume = BatchConsumer(
+        "test", broken_decode, Store(), lambda: None, MAX_DELIVER, ack_wait_s=ACK_WAIT_S
+    )
+    await consume(msgs)
     # Not bound yet (no dead-letterer): retried, not terminated.
     assert msgs[0].actions == [("nak", 1.0)]
     assert letters.sent == []
@@ -272,19 +352,26 @@ ERRORS: dict[str, Exception] = {
     kinds=st.lists(st.sampled_from(KINDS), min_size=1, max_size=40),
     deliveries=st.lists(st.integers(1, MAX_DELIVER + 2), min_size=40, max_size=40),
     away=st.booleans(),
+    locked=st.sets(st.integers(0, 40), max_size=6),  # store calls that find the database locked
     letters_broken=st.booleans(),
 )
 async def test_no_input_makes_a_valid_neighbour_disappear(
-    kinds: list[str], deliveries: list[int], away: bool, letters_broken: bool
+    kinds: list[str], deliveries: list[int], away: bool, locked: set[int], letters_broken: bool
 ) -> None:
     bodies = [f"{k}{i}" for i, k in enumerate(kinds)]
     msgs = [Message(b, deliveries[i]) for i, b in enumerate(bodies)]
     poison = {b: ERRORS[k] for b, k in zip(bodies, kinds, strict=True) if k in ERRORS}
-    store, letters = Store(poison, away=away), Letters(broken=letters_broken)
+    store = Blinking(lambda call: away or call in locked, poison)
+    letters = Letters(broken=letters_broken)
     await consumer(store, letters)(msgs)
 
     settled_once(msgs)  # every message: exactly one of ack, nak, term
     dead = {body for body, _, _ in letters.sent}
+    kind_of = dict(zip(bodies, kinds, strict=True))
+    for body, failure, reason in letters.sent:
+        # Only an item's own failure dead-letters it, never an outage (nor what looks like one).
+        expected = ("det",) if failure == FailureKind.FAILED else ("bad", "deep", "perm")
+        assert kind_of[body.decode()] in expected, f"{body!r} dead-lettered for {reason}"
     for m, kind in zip(msgs, kinds, strict=True):
         action = m.actions[0]
         body = m.data.decode()
@@ -296,7 +383,9 @@ async def test_no_input_makes_a_valid_neighbour_disappear(
             # Stored, or (an outage, or a poison that fails like one and is not yet past its
             # delivery limit) redelivered with the batch: never dropped.
             assert action == "ack" or action[0] == "nak", "a valid neighbour was dropped"
-            if not away and "flaky" not in kinds:
+            if not away and not locked and "flaky" not in kinds:
                 assert action == "ack", "a valid neighbour was not stored"
     assert len(store.committed) == len(set(store.committed)), "stored twice"
-    assert store.committed == [b for b in bodies if b in store.committed], "stream order lost"
+    # In stream order, but for a first item that stored only when tried alone again.
+    in_order = [b for b in store.committed if b != bodies[0] or not locked]
+    assert in_order == [b for b in bodies if b in in_order], "stream order lost"

@@ -11,13 +11,25 @@ FastStream's ``AckPolicy.MANUAL``, so FastStream never acks, naks or terminates 
 - a failure that looks like an outage (:func:`is_transient`: the database or NATS away or
   locked) naks the batch with backoff (:func:`~llmops_shared.broker.backoff_s`), with no
   delivery limit: an outage of any length loses nothing;
-- any other failure, or an "outage" that outlives ``max_deliver`` deliveries, *isolates* the
-  batch: it is stored in halves, in stream order, down to single items where needed (iterative,
-  so isolation adds no stack depth to an item that hashes close to the recursion limit). What
-  stores is acked; an item that fails alone is the poison: dead-lettered at once when the error
-  is the item's for certain (:func:`is_permanent`: invalid, or too deeply nested to process),
-  after ``max_deliver`` deliveries otherwise (nak'ed with backoff until then). Two transient
-  failures before anything stored end the isolation: that is an outage after all;
+- any other failure *isolates* the batch: it is stored in halves, in stream order, down to
+  single items where needed (iterative, so isolation adds no stack depth to an item that hashes
+  close to the recursion limit). What stores is acked; an item that fails alone is the poison:
+  dead-lettered at once when the error is the item's for certain (:func:`is_permanent`:
+  invalid, or too deeply nested to process), after ``max_deliver`` deliveries otherwise (nak'ed
+  with backoff until then);
+- a transient failure during isolation is an outage too, whether or not a part stored before
+  it (a database lock released for a moment, then taken again): isolation stops and every
+  unsettled message is nak'ed with backoff. A transient error is never the reason a message is
+  dead-lettered;
+- an "outage" that outlives ``max_deliver`` deliveries probes the batch's first item alone,
+  then the rest: redelivered messages lead their pull, so an item that fails like an outage on
+  its own (a poison that looks like one) would otherwise hold its neighbours back for good. In
+  an outage both fail (two more attempts, then everything is nak'ed); else the neighbours store
+  and that item alone is nak'ed, to be retried for as long as it fails;
+- one delivery's isolation stops starting store attempts once half of the consumer's ack wait
+  has passed since the batch arrived, and naks what it did not reach: each attempt may wait
+  out a lock timeout, and a batch still being isolated when the ack wait ends would be
+  redelivered (to another replica, too) while this one still works on it;
 - a dead letter that cannot be published (NATS away) leaves its message nak'ed, never
   terminated.
 
@@ -27,6 +39,7 @@ and a poison message costs its batch one isolation per delivery, not its neighbo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -58,6 +71,11 @@ BATCH_ISOLATIONS = Counter(
 )
 
 _log = get_logger(__name__)
+
+#: Share of the consumer's ack wait one delivery may spend storing before it stops isolating:
+#: an attempt started just before may still wait out a lock timeout (5 s on SQLite) and its
+#: acks must reach the server before the ack wait ends.
+ISOLATION_SHARE = 0.5
 
 #: Failures of the database or NATS rather than of an item.
 _TRANSIENT: tuple[type[BaseException], ...] = (
@@ -125,9 +143,12 @@ class BatchConsumer(Generic[T]):
         store: stores items in one transaction, or raises.
         letters: returns the service's dead-letterer (bound once the broker connects).
         max_deliver: deliveries after which a failing item is dead-lettered.
+        ack_wait_s: the consumer's ack wait; isolation starts no store attempt after
+            :data:`ISOLATION_SHARE` of it has passed since the batch arrived.
         transient: whether a store failure is an outage (default :func:`is_transient`).
         backoff: the nak delay after a delivery (default
             :func:`llmops_shared.broker.backoff_s`).
+        timer: monotonic seconds, for the isolation deadline (default :func:`time.monotonic`).
     """
 
     def __init__(
@@ -138,15 +159,19 @@ class BatchConsumer(Generic[T]):
         letters: Callable[[], DeadLetterer | None],
         max_deliver: int,
         *,
+        ack_wait_s: float,
         transient: Callable[[BaseException], bool] = is_transient,
         backoff: Callable[[int], float] | None = None,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self.service = service
         self.decode = decode
         self.store = store
         self.letters = letters
         self.max_deliver = max_deliver
+        self.budget_s = ack_wait_s * ISOLATION_SHARE
         self.transient = transient
+        self.timer = timer
         if backoff is None:
             from llmops_shared.broker import backoff_s  # the broker module imports this one
 
@@ -174,6 +199,11 @@ class _Run(Generic[T]):
         self.done: set[int] = set()  # id() of each settled message
         self.outcome = Outcome()
         self.letters: list[tuple[Msg, FailureKind, str]] = []
+        self.started = owner.timer()
+
+    def out_of_time(self) -> bool:
+        """Whether this delivery has spent its share of the ack wait (see the module doc)."""
+        return self.owner.timer() - self.started >= self.owner.budget_s
 
     async def run(self) -> None:
         owner = self.owner
@@ -210,7 +240,8 @@ class _Run(Generic[T]):
             await self.ack(msgs)
 
     async def isolate(self, items: list[T], msgs: list[Msg], first: Exception) -> None:
-        """Store in halves, left first (stream order), down to single items where they fail."""
+        """Store in halves, left first (stream order), down to single items where they fail;
+        stop at an outage or at the deadline and nak what is left."""
         owner = self.owner
         self.outcome.isolated = True
         BATCH_ISOLATIONS.labels(owner.service).inc()
@@ -222,39 +253,94 @@ class _Run(Generic[T]):
         failed: list[tuple[int, Exception]] = []
         n = len(items)
         # Explicit stack of [lo, hi) ranges, the left one on top. After an outage-like failure
-        # the first item is probed alone (see below); else the batch is halved.
-        split = 1 if owner.transient(first) else n // 2
+        # (past the delivery limit) the first item is probed alone, then the rest (see the
+        # module doc); else the batch is halved.
+        probing = owner.transient(first)
+        split = 1 if probing else n // 2
         stack = [(split, n), (0, split)] if n > 1 else []
-        if n == 1:
+        if n == 1:  # a lone item failing like an outage is nak'ed before isolation
             failed.append((0, first))
-        stored_any = suspect = False
+        probe: Exception | None = None  # the first item's outage-like failure alone
+        stored_any = False
+        stop: str | None = None  # why isolation ended early (then the unsettled are nak'ed)
         while stack:
+            if self.out_of_time():
+                stop = "deadline"
+                _log.warning(
+                    "isolating a batch ran out of time; the rest will be redelivered",
+                    spent_s=round(owner.timer() - self.started, 3),
+                )
+                break
             lo, hi = stack.pop()
             try:
                 await owner.store(items[lo:hi], msgs[lo:hi], True)
             except Exception as exc:
-                outage = owner.transient(exc) and not stored_any
-                if outage and suspect:  # nothing stores, one item or many: the store is away
-                    await self.nak_unsettled("outage", keep_letters=True)
-                    return
+                if owner.transient(exc):
+                    if probing and (lo, hi) == (0, 1):
+                        probe = exc
+                        continue
+                    # An outage, even if a part stored before it (the store came back for a
+                    # moment): smaller parts would only blame items for it, each attempt
+                    # possibly waiting out a lock timeout.
+                    stop = "outage"
+                    _log.warning(
+                        "storing part of a batch failed like an outage; the rest will be "
+                        "redelivered",
+                        error=bounded(reason_of(exc), 500),
+                    )
+                    break
                 if hi - lo == 1:
-                    suspect = outage
                     failed.append((lo, exc))
-                elif outage:
-                    # Probe the first item alone rather than halving: in an outage each attempt
-                    # may wait out a lock timeout, so two attempts settle it, not log2(n).
-                    stack += [(lo + 1, hi), (lo, lo + 1)]
                 else:
                     mid = (lo + hi) // 2
                     stack += [(mid, hi), (lo, mid)]
             else:
                 stored_any = True
                 await self.ack(msgs[lo:hi])
-        if stored_any and suspect:
-            # The first item failed like an outage and then the rest stored: the store may have
-            # come back in between (a lock released). One more try alone tells the two apart; a
-            # success is chained after its batch, the only reordering isolation makes.
-            failed = await self.retry_alone(items, msgs, failed)
+        if probe is not None and stop is None:
+            await self.retry_first(items, msgs, probe, stored_any, failed)
+        await self.give_up_or_retry(msgs, failed)
+        if stop is not None:
+            await self.nak_unsettled(stop, keep_letters=True)
+
+    async def retry_first(
+        self,
+        items: list[T],
+        msgs: list[Msg],
+        error: Exception,
+        stored_any: bool,
+        failed: list[tuple[int, Exception]],
+    ) -> None:
+        """Settle the first item, which failed alone like an outage while the rest did not."""
+        owner = self.owner
+        if stored_any and not self.out_of_time():
+            # The store may have come back between the probe and the rest (a lock released):
+            # one more try alone tells; a success is chained after its batch, the only
+            # reordering isolation makes.
+            try:
+                await owner.store(items[:1], msgs[:1], True)
+            except Exception as again:
+                error = again
+            else:
+                await self.ack(msgs[:1])
+                return
+        if not owner.transient(error):
+            failed.insert(0, (0, error))
+            return
+        deliveries = delivery_of(msgs[0])[0]
+        _log.warning(
+            "a message fails alone like an outage while its neighbours do not; it will be "
+            "retried, never dead-lettered for it",
+            subject=msgs[0].subject,
+            error=bounded(reason_of(error), 500),
+            deliveries=deliveries,
+        )
+        await self.nak(msgs[:1], owner.backoff(deliveries), "item")
+
+    async def give_up_or_retry(self, msgs: list[Msg], failed: list[tuple[int, Exception]]) -> None:
+        """Items that failed alone, for their own reason: dead-letter (permanent, or past the
+        delivery limit) or nak with backoff."""
+        owner = self.owner
         for i, error in failed:
             msg = msgs[i]
             if is_permanent(error):
@@ -271,23 +357,6 @@ class _Run(Generic[T]):
                 deliveries=deliveries,
             )
             await self.nak([msg], owner.backoff(deliveries), "item")
-
-    async def retry_alone(
-        self, items: list[T], msgs: list[Msg], failed: list[tuple[int, Exception]]
-    ) -> list[tuple[int, Exception]]:
-        """Store again, alone, the items that failed like an outage; returns what still fails."""
-        still = []
-        for i, error in failed:
-            if not self.owner.transient(error):
-                still.append((i, error))
-                continue
-            try:
-                await self.owner.store(items[i : i + 1], msgs[i : i + 1], True)
-            except Exception as again:
-                still.append((i, again))
-            else:
-                await self.ack(msgs[i : i + 1])
-        return still
 
     async def dead_letter(self) -> None:
         """Publish the dead letters; if one cannot be, nak it and the rest (never terminate)."""

@@ -63,6 +63,7 @@ def capture_consumer(
         store,
         lambda: scope.letters,
         settings.max_deliver,
+        ack_wait_s=settings.ack_wait_s,
         transient=lambda exc: isinstance(exc, ChainConflict) or is_transient(exc),
     )
 

@@ -88,7 +88,14 @@ def llm_calls_consumer(
         # failed before publishing their events: treat them as redelivered so they are.
         await service.record_batch(events, [True] * len(events) if retry else Redelivered(messages))
 
-    return BatchConsumer("costs", parse_call, store, lambda: scope.letters, settings.max_deliver)
+    return BatchConsumer(
+        "costs",
+        parse_call,
+        store,
+        lambda: scope.letters,
+        settings.max_deliver,
+        ack_wait_s=settings.ack_wait_s,
+    )
 
 
 def build_router(

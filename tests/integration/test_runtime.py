@@ -19,6 +19,7 @@ from llmops_contracts.envelope import Envelope
 from llmops_contracts.guardrails import GuardrailCheckRequest, GuardrailVerdict, Stage
 from llmops_contracts.tools import ToolCallRequested
 from llmops_shared.broker import consumer_config
+from llmops_shared.jetstream import JetStreamSink, MessageTooLarge, Refused
 from llmops_shared.runtime import service_app
 from llmops_shared.settings import ServiceSettings
 from tests.conftest import eventually, running
@@ -204,3 +205,31 @@ async def test_streams_are_declared_with_configured_limits(
     # Restore the default for the rest of the session.
     async with running(_probe_app(_settings(nats_url), uid, fail_times=0, seen=[])):
         pass
+
+
+async def test_the_sink_leaves_out_only_what_the_server_never_takes(
+    nats_url: str, uid: str
+) -> None:
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    stream = f"SINK_{uid}"
+    await js.add_stream(name=stream, subjects=[f"sink.{uid}.>"], max_msg_size=512)
+    try:
+        sink = JetStreamSink(lambda: nc)
+        small = (f"sink.{uid}.a", b"{}", {})
+        over_stream = (f"sink.{uid}.b", b"x" * 600, {})  # the stream refuses it
+        over_server = (f"sink.{uid}.c", b"x" * (nc.max_payload + 1), {})  # never sent
+        messages = [small, over_stream, over_server, small]
+        left_out = await sink.publish_storable(messages)
+        assert [i for i, _ in left_out] == [1, 2]
+        assert "message size exceeds maximum allowed" in left_out[0][1]
+        assert left_out[1][1] == f"{nc.max_payload + 1} bytes; the server takes {nc.max_payload}"
+        assert (await js.stream_info(stream)).state.messages == 2  # the two others, stored
+        # publish (all or raise) is unchanged.
+        with pytest.raises(MessageTooLarge):
+            await sink.publish(messages)
+        with pytest.raises(Refused, match="message size exceeds maximum allowed"):
+            await sink.publish([small, over_stream])
+    finally:
+        await js.delete_stream(stream)
+        await nc.close()

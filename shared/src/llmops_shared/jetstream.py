@@ -6,7 +6,15 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from prometheus_client import Counter
+
 from llmops_shared.blobs import wire_size
+
+UNPUBLISHABLE = Counter(
+    "llmops_unpublishable_messages_total",
+    "Messages left out of a publish because the server will never take them as built.",
+    ["reason"],  # too_large (for the server), refused (by the stream)
+)
 
 #: Below this many bytes under the limit a message's headers are not measured (performance):
 #: the suite's own headers (ids, type, trace context) are far smaller.
@@ -67,10 +75,49 @@ class JetStreamSink:
         if not messages:
             return
         nc = self._connection()
-        limit = nc.max_payload
-        for i, (subject, body, headers) in enumerate(messages):
-            if len(body) > limit - _HEADER_ALLOWANCE and wire_size(body, headers) > limit:
-                raise MessageTooLarge(i, subject, wire_size(body, headers), limit)
+        large = _too_large(nc, messages)
+        if large:
+            i, size, limit = large[0]
+            raise MessageTooLarge(i, messages[i][0], size, limit)
+        refused = await self._send(nc, messages)
+        if refused:
+            raise Refused(f"JetStream refused a message: {refused[0][1]}")
+
+    async def publish_storable(
+        self, messages: Sequence[tuple[str, bytes, dict[str, str]]]
+    ) -> list[tuple[int, str]]:
+        """Publish every message the server can take and await their acks; returns ``(index,
+        reason)`` of those it never will as they are (too large for the server, or refused by
+        the stream), which no retry would change. Each is counted in
+        ``llmops_unpublishable_messages_total``.
+
+        Raises:
+            NotAcknowledged: not every message was acknowledged in time, or no stream answered.
+        """
+        if not messages:
+            return []
+        nc = self._connection()
+        out = [
+            (i, f"{size} bytes; the server takes {limit}")
+            for i, size, limit in _too_large(nc, messages)
+        ]
+        kept: Sequence[int] = range(len(messages))
+        if out:
+            UNPUBLISHABLE.labels("too_large").inc(len(out))
+            left_out = {i for i, _ in out}
+            kept = [i for i in kept if i not in left_out]
+            messages = [messages[i] for i in kept]
+        refused = await self._send(nc, messages)
+        if refused:
+            UNPUBLISHABLE.labels("refused").inc(len(refused))
+        return sorted(out + [(kept[j], error) for j, error in refused])
+
+    async def _send(
+        self, nc: Any, messages: Sequence[tuple[str, bytes, dict[str, str]]]
+    ) -> list[tuple[int, str]]:
+        """Publish, pipelined, and await every ack; returns ``(index, error)`` of the refused."""
+        if not messages:
+            return []
         if self._inbox is None or self._inbox[0] is not nc:
             prefix = nc.new_inbox()
             await nc.subscribe(f"{prefix}.>", cb=self._on_ack)
@@ -91,10 +138,9 @@ class JetStreamSink:
                 ) from None
         finally:
             del self._pending[token]
-        if acks.error is not None:
-            if acks.unavailable:
-                raise NotAcknowledged(f"JetStream is unavailable: {acks.error}")
-            raise Refused(f"JetStream refused a message: {acks.error}")
+        if acks.unavailable is not None:
+            raise NotAcknowledged(f"JetStream is unavailable: {acks.unavailable}")
+        return sorted(acks.refused)
 
     async def _on_ack(self, msg: Any) -> None:
         token = msg.subject.rsplit(".", 2)[-2]
@@ -104,10 +150,13 @@ class JetStreamSink:
         data = msg.data
         # A stored message answers {"stream": ..., "seq": ...}; a refusal {"error": {...}}, and
         # no stream at all a status message with no body (503, no responders).
-        if (not data or b'"error"' in data) and acks.error is None:
+        if not data or b'"error"' in data:
             status = (msg.headers or {}).get("Status")
-            acks.error = data.decode(errors="replace") if data else f"no stream (status {status})"
-            acks.unavailable = not data or b'"code":503' in data
+            error = data.decode(errors="replace") if data else f"no stream (status {status})"
+            if not data or b'"code":503' in data:
+                acks.unavailable = acks.unavailable or error
+            else:
+                acks.refused.append((int(msg.subject.rsplit(".", 1)[1]), error))
         acks.left -= 1
         if acks.left <= 0:
             acks.done.set()
@@ -119,6 +168,18 @@ class _Acks:
     def __init__(self, total: int) -> None:
         self.total = total
         self.left = total
-        self.error: str | None = None
-        self.unavailable = False
+        self.unavailable: str | None = None  # the first "unavailable" answer: worth a retry
+        self.refused: list[tuple[int, str]] = []  # (index, error) of the messages refused
         self.done = asyncio.Event()
+
+
+def _too_large(
+    nc: Any, messages: Sequence[tuple[str, bytes, dict[str, str]]]
+) -> list[tuple[int, int, int]]:
+    """``(index, size, limit)`` of the messages that exceed the server's ``max_payload``."""
+    limit = nc.max_payload
+    return [
+        (i, wire_size(body, headers), limit)
+        for i, (_, body, headers) in enumerate(messages)
+        if len(body) > limit - _HEADER_ALLOWANCE and wire_size(body, headers) > limit
+    ]

@@ -11,6 +11,7 @@ from typing import Any
 
 import nats
 import pytest
+from prometheus_client import REGISTRY
 
 from llmops import Client
 from llmops.client import RequestError
@@ -29,7 +30,8 @@ from llmops_contracts.llm import Content, Message, Usage
 from llmops_contracts.registry import parse
 from llmops_costs.app import bundled_prices, create_app
 from llmops_costs.handlers import Redelivered
-from llmops_costs.service import CallEntry, event_id_for
+from llmops_costs.service import CallEntry, call_events, event_id_for
+from llmops_shared.blobs import wire_size
 from llmops_shared.clock import ShiftedClock
 from tests.conftest import eventually, running
 from tests.services.costs.support import NOW, Collector, call, drained, publish_all, settings
@@ -204,3 +206,39 @@ async def test_endpoints_answer_and_refuse_clearly(
 
             gone = (await client.request(BudgetsRequest(action="delete", budget_id="month"))).data
             assert gone.budgets == []
+
+
+async def test_a_stored_call_whose_event_the_stream_refuses_is_acked_not_dead_lettered(
+    own_nats: str, tmp_path: Path, uid: str, tenant: str
+) -> None:
+    # EVENTS (an operator's limit) takes the call but not its cost_recorded: the call is stored,
+    # and neither a retry nor a dead letter could publish that event.
+    priced = call(tenant, usage=Usage(input_tokens=500, output_tokens=40))
+    entry = CallEntry.from_event(priced).priced(bundled_prices(), NOW)
+    (recorded,) = call_events(entry)
+    fits = wire_size(priced.to_json(), headers.headers_for(priced))
+    refused = len(recorded.to_json())
+    assert fits < refused
+    nc = await nats.connect(own_nats)
+    js = nc.jetstream()
+    config = (await js.stream_info(subjects.EVENTS_STREAM)).config
+    config.max_msg_size = (fits + refused) // 2
+    await js.update_stream(config)
+    before = _refused()
+    cfg = settings(own_nats, f"sqlite:///{tmp_path / 'costs.db'}", uid, max_deliver=2)
+    async with running(create_app(cfg, ShiftedClock(NOW))):
+        seq = await publish_all(js, [priced])
+        await eventually(lambda: drained(js, cfg.llm_calls_durable, seq))
+        async with await Client.connect(own_nats, source="app://t", tenant=tenant) as client:
+            since = NOW - timedelta(hours=1)
+            total = (await client.request(CostReportQuery(since=since, granularity="total"))).data
+    assert total.total.calls == 1  # stored, and counted
+    assert (await js.stream_info(subjects.DLQ_STREAM)).state.messages == 0
+    assert _refused() - before == 1
+    await nc.close()
+
+
+def _refused() -> float:
+    """Messages the process's sinks left out because a stream refused them."""
+    name = "llmops_unpublishable_messages_total"
+    return REGISTRY.get_sample_value(name, {"reason": "refused"}) or 0.0

@@ -10,8 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import structlog
 
-from llmops_contracts import wrap
+from llmops_contracts import headers, wrap
 from llmops_contracts.costs import (
     Budget,
     BudgetCheck,
@@ -42,6 +43,7 @@ from llmops_costs.service import (
     wire,
 )
 from llmops_shared.clock import FixedClock
+from llmops_shared.jetstream import Refused
 from tests.services.costs.support import call
 
 D = Decimal
@@ -171,16 +173,30 @@ class FakeRepository:
 
 
 class FakeSink:
-    """Remembers published messages; can be told to fail."""
+    """Remembers published messages; can be told to fail, or to refuse some messages for good
+    (as the server does one too large for it or for its stream)."""
 
     def __init__(self) -> None:
         self.published: list[Any] = []
         self.fail = False
+        self.refuse: set[str] = set()  # message ids (Nats-Msg-Id) the server never takes
 
     async def publish(self, messages: Sequence[tuple[str, bytes, dict[str, str]]]) -> None:
         if self.fail:
             raise RuntimeError("JetStream away")
+        if any(sent[headers.MSG_ID] in self.refuse for _, _, sent in messages):
+            raise Refused("JetStream refused a message: message size exceeds maximum allowed")
         self.published += [parse(body, subject=subject) for subject, body, _ in messages]
+
+    async def publish_storable(
+        self, messages: Sequence[tuple[str, bytes, dict[str, str]]]
+    ) -> list[tuple[int, str]]:
+        out = [
+            (i, "refused") for i, m in enumerate(messages) if m[2][headers.MSG_ID] in self.refuse
+        ]
+        left_out = {i for i, _ in out}
+        await self.publish([m for i, m in enumerate(messages) if i not in left_out])
+        return out
 
     def types(self) -> list[str]:
         return [m.type.split(".")[2] for m in self.published]
@@ -405,6 +421,41 @@ async def test_a_failed_publish_raises_and_the_redelivery_publishes(
     sink.fail = False
     await service.record_batch([event], [True])
     assert sink.types() == ["cost_recorded"]
+
+
+async def test_an_event_the_server_never_takes_leaves_its_stored_call_counted_not_failed(
+    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+) -> None:
+    service, repo, sink, _ = parts
+    a, b = call("acme", "gpt-4o", USAGE), call("acme", "gpt-4o", USAGE)
+    refused = event_id_for(CallEntry.from_event(a), "llmops.costs.cost_recorded.v1")
+    sink.refuse = {refused}
+    with structlog.testing.capture_logs() as logs:
+        # Returns, so the batch consumer acks both: a's call is stored, and retrying (or
+        # dead-lettering) it could not publish an event the server will never take.
+        assert await service.record_batch([a, b]) == 2
+        assert await service.record_batch([a], [True]) == 0  # redelivered: the same
+    assert set(repo.ledger) == {("acme", a.id), ("acme", b.id)}
+    assert [m.data.call_id for m in sink.published] == [b.id]
+    errors = [e for e in logs if e["log_level"] == "error"]
+    assert [e["event_id"] for e in errors] == [refused, refused]
+    assert errors[0]["reason"] == "refused"
+
+
+async def test_an_outbox_event_the_server_never_takes_does_not_block_the_outbox(
+    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+) -> None:
+    service, repo, sink, _ = parts
+    # Re-priced calls' events go through the outbox (as would budget alerts).
+    calls = [call("acme", "gpt-4o", USAGE) for _ in range(2)]
+    entries = [CallEntry.from_event(c).priced(service.prices, NOW) for c in calls]
+    events = [wire(m) for e in entries for m in call_events(e)]
+    for subject, body, sent in events:
+        repo.outbox[sent[headers.MSG_ID]] = Outboxed(sent[headers.MSG_ID], subject, body, sent)
+    sink.refuse = {events[0][2][headers.MSG_ID]}
+    assert await service.flush_outbox() == 2
+    assert repo.outbox == {}  # not published again and again, holding back those behind it
+    assert [m.id for m in sink.published] == [events[1][2][headers.MSG_ID]]
 
 
 async def test_budget_alerts_and_checks(

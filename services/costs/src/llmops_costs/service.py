@@ -17,7 +17,9 @@ How a batch of LLM-call events flows (see ``docs/decisions.md`` for the why):
    repeat is dropped by JetStream's de-duplication and by consumers) and the outbox, and only
    then does the handler acknowledge the batch. A crash between commit and publish redelivers
    the batch: the ledger already holds the calls, and a *redelivered* call's events are
-   rebuilt from its ledger row and published again with the same ids.
+   rebuilt from its ledger row and published again with the same ids. An event the server
+   will never take as built (too large for it, refused by its stream) is logged and left out:
+   the call is stored, and no retry or dead letter could publish that event.
 """
 
 from __future__ import annotations
@@ -623,6 +625,13 @@ class EventSink(Protocol):
         """Publish all; raise when one was not stored."""
         ...
 
+    async def publish_storable(
+        self, messages: Sequence[tuple[str, bytes, dict[str, str]]]
+    ) -> list[tuple[int, str]]:
+        """Publish all the server can take; return ``(index, reason)`` of those it never will
+        (too large, refused by the stream); raise when JetStream is away or too slow."""
+        ...
+
 
 class UsageEstimator(Protocol):
     """Port: offline token estimates for calls without usage (``llmops_costs.tokens``)."""
@@ -824,7 +833,9 @@ class CostsService:
         self, events: Sequence[Envelope[LlmCallCompleted]], redelivered: Sequence[bool] = ()
     ) -> int:
         """Price and store a batch in one transaction, then publish its events; returns how many
-        calls were new. Raises on any failure: nothing is acknowledged, the batch comes back.
+        calls were new. Raises on any failure: nothing is acknowledged, the batch comes back;
+        except an event the server will never take, which is logged and left out (see
+        :meth:`_publish_stored`).
 
         ``redelivered[i]`` says whether ``events[i]`` was delivered before. It is read only for
         calls the ledger already held (the handler's flags parse message metadata on demand).
@@ -852,7 +863,7 @@ class CostsService:
         if old:
             messages += [wire(m) for e in await self.repository.stored(old) for m in call_events(e)]
         messages += [(o.subject, o.body, o.headers) for o in outbox]
-        await self.sink.publish(messages)
+        await self._publish_stored(messages)
         if outbox:
             await self.repository.outbox_done([o.event_id for o in outbox])
         self.metrics.recorded(fresh)
@@ -906,8 +917,26 @@ class CostsService:
 
     async def _publish_outbox(self, outbox: Sequence[Outboxed]) -> None:
         if outbox:
-            await self.sink.publish([(o.subject, o.body, o.headers) for o in outbox])
+            await self._publish_stored([(o.subject, o.body, o.headers) for o in outbox])
             await self.repository.outbox_done([o.event_id for o in outbox])
+
+    async def _publish_stored(self, messages: list[tuple[str, bytes, dict[str, str]]]) -> None:
+        """Publish the events of what is committed; one the server will never take as built
+        (too large, refused by its stream) is logged and left out, not retried.
+
+        The call (or alert) is stored and counted: a retry would build the same event again and
+        fail the same way, and a dead letter would report a stored call as failed (replaying it
+        would change nothing either). The sink counts what it left out.
+        """
+        for index, reason in await self.sink.publish_storable(messages):
+            subject, _, sent = messages[index]
+            _log.error(
+                "an event of a stored call cannot be published; it is left out",
+                subject=subject,
+                event_id=sent.get(headers.MSG_ID),
+                correlation_id=sent.get(headers.CORRELATION_ID),
+                reason=reason,
+            )
 
     async def flush_outbox(self) -> int:
         """Publish outbox events older than the grace period (a replica died before publishing

@@ -355,9 +355,15 @@ async def test_a_costs_database_locked_longer_than_the_retry_budget_loses_nothin
         js = nc.jetstream()
         try:
             await publish(js, tenant, valid)
-            # 20 s: past two deliveries (the retry budget at max_deliver=2) and the probes that
-            # then tell the outage from a poison call (each waits out the 5 s busy timeout).
-            await asyncio.sleep(20)
+
+            # Hold the lock until every call was delivered past the retry budget (max_deliver=2),
+            # so the consumer has had to tell the outage from a poison call (each store attempt
+            # waits out the 5 s busy timeout).
+            async def past_the_retry_budget() -> bool:
+                info = await js.consumer_info(subjects.EVENTS_STREAM, f"costs-{uid}")
+                return info.delivered.consumer_seq >= len(valid) * 3
+
+            await eventually(past_the_retry_budget, timeout=120)
             assert await services.ledger(tenant) == set()
             lock.execute("COMMIT")
             valid_ids = {event_id for event_id, _ in valid}

@@ -11,6 +11,7 @@ from nats.aio.msg import Msg
 from pydantic_settings import SettingsConfigDict
 
 from llmops_contracts.dlq import FailureKind
+from llmops_contracts.envelope import MAX_ID_LENGTH
 from llmops_shared.broker import backoff_s
 from llmops_shared.db import create_engine, normalise_url
 from llmops_shared.dlq import dead_letter_envelope, is_jetstream
@@ -79,7 +80,7 @@ def test_dead_letters_of_unscoped_subjects_get_a_placeholder_tenant() -> None:
 
 def test_an_over_long_header_id_cannot_make_a_message_impossible_to_dead_letter() -> None:
     msg = _msg(b"{}")
-    msg.headers = {"Nats-Msg-Id": "h" * 40_000, "Llmops-Correlation-Id": "c" * 129}
+    msg.headers = {"Nats-Msg-Id": "h" * 40_000, "Llmops-Correlation-Id": "c" * (MAX_ID_LENGTH + 1)}
     letter = dead_letter_envelope("costs", msg, FailureKind.INVALID, "x")
     assert (letter.causation_id, letter.correlation_id) == (None, None)
     assert letter.data.original_headers["Nats-Msg-Id"] == "h" * 40_000

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from llmops_contracts import headers, subjects
 from llmops_contracts.common import ObjectRef
 from llmops_contracts.dlq import DeadLetter, FailureKind
-from llmops_contracts.envelope import Envelope, wrap
+from llmops_contracts.envelope import MAX_ID_LENGTH, Envelope, wrap
 from llmops_contracts.registry import InvalidMessage, format_errors
 from llmops_shared.blobs import BlobStore, wire_size
 from llmops_shared.logging import get_logger
@@ -41,8 +41,6 @@ _log = get_logger(__name__)
 
 #: Longest reason a dead letter carries: a reason quoting a huge input is cut, not the input.
 MAX_ERROR = 4000
-#: Longest correlation or causation id an envelope takes (see the envelope contract).
-_MAX_ID = 128
 
 
 def reason_of(exc: BaseException) -> str:
@@ -119,8 +117,8 @@ def dead_letter_envelope(
 
 
 def _id_attribute(value: str | None) -> str | None:
-    """A header value usable as an envelope id attribute (at most 128 characters), else None."""
-    return value if value is not None and len(value) <= _MAX_ID else None
+    """A header value usable as an envelope id attribute (not too long for it), else None."""
+    return value if value is not None and len(value) <= MAX_ID_LENGTH else None
 
 
 def letter_tenant(subject: str) -> str:
@@ -178,7 +176,7 @@ class DeadLetterer:
         # stream is part of the id because one service may read several streams.
         msg_id = f"dlq-{self.service}-{_stream_of(msg)}-{seq}" if seq is not None else letter.id
         await self._nc.jetstream().publish(
-            letter.subject(), body, headers={headers.MSG_ID: msg_id[:_MAX_ID]}
+            letter.subject(), body, headers={headers.MSG_ID: msg_id[:MAX_ID_LENGTH]}
         )
         DEAD_LETTERS.labels(self.service, failure.value).inc()
         _log.warning(

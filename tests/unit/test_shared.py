@@ -94,6 +94,19 @@ def test_a_letters_tenant_is_its_original_subjects_whatever_the_body_says() -> N
     assert (letter.tenant, letter.subject()) == ("acme", "llmops.dlq.audit.acme")
 
 
+def test_a_letter_of_a_legacy_dead_letter_has_no_tenant() -> None:
+    # llmops.dlq.<service> ends with a service name, not a tenant
+    letter = dead_letter_envelope(
+        "audit", _msg(b"{}", subject="llmops.dlq.costs"), FailureKind.INVALID, "x"
+    )
+    assert (letter.tenant, letter.subject()) == ("unknown", "llmops.dlq.audit.unknown")
+    # other shapes under llmops.dlq. keep the last token: the one NATS permissions scope
+    letter = dead_letter_envelope(
+        "audit", _msg(b"{}", subject="llmops.dlq.evil.x.acme"), FailureKind.INVALID, "x"
+    )
+    assert letter.tenant == "acme"
+
+
 def test_only_jetstream_messages_are_terminated() -> None:
     assert is_jetstream(_msg(b"", reply="$JS.ACK.EVENTS.c.1.1.1.1.0"))
     assert not is_jetstream(_msg(b"", reply="_INBOX.abc"))

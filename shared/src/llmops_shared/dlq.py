@@ -125,8 +125,12 @@ def letter_tenant(subject: str) -> str:
     """The tenant a dead letter of a message received on ``subject`` belongs to.
 
     The subject's last token when it is a valid tenant id, else ``unknown``. A dead letter of a
-    dead letter (audit refusing one) keeps the tenant of the letter's own subject.
+    dead letter (audit refusing one) keeps the tenant of the letter's own subject, ``unknown``
+    for the old tenant-less ``llmops.dlq.<service>``: its last token is a service.
     """
+    parts = subjects.dlq_parts(subject)
+    if parts is not None:
+        return parts[1]
     tenant = subjects.tenant_of(subject)
     return tenant if subjects.is_token(tenant) else subjects.UNKNOWN_TENANT
 

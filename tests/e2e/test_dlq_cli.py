@@ -130,6 +130,61 @@ async def test_a_failed_call_is_replayed_and_priced_exactly_once(
         await nc.close()
 
 
+async def stored(js: Any, subject: str) -> int:
+    """How many messages the EVENTS stream holds on ``subject``."""
+    info = await js.stream_info(subjects.EVENTS_STREAM, subjects_filter=subject)
+    return sum((info.state.subjects or {}).values())
+
+
+async def test_a_letter_is_never_replayed_into_another_tenant(
+    own_nats: str, tenant: str, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("NATS_URL", own_nats)
+    globex = f"globex-{tenant}"
+    theirs, ours = call(globex), call(tenant)
+    nc = await nats.connect(own_nats)
+    try:
+        js = nc.jetstream()
+        failed = FailureKind.FAILED
+        # On our DLQ subject, a body naming globex's subject (a service's bug or a forgery)...
+        forged = dead_letter_envelope("costs", _msg(theirs), failed, "x")
+        forged = forged.model_copy(update={"tenant": tenant})
+        await js.publish(subjects.dlq_for("costs", tenant), forged.to_json())
+        # ... a letter of ours on the old tenant-less subject (its tenant is unknown) ...
+        legacy = dead_letter_envelope("costs", _msg(ours), failed, "x")
+        await js.publish(f"{subjects.DLQ}.costs", legacy.to_json())
+        # ... and one of ours on our subject whose body claims globex.
+        claims = dead_letter_envelope("costs", _msg(ours), failed, "x")
+        claims = claims.model_copy(update={"tenant": globex})
+        await js.publish(subjects.dlq_for("costs", tenant), claims.to_json())
+
+        scoped = await cli("dlq", "replay", "--service", "costs", "--tenant", tenant)
+        assert scoped.exit_code == 0, scoped.output
+        assert "replayed 0 dead letter(s)" in scoped.stdout
+        assert "skipped 1 letter(s) naming a subject outside their tenant" in scoped.stdout
+        assert "skipped 1 letter(s) that do not parse as dead letters" in scoped.stdout
+        assert f"DLQ seq 1: refused: its original subject '{theirs.subject()}'" in scoped.stderr
+        assert "DLQ seq 3: unreadable: tenant: " in scoped.stderr
+        everyone = await cli("dlq", "replay", "--service", "costs")
+        assert "replayed 0 dead letter(s)" in everyone.stdout
+        assert "skipped 2 letter(s) naming a subject outside their tenant" in everyone.stdout
+        assert "DLQ seq 2: refused" in everyone.stderr
+        assert await stored(js, theirs.subject()) == 0
+        assert await stored(js, ours.subject()) == 0
+    finally:
+        await nc.close()
+
+
+def _msg(event: Any) -> Msg:
+    """The message a service received ``event`` as."""
+    return Msg(
+        _client=None,  # type: ignore[arg-type]
+        subject=event.subject(),
+        data=event.to_json(),
+        headers={headers.MSG_ID: event.id},
+    )
+
+
 async def test_replay_needs_a_service_and_valid_filters() -> None:
     missing = await cli("dlq", "replay")
     assert missing.exit_code == 2

@@ -833,11 +833,14 @@ def dlq_replay(
         "of an original already replayed in this run": report.repeated,
         "of requests or other subjects outside a stream": report.not_replayable,
         "that do not parse as dead letters": report.unreadable,
+        "naming a subject outside their tenant": report.refused,
         "dropped by JetStream as replayed moments ago": report.dropped,
     }
     for why, n in skipped.items():
         if n:
             _say(f"skipped {n} letter(s) {why}")
+    for problem in report.problems:
+        _say(problem, err)
 
 
 async def _raw_connect(nats_url: str) -> Any:

@@ -127,7 +127,8 @@ async def read_letters(
         nc: a connected NATS client.
         service: only this service's letters.
         tenant: only this tenant's (old tenant-less letters then do not match).
-        reason: only ``invalid`` or only ``failed`` letters.
+        reason: only ``invalid`` or only ``failed`` letters (and those that do not parse: their
+            reason cannot be told, and leaving them out would hide them).
         since: only letters dead-lettered at or after this instant.
         fetch_timeout: how long one pull waits for letters before the stream counts as read.
     """
@@ -157,7 +158,7 @@ async def read_letters(
                 if meta.sequence.stream > last:
                     return
                 letter = _letter(msg.subject, msg.data, meta.sequence.stream, meta.timestamp)
-                if reason is None or letter.failure == reason.value:
+                if reason is None or letter.failure in (None, reason.value):
                     yield letter
                 if meta.num_pending == 0:
                     return
@@ -168,7 +169,9 @@ async def read_letters(
 def _letter(subject: str, body: bytes, seq: int, stored_at: datetime) -> Letter:
     service, tenant = subjects.dlq_parts(subject) or ("?", subjects.UNKNOWN_TENANT)
     try:
-        envelope: Envelope[DeadLetter] = parse(body, expect=DeadLetter.SPEC.type)
+        # With the subject: a letter whose body names another tenant than its subject's is
+        # unreadable, never taken at its word.
+        envelope: Envelope[DeadLetter] = parse(body, expect=DeadLetter.SPEC.type, subject=subject)
     except InvalidMessage as exc:
         return Letter(seq, subject, service, tenant, stored_at, None, exc.reason)
     return Letter(seq, subject, service, tenant, stored_at, envelope)
@@ -183,16 +186,20 @@ class ReplayReport:
         repeated: letters skipped because an earlier letter of this run had the same original.
         not_replayable: letters of request/reply or other non-stream subjects.
         unreadable: letters that do not parse as dead letters.
+        refused: letters whose original subject is not their own tenant's (see :func:`replay`).
         dropped: replays JetStream reported as duplicates (this letter replayed moments ago).
         subjects: replayed letters per original subject.
+        problems: one line per letter unreadable or refused, naming it by its DLQ sequence.
     """
 
     replayed: int = 0
     repeated: int = 0
     not_replayable: int = 0
     unreadable: int = 0
+    refused: int = 0
     dropped: int = 0
     subjects: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
 
 
 async def replay(
@@ -204,12 +211,17 @@ async def replay(
 ) -> ReplayReport:
     """Publish each letter's original message again, to its original subject, through JetStream.
 
+    A letter is replayed only into its own tenant: the tenant of its DLQ subject (which NATS
+    permissions control) must be the last token of the original subject (which only its body
+    says). A letter naming another tenant's subject is refused, and so is a letter on an old
+    tenant-less subject, whose tenant is unknown.
+
     Args:
         nc: a connected NATS client.
         letters: the letters to replay (from :func:`read_letters`).
         dry_run: count what would be replayed, publish nothing.
         on_letter: called with each letter and what happened to it ('replayed', 'repeated',
-            'not replayable', 'unreadable', 'dropped').
+            'not replayable', 'unreadable', 'refused', 'dropped').
 
     Returns:
         The counts.
@@ -225,9 +237,18 @@ async def replay(
     async for letter in letters:
         if letter.envelope is None:
             report.unreadable += 1
+            report.problems.append(f"DLQ seq {letter.seq}: unreadable: {letter.problem}")
             note(letter, "unreadable")
             continue
         data = letter.envelope.data
+        if subjects.tenant_of(data.original_subject) != letter.tenant:
+            report.refused += 1
+            report.problems.append(
+                f"DLQ seq {letter.seq}: refused: its original subject {data.original_subject!r} "
+                f"is not a subject of its tenant {letter.tenant!r}"
+            )
+            note(letter, "refused")
+            continue
         if subjects.stream_for(data.original_subject) not in REPLAYABLE_STREAMS:
             report.not_replayable += 1
             note(letter, "not replayable")

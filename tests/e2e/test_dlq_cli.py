@@ -39,12 +39,8 @@ async def dead_letter(
     js: Any, service: str, original_subject: str, body: bytes, failure: FailureKind, seq: int
 ) -> None:
     """Store a dead letter of ``body`` the way ``DeadLetterer.send`` does."""
-    msg = Msg(
-        _client=None,  # type: ignore[arg-type]
-        subject=original_subject,
-        data=body,
-        headers={headers.MSG_ID: f"orig-{seq}"},  # as received: ids may differ per copy
-    )
+    # as received: ids may differ per copy
+    msg = received(original_subject, body, {headers.MSG_ID: f"orig-{seq}"})
     letter = dead_letter_envelope(service, msg, failure, "OperationalError: database is locked")
     await js.publish(
         letter.subject(), letter.to_json(), headers={headers.MSG_ID: f"dlq-{service}-{seq}"}
@@ -175,14 +171,62 @@ async def test_a_letter_is_never_replayed_into_another_tenant(
         await nc.close()
 
 
+def received(subject: str, body: bytes, with_headers: dict[str, str]) -> Msg:
+    """A message as a service received it."""
+    return Msg(_client=None, subject=subject, data=body, headers=with_headers)  # type: ignore[arg-type]
+
+
 def _msg(event: Any) -> Msg:
     """The message a service received ``event`` as."""
-    return Msg(
-        _client=None,  # type: ignore[arg-type]
-        subject=event.subject(),
-        data=event.to_json(),
-        headers={headers.MSG_ID: event.id},
-    )
+    return received(event.subject(), event.to_json(), {headers.MSG_ID: event.id})
+
+
+async def test_an_originals_nats_headers_are_not_replayed_and_a_failure_stops_nothing(
+    own_nats: str, tenant: str, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("NATS_URL", own_nats)
+    first, second = call(tenant), call(tenant)
+    # What JetStream stored with the original: its publisher's conditions and instructions.
+    control = {
+        "Nats-Expected-Last-Sequence": "1",
+        "Nats-Expected-Last-Subject-Sequence": "1",
+        "Nats-Expected-Last-Msg-Id": "an-older-one",
+        "Nats-Expected-Stream": "ELSEWHERE",
+        "Nats-Rollup": "all",
+        "Nats-TTL": "1s",
+        "Nats-Incr": "1",
+        "Nats-Schedule": "@every 1s",
+        "nats-batch-id": "b1",
+    }
+    own = {"traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-01", "X-App": "bot"}
+    nc = await nats.connect(own_nats)
+    try:
+        js = nc.jetstream()
+        for msg in (
+            received(
+                first.subject(), first.to_json(), {headers.MSG_ID: first.id, **control, **own}
+            ),
+            # a subject no stream answers on: its publish fails, and only it
+            received(f"{subjects.LLM_CALL_COMPLETED}..{tenant}", b"{}", {}),
+            _msg(second),
+        ):
+            letter = dead_letter_envelope("costs", msg, FailureKind.FAILED, "x")
+            await js.publish(letter.subject(), letter.to_json())
+
+        done = await cli("dlq", "replay", "--service", "costs", "--tenant", tenant)
+        assert done.exit_code == 1, done.output
+        assert "replayed 2 dead letter(s)" in done.stdout
+        assert "DLQ seq 2: failed: publishing to 'llmops.evt.llm.call_completed.." in done.stderr
+        assert "failed to replay 1 letter(s)" in done.stderr
+        replays = [await js.get_msg(subjects.EVENTS_STREAM, seq) for seq in (1, 2)]
+        assert [r.data for r in replays] == [first.to_json(), second.to_json()]
+        assert replays[0].headers == {
+            **own,
+            headers.MSG_ID: "dlq-replay:1",
+            headers.REPLAY_OF: f"{subjects.DLQ_STREAM}:1",
+        }
+    finally:
+        await nc.close()
 
 
 async def test_replay_needs_a_service_and_valid_filters() -> None:

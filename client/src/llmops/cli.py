@@ -841,6 +841,9 @@ def dlq_replay(
             _say(f"skipped {n} letter(s) {why}")
     for problem in report.problems:
         _say(problem, err)
+    if report.failed:
+        _fail(f"failed to replay {report.failed} letter(s); they stay in the DLQ for a next run")
+        raise typer.Exit(1)
 
 
 async def _raw_connect(nats_url: str) -> Any:

@@ -13,6 +13,10 @@ a message whose id it saw within its duplicate window (2 minutes by default), an
 was stored moments before it was dead-lettered, so reusing its id would make a quick replay a
 silent no-op. Replaying one letter twice within the window is dropped by JetStream; after it,
 by the services. Within one run, a second letter of the same original is skipped.
+
+The original's own NATS headers (``Nats-Expected-*``, ``Nats-Rollup``, ...) are not replayed:
+they were its publisher's conditions and instructions to the server at the time (see
+:data:`NATS_HEADERS`). A letter that cannot be published is reported and the run goes on.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import nats.errors
 from nats.aio.client import Client as NatsClient
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -40,6 +45,14 @@ from llmops_contracts.registry import InvalidMessage, check_depth, parse
 BATCH = 256
 #: Streams a replay may publish to (requests and replies are not stored; they are not replayed).
 REPLAYABLE_STREAMS = (subjects.EVENTS_STREAM, subjects.COMMANDS_STREAM)
+#: Headers whose names start with this (in any case) are NATS's own, and not replayed. JetStream
+#: stores a message's headers as published, so the original keeps its publisher's conditions
+#: and instructions: ``Nats-Expected-Last-Sequence`` and the other ``Nats-Expected-*`` fail for
+#: ever once the stream has moved on, ``Nats-Rollup`` would purge the subject, ``Nats-TTL``,
+#: ``Nats-Incr``, ``Nats-Schedule*`` and ``Nats-Batch-*`` ask for features the suite's streams do
+#: not enable. NATS reserves the prefix, so whatever a later server adds is dropped too; the
+#: replay sets its own ``Nats-Msg-Id``.
+NATS_HEADERS = "nats-"
 
 
 @dataclass
@@ -177,6 +190,15 @@ def _letter(subject: str, body: bytes, seq: int, stored_at: datetime) -> Letter:
     return Letter(seq, subject, service, tenant, stored_at, envelope)
 
 
+def replay_headers(original: dict[str, str], seq: int) -> dict[str, str]:
+    """The headers a replay of the letter at DLQ sequence ``seq`` is published with.
+
+    The original's, without NATS's own (see :data:`NATS_HEADERS`), with the replay's id.
+    """
+    kept = {k: v for k, v in original.items() if not k.lower().startswith(NATS_HEADERS)}
+    return {**kept, MSG_ID: f"dlq-replay:{seq}", REPLAY_OF: f"{subjects.DLQ_STREAM}:{seq}"}
+
+
 @dataclass
 class ReplayReport:
     """What a replay did (or, dry, would do).
@@ -187,9 +209,11 @@ class ReplayReport:
         not_replayable: letters of request/reply or other non-stream subjects.
         unreadable: letters that do not parse as dead letters.
         refused: letters whose original subject is not their own tenant's (see :func:`replay`).
+        failed: letters whose original could not be published (the run goes on without them).
         dropped: replays JetStream reported as duplicates (this letter replayed moments ago).
         subjects: replayed letters per original subject.
-        problems: one line per letter unreadable or refused, naming it by its DLQ sequence.
+        problems: one line per letter unreadable, refused or failed, naming it by its DLQ
+            sequence.
     """
 
     replayed: int = 0
@@ -197,6 +221,7 @@ class ReplayReport:
     not_replayable: int = 0
     unreadable: int = 0
     refused: int = 0
+    failed: int = 0
     dropped: int = 0
     subjects: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
@@ -221,7 +246,7 @@ async def replay(
         letters: the letters to replay (from :func:`read_letters`).
         dry_run: count what would be replayed, publish nothing.
         on_letter: called with each letter and what happened to it ('replayed', 'repeated',
-            'not replayable', 'unreadable', 'refused', 'dropped').
+            'not replayable', 'unreadable', 'refused', 'failed', 'dropped').
 
     Returns:
         The counts.
@@ -258,18 +283,24 @@ async def replay(
             report.repeated += 1
             note(letter, "repeated")
             continue
-        seen.add(key)
+        duplicate = False
         if not dry_run:
-            headers = {
-                **data.original_headers,
-                MSG_ID: f"dlq-replay:{letter.seq}",
-                REPLAY_OF: f"{subjects.DLQ_STREAM}:{letter.seq}",
-            }
-            ack = await js.publish(data.original_subject, letter.original(), headers=headers)
-            if ack.duplicate:
-                report.dropped += 1
-                note(letter, "dropped")
-                continue
+            headers = replay_headers(data.original_headers, letter.seq)
+            try:
+                ack = await js.publish(data.original_subject, letter.original(), headers=headers)
+            except nats.errors.Error as exc:  # this letter's, or NATS's: the next may pass
+                report.failed += 1
+                report.problems.append(
+                    f"DLQ seq {letter.seq}: failed: publishing to {data.original_subject!r}: {exc}"
+                )
+                note(letter, "failed")
+                continue  # not seen: a later letter of the same original may still pass
+            duplicate = bool(ack.duplicate)
+        seen.add(key)
+        if duplicate:
+            report.dropped += 1
+            note(letter, "dropped")
+            continue
         report.replayed += 1
         report.subjects[data.original_subject] = report.subjects.get(data.original_subject, 0) + 1
         note(letter, "replayed")

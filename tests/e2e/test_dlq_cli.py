@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,11 @@ from llmops_contracts import headers, subjects
 from llmops_contracts.costs import CostReportQuery
 from llmops_contracts.dlq import FailureKind
 from llmops_contracts.llm import Usage
+from llmops_contracts.registry import parse
 from llmops_costs.app import create_app
+from llmops_shared.blobs import BlobStore
 from llmops_shared.clock import ShiftedClock
-from llmops_shared.dlq import dead_letter_envelope
+from llmops_shared.dlq import DeadLetterer, dead_letter_envelope
 from tests.conftest import eventually, running
 from tests.services.costs.support import NOW, call, drained, settings
 
@@ -225,6 +228,60 @@ async def test_an_originals_nats_headers_are_not_replayed_and_a_failure_stops_no
             headers.MSG_ID: "dlq-replay:1",
             headers.REPLAY_OF: f"{subjects.DLQ_STREAM}:1",
         }
+    finally:
+        await nc.close()
+
+
+class SmallServer(BlobStore):
+    """The suite's object store, as seen by a service connected to a server whose
+    ``max_payload`` is 64 KiB."""
+
+    def max_payload(self) -> int:
+        return 64 * 1024
+
+
+async def test_originals_kept_by_reference_are_replayed_byte_for_byte_with_their_headers(
+    own_nats: str, tenant: str, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("NATS_URL", own_nats)
+    subject = subjects.for_tenant(subjects.LLM_CALL_COMPLETED, tenant)
+    nc = await nats.connect(own_nats)
+    near_limit = nc.max_payload - 200_000  # whole as a message; base64 in a letter would not be
+    originals = [
+        # binary payloads: kept by reference (without ids of their own, as a bad producer's)
+        received(subject, os.urandom(near_limit), {"X-App": "bot", "Nats-Expected-Stream": "E"}),
+        received(subject, os.urandom(near_limit), {}),
+        # headers that JSON doubles ('"' is escaped): kept by reference too, on a server whose
+        # max_payload is 64 KiB (JetStream stores at most 64 KiB of headers, so at the default
+        # 1 MiB no stored message has headers that large)
+        received(subject, b"{}", {"X-Quote": '"' * 40_000}),
+        received(subject, os.urandom(near_limit), {headers.MSG_ID: "to-be-tampered"}),
+    ]
+    try:
+        js = nc.jetstream()
+        for n, msg in enumerate(originals):
+            blobs = SmallServer(lambda: nc) if n == 2 else None
+            await DeadLetterer("costs", nc, blobs).send(msg, FailureKind.FAILED, "locked")
+        stored = [parse((await js.get_msg(subjects.DLQ_STREAM, n)).data) for n in (1, 2, 3, 4)]
+        assert [x.data.payload_encoding for x in stored] == ["ref"] * 4
+        assert [x.data.headers_ref is not None for x in stored] == [False, False, True, False]
+        tampered = stored[3].data.payload_ref
+        bucket = await js.object_store(tampered.bucket)
+        await bucket.put(tampered.name, b"not what the letter says")
+
+        done = await cli("dlq", "replay", "--service", "costs", "--tenant", tenant)
+        assert done.exit_code == 1, done.output
+        assert "replayed 3 dead letter(s)" in done.stdout, done.stderr
+        assert "DLQ seq 4: failed: its original is unavailable: object " in done.stderr
+        assert "does not match its reference" in done.stderr
+        for seq, msg in enumerate(originals[:3], 1):
+            replayed = await js.get_msg(subjects.EVENTS_STREAM, seq)
+            assert replayed.data == msg.data
+            assert replayed.headers == {
+                **{k: v for k, v in (msg.headers or {}).items() if not k.startswith("Nats-")},
+                headers.MSG_ID: f"dlq-replay:{seq}",
+                headers.REPLAY_OF: f"{subjects.DLQ_STREAM}:{seq}",
+            }
     finally:
         await nc.close()
 

@@ -1,10 +1,11 @@
 """Client side of the dead-letter queue: list dead letters and replay them to their subjects.
 
 A dead letter (``llmops.dlq.<service>.<tenant>``, stream ``DLQ``) keeps the original subject,
-headers and payload. :func:`read_letters` reads the stream with an ephemeral consumer (filtered
-on the server by service and tenant, from a start time) up to the last letter stored when it
-began; :func:`replay` republishes each letter's original through JetStream, so an outage
-longer than a service's retry budget loses nothing.
+headers and payload (or, when they would not fit one message, references to their exact bytes
+in the object store, read by :mod:`llmops.blobs`). :func:`read_letters` reads the stream with an
+ephemeral consumer (filtered on the server by service and tenant, from a start time) up to the
+last letter stored when it began; :func:`replay` republishes each letter's original through
+JetStream, so an outage longer than a service's retry budget loses nothing.
 
 Replays are safe to repeat because every consumer is idempotent on the envelope ``id``: a call
 already priced or recorded is not counted again. The replayed message carries a
@@ -22,6 +23,7 @@ they were its publisher's conditions and instructions to the server at the time 
 from __future__ import annotations
 
 import base64
+import binascii
 import contextlib
 import hashlib
 import json
@@ -35,6 +37,7 @@ from nats.aio.client import Client as NatsClient
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from llmops.blobs import ObjectUnavailable, read_object
 from llmops_contracts import subjects
 from llmops_contracts.dlq import DeadLetter, FailureKind
 from llmops_contracts.envelope import Envelope
@@ -53,6 +56,48 @@ REPLAYABLE_STREAMS = (subjects.EVENTS_STREAM, subjects.COMMANDS_STREAM)
 #: not enable. NATS reserves the prefix, so whatever a later server adds is dropped too; the
 #: replay sets its own ``Nats-Msg-Id``.
 NATS_HEADERS = "nats-"
+
+
+class OriginalUnavailable(Exception):
+    """A dead letter's original message cannot be rebuilt."""
+
+
+@dataclass(frozen=True)
+class Original:
+    """A dead letter's original message.
+
+    Attributes:
+        subject: the subject it arrived on.
+        body: its exact bytes.
+        headers: its headers.
+    """
+
+    subject: str
+    body: bytes
+    headers: dict[str, str]
+
+    def event_id(self) -> str:
+        """Its event id (what consumers de-duplicate on).
+
+        Its envelope ``id``; else its ``Nats-Msg-Id``; else a digest of its bytes.
+        """
+        with contextlib.suppress(InvalidMessage, ValueError, UnicodeDecodeError):
+            check_depth(self.body)
+            found = json.loads(self.body)
+            if isinstance(found, dict) and isinstance(found.get("id"), str):
+                return str(found["id"])
+        msg_id = self.headers.get(MSG_ID)
+        return msg_id or "sha256:" + hashlib.sha256(self.body).hexdigest()
+
+
+def _headers(raw: bytes) -> dict[str, str]:
+    """Headers kept by reference: the JSON object of strings a service stored."""
+    with contextlib.suppress(InvalidMessage, ValueError, UnicodeDecodeError):
+        check_depth(raw)
+        found = json.loads(raw)
+        if isinstance(found, dict) and all(isinstance(v, str) for v in found.values()):
+            return found
+    raise OriginalUnavailable("its headers object is not a JSON object of strings")
 
 
 @dataclass
@@ -82,28 +127,35 @@ class Letter:
         """``invalid`` or ``failed``; None when the letter does not parse."""
         return None if self.envelope is None else str(self.envelope.data.failure)
 
-    def original(self) -> bytes:
-        """The original message's bytes (payload decoded from base64 where it was encoded)."""
-        assert self.envelope is not None
-        data = self.envelope.data
-        if data.payload_encoding == "base64":
-            return base64.b64decode(data.payload)
-        return data.payload.encode()
+    async def original(self, nc: NatsClient) -> Original:
+        """The original message as the service received it: its exact bytes and headers.
 
-    def event_id(self) -> str:
-        """The original's event id (what consumers de-duplicate on).
+        A letter that would not fit one message keeps the payload (and perhaps the headers) in
+        the object store; they are fetched and checked against the letter's references.
 
-        Its envelope ``id``; else its ``Nats-Msg-Id``; else a digest of its bytes.
+        Raises:
+            OriginalUnavailable: an object is missing or not what its reference describes, or
+                the letter's payload cannot be decoded.
         """
         assert self.envelope is not None
-        body = self.original()
-        with contextlib.suppress(InvalidMessage, ValueError, UnicodeDecodeError):
-            check_depth(body)
-            found = json.loads(body)
-            if isinstance(found, dict) and isinstance(found.get("id"), str):
-                return str(found["id"])
-        msg_id = self.envelope.data.original_headers.get(MSG_ID)
-        return msg_id or "sha256:" + hashlib.sha256(body).hexdigest()
+        data = self.envelope.data
+        try:
+            if data.payload_ref is not None:
+                body = await read_object(nc, data.payload_ref)
+            elif data.payload_encoding == "ref":
+                raise OriginalUnavailable("payload kept by reference, but no payload_ref")
+            elif data.payload_encoding == "base64":
+                body = base64.b64decode(data.payload, validate=True)
+            else:
+                body = data.payload.encode()
+            headers = data.original_headers
+            if data.headers_ref is not None:
+                headers = _headers(await read_object(nc, data.headers_ref))
+        except ObjectUnavailable as exc:
+            raise OriginalUnavailable(str(exc)) from None
+        except (binascii.Error, UnicodeEncodeError) as exc:  # a letter no service wrote
+            raise OriginalUnavailable(f"payload cannot be decoded: {exc}") from None
+        return Original(data.original_subject, body, dict(headers))
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready description of the letter (the whole dead letter under ``letter``)."""
@@ -209,7 +261,8 @@ class ReplayReport:
         not_replayable: letters of request/reply or other non-stream subjects.
         unreadable: letters that do not parse as dead letters.
         refused: letters whose original subject is not their own tenant's (see :func:`replay`).
-        failed: letters whose original could not be published (the run goes on without them).
+        failed: letters whose original could not be fetched (kept by reference) or published
+            (the run goes on without them).
         dropped: replays JetStream reported as duplicates (this letter replayed moments ago).
         subjects: replayed letters per original subject.
         problems: one line per letter unreadable, refused or failed, naming it by its DLQ
@@ -259,6 +312,11 @@ async def replay(
         if on_letter is not None:
             on_letter(letter, outcome)
 
+    def failed(letter: Letter, why: str) -> None:
+        report.failed += 1
+        report.problems.append(f"DLQ seq {letter.seq}: failed: {why}")
+        note(letter, "failed")
+
     async for letter in letters:
         if letter.envelope is None:
             report.unreadable += 1
@@ -278,22 +336,23 @@ async def replay(
             report.not_replayable += 1
             note(letter, "not replayable")
             continue
-        key = (data.original_subject, letter.event_id())
+        try:
+            original = await letter.original(nc)
+        except OriginalUnavailable as exc:
+            failed(letter, f"its original is unavailable: {exc}")
+            continue
+        key = (original.subject, original.event_id())
         if key in seen:
             report.repeated += 1
             note(letter, "repeated")
             continue
         duplicate = False
         if not dry_run:
-            headers = replay_headers(data.original_headers, letter.seq)
+            headers = replay_headers(original.headers, letter.seq)
             try:
-                ack = await js.publish(data.original_subject, letter.original(), headers=headers)
+                ack = await js.publish(original.subject, original.body, headers=headers)
             except nats.errors.Error as exc:  # this letter's, or NATS's: the next may pass
-                report.failed += 1
-                report.problems.append(
-                    f"DLQ seq {letter.seq}: failed: publishing to {data.original_subject!r}: {exc}"
-                )
-                note(letter, "failed")
+                failed(letter, f"publishing to {original.subject!r}: {exc}")
                 continue  # not seen: a later letter of the same original may still pass
             duplicate = bool(ack.duplicate)
         seen.add(key)

@@ -11,6 +11,7 @@ from nats.aio.msg import Msg
 from pydantic_settings import SettingsConfigDict
 
 from llmops_contracts.dlq import FailureKind
+from llmops_contracts.envelope import MAX_ID_LENGTH
 from llmops_shared.broker import backoff_s
 from llmops_shared.db import create_engine, normalise_url
 from llmops_shared.dlq import dead_letter_envelope, is_jetstream
@@ -79,7 +80,7 @@ def test_dead_letters_of_unscoped_subjects_get_a_placeholder_tenant() -> None:
 
 def test_an_over_long_header_id_cannot_make_a_message_impossible_to_dead_letter() -> None:
     msg = _msg(b"{}")
-    msg.headers = {"Nats-Msg-Id": "h" * 40_000, "Llmops-Correlation-Id": "c" * 129}
+    msg.headers = {"Nats-Msg-Id": "h" * 40_000, "Llmops-Correlation-Id": "c" * (MAX_ID_LENGTH + 1)}
     letter = dead_letter_envelope("costs", msg, FailureKind.INVALID, "x")
     assert (letter.causation_id, letter.correlation_id) == (None, None)
     assert letter.data.original_headers["Nats-Msg-Id"] == "h" * 40_000
@@ -91,6 +92,19 @@ def test_a_letters_tenant_is_its_original_subjects_whatever_the_body_says() -> N
         "audit", _msg(body, subject="llmops.dlq.evil.acme"), FailureKind.INVALID, "x"
     )
     assert (letter.tenant, letter.subject()) == ("acme", "llmops.dlq.audit.acme")
+
+
+def test_a_letter_of_a_legacy_dead_letter_has_no_tenant() -> None:
+    # llmops.dlq.<service> ends with a service name, not a tenant
+    letter = dead_letter_envelope(
+        "audit", _msg(b"{}", subject="llmops.dlq.costs"), FailureKind.INVALID, "x"
+    )
+    assert (letter.tenant, letter.subject()) == ("unknown", "llmops.dlq.audit.unknown")
+    # other shapes under llmops.dlq. keep the last token: the one NATS permissions scope
+    letter = dead_letter_envelope(
+        "audit", _msg(b"{}", subject="llmops.dlq.evil.x.acme"), FailureKind.INVALID, "x"
+    )
+    assert letter.tenant == "acme"
 
 
 def test_only_jetstream_messages_are_terminated() -> None:

@@ -833,11 +833,17 @@ def dlq_replay(
         "of an original already replayed in this run": report.repeated,
         "of requests or other subjects outside a stream": report.not_replayable,
         "that do not parse as dead letters": report.unreadable,
+        "naming a subject outside their tenant": report.refused,
         "dropped by JetStream as replayed moments ago": report.dropped,
     }
     for why, n in skipped.items():
         if n:
             _say(f"skipped {n} letter(s) {why}")
+    for problem in report.problems:
+        _say(problem, err)
+    if report.failed:
+        _fail(f"failed to replay {report.failed} letter(s); they stay in the DLQ for a next run")
+        raise typer.Exit(1)
 
 
 async def _raw_connect(nats_url: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -48,6 +49,14 @@ class ObjectRef(Part):
     name: str = Field(max_length=256, description="Object name (``sha256/<hex digest>``).")
     size: int = Field(ge=0, description="Size of the object in bytes.")
     sha256: Sha256Hex = Field(description="SHA-256 of the object's bytes, lowercase hex.")
+
+    def matches(self, data: bytes) -> bool:
+        """Whether ``data`` is the object this reference describes (its size and SHA-256).
+
+        Readers check after every fetch: the message vouches for the reference, not for what
+        the bucket holds under that name now.
+        """
+        return len(data) == self.size and hashlib.sha256(data).hexdigest() == self.sha256
 
 
 class PromptRef(Part):

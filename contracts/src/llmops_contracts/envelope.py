@@ -28,6 +28,9 @@ from llmops_contracts import subjects
 TYPE_PATTERN = r"^llmops\.[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*\.v[1-9][0-9]*$"
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 TRACEPARENT_PATTERN = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
+#: Longest ``correlation_id`` or ``causation_id`` an envelope takes. Producers that copy these
+#: from a publisher's headers (dead letters, audit messages) drop a longer value rather than fail.
+MAX_ID_LENGTH = 128
 
 Tenant = Annotated[
     str,
@@ -206,12 +209,12 @@ class Envelope(BaseModel, Generic[DataT]):
     )
     correlation_id: str | None = Field(
         default=None,
-        max_length=128,
+        max_length=MAX_ID_LENGTH,
         description="Id shared by every message of one end-to-end interaction (a request, a run).",
     )
     causation_id: str | None = Field(
         default=None,
-        max_length=128,
+        max_length=MAX_ID_LENGTH,
         description="Id of the message that directly caused this one.",
     )
     data: DataT = Field(description="The typed payload; its schema is selected by 'type'.")

@@ -74,6 +74,6 @@ class BlobStore:
         """
         store = await self._connection().jetstream().object_store(ref.bucket)
         data = bytes((await store.get(ref.name)).data or b"")
-        if len(data) != ref.size or hashlib.sha256(data).hexdigest() != ref.sha256:
+        if not ref.matches(data):
             raise BlobCorrupt(f"object {ref.bucket}/{ref.name} does not match its reference")
         return data

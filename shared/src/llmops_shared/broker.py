@@ -34,6 +34,7 @@ from llmops_contracts import headers, subjects
 from llmops_contracts.dlq import FailureKind
 from llmops_contracts.envelope import Envelope
 from llmops_contracts.registry import InvalidMessage, parse
+from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.dlq import DeadLetterer, bounded, is_jetstream, reason_of
 from llmops_shared.logging import get_logger
 from llmops_shared.settings import ServiceSettings
@@ -59,18 +60,24 @@ def backoff_s(deliveries: int) -> float:
 
 
 class MessageScope:
-    """Broker middleware factory: log context and dead-letter rules for one service."""
+    """Broker middleware factory: log context and dead-letter rules for one service.
 
-    def __init__(self, settings: ServiceSettings) -> None:
+    Args:
+        settings: the service's settings.
+        clock: the service's clock; it dates the dead letters.
+    """
+
+    def __init__(self, settings: ServiceSettings, clock: Clock = SYSTEM_CLOCK) -> None:
         self.service = settings.service
         self.max_deliver = settings.max_deliver
+        self.clock = clock
         self.letters: DeadLetterer | None = None
         self.nc: Client | None = None
 
     def bind(self, nc: Client) -> None:
         """Give the scope its connection once the broker is connected."""
         self.nc = nc
-        self.letters = DeadLetterer(self.service, nc)
+        self.letters = DeadLetterer(self.service, nc, clock=self.clock)
 
     def __call__(self, msg: Any, /, *, context: Any) -> _Scope:
         return _Scope(msg, context=context, owner=self)

@@ -26,9 +26,10 @@ from pydantic import ValidationError
 from llmops_contracts import headers, subjects
 from llmops_contracts.common import ObjectRef
 from llmops_contracts.dlq import DeadLetter, FailureKind
-from llmops_contracts.envelope import Envelope, wrap
+from llmops_contracts.envelope import MAX_ID_LENGTH, Envelope, wrap
 from llmops_contracts.registry import InvalidMessage, format_errors
 from llmops_shared.blobs import BlobStore, wire_size
+from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.logging import get_logger
 
 DEAD_LETTERS = Counter(
@@ -41,8 +42,6 @@ _log = get_logger(__name__)
 
 #: Longest reason a dead letter carries: a reason quoting a huge input is cut, not the input.
 MAX_ERROR = 4000
-#: Longest correlation or causation id an envelope takes (see the envelope contract).
-_MAX_ID = 128
 
 
 def reason_of(exc: BaseException) -> str:
@@ -84,8 +83,9 @@ def dead_letter_envelope(
     *,
     payload_ref: ObjectRef | None = None,
     headers_ref: ObjectRef | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Envelope[DeadLetter]:
-    """Wrap a failed message in a dead-letter envelope.
+    """Wrap a failed message in a dead-letter envelope, dated by ``clock``.
 
     With ``payload_ref`` (``headers_ref``) the payload (headers) are kept in the object store
     and left out of the letter.
@@ -114,6 +114,7 @@ def dead_letter_envelope(
         ),
         tenant=letter_tenant(msg.subject),
         source=f"llmops/{service}",
+        time=clock.now(),
         # Header values come from the publisher: one too long for the envelope's attribute
         # must not make the message impossible to dead-letter (it is kept in original_headers).
         correlation_id=_id_attribute((msg.headers or {}).get(headers.CORRELATION_ID)),
@@ -122,29 +123,47 @@ def dead_letter_envelope(
 
 
 def _id_attribute(value: str | None) -> str | None:
-    """A header value usable as an envelope id attribute (at most 128 characters), else None."""
-    return value if value is not None and len(value) <= _MAX_ID else None
+    """A header value usable as an envelope id attribute (not too long for it), else None."""
+    return value if value is not None and len(value) <= MAX_ID_LENGTH else None
 
 
 def letter_tenant(subject: str) -> str:
     """The tenant a dead letter of a message received on ``subject`` belongs to.
 
     The subject's last token when it is a valid tenant id, else ``unknown``. A dead letter of a
-    dead letter (audit refusing one) keeps the tenant of the letter's own subject.
+    dead letter (audit refusing one) keeps the tenant of the letter's own subject, ``unknown``
+    for the old tenant-less ``llmops.dlq.<service>``: its last token is a service.
     """
+    parts = subjects.dlq_parts(subject)
+    if parts is not None:
+        return parts[1]
     tenant = subjects.tenant_of(subject)
     return tenant if subjects.is_token(tenant) else subjects.UNKNOWN_TENANT
 
 
 class DeadLetterer:
-    """Publishes dead letters for one service and terminates the original message."""
+    """Publishes dead letters for one service and terminates the original message.
 
-    def __init__(self, service: str, nc: Client, blobs: BlobStore | None = None) -> None:
+    Args:
+        service: the service giving up (a subject token).
+        nc: its connection.
+        blobs: where originals too large for a letter are kept (the suite's bucket by default).
+        clock: dates the letters: the service's own, so one on a fixed clock dates them too.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        nc: Client,
+        blobs: BlobStore | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         if not subjects.is_token(service):
             raise ValueError(f"service {service!r} is not a valid subject token")
         self.service = service
         self._nc = nc
         self.blobs = blobs or BlobStore(lambda: nc)
+        self.clock = clock
 
     async def letter(
         self, msg: Msg, failure: FailureKind, error: str
@@ -152,19 +171,28 @@ class DeadLetterer:
         """The dead letter of ``msg`` and its bytes; the payload (then the headers) are kept by
         reference when the letter would not fit the server's ``max_payload``."""
         room = self.blobs.max_payload() - _LETTER_HEADERS
-        letter = dead_letter_envelope(self.service, msg, failure, error)
+        clock = self.clock
+        letter = dead_letter_envelope(self.service, msg, failure, error, clock=clock)
         body = letter.to_json()
         if len(body) <= room:
             return letter, body
         payload_ref = await self.blobs.put(msg.data)
-        letter = dead_letter_envelope(self.service, msg, failure, error, payload_ref=payload_ref)
+        letter = dead_letter_envelope(
+            self.service, msg, failure, error, payload_ref=payload_ref, clock=clock
+        )
         body = letter.to_json()
         if len(body) <= room:
             return letter, body
         original = json.dumps(dict(msg.headers or {}), ensure_ascii=False).encode()
         headers_ref = await self.blobs.put(original)
         letter = dead_letter_envelope(
-            self.service, msg, failure, error, payload_ref=payload_ref, headers_ref=headers_ref
+            self.service,
+            msg,
+            failure,
+            error,
+            payload_ref=payload_ref,
+            headers_ref=headers_ref,
+            clock=clock,
         )
         return letter, letter.to_json()
 
@@ -181,7 +209,7 @@ class DeadLetterer:
         # stream is part of the id because one service may read several streams.
         msg_id = f"dlq-{self.service}-{_stream_of(msg)}-{seq}" if seq is not None else letter.id
         await self._nc.jetstream().publish(
-            letter.subject(), body, headers={headers.MSG_ID: msg_id[:_MAX_ID]}
+            letter.subject(), body, headers={headers.MSG_ID: msg_id[:MAX_ID_LENGTH]}
         )
         DEAD_LETTERS.labels(self.service, failure.value).inc()
         _log.warning(

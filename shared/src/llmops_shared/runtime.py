@@ -18,6 +18,7 @@ from faststream import FastStream
 from faststream.nats import NatsBroker, NatsRouter
 
 from llmops_shared.broker import EventPublisher, MessageScope, create_broker
+from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.health import HealthServer
 from llmops_shared.logging import configure_logging, get_logger
 from llmops_shared.settings import ServiceSettings
@@ -34,10 +35,14 @@ class Wiring:
 
     A service's logic needs its publisher when it is constructed, before the app exists; the
     publisher only touches the connection when it publishes, after start. Nothing here does I/O.
+
+    Args:
+        settings: the service's settings.
+        clock: the service's clock (business time), which also dates its dead letters.
     """
 
-    def __init__(self, settings: ServiceSettings) -> None:
-        self.scope = MessageScope(settings)
+    def __init__(self, settings: ServiceSettings, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.scope = MessageScope(settings, clock)
         self.broker = create_broker(settings, self.scope)
         self.publisher = EventPublisher(self.broker)
 

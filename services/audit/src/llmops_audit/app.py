@@ -137,7 +137,7 @@ def create_app(settings: AuditSettings, clock: Clock = SYSTEM_CLOCK) -> FastStre
     repository = SqlAuditRepository(settings.database_url)
     salt = settings.redaction_salt.get_secret_value().encode() if settings.redaction_salt else None
     policies = str(settings.redaction_policies_file) if settings.redaction_policies_file else None
-    wiring = Wiring(settings)
+    wiring = Wiring(settings, clock)
 
     def connection() -> Any:
         return wiring.broker.connection  # read at use: the broker connects at start

@@ -31,7 +31,13 @@ from llmops_contracts.auditchain import (
     timestamp,
 )
 from llmops_contracts.common import ObjectRef
-from llmops_contracts.envelope import TRACEPARENT_PATTERN, TYPE_PATTERN, UUID_PATTERN, stable_id
+from llmops_contracts.envelope import (
+    MAX_ID_LENGTH,
+    TRACEPARENT_PATTERN,
+    TYPE_PATTERN,
+    UUID_PATTERN,
+    stable_id,
+)
 from llmops_contracts.headers import MSG_ID, TYPE
 from llmops_contracts.registry import InvalidMessage, check_depth
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
@@ -678,7 +684,7 @@ def audit_message(
         if isinstance(traceparent, str) and _TRACEPARENT.match(traceparent)
         else None,
         "correlation_id": correlation
-        if isinstance(correlation, str) and len(correlation) <= 128
+        if isinstance(correlation, str) and len(correlation) <= MAX_ID_LENGTH
         else None,
         "causation_id": record["event_id"],
         "data": record,

@@ -58,7 +58,7 @@ def create_app(settings: CostsSettings, clock: Clock = SYSTEM_CLOCK) -> FastStre
     ``clock`` is where business time comes from (tests and replays pass their own).
     """
     repository = SqlCostRepository(settings.database_url, clock=clock)
-    wiring = Wiring(settings)
+    wiring = Wiring(settings, clock)
     service = CostsService(
         repository,
         JetStreamSink(lambda: wiring.broker.connection),

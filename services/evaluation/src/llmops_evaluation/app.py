@@ -14,7 +14,7 @@ from llmops_shared.runtime import Wiring, service_app
 
 def create_app(settings: EvaluationSettings, clock: Clock = SYSTEM_CLOCK) -> FastStream:
     """Build the evaluation service: golden sets from files, run store, RunEval consumer."""
-    wiring = Wiring(settings)
+    wiring = Wiring(settings, clock)
     runs = SqlRunStore(settings.database_url)
     service = EvaluationService(
         wiring.publisher, FileGoldenSets(settings.golden_sets_dir), runs, clock

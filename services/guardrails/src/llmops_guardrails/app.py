@@ -14,7 +14,7 @@ from llmops_shared.runtime import Wiring, service_app
 
 def create_app(settings: GuardrailsSettings, clock: Clock = SYSTEM_CLOCK) -> FastStream:
     """Build the guardrails service: the built-in policy, its check endpoint and consumers."""
-    wiring = Wiring(settings)
+    wiring = Wiring(settings, clock)
     service = GuardrailsService(
         wiring.publisher, StaticPolicySource.from_settings(settings), clock=clock
     )

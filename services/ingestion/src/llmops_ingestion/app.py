@@ -14,7 +14,7 @@ from llmops_shared.runtime import Wiring, service_app
 
 def create_app(settings: IngestionSettings, clock: Clock = SYSTEM_CLOCK) -> FastStream:
     """Build the ingestion service: quality rules, chunker, no embedder yet, health."""
-    wiring = Wiring(settings)
+    wiring = Wiring(settings, clock)
     service = IngestionService(
         wiring.publisher,
         NoEmbedder(),

@@ -14,7 +14,7 @@ from llmops_shared.runtime import Wiring, service_app
 
 def create_app(settings: RetrievalSettings, clock: Clock = SYSTEM_CLOCK) -> FastStream:
     """Build the retrieval service: in-process BM25 index, query endpoint, health."""
-    wiring = Wiring(settings)
+    wiring = Wiring(settings, clock)
     service = RetrievalService(
         Bm25Index(k1=settings.bm25_k1, b=settings.bm25_b), wiring.publisher, clock
     )

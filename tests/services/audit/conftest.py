@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -143,13 +143,13 @@ class FakeAuditRepository:
         self.saved_checkpoints.append(dict(checkpoint))
 
     async def purge(
-        self, tenant: str, before: str, sign: Callable[[Head], dict[str, Any]]
+        self, tenant: str, before: str, sign: Callable[[Head], Awaitable[dict[str, Any]]]
     ) -> tuple[int, dict[str, Any] | None]:
         old = [r for r in self.rows if r.tenant == tenant and r.record["recorded_at"] < before]
         if not old:
             return 0, None
         last = max(old, key=lambda r: r.seq)
-        checkpoint = sign(Head(last.seq, last.record["hash"]))
+        checkpoint = await sign(Head(last.seq, last.record["hash"]))
         self.saved_checkpoints.append(dict(checkpoint))
         keep = [r for r in self.rows if not (r.tenant == tenant and r.seq <= last.seq)]
         purged = len(self.rows) - len(keep)

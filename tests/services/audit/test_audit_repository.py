@@ -8,7 +8,7 @@ fresh PostgreSQL database per test.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from importlib.resources import files
 from pathlib import Path
@@ -116,20 +116,25 @@ def migrate_to(connection: Connection, revision: str) -> None:
     command.upgrade(config, revision)
 
 
-def signer(calls: list[Head], tenant: str) -> Callable[[Head], dict[str, Any]]:
+def purge_checkpoint(tenant: str, head: Head) -> dict[str, Any]:
+    """A purge checkpoint of ``head`` as a signer makes it (the signature is not checked here)."""
+    return {
+        "tenant": tenant,
+        "seq": head.seq,
+        "hash": head.hash,
+        "created_at": "2026-12-01T00:00:00.000000Z",
+        "kind": "purge",
+        "key_id": "k1",
+        "signature": "5" * 64,
+    }
+
+
+def signer(calls: list[Head], tenant: str) -> Callable[[Head], Awaitable[dict[str, Any]]]:
     """A purge-checkpoint signer that remembers the heads it signed."""
 
-    def sign(head: Head) -> dict[str, Any]:
+    async def sign(head: Head) -> dict[str, Any]:
         calls.append(head)
-        return {
-            "tenant": tenant,
-            "seq": head.seq,
-            "hash": head.hash,
-            "created_at": "2026-12-01T00:00:00.000000Z",
-            "kind": "purge",
-            "key_id": "k1",
-            "signature": "5" * 64,
-        }
+        return purge_checkpoint(tenant, head)
 
     return sign
 
@@ -547,10 +552,14 @@ class SqlAuditRepositoryContract(AuditRepositoryContract):
         only a purge checkpoint does, and it stays behind, append-only, for verify to judge."""
         other = f"{tenant}-b"
         await repo.append([*chain(tenant, 4), *chain(other, 4)])
-        await repo.add_checkpoint({**signer([], tenant)(Head(4, "a" * 64)), "kind": "periodic"})
-        await repo.add_checkpoint(signer([], other)(Head(2, "b" * 64)))  # another tenant's purge
+        await repo.add_checkpoint(
+            {**purge_checkpoint(tenant, Head(4, "a" * 64)), "kind": "periodic"}
+        )
+        await repo.add_checkpoint(
+            purge_checkpoint(other, Head(2, "b" * 64))
+        )  # another tenant's purge
         await self.assert_refused(repo, f"DELETE FROM audit_records WHERE tenant = '{tenant}'")
-        await repo.add_checkpoint(signer([], tenant)(Head(2, "c" * 64)))
+        await repo.add_checkpoint(purge_checkpoint(tenant, Head(2, "c" * 64)))
         await self.assert_refused(
             repo, f"DELETE FROM audit_records WHERE tenant = '{tenant}' AND seq = 3"
         )
@@ -597,7 +606,7 @@ class SqlAuditRepositoryContract(AuditRepositoryContract):
             await self.assert_refused(repo, f"DELETE FROM audit_records WHERE tenant = '{tenant}'")
             await self.assert_refused(repo, "DELETE FROM audit_checkpoints_hmac")
             await self.assert_refused(repo, "UPDATE audit_checkpoints_hmac SET seq = 9")
-            cp = signer([], tenant)(Head(3, "d" * 64))
+            cp = purge_checkpoint(tenant, Head(3, "d" * 64))
             await repo.add_checkpoint({**cp, "signature": "e" * 128})  # Ed25519 fits
             assert (await repo.checkpoints(tenant))[0]["signature"] == "e" * 128
         finally:

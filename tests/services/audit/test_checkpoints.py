@@ -9,6 +9,7 @@ scenarios run through a real nats-server and SQL in ``tests/reliability/test_aud
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -315,6 +316,85 @@ async def test_a_restart_does_not_sign_a_head_already_published_and_heals_no_del
     assert await second.checkpoint_heads() == 0  # verified, and already signed: nothing new
     assert len(fake_ledger.published) == 1
     assert first(await second.verify("acme")) == (4, "checkpoint")  # the deletion still shows
+
+
+# --- purging: verify before signing the anchor --------------------------------------------------
+
+
+def rechain_between(repo: FakeAuditRepository, tenant: str, first_seq: int, last_seq: int) -> None:
+    """Change the record at ``first_seq`` and re-hash the records up to ``last_seq`` only: the
+    record after them still links to the old hash."""
+    prev = None
+    for row in sorted((r for r in repo.rows if r.tenant == tenant), key=lambda r: r.seq):
+        record = row.record
+        if row.seq == first_seq:
+            record["event"]["data"]["request_model"] = "forged"
+        if first_seq <= row.seq <= last_seq:
+            record["prev_hash"] = prev if prev is not None else record["prev_hash"]
+            record["hash"] = record_hash(record)
+        prev = record["hash"]
+
+
+async def old_and_new(service: AuditService, clock: FixedClock) -> None:
+    """Records 1..5 recorded a day before 6..10, all sealed: a purge of the day stops at 5."""
+    await recorded(service, "acme", 5)
+    clock.advance(days=1)
+    await recorded(service, "acme", 5)
+    assert await service.checkpoint_heads() == 1
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        pytest.param(lambda repo: rechain_from(repo, "acme", 3), id="rechained-to-the-head"),
+        pytest.param(lambda repo: rechain_between(repo, "acme", 3, 5), id="rechained-to-the-cut"),
+        pytest.param(lambda repo: rechain_between(repo, "acme", 5, 5), id="anchor-rewritten"),
+    ],
+)
+@pytest.mark.parametrize("fresh", [False, True], ids=["running", "restarted"])
+async def test_a_purge_does_not_sign_a_chain_rewritten_since_it_was_sealed(
+    fake_repository: FakeAuditRepository,
+    clock: FixedClock,
+    fake_ledger: FakeLedger,
+    rewrite: Any,
+    fresh: bool,
+) -> None:
+    """The purge anchor names the record it stops at; signing a rewritten one would launder the
+    rewrite: the records it vouches for are deleted, and what remains verifies."""
+    service = signed(fake_repository, clock, fake_ledger)
+    await old_and_new(service, clock)
+    published = list(fake_ledger.published)
+    rewrite(fake_repository)
+    breaks: list[tuple[str, ChainBreak]] = []
+    if fresh:
+        service = restarted(fake_repository, clock, fake_ledger, breaks)
+    with pytest.raises(RuntimeError, match="broken at seq"):
+        await service.purge("acme", clock.now() - timedelta(hours=1))
+    assert len(fake_repository.rows) == 10  # nothing deleted
+    assert fake_ledger.published == published  # nothing signed
+    assert all(c["kind"] == "periodic" for c in fake_repository.saved_checkpoints)
+    assert "acme" in service.checkpointer.broken
+    assert [t for t, _ in breaks] == (["acme"] if fresh else [])
+    assert not (await service.verify("acme")).ok
+    with pytest.raises(RuntimeError, match="broken"):
+        await service.purge("acme", clock.now() - timedelta(hours=1))
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["running", "restarted"])
+async def test_a_purge_of_an_intact_chain_signs_the_record_it_stops_at(
+    fake_repository: FakeAuditRepository, clock: FixedClock, fake_ledger: FakeLedger, fresh: bool
+) -> None:
+    service = signed(fake_repository, clock, fake_ledger)
+    await old_and_new(service, clock)
+    await recorded(service, "acme", 2)  # not sealed yet: verified from the trusted head
+    if fresh:
+        service = restarted(fake_repository, clock, fake_ledger)
+    fifth = (await stored(fake_repository, "acme"))[4]
+    purged, checkpoint = await service.purge("acme", clock.now() - timedelta(hours=1))
+    assert purged == 5
+    assert checkpoint is not None
+    assert (checkpoint["seq"], checkpoint["hash"]) == (5, fifth["hash"])
+    assert (await service.verify("acme")).ok
 
 
 @pytest.mark.parametrize(

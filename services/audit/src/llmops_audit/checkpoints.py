@@ -350,23 +350,34 @@ class Sealer:
     async def purge(self, tenant: str, before: datetime) -> tuple[int, dict[str, Any] | None]:
         """Remove records recorded before ``before`` behind a signed, published purge checkpoint.
 
-        The purge checkpoint is published once the deletion committed, and the remaining head is
-        signed again at once, so the newest published checkpoint still holds the whole chain.
+        The record the purge stops at is verified before its hash is signed: the records from
+        it up to a trusted head (or from a trusted head up to it) must re-hash and link, or a
+        chain rewritten since the last seal would get a valid signed anchor. The purge
+        checkpoint is published once the deletion committed, and the remaining head is signed
+        again at once, so the newest published checkpoint still holds the whole chain.
 
         Raises:
-            RuntimeError: no signing key, or the tenant's chain is broken (a purge would sign
-                records nobody verified).
+            RuntimeError: no signing key, or the tenant's chain is broken (found before or by
+                this purge): a purge would sign records nobody verified. Nothing is deleted.
         """
         signer = self.signer
         if signer is None:
             raise RuntimeError("no signing key: the audit service cannot purge")
         if tenant in self.broken:
             raise RuntimeError(f"the audit chain of {tenant!r} is broken: not purging it")
-        purged, checkpoint = await self.repository.purge(
-            tenant,
-            timestamp(before),
-            lambda head: signer.sign(tenant, head, "purge", self.clock.now()),
-        )
+
+        async def sign(point: Head) -> dict[str, Any]:
+            # Awaited inside the purge's transaction, before anything is deleted.
+            problem = await self._verify_point(tenant, point)
+            if problem is not None:
+                self._report(tenant, problem)
+                raise RuntimeError(
+                    f"the audit chain of {tenant!r} is broken at seq {problem.seq} "
+                    f"({problem.kind}: {problem.detail}): not purging it"
+                )
+            return signer.sign(tenant, point, "purge", self.clock.now())
+
+        purged, checkpoint = await self.repository.purge(tenant, timestamp(before), sign)
         if checkpoint is not None:
             self._unpublished.append(checkpoint)
             await self._publish_pending()
@@ -388,9 +399,7 @@ class Sealer:
             head = await self._anchor_head(tenant)
         problem = await self._verify(tenant, head, trusted)
         if problem is not None:
-            self.broken[tenant] = problem
-            if self.on_break is not None:
-                self.on_break(tenant, problem)
+            self._report(tenant, problem)
             return 0
         current = self.trusted.get(tenant)
         if current is None or current.seq < head.seq:
@@ -453,24 +462,64 @@ class Sealer:
             if head.hash == trusted.hash:
                 return None
             return ChainBreak(head.seq, None, "checkpoint", "differs from the signed checkpoint")
-        verifier = ChainVerifier(anchor={"seq": trusted.seq, "hash": trusted.hash})
-        async for record in self.repository.records(tenant, trusted.seq):
-            if int(record["seq"]) > head.seq:
+        return await self._links(
+            tenant,
+            trusted,
+            head,
+            ChainBreak(head.seq, None, "modified", "the head changed while it was verified"),
+        )
+
+    async def _verify_point(self, tenant: str, point: Head) -> ChainBreak | None:
+        """Check that ``point``, a stored record below the head or at it, is one of the chain
+        a trusted head (or the newest signed point) vouches for.
+
+        At or above the trusted head, as :meth:`_verify`. Below it, the records after the point
+        up to the trusted head must re-hash and link from the point's hash to the trusted one:
+        through the hash links the trusted head commits to every record before it.
+        """
+        trusted = self.trusted.get(tenant)
+        if trusted is None:
+            trusted, problem = await self._start(tenant)
+            if problem is not None:
+                return problem
+        if point.seq >= trusted.seq:
+            return await self._verify(tenant, point, trusted)
+        return await self._links(
+            tenant,
+            point,
+            trusted,
+            ChainBreak(trusted.seq, None, "checkpoint", "differs from the signed checkpoint"),
+        )
+
+    async def _links(
+        self, tenant: str, start: Head, end: Head, astray: ChainBreak
+    ) -> ChainBreak | None:
+        """Check that the records after ``start`` up to ``end`` re-hash and link from
+        ``start.hash`` to ``end.hash``; ``astray`` when they are intact but end elsewhere."""
+        verifier = ChainVerifier(anchor={"seq": start.seq, "hash": start.hash})
+        async for record in self.repository.records(tenant, start.seq):
+            if int(record["seq"]) > end.seq:
                 break
             verifier.feed(record)
             if verifier.report.breaks:
                 return verifier.report.breaks[0]
-        if verifier.report.last_seq != head.seq:
+        if verifier.report.last_seq != end.seq:
             # Records vanished between reading the head and reading them back.
             return ChainBreak(
-                (verifier.report.last_seq or trusted.seq) + 1,
+                (verifier.report.last_seq or start.seq) + 1,
                 None,
                 "missing",
-                f"records up to the head at seq {head.seq} are gone",
+                f"records up to seq {end.seq} are gone",
             )
-        if verifier.report.last_hash != head.hash:
-            return ChainBreak(head.seq, None, "modified", "the head changed while it was verified")
+        if verifier.report.last_hash != end.hash:
+            return astray
         return None
+
+    def _report(self, tenant: str, problem: ChainBreak) -> None:
+        """Remember a tenant's break (nothing is signed for it any more) and tell ``on_break``."""
+        self.broken[tenant] = problem
+        if self.on_break is not None:
+            self.on_break(tenant, problem)
 
 
 class _Watched:

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -325,9 +325,14 @@ class AuditRepository(Protocol):
         ...
 
     async def purge(
-        self, tenant: str, before: str, sign: Callable[[Head], dict[str, Any]]
+        self, tenant: str, before: str, sign: Callable[[Head], Awaitable[dict[str, Any]]]
     ) -> tuple[int, dict[str, Any] | None]:
-        """Delete records recorded before ``before`` with a purge checkpoint, in one transaction."""
+        """Delete records recorded before ``before`` with a purge checkpoint, in one transaction.
+
+        ``sign(head)`` gets the last record to delete and returns its signed checkpoint; it is
+        awaited inside the transaction, before anything is deleted, and whatever it raises
+        aborts the purge.
+        """
         ...
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from importlib.resources import files
 from typing import Any
 
@@ -342,7 +342,7 @@ class SqlAuditRepository(SqlStore):
             await conn.execute(insert(checkpoints), [checkpoint])
 
     async def purge(
-        self, tenant: str, before: str, sign: Callable[[Head], dict[str, Any]]
+        self, tenant: str, before: str, sign: Callable[[Head], Awaitable[dict[str, Any]]]
     ) -> tuple[int, dict[str, Any] | None]:
         """Delete a tenant's records recorded before ``before`` behind a purge checkpoint."""
         self._recent.clear()  # they may include purged records: read the rest back instead
@@ -357,7 +357,7 @@ class SqlAuditRepository(SqlStore):
             ).first()
             if last is None:
                 return 0, None
-            checkpoint = sign(Head(int(last.seq), last.hash))
+            checkpoint = await sign(Head(int(last.seq), last.hash))
             # The purge checkpoint is what lets the guard accept the delete below.
             await conn.execute(insert(checkpoints), [checkpoint])
             result = await conn.execute(

@@ -2,9 +2,10 @@
 
 The schema is created by Alembic migrations (``migrations/``), which also install the database
 guards: UPDATE, DELETE and TRUNCATE are refused on records and checkpoints, except the DELETE of
-records a purge checkpoint covers (one with ``kind = 'purge'`` and a ``seq`` at or above theirs).
-The guard cannot check that checkpoint's signature, ``verify`` does: a forged one stays in the
-append-only table for good, a detected break.
+records a purge checkpoint covers (one with ``kind = 'purge'`` and a ``seq`` at or above theirs)
+while the record it names (its ``seq`` and ``hash``) is stored. The guard cannot check that
+checkpoint's signature, ``verify`` does: a forged one stays in the append-only table for good, a
+detected break.
 """
 
 from __future__ import annotations
@@ -358,14 +359,16 @@ class SqlAuditRepository(SqlStore):
             if last is None:
                 return 0, None
             checkpoint = await sign(Head(int(last.seq), last.hash))
-            # The purge checkpoint is what lets the guard accept the delete below.
+            # The purge checkpoint is what lets the guard accept the deletes below, while the
+            # record it names is stored: so that record goes last, in a statement of its own.
             await conn.execute(insert(checkpoints), [checkpoint])
-            result = await conn.execute(
-                records.delete().where(
-                    and_(records.c.tenant == tenant, records.c.seq <= int(last.seq))
+            purged = 0
+            for below in (records.c.seq < int(last.seq), records.c.seq == int(last.seq)):
+                result = await conn.execute(
+                    records.delete().where(and_(records.c.tenant == tenant, below))
                 )
-            )
-            return int(result.rowcount or 0), checkpoint
+                purged += int(result.rowcount or 0)
+            return purged, checkpoint
 
     async def unpublished(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
         """Records not yet republished to the AUDIT stream, in storage order.

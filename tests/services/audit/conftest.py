@@ -173,9 +173,11 @@ class FakeLedger:
         self.published.append(dict(data))
         self.subjects.append(tenant)
 
-    async def latest(self, tenant: str) -> dict[str, Any] | None:
-        mine = [c for c, t in zip(self.published, self.subjects, strict=True) if t == tenant]
-        return dict(mine[-1]) if mine else None
+    async def checkpoints(self, tenant: str, after: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """Like the stream: positions are of every tenant's messages, 1 for the first."""
+        pairs = list(zip(self.published, self.subjects, strict=True))[after:]
+        mine = [dict(c) for c, t in pairs if t == tenant]
+        return mine, len(self.published) if mine else after
 
     async def tenants(self) -> list[str]:
         return sorted(set(self.subjects))

@@ -166,6 +166,81 @@ async def test_a_rechained_trail_disagrees_with_the_published_checkpoint(
     assert any("not in the database" in b.detail for b in report.breaks)
 
 
+# --- the highest signed seq, not the newest message ----------------------------------------------
+
+
+async def sealed_twice(
+    service: AuditService, ledger: FakeLedger, first_seq: int, then_seq: int
+) -> dict[str, Any]:
+    """Records up to ``first_seq`` sealed, then up to ``then_seq``; the first checkpoint."""
+    await recorded(service, "acme", first_seq)
+    assert await service.checkpoint_heads() == 1
+    first_checkpoint = dict(ledger.published[-1])
+    await recorded(service, "acme", then_seq - first_seq)
+    assert await service.checkpoint_heads() == 1
+    return first_checkpoint
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["running", "restarted"])
+async def test_a_republished_old_checkpoint_does_not_hide_a_cut_tail(
+    fake_repository: FakeAuditRepository, clock: FixedClock, fake_ledger: FakeLedger, fresh: bool
+) -> None:
+    """Whoever holds the database and may publish on the checkpoint subject cuts the tail,
+    deletes its checkpoint rows, and republishes an old signed checkpoint as the newest."""
+    service = signed(fake_repository, clock, fake_ledger)
+    old = await sealed_twice(service, fake_ledger, 5, 10)
+    assert (await service.verify("acme")).ok  # read the ledger once before the replay
+    fake_repository.rows = [r for r in fake_repository.rows if r.seq <= 5]
+    fake_repository.saved_checkpoints = [
+        c for c in fake_repository.saved_checkpoints if c["seq"] <= 5
+    ]
+    fake_ledger.inject("acme", old)
+    assert (await fake_ledger.checkpoints("acme"))[0][-1]["seq"] == 5  # the newest message
+    breaks: list[tuple[str, ChainBreak]] = []
+    if fresh:
+        service = restarted(fake_repository, clock, fake_ledger, breaks)
+    report = await service.verify("acme", all_breaks=True)
+    assert first(report) == (6, "missing")
+    assert "records 6..10 are gone" in report.breaks[0].detail
+    assert report.published is not None
+    assert report.published["seq"] == 10
+    assert await service.checkpoint_heads() == 0
+    assert service.checkpointer.broken["acme"].kind == "missing"
+
+
+async def test_checkpoints_published_out_of_order_hold_the_chain_to_the_highest(
+    fake_repository: FakeAuditRepository, clock: FixedClock, fake_ledger: FakeLedger
+) -> None:
+    """Two replicas sealing the same chain can publish in either order: no break in that."""
+    service = signed(fake_repository, clock, fake_ledger)
+    lower = await sealed_twice(service, fake_ledger, 8, 10)
+    fake_ledger.inject("acme", lower)  # the slower replica's checkpoint of seq 8, published late
+    report = await service.verify("acme")
+    assert report.ok, report.breaks
+    assert report.published is not None
+    assert report.published["seq"] == 10
+    breaks: list[tuple[str, ChainBreak]] = []
+    again = restarted(fake_repository, clock, fake_ledger, breaks)
+    await recorded(again, "acme", 1)
+    assert await again.checkpoint_heads() == 1  # verified from seq 10, seq 11 signed
+    assert breaks == []
+    assert (await again.verify("acme")).ok
+
+
+async def test_a_forged_checkpoint_with_a_higher_seq_is_reported_and_not_held_to(
+    service: AuditService, fake_repository: FakeAuditRepository, fake_ledger: FakeLedger
+) -> None:
+    await recorded(service, "acme", 4)
+    await service.checkpoint_heads()
+    forged = Signer.generate().sign("acme", Head(99, "f" * 64), "periodic", service.clock.now())
+    fake_ledger.inject("acme", forged)
+    report = await service.verify("acme", all_breaks=True)
+    assert [(b.seq, b.kind) for b in report.breaks] == [(99, "checkpoint")]
+    assert "unknown key" in report.breaks[0].detail
+    assert report.published is not None
+    assert report.published["seq"] == 4  # the signed one
+
+
 # --- sealing: verify before signing ------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from llmops_contracts import new_event_id, wrap
+from llmops_contracts import jsonlimits, new_event_id, wrap
 from llmops_contracts.jsonlimits import MAX_DEPTH, check_finite, nesting_exceeds
 from llmops_contracts.llm import LlmCallCompleted, Usage
 from llmops_contracts.registry import TOO_DEEP, InvalidMessage, parse
@@ -95,6 +95,67 @@ json_values = st.recursive(
 def test_the_byte_scan_agrees_with_the_parsed_depth(value: Any, limit: int) -> None:
     for text in (json.dumps(value), json.dumps(value, separators=(",", ":"), ensure_ascii=False)):
         assert nesting_exceeds(text.encode(), limit) == (reference_depth(value) > limit), text
+
+
+def escaped_quote_then_deep(depth: int) -> dict[str, Any]:
+    """A call whose string ``"\\""`` is followed by ``depth`` nested arrays: in UTF-8 the escaped
+    quote is cut out before counting, in UTF-16/32 it was taken for a string's end, so the
+    brackets after it counted as inside a string."""
+    return call_body(raw_usage={"q": '"', "a": nested_arrays(depth)})
+
+
+def nested_arrays(depth: int) -> Any:
+    value: Any = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+#: The encodings the standard library reads besides UTF-8 (``json.detect_encoding``).
+OTHER_ENCODINGS = ["utf-16-le", "utf-16-be", "utf-16", "utf-32-le", "utf-32-be", "utf-32"]
+
+
+@pytest.mark.parametrize("encoding", OTHER_ENCODINGS)
+@pytest.mark.parametrize("depth", [1, 600])
+def test_json_in_another_encoding_than_utf8_is_invalid_deep_or_not(
+    encoding: str, depth: int
+) -> None:
+    # 600 deep passed the nesting count in UTF-16/32 and then failed audit's hash on every
+    # delivery; shallow ones are refused the same way: the wire is UTF-8.
+    body = json.dumps(escaped_quote_then_deep(depth))
+    assert not nesting_exceeds(body.encode(encoding))  # what the count alone made of it
+    with pytest.raises(InvalidMessage) as caught:
+        parse(body.encode(encoding), subject=SUBJECT)
+    assert caught.value.reason == (
+        "(message): not valid JSON: a NUL byte: UTF-16 or UTF-32 text? The wire is UTF-8"
+    )
+    assert nesting_exceeds(body.encode()) == (depth > MAX_DEPTH)  # the same text in UTF-8
+
+
+def test_a_byte_order_mark_is_invalid() -> None:
+    body = json.dumps(call_body()).encode()
+    assert parse(body, subject=SUBJECT).tenant == "acme"
+    with pytest.raises(InvalidMessage) as caught:
+        parse(b"\xef\xbb\xbf" + body, subject=SUBJECT)
+    assert caught.value.reason == (
+        "(message): not valid JSON: a byte order mark: the wire is UTF-8 without one"
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "[1]".encode("utf-16"),
+        "[1]".encode("utf-32-le"),
+        b"\xef\xbb\xbf[1]",
+        b'["\xed\xa0\x80"]',  # a surrogate encoded as bytes: not UTF-8
+        b'["\xff"]',
+    ],
+)
+def test_loads_reads_nothing_but_utf8(data: bytes) -> None:
+    with pytest.raises(ValueError, match=r"."):  # UnicodeDecodeError is a ValueError too
+        jsonlimits.loads(data)
+    assert jsonlimits.loads('["é", 1.5]'.encode()) == ["é", 1.5]
 
 
 def test_check_finite_walks_without_recursion() -> None:

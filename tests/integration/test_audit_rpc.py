@@ -6,15 +6,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import nats
 from sqlalchemy import text
 
 from llmops import Client
-from llmops.audit import key_ring
+from llmops.audit import key_ring, published_checkpoints
 from llmops_audit.app import create_app
-from llmops_audit.checkpoints import Signer
+from llmops_audit.checkpoints import Head, Signer
 from llmops_audit.config import AuditSettings
+from llmops_audit.ledger import JetStreamLedger, checkpoint_message
 from llmops_contracts.audit import AuditPurge, AuditQuery, AuditVerify
-from llmops_contracts.auditchain import verify_chain
+from llmops_contracts.auditchain import held_checkpoint, verify_chain
 from llmops_contracts.common import Actor
 from llmops_contracts.llm import Content, LlmCallCompleted, Message
 from llmops_shared.clock import FixedClock
@@ -141,3 +143,33 @@ async def test_a_page_of_large_records_is_cut_to_fit_a_nats_message(
                     break
                 after = page.next_after_seq
     assert seqs == list(range(1, 61))
+
+
+async def test_the_ledger_reads_every_published_checkpoint_on_from_a_position(
+    nats_url: str, tenant: str
+) -> None:
+    """The service reads a tenant's checkpoints on from where it stopped; the CLI reads them
+    all; both see a republished old one as one more message, not as the only one."""
+    signer = Signer.from_text(KEY)
+    at = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    made = [signer.sign(tenant, Head(seq, f"{seq:064x}"), "periodic", at) for seq in (3, 7)]
+    nc = await nats.connect(nats_url)
+    try:
+        ledger = JetStreamLedger(lambda: nc)
+        assert await ledger.checkpoints(tenant) == ([], 0)
+        for checkpoint in made:
+            await ledger.publish(checkpoint)
+        await ledger.publish(signer.sign(f"{tenant}x", Head(1, "a" * 64), "periodic", at))
+        found, position = await ledger.checkpoints(tenant)
+        assert found == made
+        assert await ledger.checkpoints(tenant, position) == ([], position)
+        subject, body, _ = checkpoint_message(made[0])
+        await nc.jetstream().publish(subject, body)  # the old one again (no Nats-Msg-Id)
+        again, later = await ledger.checkpoints(tenant, position)
+        assert again == [made[0]]
+        assert later > position
+        everything = await published_checkpoints(nc, tenant)
+        assert everything == [*made, made[0]]
+        assert held_checkpoint(tenant, everything, KEYS) == made[1]
+    finally:
+        await nc.close()

@@ -437,8 +437,9 @@ async def test_a_fully_purged_trail_continues_after_a_restart(trail: Trail) -> N
 async def test_a_forged_purge_checkpoint_does_not_hide_deleted_records(
     trail: Trail, cut: str
 ) -> None:
-    """The one way past the guard without switching it off: a purge checkpoint. Anyone may
-    insert one, nobody but the service can sign one, and it can never be removed again."""
+    """The one way past the guard without switching it off: a purge checkpoint naming a stored
+    record. Anyone who can read that record may insert one, nobody but the service can sign
+    one, and it can never be removed again."""
     rows = await trail.rows()
     seq = 20 if cut == "head" else N  # the oldest 20, or the whole chain (a cut tail)
     forged = Signer.generate().sign(
@@ -446,11 +447,10 @@ async def test_a_forged_purge_checkpoint_does_not_hide_deleted_records(
     )
     await trail.repo.add_checkpoint(forged)
     lower = 41 if cut == "tail" else 1
-    await trail.execute(
-        "DELETE FROM audit_records WHERE tenant = :t AND seq BETWEEN :a AND :b",
-        t=trail.tenant,
-        a=lower,
-        b=seq,
+    # The record the checkpoint names last (while it is stored, the checkpoint unlocks deletes).
+    await trail.in_one_transaction(
+        f"DELETE FROM audit_records WHERE tenant = '{trail.tenant}' AND seq BETWEEN {lower} AND {seq - 1}",
+        f"DELETE FROM audit_records WHERE tenant = '{trail.tenant}' AND seq = {seq}",
     )
     report = await trail.verify()
     assert first_break(report)[::2] == (seq, "checkpoint")

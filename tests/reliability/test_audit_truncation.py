@@ -248,7 +248,7 @@ async def test_deleted_checkpoint_rows_fail_verify_at_the_published_seq(trail: T
     await trail.sql(f"DELETE FROM audit_checkpoints WHERE tenant = '{trail.tenant}'")
     async with running(create_app(trail.settings)):
         first = broken_line(await verify(trail.nats_url, trail.tenant))
-        assert first.startswith("checkpoint at seq 50 (event -): the newest published checkpoint")
+        assert first.startswith("checkpoint at seq 50 (event -): the highest published checkpoint")
         assert "not in the database" in first
 
 

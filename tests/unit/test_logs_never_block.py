@@ -1,12 +1,16 @@
-"""Logs never block: bounded log values, a dev pump without a line limit, stalled-loop readiness."""
+"""Logs never block: bounded log values, a dev pump without a line limit, stalled-loop probes."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +18,7 @@ import pytest
 import structlog
 
 from llmops.dev import DevStack
+from llmops_shared.health import HealthServer
 from llmops_shared.logging import (
     MAX_TRACEBACK_CHARS,
     MAX_VALUE_CHARS,
@@ -22,6 +27,7 @@ from llmops_shared.logging import (
     get_logger,
 )
 from llmops_shared.runtime import ServiceState
+from tests.conftest import eventually
 
 
 def test_long_values_keep_head_and_tail_and_say_how_much_was_cut() -> None:
@@ -145,6 +151,83 @@ async def test_readiness_fails_while_the_event_loop_is_stalled() -> None:
         assert state.ready
     finally:
         beat.cancel()
+
+
+def _get(port: int, path: str) -> tuple[int, dict[str, Any]]:
+    """GET from the health server (blocking: call it off the event loop)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.loads(refused.read())
+
+
+async def test_the_probes_answer_while_the_event_loop_is_blocked() -> None:
+    """The health server runs in a thread of its own: a blocked loop cannot answer probes, so
+    a server on it said nothing while stuck, and all was well again by the time it answered."""
+    state = ServiceState(stall_after_s=0.2, wedged_after_s=0.6)
+    state.broker = _Connected()  # type: ignore[assignment]
+    state.started = True
+    health = HealthServer("probe", "127.0.0.1", 0, ready=state.not_ready, alive=state.not_alive)
+    port = await health.start()
+    beat = asyncio.create_task(state.heartbeat())
+    seen: dict[str, tuple[int, dict[str, Any]]] = {}
+    probed = threading.Event()
+
+    def probe_until_both_fail() -> None:  # another thread, while the loop is blocked
+        deadline = time.monotonic() + 5
+        while len(seen) < 2 and time.monotonic() < deadline:
+            for path in ("/readyz", "/healthz"):
+                answer = _get(port, path)
+                if answer[0] == 503:
+                    seen.setdefault(path, answer)
+            time.sleep(0.02)
+        probed.set()
+
+    try:
+        await asyncio.sleep(0)  # the first beat
+        assert await asyncio.to_thread(_get, port, "/readyz") == (
+            200,
+            {"service": "probe", "status": "ready"},
+        )
+        prober = threading.Thread(target=probe_until_both_fail)
+        prober.start()
+        probed.wait(timeout=5)  # blocks the event loop on purpose, until both probes failed
+        prober.join()
+        assert set(seen) == {"/readyz", "/healthz"}, "no 503 while the loop was blocked"
+        body = seen["/readyz"][1]
+        assert body["status"] == "not ready"
+        assert body["reason"].startswith("the event loop has not run for ")
+        assert body["reason"].endswith("(limit 0.2 s)")
+        body = seen["/healthz"][1]
+        assert body["status"] == "wedged"
+        assert body["reason"].endswith("(liveness limit 0.6 s)")
+        await eventually(lambda: state.ready)  # the loop runs again: the heartbeat catches up
+        assert (await asyncio.to_thread(_get, port, "/readyz"))[0] == 200
+        assert (await asyncio.to_thread(_get, port, "/healthz"))[0] == 200
+    finally:
+        beat.cancel()
+        await health.stop()
+
+
+async def test_readiness_names_why_it_fails_and_liveness_ignores_a_stopped_heartbeat() -> None:
+    state = ServiceState(stall_after_s=0.2, wedged_after_s=0.6)
+    assert state.not_ready() == "starting"
+    state.started = True
+    assert state.not_ready() == "not connected to NATS"
+    state.broker = _Connected()  # type: ignore[assignment]
+    assert state.not_ready() is None
+    state.last_beat = state.clock() - 1  # a heartbeat a second old
+    assert state.not_alive() is not None
+    beat = asyncio.create_task(state.heartbeat())
+    await asyncio.sleep(0)
+    beat.cancel()  # draining cancels it: a stopped heartbeat is no stall
+    with contextlib.suppress(asyncio.CancelledError):
+        await beat
+    assert state.last_beat is None
+    assert state.not_alive() is None
+    state.draining = True
+    assert state.not_ready() == "draining"
 
 
 def test_readiness_is_not_judged_on_a_heartbeat_that_never_started() -> None:

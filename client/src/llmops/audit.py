@@ -4,8 +4,8 @@ The audit service answers ``llmops.rpc.audit.{query,verify,purge}.<tenant>``; th
 those requests for the ``llmops audit`` commands and verifies exported files locally with
 :class:`llmops_contracts.auditchain.ChainVerifier`, so a file is checked without the service.
 Checkpoint signatures are Ed25519, checked with the service's *public* key: given by the user
-(pinned), or read from the ``llmops_audit_keys`` bucket; the newest published checkpoint of a
-tenant is read from the AUDIT stream.
+(pinned), or read from the ``llmops_audit_keys`` bucket; the checkpoints published for a tenant
+are read from the AUDIT stream.
 
 Export format (JSON lines, UTF-8): the first line is a header object
 ``{"llmops_audit_export": 1, "tenant": T, "anchor": <purge checkpoint or null>, "filters": {...}}``,
@@ -144,16 +144,37 @@ async def published_keys(nc: Any) -> list[bytes]:
     return found
 
 
-async def published_checkpoint(nc: Any, tenant: str) -> dict[str, Any] | None:
-    """The newest checkpoint published for a tenant on the AUDIT stream (unchecked), or None."""
-    from nats.js.errors import NotFoundError
+async def published_checkpoints(nc: Any, tenant: str) -> list[dict[str, Any]]:
+    """Every message on the tenant's checkpoint subject of the AUDIT stream, oldest first, as
+    published (unchecked; a malformed one as an empty dict).
 
+    All of them, not the newest: the chain is held to the highest signed seq among them
+    (:func:`llmops_contracts.auditchain.held_checkpoint`), which republishing an old one does
+    not lower.
+    """
+    import nats.errors
+    from nats.js.api import DeliverPolicy
+
+    js = nc.jetstream()
     subject = subjects.for_tenant(subjects.AUDIT_CHECKPOINTS, tenant)
+    sub = await js.subscribe(
+        subject,
+        stream=subjects.AUDIT_STREAM,
+        ordered_consumer=True,
+        deliver_policy=DeliverPolicy.ALL,
+    )
+    found: list[dict[str, Any]] = []
     try:
-        msg = await nc.jetstream().get_last_msg(subjects.AUDIT_STREAM, subject)
-    except NotFoundError:
-        return None
-    return auditchain.published_checkpoint(msg.data)
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=2.0)
+            except nats.errors.TimeoutError:
+                return found  # none at all (a pending count comes with each message)
+            found.append(auditchain.published_checkpoint(msg.data))
+            if msg.metadata.num_pending == 0:
+                return found
+    finally:
+        await sub.unsubscribe()
 
 
 def record_line(record: Mapping[str, Any]) -> str:

@@ -532,9 +532,10 @@ def audit_verify(
     """Recompute a chain and report the first broken record; exit 1 on a break.
 
     With --tenant alone the audit service verifies its database (hashes, links, signed
-    checkpoints, and the newest checkpoint published on the AUDIT stream); this command then
-    checks that published checkpoint's signature itself, with the public key. With --file an
-    export is verified here, in one pass, without the service.
+    checkpoints, and the checkpoint with the highest signed seq published on the AUDIT stream);
+    this command then reads the published checkpoints itself, checks their signatures with the
+    public key, and that the service held the chain to the highest. With --file an export is
+    verified here, in one pass, without the service.
     """
     from llmops.audit import key_ring, parse_public_key
 
@@ -554,22 +555,25 @@ def audit_verify(
 def _verify_service(
     tenant: str, all_breaks: bool, pinned: list[bytes], timeout: float, nats_url: str
 ) -> None:
-    from llmops.audit import key_ring, published_checkpoint, published_keys
+    from llmops.audit import key_ring, published_checkpoints, published_keys
     from llmops_contracts.audit import AuditVerify, AuditVerifyResult
+    from llmops_contracts.auditchain import held_checkpoint
 
-    async def work() -> tuple[AuditVerifyResult, dict[str, Any] | None, list[bytes]]:
+    async def work() -> tuple[AuditVerifyResult, list[dict[str, Any]], list[bytes]]:
         async with await _connect(nats_url, tenant) as client:
             reply = await client.request(AuditVerify(all_breaks=all_breaks), timeout=timeout)
             result: AuditVerifyResult = reply.data
-            published = await published_checkpoint(client.nc, tenant)
+            found = await published_checkpoints(client.nc, tenant)
             keys = pinned or await published_keys(client.nc)
-            return result, published, keys
+            return result, found, keys
 
-    result, published, keys = _talk("audit verify", work(), timeout, service="audit")
+    result, found, keys = _talk("audit verify", work(), timeout, service="audit")
+    ring = key_ring(keys)
+    published = held_checkpoint(tenant, found, ring)
     span = f" (seq {result.first_seq}..{result.last_seq})" if result.checked else ""
-    # The service's verdict is not taken on trust alone: the newest published checkpoint is
-    # checked here with the public key, and the service must have held the chain to it.
-    problems = _published_problems(result, published, key_ring(keys))
+    # The service's verdict is not taken on trust alone: the published checkpoints are checked
+    # here with the public key, and the service must have held the chain to the highest.
+    problems = _published_problems(tenant, result, found, published, ring)
     if result.ok and not problems:
         signed = ""
         if published is not None:
@@ -591,24 +595,38 @@ def _verify_service(
     raise typer.Exit(1)
 
 
-def _published_problems(result: Any, published: dict[str, Any] | None, keys: Any) -> list[str]:
-    """What is wrong with the newest published checkpoint, checked here, against the reply."""
-    if published is None:
+def _published_problems(
+    tenant: str, result: Any, found: list[dict[str, Any]], held: Any, keys: Any
+) -> list[str]:
+    """What is wrong with the published checkpoints (``found``), checked here, against the
+    reply: the newest must be a valid checkpoint of the chain, and the service must have held
+    the chain to ``held``, the one with the highest signed seq."""
+    from llmops_contracts.auditchain import checkpoint_shape_problem
+
+    if not found:
         return []
-    seq = published.get("seq")
-    problem = keys.problem(published)
+    problems = []
+    newest = found[-1]
+    shape = checkpoint_shape_problem(tenant, newest)
+    problem = f"is {shape}" if shape is not None else keys.problem(newest)
     if problem is not None:
         how = "no public key was published or given" if not keys.keys else problem
-        return [f"checkpoint at seq {seq}: the newest published checkpoint: {how}"]
+        problems.append(
+            f"checkpoint at seq {newest.get('seq')}: the newest published checkpoint: {how}"
+        )
     stated = result.published.model_dump() if result.published is not None else None
-    # One published after the service looked is newer than what it states: not a break.
+    # One published after the service looked may be higher than what it states: not a break.
     if (
-        stated is not None
-        and stated != published
-        and str(stated.get("created_at")) >= str(published.get("created_at"))
+        held is not None
+        and stated is not None
+        and held["seq"] > stated.get("seq", 0)
+        and str(held["created_at"]) <= str(stated.get("created_at"))
     ):
-        return [f"checkpoint at seq {seq}: the service held the chain to another checkpoint"]
-    return []
+        problems.append(
+            f"checkpoint at seq {held['seq']}: the service held the chain to seq "
+            f"{stated.get('seq')}, below the highest published checkpoint"
+        )
+    return problems
 
 
 def _break_line(seq: int, event_id: str | None, kind: str, detail: str) -> str:

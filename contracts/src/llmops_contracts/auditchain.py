@@ -141,6 +141,54 @@ class KeyRing:
         return self.problem(checkpoint) is None
 
 
+def checkpoint_seq(checkpoint: Mapping[str, Any]) -> int:
+    """A checkpoint's seq, 0 when it has none that is an integer (a malformed one)."""
+    seq = checkpoint.get("seq")
+    return seq if type(seq) is int else 0
+
+
+def checkpoint_shape_problem(tenant: str, checkpoint: Mapping[str, Any]) -> str | None:
+    """Why a published message is no checkpoint of ``tenant``'s chain at all, or None.
+
+    Returns:
+        ``"malformed"`` (a field missing), ``"not a checkpoint of this chain"`` (another
+        tenant's, or a seq or hash of the wrong type), or None.
+    """
+    if not all(name in checkpoint for name in (*CHECKPOINT_FIELDS, "signature")):
+        return "malformed"
+    if (
+        checkpoint["tenant"] != tenant
+        or type(checkpoint["seq"]) is not int
+        or not isinstance(checkpoint["hash"], str)
+    ):
+        return "not a checkpoint of this chain"
+    return None
+
+
+def held_checkpoint(
+    tenant: str, published: Iterable[Mapping[str, Any]], keys: KeyRing
+) -> Mapping[str, Any] | None:
+    """The published checkpoint a tenant's chain is held to: of the validly signed checkpoints
+    of its chain, the one with the highest seq (of equals, the one published last), or None.
+
+    Not simply the newest message: whoever can publish on the checkpoint subject can republish
+    an old checkpoint, validly signed, and a chain held to it could lose every record after it
+    unnoticed. Publishing cannot lower the highest signed seq (a forgery does not verify), and
+    only a signer raises it. Signatures are checked from the highest seq down until one holds
+    (performance: usually the first).
+
+    Args:
+        tenant: the chain's tenant.
+        published: the messages published for it, oldest first, as published (unchecked).
+        keys: the public keys to trust.
+    """
+    ranked = sorted(enumerate(published), key=lambda p: (checkpoint_seq(p[1]), p[0]), reverse=True)
+    for _, checkpoint in ranked:
+        if checkpoint_shape_problem(tenant, checkpoint) is None and keys.valid(checkpoint):
+            return checkpoint
+    return None
+
+
 @dataclass(frozen=True)
 class ChainBreak:
     """The first place a chain does not verify.
@@ -169,7 +217,8 @@ class ChainReport:
     last_hash: str | None = None
     checkpoints_checked: int = 0
     breaks: list[ChainBreak] = field(default_factory=list)
-    #: The newest checkpoint published outside the database that the chain was held to.
+    #: The checkpoint published outside the database that the chain was held to (see
+    #: :func:`held_checkpoint`), else the newest message published for it.
     published: Mapping[str, Any] | None = None
 
     @property

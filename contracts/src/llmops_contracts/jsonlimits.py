@@ -17,20 +17,51 @@ JSON has no NaN or infinity. ``json.loads`` reads ``NaN``, ``Infinity`` and ``1e
 infinity) all the same, and pydantic's float fields accept them unless told not to; the contracts
 refuse them (``allow_inf_nan=False`` on every model, and :func:`check_finite` for free-form JSON
 values), so every consumer agrees on what a number is.
+
+**The wire is UTF-8**, without a byte order mark (RFC 8259, section 8.1). The standard library
+also reads UTF-16 and UTF-32, but what runs before any parser, the nesting count above all,
+reads bytes as UTF-8: in UTF-16 text a backslash and the quote it escapes are not adjacent
+bytes, so an escaped quote was taken for a closing one and deep nesting passed the count, then
+failed the hash on every delivery. :func:`encoding_problem` refuses such text at a glance and
+:func:`loads` decodes nothing but UTF-8.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+import math
 import operator
 from typing import Any
 
 #: Deepest nesting of arrays and objects a message may have (the outermost object is level 1).
 MAX_DEPTH = 64
 
+_BOM = b"\xef\xbb\xbf"
 _NOT_BRACKETS = bytes(range(256)).translate(None, b"[]{}")
 _PARENS = bytes.maketrans(b"[{]}", b"(())")
 _STEPS = bytes.maketrans(b"()", b"\x02\x00")
+
+
+def encoding_problem(data: bytes) -> str | None:
+    """Why JSON bytes are not the wire's UTF-8, as far as one look tells (else None).
+
+    Every UTF-16 or UTF-32 JSON text holds NUL bytes (one in each ASCII character, and JSON has
+    some), while no UTF-8 JSON text holds one (a NUL is neither whitespace nor allowed raw in a
+    string): one byte search tells them apart, before anything reads the bytes as UTF-8
+    (performance: ~0.02 µs for a 1 KB call event, a strict UTF-8 decode ~0.13 µs and more for
+    non-ASCII text). Anything else that is not UTF-8, a byte order mark included, fails in
+    :func:`loads` (and in orjson and pydantic, which read only UTF-8).
+
+    Args:
+        data: the raw message.
+
+    Returns:
+        The reason, or None when nothing shows the text is not UTF-8.
+    """
+    if 0 in data:  # an int: memchr (``b"\\x00" in data`` searches as a substring, 7x slower)
+        return "a NUL byte: UTF-16 or UTF-32 text? The wire is UTF-8"
+    return None
 
 
 def nesting_exceeds(data: bytes, limit: int = MAX_DEPTH) -> bool:
@@ -41,11 +72,14 @@ def nesting_exceeds(data: bytes, limit: int = MAX_DEPTH) -> bool:
     show that (about 0.8 µs for a 1.2 KB call event here). Otherwise the strings are cut out
     (escaped backslashes and quotes first, then every other quote-delimited run) and the brackets
     left are reduced innermost pair by innermost pair, at most ``limit`` times: what remains is
-    deeper than the limit, or not valid JSON (then counted exactly). Bytes that are not UTF-8 or
-    not JSON at all get an answer too; the parser refuses them afterwards.
+    deeper than the limit, or not valid JSON (then counted exactly). Bytes that are not JSON at
+    all get an answer too; the parser refuses them afterwards.
+
+    The answer holds for UTF-8 only (in UTF-16 or UTF-32 an escaped quote is not the two bytes
+    ``\\"``), so callers refuse other encodings first (:func:`encoding_problem`).
 
     Args:
-        data: the raw message.
+        data: the raw message, UTF-8.
         limit: the deepest nesting allowed.
 
     Returns:
@@ -129,3 +163,41 @@ def _check_text(text: str) -> None:
         text.encode()
     except UnicodeEncodeError:
         raise ValueError("a string holds a lone UTF-16 surrogate") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of the range of a double")
+    return value
+
+
+#: ``json.loads`` refusing NaN, infinities and numbers that overflow a double (built once).
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
+
+
+def loads(data: bytes) -> Any:
+    """Parse UTF-8 JSON as ``json.loads`` does, but refusing non-finite numbers.
+
+    Only UTF-8 is read (``json.loads`` would detect UTF-16 and UTF-32 too; see the module doc),
+    strictly: a surrogate encoded as bytes (``ED A0 80``) is not UTF-8 either, and a byte order
+    mark is refused by name.
+
+    Args:
+        data: the JSON text.
+
+    Returns:
+        The decoded value.
+
+    Raises:
+        ValueError: not JSON, not UTF-8 (``UnicodeDecodeError``), NaN, an infinity, or a number
+            that overflows a double.
+        RecursionError: nested too deep to parse (check :func:`nesting_exceeds` first).
+    """
+    if data[:3] == _BOM:  # (the decoder alone says "Expecting value")
+        raise ValueError("a byte order mark: the wire is UTF-8 without one")
+    return _DECODER.decode(data.decode())

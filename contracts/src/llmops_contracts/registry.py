@@ -1,9 +1,11 @@
-"""Parse any llmops message by its ``type``, with errors that name the bad field."""
+"""Parse any llmops message by its ``type``, with errors that name the bad field.
+
+The wire is UTF-8 JSON (RFC 8259, without a byte order mark): a message in any other encoding
+is invalid, whatever the standard library could read (see :mod:`llmops_contracts.jsonlimits`).
+"""
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections.abc import Mapping
 from functools import cache
@@ -18,13 +20,14 @@ from llmops_contracts import (
     evaluation,
     guardrails,
     ingestion,
+    jsonlimits,
     llm,
     retrieval,
     subjects,
     tools,
 )
 from llmops_contracts.envelope import Envelope, Kind, Payload
-from llmops_contracts.jsonlimits import MAX_DEPTH, nesting_exceeds
+from llmops_contracts.jsonlimits import MAX_DEPTH, encoding_problem, nesting_exceeds
 
 #: Every payload type of the suite, in documentation order.
 PAYLOADS: tuple[type[Payload], ...] = (
@@ -254,9 +257,15 @@ TOO_DEEP = f"(message): nested deeper than {MAX_DEPTH} levels of arrays and obje
 def check_depth(data: bytes) -> None:
     """Refuse JSON text nested deeper than ``MAX_DEPTH`` (see :mod:`llmops_contracts.jsonlimits`).
 
+    The depth is counted on UTF-8 bytes, so text that is not UTF-8 at a glance (UTF-16 or
+    UTF-32, whose escaped quotes the count would miss) is refused first.
+
     Raises:
-        InvalidMessage: when it is.
+        InvalidMessage: when it is nested too deep, or not UTF-8.
     """
+    problem = encoding_problem(data)
+    if problem is not None:
+        raise InvalidMessage(f"(message): not valid JSON: {problem}")
     if nesting_exceeds(data, MAX_DEPTH):
         raise InvalidMessage(TOO_DEEP)
 
@@ -273,30 +282,15 @@ def _decode(raw: bytes | str) -> Envelope[Any] | Any:
     return fast if fast is not None else _loads(raw)
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is out of the range of a double")
-    return value
-
-
-#: ``json.loads`` refusing NaN, infinities and numbers that overflow a double (built once).
-_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
-
-
 def _loads(raw: bytes) -> Any:
-    """Decode JSON the way ``json.loads`` does, but refusing non-finite numbers.
+    """Decode UTF-8 JSON the way ``json.loads`` does, but refusing non-finite numbers.
 
     Raises:
-        InvalidMessage: not JSON, not text in a JSON encoding, or a non-finite number.
+        InvalidMessage: not JSON, not UTF-8, or a non-finite number.
     """
     try:
-        return _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
-    except (ValueError, UnicodeDecodeError) as exc:
+        return jsonlimits.loads(raw)
+    except ValueError as exc:  # UnicodeDecodeError is one
         raise InvalidMessage(f"(message): not valid JSON: {exc}") from None
     except RecursionError:  # unreachable after check_depth; kept so nothing else escapes
         raise InvalidMessage(TOO_DEEP) from None

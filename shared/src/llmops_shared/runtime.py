@@ -48,52 +48,92 @@ class Wiring:
 
 
 class ServiceState:
-    """Readiness of one running service, read by the health server and tests.
+    """Readiness and liveness of one running service, read by the health server and tests.
+
+    The health server reads it from a thread of its own (see :mod:`llmops_shared.health`), so
+    that a stalled event loop is seen while it is stalled; everything here is a read of
+    attributes the loop writes.
 
     Args:
         stall_after_s: readiness fails when the event loop's heartbeat is older than this.
         clock: a monotonic clock, in seconds.
+        wedged_after_s: liveness fails when the heartbeat is older than this (None: never).
     """
 
     def __init__(
-        self, stall_after_s: float = 5.0, clock: Callable[[], float] = time.monotonic
+        self,
+        stall_after_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        wedged_after_s: float | None = None,
     ) -> None:
         self.started = False
         self.draining = False
         self.broker: NatsBroker | None = None
         self.health_port: int | None = None
         self.stall_after_s = stall_after_s
+        self.wedged_after_s = wedged_after_s
         self.clock = clock
-        #: When the heartbeat task last ran (None: not started).
+        #: When the heartbeat task last ran (None: not running).
         self.last_beat: float | None = None
+
+    def stalled_for(self) -> float:
+        """Seconds since the heartbeat last ran (0 while it does not run at all)."""
+        beat = self.last_beat
+        return 0.0 if beat is None else max(0.0, self.clock() - beat)
 
     @property
     def stalled(self) -> bool:
         """Whether the event loop has not run the heartbeat for ``stall_after_s``.
 
-        A loop blocked in a write to a full pipe, or in a long synchronous call, answers the
-        health probe late if at all; when it does answer, this says it was stuck.
+        A loop blocked in a write to a full pipe, or in a long synchronous call, runs nothing
+        else: no message is handled while this holds.
         """
-        beat = self.last_beat
-        return beat is not None and self.clock() - beat > self.stall_after_s
+        return self.stalled_for() > self.stall_after_s
+
+    def not_ready(self) -> str | None:
+        """Why the service should get no traffic (one line), or None when it is ready:
+        connected, subscribed, not draining, and the event loop not stalled."""
+        if not self.started:
+            return "starting"
+        if self.draining:
+            return "draining"
+        stalled = self.stalled_for()
+        if stalled > self.stall_after_s:
+            return f"the event loop has not run for {stalled:.1f} s (limit {self.stall_after_s} s)"
+        broker = self.broker
+        try:
+            connected = broker is not None and bool(broker.connection.is_connected)
+        except Exception:  # not connected yet: the broker has no connection to ask
+            connected = False
+        return None if connected else "not connected to NATS"
 
     @property
     def ready(self) -> bool:
         """Connected, subscribed, not draining, and the event loop not stalled."""
-        broker = self.broker
-        if not self.started or self.draining or broker is None or self.stalled:
-            return False
-        try:
-            return bool(broker.connection.is_connected)
-        except Exception:  # not connected yet
-            return False
+        return self.not_ready() is None
+
+    def not_alive(self) -> str | None:
+        """Why the process should be restarted (its event loop wedged), or None."""
+        stalled = self.stalled_for()
+        if self.wedged_after_s is not None and stalled > self.wedged_after_s:
+            return (
+                f"the event loop has not run for {stalled:.1f} s "
+                f"(liveness limit {self.wedged_after_s} s)"
+            )
+        return None
 
     async def heartbeat(self) -> None:
-        """Record that the event loop runs, several times per ``stall_after_s``, until cancelled."""
+        """Record that the event loop runs, several times per ``stall_after_s``, until cancelled.
+
+        Once cancelled (the service drains) nothing is judged on it: draining is no stall.
+        """
         interval = min(1.0, self.stall_after_s / 5)
-        while True:
-            self.last_beat = self.clock()
-            await asyncio.sleep(interval)
+        try:
+            while True:
+                self.last_beat = self.clock()
+                await asyncio.sleep(interval)
+        finally:
+            self.last_beat = None
 
 
 def service_app(
@@ -126,10 +166,14 @@ def service_app(
     wiring = wiring or Wiring(settings)
     scope, broker = wiring.scope, wiring.broker
     broker.include_router(router if isinstance(router, NatsRouter) else router(broker))
-    state = ServiceState(settings.loop_stall_s)
+    state = ServiceState(settings.loop_stall_s, wedged_after_s=settings.loop_wedged_s)
     state.broker = broker
     health = HealthServer(
-        settings.service, settings.health_host, settings.resolved_health_port, lambda: state.ready
+        settings.service,
+        settings.health_host,
+        settings.resolved_health_port,
+        ready=state.not_ready,
+        alive=state.not_alive,
     )
 
     async def starting() -> None:

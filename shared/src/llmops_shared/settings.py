@@ -107,6 +107,12 @@ class ServiceSettings(BaseSettings):
         gt=0,
         description="Readiness fails while the event loop has not run for this long (stalled).",
     )
+    loop_wedged_s: float = Field(
+        default=60,
+        gt=0,
+        description="Liveness fails while the event loop has not run for this long (wedged): "
+        "an orchestrator's liveness probe then restarts the process.",
+    )
 
     @property
     def resolved_health_port(self) -> int:

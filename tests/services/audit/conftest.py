@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -143,13 +143,13 @@ class FakeAuditRepository:
         self.saved_checkpoints.append(dict(checkpoint))
 
     async def purge(
-        self, tenant: str, before: str, sign: Callable[[Head], dict[str, Any]]
+        self, tenant: str, before: str, sign: Callable[[Head], Awaitable[dict[str, Any]]]
     ) -> tuple[int, dict[str, Any] | None]:
         old = [r for r in self.rows if r.tenant == tenant and r.record["recorded_at"] < before]
         if not old:
             return 0, None
         last = max(old, key=lambda r: r.seq)
-        checkpoint = sign(Head(last.seq, last.record["hash"]))
+        checkpoint = await sign(Head(last.seq, last.record["hash"]))
         self.saved_checkpoints.append(dict(checkpoint))
         keep = [r for r in self.rows if not (r.tenant == tenant and r.seq <= last.seq)]
         purged = len(self.rows) - len(keep)
@@ -173,9 +173,11 @@ class FakeLedger:
         self.published.append(dict(data))
         self.subjects.append(tenant)
 
-    async def latest(self, tenant: str) -> dict[str, Any] | None:
-        mine = [c for c, t in zip(self.published, self.subjects, strict=True) if t == tenant]
-        return dict(mine[-1]) if mine else None
+    async def checkpoints(self, tenant: str, after: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """Like the stream: positions are of every tenant's messages, 1 for the first."""
+        pairs = list(zip(self.published, self.subjects, strict=True))[after:]
+        mine = [dict(c) for c, t in pairs if t == tenant]
+        return mine, len(self.published) if mine else after
 
     async def tenants(self) -> list[str]:
         return sorted(set(self.subjects))

@@ -8,7 +8,7 @@ fresh PostgreSQL database per test.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from importlib.resources import files
 from pathlib import Path
@@ -116,20 +116,25 @@ def migrate_to(connection: Connection, revision: str) -> None:
     command.upgrade(config, revision)
 
 
-def signer(calls: list[Head], tenant: str) -> Callable[[Head], dict[str, Any]]:
+def purge_checkpoint(tenant: str, head: Head) -> dict[str, Any]:
+    """A purge checkpoint of ``head`` as a signer makes it (the signature is not checked here)."""
+    return {
+        "tenant": tenant,
+        "seq": head.seq,
+        "hash": head.hash,
+        "created_at": "2026-12-01T00:00:00.000000Z",
+        "kind": "purge",
+        "key_id": "k1",
+        "signature": "5" * 64,
+    }
+
+
+def signer(calls: list[Head], tenant: str) -> Callable[[Head], Awaitable[dict[str, Any]]]:
     """A purge-checkpoint signer that remembers the heads it signed."""
 
-    def sign(head: Head) -> dict[str, Any]:
+    async def sign(head: Head) -> dict[str, Any]:
         calls.append(head)
-        return {
-            "tenant": tenant,
-            "seq": head.seq,
-            "hash": head.hash,
-            "created_at": "2026-12-01T00:00:00.000000Z",
-            "kind": "purge",
-            "key_id": "k1",
-            "signature": "5" * 64,
-        }
+        return purge_checkpoint(tenant, head)
 
     return sign
 
@@ -461,7 +466,7 @@ class SqlAuditRepositoryContract(AuditRepositoryContract):
         repo = SqlAuditRepository(empty_database_url)
         await repo.open()
         try:
-            assert await self.raw(repo, "SELECT version_num FROM alembic_version") == [("0002",)]
+            assert await self.raw(repo, "SELECT version_num FROM alembic_version") == [("0003",)]
             assert await self.raw(repo, "SELECT id, last_pk FROM audit_outbox") == [(1, 0)]
             records = chain(tenant, 2)
             await repo.append(records)
@@ -470,7 +475,7 @@ class SqlAuditRepositoryContract(AuditRepositoryContract):
         again = SqlAuditRepository(empty_database_url)
         await again.open()  # runs the migrations again: nothing to do, nothing lost
         try:
-            assert await self.raw(again, "SELECT version_num FROM alembic_version") == [("0002",)]
+            assert await self.raw(again, "SELECT version_num FROM alembic_version") == [("0003",)]
             assert await self.raw(again, "SELECT id, last_pk FROM audit_outbox") == [(1, 0)]
             assert await read_all(again, tenant) == stored(records)
             with pytest.raises(ChainConflict):  # the unique constraints came back with it
@@ -540,21 +545,29 @@ class SqlAuditRepositoryContract(AuditRepositoryContract):
         await self.assert_refused(repo, f"DELETE FROM audit_records WHERE tenant = '{tenant}'")
         assert [r["seq"] for r in await read_all(repo, tenant)] == [5, 6]
 
-    async def test_a_record_can_be_deleted_only_under_a_purge_checkpoint_of_its_tenant(
+    async def test_a_record_can_be_deleted_only_under_a_purge_checkpoint_naming_a_stored_one(
         self, repo: SqlAuditRepository, tenant: str
     ) -> None:
         """Nothing a plain statement sets (a permit row, a session setting) unlocks a delete:
-        only a purge checkpoint does, and it stays behind, append-only, for verify to judge."""
+        only a purge checkpoint of the tenant that names a stored record (its seq and its hash)
+        does, up to that record, and it stays behind, append-only, for verify to judge."""
         other = f"{tenant}-b"
-        await repo.append([*chain(tenant, 4), *chain(other, 4)])
-        await repo.add_checkpoint({**signer([], tenant)(Head(4, "a" * 64)), "kind": "periodic"})
-        await repo.add_checkpoint(signer([], other)(Head(2, "b" * 64)))  # another tenant's purge
-        await self.assert_refused(repo, f"DELETE FROM audit_records WHERE tenant = '{tenant}'")
-        await repo.add_checkpoint(signer([], tenant)(Head(2, "c" * 64)))
-        await self.assert_refused(
-            repo, f"DELETE FROM audit_records WHERE tenant = '{tenant}' AND seq = 3"
-        )
-        await self.raw(repo, f"DELETE FROM audit_records WHERE tenant = '{tenant}' AND seq <= 2")
+        mine, theirs = chain(tenant, 4), chain(other, 4)
+        await repo.append([*mine, *theirs])
+        delete = f"DELETE FROM audit_records WHERE tenant = '{tenant}'"
+        for unlocks_nothing in (
+            {**purge_checkpoint(tenant, Head(4, mine[3].hash)), "kind": "periodic"},
+            purge_checkpoint(other, Head(4, theirs[3].hash)),  # another tenant's
+            purge_checkpoint(tenant, Head(9 * 10**18, "f" * 64)),  # blind: past any record
+            purge_checkpoint(tenant, Head(4, "c" * 64)),  # a stored seq, not its hash
+        ):
+            await repo.add_checkpoint(unlocks_nothing)
+            await self.assert_refused(repo, delete)
+            await self.assert_refused(repo, f"{delete} AND seq = 1")
+        await repo.add_checkpoint(purge_checkpoint(tenant, Head(2, mine[1].hash)))
+        await self.assert_refused(repo, f"{delete} AND seq = 3")
+        await self.raw(repo, f"{delete} AND seq < 2")
+        await self.raw(repo, f"{delete} AND seq = 2")  # the named record goes last
         assert [r["seq"] for r in await read_all(repo, tenant)] == [3, 4]
         assert len(await read_all(repo, other)) == 4
 
@@ -597,7 +610,7 @@ class SqlAuditRepositoryContract(AuditRepositoryContract):
             await self.assert_refused(repo, f"DELETE FROM audit_records WHERE tenant = '{tenant}'")
             await self.assert_refused(repo, "DELETE FROM audit_checkpoints_hmac")
             await self.assert_refused(repo, "UPDATE audit_checkpoints_hmac SET seq = 9")
-            cp = signer([], tenant)(Head(3, "d" * 64))
+            cp = purge_checkpoint(tenant, Head(3, "d" * 64))
             await repo.add_checkpoint({**cp, "signature": "e" * 128})  # Ed25519 fits
             assert (await repo.checkpoints(tenant))[0]["signature"] == "e" * 128
         finally:

@@ -41,6 +41,7 @@ from llmops_contracts.envelope import Envelope
 from llmops_contracts.headers import MSG_ID, TYPE
 from llmops_contracts.llm import Content, LlmCallCompleted, Message
 from llmops_contracts.registry import InvalidMessage, parse
+from llmops_shared.batch import is_permanent
 from llmops_shared.clock import FixedClock
 from tests.services.audit.conftest import SIGNER, FakeLedger
 
@@ -208,6 +209,50 @@ def test_admit_refuses_nesting_the_chain_could_not_hash(depth: int) -> None:
     deep = body[:-1] + b',"x":' + b"[" * depth + b"]" * depth + b"}"
     with pytest.raises(InvalidMessage, match="nested deeper than 64"):
         admit("llmops.evt.llm.call_completed.acme", deep)
+
+
+@pytest.mark.parametrize(
+    "encoding", ["utf-16-le", "utf-16-be", "utf-16", "utf-32-le", "utf-32-be", "utf-32"]
+)
+@pytest.mark.parametrize("depth", [1, 600])
+def test_admit_refuses_json_in_another_encoding_than_utf8(encoding: str, depth: int) -> None:
+    # The nesting count reads UTF-8: in UTF-16/32 the escaped quote of "\"" is not the bytes
+    # \" and was taken for a string's end, so 600 levels after it passed, were admitted, and
+    # failed the canonical hash on every delivery. Shallow ones are refused alike.
+    envelope = json.loads(call("acme").to_json()) | {"q": '"', "x": "PLACEHOLDER"}
+    text = json.dumps(envelope).replace('"PLACEHOLDER"', "[" * depth + "]" * depth)
+    with pytest.raises(InvalidMessage) as refused:
+        admit("llmops.evt.llm.call_completed.acme", text.encode(encoding))
+    assert refused.value.reason == (
+        "(message): not valid JSON: a NUL byte: UTF-16 or UTF-32 text? The wire is UTF-8"
+    )
+    if depth == 1:  # the same text in UTF-8 is admitted
+        assert admit("llmops.evt.llm.call_completed.acme", text.encode()).envelope["q"] == '"'
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"\xef\xbb\xbf" + call("acme").to_json(), "a byte order mark: the wire is UTF-8"),
+        (call("acme").to_json().replace(b"gpt", b"g\xed\xa0\x80t"), "'utf-8' codec can't decode"),
+    ],
+)
+def test_admit_reads_nothing_but_utf8(body: bytes, reason: str) -> None:
+    with pytest.raises(InvalidMessage) as refused:
+        admit("llmops.evt.llm.call_completed.acme", body)
+    assert refused.value.reason.startswith(f"(message): not valid JSON: {reason}")
+
+
+async def test_an_item_too_deep_to_hash_fails_as_permanent(service: AuditService) -> None:
+    """Built in code, past admit(): the batch consumer must dead-letter it at once, not retry."""
+    deep: Any = []
+    for _ in range(5_000):
+        deep = [deep]
+    item = Incoming("llmops.evt.llm.call_completed.acme", json.loads(call("acme").to_json()))
+    item.envelope["x"] = deep
+    with pytest.raises(InvalidMessage, match="nested too deep for the canonical form") as failed:
+        await service.record([item])
+    assert is_permanent(failed.value)
 
 
 # --- chaining --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ scenarios run through a real nats-server and SQL in ``tests/reliability/test_aud
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -165,6 +166,81 @@ async def test_a_rechained_trail_disagrees_with_the_published_checkpoint(
     assert any("not in the database" in b.detail for b in report.breaks)
 
 
+# --- the highest signed seq, not the newest message ----------------------------------------------
+
+
+async def sealed_twice(
+    service: AuditService, ledger: FakeLedger, first_seq: int, then_seq: int
+) -> dict[str, Any]:
+    """Records up to ``first_seq`` sealed, then up to ``then_seq``; the first checkpoint."""
+    await recorded(service, "acme", first_seq)
+    assert await service.checkpoint_heads() == 1
+    first_checkpoint = dict(ledger.published[-1])
+    await recorded(service, "acme", then_seq - first_seq)
+    assert await service.checkpoint_heads() == 1
+    return first_checkpoint
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["running", "restarted"])
+async def test_a_republished_old_checkpoint_does_not_hide_a_cut_tail(
+    fake_repository: FakeAuditRepository, clock: FixedClock, fake_ledger: FakeLedger, fresh: bool
+) -> None:
+    """Whoever holds the database and may publish on the checkpoint subject cuts the tail,
+    deletes its checkpoint rows, and republishes an old signed checkpoint as the newest."""
+    service = signed(fake_repository, clock, fake_ledger)
+    old = await sealed_twice(service, fake_ledger, 5, 10)
+    assert (await service.verify("acme")).ok  # read the ledger once before the replay
+    fake_repository.rows = [r for r in fake_repository.rows if r.seq <= 5]
+    fake_repository.saved_checkpoints = [
+        c for c in fake_repository.saved_checkpoints if c["seq"] <= 5
+    ]
+    fake_ledger.inject("acme", old)
+    assert (await fake_ledger.checkpoints("acme"))[0][-1]["seq"] == 5  # the newest message
+    breaks: list[tuple[str, ChainBreak]] = []
+    if fresh:
+        service = restarted(fake_repository, clock, fake_ledger, breaks)
+    report = await service.verify("acme", all_breaks=True)
+    assert first(report) == (6, "missing")
+    assert "records 6..10 are gone" in report.breaks[0].detail
+    assert report.published is not None
+    assert report.published["seq"] == 10
+    assert await service.checkpoint_heads() == 0
+    assert service.checkpointer.broken["acme"].kind == "missing"
+
+
+async def test_checkpoints_published_out_of_order_hold_the_chain_to_the_highest(
+    fake_repository: FakeAuditRepository, clock: FixedClock, fake_ledger: FakeLedger
+) -> None:
+    """Two replicas sealing the same chain can publish in either order: no break in that."""
+    service = signed(fake_repository, clock, fake_ledger)
+    lower = await sealed_twice(service, fake_ledger, 8, 10)
+    fake_ledger.inject("acme", lower)  # the slower replica's checkpoint of seq 8, published late
+    report = await service.verify("acme")
+    assert report.ok, report.breaks
+    assert report.published is not None
+    assert report.published["seq"] == 10
+    breaks: list[tuple[str, ChainBreak]] = []
+    again = restarted(fake_repository, clock, fake_ledger, breaks)
+    await recorded(again, "acme", 1)
+    assert await again.checkpoint_heads() == 1  # verified from seq 10, seq 11 signed
+    assert breaks == []
+    assert (await again.verify("acme")).ok
+
+
+async def test_a_forged_checkpoint_with_a_higher_seq_is_reported_and_not_held_to(
+    service: AuditService, fake_repository: FakeAuditRepository, fake_ledger: FakeLedger
+) -> None:
+    await recorded(service, "acme", 4)
+    await service.checkpoint_heads()
+    forged = Signer.generate().sign("acme", Head(99, "f" * 64), "periodic", service.clock.now())
+    fake_ledger.inject("acme", forged)
+    report = await service.verify("acme", all_breaks=True)
+    assert [(b.seq, b.kind) for b in report.breaks] == [(99, "checkpoint")]
+    assert "unknown key" in report.breaks[0].detail
+    assert report.published is not None
+    assert report.published["seq"] == 4  # the signed one
+
+
 # --- sealing: verify before signing ------------------------------------------------------------
 
 
@@ -315,6 +391,85 @@ async def test_a_restart_does_not_sign_a_head_already_published_and_heals_no_del
     assert await second.checkpoint_heads() == 0  # verified, and already signed: nothing new
     assert len(fake_ledger.published) == 1
     assert first(await second.verify("acme")) == (4, "checkpoint")  # the deletion still shows
+
+
+# --- purging: verify before signing the anchor --------------------------------------------------
+
+
+def rechain_between(repo: FakeAuditRepository, tenant: str, first_seq: int, last_seq: int) -> None:
+    """Change the record at ``first_seq`` and re-hash the records up to ``last_seq`` only: the
+    record after them still links to the old hash."""
+    prev = None
+    for row in sorted((r for r in repo.rows if r.tenant == tenant), key=lambda r: r.seq):
+        record = row.record
+        if row.seq == first_seq:
+            record["event"]["data"]["request_model"] = "forged"
+        if first_seq <= row.seq <= last_seq:
+            record["prev_hash"] = prev if prev is not None else record["prev_hash"]
+            record["hash"] = record_hash(record)
+        prev = record["hash"]
+
+
+async def old_and_new(service: AuditService, clock: FixedClock) -> None:
+    """Records 1..5 recorded a day before 6..10, all sealed: a purge of the day stops at 5."""
+    await recorded(service, "acme", 5)
+    clock.advance(days=1)
+    await recorded(service, "acme", 5)
+    assert await service.checkpoint_heads() == 1
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        pytest.param(lambda repo: rechain_from(repo, "acme", 3), id="rechained-to-the-head"),
+        pytest.param(lambda repo: rechain_between(repo, "acme", 3, 5), id="rechained-to-the-cut"),
+        pytest.param(lambda repo: rechain_between(repo, "acme", 5, 5), id="anchor-rewritten"),
+    ],
+)
+@pytest.mark.parametrize("fresh", [False, True], ids=["running", "restarted"])
+async def test_a_purge_does_not_sign_a_chain_rewritten_since_it_was_sealed(
+    fake_repository: FakeAuditRepository,
+    clock: FixedClock,
+    fake_ledger: FakeLedger,
+    rewrite: Any,
+    fresh: bool,
+) -> None:
+    """The purge anchor names the record it stops at; signing a rewritten one would launder the
+    rewrite: the records it vouches for are deleted, and what remains verifies."""
+    service = signed(fake_repository, clock, fake_ledger)
+    await old_and_new(service, clock)
+    published = list(fake_ledger.published)
+    rewrite(fake_repository)
+    breaks: list[tuple[str, ChainBreak]] = []
+    if fresh:
+        service = restarted(fake_repository, clock, fake_ledger, breaks)
+    with pytest.raises(RuntimeError, match="broken at seq"):
+        await service.purge("acme", clock.now() - timedelta(hours=1))
+    assert len(fake_repository.rows) == 10  # nothing deleted
+    assert fake_ledger.published == published  # nothing signed
+    assert all(c["kind"] == "periodic" for c in fake_repository.saved_checkpoints)
+    assert "acme" in service.checkpointer.broken
+    assert [t for t, _ in breaks] == (["acme"] if fresh else [])
+    assert not (await service.verify("acme")).ok
+    with pytest.raises(RuntimeError, match="broken"):
+        await service.purge("acme", clock.now() - timedelta(hours=1))
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["running", "restarted"])
+async def test_a_purge_of_an_intact_chain_signs_the_record_it_stops_at(
+    fake_repository: FakeAuditRepository, clock: FixedClock, fake_ledger: FakeLedger, fresh: bool
+) -> None:
+    service = signed(fake_repository, clock, fake_ledger)
+    await old_and_new(service, clock)
+    await recorded(service, "acme", 2)  # not sealed yet: verified from the trusted head
+    if fresh:
+        service = restarted(fake_repository, clock, fake_ledger)
+    fifth = (await stored(fake_repository, "acme"))[4]
+    purged, checkpoint = await service.purge("acme", clock.now() - timedelta(hours=1))
+    assert purged == 5
+    assert checkpoint is not None
+    assert (checkpoint["seq"], checkpoint["hash"]) == (5, fifth["hash"])
+    assert (await service.verify("acme")).ok
 
 
 @pytest.mark.parametrize(

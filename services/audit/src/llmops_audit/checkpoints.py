@@ -7,7 +7,8 @@ database administrator. What the service guarantees is that such a change is *de
   of the database (or of the directory holding it) cannot sign a rewritten chain, while anyone
   checks a signature with the public key the service publishes;
 - every checkpoint is also published on the AUDIT stream, outside the database, and ``verify``
-  holds the database to the newest published one: a cut tail or a deleted checkpoint is a break;
+  holds the database to the published one with the highest signed seq: a cut tail or a deleted
+  checkpoint is a break, and republishing an old checkpoint does not lower the bar;
 - the service signs only a head it verified from the newest published checkpoint, or chained
   itself from a head it had verified, so a restarted service never signs a truncated or
   re-chained trail: it reports the break and signs nothing more for that tenant.
@@ -38,6 +39,9 @@ from llmops_contracts.auditchain import (
     ChainVerifier,
     KeyRing,
     checkpoint_message,
+    checkpoint_seq,
+    checkpoint_shape_problem,
+    held_checkpoint,
     key_id_for,
     timestamp,
 )
@@ -162,8 +166,9 @@ class CheckpointLedger(Protocol):
         """Publish a signed checkpoint and wait until it is stored."""
         ...
 
-    async def latest(self, tenant: str) -> dict[str, Any] | None:
-        """The newest checkpoint published for a tenant (as published, unchecked), or None."""
+    async def checkpoints(self, tenant: str, after: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """The messages published for a tenant after position ``after``, oldest first (as
+        published, unchecked), and the position to read on from (``after`` when none)."""
         ...
 
     async def tenants(self) -> list[str]:
@@ -179,36 +184,41 @@ class CheckpointLedger(Protocol):
         ...
 
 
-def malformed(tenant: str, checkpoint: Mapping[str, Any]) -> str | None:
-    """Why a published message is no checkpoint of this tenant's chain at all, or None."""
-    if not all(name in checkpoint for name in (*CHECKPOINT_FIELDS, "signature")):
-        return "the newest published checkpoint is malformed"
-    if (
-        checkpoint["tenant"] != tenant
-        or type(checkpoint["seq"]) is not int
-        or not isinstance(checkpoint["hash"], str)
-    ):
-        return "the newest published checkpoint is not a checkpoint of this chain"
-    return None
-
-
 def published_problem(tenant: str, checkpoint: Mapping[str, Any], keys: KeyRing) -> str | None:
-    """Why a published checkpoint cannot be trusted (malformed, another tenant's, bad signature)."""
-    problem = malformed(tenant, checkpoint)
-    if problem is not None:
-        return problem
+    """Why the newest published message cannot be trusted (malformed, another tenant's, bad
+    signature), or None."""
+    shape = checkpoint_shape_problem(tenant, checkpoint)
+    if shape is not None:
+        return f"the newest published checkpoint is {shape}"
     problem = keys.problem(checkpoint)
     return None if problem is None else f"the newest published checkpoint: {problem}"
 
 
 @dataclass
-class Published:
-    """The newest published checkpoint as ``verify`` holds the database to it.
+class Ledgered:
+    """What this process has read of a tenant's published checkpoints.
 
     Attributes:
-        checkpoint: as published (None: none yet), for the report.
-        unstored: it, when the database lacks it: the chain must still agree with it.
-        breaks: what is wrong with it that reading the chain does not show.
+        position: where reading goes on (the ledger's position after the last message read).
+        newest: the last message published, unchecked (None: none yet).
+        held: the checkpoint the chain is held to (:func:`held_checkpoint`), if any.
+    """
+
+    position: int = 0
+    newest: dict[str, Any] | None = None
+    held: dict[str, Any] | None = None
+
+
+@dataclass
+class Published:
+    """The published checkpoint ``verify`` holds the database to, and what is wrong with the
+    published ones.
+
+    Attributes:
+        checkpoint: the one the chain is held to, else the newest message (None: none yet),
+            for the report.
+        unstored: the held one, when the database lacks it: the chain must still agree with it.
+        breaks: what is wrong with them that reading the chain does not show.
     """
 
     checkpoint: dict[str, Any] | None
@@ -217,18 +227,12 @@ class Published:
 
 
 def _published_break(checkpoint: Mapping[str, Any], detail: str) -> ChainBreak:
-    return ChainBreak(seq_of(checkpoint), None, "checkpoint", detail)
+    return ChainBreak(checkpoint_seq(checkpoint), None, "checkpoint", detail)
 
 
 def same_checkpoint(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Whether two checkpoints are the same signed statement."""
     return all(a.get(k) == b.get(k) for k in (*CHECKPOINT_FIELDS, "signature"))
-
-
-def seq_of(checkpoint: Mapping[str, Any]) -> int:
-    """A checkpoint's seq, 0 when it has none that is an integer (a malformed one)."""
-    seq = checkpoint.get("seq")
-    return seq if type(seq) is int else 0
 
 
 # --- sealing ----------------------------------------------------------------------------------
@@ -275,6 +279,8 @@ class Sealer:
         self._signed: dict[str, Head] = {}
         self._unpublished: list[dict[str, Any]] = []
         self._ledger_tenants_read = False
+        #: Tenant -> what was read of its published checkpoints (reading goes on from there).
+        self._ledgered: dict[str, Ledgered] = {}
 
     def watch(self, repository: AuditRepository) -> AuditRepository:
         """``repository``, with every append it stores reported to :meth:`appended`."""
@@ -288,6 +294,7 @@ class Sealer:
             await self.ledger.publish_key(self.signer.key_record(self.clock.now()))
         own = [self.signer.public_key] if self.signer is not None else []
         self.keys = key_ring([*own, *await self.ledger.public_keys()])
+        self._ledgered.clear()  # which checkpoints are valid depends on the keys
 
     def appended(self, records: Sequence[NewRecord]) -> None:
         """Trust records this process chained onto a trusted head (it hashed them itself).
@@ -302,29 +309,50 @@ class Sealer:
             if head is not None and head.seq + 1 == doc["seq"] and head.hash == doc["prev_hash"]:
                 trusted[doc["tenant"]] = Head(doc["seq"], record.hash)
 
-    async def published(self, tenant: str) -> dict[str, Any] | None:
-        """The newest checkpoint published for a tenant (unchecked), or None."""
-        return await self.ledger.latest(tenant) if self.ledger is not None else None
+    async def published(self, tenant: str) -> Ledgered:
+        """What is published for a tenant: the newest message, and the checkpoint its chain is
+        held to (:func:`~llmops_contracts.auditchain.held_checkpoint`).
+
+        The ledger is read on from where this process stopped (performance: verify and every
+        restart's first seal would otherwise read a tenant's whole history of checkpoints).
+        """
+        seen = self._ledgered.setdefault(tenant, Ledgered())
+        if self.ledger is None:
+            return seen
+        new, position = await self.ledger.checkpoints(tenant, seen.position)
+        if not new:
+            return seen
+        # No await from here on: a concurrent reader (verify beside a seal) merges, not races.
+        if position > seen.position:
+            seen.position, seen.newest = position, new[-1]
+        held = held_checkpoint(tenant, [*([seen.held] if seen.held else []), *new], self.keys)
+        seen.held = dict(held) if held is not None else None
+        return seen
 
     async def held_to(self, tenant: str, stored: Sequence[Mapping[str, Any]]) -> Published:
-        """What ``verify`` holds a chain to, outside the database: its newest published checkpoint.
+        """What ``verify`` holds a chain to, outside the database: the published checkpoint with
+        the highest signed seq; and the newest message must be a valid checkpoint too.
 
         Args:
             tenant: the chain's tenant.
             stored: the checkpoints stored in the database.
         """
-        checkpoint = await self.published(tenant)
-        if checkpoint is None:
+        seen = await self.published(tenant)
+        newest, held = seen.newest, seen.held
+        if newest is None:
             return Published(None)
-        shape = malformed(tenant, checkpoint)
-        if shape is not None:
-            return Published(checkpoint, breaks=[_published_break(checkpoint, shape)])
-        if any(same_checkpoint(checkpoint, c) for c in stored):
-            return Published(checkpoint)  # checked with the stored ones
-        deleted = "the newest published checkpoint is not in the database: checkpoints were deleted"
-        return Published(
-            checkpoint, unstored=[checkpoint], breaks=[_published_break(checkpoint, deleted)]
+        breaks = []
+        problem = published_problem(tenant, newest, self.keys)
+        if problem is not None:
+            breaks.append(_published_break(newest, problem))
+        if held is None:
+            return Published(newest, breaks=breaks)
+        if any(same_checkpoint(held, c) for c in stored):
+            return Published(held, breaks=breaks)  # checked with the stored ones
+        deleted = (
+            "the highest published checkpoint is not in the database: checkpoints were deleted"
         )
+        return Published(held, unstored=[held], breaks=[*breaks, _published_break(held, deleted)])
 
     async def seal(self) -> int:
         """Sign and publish every verified chain head that moved; returns how many were signed.
@@ -350,23 +378,34 @@ class Sealer:
     async def purge(self, tenant: str, before: datetime) -> tuple[int, dict[str, Any] | None]:
         """Remove records recorded before ``before`` behind a signed, published purge checkpoint.
 
-        The purge checkpoint is published once the deletion committed, and the remaining head is
-        signed again at once, so the newest published checkpoint still holds the whole chain.
+        The record the purge stops at is verified before its hash is signed: the records from
+        it up to a trusted head (or from a trusted head up to it) must re-hash and link, or a
+        chain rewritten since the last seal would get a valid signed anchor. The purge
+        checkpoint is published once the deletion committed, and the remaining head is signed
+        again at once, so the newest published checkpoint still holds the whole chain.
 
         Raises:
-            RuntimeError: no signing key, or the tenant's chain is broken (a purge would sign
-                records nobody verified).
+            RuntimeError: no signing key, or the tenant's chain is broken (found before or by
+                this purge): a purge would sign records nobody verified. Nothing is deleted.
         """
         signer = self.signer
         if signer is None:
             raise RuntimeError("no signing key: the audit service cannot purge")
         if tenant in self.broken:
             raise RuntimeError(f"the audit chain of {tenant!r} is broken: not purging it")
-        purged, checkpoint = await self.repository.purge(
-            tenant,
-            timestamp(before),
-            lambda head: signer.sign(tenant, head, "purge", self.clock.now()),
-        )
+
+        async def sign(point: Head) -> dict[str, Any]:
+            # Awaited inside the purge's transaction, before anything is deleted.
+            problem = await self._verify_point(tenant, point)
+            if problem is not None:
+                self._report(tenant, problem)
+                raise RuntimeError(
+                    f"the audit chain of {tenant!r} is broken at seq {problem.seq} "
+                    f"({problem.kind}: {problem.detail}): not purging it"
+                )
+            return signer.sign(tenant, point, "purge", self.clock.now())
+
+        purged, checkpoint = await self.repository.purge(tenant, timestamp(before), sign)
         if checkpoint is not None:
             self._unpublished.append(checkpoint)
             await self._publish_pending()
@@ -388,9 +427,7 @@ class Sealer:
             head = await self._anchor_head(tenant)
         problem = await self._verify(tenant, head, trusted)
         if problem is not None:
-            self.broken[tenant] = problem
-            if self.on_break is not None:
-                self.on_break(tenant, problem)
+            self._report(tenant, problem)
             return 0
         current = self.trusted.get(tenant)
         if current is None or current.seq < head.seq:
@@ -412,18 +449,20 @@ class Sealer:
         return Head(int(purges[-1]["seq"]), str(purges[-1]["hash"])) if purges else GENESIS
 
     async def _start(self, tenant: str) -> tuple[Head, ChainBreak | None]:
-        """Where verification starts when nothing is trusted yet: the newest signed point.
+        """Where verification starts when nothing is trusted yet: the highest signed point.
 
-        That is the newest published checkpoint, or the purge anchor when it is newer (a purge
-        whose checkpoint was not published before a restart), or the genesis.
+        That is the published checkpoint with the highest signed seq, or the purge anchor when
+        it is higher (a purge whose checkpoint was not published before a restart), or the
+        genesis. The newest published message must be a valid checkpoint of the chain.
         """
         start = GENESIS
-        published = await self.published(tenant)
-        if published is not None:
-            problem = published_problem(tenant, published, self.keys)
+        seen = await self.published(tenant)
+        if seen.newest is not None:
+            problem = published_problem(tenant, seen.newest, self.keys)
             if problem is not None:
-                return start, ChainBreak(seq_of(published), None, "checkpoint", problem)
-            start = Head(int(published["seq"]), str(published["hash"]))
+                return start, _published_break(seen.newest, problem)
+        if seen.held is not None:
+            start = Head(int(seen.held["seq"]), str(seen.held["hash"]))
             # Signed and published already: a restart does not sign the same head again.
             self._signed.setdefault(tenant, start)
         purges = [c for c in await self.repository.checkpoints(tenant) if c["kind"] == "purge"]
@@ -453,24 +492,64 @@ class Sealer:
             if head.hash == trusted.hash:
                 return None
             return ChainBreak(head.seq, None, "checkpoint", "differs from the signed checkpoint")
-        verifier = ChainVerifier(anchor={"seq": trusted.seq, "hash": trusted.hash})
-        async for record in self.repository.records(tenant, trusted.seq):
-            if int(record["seq"]) > head.seq:
+        return await self._links(
+            tenant,
+            trusted,
+            head,
+            ChainBreak(head.seq, None, "modified", "the head changed while it was verified"),
+        )
+
+    async def _verify_point(self, tenant: str, point: Head) -> ChainBreak | None:
+        """Check that ``point``, a stored record below the head or at it, is one of the chain
+        a trusted head (or the newest signed point) vouches for.
+
+        At or above the trusted head, as :meth:`_verify`. Below it, the records after the point
+        up to the trusted head must re-hash and link from the point's hash to the trusted one:
+        through the hash links the trusted head commits to every record before it.
+        """
+        trusted = self.trusted.get(tenant)
+        if trusted is None:
+            trusted, problem = await self._start(tenant)
+            if problem is not None:
+                return problem
+        if point.seq >= trusted.seq:
+            return await self._verify(tenant, point, trusted)
+        return await self._links(
+            tenant,
+            point,
+            trusted,
+            ChainBreak(trusted.seq, None, "checkpoint", "differs from the signed checkpoint"),
+        )
+
+    async def _links(
+        self, tenant: str, start: Head, end: Head, astray: ChainBreak
+    ) -> ChainBreak | None:
+        """Check that the records after ``start`` up to ``end`` re-hash and link from
+        ``start.hash`` to ``end.hash``; ``astray`` when they are intact but end elsewhere."""
+        verifier = ChainVerifier(anchor={"seq": start.seq, "hash": start.hash})
+        async for record in self.repository.records(tenant, start.seq):
+            if int(record["seq"]) > end.seq:
                 break
             verifier.feed(record)
             if verifier.report.breaks:
                 return verifier.report.breaks[0]
-        if verifier.report.last_seq != head.seq:
+        if verifier.report.last_seq != end.seq:
             # Records vanished between reading the head and reading them back.
             return ChainBreak(
-                (verifier.report.last_seq or trusted.seq) + 1,
+                (verifier.report.last_seq or start.seq) + 1,
                 None,
                 "missing",
-                f"records up to the head at seq {head.seq} are gone",
+                f"records up to seq {end.seq} are gone",
             )
-        if verifier.report.last_hash != head.hash:
-            return ChainBreak(head.seq, None, "modified", "the head changed while it was verified")
+        if verifier.report.last_hash != end.hash:
+            return astray
         return None
+
+    def _report(self, tenant: str, problem: ChainBreak) -> None:
+        """Remember a tenant's break (nothing is signed for it any more) and tell ``on_break``."""
+        self.broken[tenant] = problem
+        if self.on_break is not None:
+            self.on_break(tenant, problem)
 
 
 class _Watched:

@@ -30,7 +30,9 @@ from typing import Any
 
 import orjson
 
+from llmops_contracts import jsonlimits
 from llmops_contracts.canonical import canonical_json
+from llmops_contracts.registry import InvalidMessage
 
 _SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 _SORTED |= orjson.OPT_PASSTHROUGH_SUBCLASS
@@ -69,15 +71,19 @@ def canonical(value: Any) -> bytes:
 
     Raises:
         ValueError: where the reference raises (NaN, infinity, non-string keys; a lone surrogate
-            cannot be encoded), and for nesting too deep to walk.
+            cannot be encoded).
+        InvalidMessage: nested too deep to walk (a ``ValueError`` too).
     """
     text = _fast(value)
     if text is not None:
         return text
     try:
         return canonical_json(value).encode()
-    except RecursionError:  # admit() refuses such nesting; a value built in code may not
-        raise ValueError("nested too deep for the canonical form") from None
+    except RecursionError:
+        # admit() refuses such nesting; a value built in code may not. InvalidMessage, so a
+        # batch consumer dead-letters the item at once (llmops_shared.batch.is_permanent)
+        # instead of retrying what can never hash.
+        raise InvalidMessage("(message): nested too deep for the canonical form") from None
 
 
 def canonical_fast(value: Any) -> bytes | None:
@@ -125,16 +131,16 @@ _compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).enco
 
 
 def loads(body: bytes) -> Any:
-    """Parse JSON as the standard library's decoder does, refusing NaN, infinities and overflow.
+    """Parse UTF-8 JSON as the standard library's decoder does, refusing NaN, infinities and
+    overflow (:func:`llmops_contracts.jsonlimits.loads`, faster).
 
-    orjson for UTF-8 input; the standard library for what orjson refuses (other encodings, a
-    byte order mark, lone surrogate escapes, NaN literals: they decode or fail there exactly as
-    before) and for integers of 19 digits or more, which orjson reads as floats.
+    orjson first; the contracts' decoder for what orjson refuses (lone surrogate escapes, NaN
+    literals, anything not UTF-8: they decode or fail there exactly as in every other consumer)
+    and for integers of 19 digits or more, which orjson reads as floats.
 
     Raises:
-        ValueError: not JSON, NaN/infinity, a number that overflows a double, or nesting too
-            deep to parse.
-        UnicodeDecodeError: bytes that are not text in a JSON encoding.
+        ValueError: not JSON, not UTF-8 (``UnicodeDecodeError``), NaN/infinity, a number that
+            overflows a double, or nesting too deep to parse.
     """
     if _LONG_DIGITS not in body.translate(_CLASSES):
         try:
@@ -142,27 +148,6 @@ def loads(body: bytes) -> Any:
         except orjson.JSONDecodeError:
             pass
     try:
-        return _stdlib_loads(body)
+        return jsonlimits.loads(body)
     except RecursionError:  # deeper than orjson's 1024 levels; admit() checks depth first
         raise ValueError("nested too deep") from None
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if value in (float("inf"), float("-inf")):
-        raise ValueError(f"{text} is out of the range of a double")
-    return value
-
-
-_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
-
-
-def _stdlib_loads(body: bytes) -> Any:
-    """``json.loads(body, parse_constant=..., parse_float=...)`` with the decoder built once."""
-    if isinstance(body, bytes | bytearray):
-        return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
-    return _DECODER.decode(body)

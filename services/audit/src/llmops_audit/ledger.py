@@ -1,8 +1,8 @@
 """The published ledger of checkpoints: the AUDIT stream, and the bucket of public keys.
 
 Adapters of :class:`llmops_audit.checkpoints.CheckpointLedger` on NATS. Each checkpoint is
-published on ``llmops.audit.checkpoint.<tenant>`` (stream ``AUDIT``), so the newest one of a
-tenant is the last message on its subject, one direct get away. Public keys live in the
+published on ``llmops.audit.checkpoint.<tenant>`` (stream ``AUDIT``), so a tenant's checkpoints
+are its subject's messages, read in order from any stream sequence. Public keys live in the
 key-value bucket ``llmops_audit_keys`` under their ``key_id``.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from nats.js.api import KeyValueConfig, StorageType
+from nats.js.api import ConsumerConfig, DeliverPolicy, KeyValueConfig, StorageType
 from nats.js.errors import (
     BucketNotFoundError,
     KeyNotFoundError,
@@ -85,18 +85,37 @@ class JetStreamLedger:
         subject, body, headers = checkpoint_message(checkpoint)
         await self._js().publish(subject, body, headers=headers, stream=subjects.AUDIT_STREAM)
 
-    async def latest(self, tenant: str) -> dict[str, Any] | None:
-        """The data of the last message on the tenant's checkpoint subject, or None.
+    async def checkpoints(self, tenant: str, after: int = 0) -> tuple[list[dict[str, Any]], int]:
+        """The data of every message on the tenant's checkpoint subject after stream sequence
+        ``after``, oldest first, and the stream sequence to read on from.
 
         Returned as published and unchecked (a malformed one as an empty dict), so the caller
-        reports what is wrong with it instead of passing over it.
+        reports what is wrong with them instead of passing over them. Read with an ordered
+        consumer up to the last message stored when reading began.
         """
+        js = self._js()
         subject = subjects.for_tenant(subjects.AUDIT_CHECKPOINTS, tenant)
         try:
-            msg = await self._js().get_last_msg(subjects.AUDIT_STREAM, subject)
+            last = (await js.get_last_msg(subjects.AUDIT_STREAM, subject)).seq
         except NotFoundError:
-            return None
-        return published_checkpoint(msg.data)
+            return [], after
+        if last <= after:
+            return [], after
+        start = ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after + 1
+        )
+        sub = await js.subscribe(
+            subject, stream=subjects.AUDIT_STREAM, ordered_consumer=True, config=start
+        )
+        found: list[dict[str, Any]] = []
+        try:
+            while after < last:
+                msg = await sub.next_msg(timeout=self._timeout_s)
+                after = msg.metadata.sequence.stream
+                found.append(published_checkpoint(msg.data))
+        finally:
+            await sub.unsubscribe()
+        return found, after
 
     async def tenants(self) -> list[str]:
         """Tenants with a checkpoint subject on the AUDIT stream."""

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -83,18 +83,18 @@ def admit(subject: str, body: bytes) -> Incoming:
     Raises:
         InvalidMessage: naming the bad attribute.
     """
-    # Nesting first: deep JSON parses, but hashing and redaction walk it recursively, so it
-    # would fail its batch on every delivery (see llmops_contracts.jsonlimits).
+    # Encoding and nesting first: deep JSON parses, but hashing and redaction walk it
+    # recursively, so it would fail its batch on every delivery; and the depth is counted on
+    # UTF-8 bytes, so UTF-16/32 text is refused before it (see llmops_contracts.jsonlimits).
     check_depth(body)
     try:
         envelope = fastjson.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # UnicodeDecodeError is one
         raise InvalidMessage(f"(message): not valid JSON: {exc}") from None
-    if _SURROGATE_ESCAPE.search(body) or b"\xed" in body or b"\x00" in body[:4]:
-        # Escaped surrogates decode, and so do surrogates encoded as bytes (ED A0..BF, which
-        # orjson refuses and the standard library reads), or any in UTF-16/32 text; but a lone
-        # one cannot be written as UTF-8 (it would fail the hash later and jam the batch).
-        # Checked only when such an escape, lead byte or encoding is present at all.
+    if _SURROGATE_ESCAPE.search(body):
+        # Escaped surrogates decode (surrogates encoded as bytes are not UTF-8, refused above),
+        # but a lone one cannot be written as UTF-8: it would fail the hash later and jam the
+        # batch. Checked only when such an escape is present at all.
         try:
             json.dumps(envelope, ensure_ascii=False).encode()
         except UnicodeEncodeError:
@@ -331,9 +331,14 @@ class AuditRepository(Protocol):
         ...
 
     async def purge(
-        self, tenant: str, before: str, sign: Callable[[Head], dict[str, Any]]
+        self, tenant: str, before: str, sign: Callable[[Head], Awaitable[dict[str, Any]]]
     ) -> tuple[int, dict[str, Any] | None]:
-        """Delete records recorded before ``before`` with a purge checkpoint, in one transaction."""
+        """Delete records recorded before ``before`` with a purge checkpoint, in one transaction.
+
+        ``sign(head)`` gets the last record to delete and returns its signed checkpoint; it is
+        awaited inside the transaction, before anything is deleted, and whatever it raises
+        aborts the purge.
+        """
         ...
 
 

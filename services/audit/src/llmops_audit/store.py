@@ -2,16 +2,17 @@
 
 The schema is created by Alembic migrations (``migrations/``), which also install the database
 guards: UPDATE, DELETE and TRUNCATE are refused on records and checkpoints, except the DELETE of
-records a purge checkpoint covers (one with ``kind = 'purge'`` and a ``seq`` at or above theirs).
-The guard cannot check that checkpoint's signature, ``verify`` does: a forged one stays in the
-append-only table for good, a detected break.
+records a purge checkpoint covers (one with ``kind = 'purge'`` and a ``seq`` at or above theirs)
+while the record it names (its ``seq`` and ``hash``) is stored. The guard cannot check that
+checkpoint's signature, ``verify`` does: a forged one stays in the append-only table for good, a
+detected break.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from importlib.resources import files
 from typing import Any
 
@@ -342,7 +343,7 @@ class SqlAuditRepository(SqlStore):
             await conn.execute(insert(checkpoints), [checkpoint])
 
     async def purge(
-        self, tenant: str, before: str, sign: Callable[[Head], dict[str, Any]]
+        self, tenant: str, before: str, sign: Callable[[Head], Awaitable[dict[str, Any]]]
     ) -> tuple[int, dict[str, Any] | None]:
         """Delete a tenant's records recorded before ``before`` behind a purge checkpoint."""
         self._recent.clear()  # they may include purged records: read the rest back instead
@@ -357,15 +358,17 @@ class SqlAuditRepository(SqlStore):
             ).first()
             if last is None:
                 return 0, None
-            checkpoint = sign(Head(int(last.seq), last.hash))
-            # The purge checkpoint is what lets the guard accept the delete below.
+            checkpoint = await sign(Head(int(last.seq), last.hash))
+            # The purge checkpoint is what lets the guard accept the deletes below, while the
+            # record it names is stored: so that record goes last, in a statement of its own.
             await conn.execute(insert(checkpoints), [checkpoint])
-            result = await conn.execute(
-                records.delete().where(
-                    and_(records.c.tenant == tenant, records.c.seq <= int(last.seq))
+            purged = 0
+            for below in (records.c.seq < int(last.seq), records.c.seq == int(last.seq)):
+                result = await conn.execute(
+                    records.delete().where(and_(records.c.tenant == tenant, below))
                 )
-            )
-            return int(result.rowcount or 0), checkpoint
+                purged += int(result.rowcount or 0)
+            return purged, checkpoint
 
     async def unpublished(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
         """Records not yet republished to the AUDIT stream, in storage order.

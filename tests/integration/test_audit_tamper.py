@@ -255,17 +255,16 @@ async def test_a_deleted_head_is_reported_once_the_head_was_signed(trail: Trail)
     assert "records 48..50 are gone" in report.first_break.detail
 
 
-@pytest.mark.parametrize(
-    "permit",
-    [
-        "INSERT INTO audit_purge_permit (one) VALUES (1)",  # revision 0001's SQLite permit
-        "SET LOCAL llmops.audit_purge = 'on'",  # and its PostgreSQL one
-    ],
-)
-async def test_what_once_permitted_a_delete_permits_nothing(trail: Trail, permit: str) -> None:
+#: What once permitted a delete: revision 0001's SQLite permit row, and its PostgreSQL setting.
+OLD_PERMITS = {
+    "sqlite": "INSERT INTO audit_purge_permit (one) VALUES (1)",
+    "postgresql": "SET LOCAL llmops.audit_purge = 'on'",
+}
+
+
+async def test_what_once_permitted_a_delete_permits_nothing(trail: Trail) -> None:
     """No trigger switched off, a plain statement: no row may go without a purge checkpoint."""
-    if permit.startswith("SET") != (trail.repo.dialect == "postgresql"):
-        pytest.skip("the other database's permit")
+    permit = OLD_PERMITS[trail.repo.dialect]
     delete_tail = f"DELETE FROM audit_records WHERE tenant = '{trail.tenant}' AND seq >= 41"
     with pytest.raises(DBAPIError, match=r"append-only|no such table"):
         await trail.in_one_transaction(permit, delete_tail)

@@ -50,6 +50,14 @@ async def dead_letter(
     )
 
 
+async def stamped(js: Any, seq: int) -> datetime:
+    """When the server stored dead letter ``seq`` (its own clock, nanoseconds cut to micro)."""
+    raw = await js.get_msg(subjects.DLQ_STREAM, seq)
+    stamp = str(raw.time)
+    whole, _, fraction = stamp.rstrip("Z").partition(".")
+    return datetime.fromisoformat(f"{whole}.{(fraction + '000000')[:6]}+00:00")
+
+
 async def calls_priced(client: Client, since: datetime) -> int:
     report = await client.request(CostReportQuery(since=since, granularity="total"), timeout=10)
     return int(report.data.total.calls)
@@ -94,8 +102,16 @@ async def test_a_failed_call_is_replayed_and_priced_exactly_once(
             assert len(everything.stdout.splitlines()) == 5
             only_invalid = await cli("dlq", "list", "--reason", "invalid", "--json")
             assert [json.loads(x)["dlq_seq"] for x in only_invalid.stdout.splitlines()] == [3]
-            recent = await cli("dlq", "list", "--since", "1h", "--json")
+            # --since selects by the server's stamp on each letter; a relative "1h" would count
+            # from this process's clock, which a shifted-clock run moves away from the server's.
+            first, last = await stamped(js, 1), await stamped(js, 5)
+            before = (first - timedelta(seconds=1)).isoformat()
+            recent = await cli("dlq", "list", "--since", before, "--json")
             assert len(recent.stdout.splitlines()) == 5
+            after = (last + timedelta(seconds=1)).isoformat()
+            none_yet = await cli("dlq", "list", "--since", after, "--json")
+            assert none_yet.exit_code == 0, none_yet.output
+            assert none_yet.stdout.splitlines() == []
 
             dry = await cli("dlq", "replay", "--service", "costs", "--tenant", tenant, "--dry-run")
             assert dry.exit_code == 0, dry.output

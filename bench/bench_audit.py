@@ -99,7 +99,7 @@ def _events(n: int) -> list[tuple[str, bytes, dict[str, str]]]:
             correlation_id=f"req-{i // 3}",
             traceparent=f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01",
         )
-        out.append((event.subject(), event.to_json(), headers.headers_for(event)))
+        out.append(headers.wire(event))
     return out
 
 

@@ -100,7 +100,7 @@ def _calls(n: int) -> list[tuple[str, bytes, dict[str, str]]]:
             actor=Actor(app=f"app-{i % 4}", user=f"user-{i % 500}"),
         )
         event = wrap(call, tenant=TENANTS[i % len(TENANTS)], source="app://bench")
-        out.append((event.subject(), event.to_json(), headers.headers_for(event)))
+        out.append(headers.wire(event))
     return out
 
 
@@ -194,7 +194,7 @@ async def _raw(url: str, db_url: str, n: int, *, publish: bool = False) -> dict[
                 out.append(_recorded(env))
         async with engine.begin() as conn:
             await conn.execute(insert(_raw_ledger), rows)
-        await sink.publish(out)
+        await sink.publish_batch(out)
         for m in msgs:
             await m.ack()
         stored += len(msgs)

@@ -50,7 +50,7 @@ def codec_rows() -> list[dict[str, Any]]:
 async def _publish_rows(url: str) -> list[dict[str, Any]]:
     calls = [_call(i) for i in range(N_PUBLISH)]
     prepared = [wrap(c, tenant="bench", source="app://bench") for c in calls]
-    raw_msgs = [(p.subject(), p.to_json(), headers.headers_for(p)) for p in prepared]
+    raw_msgs = [headers.wire(p) for p in prepared]
 
     nc = await nats.connect(url)
     js = nc.jetstream()

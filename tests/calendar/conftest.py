@@ -18,7 +18,6 @@ import pytest
 
 from llmops_contracts.envelope import Envelope
 from llmops_contracts.llm import Usage
-from llmops_contracts.registry import parse
 from llmops_costs.anomalies import detect_spike
 from llmops_costs.pricing import PriceTable
 from llmops_costs.service import CallEntry, CostsOptions, CostsService
@@ -26,6 +25,7 @@ from llmops_costs.store import SqlCostRepository
 from llmops_shared.clock import FixedClock
 from tests.calendar.edges import EDGES, Edge
 from tests.conftest import fresh_postgres_database
+from tests.fakes import FakePublisher as Sink
 from tests.services.costs.support import call
 
 #: The model the suite prices: one micro-dollar per input token and a tenth of a cent per output
@@ -74,29 +74,6 @@ def costs_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'costs.db'}"
     url: str = request.getfixturevalue("costs_postgres")
     return url
-
-
-class Sink:
-    """Remembers what the service published (parsed); can be told to fail like JetStream."""
-
-    def __init__(self) -> None:
-        self.events: list[Envelope[Any]] = []
-        self.fail = False
-
-    async def publish(self, messages: Sequence[tuple[str, bytes, dict[str, str]]]) -> None:
-        if self.fail:
-            raise RuntimeError("JetStream away")
-        self.events += [parse(body, subject=subject) for subject, body, _ in messages]
-
-    async def publish_storable(
-        self, messages: Sequence[tuple[str, bytes, dict[str, str]]]
-    ) -> list[tuple[int, str]]:
-        await self.publish(messages)
-        return []  # the calendar suites build no event the server would refuse
-
-    def of(self, tenant: str, kind: str) -> list[Envelope[Any]]:
-        """The tenant's events of one kind (``cost_recorded``, ``budget_exceeded`` ...)."""
-        return [e for e in self.events if e.tenant == tenant and e.type.split(".")[2] == kind]
 
 
 class NoMetrics:

@@ -49,7 +49,7 @@ async def windows(costs: Costs, estimated: str = "0") -> tuple[bool, dict[str, A
 def alerts(costs: Costs) -> list[tuple[Any, ...]]:
     """The tenant's budget alerts as published: (kind, pct, window, spent, event time)."""
     out = []
-    for e in costs.sink.events:
+    for e in costs.sink.published:
         kind = e.type.split(".")[2]
         if e.tenant == costs.tenant and kind.startswith("budget_"):
             pct = getattr(e.data, "threshold_pct", None)

@@ -10,30 +10,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from llmops_contracts import wrap
-from llmops_contracts.envelope import Envelope
 from llmops_contracts.evaluation import RunEval
 from llmops_evaluation.service import EvaluationService, GoldenCase
 from llmops_evaluation.store import SqlRunStore
 from llmops_shared.clock import FixedClock
 from tests.calendar.edges import Edge
+from tests.fakes import FakePublisher
 
 CASES = [
     GoldenCase("fr", "Capital of France?", "Paris", "Paris."),
     GoldenCase("it", "Capital of Italy?", "Rome", "Milan"),
 ]
-
-
-class Published:
-    def __init__(self) -> None:
-        self.events: list[Envelope[Any]] = []
-
-    async def publish(self, message: Envelope[Any]) -> None:
-        self.events.append(message)
 
 
 class GoldenSets:
@@ -54,7 +45,7 @@ async def runs(tmp_path: Path) -> AsyncIterator[SqlRunStore]:
 async def test_a_run_completes_at_the_clocks_instant(
     runs: SqlRunStore, edge: Edge, tenant: str
 ) -> None:
-    published = Published()
+    published = FakePublisher()
     service = EvaluationService(published, GoldenSets(), runs, FixedClock(edge.at))
     # The command was sent a minute before: its own time stays its own.
     sent = edge.at - timedelta(minutes=1)
@@ -66,7 +57,7 @@ async def test_a_run_completes_at_the_clocks_instant(
     assert stored is not None
     assert stored.completed_at == edge.at
     assert stored.completed_at.utcoffset() == timedelta(0)
-    assert [(e.type.split(".")[2], e.time) for e in published.events] == [
+    assert [(e.type.split(".")[2], e.time) for e in published.published] == [
         ("case_scored", edge.at),
         ("case_scored", edge.at),
         ("run_completed", edge.at),

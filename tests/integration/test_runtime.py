@@ -227,9 +227,9 @@ async def test_the_sink_leaves_out_only_what_the_server_never_takes(
         assert (await js.stream_info(stream)).state.messages == 2  # the two others, stored
         # publish (all or raise) is unchanged.
         with pytest.raises(MessageTooLarge):
-            await sink.publish(messages)
+            await sink.publish_batch(messages)
         with pytest.raises(Refused, match="message size exceeds maximum allowed"):
-            await sink.publish([small, over_stream])
+            await sink.publish_batch([small, over_stream])
     finally:
         await js.delete_stream(stream)
         await nc.close()

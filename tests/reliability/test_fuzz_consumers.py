@@ -26,13 +26,13 @@ from llmops_costs.app import bundled_prices
 from llmops_costs.config import CostsSettings
 from llmops_costs.handlers import llm_calls_consumer
 from llmops_costs.service import CostsOptions, CostsService
+from tests.fakes import FakePublisher
 from tests.services.audit.conftest import FakeAuditRepository
 from tests.services.costs.test_costs_service import (
     Clock,
     FakeEstimator,
     FakeMetrics,
     FakeRepository,
-    FakeSink,
     spike_over_ten,
 )
 from tests.unit.test_batch import Letters, Message
@@ -156,7 +156,7 @@ async def test_costs_llm_calls_keep_every_valid_neighbour(
     repository, clock = FakeRepository(), Clock()
     service = CostsService(
         repository,
-        FakeSink(),
+        FakePublisher(),
         FakeMetrics(),
         bundled_prices=bundled_prices,
         estimator=FakeEstimator(),

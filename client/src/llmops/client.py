@@ -124,8 +124,7 @@ class Client:
             The envelope that was published.
         """
         env = self.envelope(message, **attributes)
-        subject = env.subject()
-        body, hdrs = env.to_json(), headers.headers_for(env)
+        subject, body, hdrs = headers.wire(env)
         if subjects.stream_for(subject) is None:
             await self.nc.publish(subject, body, headers=hdrs)
             return env
@@ -145,11 +144,8 @@ class Client:
         futures = []
         for message in messages:
             env = self.envelope(message, **attributes)
-            futures.append(
-                await js.publish_async(
-                    env.subject(), env.to_json(), headers=headers.headers_for(env)
-                )
-            )
+            subject, body, hdrs = headers.wire(env)
+            futures.append(await js.publish_async(subject, body, headers=hdrs))
         acks = await asyncio.gather(*futures)
         return sum(1 for ack in acks if not ack.duplicate)
 
@@ -165,9 +161,8 @@ class Client:
         env = self.envelope(message, **attributes)
         if env.data.SPEC.kind is not Kind.REQUEST:
             raise ValueError(f"{env.type} is not a request")
-        reply = await self.nc.request(
-            env.subject(), env.to_json(), timeout=timeout, headers=headers.headers_for(env)
-        )
+        subject, body, hdrs = headers.wire(env)
+        reply = await self.nc.request(subject, body, timeout=timeout, headers=hdrs)
         if reply.headers and headers.ERROR in reply.headers:
             body = json.loads(reply.data or b"{}")
             raise RequestError(reply.headers[headers.ERROR], str(body.get("reason", "")))

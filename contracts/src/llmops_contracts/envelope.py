@@ -291,3 +291,14 @@ def wrap(
         data=data,
         **attributes,
     )
+
+
+def reply(data: Payload, request: Envelope[Any], *, source: str, time: datetime) -> Envelope[Any]:
+    """The answer to ``request``: same tenant, caused by it, and dated by the answering
+    service's clock.
+
+    The one rule for replies: a service's logic returns payloads and its handlers wrap them
+    with this. ``time`` is required because an envelope built without one takes the wall
+    clock, and a service on a fixed or shifted clock would answer from today.
+    """
+    return wrap(data, tenant=request.tenant, source=source, causation=request, time=time)

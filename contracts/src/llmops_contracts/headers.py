@@ -19,6 +19,9 @@ ERROR = "Llmops-Error"
 #: Set on a message republished from the dead-letter queue: ``DLQ:<sequence of the letter>``.
 REPLAY_OF = "Llmops-Replay-Of"
 
+#: A message as NATS takes it: (subject, body, headers).
+Wire = tuple[str, bytes, dict[str, str]]
+
 
 def headers_for(message: Envelope[Any]) -> dict[str, str]:
     """NATS headers of an outgoing envelope: de-duplication id, type, trace and correlation."""
@@ -28,3 +31,9 @@ def headers_for(message: Envelope[Any]) -> dict[str, str]:
     if message.correlation_id:
         headers[CORRELATION_ID] = message.correlation_id
     return headers
+
+
+def wire(message: Envelope[Any]) -> Wire:
+    """(subject, body, headers) of an envelope on its own subject: the one way every producer
+    (services, the client, the benches) turns an envelope into a NATS message."""
+    return message.subject(), message.to_json(), headers_for(message)

@@ -32,7 +32,6 @@ from pydantic import ValidationError
 
 from llmops_contracts import headers, subjects
 from llmops_contracts.dlq import FailureKind
-from llmops_contracts.envelope import Envelope
 from llmops_contracts.registry import InvalidMessage, parse
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.dlq import DeadLetterer, bounded, is_jetstream, reason_of
@@ -246,21 +245,3 @@ def consumer_config(
         max_deliver=-1 if unlimited else settings.max_deliver + 1,
         max_ack_pending=max(1000, settings.batch_size * 4),
     )
-
-
-class EventPublisher:
-    """Publishes envelopes to their subjects through JetStream (awaiting the stream's ack)."""
-
-    def __init__(self, broker: NatsBroker) -> None:
-        self._broker = broker
-
-    async def publish(self, message: Envelope[Any]) -> None:
-        """Publish one envelope on its own subject."""
-        subject = message.subject()
-        nc = self._broker.connection
-        if subjects.stream_for(subject) is None:
-            await nc.publish(subject, message.to_json(), headers=headers.headers_for(message))
-            return
-        await nc.jetstream().publish(
-            subject, message.to_json(), headers=headers.headers_for(message)
-        )

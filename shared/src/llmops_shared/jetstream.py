@@ -1,4 +1,4 @@
-"""Publishing batches to JetStream with one acknowledgement count per batch (audit, costs)."""
+"""Publishing to JetStream with one acknowledgement count per batch: the :class:`~llmops_shared.publish.Publisher` every service uses."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from typing import Any
 
 from prometheus_client import Counter
 
+from llmops_contracts import subjects
+from llmops_contracts.envelope import Envelope
+from llmops_contracts.headers import Wire, wire
 from llmops_shared.blobs import wire_size
 
 UNPUBLISHABLE = Counter(
@@ -19,6 +22,11 @@ UNPUBLISHABLE = Counter(
 #: Below this many bytes under the limit a message's headers are not measured (performance):
 #: the suite's own headers (ids, type, trace context) are far smaller.
 _HEADER_ALLOWANCE = 8192
+
+
+def _core(message: Wire) -> tuple[str, bytes, str, dict[str, str]]:
+    subject, body, headers = message
+    return subject, body, "", headers
 
 
 class PublishError(RuntimeError):
@@ -63,7 +71,18 @@ class JetStreamSink:
         self._batches = 0
         self._pending: dict[str, _Acks] = {}
 
-    async def publish(self, messages: Sequence[tuple[str, bytes, dict[str, str]]]) -> None:
+    async def publish(self, message: Envelope[Any]) -> None:
+        """Publish one envelope on its own subject and await its ack.
+
+        A subject no stream captures (none today) is a plain core-NATS publish: no ack would
+        ever come for it.
+        """
+        if subjects.stream_for(message.subject()) is None:
+            await self._connection().publish(*_core(wire(message)))
+            return
+        await self.publish_batch([wire(message)])
+
+    async def publish_batch(self, messages: Sequence[Wire]) -> None:
         """Publish all, then await all acks (a failure raises and the cursor stays put).
 
         Raises:
@@ -83,9 +102,7 @@ class JetStreamSink:
         if refused:
             raise Refused(f"JetStream refused a message: {refused[0][1]}")
 
-    async def publish_storable(
-        self, messages: Sequence[tuple[str, bytes, dict[str, str]]]
-    ) -> list[tuple[int, str]]:
+    async def publish_storable(self, messages: Sequence[Wire]) -> list[tuple[int, str]]:
         """Publish every message the server can take and await their acks; returns ``(index,
         reason)`` of those it never will as they are (too large for the server, or refused by
         the stream), which no retry would change. Each is counted in
@@ -112,9 +129,7 @@ class JetStreamSink:
             UNPUBLISHABLE.labels("refused").inc(len(refused))
         return sorted(out + [(kept[j], error) for j, error in refused])
 
-    async def _send(
-        self, nc: Any, messages: Sequence[tuple[str, bytes, dict[str, str]]]
-    ) -> list[tuple[int, str]]:
+    async def _send(self, nc: Any, messages: Sequence[Wire]) -> list[tuple[int, str]]:
         """Publish, pipelined, and await every ack; returns ``(index, error)`` of the refused."""
         if not messages:
             return []
@@ -173,9 +188,7 @@ class _Acks:
         self.done = asyncio.Event()
 
 
-def _too_large(
-    nc: Any, messages: Sequence[tuple[str, bytes, dict[str, str]]]
-) -> list[tuple[int, int, int]]:
+def _too_large(nc: Any, messages: Sequence[Wire]) -> list[tuple[int, int, int]]:
     """``(index, size, limit)`` of the messages that exceed the server's ``max_payload``."""
     limit = nc.max_payload
     return [

@@ -17,10 +17,12 @@ from typing import Any
 from faststream import FastStream
 from faststream.nats import NatsBroker, NatsRouter
 
-from llmops_shared.broker import EventPublisher, MessageScope, create_broker
+from llmops_shared.broker import MessageScope, create_broker
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.health import HealthServer
+from llmops_shared.jetstream import JetStreamSink
 from llmops_shared.logging import configure_logging, get_logger
+from llmops_shared.publish import Publisher
 from llmops_shared.settings import ServiceSettings
 from llmops_shared.streams import ensure_streams
 
@@ -44,7 +46,7 @@ class Wiring:
     def __init__(self, settings: ServiceSettings, clock: Clock = SYSTEM_CLOCK) -> None:
         self.scope = MessageScope(settings, clock)
         self.broker = create_broker(settings, self.scope)
-        self.publisher = EventPublisher(self.broker)
+        self.publisher: Publisher = JetStreamSink(lambda: self.broker.connection)
 
 
 class ServiceState:

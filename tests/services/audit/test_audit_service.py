@@ -43,6 +43,7 @@ from llmops_contracts.llm import Content, LlmCallCompleted, Message
 from llmops_contracts.registry import InvalidMessage, parse
 from llmops_shared.batch import is_permanent
 from llmops_shared.clock import FixedClock
+from tests.fakes import FakePublisher as Sink
 from tests.services.audit.conftest import SIGNER, FakeLedger
 
 KEYS = key_ring([SIGNER.public_key])
@@ -834,14 +835,6 @@ class Outbox:
         self.cursor = position
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, bytes, dict[str, str]]] = []
-
-    async def publish(self, messages: Any) -> None:
-        self.messages += messages
-
-
 async def test_a_record_too_large_for_one_message_is_republished_by_reference(
     service: AuditService, fake_repository: Any
 ) -> None:
@@ -852,13 +845,13 @@ async def test_a_record_too_large_for_one_message_is_republished_by_reference(
     republisher = Republisher(Outbox(records), sink, blobs=blobs)
     assert await republisher.flush() == 2
 
-    small, large = (parse(body, subject=subject) for subject, body, _ in sink.messages)
+    small, large = (parse(body, subject=subject) for subject, body, _ in sink.wires)
     assert small.data.event == records[0]["event"]
     assert small.data.event_ref is None
     assert large.data.event is None
     ref = large.data.event_ref
     assert ref is not None
-    assert len(sink.messages[1][1]) < 4096
+    assert len(sink.wires[1][1]) < 4096
     # The object is the event's JSON text: put back, the record hashes to its stored hash.
     text = blobs.objects[ref.sha256]
     assert ref.size == len(text)

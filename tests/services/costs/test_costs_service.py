@@ -20,7 +20,7 @@ from llmops_contracts.costs import (
     CostReportQuery,
     PricesLoad,
 )
-from llmops_contracts.headers import headers_for
+from llmops_contracts.headers import headers_for, wire
 from llmops_contracts.llm import LlmCallCompleted, Usage
 from llmops_contracts.registry import parse
 from llmops_costs import budgets as rules
@@ -40,10 +40,9 @@ from llmops_costs.service import (
     event_id_for,
     hour_of,
     loads_breakdown,
-    wire,
 )
 from llmops_shared.clock import FixedClock
-from llmops_shared.jetstream import Refused
+from tests.fakes import FakePublisher as FakeSink
 from tests.services.costs.support import call
 
 D = Decimal
@@ -170,36 +169,6 @@ class FakeRepository:
     async def outbox_done(self, event_ids: Sequence[str]) -> None:
         for i in event_ids:
             self.outbox.pop(i, None)
-
-
-class FakeSink:
-    """Remembers published messages; can be told to fail, or to refuse some messages for good
-    (as the server does one too large for it or for its stream)."""
-
-    def __init__(self) -> None:
-        self.published: list[Any] = []
-        self.fail = False
-        self.refuse: set[str] = set()  # message ids (Nats-Msg-Id) the server never takes
-
-    async def publish(self, messages: Sequence[tuple[str, bytes, dict[str, str]]]) -> None:
-        if self.fail:
-            raise RuntimeError("JetStream away")
-        if any(sent[headers.MSG_ID] in self.refuse for _, _, sent in messages):
-            raise Refused("JetStream refused a message: message size exceeds maximum allowed")
-        self.published += [parse(body, subject=subject) for subject, body, _ in messages]
-
-    async def publish_storable(
-        self, messages: Sequence[tuple[str, bytes, dict[str, str]]]
-    ) -> list[tuple[int, str]]:
-        out = [
-            (i, "refused") for i, m in enumerate(messages) if m[2][headers.MSG_ID] in self.refuse
-        ]
-        left_out = {i for i, _ in out}
-        await self.publish([m for i, m in enumerate(messages) if i not in left_out])
-        return out
-
-    def types(self) -> list[str]:
-        return [m.type.split(".")[2] for m in self.published]
 
 
 class FakeMetrics:

@@ -28,16 +28,7 @@ from llmops_evaluation.service import (
 )
 from llmops_evaluation.store import FileGoldenSets, SqlRunStore, parse_cases
 from llmops_shared.clock import FixedClock
-
-
-class FakePublisher:
-    """Keeps what would have been published."""
-
-    def __init__(self) -> None:
-        self.published: list[Envelope[Any]] = []
-
-    async def publish(self, message: Envelope[Any]) -> None:
-        self.published.append(message)
+from tests.fakes import FakePublisher
 
 
 class FakeGoldenSets:

@@ -27,18 +27,9 @@ from llmops_guardrails.service import (
 )
 from llmops_guardrails.store import StaticPolicySource
 from llmops_shared.clock import FixedClock
+from tests.fakes import FakePublisher
 
 VISA = "4111111111111111"  # a well-known Luhn-valid test number
-
-
-class FakePublisher:
-    """Keeps what would have been published."""
-
-    def __init__(self) -> None:
-        self.published: list[Envelope[Any]] = []
-
-    async def publish(self, message: Envelope[Any]) -> None:
-        self.published.append(message)
 
 
 def policy(**kwargs: Any) -> Policy:

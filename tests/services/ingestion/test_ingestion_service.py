@@ -26,18 +26,9 @@ from llmops_ingestion.service import (
 )
 from llmops_ingestion.store import NoEmbedder
 from llmops_shared.clock import FixedClock
+from tests.fakes import FakePublisher
 
 RULES = QualityRules(min_chars=20, max_chars=5000, media_types=frozenset({"text/plain"}))
-
-
-class FakePublisher:
-    """Collects what the service publishes."""
-
-    def __init__(self) -> None:
-        self.published: list[Envelope[Any]] = []
-
-    async def publish(self, message: Envelope[Any]) -> None:
-        self.published.append(message)
 
 
 def make_service(

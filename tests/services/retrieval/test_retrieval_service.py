@@ -23,16 +23,7 @@ from llmops_contracts.retrieval import (
 from llmops_retrieval.service import RetrievalService, estimate_tokens, pack_context
 from llmops_retrieval.store import Bm25Index, tokenize
 from llmops_shared.clock import FixedClock
-
-
-class FakePublisher:
-    """Collects what the service publishes."""
-
-    def __init__(self) -> None:
-        self.published: list[Envelope[Any]] = []
-
-    async def publish(self, message: Envelope[Any]) -> None:
-        self.published.append(message)
+from tests.fakes import FakePublisher
 
 
 def chunks_event(

@@ -41,6 +41,7 @@ from llmops_contracts.envelope import (
 from llmops_contracts.headers import MSG_ID, TYPE
 from llmops_contracts.registry import InvalidMessage, check_depth
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
+from llmops_shared.publish import Publisher
 
 _UUID = re.compile(UUID_PATTERN)
 _TYPE = re.compile(TYPE_PATTERN)
@@ -724,14 +725,6 @@ class Outbox(Protocol):
         ...
 
 
-class RecordSink(Protocol):
-    """Where republished records go (the AUDIT stream)."""
-
-    async def publish(self, messages: Sequence[tuple[str, bytes, dict[str, str]]]) -> None:
-        """Publish and wait until every message is stored."""
-        ...
-
-
 class Blobs(Protocol):
     """Where a payload too large for one message is kept (the object store)."""
 
@@ -760,7 +753,7 @@ class Republisher:
     """
 
     def __init__(
-        self, outbox: Outbox, sink: RecordSink, batch: int = 1000, blobs: Blobs | None = None
+        self, outbox: Outbox, sink: Publisher, batch: int = 1000, blobs: Blobs | None = None
     ) -> None:
         self.outbox = outbox
         self.sink = sink
@@ -795,7 +788,7 @@ class Republisher:
             rows = await self.outbox.unpublished(self.batch)
             if not rows:
                 return sent
-            await self.sink.publish(await self.messages([record for _, record in rows]))
+            await self.sink.publish_batch(await self.messages([record for _, record in rows]))
             await self.outbox.mark_published(rows[-1][0])
             sent += len(rows)
 

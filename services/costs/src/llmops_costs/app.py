@@ -22,7 +22,6 @@ from llmops_costs.service import CostsOptions, CostsService
 from llmops_costs.store import PrometheusCostMetrics, SqlCostRepository
 from llmops_costs.tokens import TokenEstimator
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
-from llmops_shared.jetstream import JetStreamSink
 from llmops_shared.logging import get_logger
 from llmops_shared.runtime import Loop, Wiring, service_app
 
@@ -61,7 +60,7 @@ def create_app(settings: CostsSettings, clock: Clock = SYSTEM_CLOCK) -> FastStre
     wiring = Wiring(settings, clock)
     service = CostsService(
         repository,
-        JetStreamSink(lambda: wiring.broker.connection),
+        wiring.publisher,
         PrometheusCostMetrics(),
         bundled_prices=bundled_prices,
         estimator=TokenEstimator(),

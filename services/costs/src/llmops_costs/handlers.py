@@ -22,7 +22,6 @@ from llmops_contracts.costs import (
     PricesLoaded,
 )
 from llmops_contracts.envelope import Envelope
-from llmops_contracts.headers import headers_for
 from llmops_contracts.llm import LlmCallCompleted
 from llmops_contracts.registry import InvalidMessage, parse
 from llmops_costs.config import CostsSettings
@@ -161,7 +160,7 @@ def build_router(
                 causation=request,
                 time=service.clock.now(),
             )
-            await service.sink.publish([(event.subject(), event.to_json(), headers_for(event))])
+            await service.sink.publish(event)
             return _reply(loaded, request, service)
 
         # Every replica (no queue group) hears that prices were loaded and reloads them.

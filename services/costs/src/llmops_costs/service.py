@@ -55,6 +55,7 @@ from llmops_contracts.costs import (
     UsageMissing,
 )
 from llmops_contracts.envelope import Envelope, Payload, stable_id, wrap
+from llmops_contracts.headers import wire
 from llmops_contracts.llm import LlmCallCompleted, Usage
 from llmops_costs import budgets as rules
 from llmops_costs.budgets import exact
@@ -68,6 +69,7 @@ from llmops_costs.pricing import (
 )
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.logging import get_logger
+from llmops_shared.publish import Publisher
 
 SOURCE = "llmops/costs"
 
@@ -449,11 +451,6 @@ def call_events(entry: CallEntry) -> list[Envelope[Any]]:
     return out
 
 
-def wire(message: Envelope[Any]) -> tuple[str, bytes, dict[str, str]]:
-    """(subject, body, headers) of an envelope; Nats-Msg-Id is its id, for de-duplication."""
-    return message.subject(), message.to_json(), headers.headers_for(message)
-
-
 @dataclass(frozen=True, slots=True)
 class AlertFired:
     """A budget alert whose insert-or-ignore row was newly inserted (so it is published once)."""
@@ -618,21 +615,6 @@ class CostRepository(Protocol):
         ...
 
 
-class EventSink(Protocol):
-    """Port: publishes messages to JetStream and waits for every acknowledgement."""
-
-    async def publish(self, messages: Sequence[tuple[str, bytes, dict[str, str]]]) -> None:
-        """Publish all; raise when one was not stored."""
-        ...
-
-    async def publish_storable(
-        self, messages: Sequence[tuple[str, bytes, dict[str, str]]]
-    ) -> list[tuple[int, str]]:
-        """Publish all the server can take; return ``(index, reason)`` of those it never will
-        (too large, refused by the stream); raise when JetStream is away or too slow."""
-        ...
-
-
 class UsageEstimator(Protocol):
     """Port: offline token estimates for calls without usage (``llmops_costs.tokens``)."""
 
@@ -695,7 +677,7 @@ class CostsService:
     def __init__(
         self,
         repository: CostRepository,
-        sink: EventSink,
+        sink: Publisher,
         metrics: CostMetrics,
         *,
         bundled_prices: Callable[[], PriceTable],

@@ -64,6 +64,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from llmops_contracts.costs import Budget
 from llmops_contracts.envelope import Envelope
+from llmops_contracts.headers import wire
 from llmops_contracts.llm import Usage
 from llmops_costs import budgets as rules
 from llmops_costs.budgets import exact
@@ -80,7 +81,6 @@ from llmops_costs.service import (
     ReportLine,
     dumps_breakdown,
     loads_breakdown,
-    wire,
 )
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.db import SqlStore, UtcDateTime

@@ -18,18 +18,11 @@ from llmops_contracts.envelope import Envelope, derived_id
 from llmops_contracts.evaluation import CaseScored, GateDecision, RunCompleted, RunEval
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.logging import get_logger
+from llmops_shared.publish import Publisher
 
 SOURCE = "llmops/evaluation"
 
 _log = get_logger(__name__)
-
-
-class Publisher(Protocol):
-    """Port: publishes an envelope on its own subject."""
-
-    async def publish(self, message: Envelope[Any]) -> None:
-        """Publish one message (awaiting the stream's acknowledgement)."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from llmops_contracts.guardrails import (
 from llmops_contracts.registry import InvalidMessage
 from llmops_contracts.tools import ToolCallRequested
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
+from llmops_shared.publish import Publisher
 
 SOURCE = "llmops/guardrails"
 BUILTIN_VERSION = "builtin-1"
@@ -58,14 +59,6 @@ INJECTION_PATTERNS: tuple[str, ...] = (
 
 _REDACTORS = {"email": "[EMAIL]", "card_number": "[CARD]"}
 _INJECTION_STAGES = frozenset({Stage.INPUT.value, Stage.RETRIEVED_CONTEXT.value})
-
-
-class Publisher(Protocol):
-    """Port: publishes an envelope on its own subject."""
-
-    async def publish(self, message: Envelope[Any]) -> None:
-        """Publish one message (awaiting the stream's acknowledgement)."""
-        ...
 
 
 @dataclass(frozen=True)

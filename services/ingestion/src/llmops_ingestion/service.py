@@ -23,6 +23,7 @@ from llmops_contracts.ingestion import (
     SubmitDocument,
 )
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
+from llmops_shared.publish import Publisher
 
 SOURCE = "llmops/ingestion"
 
@@ -36,14 +37,6 @@ _FINER_SPLITS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (" ", re.compile(r"\s+")),
 )
 _WHITESPACE = re.compile(r"\s")
-
-
-class Publisher(Protocol):
-    """Port: publishes envelopes on their own subjects."""
-
-    async def publish(self, message: Envelope[Any]) -> None:
-        """Publish one envelope."""
-        ...
 
 
 class Embedder(Protocol):

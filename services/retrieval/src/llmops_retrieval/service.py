@@ -21,17 +21,10 @@ from llmops_contracts.retrieval import (
     SearchMode,
 )
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
+from llmops_shared.publish import Publisher
 
 SOURCE = "llmops/retrieval"
 CONTEXT_SEP = "\n\n"
-
-
-class Publisher(Protocol):
-    """Port: publishes envelopes on their own subjects."""
-
-    async def publish(self, message: Envelope[Any]) -> None:
-        """Publish one envelope."""
-        ...
 
 
 class Index(Protocol):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData, event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, DateTime, MetaData, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
@@ -108,3 +111,38 @@ class SqlStore:
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
+
+
+def migrate(
+    connection: Connection, package: str, version_table: str, revision: str = "head"
+) -> None:
+    """Bring ``package``'s schema to ``revision`` (the latest) on an open (sync) connection.
+
+    Every service keeps its Alembic revisions in ``<package>/migrations`` (its ``env.py`` is
+    :func:`run_migrations`) and its revision in a table of its own (``<service>_alembic_version``):
+    the services may share one PostgreSQL database (docker compose does). Async stores call this
+    through ``await connection.run_sync(lambda c: migrate(c, ...))``.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(files(package) / "migrations"))
+    config.attributes["connection"] = connection
+    config.attributes["version_table"] = version_table
+    command.upgrade(config, revision)
+
+
+def run_migrations() -> None:
+    """The whole of a service's ``migrations/env.py``: run on the connection :func:`migrate`
+    handed over, one transaction per revision (a failed one leaves the earlier ones applied)."""
+    from alembic import context  # only importable while Alembic runs an env.py
+
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("run migrations through llmops_shared.db.migrate()")
+    context.configure(
+        connection=connection,
+        target_metadata=None,
+        transaction_per_migration=True,
+        version_table=context.config.attributes["version_table"],
+    )
+    with context.begin_transaction():
+        context.run_migrations()

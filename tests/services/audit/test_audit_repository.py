@@ -10,23 +10,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import insert, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from llmops_audit import fastjson
 from llmops_audit.service import GENESIS, ChainConflict, Head, NewRecord
-from llmops_audit.store import SqlAuditRepository
+from llmops_audit.store import VERSION_TABLE, SqlAuditRepository
 from llmops_audit.store import records as records_table
 from llmops_contracts.audit import AuditQuery
 from llmops_contracts.auditchain import GENESIS_HASH, RECORD_FIELDS, record_hash
+from llmops_shared.db import migrate
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 TYPE_A = "llmops.llm.call_completed.v1"
@@ -110,10 +108,7 @@ async def read_all(repo: Any, tenant: str, after_seq: int = 0) -> list[dict[str,
 
 def migrate_to(connection: Connection, revision: str) -> None:
     """Bring an empty database to one Alembic revision (to test upgrades from it)."""
-    config = Config()
-    config.set_main_option("script_location", str(files("llmops_audit") / "migrations"))
-    config.attributes["connection"] = connection
-    command.upgrade(config, revision)
+    migrate(connection, "llmops_audit", VERSION_TABLE, revision)
 
 
 def purge_checkpoint(tenant: str, head: Head) -> dict[str, Any]:

@@ -13,11 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from importlib.resources import files
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -39,6 +36,7 @@ from llmops_audit import fastjson
 from llmops_audit.service import ChainConflict, Head, NewRecord, StoredRecord
 from llmops_contracts.audit import AuditQuery
 from llmops_shared.db import SqlStore, UtcDateTime
+from llmops_shared.db import migrate as shared_migrate
 
 metadata = MetaData()
 
@@ -124,12 +122,13 @@ INSERT_COLUMNS = (
 )
 
 
+# Alembic's default name: audit was the first service with a schema, and databases exist.
+VERSION_TABLE = "alembic_version"
+
+
 def migrate(connection: Connection) -> None:
     """Bring the schema to the latest revision on an open (sync) connection."""
-    config = Config()
-    config.set_main_option("script_location", str(files("llmops_audit") / "migrations"))
-    config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    shared_migrate(connection, "llmops_audit", VERSION_TABLE)
 
 
 def _same(value: Any) -> Any:

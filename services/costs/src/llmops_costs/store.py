@@ -29,11 +29,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from importlib.resources import files
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from prometheus_client import Counter, Histogram
 from sqlalchemy import (
     BigInteger,
@@ -84,6 +81,7 @@ from llmops_costs.service import (
 )
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.db import SqlStore, UtcDateTime
+from llmops_shared.db import migrate as shared_migrate
 
 
 class Money(TypeDecorator[Decimal]):
@@ -318,12 +316,12 @@ REPRICE_COLUMNS = (
 )
 
 
+VERSION_TABLE = "costs_alembic_version"
+
+
 def migrate(connection: Connection) -> None:
     """Bring the schema to the latest revision on an open (sync) connection."""
-    config = Config()
-    config.set_main_option("script_location", str(files("llmops_costs") / "migrations"))
-    config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    shared_migrate(connection, "llmops_costs", VERSION_TABLE)
 
 
 def row_of(entry: CallEntry) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Detectors: pure functions of text to findings, each versioned. No framework, no I/O."""

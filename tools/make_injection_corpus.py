@@ -49,10 +49,12 @@ def examples(src: ModuleType, seed: int) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     rows: list[dict[str, Any]] = []
     inplace = sorted(obf.INPLACE)
+    groups = getattr(src, "ATTACK_GROUPS", {})
     for lang, families in src.ATTACKS.items():
         for family, attacks in families.items():
             for i, attack in enumerate(attacks):
-                g = f"{lang}/{family}/{i}"
+                # Texts filled from one template form one group; else each text is its own.
+                g = groups[lang][family][i] if groups else f"{lang}/{family}/{i}"
                 rows.append(_row(attack, 1, family, lang, "plain", g))
                 kind = rng.choice(inplace)
                 rows.append(_row(obf.INPLACE[kind](attack, rng), 1, family, lang, f"obf:{kind}", g))
@@ -130,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.split in {"train", "tune", "all"}:
         import injection_corpus_tuned as tuned
 
-        train, tune = split_by_group(examples(tuned, SEED), 0.25, SEED + 2)
+        train, tune = split_by_group(examples(tuned, SEED), 0.3, SEED + 2)
         if args.split in {"train", "all"}:
             write(args.out / "train.jsonl", train)
             print(f"train: {len(train)} examples")

@@ -295,10 +295,9 @@ def _leet(s: str) -> Replacement:
 
 def _spaced(s: str) -> Replacement:
     gaps = [m.group() for m in _SPACED_GAP.finditer(s)]
-    # One-character gaps join letters of a word; where gaps differ, the longer ones are word
-    # breaks ("i g n o r e   a l l"), kept as one space.
-    word_gap = len(set(map(len, gaps))) > 1
-    shortest = min(map(len, gaps))
+    # The commonest gap joins the letters of a word; any other gap is a word break
+    # ("i g n o r e   a l l", "d_u_m_p y_o_u_r"), kept as one space.
+    letter_gap = max(sorted(set(gaps)), key=gaps.count)
     out: list[str] = []
     rel_starts: list[int] = []
     rel_ends: list[int] = []
@@ -308,7 +307,7 @@ def _spaced(s: str) -> Replacement:
         out.append(s[i:a])
         rel_starts += range(i, a)
         rel_ends += range(i + 1, a + 1)
-        if word_gap and b - a > shortest:
+        if s[a:b] != letter_gap:
             out.append(" ")
             rel_starts.append(a)
             rel_ends.append(b)

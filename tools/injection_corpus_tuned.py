@@ -589,7 +589,9 @@ def _expand() -> tuple[dict[str, dict[str, list[str]]], dict[str, dict[str, list
             ids: list[str] = []
             for t, template in enumerate(templates):
                 for _ in range(_FILLS):
-                    filled = _SLOT.sub(lambda m, slots=slots: rng.choice(slots[m.group(1)]), template)
+                    filled = _SLOT.sub(
+                        lambda m, slots=slots: rng.choice(slots[m.group(1)]), template
+                    )
                     filled = filled[:1].upper() + filled[1:]
                     if filled not in texts:
                         texts.append(filled)
@@ -724,7 +726,9 @@ def _expand_benign() -> None:
             texts = BENIGN[lang].setdefault(category, [])
             for template in templates:
                 for _ in range(_FILLS):
-                    filled = _SLOT.sub(lambda m, slots=slots: rng.choice(slots[m.group(1)]), template)
+                    filled = _SLOT.sub(
+                        lambda m, slots=slots: rng.choice(slots[m.group(1)]), template
+                    )
                     if filled not in texts:
                         texts.append(filled)
 

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF002  (look-alike letters are the subject of this module)
 """Canonical text: undo the disguises an attacker puts on words, keeping a map back to the original.
 
 Detectors match phrases; an attacker writes the same phrase so that no naive pattern sees it:
@@ -79,13 +80,9 @@ _UESCAPE = re.compile(r"(?:\\u[0-9A-Fa-f]{4}){1,1024}")
 #: A word that mixes letters with leet digits/symbols (``1gn0r3``, ``pr0mpt``); pure numbers
 #: (``12345``, ``2024-05-01``) never match, so order numbers and dates stay as they are.
 _LEET_HINT = re.compile(r"[a-z][0134578@$9]|[0134578@$9][a-z]")
-_LEET_WORD = re.compile(
-    r"(?<![a-z0-9@$])(?=[a-z0-9@$]{0,63}[a-z])[a-z0-9@$]{2,64}(?![a-z0-9@$])"
-)
+_LEET_WORD = re.compile(r"(?<![a-z0-9@$])(?=[a-z0-9@$]{0,63}[a-z])[a-z0-9@$]{2,64}(?![a-z0-9@$])")
 #: Four or more single letters, each apart by the same kind of one-to-three-character gap.
-_SPACED = re.compile(
-    r"(?<![a-z0-9])[a-z](?:[ .\-_*+~/|,:]{1,3}[a-z](?![a-z0-9])){3,512}"
-)
+_SPACED = re.compile(r"(?<![a-z0-9])[a-z](?:[ .\-_*+~/|,:]{1,3}[a-z](?![a-z0-9])){3,512}")
 _SPACED_GAP = re.compile(r"[ .\-_*+~/|,:]{1,3}")
 #: A hyphen inside a word (``ign-ore``): joined, so the word reads whole.
 _INNER_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
@@ -139,7 +136,9 @@ class _Text:
         self.ends: list[int] | None = None
         self.tricks: set[str] = set()
 
-    def rewrite(self, pattern: re.Pattern[str], repl: Callable[[str], Replacement], trick: str) -> None:
+    def rewrite(
+        self, pattern: re.Pattern[str], repl: Callable[[str], Replacement], trick: str
+    ) -> None:
         """Replace every match of ``pattern`` by ``repl(match)``; ``None`` keeps the match."""
         text = self.text
         pieces: list[str] = []
@@ -174,7 +173,8 @@ class _Text:
             pos = b
         if not pieces:
             return
-        assert self.starts is not None and self.ends is not None
+        assert self.starts is not None
+        assert self.ends is not None
         pieces.append(text[pos:])
         new_starts += self.starts[pos:]
         new_ends += self.ends[pos:]

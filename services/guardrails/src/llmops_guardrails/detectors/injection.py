@@ -201,10 +201,14 @@ class InjectionDetector:
         """Rules on the ROT13 and reversed views, when they hold two or more trigger words."""
         joined = " ".join(tokens)
         n = len(c.text)
-        for view, unmap in (
-            (rot13, lambda s, e: (s, e)),
-            (reverse, lambda s, e: (n - e, n - s)),
-        ):
+
+        def same(s: int, e: int) -> tuple[int, int]:
+            return s, e
+
+        def mirrored(s: int, e: int) -> tuple[int, int]:
+            return n - e, n - s
+
+        for view, unmap in ((rot13, same), (reverse, mirrored)):
             if len({w[:3] for w in view(joined).split()} & _VIEW_TRIGGERS) < 2:
                 continue
             found = rules.match(view(c.text))

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import repeat
+from itertools import pairwise, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ def features(tokens: list[str]) -> list[str]:
     return [
         *tokens,
         *map("~".__add__, stems),
-        *map(" ".join, zip(stems, stems[1:], strict=False)),
+        *map(" ".join, pairwise(stems)),
     ]
 
 

@@ -97,9 +97,7 @@ _PT_OVR_VERB = (
     r"(?:ignor\w{0,3}|esquec\w{0,3}|esqueca|desconsider\w{0,3}|descart\w{0,3}|anule|cancele|"
     r"abandone|nao siga|deixe de seguir|passe por cima)"
 )
-_PT_OVR_QUAL = (
-    r"(?:anteriores|previas?|originais|iniciais|todas|suas|tuas|do sistema|de seguranca)"
-)
+_PT_OVR_QUAL = r"(?:anteriores|previas?|originais|iniciais|todas|suas|tuas|do sistema|de seguranca)"
 _PT_OVR_OBJ = (
     r"(?:instrucoes|orientacoes|regras|diretrizes|ordens|normas|comandos|restricoes|prompt|"
     r"filtros|programacao)"
@@ -120,12 +118,18 @@ _OVERRIDE: dict[str, list[tuple[str, float]]] = {
     "en": [
         *_override(_EN_OVR_VERB, _EN_OVR_QUAL, _EN_OVR_OBJ),
         (f"{_EN_OVR_VERB} {{W}}everything {{W}}(?:you were told|above|before|so far|you know)", S),
-        (f"{_EN_OVR_QUAL} {{W}}{_EN_OVR_OBJ} {{W}}(?:are|is) {{W}}(?:cancel+ed|void|invalid|"
-         r"obsolete|no longer valid|no longer apply|null|replaced|outdated)", S),
+        (
+            f"{_EN_OVR_QUAL} {{W}}{_EN_OVR_OBJ} {{W}}(?:are|is) {{W}}(?:cancel+ed|void|invalid|"
+            r"obsolete|no longer valid|no longer apply|null|replaced|outdated)",
+            S,
+        ),
         (f"{_EN_OVR_OBJ} {{W}}(?:no longer|don't|do not) apply", M),
         (r"new (?:system )?(?:instructions?|rules|task|directive)s? ?:", M),
-        (r"(?:your|the) (?:new|real|true|only) (?:task|goal|objective|instructions?|job) "
-         r"(?:is|are|now)", M),
+        (
+            r"(?:your|the) (?:new|real|true|only) (?:task|goal|objective|instructions?|job) "
+            r"(?:is|are|now)",
+            M,
+        ),
         (r"(?:obey|follow|listen to) (?:only )?(?:me|my (?:instructions|orders|commands))", M),
         (r"from now on", W),
         (r"instead {W}(?:do|follow|obey|tell|write|say)", W),
@@ -187,15 +191,30 @@ _ROLEPLAY: dict[str, list[tuple[str, float]]] = {
         (r"(?:you are|you're|act as|pretend to be|pretend you are|called) {W}dan(?![a-z])", S),
         (r"(?:jailbreak|jailbroken|unrestricted|unfiltered|uncensored|evil) mode", S),
         (r"developer mode", W),
-        (f"developer mode {{WW}}(?:no|without|ignore\\w{{0,2}}|bypass\\w{{0,2}}) {{W}}{_EN_LIMITS}", S),
-        (f"(?:you are|you're) (?:now |no longer |going to be )?{{W}}(?:free (?:from|of)|without|"
-         f"not bound by|no) {{W}}{_EN_LIMITS}", S),
-        (f"(?:pretend|imagine|act|behave|roleplay|role-play|simulate|play|respond|answer|reply)"
-         f" {{WW}}(?:no|without|zero|free (?:from|of)|ignor\\w{{0,3}}) {{W}}{_EN_LIMITS}", S),
-        (f"(?:ai|assistant|model|chatbot|bot|version of you) {{WW}}(?:no|without|zero|free of|"
-         f"free from) {{W}}{_EN_LIMITS}", M),
-        (r"(?:unfiltered|uncensored|unrestricted|jailbroken|evil|rogue) {W}(?:ai|assistant|"
-         r"model|chatbot|bot|version|twin|gpt)", S),
+        (
+            f"developer mode {{WW}}(?:no|without|ignore\\w{{0,2}}|bypass\\w{{0,2}}) {{W}}{_EN_LIMITS}",
+            S,
+        ),
+        (
+            f"(?:you are|you're) (?:now |no longer |going to be )?{{W}}(?:free (?:from|of)|without|"
+            f"not bound by|no) {{W}}{_EN_LIMITS}",
+            S,
+        ),
+        (
+            f"(?:pretend|imagine|act|behave|roleplay|role-play|simulate|play|respond|answer|reply)"
+            f" {{WW}}(?:no|without|zero|free (?:from|of)|ignor\\w{{0,3}}) {{W}}{_EN_LIMITS}",
+            S,
+        ),
+        (
+            f"(?:ai|assistant|model|chatbot|bot|version of you) {{WW}}(?:no|without|zero|free of|"
+            f"free from) {{W}}{_EN_LIMITS}",
+            M,
+        ),
+        (
+            r"(?:unfiltered|uncensored|unrestricted|jailbroken|evil|rogue) {W}(?:ai|assistant|"
+            r"model|chatbot|bot|version|twin|gpt)",
+            S,
+        ),
         (r"(?:never|doesn't|does not|won't|will not|cannot|can't) refuses?", M),
         (r"stay in character", M),
         (r"broken free", M),
@@ -203,56 +222,92 @@ _ROLEPLAY: dict[str, list[tuple[str, float]]] = {
         (r"you are now", W),
     ],
     "fr": [
-        (f"(?:tu es|vous etes) (?:maintenant|desormais|a present) {{WW}}(?:sans|libre de|libere"
-         f" de|aucune?) {{W}}{_FR_LIMITS}", S),
+        (
+            f"(?:tu es|vous etes) (?:maintenant|desormais|a present) {{WW}}(?:sans|libre de|libere"
+            f" de|aucune?) {{W}}{_FR_LIMITS}",
+            S,
+        ),
         (r"(?:tu es|vous etes) (?:maintenant|desormais|a present) dan(?![a-z])", S),
         (r"mode (?:developpeur|jailbreak|sans restriction|debride|sans censure)", M),
-        (f"(?:joue|jouez|incarne|fais semblant|faites semblant|imagine|agis|fais comme si|"
-         f"simule) {{WW}}(?:sans|aucune?) {{W}}{_FR_LIMITS}", S),
-        (f"(?:ia|assistant|intelligence artificielle|chatbot|modele) {{WW}}(?:sans|aucune?|"
-         f"libere de) {{W}}{_FR_LIMITS}", M),
+        (
+            f"(?:joue|jouez|incarne|fais semblant|faites semblant|imagine|agis|fais comme si|"
+            f"simule) {{WW}}(?:sans|aucune?) {{W}}{_FR_LIMITS}",
+            S,
+        ),
+        (
+            f"(?:ia|assistant|intelligence artificielle|chatbot|modele) {{WW}}(?:sans|aucune?|"
+            f"libere de) {{W}}{_FR_LIMITS}",
+            M,
+        ),
         (r"(?:ia|assistant|modele) (?:debride|libere|sans filtre|sans censure)", S),
         (r"(?:ne refuses?|ne refusez) jamais", M),
         (r"(?:reste|restez) dans (?:le|ton|votre) (?:personnage|role)", M),
         (r"(?:tu es|vous etes) (?:maintenant|desormais)", W),
     ],
     "de": [
-        (f"du bist (?:jetzt|nun|ab sofort|ab jetzt) {{WW}}(?:ohne|frei von|keine?) {{W}}"
-         f"{_DE_LIMITS}", S),
+        (
+            f"du bist (?:jetzt|nun|ab sofort|ab jetzt) {{WW}}(?:ohne|frei von|keine?) {{W}}"
+            f"{_DE_LIMITS}",
+            S,
+        ),
         (r"du bist (?:jetzt|nun|ab sofort) dan(?![a-z])", S),
         (r"(?:entwicklermodus|entwickler-modus|developer-?modus|jailbreak-?modus)", M),
-        (f"(?:spiel\\w{{0,2}}|tu so|stell dir vor|verhalte dich|agiere|antworte|simuliere)"
-         f" {{WW}}(?:ohne|keine?) {{W}}{_DE_LIMITS}", S),
-        (f"(?:ki|assistent\\w{{0,2}}|chatbot|modell) {{WW}}(?:ohne|keine?|frei von) {{W}}"
-         f"{_DE_LIMITS}", M),
+        (
+            f"(?:spiel\\w{{0,2}}|tu so|stell dir vor|verhalte dich|agiere|antworte|simuliere)"
+            f" {{WW}}(?:ohne|keine?) {{W}}{_DE_LIMITS}",
+            S,
+        ),
+        (
+            f"(?:ki|assistent\\w{{0,2}}|chatbot|modell) {{WW}}(?:ohne|keine?|frei von) {{W}}"
+            f"{_DE_LIMITS}",
+            M,
+        ),
         (r"(?:ki|assistent|chatbot|modell) ohne (?:zensur|filter|einschrankungen)", S),
         (r"(?:lehnst|lehnt) (?:nie|niemals) {W}ab", M),
         (r"bleib\w{0,2} in (?:der|deiner) rolle", M),
         (r"filter (?:sind )?(?:deaktiviert|abgeschaltet|aus)", M),
     ],
     "es": [
-        (f"(?:ahora|partir de ahora|desde ahora) eres {{WW}}(?:sin|libre de|ninguna) {{W}}"
-         f"{_ES_LIMITS}", S),
+        (
+            f"(?:ahora|partir de ahora|desde ahora) eres {{WW}}(?:sin|libre de|ninguna) {{W}}"
+            f"{_ES_LIMITS}",
+            S,
+        ),
         (r"(?:ahora eres|eres ahora|eres) dan(?![a-z])", S),
         (r"modo (?:desarrollador|jailbreak|sin restricciones|sin censura)", M),
-        (f"(?:finge|imagina|actua|interpreta|haz de|simula|comportate|juega) {{WW}}(?:sin|"
-         f"ninguna) {{W}}{_ES_LIMITS}", S),
-        (f"(?:ia|asistente|inteligencia artificial|chatbot|modelo) {{WW}}(?:sin|ninguna|libre"
-         f" de) {{W}}{_ES_LIMITS}", M),
+        (
+            f"(?:finge|imagina|actua|interpreta|haz de|simula|comportate|juega) {{WW}}(?:sin|"
+            f"ninguna) {{W}}{_ES_LIMITS}",
+            S,
+        ),
+        (
+            f"(?:ia|asistente|inteligencia artificial|chatbot|modelo) {{WW}}(?:sin|ninguna|libre"
+            f" de) {{W}}{_ES_LIMITS}",
+            M,
+        ),
         (r"(?:ia|asistente|modelo) sin (?:censura|filtros|restricciones)", S),
         (r"nunca (?:te niegas|se niega|rechaza\w{0,2})", M),
         (r"(?:no salgas|mantente) (?:del|en el) personaje", M),
         (r"(?:saltarte|saltar) {W}(?:tus )?filtros", M),
     ],
     "pt": [
-        (f"(?:agora|partir de agora) (?:voce e|es) {{WW}}(?:sem|livre de|nenhuma) {{W}}"
-         f"{_PT_LIMITS}", S),
+        (
+            f"(?:agora|partir de agora) (?:voce e|es) {{WW}}(?:sem|livre de|nenhuma) {{W}}"
+            f"{_PT_LIMITS}",
+            S,
+        ),
         (r"(?:agora voce e|voce e) (?:o |a )?dan(?![a-z])", S),
         (r"modo (?:desenvolvedor|jailbreak|sem restricoes|sem censura)", M),
-        (f"(?:finja|imagine|aja|interprete|simule|comporte-se|faca de conta) {{WW}}(?:sem|"
-         f"nenhuma) {{W}}{_PT_LIMITS}", S),
-        (f"(?:ia|assistente|inteligencia artificial|chatbot|modelo) {{WW}}(?:sem|nenhuma|livre"
-         f" de) {{W}}{_PT_LIMITS}", M),
+        (
+            f"(?:finja|imagine|aja|interprete|simule|comporte-se|faca de conta) {{WW}}(?:sem|"
+            f"nenhuma) {{W}}{_PT_LIMITS}",
+            S,
+        ),
+        (
+            f"(?:ia|assistente|inteligencia artificial|chatbot|modelo) {{WW}}(?:sem|nenhuma|livre"
+            f" de) {{W}}{_PT_LIMITS}",
+            M,
+        ),
         (r"(?:ia|assistente|modelo) sem (?:censura|filtros|restricoes)", S),
         (r"nunca (?:recusa|se recusa|recuse)", M),
         (r"nao saia do personagem", M),
@@ -290,49 +345,76 @@ _PT_SECRET = (
 )
 _EXFIL: dict[str, list[tuple[str, float]]] = {
     "en": [
-        (r"(?:reveal|print|show|display|output|repeat|recite|dump|tell|give|share|leak|expose|"
-         r"paste|copy|write out|quote|list|return|disclose|provide|echo|summari[sz]e|type out)"
-         f" {{W}}(?:your|the|its|my) {{W}}{_EN_SECRET}", S),
+        (
+            r"(?:reveal|print|show|display|output|repeat|recite|dump|tell|give|share|leak|expose|"
+            r"paste|copy|write out|quote|list|return|disclose|provide|echo|summari[sz]e|type out)"
+            f" {{W}}(?:your|the|its|my) {{W}}{_EN_SECRET}",
+            S,
+        ),
         (f"what (?:is|are|was|were) {{W}}your {{W}}{_EN_SECRET}", S),
-        (r"(?:repeat|print|output|show|copy|return|dump) {WW}(?:everything|all|the text|the words"
-         r"|all the text|what) {W}(?:above|before|prior to) {W}(?:this|that|here|the first)", M),
+        (
+            r"(?:repeat|print|output|show|copy|return|dump) {WW}(?:everything|all|the text|the words"
+            r"|all the text|what) {W}(?:above|before|prior to) {W}(?:this|that|here|the first)",
+            M,
+        ),
         (r"what (?:were you|have you been) (?:told|instructed|programmed|given)", M),
         (r"(?:what|which) (?:are|were) your (?:instructions|rules|guidelines)", M),
         (r"(?:word for word|verbatim)", W),
     ],
     "fr": [
-        (r"(?:revele\w{0,2}|montre\w{0,2}|affiche\w{0,2}|repete\w{0,2}|recopie\w{0,2}|donne\w{0,2}"
-         r"|imprime\w{0,2}|ecri\w{0,3}|cite\w{0,2}|divulgue\w{0,2}|partage\w{0,2}|dis|"
-         r"reproduis|fournis) {W}(?:ton|ta|tes|votre|vos|le|la|les) {W}" + _FR_SECRET, S),
+        (
+            r"(?:revele\w{0,2}|montre\w{0,2}|affiche\w{0,2}|repete\w{0,2}|recopie\w{0,2}|donne\w{0,2}"
+            r"|imprime\w{0,2}|ecri\w{0,3}|cite\w{0,2}|divulgue\w{0,2}|partage\w{0,2}|dis|"
+            r"reproduis|fournis) {W}(?:ton|ta|tes|votre|vos|le|la|les) {W}" + _FR_SECRET,
+            S,
+        ),
         (f"quel(?:le)?s? (?:est|sont) {{W}}(?:ton|ta|tes|votre|vos) {{W}}{_FR_SECRET}", S),
         (r"(?:repete|recopie|affiche|montre)\w{0,2} {WW}(?:tout )?le texte {W}au-?dessus", M),
         (r"quel(?:le)?s sont (?:tes|vos) (?:instructions|consignes|regles)", M),
         (r"mot pour mot", W),
     ],
     "de": [
-        (r"(?:gib|gebe|zeig\w{0,2}|wiederhol\w{0,2}|druck\w{0,2}|nenn\w{0,2}|verrat\w{0,2}|"
-         r"schreib\w{0,2}|kopier\w{0,2}|zitier\w{0,2}|offenbar\w{0,2}|teil\w{0,2}|sag) {W}"
-         r"(?:dein\w{0,2}|ihr\w{0,2}|den|die|das) {W}" + _DE_SECRET, S),
+        (
+            r"(?:gib|gebe|zeig\w{0,2}|wiederhol\w{0,2}|druck\w{0,2}|nenn\w{0,2}|verrat\w{0,2}|"
+            r"schreib\w{0,2}|kopier\w{0,2}|zitier\w{0,2}|offenbar\w{0,2}|teil\w{0,2}|sag) {W}"
+            r"(?:dein\w{0,2}|ihr\w{0,2}|den|die|das) {W}" + _DE_SECRET,
+            S,
+        ),
         (f"wie (?:lautet|lauten) {{W}}(?:dein|deine|ihr|ihre)\\w{{0,2}} {{W}}{_DE_SECRET}", S),
-        (r"(?:wiederhol|gib|zeig|kopier)\w{0,2} {WW}text {W}(?:uber|oberhalb) (?:dieser|dieses)", M),
+        (
+            r"(?:wiederhol|gib|zeig|kopier)\w{0,2} {WW}text {W}(?:uber|oberhalb) (?:dieser|dieses)",
+            M,
+        ),
         (r"was (?:sind|waren) deine (?:anweisungen|regeln)", M),
         (r"wort fur wort", W),
     ],
     "es": [
-        (r"(?:revela\w{0,2}|muestra\w{0,2}|ensena\w{0,2}|repite\w{0,2}|copia\w{0,2}|imprime\w{0,2}"
-         r"|dime|dame|escribe\w{0,2}|cita\w{0,2}|comparte\w{0,2}|divulga\w{0,2}|reproduce|"
-         r"proporciona) {W}(?:tu|tus|su|sus|el|la|los|las) {W}" + _ES_SECRET, S),
+        (
+            r"(?:revela\w{0,2}|muestra\w{0,2}|ensena\w{0,2}|repite\w{0,2}|copia\w{0,2}|imprime\w{0,2}"
+            r"|dime|dame|escribe\w{0,2}|cita\w{0,2}|comparte\w{0,2}|divulga\w{0,2}|reproduce|"
+            r"proporciona) {W}(?:tu|tus|su|sus|el|la|los|las) {W}" + _ES_SECRET,
+            S,
+        ),
         (f"cual(?:es)? (?:es|son) {{W}}(?:tu|tus|su|sus) {{W}}{_ES_SECRET}", S),
-        (r"(?:repite|copia|muestra|imprime)\w{0,2} {WW}todo el texto {W}(?:encima|arriba|antes)", M),
+        (
+            r"(?:repite|copia|muestra|imprime)\w{0,2} {WW}todo el texto {W}(?:encima|arriba|antes)",
+            M,
+        ),
         (r"cuales son tus (?:instrucciones|reglas)", M),
         (r"palabra por palabra", W),
     ],
     "pt": [
-        (r"(?:revele|mostre|mostra|repita|copie|imprima|diga|escreva|cite|"
-         r"compartilhe|divulgue|reproduza|forneca) {W}(?:o|a|os|as|seu|sua|seus|suas|teu|tua) {W}"
-         + _PT_SECRET, S),
-        (f"qua(?:l|is) (?:e|sao) {{W}}(?:o seu|a sua|os seus|as suas|seu|sua|teu|tua) {{W}}"
-         f"{_PT_SECRET}", S),
+        (
+            r"(?:revele|mostre|mostra|repita|copie|imprima|diga|escreva|cite|"
+            r"compartilhe|divulgue|reproduza|forneca) {W}(?:o|a|os|as|seu|sua|seus|suas|teu|tua) {W}"
+            + _PT_SECRET,
+            S,
+        ),
+        (
+            f"qua(?:l|is) (?:e|sao) {{W}}(?:o seu|a sua|os seus|as suas|seu|sua|teu|tua) {{W}}"
+            f"{_PT_SECRET}",
+            S,
+        ),
         (r"(?:repita|copie|mostre|imprima) {WW}todo o texto {W}(?:acima|antes)", M),
         (r"quais sao as suas (?:instrucoes|regras)", M),
         (r"palavra por palavra", W),
@@ -348,32 +430,53 @@ _ROLE_WORD = (
 )
 _DELIMITER: dict[str, list[tuple[str, float]]] = {
     "any": [
-        (r"<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|"
-         r"end_header_id)\|>", S),
+        (
+            r"<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|"
+            r"end_header_id)\|>",
+            S,
+        ),
         (r"\[/?inst\]", S),
         (r"<</?sys>>", S),
         (f"<{_ROLE_WORD}>", S),
         (f"</{_ROLE_WORD}>", S),
-        (r"</(?:user\w{0,8}|context\w{0,3}|document|data|datos|dados|donnees|kontext|input|"
-         r"utilisateur|benutzer|usuario|query|prompt)>", M),
+        (
+            r"</(?:user\w{0,8}|context\w{0,3}|document|data|datos|dados|donnees|kontext|input|"
+            r"utilisateur|benutzer|usuario|query|prompt)>",
+            M,
+        ),
         (f"##{{1,5}} {{W}}{_ROLE_WORD}", M),
-        (f"\\n[ \\t>*-]{{0,6}}{_ROLE_WORD}(?: (?:message|prompt|override|update))?[ \\t]{{0,3}}:", M),
-        (r"\n[ \t>*-]{0,6}(?:assistant|human|user|ai|utilisateur|benutzer|nutzer|usuario)"
-         r"[ \t]{0,3}:", W),
+        (
+            f"\\n[ \\t>*-]{{0,6}}{_ROLE_WORD}(?: (?:message|prompt|override|update))?[ \\t]{{0,3}}:",
+            M,
+        ),
+        (
+            r"\n[ \t>*-]{0,6}(?:assistant|human|user|ai|utilisateur|benutzer|nutzer|usuario)"
+            r"[ \t]{0,3}:",
+            W,
+        ),
         (r'"role" ?: ?"(?:system|developer|assistant)"', M),
-        (r"(?:end|fin|ende|fim) (?:of |du |de |der |del |do |de la )?(?:the )?(?:user "
-         r"input|document|context|prompt|conversation|instructions|contexte|benutzereingabe|"
-         r"eingabe|documento|contexto|entree)", M),
-        (r"(?:begin|start|debut|beginn|inicio) (?:of )?(?:the )?(?:system|admin|new) "
-         r"(?:prompt|instructions|message)", M),
+        (
+            r"(?:end|fin|ende|fim) (?:of |du |de |der |del |do |de la )?(?:the )?(?:user "
+            r"input|document|context|prompt|conversation|instructions|contexte|benutzereingabe|"
+            r"eingabe|documento|contexto|entree)",
+            M,
+        ),
+        (
+            r"(?:begin|start|debut|beginn|inicio) (?:of )?(?:the )?(?:system|admin|new) "
+            r"(?:prompt|instructions|message)",
+            M,
+        ),
         (f"{_ROLE_WORD} (?:mode|modus|modo|access|override|privileges|rechte)", M),
         (f"(?:mode|modus|modo|acces|acceso|acesso) {_ROLE_WORD}", M),
-        (r"(?:safety|security|securite|sicherheit\w{0,2}|seguridad|seguranca) {W}(?:checks?|"
-         r"filters?|polic\w{1,3}|rules|regles|regeln|reglas|regras|controle?s?|prufung|"
-         r"verificacao|verificacion|kontrollen)? {W}(?:are |is |sont |ist |sind |esta |estao "
-         r"|foram |han sido )?(?:disabled|off|removed|lifted|suspended|desactive\w{0,2}|"
-         r"deaktiviert|aufgehoben|desactivad\w{0,2}|desativad\w{0,2}|removid\w{0,2}|"
-         r"eliminad\w{0,2}|levee?s?)", M),
+        (
+            r"(?:safety|security|securite|sicherheit\w{0,2}|seguridad|seguranca) {W}(?:checks?|"
+            r"filters?|polic\w{1,3}|rules|regles|regeln|reglas|regras|controle?s?|prufung|"
+            r"verificacao|verificacion|kontrollen)? {W}(?:are |is |sont |ist |sind |esta |estao "
+            r"|foram |han sido )?(?:disabled|off|removed|lifted|suspended|desactive\w{0,2}|"
+            r"deaktiviert|aufgehoben|desactivad\w{0,2}|desativad\w{0,2}|removid\w{0,2}|"
+            r"eliminad\w{0,2}|levee?s?)",
+            M,
+        ),
     ],
 }
 
@@ -404,36 +507,65 @@ _TOOL: dict[str, list[tuple[str, float]]] = {
     ],
     "en": [
         (r"(?:call|invoke|run|execute|use|trigger|fire)s? {W}(?:the )?[a-z_]{0,20}" + _DANGER, M),
-        (r"(?:send|forward|post|upload|transmit|email|mail|exfiltrate|leak|copy|submit|share|"
-         r"fetch|load|open|visit)s? {WW}" + _EXFIL_DATA + r" {WW}(?:to|at|into|via|by|on) {W}"
-         + _DEST, S),
+        (
+            r"(?:send|forward|post|upload|transmit|email|mail|exfiltrate|leak|copy|submit|share|"
+            r"fetch|load|open|visit)s? {WW}"
+            + _EXFIL_DATA
+            + r" {WW}(?:to|at|into|via|by|on) {W}"
+            + _DEST,
+            S,
+        ),
         (r"(?:without|no) (?:asking|confirmation|confirming)", W),
         (r"(?:do not|don't) tell the user", W),
         (r"delete (?:all|every) (?:files|documents|records|users|emails|data)", M),
     ],
     "fr": [
-        (r"(?:appelle|utilise|execute|lance|declenche|invoque)\w{0,2} {W}[a-z_]{0,20}" + _DANGER, M),
-        (r"(?:envoie|envoyer|transfere|transmets|expedie|partage|copie|publie|televerse)\w{0,2}"
-         r" {WW}" + _EXFIL_DATA + r" {WW}(?:a|vers|sur|par) {W}" + _DEST, S),
+        (
+            r"(?:appelle|utilise|execute|lance|declenche|invoque)\w{0,2} {W}[a-z_]{0,20}" + _DANGER,
+            M,
+        ),
+        (
+            r"(?:envoie|envoyer|transfere|transmets|expedie|partage|copie|publie|televerse)\w{0,2}"
+            r" {WW}" + _EXFIL_DATA + r" {WW}(?:a|vers|sur|par) {W}" + _DEST,
+            S,
+        ),
         (r"sans (?:demander|confirmation)", W),
     ],
     "de": [
-        (r"(?:ruf|rufe|benutze|nutze|verwende|fuhre|starte|aktiviere)\w{0,2} {W}[a-z_]{0,20}"
-         + _DANGER, M),
-        (r"(?:sende|schicke?|leite|ubertrage|ubermittle|lade|kopiere|teile|poste)\w{0,2} {WW}"
-         + _EXFIL_DATA + r" {WW}(?:an|nach|zu|per|auf|weiter) {W}" + _DEST, S),
+        (
+            r"(?:ruf|rufe|benutze|nutze|verwende|fuhre|starte|aktiviere)\w{0,2} {W}[a-z_]{0,20}"
+            + _DANGER,
+            M,
+        ),
+        (
+            r"(?:sende|schicke?|leite|ubertrage|ubermittle|lade|kopiere|teile|poste)\w{0,2} {WW}"
+            + _EXFIL_DATA
+            + r" {WW}(?:an|nach|zu|per|auf|weiter) {W}"
+            + _DEST,
+            S,
+        ),
         (r"ohne ruckfrage", W),
     ],
     "es": [
         (r"(?:llama|usa|ejecuta|invoca|lanza|activa)\w{0,2} {W}[a-z_]{0,20}" + _DANGER, M),
-        (r"(?:envia|manda|reenvia|transfiere|sube|comparte|copia|publica)\w{0,2} {WW}"
-         + _EXFIL_DATA + r" {WW}(?:a|hacia|en|por) {W}" + _DEST, S),
+        (
+            r"(?:envia|manda|reenvia|transfiere|sube|comparte|copia|publica)\w{0,2} {WW}"
+            + _EXFIL_DATA
+            + r" {WW}(?:a|hacia|en|por) {W}"
+            + _DEST,
+            S,
+        ),
         (r"sin pedir confirmacion", W),
     ],
     "pt": [
         (r"(?:chame|use|execute|invoque|acione|ative) {W}[a-z_]{0,20}" + _DANGER, M),
-        (r"(?:envie|mande|encaminhe|transfira|suba|compartilhe|copie|publique) {WW}"
-         + _EXFIL_DATA + r" {WW}(?:para|a|em|por) {W}" + _DEST, S),
+        (
+            r"(?:envie|mande|encaminhe|transfira|suba|compartilhe|copie|publique) {WW}"
+            + _EXFIL_DATA
+            + r" {WW}(?:para|a|em|por) {W}"
+            + _DEST,
+            S,
+        ),
         (r"sem pedir confirmacao", W),
     ],
 }
@@ -448,17 +580,40 @@ _SPLIT: dict[str, list[tuple[str, float]]] = {
         (r"= ?['\"][^'\"\n]{1,48}['\"]", W),
     ],
     "en": [
-        (r"(?:concatenate|combine|join|merge|assemble|put together) {WW}(?:strings|pieces|parts|"
-         r"fragments|words|them|these|the following|[a-z]\w{0,8} and [a-z]\w{0,8})", M),
+        (
+            r"(?:concatenate|combine|join|merge|assemble|put together) {WW}(?:strings|pieces|parts|"
+            r"fragments|words|them|these|the following|[a-z]\w{0,8} and [a-z]\w{0,8})",
+            M,
+        ),
     ],
-    "fr": [(r"(?:concatene|assemble|combine|fusionne|joins?)\w{0,2} {WW}(?:morceaux|parties|"
-            r"fragments|mots|chaines|[a-z]\w{0,8} et [a-z]\w{0,8})", M)],
-    "de": [(r"(?:verbinde|fuge|setze|kombiniere)\w{0,2} {WW}(?:teile|stucke|fragmente|worter|"
-            r"zusammen|[a-z]\w{0,8} und [a-z]\w{0,8})", M)],
-    "es": [(r"(?:concatena|une|junta|combina)\w{0,2} {WW}(?:trozos|partes|fragmentos|palabras|"
-            r"cadenas|[a-z]\w{0,8} y [a-z]\w{0,8})", M)],
-    "pt": [(r"(?:concatene|junte|una|combine)\w{0,2} {WW}(?:pedacos|partes|fragmentos|palavras|"
-            r"strings|[a-z]\w{0,8} e [a-z]\w{0,8})", M)],
+    "fr": [
+        (
+            r"(?:concatene|assemble|combine|fusionne|joins?)\w{0,2} {WW}(?:morceaux|parties|"
+            r"fragments|mots|chaines|[a-z]\w{0,8} et [a-z]\w{0,8})",
+            M,
+        )
+    ],
+    "de": [
+        (
+            r"(?:verbinde|fuge|setze|kombiniere)\w{0,2} {WW}(?:teile|stucke|fragmente|worter|"
+            r"zusammen|[a-z]\w{0,8} und [a-z]\w{0,8})",
+            M,
+        )
+    ],
+    "es": [
+        (
+            r"(?:concatena|une|junta|combina)\w{0,2} {WW}(?:trozos|partes|fragmentos|palabras|"
+            r"cadenas|[a-z]\w{0,8} y [a-z]\w{0,8})",
+            M,
+        )
+    ],
+    "pt": [
+        (
+            r"(?:concatene|junte|una|combine)\w{0,2} {WW}(?:pedacos|partes|fragmentos|palavras|"
+            r"strings|[a-z]\w{0,8} e [a-z]\w{0,8})",
+            M,
+        )
+    ],
 }
 
 _TABLES: dict[str, dict[str, list[tuple[str, float]]]] = {
@@ -515,7 +670,7 @@ def _expand(pattern: str) -> str:
 
 def _is_markup(pattern: str) -> bool:
     # Word patterns start with a word or a group of words; markup starts with anything else.
-    return not (pattern[0].isalpha() or pattern.startswith("(?:") and pattern[3].isalpha())
+    return not (pattern[0].isalpha() or (pattern.startswith("(?:") and pattern[3].isalpha()))
 
 
 def first_stems(pattern: str) -> set[str]:
@@ -527,7 +682,7 @@ def first_stems(pattern: str) -> set[str]:
     """
     if pattern.startswith("(?:"):
         depth, i = 0, 0
-        for i, c in enumerate(pattern):
+        for i, c in enumerate(pattern):  # noqa: B007 (i is the closing parenthesis after)
             depth += c == "("
             depth -= c == ")"
             if depth == 0:

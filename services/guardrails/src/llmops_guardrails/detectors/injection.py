@@ -46,6 +46,9 @@ _VIEW_TRIGGERS = frozenset(
 )  # fmt: skip
 _QUOTED = re.compile(r"(['\"`])([^'\"`\n]{1,48})\1")
 SIGNALS = ("model", "rules", "families", "obfuscated", "hidden", "discussion")
+#: Characters of context around a rule match that the model judges on its own (long texts).
+_NEAR = 400
+_MAX_NEAR = 8
 #: Maps a canonical span of the text being scanned to a span of the caller's original text.
 _Place = Callable[[int, int], tuple[int, int]]
 
@@ -178,6 +181,14 @@ class InjectionDetector:
             ev.families[family] = max(ev.families.get(family, 0.0), s)
 
         logit, ws, we = self.model.best_window(c.text)
+        # In a long text, also judge the neighbourhood of each rule match on its own: an
+        # injected sentence inside a page of benign text is what retrieved context looks like.
+        if len(c.text) > _NEAR:
+            for m in found[:_MAX_NEAR]:
+                a, b = max(m.start - _NEAR // 2, 0), min(m.end + _NEAR // 2, len(c.text))
+                near = self.model.logit(words(c.text[a:b]))
+                if near > logit:
+                    logit, ws, we = near, a, b
         if logit > ev.model:
             ev.model = logit
             ev.model_span = place(ws, max(we, ws + 1)) if c.text else (0, 0)

@@ -181,8 +181,8 @@ _DE_LIMITS = (
     r"(?:einschrankung\w{0,3}|regeln?|grenzen|filter|zensur|ethi\w{0,4}|moral\w{0,3}|"
     r"richtlinien)"
 )
-_ES_LIMITS = r"(?:restricciones|reglas?|limites|filtros?|censura|etica|moral|pautas)"
-_PT_LIMITS = r"(?:restricoes|regras?|limites|filtros?|censura|etica|moral|diretrizes)"
+_ES_LIMITS = r"(?:restriccion(?:es)?|reglas?|limites|filtros?|censura|etica|moral|pautas)"
+_PT_LIMITS = r"(?:restricao|restricoes|regras?|limites|filtros?|censura|etica|moral|diretrizes)"
 
 _ROLEPLAY: dict[str, list[tuple[str, float]]] = {
     "en": [

@@ -62,6 +62,13 @@ test-all: lint ## Every suite, slow ones included
 contracts: install ## Regenerate contracts/schemas and contracts/asyncapi.yaml from the models
 	$(BIN)/llmops contracts export contracts
 
+.PHONY: corpus-guardrails train-guardrails
+corpus-guardrails: install ## Regenerate the injection corpus (services/guardrails/corpus/injection)
+	$(BIN)/python tools/make_injection_corpus.py
+
+train-guardrails: install ## Retrain the injection model + calibration from the corpus (reproducible)
+	$(BIN)/python tools/train_injection.py
+
 .PHONY: prices
 prices: install ## Regenerate the costs price snapshot and tiktoken BPE files from the litellm wheel
 	$(BIN)/python tools/prices.py

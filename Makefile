@@ -33,7 +33,7 @@ dev: install ## Start NATS + all six services (no demo traffic)
 demo: install ## Send demo traffic to a running stack (NATS_URL=...)
 	$(BIN)/python examples/demo_app.py
 
-lint: install ## ruff, formatting, mypy (contracts/shared/client), import-linter layering, clock reads
+lint: install ## ruff, formatting, mypy (every package), import-linter layering, clock reads
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

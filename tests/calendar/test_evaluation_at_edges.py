@@ -20,16 +20,12 @@ from llmops_evaluation.store import SqlRunStore
 from llmops_shared.clock import FixedClock
 from tests.calendar.edges import Edge
 from tests.fakes import FakePublisher
+from tests.services.evaluation.conftest import FakeGoldenSets
 
 CASES = [
     GoldenCase("fr", "Capital of France?", "Paris", "Paris."),
     GoldenCase("it", "Capital of Italy?", "Rome", "Milan"),
 ]
-
-
-class GoldenSets:
-    async def load(self, name: str, version: str | None = None) -> list[GoldenCase]:
-        return CASES
 
 
 @pytest.fixture
@@ -46,7 +42,7 @@ async def test_a_run_completes_at_the_clocks_instant(
     runs: SqlRunStore, edge: Edge, tenant: str
 ) -> None:
     published = FakePublisher()
-    service = EvaluationService(published, GoldenSets(), runs, FixedClock(edge.at))
+    service = EvaluationService(published, FakeGoldenSets({"qa": CASES}), runs, FixedClock(edge.at))
     # The command was sent a minute before: its own time stays its own.
     sent = edge.at - timedelta(minutes=1)
     command = wrap(RunEval(run_id="r1", golden_set="qa"), tenant=tenant, source="ci://t", time=sent)

@@ -345,3 +345,11 @@ def test_env_example_defaults_are_the_code_defaults(
         if field != "health_port" and getattr(from_example, field) != getattr(defaults, field)
     }
     assert not differ, f".env.example disagrees with the code's defaults: {differ}"
+
+
+@pytest.mark.parametrize("service", sorted(settings_classes()))
+def test_every_setting_has_a_description(service: str) -> None:
+    """Operators read what a setting is for in its description (``Field(description=...)``)."""
+    cls = settings_classes()[service]
+    missing = [name for name, field in cls.model_fields.items() if not field.description]
+    assert missing == [], f"{cls.__name__}: give these a Field(description=...)"

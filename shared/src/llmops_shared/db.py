@@ -75,10 +75,16 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
 class SqlStore:
     """Base of a service's SQL adapter: one engine, opened with the app and closed after drain.
 
-    Subclasses declare their tables on ``metadata``; :meth:`open` creates missing tables.
+    The schema is the service's Alembic revisions, applied by :meth:`open` (see :func:`migrate`);
+    subclasses name them with ``migrations`` and ``version_table``, and declare the tables their
+    queries use on ``metadata``.
     """
 
     metadata: ClassVar[MetaData]
+    #: The package whose ``migrations/`` build the schema, e.g. ``llmops_evaluation``.
+    migrations: ClassVar[str]
+    #: The table Alembic keeps the revision in, one per service (``<service>_alembic_version``).
+    version_table: ClassVar[str]
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -102,9 +108,9 @@ class SqlStore:
         return self._engine
 
     async def open(self) -> None:
-        """Connect and create the tables if needed."""
+        """Connect and migrate the schema to the latest revision."""
         async with self.open_engine().begin() as conn:
-            await conn.run_sync(self.metadata.create_all)
+            await conn.run_sync(migrate, self.migrations, self.version_table)
 
     async def close(self) -> None:
         """Dispose of the connection pool."""

@@ -45,10 +45,24 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("nats_url", "NATS_URL", "LLMOPS_NATS_URL"),
         description="NATS server URL(s), comma-separated for a cluster.",
     )
-    nats_user: str | None = Field(default=None, validation_alias=_suite("NATS_USER"))
-    nats_password: SecretStr | None = Field(default=None, validation_alias=_suite("NATS_PASSWORD"))
-    nats_token: SecretStr | None = Field(default=None, validation_alias=_suite("NATS_TOKEN"))
-    nats_creds_file: str | None = Field(default=None, validation_alias=_suite("NATS_CREDS_FILE"))
+    nats_user: str | None = Field(
+        default=None,
+        validation_alias=_suite("NATS_USER"),
+        description="NATS user name, with nats_password.",
+    )
+    nats_password: SecretStr | None = Field(
+        default=None, validation_alias=_suite("NATS_PASSWORD"), description="NATS password."
+    )
+    nats_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=_suite("NATS_TOKEN"),
+        description="NATS authentication token (instead of a user and password).",
+    )
+    nats_creds_file: str | None = Field(
+        default=None,
+        validation_alias=_suite("NATS_CREDS_FILE"),
+        description="Path of a NATS credentials file (JWT and NKey seed).",
+    )
 
     stream_replicas: int = Field(
         default=1,
@@ -63,7 +77,12 @@ class ServiceSettings(BaseSettings):
         validation_alias=_suite("EVENTS_MAX_AGE_DAYS"),
         description="How long EVENTS keeps messages (the audit service keeps them for good).",
     )
-    dlq_max_age_days: float = Field(default=90, gt=0, validation_alias=_suite("DLQ_MAX_AGE_DAYS"))
+    dlq_max_age_days: float = Field(
+        default=90,
+        gt=0,
+        validation_alias=_suite("DLQ_MAX_AGE_DAYS"),
+        description="How long the DLQ stream keeps dead letters.",
+    )
     duplicate_window_s: float = Field(
         default=120,
         gt=0,

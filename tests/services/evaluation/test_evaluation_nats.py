@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
-from typing import Any
 
 import nats
 import pytest
@@ -13,20 +11,14 @@ from nats.js import JetStreamContext
 
 from llmops_contracts import headers, subjects, wrap
 from llmops_contracts.evaluation import RunEval
-from llmops_contracts.registry import parse
 from llmops_evaluation.app import create_app
 from llmops_evaluation.config import EvaluationSettings
-from tests.conftest import eventually, running
+from tests.conftest import eventually, first_envelope, next_envelope, running
 
 CASES = [
     {"case_id": "fr", "input": "Capital of France?", "expected": "Paris", "output": "Paris."},
     {"case_id": "de", "input": "Capital of Germany?", "expected": "Berlin", "output": "Bonn"},
 ]
-
-
-async def next_envelope(sub: Any, timeout: float = 5.0) -> Any:
-    msg = await sub.next_msg(timeout=timeout)
-    return parse(msg.data, subject=msg.subject)
 
 
 async def drained(js: JetStreamContext, durable: str, seq: int) -> bool:
@@ -113,13 +105,7 @@ async def test_runs_are_scored_once_and_bad_commands_dead_lettered(
 
         dlq = await js.subscribe(subjects.dlq_filter("evaluation")[0], ordered_consumer=True)
 
-        async def dead_letter() -> Any:
-            while True:
-                letter = await next_envelope(dlq)
-                if letter.data.original_subject == subject:
-                    return letter
-
-        letter = await asyncio.wait_for(dead_letter(), 10)
+        letter = await first_envelope(dlq, lambda e: e.data.original_subject == subject)
         assert letter.data.failure == "invalid"
         assert letter.data.stream_sequence == bad_ack.seq
         assert "data.run_id" in letter.data.error

@@ -1,9 +1,11 @@
-"""Unit tests of the evaluation logic and its adapters, with fakes for the ports."""
+"""Unit tests of the evaluation logic and its file adapter, with fakes for the ports.
+
+The run store's adapters have their own suite: ``test_run_store.py``.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,6 @@ from llmops_contracts.evaluation import CaseScored, GateDecision, RunCompleted, 
 from llmops_contracts.registry import parse
 from llmops_evaluation.config import EvaluationSettings
 from llmops_evaluation.service import (
-    CompletedRun,
     EvaluationService,
     GoldenCase,
     RunRejected,
@@ -26,37 +27,10 @@ from llmops_evaluation.service import (
     resolve_scorers,
     token_f1,
 )
-from llmops_evaluation.store import FileGoldenSets, SqlRunStore, parse_cases
+from llmops_evaluation.store import FileGoldenSets, parse_cases
 from llmops_shared.clock import FixedClock
 from tests.fakes import FakePublisher
-
-
-class FakeGoldenSets:
-    """Golden sets held in a dict; a missing name is rejected like a missing file."""
-
-    def __init__(self, sets: dict[str, list[GoldenCase]]) -> None:
-        self.sets = sets
-        self.loads = 0
-
-    async def load(self, name: str, version: str | None = None) -> list[GoldenCase]:
-        self.loads += 1
-        if name not in self.sets:
-            raise RunRejected(f"golden set {name!r} not found")
-        return self.sets[name]
-
-
-class FakeRunStore:
-    """Completed runs in a dict."""
-
-    def __init__(self) -> None:
-        self.runs: dict[tuple[str, str], CompletedRun] = {}
-
-    async def is_completed(self, tenant: str, run_id: str) -> bool:
-        return (tenant, run_id) in self.runs
-
-    async def mark_completed(self, run: CompletedRun) -> None:
-        self.runs.setdefault((run.tenant, run.run_id), run)
-
+from tests.services.evaluation.conftest import FakeGoldenSets, FakeRunStore
 
 #: The last millisecond of a year: stored and read back exactly.
 NEW_YEAR = datetime(2026, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
@@ -251,21 +225,6 @@ async def test_file_golden_sets(tmp_path: Path) -> None:
     ]:
         with pytest.raises(RunRejected, match=message):
             await sets.load(name, version)
-
-
-async def test_sql_run_store_is_unique_per_tenant_and_run(tmp_path: Path) -> None:
-    store = SqlRunStore(f"sqlite:///{tmp_path}/runs.db")
-    await store.open()
-    try:
-        run = CompletedRun("acme", "r1", "c1", "qa", 3, 2, "passed", NEW_YEAR)
-        assert not await store.is_completed("acme", "r1")
-        await store.mark_completed(run)
-        await store.mark_completed(replace(run, command_id="c2", gate="failed"))
-        assert await store.is_completed("acme", "r1")
-        assert not await store.is_completed("other", "r1")
-        assert await store.get("acme", "r1") == run
-    finally:
-        await store.close()
 
 
 def test_settings_defaults() -> None:

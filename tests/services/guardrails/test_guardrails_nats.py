@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator
@@ -20,7 +19,7 @@ from llmops_contracts.tools import ToolCallRequested
 from llmops_guardrails.app import create_app
 from llmops_guardrails.config import GuardrailsSettings
 from llmops_guardrails.service import tool_call_content
-from tests.conftest import running
+from tests.conftest import first_envelope, next_envelope, running
 
 VISA = "4111 1111 1111 1111"
 
@@ -47,11 +46,6 @@ async def guardrails(
             await nc.drain()
 
 
-async def next_envelope(sub: Any, timeout: float = 5.0) -> Any:
-    msg = await sub.next_msg(timeout=timeout)
-    return parse(msg.data, subject=msg.subject)
-
-
 async def test_check_replies_with_a_verdict_and_records_it(
     guardrails: tuple[Any, Client, JetStreamContext], tenant: str
 ) -> None:
@@ -70,7 +64,7 @@ async def test_check_replies_with_a_verdict_and_records_it(
     assert verdict.data.outcome == "redact"
     assert verdict.data.redacted_content == "I am [EMAIL], card [CARD]"
     assert [f.detector for f in verdict.data.findings] == ["email", "card_number"]
-    assert verdict.causation_id == req.id
+    assert (verdict.causation_id, verdict.tenant) == (req.id, tenant)
 
     blocked = wrap(
         GuardrailCheckRequest(stage="output", content="Project  Falcon ships Monday"),
@@ -145,13 +139,7 @@ async def test_tool_calls_are_checked_and_bad_events_dead_lettered(
 
     dlq = await js.subscribe(subjects.dlq_filter("guardrails")[0], ordered_consumer=True)
 
-    async def dead_letter() -> Any:
-        while True:
-            letter = await next_envelope(dlq)
-            if letter.data.stream_sequence == bad_ack.seq:
-                return letter
-
-    letter = await asyncio.wait_for(dead_letter(), 10)
+    letter = await first_envelope(dlq, lambda e: e.data.stream_sequence == bad_ack.seq)
     assert letter.data.failure == "invalid"
     assert letter.data.original_subject == subject
     assert "data.call_id" in letter.data.error

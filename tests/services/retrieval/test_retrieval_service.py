@@ -1,4 +1,4 @@
-"""Unit tests of the retrieval service and its BM25 index: ranking, isolation, packing, events."""
+"""Unit tests of the retrieval service: packing, queries, events (the index: test_index.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from llmops_contracts.retrieval import (
     SearchMode,
 )
 from llmops_retrieval.service import RetrievalService, estimate_tokens, pack_context
-from llmops_retrieval.store import Bm25Index, tokenize
+from llmops_retrieval.store import Bm25Index
 from llmops_shared.clock import FixedClock
 from tests.fakes import FakePublisher
 
@@ -64,98 +64,6 @@ def published(service: RetrievalService) -> list[Envelope[Any]]:
     return service.publisher.published
 
 
-# --- the BM25 index -------------------------------------------------------------------------
-
-
-async def test_ranking_prefers_rarer_terms_and_more_occurrences() -> None:
-    index = Bm25Index()
-    await index.replace_document(
-        "acme",
-        "kb",
-        "doc",
-        [
-            Chunk(chunk_id="common", ordinal=0, text="the cat sat on the mat"),
-            Chunk(chunk_id="rare", ordinal=1, text="the axolotl sat on the mat"),
-            Chunk(chunk_id="rare-twice", ordinal=2, text="axolotl axolotl on the mat"),
-            Chunk(chunk_id="nothing", ordinal=3, text="an unrelated sentence"),
-        ],
-    )
-    hits = await index.search("acme", "kb", "the axolotl", top_k=10)
-    assert [h.chunk_id for h in hits] == ["rare-twice", "rare", "common"]
-    assert hits[0].score > hits[1].score > hits[2].score > 0
-    assert [h.chunk_id for h in await index.search("acme", "kb", "axolotl", top_k=1)] == [
-        "rare-twice"
-    ]
-
-
-async def test_length_normalisation_favours_the_focused_chunk() -> None:
-    index = Bm25Index()
-    padding = " ".join(f"filler{i}" for i in range(40))
-    await index.replace_document(
-        "acme",
-        "kb",
-        "doc",
-        [
-            Chunk(chunk_id="long", ordinal=0, text=f"refund policy {padding}"),
-            Chunk(chunk_id="short", ordinal=1, text="refund policy"),
-        ],
-    )
-    assert [h.chunk_id for h in await index.search("acme", "kb", "refund", top_k=5)] == [
-        "short",
-        "long",
-    ]
-
-
-async def test_tenants_and_collections_are_isolated() -> None:
-    index = Bm25Index()
-    secret = [Chunk(chunk_id="s:0", ordinal=0, text="acme secret merger plans")]
-    await index.replace_document("acme", "kb", "s", secret)
-    assert await index.search("globex", "kb", "secret merger plans", top_k=5) == []
-    assert await index.search("acme", "other", "secret merger plans", top_k=5) == []
-    assert [h.chunk_id for h in await index.search("acme", "kb", "merger", top_k=5)] == ["s:0"]
-    # The same document id under another tenant is another document.
-    await index.replace_document(
-        "globex", "kb", "s", [Chunk(chunk_id="s:0", ordinal=0, text="globex picnic")]
-    )
-    assert [h.text for h in await index.search("acme", "kb", "merger", top_k=5)] == [
-        "acme secret merger plans"
-    ]
-    assert await index.search("globex", "kb", "merger", top_k=5) == []
-
-
-async def test_replacing_a_document_drops_its_old_chunks() -> None:
-    index = Bm25Index()
-    await index.replace_document(
-        "acme",
-        "kb",
-        "d",
-        [Chunk(chunk_id=f"d:{i}", ordinal=i, text=f"version one part {i}") for i in range(3)],
-    )
-    await index.replace_document(
-        "acme", "kb", "d", [Chunk(chunk_id="d:0", ordinal=0, text="version two")]
-    )
-    assert index.count("acme", "kb") == 1
-    assert await index.search("acme", "kb", "one part", top_k=5) == []
-    assert [h.text for h in await index.search("acme", "kb", "version", top_k=5)] == ["version two"]
-
-
-async def test_filters_match_chunk_metadata_exactly() -> None:
-    index = Bm25Index()
-    await index.replace_document(
-        "acme", "kb", "en", [Chunk(chunk_id="en", ordinal=0, text="hello", metadata={"lang": "en"})]
-    )
-    await index.replace_document(
-        "acme", "kb", "fr", [Chunk(chunk_id="fr", ordinal=0, text="hello", metadata={"lang": "fr"})]
-    )
-    found = await index.search("acme", "kb", "hello", top_k=5, filters={"lang": "fr"})
-    assert [h.chunk_id for h in found] == ["fr"]
-    assert await index.search("acme", "kb", "hello", top_k=5, filters={"team": None}) == []
-
-
-def test_tokenize_is_case_insensitive_and_unicode_aware() -> None:
-    assert tokenize("Héllo, WORLD! 42-x_y") == ["héllo", "world", "42", "x_y"]
-
-
 # --- context packing ------------------------------------------------------------------------
 
 
@@ -193,17 +101,14 @@ async def test_query_answers_hits_context_and_publishes_performed(
         max_context_tokens=100,
         actor=Actor(app="bot", user="u1"),
     )
-    reply = await service.query(request)
+    result = await service.query(request)
 
-    result = reply.data
+    # The handler wraps it in the reply (tenant and causation: test_retrieval_nats.py).
     assert isinstance(result, RetrievalResult)
     assert {h.chunk_id for h in result.hits} == {"faq:0", "faq:2"}
     assert result.hits[0].score >= result.hits[1].score
     assert result.context == "\n\n".join(h.text for h in result.hits)
     assert result.took_ms >= 0
-    assert reply.tenant == "acme"
-    assert reply.causation_id == request.id
-    assert parse(reply.to_json()).data == result
 
     [event] = published(service)
     performed = event.data
@@ -220,9 +125,9 @@ async def test_query_answers_hits_context_and_publishes_performed(
 
 async def test_a_miss_is_answered_and_recorded(service: RetrievalService) -> None:
     await service.add_chunks(chunks_event("acme", "faq", ["refunds take five days"]))
-    reply = await service.query(query("acme", "quantum chromodynamics"))
-    assert reply.data.hits == []
-    assert reply.data.context is None
+    result = await service.query(query("acme", "quantum chromodynamics"))
+    assert result.hits == []
+    assert result.context is None
     [event] = published(service)
     assert (event.data.hit_count, event.data.top_score, event.data.chunk_ids) == (0, None, [])
 
@@ -232,16 +137,16 @@ async def test_a_tenant_never_sees_another_tenants_chunks(service: RetrievalServ
     await service.add_chunks(chunks_event("globex", "plan", ["globex launch is monday"]))
     acme = await service.query(query("acme", "launch date monday friday", top_k=10))
     globex = await service.query(query("globex", "launch date monday friday", top_k=10))
-    assert [h.text for h in acme.data.hits] == ["acme launch date is friday"]
-    assert [h.text for h in globex.data.hits] == ["globex launch is monday"]
+    assert [h.text for h in acme.hits] == ["acme launch date is friday"]
+    assert [h.text for h in globex.hits] == ["globex launch is monday"]
     assert [e.tenant for e in published(service)] == ["acme", "globex"]
 
 
 async def test_filters_and_top_k_are_applied(service: RetrievalService) -> None:
     await service.add_chunks(chunks_event("acme", "a", ["alpha beta"] * 3, team="red"))
     await service.add_chunks(chunks_event("acme", "b", ["alpha gamma"] * 3, team="blue"))
-    reply = await service.query(query("acme", "alpha", top_k=2, filters={"team": "blue"}))
-    assert [h.chunk_id for h in reply.data.hits] == ["b:0", "b:1"]
+    result = await service.query(query("acme", "alpha", top_k=2, filters={"team": "blue"}))
+    assert [h.chunk_id for h in result.hits] == ["b:0", "b:1"]
 
 
 async def test_dense_search_is_refused_rather_than_faked(service: RetrievalService) -> None:
@@ -251,12 +156,13 @@ async def test_dense_search_is_refused_rather_than_faked(service: RetrievalServi
 
 
 async def test_took_ms_comes_from_the_timer_and_times_from_the_clock() -> None:
+    # The reply is dated by the same clock in the handler: test_endpoints_at_edges.py.
     ticks = itertools.count(step=0.25)
     new_year = datetime(2026, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
     service = RetrievalService(
         Bm25Index(), FakePublisher(), FixedClock(new_year), timer=lambda: next(ticks)
     )
-    reply = await service.query(query("acme", "x"))
-    assert reply.data.took_ms == 250.0
+    result = await service.query(query("acme", "x"))
+    assert result.took_ms == 250.0
     assert published(service)[0].data.latency_ms == 250.0
-    assert reply.time == published(service)[0].time == new_year
+    assert published(service)[0].time == new_year

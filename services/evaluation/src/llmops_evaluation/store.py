@@ -101,6 +101,10 @@ def parse_cases(text: str, origin: str = "golden set") -> list[GoldenCase]:
     return cases
 
 
+#: Alembic's revision table of this service: the services may share one PostgreSQL database.
+VERSION_TABLE = "evaluation_alembic_version"
+
+#: The tables as the queries see them; ``migrations/`` creates them (a test holds the two equal).
 metadata = MetaData()
 
 runs = Table(
@@ -124,9 +128,14 @@ runs = Table(
 
 
 class SqlRunStore(SqlStore):
-    """Completed runs in SQL (SQLite file or PostgreSQL by URL), unique per tenant and run id."""
+    """Completed runs in SQL (SQLite file or PostgreSQL by URL), unique per tenant and run id.
+
+    :meth:`open` migrates the schema (``migrations/``) to the latest revision.
+    """
 
     metadata = metadata
+    migrations = "llmops_evaluation"
+    version_table = VERSION_TABLE
 
     async def is_completed(self, tenant: str, run_id: str) -> bool:
         """Whether the tenant's run id is stored."""

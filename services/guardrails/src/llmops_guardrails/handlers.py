@@ -2,53 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
+from faststream.nats import JStream, NatsRouter, PullSub
 
 from llmops_contracts import subjects
-from llmops_contracts.envelope import Envelope
+from llmops_contracts.envelope import Envelope, reply
 from llmops_contracts.guardrails import GuardrailCheckRequest, GuardrailVerdict
 from llmops_contracts.tools import ToolCallRequested
 from llmops_guardrails.config import GuardrailsSettings
-from llmops_guardrails.service import GuardrailsService
+from llmops_guardrails.service import SOURCE, GuardrailsService
 from llmops_shared.broker import consumer_config
 
 
-def build_router(
-    service: GuardrailsService, settings: GuardrailsSettings
-) -> Callable[[NatsBroker], NatsRouter]:
+def build_router(service: GuardrailsService, settings: GuardrailsSettings) -> NatsRouter:
     """The guardrails router: the check endpoint and the tool-call consumer."""
+    router = NatsRouter()
+    durable = settings.tool_calls_durable
 
-    def factory(broker: NatsBroker) -> NatsRouter:
-        router = NatsRouter()
-        durable = settings.tool_calls_durable
+    @router.subscriber(
+        subjects.any_tenant(subjects.GUARDRAILS_CHECK),
+        queue=settings.check_queue,
+        title="guardrails.check",
+        description="Answer a guardrail check with a verdict, and record the verdict.",
+    )
+    async def check(request: Envelope[GuardrailCheckRequest]) -> Envelope[GuardrailVerdict]:
+        """Reply to a check request with the policy's verdict."""
+        verdict = await service.check(request)
+        return reply(verdict, request, source=SOURCE, time=service.clock.now())
 
-        @router.subscriber(
-            subjects.any_tenant(subjects.GUARDRAILS_CHECK),
-            queue=settings.check_queue,
-            title="guardrails.check",
-            description="Answer a guardrail check with a verdict, and record the verdict.",
-        )
-        async def check(request: Envelope[GuardrailCheckRequest]) -> Envelope[GuardrailVerdict]:
-            """Reply to a check request with the policy's verdict."""
-            return await service.check(request)
+    @router.subscriber(
+        subjects.any_tenant(subjects.TOOL_CALL_REQUESTED),
+        stream=JStream(subjects.EVENTS_STREAM, declare=False),
+        durable=durable,
+        # A verdict only matters while the call is pending: a new consumer starts at new
+        # calls rather than re-checking the stream's whole history.
+        config=consumer_config(settings, durable, deliver_all=False),
+        pull_sub=PullSub(batch_size=settings.batch_size, timeout=settings.batch_timeout_s),
+        title="guardrails.tool_calls",
+        description="Check every requested tool call against the tool allowlist.",
+    )
+    async def tool_call(event: Envelope[ToolCallRequested]) -> None:
+        """Check a requested tool call and record the verdict."""
+        await service.check_tool_call(event)
 
-        @router.subscriber(
-            subjects.any_tenant(subjects.TOOL_CALL_REQUESTED),
-            stream=JStream(subjects.EVENTS_STREAM, declare=False),
-            durable=durable,
-            # A verdict only matters while the call is pending: a new consumer starts at new
-            # calls rather than re-checking the stream's whole history.
-            config=consumer_config(settings, durable, deliver_all=False),
-            pull_sub=PullSub(batch_size=settings.batch_size, timeout=settings.batch_timeout_s),
-            title="guardrails.tool_calls",
-            description="Check every requested tool call against the tool allowlist.",
-        )
-        async def tool_call(event: Envelope[ToolCallRequested]) -> None:
-            """Check a requested tool call and record the verdict."""
-            await service.check_tool_call(event)
-
-        return router
-
-    return factory
+    return router

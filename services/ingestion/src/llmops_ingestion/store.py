@@ -1,4 +1,4 @@
-"""Adapters of the ingestion ports: the broker-backed publisher and the (absent) embedder."""
+"""Adapters of the ingestion ports: the (absent) embedder."""
 
 from __future__ import annotations
 

@@ -120,7 +120,7 @@ class RetrievalService:
             type_id=RetrievalQuery.SPEC.type,
         )
 
-    async def query(self, request: Envelope[RetrievalQuery]) -> Envelope[RetrievalResult]:
+    async def query(self, request: Envelope[RetrievalQuery]) -> RetrievalResult:
         """Answer one query with hits and packed context, and publish what was retrieved."""
         started = self.timer()
         q = request.data
@@ -153,10 +153,4 @@ class RetrievalService:
                 time=self.clock.now(),
             )
         )
-        return wrap(
-            RetrievalResult(hits=hits, context=context, took_ms=took_ms),
-            tenant=request.tenant,
-            source=SOURCE,
-            causation=request,
-            time=self.clock.now(),
-        )
+        return RetrievalResult(hits=hits, context=context, took_ms=took_ms)

@@ -1,4 +1,4 @@
-"""Adapters of the retrieval ports: an in-process BM25 index and the broker-backed publisher."""
+"""Adapters of the retrieval ports: an in-process BM25 index."""
 
 from __future__ import annotations
 

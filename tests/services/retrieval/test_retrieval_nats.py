@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import nats
+import pytest
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
@@ -17,6 +18,14 @@ from llmops_contracts.retrieval import RetrievalPerformed, RetrievalQuery, Searc
 from llmops_retrieval.app import create_app
 from llmops_retrieval.config import RetrievalSettings
 from tests.conftest import eventually, last_on, running
+
+
+@pytest.fixture
+def settings(nats_url: str, uid: str) -> RetrievalSettings:
+    """Settings of one test's retrieval processes (a durable name of its own)."""
+    return RetrievalSettings(
+        nats_url=nats_url, health_port=0, chunks_durable=f"retrieval-{uid}", batch_timeout_s=0.05
+    )
 
 
 async def publish_chunks(js: JetStreamContext, tenant: str, document_id: str, *texts: str) -> None:
@@ -46,12 +55,9 @@ async def ask(nc: Client, tenant: str, text: str, **fields: Any) -> tuple[Any, E
 
 
 async def test_chunks_are_indexed_and_queries_answered_per_tenant(
-    nats_url: str, uid: str, tenant: str
+    nats_url: str, settings: RetrievalSettings, tenant: str
 ) -> None:
     other = f"{tenant}-other"
-    settings = RetrievalSettings(
-        nats_url=nats_url, health_port=0, chunks_durable=f"retrieval-{uid}", batch_timeout_s=0.05
-    )
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
@@ -61,20 +67,20 @@ async def test_chunks_are_indexed_and_queries_answered_per_tenant(
             )
             await publish_chunks(js, other, "secret", "refunds for the other tenant only")
 
-            async def answered() -> Envelope[Any] | None:
-                reply, _ = await ask(nc, tenant, "refunds receipt", max_context_tokens=5)
+            async def answered() -> tuple[Envelope[Any], Envelope[Any]] | None:
+                reply, request = await ask(nc, tenant, "refunds receipt", max_context_tokens=5)
                 assert not (reply.headers or {}).get(headers.ERROR), reply.data
                 result = parse(reply.data)
-                return result if len(result.data.hits) == 2 else None
+                return (result, request) if len(result.data.hits) == 2 else None
 
-            result = await eventually(answered)
+            result, request = await eventually(answered)
             hits = result.data.hits
             assert [h.chunk_id for h in hits] == ["faq:1", "faq:0"]  # the receipt chunk first
             assert hits[0].score > hits[1].score
             # The best hit (6 words) overflows the budget of 5; the next one (4 words) fits.
             assert result.data.context == "refunds take five days"
             assert result.type == "llmops.retrieval.result.v1"
-            assert result.tenant == tenant
+            assert (result.tenant, result.causation_id) == (tenant, request.id)
 
             other_reply, _ = await ask(nc, other, "refunds receipt box five days", top_k=10)
             assert [h.document_id for h in parse(other_reply.data).data.hits] == ["secret"]
@@ -96,11 +102,8 @@ async def test_chunks_are_indexed_and_queries_answered_per_tenant(
 
 
 async def test_invalid_input_is_dead_lettered_or_refused_and_the_service_keeps_answering(
-    nats_url: str, uid: str, tenant: str
+    nats_url: str, settings: RetrievalSettings, tenant: str
 ) -> None:
-    settings = RetrievalSettings(
-        nats_url=nats_url, health_port=0, chunks_durable=f"retrieval-{uid}", batch_timeout_s=0.05
-    )
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
@@ -159,7 +162,7 @@ async def test_invalid_input_is_dead_lettered_or_refused_and_the_service_keeps_a
 
 
 async def test_every_replica_rebuilds_the_whole_index_from_the_stream(
-    nats_url: str, uid: str, tenant: str
+    nats_url: str, settings: RetrievalSettings, tenant: str
 ) -> None:
     nc = await nats.connect(nats_url)
     try:
@@ -167,12 +170,6 @@ async def test_every_replica_rebuilds_the_whole_index_from_the_stream(
         # Published before any retrieval process runs: a new process must still find them.
         await publish_chunks(js, tenant, "a", "first document text")
         await publish_chunks(js, tenant, "b", "second document text")
-        settings = RetrievalSettings(
-            nats_url=nats_url,
-            health_port=0,
-            chunks_durable=f"retrieval-{uid}",
-            batch_timeout_s=0.05,
-        )
         first, second = create_app(settings), create_app(settings)
         async with running(first), running(second):
 

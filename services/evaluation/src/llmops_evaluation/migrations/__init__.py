@@ -1,0 +1,1 @@
+"""Alembic migrations of the evaluation schema (run at start by ``SqlRunStore.open``)."""

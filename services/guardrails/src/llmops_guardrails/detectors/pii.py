@@ -233,9 +233,9 @@ def _phone_kind_score(text: str, m: re.Match[str], regions: Sequence[str]) -> fl
     grouped = any(c in cand for c in " ()-./\u00a0")
     if grouped:
         return 0.85
-    # A bare digit run: a leading trunk zero is typical of phone numbers and rare in order or
-    # account numbers; anything else needs a keyword.
-    return 0.7 if digits.startswith("0") else 0.45
+    # A bare digit run: a leading trunk zero on a full-length (9+ digit) number is typical of
+    # phone numbers and rare in order or account numbers; anything else needs a keyword.
+    return 0.7 if digits.startswith("0") and len(digits) >= 9 else 0.45
 
 
 def _phones(text: str, pos: int, endpos: int, regions: Sequence[str]) -> Iterator[_Span]:

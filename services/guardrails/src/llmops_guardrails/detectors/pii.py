@@ -260,8 +260,8 @@ def valid_international(digits: str) -> bool:
     for size in (1, 2, 3):  # country calling codes are prefix-free
         regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:size] or "0"))
         if regions:
-            nsn = digits[size:]
-            return any(_valid_nsn(nsn, r) for r in regions)
+            # As phonenumbers does, a trunk prefix written after the country code is dropped.
+            return any(valid_national(digits[size:], r) for r in regions)
     return False
 
 
@@ -527,7 +527,7 @@ def _ipv6s(text: str) -> Iterator[_Span]:
 
 # --- postal addresses -------------------------------------------------------------------------
 
-_CAP = r"[A-ZÀ-ÖØ-Þ][\w'\u2019.-]{0,30}"
+_CAP = r"[A-ZÀ-ÖØ-Þ][\w'\u2019-]{0,30}"
 _US_ADDRESS = re.compile(
     r"(?<![\w])\d{1,6}[A-Za-z]?(?: (?:[NSEW]\.?|North|South|East|West))?"
     r"(?: (?:" + _CAP + r"|\d{1,3}(?:st|nd|rd|th))){1,4}"

@@ -43,6 +43,12 @@ Decisions:
   DE IdNr (Steuer-ID), ES DNI and NIE, PT NIF (a 9-digit mod-11 number collides with phone
   numbers, so it needs a keyword), IT codice fiscale. German Steuernummer (no checksum, regional
   formats) and UK NHS numbers are left out.
+
+Known gaps: a French NIR born in Corsica (department ``2A``/``2B``) written with spaces is split
+into two digit clusters too short to be tried; IBANs in lower case are not looked for; a
+four-part version string that is also a valid public IPv4 address (``6.0.1.23``) is reported
+unless a word like ``version`` precedes it; a bare 9-digit NIF and a bare 10-digit phone number
+without a keyword score below the default threshold.
 """
 
 from __future__ import annotations

@@ -7,8 +7,11 @@ Two tables:
   span) and the share of clean look-alike texts flagged, at each detector's default threshold.
   Targets from issue 12, on the holdout: values hidden >= 0.98 with <= 0.10 of look-alikes flagged.
 - **latency**: µs per 1 KB text for ``PiiDetector`` and ``SecretsDetector`` (best of several
-  runs), on prose with no values, on a support ticket with a few values and dates/prices/order
-  numbers, and on texts concatenated from the holdout corpus.
+  runs): prose with no digits; a chat prompt with one email and a few small numbers; a support
+  ticket dense with values (an email, a phone, a card and an IBAN every 350 characters, between
+  dates, prices and order numbers); and sentences of the holdout corpus back to back (about 25
+  values per KB, a worst case). The cost grows with the number of values, not the text: each
+  confirmed value pays its validator (stdnum's IBAN check alone is ~30 µs).
 
 Environment: ``LLMOPS_BENCH_GUARD_RUNS`` (default 5) timing repetitions.
 """
@@ -37,6 +40,11 @@ PROSE = (
     "Please summarise the quarterly report for the customer support team in plain language. "
     "Explain the main risks, the key points of the new onboarding process and what changed "
     "since the last review, with two short examples for each team. "
+)
+CHAT = (
+    "Hi, I am preparing the agenda for the 3 workshops on 14 May and need help. Could you draft "
+    "an email to the 12 participants, list the 5 main topics and suggest a 90-minute schedule? "
+    "Replies should go to maria.lopez@example.org. We expect about 40 people in room 2.07. "
 )
 TICKET = (
     "Ticket 48213 (priority 2): the customer Jane Roe, jane.roe@example.com, tel. +44 20 7946 "
@@ -81,7 +89,13 @@ def latency_rows(pii: PiiDetector, secrets: SecretsDetector) -> list[dict[str, o
     holdout = load_corpus(CORPUS_DIR / "holdout.jsonl")
     corpus_kb = _kb(" ".join(e.text for e in holdout[::7]))
     rows: list[dict[str, object]] = []
-    for name, text in (("prose", _kb(PROSE)), ("ticket", _kb(TICKET)), ("holdout", corpus_kb)):
+    texts = (
+        ("prose", _kb(PROSE)),
+        ("chat", _kb(CHAT)),
+        ("ticket", _kb(TICKET)),
+        ("holdout", corpus_kb),
+    )
+    for name, text in texts:
         timings = {}
         for label, fn in (("pii", pii.detect), ("secrets", secrets.detect)):
             seconds = best_of(RUNS, lambda fn=fn, text=text: [fn(text) for _ in range(CALLS)])

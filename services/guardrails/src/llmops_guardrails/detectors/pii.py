@@ -583,19 +583,50 @@ def _address_score(match: re.Match[str]) -> float:
     return 0.9 if re.search(r"\d{4,5}(?:-\d{3,4})? ?\S*$", match.group()) else 0.75
 
 
+#: First letters of the words that may follow a French house number (``bis``, ``ter``, ``rue`` ...).
+_FR_AFTER_NUMBER = frozenset("rabpciqstRABPCIQST")
+#: Endings of a German street name written as one word before its number.
+_DE_STREET_ENDINGS = (
+    "straße",
+    "strasse",
+    "str.",
+    "weg",
+    "platz",
+    "allee",
+    "gasse",
+    "ring",
+    "damm",
+    "ufer",
+)
+
+
 def _addresses(text: str, start: int, end: int) -> Iterator[_Span]:
-    """Addresses whose house number is the digit cluster at ``start:end``."""
-    # US and French addresses start with the house number (then a space or a letter, "12B"):
-    # one anchored attempt each.
-    if text[end : end + 1].isspace() or text[end : end + 1].isalpha() or text[end : end + 1] == ",":
-        for pattern in (_US_ADDRESS, _FR_ADDRESS):
-            m = pattern.match(text, start)
-            if m:
-                yield _Span("street_address", m.start(), m.end(), _address_score(m))
-    # German, Spanish and Portuguese ones put the street first, right before the number ("...str.
-    # 5", "Calle Mayor, 5", "n.º 5"): look for a street word only after such a word.
-    before = text[max(0, start - 3) : start]
-    if not (before[-1:] == " " and (before[-2:-1].isalpha() or before[-2:-1] in ".,º")):
+    """Addresses whose house number is the digit cluster at ``start:end``.
+
+    Most small numbers in a prompt are not house numbers ("3 workshops", "for the 12"), so each
+    pattern runs only when the words next to the number could start or end a street: a cheap
+    look at one or two characters or the previous word first.
+    """
+    after = text[end : end + 3]
+    # US: "742 Evergreen", "12B Main", "350 5th Avenue"; French: "12 rue", "12 bis, rue".
+    if after[:1].isalpha() or (after[:1] == " " and (after[1:2].isupper() or after[1:2].isdigit())):
+        m = _US_ADDRESS.match(text, start)
+        if m:
+            yield _Span("street_address", m.start(), m.end(), _address_score(m))
+    if after.lstrip(", ")[:1] in _FR_AFTER_NUMBER:
+        m = _FR_ADDRESS.match(text, start)
+        if m:
+            yield _Span("street_address", m.start(), m.end(), _address_score(m))
+    # German, Spanish and Portuguese put the street first: the word before the number is a
+    # capitalised name ("Calle Mayor 5", "Berliner Allee 5"), a German street word
+    # ("Hauptstraße 5") or "n.º".
+    if start < 2 or text[start - 1] != " ":
+        return
+    word_start = text.rfind(" ", max(0, start - 40), start - 1) + 1
+    word = text[max(word_start, start - 40) : start - 1].rstrip(",")
+    if not word or not (
+        word[0].isupper() or word.lower().endswith(_DE_STREET_ENDINGS) or word in ("nº", "n.º")
+    ):
         return
     pos = max(0, start - 64)
     if _STREET_BEFORE_NUMBER.search(text, pos, start):

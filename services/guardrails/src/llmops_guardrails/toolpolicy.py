@@ -45,9 +45,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs in the runtime deps
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from llmops_guardrails.json_schema import compile_schema
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 
 Scope = Literal["tenant", "app", "agent"]
@@ -79,23 +79,17 @@ class ToolRule(BaseModel):
     @classmethod
     def _schema_is_valid(cls, schema: dict[str, Any] | None) -> dict[str, Any] | None:
         if schema is not None:
-            checker = jsonschema.validators.validator_for(
-                schema, default=jsonschema.Draft202012Validator
-            )
             try:
-                checker.check_schema(schema)
-            except jsonschema.SchemaError as e:
-                raise ValueError(f"invalid args_schema: {e.message}") from e
+                compile_schema(schema)
+            except ValueError as e:
+                raise ValueError(f"invalid args_schema: {e}") from e
         return schema
 
     @model_validator(mode="after")
     def _compile(self) -> ToolRule:
         # Compiled once per policy version: building a validator costs more than using it.
         if self.args_schema is not None:
-            cls = jsonschema.validators.validator_for(
-                self.args_schema, default=jsonschema.Draft202012Validator
-            )
-            self._validator = cls(self.args_schema)
+            self._validator = compile_schema(self.args_schema)
         return self
 
     def admits(self, app: str, agent: str) -> bool:

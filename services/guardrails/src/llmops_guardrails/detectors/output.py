@@ -37,11 +37,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs in the runtime deps
 from rapidfuzz import fuzz, process
 
 from llmops_guardrails.detectors.base import Detector, Hit
 from llmops_guardrails.detectors.folding import fold
+from llmops_guardrails.json_schema import compile_schema
 
 # --- JSON schema -------------------------------------------------------------------------------
 
@@ -67,12 +67,7 @@ class JsonSchemaCheck:
     version = "json_schema-1"
 
     def __init__(self, schema: Mapping[str, Any], *, allow_fenced: bool = True) -> None:
-        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-        try:
-            cls.check_schema(schema)
-        except jsonschema.SchemaError as e:
-            raise ValueError(f"invalid JSON Schema: {e.message}") from e
-        self._validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+        self._validator = compile_schema(schema, formats=True)
         self._allow_fenced = allow_fenced
 
     def detect(self, text: str) -> list[Hit]:
@@ -92,9 +87,7 @@ class JsonSchemaCheck:
         s, e_ = start + lead, start + len(body.rstrip())
         hits = []
         errors = self._validator.iter_errors(value)
-        for err in sorted(errors, key=lambda x: (x.json_path, x.validator))[
-            :MAX_SCHEMA_ERRORS
-        ]:
+        for err in sorted(errors, key=lambda x: (x.json_path, x.validator))[:MAX_SCHEMA_ERRORS]:
             hits.append(Hit(self.name, f"schema:{err.validator}", s, e_, 1.0, self.version))
         return hits
 
@@ -267,7 +260,9 @@ class PromptLeakageDetector:
             # window scores 1.0 rather than its window's partial ratio.
             score = fuzz.partial_ratio(folded.text[s:e], self._prompt) / 100
             os_, oe = folded.span(s, e)
-            hits.append(Hit(self.name, "system_prompt_leak", os_, oe, round(score, 3), self.version))
+            hits.append(
+                Hit(self.name, "system_prompt_leak", os_, oe, round(score, 3), self.version)
+            )
         return hits
 
     def _snap(self, text: str, s: int, e: int) -> tuple[int, int]:

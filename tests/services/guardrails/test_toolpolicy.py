@@ -175,3 +175,14 @@ def test_an_empty_policy_denies_everything(clock: FixedClock) -> None:
 def test_invalid_policies_are_refused_with_the_reason(bad: dict[str, object], where: str) -> None:
     with pytest.raises(ValidationError, match=where):
         ToolPolicy.from_dict(bad)
+
+
+def test_arguments_nested_too_deep_are_denied_not_a_crash(clock: FixedClock) -> None:
+    gate = ToolGate(
+        {"allow": [{"name": "t", "args_schema": {"type": "array", "items": {"$ref": "#"}}}]}, clock
+    )
+    deep: list[object] = []
+    for _ in range(400):
+        deep = [deep]
+    assert gate.check(call("t", deep)).reasons == ("args_too_deep",)
+    assert gate.check(call("t", [[[]]])).allowed

@@ -32,7 +32,8 @@ of a denial (``ToolDecision.reasons``; never an argument's value, which may be s
 2. ``unlisted_tool`` (under ``default: deny``) or ``app_not_allowed`` / ``agent_not_allowed``
    (rules exist for the tool, none admits this app or agent);
 3. ``args_schema:<keyword>@<json path>``: the arguments break the rule's schema (every
-   violation, e.g. ``args_schema:maximum@$.amount``);
+   violation, e.g. ``args_schema:maximum@$.amount``); ``args_too_deep`` when they nest deeper
+   than validation can walk;
 4. ``rate_limited``: the rule's window is full; ``retry_after_s`` says when a slot frees.
 
 Only allowed calls consume rate: a denied call (bad arguments, say) never spends a slot.
@@ -102,10 +103,13 @@ class ToolRule(BaseModel):
         """Reason codes for every schema violation of ``arguments`` (empty: valid)."""
         if self._validator is None:
             return []
-        return sorted(
-            f"args_schema:{e.validator}@{e.json_path}"
-            for e in self._validator.iter_errors(arguments)
-        )
+        try:
+            return sorted(
+                f"args_schema:{e.validator}@{e.json_path}"
+                for e in self._validator.iter_errors(arguments)
+            )
+        except RecursionError:  # nested past the stack: refused, never a crash
+            return ["args_too_deep"]
 
 
 class ToolPolicy(BaseModel):

@@ -298,3 +298,47 @@ def test_build_output_checks_from_a_policy_section() -> None:
     ]
     with pytest.raises(ValueError, match="unknown checks"):
         build_output_checks({"toxicity": True})
+
+
+def test_dots_inside_tokens_do_not_end_a_sentence() -> None:
+    text = "See example.com/a.b for v3.5 now... Really? Yes.Next"
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "See example.com/a.b for v3.5 now...",
+        "Really?",
+        "Yes.Next",
+    ]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "a.b",  # dots with no space: a backtracking sentence pattern goes quadratic here
+        "https://x.test/(((",
+        "I can't ",
+        '{"a": [',
+        "Crème brûlée. ",
+    ],
+)
+def test_one_megabyte_inputs_take_linear_time(unit: str) -> None:
+    text = unit * (1_000_000 // len(unit))
+    checks: list[Detector] = [
+        RefusalDetector(),
+        PromptLeakageDetector(SYSTEM),
+        GroundednessDetector(CONTEXT),
+        UrlAllowlistDetector(["example.com"]),
+        JsonSchemaCheck(SCHEMA),
+        LengthLimit(max_chars=10),
+    ]
+    for check in checks:
+        for h in check.detect(text):
+            assert 0 <= h.start <= h.end <= len(text)
+
+
+def test_json_nested_too_deep_is_a_finding_not_a_crash() -> None:
+    text = "[" * 100_000 + "]" * 100_000
+    assert spans(JsonSchemaCheck(SCHEMA), text) == [("json_too_deep", text)]
+    nested = "[" * 300 + "]" * 300  # parses, but deeper than recursive validation can walk
+    recursive = JsonSchemaCheck({"type": "array", "items": {"$ref": "#"}})
+    assert spans(recursive, nested) == [("json_too_deep", nested)]
+    assert recursive.detect("[[[]]]") == []

@@ -134,3 +134,11 @@ def test_fold_maps_back_to_original_offsets() -> None:
     assert text[s:e] == "Straße"
     s, e = f.span(0, 4)
     assert text[s:e] == "ﬁne"
+
+
+@pytest.mark.timeout(60)
+def test_one_megabyte_takes_linear_time(detector: TermsDetector) -> None:
+    text = ("vote ballot Acme kill darkweb Crème " * 30_000)[:1_000_000]
+    hits = detector.detect(text)
+    assert len(hits) > 50_000
+    assert all(0 <= h.start < h.end <= len(text) for h in hits)

@@ -59,7 +59,8 @@ class JsonSchemaCheck:
             models like to write it; spans then refer to the block's content.
 
     Hits: ``invalid_json`` from the position where parsing failed to the end of the JSON
-    text; ``schema:<keyword>`` (``schema:required``, ``schema:type`` ...) over the JSON text,
+    text; ``json_too_deep`` over it when it nests deeper than Python's stack allows;
+    ``schema:<keyword>`` (``schema:required``, ``schema:type`` ...) over the JSON text,
     one per failing keyword and location (at most :data:`MAX_SCHEMA_ERRORS`).
     """
 
@@ -84,10 +85,18 @@ class JsonSchemaCheck:
             # Truncated JSON fails at its very end: then the whole JSON text is the evidence.
             pos = start + max(e.pos, lead) if e.pos < len(body.rstrip()) else start + lead
             return [Hit(self.name, "invalid_json", pos, end, 1.0, self.version)]
+        except RecursionError:
+            # Nested deeper than the interpreter's stack: refused, not crashed on.
+            return [Hit(self.name, "json_too_deep", start + lead, end, 1.0, self.version)]
         s, e_ = start + lead, start + len(body.rstrip())
+        try:
+            errors = sorted(
+                self._validator.iter_errors(value), key=lambda x: (x.json_path, x.validator)
+            )
+        except RecursionError:
+            return [Hit(self.name, "json_too_deep", s, e_, 1.0, self.version)]
         hits = []
-        errors = self._validator.iter_errors(value)
-        for err in sorted(errors, key=lambda x: (x.json_path, x.validator))[:MAX_SCHEMA_ERRORS]:
+        for err in errors[:MAX_SCHEMA_ERRORS]:
             hits.append(Hit(self.name, f"schema:{err.validator}", s, e_, 1.0, self.version))
         return hits
 
@@ -307,7 +316,10 @@ def _merge_scored(spans: list[tuple[int, int, float]]) -> list[tuple[int, int, f
 
 # --- Groundedness ------------------------------------------------------------------------------
 
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+(?=\s|$)|[.!?]+$|\n|$)|[.!?]+")
+# A sentence runs to ``.``/``!``/``?`` followed by a space or the end, or to a newline; a dot
+# inside a token (``example.com``, ``3.5``) does not end it. Linear: no nested quantifier can
+# backtrack over the same characters.
+_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?!\s|$))+[.!?]*|[.!?]+")
 _TOKEN = re.compile(r"\d+(?:[.,:/-]\d+)*|\w+")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZÀ-Ý][\w-]+")
 # Function words of the five languages: they carry no claim, so they neither support nor

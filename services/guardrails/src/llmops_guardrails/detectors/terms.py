@@ -26,7 +26,8 @@ Matching: text and terms are folded by :func:`.folding.fold` (casefold, NFKD wit
 whitespace runs as one space). The default engine is Aho-Corasick (``pyahocorasick``, a C
 extension shipped as a wheel): one scan whatever the number of terms, and it reports
 overlapping matches too. ``engine="regex"`` compiles one alternation instead (same results on
-non-overlapping terms; ``bench/bench_guardrails_checks.py`` measures both).
+non-overlapping terms; ``bench/bench_guardrails_checks.py`` measures both: the automaton is
+several times faster on a few hundred terms and its cost barely grows with thousands).
 
 Terms and topic names come from the policy, never from the text, so they may appear in a kind;
 the matched text never does. Build one detector per policy version and reuse it: compiling the
@@ -172,7 +173,15 @@ class TermsDetector:
             self._automaton = automaton
         elif engine == "regex":
             # Longest first, so at one position the longest term wins, as with the automaton.
-            alts = [_bounded(t) for t in sorted(self._table, key=len, reverse=True)]
+            # Terms that begin and end with a word character share one pair of boundary
+            # assertions around the group: per-alternative lookarounds make the engine try
+            # every alternative at every position (60x slower on 250 terms).
+            ordered = sorted(self._table, key=len, reverse=True)
+            words = [re.escape(t) for t in ordered if is_word_char(t[0]) and is_word_char(t[-1])]
+            others = [
+                _bounded(t) for t in ordered if not (is_word_char(t[0]) and is_word_char(t[-1]))
+            ]
+            alts = ([rf"(?<!\w)(?:{'|'.join(words)})(?!\w)"] if words else []) + others
             self._regex = re.compile("|".join(alts))
         else:
             raise ValueError(f"unknown engine {engine!r}")

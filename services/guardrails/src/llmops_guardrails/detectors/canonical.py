@@ -79,11 +79,16 @@ _PERCENT = re.compile(r"(?:%[0-9A-Fa-f]{2}){1,1024}")
 _UESCAPE = re.compile(r"(?:\\u[0-9A-Fa-f]{4}){1,1024}")
 #: A word that mixes letters with leet digits/symbols (``1gn0r3``, ``pr0mpt``); pure numbers
 #: (``12345``, ``2024-05-01``) never match, so order numbers and dates stay as they are.
-_LEET_HINT = re.compile(r"[a-z][0134578@$9]|[0134578@$9][a-z]")
+#: Written to start with the digit/symbol class, so the engine skips ahead to those characters
+#: instead of trying at every letter (``[a-z][0-9]|...`` costs ~7x more on prose).
+_LEET_HINT = re.compile(r"[0134578@$9](?:(?<=[a-z].)|(?=[a-z]))")
 _LEET_WORD = re.compile(r"(?<![a-z0-9@$])(?=[a-z0-9@$]{0,63}[a-z])[a-z0-9@$]{2,64}(?![a-z0-9@$])")
 #: Four or more single letters, each apart by the same kind of one-to-three-character gap.
 _SPACED = re.compile(r"(?<![a-z0-9])[a-z](?:[ .\-_*+~/|,:]{1,3}[a-z](?![a-z0-9])){3,512}")
 _SPACED_GAP = re.compile(r"[ .\-_*+~/|,:]{1,3}")
+#: Necessary for a ``_SPACED`` run (its second and third letters stand alone between gaps),
+#: and cheap: it starts with the gap class, so ordinary words are skipped in C.
+_SPACED_HINT = re.compile(r"[ .\-_*+~/|,:][a-z](?![a-z0-9])[ .\-_*+~/|,:]{1,3}[a-z](?![a-z0-9])")
 #: A hyphen inside a word (``ign-ore``): joined, so the word reads whole.
 _INNER_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -202,7 +207,7 @@ def canonicalise(text: str) -> Canonical:
         t.text = t.text.lower()  # one for one on ASCII: no map needed
     if _LEET_HINT.search(t.text):
         t.rewrite(_LEET_WORD, _leet, "leet")
-    if _SPACED.search(t.text):
+    if _SPACED_HINT.search(t.text):
         t.rewrite(_SPACED, _spaced, "spacing")
     if "-" in t.text:
         t.rewrite(_INNER_HYPHEN, lambda _: "", "hyphen")

@@ -673,6 +673,47 @@ def _is_markup(pattern: str) -> bool:
     return not (pattern[0].isalpha() or (pattern.startswith("(?:") and pattern[3].isalpha()))
 
 
+def _first_alternatives(pattern: str) -> tuple[list[str], str]:
+    """(alternatives of the leading group, the rest of the pattern); one alternative if none."""
+    if not pattern.startswith("(?:"):
+        return [pattern], ""
+    depth, i = 0, 0
+    for i, c in enumerate(pattern):  # noqa: B007 (i is the closing parenthesis after)
+        depth += c == "("
+        depth -= c == ")"
+        if depth == 0:
+            break
+    if pattern[i + 1 : i + 2] in {"?", "*", "{", "+"}:
+        raise ValueError(f"optional first group in {pattern!r}")
+    body = pattern[3:i]
+    alts, depth, cur = [], 0, ""
+    for c in body:
+        depth += c == "("
+        depth -= c == ")"
+        if c == "|" and depth == 0:
+            alts.append(cur)
+            cur = ""
+        else:
+            cur += c
+    alts.append(cur)
+    return alts, pattern[i + 1 :]
+
+
+def _stem_of(alternative: str, pattern: str) -> str:
+    word = re.match(r"[a-z']*", alternative)
+    if alternative.startswith("(") or not word or not word.group():
+        raise ValueError(f"no literal first word in {pattern!r}")
+    stem = re.split(r"[^a-z0-9]", word.group())[0][:3]
+    if len(stem) == len(word.group()) and alternative[len(stem) : len(stem) + 1] in {
+        "?",
+        "*",
+        "+",
+        "{",
+    }:
+        raise ValueError(f"quantified trigger letter in {pattern!r}")
+    return stem
+
+
 def first_stems(pattern: str) -> set[str]:
     """The three-letter stems a word pattern can start with (its trigger words).
 
@@ -680,35 +721,21 @@ def first_stems(pattern: str) -> set[str]:
     by a separator or by more letters, so the word's first three letters (or the whole word,
     when shorter) are those of the literal.
     """
-    if pattern.startswith("(?:"):
-        depth, i = 0, 0
-        for i, c in enumerate(pattern):  # noqa: B007 (i is the closing parenthesis after)
-            depth += c == "("
-            depth -= c == ")"
-            if depth == 0:
-                break
-        if pattern[i + 1 : i + 2] in {"?", "*", "{"}:
-            raise ValueError(f"optional first group in {pattern!r}")
-        body = pattern[3:i]
-        alts, depth, cur = [], 0, ""
-        for c in body:
-            depth += c == "("
-            depth -= c == ")"
-            if c == "|" and depth == 0:
-                alts.append(cur)
-                cur = ""
-            else:
-                cur += c
-        alts.append(cur)
-    else:
-        alts = [pattern]
-    stems = set()
-    for alt in alts:
-        word = re.match(r"[a-z']*", alt.removeprefix("(?:"))
-        if not word or not word.group():
-            raise ValueError(f"no literal first word in {pattern!r}")
-        stems.add(re.split(r"[^a-z0-9]", word.group())[0][:3])
-    return stems
+    alts, _ = _first_alternatives(pattern)
+    return {_stem_of(alt, pattern) for alt in alts}
+
+
+def after_stem(pattern: str, stem: str) -> str:
+    """What of ``pattern`` must follow ``stem`` when a match starts with that trigger stem.
+
+    The leading group keeps only its alternatives that begin with ``stem``, each without those
+    letters: ``(?:ignore|disregard) x`` after ``ign`` is ``(?:ore) x``.
+    """
+    alts, rest = _first_alternatives(pattern)
+    kept = [alt[len(stem) :] for alt in alts if _stem_of(alt, pattern) == stem]
+    if not kept:
+        raise ValueError(f"{stem!r} does not start {pattern!r}")
+    return f"(?:{'|'.join(kept)}){rest}"
 
 
 _WORD = re.compile(r"[a-z0-9]{1,64}")
@@ -716,10 +743,12 @@ _WORD = re.compile(r"[a-z0-9]{1,64}")
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
-    #: trigger stem -> the word patterns that can start with it: (source, family, lang, weight)
+    #: trigger stem -> the word patterns that can start with it: (source after the stem,
+    #: family, lang, weight)
     index: dict[str, list[tuple[str, str, str, float]]]
     markup: re.Pattern[str]
     markup_meta: list[tuple[str, str, float]]
+    triggers: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -728,10 +757,12 @@ def compiled() -> _Compiled:
 
     Why not one big alternation: the regular-expression engine would try every pattern at
     every word start (milliseconds per kilobyte). Instead each word pattern is filed under the
-    three-letter stems it can start with; :func:`match` looks for those stems with
-    ``str.find`` and tries only their patterns there. Markup patterns all start with a rare
-    literal character (``<``, ``[``, ``#``, ``"``, ``!``, ``+``, ``=``, newline), which lets the
-    engine skip ahead over ordinary prose.
+    three-letter stems it can start with, and each stem gets one expression that *begins with
+    the stem's letters* (then a look-behind for the word start, then the alternation of what
+    may follow): the engine then jumps from one occurrence of the literal to the next in C and
+    tries the stem's patterns only there. :func:`match` runs it only for the stems that start
+    a word of the text. Markup patterns all start with a rare literal character (``<``, ``[``,
+    ``#``, ``"``, ``!``, ``+``, ``=``, newline), which lets the engine skip ahead over prose.
     """
     index: dict[str, list[tuple[str, str, str, float]]] = {}
     markup: list[str] = []
@@ -746,21 +777,25 @@ def compiled() -> _Compiled:
                     markup.append(f"{pattern[:first]}({_expand(pattern[first:])})")
                     markup_meta.append((family, lang, weight))
                 else:
-                    for stem in first_stems(pattern):
-                        index.setdefault(stem, []).append((_expand(pattern), family, lang, weight))
-    return _Compiled(index, re.compile("|".join(markup)), markup_meta)
+                    for stem in sorted(first_stems(pattern)):
+                        source = _expand(after_stem(pattern, stem))
+                        index.setdefault(stem, []).append((source, family, lang, weight))
+    return _Compiled(index, re.compile("|".join(markup)), markup_meta, frozenset(index))
 
 
 @lru_cache(maxsize=1024)
 def _stem_pattern(stem: str) -> tuple[re.Pattern[str], list[tuple[str, str, float]]]:
     entries = compiled().index[stem]
     alternation = "|".join(f"({source})" for source, _, _, _ in entries)
-    return re.compile(alternation), [(f, lang, w) for _, f, lang, w in entries]
+    # A stem shorter than three letters is a whole word; a three-letter one starts a word.
+    whole = "" if len(stem) == 3 else "(?![a-z0-9])"
+    head = f"{re.escape(stem)}(?<![a-z0-9]{re.escape(stem)}){whole}"
+    return re.compile(f"{head}(?:{alternation})"), [(f, lang, w) for _, f, lang, w in entries]
 
 
 def all_triggers() -> frozenset[str]:
     """Every trigger stem of every family."""
-    return frozenset(compiled().index)
+    return compiled().triggers
 
 
 def stems_of(text: str) -> set[str]:
@@ -768,35 +803,22 @@ def stems_of(text: str) -> set[str]:
     return {w[:3] for w in _WORD.findall(text)}
 
 
-def _is_word_char(c: str) -> bool:
-    return "a" <= c <= "z" or "0" <= c <= "9"
-
-
 def match(text: str, stems: set[str] | None = None) -> list[RuleMatch]:
     """Every pattern match in canonical ``text``, by start.
 
     Args:
         text: canonical text.
-        stems: :func:`stems_of` the text, if the caller has it already.
+        stems: :func:`stems_of` the text (a superset will do), if the caller has it already.
     """
     c = compiled()
     if stems is None:
         stems = stems_of(text)
     found: list[RuleMatch] = []
-    for stem in stems.intersection(c.index):
+    for stem in c.triggers.intersection(stems):
         pattern, meta = _stem_pattern(stem)
-        n = len(stem)
-        i = text.find(stem)
-        while i != -1:
-            # Only where a word starts; a stem shorter than three letters is a whole word.
-            if (i == 0 or not _is_word_char(text[i - 1])) and (
-                n == 3 or i + n == len(text) or not _is_word_char(text[i + n])
-            ):
-                m = pattern.match(text, i)
-                if m is not None:
-                    family, lang, weight = meta[(m.lastindex or 1) - 1]
-                    found.append(RuleMatch(family, lang, m.start(), m.end(), weight))
-            i = text.find(stem, i + 1)
+        for m in pattern.finditer(text):
+            family, lang, weight = meta[(m.lastindex or 1) - 1]
+            found.append(RuleMatch(family, lang, m.start(), m.end(), weight))
     # A role line at the very start of the text has no newline before it: give it one.
     scans = [(text, 0)]
     if text[:1] not in {"\n", ""}:

@@ -61,6 +61,24 @@ CONFUSABLES: dict[str, str] = {
     "\uff61": ".", "\u2044": "/", "\u2215": "/", "\u29f8": "/",
 }  # fmt: skip
 
+#: Capital letters whose lower case looks like another Latin letter than they do (Greek
+#: capital Eta is drawn H but its lower case η reads n): mapped before case folding.
+CAPITAL_CONFUSABLES: dict[str, str] = {
+    "\u0397": "h",  # Greek Eta
+    "\u039c": "m",  # Greek Mu
+    "\u039d": "n",  # Greek Nu
+    "\u03a5": "y",  # Greek Upsilon
+    "\u03a1": "p",  # Greek Rho
+    "\u0392": "b",  # Greek Beta
+    "\u0417": "3",  # Cyrillic Ze
+    "\u041d": "h",  # Cyrillic En
+    "\u0412": "b",  # Cyrillic Ve
+    "\u041c": "m",  # Cyrillic Em
+    "\u0422": "t",  # Cyrillic Te
+    "\u041a": "k",  # Cyrillic Ka
+    "\u0423": "y",  # Cyrillic U
+}
+
 #: Leetspeak digits and symbols -> letters (one for one, so offsets stay put).
 LEET = str.maketrans("0134578@$9", "oieastbasg")
 
@@ -82,7 +100,11 @@ _UESCAPE = re.compile(r"(?:\\u[0-9A-Fa-f]{4}){1,1024}")
 #: Written to start with the digit/symbol class, so the engine skips ahead to those characters
 #: instead of trying at every letter (``[a-z][0-9]|...`` costs ~7x more on prose).
 _LEET_HINT = re.compile(r"[0134578@$9](?:(?<=[a-z].)|(?=[a-z]))")
-_LEET_WORD = re.compile(r"(?<![a-z0-9@$])(?=[a-z0-9@$]{0,63}[a-z])[a-z0-9@$]{2,64}(?![a-z0-9@$])")
+#: An e-mail address (``x@example.com``) is not a leet word: its ``@`` stays.
+_LEET_WORD = re.compile(
+    r"(?<![a-z0-9@$])(?=[a-z0-9@$]{0,63}[a-z])(?![a-z0-9$]{1,64}@[a-z0-9-]{1,63}\.[a-z])"
+    r"[a-z0-9@$]{2,64}(?![a-z0-9@$])"
+)
 #: Four or more single letters, each apart by the same kind of one-to-three-character gap.
 _SPACED = re.compile(r"(?<![a-z0-9])[a-z](?:[ .\-_*+~/|,:]{1,3}[a-z](?![a-z0-9])){3,512}")
 _SPACED_GAP = re.compile(r"[ .\-_*+~/|,:]{1,3}")
@@ -142,9 +164,12 @@ class _Text:
         self.tricks: set[str] = set()
 
     def rewrite(
-        self, pattern: re.Pattern[str], repl: Callable[[str], Replacement], trick: str
+        self, pattern: re.Pattern[str], repl: Callable[[str], Replacement], trick: str | None
     ) -> None:
-        """Replace every match of ``pattern`` by ``repl(match)``; ``None`` keeps the match."""
+        """Replace every match of ``pattern`` by ``repl(match)``; ``None`` keeps the match.
+
+        ``trick`` is recorded when anything was replaced (``None``: ``repl`` records its own).
+        """
         text = self.text
         pieces: list[str] = []
         new_starts: list[int] = []
@@ -185,7 +210,8 @@ class _Text:
         new_ends += self.ends[pos:]
         self.text = "".join(pieces)
         self.starts, self.ends = new_starts, new_ends
-        self.tricks.add(trick)
+        if trick is not None:
+            self.tricks.add(trick)
 
 
 def canonicalise(text: str) -> Canonical:
@@ -206,7 +232,7 @@ def canonicalise(text: str) -> Canonical:
     else:
         t.text = t.text.lower()  # one for one on ASCII: no map needed
     if _LEET_HINT.search(t.text):
-        t.rewrite(_LEET_WORD, _leet, "leet")
+        t.rewrite(_LEET_WORD, _leet(t.tricks), None)
     if _SPACED_HINT.search(t.text):
         t.rewrite(_SPACED, _spaced, "spacing")
     if "-" in t.text:
@@ -262,6 +288,9 @@ def fold_char(c: str) -> str:
     for d in unicodedata.normalize("NFKD", c):
         if unicodedata.combining(d):
             continue
+        if d in CAPITAL_CONFUSABLES:
+            out.append(CAPITAL_CONFUSABLES[d])
+            continue
         for f in d.casefold():
             out.append(CONFUSABLES.get(f, f))
     folded = "".join(out)
@@ -291,11 +320,25 @@ def _fold_run(tricks: set[str]) -> Callable[[str], Replacement]:
 _ACCENTED = frozenset("àâäáãçéèêëíìîïñóòôöõúùûüÿßœæ")
 
 
-def _leet(s: str) -> Replacement:
-    if not any(c.isdigit() or c in "@$" for c in s):
-        return None
-    out = s.translate(LEET)
-    return None if out == s else out
+def _leet(tricks: set[str]) -> Callable[[str], Replacement]:
+    def repl(s: str) -> Replacement:
+        if not any(c.isdigit() or c in "@$" for c in s):
+            return None
+        out = s.translate(LEET)
+        if out == s:
+            return None
+        # Every such word is read as letters, but only a word of four or more with a digit
+        # *between* letters (``pr0mpt``, ``1gn0r3``, ``5y5t3m``) counts as a disguise: version
+        # and product names (``utf8``, ``h11``, ``ipv4``, ``v2``) are not someone hiding words.
+        if len(s) >= 4 and _LEET_INSIDE.search(s):
+            tricks.add("leet")
+        return out
+
+    return repl
+
+
+_LEET_INSIDE = re.compile(r"[a-z][0134578@$9]{1,3}[a-z]")
+
 
 
 def _spaced(s: str) -> Replacement:

@@ -340,7 +340,6 @@ def _leet(tricks: set[str]) -> Callable[[str], Replacement]:
 _LEET_INSIDE = re.compile(r"[a-z][0134578@$9]{1,3}[a-z]")
 
 
-
 def _spaced(s: str) -> Replacement:
     gaps = [m.group() for m in _SPACED_GAP.finditer(s)]
     # The commonest gap joins the letters of a word; any other gap is a word break

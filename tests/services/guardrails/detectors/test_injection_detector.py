@@ -88,6 +88,11 @@ def test_clean_text_has_no_hits(detector: InjectionDetector) -> None:
         "<|" * 500_000,
         "'a' + " * 170_000,
         "\U000e0041" * 300_000,
+        "ignoriere " * 100_000,  # German verbs, compound objects
+        "# " * 500_000,  # heading marks before a role word
+        "x a p " * 160_000,  # lone letters: the spaced-letters scan
+        "setz dich uber " * 60_000,
+        "ignore the above and " * 48_000,
     ],
 )
 def test_megabyte_adversarial_inputs_complete(

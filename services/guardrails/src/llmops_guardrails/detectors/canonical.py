@@ -108,9 +108,13 @@ _LEET_WORD = re.compile(
 #: Four or more single letters, each apart by the same kind of one-to-three-character gap.
 _SPACED = re.compile(r"(?<![a-z0-9])[a-z](?:[ .\-_*+~/|,:]{1,3}[a-z](?![a-z0-9])){3,512}")
 _SPACED_GAP = re.compile(r"[ .\-_*+~/|,:]{1,3}")
-#: Necessary for a ``_SPACED`` run (its second and third letters stand alone between gaps),
-#: and cheap: it starts with the gap class, so ordinary words are skipped in C.
-_SPACED_HINT = re.compile(r"[ .\-_*+~/|,:][a-z](?![a-z0-9])[ .\-_*+~/|,:]{1,3}[a-z](?![a-z0-9])")
+#: Necessary for a ``_SPACED`` run (its second, third and fourth letters stand alone between
+#: gaps), and cheap: it starts with the gap class, so ordinary words are skipped in C. Two
+#: lone letters in a row are common prose ("e a casa", "y a", "for a p..."); three are not.
+_SPACED_HINT = re.compile(
+    r"[ .\-_*+~/|,:][a-z](?![a-z0-9])[ .\-_*+~/|,:]{1,3}[a-z](?![a-z0-9])"
+    r"[ .\-_*+~/|,:]{1,3}[a-z](?![a-z0-9])"
+)
 #: A hyphen inside a word (``ign-ore``): joined, so the word reads whole.
 _INNER_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")

@@ -54,7 +54,7 @@ REPORT_FLOOR = 0.05
 _DISGUISES = frozenset({"tags", "zero_width", "bidi", "confusable", "leet", "spacing"})
 _QUOTED = re.compile(r"(['\"`])([^'\"`\n]{1,48})\1")
 SIGNALS = ("model", "model_alone", "rules", "families", "obfuscated", "hidden", "discussion")
-_STEM3 = itemgetter(slice(0, 3))
+_STEM5 = itemgetter(slice(0, 5))
 #: Characters of context around a rule match that the model judges on its own (long texts).
 _NEAR = 160
 _MAX_NEAR = 8
@@ -185,7 +185,8 @@ class InjectionDetector:
         """Add the evidence of ``text``; ``span`` (when decoding) is where it sits originally."""
         c = canonicalise(text)
         tokens = words(c.text)
-        stems = set(map(_STEM3, tokens))
+        unique = set(tokens)
+        stems = rules.keys_of(unique)
         if c.tricks & _DISGUISES:
             ev.obfuscated = True
         if "tags" in c.tricks:
@@ -201,7 +202,7 @@ class InjectionDetector:
             ev.matches.append((m.family, m.weight, *place(m.start, m.end)))
         scores = rules.family_scores(found)
         if not found or max(scores.values()) < rules.S:
-            scores = self._views(text, c, tokens, stems, ev, span, scores)
+            scores = self._views(text, c, unique, ev, span, scores)
         scores = self._split_payload(c, ev, place, scores)
         for family, s in scores.items():
             ev.families[family] = max(ev.families.get(family, 0.0), s)
@@ -231,25 +232,23 @@ class InjectionDetector:
         self,
         text: str,
         c: Canonical,
-        tokens: list[str],
-        stems: set[str],
+        unique: set[str],
         ev: _Evidence,
         span: tuple[int, int] | None,
         scores: dict[str, float],
     ) -> dict[str, float]:
         """Rules on the ROT13 and reversed views, when their words start like attack words.
 
-        A view is scanned when its words start with three or more distinct stems of the
-        patterns that count alone (two, when the text itself has fewer than two: a text that
-        is all payload). The view's word starts come cheaply: the ROT13 of the text's
-        three-letter stems, and the reversed ends of its distinct words. ROT13 tools leave
-        accented letters alone, so a text that is not ASCII gets its ROT13 view from its
-        original characters (canonicalised after rotating, not before).
+        A view is scanned when two or more distinct words of it begin like the first words of
+        the patterns that count alone (:func:`.injection_rules.view_triggers`); one, when no
+        word of the text itself does (a text that is all payload). The view's
+        word beginnings come cheaply: the ROT13 of the text's distinct five-letter stems, and
+        the reversed ends of its distinct words. ROT13 tools leave accented letters alone, so
+        a text that is not ASCII gets its ROT13 view from its original characters
+        (canonicalised after rotating, not before).
         """
         triggers = rules.view_triggers()
-        need = 2 if len(stems & triggers) < 2 else 3
         n = len(c.text)
-        unique = " ".join(set(tokens))
 
         def placed(view: Canonical) -> _Place:
             def to_original(s: int, e: int) -> tuple[int, int]:
@@ -261,12 +260,16 @@ class InjectionDetector:
             return placed(c)(n - e, n - s)
 
         views: list[tuple[str, set[str], _Place]] = []
+        forward = set(map(_STEM5, unique))
+        need = 2 if forward & triggers else 1
         if text.isascii():
-            views.append((rot13(c.text), set(rot13(" ".join(stems)).split()), placed(c)))
+            rotated = rot13(" ".join(forward)).split()
+            views.append((rot13(c.text), set(rotated), placed(c)))
         else:
             rc = canonicalise(rot13(text))  # the same length: offsets carry over
-            views.append((rc.text, set(map(_STEM3, words(rc.text))), placed(rc)))
-        views.append((reverse(c.text), set(map(_STEM3, unique[::-1].split())), mirrored))
+            views.append((rc.text, set(map(_STEM5, words(rc.text))), placed(rc)))
+        backwards = " ".join(unique)[::-1].split()
+        views.append((reverse(c.text), set(map(_STEM5, backwards)), mirrored))
         for view_text, view_stems, to_original in views:
             if len(view_stems & triggers) < need:
                 continue

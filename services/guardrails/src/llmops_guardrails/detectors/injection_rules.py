@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 S, M, W = 0.9, 0.6, 0.3
 #: Weight of a cue that only tells the detector where to look (payload splitting).
@@ -1333,27 +1334,31 @@ def _first_alternatives(pattern: str) -> tuple[list[str], str]:
     return alts, pattern[i + 1 :]
 
 
+#: Longest trigger key: the first letters of a pattern's first literal word, up to this many.
+KEY = 5
+
+
 def _stem_of(alternative: str, pattern: str) -> str:
     word = re.match(r"[a-z']*", alternative)
     if alternative.startswith("(") or not word or not word.group():
         raise ValueError(f"no literal first word in {pattern!r}")
-    stem = re.split(r"[^a-z0-9]", word.group())[0][:3]
-    if len(stem) == len(word.group()) and alternative[len(stem) : len(stem) + 1] in {
-        "?",
-        "*",
-        "+",
-        "{",
-    }:
-        raise ValueError(f"quantified trigger letter in {pattern!r}")
+    literal = word.group()
+    if alternative[len(literal) : len(literal) + 1] in {"?", "*", "{"}:
+        literal = literal[:-1]  # "https?", "halte?": the last letter may be absent
+    stem = re.split(r"[^a-z0-9]", literal)[0][:KEY]
+    if not stem:
+        raise ValueError(f"no literal first letter in {pattern!r}")
     return stem
 
 
 def first_stems(pattern: str) -> set[str]:
-    """The three-letter stems a word pattern can start with (its trigger words).
+    """The trigger keys of a word pattern: how the words it can start with begin.
 
-    Three letters: a match starts where a word starts and its first literal word is followed
-    by a separator or by more letters, so the word's first three letters (or the whole word,
-    when shorter) are those of the literal.
+    A key is the first letters of an alternative's first literal word, up to ``KEY`` of them
+    (``ignor`` for ``ignore[sz]?``, ``you`` for ``you are``, ``ia`` for ``ia``): a match
+    starts where a word starts, so that word begins with the key. A text's candidate keys are
+    the first three, four and five letters of its words (:func:`stems_of`); a key shorter
+    than three letters is a whole word.
     """
     alts, _ = _first_alternatives(pattern)
     return {_stem_of(alt, pattern) for alt in alts}
@@ -1421,8 +1426,8 @@ def compiled() -> _Compiled:
 def _stem_pattern(stem: str) -> tuple[re.Pattern[str], list[tuple[str, str, float]]]:
     entries = compiled().index[stem]
     alternation = "|".join(f"({source})" for source, _, _, _ in entries)
-    # A stem shorter than three letters is a whole word; a three-letter one starts a word.
-    whole = "" if len(stem) == 3 else "(?![a-z0-9])"
+    # A key shorter than three letters is a whole word; a longer one starts a word.
+    whole = "" if len(stem) >= 3 else "(?![a-z0-9])"
     head = f"{re.escape(stem)}(?<![a-z0-9]{re.escape(stem)}){whole}"
     return re.compile(f"{head}(?:{alternation})"), [(f, lang, w) for _, f, lang, w in entries]
 
@@ -1433,8 +1438,19 @@ def all_triggers() -> frozenset[str]:
 
 
 def stems_of(text: str) -> set[str]:
-    """The trigger-comparable stems of ``text``'s words: their first three letters."""
-    return {w[:3] for w in _WORD.findall(text)}
+    """The candidate trigger keys of ``text``: its words' first three, four and five letters."""
+    return keys_of(set(_WORD.findall(text)))
+
+
+_HEADS = tuple(itemgetter(slice(0, n)) for n in range(3, KEY + 1))
+
+
+def keys_of(words: set[str]) -> set[str]:
+    """The candidate trigger keys of a set of words (see :func:`first_stems`)."""
+    out: set[str] = set()
+    for head in _HEADS:
+        out.update(map(head, words))
+    return out
 
 
 def match(text: str, stems: set[str] | None = None) -> list[RuleMatch]:
@@ -1464,7 +1480,8 @@ def match(text: str, stems: set[str] | None = None) -> list[RuleMatch]:
             family, lang, weight = c.markup_meta[(m.lastindex or 1) - 1]
             start = m.start(m.lastindex or 1) - 1 + shift  # the group starts after the literal
             found.append(RuleMatch(family, lang, max(start, 0), m.end() + shift, weight))
-    found.sort(key=lambda r: r.start)
+    # A total order: the stems come from a set, and noisy-or sums must not depend on its order.
+    found.sort(key=lambda r: (r.start, r.end, r.family, r.lang, r.weight))
     return found
 
 
@@ -1492,13 +1509,22 @@ def discussion(tokens: list[str]) -> int:
 
 @lru_cache(maxsize=1)
 def view_triggers() -> frozenset[str]:
-    """Trigger stems of the patterns that say something alone (weight M or S, three letters).
+    """Five-letter beginnings of the first words of the patterns that say something alone.
 
-    A ROT13 or reversed view of the text is only worth a scan when its words start with a few
-    of these.
+    A ROT13 or reversed view of the text is only worth a scan when two or more of its words
+    begin like these (``ignor``, ``revea``, ``previ``, ``instr``, ``syste`` ...). Five letters,
+    not three: reversed English words begin with reversed suffixes (``det`` from -ted, ``met``
+    from system), which three-letter stems of real trigger words match all the time.
     """
-    return frozenset(
-        stem
-        for stem, entries in compiled().index.items()
-        if len(stem) == 3 and any(weight >= M for _, _, _, weight in entries)
-    )
+    out: set[str] = set()
+    for table in _TABLES.values():
+        for patterns in table.values():
+            for pattern, weight in patterns:
+                if weight < M or _is_markup(pattern):
+                    continue
+                alts, _ = _first_alternatives(pattern)
+                for alt in alts:
+                    word = re.match(r"[a-z]*", alt)
+                    if word and len(word.group()) >= 5:
+                        out.add(word.group()[:5])
+    return frozenset(out)

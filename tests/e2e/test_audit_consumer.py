@@ -21,7 +21,8 @@ from nats.js.errors import NotFoundError
 
 from llmops import Client
 from llmops_audit.app import create_app
-from llmops_audit.checkpoints import Head, Signer
+from llmops_audit.chain import Head
+from llmops_audit.checkpoints import Signer
 from llmops_audit.config import AuditSettings
 from llmops_contracts import subjects, wrap
 from llmops_contracts.llm import LlmCallCompleted, Usage

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from llmops_audit import fastjson
-from llmops_audit.service import GENESIS, ChainConflict, Head, NewRecord
+from llmops_audit.chain import GENESIS, ChainConflict, Head, NewRecord
 from llmops_audit.store import VERSION_TABLE, SqlAuditRepository
 from llmops_audit.store import records as records_table
 from llmops_contracts.audit import AuditQuery

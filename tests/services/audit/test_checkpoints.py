@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from llmops_audit.chain import Head
 from llmops_audit.checkpoints import Sealer, Signer, key_ring
-from llmops_audit.service import AuditService, Head
+from llmops_audit.service import AuditService
 from llmops_contracts.auditchain import ChainBreak, key_id_for, record_hash
 from llmops_shared.clock import FixedClock
 from tests.services.audit.conftest import SIGNER, FakeAuditRepository, FakeLedger

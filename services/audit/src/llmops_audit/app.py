@@ -19,7 +19,9 @@ from llmops_audit.checkpoints import Sealer, Signer
 from llmops_audit.config import AuditSettings
 from llmops_audit.handlers import SOURCES, build_router
 from llmops_audit.ledger import JetStreamLedger
-from llmops_audit.service import AuditService, Redactor, Republisher
+from llmops_audit.redaction import Redactor
+from llmops_audit.republisher import Republisher
+from llmops_audit.service import AuditService
 from llmops_audit.store import SqlAuditRepository
 from llmops_contracts.auditchain import ChainBreak
 from llmops_shared.blobs import BlobStore

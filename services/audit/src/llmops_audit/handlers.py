@@ -10,8 +10,10 @@ from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
 from nats.aio.msg import Msg
 from prometheus_client import Counter, Histogram
 
+from llmops_audit.admission import Incoming, admit
+from llmops_audit.chain import ChainConflict
 from llmops_audit.config import AuditSettings
-from llmops_audit.service import AuditService, ChainConflict, Incoming, admit
+from llmops_audit.service import SOURCE, AuditService
 from llmops_contracts import subjects, wrap
 from llmops_contracts.audit import (
     AuditPurge,
@@ -41,8 +43,6 @@ SOURCES = (
     (subjects.COMMANDS_STREAM, subjects.COMMANDS_ALL, "commands"),
     (subjects.DLQ_STREAM, subjects.DLQ_ALL, "dlq"),
 )
-
-SOURCE = "llmops/audit"
 
 
 def capture_consumer(

@@ -33,7 +33,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from llmops_audit import fastjson
-from llmops_audit.service import ChainConflict, Head, NewRecord, StoredRecord
+from llmops_audit.chain import ChainConflict, Head, NewRecord
+from llmops_audit.republisher import StoredRecord
 from llmops_contracts.audit import AuditQuery
 from llmops_shared.db import SqlStore, UtcDateTime
 from llmops_shared.db import migrate as shared_migrate

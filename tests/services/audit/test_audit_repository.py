@@ -430,8 +430,7 @@ class SqlAuditRepositoryContract(AuditRepositoryContract):
         await repo.append(mine)
         rows = [
             {
-                **{k: r.doc[k] for k in ("seq", "event_id", "event_type", "event_subject")},
-                **{k: r.doc[k] for k in ("recorded_at", "redaction_policy_version", "prev_hash")},
+                **{k: r.doc[k] for k in RECORD_FIELDS if k != "event"},
                 "tenant": other,
                 "hash": r.hash,
                 "source": r.source,

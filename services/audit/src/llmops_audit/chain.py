@@ -19,7 +19,7 @@ import orjson
 from llmops_audit import fastjson
 from llmops_audit.admission import Incoming
 from llmops_audit.redaction import Redactor
-from llmops_contracts.auditchain import GENESIS_HASH, record_hash
+from llmops_contracts.auditchain import GENESIS_HASH, RECORD_FIELDS, record_hash
 from llmops_contracts.envelope import TRACEPARENT_PATTERN
 
 
@@ -121,16 +121,9 @@ class NewRecord:
 
 
 #: The document's keys other than "event", in canonical (sorted) order.
-_REST_KEYS = (
-    "event_id",
-    "event_subject",
-    "event_type",
-    "prev_hash",
-    "recorded_at",
-    "redaction_policy_version",
-    "seq",
-    "tenant",
-)
+_REST_KEYS = tuple(sorted(name for name in RECORD_FIELDS if name != "event"))
+#: Of those, the ones that are always strings (the policy version may be null, the seq is not).
+_TEXT_KEYS = tuple(key for key in _REST_KEYS if key not in ("seq", "redaction_policy_version"))
 #: Below 16 digits, orjson writes an integer exactly as the canonical form does.
 _SHORT_INT = 10**15
 
@@ -149,12 +142,7 @@ def _rest_canonical(doc: dict[str, Any]) -> bytes:
         type(seq) is int
         and 0 <= seq < _SHORT_INT
         and (version is None or type(version) is str)
-        and type(rest["event_id"]) is str
-        and type(rest["event_subject"]) is str
-        and type(rest["event_type"]) is str
-        and type(rest["prev_hash"]) is str
-        and type(rest["recorded_at"]) is str
-        and type(rest["tenant"]) is str
+        and all(type(rest[key]) is str for key in _TEXT_KEYS)
     ):
         with contextlib.suppress(orjson.JSONEncodeError):
             return orjson.dumps(rest)

@@ -232,8 +232,9 @@ def create_app(settings: AuditSettings, clock: Clock = SYSTEM_CLOCK) -> FastStre
         """Leave what start-up allocated out of the cyclic GC's passes (performance).
 
         The capture allocates a few dozen objects per event, so the collector runs often, and
-        each full pass walked every object of the libraries and adapters loaded at start (about
-        10% of the capture's CPU, measured). Those live as long as the process anyway.
+        each full pass walked every object of the libraries and adapters loaded at start (see
+        docs/decisions.md, "Audit batches of 1000, and a frozen start-up heap"). Those live as
+        long as the process anyway.
         """
         gc.freeze()
 

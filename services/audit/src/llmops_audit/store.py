@@ -350,8 +350,8 @@ class SqlAuditRepository(SqlStore):
         """Records not yet republished to the AUDIT stream, in storage order.
 
         Records this process appended come from memory when every one of the page is there
-        (performance: reading them back and parsing their JSON cost ~40 µs a record, a third of
-        republishing); the positions always come from the database.
+        (performance: reading them back means parsing their JSON again; see docs/decisions.md,
+        "The AUDIT stream is fed from an outbox"); the positions always come from the database.
         """
         last = select(outbox.c.last_pk).where(outbox.c.id == 1).scalar_subquery()
         newer = records.c.pk > last

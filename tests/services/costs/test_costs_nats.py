@@ -29,8 +29,9 @@ from llmops_contracts.costs import (
 from llmops_contracts.llm import Content, Message, Usage
 from llmops_contracts.registry import parse
 from llmops_costs.app import bundled_prices, create_app
+from llmops_costs.entries import CallEntry
+from llmops_costs.events import call_events, event_id_for
 from llmops_costs.handlers import Redelivered
-from llmops_costs.service import CallEntry, call_events, event_id_for
 from llmops_shared.blobs import wire_size
 from llmops_shared.clock import ShiftedClock
 from tests.conftest import eventually, running

@@ -66,12 +66,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, tzinfo
-from decimal import Context, Decimal, Inexact, InvalidOperation, localcontext
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from llmops_contracts.common import MONEY_MAX_DIGITS, MONEY_MAX_PLACES
 from llmops_contracts.llm import Usage
+from llmops_costs.money import exact
 
 STANDARD = "standard"
 BATCH = "batch"
@@ -121,8 +122,6 @@ PROVIDER_FAMILIES: Mapping[str, str] = {
 }
 
 _DATE_SUFFIX = re.compile(r"[-@](?:\d{4}-\d{2}-\d{2}|\d{8})$")
-# Exact money: a product or sum never rounds; if one ever would, Inexact is raised, not swallowed.
-_EXACT = Context(prec=200, traps=[Inexact, InvalidOperation])
 _ZERO = Decimal(0)
 
 LookupRule = Literal[
@@ -589,7 +588,7 @@ class CostBreakdown:
     @property
     def total(self) -> Decimal:
         """The sum of the buckets."""
-        with localcontext(_EXACT):
+        with exact():
             return (
                 self.input
                 + self.cache_read
@@ -1014,7 +1013,7 @@ def _price_with(
             provider,
             model,
         )
-    with localcontext(_EXACT):
+    with exact():
         costs = [
             n * r if n and r is not None else _ZERO for n, r in zip(tokens, rates, strict=True)
         ]

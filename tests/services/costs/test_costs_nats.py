@@ -209,6 +209,32 @@ async def test_endpoints_answer_and_refuse_clearly(
             assert gone.budgets == []
 
 
+async def test_a_budget_change_through_one_replica_reaches_every_replicas_checks_at_once(
+    nats_url: str, tmp_path: Path, uid: str, tenant: str
+) -> None:
+    # Budget definitions are cached for budget_cache_ttl_s; a change is answered by one
+    # replica (queue group) and heard by every replica, whose checks then bypass their cache.
+    cfg = settings(nats_url, f"sqlite:///{tmp_path / 'costs.db'}", uid, budget_cache_ttl_s=600)
+    apps = [create_app(cfg, ShiftedClock(NOW)) for _ in range(2)]
+    async with running(apps[0]), running(apps[1]):
+        async with await Client.connect(nats_url, source="app://t", tenant=tenant) as client:
+            one = Decimal("1")
+
+            async def both_cache_no_budget() -> bool:
+                assert (await client.request(BudgetCheck(estimated_cost=one))).data.allow
+                return all(tenant in app.service._budget_cache for app in apps)
+
+            await eventually(both_cache_no_budget)
+            listed = BudgetsRequest(action="list")
+            assert (await client.request(listed)).data.budgets == []
+            assert all(tenant not in app.service._budgets_unsettled for app in apps)  # a read
+
+            cap = Budget(id="cap", scope="tenant", limit=Decimal("0.5"), hard=True)
+            await client.request(BudgetsRequest(action="set", budget=cap))
+            for _ in range(8):  # whichever replica answers, it knows the new budget
+                assert not (await client.request(BudgetCheck(estimated_cost=one))).data.allow
+
+
 async def test_a_stored_call_whose_event_the_stream_refuses_is_acked_not_dead_lettered(
     own_nats: str, tmp_path: Path, uid: str, tenant: str
 ) -> None:

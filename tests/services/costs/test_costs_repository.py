@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from llmops_contracts.costs import Budget
 from llmops_contracts.llm import Usage
@@ -28,11 +28,12 @@ from llmops_costs.ledger import store_anomaly, store_budget, store_calls, store_
 from llmops_costs.money import exact
 from llmops_costs.ports import Outboxed, Spend
 from llmops_costs.pricing import PriceOverride
-from llmops_costs.schema import price_loads, sum_money
+from llmops_costs.schema import VERSION_TABLE, calls, price_loads, row_of, sum_money
 from llmops_costs.store import KEPT_TABLES, SqlCostRepository
+from llmops_shared.db import create_engine, migrate
 from tests.conftest import fresh_postgres_database
 from tests.services.costs.fakes import FakeCostRepository
-from tests.services.costs.support import call
+from tests.services.costs.support import TRACEPARENT, call
 
 D = Decimal
 NOW = datetime(2026, 11, 27, 10, 30, tzinfo=UTC)
@@ -69,6 +70,7 @@ def entry(
         breakdown={"input": cost} if cost is not None else {},
         price_table_version="v1",
         priced_at=at,
+        traceparent=TRACEPARENT,
     )
 
 
@@ -342,11 +344,38 @@ class SqlCostRepositoryContract(CostRepositoryContract):
         raise NotImplementedError
 
     @pytest.fixture
+    def empty_database_url(self) -> str:  # overridden per database: one nobody migrated yet
+        raise NotImplementedError
+
+    @pytest.fixture
     async def repo(self, database_url: str) -> AsyncIterator[SqlCostRepository]:
         repository = SqlCostRepository(database_url)
         await repository.open()
         try:
             yield repository
+        finally:
+            await repository.close()
+
+    async def test_revision_0002_keeps_the_calls_stored_before_it(
+        self, empty_database_url: str
+    ) -> None:
+        before = entry()._replace(traceparent=None)
+        engine = create_engine(empty_database_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(lambda c: migrate(c, "llmops_costs", VERSION_TABLE, "0001"))
+                row = {k: v for k, v in row_of(before).items() if k != "traceparent"}
+                await conn.execute(insert(calls), row)
+        finally:
+            await engine.dispose()
+        repository = SqlCostRepository(empty_database_url)
+        await repository.open()  # migrates to the latest revision
+        try:
+            after = entry()
+            assert await record(repository, [before, after]) == ({after.key}, [])
+            assert await repository.stored([before.key]) == [before]
+            assert await repository.stored([after.key]) == [after]
+            assert after.traceparent == TRACEPARENT
         finally:
             await repository.close()
 
@@ -389,6 +418,10 @@ class TestSqliteCostRepository(SqlCostRepositoryContract):
     def database_url(self, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'costs.db'}"
 
+    @pytest.fixture
+    def empty_database_url(self, tmp_path: Path) -> str:
+        return f"sqlite:///{tmp_path / 'fresh.db'}"
+
     async def test_the_sqlite_fast_path_stores_what_sqlalchemy_would(self, tmp_path: Path) -> None:
         # On SQLite the batch's ledger insert and rollup upsert bind their values themselves: the
         # stored text must be what SQLAlchemy's own statements store.
@@ -427,6 +460,11 @@ class TestPostgresCostRepository(SqlCostRepositoryContract):
     @pytest.fixture
     async def database_url(self, postgres_url: str, uid: str) -> AsyncIterator[str]:
         async with fresh_postgres_database(postgres_url, f"costs_store_{uid}") as url:
+            yield url
+
+    @pytest.fixture
+    async def empty_database_url(self, postgres_url: str, uid: str) -> AsyncIterator[str]:
+        async with fresh_postgres_database(postgres_url, f"costs_fresh_{uid}") as url:
             yield url
 
     async def test_deleting_a_budget_waits_for_the_tenants_running_batch(

@@ -31,7 +31,7 @@ from llmops_costs.ports import Outboxed
 from llmops_costs.service import CostsOptions, CostsService, InvalidRequest
 from tests.fakes import FakePublisher
 from tests.services.costs.fakes import Clock, FakeCostRepository, FakeEstimator, FakeMetrics
-from tests.services.costs.support import call
+from tests.services.costs.support import TRACEPARENT, call
 
 D = Decimal
 NOW = datetime(2026, 11, 27, 10, 30, tzinfo=UTC)
@@ -105,11 +105,12 @@ def test_call_events_built_without_validation_are_the_validated_bytes(
         call("acme", "gpt-4o"),
         call("acme", "gpt-4o", content=content, prompt={"name": "p", "version": "2"}),
         call("acme", "gpt-4o", USAGE, provided_cost=D("0.0001"), actor={"session": "s"}),
+        call("acme", "gpt-4o", USAGE, traceparent=TRACEPARENT),
     ]
     entries = [service.entry_for(e, table) for e in events]
     entries.append(entries[0]._replace(repriced=True, priced_at=None, correlation_id="c-1"))
     messages = [m for e in entries for m in call_events(e)]
-    assert len(messages) == 7
+    assert len(messages) == 8
     for message in messages:
         subject, body, hdrs = wire(message)
         again = parse(body, subject=subject)
@@ -166,6 +167,29 @@ async def test_a_batch_is_stored_once_and_its_events_have_derived_ids(
     assert await service.record_batch([a, b], [True, True]) == 0
     assert sorted(sink.types()) == ["cost_recorded", "price_missing"]
     assert recorded.id in {m.id for m in sink.published}
+
+
+async def test_events_about_a_call_keep_the_callers_trace_context(parts: Parts) -> None:
+    service, repo, sink, _ = parts
+    traced = call("acme", "gpt-4o", USAGE, traceparent=TRACEPARENT)
+    content = {"input_messages": [{"role": "user", "content": "hi"}]}
+    guessed = call("acme", "nope", content=content, traceparent=TRACEPARENT)
+    await service.record_batch([traced, guessed, call("acme", "gpt-4o", USAGE)])
+    kept = [m for m in sink.published if m.causation_id in (traced.id, guessed.id)]
+    assert sorted(m.type.split(".")[2] for m in kept) == [
+        "cost_recorded",
+        "price_missing",
+        "usage_missing",
+    ]
+    assert {m.traceparent for m in kept} == {TRACEPARENT}
+    assert [wire(m)[2][headers.TRACEPARENT] for m in kept] == [TRACEPARENT] * 3
+    others = [m for m in sink.published if m not in kept]
+    assert [m.traceparent for m in others] == [None]
+    # Rebuilt from the ledger for a redelivery: the same trace context.
+    sink.published.clear()
+    await service.record_batch([traced], [True])
+    assert [m.traceparent for m in sink.published] == [TRACEPARENT]
+    assert repo.ledger[traced.tenant, traced.id].traceparent == TRACEPARENT
 
 
 class Flags(Sequence[bool]):

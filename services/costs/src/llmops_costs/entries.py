@@ -89,6 +89,8 @@ class CallEntry:
     #: When the service priced (or failed to price) it: the time of the events it publishes.
     priced_at: datetime | None = None
     repriced: bool = False
+    #: The caller's W3C trace context (the call event's ``traceparent``), kept by its events.
+    traceparent: str | None = None
     #: The validated call, when the entry was built from its event: its actor and prompt are
     #: reused by the events published about the call (an entry read from the ledger has none).
     call: LlmCallCompleted | None = field(default=None, compare=False, repr=False)
@@ -157,6 +159,7 @@ class CallEntry:
             "prompt_label": prompt.label if prompt else None,
             "service_tier": call.service_tier,
             "correlation_id": event.correlation_id,
+            "traceparent": event.traceparent,
             "usage": usage,
             "state": USAGE_MISSING if usage is None else PRICE_MISSING,
             "provided_cost": call.provided_cost,

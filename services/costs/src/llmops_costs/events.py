@@ -58,7 +58,7 @@ def _about_call(entry: CallEntry, payload: Payload) -> Envelope[Any]:
         time=entry.priced_at or entry.time,
         tenant=entry.tenant,
         datacontenttype="application/json",
-        traceparent=None,
+        traceparent=entry.traceparent,
         correlation_id=entry.correlation_id or entry.event_id,
         causation_id=entry.event_id,
         data=payload,

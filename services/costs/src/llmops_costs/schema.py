@@ -133,6 +133,7 @@ calls = Table(
     Column("missing_reason", String(32)),
     Column("missing_detail", Text),
     Column("repriced", Boolean, nullable=False),
+    Column("traceparent", String(55)),
 )
 
 #: The rollup's dimensions (its key after tenant and hour), counts and money columns.
@@ -262,6 +263,7 @@ ENTRY_COLUMNS = (
     "missing_reason",
     "missing_detail",
     "repriced",
+    "traceparent",
 )
 #: What a re-pricing changes on a ledger row.
 REPRICE_COLUMNS = (

@@ -119,6 +119,7 @@ class SqliteFast:
             e.missing_reason,
             e.missing_detail,
             self._bool(e.repriced),
+            e.traceparent,
             *(
                 (
                     usage.input_tokens,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -20,11 +19,11 @@ from typing import Any
 
 from llmops_contracts.costs import Budget
 from llmops_contracts.llm import LlmCallCompleted, Usage
+from llmops_contracts.prices import PriceDocument, PriceOverrideSpec
 from llmops_costs import budgets as rules
 from llmops_costs.entries import PRICE_MISSING, PRICED, CallEntry, CallKey
 from llmops_costs.money import exact
 from llmops_costs.ports import AlertKey, CounterKey, Outboxed, ReportLine, Spend
-from llmops_costs.pricing import PriceOverride
 from llmops_costs.reports import REPORT_COUNTS, call_counts
 from llmops_shared.clock import FixedClock
 
@@ -181,27 +180,28 @@ class FakeCostRepository:
     async def save_prices(
         self,
         tenant: str,
-        table: Mapping[str, Any] | None,
-        overrides: Sequence[PriceOverride],
+        table: PriceDocument | None,
+        overrides: Sequence[PriceOverrideSpec],
         at: datetime,
     ) -> None:
         async with self.batch():
             state = self.state
-            state.loads.append(None if table is None else json.dumps(table))
+            state.loads.append(None if table is None else table.model_dump_json())
             load_id = len(state.loads)
             for o in overrides:
+                assert o.tenant is not None, "the service names the tenant of what it saves"
                 start = o.effective_from.astimezone(UTC).isoformat()
                 key = (o.tenant, o.provider, o.model, start)
-                state.overrides[key] = (json.dumps(o.to_dict()), load_id)
+                state.overrides[key] = (o.model_dump_json(), load_id)
 
-    async def load_prices(self) -> tuple[int, dict[str, Any] | None, list[dict[str, Any]]]:
+    async def load_prices(self) -> tuple[int, str | None, list[str]]:
         state = self.state
         tables = [t for t in state.loads if t is not None]
         in_load_order = sorted(state.overrides.items(), key=lambda kv: (kv[1][1], kv[0]))
         return (
             len(state.loads),
-            json.loads(tables[-1]) if tables else None,
-            [json.loads(doc) for _, (doc, _) in in_load_order],
+            tables[-1] if tables else None,
+            [doc for _, (doc, _) in in_load_order],
         )
 
     async def prices_generation(self) -> int:

@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 
 from llmops import Client
 from llmops.client import RequestError
-from llmops_contracts import headers, subjects
+from llmops_contracts import headers, subjects, wrap
 from llmops_contracts.costs import (
     Budget,
     BudgetCheck,
@@ -192,14 +192,25 @@ async def test_endpoints_answer_and_refuse_clearly(
             with pytest.raises(RequestError, match="budget"):
                 await client.request(BudgetsRequest(action="set"))
             # A whole table prices every tenant: only an operator tenant may load one.
+            empty = {"version": "v", "models": {}}
             with pytest.raises(RequestError) as not_operator:
-                await client.request(PricesLoad(table={"models": {}}))
+                await client.request(PricesLoad(table=empty))
             assert not_operator.value.kind == "invalid"
             assert "operator tenant (ops" in str(not_operator.value)
-            with pytest.raises(RequestError) as bad_prices:
-                await client.request(PricesLoad(table={"models": {}}), tenant="ops")
-            assert bad_prices.value.kind == "invalid"
-            assert "version" in str(bad_prices.value)
+            # A table without a version (the client's models refuse to build one: sent raw).
+            sent = json.loads(wrap(PricesLoad(table=empty), tenant="ops", source="t").to_json())
+            del sent["data"]["table"]["version"]
+            nc = await nats.connect(nats_url)
+            try:
+                bad_prices = await nc.request(
+                    subjects.for_tenant(subjects.COSTS_PRICES, "ops"),
+                    json.dumps(sent).encode(),
+                    timeout=10,
+                )
+            finally:
+                await nc.close()
+            assert (bad_prices.headers or {}).get(headers.ERROR) == "invalid"
+            assert "version" in json.loads(bad_prices.data)["reason"]
             now = NOW
             backwards = CostReportQuery(since=now, until=now - timedelta(days=1))
             with pytest.raises(RequestError, match="until"):

@@ -10,6 +10,7 @@ PostgreSQL database per test.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -22,12 +23,12 @@ from sqlalchemy import insert, select, text
 
 from llmops_contracts.costs import Budget
 from llmops_contracts.llm import Usage
+from llmops_contracts.prices import PriceDocument, PriceOverrideSpec
 from llmops_costs.entries import CallEntry
 from llmops_costs.events import call_events
 from llmops_costs.ledger import store_anomaly, store_budget, store_calls, store_repriced
 from llmops_costs.money import exact
 from llmops_costs.ports import Outboxed, Spend
-from llmops_costs.pricing import PriceOverride
 from llmops_costs.schema import VERSION_TABLE, calls, price_loads, row_of, sum_money
 from llmops_costs.store import KEPT_TABLES, SqlCostRepository
 from llmops_shared.db import create_engine, migrate
@@ -72,6 +73,11 @@ def entry(
         priced_at=at,
         traceparent=TRACEPARENT,
     )
+
+
+def table(version: str) -> PriceDocument:
+    """An empty price table of one version."""
+    return PriceDocument(version=version, models={})
 
 
 async def record(repo: Any, entries: list[CallEntry]) -> tuple[set[Any], list[Outboxed]]:
@@ -251,7 +257,7 @@ class CostRepositoryContract:
     async def test_prices_and_anomalies_persist(self, repo: Any) -> None:
         assert await repo.prices_generation() == 0
         assert await repo.load_prices() == (0, None, [])
-        override = PriceOverride.from_dict(
+        override = PriceOverrideSpec.model_validate(
             {
                 "tenant": "acme",
                 "provider": "acme",
@@ -261,11 +267,12 @@ class CostRepositoryContract:
             }
         )
         await repo.save_prices("acme", None, [override], NOW)
-        await repo.save_prices("acme", {"version": "v2", "models": {}}, [override], NOW)
+        await repo.save_prices("acme", table("v2"), [override], NOW)
         generation, doc, overrides = await repo.load_prices()
         assert generation == await repo.prices_generation() == 2
-        assert doc == {"version": "v2", "models": {}}
-        assert [PriceOverride.from_dict(o) for o in overrides] == [override]
+        assert doc is not None
+        assert json.loads(doc) == {"version": "v2", "models": {}}
+        assert [PriceOverrideSpec.model_validate_json(o) for o in overrides] == [override]
 
         event = call_events(entry())[0]
         claimed = await store_anomaly(repo, "acme", "tenant", "acme", NOW, event, NOW)
@@ -383,10 +390,11 @@ class SqlCostRepositoryContract(CostRepositoryContract):
         self, repo: SqlCostRepository
     ) -> None:
         for i in range(KEPT_TABLES + 2):
-            await repo.save_prices("ops", {"version": f"v{i}", "models": {}}, [], NOW)
+            await repo.save_prices("ops", table(f"v{i}"), [], NOW)
         await repo.save_prices("acme", None, [], NOW)  # an overrides-only load keeps every table
         generation, doc, _ = await repo.load_prices()
-        assert (generation, doc) == (
+        assert doc is not None
+        assert (generation, json.loads(doc)) == (
             KEPT_TABLES + 3,
             {"version": f"v{KEPT_TABLES + 1}", "models": {}},
         )
@@ -441,7 +449,7 @@ class TestSqliteCostRepository(SqlCostRepositoryContract):
             store = SqlCostRepository(f"sqlite:///{tmp_path / name}.db")
             await store.open()
             if name == "sqlalchemy":
-                store._sqlite = None  # the generic statements, as on PostgreSQL
+                store.sql.sqlite = None  # the generic statements, as on PostgreSQL
             assert len((await record(store, entries))[0]) == len(entries)
             await store.close()
             with sqlite3.connect(tmp_path / f"{name}.db") as db:

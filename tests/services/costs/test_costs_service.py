@@ -410,8 +410,9 @@ async def test_stored_prices_that_no_longer_load_never_stop_pricing(
         override("other", "1", version="v" * 300),
     ]
 
-    async def load_prices() -> tuple[int, dict[str, Any], list[dict[str, Any]]]:
-        return 7, {"version": "broken"}, stored  # a table without models: does not load
+    async def load_prices() -> tuple[int, str, list[str]]:
+        # A table without models does not load.
+        return 7, json.dumps({"version": "broken"}), [json.dumps(o) for o in stored]
 
     repo.load_prices = load_prices  # type: ignore[assignment]
     assert await service.refresh_prices(force=True)
@@ -436,7 +437,9 @@ async def test_only_an_operator_tenant_loads_a_whole_price_table(
         await service.load_prices("acme", PricesLoad(table=table))
     assert await repo.prices_generation() == 0  # nothing saved
     loaded = await service.load_prices("ops", PricesLoad(table=table))
-    assert await repo.load_prices() == (1, table, [])
+    generation, stored, overrides = await repo.load_prices()
+    assert stored is not None
+    assert (generation, json.loads(stored), overrides) == (1, table, [])
     assert loaded.overrides == 0
 
 

@@ -19,9 +19,9 @@ from llmops_contracts.costs import Budget
 from llmops_contracts.envelope import Envelope
 from llmops_contracts.headers import wire
 from llmops_contracts.llm import LlmCallCompleted, Usage
+from llmops_contracts.prices import PriceDocument, PriceOverrideSpec
 from llmops_costs.anomalies import Spike
 from llmops_costs.entries import CallEntry, CallKey
-from llmops_costs.pricing import PriceOverride
 
 #: A budget counter: (tenant, budget id, window start).
 CounterKey = tuple[str, str, datetime]
@@ -187,16 +187,17 @@ class CostRepository(Protocol):
     async def save_prices(
         self,
         tenant: str,
-        table: Mapping[str, Any] | None,
-        overrides: Sequence[PriceOverride],
+        table: PriceDocument | None,
+        overrides: Sequence[PriceOverrideSpec],
         at: datetime,
     ) -> None:
-        """Persist a load (stamped ``at``): a default table and/or a tenant's overrides
-        (upserted by key)."""
+        """Persist a load (stamped ``at``): a default table and/or a tenant's overrides (each
+        naming its tenant; upserted by tenant, provider, model and start)."""
         ...
 
-    async def load_prices(self) -> tuple[int, dict[str, Any] | None, list[dict[str, Any]]]:
-        """(generation, latest loaded table document or None, every override document)."""
+    async def load_prices(self) -> tuple[int, str | None, list[str]]:
+        """(generation, the JSON of the latest loaded table or None, the JSON of every override
+        in load order). Read back as stored: the service decides what still loads."""
         ...
 
     async def prices_generation(self) -> int:

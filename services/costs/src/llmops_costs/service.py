@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -48,6 +48,7 @@ from llmops_contracts.costs import (
 from llmops_contracts.envelope import Envelope
 from llmops_contracts.headers import wire
 from llmops_contracts.llm import LlmCallCompleted
+from llmops_contracts.prices import PriceOverrideSpec
 from llmops_costs import budgets as rules
 from llmops_costs import ledger
 from llmops_costs.entries import PRICE_MISSING, PRICED, CallEntry
@@ -150,20 +151,20 @@ class CostsService:
             generation = await self.repository.prices_generation()
             if generation == self.prices_generation and not force:
                 return False
-            generation, doc, override_docs = await self.repository.load_prices()
+            generation, table_json, overrides_json = await self.repository.load_prices()
             # What is stored was checked when loaded, but a row that no longer loads (written by
             # an older version, or two replicas loading one model under two spellings at once)
             # must not keep every replica from pricing, or from starting: it is skipped, loudly.
             base = self._bundled()
-            if doc is not None:
+            if table_json is not None:
                 try:
-                    base = PriceTable.from_dict(doc)
+                    base = PriceTable.from_json(table_json)
                 except (ValueError, TypeError, KeyError):
                     _log.exception("the stored price table does not load; keeping the bundled one")
             overrides = []
-            for stored in override_docs:
+            for stored in overrides_json:
                 try:
-                    overrides.append(PriceOverride.from_dict(stored))
+                    overrides.append(PriceOverride.from_json(stored))
                 except (ValueError, TypeError, KeyError):
                     _log.exception(
                         "a stored price override does not load; skipped", override=stored
@@ -199,11 +200,12 @@ class CostsService:
                 "LLMOPS_COSTS_PRICE_TABLE_TENANTS), or this tenant's own prices as overrides"
             )
         try:
-            if request.table is not None and request.table.get("overrides"):
+            if request.table is not None and request.table.overrides:
                 # Overrides are a tenant's own: a table (for every tenant) cannot carry them.
                 raise ValueError("a table carries no overrides: load them as overrides")
-            table = PriceTable.from_dict(request.table) if request.table is not None else None
-            overrides = [_override(tenant, o) for o in request.overrides]
+            table = None if request.table is None else PriceTable.from_document(request.table)
+            specs = [_own(tenant, o) for o in request.overrides]
+            overrides = [PriceOverride.from_spec(o) for o in specs]
             # Check the new set as a whole (e.g. two overrides of one model starting together).
             keys = {override_key(o) for o in overrides}
             if len(keys) != len(overrides):
@@ -213,7 +215,7 @@ class CostsService:
             (table or self.prices).with_overrides([*kept, *overrides])
         except (ValueError, TypeError, KeyError) as exc:
             raise InvalidRequest(f"prices: {exc}") from exc
-        await self.repository.save_prices(tenant, request.table, overrides, self.clock.now())
+        await self.repository.save_prices(tenant, request.table, specs, self.clock.now())
         await self.refresh_prices(force=True)
         repriced = await self.reprice(None if table is not None else [tenant])
         loaded = PricesLoaded(
@@ -523,11 +525,8 @@ class CostsService:
         return published
 
 
-def _override(tenant: str, doc: Mapping[str, Any]) -> PriceOverride:
-    """A tenant's override from its request object (the tenant comes from the envelope)."""
-    if not isinstance(doc, Mapping):
-        raise ValueError("an override is an object")
-    given = doc.get("tenant")
-    if given is not None and given != tenant:
-        raise ValueError(f"override of tenant {given!r} sent by tenant {tenant!r}")
-    return PriceOverride.from_dict({**doc, "tenant": tenant})
+def _own(tenant: str, override: PriceOverrideSpec) -> PriceOverrideSpec:
+    """A tenant's override as loaded: the tenant comes from the request's envelope."""
+    if override.tenant is not None and override.tenant != tenant:
+        raise ValueError(f"override of tenant {override.tenant!r} sent by tenant {tenant!r}")
+    return override.model_copy(update={"tenant": tenant})

@@ -88,9 +88,9 @@ def create_app(settings: CostsSettings, clock: Clock = SYSTEM_CLOCK) -> FastStre
     async def freeze_startup_heap() -> None:
         # As the audit service: the hot path allocates dozens of objects per call, so the cyclic
         # GC runs often; frozen, its full passes skip everything loaded at start. A batch's
-        # objects (~20 per call) live until it is stored, so with the default thresholds
-        # (700, 10, 10) every batch paid dozens of young collections and a full one every
-        # ~70,000 allocations (~11 µs per call in the benchmark); these paid ~3 µs.
+        # objects live until it is stored, so with the default thresholds (700, 10, 10) every
+        # batch paid dozens of young collections and a full one every ~70,000 allocations
+        # (the cost is in docs/decisions.md, "Costs: no hand-written event JSON").
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
 

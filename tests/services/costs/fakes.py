@@ -1,4 +1,5 @@
-"""Fakes of the costs ports: the repository and its unit of work, metrics and the estimator.
+"""Fakes of the costs ports (the repository and its unit of work, metrics, the estimator), and
+the costs service the unit tests run on them (:func:`on_fakes`).
 
 The repository fake keeps the SQL adapter's promises (it runs the same abstract suite,
 ``test_costs_repository.py``), so the service's unit tests exercise real behaviour, not mocks:
@@ -21,11 +22,15 @@ from llmops_contracts.costs import Budget
 from llmops_contracts.llm import LlmCallCompleted, Usage
 from llmops_contracts.prices import PriceDocument, PriceOverrideSpec
 from llmops_costs import budgets as rules
+from llmops_costs.anomalies import detect_spike
+from llmops_costs.app import bundled_prices
 from llmops_costs.entries import PRICE_MISSING, PRICED, CallEntry, CallKey
 from llmops_costs.money import exact
 from llmops_costs.ports import AlertKey, CounterKey, Outboxed, ReportLine, Spend
 from llmops_costs.reports import REPORT_COUNTS, call_counts
+from llmops_costs.service import CostsOptions, CostsService
 from llmops_shared.clock import FixedClock
+from tests.fakes import FakePublisher
 
 #: Report dimensions and the entry attribute each reads.
 DIMENSIONS = {
@@ -344,3 +349,31 @@ class Clock(FixedClock):
     def __init__(self, now: datetime) -> None:
         super().__init__(now)
         self.mono = 0.0
+
+
+@dataclass
+class OnFakes:
+    """A costs service on fakes, with the fakes it runs on."""
+
+    service: CostsService
+    repository: FakeCostRepository
+    publisher: FakePublisher
+    clock: Clock
+
+
+def on_fakes(now: datetime) -> OnFakes:
+    """The costs service of the unit tests: bundled prices, the real spike rule, budgets cached
+    for 5 s and spikes checked every 60 s on a monotonic timer the test moves (``clock.mono``)."""
+    repository, publisher, clock = FakeCostRepository(), FakePublisher(), Clock(now)
+    service = CostsService(
+        repository,
+        publisher,
+        FakeMetrics(),
+        bundled_prices=bundled_prices,
+        estimator=FakeEstimator(),
+        detect_spike=detect_spike,
+        options=CostsOptions(budget_cache_ttl_s=5, anomaly_interval_s=60),
+        clock=clock,
+        monotonic=lambda: clock.mono,
+    )
+    return OnFakes(service, repository, publisher, clock)

@@ -22,15 +22,14 @@ from llmops_contracts.costs import (
 from llmops_contracts.headers import headers_for, wire
 from llmops_contracts.llm import Usage
 from llmops_contracts.registry import parse
-from llmops_costs.anomalies import detect_spike
 from llmops_costs.app import bundled_prices
 from llmops_costs.config import CostsSettings
 from llmops_costs.entries import CallEntry, dumps_breakdown, hour_of, loads_breakdown
 from llmops_costs.events import call_events, event_id_for
 from llmops_costs.ports import Outboxed
-from llmops_costs.service import CostsOptions, CostsService, InvalidRequest
+from llmops_costs.service import CostsService, InvalidRequest
 from tests.fakes import FakePublisher
-from tests.services.costs.fakes import Clock, FakeCostRepository, FakeEstimator, FakeMetrics
+from tests.services.costs.fakes import Clock, FakeCostRepository, on_fakes
 from tests.services.costs.support import TRACEPARENT, call
 
 D = Decimal
@@ -44,19 +43,8 @@ Parts = tuple[CostsService, FakeCostRepository, FakePublisher, Clock]
 
 @pytest.fixture
 def parts() -> Parts:
-    repo, sink, clock = FakeCostRepository(), FakePublisher(), Clock(NOW)
-    service = CostsService(
-        repo,
-        sink,
-        FakeMetrics(),
-        bundled_prices=bundled_prices,
-        estimator=FakeEstimator(),
-        detect_spike=detect_spike,
-        options=CostsOptions(budget_cache_ttl_s=5, anomaly_interval_s=60),
-        clock=clock,
-        monotonic=lambda: clock.mono,
-    )
-    return service, repo, sink, clock
+    fakes = on_fakes(NOW)
+    return fakes.service, fakes.repository, fakes.publisher, fakes.clock
 
 
 def test_a_call_is_priced_estimated_or_marked_missing_never_zero(

@@ -46,7 +46,7 @@ from llmops_contracts.costs import (
     PricesLoaded,
 )
 from llmops_contracts.envelope import Envelope
-from llmops_contracts.headers import wire
+from llmops_contracts.headers import Wire, wire
 from llmops_contracts.llm import LlmCallCompleted
 from llmops_contracts.prices import PriceOverrideSpec
 from llmops_costs import budgets as rules
@@ -74,6 +74,10 @@ from llmops_shared.logging import get_logger
 from llmops_shared.publish import Publisher
 
 _log = get_logger(__name__)
+
+
+#: Outbox events published per round of the sweeper.
+OUTBOX_PAGE = 500
 
 
 class InvalidRequest(ValueError):
@@ -332,7 +336,7 @@ class CostsService:
             await self._publish_stored([(o.subject, o.body, o.headers) for o in outbox])
             await self.repository.outbox_done([o.event_id for o in outbox])
 
-    async def _publish_stored(self, messages: list[tuple[str, bytes, dict[str, str]]]) -> None:
+    async def _publish_stored(self, messages: list[Wire]) -> None:
         """Publish the events of what is committed; one the server will never take as built
         (too large, refused by its stream) is logged and left out, not retried.
 
@@ -356,10 +360,10 @@ class CostsService:
         cutoff = self.clock.now() - timedelta(seconds=self.options.outbox_grace_s)
         total = 0
         while True:
-            pending = await self.repository.outbox_pending(cutoff, 500)
+            pending = await self.repository.outbox_pending(cutoff, OUTBOX_PAGE)
             await self._publish_outbox(pending)
             total += len(pending)
-            if len(pending) < 500:
+            if len(pending) < OUTBOX_PAGE:
                 return total
 
     # -- reports

@@ -134,7 +134,6 @@ UNIT_KEYS = (
     "code_interpreter_cost_per_session",
     "citation_cost_per_token",
 )
-RATE_FIELDS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning")
 
 Rates = dict[str, Decimal | None]
 

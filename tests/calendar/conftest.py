@@ -1,7 +1,7 @@
 """Fixtures of the calendar-edge suite: the edge instant, and a costs service on a fixed clock.
 
 The costs service runs with its real SQL repository on SQLite and on PostgreSQL (when
-``LLMOPS_TEST_POSTGRES_URL`` reaches one), like ``tests/services/costs/test_costs_store.py``.
+``LLMOPS_TEST_POSTGRES_URL`` reaches one), like ``tests/services/costs/test_costs_repository.py``.
 PostgreSQL tests share one database created for the module (a fresh database per test would
 cost half a second each): each test has its own tenant, and every assertion reads its tenant only.
 """
@@ -9,7 +9,7 @@ cost half a second each): each test has its own tenant, and every assertion read
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,13 @@ from llmops_contracts.envelope import Envelope
 from llmops_contracts.llm import Usage
 from llmops_costs.anomalies import detect_spike
 from llmops_costs.pricing import PriceTable
-from llmops_costs.service import CallEntry, CostsOptions, CostsService
+from llmops_costs.service import CostsOptions, CostsService
 from llmops_costs.store import SqlCostRepository
 from llmops_shared.clock import FixedClock
 from tests.calendar.edges import EDGES, Edge
 from tests.conftest import fresh_postgres_database
 from tests.fakes import FakePublisher as Sink
+from tests.services.costs.fakes import FakeMetrics
 from tests.services.costs.support import call
 
 #: The model the suite prices: one micro-dollar per input token and a tenth of a cent per output
@@ -76,14 +77,6 @@ def costs_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-class NoMetrics:
-    def recorded(self, entries: Sequence[CallEntry]) -> None:
-        pass
-
-    def repriced(self, entries: Sequence[CallEntry]) -> None:
-        pass
-
-
 @dataclass
 class Costs:
     """A costs service on its real repository, standing at an edge on a fixed clock."""
@@ -107,13 +100,13 @@ async def open_costs(
     url: str, tenant: str, clock: FixedClock, prices: PriceTable = PRICES
 ) -> AsyncIterator[Costs]:
     """A :class:`Costs` on ``url`` (the caller closes it by finishing the iterator)."""
-    repository = SqlCostRepository(url, clock=clock)
+    repository = SqlCostRepository(url)
     await repository.open()
     sink = Sink()
     service = CostsService(
         repository,
         sink,
-        NoMetrics(),
+        FakeMetrics(),
         bundled_prices=lambda: prices,
         detect_spike=detect_spike,
         # Every anomaly check runs (its interval is a monotonic timer, not business time).

@@ -17,6 +17,7 @@ from llmops_contracts import registry, subjects, wrap
 from llmops_contracts.costs import Budget, BudgetCheck
 from llmops_contracts.envelope import Kind, new_event_id
 from llmops_contracts.llm import LlmCallCompleted, Usage
+from llmops_contracts.prices import BandSpec, PriceDocument, price, problems
 from llmops_contracts.registry import InvalidMessage, parse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -294,3 +295,82 @@ def test_money_token_counts_and_tiers_from_outside_are_bounded() -> None:
         except ValidationError:
             continue
         pytest.fail(f"{what} was accepted")
+
+
+def test_published_price_documents_take_the_bundled_snapshot_and_refuse_float_rates() -> None:
+    snapshot = json.loads(
+        (ROOT / "services/costs/src/llmops_costs/prices/litellm_snapshot.json").read_text()
+    )
+    schema = json.loads((CONTRACTS / "schemas/costs/v1/price_document.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    assert not [e.message for e in Draft202012Validator(schema).iter_errors(snapshot)]
+    # The model reads it back to the same document, rates as written.
+    assert PriceDocument.model_validate(snapshot).model_dump(mode="json") == snapshot
+    override = json.loads((GOLDEN / "llmops.costs.prices_load.v1.json").read_text())["data"][
+        "overrides"
+    ][0]
+    schema = json.loads((CONTRACTS / "schemas/costs/v1/price_override.json").read_text())
+    assert Draft202012Validator(schema).is_valid(override)
+    floating = {**override, "prices": {"tiers": {"standard": [{"input": 0.000002}]}}}
+    assert not Draft202012Validator(schema).is_valid(floating)
+
+
+def test_price_documents_name_every_problem_and_where_it_is() -> None:
+    bad = {
+        "version": "",
+        "currency": "EUR",
+        "models": {
+            "gpt-4o": {
+                "provider": "openai",
+                "tiers": {
+                    "standard": [{"min_input_tokens": 5, "input": "-1", "label": "x" * 51}],
+                    "batch": [],
+                },
+                "units": {"input_cost_per_request": 0.5},
+                "surprise": 1,
+            }
+        },
+        "overrides": [
+            {
+                "provider": "acme",
+                "model": "m",
+                "effective_from": "2026-11-01",
+                "effective_until": "2026-10-01T00:00:00+00:00",
+                "prices": {"tiers": {}},
+            },
+            {
+                "provider": "acme",
+                "model": "m",
+                "effective_from": "2026-11-01T00:00:00+00:00",
+                "effective_until": "2026-10-01T00:00:00+00:00",
+                "prices": {"tiers": {}},
+            },
+        ],
+    }
+    with pytest.raises(ValidationError) as refused:
+        PriceDocument.model_validate(bad)
+    assert sorted(problems(refused.value)) == sorted(
+        [
+            "version: a price table needs a non-empty version string",
+            "currency: only USD prices are supported, got 'EUR'",
+            "models['gpt-4o'].tiers.standard[0].label: at most 50 characters, got 51",
+            "models['gpt-4o'].tiers.standard[0].input: a price is a decimal string >= 0, got '-1'",
+            "models['gpt-4o'].tiers.batch: List should have at least 1 item after validation, "
+            "not 0",
+            "models['gpt-4o'].units: input_cost_per_request: a price is a decimal string >= 0, "
+            "got 0.5",
+            "models['gpt-4o']: unknown field(s) surprise",
+            "overrides[0].effective_from: an ISO 8601 date-time with a time zone, got '2026-11-01'",
+            "overrides[1]: effective_until must follow effective_from",
+        ]
+    )
+    with pytest.raises(ValidationError) as unordered:
+        BandSpec.model_validate({"min_input_tokens": True})
+    assert problems(unordered.value, "band") == [
+        "band.min_input_tokens: Input should be a valid integer"
+    ]
+    for good in ("0.000000032857142857142855", "1E+3", 7):
+        assert price(good) == Decimal(good)
+    for value in ("0.0000000328571428571428551", "1" * 41, "1E+40", "NaN", "-0.1", 0.5, True):
+        with pytest.raises(ValueError, match="a price"):
+            price(value)

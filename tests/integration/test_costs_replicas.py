@@ -101,15 +101,26 @@ async def run_two_replicas(nats_url: str, db_url: str, uid: str, tenant: str) ->
     apps = [create_app(cfg, ShiftedClock(NOW)), create_app(cfg, ShiftedClock(NOW))]
     stored = [0, 0]
     for i, app in enumerate(apps):
-        record = app.service.repository.record
+        batch = app.service.repository.batch
 
-        async def counting(entries: Any, alerts: Any, i: int = i, record: Any = record) -> Any:
-            new, out = await record(entries, alerts)
-            # The durable reads every tenant's calls (earlier tests' too): count this test's.
+        @asynccontextmanager
+        async def counting(i: int = i, batch: Any = batch) -> AsyncIterator[Any]:
+            new: set[tuple[str, str]] = set()
+            async with batch() as uow:
+                insert = uow.insert_calls
+
+                async def insert_calls(entries: Any) -> set[tuple[str, str]]:
+                    keys: set[tuple[str, str]] = await insert(entries)
+                    new.update(keys)
+                    return keys
+
+                uow.insert_calls = insert_calls
+                yield uow
+            # Committed. The durable reads every tenant's calls (earlier tests' too): count
+            # this test's.
             stored[i] += sum(1 for key in new if key[0] == tenant)
-            return new, out
 
-        app.service.repository.record = counting
+        app.service.repository.batch = counting
 
     nc = await nats.connect(nats_url)
     js = nc.jetstream()

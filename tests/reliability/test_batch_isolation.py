@@ -186,20 +186,28 @@ def inject(where: str, poison: str, error: Callable[[], Exception]) -> Callable[
             audit.redactor.apply = failing_apply
             costs.entry_for = failing_entry
             return
-        append, record = audit.repository.append, costs.repository.record
+        append, batch = audit.repository.append, costs.repository.batch
 
         async def failing_append(records: Any) -> None:
             if any(r.doc["event_id"] == poison for r in records):
                 raise error()
             await append(records)
 
-        async def failing_record(entries: Any, alerts: Any) -> Any:
-            if any(e.event_id == poison for e in entries):
-                raise error()
-            return await record(entries, alerts)
+        @contextlib.asynccontextmanager
+        async def failing_batch() -> AsyncIterator[Any]:
+            async with batch() as uow:
+                insert = uow.insert_calls
+
+                async def failing_insert(entries: Any) -> Any:
+                    if any(e.event_id == poison for e in entries):
+                        raise error()
+                    return await insert(entries)
+
+                uow.insert_calls = failing_insert
+                yield uow
 
         audit.repository.append = failing_append
-        costs.repository.record = failing_record
+        costs.repository.batch = failing_batch
 
     return patch
 

@@ -11,6 +11,7 @@ nesting up to thousands of levels. Whatever comes, every message is settled exac
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,22 +23,15 @@ from llmops_audit.handlers import capture_consumer
 from llmops_audit.service import AuditService
 from llmops_contracts import wrap
 from llmops_contracts.llm import LlmCallCompleted, Usage
-from llmops_costs.app import bundled_prices
 from llmops_costs.config import CostsSettings
 from llmops_costs.handlers import llm_calls_consumer
-from llmops_costs.service import CostsOptions, CostsService
-from tests.fakes import FakePublisher
 from tests.services.audit.conftest import FakeAuditRepository
-from tests.services.costs.test_costs_service import (
-    Clock,
-    FakeEstimator,
-    FakeMetrics,
-    FakeRepository,
-    spike_over_ten,
-)
+from tests.services.costs.fakes import on_fakes
 from tests.unit.test_batch import Letters, Message
 
 TENANT = "acme"
+#: Where the costs service's clock stands.
+NOW = datetime(2026, 11, 27, 10, 30, tzinfo=UTC)
 SUBJECT = f"llmops.evt.llm.call_completed.{TENANT}"
 
 json_values = st.recursive(
@@ -153,18 +147,8 @@ async def test_audit_capture_keeps_every_valid_neighbour(
 async def test_costs_llm_calls_keep_every_valid_neighbour(
     bodies: list[bytes], positions: list[int]
 ) -> None:
-    repository, clock = FakeRepository(), Clock()
-    service = CostsService(
-        repository,
-        FakePublisher(),
-        FakeMetrics(),
-        bundled_prices=bundled_prices,
-        estimator=FakeEstimator(),
-        detect_spike=spike_over_ten,
-        options=CostsOptions(budget_cache_ttl_s=5, anomaly_interval_s=60),
-        clock=clock,
-        monotonic=lambda: clock.mono,
-    )
+    fakes = on_fakes(NOW)
+    service, repository = fakes.service, fakes.repository
     letters = Letters()
     consume = llm_calls_consumer(
         service, CostsSettings(max_deliver=2), SimpleNamespace(letters=letters)

@@ -54,6 +54,8 @@ from llmops_contracts.costs import (
 )
 from llmops_contracts.envelope import Payload
 from llmops_contracts.llm import Usage
+from llmops_contracts.prices import PriceDocument, PriceOverrideSpec
+from llmops_contracts.prices import problems as document_problems
 
 costs_app = typer.Typer(
     help="Costs: spend reports, prices, budgets and budget checks (the costs service).",
@@ -73,11 +75,6 @@ NO_ANSWER = 3
 CHART_WIDTH = 40
 BAR = "█"
 DIMENSIONS: tuple[str, ...] = get_args(ReportDimension)
-#: Keys an override object may have (the service adds the tenant from the request's envelope).
-OVERRIDE_KEYS = frozenset(
-    {"provider", "model", "effective_from", "effective_until", "version", "prices", "tenant"}
-)
-RATE_KEYS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning")
 
 Tenant = Annotated[str, typer.Option(help="Tenant whose costs to use.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the reply's data as JSON.")]
@@ -269,8 +266,8 @@ def read_price_file(text: str, tenant: str) -> PricesLoad:
 
     A file is a whole price table (an object with ``models``, the snapshot format, sent as
     ``table``), ``{"overrides": [...]}``, or a list of override objects (sent as ``overrides``).
-    The costs service checks prices fully; this catches what can be caught without it (JSON
-    syntax, shapes, dates, decimal strings) and names the place.
+    It is checked against the price documents of :mod:`llmops_contracts.prices`, the models the
+    costs service reads, so whatever is refused here is refused there, in the same words.
 
     Raises:
         PriceFileError: with every problem found.
@@ -282,14 +279,17 @@ def read_price_file(text: str, tenant: str) -> PricesLoad:
             [f"not JSON: line {exc.lineno} column {exc.colno}: {exc.msg}"]
         ) from None
     problems: list[str] = []
+    table: PriceDocument | None = None
+    listed: list[Any]
     if isinstance(doc, dict) and "models" in doc:
-        _check_table(doc, problems)
-        overrides: list[Any] = []
-        table: dict[str, Any] | None = doc
+        table = _checked(PriceDocument, doc, "", problems)
+        if doc["models"] == {}:  # the service takes one, but it would price nothing at all
+            problems.append("models: must be a non-empty object of model prices")
+        listed = []
     elif isinstance(doc, dict) and set(doc) == {"overrides"} and isinstance(doc["overrides"], list):
-        overrides, table = doc["overrides"], None
+        listed = doc["overrides"]
     elif isinstance(doc, list):
-        overrides, table = doc, None
+        listed = doc
     else:
         raise PriceFileError(
             [
@@ -297,92 +297,34 @@ def read_price_file(text: str, tenant: str) -> PricesLoad:
                 '{"overrides": [...]} or a list of override objects'
             ]
         )
-    for i, override in enumerate(overrides):
-        _check_override(override, f"overrides[{i}]", tenant, problems)
-    if table is None and not overrides:
+    overrides: list[PriceOverrideSpec] = []
+    for i, item in enumerate(listed):
+        override = _checked(PriceOverrideSpec, item, f"overrides[{i}]", problems)
+        if override is None:
+            continue
+        if override.tenant is not None and override.tenant != tenant:
+            problems.append(
+                f"overrides[{i}].tenant: {override.tenant!r} is not --tenant {tenant!r}"
+            )
+        overrides.append(override)
+    if table is None and not listed:
         problems.append("the file holds no overrides")
     if problems:
         raise PriceFileError(problems)
     return PricesLoad(table=table, overrides=overrides)
 
 
-def _check_table(doc: Mapping[str, Any], problems: list[str]) -> None:
-    if not isinstance(doc.get("version"), str) or not doc["version"]:
-        problems.append("version: a price table needs a non-empty version string")
-    if doc.get("currency", "USD") != "USD":
-        problems.append(f"currency: only USD prices are supported, got {doc['currency']!r}")
-    models = doc["models"]
-    if not isinstance(models, dict) or not models:
-        problems.append("models: must be a non-empty object of model prices")
-        return
-    for key, prices in models.items():
-        _check_prices(prices, f"models[{key!r}]", problems)
-    for i, override in enumerate(doc.get("overrides") or ()):
-        _check_override(override, f"overrides[{i}]", None, problems)
+DocumentT = TypeVar("DocumentT", PriceDocument, PriceOverrideSpec)
 
 
-def _check_override(override: object, where: str, tenant: str | None, problems: list[str]) -> None:
-    if not isinstance(override, dict):
-        problems.append(f"{where}: an override is an object")
-        return
-    unknown = sorted(set(override) - OVERRIDE_KEYS)
-    if unknown:
-        problems.append(f"{where}: unknown field(s) {', '.join(unknown)}")
-    for key in ("provider", "model"):
-        if not isinstance(override.get(key), str) or not override[key]:
-            problems.append(f"{where}.{key}: required, a non-empty string")
-    owner = override.get("tenant")
-    if tenant is not None and owner is not None and owner != tenant:
-        problems.append(f"{where}.tenant: {owner!r} is not --tenant {tenant!r}")
-    start = _instant(override.get("effective_from"), f"{where}.effective_from", problems)
-    if override.get("effective_until") is not None:
-        end = _instant(override["effective_until"], f"{where}.effective_until", problems)
-        if start and end and end <= start:
-            problems.append(f"{where}.effective_until: must follow effective_from")
-    if "version" in override and not isinstance(override["version"], str | None):
-        problems.append(f"{where}.version: a string")
-    _check_prices(override.get("prices"), f"{where}.prices", problems)
-
-
-def _instant(value: object, where: str, problems: list[str]) -> datetime | None:
+def _checked(
+    kind: type[DocumentT], value: object, where: str, problems: list[str]
+) -> DocumentT | None:
     try:
-        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        problems.append(f"{where}: an ISO 8601 date-time with a time zone, got {value!r}")
+        return kind.model_validate(value)
+    except ValidationError as exc:
+        problems.extend(document_problems(exc, where))
         return None
-    return parsed
-
-
-def _check_prices(prices: object, where: str, problems: list[str]) -> None:
-    if not isinstance(prices, dict) or not isinstance(prices.get("tiers"), dict):
-        problems.append(f"{where}: model prices are an object with a 'tiers' object")
-        return
-    for tier, bands in prices["tiers"].items():
-        if not isinstance(bands, list) or not bands:
-            problems.append(f"{where}.tiers.{tier}: a non-empty list of bands")
-            continue
-        for i, band in enumerate(bands):
-            place = f"{where}.tiers.{tier}[{i}]"
-            if not isinstance(band, dict):
-                problems.append(f"{place}: a band is an object")
-                continue
-            for rate in RATE_KEYS:
-                if band.get(rate) is not None and not _is_price(band[rate]):
-                    problems.append(
-                        f"{place}.{rate}: a price is a decimal string >= 0, got {band[rate]!r}"
-                    )
-
-
-def _is_price(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        price = Decimal(value)
-    except InvalidOperation:
-        return False
-    return price.is_finite() and price >= 0
 
 
 # --- commands -------------------------------------------------------------------------------

@@ -9,9 +9,10 @@ from typing import Literal, Self
 from pydantic import AwareDatetime, Field, model_validator
 
 from llmops_contracts import subjects
-from llmops_contracts.common import Actor, JsonObject, Money, Part, PromptRef
+from llmops_contracts.common import Actor, Money, Part, PromptRef
 from llmops_contracts.envelope import Kind, MessageSpec, Payload
 from llmops_contracts.llm import Usage
+from llmops_contracts.prices import PriceDocument, PriceOverrideSpec
 
 
 class CostRecorded(Payload):
@@ -168,12 +169,12 @@ class PricesLoad(Payload):
         reply="llmops.costs.prices_loaded.v1",
     )
 
-    table: JsonObject | None = Field(
+    table: PriceDocument | None = Field(
         default=None,
         description="A whole price table in the snapshot format (format, version, models): "
         "replaces the default table for every tenant (grant this subject to operators only).",
     )
-    overrides: list[JsonObject] = Field(
+    overrides: list[PriceOverrideSpec] = Field(
         default_factory=list,
         description="The tenant's custom or negotiated prices: objects with provider, model, "
         "effective_from, optional effective_until and version, and prices in the model format.",

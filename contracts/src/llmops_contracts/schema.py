@@ -14,6 +14,7 @@ from pydantic.json_schema import models_json_schema
 
 from llmops_contracts import registry, subjects
 from llmops_contracts.envelope import Kind, Payload
+from llmops_contracts.prices import PriceDocument, PriceOverrideSpec
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 VERSION = "0.1.0"
@@ -48,9 +49,30 @@ def json_schema(payload: type[Payload]) -> dict[str, Any]:
     }
 
 
+#: Documents published beside the messages, by schema path: files people write and tools
+#: read (a price file for ``llmops costs prices load``), which messages also carry.
+DOCUMENTS: dict[str, type[BaseModel]] = {
+    "costs/v1/price_document.json": PriceDocument,
+    "costs/v1/price_override.json": PriceOverrideSpec,
+}
+
+
+def document_schema(path: str, model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON Schema of a published document (see :data:`DOCUMENTS`)."""
+    domain, version, name = path.removesuffix(".json").split("/")
+    schema = model.model_json_schema(mode="validation")
+    return {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "$id": f"urn:llmops:schema:{domain}.{name}.{version}",
+        **schema,
+    }
+
+
 def json_schemas() -> dict[str, dict[str, Any]]:
-    """Every published schema, keyed by its relative path."""
-    return {schema_path(p): json_schema(p) for p in registry.PAYLOADS}
+    """Every published schema (messages and documents), keyed by its relative path."""
+    schemas = {schema_path(p): json_schema(p) for p in registry.PAYLOADS}
+    schemas.update((path, document_schema(path, m)) for path, m in DOCUMENTS.items())
+    return schemas
 
 
 def _channel_id(payload: type[Payload]) -> str:

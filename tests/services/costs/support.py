@@ -21,6 +21,8 @@ from llmops_costs.pricing import MissingPrice, PriceTable
 #: The instant the costs suites stand at: calls are dated then and services run on a clock
 #: started then, so no test depends on the day it runs.
 NOW = datetime(2026, 11, 27, 10, 30, tzinfo=UTC)
+#: A caller's W3C trace context.
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
 def settings(nats_url: str, database_url: str, uid: str, **overrides: Any) -> CostsSettings:
@@ -44,13 +46,14 @@ def call(
     *,
     provider: str = "openai",
     time: datetime = NOW,
+    traceparent: str | None = None,
     **fields: Any,
 ) -> Envelope[Any]:
     """An LlmCallCompleted envelope, dated ``time`` (NOW unless given)."""
     payload = LlmCallCompleted(
         provider=provider, request_model=model, latency_ms=10, usage=usage, **fields
     )
-    return wrap(payload, tenant=tenant, source="app://test", time=time)
+    return wrap(payload, tenant=tenant, source="app://test", time=time, traceparent=traceparent)
 
 
 def independent_total(table: PriceTable, events: Iterable[Envelope[Any]]) -> Decimal:

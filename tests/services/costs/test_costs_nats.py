@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 
 from llmops import Client
 from llmops.client import RequestError
-from llmops_contracts import headers, subjects
+from llmops_contracts import headers, subjects, wrap
 from llmops_contracts.costs import (
     Budget,
     BudgetCheck,
@@ -29,8 +29,9 @@ from llmops_contracts.costs import (
 from llmops_contracts.llm import Content, Message, Usage
 from llmops_contracts.registry import parse
 from llmops_costs.app import bundled_prices, create_app
+from llmops_costs.entries import CallEntry
+from llmops_costs.events import call_events, event_id_for
 from llmops_costs.handlers import Redelivered
-from llmops_costs.service import CallEntry, call_events, event_id_for
 from llmops_shared.blobs import wire_size
 from llmops_shared.clock import ShiftedClock
 from tests.conftest import eventually, running
@@ -191,14 +192,25 @@ async def test_endpoints_answer_and_refuse_clearly(
             with pytest.raises(RequestError, match="budget"):
                 await client.request(BudgetsRequest(action="set"))
             # A whole table prices every tenant: only an operator tenant may load one.
+            empty = {"version": "v", "models": {}}
             with pytest.raises(RequestError) as not_operator:
-                await client.request(PricesLoad(table={"models": {}}))
+                await client.request(PricesLoad(table=empty))
             assert not_operator.value.kind == "invalid"
             assert "operator tenant (ops" in str(not_operator.value)
-            with pytest.raises(RequestError) as bad_prices:
-                await client.request(PricesLoad(table={"models": {}}), tenant="ops")
-            assert bad_prices.value.kind == "invalid"
-            assert "version" in str(bad_prices.value)
+            # A table without a version (the client's models refuse to build one: sent raw).
+            sent = json.loads(wrap(PricesLoad(table=empty), tenant="ops", source="t").to_json())
+            del sent["data"]["table"]["version"]
+            nc = await nats.connect(nats_url)
+            try:
+                bad_prices = await nc.request(
+                    subjects.for_tenant(subjects.COSTS_PRICES, "ops"),
+                    json.dumps(sent).encode(),
+                    timeout=10,
+                )
+            finally:
+                await nc.close()
+            assert (bad_prices.headers or {}).get(headers.ERROR) == "invalid"
+            assert "version" in json.loads(bad_prices.data)["reason"]
             now = NOW
             backwards = CostReportQuery(since=now, until=now - timedelta(days=1))
             with pytest.raises(RequestError, match="until"):
@@ -206,6 +218,32 @@ async def test_endpoints_answer_and_refuse_clearly(
 
             gone = (await client.request(BudgetsRequest(action="delete", budget_id="month"))).data
             assert gone.budgets == []
+
+
+async def test_a_budget_change_through_one_replica_reaches_every_replicas_checks_at_once(
+    nats_url: str, tmp_path: Path, uid: str, tenant: str
+) -> None:
+    # Budget definitions are cached for budget_cache_ttl_s; a change is answered by one
+    # replica (queue group) and heard by every replica, whose checks then bypass their cache.
+    cfg = settings(nats_url, f"sqlite:///{tmp_path / 'costs.db'}", uid, budget_cache_ttl_s=600)
+    apps = [create_app(cfg, ShiftedClock(NOW)) for _ in range(2)]
+    async with running(apps[0]), running(apps[1]):
+        async with await Client.connect(nats_url, source="app://t", tenant=tenant) as client:
+            one = Decimal("1")
+
+            async def both_cache_no_budget() -> bool:
+                assert (await client.request(BudgetCheck(estimated_cost=one))).data.allow
+                return all(tenant in app.service._budget_cache for app in apps)
+
+            await eventually(both_cache_no_budget)
+            listed = BudgetsRequest(action="list")
+            assert (await client.request(listed)).data.budgets == []
+            assert all(tenant not in app.service._budgets_unsettled for app in apps)  # a read
+
+            cap = Budget(id="cap", scope="tenant", limit=Decimal("0.5"), hard=True)
+            await client.request(BudgetsRequest(action="set", budget=cap))
+            for _ in range(8):  # whichever replica answers, it knows the new budget
+                assert not (await client.request(BudgetCheck(estimated_cost=one))).data.allow
 
 
 async def test_a_stored_call_whose_event_the_stream_refuses_is_acked_not_dead_lettered(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -21,225 +20,35 @@ from llmops_contracts.costs import (
     PricesLoad,
 )
 from llmops_contracts.headers import headers_for, wire
-from llmops_contracts.llm import LlmCallCompleted, Usage
+from llmops_contracts.llm import Usage
 from llmops_contracts.registry import parse
-from llmops_costs import budgets as rules
 from llmops_costs.app import bundled_prices
 from llmops_costs.config import CostsSettings
-from llmops_costs.service import (
-    AlertEvents,
-    AlertFired,
-    CallEntry,
-    CostsOptions,
-    CostsService,
-    InvalidRequest,
-    Outboxed,
-    ReportLine,
-    call_events,
-    dumps_breakdown,
-    event_id_for,
-    hour_of,
-    loads_breakdown,
-)
-from llmops_shared.clock import FixedClock
-from tests.fakes import FakePublisher as FakeSink
-from tests.services.costs.support import call
+from llmops_costs.entries import CallEntry, dumps_breakdown, hour_of, loads_breakdown
+from llmops_costs.events import call_events, event_id_for
+from llmops_costs.ports import Outboxed
+from llmops_costs.service import CostsService, InvalidRequest
+from tests.fakes import FakePublisher
+from tests.services.costs.fakes import Clock, FakeCostRepository, on_fakes
+from tests.services.costs.support import TRACEPARENT, call
 
 D = Decimal
 NOW = datetime(2026, 11, 27, 10, 30, tzinfo=UTC)
-ONE = D(1)
 USAGE = Usage(
     input_tokens=1000, output_tokens=200, cache_read_input_tokens=600, reasoning_tokens=50
 )
 
-
-class FakeRepository:
-    """The cost store in dicts: ledger keyed (tenant, id), budgets, counters, outbox."""
-
-    def __init__(self) -> None:
-        self.ledger: dict[tuple[str, str], CallEntry] = {}
-        self.defined: dict[str, list[Budget]] = {}
-        self.counters: dict[tuple[str, str, datetime], Decimal] = {}
-        self.fired: set[tuple[str, str, datetime, str]] = set()
-        self.outbox: dict[str, Outboxed] = {}
-        self.anomalies: set[tuple[str, str, str, datetime]] = set()
-        self.lines: list[ReportLine] = []
-        self.budget_reads = 0
-        self.spent_reads = 0
-
-    async def record(
-        self, entries: Sequence[CallEntry], alert_events: AlertEvents
-    ) -> tuple[set[tuple[str, str]], list[Outboxed]]:
-        new = [e for e in entries if e.key not in self.ledger]
-        for e in new:
-            self.ledger[e.key] = e
-        return {e.key for e in new}, self._count(new, alert_events)
-
-    def _count(self, entries: Sequence[CallEntry], alert_events: AlertEvents) -> list[Outboxed]:
-        fired = []
-        for e in entries:
-            if e.state != "priced" or e.cost is None:
-                continue
-            budgets = self.defined.get(e.tenant, [])
-            for (budget_id, start), amount in rules.counter_deltas(
-                budgets, [(e.scope, e.time, e.cost)]
-            ).items():
-                key = (e.tenant, budget_id, start)
-                before = self.counters.get(key, D(0))
-                self.counters[key] = after = before + amount
-                budget = next(b for b in budgets if b.id == budget_id)
-                for alert in rules.alerts_between(budget, before, after):
-                    if (*key, alert) not in self.fired:
-                        self.fired.add((*key, alert))
-                        end = rules.window_end(budget, start)
-                        fired.append(AlertFired(e.tenant, budget, start, end, after, alert))
-        out = [Outboxed(m.id, *wire(m)) for m in alert_events(fired)]
-        self.outbox.update((o.event_id, o) for o in out)
-        return out
-
-    async def stored(self, keys: Sequence[tuple[str, str]]) -> list[CallEntry]:
-        return [self.ledger[k] for k in keys if k in self.ledger]
-
-    async def waiting(
-        self, tenants: Sequence[str] | None, after: int, limit: int
-    ) -> list[tuple[int, CallEntry]]:
-        rows = [
-            (i, e)
-            for i, e in enumerate(self.ledger.values(), 1)
-            if e.state == "price_missing" and i > after and (tenants is None or e.tenant in tenants)
-        ]
-        return rows[:limit]
-
-    async def reprice(
-        self, updates: Sequence[tuple[int, CallEntry]], alert_events: AlertEvents, events: Any
-    ) -> tuple[list[CallEntry], list[Outboxed]]:
-        done = [e for _, e in updates if self.ledger[e.key].state == "price_missing"]
-        for e in done:
-            self.ledger[e.key] = e
-        out = self._count(done, alert_events)
-        out += [Outboxed(m.id, *wire(m)) for e in done for m in events(e)]
-        return done, out
-
-    async def report(self, *args: Any) -> list[ReportLine]:
-        return self.lines
-
-    async def budgets(self, tenant: str) -> list[Budget]:
-        self.budget_reads += 1
-        return list(self.defined.get(tenant, []))
-
-    async def set_budget(
-        self, tenant: str, budget: Budget, now: datetime, alert_events: AlertEvents
-    ) -> list[Outboxed]:
-        kept = [b for b in self.defined.get(tenant, []) if b.id != budget.id]
-        self.defined[tenant] = [*kept, budget]
-        return []
-
-    async def delete_budget(self, tenant: str, budget_id: str) -> bool:
-        before = self.defined.get(tenant, [])
-        self.defined[tenant] = [b for b in before if b.id != budget_id]
-        return len(before) != len(self.defined[tenant])
-
-    async def spent(
-        self, tenant: str, keys: Sequence[tuple[str, datetime]]
-    ) -> dict[tuple[str, datetime], Decimal]:
-        self.spent_reads += 1
-        return {k: self.counters[(tenant, *k)] for k in keys if (tenant, *k) in self.counters}
-
-    async def save_prices(self, tenant: str, table: Any, overrides: Any) -> None:
-        raise AssertionError("not expected")
-
-    async def load_prices(self) -> tuple[int, dict[str, Any] | None, list[dict[str, Any]]]:
-        return 0, None, []
-
-    async def prices_generation(self) -> int:
-        return 0
-
-    async def claim_anomaly(
-        self, tenant: str, scope: str, value: str, period: datetime, event: Any
-    ) -> list[Outboxed]:
-        key = (tenant, scope, value, period)
-        if key in self.anomalies:
-            return []
-        self.anomalies.add(key)
-        return [Outboxed(event.id, *wire(event))]
-
-    async def outbox_pending(self, older_than: datetime, limit: int) -> list[Outboxed]:
-        return list(self.outbox.values())[:limit]
-
-    async def outbox_done(self, event_ids: Sequence[str]) -> None:
-        for i in event_ids:
-            self.outbox.pop(i, None)
-
-
-class FakeMetrics:
-    def __init__(self) -> None:
-        self.recorded_calls = 0
-
-    def recorded(self, entries: Sequence[CallEntry]) -> None:
-        self.recorded_calls += len(entries)
-
-    def repriced(self, entries: Sequence[CallEntry]) -> None:
-        pass
-
-
-class FakeEstimator:
-    def estimate(self, call: LlmCallCompleted) -> tuple[Usage, str] | None:
-        if call.content is None:
-            return None
-        return Usage(input_tokens=40, output_tokens=2), "o200k_base"
-
-
-@dataclass
-class Spike:
-    spend: Decimal
-    baseline: Decimal
-    spread: Decimal
-    score: float
-    threshold: float
-    method: str
-    history: tuple[Decimal, ...]
-
-
-def spike_over_ten(
-    history: Sequence[Decimal],
-    current: Decimal,
-    *,
-    threshold: float = 6.0,
-    min_history: int = 6,
-    min_spend: Decimal = ONE,
-) -> Spike | None:
-    if current < 10:
-        return None
-    return Spike(current, D(0), D("0.01"), 99.0, threshold, "fake", tuple(history))
-
-
-class Clock(FixedClock):
-    """Business time standing at NOW, and a monotonic timer the test moves by hand."""
-
-    def __init__(self) -> None:
-        super().__init__(NOW)
-        self.mono = 0.0
+Parts = tuple[CostsService, FakeCostRepository, FakePublisher, Clock]
 
 
 @pytest.fixture
-def parts() -> tuple[CostsService, FakeRepository, FakeSink, Clock]:
-    repo, sink, clock = FakeRepository(), FakeSink(), Clock()
-    service = CostsService(
-        repo,
-        sink,
-        FakeMetrics(),
-        bundled_prices=bundled_prices,
-        estimator=FakeEstimator(),
-        detect_spike=spike_over_ten,
-        options=CostsOptions(budget_cache_ttl_s=5, anomaly_interval_s=60),
-        clock=clock,
-        monotonic=lambda: clock.mono,
-    )
-    return service, repo, sink, clock
+def parts() -> Parts:
+    fakes = on_fakes(NOW)
+    return fakes.service, fakes.repository, fakes.publisher, fakes.clock
 
 
 def test_a_call_is_priced_estimated_or_marked_missing_never_zero(
-    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+    parts: Parts,
 ) -> None:
     service, *_ = parts
     table = service.prices
@@ -271,7 +80,7 @@ def test_a_call_is_priced_estimated_or_marked_missing_never_zero(
 
 
 def test_call_events_built_without_validation_are_the_validated_bytes(
-    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+    parts: Parts,
 ) -> None:
     # The hot path builds its events with model_construct: each must be a valid message whose
     # validated form serialises to the very same bytes (and headers) on the wire.
@@ -284,11 +93,12 @@ def test_call_events_built_without_validation_are_the_validated_bytes(
         call("acme", "gpt-4o"),
         call("acme", "gpt-4o", content=content, prompt={"name": "p", "version": "2"}),
         call("acme", "gpt-4o", USAGE, provided_cost=D("0.0001"), actor={"session": "s"}),
+        call("acme", "gpt-4o", USAGE, traceparent=TRACEPARENT),
     ]
     entries = [service.entry_for(e, table) for e in events]
     entries.append(entries[0]._replace(repriced=True, priced_at=None, correlation_id="c-1"))
     messages = [m for e in entries for m in call_events(e)]
-    assert len(messages) == 7
+    assert len(messages) == 8
     for message in messages:
         subject, body, hdrs = wire(message)
         again = parse(body, subject=subject)
@@ -327,7 +137,7 @@ def test_an_answering_model_is_what_is_priced() -> None:
 
 
 async def test_a_batch_is_stored_once_and_its_events_have_derived_ids(
-    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+    parts: Parts,
 ) -> None:
     service, _repo, sink, _ = parts
     a, b = call("acme", "gpt-4o", USAGE), call("acme", "nope", USAGE)
@@ -347,6 +157,29 @@ async def test_a_batch_is_stored_once_and_its_events_have_derived_ids(
     assert recorded.id in {m.id for m in sink.published}
 
 
+async def test_events_about_a_call_keep_the_callers_trace_context(parts: Parts) -> None:
+    service, repo, sink, _ = parts
+    traced = call("acme", "gpt-4o", USAGE, traceparent=TRACEPARENT)
+    content = {"input_messages": [{"role": "user", "content": "hi"}]}
+    guessed = call("acme", "nope", content=content, traceparent=TRACEPARENT)
+    await service.record_batch([traced, guessed, call("acme", "gpt-4o", USAGE)])
+    kept = [m for m in sink.published if m.causation_id in (traced.id, guessed.id)]
+    assert sorted(m.type.split(".")[2] for m in kept) == [
+        "cost_recorded",
+        "price_missing",
+        "usage_missing",
+    ]
+    assert {m.traceparent for m in kept} == {TRACEPARENT}
+    assert [wire(m)[2][headers.TRACEPARENT] for m in kept] == [TRACEPARENT] * 3
+    others = [m for m in sink.published if m not in kept]
+    assert [m.traceparent for m in others] == [None]
+    # Rebuilt from the ledger for a redelivery: the same trace context.
+    sink.published.clear()
+    await service.record_batch([traced], [True])
+    assert [m.traceparent for m in sink.published] == [TRACEPARENT]
+    assert repo.ledger[traced.tenant, traced.id].traceparent == TRACEPARENT
+
+
 class Flags(Sequence[bool]):
     """Redelivery flags that remember which ones were read (the handler's are parsed lazily)."""
 
@@ -363,7 +196,7 @@ class Flags(Sequence[bool]):
 
 
 async def test_redelivery_flags_are_read_only_for_calls_already_stored(
-    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+    parts: Parts,
 ) -> None:
     service, _repo, sink, _ = parts
     a, b, c = (call("acme", "gpt-4o", USAGE) for _ in range(3))
@@ -379,7 +212,7 @@ async def test_redelivery_flags_are_read_only_for_calls_already_stored(
 
 
 async def test_a_failed_publish_raises_and_the_redelivery_publishes(
-    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+    parts: Parts,
 ) -> None:
     service, repo, sink, _ = parts
     event = call("acme", "gpt-4o", USAGE)
@@ -393,7 +226,7 @@ async def test_a_failed_publish_raises_and_the_redelivery_publishes(
 
 
 async def test_an_event_the_server_never_takes_leaves_its_stored_call_counted_not_failed(
-    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+    parts: Parts,
 ) -> None:
     service, repo, sink, _ = parts
     a, b = call("acme", "gpt-4o", USAGE), call("acme", "gpt-4o", USAGE)
@@ -412,15 +245,16 @@ async def test_an_event_the_server_never_takes_leaves_its_stored_call_counted_no
 
 
 async def test_an_outbox_event_the_server_never_takes_does_not_block_the_outbox(
-    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+    parts: Parts,
 ) -> None:
     service, repo, sink, _ = parts
     # Re-priced calls' events go through the outbox (as would budget alerts).
     calls = [call("acme", "gpt-4o", USAGE) for _ in range(2)]
     entries = [CallEntry.from_event(c).priced(service.prices, NOW) for c in calls]
     events = [wire(m) for e in entries for m in call_events(e)]
-    for subject, body, sent in events:
-        repo.outbox[sent[headers.MSG_ID]] = Outboxed(sent[headers.MSG_ID], subject, body, sent)
+    async with repo.batch() as uow:  # left behind a minute ago by a replica that died
+        left = [Outboxed(m[2][headers.MSG_ID], *m) for m in events]
+        await uow.add_outbox(left, NOW - timedelta(minutes=1))
     sink.refuse = {events[0][2][headers.MSG_ID]}
     assert await service.flush_outbox() == 2
     assert repo.outbox == {}  # not published again and again, holding back those behind it
@@ -428,7 +262,7 @@ async def test_an_outbox_event_the_server_never_takes_does_not_block_the_outbox(
 
 
 async def test_budget_alerts_and_checks(
-    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+    parts: Parts,
 ) -> None:
     service, repo, sink, clock = parts
     one = service.entry_for(call("acme", "gpt-4o", USAGE), service.prices).cost
@@ -485,7 +319,7 @@ async def test_budget_alerts_and_checks(
 
 
 async def test_waiting_calls_are_repriced_when_their_price_arrives(
-    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+    parts: Parts,
 ) -> None:
     service, repo, sink, _ = parts
     event = call("acme", "private-model", USAGE, provider="acme")
@@ -503,16 +337,6 @@ async def test_waiting_calls_are_repriced_when_their_price_arrives(
         "effective_from": "2020-01-01T00:00:00+00:00",
         "prices": prices,
     }
-    saved: list[Any] = []
-
-    async def save_prices(tenant: str, table: Any, overrides: Any) -> None:
-        saved.append((tenant, table, overrides))
-
-    async def load_prices() -> tuple[int, None, list[dict[str, Any]]]:
-        return 1, None, [o.to_dict() for _, _, os in saved for o in os]
-
-    repo.save_prices = save_prices  # type: ignore[method-assign]
-    repo.load_prices = load_prices  # type: ignore[assignment]
     loaded = await service.load_prices("acme", PricesLoad(overrides=[override]))
     assert (loaded.overrides, loaded.repriced) == (1, 2)
     entry = repo.ledger[(event.tenant, event.id)]
@@ -532,7 +356,7 @@ async def test_waiting_calls_are_repriced_when_their_price_arrives(
 
 
 async def test_budget_check_prices_the_tier_and_says_where_its_estimate_comes_from(
-    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+    parts: Parts,
 ) -> None:
     service, _, _, _ = parts
 
@@ -551,7 +375,7 @@ async def test_budget_check_prices_the_tier_and_says_where_its_estimate_comes_fr
 
 
 async def test_stored_prices_that_no_longer_load_never_stop_pricing(
-    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+    parts: Parts,
 ) -> None:
     service, repo, _, _ = parts
 
@@ -574,8 +398,9 @@ async def test_stored_prices_that_no_longer_load_never_stop_pricing(
         override("other", "1", version="v" * 300),
     ]
 
-    async def load_prices() -> tuple[int, dict[str, Any], list[dict[str, Any]]]:
-        return 7, {"version": "broken"}, stored  # a table without models: does not load
+    async def load_prices() -> tuple[int, str, list[str]]:
+        # A table without models does not load.
+        return 7, json.dumps({"version": "broken"}), [json.dumps(o) for o in stored]
 
     repo.load_prices = load_prices  # type: ignore[assignment]
     assert await service.refresh_prices(force=True)
@@ -592,30 +417,25 @@ async def test_stored_prices_that_no_longer_load_never_stop_pricing(
 
 
 async def test_only_an_operator_tenant_loads_a_whole_price_table(
-    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+    parts: Parts,
 ) -> None:
     service, repo, _, _ = parts
-    saved: list[tuple[str, Any]] = []
-
-    async def save_prices(tenant: str, table: Any, overrides: Any) -> None:
-        saved.append((tenant, table))
-
-    repo.save_prices = save_prices  # type: ignore[method-assign]
     table = {"version": "negotiated-2026", "source": "ops", "models": {}}
     with pytest.raises(InvalidRequest, match="may not load a whole price table"):
         await service.load_prices("acme", PricesLoad(table=table))
-    assert saved == []
+    assert await repo.prices_generation() == 0  # nothing saved
     loaded = await service.load_prices("ops", PricesLoad(table=table))
-    assert saved == [("ops", table)]
+    generation, stored, overrides = await repo.load_prices()
+    assert stored is not None
+    assert (generation, json.loads(stored), overrides) == (1, table, [])
     assert loaded.overrides == 0
 
 
 async def test_reports_cover_whole_hours(
-    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+    parts: Parts,
 ) -> None:
     service, repo, _, _ = parts
-    line = ReportLine(NOW, {"model": "m"}, 2, 2, 0, 0, 0, 10, 5, 0, 0, 0, D("0.1"), D(0))
-    repo.lines = [line, line]
+    await seed(repo, *(spent(NOW, D("0.05")) for _ in range(4)))
     report = await service.report(
         "acme", CostReportQuery(since=NOW, until=NOW + timedelta(minutes=1), by=["model"])
     )
@@ -629,18 +449,15 @@ async def test_reports_cover_whole_hours(
 
 
 async def test_a_report_too_wide_for_one_reply_leaves_the_newest_rows_out_and_says_so(
-    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+    parts: Parts,
 ) -> None:
     service, repo, _, _ = parts
-    hour = NOW.replace(minute=0) - timedelta(days=30)
+    hour = NOW.replace(minute=0) - timedelta(hours=5000)  # 5000 hours of spend until now
     user = "u" * 200  # long group values, as a report by user can have
-    repo.lines = [
-        ReportLine(
-            hour + timedelta(hours=i), {"user": f"{user}{i}"}, 1, 1, 0, 0, 0, 10, 5, 0, 0, 0,
-            D("0.001"), D(0),
-        )
-        for i in range(5000)
-    ]  # fmt: skip
+    await seed(
+        repo,
+        *(spent(hour + timedelta(hours=i), D("0.001"), user=f"{user}{i}") for i in range(5000)),
+    )
     report = await service.report(
         "acme", CostReportQuery(since=hour, by=["user"], granularity="hour")
     )
@@ -653,22 +470,24 @@ async def test_a_report_too_wide_for_one_reply_leaves_the_newest_rows_out_and_sa
 
 
 async def test_spikes_are_published_once_per_scope_and_hour(
-    parts: tuple[CostsService, FakeRepository, FakeSink, Clock],
+    parts: Parts,
 ) -> None:
     service, repo, sink, clock = parts
     hour = NOW.replace(minute=0)
-    repo.lines = [
-        ReportLine(hour, {"app": "bot"}, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, D(12), D(0)),
-        ReportLine(hour, {"app": None}, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, D(3), D(0)),
-        ReportLine(
-            hour - timedelta(hours=1), {"app": "bot"}, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, D(1), D(0)
-        ),
-    ]
-    await service.record_batch([call("acme", "gpt-4o", USAGE, time=NOW)])
-    assert await service.check_anomalies() == 2  # the tenant ($15) and the app bot ($12)
+    await seed(
+        repo,
+        spent(hour, D(12), app="bot"),
+        spent(hour, D(3)),
+        spent(hour - timedelta(hours=1), D(1), app="bot"),
+    )
+    recorded = call("acme", "gpt-4o", USAGE, time=NOW)
+    one = service.entry_for(recorded, service.prices).cost
+    assert one is not None
+    await service.record_batch([recorded])
+    assert await service.check_anomalies() == 2  # the tenant ($15 + the call) and the app bot
     anomalies = [m for m in sink.published if m.type.endswith("anomaly.v1")]
     assert {(m.data.scope, m.data.scope_value, m.data.spend) for m in anomalies} == {
-        ("tenant", "acme", D(15)),
+        ("tenant", "acme", D(15) + one),
         ("app", "bot", D(12)),
     }
     assert anomalies[0].data.history[-1] in (D(1), D(0))
@@ -679,6 +498,22 @@ async def test_spikes_are_published_once_per_scope_and_hour(
     clock.mono += 61
     assert await service.check_anomalies() == 0
     assert len(repo.anomalies) == 2
+
+
+def spent(at: datetime, cost: Decimal, **fields: Any) -> CallEntry:
+    """A priced call of model ``m`` at ``at`` that cost ``cost``."""
+    entry = CallEntry.from_event(call("acme", "m", Usage(input_tokens=10, output_tokens=5)))
+    return entry._replace(time=at, state="priced", cost=cost, priced_at=at, **fields)
+
+
+async def seed(repo: FakeCostRepository, *entries: CallEntry) -> None:
+    """Store calls in the ledger as a batch would (no budgets, no events)."""
+    async with repo.batch() as uow:
+        await uow.insert_calls(entries)
+
+
+def test_the_bundled_prices_load_once() -> None:
+    assert bundled_prices() is bundled_prices()
 
 
 def test_settings_defaults() -> None:

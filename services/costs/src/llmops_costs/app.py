@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import gc
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any
 
 from faststream import FastStream
 
-from llmops_contracts import subjects
 from llmops_costs.anomalies import detect_spike
 from llmops_costs.config import CostsSettings
 from llmops_costs.handlers import build_router
+from llmops_costs.metrics import PrometheusCostMetrics
 from llmops_costs.prices import load_snapshot
 from llmops_costs.pricing import PriceTable
 from llmops_costs.service import CostsOptions, CostsService
-from llmops_costs.store import PrometheusCostMetrics, SqlCostRepository
+from llmops_costs.store import SqlCostRepository
 from llmops_costs.tokens import TokenEstimator
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.logging import get_logger
@@ -56,7 +54,7 @@ def create_app(settings: CostsSettings, clock: Clock = SYSTEM_CLOCK) -> FastStre
 
     ``clock`` is where business time comes from (tests and replays pass their own).
     """
-    repository = SqlCostRepository(settings.database_url, clock=clock)
+    repository = SqlCostRepository(settings.database_url)
     wiring = Wiring(settings, clock)
     service = CostsService(
         repository,
@@ -87,28 +85,12 @@ def create_app(settings: CostsSettings, clock: Clock = SYSTEM_CLOCK) -> FastStre
         # was down); later rounds catch a prices_loaded event this replica missed.
         await every(settings.prices_refresh_s, service.prices_changed, "prices refresh")()
 
-    async def watch_budget_changes() -> None:
-        # Budget changes are requests answered by one replica (queue group); every replica also
-        # listens to them with a plain subscription (which never replies) so its cached budget
-        # definitions are bypassed at once instead of going stale for budget_cache_ttl_s.
-        async def seen(msg: Any) -> None:
-            if b'"action":"list"' not in msg.data:
-                service.budgets_changing(subjects.tenant_of(msg.subject))
-
-        nc = wiring.broker.connection
-        sub = await nc.subscribe(subjects.any_tenant(subjects.COSTS_BUDGETS), cb=seen)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
-
     async def freeze_startup_heap() -> None:
         # As the audit service: the hot path allocates dozens of objects per call, so the cyclic
         # GC runs often; frozen, its full passes skip everything loaded at start. A batch's
-        # objects (~20 per call) live until it is stored, so with the default thresholds
-        # (700, 10, 10) every batch paid dozens of young collections and a full one every
-        # ~70,000 allocations (~11 µs per call in the benchmark); these paid ~3 µs.
+        # objects live until it is stored, so with the default thresholds (700, 10, 10) every
+        # batch paid dozens of young collections and a full one every ~70,000 allocations
+        # (the cost is in docs/decisions.md, "Costs: no hand-written event JSON").
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
 
@@ -125,7 +107,6 @@ def create_app(settings: CostsSettings, clock: Clock = SYSTEM_CLOCK) -> FastStre
         on_start=[repository.open, load_prices, freeze_startup_heap],
         on_stop=[repository.close],
         background=[
-            watch_budget_changes,
             first_reprice,
             prices_loop,
             every(settings.outbox_interval_s, service.flush_outbox, "outbox flush"),

@@ -24,30 +24,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import (
-    Context,
-    Decimal,
-    DivisionByZero,
-    Inexact,
-    InvalidOperation,
-    Overflow,
-    localcontext,
-)
+from decimal import Decimal
 
 from llmops_contracts.costs import Budget, BudgetScope, BudgetWindow
-
-#: Decimal arithmetic that never rounds silently: money is exact or an error. 80 digits hold
-#: any sum of prices with 24 decimals.
-EXACT = Context(prec=80, traps=[Inexact, InvalidOperation, DivisionByZero, Overflow])
-
-
-def exact() -> AbstractContextManager[Context]:
-    """A decimal context that raises rather than rounds."""
-    return localcontext(EXACT)
-
+from llmops_costs.money import exact
 
 EXCEEDED = "exceeded"
 

@@ -21,7 +21,7 @@ class CostsSettings(ServiceSettings):
         default=1000,
         ge=1,
         description="LLM calls fetched per pull and stored per transaction (per-batch costs "
-        "dominate below ~1000: 4.1k -> 5.4k calls/s in the benchmark).",
+        "dominate smaller batches).",
     )
     database_url: str = Field(
         default="sqlite:///.llmops/costs.db",

@@ -1,4 +1,5 @@
-"""NATS edge of the costs service: LLM-call batches in, and the report/budget/prices endpoints."""
+"""NATS edge of the costs service: LLM-call batches in, the report/budget/prices endpoints, and
+the budget changes and price loads every replica listens to."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
 from nats.aio.msg import Msg
 from prometheus_client import Histogram
+from pydantic import ValidationError
 
-from llmops_contracts import subjects, wrap
+from llmops_contracts import subjects
 from llmops_contracts.costs import (
     BudgetCheck,
     BudgetDecision,
@@ -21,13 +23,15 @@ from llmops_contracts.costs import (
     PricesLoad,
     PricesLoaded,
 )
-from llmops_contracts.envelope import Envelope
+from llmops_contracts.envelope import Envelope, reply
 from llmops_contracts.llm import LlmCallCompleted
 from llmops_contracts.registry import InvalidMessage, parse
 from llmops_costs.config import CostsSettings
-from llmops_costs.service import SOURCE, CostsService, InvalidRequest, unaccountable
+from llmops_costs.entries import unaccountable
+from llmops_costs.events import SOURCE
+from llmops_costs.service import CostsService, InvalidRequest
 from llmops_shared.batch import BatchConsumer
-from llmops_shared.broker import MessageScope, consumer_config
+from llmops_shared.broker import MessageScope, consumer_config, decode_envelope
 
 BATCH_SIZE = Histogram(
     "llmops_costs_batch_size",
@@ -133,35 +137,38 @@ def build_router(
         @router.subscriber(subjects.any_tenant(subjects.COSTS_REPORT), queue=queue)
         async def report(request: Envelope[CostReportQuery]) -> Envelope[CostReport]:
             """Answer a tenant's spend report."""
-            return _reply(
-                await _call(service.report(request.tenant, request.data)), request, service
-            )
+            found = await _call(service.report(request.tenant, request.data))
+            return reply(found, request, source=SOURCE, time=service.clock.now())
 
         @router.subscriber(subjects.any_tenant(subjects.COSTS_BUDGETS), queue=queue)
         async def budgets(request: Envelope[BudgetsRequest]) -> Envelope[Budgets]:
             """Set, delete or list a tenant's budgets."""
             found = await _call(service.manage_budgets(request.tenant, request.data))
-            return _reply(Budgets(budgets=found), request, service)
+            return reply(Budgets(budgets=found), request, source=SOURCE, time=service.clock.now())
+
+        # Budget changes are requests answered by one replica (the queue group above); every
+        # replica also hears them here (no queue group, never replying, invalid ones ignored:
+        # the replica answering says why), so its cached definitions are bypassed at once
+        # instead of going stale for budget_cache_ttl_s.
+        @router.subscriber(
+            subjects.any_tenant(subjects.COSTS_BUDGETS), decoder=_quietly, no_reply=True
+        )
+        async def budgets_changing(request: Envelope[BudgetsRequest] | None) -> None:
+            """Bypass this replica's cached budgets of a tenant whose budgets are changing."""
+            if request is not None and request.data.action != "list":
+                service.budgets_changing(request.tenant)
 
         @router.subscriber(subjects.any_tenant(subjects.COSTS_BUDGET_CHECK), queue=queue)
         async def budget_check(request: Envelope[BudgetCheck]) -> Envelope[BudgetDecision]:
             """Allow or deny a planned call against the tenant's hard budgets."""
             decision = await service.check_budget(request.tenant, request.data)
-            return _reply(decision, request, service)
+            return reply(decision, request, source=SOURCE, time=service.clock.now())
 
         @router.subscriber(subjects.any_tenant(subjects.COSTS_PRICES), queue=queue)
         async def prices(request: Envelope[PricesLoad]) -> Envelope[PricesLoaded]:
             """Load prices, re-price waiting calls, and tell every replica to reload."""
-            loaded = await _call(service.load_prices(request.tenant, request.data))
-            event = wrap(
-                loaded,
-                tenant=request.tenant,
-                source=SOURCE,
-                causation=request,
-                time=service.clock.now(),
-            )
-            await service.sink.publish(event)
-            return _reply(loaded, request, service)
+            loaded = await _call(service.load_prices(request.tenant, request.data, cause=request))
+            return reply(loaded, request, source=SOURCE, time=service.clock.now())
 
         # Every replica (no queue group) hears that prices were loaded and reloads them.
         @router.subscriber(subjects.any_tenant(subjects.COSTS_PRICES_LOADED))
@@ -182,9 +189,9 @@ async def _call(work: Any) -> Any:
         raise InvalidMessage(str(exc)) from None
 
 
-def _reply(result: Any, request: Envelope[Any], service: CostsService) -> Envelope[Any]:
-    # Dated by the service's clock, like everything it publishes (without ``time`` an envelope
-    # takes the wall clock, and a service on a fixed or shifted clock would answer from today).
-    return wrap(
-        result, tenant=request.tenant, source=SOURCE, causation=request, time=service.clock.now()
-    )
+async def _quietly(msg: Any) -> Any:
+    """The envelope of a message, or None when it is invalid (for listeners that never reply)."""
+    try:
+        return await decode_envelope(msg)
+    except (InvalidMessage, ValidationError):
+        return None

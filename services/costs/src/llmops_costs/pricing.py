@@ -1,14 +1,9 @@
-"""Price LLM calls: the price table, per-tenant overrides and the pricing engine.
+"""Price LLM calls: the price table, its lookup rules and the pricing engine.
 
-Pure logic: no I/O, no framework. The bundled snapshot is read by ``llmops_costs.prices``; this
-module turns its JSON text (or any document in the same format, e.g. a tenant's price file) into a
-:class:`PriceTable` and prices canonical usage with :class:`decimal.Decimal`, exactly.
-
-**Format** (written by ``tools/prices.py``, see its docstring): every model has rate *bands* per
-service tier. A band holds per-token USD rates and applies from ``min_input_tokens`` upwards; the
-band applying to a call is the last one whose ``min_input_tokens <= usage.input_tokens``. Like
-LiteLLM, the long-context threshold is compared with *all* prompt tokens, cached ones included
-(OTel ``input_tokens``), and one band prices every token of the call.
+Pure logic: no I/O, no framework. The bundled snapshot is read by ``llmops_costs.prices``; a
+price document (the snapshot, a price file) is checked by ``llmops_contracts.prices`` and held as
+the price model of ``llmops_costs.rates``; this module looks models up in a :class:`PriceTable`
+and prices canonical usage with :class:`decimal.Decimal`, exactly.
 
 **Usage buckets** (OpenTelemetry GenAI, ``llmops_contracts.llm.Usage``): ``input_tokens``
 includes cache reads and cache writes, ``reasoning_tokens`` is part of ``output_tokens``. So::
@@ -19,11 +14,9 @@ includes cache reads and cache writes, ``reasoning_tokens`` is part of ``output_
 
 and each token is billed exactly once: uncached input at ``input``, reads at ``cache_read``, 5-minute
 writes at ``cache_write``, 1-hour writes at ``cache_write_1h``, visible output at ``output`` and
-reasoning at ``reasoning``. A rate a band leaves out falls back: ``cache_read`` and ``cache_write`` to
-``input`` (a provider without a cache price bills cached tokens as input), ``cache_write_1h`` to
-``cache_write``, ``reasoning`` to ``output`` (reasoning is billed separately only where priced
-separately). A bucket with tokens but no ``input``/``output`` price makes the call unpriced. A
-per-request fee (``units.input_cost_per_request``) is added once per call.
+reasoning at ``reasoning``, with the fallbacks of a band's missing rates (``rates.py``). A bucket
+with tokens but no ``input``/``output`` price makes the call unpriced. A per-request fee
+(``units.input_cost_per_request``) is added once per call.
 
 **Lookup** of ``(provider, model)``, first match wins (the rule is recorded on the result):
 
@@ -38,534 +31,55 @@ per-request fee (``units.input_cost_per_request``) is added once per call.
 5. ``dated_unique``: ``model`` has no date and exactly one dated key of the provider family
    matches it by rules 1-3; several dated keys make the model *ambiguous* (a missing price).
 
-Every rule only accepts a key whose provider is in the requested provider's family.
-Provider names are OpenTelemetry ``gen_ai.provider.name`` values or LiteLLM provider ids:
-``aws.bedrock`` is ``bedrock``, ``gcp.vertex_ai`` is ``vertex_ai``, ``x_ai`` is ``xai`` ...; a family
-groups LiteLLM's variants (``vertex_ai-anthropic_models`` is ``vertex_ai``, ``bedrock_converse`` is
-``bedrock``). A key of another provider never prices a call: ``gpt-4o`` asked of ``azure`` is not
-priced with OpenAI's rates.
+Every rule only accepts a key whose provider is in the requested provider's family
+(``rates.provider_family``). A key of another provider never prices a call: ``gpt-4o`` asked of
+``azure`` is not priced with OpenAI's rates.
 
-**Service tiers**: ``None``/``default``/``auto``/``standard`` price at ``standard``; ``fast`` is
-``priority``; ``batch``/``batches`` is ``batch``. A tier the model does not price falls back to
-``standard``, and the result says so (``service_tier_fallback``).
-
-**Overrides**: a :class:`PriceOverride` gives one tenant its own prices for one model from
-``effective_from`` (inclusive) to ``effective_until`` (exclusive, open-ended when None). It matches
-a call of the same provider family whose model, or the model without its provider prefix, or its
-undated name, equals the override's model. Of the overrides in effect at the call time, the one
-with the latest ``effective_from`` wins; two overrides of the same model starting at the same
-instant are rejected.
+**Overrides** match a call of the same provider family whose model, or the model without its
+provider prefix, or its undated name, equals the override's model. Of the overrides in effect at
+the call time, the one with the latest ``effective_from`` wins; two overrides of the same model
+starting at the same instant are rejected.
 
 A missing price is a :class:`MissingPrice`, never a zero cost.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, tzinfo
-from decimal import Context, Decimal, Inexact, InvalidOperation, localcontext
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from llmops_contracts.common import MONEY_MAX_DIGITS, MONEY_MAX_PLACES
+from pydantic import ValidationError
+
 from llmops_contracts.llm import Usage
-
-STANDARD = "standard"
-BATCH = "batch"
-RATE_FIELDS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning")
-
-#: Service-tier spellings (OpenAI, Anthropic, Gemini, our contract) -> the table's tier names.
-SERVICE_TIER_ALIASES: Mapping[str, str] = {
-    "": STANDARD,
-    "default": STANDARD,
-    "auto": STANDARD,
-    "standard": STANDARD,
-    "standard_only": STANDARD,
-    "on_demand": STANDARD,
-    "batch": BATCH,
-    "batches": BATCH,
-    "flex": "flex",
-    "priority": "priority",
-    "fast": "priority",
-    "balanced": "balanced",
-    "ultrafast": "ultrafast",
-}
-
-#: OpenTelemetry ``gen_ai.provider.name`` values -> LiteLLM provider ids.
-PROVIDER_ALIASES: Mapping[str, str] = {
-    "aws.bedrock": "bedrock",
-    "azure.ai.openai": "azure",
-    "az.ai.openai": "azure",
-    "azure.ai.inference": "azure_ai",
-    "az.ai.inference": "azure_ai",
-    "gcp.vertex_ai": "vertex_ai",
-    "gcp.gemini": "gemini",
-    "gcp.gen_ai": "gemini",
-    "mistral_ai": "mistral",
-    "x_ai": "xai",
-    "ibm.watsonx.ai": "watsonx",
-}
-
-#: LiteLLM provider variants -> their family (the provider a caller names).
-PROVIDER_FAMILIES: Mapping[str, str] = {
-    "bedrock_converse": "bedrock",
-    "bedrock_mantle": "bedrock",
-    "cohere_chat": "cohere",
-    "text-completion-openai": "openai",
-    "text-completion-codestral": "codestral",
-    "text-completion-inception": "inception",
-    "azure_text": "azure",
-}
+from llmops_contracts.prices import PriceDocument, problems
+from llmops_costs.money import exact
+from llmops_costs.rates import (
+    BATCH,
+    PROVIDER_ALIASES,
+    STANDARD,
+    Band,
+    Bands,
+    ModelPrices,
+    OffPeak,
+    PriceOverride,
+    canonical_service_tier,
+    latest_overrides,
+    override_key,
+    parse_document,
+    provider_family,
+    select_band,
+)
 
 _DATE_SUFFIX = re.compile(r"[-@](?:\d{4}-\d{2}-\d{2}|\d{8})$")
-# Exact money: a product or sum never rounds; if one ever would, Inexact is raised, not swallowed.
-_EXACT = Context(prec=200, traps=[Inexact, InvalidOperation])
 _ZERO = Decimal(0)
 
 LookupRule = Literal[
     "exact", "provider_prefix", "without_prefix", "dated_base", "dated_unique", "override"
 ]
-
-
-def provider_family(provider: str) -> str:
-    """The family of a provider name: ``gcp.vertex_ai`` and ``vertex_ai-anthropic_models`` are ``vertex_ai``."""
-    name = provider.strip().lower()
-    name = PROVIDER_ALIASES.get(name, name)
-    if name in PROVIDER_FAMILIES:
-        return PROVIDER_FAMILIES[name]
-    for family in ("vertex_ai", "fireworks_ai"):
-        if name.startswith(f"{family}-"):
-            return family
-    return name
-
-
-def canonical_service_tier(service_tier: str | None) -> str:
-    """The table tier a call's service tier asks for (unknown names are returned lowercased)."""
-    if service_tier is None:
-        return STANDARD
-    name = service_tier.strip().lower()
-    return SERVICE_TIER_ALIASES.get(name, name)
-
-
-def _price(value: object, what: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise ValueError(f"{what}: a price must be a decimal string, got {value!r}")
-    try:
-        price = Decimal(value)
-    except InvalidOperation as exc:
-        raise ValueError(f"{what}: not a decimal number: {value!r}") from exc
-    if not price.is_finite() or price < 0:
-        raise ValueError(f"{what}: a price must be finite and >= 0, got {value!r}")
-    # Bounded like money in the contracts, so that exact sums of costs stay exact.
-    _, digits, exponent = price.as_tuple()
-    assert isinstance(exponent, int)  # finite
-    if len(digits) + max(exponent, 0) > MONEY_MAX_DIGITS or -exponent > MONEY_MAX_PLACES:
-        raise ValueError(
-            f"{what}: a price has at most {MONEY_MAX_PLACES} decimal places and "
-            f"{MONEY_MAX_DIGITS} digits, got {value!r}"
-        )
-    return price
-
-
-def _name(value: object, what: str, longest: int) -> str:
-    """A name stored with every call it prices (its column holds ``longest`` characters)."""
-    text = str(value)
-    if len(text) > longest:
-        raise ValueError(f"{what}: at most {longest} characters, got {len(text)}")
-    return text
-
-
-def _price_str(value: Decimal) -> str:
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
-
-
-# --------------------------------------------------------------------------- price model
-
-
-@dataclass(frozen=True, slots=True)
-class Band:
-    """Per-token USD rates applying from ``min_input_tokens`` prompt tokens upwards."""
-
-    min_input_tokens: int = 0
-    input: Decimal | None = None
-    output: Decimal | None = None
-    cache_read: Decimal | None = None
-    cache_write: Decimal | None = None
-    cache_write_1h: Decimal | None = None
-    reasoning: Decimal | None = None
-    label: str | None = None
-    #: The rates of (input, cache read, 5 min write, 1 h write, output, reasoning), fallbacks applied.
-    effective: tuple[Decimal | None, ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        read = self.input if self.cache_read is None else self.cache_read
-        write = self.input if self.cache_write is None else self.cache_write
-        write_1h = write if self.cache_write_1h is None else self.cache_write_1h
-        reasoning = self.output if self.reasoning is None else self.reasoning
-        rates = (self.input, read, write, write_1h, self.output, reasoning)
-        object.__setattr__(self, "effective", rates)
-
-    @property
-    def cache_read_rate(self) -> Decimal | None:
-        """The cache-read rate, falling back to the input rate."""
-        return self.effective[1]
-
-    @property
-    def cache_write_rate(self) -> Decimal | None:
-        """The 5-minute cache-write rate, falling back to the input rate."""
-        return self.effective[2]
-
-    @property
-    def cache_write_1h_rate(self) -> Decimal | None:
-        """The 1-hour cache-write rate, falling back to the 5-minute one."""
-        return self.effective[3]
-
-    @property
-    def reasoning_rate(self) -> Decimal | None:
-        """The reasoning rate, falling back to the output rate."""
-        return self.effective[5]
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], what: str = "band") -> Band:
-        """A band from its JSON object."""
-        unknown = set(data) - {*RATE_FIELDS, "min_input_tokens", "label"}
-        if unknown:
-            raise ValueError(f"{what}: unknown fields {sorted(unknown)}")
-        minimum = data.get("min_input_tokens", 0)
-        if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 0:
-            raise ValueError(f"{what}: min_input_tokens must be an integer >= 0")
-        rates = {
-            name: _price(data[name], f"{what}.{name}")
-            for name in RATE_FIELDS
-            if data.get(name) is not None
-        }
-        label = data.get("label")
-        label = _name(label, f"{what}.label", 50) if label else None
-        return cls(min_input_tokens=minimum, label=label, **rates)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The band as a JSON object (prices as decimal strings)."""
-        out: dict[str, Any] = {"min_input_tokens": self.min_input_tokens}
-        if self.label:
-            out["label"] = self.label
-        for name in RATE_FIELDS:
-            value = getattr(self, name)
-            if value is not None:
-                out[name] = _price_str(value)
-        return out
-
-
-Bands = tuple[Band, ...]
-
-
-def _bands(data: object, what: str) -> Bands:
-    if not isinstance(data, list) or not data:
-        raise ValueError(f"{what}: a tier is a non-empty list of bands")
-    bands = tuple(Band.from_dict(b, f"{what}[{i}]") for i, b in enumerate(data))
-    if bands[0].min_input_tokens != 0:
-        raise ValueError(f"{what}: the first band must start at min_input_tokens 0")
-    starts = [b.min_input_tokens for b in bands]
-    if starts != sorted(set(starts)):
-        raise ValueError(f"{what}: bands must have strictly increasing min_input_tokens")
-    return bands
-
-
-def _tiers(data: object, what: str) -> Mapping[str, Bands]:
-    if not isinstance(data, Mapping):
-        raise ValueError(f"{what}: tiers must be an object")
-    return {
-        _name(name, f"{what}.{name}", 32).lower(): _bands(bands, f"{what}.{name}")
-        for name, bands in data.items()
-    }
-
-
-def select_band(bands: Bands, input_tokens: int) -> Band:
-    """The band pricing a call with ``input_tokens`` prompt tokens (cached ones included)."""
-    chosen = bands[0]
-    for band in bands[1:]:
-        if band.min_input_tokens > input_tokens:
-            break
-        chosen = band
-    return chosen
-
-
-_WEEKDAYS = {
-    "mon": 1, "monday": 1, "tue": 2, "tues": 2, "tuesday": 2, "wed": 3, "wednesday": 3,
-    "thu": 4, "thur": 4, "thurs": 4, "thursday": 4, "fri": 5, "friday": 5,
-    "sat": 6, "saturday": 6, "sun": 7, "sunday": 7,
-}  # fmt: skip
-
-
-def _weekday(value: object, what: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 7:
-        return value
-    if isinstance(value, str) and value.strip().lower() in _WEEKDAYS:
-        return _WEEKDAYS[value.strip().lower()]
-    raise ValueError(f"{what}: weekday must be 1 (Monday) .. 7 (Sunday) or a day name: {value!r}")
-
-
-def _window(value: object, what: str) -> tuple[time, time]:
-    try:
-        start, end = str(value).split("-")
-        return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
-    except ValueError as exc:
-        raise ValueError(f"{what}: a window is 'HH:MM-HH:MM' (UTC), got {value!r}") from exc
-
-
-def _windows(value: object, what: str) -> tuple[tuple[time, time], ...]:
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list):
-        raise ValueError(f"{what}: hours_utc must be a window or a list of windows")
-    return tuple(_window(w, f"{what}[{i}]") for i, w in enumerate(items))
-
-
-def _in_window(now: time, window: tuple[time, time]) -> bool:
-    # Start inclusive, end exclusive; a window may wrap past midnight; start == end is all day.
-    start, end = window
-    if start < end:
-        return start <= now < end
-    return now >= start or now < end
-
-
-@dataclass(frozen=True, slots=True)
-class WeekdayWindows:
-    """Off-peak hours (UTC) that apply only on some weekdays (ISO: 1 is Monday)."""
-
-    hours_utc: tuple[tuple[time, time], ...]
-    weekdays: frozenset[int] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OffPeak:
-    """Discounted rates during off-peak hours (e.g. DeepSeek's night-time prices)."""
-
-    tiers: Mapping[str, Bands]
-    hours_utc: tuple[tuple[time, time], ...] = ()
-    windows: tuple[WeekdayWindows, ...] = ()
-    #: The calendar the weekdays are read on (IANA name; default UTC).
-    weekday_timezone: str | None = None
-    #: That calendar's zone; None when this host does not know it (see ``calendar_known``).
-    weekday_zone: tzinfo | None = field(default=None, compare=False)
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], what: str = "off_peak") -> OffPeak:
-        """Off-peak rules and rates from their JSON object."""
-        zone_name = data.get("weekday_timezone")
-        zone: tzinfo | None = None
-        if zone_name:
-            try:
-                zone = ZoneInfo(str(zone_name))
-            except (ZoneInfoNotFoundError, ValueError):
-                zone = None  # calls are then a MissingPrice, never priced on the UTC calendar
-        windows = []
-        for i, rule in enumerate(data.get("windows") or ()):
-            days = rule.get("weekdays")
-            windows.append(
-                WeekdayWindows(
-                    hours_utc=_windows(rule.get("hours_utc", []), f"{what}.windows[{i}]"),
-                    weekdays=None
-                    if days is None
-                    else frozenset(_weekday(d, f"{what}.windows[{i}]") for d in days),
-                )
-            )
-        return cls(
-            tiers=_tiers(data.get("tiers"), f"{what}.tiers"),
-            hours_utc=_windows(data.get("hours_utc", []), f"{what}.hours_utc"),
-            windows=tuple(windows),
-            weekday_timezone=str(zone_name) if zone_name else None,
-            weekday_zone=zone,
-            raw={k: v for k, v in data.items() if k != "tiers"},
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The off-peak block as a JSON object."""
-        return {**self.raw, "tiers": {n: [b.to_dict() for b in bs] for n, bs in self.tiers.items()}}
-
-    @property
-    def calendar_known(self) -> bool:
-        """False when the weekday time zone is not available on this host."""
-        return self.weekday_timezone is None or self.weekday_zone is not None
-
-    def is_open(self, at: datetime) -> bool:
-        """Whether ``at`` (timezone-aware) falls in an off-peak window."""
-        utc = at.astimezone(UTC)
-        now = utc.time()
-        if any(_in_window(now, w) for w in self.hours_utc):
-            return True
-        weekday = utc.astimezone(self.weekday_zone or UTC).isoweekday()
-        return any(
-            (rule.weekdays is None or weekday in rule.weekdays)
-            and any(_in_window(now, w) for w in rule.hours_utc)
-            for rule in self.windows
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ModelPrices:
-    """Everything the table knows about the prices of one model."""
-
-    key: str
-    provider: str
-    tiers: Mapping[str, Bands]
-    mode: str = "chat"
-    off_peak: OffPeak | None = None
-    #: Non-token prices (per request, per image, per second ...), as published.
-    units: Mapping[str, Any] = field(default_factory=dict)
-    alias_of: str | None = None
-    #: The provider family.
-    family: str = field(init=False, repr=False, compare=False)
-    #: A fee charged once per call, if the model has one (``units.input_cost_per_request``).
-    per_request: Decimal | None = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "family", provider_family(self.provider))
-        fee = self.units.get("input_cost_per_request")
-        what = f"{self.key}.units.input_cost_per_request"
-        object.__setattr__(self, "per_request", None if fee is None else _price(fee, what))
-
-    @classmethod
-    def from_dict(cls, key: str, data: Mapping[str, Any]) -> ModelPrices:
-        """A model's prices from its JSON object in a price file."""
-        what = f"models[{key!r}]"
-        _name(key, what, 300)
-        provider = data.get("provider")
-        if not isinstance(provider, str) or not provider:
-            raise ValueError(f"{what}: provider is required")
-        _name(provider, f"{what}.provider", 64)
-        off_peak = data.get("off_peak")
-        units = data.get("units") or {}
-        if not isinstance(units, Mapping):
-            raise ValueError(f"{what}.units must be an object")
-        return cls(
-            key=key,
-            provider=provider,
-            mode=str(data.get("mode", "chat")),
-            tiers=_tiers(data.get("tiers", {}), f"{what}.tiers"),
-            off_peak=None if off_peak is None else OffPeak.from_dict(off_peak, f"{what}.off_peak"),
-            units=dict(units),
-            alias_of=data.get("alias_of"),
-        )
-
-    @classmethod
-    def flat(
-        cls,
-        key: str,
-        provider: str,
-        *,
-        input: Decimal | str,
-        output: Decimal | str,
-        cache_read: Decimal | str | None = None,
-        cache_write: Decimal | str | None = None,
-        cache_write_1h: Decimal | str | None = None,
-        reasoning: Decimal | str | None = None,
-        mode: str = "chat",
-    ) -> ModelPrices:
-        """One standard-tier band of per-token prices (e.g. a negotiated price)."""
-
-        def opt(value: Decimal | str | None, name: str) -> Decimal | None:
-            return None if value is None else _price(value, f"{key}.{name}")
-
-        band = Band(
-            input=_price(input, f"{key}.input"),
-            output=_price(output, f"{key}.output"),
-            cache_read=opt(cache_read, "cache_read"),
-            cache_write=opt(cache_write, "cache_write"),
-            cache_write_1h=opt(cache_write_1h, "cache_write_1h"),
-            reasoning=opt(reasoning, "reasoning"),
-        )
-        return cls(key=key, provider=provider, mode=mode, tiers={STANDARD: (band,)})
-
-    def to_dict(self) -> dict[str, Any]:
-        """The model's prices as a JSON object."""
-        out: dict[str, Any] = {
-            "provider": self.provider,
-            "mode": self.mode,
-            "tiers": {n: [b.to_dict() for b in bs] for n, bs in self.tiers.items()},
-        }
-        if self.off_peak is not None:
-            out["off_peak"] = self.off_peak.to_dict()
-        if self.units:
-            out["units"] = dict(self.units)
-        if self.alias_of:
-            out["alias_of"] = self.alias_of
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class PriceOverride:
-    """A tenant's own (custom or negotiated) prices for one model, over a period."""
-
-    tenant: str
-    provider: str
-    model: str
-    effective_from: datetime
-    prices: ModelPrices
-    effective_until: datetime | None = None
-    #: Recorded on every call it prices (as the price-table version).
-    version: str = ""
-
-    def __post_init__(self) -> None:
-        for name in ("effective_from", "effective_until"):
-            value = getattr(self, name)
-            if value is not None and value.utcoffset() is None:
-                raise ValueError(f"override {self.model!r}: {name} must be timezone-aware")
-        if self.effective_until is not None and self.effective_until <= self.effective_from:
-            raise ValueError(f"override {self.model!r}: effective_until must follow effective_from")
-        if not self.version:
-            stamp = self.effective_from.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            object.__setattr__(self, "version", f"override:{self.tenant}:{stamp}")
-
-    def in_effect(self, at: datetime) -> bool:
-        """Whether the override applies at ``at``."""
-        return self.effective_from <= at and (
-            self.effective_until is None or at < self.effective_until
-        )
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> PriceOverride:
-        """An override from its JSON object (``prices`` in the model format of a price file)."""
-        try:
-            model = _name(data["model"], "override.model", 200)
-            provider = _name(data["provider"], "override.provider", 64)
-            start = datetime.fromisoformat(str(data["effective_from"]))
-            until = data.get("effective_until")
-            prices = dict(data["prices"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"override: {exc}") from exc
-        prices.setdefault("provider", provider)
-        return cls(
-            tenant=str(data["tenant"]),
-            provider=provider,
-            model=model,
-            effective_from=start,
-            effective_until=None if until is None else datetime.fromisoformat(str(until)),
-            prices=ModelPrices.from_dict(model, prices),
-            version=_name(data.get("version") or "", "override.version", 200),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The override as a JSON object."""
-        return {
-            "tenant": self.tenant,
-            "provider": self.provider,
-            "model": self.model,
-            "effective_from": self.effective_from.isoformat(),
-            "effective_until": None
-            if self.effective_until is None
-            else self.effective_until.isoformat(),
-            "version": self.version,
-            "prices": self.prices.to_dict(),
-        }
-
-
-# --------------------------------------------------------------------------- results
 
 
 @dataclass(frozen=True, slots=True)
@@ -589,7 +103,7 @@ class CostBreakdown:
     @property
     def total(self) -> Decimal:
         """The sum of the buckets."""
-        with localcontext(_EXACT):
+        with exact():
             return (
                 self.input
                 + self.cache_read
@@ -663,9 +177,6 @@ class Lookup:
     rule: LookupRule
 
 
-# --------------------------------------------------------------------------- table
-
-
 def _strip_date(model: str) -> str | None:
     m = _DATE_SUFFIX.search(model)
     return model[: m.start()] if m else None
@@ -673,28 +184,6 @@ def _strip_date(model: str) -> str | None:
 
 def _without_prefix(model: str) -> str | None:
     return model.split("/", 1)[1] if "/" in model else None
-
-
-def override_key(o: PriceOverride) -> tuple[str, str, str, datetime]:
-    """What makes an override unique: (tenant, provider family, model without the family's
-    prefix, effective_from). ``openai/gpt-4o`` and ``gpt-4o`` of ``openai`` are one model."""
-    family = provider_family(o.provider)
-    return (o.tenant, family, o.model.removeprefix(f"{family}/"), o.effective_from)
-
-
-def latest_overrides(
-    overrides: Iterable[PriceOverride],
-) -> tuple[list[PriceOverride], list[PriceOverride]]:
-    """(kept, replaced): of overrides with the same :func:`override_key`, the last one given is
-    kept (callers list them in the order they were loaded)."""
-    kept: dict[tuple[str, str, str, datetime], PriceOverride] = {}
-    replaced: list[PriceOverride] = []
-    for o in overrides:
-        key = override_key(o)
-        if key in kept:
-            replaced.append(kept.pop(key))
-        kept[key] = o
-    return list(kept.values()), replaced
 
 
 class PriceTable:
@@ -739,34 +228,36 @@ class PriceTable:
     # -- construction
 
     @classmethod
-    def from_dict(
-        cls, doc: Mapping[str, Any], overrides: Iterable[PriceOverride] = ()
+    def from_document(
+        cls, doc: PriceDocument, overrides: Iterable[PriceOverride] = ()
     ) -> PriceTable:
-        """A table from a price document (the snapshot format; ``overrides`` optional)."""
-        if not isinstance(doc, Mapping) or not isinstance(doc.get("models"), Mapping):
-            raise ValueError("a price document is an object with a 'models' object")
-        version = doc.get("version")
-        if not isinstance(version, str) or not version:
-            raise ValueError("a price document needs a non-empty 'version'")
-        _name(version, "version", 200)
-        currency = str(doc.get("currency", "USD"))
-        if currency != "USD":
-            raise ValueError(f"only USD prices are supported, got {currency!r}")
-        models = [ModelPrices.from_dict(str(k), v) for k, v in doc["models"].items()]
-        listed = [PriceOverride.from_dict(o) for o in doc.get("overrides", ())]
+        """A table from a price document (``overrides`` after the ones it lists)."""
         return cls(
-            models,
-            version=version,
-            generated_at=doc.get("generated_at"),
-            source=doc.get("source"),
-            currency=currency,
-            overrides=[*listed, *overrides],
+            [ModelPrices.from_spec(key, spec) for key, spec in doc.models.items()],
+            version=doc.version,
+            generated_at=doc.generated_at,
+            source=doc.source,
+            currency=doc.currency,
+            overrides=[*(PriceOverride.from_spec(o) for o in doc.overrides), *overrides],
         )
 
     @classmethod
+    def from_dict(cls, doc: object, overrides: Iterable[PriceOverride] = ()) -> PriceTable:
+        """A table from the JSON value of a price document.
+
+        Raises:
+            ValueError: the document does not conform (every problem, and where).
+        """
+        return cls.from_document(parse_document(PriceDocument, doc), overrides)
+
+    @classmethod
     def from_json(cls, text: str | bytes, overrides: Iterable[PriceOverride] = ()) -> PriceTable:
-        """A table from the JSON text of a price document."""
-        return cls.from_dict(json.loads(text), overrides)
+        """A table from the JSON text of a price document (see :meth:`from_dict`)."""
+        try:
+            doc = PriceDocument.model_validate_json(text)
+        except ValidationError as exc:
+            raise ValueError("; ".join(problems(exc))) from None
+        return cls.from_document(doc, overrides)
 
     def with_overrides(self, overrides: Iterable[PriceOverride]) -> PriceTable:
         """A copy of the table with these overrides (replacing the current ones)."""
@@ -779,17 +270,21 @@ class PriceTable:
             overrides=overrides,
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_document(self) -> PriceDocument:
         """The table as a price document."""
-        doc: dict[str, Any] = {"version": self.version, "currency": self.currency}
+        given: dict[str, Any] = {"version": self.version, "currency": self.currency}
         if self.generated_at:
-            doc["generated_at"] = self.generated_at
+            given["generated_at"] = self.generated_at
         if self.source:
-            doc["source"] = self.source
-        doc["models"] = {k: m.to_dict() for k, m in self.models.items()}
+            given["source"] = self.source
+        given["models"] = {k: m.to_spec() for k, m in self.models.items()}
         if self.overrides:
-            doc["overrides"] = [o.to_dict() for o in self.overrides]
-        return doc
+            given["overrides"] = [o.to_spec() for o in self.overrides]
+        return PriceDocument(**given)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The table as the JSON value of a price document."""
+        return self.to_document().model_dump(mode="json")
 
     def __len__(self) -> int:
         return len(self.models)
@@ -1014,7 +509,7 @@ def _price_with(
             provider,
             model,
         )
-    with localcontext(_EXACT):
+    with exact():
         costs = [
             n * r if n and r is not None else _ZERO for n, r in zip(tokens, rates, strict=True)
         ]
@@ -1064,6 +559,8 @@ __all__ = [
     "PriceTable",
     "PricedCall",
     "canonical_service_tier",
+    "latest_overrides",
+    "override_key",
     "provider_family",
     "select_band",
 ]

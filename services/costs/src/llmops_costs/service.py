@@ -1,18 +1,17 @@
 """Costs logic: price every LLM call once, aggregate spend, keep budgets, flag spikes.
 
 No framework here (no FastStream, NATS or SQLAlchemy): the NATS edge is ``handlers.py``, the
-adapters are ``store.py``, and this module talks to them through the ports below.
+adapters are ``store.py`` and ``metrics.py``, and the logic talks to them through ``ports.py``.
 
 How a batch of LLM-call events flows (see ``docs/decisions.md`` for the why):
 
-1. each call becomes a :class:`CallEntry`: priced with the current :class:`PriceTable` (the
-   tenant's overrides first), estimated with the offline tokenizer when usage is absent, or
-   marked ``price_missing`` / ``usage_missing`` -- never a $0 cost;
-2. the repository stores the batch in **one transaction**: insert-or-ignore into the ledger
-   (``(tenant, event id)`` is the key), and only rows it newly inserted move the hourly rollup
-   and the budget counters (atomic ``x = x + delta`` upserts), so replays and several replicas
-   count every call exactly once; budget alerts crossed by the update go to an outbox in the
-   same transaction;
+1. each call becomes a :class:`~llmops_costs.entries.CallEntry`: priced with the current
+   :class:`PriceTable` (the tenant's overrides first), estimated with the offline tokenizer when
+   usage is absent, or marked ``price_missing`` / ``usage_missing`` -- never a $0 cost;
+2. the batch is stored in **one transaction** (``ledger.store_calls``): insert-or-ignore into the
+   ledger, and only rows newly inserted move the rollup and the budget counters, so replays and
+   several replicas count every call exactly once; the alerts the counters cross go to an outbox
+   in the same transaction;
 3. after the commit the service publishes the calls' events (ids derived from the call, so a
    repeat is dropped by JetStream's de-duplication and by consumers) and the outbox, and only
    then does the handler acknowledge the batch. A crash between commit and publish redelivers
@@ -25,630 +24,64 @@ How a batch of LLM-call events flows (see ``docs/decisions.md`` for the why):
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import Any
 
 from llmops_contracts import headers
-from llmops_contracts.common import Actor, PromptRef
 from llmops_contracts.costs import (
     AnomalyScope,
     Budget,
     BudgetCheck,
     BudgetDecision,
-    BudgetExceeded,
+    BudgetsRequest,
     BudgetStatus,
-    BudgetThresholdCrossed,
-    CostAnomaly,
-    CostRecorded,
     CostReport,
     CostReportQuery,
-    CostReportRow,
     EstimateSource,
-    PriceMissing,
     PricesLoad,
     PricesLoaded,
-    UsageMissing,
 )
-from llmops_contracts.envelope import Envelope, Payload, stable_id, wrap
-from llmops_contracts.headers import wire
-from llmops_contracts.llm import LlmCallCompleted, Usage
+from llmops_contracts.envelope import Envelope
+from llmops_contracts.headers import Wire, wire
+from llmops_contracts.llm import LlmCallCompleted
+from llmops_contracts.prices import PriceOverrideSpec
 from llmops_costs import budgets as rules
-from llmops_costs.budgets import exact
+from llmops_costs import ledger
+from llmops_costs.entries import PRICE_MISSING, PRICED, CallEntry
+from llmops_costs.events import anomaly_event, call_events, prices_loaded_event
+from llmops_costs.money import exact
+from llmops_costs.ports import (
+    CostMetrics,
+    CostRepository,
+    Outboxed,
+    SpikeDetector,
+    UsageEstimator,
+)
 from llmops_costs.pricing import (
     MissingPrice,
-    PricedCall,
     PriceOverride,
     PriceTable,
     latest_overrides,
     override_key,
 )
+from llmops_costs.reports import cost_report, hourly_spend, report_filters, report_window
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.logging import get_logger
 from llmops_shared.publish import Publisher
 
-SOURCE = "llmops/costs"
-
 _log = get_logger(__name__)
 
-State = Literal["priced", "price_missing", "usage_missing"]
-PRICED: State = "priced"
-PRICE_MISSING: State = "price_missing"
-USAGE_MISSING: State = "usage_missing"
 
-#: The buckets of :class:`llmops_costs.pricing.CostBreakdown`, as named in CostRecorded.breakdown.
-BREAKDOWN = (
-    "input",
-    "cache_read",
-    "cache_write_5m",
-    "cache_write_1h",
-    "output",
-    "reasoning",
-    "per_request",
-)
-TOKEN_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_input_tokens",
-    "cache_creation_input_tokens",
-    "cache_creation_1h_input_tokens",
-    "reasoning_tokens",
-)
-#: Report dimensions and the CallEntry attribute each reads.
-DIMENSIONS = {
-    "app": "app",
-    "user": "user",
-    "model": "model",
-    "provider": "provider",
-    "prompt": "prompt_name",
-    "prompt_version": "prompt_version",
-}
-
-
-#: Call times the service accounts for: hours and budget windows are computed around a call's
-#: time, and dates near the ends of the calendar (year 1, year 9999) overflow that arithmetic.
-EARLIEST_CALL = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST_CALL = datetime(9000, 1, 1, tzinfo=UTC)
-
-
-def unaccountable(event: Envelope[LlmCallCompleted]) -> str | None:
-    """Why a call event that passed its contract cannot be accounted for, or None."""
-    if not EARLIEST_CALL <= event.time < LATEST_CALL:
-        return (
-            f"time {event.time.isoformat()} is outside the accounted range "
-            f"[{EARLIEST_CALL.date()}, {LATEST_CALL.date()})"
-        )
-    return None
-
-
-def hour_of(at: datetime) -> datetime:
-    """The UTC hour holding ``at``."""
-    utc = at.astimezone(UTC)
-    return datetime(utc.year, utc.month, utc.day, utc.hour, tzinfo=UTC)  # cheaper than replace()
+#: Outbox events published per round of the sweeper.
+OUTBOX_PAGE = 500
 
 
 class InvalidRequest(ValueError):
     """A request the service refuses (answered as an ``invalid`` error, never retried)."""
-
-
-# --- the ledger entry -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CallEntry:
-    """One LLM call as the ledger keeps it: attribution, usage, and its price or why none."""
-
-    tenant: str
-    event_id: str
-    #: The call event's ``time`` (it selects the budget window, the hour, and event ids).
-    time: datetime
-    provider: str
-    #: The model that answered when known (what a provider bills), else the one asked for.
-    model: str
-    request_model: str
-    operation: str
-    status: str
-    app: str | None
-    user: str | None
-    session: str | None
-    prompt_name: str | None
-    prompt_version: str | None
-    prompt_label: str | None
-    service_tier: str | None
-    correlation_id: str | None
-    #: Reported usage, or the estimate (``estimated``), or None (usage missing, nothing to count).
-    usage: Usage | None
-    state: State
-    cost: Decimal | None = None
-    breakdown: Mapping[str, Decimal] = field(default_factory=dict)
-    provided_cost: Decimal | None = None
-    #: The table or override version consulted (also for a missing price).
-    price_table_version: str | None = None
-    price_key: str | None = None
-    tier: str | None = None
-    estimated: bool = False
-    tokenizer: str | None = None
-    missing_reason: str | None = None
-    missing_detail: str | None = None
-    #: When the service priced (or failed to price) it: the time of the events it publishes.
-    priced_at: datetime | None = None
-    repriced: bool = False
-    #: The validated call, when the entry was built from its event: its actor and prompt are
-    #: reused by the events published about the call (an entry read from the ledger has none).
-    call: LlmCallCompleted | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """The ledger key: event ids are chosen by publishers, so they are scoped per tenant."""
-        return (self.tenant, self.event_id)
-
-    @property
-    def scope(self) -> rules.CallScope:
-        """What decides which budgets the call counts against."""
-        models = (
-            (self.request_model,)
-            if self.model == self.request_model
-            else (
-                self.request_model,
-                self.model,
-            )
-        )
-        return rules.CallScope(app=self.app, user=self.user, models=models)
-
-    @property
-    def hour(self) -> datetime:
-        """The rollup hour of the call."""
-        return hour_of(self.time)
-
-    def dims(self) -> tuple[str, str, str, str, str, str]:
-        """The rollup dimensions (app, user, model, provider, prompt, prompt_version)."""
-        return (
-            self.app or "",
-            self.user or "",
-            self.model,
-            self.provider,
-            self.prompt_name or "",
-            self.prompt_version or "",
-        )
-
-    @classmethod
-    def from_event(
-        cls,
-        event: Envelope[LlmCallCompleted],
-        table: PriceTable | None = None,
-        at: datetime | None = None,
-    ) -> CallEntry:
-        """The entry of a call event: unpriced (state filled in by pricing), or priced with
-        ``table`` at ``at`` when both are given (then built once, the hot path)."""
-        call = event.data
-        actor, prompt = call.actor, call.prompt
-        usage = call.usage
-        model = call.response_model or call.request_model
-        values: dict[str, Any] = {
-            "tenant": event.tenant,
-            "event_id": event.id,
-            "time": event.time,
-            "provider": call.provider,
-            "model": model,
-            "request_model": call.request_model,
-            "operation": str(call.operation),
-            "status": str(call.status),
-            "app": actor.app,
-            "user": actor.user,
-            "session": actor.session,
-            "prompt_name": prompt.name if prompt else None,
-            "prompt_version": prompt.version if prompt else None,
-            "prompt_label": prompt.label if prompt else None,
-            "service_tier": call.service_tier,
-            "correlation_id": event.correlation_id,
-            "usage": usage,
-            "state": USAGE_MISSING if usage is None else PRICE_MISSING,
-            "provided_cost": call.provided_cost,
-            "call": call,
-        }
-        if table is not None and at is not None:
-            if usage is None:
-                values["priced_at"] = at
-            else:
-                values.update(
-                    _pricing(
-                        table,
-                        usage,
-                        model,
-                        call.provider,
-                        call.service_tier,
-                        event.time,
-                        event.tenant,
-                        at,
-                    )
-                )
-        return cls(**values)
-
-    def priced(self, table: PriceTable, at: datetime) -> CallEntry:
-        """This entry priced with ``table``: state ``priced`` or ``price_missing``."""
-        if self.usage is None:
-            return self._replace(priced_at=at)
-        return self._replace(
-            **_pricing(
-                table,
-                self.usage,
-                self.model,
-                self.provider,
-                self.service_tier,
-                self.time,
-                self.tenant,
-                at,
-            )
-        )
-
-    def _replace(self, **changes: Any) -> CallEntry:
-        values = {name: getattr(self, name) for name in self.__slots__}
-        values.update(changes)
-        return CallEntry(**values)
-
-    def actor(self) -> Actor:
-        """The call's actor (built from values the call event's validation already checked)."""
-        if self.call is not None:
-            return self.call.actor
-        return Actor.model_construct(app=self.app, user=self.user, session=self.session)
-
-    def prompt(self) -> PromptRef | None:
-        """The call's prompt reference (validated values, see :meth:`actor`)."""
-        if self.call is not None:
-            return self.call.prompt
-        if self.prompt_name is None:
-            return None
-        return PromptRef.model_construct(
-            name=self.prompt_name, version=self.prompt_version, label=self.prompt_label
-        )
-
-
-def _pricing(
-    table: PriceTable,
-    usage: Usage,
-    model: str,
-    provider: str,
-    service_tier: str | None,
-    time: datetime,
-    tenant: str,
-    at: datetime,
-) -> dict[str, Any]:
-    """The entry fields that pricing a call's usage sets: state ``priced`` or ``price_missing``."""
-    result = table.price_call(usage, model, provider, service_tier, time, tenant=tenant)
-    if isinstance(result, MissingPrice):
-        return {
-            "state": PRICE_MISSING,
-            "cost": None,
-            "breakdown": {},
-            "price_table_version": result.price_table_version,
-            "price_key": result.price_key,
-            "tier": None,
-            "missing_reason": result.reason,
-            "missing_detail": result.detail,
-            "priced_at": at,
-        }
-    return {
-        "state": PRICED,
-        "cost": result.cost,
-        "breakdown": breakdown_of(result),
-        "price_table_version": result.price_table_version,
-        "price_key": result.price_key,
-        "tier": result.tier,
-        "missing_reason": None,
-        "missing_detail": None,
-        "priced_at": at,
-    }
-
-
-def breakdown_of(priced: PricedCall) -> dict[str, Decimal]:
-    """CostRecorded.breakdown of a priced call (every bucket, zeros included: they sum to cost)."""
-    b = priced.breakdown
-    return {name: getattr(b, name) for name in BREAKDOWN}
-
-
-# --- events -----------------------------------------------------------------------------------
-
-
-def event_id_for(entry: CallEntry, type_id: str) -> str:
-    """The id of an event about a call: ``derived_id(call event, type id)``, from the ledger too."""
-    return stable_id(entry.time, entry.tenant, entry.event_id, type_id)
-
-
-#: The envelope class of each event about a call (``Envelope[T]`` looks its class up per use).
-_ENVELOPES: dict[type[Payload], Any] = {
-    t: Envelope[t]  # type: ignore[valid-type]
-    for t in (UsageMissing, CostRecorded, PriceMissing)
-}
-
-
-def _about_call(entry: CallEntry, payload: Payload) -> Envelope[Any]:
-    # The hot path: one or two events per call. Every value comes from the validated call event
-    # or from the service itself, so the envelope and payload are built without validating them
-    # again (``model_construct``); the wire bytes are the same as ``wrap``'s (tested).
-    type_id = payload.SPEC.type
-    envelope: Envelope[Any] = _ENVELOPES[type(payload)].model_construct(
-        specversion="1.0",
-        id=event_id_for(entry, type_id),
-        type=type_id,
-        source=SOURCE,
-        time=entry.priced_at or entry.time,
-        tenant=entry.tenant,
-        datacontenttype="application/json",
-        traceparent=None,
-        correlation_id=entry.correlation_id or entry.event_id,
-        causation_id=entry.event_id,
-        data=payload,
-    )
-    return envelope
-
-
-def call_events(entry: CallEntry) -> list[Envelope[Any]]:
-    """The events published for a newly stored (or re-priced) call."""
-    out: list[Envelope[Any]] = []
-    actor = entry.actor()
-    # Re-pricing an estimated call does not repeat its usage_missing: that was published when
-    # the call was first stored (outside JetStream's de-duplication window by now, likely).
-    if (entry.usage is None or entry.estimated) and not entry.repriced:
-        out.append(
-            _about_call(
-                entry,
-                UsageMissing.model_construct(
-                    call_id=entry.event_id,
-                    provider=entry.provider,
-                    model=entry.model,
-                    estimated=entry.estimated,
-                    tokenizer=entry.tokenizer,
-                    actor=actor,
-                ),
-            )
-        )
-    if entry.state == PRICED:
-        assert entry.usage is not None
-        assert entry.cost is not None
-        out.append(
-            _about_call(
-                entry,
-                CostRecorded.model_construct(
-                    call_id=entry.event_id,
-                    provider=entry.provider,
-                    model=entry.model,
-                    usage=entry.usage,
-                    computed_cost=entry.cost,
-                    provided_cost=entry.provided_cost,
-                    price_table_version=entry.price_table_version or "",
-                    tier=entry.tier or "standard",
-                    estimated=entry.estimated,
-                    prompt=entry.prompt(),
-                    actor=actor,
-                    price_key=entry.price_key,
-                    breakdown=dict(entry.breakdown),
-                    repriced=entry.repriced,
-                ),
-            )
-        )
-    elif entry.state == PRICE_MISSING and not entry.repriced:
-        assert entry.usage is not None
-        out.append(
-            _about_call(
-                entry,
-                PriceMissing.model_construct(
-                    call_id=entry.event_id,
-                    provider=entry.provider,
-                    model=entry.model,
-                    reason=entry.missing_reason or "unknown_model",
-                    detail=entry.missing_detail or "no price",
-                    price_table_version=entry.price_table_version or "",
-                    usage=entry.usage,
-                    estimated=entry.estimated,
-                    actor=actor,
-                ),
-            )
-        )
-    return out
-
-
-@dataclass(frozen=True, slots=True)
-class AlertFired:
-    """A budget alert whose insert-or-ignore row was newly inserted (so it is published once)."""
-
-    tenant: str
-    budget: Budget
-    window_start: datetime
-    window_end: datetime
-    spent: Decimal
-    key: str
-
-
-def alert_event(alert: AlertFired, now: datetime) -> Envelope[Any]:
-    """The BudgetThresholdCrossed or BudgetExceeded event of an alert."""
-    budget = alert.budget
-    common: dict[str, Any] = {
-        "budget_id": budget.id,
-        "scope": budget.scope,
-        "scope_value": budget.scope_value or alert.tenant,
-        "window_start": alert.window_start,
-        "window_end": alert.window_end,
-        "limit": budget.limit,
-        "spent": alert.spent,
-    }
-    pct = rules.threshold_of(alert.key)
-    payload: Payload = (
-        BudgetExceeded(**common)
-        if pct is None
-        else BudgetThresholdCrossed(**common, threshold_pct=pct)
-    )
-    # One id per (budget definition, window, alert): a crash-and-retry republishes the same id.
-    ident = stable_id(
-        alert.window_start, alert.tenant, budget.id, rules.fingerprint(budget), alert.key
-    )
-    return wrap(payload, tenant=alert.tenant, source=SOURCE, id=ident, time=now)
-
-
-# --- ports ------------------------------------------------------------------------------------
-
-AlertEvents = Callable[[Sequence[AlertFired]], Sequence[Envelope[Any]]]
-
-
-@dataclass(frozen=True)
-class Outboxed:
-    """An event stored in the outbox in the transaction that produced it."""
-
-    event_id: str
-    subject: str
-    body: bytes
-    headers: dict[str, str]
-
-
-@dataclass(frozen=True)
-class ReportLine:
-    """One aggregated group of the hourly rollup (dimension values are None when empty)."""
-
-    period_start: datetime | None
-    group: dict[str, str | None]
-    calls: int
-    priced_calls: int
-    estimated_calls: int
-    price_missing_calls: int
-    usage_missing_calls: int
-    input_tokens: int
-    output_tokens: int
-    cache_read_input_tokens: int
-    cache_creation_input_tokens: int
-    reasoning_tokens: int
-    cost: Decimal
-    provided_cost: Decimal
-
-
-class CostRepository(Protocol):
-    """Port: the cost ledger, rollup, budgets, prices, anomalies and outbox (one database)."""
-
-    async def record(
-        self, entries: Sequence[CallEntry], alert_events: AlertEvents
-    ) -> tuple[set[tuple[str, str]], list[Outboxed]]:
-        """Store a batch in one transaction: ledger rows once, and for new rows only the rollup,
-        budget counters and crossed alerts (to the outbox). Returns the new keys and outbox."""
-        ...
-
-    async def stored(self, keys: Sequence[tuple[str, str]]) -> list[CallEntry]:
-        """The ledger entries of these (tenant, event id) keys."""
-        ...
-
-    async def waiting(
-        self, tenants: Sequence[str] | None, after: int, limit: int
-    ) -> list[tuple[int, CallEntry]]:
-        """Calls waiting for a price (state price_missing), by ledger position after ``after``."""
-        ...
-
-    async def reprice(
-        self,
-        updates: Sequence[tuple[int, CallEntry]],
-        alert_events: AlertEvents,
-        call_events: Callable[[CallEntry], Sequence[Envelope[Any]]],
-    ) -> tuple[list[CallEntry], list[Outboxed]]:
-        """Claim and price waiting calls in one transaction (a call claimed by another replica
-        is skipped); rollup, counters, alerts and the calls' events (outbox) move with it."""
-        ...
-
-    async def report(
-        self,
-        tenant: str,
-        since: datetime,
-        until: datetime,
-        by: Sequence[str],
-        granularity: str,
-        filters: Mapping[str, str],
-    ) -> list[ReportLine]:
-        """The rollup of a tenant's hours in ``[since, until)``, grouped, oldest period first."""
-        ...
-
-    async def budgets(self, tenant: str) -> list[Budget]:
-        """A tenant's budgets, by id."""
-        ...
-
-    async def set_budget(
-        self, tenant: str, budget: Budget, now: datetime, alert_events: AlertEvents
-    ) -> list[Outboxed]:
-        """Create or replace a budget; its current window's counter is recomputed from the
-        ledger (exactly, against concurrent batches) and thresholds already reached fire."""
-        ...
-
-    async def delete_budget(self, tenant: str, budget_id: str) -> bool:
-        """Delete a budget with its counters and alerts; False when there was none."""
-        ...
-
-    async def spent(
-        self, tenant: str, keys: Sequence[tuple[str, datetime]]
-    ) -> dict[tuple[str, datetime], Decimal]:
-        """Counters of (budget id, window start); absent keys have spent nothing."""
-        ...
-
-    async def save_prices(
-        self, tenant: str, table: Mapping[str, Any] | None, overrides: Sequence[PriceOverride]
-    ) -> None:
-        """Persist a loaded default table and/or a tenant's overrides (upserted by key)."""
-        ...
-
-    async def load_prices(self) -> tuple[int, dict[str, Any] | None, list[dict[str, Any]]]:
-        """(generation, latest loaded table document or None, every override document)."""
-        ...
-
-    async def prices_generation(self) -> int:
-        """A number that grows with every load (0: nothing loaded, the bundled table)."""
-        ...
-
-    async def claim_anomaly(
-        self, tenant: str, scope: str, value: str, period: datetime, event: Envelope[Any]
-    ) -> list[Outboxed]:
-        """Insert-or-ignore the anomaly; when new, its event is in the outbox (returned)."""
-        ...
-
-    async def outbox_pending(self, older_than: datetime, limit: int) -> list[Outboxed]:
-        """Outbox events created before ``older_than`` (left behind by a crash)."""
-        ...
-
-    async def outbox_done(self, event_ids: Sequence[str]) -> None:
-        """Forget published outbox events."""
-        ...
-
-
-class UsageEstimator(Protocol):
-    """Port: offline token estimates for calls without usage (``llmops_costs.tokens``)."""
-
-    def estimate(self, call: LlmCallCompleted) -> tuple[Usage, str] | None:
-        """(estimated usage, encoding name), or None when the call carries no content."""
-        ...
-
-
-class SpikeDetector(Protocol):
-    """Port: the spend spike rule (``llmops_costs.anomalies.detect_spike``)."""
-
-    def __call__(
-        self,
-        history: Sequence[Decimal],
-        current: Decimal,
-        *,
-        threshold: float = ...,
-        min_history: int = ...,
-        min_spend: Decimal = ...,
-    ) -> Any:
-        """A Spike (spend, baseline, spread, score, threshold, method, history) or None."""
-        ...
-
-
-class CostMetrics(Protocol):
-    """Port: live counters of what the service accounted."""
-
-    def recorded(self, entries: Sequence[CallEntry]) -> None:
-        """Count newly stored calls (tokens, cost, missing prices and usage)."""
-        ...
-
-    def repriced(self, entries: Sequence[CallEntry]) -> None:
-        """Count calls priced after their price arrived."""
-        ...
 
 
 @dataclass
@@ -706,7 +139,6 @@ class CostsService:
         self._touched: dict[str, set[datetime]] = {}
         self._checked_at: dict[str, float] = {}
         self._reprice_lock = asyncio.Lock()
-        self._reprice_again = False
 
     # -- prices
 
@@ -723,22 +155,24 @@ class CostsService:
             generation = await self.repository.prices_generation()
             if generation == self.prices_generation and not force:
                 return False
-            generation, doc, override_docs = await self.repository.load_prices()
+            generation, table_json, overrides_json = await self.repository.load_prices()
             # What is stored was checked when loaded, but a row that no longer loads (written by
             # an older version, or two replicas loading one model under two spellings at once)
             # must not keep every replica from pricing, or from starting: it is skipped, loudly.
             base = self._bundled()
-            if doc is not None:
+            if table_json is not None:
                 try:
-                    base = PriceTable.from_dict(doc)
+                    base = PriceTable.from_json(table_json)
                 except (ValueError, TypeError, KeyError):
                     _log.exception("the stored price table does not load; keeping the bundled one")
             overrides = []
-            for o in override_docs:
+            for stored in overrides_json:
                 try:
-                    overrides.append(PriceOverride.from_dict(o))
+                    overrides.append(PriceOverride.from_json(stored))
                 except (ValueError, TypeError, KeyError):
-                    _log.exception("a stored price override does not load; skipped", override=o)
+                    _log.exception(
+                        "a stored price override does not load; skipped", override=stored
+                    )
             kept, replaced = latest_overrides([*base.overrides, *overrides])
             for o in replaced:
                 _log.warning(
@@ -753,8 +187,11 @@ class CostsService:
             self.prices_generation = generation
             return True
 
-    async def load_prices(self, tenant: str, request: PricesLoad) -> PricesLoaded:
-        """Validate, persist and apply prices; re-price every waiting call they now price."""
+    async def load_prices(
+        self, tenant: str, request: PricesLoad, *, cause: Envelope[Any] | None = None
+    ) -> PricesLoaded:
+        """Validate, persist and apply prices; re-price every waiting call they now price, and
+        tell every replica (``prices_loaded``, caused by ``cause``, the request)."""
         if request.table is None and not request.overrides:
             raise InvalidRequest("nothing to load: give a table and/or overrides")
         if request.table is not None and tenant not in self.options.table_tenants:
@@ -767,11 +204,12 @@ class CostsService:
                 "LLMOPS_COSTS_PRICE_TABLE_TENANTS), or this tenant's own prices as overrides"
             )
         try:
-            if request.table is not None and request.table.get("overrides"):
+            if request.table is not None and request.table.overrides:
                 # Overrides are a tenant's own: a table (for every tenant) cannot carry them.
                 raise ValueError("a table carries no overrides: load them as overrides")
-            table = PriceTable.from_dict(request.table) if request.table is not None else None
-            overrides = [_override(tenant, o) for o in request.overrides]
+            table = None if request.table is None else PriceTable.from_document(request.table)
+            specs = [_own(tenant, o) for o in request.overrides]
+            overrides = [PriceOverride.from_spec(o) for o in specs]
             # Check the new set as a whole (e.g. two overrides of one model starting together).
             keys = {override_key(o) for o in overrides}
             if len(keys) != len(overrides):
@@ -781,15 +219,17 @@ class CostsService:
             (table or self.prices).with_overrides([*kept, *overrides])
         except (ValueError, TypeError, KeyError) as exc:
             raise InvalidRequest(f"prices: {exc}") from exc
-        await self.repository.save_prices(tenant, request.table, overrides)
+        await self.repository.save_prices(tenant, request.table, specs, self.clock.now())
         await self.refresh_prices(force=True)
         repriced = await self.reprice(None if table is not None else [tenant])
-        return PricesLoaded(
+        loaded = PricesLoaded(
             price_table_version=self.prices.version,
             models=len(self.prices),
             overrides=len(overrides),
             repriced=repriced,
         )
+        await self.sink.publish(prices_loaded_event(loaded, tenant, cause, self.clock.now()))
+        return loaded
 
     async def prices_changed(self) -> int:
         """Prices were loaded (maybe by another replica): reload and re-price what now can be."""
@@ -827,7 +267,7 @@ class CostsService:
         for event in events:
             unique.setdefault((event.tenant, event.id), event)
         entries = [self.entry_for(e, table) for e in unique.values()]
-        new, outbox = await self.repository.record(entries, self._alert_events)
+        new, outbox = await ledger.store_calls(self.repository, entries, self.clock.now())
         fresh = [e for e in entries if e.key in new]
         messages = [wire(m) for e in fresh for m in call_events(e)]
         # A redelivered call already in the ledger may have been stored by an attempt that died
@@ -858,10 +298,6 @@ class CostsService:
             await self.reprice(sorted({e.tenant for e in fresh if e.state == PRICE_MISSING}))
         return len(fresh)
 
-    def _alert_events(self, alerts: Sequence[AlertFired]) -> list[Envelope[Any]]:
-        now = self.clock.now()
-        return [alert_event(a, now) for a in alerts]
-
     # -- re-pricing
 
     async def reprice(self, tenants: Sequence[str] | None) -> int:
@@ -885,9 +321,7 @@ class CostsService:
                     if priced.state == PRICED:
                         updates.append((pk, priced._replace(repriced=True)))
                 if updates:
-                    done, outbox = await self.repository.reprice(
-                        updates, self._alert_events, call_events
-                    )
+                    done, outbox = await ledger.store_repriced(self.repository, updates, now)
                     await self._publish_outbox(outbox)
                     self.metrics.repriced(done)
                     total += len(done)
@@ -902,7 +336,7 @@ class CostsService:
             await self._publish_stored([(o.subject, o.body, o.headers) for o in outbox])
             await self.repository.outbox_done([o.event_id for o in outbox])
 
-    async def _publish_stored(self, messages: list[tuple[str, bytes, dict[str, str]]]) -> None:
+    async def _publish_stored(self, messages: list[Wire]) -> None:
         """Publish the events of what is committed; one the server will never take as built
         (too large, refused by its stream) is logged and left out, not retried.
 
@@ -926,54 +360,23 @@ class CostsService:
         cutoff = self.clock.now() - timedelta(seconds=self.options.outbox_grace_s)
         total = 0
         while True:
-            pending = await self.repository.outbox_pending(cutoff, 500)
+            pending = await self.repository.outbox_pending(cutoff, OUTBOX_PAGE)
             await self._publish_outbox(pending)
             total += len(pending)
-            if len(pending) < 500:
+            if len(pending) < OUTBOX_PAGE:
                 return total
 
     # -- reports
 
     async def report(self, tenant: str, query: CostReportQuery) -> CostReport:
         """Spend and tokens over whole UTC hours: ``[hour of since, end of the hour of until)``."""
-        since = hour_of(query.since)
-        until_at = query.until or self.clock.now()
-        until = hour_of(until_at)
-        if until < until_at:
-            until += timedelta(hours=1)
+        since, until = report_window(query, self.clock.now())
         if until <= since:
             raise InvalidRequest("until must follow since")
-        filters = {
-            name: value
-            for name, value in (
-                ("app", query.app),
-                ("user", query.user),
-                ("model", query.model),
-                ("provider", query.provider),
-            )
-            if value is not None
-        }
         lines = await self.repository.report(
-            tenant, since, until, list(query.by), query.granularity, filters
+            tenant, since, until, list(query.by), query.granularity, report_filters(query)
         )
-        rows = [CostReportRow(**vars(line)) for line in lines]
-        # A reply is one NATS message (1 MiB by default): rows beyond a byte budget are left
-        # out, newest last, and counted, so a wide report says so instead of failing to send.
-        size, kept = 0, len(rows)
-        for i, row in enumerate(rows):
-            size += len(row.model_dump_json())
-            if size > REPORT_BYTES:
-                kept = i
-                break
-        return CostReport(
-            since=since,
-            until=until,
-            by=list(query.by),
-            granularity=query.granularity,
-            rows=rows[:kept],
-            total=total_row(lines),
-            rows_left_out=len(rows) - kept,
-        )
+        return cost_report(query, since, until, lines)
 
     # -- budgets
 
@@ -1016,15 +419,13 @@ class CostsService:
                 )
         return out
 
-    async def manage_budgets(self, tenant: str, request: Any) -> list[BudgetStatus]:
+    async def manage_budgets(self, tenant: str, request: BudgetsRequest) -> list[BudgetStatus]:
         """Set, delete or list budgets; the answer lists every budget with its current spend."""
         now = self.clock.now()
         if request.action == "set":
             if request.budget is None:
                 raise InvalidRequest("budget: required to set a budget")
-            outbox = await self.repository.set_budget(
-                tenant, request.budget, now, self._alert_events
-            )
+            outbox = await ledger.store_budget(self.repository, tenant, request.budget, now)
             await self._publish_outbox(outbox)
         elif request.action == "delete":
             if not request.budget_id:
@@ -1098,17 +499,7 @@ class CostsService:
         lines = await self.repository.report(
             tenant, start, wanted[-1] + timedelta(hours=1), ["app"], "hour", {}
         )
-        per_tenant: dict[datetime, Decimal] = {}
-        per_app: dict[str, dict[datetime, Decimal]] = {}
-        with exact():
-            for line in lines:
-                assert line.period_start is not None
-                at = line.period_start
-                per_tenant[at] = per_tenant.get(at, Decimal(0)) + line.cost
-                app = line.group.get("app")
-                if app:
-                    spend = per_app.setdefault(app, {})
-                    spend[at] = spend.get(at, Decimal(0)) + line.cost
+        per_tenant, per_app = hourly_spend(lines)
         published = 0
         for hour in wanted:
             series: list[tuple[AnomalyScope, str, dict[datetime, Decimal]]] = [
@@ -1128,79 +519,18 @@ class CostsService:
                 )
                 if spike is None:
                     continue
-                event = wrap(
-                    CostAnomaly(
-                        scope=scope,
-                        scope_value=value,
-                        period_start=hour,
-                        period_end=hour + timedelta(hours=1),
-                        spend=spike.spend,
-                        baseline=spike.baseline,
-                        spread=spike.spread,
-                        score=spike.score,
-                        threshold=spike.threshold,
-                        method=spike.method,
-                        history=list(spike.history),
-                    ),
-                    tenant=tenant,
-                    source=SOURCE,
-                    id=stable_id(hour, tenant, "anomaly", str(scope), value),
-                    time=self.clock.now(),
+                now = self.clock.now()
+                event = anomaly_event(tenant, scope, value, hour, spike, now)
+                outbox = await ledger.store_anomaly(
+                    self.repository, tenant, str(scope), value, hour, event, now
                 )
-                outbox = await self.repository.claim_anomaly(tenant, str(scope), value, hour, event)
                 await self._publish_outbox(outbox)
                 published += len(outbox)
         return published
 
 
-def _override(tenant: str, doc: Mapping[str, Any]) -> PriceOverride:
-    """A tenant's override from its request object (the tenant comes from the envelope)."""
-    if not isinstance(doc, Mapping):
-        raise ValueError("an override is an object")
-    given = doc.get("tenant")
-    if given is not None and given != tenant:
-        raise ValueError(f"override of tenant {given!r} sent by tenant {tenant!r}")
-    return PriceOverride.from_dict({**doc, "tenant": tenant})
-
-
-#: Byte budget of a report reply's rows, well under NATS's default 1 MiB message limit.
-REPORT_BYTES = 512 * 1024
-
-#: The counts of a report line (and of the hourly rollup's columns), summed as integers.
-REPORT_COUNTS = (
-    "calls",
-    "priced_calls",
-    "estimated_calls",
-    "price_missing_calls",
-    "usage_missing_calls",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_input_tokens",
-    "cache_creation_input_tokens",
-    "reasoning_tokens",
-)
-
-
-def total_row(lines: Sequence[ReportLine]) -> CostReportRow:
-    """Every line summed (exact money)."""
-    with exact():
-        return CostReportRow(
-            period_start=None,
-            group={},
-            **{name: sum(getattr(line, name) for line in lines) for name in REPORT_COUNTS},
-            cost=sum((line.cost for line in lines), Decimal(0)),
-            provided_cost=sum((line.provided_cost for line in lines), Decimal(0)),
-        )
-
-
-def dumps_breakdown(breakdown: Mapping[str, Decimal]) -> str:
-    """The breakdown as stored (JSON object of decimal strings)."""
-    # Keys are fixed identifiers and values decimal strings: nothing needs escaping, and this is
-    # several times cheaper than json.dumps on the hot path (one call per priced call).
-    # (``!s``: str() is what a decimal's empty format spec gives, without parsing the spec.)
-    return "{" + ",".join([f'"{k}":"{v!s}"' for k, v in breakdown.items()]) + "}"
-
-
-def loads_breakdown(text: str | None) -> dict[str, Decimal]:
-    """A stored breakdown."""
-    return {k: Decimal(v) for k, v in json.loads(text).items()} if text else {}
+def _own(tenant: str, override: PriceOverrideSpec) -> PriceOverrideSpec:
+    """A tenant's override as loaded: the tenant comes from the request's envelope."""
+    if override.tenant is not None and override.tenant != tenant:
+        raise ValueError(f"override of tenant {override.tenant!r} sent by tenant {tenant!r}")
+    return override.model_copy(update={"tenant": tenant})

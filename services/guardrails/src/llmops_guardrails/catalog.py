@@ -1,0 +1,188 @@
+"""The detectors a policy can name, and the small built-in ones that need no module of their own.
+
+A policy rule names a detector (``injection``, ``email``, ``card``, ``denylist``) or a
+guardrails-ai validator (``guardrails-ai:<name>``) and may give it ``options``. :data:`BUILTINS`
+maps each built-in name to a factory taking those options as keyword arguments and returning a
+:class:`~llmops_guardrails.detectors.base.Detector`; adding a detector is one line there (the
+PII and secrets detectors plug in the same way). A factory that refuses its options, or a
+detector that is not installed, raises :class:`DetectorUnavailable` with the reason, and the
+policy naming it is refused.
+
+Offsets are Python string indices (code points) into the checked text. No finding quotes it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any, cast
+
+from llmops_guardrails.detectors.base import Detector, Hit
+
+#: How a policy names a guardrails-ai validator: ``guardrails-ai:<validator name>``.
+PLUGIN_PREFIX = "guardrails-ai:"
+
+# The look-behind starts a match only where a local part can start, which keeps the scan linear
+# on long runs of letters (the content may be 1 MB); 64 is RFC 5321's local-part limit.
+EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
+# 13-19 digits, optionally grouped by single spaces or hyphens; the look-arounds keep a longer
+# digit run from being split into a card-sized piece.
+CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+
+
+class DetectorUnavailable(ValueError):
+    """A policy names a detector that does not exist here, or gives it options it refuses."""
+
+
+def luhn_valid(digits: str) -> bool:
+    """Whether a string of digits passes the Luhn checksum used by payment card numbers."""
+    if not digits.isdigit():
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+class EmailDetector:
+    """E-mail addresses (a pattern; the PII detector supersedes it once merged)."""
+
+    name = "email"
+    version = "email-re1"
+
+    def detect(self, text: str) -> list[Hit]:
+        """Every address in ``text``."""
+        return [
+            Hit(self.name, "email", m.start(), m.end(), 1.0, self.version)
+            for m in EMAIL.finditer(text)
+        ]
+
+
+class CardDetector:
+    """Payment card numbers: 13-19 digits, optionally grouped, that pass the Luhn check."""
+
+    name = "card"
+    version = "card-luhn1"
+
+    def detect(self, text: str) -> list[Hit]:
+        """Every Luhn-valid card-like number in ``text``."""
+        hits = []
+        for m in CARD.finditer(text):
+            digits = m.group(0).replace(" ", "").replace("-", "")
+            # Most 13-19 digit numbers (ids, phone numbers) fail Luhn; 1 in 10 passes by chance.
+            if 13 <= len(digits) <= 19 and luhn_valid(digits):
+                hits.append(Hit(self.name, "card_number", m.start(), m.end(), 1.0, self.version))
+        return hits
+
+
+class DenylistDetector:
+    """Terms a tenant never wants to see: case-insensitive, whole words, any run of white space
+    between the words of a phrase.
+
+    Args:
+        terms: the terms; empty terms are ignored.
+    """
+
+    name = "denylist"
+    version = "denylist-1"
+
+    def __init__(self, terms: Sequence[str] = ()) -> None:
+        if isinstance(terms, str) or not all(isinstance(t, str) for t in terms):
+            raise DetectorUnavailable("denylist: options.terms is a list of strings")
+        cleaned = sorted({t.strip() for t in terms if t.strip()}, key=len, reverse=True)
+        self.terms = tuple(cleaned)
+        alternatives = "|".join(r"\s+".join(re.escape(w) for w in t.split()) for t in cleaned)
+        # Whole words only, so "class" on the list does not block "classic".
+        self._re = (
+            re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE) if cleaned else None
+        )
+
+    def detect(self, text: str) -> list[Hit]:
+        """Every listed term in ``text``."""
+        if self._re is None:
+            return []
+        return [
+            Hit(self.name, "term", m.start(), m.end(), 1.0, self.version)
+            for m in self._re.finditer(text)
+        ]
+
+
+@cache
+def _injection(model_path: str | None) -> Detector:
+    from llmops_guardrails.detectors.injection import InjectionDetector
+
+    # One instance per weights file: its model is loaded once, on first use. (Its ``version``
+    # is a read-only property, which the protocol's plain attribute does not express.)
+    return cast(Detector, InjectionDetector(Path(model_path) if model_path else None))
+
+
+def injection(model_path: str | None = None) -> Detector:
+    """The prompt-injection detector (``detectors/injection.py``), shared by every policy."""
+    if model_path is not None and not isinstance(model_path, str):
+        raise DetectorUnavailable("injection: options.model_path is a path")
+    return _injection(model_path)
+
+
+Factory = Callable[..., Detector]
+
+#: Built-in detectors by the name policies use. One line per detector.
+BUILTINS: dict[str, Factory] = {
+    "injection": injection,
+    "email": EmailDetector,
+    "card": CardDetector,
+    "denylist": DenylistDetector,
+}
+
+
+def _guardrails_ai_not_installed(validator: str, options: Mapping[str, Any]) -> Detector:
+    raise DetectorUnavailable(
+        f"{PLUGIN_PREFIX}{validator}: guardrails-ai validators are not installed in this "
+        "guardrails service"
+    )
+
+
+#: Builds a detector from a guardrails-ai validator name and its arguments. The guardrails-ai
+#: layer sets it (:func:`use_guardrails_ai`); until then a policy naming one is refused.
+_plugin_factory: Callable[[str, Mapping[str, Any]], Detector] = _guardrails_ai_not_installed
+
+
+def use_guardrails_ai(factory: Callable[[str, Mapping[str, Any]], Detector]) -> None:
+    """Install the factory that turns ``guardrails-ai:<name>`` rules into detectors.
+
+    Called by the composition root when the guardrails-ai layer is present; a detector it
+    returns may be asynchronous (an ``async def detect``), and the engine awaits it.
+    """
+    global _plugin_factory
+    _plugin_factory = factory
+
+
+def known() -> list[str]:
+    """The detector names a policy may use (built-ins, and the plugin form)."""
+    return [*BUILTINS, f"{PLUGIN_PREFIX}<validator>"]
+
+
+def build(name: str, options: Mapping[str, Any]) -> Detector:
+    """The detector a rule names, configured with its options.
+
+    Raises:
+        DetectorUnavailable: unknown name, refused options, or a validator not installed.
+    """
+    if name.startswith(PLUGIN_PREFIX):
+        validator = name[len(PLUGIN_PREFIX) :]
+        if not validator:
+            raise DetectorUnavailable(f"{name!r}: name the guardrails-ai validator")
+        return _plugin_factory(validator, options)
+    factory = BUILTINS.get(name)
+    if factory is None:
+        raise DetectorUnavailable(f"unknown detector {name!r} (known: {', '.join(known())})")
+    try:
+        return factory(**options)
+    except TypeError as exc:  # an option the factory does not take
+        raise DetectorUnavailable(f"{name}: options refused: {exc}") from None

@@ -13,7 +13,6 @@ from typing import Any
 import nats
 import pytest
 from nats.aio.client import Client as Nats
-from nats.js import JetStreamContext
 
 from llmops_contracts import headers, subjects, wrap
 from llmops_contracts.guardrails import (

@@ -67,3 +67,6 @@ class MemoryOutbox:
 
     def count(self) -> int:
         return len(self.rows)
+
+    def checkpoint(self) -> None:
+        pass

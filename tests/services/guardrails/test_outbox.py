@@ -106,3 +106,83 @@ class TestSqlite(OutboxContract):
                 assert version == [("0001",)]
         finally:
             engine.dispose()
+
+
+def rows_on_disk(path: Path) -> int:
+    with sqlite3.connect(path) as other:
+        return int(other.execute("SELECT count(*) FROM guardrails_outbox").fetchone()[0])
+
+
+def test_beyond_the_memory_limit_messages_are_read_back_from_the_file(tmp_path: Path) -> None:
+    outbox = SqliteOutbox(tmp_path / "o.db", recent_limit=3)
+    outbox.open()
+    try:
+        outbox.add([message(i) for i in range(1, 6)])  # one transaction of five
+        assert outbox.count() == 5
+        first = outbox.pending(2)
+        assert [m for _, m in first] == [message(1), message(2)]
+        outbox.remove(first[-1][0])
+        rest = outbox.pending(10)  # fewer than asked: caught up, back to memory
+        assert [m for _, m in rest] == [message(3), message(4), message(5)]
+        outbox.remove(rest[-1][0])
+        outbox.add([message(6)])
+        assert [m for _, m in outbox.pending(10)] == [message(6)]
+    finally:
+        outbox.close()
+
+
+def test_published_rows_are_deleted_in_batches_and_a_crash_republishes_them(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "o.db"
+    outbox = SqliteOutbox(path, delete_every=2, delete_after_s=3600, timer=lambda: 0.0)
+    outbox.open()
+    outbox.add([message(1)])
+    outbox.add([message(2)])
+    outbox.add([message(3)])
+    outbox.remove(outbox.pending(1)[0][0])
+    assert (outbox.count(), rows_on_disk(path)) == (2, 3)  # published, not deleted yet
+    outbox.remove(outbox.pending(1)[0][0])
+    assert (outbox.count(), rows_on_disk(path)) == (1, 1)  # two published: deleted together
+    outbox.remove(outbox.pending(1)[0][0])
+    assert rows_on_disk(path) == 1
+
+    # A crash now (no close): the next process publishes message 3 again (same Nats-Msg-Id:
+    # JetStream and the audit trail drop the copy).
+    again = SqliteOutbox(path)
+    again.open()
+    try:
+        assert [m for _, m in again.pending(10)] == [message(3)]
+    finally:
+        again.close()
+    outbox.close()
+    assert rows_on_disk(path) == 0
+
+
+def file_size(path: str) -> int:
+    return Path(path).stat().st_size
+
+
+async def test_a_checkpoint_in_a_thread_runs_beside_the_inserts(tmp_path: Path) -> None:
+    import asyncio
+
+    path = tmp_path / "o.db"
+    outbox = SqliteOutbox(path)
+    outbox.open()
+    try:
+        wal = f"{path}-wal"
+        for i in range(200):
+            outbox.add([message(i)])
+        assert file_size(wal) > 0  # no checkpoint on the inserts' commits
+        checkpoint = asyncio.create_task(asyncio.to_thread(outbox.checkpoint))
+        for i in range(200, 400):
+            outbox.add([message(i)])
+            await asyncio.sleep(0)
+        await checkpoint
+        assert outbox.count() == 400
+        with sqlite3.connect(path) as other:
+            busy, frames, copied = other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert busy == 0
+        assert copied == frames
+    finally:
+        outbox.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 import nats
@@ -70,8 +71,11 @@ def create_app(settings: GuardrailsSettings, clock: Clock = SYSTEM_CLOCK) -> Fas
     )
 
     async def warm() -> None:
-        """Load the detectors' weights before the first check, not during it."""
+        """Load the detectors' weights before the first check, not during it; then leave what
+        start-up allocated out of the garbage collector's passes (as audit does: fewer and
+        shorter pauses on the check path)."""
         service.warm()
+        gc.freeze()
 
     async def load_policies() -> None:
         """Every policy in force, before the endpoints subscribe."""

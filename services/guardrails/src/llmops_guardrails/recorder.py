@@ -43,7 +43,12 @@ class Outbox(Protocol):
         ...
 
     def count(self) -> int:
-        """How many messages are stored."""
+        """How many messages are stored and not yet published."""
+        ...
+
+    def checkpoint(self) -> None:
+        """Housekeeping that may take a while (syncing files): called from a worker thread,
+        between rounds, never on a check's path."""
         ...
 
 
@@ -95,13 +100,30 @@ class Recorder:
             self.on_pending(self.outbox.count())
         return sent
 
-    async def run(self, idle_s: float = 1.0, retry_s: float = 1.0) -> None:
-        """Flush whenever woken (after each check) or every ``idle_s``, until cancelled.
+    async def run(
+        self,
+        idle_s: float = 1.0,
+        retry_s: float = 1.0,
+        checkpoint_s: float = 1.0,
+        linger_s: float = 0.002,
+    ) -> None:
+        """Flush whenever woken (after each check) or every ``idle_s``, until cancelled; the
+        outbox's housekeeping at most every ``checkpoint_s``, in a worker thread.
 
-        A failed round (JetStream away) is retried after ``retry_s``: the events stay stored.
+        Woken, it lingers ``linger_s`` first, so the checks arriving meanwhile go out in the
+        same batch (one acknowledgement to wait for instead of one each). A failed round
+        (JetStream away) is retried after ``retry_s``: the events stay stored.
         """
+        loop = asyncio.get_running_loop()
+        checked = loop.time()
         while True:
             self.wake.clear()
+            if loop.time() - checked >= checkpoint_s:
+                checked = loop.time()
+                try:
+                    await asyncio.to_thread(self.outbox.checkpoint)
+                except Exception as exc:  # a full disk, say: the next round tries again
+                    _log.warning("outbox checkpoint failed", error=str(exc))
             try:
                 await self.flush()
             except Exception as exc:  # JetStream away: the outbox keeps them; retry shortly
@@ -112,3 +134,4 @@ class Recorder:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), idle_s)
+                await asyncio.sleep(linger_s)

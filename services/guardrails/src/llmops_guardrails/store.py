@@ -23,8 +23,11 @@ write). The schema is still the service's Alembic revisions (``migrations/``), a
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import sqlite3
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -212,16 +215,47 @@ outbox = Table(
 class SqliteOutbox:
     """The :class:`~llmops_guardrails.recorder.Outbox` port in a local SQLite file.
 
+    The check path pays for one insert. What the publisher reads back comes from memory (the
+    rows this process added, up to ``recent_limit``; beyond that, and for a crash's leftovers at
+    start, from the file), and published rows are deleted in batches (every ``delete_every``
+    rows or ``delete_after_s``): after a crash, rows published but not yet deleted are published
+    again with their ``Nats-Msg-Id``, which JetStream's de-duplication and every consumer drop.
+
     Args:
         path: the database file (its directory is created).
+        recent_limit: rows kept in memory for the publisher; more are read back from the file.
+        delete_every: published rows deleted together.
+        delete_after_s: longest time a published row waits for its deletion.
+        timer: a monotonic clock, in seconds.
     """
 
     migrations = "llmops_guardrails"
     version_table = "guardrails_alembic_version"
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        recent_limit: int = 10_000,
+        delete_every: int = 1000,
+        delete_after_s: float = 1.0,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.path = Path(path)
         self._db: sqlite3.Connection | None = None
+        self._checkpointer: sqlite3.Connection | None = None
+        self._recent_limit = recent_limit
+        self._delete_every = delete_every
+        self._delete_after_s = delete_after_s
+        self._timer = timer
+        #: (position, message) added by this process and not yet published, oldest first.
+        self._recent: deque[tuple[int, Wire]] = deque()
+        #: Whether unpublished rows are (also) only in the file: a crash's leftovers, or more
+        #: than ``recent_limit`` while JetStream was away.
+        self._from_file = False
+        self._published = 0  # every position up to this one is published
+        self._deleted = 0  # every position up to this one is deleted
+        self._deleted_at = 0.0
 
     def open(self) -> None:
         """Create or migrate the schema, then open the connection the checks write through."""
@@ -232,21 +266,40 @@ class SqliteOutbox:
                 migrate(conn, self.migrations, self.version_table)
         finally:
             engine.dispose()
+        # Autocommit: one statement, one transaction; the checks' single insert needs no more.
         db = sqlite3.connect(self.path, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA busy_timeout=5000")
+        # No checkpoint on a check's commit: a checkpoint syncs the database file to disk, which
+        # would land on whichever check happened to fill the journal. :meth:`checkpoint` does
+        # it from a thread of its own instead (the recorder calls it between rounds).
+        db.execute("PRAGMA wal_autocheckpoint=0")
         self._db = db
+        self._checkpointer = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False
+        )
+        self._checkpointer.execute("PRAGMA busy_timeout=5000")
+        self._recent.clear()
+        self._from_file = (
+            db.execute("SELECT 1 FROM guardrails_outbox LIMIT 1").fetchone() is not None
+        )
+        self._published = self._deleted = 0
+        self._deleted_at = self._timer()
 
     async def aopen(self) -> None:
         """:meth:`open`, for the app's start hooks."""
         self.open()
 
     def close(self) -> None:
-        """Close the connection (what is stored stays for the next start)."""
+        """Delete what was published, and close (what is unpublished stays for the next start)."""
         if self._db is not None:
+            self._delete(force=True)
             self._db.close()
             self._db = None
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
 
     async def aclose(self) -> None:
         """:meth:`close`, for the app's stop hooks."""
@@ -260,33 +313,71 @@ class SqliteOutbox:
         return self._db
 
     def add(self, messages: Sequence[Wire]) -> None:
-        """Store messages in one transaction (durable once committed)."""
+        """Store messages in one transaction (durable across a crash once this returns)."""
         db = self.db
-        db.execute("BEGIN")
-        try:
-            db.executemany(
-                "INSERT INTO guardrails_outbox (subject, body, headers) VALUES (?, ?, ?)",
-                [(s, b, json.dumps(h, separators=(",", ":"))) for s, b, h in messages],
-            )
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        rows = [(s, b, json.dumps(h, separators=(",", ":"))) for s, b, h in messages]
+        if len(rows) == 1:
+            positions = [db.execute(_INSERT, rows[0]).lastrowid]
+        else:
+            db.execute("BEGIN")
+            try:
+                positions = [db.execute(_INSERT, row).lastrowid for row in rows]
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        if self._from_file:
+            return  # the publisher reads the file until it has caught up
+        self._recent.extend(zip(positions, messages, strict=True))  # type: ignore[arg-type]
+        if len(self._recent) > self._recent_limit:
+            self._recent.clear()
+            self._from_file = True
 
     def pending(self, limit: int) -> list[tuple[int, Wire]]:
-        """The oldest ``limit`` stored messages with their positions."""
+        """The oldest ``limit`` unpublished messages with their positions."""
+        if not self._from_file:
+            return list(itertools.islice(self._recent, limit))
         rows = self.db.execute(
-            "SELECT pk, subject, body, headers FROM guardrails_outbox ORDER BY pk LIMIT ?",
-            (limit,),
+            "SELECT pk, subject, body, headers FROM guardrails_outbox WHERE pk > ? "
+            "ORDER BY pk LIMIT ?",
+            (self._published, limit),
         ).fetchall()
-        return [
-            (pk, (subject, bytes(body), json.loads(headers))) for pk, subject, body, headers in rows
-        ]
+        if len(rows) < limit:  # caught up: what comes next is added to memory as well
+            self._from_file = False
+        return [(pk, (s, bytes(b), json.loads(h))) for pk, s, b, h in rows]
 
     def remove(self, upto: int) -> None:
-        """Forget the messages at or before position ``upto``."""
-        self.db.execute("DELETE FROM guardrails_outbox WHERE pk <= ?", (upto,))
+        """Mark the messages at or before position ``upto`` published (deleted in batches)."""
+        recent = self._recent
+        while recent and recent[0][0] <= upto:
+            recent.popleft()
+        self._published = max(self._published, upto)
+        self._delete()
 
     def count(self) -> int:
-        """How many messages are stored."""
-        return int(self.db.execute("SELECT count(*) FROM guardrails_outbox").fetchone()[0])
+        """How many messages are stored and not yet published."""
+        if not self._from_file:
+            return len(self._recent)
+        found = self.db.execute(
+            "SELECT count(*) FROM guardrails_outbox WHERE pk > ?", (self._published,)
+        ).fetchone()
+        return int(found[0])
+
+    def checkpoint(self) -> None:
+        """Copy the journal into the database file (a passive checkpoint: it never waits for
+        and never blocks the checks' inserts). Runs in a worker thread, on a connection of its
+        own."""
+        if self._checkpointer is not None:
+            self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _delete(self, *, force: bool = False) -> None:
+        due = self._published - self._deleted >= self._delete_every or (
+            self._timer() - self._deleted_at >= self._delete_after_s
+        )
+        if self._published > self._deleted and (force or due):
+            self.db.execute("DELETE FROM guardrails_outbox WHERE pk <= ?", (self._published,))
+            self._deleted = self._published
+            self._deleted_at = self._timer()
+
+
+_INSERT = "INSERT INTO guardrails_outbox (subject, body, headers) VALUES (?, ?, ?)"

@@ -197,6 +197,8 @@ def test_a_policy_parses_with_a_numeric_version_and_compiles() -> None:
             policy_yaml(tools={"allow": [{"name": "s"}, {"name": "s"}]}),
             "tool listed twice: s",
         ),
+        ("a: " + "[" * 20_000 + "]" * 20_000, "nested too deeply"),
+        ("a: " + "{b: " * 40 + "1" + "}" * 40, "nested more than 32 levels deep"),
     ],
 )
 def test_invalid_policies_are_refused_naming_the_field(text: str, reason: str) -> None:

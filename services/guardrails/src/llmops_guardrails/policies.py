@@ -51,6 +51,8 @@ BUILTIN_VERSION = "builtin-2"
 TEXT_STAGES = (Stage.INPUT, Stage.OUTPUT, Stage.RETRIEVED_CONTEXT)
 #: Largest policy document accepted, in characters.
 MAX_DOCUMENT = 256_000
+#: Deepest nesting accepted (argument schemas nest; nothing sensible nests deeper).
+MAX_DEPTH = 32
 
 
 class PolicyError(ValueError):
@@ -163,6 +165,10 @@ def parse_policy(text: str) -> PolicyDocument:
         raw = yaml.load(text, Loader=_NoAliases)
     except yaml.YAMLError as exc:
         raise PolicyError(f"not valid YAML: {_first_line(exc)}") from None
+    except RecursionError:  # the parser recurses per level of nesting
+        raise PolicyError("nested too deeply") from None
+    if _depth(raw) > MAX_DEPTH:
+        raise PolicyError(f"nested more than {MAX_DEPTH} levels deep")
     if not isinstance(raw, dict):
         raise PolicyError("a policy is a YAML mapping (id, version, stages, tools)")
     try:
@@ -209,6 +215,17 @@ def builtin_policy(
             allow=[ToolRule(name=name) for name in dict.fromkeys(tool_allowlist)],
         ),
     )
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    """How deeply ``value`` nests (stops counting past ``MAX_DEPTH``)."""
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
 
 
 def _reasons(exc: ValidationError) -> str:

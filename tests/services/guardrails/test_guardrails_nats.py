@@ -308,6 +308,13 @@ async def test_hostile_requests_get_error_replies_and_the_service_keeps_serving(
         assert reply.headers is not None, name
         assert reply.headers[headers.ERROR] == "invalid", name
         assert json.loads(reply.data)["reason"], name
+    for prefix in (subjects.GUARDRAILS_STREAM, subjects.GUARDRAILS_POLICY):
+        for body in (b"{this is not json", b"[" * 5000 + b"]" * 5000):
+            reply = await client.request(subjects.for_tenant(prefix, tenant), body, timeout=5)
+            assert reply.headers[headers.ERROR] == "invalid", prefix
+    deep_yaml = "id: a\nversion: '1'\ninput: " + "[" * 20_000 + "]" * 20_000
+    refused = await push(client, tenant, deep_yaml)
+    assert (refused["error"], refused["reason"]) == ("invalid", "data.document: nested too deeply")
     unknown = await check(client, tenant, "hi", policy="strict")
     assert "unknown policy 'strict'" in unknown["reason"]
     ok = await client.request(subject, good.to_json(), timeout=5)

@@ -349,3 +349,73 @@ async def test_a_verdict_survives_jetstream_being_away_and_a_restart(
         recorded = await next_envelope(verdicts)
         assert recorded.data.check_id == answer.causation_id
         await eventually(lambda: again.recorder.outbox.count() == 0)
+
+
+async def test_a_verdict_survives_kill_9_of_the_service_process(
+    own_nats: str, tmp_path: Path, tenant: str
+) -> None:
+    """The service as deployed (its own process), killed with SIGKILL after answering while
+    JetStream could not take the verdict: the next process publishes it."""
+    import asyncio
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import _ensure_streams
+
+    env = {
+        **os.environ,
+        "NATS_URL": own_nats,
+        "LLMOPS_GUARDRAILS_HEALTH_PORT": "0",
+        "LLMOPS_GUARDRAILS_OUTBOX_PATH": str(tmp_path / "outbox.db"),
+        "LLMOPS_LOG_FORMAT": "json",
+    }
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "llmops_guardrails"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    nc = await nats.connect(own_nats)
+    js = nc.jetstream()
+    subject = subjects.for_tenant(subjects.GUARDRAILS_CHECK, tenant)
+    req = wrap(GuardrailCheckRequest(stage="input", content="hello"), tenant=tenant, source="a")
+
+    async def answered() -> Any:
+        try:
+            return await nc.request(subject, req.to_json(), timeout=2)
+        except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
+            return None
+
+    first = start()
+    try:
+        await eventually(answered, timeout=60)  # up (the answer's verdict goes out normally)
+        await js.delete_stream(subjects.EVENTS_STREAM)  # JetStream can take no verdict now
+        req = wrap(GuardrailCheckRequest(stage="input", content="hi"), tenant=tenant, source="a")
+        reply = await nc.request(subject, req.to_json(), timeout=5)
+        assert parse(reply.data).data.outcome == "allow"  # answered all the same
+        await asyncio.sleep(0.3)  # its publisher tries, and fails
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+
+    await _ensure_streams(own_nats)
+    verdicts = await js.subscribe(
+        subjects.for_tenant(subjects.GUARDRAILS_VERDICT_RECORDED, tenant), ordered_consumer=True
+    )
+    second = start()
+    try:
+        # The process takes seconds to start. (The first check's verdict may come too: the
+        # stream went before it was acknowledged.)
+        recorded = await next_envelope(verdicts, timeout=60)
+        if recorded.data.check_id != req.id:
+            recorded = await next_envelope(verdicts, timeout=10)
+        assert (recorded.data.check_id, recorded.data.outcome) == (req.id, "allow")
+    finally:
+        second.terminate()
+        second.wait(timeout=30)
+        await nc.drain()

@@ -381,7 +381,7 @@ async def test_a_verdict_survives_kill_9_of_the_service_process(
         )
 
     nc = await nats.connect(own_nats)
-    js = nc.jetstream()
+    js = nc.jetstream(timeout=30)  # a loaded machine: deleting a stream can take a while
     subject = subjects.for_tenant(subjects.GUARDRAILS_CHECK, tenant)
     req = wrap(GuardrailCheckRequest(stage="input", content="hello"), tenant=tenant, source="a")
 

@@ -61,7 +61,6 @@ class KvPolicyStore:
         replicas: its replicas, when this store creates it.
         history: values kept per key (the pointers' earlier versions).
         create: create the bucket when it is missing (off where an operator owns it).
-        timeout_s: how long one listing waits for the server.
     """
 
     def __init__(
@@ -72,14 +71,12 @@ class KvPolicyStore:
         replicas: int = 1,
         history: int = 16,
         create: bool = True,
-        timeout_s: float = 5.0,
     ) -> None:
         self._connection = connection
         self.bucket = bucket
         self._replicas = replicas
         self._history = history
         self._create = create
-        self._timeout_s = timeout_s
         self._kv: Any = None
 
     async def open(self) -> None:
@@ -142,15 +139,15 @@ class KvPolicyStore:
         await self.kv.put(key, version.encode())
 
     async def policies(self, tenant: str) -> list[str]:
-        """The tenant's policy ids with a stored version."""
-        entries = await self._entries(f"{tenant}.*.v.>")
-        return sorted({key.split(".")[1] for key, _ in entries})
+        """The tenant's policy ids with a stored version (versions are never deleted)."""
+        return sorted({key.split(".")[1] for key in await self._keys(f"{tenant}.*.v.>")})
 
     async def pointed(self) -> list[tuple[str, str]]:
-        """Every ``(tenant, policy)`` with a version in a slot."""
+        """Every ``(tenant, policy)`` with a version in a slot, or that had one (reloading a
+        policy whose pointers were emptied is harmless)."""
         found = set()
         for slot in SLOTS:
-            for key, _ in await self._entries(f"*.*.{slot}"):
+            for key in await self._keys(f"*.*.{slot}"):
                 tenant, policy, _slot = key.split(".")
                 found.add((tenant, policy))
         return sorted(found)
@@ -181,21 +178,31 @@ class KvPolicyStore:
             return None
         return entry.value.decode() if entry.value is not None else None
 
+    async def _keys(self, pattern: str) -> list[str]:
+        """The keys matching ``pattern`` that hold a message (a deleted key's marker included).
+
+        Read from the stream's per-subject counts, one API request: a watcher's "no more
+        values" marker can come before values the server has already sent (nats-py), which
+        would make a listing miss keys.
+        """
+        prefix = f"$KV.{self.bucket}."
+        info = (
+            await self._connection()
+            .jetstream()
+            .stream_info(f"KV_{self.bucket}", subjects_filter=f"{prefix}{pattern}")
+        )
+        return [subject[len(prefix) :] for subject in (info.state.subjects or {})]
+
     async def _entries(self, pattern: str) -> list[tuple[str, int]]:
         """``(key, revision)`` of the live keys matching ``pattern``."""
-        watcher = await self.kv.watch(pattern, meta_only=True, ignore_deletes=True)
-        found: dict[str, int] = {}
-        try:
-            while True:
-                entry = await watcher.updates(self._timeout_s)
-                if entry is None:
-                    break
-                found[entry.key] = entry.revision
-                if entry.delta == 0:
-                    break
-        finally:
-            await watcher.stop()
-        return list(found.items())
+        found = []
+        for key in await self._keys(pattern):
+            try:
+                entry = await self.kv.get(key)
+            except KeyNotFoundError:  # deleted
+                continue
+            found.append((key, entry.revision))
+        return found
 
 
 # --- the outbox -------------------------------------------------------------------------------

@@ -1,13 +1,23 @@
 """Run every benchmark: ``python -m bench`` (``make bench``)."""
 
-from bench import bench_audit, bench_costs, bench_wire
+from bench import (
+    bench_audit,
+    bench_costs,
+    bench_guardrails_checks,
+    bench_guardrails_injection,
+    bench_guardrails_quality,
+    bench_wire,
+)
 
 
 def main() -> None:
-    """Run all benchmarks in turn."""
+    """Run all benchmarks in turn: speed against raw baselines, then detector quality."""
     bench_wire.main()
     bench_audit.main()
     bench_costs.main()
+    bench_guardrails_checks.main()
+    bench_guardrails_injection.main()
+    bench_guardrails_quality.main()
 
 
 if __name__ == "__main__":

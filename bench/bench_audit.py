@@ -136,8 +136,10 @@ async def _raw(url: str, db_url: str, n: int) -> dict[str, float]:
     )
     # The service's batch INSERT (same table, columns and statement), bound as plain tuples.
     dialect = repo.engine.dialect
-    marks = [f"${i + 1}" if dialect.paramstyle == "numeric_dollar" else "?" for i in range(16)]
-    assert len(marks) == len(INSERT_COLUMNS)
+    marks = [
+        f"${i + 1}" if dialect.paramstyle == "numeric_dollar" else "?"
+        for i in range(len(INSERT_COLUMNS))
+    ]
     columns = ", ".join(f'"{c}"' for c in INSERT_COLUMNS)
     sql = f"INSERT INTO audit_records ({columns}) VALUES ({', '.join(marks)})"
     bind_time = records.c.time.type.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
@@ -154,24 +156,24 @@ async def _raw(url: str, db_url: str, n: int) -> dict[str, float]:
             seqs[tenant] += 1
             hdrs = m.headers or {}
             traceparent = hdrs.get(headers.TRACEPARENT)
-            rows.append(
+            rows.append(  # in INSERT_COLUMNS order: the record's columns, filters, event
                 (
                     tenant,
                     seqs[tenant],
                     hdrs[headers.MSG_ID],
                     hdrs[headers.TYPE],
                     m.subject,
+                    recorded_at,
+                    None,
+                    GENESIS_HASH,
+                    GENESIS_HASH,
                     "app://support-bot",
                     bind_time(now),
-                    recorded_at,
                     traceparent.split("-")[1] if traceparent else None,
                     hdrs.get(headers.CORRELATION_ID),
                     None,
                     None,
-                    None,
                     m.data.decode(),
-                    GENESIS_HASH,
-                    GENESIS_HASH,
                 )
             )
         async with repo.engine.begin() as conn:

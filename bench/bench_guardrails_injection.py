@@ -4,7 +4,8 @@ Quality: precision, recall and false-positive rate at the shipped threshold (cho
 tune split for FPR <= 2%), overall, per attack family / negative category and per language,
 on ``tune.jsonl`` and on ``holdout.jsonl`` (written before the rules and never tuned on).
 Speed: microseconds to analyse a 1 KB benign prompt, a 1 KB prompt carrying an attack, and
-100 KB of benign text (best of several runs, one process, no I/O).
+100 KB of benign text: median and best of several runs, one process, no I/O (the median is
+the number to quote on a shared machine; the best shows the floor).
 
 Environment: ``LLMOPS_BENCH_INJECTION_RUNS`` (default 200 for 1 KB, a tenth of it for 100 KB).
 """
@@ -12,6 +13,7 @@ Environment: ``LLMOPS_BENCH_INJECTION_RUNS`` (default 200 for 1 KB, a tenth of i
 from __future__ import annotations
 
 import os
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -36,13 +38,14 @@ def _kb(text: str, size: int) -> str:
     return (text * (size // len(text) + 1))[:size]
 
 
-def _us(fn: Any, runs: int) -> float:
-    best = float("inf")
+def _us(fn: Any, runs: int) -> tuple[float, float]:
+    """(median, best) microseconds of ``fn()`` over ``runs`` runs."""
+    times = []
     for _ in range(max(runs, 3)):
         start = time.perf_counter()
         fn()
-        best = min(best, time.perf_counter() - start)
-    return best * 1e6
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e6, min(times) * 1e6
 
 
 def _rows(split: str, rep: Report) -> list[dict[str, Any]]:
@@ -71,8 +74,10 @@ def main() -> None:
         "us_per_100kb_benign": _us(lambda: d.analyse(benign_100k), max(RUNS // 10, 3)),
     }
     notes = [
-        f"threshold {d.threshold} (tune split, FPR <= 0.02); detector {d.version}",
-        "speed (best of runs, one core): " + ", ".join(f"{k} = {v:,.0f}" for k, v in speed.items()),
+        f"threshold {d.threshold} (tune split, FPR <= 0.02), texts no rule matched need "
+        f"{d.model.alone_threshold} (rescaled onto the threshold); detector {d.version}",
+        "speed (median / best of runs, one core): "
+        + ", ".join(f"{k} = {med:,.0f} / {best:,.0f}" for k, (med, best) in speed.items()),
         "target (issue 12): recall >= 0.90 at FPR <= 0.02 on the untuned (holdout) split",
     ]
     report(

@@ -5,7 +5,9 @@
 - ``postgres_url``: ``LLMOPS_TEST_POSTGRES_URL``; tests skip with the reason when it is unset or
   unreachable, and CI sets it (the project's machines run a server at 127.0.0.1:5432);
   ``postgres_database``: a fresh database on it for one test (migrations run from scratch).
-- a socket guard fails any test that opens a connection (or resolves a name) off loopback.
+- a socket guard fails any test that opens a connection (or resolves a name) off loopback, and
+  records each attempt (``blocked_connections``: those made during one test, from any thread,
+  so a library that swallows the error in a background exporter is still caught).
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ T = TypeVar("T")
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 _real_getaddrinfo = socket.getaddrinfo
+_real_create_connection = socket.create_connection
+#: Every connection or lookup the guard refused, in order (any thread, whole session).
+BLOCKED: list[str] = []
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 
@@ -61,6 +66,7 @@ def _check(sock: socket.socket, address: object) -> None:
         return
     host = address[0] if isinstance(address, tuple) else address
     if not _is_loopback(host):
+        BLOCKED.append(f"connect {address!r}")
         raise NetworkBlocked(f"tests may not connect to {address!r}: only loopback is allowed")
 
 
@@ -78,8 +84,16 @@ def _guarded_getaddrinfo(host: object, *args: object, **kwargs: object) -> objec
     if host is not None and not _is_loopback(
         host if not isinstance(host, bytes) else host.decode()
     ):
+        BLOCKED.append(f"resolve {host!r}")
         raise NetworkBlocked(f"tests may not resolve {host!r}: only loopback is allowed")
     return _real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def _guarded_create_connection(address: tuple[str, int], *args: object, **kwargs: object) -> object:
+    if not _is_loopback(address[0]):
+        BLOCKED.append(f"create_connection {address!r}")
+        raise NetworkBlocked(f"tests may not connect to {address!r}: only loopback is allowed")
+    return _real_create_connection(address, *args, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -89,8 +103,16 @@ def _no_internet() -> Iterator[None]:
     mp.setattr(socket.socket, "connect", _guarded_connect)
     mp.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
     mp.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
+    mp.setattr(socket, "create_connection", _guarded_create_connection)
     yield
     mp.undo()
+
+
+@pytest.fixture
+def blocked_connections() -> list[str]:
+    """The connections and lookups the guard refuses from now until the test ends (a live view)."""
+    del BLOCKED[:]
+    return BLOCKED
 
 
 @dataclass

@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 import re
 
+import injection_corpus_broad as broad
+
 _SEED = 7321
 #: Texts made from each template.
 _FILLS = 4
@@ -577,6 +579,26 @@ BENIGN: dict[str, dict[str, list[str]]] = {
 _SLOT = re.compile(r"\{(\w+)\}")
 
 
+def _merge(into: dict, extra: dict) -> None:  # type: ignore[type-arg]
+    """Extend nested dicts of lists in place (new keys added, lists appended, no duplicates)."""
+    for key, value in extra.items():
+        if isinstance(value, dict):
+            _merge(into.setdefault(key, {}), value)
+        else:
+            target = into.setdefault(key, [])
+            target.extend(v for v in value if v not in target)
+
+
+# The second round of phrasings (``injection_corpus_broad.py``), merged before filling.
+_merge(SLOTS, broad.SLOTS)
+_merge(TEMPLATES, broad.TEMPLATES)
+_merge(CARRIERS, broad.CARRIERS)
+_merge(BENIGN_CARRIERS, broad.BENIGN_CARRIERS)
+_merge(DOCUMENTS, broad.DOCUMENTS)
+_merge(BENIGN_DOCUMENTS, broad.BENIGN_DOCUMENTS)
+_merge(BENIGN, broad.BENIGN)
+
+
 def _expand() -> tuple[dict[str, dict[str, list[str]]], dict[str, dict[str, list[str]]]]:
     """ATTACKS and ATTACK_GROUPS: every template filled ``_FILLS`` times (duplicates dropped)."""
     rng = random.Random(_SEED)
@@ -717,6 +739,17 @@ BENIGN_TEMPLATES: dict[str, dict[str, list[str]]] = {
 }
 
 
+_merge(BENIGN_SLOTS, broad.BENIGN_SLOTS)
+_merge(BENIGN_TEMPLATES, broad.BENIGN_TEMPLATES)
+
+#: Per language and category, the group of each BENIGN text (aligned with it): a hand-written
+#: sentence is its own group, the fills of one template share one.
+BENIGN_GROUPS: dict[str, dict[str, list[str]]] = {
+    lang: {cat: [f"{lang}/{cat}/{i}" for i in range(len(texts))] for cat, texts in cats.items()}
+    for lang, cats in BENIGN.items()
+}
+
+
 def _expand_benign() -> None:
     """Add the filled benign templates to BENIGN (four fills each, duplicates dropped)."""
     rng = random.Random(_SEED + 1)
@@ -724,13 +757,15 @@ def _expand_benign() -> None:
         slots = BENIGN_SLOTS[lang]
         for category, templates in categories.items():
             texts = BENIGN[lang].setdefault(category, [])
-            for template in templates:
+            ids = BENIGN_GROUPS[lang].setdefault(category, [])
+            for t, template in enumerate(templates):
                 for _ in range(_FILLS):
                     filled = _SLOT.sub(
                         lambda m, slots=slots: rng.choice(slots[m.group(1)]), template
                     )
                     if filled not in texts:
                         texts.append(filled)
+                        ids.append(f"{lang}/{category}/t{t}")
 
 
 _expand_benign()

@@ -2,7 +2,8 @@
 
 Usage: ``python tools/make_injection_corpus.py [--out DIR] [--split train|tune|holdout|all]``
 
-Each line is ``{"text", "label" (1 attack, 0 benign), "family", "lang", "note"}``. ``family`` is
+Each line is ``{"text", "label" (1 attack, 0 benign), "family", "lang", "note"}``, plus
+``group`` (the template or sentence the row was made from) in train and tune. ``family`` is
 the attack family for attacks, and ``benign`` or ``hard_negative`` for the rest; ``note`` says
 how the example was made (``plain``, ``obf:leet``, ``enc:base64``, ``doc``, ``hard:...``).
 
@@ -73,11 +74,14 @@ def examples(src: ModuleType, seed: int) -> list[dict[str, Any]]:
                 if family != "delimiter" or rng.random() < 0.5:
                     doc = _carrier(src, "DOCUMENTS", lang, rng)
                     rows.append(_row(doc.format(a=attack), 1, family, lang, "doc", g))
+    benign_groups = getattr(src, "BENIGN_GROUPS", {})
     for lang, categories in src.BENIGN.items():
         for category, texts in categories.items():
             family = "benign" if category == "benign" else "hard_negative"
             for i, text in enumerate(texts):
-                g = f"{lang}/{category}/{i}"
+                # Negatives filled from one template form one group too (when the source
+                # says so): a tune negative's template is then never seen in training.
+                g = benign_groups[lang][category][i] if benign_groups else f"{lang}/{category}/{i}"
                 rows.append(_row(text, 0, family, lang, category, g))
                 doc = _carrier(src, "BENIGN_DOCUMENTS", lang, rng)
                 rows.append(_row(doc.format(x=text), 0, family, lang, f"{category}+doc", g))
@@ -107,12 +111,18 @@ def split_by_group(
     return train, tune
 
 
-def write(path: Path, rows: list[dict[str, Any]]) -> None:
-    """One JSON object a line, without the group key; UTF-8, ``\\n`` line ends."""
+def write(path: Path, rows: list[dict[str, Any]], group: bool = False) -> None:
+    """One JSON object a line, UTF-8, ``\\n`` line ends; the group key as ``group`` if asked.
+
+    Train and tune carry their ``group`` (training counts in how many groups a feature
+    occurs); the holdout is written as it always was, without it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = []
     for r in rows:
         clean = {k: v for k, v in r.items() if k != "_g"}
+        if group:
+            clean["group"] = r["_g"]
         lines.append(json.dumps(clean, ensure_ascii=False))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -134,10 +144,10 @@ def main(argv: list[str] | None = None) -> None:
 
         train, tune = split_by_group(examples(tuned, SEED), 0.3, SEED + 2)
         if args.split in {"train", "all"}:
-            write(args.out / "train.jsonl", train)
+            write(args.out / "train.jsonl", train, group=True)
             print(f"train: {len(train)} examples")
         if args.split in {"tune", "all"}:
-            write(args.out / "tune.jsonl", tune)
+            write(args.out / "tune.jsonl", tune, group=True)
             print(f"tune: {len(tune)} examples")
 
 

@@ -3,16 +3,21 @@
 Usage: ``python tools/train_injection.py [--train F] [--tune F] [--out F] [--seed N]``
 
 1. Logistic regression on ``train.jsonl``: features of canonical text (see
-   ``llmops_guardrails.detectors.injection_model``), kept when they occur in at least two
-   training texts; AdaGrad, L2, classes weighted to balance, a fixed seed for the order.
-   Pure Python (no numpy, no scikit-learn): floats computed in a fixed order give the same
-   weights byte for byte on every run, which the test suite checks.
+   ``llmops_guardrails.detectors.injection_model``), kept when they occur in at least
+   ``--min-groups`` distinct template groups of the training split (the ``group`` field; a
+   feature seen in one template only is that template's wording, not a sign of attack);
+   AdaGrad, L2, classes weighted to balance, a fixed seed for the order. Pure Python (no
+   numpy, no scikit-learn): floats computed in a fixed order give the same weights byte for
+   byte on every run, which the test suite checks.
 2. Calibration on ``tune.jsonl``: a second logistic regression over the detector's signals
-   (model logit, strongest rule family, number of families, obfuscation, hidden text,
-   discussion words), i.e. Platt scaling extended to the rule signals. Its probability is
-   the detector's score.
+   (model logit when a rule matched, model logit when none did, strongest rule family,
+   number of families, obfuscation, hidden text, discussion words), i.e. Platt scaling
+   extended to the rule signals. Its probability is the detector's score.
 3. Threshold on ``tune.jsonl``: the lowest score that flags at most 2% of the tune
    negatives (the midpoint between the last allowed and the first refused negative score).
+4. The model-alone threshold on ``tune.jsonl``: texts no rule matched may use at most a
+   quarter of that budget (0.5% of the tune negatives); the detector rescales their scores
+   so this stricter threshold lands on the shipped one.
 
 The holdout split is never read here.
 """
@@ -32,6 +37,18 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "services" / "guardrails" / "corpus" / "injection"
 OUT = ROOT / "services/guardrails/src/llmops_guardrails/detectors/injection_model.json"
 TARGET_FPR = 0.02
+#: Of the false-positive budget, what texts without any rule match may use.
+ALONE_FPR = 0.005
+#: The direction each calibration signal may push the score (see ``fit_calibration``).
+SIGNS = {
+    "model": 1,
+    "model_alone": 1,
+    "rules": 1,
+    "families": 1,
+    "obfuscated": 1,
+    "hidden": 1,
+    "discussion": -1,
+}
 
 
 def read(path: Path) -> list[dict[str, Any]]:
@@ -53,21 +70,24 @@ def _sigmoid(z: float) -> float:
 
 
 def train_weights(
-    rows: list[dict[str, Any]], seed: int, epochs: int, l2: float, rate: float
+    rows: list[dict[str, Any]], seed: int, epochs: int, l2: float, rate: float, min_groups: int
 ) -> tuple[float, dict[str, float]]:
     """(bias, weights) of the word-feature logistic regression."""
     from llmops_guardrails.detectors.canonical import canonicalise
-    from llmops_guardrails.detectors.injection_model import features, words
+    from llmops_guardrails.detectors.injection_model import features, model_words, words
 
     docs: list[tuple[list[str], float, int]] = []
     df: dict[str, int] = {}
-    for r in rows:
-        tokens = words(canonicalise(r["text"]).text)
+    groups: dict[str, set[str]] = {}
+    for i, r in enumerate(rows):
+        tokens = model_words(words(canonicalise(r["text"]).text))
         feats = sorted(set(features(tokens)))
+        group = str(r.get("group", i))
         for f in feats:
             df[f] = df.get(f, 0) + 1
+            groups.setdefault(f, set()).add(group)
         docs.append((feats, 1.0 / math.sqrt(1 + len(tokens)), int(r["label"])))
-    vocab = {f for f, n in df.items() if n >= 2}
+    vocab = {f for f, n in df.items() if n >= 2 and len(groups[f]) >= min_groups}
     docs = [([f for f in feats if f in vocab], scale, y) for feats, scale, y in docs]
     positives = sum(y for _, _, y in docs)
     class_weight = {1: len(docs) / (2 * positives), 0: len(docs) / (2 * (len(docs) - positives))}
@@ -93,15 +113,43 @@ def train_weights(
 
 
 def fit_calibration(
-    xs: list[list[float]], ys: list[int], names: tuple[str, ...], l2: float = 0.01
+    xs: list[list[float]],
+    ys: list[int],
+    names: tuple[str, ...],
+    l2: float = 1.0,
+    signs: dict[str, int] | None = None,
 ) -> dict[str, float]:
-    """Logistic regression on a handful of signals by Newton's method (deterministic)."""
-    k = len(names) + 1
+    """Logistic regression on a handful of signals by Newton's method (deterministic).
+
+    ``l2`` penalises the coefficients, not the intercept. ``signs`` fixes the direction a
+    signal may push (+1: more of it never lowers the score, -1: never raises it): a
+    coefficient that comes out the wrong way is pinned at zero and the rest refitted, so the
+    calibration cannot learn, say, that a stronger rule match makes an attack less likely
+    because the tune split happens to contain few of them.
+    """
+    signs = signs or {}
+    free = list(names)
+    while True:
+        fitted = _newton(xs, ys, names, free, l2)
+        wrong = [n for n in free if signs.get(n, 0) * fitted[n] < 0]
+        if not wrong:
+            return {"intercept": round(fitted["intercept"], 6)} | {
+                n: round(fitted[n], 6) for n in names
+            }
+        free = [n for n in free if n not in wrong]
+
+
+def _newton(
+    xs: list[list[float]], ys: list[int], names: tuple[str, ...], free: list[str], l2: float
+) -> dict[str, float]:
+    cols = [names.index(n) for n in free]
+    k = len(cols) + 1
     beta = [0.0] * k
-    rows = [[1.0, *x] for x in xs]
+    rows = [[1.0, *(x[c] for c in cols)] for x in xs]
+    penalty = [0.0] + [l2] * (k - 1)
     for _ in range(50):
-        grad = [l2 * b for b in beta]
-        hess = [[(l2 if i == j else 0.0) for j in range(k)] for i in range(k)]
+        grad = [pen * b for pen, b in zip(penalty, beta, strict=True)]
+        hess = [[(penalty[i] if i == j else 0.0) for j in range(k)] for i in range(k)]
         for x, y in zip(rows, ys, strict=True):
             p = _sigmoid(math.fsum(b * v for b, v in zip(beta, x, strict=True)))
             for i in range(k):
@@ -112,9 +160,10 @@ def fit_calibration(
         beta = [b - s for b, s in zip(beta, step, strict=True)]
         if max(abs(s) for s in step) < 1e-10:
             break
-    return {"intercept": round(beta[0], 6)} | {
-        n: round(b, 6) for n, b in zip(names, beta[1:], strict=True)
-    }
+    out = dict.fromkeys(names, 0.0)
+    out.update(zip(free, beta[1:], strict=True))
+    out["intercept"] = beta[0]
+    return out
 
 
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:
@@ -150,15 +199,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--l2", type=float, default=1e-3)
+    parser.add_argument("--rate", type=float, default=0.2)
+    parser.add_argument("--min-groups", type=int, default=3)
     args = parser.parse_args(argv)
 
     from llmops_guardrails.detectors.injection import SIGNALS, InjectionDetector
     from llmops_guardrails.detectors.injection_model import FEATURE_VERSION, from_dict
 
-    l2, rate = 1e-4, 0.2
-    bias, weights = train_weights(read(args.train), args.seed, args.epochs, l2, rate)
+    l2, rate, min_groups = args.l2, args.rate, args.min_groups
+    bias, weights = train_weights(read(args.train), args.seed, args.epochs, l2, rate, min_groups)
     hashes = {"train_sha256": sha256(args.train), "tune_sha256": sha256(args.tune)}
-    params = {"seed": args.seed, "epochs": args.epochs, "l2": l2, "rate": rate}
+    params = {
+        "seed": args.seed,
+        "epochs": args.epochs,
+        "l2": l2,
+        "rate": rate,
+        "min_groups": min_groups,
+    }
     digest = hashlib.sha256(
         json.dumps([hashes, params, FEATURE_VERSION], sort_keys=True).encode()
     ).hexdigest()
@@ -167,26 +225,46 @@ def main(argv: list[str] | None = None) -> None:
         "feature_version": FEATURE_VERSION,
         "bias": bias,
         "weights": weights,
-        "calibration": {"intercept": 0.0, "model": 1.0},
+        "calibration": {"intercept": 0.0, "model": 1.0, "model_alone": 1.0},
         "threshold": 0.5,
-        "meta": {**hashes, **params, "features": len(weights), "target_fpr": TARGET_FPR},
+        "alone_threshold": 0.5,
+        "meta": {
+            **hashes,
+            **params,
+            "features": len(weights),
+            "target_fpr": TARGET_FPR,
+            "alone_fpr": ALONE_FPR,
+        },
     }
     detector = InjectionDetector()
     detector._model = from_dict(data)  # uncalibrated weights, to compute the tune signals
     tune = read(args.tune)
-    xs = [[detector.signals(r["text"])[n] for n in SIGNALS] for r in tune]
+    sigs = [detector.signals(r["text"]) for r in tune]
+    xs = [[sig[n] for n in SIGNALS] for sig in sigs]
     ys = [int(r["label"]) for r in tune]
-    data["calibration"] = fit_calibration(xs, ys, SIGNALS)
+    data["calibration"] = fit_calibration(xs, ys, SIGNALS, signs=SIGNS)
     cal = data["calibration"]
     scores = [
         _sigmoid(cal["intercept"] + math.fsum(cal[n] * v for n, v in zip(SIGNALS, x, strict=True)))
         for x in xs
     ]
-    data["threshold"] = choose_threshold(scores, ys, TARGET_FPR)
+    threshold = choose_threshold(scores, ys, TARGET_FPR)
+    # Texts without any rule match (``rules`` == 0): their negatives may take ALONE_FPR of all
+    # the tune negatives, no more.
+    alone = [(s, y) for s, y, sig in zip(scores, ys, sigs, strict=True) if sig["rules"] == 0]
+    negatives = len(ys) - sum(ys)
+    alone_negatives = sum(1 for _, y in alone if not y)
+    if alone_negatives:
+        share = min(ALONE_FPR * negatives / alone_negatives, 1.0)
+        strict = choose_threshold([s for s, _ in alone], [y for _, y in alone], share)
+    else:
+        strict = threshold
+    data["threshold"] = threshold
+    data["alone_threshold"] = max(threshold, strict)
     args.out.write_text(json.dumps(data, sort_keys=True, indent=0) + "\n", encoding="utf-8")
     print(
         f"wrote {args.out}: {len(weights)} features, calibration {cal}, "
-        f"threshold {data['threshold']}",
+        f"threshold {data['threshold']}, alone_threshold {data['alone_threshold']}",
         file=sys.stderr,
     )
 

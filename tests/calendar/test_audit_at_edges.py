@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
+from llmops_audit.admission import Incoming, admit
 from llmops_audit.checkpoints import Sealer, Signer
-from llmops_audit.service import AuditService, Incoming, admit
+from llmops_audit.service import AuditService
 from llmops_audit.store import SqlAuditRepository
 from llmops_contracts import wrap
 from llmops_contracts.audit import AuditQuery

@@ -21,9 +21,11 @@ from nats.js.errors import NotFoundError
 
 from llmops import Client
 from llmops_audit.app import create_app
-from llmops_audit.checkpoints import Head, Signer
+from llmops_audit.chain import Head
+from llmops_audit.checkpoints import Signer
 from llmops_audit.config import AuditSettings
 from llmops_contracts import subjects, wrap
+from llmops_contracts.auditchain import CHECKPOINT_FIELDS, RECORD_FIELDS
 from llmops_contracts.llm import LlmCallCompleted, Usage
 from tests.conftest import eventually, running
 
@@ -114,6 +116,18 @@ def test_the_example_imports_only_nats_and_the_standard_library() -> None:
         if not (isinstance(node, ast.ImportFrom) and node.level)
     }
     assert modules - {"__future__"} - set(sys.stdlib_module_names) == {"nats", "cryptography"}
+
+
+def test_the_example_hashes_and_signs_the_fields_the_contracts_define() -> None:
+    """It cannot import ``RECORD_FIELDS`` (no llmops imports), so its copies are held to them."""
+    copies = {
+        target.id: ast.literal_eval(node.value)
+        for node in ast.parse(CONSUMER.read_text()).body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name) and target.id in ("FIELDS", "CHECKPOINT_FIELDS")
+    }
+    assert copies == {"FIELDS": RECORD_FIELDS, "CHECKPOINT_FIELDS": CHECKPOINT_FIELDS}
 
 
 async def test_consumer_verifies_the_chain_and_continues_it_after_a_restart(

@@ -15,9 +15,10 @@ from typing import Any
 import nats
 import pytest
 
+from llmops_audit.admission import admit
 from llmops_audit.app import create_app
 from llmops_audit.config import AuditSettings
-from llmops_audit.service import AuditService, admit
+from llmops_audit.service import AuditService
 from llmops_audit.store import SqlAuditRepository
 from llmops_contracts import new_event_id, subjects, wrap
 from llmops_contracts.headers import MSG_ID

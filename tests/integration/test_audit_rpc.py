@@ -12,7 +12,8 @@ from sqlalchemy import text
 from llmops import Client
 from llmops.audit import key_ring, published_checkpoints
 from llmops_audit.app import create_app
-from llmops_audit.checkpoints import Head, Signer
+from llmops_audit.chain import Head
+from llmops_audit.checkpoints import Signer
 from llmops_audit.config import AuditSettings
 from llmops_audit.ledger import JetStreamLedger, checkpoint_message
 from llmops_contracts.audit import AuditPurge, AuditQuery, AuditVerify

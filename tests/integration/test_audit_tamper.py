@@ -19,8 +19,10 @@ import pytest
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
+from llmops_audit.admission import admit
+from llmops_audit.chain import Head
 from llmops_audit.checkpoints import Sealer, Signer
-from llmops_audit.service import AuditService, Head, admit
+from llmops_audit.service import AuditService
 from llmops_audit.store import SqlAuditRepository
 from llmops_audit.store import records as records_table
 from llmops_contracts import new_event_id, wrap

@@ -26,9 +26,10 @@ from nats.js.api import DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from llmops import Client
+from llmops_audit.admission import admit
 from llmops_audit.app import create_app
 from llmops_audit.config import AuditSettings
-from llmops_audit.service import AuditService, admit
+from llmops_audit.service import AuditService
 from llmops_audit.store import SqlAuditRepository
 from llmops_contracts import new_event_id, subjects, wrap
 from llmops_contracts.audit import AuditQuery

@@ -37,7 +37,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from llmops_audit.app import create_app
-from llmops_audit.checkpoints import Head, Signer
+from llmops_audit.chain import Head
+from llmops_audit.checkpoints import Signer
 from llmops_audit.config import AuditSettings
 from llmops_audit.store import SqlAuditRepository
 from llmops_contracts import headers, subjects, wrap

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from llmops_audit.chain import ChainConflict, Head, NewRecord
 from llmops_audit.checkpoints import Signer
-from llmops_audit.service import ChainConflict, Head, NewRecord
 from llmops_contracts.audit import AuditQuery
 from llmops_contracts.auditchain import key_id_for
 from tests.conftest import fresh_postgres_database

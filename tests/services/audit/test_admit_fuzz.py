@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llmops_audit import fastjson
-from llmops_audit.service import admit
+from llmops_audit.admission import admit
 from llmops_contracts import wrap
 from llmops_contracts.llm import LlmCallCompleted, Usage
 from llmops_contracts.registry import InvalidMessage, parse

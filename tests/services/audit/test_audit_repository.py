@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from llmops_audit import fastjson
-from llmops_audit.service import GENESIS, ChainConflict, Head, NewRecord
+from llmops_audit.chain import GENESIS, ChainConflict, Head, NewRecord
 from llmops_audit.store import VERSION_TABLE, SqlAuditRepository
 from llmops_audit.store import records as records_table
 from llmops_contracts.audit import AuditQuery
@@ -430,8 +430,7 @@ class SqlAuditRepositoryContract(AuditRepositoryContract):
         await repo.append(mine)
         rows = [
             {
-                **{k: r.doc[k] for k in ("seq", "event_id", "event_type", "event_subject")},
-                **{k: r.doc[k] for k in ("recorded_at", "redaction_policy_version", "prev_hash")},
+                **{k: r.doc[k] for k in RECORD_FIELDS if k != "event"},
                 "tenant": other,
                 "hash": r.hash,
                 "source": r.source,

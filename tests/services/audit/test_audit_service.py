@@ -1,4 +1,4 @@
-"""Unit tests of the audit logic (llmops_audit.service) with the in-memory fake repository.
+"""Unit tests of the audit logic (llmops_audit.service and the steps it runs) with the in-memory fake repository.
 
 Admission, per-tenant chaining and de-duplication, redaction before hashing, checkpoints,
 verification, purge and the AUDIT-stream message, without NATS or a database.
@@ -15,18 +15,12 @@ from typing import Any
 
 import pytest
 
+from llmops_audit.admission import Incoming, admit
+from llmops_audit.chain import ChainConflict, Head
 from llmops_audit.checkpoints import Sealer, Signer, key_ring
-from llmops_audit.service import (
-    AuditService,
-    ChainConflict,
-    Head,
-    Incoming,
-    Policy,
-    Redactor,
-    Republisher,
-    admit,
-    audit_message,
-)
+from llmops_audit.redaction import Policy, Redactor
+from llmops_audit.republisher import Republisher, audit_message
+from llmops_audit.service import AuditService
 from llmops_contracts import new_event_id, subjects, wrap
 from llmops_contracts.audit import AuditQuery
 from llmops_contracts.auditchain import (

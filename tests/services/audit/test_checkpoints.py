@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from llmops_audit.chain import Head
 from llmops_audit.checkpoints import Sealer, Signer, key_ring
-from llmops_audit.service import AuditService, Head
+from llmops_audit.service import AuditService
 from llmops_contracts.auditchain import ChainBreak, key_id_for, record_hash
 from llmops_shared.clock import FixedClock
 from tests.services.audit.conftest import SIGNER, FakeAuditRepository, FakeLedger
@@ -61,14 +62,18 @@ def first(report: Any) -> tuple[int, str]:
     return report.first_break.seq, report.first_break.kind
 
 
-def rechain_from(repo: FakeAuditRepository, tenant: str, seq: int) -> None:
-    """Change the record at ``seq`` and recompute every later hash: a consistent forgery."""
+def rechain(
+    repo: FakeAuditRepository, tenant: str, first_seq: int, last_seq: int | None = None
+) -> None:
+    """Change the record at ``first_seq`` and re-hash it and the records after it up to
+    ``last_seq``: to the head (None), a consistent forgery; short of it, the record after them
+    still links to the old hash."""
     prev = None
     for row in sorted((r for r in repo.rows if r.tenant == tenant), key=lambda r: r.seq):
         record = row.record
-        if row.seq == seq:
+        if row.seq == first_seq:
             record["event"]["data"]["request_model"] = "forged"
-        if row.seq >= seq:
+        if first_seq <= row.seq and (last_seq is None or row.seq <= last_seq):
             record["prev_hash"] = prev if prev is not None else record["prev_hash"]
             record["hash"] = record_hash(record)
         prev = record["hash"]
@@ -151,7 +156,7 @@ async def test_a_rechained_trail_disagrees_with_the_published_checkpoint(
 ) -> None:
     await recorded(service, "acme", 6)
     await service.checkpoint_heads()
-    rechain_from(fake_repository, "acme", 3)
+    rechain(fake_repository, "acme", 3)
     # The stored checkpoints re-signed by a key that is not the service's (a stolen old key,
     # a guessed one): their signatures fail, and the published one still signs the real head.
     forger = Signer.generate()
@@ -291,7 +296,7 @@ async def test_a_restart_after_a_rechain_signs_nothing(
     first_run = signed(fake_repository, clock, fake_ledger)
     await recorded(first_run, "acme", 6)
     await first_run.checkpoint_heads()
-    rechain_from(fake_repository, "acme", 2)
+    rechain(fake_repository, "acme", 2)
     breaks: list[tuple[str, ChainBreak]] = []
     assert await restarted(fake_repository, clock, fake_ledger, breaks).checkpoint_heads() == 0
     assert [(b.seq, b.kind) for _, b in breaks] == [(6, "checkpoint")]
@@ -319,7 +324,7 @@ async def test_a_head_rechained_under_a_running_service_is_not_signed(
 ) -> None:
     await recorded(service, "acme", 5)
     await service.checkpoint_heads()
-    rechain_from(fake_repository, "acme", 4)
+    rechain(fake_repository, "acme", 4)
     assert await service.checkpoint_heads() == 0
     assert service.checkpointer.broken["acme"].kind == "checkpoint"
 
@@ -396,20 +401,6 @@ async def test_a_restart_does_not_sign_a_head_already_published_and_heals_no_del
 # --- purging: verify before signing the anchor --------------------------------------------------
 
 
-def rechain_between(repo: FakeAuditRepository, tenant: str, first_seq: int, last_seq: int) -> None:
-    """Change the record at ``first_seq`` and re-hash the records up to ``last_seq`` only: the
-    record after them still links to the old hash."""
-    prev = None
-    for row in sorted((r for r in repo.rows if r.tenant == tenant), key=lambda r: r.seq):
-        record = row.record
-        if row.seq == first_seq:
-            record["event"]["data"]["request_model"] = "forged"
-        if first_seq <= row.seq <= last_seq:
-            record["prev_hash"] = prev if prev is not None else record["prev_hash"]
-            record["hash"] = record_hash(record)
-        prev = record["hash"]
-
-
 async def old_and_new(service: AuditService, clock: FixedClock) -> None:
     """Records 1..5 recorded a day before 6..10, all sealed: a purge of the day stops at 5."""
     await recorded(service, "acme", 5)
@@ -421,9 +412,9 @@ async def old_and_new(service: AuditService, clock: FixedClock) -> None:
 @pytest.mark.parametrize(
     "rewrite",
     [
-        pytest.param(lambda repo: rechain_from(repo, "acme", 3), id="rechained-to-the-head"),
-        pytest.param(lambda repo: rechain_between(repo, "acme", 3, 5), id="rechained-to-the-cut"),
-        pytest.param(lambda repo: rechain_between(repo, "acme", 5, 5), id="anchor-rewritten"),
+        pytest.param(lambda repo: rechain(repo, "acme", 3), id="rechained-to-the-head"),
+        pytest.param(lambda repo: rechain(repo, "acme", 3, 5), id="rechained-to-the-cut"),
+        pytest.param(lambda repo: rechain(repo, "acme", 5, 5), id="anchor-rewritten"),
     ],
 )
 @pytest.mark.parametrize("fresh", [False, True], ids=["running", "restarted"])

@@ -18,12 +18,9 @@ from typing import Any
 import pytest
 
 from llmops_audit import fastjson
-from llmops_audit.service import (
-    AuditService,
-    Head,
-    Incoming,
-    _rest_canonical,
-)
+from llmops_audit.admission import Incoming
+from llmops_audit.chain import Head, _rest_canonical, chain_record
+from llmops_audit.redaction import Redactor
 from llmops_contracts.auditchain import record_hash
 from llmops_contracts.canonical import canonical_json
 from llmops_contracts.registry import InvalidMessage
@@ -251,7 +248,6 @@ def test_dumps_reads_back_as_the_same_value() -> None:
 
 def test_a_chained_record_hashes_as_the_reference_and_stores_a_faithful_event() -> None:
     rng = random.Random(3)
-    service = AuditService(repository=None)  # type: ignore[arg-type]  # _chain needs no storage
     head = Head(4, "ab" * 32)
     for i in range(1500):
         data = _tricky_document(rng) if i % 2 else _random_document(rng)
@@ -264,10 +260,11 @@ def test_a_chained_record_hashes_as_the_reference_and_stores_a_faithful_event() 
             "time": "2026-11-27T09:29:59.5+00:00",
             "data": data,
         }
-        record = service._chain(
+        record = chain_record(
             Incoming("llmops.evt.llm.call_completed.acme", envelope),
             head,
             "2026-11-27T09:30:00.000000Z",
+            Redactor(),
         )
         assert record.hash == record_hash(record.doc)
         assert record.hash == hashlib.sha256(canonical_json(record.doc).encode()).hexdigest()

@@ -19,7 +19,9 @@ from llmops_audit.checkpoints import Sealer, Signer
 from llmops_audit.config import AuditSettings
 from llmops_audit.handlers import SOURCES, build_router
 from llmops_audit.ledger import JetStreamLedger
-from llmops_audit.service import AuditService, Redactor, Republisher
+from llmops_audit.redaction import Redactor
+from llmops_audit.republisher import Republisher
+from llmops_audit.service import AuditService
 from llmops_audit.store import SqlAuditRepository
 from llmops_contracts.auditchain import ChainBreak
 from llmops_shared.blobs import BlobStore
@@ -230,8 +232,9 @@ def create_app(settings: AuditSettings, clock: Clock = SYSTEM_CLOCK) -> FastStre
         """Leave what start-up allocated out of the cyclic GC's passes (performance).
 
         The capture allocates a few dozen objects per event, so the collector runs often, and
-        each full pass walked every object of the libraries and adapters loaded at start (about
-        10% of the capture's CPU, measured). Those live as long as the process anyway.
+        each full pass walked every object of the libraries and adapters loaded at start (see
+        docs/decisions.md, "Audit batches of 1000, and a frozen start-up heap"). Those live as
+        long as the process anyway.
         """
         gc.freeze()
 

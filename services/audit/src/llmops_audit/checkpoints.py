@@ -30,10 +30,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from llmops_audit.chain import GENESIS, Head, NewRecord
 from llmops_contracts.audit import AuditSigningKey
 from llmops_contracts.auditchain import (
     CHECKPOINT_FIELDS,
-    GENESIS_HASH,
     SIGNATURE_ALGORITHM,
     ChainBreak,
     ChainVerifier,
@@ -48,18 +48,7 @@ from llmops_contracts.auditchain import (
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:  # the service module imports this one
-    from llmops_audit.service import AuditRepository, NewRecord
-
-
-@dataclass(frozen=True)
-class Head:
-    """The last record of a tenant's chain."""
-
-    seq: int
-    hash: str
-
-
-GENESIS = Head(0, GENESIS_HASH)
+    from llmops_audit.service import AuditRepository
 
 
 # --- keys -------------------------------------------------------------------------------------

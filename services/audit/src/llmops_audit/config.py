@@ -30,7 +30,7 @@ class AuditSettings(ServiceSettings):
         default=1000,
         ge=1,
         description="Messages fetched per pull and stored per transaction (larger than other "
-        "services': per-batch costs dominate the capture below ~1000).",
+        "services': see docs/decisions.md, 'Audit batches of 1000').",
     )
     redaction_policies_file: Path | None = Field(
         default=None,

@@ -117,6 +117,10 @@ def _fast(value: Any) -> bytes | None:
     return text
 
 
+#: ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, built once.
+_compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def dumps(value: Any) -> bytes:
     """Compact JSON of a JSON-shaped value, keys in their order (orjson; stdlib if it refuses)."""
     try:
@@ -124,10 +128,6 @@ def dumps(value: Any) -> bytes:
     except orjson.JSONEncodeError:
         # beyond orjson: an integer over 64 bits, a lone surrogate (which cannot be UTF-8 either)
         return _compact_json(value).encode()
-
-
-#: ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, built once.
-_compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def loads(body: bytes) -> Any:

@@ -10,9 +10,11 @@ from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
 from nats.aio.msg import Msg
 from prometheus_client import Counter, Histogram
 
+from llmops_audit.admission import Incoming, admit
+from llmops_audit.chain import ChainConflict
 from llmops_audit.config import AuditSettings
-from llmops_audit.service import AuditService, ChainConflict, Incoming, admit
-from llmops_contracts import subjects, wrap
+from llmops_audit.service import SOURCE, AuditService
+from llmops_contracts import subjects
 from llmops_contracts.audit import (
     AuditPurge,
     AuditPurgeResult,
@@ -24,7 +26,7 @@ from llmops_contracts.audit import (
     ChainBreakInfo,
     Checkpoint,
 )
-from llmops_contracts.envelope import Envelope
+from llmops_contracts.envelope import Envelope, reply
 from llmops_shared.batch import BatchConsumer, is_transient
 from llmops_shared.broker import MessageScope, consumer_config
 
@@ -41,8 +43,6 @@ SOURCES = (
     (subjects.COMMANDS_STREAM, subjects.COMMANDS_ALL, "commands"),
     (subjects.DLQ_STREAM, subjects.DLQ_ALL, "dlq"),
 )
-
-SOURCE = "llmops/audit"
 
 
 def capture_consumer(
@@ -110,7 +110,7 @@ def build_router(
                 next_after_seq=next_after,
                 anchor=Checkpoint.model_validate(anchor) if anchor else None,
             )
-            return _reply(result, request, service)
+            return reply(result, request, source=SOURCE, time=service.clock.now())
 
         @router.subscriber(subjects.any_tenant(subjects.AUDIT_VERIFY), queue=queue)
         async def verify(request: Envelope[AuditVerify]) -> Envelope[AuditVerifyResult]:
@@ -126,7 +126,7 @@ def build_router(
                 last_hash=report.last_hash,
                 published=_published(report.published),
             )
-            return _reply(result, request, service)
+            return reply(result, request, source=SOURCE, time=service.clock.now())
 
         @router.subscriber(subjects.any_tenant(subjects.AUDIT_PURGE), queue=queue)
         async def purge(request: Envelope[AuditPurge]) -> Envelope[AuditPurgeResult]:
@@ -136,7 +136,7 @@ def build_router(
                 purged=purged,
                 checkpoint=Checkpoint.model_validate(checkpoint) if checkpoint else None,
             )
-            return _reply(result, request, service)
+            return reply(result, request, source=SOURCE, time=service.clock.now())
 
         return router
 
@@ -152,11 +152,3 @@ def _published(checkpoint: Any) -> Checkpoint | None:
         return Checkpoint.model_validate(checkpoint)
     except ValueError:
         return None
-
-
-def _reply(result: Any, request: Envelope[Any], service: AuditService) -> Envelope[Any]:
-    # Dated by the service's clock, like its records and checkpoints (without ``time`` an
-    # envelope takes the wall clock, and a service on a fixed clock would answer from today).
-    return wrap(
-        result, tenant=request.tenant, source=SOURCE, causation=request, time=service.clock.now()
-    )

@@ -22,14 +22,13 @@ from nats.js.errors import (
     NotFoundError,
 )
 
+from llmops_audit.service import SOURCE
 from llmops_contracts import subjects, wrap
 from llmops_contracts.audit import AuditCheckpoint, AuditSigningKey
 from llmops_contracts.auditchain import key_id_for, published_checkpoint
 from llmops_contracts.envelope import stable_id
 from llmops_contracts.headers import MSG_ID, TYPE
 from llmops_shared.logging import get_logger
-
-SOURCE = "llmops/audit"
 
 _log = get_logger(__name__)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import operator
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -33,8 +34,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from llmops_audit import fastjson
-from llmops_audit.service import ChainConflict, Head, NewRecord, StoredRecord
+from llmops_audit.chain import ChainConflict, Head, NewRecord
+from llmops_audit.republisher import StoredRecord
 from llmops_contracts.audit import AuditQuery
+from llmops_contracts.auditchain import CHECKPOINT_FIELDS, RECORD_FIELDS
 from llmops_shared.db import SqlStore, UtcDateTime
 from llmops_shared.db import migrate as shared_migrate
 
@@ -82,44 +85,24 @@ outbox = Table(
     Column("last_pk", BigInteger, nullable=False),
 )
 
-RECORD_COLUMNS = (
-    "tenant",
-    "seq",
-    "event_id",
-    "event_type",
-    "event_subject",
-    "recorded_at",
-    "redaction_policy_version",
-    "prev_hash",
-    "hash",
-)
+#: The hashed document's columns: its fields but ``event``, which is stored as ``event_json``.
+DOCUMENT_COLUMNS = tuple(name for name in RECORD_FIELDS if name != "event")
+#: A stored record's columns as read back (the document's and its ``hash``; then its event).
+RECORD_COLUMNS = (*DOCUMENT_COLUMNS, "hash")
+#: The indexed columns that queries filter on (``NewRecord``'s fields from ``source`` on).
 FILTER_COLUMNS = ("source", "time", "trace_id", "correlation_id", "actor_user", "actor_app")
-CHECKPOINT_COLUMNS = ("tenant", "seq", "hash", "created_at", "kind", "key_id", "signature")
+#: A stored checkpoint's columns: the signed fields and the signature.
+CHECKPOINT_COLUMNS = (*CHECKPOINT_FIELDS, "signature")
 #: What :func:`record_of` reads (performance: not the filter columns, whose timestamp is parsed
 #: per row on SQLite).
 RECORD_SELECT = (records.c.pk, *(records.c[name] for name in RECORD_COLUMNS), records.c.event_json)
 _EVENT_JSON = len(RECORD_SELECT) - 1
 #: Most records kept in memory for the republisher (a stalled one reads the rest back).
 RECENT_LIMIT = 5000
-#: Columns of the batch insert, in the order of :meth:`SqlAuditRepository._row`.
-INSERT_COLUMNS = (
-    "tenant",
-    "seq",
-    "event_id",
-    "event_type",
-    "event_subject",
-    "source",
-    "time",
-    "recorded_at",
-    "trace_id",
-    "correlation_id",
-    "actor_user",
-    "actor_app",
-    "redaction_policy_version",
-    "event_json",
-    "prev_hash",
-    "hash",
-)
+#: Columns of the batch insert, in the order :meth:`SqlAuditRepository.append` binds them.
+INSERT_COLUMNS = (*RECORD_COLUMNS, *FILTER_COLUMNS, "event_json")
+#: A document's values in ``DOCUMENT_COLUMNS`` order (performance: one C call per record).
+_document_values = operator.itemgetter(*DOCUMENT_COLUMNS)
 
 
 # Alembic's default name: audit was the first service with a schema, and databases exist.
@@ -233,27 +216,21 @@ class SqlAuditRepository(SqlStore):
             event_json = (
                 r.event_json if r.event_json is not None else fastjson.dumps(doc["event"]).decode()
             )
+            values = _document_values(doc)
             rows.append(
                 (
-                    doc["tenant"],
-                    doc["seq"],
-                    doc["event_id"],
-                    doc["event_type"],
-                    doc["event_subject"],
+                    *values,
+                    r.hash,
                     r.source,
                     None if r.time is None else bind_time(r.time),
-                    doc["recorded_at"],
                     r.trace_id,
                     r.correlation_id,
                     r.user,
                     r.app,
-                    doc["redaction_policy_version"],
                     event_json,
-                    doc["prev_hash"],
-                    r.hash,
                 )
             )
-            record = StoredRecord({name: doc[name] for name in RECORD_COLUMNS if name != "hash"})
+            record = StoredRecord(zip(DOCUMENT_COLUMNS, values, strict=True))
             record["hash"] = r.hash
             record["event"] = doc["event"]
             record.event_json = event_json
@@ -373,8 +350,8 @@ class SqlAuditRepository(SqlStore):
         """Records not yet republished to the AUDIT stream, in storage order.
 
         Records this process appended come from memory when every one of the page is there
-        (performance: reading them back and parsing their JSON cost ~40 µs a record, a third of
-        republishing); the positions always come from the database.
+        (performance: reading them back means parsing their JSON again; see docs/decisions.md,
+        "The AUDIT stream is fed from an outbox"); the positions always come from the database.
         """
         last = select(outbox.c.last_pk).where(outbox.c.id == 1).scalar_subquery()
         newer = records.c.pk > last

@@ -48,7 +48,8 @@ def test_holdout_recall_meets_the_target(reports: dict[str, Report]) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="Known miss, reported honestly: on the untuned holdout the shipped threshold flags "
-    "about 10% of negatives (hard negatives written in other phrasings than the tuned ones).",
+    "2.5% of negatives (7 of 240 hard negatives, 1 of 86 benign); rules r1/model m1 flagged "
+    "9.8%. The 2% target is not met.",
 )
 def test_holdout_false_positive_rate_meets_the_target(reports: dict[str, Report]) -> None:
     assert reports["holdout"].overall.fpr <= 0.02

@@ -62,7 +62,8 @@ def test_training_twice_gives_byte_identical_weights(tmp_path: Path) -> None:
     assert first == second
     model = json.loads(first)
     assert model["meta"]["train_sha256"]
-    assert model["version"].startswith("m1-")
+    assert model["version"].startswith("m2-")
+    assert 0 < model["threshold"] <= model["alone_threshold"] <= 1
 
 
 def test_shipped_model_was_trained_on_the_committed_corpus() -> None:

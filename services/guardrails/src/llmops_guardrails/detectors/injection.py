@@ -9,11 +9,17 @@ The pipeline for one text (the same for user input and for retrieved documents):
 3. base64 and hex substrings that decode to words (:mod:`.decoders`) are analysed as texts of
    their own, to depth 2; a hit inside one spans the encoded substring;
 4. the statistical model (:mod:`.injection_model`) scores the best window;
-5. the signals (model logit, strongest family score, number of families, obfuscation seen,
-   hidden tag text, words that frame the text as *discussing* injection) are combined by a
-   logistic calibration fitted on the tune split (``tools/train_injection.py``): the score is
-   a probability, and the shipped threshold keeps the tune split's false-positive rate at or
-   below 2%.
+5. the signals (model logit, split by whether any rule matched, strongest family score,
+   number of families, obfuscation seen, hidden tag text, words that frame the text as
+   *discussing* injection) are combined by a logistic calibration fitted on the tune split
+   (``tools/train_injection.py``): the score is a probability, and the shipped threshold keeps
+   the tune split's false-positive rate at or below 2%;
+6. the model alone (no rule matched anywhere) must be surer than that: such a text needs the
+   stricter ``alone_threshold`` (chosen so that rule-less texts make at most a quarter of the
+   tune split's false-positive budget), and its score is rescaled so that this stricter
+   threshold lands on the shipped one. A word model trained on a few thousand sentences
+   generalises worse than phrase rules; it may add weight to a rule's hint, but on its own it
+   flags only what it is very sure of.
 
 Each hit names its family (``instruction_override`` ... or ``model`` when only the model
 spoke), its span in the original text and the text's calibrated score; never the text.
@@ -25,29 +31,32 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 from llmops_guardrails.detectors import injection_rules as rules
 from llmops_guardrails.detectors.base import Hit
 from llmops_guardrails.detectors.canonical import Canonical, canonicalise
 from llmops_guardrails.detectors.decoders import encoded_payloads, reverse, rot13
-from llmops_guardrails.detectors.injection_model import Model, load, words
+from llmops_guardrails.detectors.injection_model import (
+    Model,
+    load,
+    model_words,
+    token_span,
+    words,
+)
 
-RULES_VERSION = "r1"
+RULES_VERSION = "r2"
 MAX_DEPTH = 2
 #: Hits below this calibrated score are not reported (the evidence is kept in ``analyse``).
 REPORT_FLOOR = 0.05
 #: Disguises that, undone, say someone tried to hide words.
 _DISGUISES = frozenset({"tags", "zero_width", "bidi", "confusable", "leet", "spacing"})
-#: Trigger stems strong enough to look into a ROT13 or reversed view for.
-_VIEW_TRIGGERS = frozenset(
-    {"ign", "dis", "for", "ove", "byp", "ins", "rul", "sys", "pro", "rev", "pri", "oub", "ver",
-     "anw", "olv", "esq", "reg", "dan", "dev", "jai", "del", "sen", "con", "cal", "exe", "you"}
-)  # fmt: skip
 _QUOTED = re.compile(r"(['\"`])([^'\"`\n]{1,48})\1")
-SIGNALS = ("model", "rules", "families", "obfuscated", "hidden", "discussion")
+SIGNALS = ("model", "model_alone", "rules", "families", "obfuscated", "hidden", "discussion")
+_STEM5 = itemgetter(slice(0, 5))
 #: Characters of context around a rule match that the model judges on its own (long texts).
-_NEAR = 400
+_NEAR = 160
 _MAX_NEAR = 8
 #: Maps a canonical span of the text being scanned to a span of the caller's original text.
 _Place = Callable[[int, int], tuple[int, int]]
@@ -81,8 +90,22 @@ class _Evidence:
     matches: list[tuple[str, float, int, int]] = field(default_factory=list)
     families: dict[str, float] = field(default_factory=dict)
     model: float = -math.inf
-    model_span: tuple[int, int] = (0, 0)
+    #: Where the best model window is: the canonical text, its placing function, and either
+    #: a range of feature words (``True``) or of characters; resolved only if reported.
+    model_window: tuple[Canonical, _Place, bool, int, int] | None = None
     obfuscated: bool = False
+
+    def model_span(self) -> tuple[int, int]:
+        """The original span of the best model window."""
+        if self.model_window is None:
+            return 0, 0
+        c, place, in_words, start, end = self.model_window
+        if not c.text:
+            return 0, 0
+        if in_words:
+            start, end = token_span(c.text, start, end)
+        return place(start, max(end, start + 1))
+
     hidden: bool = False
     discussion: int = 0
 
@@ -131,9 +154,12 @@ class InjectionDetector:
         """The full analysis of ``text``."""
         ev = self._gather(text)
         sig = _signals(ev)
-        cal = self.model.calibration
+        model = self.model
+        cal = model.calibration
         z = cal.get("intercept", 0.0) + math.fsum(cal.get(k, 0.0) * v for k, v in sig.items())
         score = _sigmoid(z)
+        if not ev.families:  # the model alone: held to the stricter threshold
+            score = alone(score, model.threshold, model.alone_threshold)
         hits: list[Hit] = []
         if score >= REPORT_FLOOR:
             version = self.version
@@ -143,7 +169,7 @@ class InjectionDetector:
                     seen.add((family, start, end))
                     hits.append(Hit(self.name, family, start, end, score, version))
             if not hits:
-                start, end = ev.model_span
+                start, end = ev.model_span()
                 hits.append(Hit(self.name, "model", start, end, score, version))
             hits.sort(key=lambda h: (h.start, h.end, h.kind))
         return Analysis(
@@ -159,13 +185,14 @@ class InjectionDetector:
         """Add the evidence of ``text``; ``span`` (when decoding) is where it sits originally."""
         c = canonicalise(text)
         tokens = words(c.text)
-        stems = {t[:3] for t in tokens}
+        unique = set(tokens)
+        stems = rules.keys_of(unique)
         if c.tricks & _DISGUISES:
             ev.obfuscated = True
         if "tags" in c.tricks:
             ev.hidden = True
         if depth == 0:
-            ev.discussion = rules.discussion(c.text)
+            ev.discussion = rules.discussion(tokens)
 
         def place(cs: int, ce: int) -> tuple[int, int]:
             return span if span is not None else c.span(cs, ce)
@@ -175,23 +202,23 @@ class InjectionDetector:
             ev.matches.append((m.family, m.weight, *place(m.start, m.end)))
         scores = rules.family_scores(found)
         if not found or max(scores.values()) < rules.S:
-            scores = self._views(c, tokens, ev, place, scores)
+            scores = self._views(text, c, unique, ev, span, scores)
         scores = self._split_payload(c, ev, place, scores)
         for family, s in scores.items():
             ev.families[family] = max(ev.families.get(family, 0.0), s)
 
-        logit, ws, we = self.model.best_window(c.text)
+        logit, ws, we = self.model.best_window(model_words(tokens))
+        window = (c, place, True, ws, we)
         # In a long text, also judge the neighbourhood of each rule match on its own: an
         # injected sentence inside a page of benign text is what retrieved context looks like.
         if len(c.text) > _NEAR:
             for m in found[:_MAX_NEAR]:
                 a, b = max(m.start - _NEAR // 2, 0), min(m.end + _NEAR // 2, len(c.text))
-                near = self.model.logit(words(c.text[a:b]))
+                near = self.model.logit(model_words(words(c.text[a:b])))
                 if near > logit:
-                    logit, ws, we = near, a, b
+                    logit, window = near, (c, place, False, a, b)
         if logit > ev.model:
-            ev.model = logit
-            ev.model_span = place(ws, max(we, ws + 1)) if c.text else (0, 0)
+            ev.model, ev.model_window = logit, window
 
         if depth < MAX_DEPTH:
             for p in encoded_payloads(text):
@@ -203,31 +230,55 @@ class InjectionDetector:
 
     def _views(
         self,
+        text: str,
         c: Canonical,
-        tokens: list[str],
+        unique: set[str],
         ev: _Evidence,
-        place: _Place,
+        span: tuple[int, int] | None,
         scores: dict[str, float],
     ) -> dict[str, float]:
-        """Rules on the ROT13 and reversed views, when they hold two or more trigger words."""
-        joined = " ".join(tokens)
+        """Rules on the ROT13 and reversed views, when their words start like attack words.
+
+        A view is scanned when two or more distinct words of it begin like the first words of
+        the patterns that count alone (:func:`.injection_rules.view_triggers`); one, when no
+        word of the text itself does (a text that is all payload). The view's
+        word beginnings come cheaply: the ROT13 of the text's distinct five-letter stems, and
+        the reversed ends of its distinct words. ROT13 tools leave accented letters alone, so
+        a text that is not ASCII gets its ROT13 view from its original characters
+        (canonicalised after rotating, not before).
+        """
+        triggers = rules.view_triggers()
         n = len(c.text)
 
-        def same(s: int, e: int) -> tuple[int, int]:
-            return s, e
+        def placed(view: Canonical) -> _Place:
+            def to_original(s: int, e: int) -> tuple[int, int]:
+                return span if span is not None else view.span(s, e)
+
+            return to_original
 
         def mirrored(s: int, e: int) -> tuple[int, int]:
-            return n - e, n - s
+            return placed(c)(n - e, n - s)
 
-        for view, unmap in ((rot13, same), (reverse, mirrored)):
-            if len({w[:3] for w in view(joined).split()} & _VIEW_TRIGGERS) < 2:
+        views: list[tuple[str, set[str], _Place]] = []
+        forward = set(map(_STEM5, unique))
+        need = 2 if forward & triggers else 1
+        if text.isascii():
+            rotated = rot13(" ".join(forward)).split()
+            views.append((rot13(c.text), set(rotated), placed(c)))
+        else:
+            rc = canonicalise(rot13(text))  # the same length: offsets carry over
+            views.append((rc.text, set(map(_STEM5, words(rc.text))), placed(rc)))
+        backwards = " ".join(unique)[::-1].split()
+        views.append((reverse(c.text), set(map(_STEM5, backwards)), mirrored))
+        for view_text, view_stems, to_original in views:
+            if len(view_stems & triggers) < need:
                 continue
-            found = rules.match(view(c.text))
+            found = rules.match(view_text)
             if not found:
                 continue
             ev.obfuscated = True
             for m in found:
-                ev.matches.append((m.family, m.weight, *place(*unmap(m.start, m.end))))
+                ev.matches.append((m.family, m.weight, *to_original(m.start, m.end)))
             for family, s in rules.family_scores(found).items():
                 scores[family] = max(scores.get(family, 0.0), s)
         return scores
@@ -251,10 +302,27 @@ class InjectionDetector:
         return scores
 
 
+def alone(score: float, threshold: float, alone_threshold: float) -> float:
+    """``score`` of a text no rule matched, rescaled so ``alone_threshold`` maps to ``threshold``.
+
+    Piecewise linear and increasing: [0, alone_threshold] onto [0, threshold] and
+    [alone_threshold, 1] onto [threshold, 1]; the identity when the two are equal.
+    """
+    if alone_threshold <= threshold:
+        return score
+    if alone_threshold >= 1.0:  # nothing without a rule may reach the threshold
+        return score * threshold
+    if score < alone_threshold:
+        return score * threshold / alone_threshold
+    return threshold + (score - alone_threshold) * (1.0 - threshold) / (1.0 - alone_threshold)
+
+
 def _signals(ev: _Evidence) -> dict[str, float]:
     strongest = max(ev.families.values(), default=0.0)
+    logit = max(min(ev.model, 20.0), -20.0) if ev.model > -math.inf else 0.0
     return {
-        "model": max(min(ev.model, 20.0), -20.0) if ev.model > -math.inf else 0.0,
+        "model": logit if ev.families else 0.0,
+        "model_alone": 0.0 if ev.families else logit,
         "rules": strongest,
         "families": float(sum(s >= 0.5 for s in ev.families.values())),
         "obfuscated": 1.0 if ev.obfuscated and strongest > 0 else 0.0,

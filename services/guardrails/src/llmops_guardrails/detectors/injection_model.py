@@ -1,16 +1,19 @@
 """The statistical half of the injection detector: a logistic regression over word features.
 
-Features of canonical text (:mod:`.canonical`): its words, their five-letter stems (``ignor``
-covers ignore/ignorez/ignoriere/ignora) and stem bigrams (``ignor previ``). Why words and not
-character n-grams: in CPython every character n-gram order costs about as much as the whole
-rule engine (one dictionary lookup per character per order), and canonicalisation already
-undoes the disguises character n-grams would otherwise buy robustness against. The logit is
-``bias + sum(weights) / sqrt(1 + words)``, so a long benign document does not drown a short
-injected paragraph and a short text is not over-confident.
+Features of canonical text (:mod:`.canonical`): the five-letter stems of its words (``ignor``
+covers ignore/ignorez/ignoriere/ignora) and stem bigrams (``ignor previ``). Words with a digit
+(order, tracking and ticket numbers, hex, dates, amounts) and one-letter words are not
+features: they say which template or ticket a text came from, not whether it is an attack,
+and a model that learns them flags support tickets. Why words and not character n-grams: in
+CPython every character n-gram order costs about as much as the whole rule engine, and
+canonicalisation already undoes the disguises character n-grams would buy robustness against.
+The logit is ``bias + sum(weights) / sqrt(1 + words)``, so a long benign document does not
+drown a short injected paragraph and a short text is not over-confident.
 
-Texts longer than ``WINDOW`` characters are scored in windows of that size every
-``WINDOW // 2`` characters and the best window counts (an injected paragraph in a long
-retrieved page is judged on its own neighbourhood).
+Texts longer than ``WINDOW`` feature words are scored in windows of that many words every
+``WINDOW // 2`` words, and the best window counts (an injected paragraph in a long retrieved
+page is judged on its own neighbourhood). Window sums come from prefix sums over the
+per-word weights, so a long text costs one pass, not one pass per window.
 
 Weights are trained by ``tools/train_injection.py`` (``make train-guardrails``) on the
 project's corpus and shipped in ``injection_model.json`` next to this module with their
@@ -25,30 +28,55 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import pairwise, repeat
+from itertools import accumulate, pairwise, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-FEATURE_VERSION = 1
-WINDOW = 1024
-_WORD = re.compile(r"[a-z0-9]{1,64}")
+FEATURE_VERSION = 2
+#: Feature words per window (about a kilobyte of prose).
+WINDOW = 192
+_WORD = re.compile(r"[a-z0-9]+")
+#: ASCII letters and digits kept, everything else a space: ``translate`` + ``split`` gives
+#: the words of ASCII text four times faster than a regular expression.
+_SPLIT = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
 _STEM = itemgetter(slice(0, 5))
 
 
 def words(text: str) -> list[str]:
-    """The words of canonical ``text`` (letters and digits)."""
+    """The words of canonical ``text``: maximal runs of ``[a-z0-9]``."""
+    if text.isascii():
+        return text.translate(_SPLIT).split()
     return _WORD.findall(text)
 
 
+def model_words(tokens: list[str]) -> list[str]:
+    """The words the model sees: letters only, two or more of them."""
+    return [t for t in tokens if len(t) > 1 and t.isalpha()]
+
+
 def features(tokens: list[str]) -> list[str]:
-    """The model's features of a list of words: words, ``~stems`` and stem bigrams."""
+    """The model's features of a list of feature words: stems and stem bigrams."""
     stems = list(map(_STEM, tokens))
-    return [
-        *tokens,
-        *map("~".__add__, stems),
-        *map(" ".join, pairwise(stems)),
-    ]
+    return [*stems, *map(" ".join, pairwise(stems))]
+
+
+def token_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Character span in canonical ``text`` of feature words ``[start, end)`` (see words)."""
+    first = last = None
+    i = 0
+    for m in _WORD.finditer(text):
+        t = m.group()
+        if len(t) > 1 and t.isalpha():
+            if i == start:
+                first = m.start()
+            if i == end - 1:
+                last = m.end()
+                break
+            i += 1
+    if first is None:
+        return 0, len(text)
+    return first, last if last is not None else len(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +87,12 @@ class Model:
         version: names the weights (training parameters and corpus hash).
         bias: the intercept of the logit.
         weights: feature -> weight.
-        calibration: feature name -> coefficient of the final logistic calibration
-            (``intercept`` included); see ``injection.signals``.
+        calibration: signal name -> coefficient of the final logistic calibration
+            (``intercept`` included); see ``injection.SIGNALS``.
         threshold: the calibrated score at or above which a text is an injection (chosen on
             the tune split for a false-positive rate of at most 2%).
+        alone_threshold: the stricter score a text without any rule match must reach (the
+            model alone); such scores are rescaled so that this one lands on ``threshold``.
         meta: how the weights were made (hashes, seed, epochs ...).
     """
 
@@ -71,23 +101,33 @@ class Model:
     weights: dict[str, float]
     calibration: dict[str, float]
     threshold: float
+    alone_threshold: float
     meta: dict[str, Any]
 
     def logit(self, tokens: list[str]) -> float:
-        """The raw model logit of one window's words."""
+        """The raw model logit of one window's feature words."""
         get = self.weights.get
-        total = math.fsum(map(get, features(tokens), repeat(0.0)))
+        stems = list(map(_STEM, tokens))
+        total = sum(map(get, stems, repeat(0.0))) + sum(
+            map(get, map(" ".join, pairwise(stems)), repeat(0.0))
+        )
         return self.bias + total / math.sqrt(1 + len(tokens))
 
-    def best_window(self, text: str) -> tuple[float, int, int]:
-        """(logit, start, end) of the highest-scoring window of canonical ``text``."""
-        if len(text) <= WINDOW:
-            return self.logit(words(text)), 0, len(text)
+    def best_window(self, tokens: list[str]) -> tuple[float, int, int]:
+        """(logit, start, end) of the highest-scoring window of feature words."""
+        n = len(tokens)
+        if n <= WINDOW:
+            return self.logit(tokens), 0, n
+        get = self.weights.get
+        stems = list(map(_STEM, tokens))
+        uni = list(accumulate(map(get, stems, repeat(0.0)), initial=0.0))
+        bi = list(accumulate(map(get, map(" ".join, pairwise(stems)), repeat(0.0)), initial=0.0))
         best = (-math.inf, 0, 0)
         step = WINDOW // 2
-        for start in range(0, len(text) - step, step):
-            end = min(start + WINDOW, len(text))
-            score = self.logit(words(text[start:end]))
+        for start in range(0, n - step, step):
+            end = min(start + WINDOW, n)
+            total = (uni[end] - uni[start]) + (bi[end - 1] - bi[start])
+            score = self.bias + total / math.sqrt(1 + end - start)
             if score > best[0]:
                 best = (score, start, end)
         return best
@@ -100,12 +140,14 @@ def from_dict(data: dict[str, Any]) -> Model:
             f"injection model has feature_version {data.get('feature_version')}, code expects "
             f"{FEATURE_VERSION}: run `make train-guardrails`"
         )
+    threshold = float(data["threshold"])
     return Model(
         version=str(data["version"]),
         bias=float(data["bias"]),
         weights={str(k): float(v) for k, v in data["weights"].items()},
         calibration={str(k): float(v) for k, v in data["calibration"].items()},
-        threshold=float(data["threshold"]),
+        threshold=threshold,
+        alone_threshold=float(data.get("alone_threshold", threshold)),
         meta=dict(data.get("meta", {})),
     )
 

@@ -80,7 +80,7 @@ async def test_check_json_is_the_verdict_and_dash_reads_standard_input(
     assert {"outcome", "redacted_content", "findings", "policy_version", "took_ms"} <= set(verdict)
     assert verdict["outcome"] == "redact"
     assert verdict["redacted_content"] == "write to [EMAIL_1] or [EMAIL_1]"
-    assert [(f["detector"], f["start"], f["end"]) for f in verdict["findings"]] == [
+    assert [(f["kind"], f["start"], f["end"]) for f in verdict["findings"]] == [
         ("email", 9, 23),
         ("email", 27, 41),
     ]
@@ -215,7 +215,7 @@ async def test_tool_check_denies_unlisted_tools_and_bad_arguments(
         **url,
     )
     assert bad.exit_code == 1
-    assert json.loads(bad.stdout)["findings"][0]["kind"] == "arguments_schema"
+    assert json.loads(bad.stdout)["findings"][0]["kind"] == "args_schema"
     not_json = await llmops(
         "guard", "tool-check", "--tenant", tenant, "--tool", "x", "--args", "{", **url
     )
@@ -238,4 +238,4 @@ async def test_the_installed_command_reads_stdin_and_exits_with_the_outcome(
     assert blocked.returncode == 1, blocked.stderr
     redacted = await asyncio.to_thread(run, "output", "card 4111 1111 1111 1111")
     assert redacted.returncode == 2, redacted.stderr
-    assert "[CARD_NUMBER_1]" in redacted.stdout
+    assert "[CARD_1]" in redacted.stdout

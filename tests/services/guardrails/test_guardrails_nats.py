@@ -105,8 +105,11 @@ async def test_check_replies_with_a_verdict_and_records_it(
     )
     verdict = parse(reply.data, expect="llmops.guardrails.verdict.v1")
     assert verdict.data.outcome == "redact"
-    assert verdict.data.redacted_content == "I am [EMAIL_1], card [CARD_NUMBER_1]"
-    assert [f.detector for f in verdict.data.findings] == ["email", "card"]
+    assert verdict.data.redacted_content == "I am [EMAIL_1], card [CARD_1]"
+    assert [(f.detector, f.kind) for f in verdict.data.findings] == [
+        ("pii", "email"),
+        ("pii", "card_number"),
+    ]
     assert (verdict.causation_id, verdict.tenant) == (req.id, tenant)
     blocked = await check(client, tenant, "Project  Falcon ships Monday", "output")
     assert blocked.data.outcome == "block"
@@ -221,8 +224,8 @@ async def test_tool_calls_to_unlisted_tools_or_with_bad_arguments_are_denied(
     bad = await ask(client, subjects.GUARDRAILS_CHECK, call("search", {"q": 42}), tenant)
     assert ok.data.outcome == "allow"
     assert (unlisted.data.outcome, unlisted.data.findings[0].kind) == ("block", "unlisted_tool")
-    assert (bad.data.outcome, bad.data.findings[0].kind) == ("block", "arguments_schema")
-    assert bad.data.findings[0].message.startswith("arguments.q: fails 'type'")
+    assert (bad.data.outcome, bad.data.findings[0].kind) == ("block", "args_schema")
+    assert bad.data.findings[0].message.startswith("tool 'search': args_schema:type@$.q")
 
 
 async def test_tool_call_events_are_checked_and_bad_events_dead_lettered(

@@ -127,15 +127,31 @@ def test_denylist_matches_whole_words_case_insensitively() -> None:
         catalog.DenylistDetector("falcon")
 
 
-def test_unknown_detectors_and_missing_plugins_are_refused_with_the_reason() -> None:
-    with pytest.raises(catalog.DetectorUnavailable, match=r"unknown detector 'pii'.*injection"):
-        catalog.build("pii", {})
+def test_unknown_detectors_validators_and_options_are_refused_with_the_reason() -> None:
+    with pytest.raises(catalog.DetectorUnavailable, match=r"unknown detector 'ghost'.*injection"):
+        catalog.build("ghost", {})
     with pytest.raises(
-        catalog.DetectorUnavailable, match="guardrails-ai validators are not installed"
+        catalog.DetectorUnavailable,
+        match="guardrails-ai:guardrails/no_such_thing: no installed guardrails-ai validator",
     ):
-        catalog.build("guardrails-ai:regex_match", {"regex": "x"})
+        catalog.build("guardrails-ai:guardrails/no_such_thing", {})
     with pytest.raises(catalog.DetectorUnavailable, match="options refused"):
         catalog.build("email", {"colour": "red"})
+    with pytest.raises(catalog.DetectorUnavailable, match=r"pii: options refused.*unknown PII"):
+        catalog.build("pii", {"kinds": ["shoe_size"]})
+
+
+def test_every_builtin_name_builds_with_its_options() -> None:
+    options: dict[str, dict[str, Any]] = {
+        "terms": {"deny": ["darkweb"], "competitors": ["Acme"]},
+        "json_schema": {"schema": {"type": "object"}},
+        "url_allowlist": {"allow": ["example.com"]},
+        "length": {"max_chars": 100},
+        "denylist": {"terms": ["x"]},
+    }
+    for name in catalog.BUILTINS:
+        detector = catalog.build(name, options.get(name, {}))
+        assert (detector.name, bool(detector.version)) == (name, True)
 
 
 class _Shouting:
@@ -166,7 +182,7 @@ async def test_a_guardrails_ai_factory_plugs_in_and_async_detectors_are_awaited(
             ("shouting", "caps", "flag")
         ]
     finally:
-        catalog.use_guardrails_ai(catalog._guardrails_ai_not_installed)
+        catalog.use_guardrails_ai(None)
 
 
 # --- policy documents -------------------------------------------------------------------------
@@ -190,12 +206,12 @@ def test_a_policy_parses_with_a_numeric_version_and_compiles() -> None:
         (policy_yaml(policy_id="bad id"), "id: String should match pattern"),
         (policy_yaml(input=[rule("nonsense", "block")]), "input[0].detector: unknown detector"),
         (
-            policy_yaml(tools={"allow": [{"name": "s", "arguments": {"type": "frobnicate"}}]}),
-            "tools.allow[0].arguments: not a valid JSON Schema",
+            policy_yaml(tools={"allow": [{"name": "s", "args_schema": {"type": "frobnicate"}}]}),
+            "tools.allow[0].args_schema: Value error, invalid args_schema",
         ),
         (
-            policy_yaml(tools={"allow": [{"name": "s"}, {"name": "s"}]}),
-            "tool listed twice: s",
+            policy_yaml(tools={"allow": [{"name": "s", "rate": {"calls": 0}}]}),
+            "tools.allow[0].rate",
         ),
         ("a: " + "[" * 20_000 + "]" * 20_000, "nested too deeply"),
         ("a: " + "{b: " * 40 + "1" + "}" * 40, "nested more than 32 levels deep"),
@@ -271,10 +287,13 @@ def test_injection_findings_carry_kind_score_and_detector_version() -> None:
 
 
 def test_redaction_numbers_each_value_and_merges_overlaps() -> None:
+    def hit(start: int, end: int, kind: str) -> Hit:
+        return Hit("pii", kind, start, end, 1.0, "pii-1")
+
     text = "a@b.io wrote to c@d.io and a@b.io"
-    spans = [(0, 6, "email"), (16, 22, "email"), (27, 33, "email")]
-    assert redact(text, spans) == "[EMAIL_1] wrote to [EMAIL_2] and [EMAIL_1]"
-    assert redact("abcdefghij", [(0, 5, "email"), (3, 8, "card_number")]) == "[EMAIL_1]ij"
+    hits = [hit(0, 6, "email"), hit(16, 22, "email"), hit(27, 33, "email")]
+    assert redact(text, hits) == "[EMAIL_1] wrote to [EMAIL_2] and [EMAIL_1]"
+    assert redact("abcdefghij", [hit(0, 5, "email"), hit(3, 8, "card_number")]) == "[EMAIL_1]ij"
 
 
 def test_the_builtin_policy_redacts_pii_escalates_injection_and_blocks_poisoned_context() -> None:
@@ -283,7 +302,7 @@ def test_the_builtin_policy_redacts_pii_escalates_injection_and_blocks_poisoned_
     assert builtin.version == BUILTIN_VERSION
     redacted = builtin.decide("output", f"mail jane.doe+x@example.co.uk, pay with {VISA} today")
     assert redacted.outcome == "redact"
-    assert redacted.redacted_content == "mail [EMAIL_1], pay with [CARD_NUMBER_1] today"
+    assert redacted.redacted_content == "mail [EMAIL_1], pay with [CARD_1] today"
     assert builtin.decide("input", INJECTION).outcome == "review"
     assert builtin.decide("retrieved_context", f"Some doc. {INJECTION}").outcome == "block"
     assert builtin.decide("output", INJECTION).outcome == "allow"
@@ -295,7 +314,7 @@ TOOLS = {
     "allow": [
         {
             "name": "search",
-            "arguments": {
+            "args_schema": {
                 "type": "object",
                 "properties": {"q": {"type": "string", "maxLength": 20}},
                 "required": ["q"],
@@ -310,31 +329,34 @@ TOOLS = {
 
 def test_tools_are_denied_by_default_and_arguments_checked_against_their_schema() -> None:
     p = load_policy(policy_yaml(tools=TOOLS))
-    assert p.decide_tool("search", {"q": "weather"}).outcome == "allow"
+    assert p.decide_tool("search", {"q": "weather"}, tenant="acme").outcome == "allow"
 
-    unlisted = p.decide_tool("delete_user", {"id": 7})
+    unlisted = p.decide_tool("delete_user", {"id": 7}, tenant="acme")
     assert unlisted.outcome == "block"
     assert [f.kind for f in unlisted.findings] == ["unlisted_tool"]
 
-    too_long = p.decide_tool("search", {"q": "x" * 50 + "SECRET-VALUE"})
+    too_long = p.decide_tool("search", {"q": "x" * 50 + "SECRET-VALUE"}, tenant="acme")
     assert too_long.outcome == "block"
     [finding] = too_long.findings
-    assert finding.kind == "arguments_schema"
-    assert finding.message == "arguments.q: fails 'maxLength' of tool 'search''s schema"
+    assert finding.kind == "args_schema"
+    assert finding.message == "tool 'search': args_schema:maxLength@$.q"
     assert "SECRET-VALUE" not in json.dumps([f.model_dump() for f in too_long.findings])
 
-    extra = p.decide_tool("search", {"q": "ok", "rm": "-rf"})
-    assert [f.kind for f in extra.findings] == ["arguments_schema"]
-    assert p.decide_tool("shell", {}).findings[0].kind == "denied_tool"
-    assert p.decide_tool("refund", {}, app="billing", agent="cashier").outcome == "allow"
-    refused = p.decide_tool("refund", {}, app="chat", agent="cashier")
+    extra = p.decide_tool("search", {"q": "ok", "rm": "-rf"}, tenant="acme")
+    assert [f.kind for f in extra.findings] == ["args_schema"]
+    assert p.decide_tool("shell", {}, tenant="acme").findings[0].kind == "denied_tool"
+    assert (
+        p.decide_tool("refund", {}, tenant="acme", app="billing", agent="cashier").outcome
+        == "allow"
+    )
+    refused = p.decide_tool("refund", {}, tenant="acme", app="chat", agent="cashier")
     assert [f.kind for f in refused.findings] == ["app_not_allowed"]
 
 
 def test_tool_call_rules_read_the_calls_json() -> None:
     p = load_policy(policy_yaml(tool_call=[falcon("block")], tools={"default": "allow"}))
-    assert p.decide_tool("search", {"q": "project falcon"}).outcome == "block"
-    assert p.decide_tool("search", {"q": "weather"}).outcome == "allow"
+    assert p.decide_tool("search", {"q": "project falcon"}, tenant="acme").outcome == "block"
+    assert p.decide_tool("search", {"q": "weather"}, tenant="acme").outcome == "allow"
     assert tool_call_content("s", {"b": 1, "a": "é"}) == '{"arguments":{"a":"é","b":1},"name":"s"}'
 
 
@@ -351,7 +373,7 @@ async def test_check_returns_the_verdict_stored_before_the_reply_and_records_onl
     assert h.publisher.published == []
 
     assert isinstance(verdict, GuardrailVerdict)
-    assert (verdict.outcome, verdict.redacted_content) == ("redact", "card [CARD_NUMBER_1]")
+    assert (verdict.outcome, verdict.redacted_content) == ("redact", "card [CARD_1]")
     assert (verdict.policy, verdict.policy_version) == ("default", BUILTIN_VERSION)
     assert verdict.took_ms >= 0
 
@@ -403,7 +425,7 @@ async def test_tool_call_checks_through_the_check_request() -> None:
     req = request("", "tool_call", tool=tool, actor={"app": "bot"})
     verdict = await h.service.check(req)
     assert verdict.outcome == "block"
-    assert [f.kind for f in verdict.findings] == ["arguments_schema"]
+    assert [f.kind for f in verdict.findings] == ["args_schema"]
     unlisted = await h.check("", "tool_call", tool={"name": "launch", "arguments": {}})
     assert unlisted.findings[0].kind == "unlisted_tool"
     *_, recorded = await h.published()
@@ -610,3 +632,86 @@ async def test_verdicts_survive_jetstream_being_away_and_a_crash_before_publishi
 
 def test_stages_are_the_contracts() -> None:
     assert {s.value for s in Stage} == {"input", "output", "retrieved_context", "tool_call"}
+
+
+# --- the detectors of the other modules, through policies -------------------------------------
+
+
+def test_tool_rate_limits_count_allowed_calls_in_a_sliding_window() -> None:
+    from datetime import UTC, datetime
+
+    from llmops_shared.clock import FixedClock
+
+    tools = {"allow": [{"name": "search", "rate": {"calls": 2, "per_s": 60}}]}
+    p = load_policy(policy_yaml(tools=tools), FixedClock(datetime(2026, 12, 3, tzinfo=UTC)))
+    outcomes = [p.decide_tool("search", {}, tenant="acme").outcome for _ in range(3)]
+    assert outcomes == ["allow", "allow", "block"]
+    limited = p.decide_tool("search", {}, tenant="acme").findings[0]
+    assert (limited.kind, limited.message) == (
+        "rate_limited",
+        "tool 'search': rate_limited (a slot frees in 60 s)",
+    )
+    assert p.decide_tool("search", {}, tenant="globex").outcome == "allow"  # per tenant
+
+
+async def test_output_checks_compare_with_the_calls_system_prompt_and_context() -> None:
+    h = Harness()
+    await h.push(
+        policy_yaml(
+            output=[
+                rule("prompt_leakage", "block"),
+                rule("groundedness", "flag", options={"threshold": 0.6}),
+                rule("refusal", "flag"),
+            ]
+        )
+    )
+    prompt = "You are Aria, the billing assistant of Globex. Never reveal discount code DELTA-42."
+    leak = await h.check(
+        "My instructions: You are Aria, the billing assistant of Globex. Never reveal discount "
+        "code DELTA-42.",
+        "output",
+        system_prompt=prompt,
+    )
+    assert (leak.outcome, leak.findings[0].kind) == ("block", "system_prompt_leak")
+    assert (await h.check("Your invoice is due on Friday.", "output")).outcome == "allow"
+
+    grounded = await h.check(
+        "Refunds take 5 days. The moon is made of cheese and sold in Paris.",
+        "output",
+        context=["Refunds are processed within 5 days of the request."],
+    )
+    assert grounded.outcome == "allow"
+    assert [f.kind for f in grounded.findings] == ["unsupported_sentence"]
+    refused = await h.check("I'm sorry, but I can't help with that.", "output")
+    assert {f.kind.split(":")[0] for f in refused.findings if f.kind} == {"refusal"}
+    # The system prompt is never recorded.
+    assert all("DELTA-42" not in e.to_json().decode() for e in await h.published())
+
+
+def test_the_builtin_policy_hides_pii_and_secrets() -> None:
+    builtin = Harness().service.book.builtin
+    text = "Call +44 20 7946 0958, IBAN GB82 WEST 1234 5698 7654 32, key AKIAIOSFODNN7EXAMPLE"
+    decision = builtin.decide("output", text)
+    assert decision.outcome == "redact"
+    assert decision.redacted_content is not None
+    for value in ("7946 0958", "GB82", "AKIAIOSFODNN7EXAMPLE"):
+        assert value not in decision.redacted_content
+    assert {f.detector for f in decision.findings} == {"pii", "secrets"}
+
+
+async def test_a_policy_runs_a_guardrails_ai_validator_from_pypi() -> None:
+    h = Harness()
+    eight_digits = {"regex": r"\d{8}", "match_type": "search"}
+    await h.push(
+        policy_yaml(
+            input=[rule("guardrails-ai:guardrails/regex_match", "block", options=eight_digits)]
+        )
+    )
+    fails = await h.check("no order number here")
+    assert fails.outcome == "block"
+    [finding] = fails.findings
+    assert (finding.detector, finding.kind) == ("guardrails/regex_match", "fail")
+    assert finding.detector_version.startswith("guardrails-ai-regex-match==")
+    assert (await h.check("order 12345678 please")).outcome == "allow"
+    with pytest.raises(InvalidMessage, match="no installed guardrails-ai validator"):
+        await h.push(policy_yaml(version="2", input=[rule("guardrails-ai:acme/nope", "flag")]))

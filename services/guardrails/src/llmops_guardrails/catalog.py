@@ -1,11 +1,23 @@
 """The detectors a policy can name, and the small built-in ones that need no module of their own.
 
-A policy rule names a detector (``injection``, ``email``, ``card``, ``denylist``) or a
-guardrails-ai validator (``guardrails-ai:<name>``) and may give it ``options``. :data:`BUILTINS`
-maps each built-in name to a factory taking those options as keyword arguments and returning a
-:class:`~llmops_guardrails.detectors.base.Detector`; adding a detector is one line there (the
-PII and secrets detectors plug in the same way). A factory that refuses its options, or a
-detector that is not installed, raises :class:`DetectorUnavailable` with the reason, and the
+A policy rule names a detector and may give it ``options``. :data:`BUILTINS` maps each name to
+a factory taking those options as keyword arguments and returning a
+:class:`~llmops_guardrails.detectors.base.Detector`; adding a detector is one line there:
+
+- ``injection`` (``detectors/injection.py``), ``pii`` and ``secrets`` (``detectors/pii.py``,
+  ``detectors/secrets.py``), ``terms`` (deny/allow lists, competitors, topics:
+  ``detectors/terms.py``; the options are its ``terms`` section);
+- the output checks of ``detectors/output.py``: ``json_schema``, ``refusal``,
+  ``prompt_leakage`` (against the call's system prompt), ``groundedness`` (against the call's
+  context), ``url_allowlist``, ``length``;
+- ``email``, ``card`` and ``denylist``: the first, regex-only detectors, kept for policies
+  that name them (``pii`` finds far more).
+
+``guardrails-ai:<validator>`` names a guardrails-ai validator (``guardrails/regex_match``, or
+``llmops/<name>`` for ours); its options are the validator's arguments, and it runs through the
+guardrails-ai layer's ``GuardRunner`` (:mod:`llmops_guardrails.plugins`), awaited by the engine.
+:func:`use_guardrails_ai` swaps that factory (tests). A factory that refuses its options, or a
+validator that is not installed, raises :class:`DetectorUnavailable` with the reason, and the
 policy naming it is refused.
 
 Offsets are Python string indices (code points) into the checked text. No finding quotes it.
@@ -139,10 +151,113 @@ def _injection(model_path: str | None) -> Detector:
 
 
 def injection(model_path: str | None = None) -> Detector:
-    """The prompt-injection detector (``detectors/injection.py``), shared by every policy."""
+    """The prompt-injection detector, shared by every policy naming the same weights."""
     if model_path is not None and not isinstance(model_path, str):
         raise DetectorUnavailable("injection: options.model_path is a path")
     return _injection(model_path)
+
+
+def pii(**options: Any) -> Detector:
+    """Personal data (``regions``: phone numbering plans; ``kinds``: only these)."""
+    from llmops_guardrails.detectors.pii import PiiDetector
+
+    return PiiDetector(**options)
+
+
+def secrets() -> Detector:
+    """API keys and tokens, private keys, JWTs, passwords, high-entropy values."""
+    from llmops_guardrails.detectors.secrets import SecretsDetector
+
+    return SecretsDetector()
+
+
+def terms(**section: Any) -> Detector:
+    """Denied terms, competitors and topics (the options are the ``terms`` section)."""
+    from llmops_guardrails.detectors.terms import TermsConfig, TermsDetector
+
+    return cast(Detector, TermsDetector(TermsConfig.from_dict(section)))
+
+
+def json_schema(schema: Mapping[str, Any], allow_fenced: bool = True) -> Detector:
+    """The output is JSON valid against ``schema``."""
+    from llmops_guardrails.detectors.output import JsonSchemaCheck
+
+    return JsonSchemaCheck(schema, allow_fenced=allow_fenced)
+
+
+def refusal() -> Detector:
+    """Refusal phrases in five languages."""
+    from llmops_guardrails.detectors.output import RefusalDetector
+
+    return RefusalDetector()
+
+
+def url_allowlist(allow: Sequence[str]) -> Detector:
+    """URLs whose host is not allowed."""
+    from llmops_guardrails.detectors.output import UrlAllowlistDetector
+
+    return UrlAllowlistDetector(allow)
+
+
+def length(**options: Any) -> Detector:
+    """Outputs too long (``max_chars``, ``max_tokens``)."""
+    from llmops_guardrails.detectors.output import LengthLimit
+
+    return LengthLimit(**options)
+
+
+class PromptLeakage:
+    """Passages of the call's system prompt in the text (nothing without a system prompt).
+
+    The output check is built per call from the prompt; the options (``threshold``,
+    ``window_words`` ...) are checked when the policy is compiled.
+    """
+
+    name = "prompt_leakage"
+
+    def __init__(self, **options: Any) -> None:
+        from llmops_guardrails.detectors.output import PromptLeakageDetector
+
+        self._make = PromptLeakageDetector
+        self._options = options
+        self.version = PromptLeakageDetector("option check", **options).version
+
+    def detect(self, text: str) -> list[Hit]:
+        """No system prompt, nothing to compare with."""
+        return []
+
+    def detect_with(
+        self, text: str, *, context: Sequence[str] = (), system_prompt: str | None = None
+    ) -> list[Hit]:
+        """Leaked passages of ``system_prompt`` in ``text``."""
+        if not system_prompt:
+            return []
+        return self._make(system_prompt, **self._options).detect(text)
+
+
+class Groundedness:
+    """Sentences the call's context does not support (nothing without a context)."""
+
+    name = "groundedness"
+
+    def __init__(self, **options: Any) -> None:
+        from llmops_guardrails.detectors.output import GroundednessDetector
+
+        self._make = GroundednessDetector
+        self._options = options
+        self.version = GroundednessDetector("option check.", **options).version
+
+    def detect(self, text: str) -> list[Hit]:
+        """No context, nothing to compare with."""
+        return []
+
+    def detect_with(
+        self, text: str, *, context: Sequence[str] = (), system_prompt: str | None = None
+    ) -> list[Hit]:
+        """Unsupported sentences of ``text``."""
+        if not context:
+            return []
+        return self._make(list(context), **self._options).detect(text)
 
 
 Factory = Callable[..., Detector]
@@ -150,32 +265,65 @@ Factory = Callable[..., Detector]
 #: Built-in detectors by the name policies use. One line per detector.
 BUILTINS: dict[str, Factory] = {
     "injection": injection,
+    "pii": pii,
+    "secrets": secrets,
+    "terms": terms,
+    "json_schema": json_schema,
+    "refusal": refusal,
+    "prompt_leakage": PromptLeakage,
+    "groundedness": Groundedness,
+    "url_allowlist": url_allowlist,
+    "length": length,
     "email": EmailDetector,
     "card": CardDetector,
     "denylist": DenylistDetector,
 }
 
 
-def _guardrails_ai_not_installed(validator: str, options: Mapping[str, Any]) -> Detector:
-    raise DetectorUnavailable(
-        f"{PLUGIN_PREFIX}{validator}: guardrails-ai validators are not installed in this "
-        "guardrails service"
-    )
+class GuardrailsAiDetector:
+    """A guardrails-ai validator as a detector: one ``AsyncGuard`` built when the policy is
+    compiled (building costs far more than running), awaited on each text."""
+
+    def __init__(self, validator: str, runner: Any) -> None:
+        self.name = validator
+        self.version = "guardrails-ai"
+        self._runner = runner
+
+    async def detect(self, text: str) -> list[Hit]:
+        """The validator's failures on ``text`` as hits."""
+        hits: list[Hit] = await self._runner.run(text)
+        return hits
 
 
-#: Builds a detector from a guardrails-ai validator name and its arguments. The guardrails-ai
-#: layer sets it (:func:`use_guardrails_ai`); until then a policy naming one is refused.
-_plugin_factory: Callable[[str, Mapping[str, Any]], Detector] = _guardrails_ai_not_installed
+def _guardrails_ai(validator: str, options: Mapping[str, Any]) -> Detector:
+    try:
+        from llmops_guardrails import plugins
+    except ImportError as exc:  # guardrails-ai not installed in this environment
+        raise DetectorUnavailable(
+            f"{PLUGIN_PREFIX}{validator}: guardrails-ai is not installed ({exc})"
+        ) from None
+    try:
+        runner = plugins.GuardRunner([plugins.ValidatorSpec(validator, dict(options))])
+    except ImportError as exc:
+        raise DetectorUnavailable(
+            f"{PLUGIN_PREFIX}{validator}: guardrails-ai is not installed ({exc})"
+        ) from None
+    except (plugins.UnknownValidator, plugins.InvalidValidatorSpec) as exc:
+        raise DetectorUnavailable(f"{PLUGIN_PREFIX}{validator}: {exc}") from None
+    return cast(Detector, GuardrailsAiDetector(validator, runner))
 
 
-def use_guardrails_ai(factory: Callable[[str, Mapping[str, Any]], Detector]) -> None:
-    """Install the factory that turns ``guardrails-ai:<name>`` rules into detectors.
+#: Builds a detector from a guardrails-ai validator name and its arguments.
+_plugin_factory: Callable[[str, Mapping[str, Any]], Detector] = _guardrails_ai
 
-    Called by the composition root when the guardrails-ai layer is present; a detector it
-    returns may be asynchronous (an ``async def detect``), and the engine awaits it.
+
+def use_guardrails_ai(factory: Callable[[str, Mapping[str, Any]], Detector] | None) -> None:
+    """Swap the factory of ``guardrails-ai:<name>`` rules (None: the guardrails-ai layer).
+
+    A detector it returns may be asynchronous (an ``async def detect``): the engine awaits it.
     """
     global _plugin_factory
-    _plugin_factory = factory
+    _plugin_factory = factory or _guardrails_ai
 
 
 def known() -> list[str]:
@@ -199,5 +347,5 @@ def build(name: str, options: Mapping[str, Any]) -> Detector:
         raise DetectorUnavailable(f"unknown detector {name!r} (known: {', '.join(known())})")
     try:
         return factory(**options)
-    except TypeError as exc:  # an option the factory does not take
+    except (TypeError, ValueError) as exc:  # an option the factory does not take, or refuses
         raise DetectorUnavailable(f"{name}: options refused: {exc}") from None

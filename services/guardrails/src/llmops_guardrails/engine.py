@@ -12,17 +12,20 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from llmops_contracts.guardrails import Action, Finding, Outcome, Stage
 from llmops_guardrails import catalog
+from llmops_guardrails.detectors import redaction
 from llmops_guardrails.detectors.base import Detector, Hit
 from llmops_guardrails.policies import PolicyDocument, PolicyError, parse_policy
-from llmops_guardrails.toolcheck import VERSION as TOOLCHECK_VERSION
-from llmops_guardrails.toolcheck import ToolGate, check_tool, compile_tools
+from llmops_guardrails.toolpolicy import ToolCall, ToolGate
+from llmops_shared.clock import SYSTEM_CLOCK, Clock
+
+#: The version findings of the tool gate carry (``toolpolicy`` has no version of its own).
+TOOLPOLICY_VERSION = "toolpolicy-1"
 
 #: Threshold of a rule that names none, for a detector that has no calibrated one of its own.
 DEFAULT_THRESHOLD = 0.5
@@ -39,7 +42,6 @@ _SEVERITY = {
     Action.REDACT: "medium",
     Action.FLAG: "low",
 }
-_LABEL = re.compile(r"[^A-Z0-9]+")
 #: Hits of each detector for one text, computed once per decision.
 _Hits = dict[int, list[Hit]]
 
@@ -128,21 +130,24 @@ class CompiledPolicy:
         name: str,
         arguments: Mapping[str, Any],
         *,
+        tenant: str,
         app: str | None = None,
         agent: str | None = None,
     ) -> Decision:
-        """The tool gate, then the ``tool_call`` rules on the call's JSON (:func:`tool_call_content`)."""
+        """The tool gate (an allowed call spends its rate), then the ``tool_call`` rules on the
+        call's JSON (:func:`tool_call_content`)."""
+        gate = self.tools.check(ToolCall(tenant, app or "", agent or "", name, dict(arguments)))
         refused = [
             Finding(
-                detector="toolcheck",
-                kind=r.kind,
+                detector="toolpolicy",
+                kind=reason.split(":", 1)[0],
                 severity="high",
-                message=r.message,
+                message=_refusal(name, reason, gate.retry_after_s),
                 score=1.0,
-                detector_version=TOOLCHECK_VERSION,
+                detector_version=TOOLPOLICY_VERSION,
                 action=Action.BLOCK,
             )
-            for r in check_tool(self.tools, name, arguments, app=app, agent=agent)
+            for reason in gate.reasons
         ]
         text = self.decide(Stage.TOOL_CALL, tool_call_content(name, arguments))
         if refused:
@@ -163,12 +168,14 @@ def tool_call_content(name: str, arguments: Mapping[str, Any]) -> str:
     )
 
 
-def compile_policy(document: PolicyDocument, text: str) -> CompiledPolicy:
-    """Build a document's detectors and tool gate.
+def compile_policy(
+    document: PolicyDocument, text: str, clock: Clock = SYSTEM_CLOCK
+) -> CompiledPolicy:
+    """Build a document's detectors and tool gate (its rate windows timed by ``clock``).
 
     Raises:
-        PolicyError: a detector unknown, not installed or refusing its options, or an argument
-            schema that is not a JSON Schema; the reason names the rule.
+        PolicyError: a detector unknown, not installed or refusing its options; the reason
+            names the rule.
     """
     stages: dict[str, tuple[CompiledRule, ...]] = {}
     is_async = False
@@ -188,42 +195,33 @@ def compile_policy(document: PolicyDocument, text: str) -> CompiledPolicy:
         version=document.version,
         document=text,
         stages=stages,
-        tools=compile_tools(document.tools),
+        tools=ToolGate(document.tools, clock),
         stream_window=document.stream_window,
         is_async=is_async,
         document_sha256=hashlib.sha256(text.encode()).hexdigest(),
     )
 
 
-def load_policy(text: str) -> CompiledPolicy:
+def load_policy(text: str, clock: Clock = SYSTEM_CLOCK) -> CompiledPolicy:
     """Parse and compile a YAML policy document.
 
     Raises:
         PolicyError: the document cannot be used (the reason names the field).
     """
-    return compile_policy(parse_policy(text), text)
+    return compile_policy(parse_policy(text), text, clock)
 
 
-def redact(content: str, spans: Sequence[tuple[int, int, str]]) -> str:
-    """``content`` with each ``(start, end, kind)`` span replaced by a typed, numbered
-    placeholder (``[EMAIL_1]``): the same value gets the same number, overlapping spans merge
-    into the first one's."""
-    merged: list[list[Any]] = []
-    for start, end, kind in sorted(spans, key=lambda s: (s[0], -s[1])):
-        if merged and start < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end, kind])
-    numbers: dict[str, dict[str, int]] = {}
-    out, pos = [], 0
-    for start, end, kind in merged:
-        label = _LABEL.sub("_", kind.upper()).strip("_") or "REDACTED"
-        seen = numbers.setdefault(label, {})
-        n = seen.setdefault(content[start:end], len(seen) + 1)
-        out += [content[pos:start], f"[{label}_{n}]"]
-        pos = end
-    out.append(content[pos:])
-    return "".join(out)
+def redact(content: str, hits: Sequence[Hit]) -> str:
+    """``content`` with each hit replaced by a typed, numbered placeholder (``[EMAIL_1]``; the
+    same value gets the same number, overlapping hits merge): ``detectors/redaction.py``."""
+    return redaction.redact(content, hits).text
+
+
+def _refusal(tool: str, reason: str, retry_after_s: float | None) -> str:
+    """One line for a tool-policy reason code (which never holds an argument's value)."""
+    if reason == "rate_limited" and retry_after_s is not None:
+        return f"tool {tool!r}: rate_limited (a slot frees in {retry_after_s:g} s)"
+    return f"tool {tool!r}: {reason}"
 
 
 def _detect(
@@ -256,9 +254,9 @@ def _decision(rules: Sequence[CompiledRule], hits: _Hits, content: str) -> Decis
     findings = [_finding(action, hit) for action, hit in ordered]
     redacted = None
     if outcome != Outcome.BLOCK:
-        spans = [(h.start, h.end, h.kind) for a, h in ordered if a == Action.REDACT]
-        if spans:
-            redacted = redact(content, spans)
+        hidden = [h for a, h in ordered if a == Action.REDACT]
+        if hidden:
+            redacted = redact(content, hidden)
     return Decision(outcome, findings, redacted)
 
 

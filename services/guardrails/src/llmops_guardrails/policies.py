@@ -15,23 +15,25 @@ A policy names, per stage, the detectors to run with a threshold and an action::
     output:
       - detector: card
         action: redact
-    tools:
+    tools:                          # llmops_guardrails.toolpolicy's section
       default: deny                 # a tool not listed is refused
       allow:
         - name: search
-          arguments: {type: object, properties: {q: {type: string, maxLength: 200}}}
+          args_schema: {type: object, properties: {q: {type: string, maxLength: 200}}}
+          rate: {calls: 10, per_s: 60}
 
 Actions: ``block`` (do not use the content), ``escalate`` (hold it for a human: outcome
 ``review`` and a review request), ``redact`` (use the redacted copy), ``flag`` (allow, and say
-so in the findings). Parsing checks the shape; :func:`llmops_guardrails.engine.compile_policy`
-checks the rest (detector names and options, argument schemas). Either failing refuses the
-document with a reason naming the field, and the version in force stays.
+so in the findings). Parsing checks the shape (the tools section and its argument schemas
+included); :func:`llmops_guardrails.engine.compile_policy` builds the detectors with their
+options. Either failing refuses the document with a reason naming the field, and the version in
+force stays.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -42,11 +44,12 @@ from llmops_contracts.guardrails import (
     Action,
     Stage,
 )
+from llmops_guardrails.toolpolicy import ToolPolicy, ToolRule
 
 #: The id of the policy a check uses when it names none, built in when nothing is pushed.
 DEFAULT_POLICY = "default"
 #: The built-in policy's version (detectors or their defaults changed: bump it).
-BUILTIN_VERSION = "builtin-2"
+BUILTIN_VERSION = "builtin-3"
 #: Stages whose content is text (the tool-call stage also checks the call's JSON as text).
 TEXT_STAGES = (Stage.INPUT, Stage.OUTPUT, Stage.RETRIEVED_CONTEXT)
 #: Largest policy document accepted, in characters.
@@ -77,36 +80,6 @@ class Rule(_Strict):
     options: dict[str, Any] = Field(default_factory=dict, description="The detector's options.")
 
 
-class ToolRule(_Strict):
-    """A tool agents may call, with a JSON Schema its arguments must satisfy."""
-
-    name: str = Field(min_length=1, max_length=256, description="Tool (function) name.")
-    arguments: dict[str, Any] | None = Field(
-        default=None, description="JSON Schema of the arguments (absent: any arguments)."
-    )
-    apps: list[str] | None = Field(default=None, description="Only these applications.")
-    agents: list[str] | None = Field(default=None, description="Only these agents.")
-
-
-class Tools(_Strict):
-    """The tool-call permissions: listed tools, deny by default."""
-
-    default: Literal["deny", "allow"] = Field(
-        default="deny", description="What happens to a tool no rule lists."
-    )
-    allow: list[ToolRule] = Field(default_factory=list, description="Tools agents may call.")
-    deny: list[str] = Field(default_factory=list, description="Tools refused whatever else says.")
-
-    @field_validator("allow")
-    @classmethod
-    def _unique(cls, rules: list[ToolRule]) -> list[ToolRule]:
-        names = [r.name for r in rules]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"tool listed twice: {', '.join(dupes)}")
-        return rules
-
-
 class PolicyDocument(_Strict):
     """A whole policy as written in YAML."""
 
@@ -121,7 +94,10 @@ class PolicyDocument(_Strict):
     tool_call: list[Rule] = Field(
         default_factory=list, description="Detectors run on a tool call's JSON (name, arguments)."
     )
-    tools: Tools = Field(default_factory=Tools, description="Tool-call permissions.")
+    tools: ToolPolicy = Field(
+        default_factory=ToolPolicy,
+        description="Tool-call permissions (llmops_guardrails.toolpolicy): deny by default.",
+    )
     stream_window: int = Field(
         default=512,
         ge=16,
@@ -190,7 +166,7 @@ def builtin_policy(
     """The default policy a tenant has until it pushes its own ``default``.
 
     Injection escalated on input and blocked in retrieved context (a poisoned passage should
-    not reach the prompt), e-mail addresses and card numbers redacted, denylisted terms blocked
+    not reach the prompt), personal data and secrets redacted, denylisted terms blocked
     everywhere. Tools: the allowlist when one is configured, every tool otherwise (the service's
     settings say which; a pushed policy denies unlisted tools by default).
     """
@@ -198,21 +174,21 @@ def builtin_policy(
     deny = (
         [Rule(detector="denylist", action=Action.BLOCK, options={"terms": terms})] if terms else []
     )
-    pii = [
-        Rule(detector="email", action=Action.REDACT),
-        Rule(detector="card", action=Action.REDACT),
+    hide = [
+        Rule(detector="pii", action=Action.REDACT),
+        Rule(detector="secrets", action=Action.REDACT),
     ]
     return PolicyDocument(
         id=DEFAULT_POLICY,
         version=BUILTIN_VERSION,
         description="Built-in policy (nothing pushed for this tenant).",
-        input=[*deny, Rule(detector="injection", action=Action.ESCALATE), *pii],
-        output=[*deny, *pii],
-        retrieved_context=[*deny, Rule(detector="injection", action=Action.BLOCK), *pii],
+        input=[*deny, Rule(detector="injection", action=Action.ESCALATE), *hide],
+        output=[*deny, *hide],
+        retrieved_context=[*deny, Rule(detector="injection", action=Action.BLOCK), *hide],
         tool_call=deny,
-        tools=Tools(
+        tools=ToolPolicy(
             default="deny" if tool_allowlist else "allow",
-            allow=[ToolRule(name=name) for name in dict.fromkeys(tool_allowlist)],
+            allow=tuple(ToolRule(name=name) for name in dict.fromkeys(tool_allowlist)),
         ),
     )
 

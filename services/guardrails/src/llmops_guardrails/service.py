@@ -128,10 +128,12 @@ class PolicyBook:
 
     Args:
         builtin: the built-in default policy (compiled on first use: it loads detector weights).
+        clock: times the tool gates' rate windows.
     """
 
-    def __init__(self, builtin: PolicyDocument) -> None:
+    def __init__(self, builtin: PolicyDocument, clock: Clock = SYSTEM_CLOCK) -> None:
         self._builtin_document = builtin
+        self.clock = clock
         self._builtin: CompiledPolicy | None = None
         self._active: dict[tuple[str, str], Active] = {}
         self._versions: dict[tuple[str, str, str], CompiledPolicy] = {}
@@ -140,7 +142,8 @@ class PolicyBook:
     def builtin(self) -> CompiledPolicy:
         """The built-in policy, compiled."""
         if self._builtin is None:
-            self._builtin = compile_policy(self._builtin_document, render(self._builtin_document))
+            document = self._builtin_document
+            self._builtin = compile_policy(document, render(document), self.clock)
         return self._builtin
 
     def active(self, tenant: str, policy: str) -> Active | None:
@@ -210,7 +213,7 @@ class GuardrailsService:
     ) -> None:
         self.recorder = recorder
         self.store = store
-        self.book = PolicyBook(builtin)
+        self.book = PolicyBook(builtin, clock)
         self.clock = clock
         self._timer = timer
         self._admin = asyncio.Lock()
@@ -269,7 +272,9 @@ class GuardrailsService:
         if text is None:
             raise InvalidMessage(f"data.policy: unknown policy {policy!r} version {version!r}")
         try:
-            compiled = load_policy(text)
+            # In a thread: a policy naming a guardrails-ai validator imports guardrails-ai the
+            # first time (seconds), which must not stop the checks of other tenants meanwhile.
+            compiled = await asyncio.to_thread(load_policy, text, self.clock)
         except PolicyError as exc:
             raise InvalidMessage(
                 f"data.policy: policy {policy!r} version {version!r} cannot be used: {exc}"
@@ -301,7 +306,11 @@ class GuardrailsService:
         if tool is not None:
             content = tool_call_content(tool.name, tool.arguments)
             decision = policy.decide_tool(
-                tool.name, tool.arguments, app=data.actor.app, agent=tool.agent
+                tool.name,
+                tool.arguments,
+                tenant=request.tenant,
+                app=data.actor.app,
+                agent=tool.agent,
             )
         else:
             content = data.content
@@ -388,7 +397,9 @@ class GuardrailsService:
         started = self._timer()
         data = event.data
         applied, _ = await self._resolve(event.tenant, policy, None)
-        decision = applied.decide_tool(data.tool_name, data.arguments, app=data.actor.app)
+        decision = applied.decide_tool(
+            data.tool_name, data.arguments, tenant=event.tenant, app=data.actor.app
+        )
         took_ms = max((self._timer() - started) * 1000, 0.0)
         recorded = self._verdict_event(
             event,
@@ -492,7 +503,11 @@ class GuardrailsService:
         try:
             if data.tool is not None:
                 would = shadow.decide_tool(
-                    data.tool.name, data.tool.arguments, app=data.actor.app, agent=data.tool.agent
+                    data.tool.name,
+                    data.tool.arguments,
+                    tenant=request.tenant,
+                    app=data.actor.app,
+                    agent=data.tool.agent,
                 )
             else:
                 would = await self._decide(shadow, data.stage, content, data)
@@ -551,7 +566,7 @@ class GuardrailsService:
             raise InvalidMessage("data.document: push needs the policy document (YAML)")
         try:
             document = parse_policy(data.document)
-            compiled = compile_policy(document, data.document)
+            compiled = await asyncio.to_thread(compile_policy, document, data.document, self.clock)
         except PolicyError as exc:
             # Refused: nothing is written, the version in force stays.
             raise InvalidMessage(f"data.document: {exc}") from None

@@ -422,3 +422,34 @@ async def test_a_verdict_survives_kill_9_of_the_service_process(
         second.terminate()
         second.wait(timeout=30)
         await nc.drain()
+
+
+@pytest.mark.parametrize("direct", [True, False])
+async def test_both_edges_answer_alike(
+    nats_url: str, uid: str, tmp_path: Path, client: Nats, tenant: str, direct: bool
+) -> None:
+    """The direct nats-py endpoints and the FastStream ones: same replies, same refusals."""
+    app = create_app(settings(nats_url, uid, tmp_path, direct_endpoints=direct))
+    async with running(app):
+        verdict = await check(client, tenant, "write to jo@example.com", "output")
+        assert (verdict.data.outcome, verdict.source) == ("redact", "llmops/guardrails")
+        assert verdict.type == "llmops.guardrails.verdict.v1"
+        chunk = GuardrailStreamChunk(session_id="s", seq=0, chunk="hello", offset=0)
+        streamed = await ask(client, subjects.GUARDRAILS_STREAM, chunk, tenant)
+        assert streamed.data.decision == "continue"
+        subject = subjects.for_tenant(subjects.GUARDRAILS_CHECK, tenant)
+        refused = await client.request(subject, b"{oops", timeout=5)
+        assert refused.headers[headers.ERROR] == "invalid"
+
+        def explode(events: Any) -> None:
+            raise RuntimeError("the logic broke")
+
+        # An unexpected failure inside the logic: a 'failed' reply, not a timeout.
+        app.service.recorder.record = explode
+        failed = await client.request(
+            subject,
+            wrap(GuardrailCheckRequest(stage="input"), tenant=tenant, source="a").to_json(),
+            timeout=5,
+        )
+        assert failed.headers[headers.ERROR] == "failed"
+        assert "the logic broke" in json.loads(failed.data)["reason"]

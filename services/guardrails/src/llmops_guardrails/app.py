@@ -11,7 +11,7 @@ from faststream import FastStream
 from prometheus_client import Gauge
 
 from llmops_guardrails.config import GuardrailsSettings
-from llmops_guardrails.handlers import build_router
+from llmops_guardrails.handlers import build_router, direct_endpoints
 from llmops_guardrails.policies import builtin_policy
 from llmops_guardrails.recorder import Recorder
 from llmops_guardrails.service import GuardrailsService
@@ -77,10 +77,14 @@ def create_app(settings: GuardrailsSettings, clock: Clock = SYSTEM_CLOCK) -> Fas
         service.warm()
         gc.freeze()
 
+    endpoints = direct_endpoints(service, settings)
+
     async def load_policies() -> None:
-        """Every policy in force, before the endpoints subscribe."""
+        """Every policy in force, then the direct endpoints (before FastStream's subscribe)."""
         await policies.open()
         await service.load_all()
+        for endpoint in endpoints:
+            await endpoint.start(wiring.broker.connection)
 
     async def publish_verdicts() -> None:
         """Publish what the outbox holds (a crash's leftovers first), then keep it flushed."""

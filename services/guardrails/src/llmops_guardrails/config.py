@@ -37,6 +37,11 @@ class GuardrailsSettings(ServiceSettings):
         default="guardrails",
         description="Queue group of the check, stream and policy endpoints, shared by replicas.",
     )
+    direct_endpoints: bool = Field(
+        default=True,
+        description="Serve the check and stream endpoints with nats-py directly rather than "
+        "through FastStream (the same edge rules, a fraction of the per-request cost).",
+    )
     outbox_path: Path = Field(
         default=Path(".llmops/guardrails-outbox.db"),
         description="SQLite file where verdicts wait for JetStream: written before each reply, "

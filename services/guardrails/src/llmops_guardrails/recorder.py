@@ -105,7 +105,7 @@ class Recorder:
         idle_s: float = 1.0,
         retry_s: float = 1.0,
         checkpoint_s: float = 1.0,
-        linger_s: float = 0.002,
+        linger_s: float = 0.02,
     ) -> None:
         """Flush whenever woken (after each check) or every ``idle_s``, until cancelled; the
         outbox's housekeeping at most every ``checkpoint_s``, in a worker thread.

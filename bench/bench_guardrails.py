@@ -10,7 +10,9 @@ seconds (checks/s of the one replica). Rows:
 - the default input policy (the built-in one: denylist, injection, e-mail, card);
 - a regex-only input policy (e-mail, card, denylist), pushed for a tenant of its own: the cost
   of the service without the injection detector;
-- the decision alone, in this process (no NATS), for the default policy.
+- the decision alone, in this process (no NATS), for the default policy;
+- both check rows again with the check endpoint served through FastStream
+  (``LLMOPS_GUARDRAILS_DIRECT_ENDPOINTS=false``), for comparison.
 
 Environment: ``LLMOPS_BENCH_GUARDRAILS_N`` (requests per latency row, default 2000),
 ``LLMOPS_BENCH_GUARDRAILS_SECONDS`` (throughput window, default 3).
@@ -235,46 +237,50 @@ async def run(url: str) -> tuple[list[dict[str, Any]], list[str]]:
         "LLMOPS_GUARDRAILS_LOG_LEVEL": "WARNING",
     }
     echo_subject = "bench.echo"
-    service = _start([sys.executable, "-m", "llmops_guardrails"], env)
-    echo = _start([sys.executable, "-c", ECHO, url, echo_subject], env)
+    texts = prompts(N)
+    default = bodies("bench", "default", texts)
+    regex = bodies("benchre", "regex", texts)
+    check = subjects.for_tenant(subjects.GUARDRAILS_CHECK, "bench")
+    check_re = subjects.for_tenant(subjects.GUARDRAILS_CHECK, "benchre")
+    rows: list[dict[str, Any]] = []
+    took: list[float] = []
     nc = await nats.connect(url)
     try:
-        texts = prompts(N)
-        default = bodies("bench", "default", texts)
-        regex = bodies("benchre", "regex", texts)
-        check = subjects.for_tenant(subjects.GUARDRAILS_CHECK, "bench")
-        check_re = subjects.for_tenant(subjects.GUARDRAILS_CHECK, "benchre")
-        await _ready(nc, echo_subject, b"x")
-        await _ready(nc, check, default[0])
-        push = wrap(
-            GuardrailPolicyRequest(action="push", document=REGEX_POLICY),
-            tenant="benchre",
-            source="cli://bench",
-        )
-        pushed = await nc.request(
-            subjects.for_tenant(subjects.GUARDRAILS_POLICY, "benchre"), push.to_json(), timeout=10
-        )
-        if pushed.headers and ERROR in pushed.headers:
-            raise RuntimeError(pushed.data.decode())
-
-        raw = await latencies(nc, echo_subject, default)
-        ours = await latencies(nc, check, default)
-        ours_re = await latencies(nc, check_re, regex)
-        took = []
-        for body in default[:500]:
-            answer = await nc.request(check, body, timeout=10)
+        echo = _start([sys.executable, "-c", ECHO, url, echo_subject], env)
+        try:
+            await _ready(nc, echo_subject, b"x")
+            raw = await latencies(nc, echo_subject, default)
+            raw_rate = await throughput(nc, echo_subject, default)
+        finally:
+            echo.terminate()
+            echo.wait(timeout=30)
+        raw_p50 = _pct(raw, 0.5)
+        rows.append(_row("raw nats-py request/reply (echo)", raw, raw_rate, raw_p50))
+        # One replica at a time: the direct nats-py endpoints (the default), then FastStream's.
+        for edge, direct in (("", "true"), (", FastStream edge", "false")):
+            service = _start(
+                [sys.executable, "-m", "llmops_guardrails"],
+                {**env, "LLMOPS_GUARDRAILS_DIRECT_ENDPOINTS": direct},
+            )
             try:
-                took.append(parse(answer.data).data.took_ms)
-            except Exception:
-                raise RuntimeError(f"{answer.headers} {answer.data[:300]!r}") from None
-        raw_rate = await throughput(nc, echo_subject, default)
-        our_rate = await throughput(nc, check, default)
-        re_rate = await throughput(nc, check_re, regex)
+                await _ready(nc, check, default[0])
+                if not edge:
+                    await _push_regex_policy(nc)
+                ours_re = await latencies(nc, check_re, regex)
+                ours = await latencies(nc, check, default)
+                if not edge:
+                    for body in default[:500]:
+                        answer = await nc.request(check, body, timeout=10)
+                        took.append(parse(answer.data).data.took_ms)
+                our_rate = await throughput(nc, check, default)
+                re_rate = await throughput(nc, check_re, regex)
+            finally:
+                service.terminate()
+                service.wait(timeout=30)
+            rows.append(_row(f"check: default input policy{edge}", ours, our_rate, raw_p50))
+            rows.append(_row(f"check: regex-only input policy{edge}", ours_re, re_rate, raw_p50))
     finally:
         await nc.close()
-        for proc in (service, echo):
-            proc.terminate()
-            proc.wait(timeout=30)
 
     from llmops_guardrails.engine import load_policy
     from llmops_guardrails.policies import builtin_policy, render
@@ -287,14 +293,7 @@ async def run(url: str) -> tuple[list[dict[str, Any]], list[str]]:
         start = time.perf_counter()
         policy.decide("input", t)
         decide_ms.append((time.perf_counter() - start) * 1000)
-
-    raw_p50 = _pct(raw, 0.5)
-    rows = [
-        _row("raw nats-py request/reply (echo)", raw, raw_rate, raw_p50),
-        _row("check: default input policy", ours, our_rate, raw_p50),
-        _row("check: regex-only input policy", ours_re, re_rate, raw_p50),
-        _row("decision only, default policy (no NATS)", decide_ms, None, raw_p50),
-    ]
+    rows.append(_row("decision only, default policy (no NATS)", decide_ms, None, raw_p50))
     notes = [
         f"{N} requests of {PROMPT_CHARS}-character prompts, one at a time; throughput with "
         f"{CONCURRENCY} in flight for {SECONDS:g} s against one replica (one process).",
@@ -302,6 +301,19 @@ async def run(url: str) -> tuple[list[dict[str, Any]], list[str]]:
         "targets: check p50 <= 1 ms, p99 <= 3 ms, p50 <= 3x raw.",
     ]
     return rows, notes
+
+
+async def _push_regex_policy(nc: Any) -> None:
+    push = wrap(
+        GuardrailPolicyRequest(action="push", document=REGEX_POLICY),
+        tenant="benchre",
+        source="cli://bench",
+    )
+    pushed = await nc.request(
+        subjects.for_tenant(subjects.GUARDRAILS_POLICY, "benchre"), push.to_json(), timeout=10
+    )
+    if pushed.headers and ERROR in pushed.headers:
+        raise RuntimeError(pushed.data.decode())
 
 
 def _row(case: str, ms: list[float], rate: float | None, raw_p50: float) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """The ``llmops`` command line: run the dev stack, publish and tail events, export contracts,
-query, export, verify and purge the audit trail, and report costs and manage budgets."""
+query, export, verify and purge the audit trail, report costs and manage budgets, and check
+text and tool calls against guardrail policies."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import typer
 from rich.text import Text
 
 from llmops.costs import costs_app
+from llmops.guard import guard_app
 from llmops.terminal import NatsUrl, Timeout, err, out, show
 from llmops.terminal import connect as _connect
 from llmops.terminal import fail as _fail
@@ -37,6 +39,7 @@ audit_app = typer.Typer(
 )
 app.add_typer(audit_app, name="audit")
 app.add_typer(costs_app, name="costs")
+app.add_typer(guard_app, name="guard")
 dlq_app = typer.Typer(
     help="The dead-letter queue: list dead letters and replay them to their original subjects.",
     no_args_is_help=True,

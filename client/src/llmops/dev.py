@@ -165,6 +165,11 @@ class DevStack:
                 # the data directory, which it refuses everywhere else, and says so loudly.
                 env.setdefault("LLMOPS_AUDIT_DEVELOPMENT_KEY", "true")
                 env.setdefault("LLMOPS_DATA_DIR", str(self.data_dir.resolve()))
+            if name == "guardrails":
+                env.setdefault(
+                    "LLMOPS_GUARDRAILS_OUTBOX_PATH",
+                    str((self.data_dir / "guardrails-outbox.db").resolve()),
+                )
             if name == "evaluation":
                 env.setdefault("LLMOPS_EVALUATION_GOLDEN_SETS_DIR", str(self.data_dir / "golden"))
             proc = await self._spawn(name, [sys.executable, "-m", f"llmops_{name}"], env)

@@ -58,6 +58,8 @@ INGESTION_DOCUMENT_REJECTED = "llmops.evt.ingestion.document_rejected"
 INGESTION_CHUNKS_EMBEDDED = "llmops.evt.ingestion.chunks_embedded"
 RETRIEVAL_PERFORMED = "llmops.evt.retrieval.performed"
 GUARDRAILS_VERDICT_RECORDED = "llmops.evt.guardrails.verdict_recorded"
+GUARDRAILS_SHADOW_VERDICT = "llmops.evt.guardrails.shadow_verdict"
+GUARDRAILS_POLICY_CHANGED = "llmops.evt.guardrails.policy_changed"
 TOOL_CALL_REQUESTED = "llmops.evt.tool.call_requested"
 LLM_CALL_COMPLETED = "llmops.evt.llm.call_completed"
 COSTS_COST_RECORDED = "llmops.evt.costs.cost_recorded"
@@ -79,6 +81,8 @@ EVALUATION_RUN_EVAL = "llmops.cmd.evaluation.run_eval"
 # --- request/reply --------------------------------------------------------------------------
 RETRIEVAL_QUERY = "llmops.rpc.retrieval.query"
 GUARDRAILS_CHECK = "llmops.rpc.guardrails.check"
+GUARDRAILS_POLICY = "llmops.rpc.guardrails.policy"
+GUARDRAILS_STREAM = "llmops.rpc.guardrails.stream"
 AUDIT_QUERY = "llmops.rpc.audit.query"
 AUDIT_VERIFY = "llmops.rpc.audit.verify"
 AUDIT_PURGE = "llmops.rpc.audit.purge"
@@ -99,6 +103,10 @@ AUDIT_CHECKPOINTS = "llmops.audit.checkpoint"
 #: JetStream key-value bucket of the audit service's public signing keys, by ``key_id``: anyone
 #: reading the AUDIT stream can check a checkpoint's signature; nobody can sign with it.
 AUDIT_KEYS_BUCKET = "llmops_audit_keys"
+#: JetStream key-value bucket of the guardrail policies: every version of a tenant's policy
+#: under its own key, and which version is enforced (and which runs in shadow), so every replica
+#: of the guardrails service sees the same versions and reloads when they change.
+GUARDRAILS_POLICIES_BUCKET = "llmops_guardrails_policies"
 DLQ = "llmops.dlq"
 
 _TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from llmops_contracts import subjects
 from llmops_shared.settings import CommaList, ServiceSettings
 
 
@@ -19,16 +21,46 @@ class GuardrailsSettings(ServiceSettings):
 
     denylist: CommaList = Field(
         default_factory=list,
-        description="Terms that block content (case-insensitive, whole words); comma-separated.",
+        description="Terms the built-in policy blocks (case-insensitive, whole words); "
+        "comma-separated. A tenant's pushed policy has its own.",
     )
     tool_allowlist: CommaList = Field(
         default_factory=list,
-        description="Tool names agents may call; empty allows every tool. Comma-separated.",
+        description="Tools the built-in policy lets agents call; empty allows every tool. "
+        "Comma-separated. A pushed policy denies unlisted tools unless it says otherwise.",
     )
     tool_calls_durable: str = Field(
         default="guardrails-tool-calls",
         description="Durable consumer name of the tool-call checks.",
     )
     check_queue: str = Field(
-        default="guardrails", description="Queue group of the check endpoint, shared by replicas."
+        default="guardrails",
+        description="Queue group of the check, stream and policy endpoints, shared by replicas.",
+    )
+    direct_endpoints: bool = Field(
+        default=True,
+        description="Serve the check and stream endpoints with nats-py directly rather than "
+        "through FastStream (the same edge rules, a fraction of the per-request cost).",
+    )
+    outbox_path: Path = Field(
+        default=Path(".llmops/guardrails-outbox.db"),
+        description="SQLite file where verdicts wait for JetStream: written before each reply, "
+        "so a verdict survives a crash. One per replica, on a persistent volume.",
+    )
+    outbox_batch: int = Field(
+        default=500, ge=1, description="Most verdict events published per round from the outbox."
+    )
+    outbox_idle_s: float = Field(
+        default=1.0, gt=0, description="How often the outbox is flushed when no check wakes it."
+    )
+    policies_bucket: str = Field(
+        default=subjects.GUARDRAILS_POLICIES_BUCKET,
+        description="JetStream key-value bucket of the policies (shared by every replica).",
+    )
+    policy_history: int = Field(
+        default=16,
+        ge=1,
+        le=64,
+        description="Earlier values the policy bucket keeps per key (pointer moves), when the "
+        "service creates it.",
     )

@@ -1,233 +1,189 @@
-"""Guardrails logic: a built-in policy of detectors, verdicts and their records. No framework here.
+"""Guardrails logic: versioned policies per tenant, checks, streamed checks and their records.
 
-Offsets in findings are Python string indices (Unicode code points) into the checked content.
+No framework here. Policies live in a :class:`PolicyStore` (a JetStream key-value bucket in
+production) and every replica keeps the versions in force in memory (:class:`PolicyBook`),
+refreshed when the store changes, so a check never waits for the store. Verdicts go to the
+:class:`~llmops_guardrails.recorder.Recorder`: stored durably before the reply, published beside
+it. Offsets in findings are Python string indices (code points) into the checked content.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
-import re
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from functools import cached_property
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from llmops_contracts import wrap
 from llmops_contracts.envelope import Envelope, derived_id
+from llmops_contracts.evaluation import ReviewRequested
 from llmops_contracts.guardrails import (
-    Finding,
     GuardrailCheckRequest,
+    GuardrailPolicyRequest,
+    GuardrailPolicyResult,
+    GuardrailStreamChunk,
+    GuardrailStreamVerdict,
     GuardrailVerdict,
     Outcome,
+    PolicyAction,
+    PolicyChanged,
+    PolicyState,
+    ShadowVerdictRecorded,
     Stage,
+    StreamPosition,
     VerdictRecorded,
 )
 from llmops_contracts.registry import InvalidMessage
 from llmops_contracts.tools import ToolCallRequested
+from llmops_guardrails.engine import (
+    CompiledPolicy,
+    Decision,
+    compile_policy,
+    load_policy,
+    tool_call_content,
+)
+from llmops_guardrails.policies import (
+    BUILTIN_VERSION,
+    DEFAULT_POLICY,
+    PolicyDocument,
+    PolicyError,
+    parse_policy,
+    render,
+)
+from llmops_guardrails.recorder import Recorder
+from llmops_guardrails.streaming import judge_chunk
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
-from llmops_shared.publish import Publisher
+from llmops_shared.logging import get_logger
+
+__all__ = [
+    "BUILTIN_VERSION",
+    "SOURCE",
+    "GuardrailsService",
+    "PolicyBook",
+    "PolicyStore",
+    "sha256_hex",
+    "tool_call_content",
+]
 
 SOURCE = "llmops/guardrails"
-BUILTIN_VERSION = "builtin-1"
 #: Longest content (characters) checked on the event loop; longer content is checked in a thread.
 INLINE_LIMIT = 64 * 1024
+#: The two version pointers of a policy: the one in force, and a candidate run in shadow.
+ENFORCED, SHADOW = "enforced", "shadow"
+#: Compiled versions kept for checks that pin one (beyond those in force).
+CACHED_VERSIONS = 1024
+#: The review queue escalated checks go to.
+REVIEW_QUEUE = "guardrails"
 
-# The look-behind starts a match only where a local part can start, which keeps the scan linear
-# on long runs of letters (the content may be 1 MB); 64 is RFC 5321's local-part limit.
-EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-)
-# 13-19 digits, optionally grouped by single spaces or hyphens; the look-arounds keep a longer
-# digit run from being split into a card-sized piece.
-CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
-
-#: Phrases typical of prompt injection, as regular expressions; matched case-insensitively, a space
-#: standing for any run of white space.
-INJECTION_PATTERNS: tuple[str, ...] = (
-    r"(?:ignore|disregard|forget|override) (?:all |any )?(?:of )?(?:the |your |my )?"
-    r"(?:previous|prior|above|earlier|preceding|system) (?:instructions|prompts?|messages|rules|directions)",
-    r"(?:reveal|print|show|repeat|output|leak) (?:me )?(?:your|the) (?:system prompt|hidden prompt|"
-    r"initial instructions|original instructions)",
-    r"you are now (?:in )?(?:developer|jailbreak|dan|unrestricted) mode",
-    r"(?:act|behave|respond) as (?:if you (?:have|had) )?no (?:restrictions|rules|guidelines|filters)",
-    r"do anything now",
-    r"new (?:system )?instructions:",
-)
-
-_REDACTORS = {"email": "[EMAIL]", "card_number": "[CARD]"}
-_INJECTION_STAGES = frozenset({Stage.INPUT.value, Stage.RETRIEVED_CONTEXT.value})
+_log = get_logger(__name__)
 
 
-@dataclass(frozen=True)
-class Policy:
-    """A named, versioned set of detectors and their configuration."""
+class PolicyStore(Protocol):
+    """Port: every version of every tenant's policies, and the two pointers of each policy."""
 
-    name: str
-    version: str
-    denylist: tuple[str, ...] = ()
-    #: Tool names agents may call; empty allows every tool.
-    tool_allowlist: frozenset[str] = frozenset()
-    injection_patterns: tuple[str, ...] = INJECTION_PATTERNS
+    async def create_document(
+        self, tenant: str, policy: str, version: str, document: str
+    ) -> str | None:
+        """Store a version's document unless the version exists; return the stored document
+        when it does (then nothing is written)."""
+        ...
 
-    @cached_property
-    def _denylist_re(self) -> re.Pattern[str] | None:
-        terms = sorted({t.strip() for t in self.denylist if t.strip()}, key=len, reverse=True)
-        if not terms:
-            return None
-        # Whole words only, so "class" on the list does not block "classic".
-        alternatives = "|".join(_phrase(t) for t in terms)
-        return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    async def document(self, tenant: str, policy: str, version: str) -> str | None:
+        """A version's document, or None."""
+        ...
 
-    @cached_property
-    def _denylist_terms(self) -> dict[str, str]:
-        return {_norm(t): t.strip() for t in self.denylist if t.strip()}
+    async def versions(self, tenant: str, policy: str) -> list[str]:
+        """The policy's versions, in the order they were pushed."""
+        ...
 
-    @cached_property
-    def _injection_re(self) -> re.Pattern[str] | None:
-        if not self.injection_patterns:
-            return None
-        # Any run of white space (new lines included) between the words of a phrase.
-        spaced = (pattern.replace(" ", r"\s+") for pattern in self.injection_patterns)
-        return re.compile("|".join(f"(?:{p})" for p in spaced), re.IGNORECASE)
+    async def pointer(self, tenant: str, policy: str, slot: str) -> str | None:
+        """The version in a slot (``enforced`` or ``shadow``), or None."""
+        ...
 
-    def detect(self, stage: Stage | str, content: str) -> list[Finding]:
-        """Every finding of this policy's detectors in ``content``, in order of position."""
-        findings = [*find_emails(content), *find_cards(content)]
-        if self._denylist_re is not None:
-            findings += [
-                Finding(
-                    detector="denylist",
-                    severity="high",
-                    # The configured term, not the matched text: records never quote content.
-                    message=f"term on the denylist: {self._denylist_terms.get(_norm(m.group(0)), '?')!r}",
-                    start=m.start(),
-                    end=m.end(),
-                )
-                for m in self._denylist_re.finditer(content)
-            ]
-        if Stage(stage).value in _INJECTION_STAGES and self._injection_re is not None:
-            findings += [
-                Finding(
-                    detector="prompt_injection",
-                    severity="high",
-                    message="phrase typical of prompt injection",
-                    start=m.start(),
-                    end=m.end(),
-                )
-                for m in self._injection_re.finditer(content)
-            ]
-        return sorted(findings, key=lambda f: (f.start or 0, f.end or 0, f.detector))
+    async def point(self, tenant: str, policy: str, slot: str, version: str | None) -> None:
+        """Put a version in a slot (None empties it)."""
+        ...
 
-    def allows_tool(self, name: str) -> bool:
-        """Whether agents may call the tool ``name``."""
-        return not self.tool_allowlist or name in self.tool_allowlist
+    async def policies(self, tenant: str) -> list[str]:
+        """The tenant's policy ids with at least one stored version, sorted."""
+        ...
 
-
-class PolicySource(Protocol):
-    """Port: resolves a policy by name and optional pinned version."""
-
-    def get(self, name: str, version: str | None = None) -> Policy | None:
-        """The policy, or None when there is no such name or version."""
+    async def pointed(self) -> list[tuple[str, str]]:
+        """Every ``(tenant, policy)`` with a version in a slot (what replicas load at start)."""
         ...
 
 
 @dataclass(frozen=True)
-class Decision:
-    """What a policy decided about one piece of content."""
+class Active:
+    """The versions of one policy a replica applies: enforced, and a shadow candidate."""
 
-    outcome: Outcome
-    findings: list[Finding] = field(default_factory=list)
-    redacted_content: str | None = None
-
-
-def luhn_valid(digits: str) -> bool:
-    """Whether a string of digits passes the Luhn checksum used by payment card numbers."""
-    if not digits.isdigit():
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+    enforced: CompiledPolicy
+    shadow: CompiledPolicy | None = None
 
 
-def find_emails(content: str) -> list[Finding]:
-    """Findings for e-mail addresses."""
-    return [
-        Finding(
-            detector="email",
-            severity="medium",
-            message="e-mail address",
-            start=m.start(),
-            end=m.end(),
-        )
-        for m in EMAIL.finditer(content)
-    ]
+class PolicyBook:
+    """What this replica enforces, in memory: checks read it without waiting for the store.
 
+    Args:
+        builtin: the built-in default policy (compiled on first use: it loads detector weights).
+        clock: times the tool gates' rate windows.
+    """
 
-def find_cards(content: str) -> list[Finding]:
-    """Findings for card-like numbers (13-19 digits) that pass the Luhn check."""
-    findings = []
-    for m in CARD.finditer(content):
-        digits = re.sub(r"[ -]", "", m.group(0))
-        # Most 13-19 digit numbers (ids, phone numbers) fail Luhn; only 1 in 10 passes by chance.
-        if 13 <= len(digits) <= 19 and luhn_valid(digits):
-            findings.append(
-                Finding(
-                    detector="card_number",
-                    severity="high",
-                    message="payment card number (Luhn-valid)",
-                    start=m.start(),
-                    end=m.end(),
-                )
-            )
-    return findings
+    def __init__(self, builtin: PolicyDocument, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._builtin_document = builtin
+        self.clock = clock
+        self._builtin: CompiledPolicy | None = None
+        self._active: dict[tuple[str, str], Active] = {}
+        self._versions: dict[tuple[str, str, str], CompiledPolicy] = {}
 
+    @property
+    def builtin(self) -> CompiledPolicy:
+        """The built-in policy, compiled."""
+        if self._builtin is None:
+            document = self._builtin_document
+            self._builtin = compile_policy(document, render(document), self.clock)
+        return self._builtin
 
-def redact(content: str, findings: Iterable[Finding]) -> str | None:
-    """The content with every redactable span replaced by a placeholder; None if there is none."""
-    spans = sorted(
-        (f.start, f.end, _REDACTORS[f.detector])
-        for f in findings
-        if f.detector in _REDACTORS and f.start is not None and f.end is not None
-    )
-    if not spans:
-        return None
-    merged: list[tuple[int, int, str]] = []
-    for start, end, label in spans:
-        if merged and start < merged[-1][1]:  # overlapping spans collapse into the first label
-            s, e, first = merged[-1]
-            merged[-1] = (s, max(e, end), first)
+    def active(self, tenant: str, policy: str) -> Active | None:
+        """The tenant's versions of a policy in force; the built-in one for ``default``."""
+        found = self._active.get((tenant, policy))
+        if found is None and policy == DEFAULT_POLICY:
+            return Active(self.builtin)
+        return found
+
+    def set(
+        self,
+        tenant: str,
+        policy: str,
+        enforced: CompiledPolicy | None,
+        shadow: CompiledPolicy | None,
+    ) -> None:
+        """Apply the versions now in the slots (no enforced version: the policy is gone,
+        except that ``default`` falls back to the built-in one, shadow and all)."""
+        if enforced is None and policy == DEFAULT_POLICY and shadow is not None:
+            enforced = self.builtin
+        if enforced is None:
+            self._active.pop((tenant, policy), None)
         else:
-            merged.append((start, end, label))
-    out, pos = [], 0
-    for start, end, label in merged:
-        out += [content[pos:start], label]
-        pos = end
-    out.append(content[pos:])
-    return "".join(out)
+            self._active[(tenant, policy)] = Active(enforced, shadow)
 
+    def cached(self, tenant: str, policy: str, version: str) -> CompiledPolicy | None:
+        """A compiled version, when this replica has one."""
+        active = self._active.get((tenant, policy))
+        for candidate in (active.enforced, active.shadow) if active else ():
+            if candidate is not None and candidate.version == version:
+                return candidate
+        if policy == DEFAULT_POLICY and version == BUILTIN_VERSION:
+            return self.builtin
+        return self._versions.get((tenant, policy, version))
 
-def decide(policy: Policy, stage: Stage | str, content: str) -> Decision:
-    """Apply a policy to content: block > review > redact > allow."""
-    findings = policy.detect(stage, content)
-    detectors = {f.detector for f in findings}
-    redacted = redact(content, findings)
-    if "denylist" in detectors:
-        outcome = Outcome.BLOCK
-    elif "prompt_injection" in detectors:
-        outcome = Outcome.REVIEW
-    elif redacted is not None:
-        outcome = Outcome.REDACT
-    else:
-        outcome = Outcome.ALLOW
-    # A blocked text must not be used at all, so it gets no usable redacted copy either.
-    return Decision(outcome, findings, None if outcome == Outcome.BLOCK else redacted)
+    def keep(self, tenant: str, compiled: CompiledPolicy) -> None:
+        """Remember a compiled version (oldest forgotten beyond ``CACHED_VERSIONS``)."""
+        if len(self._versions) >= CACHED_VERSIONS:
+            self._versions.pop(next(iter(self._versions)))
+        self._versions[(tenant, compiled.id, compiled.version)] = compiled
 
 
 def sha256_hex(text: str) -> str:
@@ -235,123 +191,489 @@ def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def tool_call_content(name: str, arguments: dict[str, Any]) -> str:
-    """The canonical JSON of a tool call that is hashed into its verdict record.
-
-    Sorted keys and compact separators, so anyone holding the call can recompute the hash.
-    """
-    return json.dumps(
-        {"name": name, "arguments": arguments},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
-def _phrase(term: str) -> str:
-    return r"\s+".join(re.escape(word) for word in term.split())
-
-
 class GuardrailsService:
-    """Checks content and tool calls against policies and records every verdict."""
+    """Checks content and tool calls against versioned policies and records every verdict.
+
+    Args:
+        recorder: stores each verdict durably before the reply and publishes it beside it.
+        store: where policy versions and their pointers live.
+        builtin: the default policy of a tenant that pushed none.
+        clock: business time (event times).
+        timer: a monotonic timer for ``took_ms``.
+    """
 
     def __init__(
         self,
-        publisher: Publisher,
-        policies: PolicySource,
+        recorder: Recorder,
+        store: PolicyStore,
+        builtin: PolicyDocument,
         *,
         clock: Clock = SYSTEM_CLOCK,
         timer: Callable[[], float] = time.perf_counter,
     ) -> None:
-        self.publisher = publisher
-        self.policies = policies
+        self.recorder = recorder
+        self.store = store
+        self.book = PolicyBook(builtin, clock)
         self.clock = clock
         self._timer = timer
+        self._admin = asyncio.Lock()
+        self._later: set[asyncio.Task[Any]] = set()
 
-    def policy(self, name: str, version: str | None) -> Policy:
-        """The policy to apply; an unknown name or pinned version is the caller's error."""
-        policy = self.policies.get(name, version)
-        if policy is None:
-            pinned = f" version {version!r}" if version else ""
-            raise InvalidMessage(f"data.policy: unknown policy {name!r}{pinned}")
-        return policy
+    # --- policies in force ------------------------------------------------------------------
+
+    def warm(self) -> None:
+        """Compile the built-in policy and run it once (loads detector weights before traffic)."""
+        self.book.builtin.decide(Stage.INPUT, "warm up: hello")
+
+    async def load_all(self) -> None:
+        """Load every tenant's policies in force (at start, before answering checks)."""
+        for tenant, policy in await self.store.pointed():
+            await self.refresh(tenant, policy)
+
+    async def refresh(self, tenant: str, policy: str) -> None:
+        """Reload one policy's slots from the store (the store changed).
+
+        A stored version that no longer compiles (written to the bucket by hand, or a detector
+        since removed) is logged and skipped: the version in force before stays.
+        """
+        before = self.book.active(tenant, policy)
+        enforced_v = await self.store.pointer(tenant, policy, ENFORCED)
+        shadow_v = await self.store.pointer(tenant, policy, SHADOW)
+        enforced = await self._loaded(
+            tenant, policy, enforced_v, before.enforced if before else None
+        )
+        shadow = await self._loaded(tenant, policy, shadow_v, before.shadow if before else None)
+        self.book.set(tenant, policy, enforced, shadow)
+
+    async def _loaded(
+        self, tenant: str, policy: str, version: str | None, previous: CompiledPolicy | None
+    ) -> CompiledPolicy | None:
+        if version is None:
+            return None
+        try:
+            return await self._version(tenant, policy, version)
+        except InvalidMessage as exc:
+            _log.error(
+                "a stored policy version cannot be used; the previous one stays in force",
+                tenant=tenant,
+                policy=policy,
+                version=version,
+                reason=exc.reason,
+                kept=previous.version if previous else None,
+            )
+            return previous
+
+    async def _version(self, tenant: str, policy: str, version: str) -> CompiledPolicy:
+        """A compiled version (cached); the caller's error when it is unknown or unusable."""
+        found = self.book.cached(tenant, policy, version)
+        if found is not None:
+            return found
+        text = await self.store.document(tenant, policy, version)
+        if text is None:
+            raise InvalidMessage(f"data.policy: unknown policy {policy!r} version {version!r}")
+        try:
+            # In a thread: a policy naming a guardrails-ai validator imports guardrails-ai the
+            # first time (seconds), which must not stop the checks of other tenants meanwhile.
+            compiled = await asyncio.to_thread(load_policy, text, self.clock)
+        except PolicyError as exc:
+            raise InvalidMessage(
+                f"data.policy: policy {policy!r} version {version!r} cannot be used: {exc}"
+            ) from None
+        self.book.keep(tenant, compiled)
+        return compiled
+
+    async def _resolve(
+        self, tenant: str, policy: str, version: str | None
+    ) -> tuple[CompiledPolicy, CompiledPolicy | None]:
+        """The version to enforce and the shadow to run beside it (none when pinned)."""
+        active = self.book.active(tenant, policy)
+        if version is None:
+            if active is None:
+                raise InvalidMessage(f"data.policy: unknown policy {policy!r}")
+            return active.enforced, active.shadow
+        if active is not None and active.enforced.version == version:
+            return active.enforced, None
+        return await self._version(tenant, policy, version), None
+
+    # --- checks -----------------------------------------------------------------------------
 
     async def check(self, request: Envelope[GuardrailCheckRequest]) -> GuardrailVerdict:
         """Decide a check request, record the verdict, and return the verdict to reply with."""
         started = self._timer()
         data = request.data
-        policy = self.policy(data.policy, data.policy_version)
-        if len(data.content) > INLINE_LIMIT:
-            # A long text takes the detectors a noticeable time (measured: docs/decisions.md);
-            # off the event loop, it does not hold up the small checks arriving beside it.
-            decision = await asyncio.to_thread(decide, policy, data.stage, data.content)
-        else:
-            decision = decide(policy, data.stage, data.content)
-        took_ms = (self._timer() - started) * 1000
-        # Recorded before the reply is sent, so no verdict the application acts on is unaudited.
-        await self.publisher.publish(
-            wrap(
-                VerdictRecorded(
-                    check_id=request.id,
-                    stage=data.stage,
-                    outcome=decision.outcome,
-                    policy=policy.name,
-                    policy_version=policy.version,
-                    findings=decision.findings,
-                    content_sha256=sha256_hex(data.content),
-                    actor=data.actor,
-                ),
+        policy, shadow = await self._resolve(request.tenant, data.policy, data.policy_version)
+        tool = data.tool
+        if tool is not None:
+            content = tool_call_content(tool.name, tool.arguments)
+            decision = policy.decide_tool(
+                tool.name,
+                tool.arguments,
                 tenant=request.tenant,
-                source=SOURCE,
-                causation=request,
-                id=derived_id(request, "verdict_recorded"),
-                time=self.clock.now(),
+                app=data.actor.app,
+                agent=tool.agent,
             )
+        else:
+            content = data.content
+            decision = await self._decide(policy, data.stage, content, data)
+        took_ms = max((self._timer() - started) * 1000, 0.0)
+        verdict = self._verdict_event(
+            request,
+            data.stage,
+            policy,
+            decision,
+            sha256_hex(content),
+            took_ms,
+            tool_name=tool.name if tool else None,
         )
+        # Stored before the reply is sent, so no verdict the application acts on is unaudited.
+        self.recorder.record(self._with_review(request, verdict, decision, data.stage))
+        if shadow is not None:
+            self._soon(self._shadow(request, shadow, policy, decision, content))
         return GuardrailVerdict(
             outcome=decision.outcome,
-            policy=policy.name,
+            policy=policy.id,
             policy_version=policy.version,
             findings=decision.findings,
             redacted_content=decision.redacted_content,
-            took_ms=max(took_ms, 0.0),
+            took_ms=took_ms,
+        )
+
+    async def _decide(
+        self,
+        policy: CompiledPolicy,
+        stage: Stage | str,
+        content: str,
+        data: GuardrailCheckRequest | GuardrailStreamChunk,
+    ) -> Decision:
+        context = getattr(data, "context", ())
+        if policy.is_async:
+            return await policy.adecide(
+                stage, content, context=context, system_prompt=data.system_prompt
+            )
+        if len(content) > INLINE_LIMIT:
+            # A long text takes the detectors a noticeable time (measured: docs/decisions.md);
+            # off the event loop, it does not hold up the small checks arriving beside it.
+            return await asyncio.to_thread(
+                policy.decide, stage, content, context=context, system_prompt=data.system_prompt
+            )
+        return policy.decide(stage, content, context=context, system_prompt=data.system_prompt)
+
+    async def stream(self, request: Envelope[GuardrailStreamChunk]) -> GuardrailStreamVerdict:
+        """Check the next chunk of a streamed output with the tail of what came before."""
+        started = self._timer()
+        data = request.data
+        policy, _ = await self._resolve(request.tenant, data.policy, data.policy_version)
+        text = data.carry + data.chunk
+        decision = await self._decide(policy, data.stage, text, data)
+        judged = judge_chunk(policy, data.carry, data.offset, text, decision)
+        took_ms = max((self._timer() - started) * 1000, 0.0)
+        chunk_decision = Decision(judged.outcome, judged.findings)
+        verdict = self._verdict_event(
+            request,
+            data.stage,
+            policy,
+            chunk_decision,
+            sha256_hex(data.chunk),
+            took_ms,
+            stream=StreamPosition(session_id=data.session_id, seq=data.seq, offset=data.offset),
+        )
+        self.recorder.record(self._with_review(request, verdict, chunk_decision, data.stage))
+        return GuardrailStreamVerdict(
+            session_id=data.session_id,
+            seq=data.seq,
+            decision=judged.decision,
+            outcome=judged.outcome,
+            findings=judged.findings,
+            carry=judged.carry,
+            policy=policy.id,
+            policy_version=policy.version,
+            took_ms=took_ms,
         )
 
     async def check_tool_call(
-        self, event: Envelope[ToolCallRequested], *, policy: str = "default"
+        self, event: Envelope[ToolCallRequested], *, policy: str = DEFAULT_POLICY
     ) -> Envelope[VerdictRecorded]:
-        """Check a requested tool against the allowlist and publish the verdict record."""
+        """Check a requested tool call (an event on the stream) and record the verdict."""
+        started = self._timer()
         data = event.data
-        applied = self.policy(policy, None)
-        findings = []
-        if not applied.allows_tool(data.tool_name):
-            findings.append(
-                Finding(
-                    detector="tool_allowlist",
-                    severity="high",
-                    message=f"tool {data.tool_name!r} is not on the allowlist",
-                )
-            )
-        recorded = wrap(
+        applied, _ = await self._resolve(event.tenant, policy, None)
+        decision = applied.decide_tool(
+            data.tool_name, data.arguments, tenant=event.tenant, app=data.actor.app
+        )
+        took_ms = max((self._timer() - started) * 1000, 0.0)
+        recorded = self._verdict_event(
+            event,
+            Stage.TOOL_CALL,
+            applied,
+            decision,
+            sha256_hex(tool_call_content(data.tool_name, data.arguments)),
+            took_ms,
+            tool_name=data.tool_name,
+            actor=data.actor,
+        )
+        self.recorder.record(self._with_review(event, recorded, decision, Stage.TOOL_CALL))
+        return recorded
+
+    def _verdict_event(
+        self,
+        cause: Envelope[Any],
+        stage: Stage | str,
+        policy: CompiledPolicy,
+        decision: Decision,
+        content_sha256: str,
+        took_ms: float,
+        *,
+        tool_name: str | None = None,
+        stream: StreamPosition | None = None,
+        actor: Any = None,
+    ) -> Envelope[VerdictRecorded]:
+        return wrap(
             VerdictRecorded(
-                check_id=event.id,
-                stage=Stage.TOOL_CALL,
-                outcome=Outcome.BLOCK if findings else Outcome.ALLOW,
-                policy=applied.name,
-                policy_version=applied.version,
-                findings=findings,
-                content_sha256=sha256_hex(tool_call_content(data.tool_name, data.arguments)),
-                actor=data.actor,
+                check_id=cause.id,
+                stage=stage,
+                outcome=decision.outcome,
+                policy=policy.id,
+                policy_version=policy.version,
+                findings=decision.findings,
+                content_sha256=content_sha256,
+                actor=actor if actor is not None else cause.data.actor,
+                took_ms=took_ms,
+                tool_name=tool_name,
+                stream=stream,
             ),
-            tenant=event.tenant,
+            tenant=cause.tenant,
             source=SOURCE,
-            causation=event,
-            id=derived_id(event, "verdict_recorded"),
+            causation=cause,
+            id=derived_id(cause, "verdict_recorded"),
             time=self.clock.now(),
         )
-        await self.publisher.publish(recorded)
-        return recorded
+
+    def _with_review(
+        self,
+        cause: Envelope[Any],
+        verdict: Envelope[VerdictRecorded],
+        decision: Decision,
+        stage: Stage | str,
+    ) -> list[Envelope[Any]]:
+        """The verdict, and a review request when the policy escalated."""
+        if decision.outcome != Outcome.REVIEW:
+            return [verdict]
+        kinds = sorted({f.kind or f.detector for f in decision.findings if f.action == "escalate"})
+        review = wrap(
+            ReviewRequested(
+                review_id=derived_id(cause, "review_requested"),
+                item_event_id=verdict.id,
+                queue=REVIEW_QUEUE,
+                reason=(
+                    f"policy {verdict.data.policy} version {verdict.data.policy_version} "
+                    f"escalated {Stage(stage).value}: {', '.join(kinds)}"
+                )[:1000],
+            ),
+            tenant=cause.tenant,
+            source=SOURCE,
+            causation=cause,
+            id=derived_id(cause, "review_requested"),
+            time=self.clock.now(),
+        )
+        return [verdict, review]
+
+    # --- shadow -----------------------------------------------------------------------------
+
+    def _soon(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run ``work`` after the reply (off the caller's path); kept until it ends."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
+
+    async def settle(self) -> None:
+        """Wait for the work scheduled after replies (shadow verdicts): tests, and the drain."""
+        while self._later:
+            await asyncio.gather(*list(self._later), return_exceptions=True)
+
+    async def _shadow(
+        self,
+        request: Envelope[GuardrailCheckRequest],
+        shadow: CompiledPolicy,
+        enforced: CompiledPolicy,
+        decision: Decision,
+        content: str,
+    ) -> None:
+        """Decide with the shadow version and record what it would have done."""
+        data = request.data
+        try:
+            if data.tool is not None:
+                would = shadow.decide_tool(
+                    data.tool.name,
+                    data.tool.arguments,
+                    tenant=request.tenant,
+                    app=data.actor.app,
+                    agent=data.tool.agent,
+                )
+            else:
+                would = await self._decide(shadow, data.stage, content, data)
+            self.recorder.record(
+                [
+                    wrap(
+                        ShadowVerdictRecorded(
+                            check_id=request.id,
+                            stage=data.stage,
+                            policy=enforced.id,
+                            enforced_version=enforced.version,
+                            enforced_outcome=decision.outcome,
+                            shadow_version=shadow.version,
+                            shadow_outcome=would.outcome,
+                            agreed=would.outcome == decision.outcome,
+                            findings=would.findings,
+                            content_sha256=sha256_hex(content),
+                        ),
+                        tenant=request.tenant,
+                        source=SOURCE,
+                        causation=request,
+                        id=derived_id(request, "shadow_verdict"),
+                        time=self.clock.now(),
+                    )
+                ]
+            )
+        except Exception:  # a shadow is a sample: its failure must not touch enforcement
+            _log.exception("shadow check failed", policy=shadow.id, version=shadow.version)
+
+    # --- policy management ------------------------------------------------------------------
+
+    async def manage(self, request: Envelope[GuardrailPolicyRequest]) -> GuardrailPolicyResult:
+        """Push, list, show, roll back or shadow one of the tenant's policies."""
+        data = request.data
+        tenant = request.tenant
+        async with self._admin:
+            if data.action == PolicyAction.PUSH:
+                return await self._push(request)
+            if data.action == PolicyAction.LIST:
+                ids = [data.policy] if data.policy else None
+                return GuardrailPolicyResult(
+                    policies=await self._states(tenant, ids), message="policies"
+                )
+            policy = data.policy or DEFAULT_POLICY
+            if data.action == PolicyAction.SHOW:
+                return await self._show(tenant, policy, data.version)
+            if data.action == PolicyAction.ROLLBACK:
+                if data.version is None:
+                    raise InvalidMessage("data.version: rollback needs the version to enforce")
+                return await self._move(request, policy, ENFORCED, data.version)
+            return await self._move(request, policy, SHADOW, data.version)
+
+    async def _push(self, request: Envelope[GuardrailPolicyRequest]) -> GuardrailPolicyResult:
+        tenant, data = request.tenant, request.data
+        if not data.document:
+            raise InvalidMessage("data.document: push needs the policy document (YAML)")
+        try:
+            document = parse_policy(data.document)
+            compiled = await asyncio.to_thread(compile_policy, document, data.document, self.clock)
+        except PolicyError as exc:
+            # Refused: nothing is written, the version in force stays.
+            raise InvalidMessage(f"data.document: {exc}") from None
+        if data.policy is not None and data.policy != document.id:
+            raise InvalidMessage(
+                f"data.policy: {data.policy!r} but the document's id is {document.id!r}"
+            )
+        if document.id == DEFAULT_POLICY and document.version == BUILTIN_VERSION:
+            raise InvalidMessage(f"data.document: version {BUILTIN_VERSION!r} is the built-in one")
+        stored = await self.store.create_document(
+            tenant, document.id, document.version, data.document
+        )
+        if stored is not None and stored != data.document:
+            raise InvalidMessage(
+                f"data.document: policy {document.id!r} version {document.version!r} exists "
+                "with another document; give the new document a new version"
+            )
+        self.book.keep(tenant, compiled)
+        slot = SHADOW if data.shadow else ENFORCED
+        result = await self._move(request, document.id, slot, document.version)
+        changed = result.changed or stored is None
+        return result.model_copy(
+            update={
+                "changed": changed,
+                "message": result.message if changed else "unchanged: that version is in place",
+            }
+        )
+
+    async def _move(
+        self,
+        request: Envelope[GuardrailPolicyRequest],
+        policy: str,
+        slot: str,
+        version: str | None,
+    ) -> GuardrailPolicyResult:
+        """Put ``version`` in ``slot`` (it must exist and compile), apply it, record it."""
+        tenant = request.tenant
+        compiled = await self._version(tenant, policy, version) if version is not None else None
+        if slot == ENFORCED and policy == DEFAULT_POLICY and version == BUILTIN_VERSION:
+            version = None  # back to the built-in policy: no pushed version enforced
+        previous = await self.store.pointer(tenant, policy, slot)
+        changed = previous != version
+        if changed:
+            await self.store.point(tenant, policy, slot, version)
+            self.recorder.record(
+                [
+                    wrap(
+                        PolicyChanged(
+                            policy=policy,
+                            action=request.data.action,
+                            slot=slot,
+                            version=version,
+                            previous=previous,
+                            document_sha256=compiled.document_sha256 if compiled else None,
+                        ),
+                        tenant=tenant,
+                        source=SOURCE,
+                        causation=request,
+                        id=derived_id(request, f"policy_changed.{slot}"),
+                        time=self.clock.now(),
+                    )
+                ]
+            )
+        # This replica applies it at once; the others when their store watcher sees it.
+        await self.refresh(tenant, policy)
+        where = "enforced" if slot == ENFORCED else "in shadow"
+        shown = version or (BUILTIN_VERSION if slot == ENFORCED else None)
+        what = f"{policy} version {shown} {where}" if shown else f"{policy}: no shadow"
+        return GuardrailPolicyResult(
+            policies=await self._states(tenant, [policy]),
+            version=shown,
+            changed=changed,
+            message=what if changed else f"unchanged: {what}",
+        )
+
+    async def _show(self, tenant: str, policy: str, version: str | None) -> GuardrailPolicyResult:
+        if version is None:
+            active = self.book.active(tenant, policy)
+            if active is None:
+                raise InvalidMessage(f"data.policy: unknown policy {policy!r}")
+            compiled = active.enforced
+        else:
+            compiled = await self._version(tenant, policy, version)
+        return GuardrailPolicyResult(
+            policies=await self._states(tenant, [policy]),
+            version=compiled.version,
+            document=compiled.document,
+            message=f"{policy} version {compiled.version}",
+        )
+
+    async def _states(self, tenant: str, ids: Sequence[str] | None) -> list[PolicyState]:
+        stored = await self.store.policies(tenant)
+        wanted = list(ids) if ids is not None else sorted({*stored, DEFAULT_POLICY})
+        states = []
+        for policy in wanted:
+            versions = await self.store.versions(tenant, policy) if policy in stored else []
+            enforced = await self.store.pointer(tenant, policy, ENFORCED)
+            shadow = await self.store.pointer(tenant, policy, SHADOW)
+            builtin = policy == DEFAULT_POLICY and enforced is None
+            if builtin:
+                enforced = BUILTIN_VERSION
+                versions = [BUILTIN_VERSION, *versions]
+            if not versions and ids is not None:
+                raise InvalidMessage(f"data.policy: unknown policy {policy!r}")
+            states.append(
+                PolicyState(
+                    id=policy, enforced=enforced, shadow=shadow, versions=versions, builtin=builtin
+                )
+            )
+        return states

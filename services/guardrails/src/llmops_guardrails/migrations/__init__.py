@@ -1,0 +1,1 @@
+"""Alembic revisions of the guardrails service's local outbox (see docs/services.md)."""

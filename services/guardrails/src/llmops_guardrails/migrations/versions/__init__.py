@@ -1,0 +1,1 @@
+"""One revision per schema change; never edited once released."""

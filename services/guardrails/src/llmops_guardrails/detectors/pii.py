@@ -54,23 +54,31 @@ without a keyword score below the default threshold.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 import phonenumbers
-from stdnum import iban as stdnum_iban
-from stdnum import luhn
-from stdnum.de import idnr as de_idnr
-from stdnum.es import dni as es_dni
-from stdnum.es import nie as es_nie
-from stdnum.fr import nir as fr_nir
-from stdnum.it import codicefiscale as it_cf
-from stdnum.pt import nif as pt_nif
-from stdnum.us import ssn as us_ssn
 
 from llmops_guardrails.detectors.base import Hit
+from llmops_guardrails.detectors.pii_addresses import addresses, ipv4s, ipv6s
+from llmops_guardrails.detectors.pii_context import (
+    NOT_PHONE_WORDS,
+    PHONE_WORDS,
+    Span,
+    context_before,
+)
+from llmops_guardrails.detectors.pii_ids import (
+    cards,
+    cfs,
+    dnis,
+    ibans,
+    idnrs,
+    nifs,
+    ninos,
+    nirs,
+    ssns,
+)
 
 NAME = "pii"
 VERSION = "pii-1"
@@ -98,42 +106,6 @@ KINDS: tuple[str, ...] = (
 )
 
 
-class _Span(NamedTuple):
-    kind: str
-    start: int
-    end: int
-    score: float
-
-
-# --- context keywords -------------------------------------------------------------------------
-
-# Words that, just before a number, say what it is. Matched in the lower-cased short window
-# before the candidate (a keyword further away is as likely to name something else); lower-casing
-# the window costs less than IGNORECASE, which is slow on non-ASCII alternatives.
-_PHONE_WORDS = re.compile(
-    r"phone|tel\b|tel\.|tél|call|mobile|cell|whats ?app|fax|text me|reach me|contact|ring"
-    r"|portable|numéro|appel|joindre|telefon|handy|rufnummer|anruf|erreichbar"
-    r"|teléfono|telefono|móvil|movil|llam|telefone|telemóvel|telemovel|celular|ligue|ligar",
-)
-# Words that say a number is not a phone number: references, orders, parcels, money.
-_NOT_PHONE_WORDS = re.compile(
-    r"order|invoice|ref\b|ref\.|reference|tracking|parcel|shipment|ticket|case|account|acct"
-    r"|serial|sku|isbn|id\b|#|no\.|nr\.|n°|nº|version|build|commande|facture|colis|dossier"
-    r"|bestell|rechnung|sendung|kunden|auftrag|pedido|factura|envío|envio|encomenda|fatura"
-    r"|€|\$|£|eur\b|usd\b",
-)
-_SSN_WORDS = re.compile(r"ssn|social security|soc\. ?sec")
-_NINO_WORDS = re.compile(r"\bni\b|nino|national insurance")
-_IDNR_WORDS = re.compile(r"steuer|idnr|identifikationsnummer|tax id|tin\b|steuerliche")
-_NIF_WORDS = re.compile(r"\bnif\b|nipc|contribuinte|fiscal|tax")
-
-_CONTEXT_WIDTH = 32
-
-
-def _before(text: str, start: int, width: int = _CONTEXT_WIDTH) -> str:
-    return text[max(0, start - width) : start].lower()
-
-
 # --- emails -----------------------------------------------------------------------------------
 
 # Found from each ``@`` outwards rather than by scanning the whole text with a pattern that
@@ -144,7 +116,7 @@ _LOCAL_REVERSED = re.compile(r"[\w%+'-](?:[\w.%+'-]{0,62}[\w%+'-])?(?![\w.%+'-])
 _DOMAIN = re.compile(r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w-])")
 
 
-def _emails(text: str) -> Iterator[_Span]:
+def _emails(text: str) -> Iterator[Span]:
     at = text.find("@")
     while at != -1:
         domain = _DOMAIN.match(text, at + 1)
@@ -152,7 +124,7 @@ def _emails(text: str) -> Iterator[_Span]:
             window = text[max(0, at - 64) : at][::-1]
             local = _LOCAL_REVERSED.match(window)
             if local:
-                yield _Span("email", at - local.end(), domain.end(), 0.95)
+                yield Span("email", at - local.end(), domain.end(), 0.95)
         at = text.find("@", at + 1)
 
 
@@ -295,9 +267,9 @@ def _phone_kind_score(text: str, m: re.Match[str], regions: Sequence[str]) -> fl
             return None
         if "(" not in cand and ")" in cand:
             return None
-    before = _before(text, m.start())
+    before = context_before(text, m.start())
     # The context is checked before the ~30 µs parse: order and invoice numbers are common.
-    if not international and _NOT_PHONE_WORDS.search(before[-20:]):
+    if not international and NOT_PHONE_WORDS.search(before[-20:]):
         return None
     if international:
         # "+44 (0)20 ..." repeats the trunk prefix in brackets: not part of the number.
@@ -311,7 +283,7 @@ def _phone_kind_score(text: str, m: re.Match[str], regions: Sequence[str]) -> fl
             break
     else:
         return None
-    if _PHONE_WORDS.search(before):
+    if PHONE_WORDS.search(before):
         return 0.95
     grouped = any(c in cand for c in " ()-./\u00a0")
     if grouped:
@@ -321,319 +293,11 @@ def _phone_kind_score(text: str, m: re.Match[str], regions: Sequence[str]) -> fl
     return 0.7 if digits.startswith("0") and len(digits) >= 9 else 0.45
 
 
-def _phones(text: str, pos: int, endpos: int, regions: Sequence[str]) -> Iterator[_Span]:
+def _phones(text: str, pos: int, endpos: int, regions: Sequence[str]) -> Iterator[Span]:
     for m in _PHONE.finditer(text, pos, endpos):
         score = _phone_kind_score(text, m, regions)
         if score is not None:
-            yield _Span("phone", m.start(), m.end(), score)
-
-
-# 12-19 digits, optionally grouped by single spaces or hyphens; the look-arounds refuse a piece of
-# a longer digit run.
-_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){11,18}(?![\w]|[ -]\d)")
-
-# (prefix range low, high, allowed lengths): the networks' public IIN ranges.
-_IIN_RANGES: tuple[tuple[int, int, tuple[int, ...]], ...] = (
-    (4, 4, (13, 16, 19)),  # Visa
-    (51, 55, (16,)),  # Mastercard
-    (2221, 2720, (16,)),  # Mastercard 2-series
-    (34, 34, (15,)),  # American Express
-    (37, 37, (15,)),
-    (6011, 6011, (16, 17, 18, 19)),  # Discover
-    (644, 649, (16, 17, 18, 19)),
-    (65, 65, (16, 17, 18, 19)),
-    (3528, 3589, (16, 17, 18, 19)),  # JCB
-    (300, 305, (14, 15, 16, 17, 18, 19)),  # Diners Club
-    (36, 36, (14, 15, 16, 17, 18, 19)),
-    (38, 39, (14, 15, 16, 17, 18, 19)),
-    (62, 62, (16, 17, 18, 19)),  # UnionPay
-    (50, 50, (12, 13, 14, 15, 16, 17, 18, 19)),  # Maestro
-    (56, 58, (12, 13, 14, 15, 16, 17, 18, 19)),
-    (63, 63, (12, 13, 14, 15, 16, 17, 18, 19)),
-    (67, 67, (12, 13, 14, 15, 16, 17, 18, 19)),
-)
-
-
-def _known_iin(digits: str) -> bool:
-    for low, high, lengths in _IIN_RANGES:
-        width = len(str(low))
-        if len(digits) in lengths and low <= int(digits[:width]) <= high:
-            return True
-    return False
-
-
-def _cards(text: str, pos: int, endpos: int) -> Iterator[_Span]:
-    for m in _CARD.finditer(text, pos, endpos):
-        cand = m.group()
-        if " " in cand and "-" in cand:
-            continue
-        groups = cand.replace("-", " ").split(" ")
-        if len(groups) > 1 and min(len(g) for g in groups[:-1]) < 3:
-            continue  # "12 34 56 ..." is a phone or a list of numbers, not a card
-        digits = "".join(groups)
-        if _known_iin(digits) and luhn.is_valid(digits):
-            yield _Span("card_number", m.start(), m.end(), 0.99)
-
-
-# Country code, check digits, then the BBAN; grouped by single spaces or not at all. Uppercase
-# only: a lowercase IBAN in prose is rare, and the mod-97 check below would still hold.
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
-
-
-_LETTER_VALUES = {ord(c): str(ord(c) - 55) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
-
-
-def _mod97(compact: str) -> bool:
-    """ISO 7064 mod 97-10 alone: a fast first test before stdnum's full (country-aware) check."""
-    return int((compact[4:] + compact[:4]).translate(_LETTER_VALUES)) % 97 == 1
-
-
-def _ibans(text: str, pos: int, endpos: int) -> Iterator[_Span]:
-    for m in _IBAN.finditer(text, pos, endpos):
-        cand = m.group()
-        # The pattern may have run on into a following uppercase token ("... 00 BIC"): try the
-        # longest prefix that is a valid IBAN, ending on a character of the candidate.
-        positions = [i for i, c in enumerate(cand) if c != " "]
-        for n in range(len(positions), 14, -1):
-            compact = "".join(cand[i] for i in positions[:n])
-            if _mod97(compact) and stdnum_iban.is_valid(compact):
-                yield _Span("iban", m.start(), m.start() + positions[n - 1] + 1, 0.99)
-                break
-
-
-_SSN = re.compile(r"(?<![\w-])\d{3}([- ])\d{2}\1\d{4}(?![\w]|-\d)|(?<![\w-])\d{9}(?![\w])")
-
-
-def _ssns(text: str, pos: int, endpos: int) -> Iterator[_Span]:
-    for m in _SSN.finditer(text, pos, endpos):
-        cand = m.group()
-        if not us_ssn.is_valid(cand.replace(" ", "-")):
-            continue
-        keyword = bool(_SSN_WORDS.search(_before(text, m.start())))
-        if keyword:
-            yield _Span("us_ssn", m.start(), m.end(), 0.99)
-        elif "-" in cand:
-            yield _Span("us_ssn", m.start(), m.end(), 0.85)
-
-
-_NINO = re.compile(
-    r"(?<![A-Za-z0-9])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"
-)
-_NINO_BAD_PREFIXES = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
-
-
-def _ninos(text: str, pos: int, endpos: int) -> Iterator[_Span]:
-    for m in _NINO.finditer(text, pos, endpos):
-        if m.group()[:2] in _NINO_BAD_PREFIXES:
-            continue
-        keyword = _NINO_WORDS.search(_before(text, m.start()))
-        yield _Span("gb_nino", m.start(), m.end(), 0.99 if keyword else 0.9)
-
-
-# Sex (1/2, 3/4/7/8 for provisional numbers), year, month, department (2A/2B for Corsica), commune,
-# order, key; single spaces between any groups.
-_NIR = re.compile(
-    r"(?<![\w])[1-478] ?\d{2} ?\d{2} ?(?:\d{2}|2[ABab]) ?\d{3} ?\d{3} ?\d{2}(?![\w]|[ ]\d)"
-)
-
-
-def _nirs(text: str, pos: int, endpos: int) -> Iterator[_Span]:
-    for m in _NIR.finditer(text, pos, endpos):
-        if fr_nir.is_valid(m.group().upper()):
-            yield _Span("fr_nir", m.start(), m.end(), 0.99)
-
-
-_IDNR = re.compile(r"(?<![\w+-])[1-9]\d ?\d{3} ?\d{3} ?\d{3}(?![\w]|[ -]\d)")
-
-
-def _idnrs(text: str, pos: int, endpos: int) -> Iterator[_Span]:
-    for m in _IDNR.finditer(text, pos, endpos):
-        if not de_idnr.is_valid(m.group()):
-            continue
-        keyword = _IDNR_WORDS.search(_before(text, m.start()))
-        yield _Span("de_idnr", m.start(), m.end(), 0.99 if keyword else 0.85)
-
-
-_DNI = re.compile(r"(?<![\w-])\d{8}[- ]?[A-Za-z](?![\w])")
-_NIE = re.compile(r"(?<![\w-])[XYZxyz][- ]?\d{7}[- ]?[A-Za-z](?![\w])")
-
-
-def _dnis(text: str, pos: int, endpos: int) -> Iterator[_Span]:
-    for m in _DNI.finditer(text, pos, endpos):
-        if es_dni.is_valid(m.group().upper()):
-            yield _Span("es_dni", m.start(), m.end(), 0.99)
-    for m in _NIE.finditer(text, pos, endpos):
-        if es_nie.is_valid(m.group().upper()):
-            yield _Span("es_nie", m.start(), m.end(), 0.99)
-
-
-_NIF = re.compile(r"(?<![\w-])[1235689]\d{2}([ .]?)\d{3}\1\d{3}(?![\w]|[ .-]\d)")
-
-
-def _nifs(text: str, pos: int, endpos: int) -> Iterator[_Span]:
-    for m in _NIF.finditer(text, pos, endpos):
-        if pt_nif.is_valid(m.group().replace(" ", "").replace(".", "")):
-            keyword = _NIF_WORDS.search(_before(text, m.start()))
-            yield _Span("pt_nif", m.start(), m.end(), 0.99 if keyword else 0.4)
-
-
-# Six letters (surname, name), year, month letter, day, municipality, check letter; digits may be
-# replaced by letters (omocodia) when two people would share a code.
-_CF = re.compile(
-    r"(?<![\w])[A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-EHLMPR-Ta-ehlmpr-t]"
-    r"[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z](?![\w])"
-)
-
-
-def _cfs(text: str, pos: int, endpos: int) -> Iterator[_Span]:
-    for m in _CF.finditer(text, pos, endpos):
-        if it_cf.is_valid(m.group().upper()):
-            yield _Span("it_codice_fiscale", m.start(), m.end(), 0.99)
-
-
-# --- IP addresses -----------------------------------------------------------------------------
-
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
-# Hex groups and colons (an IPv4 tail allowed); ``ipaddress`` decides. The look-behind keeps a
-# match from starting inside a word, so ``std::vector`` is not tried as ``::``.
-_IPV6 = re.compile(
-    r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}|:)(?::[0-9A-Fa-f]{0,4}){2,7}"
-    r"(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?![\w:]|\.\d)"
-)
-_VERSION_WORDS = re.compile(r"version|v\.?$|release|build|chrome|firefox|python")
-
-
-def _ip_score(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> float:
-    return 0.9 if address.is_global else 0.3
-
-
-def _ipv4s(text: str, pos: int, endpos: int) -> Iterator[_Span]:
-    for m in _IPV4.finditer(text, pos, endpos):
-        try:
-            v4 = ipaddress.IPv4Address(m.group())
-        except ValueError:
-            continue
-        if _VERSION_WORDS.search(_before(text, m.start(), 16)):
-            continue
-        yield _Span("ip_address", m.start(), m.end(), _ip_score(v4))
-
-
-def _ipv6s(text: str) -> Iterator[_Span]:
-    if "::" in text or text.count(":") >= 7:
-        for m in _IPV6.finditer(text):
-            cand = m.group()
-            if sum(c in "0123456789abcdefABCDEF" for c in cand) < 3:
-                continue  # "::" or "::1"-like fragments of code and times
-            try:
-                v6 = ipaddress.IPv6Address(cand)
-            except ValueError:
-                continue
-            yield _Span("ip_address", m.start(), m.end(), _ip_score(v6))
-
-
-# --- postal addresses -------------------------------------------------------------------------
-
-_CAP = r"[A-ZÀ-ÖØ-Þ][\w'\u2019-]{0,30}"
-_US_ADDRESS = re.compile(
-    r"(?<![\w])\d{1,6}[A-Za-z]?(?: (?:[NSEW]\.?|North|South|East|West))?"
-    r"(?: (?:" + _CAP + r"|\d{1,3}(?:st|nd|rd|th))){1,4}"
-    r" (?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl"
-    r"|Terrace|Ter|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Square|Sq|Trail|Trl)\b\.?"
-    r"(?: (?:N|S|E|W|NE|NW|SE|SW)\b\.?)?"
-    r"(?:,? (?:Apt|Apartment|Suite|Ste|Unit|#) ?\.? ?[\w-]{1,6})?"
-    r"(?:, " + _CAP + r"(?: " + _CAP + r"){0,2},? [A-Z]{2} \d{5}(?:-\d{4})?)?"
-)
-_FR_ADDRESS = re.compile(
-    r"(?<![\w])\d{1,4}(?: ?(?:bis|ter))?,? (?:rue|avenue|av\.|boulevard|bd|place|chemin|allée"
-    r"|impasse|quai|route|cours|square)"
-    r"(?:(?: (?:de|du|des|la|le|les|d'|l'|d\u2019|l\u2019)){0,2} ?" + _CAP + r"){1,4}"
-    r"(?:,? \d{5} " + _CAP + r"(?:[ -]" + _CAP + r")?)?",
-    re.IGNORECASE,
-)
-_DE_ADDRESS = re.compile(
-    r"(?<![\w])(?:" + _CAP + r"[ -])?(?:[A-ZÄÖÜ][\wäöüß-]{0,30}(?:straße|strasse|str\.|weg|platz"
-    r"|allee|gasse|ring|damm|ufer)|Straße|Strasse|Weg|Platz|Allee|Gasse)"
-    r" \d{1,4} ?[a-z]?(?![\w])(?:, \d{5} " + _CAP + r")?"
-)
-_IBERIAN_STREET = (
-    r"(?:Calle|C/|Avenida|Avda\.|Av\.|Plaza|Paseo|Camino|Ronda|Travesía|Rua|Praça|Travessa"
-    r"|Largo|Estrada|Alameda)"
-)
-_ES_PT_ADDRESS = re.compile(
-    r"(?<![\w])"
-    + _IBERIAN_STREET
-    + r"(?:(?: (?:de|del|la|las|los|el|da|do|das|dos)){0,2} "
-    + _CAP
-    + r"){1,4},? (?:n\.?º ?)?\d{1,4}(?:, ?\d{1,2}º ?[A-Za-z]?)?"
-    r"(?:,? (?:\d{5}|\d{4}-\d{3}) " + _CAP + r"(?: " + _CAP + r")?)?"
-)
-
-
-# The street-type words that come before a house number in German, Spanish and Portuguese
-# addresses; the 64 characters before a number are searched for one before the patterns run.
-_STREET_BEFORE_NUMBER = re.compile(
-    r"stra(?:ß|ss)e|str\.|weg|platz|allee|gasse|ring|damm|ufer|Straße|Strasse|Weg|Platz|Allee"
-    r"|Gasse|Calle|C/|Avda|Av\.|Avenida|Plaza|Paseo|Camino|Ronda|Travesía|Rua|Praça|Travessa"
-    r"|Largo|Estrada|Alameda"
-)
-
-
-def _address_score(match: re.Match[str]) -> float:
-    # A postal code at the end makes it an address beyond doubt.
-    return 0.9 if re.search(r"\d{4,5}(?:-\d{3,4})? ?\S*$", match.group()) else 0.75
-
-
-#: First letters of the words that may follow a French house number (``bis``, ``ter``, ``rue`` ...).
-_FR_AFTER_NUMBER = frozenset("rabpciqstRABPCIQST")
-#: Endings of a German street name written as one word before its number.
-_DE_STREET_ENDINGS = (
-    "straße",
-    "strasse",
-    "str.",
-    "weg",
-    "platz",
-    "allee",
-    "gasse",
-    "ring",
-    "damm",
-    "ufer",
-)
-
-
-def _addresses(text: str, start: int, end: int) -> Iterator[_Span]:
-    """Addresses whose house number is the digit cluster at ``start:end``.
-
-    Most small numbers in a prompt are not house numbers ("3 workshops", "for the 12"), so each
-    pattern runs only when the words next to the number could start or end a street: a cheap
-    look at one or two characters or the previous word first.
-    """
-    after = text[end : end + 3]
-    # US: "742 Evergreen", "12B Main", "350 5th Avenue"; French: "12 rue", "12 bis, rue".
-    if after[:1].isalpha() or (after[:1] == " " and (after[1:2].isupper() or after[1:2].isdigit())):
-        m = _US_ADDRESS.match(text, start)
-        if m:
-            yield _Span("street_address", m.start(), m.end(), _address_score(m))
-    if after.lstrip(", ")[:1] in _FR_AFTER_NUMBER:
-        m = _FR_ADDRESS.match(text, start)
-        if m:
-            yield _Span("street_address", m.start(), m.end(), _address_score(m))
-    # German, Spanish and Portuguese put the street first: the word before the number is a
-    # capitalised name ("Calle Mayor 5", "Berliner Allee 5"), a German street word
-    # ("Hauptstraße 5") or "n.º".
-    if start < 2 or text[start - 1] != " ":
-        return
-    word_start = text.rfind(" ", max(0, start - 40), start - 1) + 1
-    word = text[max(word_start, start - 40) : start - 1].rstrip(",")
-    if not word or not (
-        word[0].isupper() or word.lower().endswith(_DE_STREET_ENDINGS) or word in ("nº", "n.º")
-    ):
-        return
-    pos = max(0, start - 64)
-    if _STREET_BEFORE_NUMBER.search(text, pos, start):
-        for pattern in (_DE_ADDRESS, _ES_PT_ADDRESS):
-            for m in pattern.finditer(text, pos, min(len(text), end + 48)):
-                if m.start() < start < m.end():
-                    yield _Span("street_address", m.start(), m.end(), _address_score(m))
+            yield Span("phone", m.start(), m.end(), score)
 
 
 # --- the detector -----------------------------------------------------------------------------
@@ -649,7 +313,7 @@ def _letter_at(text: str, i: int) -> bool:
     return 0 <= i < len(text) and text[i].isalpha()
 
 
-def _number_spans(text: str, regions: Sequence[str]) -> Iterator[_Span]:
+def _number_spans(text: str, regions: Sequence[str]) -> Iterator[Span]:
     """Number-shaped values, looked for around each digit cluster by the cluster's shape.
 
     Each family's pattern runs only on a small window around a cluster that could be part of
@@ -665,36 +329,36 @@ def _number_spans(text: str, regions: Sequence[str]) -> Iterator[_Span]:
         if digits >= 7:
             yield from _phones(text, max(0, start - 3), hi, regions)
         if digits >= 12:
-            yield from _cards(text, lo, hi)
+            yield from cards(text, lo, hi)
         if digits >= 9:
-            yield from _ssns(text, lo, hi)
-            yield from _nifs(text, lo, hi)
+            yield from ssns(text, lo, hi)
+            yield from nifs(text, lo, hi)
         if digits >= 11:
-            yield from _idnrs(text, lo, hi)
+            yield from idnrs(text, lo, hi)
         if digits >= 13:
-            yield from _nirs(text, lo, min(n, end + 4))
+            yield from nirs(text, lo, min(n, end + 4))
         if digits >= 8 and (_letter_at(text, end) or _letter_at(text, end + 1)):
-            yield from _dnis(text, lo, min(n, end + 3))
+            yield from dnis(text, lo, min(n, end + 3))
         if digits >= 6 and (_letter_at(text, start - 1) or _letter_at(text, start - 2)):
-            yield from _dnis(text, max(0, start - 3), min(n, end + 3))
-            yield from _ninos(text, max(0, start - 4), min(n, end + 3))
+            yield from dnis(text, max(0, start - 3), min(n, end + 3))
+            yield from ninos(text, max(0, start - 4), min(n, end + 3))
         if _upper_at(text, start - 1) and _upper_at(text, start - 2):
-            yield from _ibans(text, start - 2, min(n, end + 34))
+            yield from ibans(text, start - 2, min(n, end + 34))
         if _letter_at(text, start - 1):
-            yield from _cfs(text, max(0, start - 6), min(n, end + 12))
+            yield from cfs(text, max(0, start - 6), min(n, end + 12))
         if digits >= 4 and text.count(".", start, end) >= 3:
-            yield from _ipv4s(text, lo, hi)
+            yield from ipv4s(text, lo, hi)
         if digits <= 6:
-            yield from _addresses(text, start, end)
+            yield from addresses(text, start, end)
 
 
-def _resolve(spans: Iterable[_Span]) -> list[_Span]:
+def _resolve(spans: Iterable[Span]) -> list[Span]:
     """Drop a span inside another span that scores at least as high (one value, one finding)."""
     ordered = sorted(spans, key=lambda s: (s.start, -s.end, -s.score))
-    kept: list[_Span] = []
+    kept: list[Span] = []
     # Kept spans that may still contain a later one (end beyond its start); each pattern's matches
     # do not overlap each other, so this stays as short as the number of patterns.
-    active: list[_Span] = []
+    active: list[Span] = []
     for span in ordered:
         active = [k for k in active if k.end > span.start]
         if any(span.end <= k.end and k.score >= span.score for k in active):
@@ -727,11 +391,11 @@ class PiiDetector:
 
     def detect(self, text: str) -> list[Hit]:
         """Every PII finding in ``text``, ordered by start offset."""
-        spans: list[_Span] = []
+        spans: list[Span] = []
         if "@" in text:
             spans.extend(_emails(text))
         if any(d in text for d in _DIGITS):
             spans.extend(_number_spans(text, self.regions))
-            spans.extend(_ipv6s(text))
+            spans.extend(ipv6s(text))
         wanted = (s for s in spans if s.kind in self.kinds)
         return [Hit(NAME, s.kind, s.start, s.end, s.score, VERSION) for s in _resolve(wanted)]

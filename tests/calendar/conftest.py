@@ -25,7 +25,7 @@ from llmops_costs.store import SqlCostRepository
 from llmops_shared.clock import FixedClock
 from tests.calendar.edges import EDGES, Edge
 from tests.conftest import fresh_postgres_database
-from tests.fakes import FakePublisher as Sink
+from tests.fakes import FakePublisher
 from tests.services.costs.fakes import FakeMetrics
 from tests.services.costs.support import call
 
@@ -84,7 +84,7 @@ class Costs:
     service: CostsService
     repository: SqlCostRepository
     clock: FixedClock
-    sink: Sink
+    sink: FakePublisher
     tenant: str
 
     async def record(self, *calls: Envelope[Any]) -> int:
@@ -102,7 +102,7 @@ async def open_costs(
     """A :class:`Costs` on ``url`` (the caller closes it by finishing the iterator)."""
     repository = SqlCostRepository(url)
     await repository.open()
-    sink = Sink()
+    sink = FakePublisher()
     service = CostsService(
         repository,
         sink,

@@ -53,7 +53,7 @@ def _key(tenant: str, policy: str, *rest: str) -> str:
 
 
 class KvPolicyStore:
-    """The :class:`~llmops_guardrails.service.PolicyStore` port on a JetStream key-value bucket.
+    """The :class:`~llmops_guardrails.book.PolicyStore` port on a JetStream key-value bucket.
 
     Args:
         connection: returns the connected nats-py client (read at use: it connects at start).

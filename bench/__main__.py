@@ -3,6 +3,7 @@
 from bench import (
     bench_audit,
     bench_costs,
+    bench_guardrails,
     bench_guardrails_checks,
     bench_guardrails_injection,
     bench_guardrails_quality,
@@ -15,6 +16,7 @@ def main() -> None:
     bench_wire.main()
     bench_audit.main()
     bench_costs.main()
+    bench_guardrails.main()
     bench_guardrails_checks.main()
     bench_guardrails_injection.main()
     bench_guardrails_quality.main()

@@ -116,11 +116,16 @@ def test_the_socket_guard_would_catch_unsealed_guardrails(tmp_path: Path) -> Non
         from guardrails.utils.hub_telemetry_utils import HubTelemetry
         from guardrails_ai.regex_match import RegexMatch
         Guard().use(RegexMatch(regex="x", on_fail="noop")).validate("y")
-        HubTelemetry()._tracer_provider.force_flush()
+        HubTelemetry()._tracer_provider.force_flush(timeout_millis=10000)
         print(sorted(set(attempts)))
         """
     )
-    env = {**os.environ, "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    # The vendor's exporter waits on wall-clock backoffs: under the suite's shifted-clock run
+    # (libfaketime preloaded) it never returns. This control is about the network, not our
+    # clock, so the child runs on the real one.
+    shifted = ("LD_PRELOAD", "FAKETIME", "FAKETIME_NO_CACHE", "DONT_FAKE_MONOTONIC")
+    env = {k: v for k, v in os.environ.items() if k not in shifted}
+    env |= {"HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
     )

@@ -12,8 +12,7 @@ Exit codes: 0 done (``budget check``: allowed), 1 the service refused or could n
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -28,12 +27,12 @@ from rich.text import Text
 from llmops.terminal import (
     NatsUrl,
     Timeout,
-    connect,
+    ask,
     err,
     moment,
+    print_json,
     say,
     show,
-    talk,
     valid_tenant,
 )
 from llmops_contracts.costs import (
@@ -242,10 +241,6 @@ def report_warnings(report: CostReport) -> list[str]:
     return notes
 
 
-def _print_json(data: Mapping[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
 # --- the price file -------------------------------------------------------------------------
 
 
@@ -375,14 +370,8 @@ def _ask(
     code: int = 1,
 ) -> R:
     """Send one request to the costs service and return its reply (or exit, see ``talk``)."""
-
-    async def work() -> R:
-        async with await connect(nats_url, tenant) as client:
-            answer = await client.request(request, timeout=timeout)
-        # request() parsed the answer as the request's reply type, which is ``reply``.
-        return cast(R, answer.data)
-
-    return talk(what, work(), timeout, service="costs", code=code)
+    # request() parsed the answer as the request's reply type, which is ``reply``.
+    return cast(R, ask("costs", what, request, tenant, timeout, nats_url, code=code))
 
 
 @costs_app.command("report")
@@ -429,7 +418,7 @@ def report(
     result = _ask("costs report", query, CostReport, tenant, timeout, nats_url)
     warnings = report_warnings(result)
     if as_json:
-        _print_json(result.model_dump(mode="json"))
+        print_json(result.model_dump(mode="json"))
     else:
         grouped = f", by {', '.join(result.by)}" if result.by else ""
         say(
@@ -536,7 +525,7 @@ def budget_set(
     request = BudgetsRequest(action="set", budget=budget)
     budgets = _ask("costs budget set", request, Budgets, tenant, timeout, nats_url)
     if as_json:
-        _print_json(budgets.model_dump(mode="json"))
+        print_json(budgets.model_dump(mode="json"))
         return
     say(f"budget {budget.id} set for tenant {tenant}", err)
     _show_budgets(budgets, tenant)
@@ -555,7 +544,7 @@ def budget_list(
         "costs budget list", BudgetsRequest(action="list"), Budgets, tenant, timeout, nats_url
     )
     if as_json:
-        _print_json(budgets.model_dump(mode="json"))
+        print_json(budgets.model_dump(mode="json"))
         return
     _show_budgets(budgets, tenant)
 
@@ -629,7 +618,7 @@ def budget_check(
         "costs budget check", request, BudgetDecision, tenant, timeout, nats_url, code=NO_ANSWER
     )
     if as_json:
-        _print_json(decision.model_dump(mode="json"))
+        print_json(decision.model_dump(mode="json"))
     else:
         estimate = money(decision.estimated_cost)
         if decision.allow:

@@ -25,9 +25,20 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from llmops.terminal import NatsUrl, Timeout, connect, err, out, say, show, talk, valid_tenant
+from llmops.terminal import (
+    NatsUrl,
+    Timeout,
+    ask,
+    connect,
+    err,
+    out,
+    print_json,
+    say,
+    show,
+    talk,
+    valid_tenant,
+)
 from llmops_contracts import subjects
-from llmops_contracts.envelope import Payload
 from llmops_contracts.guardrails import (
     Finding,
     GuardrailCheckRequest,
@@ -59,26 +70,9 @@ PolicyId = Annotated[str, typer.Option("--policy", help="Policy id.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
-def _ask(
-    what: str, request: Payload, tenant: str, timeout: float, nats_url: str, *, code: int = 1
-) -> Any:
-    """Send one request to the guardrails service; its reply payload (or exit, see ``talk``)."""
-
-    async def work() -> Any:
-        async with await connect(nats_url, tenant) as client:
-            answer = await client.request(request, timeout=timeout)
-        return answer.data
-
-    return talk(what, work(), timeout, service="guardrails", code=code)
-
-
 def _read(text: str) -> str:
     """The TEXT argument, or standard input for ``-``."""
     return sys.stdin.read() if text == "-" else text
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 def findings_table(findings: Sequence[Finding]) -> Table:
@@ -99,7 +93,7 @@ def findings_table(findings: Sequence[Finding]) -> Table:
 def _verdict(verdict: GuardrailVerdict, as_json: bool) -> None:
     """Print a verdict and exit with its code."""
     if as_json:
-        _print_json(verdict.model_dump(mode="json"))
+        print_json(verdict.model_dump(mode="json"))
     else:
         out.print(
             Text.assemble(
@@ -146,7 +140,7 @@ def check(
         policy_version=policy_version,
         system_prompt=system_prompt,
     )
-    verdict = _ask("guard check", request, tenant, timeout, nats_url, code=NO_ANSWER)
+    verdict = ask("guardrails", "guard check", request, tenant, timeout, nats_url, code=NO_ANSWER)
     _verdict(cast(GuardrailVerdict, verdict), as_json)
 
 
@@ -176,7 +170,9 @@ def tool_check(
         actor={"app": app_id},
         policy=policy,
     )
-    verdict = _ask("guard tool-check", request, tenant, timeout, nats_url, code=NO_ANSWER)
+    verdict = ask(
+        "guardrails", "guard tool-check", request, tenant, timeout, nats_url, code=NO_ANSWER
+    )
     _verdict(cast(GuardrailVerdict, verdict), as_json)
 
 
@@ -194,7 +190,7 @@ def states_table(states: Sequence[PolicyState]) -> Table:
 
 def _result(result: GuardrailPolicyResult, as_json: bool) -> None:
     if as_json:
-        _print_json(result.model_dump(mode="json"))
+        print_json(result.model_dump(mode="json"))
         return
     say(result.message, err)
     if result.policies:
@@ -202,7 +198,7 @@ def _result(result: GuardrailPolicyResult, as_json: bool) -> None:
 
 
 def _policy(request: GuardrailPolicyRequest, tenant: str, timeout: float, url: str) -> Any:
-    return _ask(f"guard policy {request.action}", request, tenant, timeout, url)
+    return ask("guardrails", f"guard policy {request.action}", request, tenant, timeout, url)
 
 
 @policy_app.command("push")
@@ -253,7 +249,7 @@ def policy_show(
     request = GuardrailPolicyRequest(action="show", policy=policy, version=version)
     result = cast(GuardrailPolicyResult, _policy(request, tenant, timeout, nats_url))
     if as_json:
-        _print_json(result.model_dump(mode="json"))
+        print_json(result.model_dump(mode="json"))
         return
     say(f"# {result.message}", err)
     sys.stdout.write(result.document or "")
@@ -397,7 +393,7 @@ def policy_diff(
     verdicts = talk("guard policy diff", work(), timeout, service="NATS")
     report = diff_report(verdicts, policy, examples)
     if as_json:
-        _print_json(report)
+        print_json(report)
         return
     if not report["pairs"]:
         say(f"no shadow verdicts for policy {policy} of tenant {tenant}", err)

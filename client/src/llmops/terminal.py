@@ -8,6 +8,8 @@ to NATS as ``cli://llmops``, ask a service over request/reply and turn every way
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 from collections.abc import Coroutine
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
@@ -150,3 +152,28 @@ async def connect(nats_url: str, tenant: str) -> Any:
         reconnect_time_wait=0.2,
         error_cb=quiet,
     )
+
+
+def print_json(data: Any) -> None:
+    """``--json`` output: indented, non-ASCII kept, on standard output."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def ask(
+    service: str,
+    what: str,
+    request: Any,
+    tenant: str,
+    timeout: float,
+    nats_url: str,
+    *,
+    code: int = 1,
+) -> Any:
+    """Send one request to ``service`` and return its reply payload (or exit, see ``talk``)."""
+
+    async def work() -> Any:
+        async with await connect(nats_url, tenant) as client:
+            answer = await client.request(request, timeout=timeout)
+        return answer.data
+
+    return talk(what, work(), timeout, service=service, code=code)

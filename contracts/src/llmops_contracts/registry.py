@@ -32,12 +32,18 @@ from llmops_contracts.jsonlimits import MAX_DEPTH, encoding_problem, nesting_exc
 #: Every payload type of the suite, in documentation order.
 PAYLOADS: tuple[type[Payload], ...] = (
     ingestion.SubmitDocument,
+    ingestion.DeleteDocument,
+    ingestion.ExpireDocuments,
     ingestion.DocumentIndexed,
+    ingestion.DocumentProgress,
+    ingestion.DocumentDeleted,
     ingestion.DocumentRejected,
     ingestion.ChunksEmbedded,
     retrieval.RetrievalQuery,
     retrieval.RetrievalResult,
     retrieval.RetrievalPerformed,
+    retrieval.RebuildIndex,
+    retrieval.IndexRebuilt,
     guardrails.GuardrailCheckRequest,
     guardrails.GuardrailVerdict,
     guardrails.VerdictRecorded,

@@ -56,6 +56,8 @@ STREAM_SUBJECTS: dict[str, list[str]] = {
 INGESTION_DOCUMENT_INDEXED = "llmops.evt.ingestion.document_indexed"
 INGESTION_DOCUMENT_REJECTED = "llmops.evt.ingestion.document_rejected"
 INGESTION_CHUNKS_EMBEDDED = "llmops.evt.ingestion.chunks_embedded"
+INGESTION_DOCUMENT_PROGRESS = "llmops.evt.ingestion.document_progress"
+INGESTION_DOCUMENT_DELETED = "llmops.evt.ingestion.document_deleted"
 RETRIEVAL_PERFORMED = "llmops.evt.retrieval.performed"
 GUARDRAILS_VERDICT_RECORDED = "llmops.evt.guardrails.verdict_recorded"
 GUARDRAILS_SHADOW_VERDICT = "llmops.evt.guardrails.shadow_verdict"
@@ -76,10 +78,13 @@ EVALUATION_REVIEW_COMPLETED = "llmops.evt.evaluation.review_completed"
 
 # --- commands -------------------------------------------------------------------------------
 INGESTION_SUBMIT_DOCUMENT = "llmops.cmd.ingestion.submit_document"
+INGESTION_DELETE_DOCUMENT = "llmops.cmd.ingestion.delete_document"
+INGESTION_EXPIRE_DOCUMENTS = "llmops.cmd.ingestion.expire_documents"
 EVALUATION_RUN_EVAL = "llmops.cmd.evaluation.run_eval"
 
 # --- request/reply --------------------------------------------------------------------------
 RETRIEVAL_QUERY = "llmops.rpc.retrieval.query"
+RETRIEVAL_REBUILD = "llmops.rpc.retrieval.rebuild"
 GUARDRAILS_CHECK = "llmops.rpc.guardrails.check"
 GUARDRAILS_POLICY = "llmops.rpc.guardrails.policy"
 GUARDRAILS_STREAM = "llmops.rpc.guardrails.stream"
@@ -107,6 +112,10 @@ AUDIT_KEYS_BUCKET = "llmops_audit_keys"
 #: under its own key, and which version is enforced (and which runs in shadow), so every replica
 #: of the guardrails service sees the same versions and reloads when they change.
 GUARDRAILS_POLICIES_BUCKET = "llmops_guardrails_policies"
+#: Object-store bucket of files submitted for ingestion that are too large to travel inside
+#: their command: the CLI uploads the file, the command carries an ``ObjectRef`` to it, and the
+#: ingestion service deletes the object once the document is indexed or rejected.
+INGESTION_FILES_BUCKET = "llmops-ingest"
 DLQ = "llmops.dlq"
 
 _TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")

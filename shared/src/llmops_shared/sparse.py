@@ -1,11 +1,11 @@
 """BM25 as sparse vectors: the default embedding, no model, the same on every machine.
 
-A text becomes terms (NFKC, lower case, ``\\w+`` words, English stop words out, Snowball-stemmed),
+A text becomes terms (NFKC, lower case, ``\\w+`` words, filler words out, Snowball-stemmed),
 and a term becomes a 32-bit id (CRC-32 of its UTF-8 bytes; two terms sharing an id merely add up,
 about one pair in 10^5 at this corpus scale). Then:
 
 - a **document** (a chunk) weighs each term by BM25's saturated term frequency,
-  ``tf·(k1+1) / (tf + k1·(1 − b + b·len/avg_len))``, with ``len`` its term count;
+  ``tf·(k1+1) / (tf + k1·(1 - b + b·len/avg_len))``, with ``len`` its term count;
 - a **query** weighs each distinct term 1.
 
 The index multiplies both with the inverse document frequency it keeps itself (Qdrant's ``IDF``
@@ -28,15 +28,15 @@ import snowballstemmer
 
 _WORD = re.compile(r"\w+")
 
-# A short, standard English list: only words that carry no topic on their own.
+# Only filler words that never name a topic. Short words that are keywords in programming and
+# query languages (``with``, ``for``, ``if``, ``in``, ``is``, ``not``, ``and``, ``or``, ``as``,
+# ``from``, ``while``, ``else``, ``select``...) stay: technical documents are about them, and the
+# index's IDF already weighs common words down.
 STOP_WORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its itself
-    just me more most my myself no nor not now of off on once only or other our ours ourselves out
-    over own same she should so some such than that the their theirs them themselves then there
-    these they this those through to too under until up very was we were what when where which
-    while who whom why will with would you your yours yourself yourselves""".split()
+    """a an the of to be been being am are was were this that these those it its i me my we our
+    you your he him his she her they them their what which who whom how why when where there here
+    do does did done can could would should shall may might please about into onto than then
+    very just also some any""".split()  # noqa: SIM905 - a word list reads better as prose
 )
 
 _stemmer = snowballstemmer.stemmer("english")

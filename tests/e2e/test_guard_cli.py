@@ -86,6 +86,29 @@ async def test_check_json_is_the_verdict_and_dash_reads_standard_input(
     ]
 
 
+async def test_reversible_check_then_vault_restores_the_callers_values(
+    guardrails: Any, nats_url: str, tenant: str
+) -> None:
+    sealed = await llmops(
+        "guard", "check", "--tenant", tenant, "--stage", "input", "--reversible", "--json",
+        "mail jo@example.com", nats_url=nats_url,
+    )  # fmt: skip
+    assert sealed.exit_code == 2, sealed.output
+    token = json.loads(sealed.stdout)["vault"]
+    restored = await llmops(
+        "guard", "check", "--tenant", tenant, "--stage", "input", "--vault", token,
+        "Dear [EMAIL_1], thanks", nats_url=nats_url,
+    )  # fmt: skip
+    assert restored.exit_code == 0, restored.output
+    assert "Dear jo@example.com, thanks" in restored.stdout
+    forged = await llmops(
+        "guard", "check", "--tenant", tenant, "--stage", "input", "--vault", token[:-4] + "AAAA",
+        "[EMAIL_1]", nats_url=nats_url,
+    )  # fmt: skip
+    assert forged.exit_code != 0
+    assert "does not open" in forged.output
+
+
 async def test_check_without_an_answer_exits_3(tenant: str) -> None:
     result = await llmops("guard", "check", "--tenant", tenant, "--stage", "input", "hi")
     assert result.exit_code == 3

@@ -108,6 +108,12 @@ def _verdict(verdict: GuardrailVerdict, as_json: bool) -> None:
         if verdict.redacted_content is not None:
             say("redacted:", err)
             say(verdict.redacted_content)
+        if verdict.restored_content is not None:
+            say("restored:", err)
+            say(verdict.restored_content)
+        if verdict.vault is not None:
+            say("vault (pass it back with --vault):", err)
+            say(verdict.vault)
     raise typer.Exit(EXIT.get(verdict.outcome, 1))
 
 
@@ -122,6 +128,12 @@ def check(
     ] = None,
     system_prompt: Annotated[
         str | None, typer.Option(help="The system prompt, for leakage checks of an output.")
+    ] = None,
+    reversible: Annotated[
+        bool, typer.Option(help="Ask for a vault token that undoes the redaction later.")
+    ] = False,
+    vault: Annotated[
+        str | None, typer.Option(help="A vault token: restore its placeholders in the text.")
     ] = None,
     as_json: AsJson = False,
     timeout: Timeout = 10.0,
@@ -139,6 +151,8 @@ def check(
         policy=policy,
         policy_version=policy_version,
         system_prompt=system_prompt,
+        reversible=reversible,
+        vault=vault,
     )
     verdict = ask("guardrails", "guard check", request, tenant, timeout, nats_url, code=NO_ANSWER)
     _verdict(cast(GuardrailVerdict, verdict), as_json)

@@ -97,6 +97,17 @@ class GuardrailCheckRequest(Payload):
     tool: ToolCallCheck | None = Field(
         default=None, description="The tool call to check (stage 'tool_call' only)."
     )
+    reversible: bool = Field(
+        default=False,
+        description="Make redaction reversible: the verdict carries a sealed 'vault' token that "
+        "a later check (the model's output) sends back to have the placeholders restored.",
+    )
+    vault: str | None = Field(
+        default=None,
+        max_length=200_000,
+        description="A vault token from an earlier verdict of this tenant: the verdict's "
+        "'restored_content' is this content with that verdict's placeholders restored.",
+    )
 
     @model_validator(mode="after")
     def _tool_only_at_tool_stage(self) -> Self:
@@ -143,6 +154,17 @@ class GuardrailVerdict(Payload):
     policy_version: str = Field(description="Policy version applied.")
     findings: list[Finding] = Field(default_factory=list, description="Everything detected.")
     redacted_content: str | None = Field(default=None, description="Content with spans redacted.")
+    vault: str | None = Field(
+        default=None,
+        description="Sealed token of the placeholders and the values they hide (a 'reversible' "
+        "check that redacted): only the guardrails service can open it, for this tenant, until "
+        "it expires. Keep it with the conversation; send it with the output's check.",
+    )
+    restored_content: str | None = Field(
+        default=None,
+        description="With a 'vault' in the request: the content (redacted where this policy "
+        "redacts) with the vault's placeholders replaced by the caller's original values.",
+    )
     took_ms: float = Field(ge=0, description="Server-side time to decide.")
 
 

@@ -453,3 +453,27 @@ async def test_both_edges_answer_alike(
         )
         assert failed.headers[headers.ERROR] == "failed"
         assert "the logic broke" in json.loads(failed.data)["reason"]
+
+
+async def test_a_vault_sealed_by_one_replica_opens_on_the_other(
+    nats_url: str, uid: str, tmp_path: Path, client: Nats, tenant: str
+) -> None:
+    import base64
+    import os
+
+    key = base64.b64encode(os.urandom(32)).decode()
+    first = create_app(settings(nats_url, uid, tmp_path, "a", vault_key=key))
+    second = create_app(settings(nats_url, uid, tmp_path, "b", vault_key=key))
+    async with running(first), running(second):
+        sealed = await check(client, tenant, f"I am jo@example.com, card {VISA}", reversible=True)
+        assert sealed.data.redacted_content == "I am [EMAIL_1], card [CARD_1]"
+        token = sealed.data.vault
+        # The queue group spreads the restores over both replicas: each opens the token.
+        for _ in range(12):
+            back = await check(client, tenant, "Hi [EMAIL_1], [CARD_1] ok", "output", vault=token)
+            assert back.data.restored_content == f"Hi jo@example.com, {VISA} ok"
+        served = {app.service.vault_key for app in (first, second)}
+        assert len(served) == 1
+        forged = await check(client, "other-" + tenant, "[EMAIL_1]", "output", vault=token)
+        assert forged["error"] == "invalid"
+        assert "does not open" in forged["reason"]

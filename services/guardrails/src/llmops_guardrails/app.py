@@ -10,6 +10,7 @@ import nats
 from faststream import FastStream
 from prometheus_client import Gauge
 
+from llmops_guardrails import vault_tokens
 from llmops_guardrails.config import GuardrailsSettings
 from llmops_guardrails.handlers import build_router, direct_endpoints
 from llmops_guardrails.policies import builtin_policy
@@ -68,6 +69,12 @@ def create_app(settings: GuardrailsSettings, clock: Clock = SYSTEM_CLOCK) -> Fas
         policies,
         builtin_policy(settings.denylist, settings.tool_allowlist),
         clock=clock,
+        vault_key=(
+            vault_tokens.parse_key(settings.vault_key.get_secret_value())
+            if settings.vault_key is not None
+            else None
+        ),
+        vault_ttl_s=settings.vault_ttl_s,
     )
 
     async def warm() -> None:

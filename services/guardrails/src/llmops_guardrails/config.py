@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from llmops_contracts import subjects
@@ -41,6 +41,15 @@ class GuardrailsSettings(ServiceSettings):
         default=True,
         description="Serve the check and stream endpoints with nats-py directly rather than "
         "through FastStream (the same edge rules, a fraction of the per-request cost).",
+    )
+    vault_key: SecretStr | None = Field(
+        default=None,
+        description="Key that seals reversible checks' vault tokens: base64 of 32 random bytes "
+        "(e.g. `openssl rand -base64 32`). Every replica needs the same key to open another's "
+        "tokens; unset, each process makes its own and tokens die with it.",
+    )
+    vault_ttl_s: float = Field(
+        default=3600, gt=0, description="How long a vault token can be opened, in seconds."
     )
     outbox_path: Path = Field(
         default=Path(".llmops/guardrails-outbox.db"),

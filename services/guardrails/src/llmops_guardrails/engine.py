@@ -69,6 +69,8 @@ class Decision:
     outcome: Outcome
     findings: list[Finding] = field(default_factory=list)
     redacted_content: str | None = None
+    #: The hits replaced in ``redacted_content`` (a reversible check renumbers them in a vault).
+    hidden: tuple[Hit, ...] = ()
 
     @property
     def stops(self) -> bool:
@@ -253,11 +255,12 @@ def _decision(rules: Sequence[CompiledRule], hits: _Hits, content: str) -> Decis
     ordered = sorted(chosen.values(), key=lambda a: (a[1].start, a[1].end, a[1].detector))
     findings = [_finding(action, hit) for action, hit in ordered]
     redacted = None
+    hidden: tuple[Hit, ...] = ()
     if outcome != Outcome.BLOCK:
-        hidden = [h for a, h in ordered if a == Action.REDACT]
+        hidden = tuple(h for a, h in ordered if a == Action.REDACT)
         if hidden:
             redacted = redact(content, hidden)
-    return Decision(outcome, findings, redacted)
+    return Decision(outcome, findings, redacted, hidden)
 
 
 def _finding(action: Action, hit: Hit) -> Finding:

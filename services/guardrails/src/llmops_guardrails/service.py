@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import timedelta
 from typing import Any
 
 from llmops_contracts import wrap
@@ -37,6 +38,7 @@ from llmops_contracts.guardrails import (
 )
 from llmops_contracts.registry import InvalidMessage
 from llmops_contracts.tools import ToolCallRequested
+from llmops_guardrails import vault_tokens
 from llmops_guardrails.book import ENFORCED, SHADOW, PolicyBook, PolicyStore
 from llmops_guardrails.engine import (
     CompiledPolicy,
@@ -90,6 +92,8 @@ class GuardrailsService:
         builtin: the default policy of a tenant that pushed none.
         clock: business time (event times).
         timer: a monotonic timer for ``took_ms``.
+        vault_key: seals reversible checks' vaults (``vault_tokens``); replicas share it.
+        vault_ttl_s: how long a vault token opens.
     """
 
     def __init__(
@@ -100,8 +104,12 @@ class GuardrailsService:
         *,
         clock: Clock = SYSTEM_CLOCK,
         timer: Callable[[], float] = time.perf_counter,
+        vault_key: bytes | None = None,
+        vault_ttl_s: float = 3600,
     ) -> None:
         self.recorder = recorder
+        self.vault_key = vault_key if vault_key is not None else vault_tokens.new_key()
+        self.vault_ttl = timedelta(seconds=vault_ttl_s)
         self.store = store
         self.book = PolicyBook(builtin, clock)
         self.clock = clock
@@ -219,7 +227,7 @@ class GuardrailsService:
         self.recorder.record(self._with_review(request, verdict, decision, data.stage))
         if shadow is not None:
             self._soon(self._shadow(request, shadow, policy, decision, content))
-        return GuardrailVerdict(
+        verdict_reply = GuardrailVerdict(
             outcome=decision.outcome,
             policy=policy.id,
             policy_version=policy.version,
@@ -227,6 +235,24 @@ class GuardrailsService:
             redacted_content=decision.redacted_content,
             took_ms=took_ms,
         )
+        if (data.reversible or data.vault is not None) and not decision.stops:
+            now = self.clock.now()
+            try:  # seal this check's vault; restore the placeholders of an earlier one
+                back = vault_tokens.reverse(
+                    self.vault_key,
+                    request.tenant,
+                    content,
+                    decision.hidden,
+                    token=data.vault,
+                    seal_for=now + self.vault_ttl if data.reversible else None,
+                    now=now,
+                )
+            except vault_tokens.VaultTokenError as exc:
+                raise InvalidMessage(f"data.vault: {exc}") from exc
+            if back.redacted is not None:
+                verdict_reply.redacted_content = back.redacted
+            verdict_reply.vault, verdict_reply.restored_content = back.token, back.restored
+        return verdict_reply
 
     async def _decide(
         self,

@@ -122,6 +122,24 @@ class Vault:
         self._by_placeholder[candidate] = value
         return candidate
 
+    def mapping(self) -> dict[str, str]:
+        """Placeholder -> original value, for sealing (see ``vault_tokens``)."""
+        return dict(self._by_placeholder)
+
+    @classmethod
+    def from_mapping(cls, request_id: str, mapping: Mapping[str, str]) -> Vault:
+        """A vault that knows ``mapping`` (placeholder -> value) and numbers new values after it."""
+        vault = cls(request_id)
+        for placeholder, value in mapping.items():
+            found = _PLACEHOLDER.fullmatch(placeholder)
+            if found is None:
+                raise ValueError("not a placeholder")
+            label, n = found.group(1), int(found.group(2))
+            vault._by_placeholder[placeholder] = value
+            vault._by_value[(label, value)] = placeholder
+            vault._counts[label] = max(vault._counts.get(label, 0), n)
+        return vault
+
     def restore(self, text: str) -> str:
         """``text`` with every placeholder this vault issued replaced by its original value.
 

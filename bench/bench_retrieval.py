@@ -201,21 +201,25 @@ async def until_consumed(url: str, deadline_s: float = DEADLINE_S) -> None:
     """Wait until every consumer of chunk events has acknowledged everything it was sent.
 
     Asks the server rather than the index, so it holds whatever the index is: a consumer that
-    acknowledged a chunk event has written its chunks.
+    acknowledged a chunk event has written its chunks. Only live consumers count (a pull
+    request waiting, or messages in hand): one left behind by a stopped process lingers on the
+    server until its inactivity threshold and will never catch up.
     """
     nc = await nats.connect(url)
     try:
         js = nc.jetstream()
         chunk_subject = subjects.any_tenant(subjects.INGESTION_CHUNKS_EMBEDDED)
         deadline = time.monotonic() + deadline_s
-        while True:
-            infos = [
+        settled = 0
+        while settled < 2:  # twice in a row: a consumer between two pulls looks idle once
+            live = [
                 c
                 for c in await js.consumers_info(subjects.EVENTS_STREAM)
                 if chunk_subject in (c.config.filter_subject, *(c.config.filter_subjects or ()))
+                and ((c.num_waiting or 0) > 0 or (c.num_ack_pending or 0) > 0)
             ]
-            if infos and all(c.num_pending == 0 and c.num_ack_pending == 0 for c in infos):
-                return
+            done = live and all(c.num_pending == 0 and c.num_ack_pending == 0 for c in live)
+            settled = settled + 1 if done else 0
             if time.monotonic() > deadline:
                 raise TimeoutError("the retrieval service never indexed every chunk event")
             await asyncio.sleep(0.05)

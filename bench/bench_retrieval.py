@@ -52,7 +52,6 @@ from bench.pydoc_corpus import SPLITS, load_queries, write_pydoc_topics
 from bench.retrieval_metrics import Quality, evaluate, rank_documents
 from llmops import Client
 from llmops_contracts import headers, subjects, wrap
-from llmops_contracts.envelope import Envelope
 from llmops_contracts.ingestion import (
     Chunk,
     ChunksEmbedded,
@@ -168,8 +167,12 @@ async def watching(nc: Any, tenant: str, *, keep_chunks: bool = False) -> AsyncI
         seen.bodies.append(msg.data)
 
     subs = [
-        await nc.subscribe(subjects.for_tenant(subjects.INGESTION_DOCUMENT_INDEXED, tenant), cb=indexed),
-        await nc.subscribe(subjects.for_tenant(subjects.INGESTION_DOCUMENT_REJECTED, tenant), cb=rejected),
+        await nc.subscribe(
+            subjects.for_tenant(subjects.INGESTION_DOCUMENT_INDEXED, tenant), cb=indexed
+        ),
+        await nc.subscribe(
+            subjects.for_tenant(subjects.INGESTION_DOCUMENT_REJECTED, tenant), cb=rejected
+        ),
     ]
     if keep_chunks:
         subs.append(
@@ -382,7 +385,11 @@ async def timed_queries(
 async def raw_request_reply(url: str, size: int) -> dict[str, float]:
     """p50/p99 of sequential nats-py requests to a responder answering ``size`` fixed bytes."""
     nc = await nats.connect(url)
-    body = wrap(RetrievalQuery(query="how does the with statement work", top_k=TOP_K), tenant=TENANT, source="bench://retrieval").to_json()
+    body = wrap(
+        RetrievalQuery(query="how does the with statement work", top_k=TOP_K),
+        tenant=TENANT,
+        source="bench://retrieval",
+    ).to_json()
     answer = b"x" * size
 
     async def respond(msg: Any) -> None:
@@ -400,7 +407,9 @@ async def raw_request_reply(url: str, size: int) -> dict[str, float]:
     return percentiles(times)
 
 
-async def embedding_times(queries: Sequence[str], dense: DenseEmbedder) -> dict[str, dict[str, float]]:
+async def embedding_times(
+    queries: Sequence[str], dense: DenseEmbedder
+) -> dict[str, dict[str, float]]:
     """Time to embed one query: BM25 sparse, and dense with the configured (or stand-in) model."""
     encoder = SparseEncoder()
     sparse, vector = [], []
@@ -415,7 +424,9 @@ async def embedding_times(queries: Sequence[str], dense: DenseEmbedder) -> dict[
     return {"sparse": percentiles(sparse), "dense": percentiles(vector)}
 
 
-async def latency(url: str, tmp: Path, corpus: Sequence[str], dense: DenseEmbedder) -> list[dict[str, Any]]:
+async def latency(
+    url: str, tmp: Path, corpus: Sequence[str], dense: DenseEmbedder
+) -> list[dict[str, Any]]:
     """Index CHUNKS synthetic chunks, then time sparse and hybrid queries and raw request/reply."""
     events = await chunk_events(synthetic_texts(corpus, CHUNKS), dense, TENANT)
     queries = [q.query for split in SPLITS for q in load_queries(split).queries]
@@ -428,7 +439,10 @@ async def latency(url: str, tmp: Path, corpus: Sequence[str], dense: DenseEmbedd
                 await asyncio.gather(*acks)
             await until_consumed(url)
             index_s = time.perf_counter() - start
-            measured = {m: await timed_queries(client, queries, m) for m in (SearchMode.SPARSE, SearchMode.HYBRID)}
+            measured = {
+                m: await timed_queries(client, queries, m)
+                for m in (SearchMode.SPARSE, SearchMode.HYBRID)
+            }
     size = max(v[2] for v in measured.values())
     raw = await raw_request_reply(url, size)
     embed = await embedding_times(queries, dense)
@@ -474,7 +488,9 @@ async def latency(url: str, tmp: Path, corpus: Sequence[str], dense: DenseEmbedd
 # --- ingestion --------------------------------------------------------------------------------
 
 
-async def ingestion_rate(url: str, tmp: Path, files: Sequence[Path], dense: DenseEmbedder | None) -> list[dict[str, Any]]:
+async def ingestion_rate(
+    url: str, tmp: Path, files: Sequence[Path], dense: DenseEmbedder | None
+) -> list[dict[str, Any]]:
     """Pipeline chunks/s (submit to indexed) against the bare embedder over the same chunks."""
     tenant = "ingestrate"
     commands = [
@@ -490,7 +506,9 @@ async def ingestion_rate(url: str, tmp: Path, files: Sequence[Path], dense: Dens
     texts = [
         c.text
         for body in seen.bodies
-        for c in parse(body, subject=subjects.for_tenant(subjects.INGESTION_CHUNKS_EMBEDDED, tenant)).data.chunks
+        for c in parse(
+            body, subject=subjects.for_tenant(subjects.INGESTION_CHUNKS_EMBEDDED, tenant)
+        ).data.chunks
     ]
     chunks = sum(seen.chunks.values())
     encoder = SparseEncoder()
@@ -576,7 +594,9 @@ def _speed_targets(rows: list[dict[str, Any]]) -> list[str]:
     for r in rows:
         if r["measure"].endswith("query p99"):
             ok = r["llmops"] <= 10
-            out.append(f"target {r['measure']} <= 10 ms: {'met' if ok else 'NOT met'} ({r['llmops']:.2f} ms)")
+            out.append(
+                f"target {r['measure']} <= 10 ms: {'met' if ok else 'NOT met'} ({r['llmops']:.2f} ms)"
+            )
     return out
 
 

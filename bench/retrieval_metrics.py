@@ -24,7 +24,9 @@ def recall_at(ranking: Sequence[str], relevant: Collection[str], k: int) -> floa
     return len(set(ranking[:k]) & set(relevant)) / len(set(relevant))
 
 
-def reciprocal_rank(ranking: Sequence[str], relevant: Collection[str], k: int | None = None) -> float:
+def reciprocal_rank(
+    ranking: Sequence[str], relevant: Collection[str], k: int | None = None
+) -> float:
     """1 / the rank of the first relevant document (within the first ``k``); 0 when none is."""
     for rank, document in enumerate(ranking[:k], start=1):
         if document in relevant:

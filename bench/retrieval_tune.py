@@ -42,7 +42,6 @@ class Config:
     top_k: int = TOP_K  # chunks asked of the index
     fillers: bool = False  # drop question filler words (:data:`FILLERS`) from queries
 
-
     def label(self) -> str:
         """A short name for the table."""
         title = "+title" if self.title else ""
@@ -57,7 +56,24 @@ class Config:
 #: name a topic, yet are rare in reference text, so IDF weighs them up: a proposed addition to
 #: ``llmops_shared.sparse.STOP_WORDS``, simulated here on the query side only.
 FILLERS = frozenset(
-    "work works working use using used get make want need way mean means happen happens python".split()
+    [
+        "work",
+        "works",
+        "working",
+        "use",
+        "using",
+        "used",
+        "get",
+        "make",
+        "want",
+        "need",
+        "way",
+        "mean",
+        "means",
+        "happen",
+        "happens",
+        "python",
+    ]
 )
 
 #: The defaults this harness chose on the tune split (see docs/decisions.md).

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +19,8 @@ from bench.retrieval_metrics import (
     recall_at,
     reciprocal_rank,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_chunks_collapse_to_documents_at_their_first_chunk() -> None:
@@ -100,3 +106,32 @@ def test_every_topic_is_written_to_its_own_file(tmp_path: Path) -> None:
 
 def _all() -> set[str]:
     return set(pydoc_topics())
+
+
+@pytest.mark.slow
+def test_retrieval_benchmark_runs_and_writes_both_tables(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "LLMOPS_BENCH_RESULTS": str(tmp_path),
+        "LLMOPS_BENCH_RETRIEVAL_CHUNKS": "500",
+        "LLMOPS_BENCH_RETRIEVAL_QUERIES": "100",
+        "LLMOPS_BENCH_RETRIEVAL_COPIES": "1",
+        "PYTHONPATH": str(ROOT),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bench_retrieval"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    quality = json.loads((tmp_path / "retrieval_quality.json").read_text())
+    asked = {(r["split"], r["mode asked"]) for r in quality["rows"]}
+    assert {("tune", "default"), ("holdout", "default"), ("tune", "sparse")} <= asked
+    assert all(0 <= r["recall@10"] <= 1 and r["queries"] > 0 for r in quality["rows"])
+    speed = json.loads((tmp_path / "retrieval_speed.json").read_text())
+    measures = {r["measure"] for r in speed["rows"]}
+    assert {"sparse query p99", "hybrid query p99", "ingestion"} <= measures
+    assert all(r["llmops"] > 0 for r in speed["rows"])

@@ -73,6 +73,9 @@ COLLECTION = "default"  # what `llmops ingest` uses with no options
 TOP_K = 10
 CHUNKS = int(os.environ.get("LLMOPS_BENCH_RETRIEVAL_CHUNKS", "50000"))
 QUERIES = int(os.environ.get("LLMOPS_BENCH_RETRIEVAL_QUERIES", "2000"))
+#: Seconds one mode's timed queries may take: past it (and 100 queries) the run stops early, so an
+#: index that answers in a second (the in-memory BM25 on main at 50k chunks) cannot stall the bench.
+BUDGET_S = float(os.environ.get("LLMOPS_BENCH_RETRIEVAL_BUDGET_S", "300"))
 COPIES = int(os.environ.get("LLMOPS_BENCH_RETRIEVAL_COPIES", "5"))
 DENSE_SPEC = os.environ.get("LLMOPS_BENCH_DENSE_MODEL", "")
 #: Dimensions of the stand-in embedding used for hybrid latency when no model is configured.
@@ -368,18 +371,25 @@ def percentiles(seconds: Sequence[float]) -> dict[str, float]:
 async def timed_queries(
     client: Client, queries: Sequence[str], mode: SearchMode
 ) -> tuple[dict[str, float], dict[str, float], int, str]:
-    """Client-side and server-side (``took_ms``) p50/p99 of sequential queries; reply size."""
+    """Client-side and server-side (``took_ms``) p50/p99 of sequential queries; reply size.
+
+    The last item says the modes the service reported and how many queries were timed.
+    """
     for q in queries[:50]:  # warm-up
         await ask(client, q, mode=mode)
     times, took, size, used = [], [], 0, Counter[str]()
+    began = time.perf_counter()
     for i in range(QUERIES):
+        if i >= 100 and time.perf_counter() - began > BUDGET_S:
+            break
         start = time.perf_counter()
         result = await ask(client, queries[i % len(queries)], mode=mode)
         times.append(time.perf_counter() - start)
         took.append(result.took_ms / 1e3)
         used[str(result.mode) if result.mode else "unreported"] += 1
         size = max(size, len(result.model_dump_json()))
-    return percentiles(times), percentiles(took), size, ", ".join(sorted(used))
+    summary = f"mode used {', '.join(sorted(used))}; {len(times):,} queries"
+    return percentiles(times), percentiles(took), size, summary
 
 
 async def raw_request_reply(url: str, size: int) -> dict[str, float]:
@@ -456,7 +466,7 @@ async def latency(
                     "raw": raw[cut],
                     "unit": "ms",
                     "vs raw": round(client_side[cut] / raw[cut], 3),
-                    "note": f"server {server_side[cut]:.2f} ms; mode used {used}; "
+                    "note": f"server {server_side[cut]:.2f} ms; {used}; "
                     f"{CHUNKS:,} chunks, top_k {TOP_K}",
                 }
             )
@@ -527,8 +537,8 @@ async def ingestion_rate(
             "raw": len(texts) / bare,
             "unit": "chunks/s",
             "vs raw": round((chunks / elapsed) / (len(texts) / bare), 3),
-            "note": f"{len(commands)} documents; overhead over the bare embedder "
-            f"{(elapsed / bare - 1) * 100:,.0f}% ({embedder}); target <= 10%",
+            "note": f"{len(commands)} documents; raw = the bare embedder ({embedder}) over "
+            "the same chunks",
         }
     ]
 
@@ -596,6 +606,14 @@ def _speed_targets(rows: list[dict[str, Any]]) -> list[str]:
             ok = r["llmops"] <= 10
             out.append(
                 f"target {r['measure']} <= 10 ms: {'met' if ok else 'NOT met'} ({r['llmops']:.2f} ms)"
+            )
+        if r["measure"] == "ingestion":
+            overhead = r["raw"] / r["llmops"] - 1
+            out.append(
+                f"target ingestion overhead over the bare embedder <= 10%: "
+                f"{'met' if overhead <= 0.10 else 'NOT met'} ({overhead * 100:.0f}%; meaningful "
+                "only when the pipeline embeds the chunks itself: main's ingestion computes no "
+                "vectors yet)"
             )
     return out
 

@@ -1,4 +1,4 @@
-"""Document-level ranking metrics, checked against values computed by hand."""
+"""Retrieval quality tooling: document-level metrics checked by hand, the corpus, the labels, the bench."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.pydoc_corpus import load_queries, pydoc_topics, write_pydoc_topics
+from bench.pydoc_corpus import LabelledQuery, load_queries, pydoc_topics, write_pydoc_topics
 from bench.retrieval_metrics import (
     evaluate,
     ndcg_at,
@@ -19,6 +19,7 @@ from bench.retrieval_metrics import (
     recall_at,
     reciprocal_rank,
 )
+from bench.retrieval_tune import CHOSEN, score, word_windows
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,3 +136,19 @@ def test_retrieval_benchmark_runs_and_writes_both_tables(tmp_path: Path) -> None
     measures = {r["measure"] for r in speed["rows"]}
     assert {"sparse query p99", "hybrid query p99", "ingestion"} <= measures
     assert all(r["llmops"] > 0 for r in speed["rows"])
+
+
+def test_word_windows_overlap_and_cover_the_text() -> None:
+    text = " ".join(f"w{i}" for i in range(10))
+    assert word_windows(text, 4, 1) == ["w0 w1 w2 w3", "w3 w4 w5 w6", "w6 w7 w8 w9"]
+    assert word_windows(text, 20, 5) == [text]
+    assert word_windows("  ", 4, 1) == []
+
+
+def test_the_tuning_index_ranks_the_defining_topic_first() -> None:
+    topics = pydoc_topics()
+    quality, ranked = score(
+        CHOSEN, [LabelledQuery("nonlocal statement", frozenset({"nonlocal"}))], topics
+    )
+    assert ranked[0][1][0] == "nonlocal"
+    assert quality.mrr == 1.0

@@ -16,7 +16,9 @@ query takes well under a millisecond, so a thread hop would only add latency.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,7 @@ class EdgeIndex:
         self.path = path
         self._dense = dense_dimensions
         self._shard: q.EdgeShard | None = None
+        self._written_at: float | None = None  # monotonic time of the last unoptimized write
 
     @property
     def dense_dimensions(self) -> int:
@@ -122,7 +125,27 @@ class EdgeIndex:
 
     def optimize(self) -> bool:
         """Build the engine's search indexes over what was written (blocks while it runs)."""
+        self._written_at = None
         return self.shard.optimize()
+
+    async def optimize_when_idle(self, idle_s: float) -> None:
+        """Optimize whenever writes have paused for ``idle_s`` seconds, until cancelled.
+
+        Written points are searchable at once; until the engine indexes them, dense search
+        among them is exhaustive and sparse IDF is computed by scanning, which is slower at
+        scale. The optimizer holds the GIL for as long as it runs (qdrant-edge-py 0.9), so it
+        runs only once ingestion pauses: bulk loads are indexed once, not after every batch.
+        """
+        while True:
+            await asyncio.sleep(idle_s / 4)
+            written = self._written_at
+            if written is None or time.monotonic() - written < idle_s or self._shard is None:
+                continue
+            # A thread, so that a binding which releases the GIL lets the loop run meanwhile.
+            await asyncio.to_thread(self.optimize)
+
+    def _written(self) -> None:
+        self._written_at = time.monotonic()
 
     async def upsert(
         self, tenant: str, collection: str, document_id: str, chunks: Sequence[IndexedChunk]
@@ -141,6 +164,7 @@ class EdgeIndex:
             stored[FLAGS] = [_flag(k, v) for k, v in chunk.metadata.items() if isinstance(v, bool)]
             points.append(q.Point(point_id(tenant, collection, chunk.chunk_id), vector, stored))
         self.shard.update(q.UpdateOperation.upsert_points(points))
+        self._written()
 
     async def delete_missing(
         self, tenant: str, collection: str, document_id: str, keep: Collection[str]
@@ -150,16 +174,19 @@ class EdgeIndex:
         kept = keep_ids(tenant, collection, keep)
         flt = q.Filter(must=scope, must_not=[q.HasIdCondition(set(kept))] if kept else None)
         self.shard.update(q.UpdateOperation.delete_points_by_filter(flt))
+        self._written()
 
     async def delete_document(self, tenant: str, collection: str, document_id: str) -> None:
         """Drop every chunk of one document."""
         flt = q.Filter(must=_scope(tenant, collection, document_id))
         self.shard.update(q.UpdateOperation.delete_points_by_filter(flt))
+        self._written()
 
     async def drop(self, tenant: str, collection: str | None = None) -> None:
         """Drop a tenant's chunks (or one collection's)."""
         flt = q.Filter(must=_scope(tenant, collection))
         self.shard.update(q.UpdateOperation.delete_points_by_filter(flt))
+        self._written()
 
     async def count(
         self, tenant: str, collection: str | None = None, document_id: str | None = None

@@ -113,9 +113,7 @@ async def test_query_prints_hits_as_a_table_or_json(
     assert json.loads(filtered.stdout) == {"hits": []}
 
 
-async def test_a_refused_query_names_the_reason(
-    retrieval: Any, nats_url: str, tenant: str
-) -> None:
+async def test_a_refused_query_names_the_reason(retrieval: Any, nats_url: str, tenant: str) -> None:
     result = await llmops(
         "retrieval", "query", "--tenant", tenant, "--mode", "dense", "x", nats_url=nats_url
     )
@@ -165,9 +163,7 @@ async def test_misses_lists_the_queries_that_missed(
     assert "no missed queries" in future.stderr, future.stderr
 
 
-async def test_rebuild_reports_what_it_replayed(
-    retrieval: Any, nats_url: str, tenant: str
-) -> None:
+async def test_rebuild_reports_what_it_replayed(retrieval: Any, nats_url: str, tenant: str) -> None:
     await index_faq(nats_url, retrieval, tenant)
     result = await llmops("retrieval", "rebuild", "--tenant", tenant, "--json", nats_url=nats_url)
     assert result.exit_code == 0, result.output

@@ -107,9 +107,7 @@ def query(
     acl: Annotated[
         list[str] | None, typer.Option("--acl", help="An access label of the caller (repeat).")
     ] = None,
-    threshold: Annotated[
-        float | None, typer.Option(help="Drop hits scoring below this.")
-    ] = None,
+    threshold: Annotated[float | None, typer.Option(help="Drop hits scoring below this.")] = None,
     as_json: AsJson = False,
     timeout: Timeout = 10.0,
     nats_url: NatsUrl = "nats://127.0.0.1:4222",
@@ -128,7 +126,9 @@ def query(
         )
     except ValueError as exc:  # pydantic's ValidationError: a filter key or label refused
         raise typer.BadParameter(str(exc)) from None
-    result: RetrievalResult = ask("retrieval", "retrieval query", request, tenant, timeout, nats_url)
+    result: RetrievalResult = ask(
+        "retrieval", "retrieval query", request, tenant, timeout, nats_url
+    )
     if as_json:
         print_json({"hits": hit_rows(result)})
         return

@@ -99,9 +99,7 @@ class FakeIndex:
         return True
 
     async def search(self, request: SearchRequest) -> list[ScoredChunk]:
-        corpus = [
-            self.points[k] for k in self._select(request.tenant, request.collection)
-        ]
+        corpus = [self.points[k] for k in self._select(request.tenant, request.collection)]
         candidates = [p for p in corpus if self._visible(p, request)]
         sparse = self._sparse(corpus, candidates, request)
         dense = self._dense_ranking(candidates, request)

@@ -121,7 +121,11 @@ async def test_chunks_are_indexed_and_queries_answered_per_tenant(
 
             event = await eventually(performed)
             assert isinstance(event.data, RetrievalPerformed)
-            assert (event.data.hit_count, event.data.miss, event.data.query) == (0, True, "zeppelin")
+            assert (event.data.hit_count, event.data.miss, event.data.query) == (
+                0,
+                True,
+                "zeppelin",
+            )
             assert event.data.mode == SearchMode.SPARSE
             assert event.causation_id == miss_request.id
     finally:

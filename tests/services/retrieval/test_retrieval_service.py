@@ -206,9 +206,7 @@ async def test_query_answers_hits_context_citations_and_publishes_performed(
             metadata={"title": "FAQ", "uri": "https://example.test/faq"},
         )
     )
-    request = query(
-        "acme", "how do refunds work", top_k=2, actor=Actor(app="bot", user="u1")
-    )
+    request = query("acme", "how do refunds work", top_k=2, actor=Actor(app="bot", user="u1"))
     result = await service.query(request)
 
     assert {h.chunk_id for h in result.hits} == {"faq:0", "faq:2"}
@@ -371,9 +369,7 @@ async def test_rebuild_drops_the_tenant_and_replays_its_events(
     await service.apply(chunks_event("globex", "g", ["globex document"]))
     rebuilt = await service.rebuild(rebuild_request("acme"), events_of(*history))
     assert (rebuilt.events, rebuilt.chunks, rebuilt.documents) == (5, 2, 2)
-    assert texts(await service.query(query("acme", "document", top_k=10))) == [
-        "first document v2"
-    ]
+    assert texts(await service.query(query("acme", "document", top_k=10))) == ["first document v2"]
     assert await service.index.count("acme", "wiki") == 1
     assert await service.index.count("globex") == 1  # another tenant is untouched
 
@@ -381,7 +377,10 @@ async def test_rebuild_drops_the_tenant_and_replays_its_events(
 async def test_rebuild_of_one_collection_keeps_the_others(service: RetrievalService) -> None:
     await service.apply(chunks_event("acme", "w", ["wiki page"], collection="wiki"))
     await service.apply(chunks_event("acme", "k", ["kb page"]))
-    history = [chunks_event("acme", "k2", ["kb page two"]), chunks_event("acme", "w", ["x"], "wiki")]
+    history = [
+        chunks_event("acme", "k2", ["kb page two"]),
+        chunks_event("acme", "w", ["x"], "wiki"),
+    ]
     rebuilt = await service.rebuild(rebuild_request("acme", "kb"), events_of(*history))
     assert (rebuilt.events, rebuilt.chunks) == (1, 1)
     assert await service.index.count("acme", "wiki") == 1

@@ -95,7 +95,9 @@ class EdgeIndex:
         indexed = shard.info().payload_schema
         for name in (*KEYWORD_FIELDS, FLAGS):
             if name not in indexed:
-                shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Keyword))
+                shard.update(
+                    q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Keyword)
+                )
         if EXPIRES_AT not in indexed:
             shard.update(
                 q.UpdateOperation.create_field_index(EXPIRES_AT, q.PayloadSchemaType.Float)
@@ -201,7 +203,9 @@ class EdgeIndex:
         if flt is None:
             return []
         # IDF over the tenant's collection: another tenant's corpus never weighs in.
-        params = q.SearchParams(idf=q.IdfParams(corpus=q.Filter(must=_scope(request.tenant, request.collection))))
+        params = q.SearchParams(
+            idf=q.IdfParams(corpus=q.Filter(must=_scope(request.tenant, request.collection)))
+        )
         sparse = q.Query.Nearest(
             q.SparseVector(request.sparse_indices, request.sparse_values), using=SPARSE
         )
@@ -232,14 +236,14 @@ class EdgeIndex:
                     0,
                     q.Prefetch(limit=request.candidates, query=sparse, filter=flt, params=params),
                 )
-            query = q.QueryRequest(query=q.Fusion.Rrf(k=_RRF_K), prefetches=prefetches, **common)
+            # The stubs type the nested ``Fusion.Rrf`` apart from ``Fusion``; the engine takes it.
+            fusion: Any = q.Fusion.Rrf(k=_RRF_K)
+            query = q.QueryRequest(query=fusion, prefetches=prefetches, **common)
         points = self.shard.query(query)
         return [scored(p.score, p.payload or {}, p.vector) for p in points]
 
 
-def _scope(
-    tenant: str, collection: str | None = None, document_id: str | None = None
-) -> list[Any]:
+def _scope(tenant: str, collection: str | None = None, document_id: str | None = None) -> list[Any]:
     """Conditions selecting a tenant's (collection's, document's) points."""
     conditions: list[Any] = [q.FieldCondition("tenant", match=q.MatchValue(tenant))]
     if collection is not None:

@@ -29,9 +29,7 @@ REPLAY_BATCH = 256
 _log = get_logger(__name__)
 
 
-async def replay(
-    nc: Client, tenant: str, timeout: float
-) -> AsyncIterator[Envelope[Any]]:
+async def replay(nc: Client, tenant: str, timeout: float) -> AsyncIterator[Envelope[Any]]:
     """The tenant's chunk and deletion events from the start of EVENTS, in order, up to the
     last one stored when the replay began (an ephemeral consumer the server drops after).
 

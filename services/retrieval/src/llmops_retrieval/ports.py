@@ -146,9 +146,7 @@ class Index(Protocol):
         ...
 
 
-def payload(
-    tenant: str, collection: str, document_id: str, chunk: IndexedChunk
-) -> dict[str, Any]:
+def payload(tenant: str, collection: str, document_id: str, chunk: IndexedChunk) -> dict[str, Any]:
     """The stored payload of one chunk (the same in both adapters)."""
     return {
         "tenant": tenant,

@@ -24,8 +24,9 @@ def build_index(settings: RetrievalSettings, dense_dimensions: int) -> Index:
             dense_dimensions,
             url=settings.qdrant_url,
             api_key=key.get_secret_value() if key is not None else None,
+            scoped_idf=settings.scoped_idf,
         )
-    return EdgeIndex(settings.index_path, dense_dimensions)
+    return EdgeIndex(settings.index_path, dense_dimensions, scoped_idf=settings.scoped_idf)
 
 
 def create_app(settings: RetrievalSettings, clock: Clock = SYSTEM_CLOCK) -> FastStream:

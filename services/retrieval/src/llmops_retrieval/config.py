@@ -56,6 +56,12 @@ class RetrievalSettings(ServiceSettings):
         ge=0,
         description="Length of the dense vectors; 0 takes it from the dense model.",
     )
+    scoped_idf: bool = Field(
+        default=True,
+        description="Compute BM25's IDF over the searched tenant's collection only, so that no "
+        "other tenant's documents weigh in a score (needs Qdrant server 1.19 or later); false: "
+        "over the whole index, which is faster on a large unoptimized index.",
+    )
     candidates: int = Field(
         default=50,
         ge=1,

@@ -56,9 +56,10 @@ class IndexConfigMismatch(RuntimeError):
 class EdgeIndex:
     """Index port on a Qdrant edge shard under ``path``."""
 
-    def __init__(self, path: Path, dense_dimensions: int = 0) -> None:
+    def __init__(self, path: Path, dense_dimensions: int = 0, *, scoped_idf: bool = True) -> None:
         self.path = path
         self._dense = dense_dimensions
+        self._scoped_idf = scoped_idf
         self._shard: q.EdgeShard | None = None
         self._written_at: float | None = None  # monotonic time of the last unoptimized write
 

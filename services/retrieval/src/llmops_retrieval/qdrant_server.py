@@ -50,9 +50,11 @@ class QdrantServerIndex:
         api_key: str | None = None,
         location: str | None = None,
         path: str | None = None,
+        scoped_idf: bool = True,
     ) -> None:
         self.collection = collection
         self._dense = dense_dimensions
+        self._scoped_idf = scoped_idf
         self._options: dict[str, Any] = {
             "url": url,
             "api_key": api_key,
@@ -166,10 +168,10 @@ class QdrantServerIndex:
         flt = _filter(request)
         if flt is None:
             return []
-        # IDF over the tenant's collection: another tenant's corpus never weighs in.
-        params = m.SearchParams(
-            idf=m.IdfCorpusParams(corpus=m.Filter(must=_scope(request.tenant, request.collection)))
-        )
+        params = None
+        if self._scoped_idf:  # IDF over the tenant's collection: no other corpus weighs in
+            corpus = m.Filter(must=_scope(request.tenant, request.collection))
+            params = m.SearchParams(idf=m.IdfCorpusParams(corpus=corpus))
         sparse = m.SparseVector(indices=request.sparse_indices, values=request.sparse_values)
         with_vectors: bool | list[str] = False
         if request.with_vectors:

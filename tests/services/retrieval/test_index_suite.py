@@ -413,19 +413,6 @@ class TestEdgeIndex(IndexContract):
         finally:
             await again.close()
 
-    async def test_global_idf_lets_other_tenants_weigh_in(self, tmp_path: Path) -> None:
-        index = EdgeIndex(tmp_path / "global", DIMS, scoped_idf=False)
-        await index.open()
-        try:
-            await index.upsert("acme", "kb", "d", [chunk("axolotl care"), chunk("cat care")])
-            before = await search(index, "acme", "axolotl")
-            await index.upsert("globex", "kb", "f", [chunk(f"axolotl {i}") for i in range(20)])
-            after = await search(index, "acme", "axolotl")
-            assert ids(after) == ids(before)  # still only acme's chunk...
-            assert after[0].score < before[0].score  # ...but scored with globex's statistics
-        finally:
-            await index.close()
-
     async def test_one_writer_per_directory(self, index: EdgeIndex) -> None:
         second = EdgeIndex(index.path, DIMS)
         with pytest.raises(Exception, match="WAL"):

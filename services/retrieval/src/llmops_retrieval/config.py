@@ -57,10 +57,10 @@ class RetrievalSettings(ServiceSettings):
         description="Length of the dense vectors; 0 takes it from the dense model.",
     )
     scoped_idf: bool = Field(
-        default=True,
+        default=False,
         description="Compute BM25's IDF over the searched tenant's collection only, so that no "
-        "other tenant's documents weigh in a score (needs Qdrant server 1.19 or later); false: "
-        "over the whole index, which is faster on a large unoptimized index.",
+        "other tenant's documents weigh in a score (needs Qdrant server 1.19 or later); it "
+        "costs a scan per query term. False: over the whole index.",
     )
     candidates: int = Field(
         default=50,

@@ -56,7 +56,7 @@ class IndexConfigMismatch(RuntimeError):
 class EdgeIndex:
     """Index port on a Qdrant edge shard under ``path``."""
 
-    def __init__(self, path: Path, dense_dimensions: int = 0, *, scoped_idf: bool = True) -> None:
+    def __init__(self, path: Path, dense_dimensions: int = 0, *, scoped_idf: bool = False) -> None:
         self.path = path
         self._dense = dense_dimensions
         self._scoped_idf = scoped_idf
@@ -203,10 +203,10 @@ class EdgeIndex:
         flt = _filter(request)
         if flt is None:
             return []
-        # IDF over the tenant's collection: another tenant's corpus never weighs in.
-        params = q.SearchParams(
-            idf=q.IdfParams(corpus=q.Filter(must=_scope(request.tenant, request.collection)))
-        )
+        params = None
+        if self._scoped_idf:  # IDF over the tenant's collection: no other corpus weighs in
+            corpus = q.Filter(must=_scope(request.tenant, request.collection))
+            params = q.SearchParams(idf=q.IdfParams(corpus=corpus))
         sparse = q.Query.Nearest(
             q.SparseVector(request.sparse_indices, request.sparse_values), using=SPARSE
         )

@@ -50,7 +50,7 @@ class QdrantServerIndex:
         api_key: str | None = None,
         location: str | None = None,
         path: str | None = None,
-        scoped_idf: bool = True,
+        scoped_idf: bool = False,
     ) -> None:
         self.collection = collection
         self._dense = dense_dimensions

@@ -394,7 +394,7 @@ class TestEdgeIndex(IndexContract):
 
     @pytest.fixture
     async def index(self, tmp_path: Path) -> AsyncIterator[Index]:
-        edge = EdgeIndex(tmp_path / "index", DIMS, scoped_idf=True)
+        edge = EdgeIndex(tmp_path / "index", DIMS, scoped_idf=self.scoped_idf)
         await edge.open()
         yield edge
         await edge.close()
@@ -454,17 +454,10 @@ class TestEdgeIndex(IndexContract):
         ]
 
 
-class TestEdgeIndexGlobalIdf(IndexContract):
-    """The embedded default as configured by default: IDF over the whole index (faster)."""
+class TestEdgeIndexGlobalIdf(TestEdgeIndex):
+    """The embedded index as configured by default: IDF over the whole index (faster)."""
 
     scoped_idf = False
-
-    @pytest.fixture
-    async def index(self, tmp_path: Path) -> AsyncIterator[Index]:
-        edge = EdgeIndex(tmp_path / "index", DIMS)
-        await edge.open()
-        yield edge
-        await edge.close()
 
 
 class TestQdrantClientLocal(IndexContract):

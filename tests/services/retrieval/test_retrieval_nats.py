@@ -64,6 +64,11 @@ async def publish_chunks(
     await publish(js, event)
 
 
+async def publish_deleted(js: JetStreamContext, tenant: str, document_id: str, reason: str) -> None:
+    deleted = DocumentDeleted(document_id=document_id, collection="kb", reason=reason)
+    await publish(js, wrap(deleted, tenant=tenant, source="llmops/ingestion"))
+
+
 async def ask(nc: Client, tenant: str, text: str, **fields: Any) -> tuple[Any, Envelope[Any]]:
     """Send a query; returns the raw reply and the request envelope."""
     request = wrap(
@@ -233,14 +238,7 @@ async def test_the_index_survives_a_restart_and_deletions_apply_in_order(
             await publish_chunks(js, tenant, "a", "first document text")
             await publish_chunks(js, tenant, "b", "second document text")
             # Deleted, then submitted again: one consumer applies both in stream order.
-            await publish(
-                js,
-                wrap(
-                    DocumentDeleted(document_id="b", collection="kb", reason="deleted"),
-                    tenant=tenant,
-                    source="llmops/ingestion",
-                ),
-            )
+            await publish_deleted(js, tenant, "b", "deleted")
             await publish_chunks(js, tenant, "b", "second document back")
             await publish_chunks(js, tenant, "c", "third document text")
 
@@ -277,14 +275,7 @@ async def test_rebuild_replays_the_tenants_events(
             index = app.service.index  # type: ignore[attr-defined]
             await publish_chunks(js, tenant, "a", "alpha text", "alpha more")
             await publish_chunks(js, tenant, "b", "beta text")
-            await publish(
-                js,
-                wrap(
-                    DocumentDeleted(document_id="b", collection="kb", reason="expired"),
-                    tenant=tenant,
-                    source="llmops/ingestion",
-                ),
-            )
+            await publish_deleted(js, tenant, "b", "expired")
 
             async def applied() -> bool:
                 return await index.count(tenant, "kb") == 2

@@ -2,9 +2,9 @@
 
 One shard in one directory holds every tenant; the tenant, collection, document, ACL labels and
 expiry are indexed payload fields and every search filters on them. Sparse vectors carry BM25
-term weights and the shard applies IDF (``Modifier.Idf``) computed over the searched tenant's
-collection only, so neither the scores nor the ranking of one tenant depend on another's
-documents. Hybrid search fuses a sparse and a dense prefetch by reciprocal rank inside the engine.
+term weights and the shard applies IDF (``Modifier.Idf``), over the whole index or, with
+``scoped_idf``, over the searched tenant's collection only (then no other tenant's documents
+weigh in a score, at the cost of a scan per query term). Hybrid search fuses a sparse and a dense prefetch by reciprocal rank inside the engine.
 
 **One writer.** The shard's write-ahead log is locked by the process that opened it: a second
 process on the same directory fails at start. Replicas of an embedded index therefore each need
@@ -32,13 +32,19 @@ from llmops_retrieval.ports import (
     KEYWORD_FIELDS,
     METADATA,
     SPARSE,
+    After,
+    AnyOf,
+    Condition,
     IndexedChunk,
+    Missing,
     ScoredChunk,
     SearchRequest,
     keep_ids,
     payload,
     point_id,
+    scope,
     scored,
+    search_conditions,
 )
 
 #: Edge-only payload field: ``key=true`` / ``key=false`` for each boolean metadata value.
@@ -246,51 +252,34 @@ class EdgeIndex:
 
 def _scope(tenant: str, collection: str | None = None, document_id: str | None = None) -> list[Any]:
     """Conditions selecting a tenant's (collection's, document's) points."""
-    conditions: list[Any] = [q.FieldCondition("tenant", match=q.MatchValue(tenant))]
-    if collection is not None:
-        conditions.append(q.FieldCondition("collection", match=q.MatchValue(collection)))
-    if document_id is not None:
-        conditions.append(q.FieldCondition("document_id", match=q.MatchValue(document_id)))
-    return conditions
+    return [_condition(c) for c in scope(tenant, collection, document_id)]
 
 
 def _filter(request: SearchRequest) -> q.Filter | None:
-    """The search filter: tenant and collection first, then visibility, then the caller's
-    metadata filters, all under ``must`` (so a caller's filter can only narrow). None: a
-    filter that matches nothing (an empty list of values)."""
-    must: list[Any] = _scope(request.tenant, request.collection)
-    labels = list(request.acl)
-    visible: list[Any] = [q.IsEmptyCondition("acl")]
-    if labels:
-        visible.append(q.FieldCondition("acl", match=q.MatchAny(labels)))
-    must.append(q.Filter(should=visible))
-    must.append(
-        q.Filter(
-            should=[
-                q.IsNullCondition(EXPIRES_AT),
-                q.IsEmptyCondition(EXPIRES_AT),
-                q.FieldCondition(EXPIRES_AT, range=q.RangeFloat(gt=request.now)),
-            ]
-        )
-    )
-    for key, value in request.filters.items():
-        path = f"{METADATA}.{key}"
-        values = value if isinstance(value, list) else [value]
-        if not values:
-            return None
-        must.append(q.Filter(should=[_match(path, key, v) for v in values]))
-    return q.Filter(must=must)
+    """The search filter (:func:`~llmops_retrieval.ports.search_conditions`), None when
+    nothing can match."""
+    conditions = search_conditions(request)
+    if conditions is None:
+        return None
+    return q.Filter(must=[_condition(c) for c in conditions])
+
+
+def _condition(c: Condition) -> Any:
+    """One neutral condition as the engine's."""
+    if isinstance(c, AnyOf):
+        return q.Filter(should=[_condition(x) for x in c.conditions])
+    if isinstance(c, Missing):
+        return q.Filter(should=[q.IsNullCondition(c.key), q.IsEmptyCondition(c.key)])
+    if isinstance(c, After):
+        return q.FieldCondition(c.key, range=q.RangeFloat(gt=c.value))
+    if isinstance(c.value, bool) and c.key.startswith(f"{METADATA}."):
+        flag = _flag(c.key.removeprefix(f"{METADATA}."), c.value)
+        return q.FieldCondition(FLAGS, match=q.MatchValue(flag))
+    return q.FieldCondition(c.key, match=q.MatchValue(c.value))
 
 
 def _flag(key: str, value: bool) -> str:
     return f"{key}={'true' if value else 'false'}"
-
-
-def _match(path: str, key: str, value: str | int | bool) -> Any:
-    """The condition for one metadata filter value (booleans through :data:`FLAGS`)."""
-    if isinstance(value, bool):
-        return q.FieldCondition(FLAGS, match=q.MatchValue(_flag(key, value)))
-    return q.FieldCondition(path, match=q.MatchValue(value))
 
 
 def _stored_dense_size(path: Path) -> int | None:

@@ -185,6 +185,74 @@ def scored(score: float, stored: Mapping[str, Any], vectors: Any = None) -> Scor
     )
 
 
+# --- filters, as both adapters build them ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    """A payload field holds exactly ``value`` (for a list field: among its items)."""
+
+    key: str
+    value: FilterValue
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """At least one of the conditions holds."""
+
+    conditions: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A payload field is absent, null or an empty list."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class After:
+    """A numeric payload field is greater than ``value``."""
+
+    key: str
+    value: float
+
+
+Condition = Match | AnyOf | Missing | After
+
+
+def scope(
+    tenant: str, collection: str | None = None, document_id: str | None = None
+) -> list[Condition]:
+    """Conditions selecting a tenant's (collection's, document's) points."""
+    conditions: list[Condition] = [Match("tenant", tenant)]
+    if collection is not None:
+        conditions.append(Match("collection", collection))
+    if document_id is not None:
+        conditions.append(Match("document_id", document_id))
+    return conditions
+
+
+def search_conditions(request: SearchRequest) -> list[Condition] | None:
+    """Every condition of a search, all of which must hold; None when nothing can match.
+
+    The tenant and collection come first, then visibility (no ACL labels, or one of the
+    caller's; not expired at ``now``), then the caller's metadata filters. A filter key ``k``
+    reads ``metadata.k`` only, so no filter can reach the tenant, ACL or any other stored field:
+    filters can only narrow. An empty list of values matches nothing.
+    """
+    conditions = scope(request.tenant, request.collection)
+    labels: list[Condition] = [Match("acl", label) for label in request.acl]
+    conditions.append(AnyOf((Missing("acl"), *labels)))
+    conditions.append(AnyOf((Missing(EXPIRES_AT), After(EXPIRES_AT, request.now))))
+    for key, value in request.filters.items():
+        values = value if isinstance(value, list) else [value]
+        if not values:
+            return None
+        conditions.append(AnyOf(tuple(Match(f"{METADATA}.{key}", v) for v in values)))
+    return conditions
+
+
 def keep_ids(tenant: str, collection: str, keep: Collection[str]) -> list[str]:
     """The point ids of the chunk ids to keep."""
     return [point_id(tenant, collection, chunk_id) for chunk_id in keep]

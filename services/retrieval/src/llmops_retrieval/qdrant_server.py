@@ -24,15 +24,20 @@ from llmops_retrieval.ports import (
     DENSE,
     EXPIRES_AT,
     KEYWORD_FIELDS,
-    METADATA,
     SPARSE,
+    After,
+    AnyOf,
+    Condition,
     IndexedChunk,
+    Missing,
     ScoredChunk,
     SearchRequest,
     keep_ids,
     payload,
     point_id,
+    scope,
     scored,
+    search_conditions,
 )
 
 _RRF_K = 60  # the same fusion constant as the embedded index
@@ -223,40 +228,27 @@ class QdrantServerIndex:
 
 def _scope(tenant: str, collection: str | None = None, document_id: str | None = None) -> Any:
     """Conditions selecting a tenant's (collection's, document's) points."""
-    conditions: list[Any] = [m.FieldCondition(key="tenant", match=m.MatchValue(value=tenant))]
-    if collection is not None:
-        conditions.append(m.FieldCondition(key="collection", match=m.MatchValue(value=collection)))
-    if document_id is not None:
-        conditions.append(
-            m.FieldCondition(key="document_id", match=m.MatchValue(value=document_id))
-        )
-    return conditions
+    return [_condition(c) for c in scope(tenant, collection, document_id)]
 
 
 def _filter(request: SearchRequest) -> m.Filter | None:
-    """The search filter, built as the embedded index builds it (see ``edge._filter``)."""
-    must: list[Any] = _scope(request.tenant, request.collection)
-    visible: list[Any] = [m.IsEmptyCondition(is_empty=m.PayloadField(key="acl"))]
-    if request.acl:
-        visible.append(m.FieldCondition(key="acl", match=m.MatchAny(any=list(request.acl))))
-    must.append(m.Filter(should=visible))
-    must.append(
-        m.Filter(
-            should=[
-                m.IsNullCondition(is_null=m.PayloadField(key=EXPIRES_AT)),
-                m.IsEmptyCondition(is_empty=m.PayloadField(key=EXPIRES_AT)),
-                m.FieldCondition(key=EXPIRES_AT, range=m.Range(gt=request.now)),
-            ]
+    """The search filter (:func:`~llmops_retrieval.ports.search_conditions`), None when
+    nothing can match."""
+    conditions = search_conditions(request)
+    if conditions is None:
+        return None
+    return m.Filter(must=[_condition(c) for c in conditions])
+
+
+def _condition(c: Condition) -> Any:
+    """One neutral condition as qdrant-client's."""
+    if isinstance(c, AnyOf):
+        return m.Filter(should=[_condition(x) for x in c.conditions])
+    if isinstance(c, Missing):
+        field = m.PayloadField(key=c.key)
+        return m.Filter(
+            should=[m.IsNullCondition(is_null=field), m.IsEmptyCondition(is_empty=field)]
         )
-    )
-    for key, value in request.filters.items():
-        path = f"{METADATA}.{key}"
-        values = value if isinstance(value, list) else [value]
-        if not values:
-            return None
-        must.append(
-            m.Filter(
-                should=[m.FieldCondition(key=path, match=m.MatchValue(value=v)) for v in values]
-            )
-        )
-    return m.Filter(must=must)
+    if isinstance(c, After):
+        return m.FieldCondition(key=c.key, range=m.Range(gt=c.value))
+    return m.FieldCondition(key=c.key, match=m.MatchValue(value=c.value))

@@ -11,6 +11,7 @@ lock.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import math
 from collections.abc import AsyncIterator, Sequence
@@ -25,6 +26,7 @@ from llmops_retrieval.edge import EdgeIndex, IndexConfigMismatch
 from llmops_retrieval.ports import Index, IndexedChunk, ScoredChunk, SearchRequest, point_id
 from llmops_retrieval.qdrant_server import QdrantServerIndex
 from llmops_shared.sparse import SparseEncoder
+from tests.conftest import eventually
 from tests.services.retrieval.conftest import FakeIndex, HashEmbedder
 
 DIMS = 16
@@ -441,6 +443,27 @@ class TestEdgeIndex(IndexContract):
         await dense.close()
         with pytest.raises(IndexConfigMismatch, match=f"{DIMS} dimensions"):
             await EdgeIndex(path, DIMS * 2).open()
+
+    async def test_the_optimizer_runs_once_writes_pause(self, index: EdgeIndex) -> None:
+        runs: list[bool] = []
+        optimize = index.optimize
+
+        def counted() -> bool:
+            runs.append(optimize())
+            return runs[-1]
+
+        index.optimize = counted  # type: ignore[method-assign]
+        loop = asyncio.create_task(index.optimize_when_idle(0.05))
+        try:
+            await asyncio.sleep(0.2)
+            assert runs == []  # nothing written, nothing to optimize
+            await index.upsert("acme", "kb", "d", [chunk("fresh words")])
+            await eventually(lambda: len(runs) == 1)
+            await asyncio.sleep(0.2)
+            assert len(runs) == 1  # once per pause in writing, not on every tick
+            assert ids(await search(index, "acme", "fresh")) == ["fresh words"]
+        finally:
+            loop.cancel()
 
     async def test_optimizing_keeps_every_answer(self, index: EdgeIndex) -> None:
         await index.upsert(

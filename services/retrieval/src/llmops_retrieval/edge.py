@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -68,6 +69,8 @@ class EdgeIndex:
         self._scoped_idf = scoped_idf
         self._shard: q.EdgeShard | None = None
         self._written_at: float | None = None  # monotonic time of the last unoptimized write
+        # Held while the optimizer runs in its thread, so closing waits for it to finish.
+        self._optimizing = threading.Lock()
 
     @property
     def dense_dimensions(self) -> int:
@@ -127,15 +130,17 @@ class EdgeIndex:
 
     async def close(self) -> None:
         """Flush and close the shard (it stays on disk)."""
-        if self._shard is not None:
-            self._shard.flush()
-            self._shard.close()
-            self._shard = None
+        with self._optimizing:
+            if self._shard is not None:
+                self._shard.flush()
+                self._shard.close()
+                self._shard = None
 
     def optimize(self) -> bool:
         """Build the engine's search indexes over what was written (blocks while it runs)."""
-        self._written_at = None
-        return self.shard.optimize()
+        with self._optimizing:
+            self._written_at = None
+            return self.shard.optimize()
 
     async def optimize_when_idle(self, idle_s: float) -> None:
         """Optimize whenever writes have paused for ``idle_s`` seconds, until cancelled.

@@ -87,8 +87,13 @@ class EdgeIndex:
     async def open(self) -> None:
         """Load the shard, or create it with its vectors and payload indexes."""
         sparse = {SPARSE: q.EdgeSparseVectorParams(modifier=q.Modifier.Idf)}
+        # Payloads in memory: every hit reads its chunk's text, and read from the on-disk
+        # default each hit costs a page fault once the segment is optimized.
+        payloads = q.Memory.Cached
         if (self.path / _CONFIG_FILE).exists():
-            shard = q.EdgeShard.load(str(self.path))
+            # Dense vectors are inherited from the shard (None); _check_dense adds or refuses.
+            config = q.EdgeConfig(sparse_vectors=sparse, payload_memory=payloads)
+            shard = q.EdgeShard.load(str(self.path), config)
             self._shard = shard
             self._check_dense(shard)
         else:
@@ -98,9 +103,8 @@ class EdgeIndex:
                 if self._dense
                 else None
             )
-            shard = q.EdgeShard.create(
-                str(self.path), q.EdgeConfig(vectors=vectors, sparse_vectors=sparse)
-            )
+            config = q.EdgeConfig(vectors=vectors, sparse_vectors=sparse, payload_memory=payloads)
+            shard = q.EdgeShard.create(str(self.path), config)
             self._shard = shard
         indexed = shard.info().payload_schema
         for name in (*KEYWORD_FIELDS, FLAGS):

@@ -4,14 +4,15 @@ One shard in one directory holds every tenant; the tenant, collection, document,
 expiry are indexed payload fields and every search filters on them. Sparse vectors carry BM25
 term weights and the shard applies IDF (``Modifier.Idf``), over the whole index or, with
 ``scoped_idf``, over the searched tenant's collection only (then no other tenant's documents
-weigh in a score, at the cost of a scan per query term). Hybrid search fuses a sparse and a dense prefetch by reciprocal rank inside the engine.
+weigh in a score, at the cost of a scan per query term). Hybrid search fuses a sparse and a
+dense prefetch by reciprocal rank inside the engine.
 
 **One writer.** The shard's write-ahead log is locked by the process that opened it: a second
 process on the same directory fails at start. Replicas of an embedded index therefore each need
 a directory of their own (and then each consumes every chunk event) or a Qdrant server.
 
 The engine's calls run on the event loop: they hold the GIL whatever thread runs them, and a
-query takes well under a millisecond, so a thread hop would only add latency.
+query takes about a millisecond at most, so a thread hop would only add latency.
 """
 
 from __future__ import annotations

@@ -5,19 +5,50 @@ from __future__ import annotations
 from faststream import FastStream
 
 from llmops_retrieval.config import RetrievalSettings
+from llmops_retrieval.edge import EdgeIndex
 from llmops_retrieval.handlers import build_router
+from llmops_retrieval.ports import Index
+from llmops_retrieval.qdrant_server import QdrantServerIndex
 from llmops_retrieval.service import RetrievalService
-from llmops_retrieval.store import Bm25Index
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
+from llmops_shared.embedding import load_dense
 from llmops_shared.runtime import Wiring, service_app
 
 
+def build_index(settings: RetrievalSettings, dense_dimensions: int) -> Index:
+    """The configured index adapter (not yet open)."""
+    if settings.backend == "qdrant":
+        key = settings.qdrant_api_key
+        return QdrantServerIndex(
+            settings.qdrant_collection,
+            dense_dimensions,
+            url=settings.qdrant_url,
+            api_key=key.get_secret_value() if key is not None else None,
+            scoped_idf=settings.scoped_idf,
+        )
+    return EdgeIndex(settings.index_path, dense_dimensions, scoped_idf=settings.scoped_idf)
+
+
 def create_app(settings: RetrievalSettings, clock: Clock = SYSTEM_CLOCK) -> FastStream:
-    """Build the retrieval service: in-process BM25 index, query endpoint, health."""
+    """Build the retrieval service: the index, the event consumer, query and rebuild endpoints."""
     wiring = Wiring(settings, clock)
+    dense = load_dense(settings.dense_model)
+    dimensions = settings.dense_dimensions or (dense.dimensions if dense is not None else 0)
+    index = build_index(settings, dimensions)
     service = RetrievalService(
-        Bm25Index(k1=settings.bm25_k1, b=settings.bm25_b), wiring.publisher, clock
+        index, wiring.publisher, clock, dense=dense, candidates=settings.candidates
     )
-    app = service_app(settings, build_router(service, settings), wiring=wiring)
+    background = []
+    if isinstance(index, EdgeIndex) and settings.optimize_idle_s > 0:
+        idle = settings.optimize_idle_s
+        background.append(lambda: index.optimize_when_idle(idle))
+    app = service_app(
+        settings,
+        build_router(service, settings),
+        wiring=wiring,
+        on_start=[index.open],
+        on_stop=[index.close],
+        background=background,
+    )
     app.service = service  # type: ignore[attr-defined]
     return app

@@ -1,115 +1,197 @@
-"""Retrieval logic: keep the index fed with chunks, answer queries, pack context, report.
+"""Retrieval logic: apply chunk and deletion events to the index, answer queries, pack context,
+report every query, rebuild a tenant's index from replayed events.
 
-No framework imports here: the service talks to the world through the ports below.
+No framework imports here: the index is the :class:`~llmops_retrieval.ports.Index` port, the
+publisher and the clock are injected, and the rebuild gets its replayed events as an iterable.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import AsyncIterable, Callable
+from typing import Any
 
 from llmops_contracts import wrap
 from llmops_contracts.envelope import Envelope
-from llmops_contracts.ingestion import Chunk, ChunksEmbedded
+from llmops_contracts.ingestion import ChunksEmbedded, DocumentDeleted
 from llmops_contracts.registry import InvalidMessage
 from llmops_contracts.retrieval import (
     Hit,
+    IndexRebuilt,
+    RebuildIndex,
     RetrievalPerformed,
     RetrievalQuery,
     RetrievalResult,
     SearchMode,
 )
+from llmops_retrieval.context import mmr, pack_context
+from llmops_retrieval.ports import Index, IndexedChunk, SearchRequest
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
+from llmops_shared.embedding import DenseEmbedder
+from llmops_shared.logging import get_logger
 from llmops_shared.publish import Publisher
+from llmops_shared.sparse import SparseEncoder
 
 SOURCE = "llmops/retrieval"
-CONTEXT_SEP = "\n\n"
+#: Scores reported on each performed event.
+TOP_SCORES = 5
 
-
-class Index(Protocol):
-    """Port: a tenant-scoped chunk index. A tenant's calls never see another tenant's chunks."""
-
-    @property
-    def modes(self) -> frozenset[SearchMode]:
-        """Search modes the index can serve."""
-        ...
-
-    async def replace_document(
-        self, tenant: str, collection: str, document_id: str, chunks: Sequence[Chunk]
-    ) -> None:
-        """Make ``chunks`` the whole indexed content of one document."""
-        ...
-
-    async def search(
-        self,
-        tenant: str,
-        collection: str,
-        query: str,
-        *,
-        mode: SearchMode,
-        top_k: int,
-        filters: Mapping[str, Any],
-    ) -> list[Hit]:
-        """At most ``top_k`` hits, best first, among chunks whose metadata match ``filters``."""
-        ...
-
-
-def estimate_tokens(text: str) -> int:
-    """A cheap token estimate: whitespace-separated words."""
-    return len(text.split())
-
-
-def pack_context(hits: Sequence[Hit], max_tokens: int | None) -> str | None:
-    """Hit texts, best first, joined into one context within ``max_tokens`` (None: no limit).
-
-    A hit that does not fit whole in what is left of the budget is skipped rather than cut, so
-    the context never carries half a passage; a smaller, lower-ranked hit may still fit after it.
-    Returns None when nothing is packed.
-    """
-    packed: list[str] = []
-    left = max_tokens
-    for hit in hits:
-        cost = estimate_tokens(hit.text)
-        if left is not None:
-            if cost > left:
-                continue
-            left -= cost
-        packed.append(hit.text)
-    return CONTEXT_SEP.join(packed) if packed else None
+_log = get_logger(__name__)
 
 
 class RetrievalService:
-    """Feeds the index with chunk events and answers retrieval queries."""
+    """Feeds the index with chunk and deletion events and answers retrieval queries."""
 
     def __init__(
         self,
         index: Index,
         publisher: Publisher,
         clock: Clock = SYSTEM_CLOCK,
+        *,
+        dense: DenseEmbedder | None = None,
+        encoder: SparseEncoder | None = None,
+        candidates: int = 50,
         timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.index = index
         self.publisher = publisher
         self.clock = clock
+        self.dense = dense
+        self.encoder = encoder or SparseEncoder()
+        self.candidates = candidates
         self.timer = timer
+        # Tenants being rebuilt: live events of theirs wait until the replay is over, so an
+        # older replayed event can never land after a newer live one.
+        self._rebuilding: dict[str, asyncio.Event] = {}
 
-    async def add_chunks(self, event: Envelope[ChunksEmbedded]) -> int:
-        """Index a document's chunks, replacing its previous version; returns the chunk count."""
+    @property
+    def modes(self) -> frozenset[SearchMode]:
+        """Search modes this service can serve: dense ones need an embedder and dense vectors."""
+        if self.dense is not None and self.index.dense_dimensions:
+            return frozenset(SearchMode)
+        return frozenset({SearchMode.SPARSE})
+
+    # --- writes -------------------------------------------------------------------------------
+
+    async def apply(self, event: Envelope[Any]) -> None:
+        """Apply one chunk or deletion event (idempotent: applying it again changes nothing)."""
+        while (rebuild := self._rebuilding.get(event.tenant)) is not None:
+            await rebuild.wait()
+        await self._apply(event)
+
+    async def _apply(self, event: Envelope[Any]) -> None:
+        if isinstance(event.data, ChunksEmbedded):
+            await self.index_chunks(event)
+        elif isinstance(event.data, DocumentDeleted):
+            await self.delete_document(event)
+        else:
+            raise InvalidMessage(
+                f"type: the retrieval index applies chunk and deletion events, not {event.type}",
+                type_id=event.type,
+            )
+
+    async def index_chunks(self, event: Envelope[ChunksEmbedded]) -> int:
+        """Write a part of a document's chunks; its last part drops the chunks not kept.
+
+        Non-final parts only write. The final part writes, then removes the document's chunks
+        missing from ``keep`` (or, when ``keep`` is None, from this event): new chunks are
+        searchable before old ones go, so a document never disappears while it is replaced.
+        """
         data = event.data
-        await self.index.replace_document(
-            event.tenant, data.collection, data.document_id, data.chunks
+        chunks = [self._indexed(data, i) for i in range(len(data.chunks))]
+        await self.index.upsert(event.tenant, data.collection, data.document_id, chunks)
+        if data.final:
+            keep = set(data.keep) if data.keep is not None else {c.chunk_id for c in data.chunks}
+            await self.index.delete_missing(event.tenant, data.collection, data.document_id, keep)
+        return len(chunks)
+
+    def _indexed(self, data: ChunksEmbedded, i: int) -> IndexedChunk:
+        """One chunk of the event as the index stores it."""
+        chunk = data.chunks[i]
+        dims = self.index.dense_dimensions
+        dense = chunk.vector if dims else None  # a sparse-only index keeps no dense vectors
+        if dense is not None and len(dense) != dims:
+            raise InvalidMessage(
+                f"data.chunks[{i}].vector: {len(dense)} dimensions, the index holds {dims} "
+                "(ingestion and retrieval must use the same dense model)",
+                type_id=ChunksEmbedded.SPEC.type,
+            )
+        if chunk.sparse is not None:
+            indices, values = list(chunk.sparse.indices), list(chunk.sparse.values)
+        else:  # an older sender: the same encoder ingestion uses gives the same vector
+            indices, values = self.encoder.document(chunk.text)
+        return IndexedChunk(
+            chunk_id=chunk.chunk_id,
+            ordinal=chunk.ordinal,
+            text=chunk.text,
+            sparse_indices=indices,
+            sparse_values=values,
+            dense=dense,
+            metadata=chunk.metadata,
+            acl=tuple(data.acl),
+            expires_at=data.expires_at.timestamp() if data.expires_at is not None else None,
+            version=data.version,
         )
-        return len(data.chunks)
+
+    async def delete_document(self, event: Envelope[DocumentDeleted]) -> None:
+        """Drop a deleted (or expired) document's chunks."""
+        data = event.data
+        await self.index.delete_document(event.tenant, data.collection, data.document_id)
+
+    async def rebuild(
+        self, request: Envelope[RebuildIndex], events: AsyncIterable[Envelope[Any]]
+    ) -> IndexRebuilt:
+        """Drop the tenant's chunks (or one collection's) and apply ``events`` again, in order.
+
+        ``events`` are the tenant's chunk and deletion events from the start of the stream.
+        One the live path dead-lettered is skipped again. Live events of the tenant wait
+        until the replay is over (then apply in stream order, which converges).
+        """
+        tenant, collection = request.tenant, request.data.collection
+        if tenant in self._rebuilding:
+            raise InvalidMessage(
+                f"tenant: a rebuild of {tenant}'s index is already running",
+                type_id=RebuildIndex.SPEC.type,
+            )
+        done = self._rebuilding[tenant] = asyncio.Event()
+        replayed = 0
+        documents: set[tuple[str, str]] = set()
+        try:
+            await self.index.drop(tenant, collection)
+            async for event in events:
+                data = event.data
+                if event.tenant != tenant or (
+                    collection is not None and getattr(data, "collection", None) != collection
+                ):
+                    continue
+                replayed += 1
+                try:
+                    await self._apply(event)
+                except InvalidMessage as exc:
+                    _log.warning("replayed event skipped", event_id=event.id, reason=str(exc))
+                    continue
+                documents.add((data.collection, data.document_id))
+            kept = 0
+            for coll, document_id in documents:
+                kept += await self.index.count(tenant, coll, document_id) > 0
+            chunks = await self.index.count(tenant, collection)
+        finally:
+            del self._rebuilding[tenant]
+            done.set()
+        _log.info("index rebuilt", tenant=tenant, events=replayed, chunks=chunks)
+        return IndexRebuilt(events=replayed, chunks=chunks, documents=kept)
+
+    # --- queries ------------------------------------------------------------------------------
 
     def resolve_mode(self, requested: SearchMode) -> SearchMode:
-        """The mode a query really runs in, given what the index can serve.
+        """The mode a query really runs in, given what the service can serve.
 
-        Hybrid degrades to sparse while the index holds no dense vectors (the performed event
-        records the mode used); an explicit request for a mode the index lacks is refused
-        rather than answered with something else.
+        Hybrid degrades to sparse while there is no dense model (the result and the performed
+        event record the mode used); an explicit request for dense search without one is
+        refused rather than answered with something else.
         """
-        available = self.index.modes
+        available = self.modes
         if requested in available:
             return requested
         if requested == SearchMode.HYBRID and SearchMode.SPARSE in available:
@@ -121,28 +203,64 @@ class RetrievalService:
         )
 
     async def query(self, request: Envelope[RetrievalQuery]) -> RetrievalResult:
-        """Answer one query with hits and packed context, and publish what was retrieved."""
+        """Answer one query with hits and packed context, and publish what was retrieved.
+
+        The search is always scoped to the request's tenant (the one of its subject); the
+        caller's filters, labels and threshold only narrow it.
+        """
         started = self.timer()
         q = request.data
         mode = self.resolve_mode(SearchMode(q.mode))
-        hits = await self.index.search(
-            request.tenant,
-            q.collection,
-            q.query,
-            mode=mode,
-            top_k=q.top_k,
-            filters=q.filters,
+        indices, values = self.encoder.query(q.query)
+        dense = None
+        if mode != SearchMode.SPARSE and self.dense is not None:
+            [dense] = await self.dense.embed([q.query])
+        found = await self.index.search(
+            SearchRequest(
+                tenant=request.tenant,
+                collection=q.collection,
+                mode=mode,
+                limit=max(q.top_k, self.candidates) if q.mmr is not None else q.top_k,
+                now=self.clock.now().timestamp(),
+                sparse_indices=indices,
+                sparse_values=values,
+                dense=dense,
+                filters=q.filters,
+                acl=q.acl,
+                score_threshold=q.score_threshold,
+                with_vectors=q.mmr is not None,
+                candidates=max(q.top_k, self.candidates),
+            )
         )
-        context = pack_context(hits, q.max_context_tokens)
+        if q.mmr is not None:
+            found = mmr(found, q.mmr, q.top_k)
+        hits = [
+            Hit(
+                chunk_id=c.chunk_id,
+                document_id=c.document_id,
+                score=c.score,
+                text=c.text,
+                ordinal=c.ordinal,
+                metadata=c.metadata,
+            )
+            for c in found[: q.top_k]
+        ]
+        packed = pack_context(hits, q.max_context_tokens)
         took_ms = max(0.0, (self.timer() - started) * 1000)
+        miss = not hits
+        scores = [h.score for h in hits]
         await self.publisher.publish(
             wrap(
                 RetrievalPerformed(
                     query_id=request.id,
                     collection=q.collection,
                     mode=mode,
+                    query=q.query,
                     hit_count=len(hits),
-                    top_score=hits[0].score if hits else None,
+                    top_score=max(scores) if scores else None,
+                    top_scores=sorted(scores, reverse=True)[:TOP_SCORES],
+                    score_threshold=q.score_threshold,
+                    miss=miss,
                     chunk_ids=[h.chunk_id for h in hits],
                     latency_ms=took_ms,
                     actor=q.actor,
@@ -153,4 +271,12 @@ class RetrievalService:
                 time=self.clock.now(),
             )
         )
-        return RetrievalResult(hits=hits, context=context, took_ms=took_ms)
+        return RetrievalResult(
+            hits=hits,
+            context=packed.context,
+            citations=packed.citations,
+            context_tokens=packed.tokens,
+            mode=mode,
+            miss=miss,
+            took_ms=took_ms,
+        )

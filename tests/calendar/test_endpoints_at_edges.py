@@ -89,9 +89,14 @@ async def test_guardrails_replies_are_dated_by_the_clock(
 
 
 async def test_retrieval_replies_are_dated_by_the_clock(
-    nats_url: str, uid: str, tenant: str
+    nats_url: str, tmp_path: Path, uid: str, tenant: str
 ) -> None:
-    cfg = RetrievalSettings(nats_url=nats_url, health_port=0, chunks_durable=f"retrieval-{uid}")
+    cfg = RetrievalSettings(
+        nats_url=nats_url,
+        health_port=0,
+        chunks_durable=f"retrieval-{uid}",
+        index_dir=tmp_path / "index",
+    )
     async with running(create_retrieval_app(cfg, FixedClock(AT))):
         async with await Client.connect(nats_url, source="app://t", tenant=tenant) as client:
             reply = await client.request(RetrievalQuery(query="anything"))

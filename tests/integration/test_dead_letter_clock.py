@@ -46,7 +46,7 @@ SERVICES: dict[str, tuple[Callable[..., Any], Callable[[str, Path, str], Any], s
     ),
     "retrieval": (
         retrieval_app,
-        lambda url, tmp, uid: RetrievalSettings(nats_url=url, **FAST),
+        lambda url, tmp, uid: RetrievalSettings(nats_url=url, index_dir=tmp / "index", **FAST),
         subjects.INGESTION_CHUNKS_EMBEDDED,
     ),
     "guardrails": (

@@ -170,6 +170,10 @@ class DevStack:
                     "LLMOPS_GUARDRAILS_OUTBOX_PATH",
                     str((self.data_dir / "guardrails-outbox.db").resolve()),
                 )
+            if name == "retrieval":
+                env.setdefault(
+                    "LLMOPS_RETRIEVAL_INDEX_DIR", str((self.data_dir / "retrieval-index").resolve())
+                )
             if name == "evaluation":
                 env.setdefault("LLMOPS_EVALUATION_GOLDEN_SETS_DIR", str(self.data_dir / "golden"))
             proc = await self._spawn(name, [sys.executable, "-m", f"llmops_{name}"], env)

@@ -6,7 +6,7 @@ from faststream import FastStream
 
 from llmops_retrieval.config import RetrievalSettings
 from llmops_retrieval.edge import EdgeIndex
-from llmops_retrieval.handlers import build_router
+from llmops_retrieval.handlers import build_router, query_endpoint
 from llmops_retrieval.ports import Index
 from llmops_retrieval.qdrant_server import QdrantServerIndex
 from llmops_retrieval.service import RetrievalService
@@ -42,11 +42,18 @@ def create_app(settings: RetrievalSettings, clock: Clock = SYSTEM_CLOCK) -> Fast
     if isinstance(index, EdgeIndex) and settings.optimize_idle_s > 0:
         idle = settings.optimize_idle_s
         background.append(lambda: index.optimize_when_idle(idle))
+    endpoint = query_endpoint(service, settings)
+
+    async def serve_queries() -> None:
+        """Answer queries once the index is open (before FastStream's own subscriptions)."""
+        await endpoint.start(wiring.broker.connection)
+
     app = service_app(
         settings,
         build_router(service, settings),
         wiring=wiring,
         on_start=[index.open],
+        on_connected=[serve_queries],
         on_stop=[index.close],
         background=background,
     )

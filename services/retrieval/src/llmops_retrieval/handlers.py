@@ -15,10 +15,11 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from llmops_contracts import subjects
 from llmops_contracts.envelope import Envelope, reply
 from llmops_contracts.registry import InvalidMessage, parse
-from llmops_contracts.retrieval import IndexRebuilt, RebuildIndex, RetrievalQuery, RetrievalResult
+from llmops_contracts.retrieval import IndexRebuilt, RebuildIndex
 from llmops_retrieval.config import RetrievalSettings
 from llmops_retrieval.service import SOURCE, RetrievalService
 from llmops_shared.broker import consumer_config
+from llmops_shared.direct import DirectEndpoint
 from llmops_shared.logging import get_logger
 
 #: The events that make up the index, consumed in stream order by one durable consumer: a
@@ -65,10 +66,23 @@ async def replay(nc: Client, tenant: str, timeout: float) -> AsyncIterator[Envel
             await sub.unsubscribe()
 
 
+def query_endpoint(service: RetrievalService, settings: RetrievalSettings) -> DirectEndpoint:
+    """The query endpoint, served by nats-py directly: it is on the application's path, and
+    FastStream's per-message layers cost more than the search itself (docs/retrieval.md)."""
+    return DirectEndpoint(
+        "query",
+        subjects.any_tenant(subjects.RETRIEVAL_QUERY),
+        settings.query_queue,
+        service.query,
+        service.clock.now,
+        SOURCE,
+    )
+
+
 def build_router(
     service: RetrievalService, settings: RetrievalSettings
 ) -> Callable[[NatsBroker], NatsRouter]:
-    """The retrieval router: the index-event consumer, the query and rebuild endpoints."""
+    """The retrieval router: the index-event consumer and the rebuild endpoint."""
 
     def factory(broker: NatsBroker) -> NatsRouter:
         router = NatsRouter()
@@ -90,17 +104,6 @@ def build_router(
         async def index_events(event: Envelope[Any]) -> None:
             """Apply one chunk or deletion event."""
             await service.apply(event)
-
-        @router.subscriber(
-            subjects.any_tenant(subjects.RETRIEVAL_QUERY),
-            queue=settings.query_queue,
-            title="retrieval.query",
-            description="Search the tenant's collection; reply with hits and packed context.",
-        )
-        async def query(request: Envelope[RetrievalQuery]) -> Envelope[RetrievalResult]:
-            """Answer one retrieval query."""
-            result = await service.query(request)
-            return reply(result, request, source=SOURCE, time=service.clock.now())
 
         @router.subscriber(
             subjects.any_tenant(subjects.RETRIEVAL_REBUILD),

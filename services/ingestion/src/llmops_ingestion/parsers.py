@@ -185,9 +185,9 @@ def parse_html(data: bytes | str) -> Parsed:
     Scripts, styles and page furniture (nav, header, footer, aside) are dropped. A page with
     none of those block elements falls back to its visible text in paragraphs.
     """
-    from selectolax.parser import HTMLParser
+    from selectolax.lexbor import LexborHTMLParser
 
-    tree = HTMLParser(decode(data))
+    tree = LexborHTMLParser(decode(data))
     tree.strip_tags(list(_HTML_DROP))
     title_node = tree.css_first("title")
     title = title_node.text(strip=True) if title_node is not None else None
@@ -200,15 +200,15 @@ def parse_html(data: bytes | str) -> Parsed:
     for node in root.css(selector):
         if node.tag in _HEADINGS:
             level = int(node.tag[1])
-            text = _squash(node.text(separator=" "))
+            text = _squash(node.text(separator=""))
             if text:
                 headings = [h for h in headings if h[0] < level]
                 headings.append((level, text))
             continue
         if _inside_block(node):
             continue
-        separator = "" if node.tag == "pre" else " "
-        raw = node.text(separator=separator)
+        # Inline elements (b, a, code) sit inside words' whitespace already: no separator.
+        raw = node.text(separator="")
         text = raw.strip("\n") if node.tag == "pre" else _squash(raw)
         if text:
             blocks.append(Block(text, tuple(h for _, h in headings)))

@@ -13,10 +13,12 @@ derived from the command, so a redelivery republishes the same ids and JetStream
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -269,6 +271,27 @@ class IngestionService:
         self.screen = screen
         self.languages = languages or LanguageDetector()
         self.clock = clock
+        # The broker hands a fetched batch to concurrent handler calls: two versions of one
+        # document in a batch must still be indexed one after the other, in order.
+        self._locks: dict[tuple[str, str, str], tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def _document_lock(
+        self, tenant: str, collection: str, document_id: str
+    ) -> AsyncIterator[None]:
+        """Hold one document's lock (dropped once nobody holds or awaits it)."""
+        key = (tenant, collection, document_id)
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
     async def submit(
         self, command: Envelope[SubmitDocument], touch: Touch | None = None
@@ -281,13 +304,16 @@ class IngestionService:
         """
         run = _Run(self, command, touch)
         document = command.data
-        stored = await self.store.get(command.tenant, document.collection, document.document_id)
-        if stored is not None and stored.command_id == command.id:
-            # A redelivery of a command already done (the process died before acking it): say
-            # so again; the event id is the one published before, so JetStream drops it.
-            await run.emit(_indexed(document, stored, self.embedders.model), "indexed")
-        else:
-            await self._submit(run, stored)
+        async with self._document_lock(command.tenant, document.collection, document.document_id):
+            stored = await self.store.get(
+                command.tenant, document.collection, document.document_id
+            )
+            if stored is not None and stored.command_id == command.id:
+                # A redelivery of a command already done (the process died before acking it):
+                # say so again; the event id is the one published before, so JetStream drops it.
+                await run.emit(_indexed(document, stored, self.embedders.model), "indexed")
+            else:
+                await self._submit(run, stored)
         if document.file is not None and document.file.object is not None and self.files:
             await self.files.delete(document.file.object)
         return run.events

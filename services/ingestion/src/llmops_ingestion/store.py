@@ -355,4 +355,4 @@ class NatsScreen:
             )
         verdict: GuardrailVerdict = parse(reply.data, expect=GuardrailVerdict.SPEC.type).data
         findings = [f"{f.detector}:{f.kind or f.severity}" for f in verdict.findings]
-        return Screening(verdict.outcome.value, findings, verdict.policy)
+        return Screening(str(verdict.outcome), findings, verdict.policy)

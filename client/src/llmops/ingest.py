@@ -228,9 +228,7 @@ async def run_ingest(
                     outcome.rejected[document_id] = event.data
                 else:
                     return
-                progress.update(
-                    done_task, completed=len(outcome.indexed) + len(outcome.rejected)
-                )
+                progress.update(done_task, completed=len(outcome.indexed) + len(outcome.rejected))
                 if len(outcome.indexed) + len(outcome.rejected) == len(items):
                     done.set()
 
@@ -265,13 +263,16 @@ def ingest(
         str | None, typer.Option(help="Source label (selects rules and chunking).")
     ] = "cli",
     acl: Annotated[
-        list[str] | None, typer.Option("--acl", help="Access label (repeatable); none: tenant-wide.")
+        list[str] | None,
+        typer.Option("--acl", help="Access label (repeatable); none: tenant-wide."),
     ] = None,
     version: Annotated[str | None, typer.Option(help="Version label of these documents.")] = None,
     wait: Annotated[
         bool, typer.Option(help="Wait until every document is indexed or rejected.")
     ] = False,
-    timeout: Annotated[float, typer.Option(help="With --wait: give up after this many seconds.")] = 600.0,
+    timeout: Annotated[
+        float, typer.Option(help="With --wait: give up after this many seconds.")
+    ] = 600.0,
     nats_url: NatsUrl = "nats://127.0.0.1:4222",
 ) -> None:
     """Ingest files: each file is a document, its id its path without the extension."""
@@ -281,7 +282,9 @@ def ingest(
         try:
             TypeAdapter(AclLabel).validate_python(label)
         except ValueError:
-            raise typer.BadParameter(f"{label!r} is not a valid label", param_hint="--acl") from None
+            raise typer.BadParameter(
+                f"{label!r} is not a valid label", param_hint="--acl"
+            ) from None
     try:
         items, skipped = collect(paths)
     except UsageError as exc:

@@ -55,7 +55,9 @@ class EmbedderUnavailable(RuntimeError):
     """The embedder cannot run here: a package or a model is missing, or the endpoint failed."""
 
 
-def load_dense(spec: str, *, batch_size: int = DEFAULT_BATCH, **options: Any) -> DenseEmbedder | None:
+def load_dense(
+    spec: str, *, batch_size: int = DEFAULT_BATCH, **options: Any
+) -> DenseEmbedder | None:
     """The embedder a spec names, or None for an empty spec.
 
     Args:
@@ -158,9 +160,7 @@ class SentenceTransformerEmbedder:
 
     def _encode(self, texts: Sequence[str]) -> list[list[float]]:
         model = self._load()
-        vectors = model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True
-        )
+        vectors = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True)
         return [[float(x) for x in row] for row in vectors]
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:

@@ -25,7 +25,7 @@ def words(n: int, prefix: str = "w") -> str:
 
 def test_chunk_ids_follow_the_shared_rule() -> None:
     namespace = uuid.uuid5(uuid.NAMESPACE_URL, "llmops:handbook")
-    expected = uuid.uuid5(namespace, hashlib.sha256("Some text.".encode()).hexdigest())
+    expected = uuid.uuid5(namespace, hashlib.sha256(b"Some text.").hexdigest())
     assert chunk_id("handbook", "Some text.") == str(expected)
     assert chunk_id("other", "Some text.") != chunk_id("handbook", "Some text.")
 
@@ -67,7 +67,8 @@ def test_structure_packs_blocks_of_a_section_and_starts_a_new_chunk_per_section(
 
 def test_structure_without_headings_or_blocks_still_chunks_the_text() -> None:
     pieces = chunk(parse(words(30), "text/plain"), Chunking.STRUCTURE, ChunkSizes(10, 0))
-    assert len(pieces) == 3 and all("section" not in p.metadata for p in pieces)
+    assert len(pieces) == 3
+    assert all("section" not in p.metadata for p in pieces)
     assert chunk(Parsed(words(5)), Chunking.STRUCTURE, ChunkSizes(10, 0))[0].text == words(5)
 
 

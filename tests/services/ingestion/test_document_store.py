@@ -78,7 +78,8 @@ class DocumentStoreContract:
         elsewhere = NOW.astimezone(timezone(timedelta(hours=-7, minutes=-30)))
         await store.put(document(tenant, updated_at=elsewhere, expires_at=elsewhere))
         stored = await store.get(tenant, "kb", "d1")
-        assert stored.updated_at == NOW and stored.expires_at == NOW
+        assert stored.updated_at == NOW
+        assert stored.expires_at == NOW
         assert stored.updated_at.utcoffset() == timedelta(0)
 
     async def test_forget_drops_a_document_once(self, store: Any, tenant: str) -> None:

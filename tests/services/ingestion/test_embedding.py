@@ -117,7 +117,8 @@ async def test_openai_embeddings_are_batched_and_put_back_in_order(
     assert {r["path"] for r in server.requests} == {"/v1/embeddings"}
     assert {r["model"] for r in server.requests} == {"text-embed"}
     assert server.auth == ["Bearer k"] * 3
-    assert embedder.dimensions == 2 and embedder.model == "text-embed"
+    assert embedder.dimensions == 2
+    assert embedder.model == "text-embed"
 
 
 async def test_an_endpoint_failure_is_reported_as_unavailable(server: EmbeddingServer) -> None:

@@ -147,7 +147,8 @@ async def test_cli_ingests_a_directory_and_reingesting_one_changed_file_sends_on
                 "ingest", str(docs), "--tenant", tenant, "--wait", "--nats-url", nats_url
             )
             assert code == 0, stderr
-            assert "indexed 25 documents" in stdout and "rejected 0" in stdout
+            assert "indexed 25 documents" in stdout
+            assert "rejected 0" in stdout
 
             first = await events_of(js, tenant)
             chunks = [e.data for e in first if isinstance(e.data, ChunksEmbedded)]
@@ -170,7 +171,8 @@ async def test_cli_ingests_a_directory_and_reingesting_one_changed_file_sends_on
             assert [c.document_id for c in again] == [changed]
             [part] = again
             old_ids = [c.chunk_id for c in old.chunks]
-            assert part.chunks and all(c.chunk_id not in old_ids for c in part.chunks)
+            assert part.chunks
+            assert all(c.chunk_id not in old_ids for c in part.chunks)
             assert "llamas" in part.chunks[-1].text
             assert part.keep is not None
             assert set(part.keep) >= {c.chunk_id for c in part.chunks}
@@ -202,7 +204,8 @@ async def test_cli_prints_rejections_and_exits_1(
     assert code == 1
     assert "indexed 1 documents" in stdout
     assert "rejected tiny: min_length" in stdout
-    assert "skipped" in stderr and "notes.bin" in stderr
+    assert "skipped" in stderr
+    assert "notes.bin" in stderr
 
 
 async def test_a_large_file_goes_through_the_object_store_and_is_deleted_once_indexed(
@@ -225,13 +228,14 @@ async def test_a_large_file_goes_through_the_object_store_and_is_deleted_once_in
             assert code == 0, stderr
             events = await events_of(js, tenant)
         parts = [e.data for e in events if isinstance(e.data, ChunksEmbedded)]
-        assert len(parts) > 1 and [p.final for p in parts][-1] and not any(
-            p.final for p in parts[:-1]
-        )
+        assert len(parts) > 1
+        assert [p.final for p in parts][-1]
+        assert not any(p.final for p in parts[:-1])
         sent = [c.chunk_id for p in parts for c in p.chunks]
         assert parts[-1].keep == sent
         [indexed] = [e.data for e in events if isinstance(e.data, DocumentIndexed)]
-        assert indexed.document_id == "manual" and indexed.chunk_count == len(sent)
+        assert indexed.document_id == "manual"
+        assert indexed.chunk_count == len(sent)
         # The command referred to an object, which is gone now.
         bucket = await js.object_store(subjects.INGESTION_FILES_BUCKET)
         names = [o.name for o in await _objects(bucket)]
@@ -331,9 +335,15 @@ async def test_screening_through_a_guardrails_responder_and_bad_input_to_the_dlq
                 policy="default",
                 policy_version="1",
                 findings=[
-                    {"detector": "injection", "severity": "high", "message": "override",
-                     "kind": "instruction_override"}
-                ] if blocked else [],
+                    {
+                        "detector": "injection",
+                        "severity": "high",
+                        "message": "override",
+                        "kind": "instruction_override",
+                    }
+                ]
+                if blocked
+                else [],
                 took_ms=0.1,
             )
             reply = wrap(verdict, tenant=request.tenant, source="llmops/guardrails")
@@ -365,11 +375,14 @@ async def test_screening_through_a_guardrails_responder_and_bad_input_to_the_dlq
             await js.publish(subject, json.dumps(bad).encode())
 
             async def dead_letter() -> DeadLetter | None:
-                letter = await last_on(js, subjects.DLQ_STREAM, subjects.dlq_for("ingestion", tenant))
+                letter = await last_on(
+                    js, subjects.DLQ_STREAM, subjects.dlq_for("ingestion", tenant)
+                )
                 return None if letter is None else letter.data  # type: ignore[no-any-return]
 
             letter = await eventually(dead_letter)
-            assert letter.failure == "invalid" and "data.document_id" in letter.error
+            assert letter.failure == "invalid"
+            assert "data.document_id" in letter.error
     finally:
         await nc.close()
 

@@ -125,13 +125,15 @@ async def test_a_new_document_publishes_its_chunks_then_indexed() -> None:
     part = events[0].data
     assert (part.document_id, part.collection, part.version) == ("doc-1", "kb", "v1")
     assert (part.embedding_model, part.dimensions) == ("bm25-snowball-crc32", 0)
-    assert part.final and part.keep == [c.chunk_id for c in part.chunks]
+    assert part.final
+    assert part.keep == [c.chunk_id for c in part.chunks]
     assert [c.ordinal for c in part.chunks] == list(range(len(part.chunks)))
     assert len(part.chunks) >= 3
     for c in part.chunks:
         assert c.chunk_id == expected_id("doc-1", c.text)
         assert c.vector is None
-        assert c.sparse is not None and c.sparse.indices
+        assert c.sparse is not None
+        assert c.sparse.indices
         assert c.metadata["title"] == "T"
     assert sum("llamas" in c.text for c in part.chunks) >= 1
 
@@ -195,9 +197,11 @@ async def test_a_changed_paragraph_sends_only_its_chunks_and_keeps_the_new_versi
     assert any("tides60" in c.text for c in part.chunks)
     assert part.final
     stored = await store.get("acme", "default", "doc-1")
-    assert stored is not None and part.keep == list(stored.chunk_ids)
+    assert stored is not None
+    assert part.keep == list(stored.chunk_ids)
     gone = old_ids - set(part.keep)
-    assert gone and all(c.chunk_id in part.keep for c in part.chunks)
+    assert gone
+    assert all(c.chunk_id in part.keep for c in part.chunks)
     indexed = indexed_of(events)
     assert indexed.embedded == len(part.chunks)
     assert indexed.unchanged == len(part.keep) - len(part.chunks)
@@ -212,7 +216,8 @@ async def test_a_removed_paragraph_sends_an_empty_final_part_with_the_keep_list(
     [part] = chunks_of(events)
     indexed = indexed_of(events)
     assert indexed.removed >= 1
-    assert part.keep is not None and len(part.keep) == indexed.chunk_count
+    assert part.keep is not None
+    assert len(part.keep) == indexed.chunk_count
     assert len(part.chunks) == indexed.embedded
 
 
@@ -262,11 +267,13 @@ async def test_a_long_document_is_split_under_the_event_limit_with_progress() ->
     assert [p.final for p in parts] == [False] * (len(parts) - 1) + [True]
     assert all(p.keep is None for p in parts[:-1])
     sent = [c.chunk_id for p in parts for c in p.chunks]
-    assert parts[-1].keep == sent and len(sent) == len(set(sent))
+    assert parts[-1].keep == sent
+    assert len(sent) == len(set(sent))
     for _, body, _ in publisher.wires:
         assert len(body) <= 16 * 1024
     progress = [e.data for e in events if isinstance(e.data, DocumentProgress)]
-    assert progress and all(p.total == len(sent) for p in progress)
+    assert progress
+    assert all(p.total == len(sent) for p in progress)
     assert [p.done for p in progress] == sorted(p.done for p in progress)
     assert len({e.id for e in events}) == len(events)
     assert isinstance(events[-1].data, DocumentIndexed)
@@ -331,12 +338,15 @@ async def test_a_near_duplicate_of_another_document_is_rejected_but_not_of_itsel
     [copy] = await service.submit(submit(document_id="b", text=text + " Another word."))
     assert isinstance(copy.data, DocumentRejected)
     [reason] = copy.data.reasons
-    assert reason.rule == "near_duplicate" and "'a'" in reason.message
+    assert reason.rule == "near_duplicate"
+    assert "'a'" in reason.message
     again = await service.submit(submit(document_id="a", text=text + " Another word."))
     assert isinstance(again[-1].data, DocumentIndexed)  # its own new version is no duplicate
     other = await service.submit(submit(document_id="c", text=essay("comets", "bridges")))
     assert isinstance(other[-1].data, DocumentIndexed)
-    [other_tenant] = chunks_of(await service.submit(submit(tenant="globex", document_id="b", text=text)))
+    [other_tenant] = chunks_of(
+        await service.submit(submit(tenant="globex", document_id="b", text=text))
+    )
     assert other_tenant.chunks
 
 
@@ -368,7 +378,9 @@ def put(files: FakeFiles, data: bytes) -> ObjectRef:
 
 async def test_a_file_in_the_object_store_is_read_and_deleted_once_indexed() -> None:
     files = FakeFiles()
-    markdown = f"# Animals\n\n## Llamas\n\n{paragraph('llamas')}\n\n## Tides\n\n{paragraph('tides')}"
+    markdown = (
+        f"# Animals\n\n## Llamas\n\n{paragraph('llamas')}\n\n## Tides\n\n{paragraph('tides')}"
+    )
     ref = put(files, markdown.encode())
     file = {"name": "animals.md", "media_type": "text/markdown", "object": ref.model_dump()}
     events = await make_service(files=files).submit(submit(file=file))
@@ -378,7 +390,8 @@ async def test_a_file_in_the_object_store_is_read_and_deleted_once_indexed() -> 
         "Animals > Tides",
     ]
     assert part.chunks[0].metadata["title"] == "Animals"
-    assert files.deleted == [ref.name] and not files.objects
+    assert files.deleted == [ref.name]
+    assert not files.objects
 
 
 async def test_a_missing_or_corrupt_object_is_rejected_and_deleted() -> None:
@@ -399,7 +412,8 @@ async def test_a_file_over_the_size_limit_is_rejected_before_reading() -> None:
     ref = put(files, b"x" * 2000)
     file = {"name": "a.txt", "media_type": "text/plain", "object": ref.model_dump()}
     [big] = await make_service(files=files, max_file_bytes=1000).submit(submit(file=file))
-    assert big.data.reasons[0].rule == "file" and "at most 1000" in big.data.reasons[0].message
+    assert big.data.reasons[0].rule == "file"
+    assert "at most 1000" in big.data.reasons[0].message
 
 
 # --- guardrails screening ---------------------------------------------------------------------
@@ -413,7 +427,8 @@ async def test_screening_rejects_what_the_guardrails_block() -> None:
     [rejected] = await service.submit(submit(text=text))
     [reason] = rejected.data.reasons
     assert reason.rule == "guardrails"
-    assert "block" in reason.message and "instruction_override" in reason.message
+    assert "block" in reason.message
+    assert "instruction_override" in reason.message
     ok = await service.submit(submit(document_id="ok", text=essay("llamas")))
     assert isinstance(ok[-1].data, DocumentIndexed)
     assert [t for t, _ in screen.checked] == ["acme", "acme"]
@@ -469,10 +484,16 @@ async def test_delete_publishes_the_deletion_and_forgets_the_document() -> None:
 async def test_expire_removes_only_what_expired_by_the_service_clock() -> None:
     store = FakeDocumentStore()
     service = make_service(store=store)
-    for name, when in [("past", NOW - timedelta(seconds=1)), ("now", NOW), ("later", NOW + timedelta(days=1))]:
+    for name, when in [
+        ("past", NOW - timedelta(seconds=1)),
+        ("now", NOW),
+        ("later", NOW + timedelta(days=1)),
+    ]:
         await service.submit(submit(document_id=name, text=essay(name), expires_at=when))
     await service.submit(submit(document_id="never", text=essay("never")))
-    await service.submit(submit(document_id="other", collection="kb", text=essay("x"), expires_at=NOW))
+    await service.submit(
+        submit(document_id="other", collection="kb", text=essay("x"), expires_at=NOW)
+    )
 
     command = wrap(ExpireDocuments(collection="default"), tenant="acme", source="app://t")
     events = await service.expire(command)

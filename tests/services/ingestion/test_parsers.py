@@ -41,7 +41,8 @@ def make_pdf(pages: list[str]) -> bytes:
 def test_media_types_are_canonical_and_aliases_resolve() -> None:
     assert canonical("Text/Markdown; charset=utf-8") == "text/markdown"
     assert canonical("application/x-ndjson") == "application/jsonl"
-    assert supported("text/html") and not supported("image/png")
+    assert supported("text/html")
+    assert not supported("image/png")
 
 
 def test_plain_text_is_split_into_paragraphs() -> None:
@@ -104,7 +105,8 @@ def test_html_blocks_skip_scripts_and_furniture_and_keep_headings() -> None:
         ("Top > Sub", "code\n  indented"),
     ]
     assert parsed.title == "Page"
-    assert "Menu" not in parsed.text and "var x" not in parsed.text
+    assert "Menu" not in parsed.text
+    assert "var x" not in parsed.text
 
 
 def test_html_without_block_elements_falls_back_to_its_text() -> None:
@@ -114,7 +116,9 @@ def test_html_without_block_elements_falls_back_to_its_text() -> None:
 
 
 def test_pdf_pages_are_read_with_their_page_numbers() -> None:
-    parsed = parse(make_pdf(["Llamas live in the Andes.", "Tides follow the moon."]), "application/pdf")
+    parsed = parse(
+        make_pdf(["Llamas live in the Andes.", "Tides follow the moon."]), "application/pdf"
+    )
     assert [(b.page, b.text) for b in parsed.blocks] == [
         (1, "Llamas live in the Andes."),
         (2, "Tides follow the moon."),
@@ -124,7 +128,10 @@ def test_pdf_pages_are_read_with_their_page_numbers() -> None:
 def test_jsonl_lines_are_blocks_headed_by_their_title() -> None:
     data = '{"text": "First record.", "title": "One"}\n\n{"text": "Second.", "id": 2}\n'
     parsed = parse(data.encode(), "application/jsonl")
-    assert [(b.section, b.text) for b in parsed.blocks] == [("One", "First record."), ("", "Second.")]
+    assert [(b.section, b.text) for b in parsed.blocks] == [
+        ("One", "First record."),
+        ("", "Second."),
+    ]
 
 
 @pytest.mark.parametrize(

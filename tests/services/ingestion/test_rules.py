@@ -30,16 +30,21 @@ def test_sources_none_means_any() -> None:
     rules = SourceRules(allowed_sources=frozenset({"wiki", "cli"}))
     assert check_source("wiki", rules) is None
     failed = check_source(None, rules)
-    assert failed is not None and failed.rule == "source" and "cli, wiki" in failed.message
+    assert failed is not None
+    assert failed.rule == "source"
+    assert "cli, wiki" in failed.message
 
 
 def test_length_counts_non_blank_characters() -> None:
     rules = SourceRules(min_chars=5, max_chars=20)
     assert check_length(" a b c d e ", rules) is None
     short = check_length(" a b \n c d ", rules)
-    assert short is not None and short.rule == "min_length" and "4 non-blank" in short.message
+    assert short is not None
+    assert short.rule == "min_length"
+    assert "4 non-blank" in short.message
     long = check_length("x" * 21, rules)
-    assert long is not None and long.rule == "max_length"
+    assert long is not None
+    assert long.rule == "max_length"
 
 
 def test_rules_reject_impossible_settings() -> None:
@@ -54,7 +59,9 @@ def test_tenant_overrides_start_from_the_defaults() -> None:
     rules = TenantRules.build(default, {"acme": {"languages": ["en"], "screen": True}})
     assert rules.for_tenant("globex") == default
     acme = rules.for_tenant("acme")
-    assert acme.languages == frozenset({"en"}) and acme.screen and acme.min_chars == 30
+    assert acme.languages == frozenset({"en"})
+    assert acme.screen
+    assert acme.min_chars == 30
     with pytest.raises(TypeError):
         TenantRules.build(default, {"acme": {"no_such_rule": 1}})
 
@@ -75,7 +82,9 @@ def test_language_detection_uses_the_bundled_model_without_network(
     rules = SourceRules(languages=frozenset({"en"}))
     assert check_language(PROSE, rules, detector) is None
     failed = check_language(french, rules, detector)
-    assert failed is not None and failed.rule == "language" and "'fr'" in failed.message
+    assert failed is not None
+    assert failed.rule == "language"
+    assert "'fr'" in failed.message
 
 
 def test_simhash_is_stable_signed_and_close_for_small_edits() -> None:
@@ -83,7 +92,8 @@ def test_simhash_is_stable_signed_and_close_for_small_edits() -> None:
 
     text = topics["typesseq"]  # about 3,000 words
     h = simhash(text)
-    assert h == simhash(text) and -(2**63) <= h < 2**63
+    assert h == simhash(text)
+    assert -(2**63) <= h < 2**63
     words = text.split()
     edited = " ".join([*words[:1000], "changed", *words[1001:]])
     assert distance(h, simhash(edited)) <= 3

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from faststream import FastStream
 
+from llmops_ingestion.chunking import ChunkSizes
 from llmops_ingestion.config import IngestionSettings
 from llmops_ingestion.handlers import build_router
 from llmops_ingestion.service import Embedders, IngestionService, Pipeline
-from llmops_ingestion.chunking import ChunkSizes
 from llmops_ingestion.store import (
     NatsScreen,
     ObjectStoreFiles,

@@ -82,9 +82,9 @@ class IngestionSettings(ServiceSettings):
     )
     tenant_rules: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
-        description="Per-tenant overrides of the rules above, JSON: {\"acme\": "
-        "{\"allowed_sources\": [\"wiki\"], \"languages\": [\"en\"], \"min_chars\": 100, "
-        "\"max_chars\": 100000, \"near_duplicates\": false, \"max_distance\": 2, \"screen\": true}}.",
+        description='Per-tenant overrides of the rules above, JSON: {"acme": '
+        '{"allowed_sources": ["wiki"], "languages": ["en"], "min_chars": 100, '
+        '"max_chars": 100000, "near_duplicates": false, "max_distance": 2, "screen": true}}.',
     )
     # --- chunking and embedding ---------------------------------------------------------------
     chunk_words: int = Field(default=200, ge=8, description="Most words in one chunk.")
@@ -93,7 +93,7 @@ class IngestionSettings(ServiceSettings):
     )
     chunking_by_source: dict[str, Chunking] = Field(
         default_factory=dict,
-        description="Chunking strategy by document source, JSON: {\"wiki\": \"structure\"}; "
+        description='Chunking strategy by document source, JSON: {"wiki": "structure"}; '
         "otherwise structure for Markdown, HTML and JSON lines, tokens for the rest.",
     )
     dense_model: str = Field(

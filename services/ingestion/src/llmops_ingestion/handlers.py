@@ -4,9 +4,8 @@ publishes the events."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsRouter, PullSub
 
 from llmops_contracts import subjects
 from llmops_contracts.envelope import Envelope
@@ -25,19 +24,19 @@ def build_router(
         router = NatsRouter()
         commands = JStream(subjects.COMMANDS_STREAM, declare=False)
 
-        def pull(durable: str) -> dict[str, Any]:
-            return {
-                "stream": commands,
-                "durable": durable,
-                "config": consumer_config(settings, durable),
-                "pull_sub": PullSub(batch_size=settings.batch_size, timeout=settings.batch_timeout_s),
-            }
+        def config(durable: str) -> ConsumerConfig:
+            return consumer_config(settings, durable)
+
+        pull = PullSub(batch_size=settings.batch_size, timeout=settings.batch_timeout_s)
 
         @router.subscriber(
             subjects.any_tenant(subjects.INGESTION_SUBMIT_DOCUMENT),
             title="ingestion.submit_document",
             description="Check, chunk and embed a document; publish chunks and the outcome.",
-            **pull(settings.submit_durable),
+            stream=commands,
+            durable=settings.submit_durable,
+            config=config(settings.submit_durable),
+            pull_sub=pull,
         )
         async def submit_document(command: Envelope[SubmitDocument]) -> None:
             """Ingest one submitted document."""
@@ -49,7 +48,10 @@ def build_router(
             subjects.any_tenant(subjects.INGESTION_DELETE_DOCUMENT),
             title="ingestion.delete_document",
             description="Remove a document from the index.",
-            **pull(settings.delete_durable),
+            stream=commands,
+            durable=settings.delete_durable,
+            config=config(settings.delete_durable),
+            pull_sub=pull,
         )
         async def delete_document(command: Envelope[DeleteDocument]) -> None:
             """Delete one document."""
@@ -59,7 +61,10 @@ def build_router(
             subjects.any_tenant(subjects.INGESTION_EXPIRE_DOCUMENTS),
             title="ingestion.expire_documents",
             description="Remove the tenant's expired documents from the index.",
-            **pull(settings.expire_durable),
+            stream=commands,
+            durable=settings.expire_durable,
+            config=config(settings.expire_durable),
+            pull_sub=pull,
         )
         async def expire_documents(command: Envelope[ExpireDocuments]) -> None:
             """Expire the tenant's documents."""

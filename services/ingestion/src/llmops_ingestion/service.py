@@ -129,9 +129,7 @@ class DocumentStore(Protocol):
         """``(collection, document_id)`` of the tenant's documents expired at ``now``."""
         ...
 
-    async def similar(
-        self, tenant: str, signature: int, max_distance: int
-    ) -> list[Similar]:
+    async def similar(self, tenant: str, signature: int, max_distance: int) -> list[Similar]:
         """The tenant's documents within ``max_distance`` SimHash bits, closest first."""
         ...
 
@@ -188,7 +186,7 @@ class WhenScreenDown(StrEnum):
 class Pipeline:
     """How documents are read, chunked, embedded and published."""
 
-    sizes: ChunkSizes = ChunkSizes()
+    sizes: ChunkSizes = field(default_factory=ChunkSizes)
     #: Chunking strategy by document source (the command's ``source``).
     chunking_by_source: dict[str, Chunking] = field(default_factory=dict)
     #: Texts embedded per call.
@@ -224,7 +222,9 @@ class Embedders:
     @property
     def model(self) -> str:
         """What the events record: the sparse model, and the dense one when there is one."""
-        return self.sparse.model if self.dense is None else f"{self.sparse.model}+{self.dense.model}"
+        return (
+            self.sparse.model if self.dense is None else f"{self.sparse.model}+{self.dense.model}"
+        )
 
     @property
     def dimensions(self) -> int:
@@ -305,9 +305,7 @@ class IngestionService:
         run = _Run(self, command, touch)
         document = command.data
         async with self._document_lock(command.tenant, document.collection, document.document_id):
-            stored = await self.store.get(
-                command.tenant, document.collection, document.document_id
-            )
+            stored = await self.store.get(command.tenant, document.collection, document.document_id)
             if stored is not None and stored.command_id == command.id:
                 # A redelivery of a command already done (the process died before acking it):
                 # say so again; the event id is the one published before, so JetStream drops it.
@@ -374,7 +372,9 @@ class IngestionService:
             try:
                 data = base64.b64decode(file.inline, validate=True)
             except (binascii.Error, ValueError) as exc:
-                raise FileUnavailable(f"file {file.name!r}: inline bytes are not base64: {exc}")
+                raise FileUnavailable(
+                    f"file {file.name!r}: inline bytes are not base64: {exc}"
+                ) from None
         else:
             ref: ObjectRef = file.object
             if ref.size > limit:
@@ -448,7 +448,11 @@ class IngestionService:
         attributes = attributes_sha256(document, base, self.embedders.model)
         previous = set(stored.chunk_ids) if stored is not None else set()
         known = previous if stored is not None and stored.attributes_sha256 == attributes else set()
-        new = [(ordinal, ids[ordinal], p) for ordinal, p in enumerate(pieces) if ids[ordinal] not in known]
+        new = [
+            (ordinal, ids[ordinal], p)
+            for ordinal, p in enumerate(pieces)
+            if ids[ordinal] not in known
+        ]
         removed = len(previous - set(ids))
         if new or removed or stored is None:
             await self._publish_chunks(run, new, ids, base)
@@ -633,7 +637,5 @@ def chunk_metadata(document: SubmitDocument, parsed: parsers.Parsed | None = Non
 def attributes_sha256(document: SubmitDocument, metadata: Metadata, model: str) -> str:
     """Hash of everything a chunk carries besides its text."""
     expires = document.expires_at.isoformat() if document.expires_at is not None else None
-    blob = json.dumps(
-        [sorted(document.acl), expires, metadata, model], sort_keys=True, default=str
-    )
+    blob = json.dumps([sorted(document.acl), expires, metadata, model], sort_keys=True, default=str)
     return sha256_hex(blob)

@@ -33,8 +33,8 @@ from llmops_ingestion.rules import bands, distance
 from llmops_ingestion.service import (
     SOURCE,
     FileUnavailable,
-    ScreenUnavailable,
     Screening,
+    ScreenUnavailable,
     Similar,
     StoredDocument,
 )
@@ -181,20 +181,25 @@ class SqlDocumentStore(SqlStore):
         if collection is not None:
             query = query.where(documents.c.collection == collection)
         async with self.engine.connect() as conn:
-            rows = await conn.execute(query.order_by(documents.c.collection, documents.c.document_id))
+            rows = await conn.execute(
+                query.order_by(documents.c.collection, documents.c.document_id)
+            )
             return [(r.collection, r.document_id) for r in rows]
 
     async def similar(self, tenant: str, signature: int, max_distance: int) -> list[Similar]:
         """Candidates sharing a band, kept when within ``max_distance`` bits, closest first."""
         query = select(documents.c.collection, documents.c.document_id, documents.c.simhash).where(
             documents.c.tenant == tenant,
-            or_(*(column == band for column, band in zip(_BAND_COLUMNS, bands(signature), strict=True))),
+            or_(
+                *(
+                    column == band
+                    for column, band in zip(_BAND_COLUMNS, bands(signature), strict=True)
+                )
+            ),
         )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        found = [
-            Similar(r.collection, r.document_id, distance(signature, r.simhash)) for r in rows
-        ]
+        found = [Similar(r.collection, r.document_id, distance(signature, r.simhash)) for r in rows]
         return sorted(
             (s for s in found if s.distance <= max_distance),
             key=lambda s: (s.distance, s.collection, s.document_id),
@@ -330,9 +335,7 @@ class NatsScreen:
     async def check(self, tenant: str, text: str) -> Screening:
         """The verdict on ``text``; :class:`ScreenUnavailable` when there is none."""
         request = wrap(
-            GuardrailCheckRequest(
-                stage=Stage.RETRIEVED_CONTEXT, content=text, policy=self.policy
-            ),
+            GuardrailCheckRequest(stage=Stage.RETRIEVED_CONTEXT, content=text, policy=self.policy),
             tenant=tenant,
             source=SOURCE,
             time=self._now(),

@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,12 @@ async def forget_commands(nats_url: str, tenant: str) -> AsyncIterator[None]:
         await nc.close()
 
 
-def settings_for(nats_url: str, uid: str, tmp_path: Path, **overrides: Any) -> IngestionSettings:
+def settings_for(
+    nats_url: str, uid: str, tmp_path: Path | None = None, **overrides: Any
+) -> IngestionSettings:
+    """Settings of a service under test: its own durables and database (in ``tmp_path``, or a
+    fresh temporary directory for callers without one)."""
+    tmp_path = tmp_path or Path(tempfile.mkdtemp(prefix="ingestion-"))
     return IngestionSettings(
         nats_url=nats_url,
         health_port=0,

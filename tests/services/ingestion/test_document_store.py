@@ -155,11 +155,7 @@ class SqlDocumentStoreContract(DocumentStoreContract):
         store = SqlDocumentStore(database_url)
         await store.open()
         try:
-            assert await table_names(store) == {
-                "ingestion_documents",
-                "ingestion_chunks",
-                VERSION_TABLE,
-            }
+            assert await table_names(store) == {"ingestion_documents", VERSION_TABLE}
             await store.put(document(tenant))
         finally:
             await store.close()
@@ -178,15 +174,6 @@ class SqlDocumentStoreContract(DocumentStoreContract):
     ) -> None:
         async with store.engine.connect() as conn:
             assert await conn.run_sync(schema_drift) == []
-
-    async def test_forget_removes_the_chunk_rows_too(
-        self, store: SqlDocumentStore, tenant: str
-    ) -> None:
-        await store.put(document(tenant))
-        await store.forget(tenant, "kb", "d1")
-        async with store.engine.connect() as conn:
-            left = (await conn.execute(text("SELECT count(*) FROM ingestion_chunks"))).scalar()
-        assert left == 0
 
 
 class TestInMemoryFake(DocumentStoreContract):

@@ -12,13 +12,15 @@ that close share a band, which is how the store finds candidates without a scan)
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
+
+import numpy as np
 
 from llmops_contracts.ingestion import Rejection
 
@@ -32,6 +34,9 @@ LANGUAGE_SAMPLE = 4000
 LANGUAGE_MIN_LETTERS = 40
 
 _WORD = re.compile(r"\w+")
+_PRIME = 1_099_511_628_211  # FNV-64's prime: any odd 64-bit constant spreads the words
+_MIX1 = 0xBF58476D1CE4E5B9
+_MIX2 = 0x94D049BB133111EB
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ def check_source(source: str | None, rules: SourceRules) -> Rejection | None:
 
 def check_length(text: str, rules: SourceRules) -> Rejection | None:
     """The parsed text is neither too short nor too long."""
-    visible = len(text) - sum(1 for c in text if c.isspace())
+    visible = sum(map(len, text.split()))
     if visible < rules.min_chars:
         return Rejection(
             rule="min_length",
@@ -148,24 +153,27 @@ def check_language(text: str, rules: SourceRules, detector: LanguageDetector) ->
     )
 
 
-def _shingles(text: str) -> Iterable[bytes]:
-    words = _WORD.findall(unicodedata.normalize("NFKC", text).lower())
-    if len(words) < SHINGLE:
-        yield " ".join(words).encode()
-        return
-    for i in range(len(words) - SHINGLE + 1):
-        yield " ".join(words[i : i + SHINGLE]).encode()
-
-
 def simhash(text: str) -> int:
     """The 64-bit SimHash of the text's word 5-shingles, as a signed 64-bit integer (SQL's
     BIGINT)."""
-    import numpy as np
-
-    digests = b"".join(hashlib.blake2b(s, digest_size=8).digest() for s in set(_shingles(text)))
-    # One row of 64 bits per shingle (most significant first); a bit of the SimHash is set
-    # where more shingles have it set than not.
-    bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8).reshape(-1, 8), axis=1)
+    words = _WORD.findall(unicodedata.normalize("NFKC", text).lower())
+    ids = np.fromiter((zlib.crc32(w.encode()) for w in words), dtype=np.uint64, count=len(words))
+    if len(ids) == 0:
+        return 0
+    # A shingle's hash: its word ids combined polynomially, then scrambled by SplitMix64's
+    # finaliser so every bit is an even coin (uint64 arithmetic wraps, as it should here).
+    span = min(SHINGLE, len(ids))
+    with np.errstate(over="ignore"):
+        shingles = np.zeros(len(ids) - span + 1, dtype=np.uint64)
+        for k in range(span):
+            shingles = shingles * np.uint64(_PRIME) + ids[k : len(ids) - span + 1 + k]
+        z = np.unique(shingles)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(_MIX1)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX2)
+        z = z ^ (z >> np.uint64(31))
+    # One row of 64 bits per shingle; a bit of the SimHash is set where more shingles have it
+    # set than not.
+    bits = np.unpackbits(z.astype(">u8").view(np.uint8).reshape(-1, 8), axis=1)
     majority = bits.sum(axis=0, dtype=np.int64) * 2 > bits.shape[0]
     value = int.from_bytes(np.packbits(majority).tobytes(), "big")
     return value - (1 << 64) if value >= 1 << 63 else value

@@ -19,7 +19,7 @@ import binascii
 import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -324,6 +324,18 @@ class IngestionService:
             rejections.append(failed)
         parsed, media_type = await self._read(document, rejections)
         signature = 0
+        if parsed is not None and not rejections and stored is not None:
+            attributes = self._attributes(document, parsed, media_type)
+            if (
+                stored.content_sha256 == sha256_hex(parsed.text)
+                and stored.attributes_sha256 == attributes
+                and stored.version == document.version
+            ):
+                # Resubmitted as it is (a directory ingested again): nothing to chunk, embed,
+                # check or store; the rules judged this content when it was first indexed.
+                same = replace(stored, embedded=0, unchanged=len(stored.chunk_ids), removed=0)
+                await run.emit(_indexed(document, same, self.embedders.model), "indexed")
+                return
         if parsed is not None:
             signature = simhash(parsed.text)
             rejections += await self._check(run.command.tenant, document, parsed, rules, signature)
@@ -445,7 +457,7 @@ class IngestionService:
         namespace = document_namespace(document.document_id)
         ids = [chunk_id(document.document_id, p.text, namespace) for p in pieces]
         base = chunk_metadata(document, parsed)
-        attributes = attributes_sha256(document, base, self.embedders.model)
+        attributes = self._attributes(document, parsed, media_type)
         previous = set(stored.chunk_ids) if stored is not None else set()
         known = previous if stored is not None and stored.attributes_sha256 == attributes else set()
         new = [
@@ -476,6 +488,16 @@ class IngestionService:
         )
         await self.store.put(version)
         await run.emit(_indexed(document, version, self.embedders.model), "indexed")
+
+    def _attributes(self, document: SubmitDocument, parsed: parsers.Parsed, media_type: str) -> str:
+        """Hash of what every chunk carries besides its text, and of how chunks are cut."""
+        strategy = self.pipeline.strategy(document, media_type)
+        sizes = self.pipeline.sizes
+        return attributes_sha256(
+            document,
+            chunk_metadata(document, parsed),
+            f"{self.embedders.model}|{strategy}|{sizes.max_words}|{sizes.overlap_words}",
+        )
 
     async def _publish_chunks(
         self,

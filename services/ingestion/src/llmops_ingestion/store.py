@@ -13,17 +13,19 @@ from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
 from sqlalchemy import (
     BigInteger,
     Column,
-    ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     delete,
     or_,
     select,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from llmops_contracts import headers, subjects, wrap
 from llmops_contracts.common import ObjectRef
@@ -61,6 +63,9 @@ documents = Table(
     Column("embedding_model", String(256), nullable=False),
     Column("command_id", String(64), nullable=False),
     Column("chunk_count", Integer, nullable=False),
+    # Every chunk id of the version in document order, comma-separated: read and written whole
+    # with the row (one statement each way), never queried one by one.
+    Column("chunk_ids", Text, nullable=False),
     Column("embedded", Integer, nullable=False),
     Column("unchanged", Integer, nullable=False),
     Column("removed", Integer, nullable=False),
@@ -81,19 +86,7 @@ documents = Table(
     Index("ix_ingestion_documents_expiry", "tenant", "expires_at"),
 )
 
-chunks = Table(
-    "ingestion_chunks",
-    metadata,
-    Column(
-        "document_pk",
-        _BIGINT,
-        ForeignKey("ingestion_documents.pk", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("ordinal", Integer, primary_key=True),
-    Column("chunk_id", String(36), nullable=False),
-)
-
+_KEY = frozenset({"tenant", "collection", "document_id"})
 _BAND_COLUMNS = (documents.c.band0, documents.c.band1, documents.c.band2, documents.c.band3)
 
 
@@ -116,58 +109,29 @@ class SqlDocumentStore(SqlStore):
         )
         async with self.engine.connect() as conn:
             row = (await conn.execute(query)).first()
-            if row is None:
-                return None
-            ids = await conn.execute(
-                select(chunks.c.chunk_id)
-                .where(chunks.c.document_pk == row.pk)
-                .order_by(chunks.c.ordinal)
-            )
-            return _document(row, tuple(r[0] for r in ids))
+        return None if row is None else _document(row)
 
     async def put(self, document: StoredDocument) -> None:
-        """Replace the document's row and chunk ids in one transaction."""
-        key = (
-            documents.c.tenant == document.tenant,
-            documents.c.collection == document.collection,
-            documents.c.document_id == document.document_id,
-        )
+        """Insert or replace the document's row, in one statement."""
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
         values = _row(document)
+        stmt = insert(documents).values(values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["tenant", "collection", "document_id"],
+            set_={k: stmt.excluded[k] for k in values if k not in _KEY},
+        )
         async with self.engine.begin() as conn:
-            pk = (await conn.execute(select(documents.c.pk).where(*key))).scalar()
-            if pk is None:
-                result = await conn.execute(documents.insert().values(values))
-                pk = result.inserted_primary_key[0]  # type: ignore[index]
-            else:
-                await conn.execute(documents.update().where(documents.c.pk == pk).values(values))
-                await conn.execute(delete(chunks).where(chunks.c.document_pk == pk))
-            if document.chunk_ids:
-                await conn.execute(
-                    chunks.insert(),
-                    [
-                        {"document_pk": pk, "ordinal": i, "chunk_id": cid}
-                        for i, cid in enumerate(document.chunk_ids)
-                    ],
-                )
+            await conn.execute(stmt)
 
     async def forget(self, tenant: str, collection: str, document_id: str) -> bool:
-        """Drop the document and its chunk ids."""
+        """Drop the document."""
+        stmt = delete(documents).where(
+            documents.c.tenant == tenant,
+            documents.c.collection == collection,
+            documents.c.document_id == document_id,
+        )
         async with self.engine.begin() as conn:
-            pk = (
-                await conn.execute(
-                    select(documents.c.pk).where(
-                        documents.c.tenant == tenant,
-                        documents.c.collection == collection,
-                        documents.c.document_id == document_id,
-                    )
-                )
-            ).scalar()
-            if pk is None:
-                return False
-            # SQLite enforces the cascade only with a pragma: delete the children explicitly.
-            await conn.execute(delete(chunks).where(chunks.c.document_pk == pk))
-            await conn.execute(delete(documents).where(documents.c.pk == pk))
-            return True
+            return bool((await conn.execute(stmt)).rowcount)
 
     async def expired(
         self, tenant: str, collection: str | None, now: datetime
@@ -218,6 +182,7 @@ def _row(document: StoredDocument) -> dict[str, Any]:
         "embedding_model": document.embedding_model,
         "command_id": document.command_id,
         "chunk_count": len(document.chunk_ids),
+        "chunk_ids": ",".join(document.chunk_ids),
         "embedded": document.embedded,
         "unchanged": document.unchanged,
         "removed": document.removed,
@@ -228,12 +193,12 @@ def _row(document: StoredDocument) -> dict[str, Any]:
     }
 
 
-def _document(row: Any, chunk_ids: tuple[str, ...]) -> StoredDocument:
+def _document(row: Any) -> StoredDocument:
     return StoredDocument(
         tenant=row.tenant,
         collection=row.collection,
         document_id=row.document_id,
-        chunk_ids=chunk_ids,
+        chunk_ids=tuple(row.chunk_ids.split(",")) if row.chunk_ids else (),
         content_sha256=row.content_sha256,
         attributes_sha256=row.attributes_sha256,
         embedding_model=row.embedding_model,

@@ -1,4 +1,4 @@
-"""Indexed documents and their chunk ids.
+"""Indexed documents: version, chunk ids, expiry and near-duplicate signature.
 
 Revision ID: 0001
 Revises:
@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("embedding_model", sa.String(256), nullable=False),
         sa.Column("command_id", sa.String(64), nullable=False),
         sa.Column("chunk_count", sa.Integer, nullable=False),
+        sa.Column("chunk_ids", sa.Text, nullable=False),
         sa.Column("embedded", sa.Integer, nullable=False),
         sa.Column("unchanged", sa.Integer, nullable=False),
         sa.Column("removed", sa.Integer, nullable=False),
@@ -49,19 +50,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_ingestion_documents_expiry", "ingestion_documents", ["tenant", "expires_at"]
     )
-    op.create_table(
-        "ingestion_chunks",
-        sa.Column(
-            "document_pk",
-            _BIGINT,
-            sa.ForeignKey("ingestion_documents.pk", ondelete="CASCADE"),
-            primary_key=True,
-        ),
-        sa.Column("ordinal", sa.Integer, primary_key=True),
-        sa.Column("chunk_id", sa.String(36), nullable=False),
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("ingestion_chunks")
     op.drop_table("ingestion_documents")

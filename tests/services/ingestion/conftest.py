@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 import pytest
 
 from llmops_contracts.common import ObjectRef
-from llmops_ingestion.rules import distance
-from llmops_ingestion.service import (
+from llmops_ingestion.ports import (
     FileUnavailable,
     Screening,
     ScreenUnavailable,
     Similar,
     StoredDocument,
 )
+from llmops_ingestion.rules import distance
 
 
 class FakeDocumentStore:

@@ -18,8 +18,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 
+from llmops_ingestion.ports import StoredDocument
 from llmops_ingestion.rules import simhash
-from llmops_ingestion.service import StoredDocument
 from llmops_ingestion.store import VERSION_TABLE, SqlDocumentStore, metadata
 from tests.services.ingestion.conftest import FakeDocumentStore
 

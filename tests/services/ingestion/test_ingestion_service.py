@@ -29,14 +29,9 @@ from llmops_contracts.ingestion import (
 )
 from llmops_contracts.registry import parse
 from llmops_ingestion.chunking import ChunkSizes
+from llmops_ingestion.ports import ScreenUnavailable, WhenScreenDown
 from llmops_ingestion.rules import SourceRules, TenantRules
-from llmops_ingestion.service import (
-    Embedders,
-    IngestionService,
-    Pipeline,
-    ScreenUnavailable,
-    WhenScreenDown,
-)
+from llmops_ingestion.service import Embedders, IngestionService, Pipeline
 from llmops_shared.clock import FixedClock
 from llmops_shared.sparse import SparseEncoder
 from tests.fakes import FakePublisher

@@ -59,13 +59,16 @@ def create_app(settings: IngestionSettings, clock: Clock = SYSTEM_CLOCK) -> Fast
         config = files_config(settings.files_max_age_s, settings.stream_replicas)
         await ensure_files_bucket(broker.connection.jetstream(), config)
 
+    closers = [store.close]
+    if dense is not None and hasattr(dense, "close"):  # an HTTP client's connection pool
+        closers.append(dense.close)
     app = service_app(
         settings,
         build_router(service, settings),
         wiring=wiring,
         on_start=[store.open],
         on_connected=[files_bucket],
-        on_stop=[store.close],
+        on_stop=closers,
     )
     app.service = service  # type: ignore[attr-defined]
     return app

@@ -8,8 +8,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from llmops_contracts.ingestion import Chunking
+from llmops_ingestion.ports import WhenScreenDown
 from llmops_ingestion.rules import BANDS, SourceRules, TenantRules
-from llmops_ingestion.service import WhenScreenDown
 from llmops_shared.settings import CommaList, ServiceSettings
 
 

@@ -31,15 +31,15 @@ from llmops_contracts import headers, subjects, wrap
 from llmops_contracts.common import ObjectRef
 from llmops_contracts.guardrails import GuardrailCheckRequest, GuardrailVerdict, Stage
 from llmops_contracts.registry import parse
-from llmops_ingestion.rules import bands, distance
-from llmops_ingestion.service import (
-    SOURCE,
+from llmops_ingestion.ports import (
     FileUnavailable,
     Screening,
     ScreenUnavailable,
     Similar,
     StoredDocument,
 )
+from llmops_ingestion.rules import bands, distance
+from llmops_ingestion.service import SOURCE
 from llmops_shared.db import SqlStore, UtcDateTime
 
 #: Alembic's revision table of this service: the services may share one PostgreSQL database.

@@ -127,6 +127,11 @@ async def run_cli(*args: str) -> tuple[int, str, str]:
     return process.returncode or 0, stdout.decode(), stderr.decode()
 
 
+async def ingest_and_wait(path: str, tenant: str, nats_url: str) -> tuple[int, str, str]:
+    """``llmops ingest PATH --wait`` for the tenant."""
+    return await run_cli("ingest", path, "--tenant", tenant, "--wait", "--nats-url", nats_url)
+
+
 def write_topics(directory: Path, count: int) -> dict[str, str]:
     """The first ``count`` pydoc topics, one text file each."""
     from pydoc_data.topics import topics
@@ -149,9 +154,7 @@ async def test_cli_ingests_a_directory_and_reingesting_one_changed_file_sends_on
     try:
         js = nc.jetstream()
         async with running(create_app(settings)):
-            code, stdout, stderr = await run_cli(
-                "ingest", str(docs), "--tenant", tenant, "--wait", "--nats-url", nats_url
-            )
+            code, stdout, stderr = await ingest_and_wait(str(docs), tenant, nats_url)
             assert code == 0, stderr
             assert "indexed 25 documents" in stdout
             assert "rejected 0" in stdout
@@ -168,9 +171,7 @@ async def test_cli_ingests_a_directory_and_reingesting_one_changed_file_sends_on
             old = by_doc[changed]
             text = topics[changed] + "\nA brand new closing paragraph about llamas.\n"
             (docs / f"{changed}.txt").write_text(text, encoding="utf-8")
-            code, stdout, stderr = await run_cli(
-                "ingest", str(docs), "--tenant", tenant, "--wait", "--nats-url", nats_url
-            )
+            code, stdout, stderr = await ingest_and_wait(str(docs), tenant, nats_url)
             assert code == 0, stderr
             second = (await events_of(js, tenant))[len(first) :]
             again = [e.data for e in second if isinstance(e.data, ChunksEmbedded)]
@@ -204,9 +205,7 @@ async def test_cli_prints_rejections_and_exits_1(
     (docs / "notes.bin").write_bytes(b"\x00\x01")
     settings = settings_for(nats_url, uid, tmp_path)
     async with running(create_app(settings)):
-        code, stdout, stderr = await run_cli(
-            "ingest", str(docs), "--tenant", tenant, "--wait", "--nats-url", nats_url
-        )
+        code, stdout, stderr = await ingest_and_wait(str(docs), tenant, nats_url)
     assert code == 1
     assert "indexed 1 documents" in stdout
     assert "rejected tiny: min_length" in stdout
@@ -228,9 +227,7 @@ async def test_a_large_file_goes_through_the_object_store_and_is_deleted_once_in
     try:
         js = nc.jetstream()
         async with running(create_app(settings)):
-            code, _, stderr = await run_cli(
-                "ingest", str(big), "--tenant", tenant, "--wait", "--nats-url", nats_url
-            )
+            code, _, stderr = await ingest_and_wait(str(big), tenant, nats_url)
             assert code == 0, stderr
             events = await events_of(js, tenant)
         parts = [e.data for e in events if isinstance(e.data, ChunksEmbedded)]

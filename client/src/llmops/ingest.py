@@ -11,7 +11,7 @@ command (base64); a larger one is uploaded to the ``llmops-ingest`` object-store
 command refers to it (the service deletes it once the document is indexed or rejected).
 
 Exit codes of ``ingest``: 0 every document submitted (and, with ``--wait``, indexed); 1 some
-were rejected (``--wait``: the reasons are printed); 2 bad arguments (no files, an unknown file
+were rejected or dead-lettered (``--wait``: the reasons are printed); 2 bad arguments (no files, an unknown file
 type, two files with one id); 3 no answer (no NATS server, or ``--wait`` timed out).
 """
 
@@ -21,7 +21,7 @@ import asyncio
 import base64
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,6 +32,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from llmops.terminal import NatsUrl, err, fail, out, say, valid_tenant
 from llmops_contracts import headers, subjects, wrap
 from llmops_contracts.common import ObjectRef
+from llmops_contracts.dlq import DeadLetter
 from llmops_contracts.envelope import Envelope, new_event_id
 from llmops_contracts.ingestion import (
     MAX_INLINE_FILE_BYTES,
@@ -189,6 +190,13 @@ class Outcome:
 
     indexed: dict[str, DocumentIndexed]
     rejected: dict[str, DocumentRejected]
+    #: Commands the service dead-lettered (an outage outlasting its retries, a failure).
+    failed: dict[str, DeadLetter] = field(default_factory=dict)
+
+    @property
+    def heard(self) -> int:
+        """Documents accounted for."""
+        return len(self.indexed) + len(self.rejected) + len(self.failed)
 
 
 async def run_ingest(
@@ -219,6 +227,7 @@ async def run_ingest(
                     event = parse(msg.data, subject=msg.subject)
                 except InvalidMessage:
                     return
+                # A dead letter's causation id is the original's Nats-Msg-Id: the command id.
                 document_id = pending.get(event.causation_id or "")
                 if document_id is None:
                     return
@@ -226,19 +235,22 @@ async def run_ingest(
                     outcome.indexed[document_id] = event.data
                 elif isinstance(event.data, DocumentRejected):
                     outcome.rejected[document_id] = event.data
+                elif isinstance(event.data, DeadLetter):
+                    outcome.failed[document_id] = event.data
                 else:
                     return
-                progress.update(done_task, completed=len(outcome.indexed) + len(outcome.rejected))
-                if len(outcome.indexed) + len(outcome.rejected) == len(items):
+                progress.update(done_task, completed=outcome.heard)
+                if outcome.heard == len(items):
                     done.set()
 
             if wait:
                 # Subscribe before publishing, or a fast service answers before anyone listens.
-                for prefix in (
-                    subjects.INGESTION_DOCUMENT_INDEXED,
-                    subjects.INGESTION_DOCUMENT_REJECTED,
+                for subject in (
+                    subjects.for_tenant(subjects.INGESTION_DOCUMENT_INDEXED, options.tenant),
+                    subjects.for_tenant(subjects.INGESTION_DOCUMENT_REJECTED, options.tenant),
+                    subjects.dlq_for("ingestion", options.tenant),
                 ):
-                    await nc.subscribe(subjects.for_tenant(prefix, options.tenant), cb=heard)
+                    await nc.subscribe(subject, cb=heard)
                 await nc.flush()
             for item in items:
                 command = await command_for(item, options, js)
@@ -309,14 +321,17 @@ def ingest(
         return
     chunks = sum(i.chunk_count for i in outcome.indexed.values())
     embedded = sum(i.embedded for i in outcome.indexed.values())
+    failed = f", failed {len(outcome.failed)}" if outcome.failed else ""
     say(
         f"indexed {len(outcome.indexed)} documents ({chunks} chunks, {embedded} embedded), "
-        f"rejected {len(outcome.rejected)}"
+        f"rejected {len(outcome.rejected)}{failed}"
     )
     for document_id, rejected in sorted(outcome.rejected.items()):
         reasons = "; ".join(f"{r.rule}: {r.message}" for r in rejected.reasons)
         say(f"rejected {document_id}: {reasons}", out)
-    if outcome.rejected:
+    for document_id, letter in sorted(outcome.failed.items()):
+        say(f"failed {document_id}: dead-lettered ({letter.failure}): {letter.error}", out)
+    if outcome.rejected or outcome.failed:
         raise typer.Exit(1)
 
 

@@ -417,3 +417,30 @@ async def test_an_inline_pdf_is_indexed(
             assert "llamas" in part.chunks[0].text
     finally:
         await nc.close()
+
+
+async def test_wait_reports_a_command_dead_lettered_when_the_guardrails_never_answer(
+    nats_url: str, uid: str, tenant: str, tmp_path: Path
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Glaciers carve valleys over thousands of years. " * 5)
+    settings = settings_for(
+        nats_url, uid, tmp_path, screen=True, screen_timeout_s=0.2, max_deliver=1
+    )
+    async with running(create_app(settings)):
+        code, stdout, stderr = await run_cli(
+            "ingest",
+            str(docs),
+            "--tenant",
+            tenant,
+            "--wait",
+            "--timeout",
+            "15",
+            "--nats-url",
+            nats_url,
+        )
+    assert code == 1, stdout + stderr
+    assert "failed 1" in stdout
+    assert "failed a: dead-lettered (failed)" in stdout
+    assert "guardrails" in stdout

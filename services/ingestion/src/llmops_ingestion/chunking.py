@@ -27,6 +27,7 @@ from llmops_contracts.ingestion import Chunking
 from llmops_ingestion.parsers import Block, Parsed
 
 _WORD = re.compile(r"\S+")
+_SPACE = re.compile(r"(\s+)")
 #: A sentence ends at ., ! or ? (and closing quotes or brackets) followed by space, or at a
 #: blank line.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[.!?][\"')\]])\s+|\n\s*\n")
@@ -69,16 +70,20 @@ def chunk_id(document_id: str, text: str, namespace: uuid.UUID | None = None) ->
 
 def windows(text: str, sizes: ChunkSizes) -> list[str]:
     """``text`` cut into windows of ``max_words`` words with ``overlap_words`` shared."""
-    spans = [m.span() for m in _WORD.finditer(text)]
-    if not spans:
+    stripped = text.strip()
+    if not stripped:
         return []
+    # Words at even positions, the whitespace between them at odd ones: a window is a slice
+    # joined back, so its text is the original's, line breaks and all.
+    parts = _SPACE.split(stripped)
+    count = (len(parts) + 1) // 2
     step = sizes.max_words - sizes.overlap_words
     out: list[str] = []
     start = 0
     while True:
-        end = min(start + sizes.max_words, len(spans))
-        out.append(text[spans[start][0] : spans[end - 1][1]])
-        if end == len(spans):
+        end = min(start + sizes.max_words, count)
+        out.append("".join(parts[2 * start : 2 * end - 1]))
+        if end == count:
             return out
         start += step
 

@@ -157,7 +157,9 @@ def simhash(text: str) -> int:
     """The 64-bit SimHash of the text's word 5-shingles, as a signed 64-bit integer (SQL's
     BIGINT)."""
     words = _WORD.findall(unicodedata.normalize("NFKC", text).lower())
-    ids = np.fromiter((zlib.crc32(w.encode()) for w in words), dtype=np.uint64, count=len(words))
+    # Each distinct word hashed once (prose repeats its words), then looked up by C-level map.
+    vocabulary = {w: zlib.crc32(w.encode()) for w in set(words)}
+    ids = np.fromiter(map(vocabulary.__getitem__, words), dtype=np.uint64, count=len(words))
     if len(ids) == 0:
         return 0
     # A shingle's hash: its word ids combined polynomially, then scrambled by SplitMix64's

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     delete,
     or_,
     select,
@@ -89,6 +90,18 @@ documents = Table(
 _KEY = frozenset({"tenant", "collection", "document_id"})
 _BAND_COLUMNS = (documents.c.band0, documents.c.band1, documents.c.band2, documents.c.band3)
 
+# The two reads of every submission, built once (building a statement costs more than running
+# it on SQLite); parameters by name.
+_GET = select(documents).where(
+    documents.c.tenant == bindparam("tenant"),
+    documents.c.collection == bindparam("collection"),
+    documents.c.document_id == bindparam("document_id"),
+)
+_SIMILAR = select(documents.c.collection, documents.c.document_id, documents.c.simhash).where(
+    documents.c.tenant == bindparam("tenant"),
+    or_(*(column == bindparam(f"b{i}") for i, column in enumerate(_BAND_COLUMNS))),
+)
+
 
 class SqlDocumentStore(SqlStore):
     """The document state in SQL (SQLite file or PostgreSQL by URL).
@@ -100,28 +113,33 @@ class SqlDocumentStore(SqlStore):
     migrations = "llmops_ingestion"
     version_table = VERSION_TABLE
 
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self._upsert_stmt: Any = None
+
     async def get(self, tenant: str, collection: str, document_id: str) -> StoredDocument | None:
         """One document's stored version, with its chunk ids in order."""
-        query = select(documents).where(
-            documents.c.tenant == tenant,
-            documents.c.collection == collection,
-            documents.c.document_id == document_id,
-        )
+        key = {"tenant": tenant, "collection": collection, "document_id": document_id}
         async with self.engine.connect() as conn:
-            row = (await conn.execute(query)).first()
+            row = (await conn.execute(_GET, key)).first()
         return None if row is None else _document(row)
 
     async def put(self, document: StoredDocument) -> None:
         """Insert or replace the document's row, in one statement."""
-        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-        values = _row(document)
-        stmt = insert(documents).values(values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["tenant", "collection", "document_id"],
-            set_={k: stmt.excluded[k] for k in values if k not in _KEY},
-        )
         async with self.engine.begin() as conn:
-            await conn.execute(stmt)
+            await conn.execute(self._upsert(), _row(document))
+
+    def _upsert(self) -> Any:
+        """The upsert statement, built once: building it costs more than running it."""
+        if self._upsert_stmt is None:
+            insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+            stmt = insert(documents)
+            columns = [c.name for c in documents.columns if c.name != "pk"]
+            self._upsert_stmt = stmt.on_conflict_do_update(
+                index_elements=sorted(_KEY),
+                set_={name: stmt.excluded[name] for name in columns if name not in _KEY},
+            )
+        return self._upsert_stmt
 
     async def forget(self, tenant: str, collection: str, document_id: str) -> bool:
         """Drop the document."""
@@ -152,17 +170,9 @@ class SqlDocumentStore(SqlStore):
 
     async def similar(self, tenant: str, signature: int, max_distance: int) -> list[Similar]:
         """Candidates sharing a band, kept when within ``max_distance`` bits, closest first."""
-        query = select(documents.c.collection, documents.c.document_id, documents.c.simhash).where(
-            documents.c.tenant == tenant,
-            or_(
-                *(
-                    column == band
-                    for column, band in zip(_BAND_COLUMNS, bands(signature), strict=True)
-                )
-            ),
-        )
+        params = {"tenant": tenant, **{f"b{i}": b for i, b in enumerate(bands(signature))}}
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+            rows = (await conn.execute(_SIMILAR, params)).all()
         found = [Similar(r.collection, r.document_id, distance(signature, r.simhash)) for r in rows]
         return sorted(
             (s for s in found if s.distance <= max_distance),

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from llmops.costs import costs_app
 from llmops.guard import guard_app
+from llmops.ingest import documents_app, ingest
 from llmops.retrieval import retrieval_app
 from llmops.terminal import NatsUrl, Timeout, err, out, show
 from llmops.terminal import connect as _connect
@@ -42,6 +43,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(costs_app, name="costs")
 app.add_typer(guard_app, name="guard")
 app.add_typer(retrieval_app, name="retrieval")
+app.command()(ingest)
+app.add_typer(documents_app, name="documents")
 dlq_app = typer.Typer(
     help="The dead-letter queue: list dead letters and replay them to their original subjects.",
     no_args_is_help=True,

@@ -1,0 +1,1 @@
+"""Alembic migrations of the ingestion schema (run at start by ``SqlDocumentStore.open``)."""

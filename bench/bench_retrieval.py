@@ -51,7 +51,9 @@ from bench._harness import nats_server, report
 from bench.pydoc_corpus import SPLITS, load_queries, write_pydoc_topics
 from bench.retrieval_metrics import Quality, evaluate, rank_documents
 from llmops import Client
+from llmops.ingest import Options, collect, command_for
 from llmops_contracts import headers, subjects, wrap
+from llmops_contracts.envelope import Envelope
 from llmops_contracts.ingestion import (
     Chunk,
     ChunksEmbedded,
@@ -89,21 +91,17 @@ _WORD = re.compile(r"\S+")
 # --- seams: the services' options, and how `llmops ingest` submits a file ----------------------
 
 
-def _known(settings: type[Any], **fields: Any) -> dict[str, Any]:
-    """Only the fields ``settings`` has: this bench runs on the services as they are and become."""
-    return {k: v for k, v in fields.items() if k in settings.model_fields}
-
-
 def ingestion_app(url: str, data_dir: Path) -> FastStream:
     """The ingestion service with its defaults; only transport, ports and files are set."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    extra = _known(
-        IngestionSettings,
-        database_url=f"sqlite:///{data_dir / 'ingestion.db'}",
-        dense_model=DENSE_SPEC,
-    )
     return create_ingestion(
-        IngestionSettings(nats_url=url, health_port=0, batch_timeout_s=0.05, **extra)
+        IngestionSettings(
+            nats_url=url,
+            health_port=0,
+            batch_timeout_s=0.05,
+            database_url=f"sqlite:///{data_dir / 'ingestion.db'}",
+            dense_model=DENSE_SPEC,
+        )
     )
 
 
@@ -113,28 +111,16 @@ def retrieval_app(url: str, data_dir: Path, dense: DenseEmbedder | None = None) 
     ``dense`` stands in for a dense model in the hybrid latency run when none is configured.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
-    extra = _known(
-        RetrievalSettings,
+    settings = RetrievalSettings(
+        nats_url=url,
+        health_port=0,
+        batch_timeout_s=0.05,
+        chunks_durable=f"retrieval-chunks-{uuid.uuid4().hex[:12]}",
         index_dir=data_dir,
         dense_model=DENSE_SPEC,
         dense_dimensions=dense.dimensions if dense is not None and not DENSE_SPEC else 0,
     )
-    app = create_retrieval(
-        RetrievalSettings(
-            nats_url=url,
-            health_port=0,
-            batch_timeout_s=0.05,
-            chunks_durable=f"retrieval-chunks-{uuid.uuid4().hex[:12]}",
-            **extra,
-        )
-    )
-    service = app.service  # type: ignore[attr-defined]
-    if dense is not None and not DENSE_SPEC and hasattr(service, "dense"):
-        # TODO(merge): a proper way to give the service a query embedder without a model spec
-        # (e.g. create_app(settings, dense=...)); main's BM25 service has none and answers
-        # hybrid queries as sparse.
-        service.dense = dense
-    return app
+    return create_retrieval(settings, dense=dense if not DENSE_SPEC else None)
 
 
 async def settle(app: FastStream) -> None:
@@ -145,16 +131,11 @@ async def settle(app: FastStream) -> None:
         await asyncio.to_thread(optimize)
 
 
-def submission(path: Path, document_id: str | None = None) -> SubmitDocument:
-    """The command ``llmops ingest <path>`` publishes, with no options."""
-    # TODO(merge): build it with the ingest CLI's own function (llmops.ingest.command_for: the
-    # file inline, media type from the extension); main's ingestion only reads `text`.
-    return SubmitDocument(
-        document_id=document_id or path.stem,
-        collection=COLLECTION,
-        text=path.read_text(encoding="utf-8"),
-        uri=path.as_posix(),
-    )
+async def submission(path: Path, tenant: str) -> Envelope[SubmitDocument]:
+    """The command ``llmops ingest <path> --tenant <tenant>`` publishes, with no other options
+    (the CLI's own function: the file inline, its media type from the extension)."""
+    items, _ = collect([path])
+    return await command_for(items[0], Options(tenant, COLLECTION, None, [], None), js=None)
 
 
 # --- running the stack ------------------------------------------------------------------------
@@ -272,7 +253,7 @@ async def ingest(client: Client, url: str, files: Sequence[Path], tenant: str = 
     """Submit files as ``llmops ingest`` does; wait until each is indexed (and searchable) or
     rejected. Returns what happened, keyed by document id."""
     async with watching(client.nc, tenant) as seen:
-        await client.publish_many([submission(f) for f in files], tenant=tenant)
+        await client.publish_many([await submission(f, tenant) for f in files])
         await until_settled(seen, {f"{tenant}/{f.stem}" for f in files})
     await until_consumed(url)
     return Indexed(
@@ -556,11 +537,7 @@ async def ingestion_rate(
     Each copy of the corpus goes to a tenant of its own: within one tenant the copies would be
     refused as near-duplicates of the first.
     """
-    commands = [
-        wrap(submission(f), tenant=f"ingest{copy}", source="cli://bench")
-        for copy in range(COPIES)
-        for f in files
-    ]
+    commands = [await submission(f, f"ingest{copy}") for copy in range(COPIES) for f in files]
     async with running(ingestion_app(url, tmp / "ingest-rate")):
         async with await Client.connect(url, source="cli://bench") as client:
             async with watching(client.nc, "*", keep_chunks=True) as seen:

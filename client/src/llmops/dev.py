@@ -24,7 +24,7 @@ from pathlib import Path
 
 SERVICES = ("ingestion", "retrieval", "guardrails", "evaluation", "costs", "audit")
 #: Services that keep a database file in the data dir.
-DATABASES = ("audit", "costs", "evaluation")
+DATABASES = ("audit", "costs", "evaluation", "ingestion")
 
 _PR_SET_PDEATHSIG = 1
 #: Bytes read from a child's output at a time.

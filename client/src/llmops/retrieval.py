@@ -97,7 +97,7 @@ def hit_rows(result: RetrievalResult) -> list[dict[str, Any]]:
 def query(
     text: Annotated[str, typer.Argument(help="The search text.")],
     tenant: Tenant,
-    top_k: Annotated[int, typer.Option("--top-k", min=1, max=100, help="Hits to return.")] = 5,
+    top_k: Annotated[int, typer.Option("--top-k", min=1, max=100, help="Hits to return.")] = 10,
     mode: Annotated[SearchMode, typer.Option(help="sparse, dense or hybrid.")] = SearchMode.HYBRID,
     collection: Collection = "default",
     filters: Annotated[

@@ -11,7 +11,7 @@ from llmops_retrieval.ports import Index
 from llmops_retrieval.qdrant_server import QdrantServerIndex
 from llmops_retrieval.service import RetrievalService
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
-from llmops_shared.embedding import load_dense
+from llmops_shared.embedding import DenseEmbedder, load_dense
 from llmops_shared.runtime import Wiring, service_app
 
 
@@ -29,10 +29,18 @@ def build_index(settings: RetrievalSettings, dense_dimensions: int) -> Index:
     return EdgeIndex(settings.index_path, dense_dimensions, scoped_idf=settings.scoped_idf)
 
 
-def create_app(settings: RetrievalSettings, clock: Clock = SYSTEM_CLOCK) -> FastStream:
-    """Build the retrieval service: the index, the event consumer, query and rebuild endpoints."""
+def create_app(
+    settings: RetrievalSettings,
+    clock: Clock = SYSTEM_CLOCK,
+    dense: DenseEmbedder | None = None,
+) -> FastStream:
+    """Build the retrieval service: the index, the event consumer, query and rebuild endpoints.
+
+    ``dense`` embeds queries instead of the model ``settings.dense_model`` names (tests and
+    benches give a deterministic one; chunks must have been embedded alike).
+    """
     wiring = Wiring(settings, clock)
-    dense = load_dense(settings.dense_model)
+    dense = dense if dense is not None else load_dense(settings.dense_model)
     dimensions = settings.dense_dimensions or (dense.dimensions if dense is not None else 0)
     index = build_index(settings, dimensions)
     service = RetrievalService(

@@ -325,6 +325,18 @@ async def test_language_rule_rejects_other_languages() -> None:
     assert isinstance(english[-1].data, DocumentIndexed)
 
 
+async def test_by_default_two_ids_with_one_text_are_two_documents() -> None:
+    # Collapsing documents with identical content is a known gap of other pipelines: a caller
+    # who gave the text two ids finds both (pydoc's `if` and `else` topics are one text).
+    service = make_service(rules=SourceRules())
+    text = essay(*TOPICS)
+    first = await service.submit(submit(document_id="if", text=text))
+    second = await service.submit(submit(document_id="else", text=text))
+    assert indexed_of(first).chunk_count == indexed_of(second).chunk_count > 0
+    ids = [{c.chunk_id for c in chunks_of(events)[0].chunks} for events in (first, second)]
+    assert not ids[0] & ids[1]  # chunk ids are per document: neither overwrites the other
+
+
 async def test_a_near_duplicate_of_another_document_is_rejected_but_not_of_itself() -> None:
     store = FakeDocumentStore()
     service = make_service(store=store, rules=SourceRules(near_duplicates=True))

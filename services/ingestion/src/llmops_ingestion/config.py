@@ -60,8 +60,10 @@ class IngestionSettings(ServiceSettings):
         description="ISO 639-1 languages accepted, comma-separated (e.g. en,de); empty: any.",
     )
     near_duplicates: bool = Field(
-        default=True,
-        description="Reject a document that is a near-copy of another of the tenant's documents.",
+        default=False,
+        description="Reject a document that is a near-copy of another of the tenant's documents "
+        "(off by default: two documents with the same text under two ids are both kept, as a "
+        "caller who gave them two ids expects; turn it on per tenant for crawled sources).",
     )
     near_duplicate_bits: int = Field(
         default=3,

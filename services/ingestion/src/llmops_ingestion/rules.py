@@ -57,7 +57,7 @@ class SourceRules:
     min_chars: int = 20
     max_chars: int = 5_000_000
     languages: frozenset[str] | None = None
-    near_duplicates: bool = True
+    near_duplicates: bool = False
     max_distance: int = 3
     screen: bool = False
 

@@ -309,9 +309,16 @@ async def _push_regex_policy(nc: Any) -> None:
         tenant="benchre",
         source="cli://bench",
     )
-    pushed = await nc.request(
-        subjects.for_tenant(subjects.GUARDRAILS_POLICY, "benchre"), push.to_json(), timeout=10
-    )
+    subject = subjects.for_tenant(subjects.GUARDRAILS_POLICY, "benchre")
+    deadline = time.monotonic() + 60
+    while True:  # the policy endpoint (FastStream's) may subscribe after the check endpoint
+        try:
+            pushed = await nc.request(subject, push.to_json(), timeout=10)
+            break
+        except nats.errors.NoRespondersError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.1)
     if pushed.headers and ERROR in pushed.headers:
         raise RuntimeError(pushed.data.decode())
 

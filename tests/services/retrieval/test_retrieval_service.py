@@ -103,7 +103,9 @@ def service() -> RetrievalService:
     return make()
 
 
-def published(service: RetrievalService) -> list[Envelope[Any]]:
+async def published(service: RetrievalService) -> list[Envelope[Any]]:
+    """What the service published, once its performed events (sent beside replies) are out."""
+    await service.settle()
     assert isinstance(service.publisher, FakePublisher)
     return service.publisher.published
 
@@ -219,7 +221,7 @@ async def test_query_answers_hits_context_citations_and_publishes_performed(
     assert result.context_tokens == estimate_tokens(result.context)
     assert result.miss is False
 
-    [event] = published(service)
+    [event] = await published(service)
     performed = event.data
     assert isinstance(performed, RetrievalPerformed)
     assert performed.query_id == request.id
@@ -239,7 +241,7 @@ async def test_a_miss_is_answered_and_recorded(service: RetrievalService) -> Non
     await service.apply(chunks_event("acme", "faq", ["refunds take five days"]))
     result = await service.query(query("acme", "quantum chromodynamics"))
     assert (result.hits, result.context, result.citations, result.miss) == ([], None, [], True)
-    [event] = published(service)
+    [event] = await published(service)
     assert (event.data.hit_count, event.data.top_score, event.data.miss) == (0, None, True)
 
 
@@ -249,15 +251,15 @@ async def test_the_threshold_turns_weak_hits_into_a_miss(service: RetrievalServi
     assert (weak.hits, weak.miss) == ([], True)
     strong = await service.query(query("acme", "refunds", score_threshold=0.01))
     assert (len(strong.hits), strong.miss) == (1, False)
-    assert [e.data.miss for e in published(service)] == [True, False]
-    assert published(service)[0].data.score_threshold == 1000.0
+    assert [e.data.miss for e in (await published(service))] == [True, False]
+    assert (await published(service))[0].data.score_threshold == 1000.0
 
 
 async def test_top_scores_keep_at_most_five(service: RetrievalService) -> None:
     await service.apply(chunks_event("acme", "d", [f"common word {i}" for i in range(8)]))
     await service.query(query("acme", "common", top_k=8))
-    assert len(published(service)[0].data.top_scores) == 5
-    assert published(service)[0].data.hit_count == 8
+    assert len((await published(service))[0].data.top_scores) == 5
+    assert (await published(service))[0].data.hit_count == 8
 
 
 async def test_a_tenant_never_sees_another_tenants_chunks(service: RetrievalService) -> None:
@@ -282,7 +284,7 @@ async def test_filters_and_top_k_are_applied(service: RetrievalService) -> None:
 async def test_dense_search_is_refused_without_a_dense_model(service: RetrievalService) -> None:
     with pytest.raises(InvalidMessage, match=r"data\.mode: dense"):
         await service.query(query("acme", "anything", mode=SearchMode.DENSE))
-    assert published(service) == []
+    assert (await published(service)) == []
 
 
 async def test_dense_and_hybrid_with_a_dense_model() -> None:
@@ -298,7 +300,10 @@ async def test_dense_and_hybrid_with_a_dense_model() -> None:
     hybrid = await service.query(query("acme", "gearbox repair", mode=SearchMode.HYBRID))
     assert hybrid.mode == SearchMode.HYBRID
     assert hybrid.hits[0].text == "gearbox repair manual"
-    assert [e.data.mode for e in published(service)] == [SearchMode.DENSE, SearchMode.HYBRID]
+    assert [e.data.mode for e in (await published(service))] == [
+        SearchMode.DENSE,
+        SearchMode.HYBRID,
+    ]
 
 
 async def test_mmr_diversifies_near_duplicates(service: RetrievalService) -> None:
@@ -328,8 +333,8 @@ async def test_took_ms_comes_from_the_timer_and_times_from_the_clock() -> None:
     )
     result = await service.query(query("acme", "x"))
     assert result.took_ms == 250.0
-    assert published(service)[0].data.latency_ms == 250.0
-    assert published(service)[0].time == new_year
+    assert (await published(service))[0].data.latency_ms == 250.0
+    assert (await published(service))[0].time == new_year
 
 
 async def test_expiry_is_judged_by_the_service_clock() -> None:

@@ -62,7 +62,7 @@ def create_app(
         wiring=wiring,
         on_start=[index.open],
         on_connected=[serve_queries],
-        on_stop=[index.close],
+        on_stop=[service.settle, index.close],
         background=background,
     )
     app.service = service  # type: ignore[attr-defined]

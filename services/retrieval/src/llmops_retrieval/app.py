@@ -42,6 +42,12 @@ def create_app(
     wiring = Wiring(settings, clock)
     dense = dense if dense is not None else load_dense(settings.dense_model)
     dimensions = settings.dense_dimensions or (dense.dimensions if dense is not None else 0)
+    if dense is not None and not dimensions:
+        # A sparse-only index would drop every chunk's dense vector and refuse dense queries.
+        raise ValueError(
+            f"the dense model {dense.model!r} does not say its vector length before its first "
+            "answer: set LLMOPS_RETRIEVAL_DENSE_DIMENSIONS (dense_dimensions)"
+        )
     index = build_index(settings, dimensions)
     service = RetrievalService(
         index, wiring.publisher, clock, dense=dense, candidates=settings.candidates

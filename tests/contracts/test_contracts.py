@@ -374,3 +374,24 @@ def test_price_documents_name_every_problem_and_where_it_is() -> None:
     for value in ("0.0000000328571428571428551", "1" * 41, "1E+40", "NaN", "-0.1", 0.5, True):
         with pytest.raises(ValueError, match="a price"):
             price(value)
+
+
+def test_a_keep_list_must_hold_the_chunks_of_its_own_part() -> None:
+    from llmops_contracts.ingestion import Chunk, ChunksEmbedded
+
+    def event(keep: list[str] | None) -> ChunksEmbedded:
+        chunks = [Chunk(chunk_id=f"c{i}", ordinal=i, text="t") for i in range(2)]
+        return ChunksEmbedded(
+            document_id="d",
+            collection="kb",
+            embedding_model="bm25",
+            dimensions=0,
+            chunks=chunks,
+            keep=keep,
+        )
+
+    assert event(None).keep is None
+    assert event(["c0", "c1", "older"]).keep == ["c0", "c1", "older"]
+    # another document's ids: the index would write this part and drop it at once
+    with pytest.raises(ValidationError, match="keep must list every chunk of this part"):
+        event(["other-doc-chunk"])

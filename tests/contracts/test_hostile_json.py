@@ -265,6 +265,17 @@ def test_a_lone_surrogate_escape_in_free_form_json_is_invalid(raw_usage: str) ->
         parse(hostile.encode(), subject=SUBJECT)
 
 
+@pytest.mark.parametrize("escape", ["\\ud800", "\\uDFFF", "x\\ud83d"])
+def test_a_lone_surrogate_escape_in_any_string_field_is_invalid(escape: str) -> None:
+    # a plain ``str`` field (here the model name; a document's text alike) took it, and the
+    # service that stored or hashed it failed on every delivery instead of dead-lettering it
+    body = json.dumps(call_body(request_model="PLACEHOLDER"), separators=(",", ":"))
+    with pytest.raises(InvalidMessage, match=r"^\(message\): not valid JSON: .*surrogate"):
+        parse(body.replace("PLACEHOLDER", escape).encode(), subject=SUBJECT)
+    pair = body.replace("PLACEHOLDER", "\\ud83d\\ude00 and \\\\ud800")
+    assert parse(pair.encode(), subject=SUBJECT).data.request_model == "\U0001f600 and \\ud800"
+
+
 # --- dead letters ----------------------------------------------------------------------------
 
 

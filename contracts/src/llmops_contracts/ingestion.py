@@ -293,3 +293,17 @@ class ChunksEmbedded(Payload):
         "chunks of this event are the whole document.",
     )
     final: bool = Field(default=True, description="Whether this is the document's last part.")
+
+    @model_validator(mode="after")
+    def _keeps_its_chunks(self) -> Self:
+        # A keep list without the part's own chunks makes the index write them and drop them
+        # at once: no sender means that (ingestion's keep is every chunk id of the version).
+        if self.keep is not None:
+            kept = set(self.keep)
+            missing = [c.chunk_id for c in self.chunks if c.chunk_id not in kept]
+            if missing:
+                raise ValueError(
+                    f"keep must list every chunk of this part; {len(missing)} missing, "
+                    f"first {missing[0]!r}"
+                )
+        return self

@@ -291,8 +291,26 @@ def _decode(raw: bytes | str) -> Envelope[Any] | Any:
         except UnicodeEncodeError:  # a lone surrogate: no UTF-8 text holds one
             raise InvalidMessage("(message): not valid JSON: a lone UTF-16 surrogate") from None
     check_depth(raw)
+    if _SURROGATE_ESCAPE.search(raw) is not None:
+        _refuse_lone_surrogates(raw)
     fast = _parse_fast(raw)
     return fast if fast is not None else _loads(raw)
+
+
+#: A ``\uD800``-``\uDFFF`` escape: half of a pair, or a lone surrogate (rare: checked then).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _refuse_lone_surrogates(raw: bytes) -> None:
+    """Refuse JSON whose strings hold an escaped lone surrogate (``"\\ud800"``).
+
+    It parses, and a plain ``str`` field accepts it, but no UTF-8 text can hold it: the first
+    write or hash of the value fails, so a service would retry a message that can never succeed.
+    """
+    try:
+        jsonlimits.check_finite(_loads(raw))
+    except ValueError as exc:
+        raise InvalidMessage(f"(message): not valid JSON: {exc}") from None
 
 
 def _loads(raw: bytes) -> Any:

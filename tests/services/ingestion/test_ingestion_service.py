@@ -376,9 +376,11 @@ async def test_an_unparseable_file_is_rejected_with_the_reason() -> None:
 # --- files ------------------------------------------------------------------------------------
 
 
-def put(files: FakeFiles, data: bytes) -> ObjectRef:
+def put(
+    files: FakeFiles, data: bytes, name: str = "acme/up", bucket: str = "llmops-ingest"
+) -> ObjectRef:
     digest = hashlib.sha256(data).hexdigest()
-    ref = ObjectRef(bucket="llmops-ingest", name=f"up/{digest}", size=len(data), sha256=digest)
+    ref = ObjectRef(bucket=bucket, name=f"{name}/{digest}", size=len(data), sha256=digest)
     files.objects[ref.name] = data
     return ref
 
@@ -412,6 +414,20 @@ async def test_a_missing_or_corrupt_object_is_rejected_and_deleted() -> None:
     assert files.deleted == [ref.name]
     [gone] = await make_service(files=files).submit(submit(file=file))
     assert "not in the object store" in gone.data.reasons[0].message
+
+
+async def test_an_object_not_among_the_tenants_uploads_is_refused_and_left_alone() -> None:
+    files = FakeFiles()
+    text = b"another tenant's upload, long enough to pass every rule of the service"
+    theirs = put(files, text, name="globex/up")
+    blob = put(files, text, name="sha256", bucket="llmops-blobs")
+    for ref in (theirs, blob):
+        file = {"name": "a.txt", "media_type": "text/plain", "object": ref.model_dump()}
+        [refused] = await make_service(files=files).submit(submit(file=file))
+        assert [r.rule for r in refused.data.reasons] == ["file"]
+        assert "not one of the tenant's uploads" in refused.data.reasons[0].message
+    assert files.deleted == []
+    assert len(files.objects) == 2
 
 
 async def test_a_file_over_the_size_limit_is_rejected_before_reading() -> None:

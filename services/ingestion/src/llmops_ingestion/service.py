@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from llmops_contracts import wrap
+from llmops_contracts import subjects, wrap
 from llmops_contracts.common import Metadata, ObjectRef
 from llmops_contracts.envelope import Envelope, Payload, derived_id
 from llmops_contracts.ingestion import (
@@ -216,8 +216,9 @@ class IngestionService:
                 await run.emit(_indexed(document, stored, self.embedders.model), "indexed")
             else:
                 await self._submit(run, stored)
-        if document.file is not None and document.file.object is not None and self.files:
-            await self.files.delete(document.file.object)
+        ref = document.file.object if document.file is not None else None
+        if ref is not None and self.files and owns(command.tenant, ref):
+            await self.files.delete(ref)
         return run.events
 
     async def _submit(self, run: _Run, stored: StoredDocument | None) -> None:
@@ -226,7 +227,7 @@ class IngestionService:
         rejections: list[Rejection] = []
         if (failed := check_source(document.source, rules)) is not None:
             rejections.append(failed)
-        parsed, media_type = await self._read(document, rejections)
+        parsed, media_type = await self._read(run.command.tenant, document, rejections)
         signature = 0
         if parsed is not None and not rejections and stored is not None:
             attributes = self._attributes(document, parsed, media_type)
@@ -258,7 +259,7 @@ class IngestionService:
         await self._index(run, parsed, media_type, stored, signature)
 
     async def _read(
-        self, document: SubmitDocument, rejections: list[Rejection]
+        self, tenant: str, document: SubmitDocument, rejections: list[Rejection]
     ) -> tuple[parsers.Parsed | None, str]:
         """The parsed document, or None with the reason appended to ``rejections``."""
         media_type = parsers.canonical(document.media_type)
@@ -266,7 +267,7 @@ class IngestionService:
         if document.file is not None:
             media_type = parsers.canonical(document.file.media_type)
             try:
-                data = await self._file_bytes(document.file)
+                data = await self._file_bytes(tenant, document.file)
             except FileUnavailable as exc:
                 rejections.append(Rejection(rule="file", message=str(exc)))
                 return None, media_type
@@ -292,7 +293,7 @@ class IngestionService:
             rejections.append(Rejection(rule="parse", message=str(exc)))
             return None, media_type
 
-    async def _file_bytes(self, file: Any) -> bytes:
+    async def _file_bytes(self, tenant: str, file: Any) -> bytes:
         limit = self.pipeline.max_file_bytes
         if file.inline is not None:
             try:
@@ -303,6 +304,11 @@ class IngestionService:
                 ) from None
         else:
             ref: ObjectRef = file.object
+            if not owns(tenant, ref):
+                raise FileUnavailable(
+                    f"file {file.name!r}: {ref.bucket}/{ref.name} is not one of the tenant's "
+                    f"uploads ({subjects.INGESTION_FILES_BUCKET}/{tenant}/...)"
+                )
             if ref.size > limit:
                 raise FileUnavailable(f"file {file.name!r}: {ref.size} bytes, at most {limit}")
             if self.files is None:
@@ -533,6 +539,13 @@ class _Run:
         )
         await self.service.publisher.publish(event)
         self.events.append(event)
+
+
+def owns(tenant: str, ref: ObjectRef) -> bool:
+    """Whether ``ref`` names one of the tenant's uploads, the only objects a command may read
+    (and have deleted): the CLI puts them under ``<tenant>/`` in the ingestion bucket. Anything
+    else (another tenant's upload, another bucket's object) is not the sender's to touch."""
+    return ref.bucket == subjects.INGESTION_FILES_BUCKET and ref.name.startswith(f"{tenant}/")
 
 
 def _indexed(document: SubmitDocument, stored: StoredDocument, model: str) -> DocumentIndexed:

@@ -487,7 +487,7 @@ async def test_hostile_chunk_events_among_60_valid_documents_are_dead_lettered_e
             )
         )
         await eventually(lambda: _count(index, other, "theirs"))
-        await asyncio.sleep(0.5)  # settled
+        await asyncio.sleep(0.5)  # settled: a straggler would land now (absence is not pollable)
         assert await retrieval_counts(index, tenant, documents) == counts
         assert counts == {d: 3 for d in documents}
         assert await index.count(tenant, "kb") == 3 * len(documents)  # nothing else of ours
@@ -696,7 +696,7 @@ async def test_ingestion_database_locked_mid_stream_loses_no_command(
             lock.close()
         assert during < n, "nothing waited for the lock"
         ids = await eventually(lambda: _at_least(indexed_ids(raw_js, tenant), n), timeout=120)
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(1.0)  # a late duplicate would come now: absence is not pollable
         ids = await indexed_ids(raw_js, tenant)
     assert sorted(ids) == sorted(f"doc{i}" for i in range(n))  # every one, once
     assert await letters(raw_js, subjects.dlq_for("ingestion", tenant)) == []
@@ -738,7 +738,7 @@ async def test_nats_restart_mid_stream_indexes_every_document_exactly_once(
             server.start()
             assert at_stop < n, "stopped too late to be mid-stream"
             await eventually(lambda: _safe_at_least(js, tenant, n), timeout=120)
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(1.0)  # a late duplicate would come now: absence is not pollable
             ids = await indexed_ids(js, tenant)
             found = await letters(js, subjects.dlq_for("ingestion", tenant))
         await nc.close()

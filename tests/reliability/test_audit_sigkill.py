@@ -20,9 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -41,7 +38,8 @@ from llmops_contracts import headers, subjects, wrap
 from llmops_contracts.common import Actor
 from llmops_contracts.llm import LlmCallCompleted, Usage
 from llmops_shared.db import create_engine
-from tests.conftest import NatsServer, free_port, fresh_postgres_database
+from tests.conftest import NatsServer, fresh_postgres_database
+from tests.processes import ServiceProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -75,59 +73,6 @@ async def until(check: Callable[[], Awaitable[T]], what: str, timeout: float = D
             return last
         await asyncio.sleep(0.1)
     pytest.fail(f"{what}: not within {timeout:.0f} s (last: {last!r})")
-
-
-class AuditProcess:
-    """``python -m llmops_audit`` as a real child process, started and killed by the test."""
-
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
-        self.env = env
-        self.workdir = workdir
-        self.process: subprocess.Popen[bytes] | None = None
-        self.runs = 0
-
-    def start(self) -> None:
-        """Start a new process (its output goes to a log file per run, for failures)."""
-        self.runs += 1
-        log = (self.workdir / f"audit-run{self.runs}.log").open("wb")
-        env = {**self.env, "LLMOPS_AUDIT_HEALTH_PORT": str(free_port())}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "llmops_audit"],
-            env=env,
-            cwd=self.workdir,  # no developer .env is picked up
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-
-    def alive(self) -> bool:
-        """Whether the current process is still running."""
-        return self.process is not None and self.process.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL: no drain, no acks, no cleanup."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> int | None:
-        """SIGTERM and wait for the drain; returns the exit code."""
-        if self.process is None or self.process.poll() is not None:
-            return None if self.process is None else self.process.returncode
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            raise
-
-    def logs(self) -> str:
-        """The tail of every run's output."""
-        return "\n".join(
-            f"--- run {i}:\n" + (self.workdir / f"audit-run{i}.log").read_text()[-3000:]
-            for i in range(1, self.runs + 1)
-        )
 
 
 def events(tenants: list[str]) -> list[tuple[str, bytes, dict[str, str]]]:
@@ -179,7 +124,8 @@ async def test_sigkill_mid_stream_then_restart_records_every_event_once(
     tenants = [f"k{uid}{suffix}" for suffix in "abc"]
     published = events(tenants)
     durable = f"audit-{uid}"
-    audit = AuditProcess(
+    audit = ServiceProcess(
+        "audit",
         {
             **os.environ,
             "NATS_URL": nats_server.url,

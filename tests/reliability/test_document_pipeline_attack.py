@@ -31,10 +31,7 @@ import contextlib
 import hashlib
 import json
 import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -65,6 +62,7 @@ from llmops_retrieval.config import RetrievalSettings
 from llmops_retrieval.edge import EdgeIndex
 from llmops_shared.sparse import SparseEncoder
 from tests.conftest import NatsServer, eventually, free_port, running
+from tests.processes import ServiceProcess
 from tests.reliability.test_hostile_input import _original, compact, letters, publish_raw
 from tests.services.ingestion.test_ingestion_nats import events_of, settings_for
 
@@ -534,54 +532,6 @@ async def _hits(nc: Any, tenant: str, query: str) -> list[dict[str, Any]]:
 # --- 3a. retrieval killed with SIGKILL mid-stream -----------------------------------------------
 
 
-class RetrievalProcess:
-    """``python -m llmops_retrieval`` as a child process, started and killed by the test."""
-
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
-        self.env = env
-        self.workdir = workdir
-        self.process: subprocess.Popen[bytes] | None = None
-        self.runs = 0
-
-    def start(self) -> None:
-        self.runs += 1
-        log = (self.workdir / f"retrieval-run{self.runs}.log").open("wb")
-        env = {**self.env, "LLMOPS_RETRIEVAL_HEALTH_PORT": str(free_port())}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "llmops_retrieval"],
-            env=env,
-            cwd=self.workdir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> int | None:
-        if self.process is None or self.process.poll() is not None:
-            return None if self.process is None else self.process.returncode
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            raise
-
-    def logs(self) -> str:
-        return "\n".join(
-            f"--- run {i}:\n" + (self.workdir / f"retrieval-run{i}.log").read_text()[-3000:]
-            for i in range(1, self.runs + 1)
-        )
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 async def test_retrieval_killed_mid_stream_then_restarted_indexes_every_chunk_once(
@@ -590,7 +540,8 @@ async def test_retrieval_killed_mid_stream_then_restarted_indexes_every_chunk_on
     tenant, k = f"k{uid}", 600
     durable = f"retrieval-{uid}"
     index_dir = tmp_path / "index"
-    process = RetrievalProcess(
+    process = ServiceProcess(
+        "retrieval",
         {
             **os.environ,
             "NATS_URL": own_nats,

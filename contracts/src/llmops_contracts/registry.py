@@ -283,6 +283,10 @@ def check_depth(data: bytes) -> None:
         raise InvalidMessage(TOO_DEEP)
 
 
+#: A ``\uD800``-``\uDFFF`` escape: half of a pair, or a lone surrogate (rare: checked then).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def _decode(raw: bytes | str) -> Envelope[Any] | Any:
     """The validated envelope when the fast path takes it, else the decoded JSON value."""
     if isinstance(raw, str):
@@ -295,10 +299,6 @@ def _decode(raw: bytes | str) -> Envelope[Any] | Any:
         _refuse_lone_surrogates(raw)
     fast = _parse_fast(raw)
     return fast if fast is not None else _loads(raw)
-
-
-#: A ``\uD800``-``\uDFFF`` escape: half of a pair, or a lone surrogate (rare: checked then).
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _refuse_lone_surrogates(raw: bytes) -> None:

@@ -6,6 +6,8 @@ import asyncio
 import json
 import os
 import platform
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -58,6 +60,59 @@ async def publish_pipelined(url: str, messages: Sequence[Wire], *, window: int =
         return time.perf_counter() - start
     finally:
         await nc.close()
+
+
+#: A raw nats-py responder for ``python -c``: ``URL SUBJECT [SIZE]``; answers ``SIZE`` fixed
+#: bytes, or echoes the request without one. Run as its own process, like the service it is
+#: compared with.
+RESPONDER = """
+import asyncio, sys, nats
+async def main():
+    nc = await nats.connect(sys.argv[1])
+    fixed = b"x" * int(sys.argv[3]) if len(sys.argv) > 3 else None
+    async def respond(msg):
+        await msg.respond(msg.data if fixed is None else fixed)
+    await nc.subscribe(sys.argv[2], queue="responder", cb=respond)
+    await nc.flush()
+    await asyncio.Event().wait()
+asyncio.run(main())
+"""
+
+
+@contextmanager
+def process(command: Sequence[str], env: dict[str, str] | None = None) -> Iterator[None]:
+    """Run ``command`` (a Python module or script, with this interpreter) while the block runs.
+
+    Its output is discarded; it is terminated (then killed) when the block ends.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, *command],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+async def until_answering(nc: Any, subject: str, body: bytes, timeout: float = 120) -> None:
+    """Wait until a request to ``subject`` gets an answer (a process started up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            await nc.request(subject, body, timeout=1)
+            return
+        except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.1)
 
 
 def best_of(runs: int, fn: Any) -> float:

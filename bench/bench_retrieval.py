@@ -13,13 +13,16 @@ nats-server:
 - **latency**: ``LLMOPS_BENCH_RETRIEVAL_CHUNKS`` (default 50,000) synthetic chunks, words drawn
   from the corpus vocabulary at its own frequencies, each with a BM25 sparse vector and a dense
   vector (the configured model's, else a cheap deterministic hashing embedding) are published as
-  chunk events and indexed; then p50/p99 of sequential queries through NATS in sparse and hybrid
-  mode, next to sequential raw nats-py requests to a responder answering fixed bytes of a
-  result's size in the same run. Embedding the query is timed apart.
+  chunk events and indexed; then the retrieval service is started as its own process on that
+  index (:mod:`bench.retrieval_process`) and p50/p99 of sequential queries through NATS are
+  taken in sparse and hybrid mode, next to sequential raw nats-py requests to a responder
+  process answering fixed bytes of a result's size, in the same run. Embedding the query is
+  timed apart.
 - **ingestion**: the corpus submitted ``LLMOPS_BENCH_RETRIEVAL_COPIES`` times (default 5) under
   distinct ids, timed from the first submit to the last ``document_indexed`` event: chunks/s,
   against the bare embedder (BM25 ``SparseEncoder.document``, plus the dense model when
-  configured) over the very chunks the pipeline produced, in a loop.
+  configured) over the very chunks the pipeline produced, in a loop; and against a floor: the
+  bare embedder plus the NATS work any pipeline does (:func:`raw_floor`).
 
 What depends on the ingestion and retrieval services' own options sits in the few functions
 under "seams" below.
@@ -29,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import math
 import os
 import random
 import re
@@ -47,7 +49,15 @@ from typing import Any
 import nats
 from faststream import FastStream
 
-from bench._harness import nats_server, report
+from bench._harness import (
+    RESPONDER,
+    nats_server,
+    process,
+    publish_pipelined,
+    report,
+    until_answering,
+)
+from bench.hash_embedder import HashEmbedder
 from bench.pydoc_corpus import SPLITS, load_queries, write_pydoc_topics
 from bench.retrieval_metrics import Quality, evaluate, rank_documents
 from llmops import Client
@@ -80,8 +90,6 @@ QUERIES = int(os.environ.get("LLMOPS_BENCH_RETRIEVAL_QUERIES", "2000"))
 BUDGET_S = float(os.environ.get("LLMOPS_BENCH_RETRIEVAL_BUDGET_S", "300"))
 COPIES = int(os.environ.get("LLMOPS_BENCH_RETRIEVAL_COPIES", "5"))
 DENSE_SPEC = os.environ.get("LLMOPS_BENCH_DENSE_MODEL", "")
-#: Dimensions of the stand-in embedding used for hybrid latency when no model is configured.
-HASH_DIMS = 64
 #: Most chunks per synthetic chunk event.
 PER_EVENT = 100
 #: Most bytes of chunks per synthetic chunk event: well under NATS's 1 MiB payload limit, which
@@ -108,22 +116,47 @@ def ingestion_app(url: str, data_dir: Path) -> FastStream:
     )
 
 
-def retrieval_app(url: str, data_dir: Path, dense: DenseEmbedder | None = None) -> FastStream:
-    """The retrieval service with its defaults, its index in ``data_dir``, a durable of its own.
+def retrieval_settings(
+    url: str, data_dir: Path, dense: DenseEmbedder | None = None, durable: str = ""
+) -> RetrievalSettings:
+    """The retrieval service's defaults, its index in ``data_dir``, a durable of its own.
 
     ``dense`` stands in for a dense model in the hybrid latency run when none is configured.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
-    settings = RetrievalSettings(
+    return RetrievalSettings(
         nats_url=url,
         health_port=0,
         batch_timeout_s=0.05,
-        chunks_durable=f"retrieval-chunks-{uuid.uuid4().hex[:12]}",
+        chunks_durable=durable or f"retrieval-chunks-{uuid.uuid4().hex[:12]}",
         index_dir=data_dir,
         dense_model=DENSE_SPEC,
         dense_dimensions=dense.dimensions if dense is not None and not DENSE_SPEC else 0,
     )
+
+
+def retrieval_app(
+    url: str, data_dir: Path, dense: DenseEmbedder | None = None, durable: str = ""
+) -> FastStream:
+    """The retrieval service (:func:`retrieval_settings`) in this process."""
+    settings = retrieval_settings(url, data_dir, dense, durable)
     return create_retrieval(settings, dense=dense if not DENSE_SPEC else None)
+
+
+def retrieval_process(settings: RetrievalSettings) -> Any:
+    """The retrieval service with ``settings`` as its own process (:mod:`bench.retrieval_process`:
+    ``python -m llmops_retrieval`` with the stand-in embedder when no model is configured)."""
+    env = {
+        "NATS_URL": settings.nats_url,
+        "LLMOPS_RETRIEVAL_HEALTH_PORT": "0",
+        "LLMOPS_RETRIEVAL_LOG_LEVEL": "WARNING",
+        "LLMOPS_RETRIEVAL_BATCH_TIMEOUT_S": str(settings.batch_timeout_s),
+        "LLMOPS_RETRIEVAL_CHUNKS_DURABLE": settings.chunks_durable,
+        "LLMOPS_RETRIEVAL_INDEX_DIR": str(settings.index_dir),
+        "LLMOPS_RETRIEVAL_DENSE_MODEL": settings.dense_model,
+        "LLMOPS_RETRIEVAL_DENSE_DIMENSIONS": str(settings.dense_dimensions),
+    }
+    return process(["-m", "bench.retrieval_process"], env)
 
 
 async def settle(app: FastStream) -> None:
@@ -322,32 +355,6 @@ async def quality(
 # --- latency ----------------------------------------------------------------------------------
 
 
-class HashEmbedder:
-    """A cheap deterministic dense embedding: hashed word counts, L2-normalised.
-
-    Only a stand-in so hybrid search has vectors to search when no model is configured: its
-    cost is negligible, so the latency measured is the index's and the transport's.
-    """
-
-    model = "bench-hash"
-
-    def __init__(self, dimensions: int = HASH_DIMS) -> None:
-        self.dimensions = dimensions
-
-    def vector(self, text: str) -> list[float]:
-        """The vector of one text."""
-        v = [0.0] * self.dimensions
-        for word in _WORD.findall(text.lower()):
-            h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
-            v[h % self.dimensions] += 1.0 if (h >> 32) & 1 else -1.0
-        norm = math.sqrt(sum(x * x for x in v)) or 1.0
-        return [x / norm for x in v]
-
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """One vector per text."""
-        return [self.vector(t) for t in texts]
-
-
 def chunk_id(document_id: str, text: str) -> str:
     """The chunk id ingestion gives a chunk: uuid5 of the document and the text's SHA-256."""
     document = uuid.uuid5(uuid.NAMESPACE_URL, "llmops:" + document_id)
@@ -457,27 +464,26 @@ async def timed_queries(
 
 
 async def raw_request_reply(url: str, size: int) -> dict[str, float]:
-    """p50/p99 of sequential nats-py requests to a responder answering ``size`` fixed bytes."""
+    """p50/p99 of sequential nats-py requests to a raw responder process answering ``size``
+    fixed bytes (its own process, as the service is)."""
     nc = await nats.connect(url)
     body = wrap(
         RetrievalQuery(query="how does the with statement work", top_k=TOP_K),
         tenant=TENANT,
         source="bench://retrieval",
     ).to_json()
-    answer = b"x" * size
-
-    async def respond(msg: Any) -> None:
-        await msg.respond(answer)
-
-    await nc.subscribe("bench.echo", cb=respond)
-    for _ in range(100):
-        await nc.request("bench.echo", body, timeout=2)
-    times = []
-    for _ in range(QUERIES):
-        start = time.perf_counter()
-        await nc.request("bench.echo", body, timeout=2)
-        times.append(time.perf_counter() - start)
-    await nc.close()
+    try:
+        with process(["-c", RESPONDER, url, "bench.echo", str(size)]):
+            await until_answering(nc, "bench.echo", body)
+            for _ in range(100):
+                await nc.request("bench.echo", body, timeout=2)
+            times = []
+            for _ in range(QUERIES):
+                start = time.perf_counter()
+                await nc.request("bench.echo", body, timeout=2)
+                times.append(time.perf_counter() - start)
+    finally:
+        await nc.close()
     return percentiles(times)
 
 
@@ -501,10 +507,19 @@ async def embedding_times(
 async def latency(
     url: str, tmp: Path, corpus: Sequence[str], dense: DenseEmbedder
 ) -> list[dict[str, Any]]:
-    """Index CHUNKS synthetic chunks, then time sparse and hybrid queries and raw request/reply."""
+    """Index CHUNKS synthetic chunks, then time sparse and hybrid queries and raw request/reply.
+
+    The index is built by the service in this process (so the bench can have the engine build
+    its search indexes at once rather than after ``optimize_idle_s``); then the service is
+    stopped and started again as its own process on that directory, and the queries are timed
+    against it, as an application's would be.
+    """
     events = await chunk_events(synthetic_texts(corpus, CHUNKS), dense, TENANT)
     queries = [q.query for split in SPLITS for q in load_queries(split).queries]
-    async with running(retrieval_app(url, tmp / "latency-index", dense)) as app:
+    settings = retrieval_settings(url, tmp / "latency-index", dense)
+    async with running(
+        retrieval_app(url, tmp / "latency-index", dense, settings.chunks_durable)
+    ) as app:
         async with await Client.connect(url, source="cli://bench", tenant=TENANT) as client:
             start = time.perf_counter()
             js = client.nc.jetstream()
@@ -514,6 +529,16 @@ async def latency(
             await until_consumed(url)
             await settle(app)
             index_s = time.perf_counter() - start
+    with retrieval_process(settings):
+        async with await Client.connect(url, source="cli://bench", tenant=TENANT) as client:
+            probe = wrap(
+                RetrievalQuery(query="ready", top_k=1, collection=COLLECTION),
+                tenant=TENANT,
+                source="cli://bench",
+            ).to_json()
+            await until_answering(
+                client.nc, subjects.for_tenant(subjects.RETRIEVAL_QUERY, TENANT), probe
+            )
             measured = {
                 m: await timed_queries(client, queries, m)
                 for m in (SearchMode.SPARSE, SearchMode.HYBRID)
@@ -591,19 +616,61 @@ async def ingestion_rate(
         for i in range(0, len(texts), 32):
             await dense.embed(texts[i : i + 32])
     bare = time.perf_counter() - start
+    publish = await raw_floor(url, [headers.wire(c) for c in commands], seen.bodies)
     embedder = "bm25" + (f" + {dense.model}" if dense is not None else "")
+    ours = chunks / elapsed
+    floor = len(texts) / (bare + publish)
     return [
         {
             "measure": "ingestion",
-            "llmops": chunks / elapsed,
+            "llmops": ours,
             "raw": len(texts) / bare,
             "unit": "chunks/s",
-            "vs raw": round((chunks / elapsed) / (len(texts) / bare), 3),
+            "vs raw": round(ours / (len(texts) / bare), 3),
             "note": f"{len(seen.chunks)} documents indexed, {len(seen.rejected)} refused; "
-            f"raw = the bare embedder ({embedder}) over "
-            "the same chunks",
-        }
+            f"raw = the bare embedder ({embedder}) over the same chunks",
+        },
+        {
+            "measure": "ingestion floor",
+            "llmops": ours,
+            "raw": floor,
+            "unit": "chunks/s",
+            "vs raw": round(ours / floor, 3),
+            "note": f"raw = the bare embedder + raw nats-py: the {len(commands)} commands "
+            f"published, pulled and acked, the same {len(seen.bodies)} chunk events published "
+            "(the least any pipeline over NATS does)",
+        },
     ]
+
+
+async def raw_floor(
+    url: str, commands: Sequence[headers.Wire], events: Sequence[tuple[str, bytes]]
+) -> float:
+    """Seconds raw nats-py takes for what any pipeline must do besides embedding.
+
+    The same command messages published into JetStream, pulled back (batches of 100) and
+    acknowledged, and the very chunk events ours published stored in JetStream, publishes
+    pipelined with 2,000 acknowledgements in flight. Nothing parsed, nothing written to a
+    database: the least an ingestion pipeline over NATS does, timed on the same server.
+    """
+    sent = await publish_pipelined(url, commands)
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        sub = await js.pull_subscribe(
+            subjects.any_tenant(subjects.INGESTION_SUBMIT_DOCUMENT), stream=subjects.COMMANDS_STREAM
+        )
+        start = time.perf_counter()
+        got = 0
+        while got < len(commands):
+            batch = await sub.fetch(100, timeout=10)
+            await asyncio.gather(*(m.ack() for m in batch))
+            got += len(batch)
+        pulled = time.perf_counter() - start
+    finally:
+        await nc.close()
+    stored = await publish_pipelined(url, [(subject, body, {}) for subject, body in events])
+    return sent + pulled + stored
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -675,9 +742,15 @@ def _speed_targets(rows: list[dict[str, Any]]) -> list[str]:
             overhead = r["raw"] / r["llmops"] - 1
             out.append(
                 f"target ingestion overhead over the bare embedder <= 10%: "
-                f"{'met' if overhead <= 0.10 else 'NOT met'} ({overhead * 100:.0f}%; with BM25 "
-                "alone the bare embedder costs little, so the pipeline's own work dominates: the "
-                "target is about a model-bound embedder, LLMOPS_BENCH_DENSE_MODEL)"
+                f"{'met' if overhead <= 0.10 else 'NOT met'} ({overhead * 100:.0f}%)"
+            )
+        if r["measure"] == "ingestion floor":
+            bare = next(x["raw"] for x in rows if x["measure"] == "ingestion")
+            floor = bare / r["raw"] - 1
+            out.append(
+                f"  the floor (bare embedder + the raw NATS work) is itself {floor * 100:.0f}% "
+                f"over the bare embedder; ours is {r['raw'] / r['llmops']:.2f}x the floor's time"
+                + (" - 10% is out of reach with this embedder" if floor > 0.10 else "")
             )
     return out
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from bench.bench_retrieval import EVENT_BYTES, PER_EVENT, HashEmbedder, chunk_events
+from bench.bench_retrieval import EVENT_BYTES, PER_EVENT, chunk_events
+from bench.hash_embedder import HashEmbedder
 from llmops_contracts.registry import parse
 
 NATS_MAX_PAYLOAD = 1024 * 1024

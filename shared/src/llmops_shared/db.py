@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -89,6 +91,8 @@ class SqlStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self._engine: AsyncEngine | None = None
+        #: Held around every write transaction: ``async with self.writes, engine.begin()``.
+        self.writes: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
 
     @property
     def engine(self) -> AsyncEngine:
@@ -105,6 +109,13 @@ class SqlStore:
     def open_engine(self) -> AsyncEngine:
         """Create the engine (no connection is made until it is used)."""
         self._engine = create_engine(self.url)
+        if self._engine.dialect.name == "sqlite":
+            # SQLite has one writer at a time. Concurrent writes of this process come from
+            # different pooled connections, and a writer that finds the lock taken sleeps in
+            # SQLite's busy handler (1, 2, 5, 10 ... ms) before it tries again, which stalled
+            # audit's capture for milliseconds per batch. Taking turns here hands the lock over
+            # without sleeping (other processes still meet the busy timeout).
+            self.writes = asyncio.Lock()
         return self._engine
 
     async def open(self) -> None:

@@ -10,8 +10,6 @@ detected break.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import operator
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
@@ -142,7 +140,6 @@ class SqlAuditRepository(SqlStore):
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
-        self._writes: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
         #: Records appended by this process and not yet handed to the republisher.
         self._recent: dict[tuple[str, int], StoredRecord] = {}
         self._insert_sql = ""
@@ -171,13 +168,6 @@ class SqlAuditRepository(SqlStore):
         self._bind_time = processor if processor is not None else _same
         async with self.engine.begin() as conn:
             await conn.run_sync(migrate)
-        if self.dialect == "sqlite":
-            # SQLite has one writer at a time. The capture's inserts and the republisher's cursor
-            # update come from two pooled connections, and a writer that finds the lock taken
-            # sleeps in SQLite's busy handler (1, 2, 5, 10 ... ms) before it tries again, which
-            # stalled the capture for milliseconds per batch. Taking turns here hands the lock
-            # over without sleeping (performance; other processes still meet the busy timeout).
-            self._writes = asyncio.Lock()
 
     async def heads(self, tenants: Sequence[str]) -> dict[str, Head]:
         """The last (seq, hash) of each tenant's chain."""
@@ -236,7 +226,7 @@ class SqlAuditRepository(SqlStore):
             record.event_json = event_json
             stored.append(record)
         try:
-            async with self._writes, self.engine.begin() as conn:
+            async with self.writes, self.engine.begin() as conn:
                 await conn.exec_driver_sql(self._insert_sql, rows)
         except IntegrityError as exc:
             raise ChainConflict(str(exc.orig)) from exc
@@ -315,7 +305,7 @@ class SqlAuditRepository(SqlStore):
 
     async def add_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         """Store a signed checkpoint."""
-        async with self._writes, self.engine.begin() as conn:
+        async with self.writes, self.engine.begin() as conn:
             await conn.execute(insert(checkpoints), [checkpoint])
 
     async def purge(
@@ -323,7 +313,7 @@ class SqlAuditRepository(SqlStore):
     ) -> tuple[int, dict[str, Any] | None]:
         """Delete a tenant's records recorded before ``before`` behind a purge checkpoint."""
         self._recent.clear()  # they may include purged records: read the rest back instead
-        async with self._writes, self.engine.begin() as conn:
+        async with self.writes, self.engine.begin() as conn:
             last = (
                 await conn.execute(
                     select(records.c.seq, records.c.hash)
@@ -373,5 +363,5 @@ class SqlAuditRepository(SqlStore):
 
     async def mark_published(self, pk: int) -> None:
         """Move the republish cursor past ``pk``."""
-        async with self._writes, self.engine.begin() as conn:
+        async with self.writes, self.engine.begin() as conn:
             await conn.execute(update(outbox).where(outbox.c.id == 1).values(last_pk=pk))

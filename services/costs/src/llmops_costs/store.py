@@ -16,7 +16,6 @@ with a write).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -70,7 +69,6 @@ class SqlCostRepository(SqlStore):
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
-        self._writes: contextlib.AbstractAsyncContextManager[Any] = contextlib.nullcontext()
         #: The database's own statements (set when opened).
         self.sql = SqlDialect("")
 
@@ -90,9 +88,6 @@ class SqlCostRepository(SqlStore):
             def _functions(dbapi_conn: Any, _record: Any) -> None:
                 dbapi_conn.create_function("llmops_dec_add", 2, dec_add, deterministic=True)
 
-            # One writer at a time: taking turns in-process hands the lock over without
-            # SQLite's busy-handler sleeps (other processes still meet the busy timeout).
-            self._writes = asyncio.Lock()
             self.sql = SqlDialect("sqlite", SqliteFast(engine.dialect, str(engine.url.database)))
         else:
             self.sql = SqlDialect(engine.dialect.name)
@@ -101,7 +96,7 @@ class SqlCostRepository(SqlStore):
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
-        async with self._writes, self.engine.begin() as conn:
+        async with self.writes, self.engine.begin() as conn:
             yield conn
 
     @contextlib.asynccontextmanager

@@ -126,7 +126,7 @@ class SqlDocumentStore(SqlStore):
 
     async def put(self, document: StoredDocument) -> None:
         """Insert or replace the document's row, in one statement."""
-        async with self.engine.begin() as conn:
+        async with self.writes, self.engine.begin() as conn:
             await conn.execute(self._upsert(), _row(document))
 
     def _upsert(self) -> Any:
@@ -148,7 +148,7 @@ class SqlDocumentStore(SqlStore):
             documents.c.collection == collection,
             documents.c.document_id == document_id,
         )
-        async with self.engine.begin() as conn:
+        async with self.writes, self.engine.begin() as conn:
             return bool((await conn.execute(stmt)).rowcount)
 
     async def expired(

@@ -8,8 +8,9 @@ import re
 from collections.abc import Sequence
 
 _WORD = re.compile(r"\S+")
-#: Dimensions of the stand-in embedding.
-HASH_DIMS = 64
+#: Dimensions of the stand-in embedding: all-MiniLM-L6-v2's (the model extra), so the engine
+#: searches vectors of the length a real deployment has.
+HASH_DIMS = 384
 
 
 class HashEmbedder:

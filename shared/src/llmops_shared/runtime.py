@@ -32,6 +32,20 @@ Loop = Callable[[], Coroutine[Any, Any, Any]]
 _log = get_logger(__name__)
 
 
+def every(seconds: float, work: Callable[[], Awaitable[object]], what: str) -> Loop:
+    """A background loop running ``work`` every ``seconds``; a failed round is logged, not fatal."""
+
+    async def loop() -> None:
+        while True:
+            try:
+                await work()
+            except Exception:  # the next round retries; the loop must live
+                _log.exception(f"{what} failed; retrying next round")
+            await asyncio.sleep(seconds)
+
+    return loop
+
+
 class Wiring:
     """The broker, its dead-letter scope and an event publisher, built before the service.
 

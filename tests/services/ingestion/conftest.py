@@ -51,6 +51,15 @@ class FakeDocumentStore:
             and doc.expires_at <= now
         )
 
+    async def expiring_tenants(self, now: datetime) -> list[str]:
+        return sorted(
+            {
+                t
+                for (t, _, _), doc in self.documents.items()
+                if doc.expires_at is not None and doc.expires_at <= now
+            }
+        )
+
     async def similar(self, tenant: str, signature: int, max_distance: int) -> list[Similar]:
         found = [
             Similar(c, d, distance(signature, doc.simhash))

@@ -90,6 +90,23 @@ class DocumentStoreContract:
         assert await store.get(tenant, "kb", "d1") is None
         assert await store.get(tenant, "kb", "d2") is not None
 
+    async def test_expiring_tenants_are_those_holding_a_document_due(
+        self, store: Any, tenant: str
+    ) -> None:
+        await store.put(document(f"{tenant}-b", "due", expires_at=NOW))
+        await store.put(document(f"{tenant}-b", "more", expires_at=NOW - timedelta(days=1)))
+        await store.put(document(f"{tenant}-a", "past", collection="x", expires_at=NOW))
+        await store.put(document(f"{tenant}-c", "later", expires_at=NOW + timedelta(seconds=1)))
+        await store.put(document(f"{tenant}-d", "never"))
+        mine = [t for t in await store.expiring_tenants(NOW) if t.startswith(tenant)]
+        assert mine == [f"{tenant}-a", f"{tenant}-b"]
+        later = [
+            t
+            for t in await store.expiring_tenants(NOW + timedelta(seconds=1))
+            if t.startswith(tenant)
+        ]
+        assert later == [f"{tenant}-a", f"{tenant}-b", f"{tenant}-c"]
+
     async def test_expired_lists_documents_due_by_then(self, store: Any, tenant: str) -> None:
         await store.put(document(tenant, "past", expires_at=NOW - timedelta(seconds=1)))
         await store.put(document(tenant, "due", expires_at=NOW))

@@ -274,6 +274,44 @@ async def test_a_referenced_object_that_does_not_match_is_rejected(
         assert f"{tenant}/x" not in names
 
 
+async def test_the_expiry_sweep_removes_expired_documents_unasked(
+    nats_url: str, uid: str, tenant: str, tmp_path: Path, nc: Any
+) -> None:
+    settings = settings_for(nats_url, uid, tmp_path, expire_every_s=0.2)
+    js = nc.jetstream()
+    async with running(create_app(settings)):
+        text = "Glaciers carve valleys slowly over many thousands of years. " * 5
+        gone = wrap(
+            SubmitDocument(document_id="old", text=text, expires_at="2000-01-01T00:00:00Z"),
+            tenant=tenant,
+            source="t",
+        )
+        kept = wrap(
+            SubmitDocument(document_id="kept", text=text + "Kept."), tenant=tenant, source="t"
+        )
+        for command in (kept, gone):
+            await send(js, command)
+            assert isinstance((await outcome(js, tenant, command)).data, DocumentIndexed)
+
+        async def deletions() -> list[tuple[str, str]] | None:
+            found = [
+                (e.data.document_id, e.data.reason)
+                for e in await events_of(js, tenant)
+                if isinstance(e.data, DocumentDeleted)
+            ]
+            return found or None
+
+        assert await eventually(deletions) == [("old", "expired")]
+        # The sweep's command went through the work queue like anyone's, from the service.
+        expire = await last_on(
+            js,
+            subjects.COMMANDS_STREAM,
+            subjects.for_tenant(subjects.INGESTION_EXPIRE_DOCUMENTS, tenant),
+        )
+        assert expire is not None
+        assert expire.source == "llmops/ingestion"
+
+
 async def test_delete_and_expire_publish_deletions(
     nats_url: str, uid: str, tenant: str, tmp_path: Path, nc: Any
 ) -> None:

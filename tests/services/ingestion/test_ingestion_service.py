@@ -529,3 +529,43 @@ async def test_expire_removes_only_what_expired_by_the_service_clock() -> None:
     everywhere = await service.expire(wrap(ExpireDocuments(), tenant="acme", source="app://t"))
     assert [e.data.document_id for e in everywhere] == ["other"]
     assert json.loads(events[0].to_json())["data"]["reason"] == "expired"
+
+
+async def test_the_expiry_sweep_sends_one_command_per_tenant_with_expired_documents() -> None:
+    store, publisher, clock = FakeDocumentStore(), FakePublisher(), FixedClock(NOW)
+    service = make_service(publisher, store=store, clock=clock)
+    for tenant, name, when in [
+        ("acme", "old", NOW - timedelta(hours=1)),
+        ("acme", "older", NOW - timedelta(days=1)),
+        ("globex", "old", NOW),
+        ("initech", "later", NOW + timedelta(minutes=5)),
+    ]:
+        document = SubmitDocument(document_id=name, text=essay(name), expires_at=when)
+        await service.submit(wrap(document, tenant=tenant, source="app://t"))
+    await service.submit(
+        wrap(
+            SubmitDocument(document_id="kept", text=essay("k")), tenant="umbrella", source="app://t"
+        )
+    )
+    publisher.published.clear()
+
+    sent = await service.sweep_expired(300)
+    assert [(c.tenant, c.data) for c in sent] == [
+        ("acme", ExpireDocuments()),
+        ("globex", ExpireDocuments()),
+    ]
+    assert publisher.published == sent
+    # Another sweep (another replica, a minute later) in the same window: the same ids, which
+    # JetStream drops as repeats; in the next window, new ids.
+    clock.advance(seconds=60)
+    assert [c.id for c in await service.sweep_expired(300)] == [c.id for c in sent]
+    clock.advance(seconds=300)
+    later = await service.sweep_expired(300)
+    assert {c.id for c in later}.isdisjoint(c.id for c in sent)
+    assert [c.tenant for c in later] == ["acme", "globex", "initech"]
+
+    # The commands do the removal, as an operator's would.
+    for command in sent:
+        await service.expire(command)
+    assert await store.expiring_tenants(clock.now()) == ["initech"]
+    assert await store.get("umbrella", "default", "kept") is not None

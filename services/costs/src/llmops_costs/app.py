@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import gc
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 from faststream import FastStream
@@ -21,7 +19,7 @@ from llmops_costs.store import SqlCostRepository
 from llmops_costs.tokens import TokenEstimator
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.logging import get_logger
-from llmops_shared.runtime import Loop, Wiring, service_app
+from llmops_shared.runtime import Wiring, every, service_app
 
 _log = get_logger(__name__)
 
@@ -33,20 +31,6 @@ GC_THRESHOLDS = (5000, 20, 100)
 def bundled_prices() -> PriceTable:
     """The bundled snapshot, parsed once per process on first use (immutable, so shared)."""
     return load_snapshot()
-
-
-def every(seconds: float, work: Callable[[], Awaitable[object]], what: str) -> Loop:
-    """A background loop running ``work`` every ``seconds``; a failed round is logged, not fatal."""
-
-    async def loop() -> None:
-        while True:
-            try:
-                await work()
-            except Exception:  # the next round retries; the loop must live
-                _log.exception(f"{what} failed; retrying next round")
-            await asyncio.sleep(seconds)
-
-    return loop
 
 
 def create_app(settings: CostsSettings, clock: Clock = SYSTEM_CLOCK) -> FastStream:

@@ -17,7 +17,7 @@ from llmops_ingestion.store import (
 )
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.embedding import load_dense
-from llmops_shared.runtime import Wiring, service_app
+from llmops_shared.runtime import Loop, Wiring, every, service_app
 from llmops_shared.sparse import SparseEncoder
 
 
@@ -62,6 +62,10 @@ def create_app(settings: IngestionSettings, clock: Clock = SYSTEM_CLOCK) -> Fast
     closers = [store.close]
     if dense is not None and hasattr(dense, "close"):  # an HTTP client's connection pool
         closers.append(dense.close)
+    background: list[Loop] = []
+    if settings.expire_every_s > 0:
+        every_s = settings.expire_every_s
+        background.append(every(every_s, lambda: service.sweep_expired(every_s), "expiry sweep"))
     app = service_app(
         settings,
         build_router(service, settings),
@@ -69,6 +73,7 @@ def create_app(settings: IngestionSettings, clock: Clock = SYSTEM_CLOCK) -> Fast
         on_start=[store.open],
         on_connected=[files_bucket],
         on_stop=closers,
+        background=background,
     )
     app.service = service  # type: ignore[attr-defined]
     return app

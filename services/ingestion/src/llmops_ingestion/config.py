@@ -32,6 +32,12 @@ class IngestionSettings(ServiceSettings):
         default="ingestion-expire",
         description="Durable consumer of expire-documents commands, shared by every replica.",
     )
+    expire_every_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="Every this many seconds, send an expire-documents command for each tenant "
+        "holding documents past their expiry (0: never; queries skip expired chunks anyway).",
+    )
     concurrent_documents: int = Field(
         default=8,
         ge=1,

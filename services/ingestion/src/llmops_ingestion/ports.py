@@ -64,6 +64,10 @@ class DocumentStore(Protocol):
         """``(collection, document_id)`` of the tenant's documents expired at ``now``."""
         ...
 
+    async def expiring_tenants(self, now: datetime) -> list[str]:
+        """The tenants holding at least one document expired at ``now``, sorted."""
+        ...
+
     async def similar(self, tenant: str, signature: int, max_distance: int) -> list[Similar]:
         """The tenant's documents within ``max_distance`` SimHash bits, closest first."""
         ...

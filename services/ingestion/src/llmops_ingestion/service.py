@@ -20,11 +20,12 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from llmops_contracts import subjects, wrap
 from llmops_contracts.common import Metadata, ObjectRef
-from llmops_contracts.envelope import Envelope, Payload, derived_id
+from llmops_contracts.envelope import Envelope, Payload, derived_id, stable_id
 from llmops_contracts.ingestion import (
     Chunk,
     Chunking,
@@ -517,6 +518,32 @@ class IngestionService:
             )
             await self.store.forget(command.tenant, collection, document_id)
         return run.events
+
+    async def sweep_expired(self, every_s: float) -> list[Envelope[ExpireDocuments]]:
+        """Send an :class:`ExpireDocuments` command for every tenant holding expired documents.
+
+        Queries never return an expired chunk (the index filters on expiry), so the sweep only
+        frees the index and the document state; it is a command through the work queue, like
+        an operator's ``llmops documents expire``, so the removal is retried and dead-lettered
+        as any other. Its id is fixed by the tenant and the ``every_s`` window it falls in:
+        replicas sweeping in the same window send one command between them (JetStream drops
+        the repeats), and a repeat that got through finds nothing left to remove.
+        """
+        now = self.clock.now()
+        window = int(now.timestamp() // every_s)
+        opened = datetime.fromtimestamp(window * every_s, UTC)  # the id's time bits: shared too
+        commands = []
+        for tenant in await self.store.expiring_tenants(now):
+            command = wrap(
+                ExpireDocuments(),
+                tenant=tenant,
+                source=SOURCE,
+                id=stable_id(opened, tenant, "expiry-sweep", str(window)),
+                time=now,
+            )
+            await self.publisher.publish(command)
+            commands.append(command)
+        return commands
 
 
 class _Run:

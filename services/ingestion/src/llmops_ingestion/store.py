@@ -168,6 +168,17 @@ class SqlDocumentStore(SqlStore):
             )
             return [(r.collection, r.document_id) for r in rows]
 
+    async def expiring_tenants(self, now: datetime) -> list[str]:
+        """The tenants holding at least one document expired at ``now``, sorted."""
+        query = (
+            select(documents.c.tenant)
+            .where(documents.c.expires_at.is_not(None), documents.c.expires_at <= now)
+            .distinct()
+            .order_by(documents.c.tenant)
+        )
+        async with self.engine.connect() as conn:
+            return [r.tenant for r in await conn.execute(query)]
+
     async def similar(self, tenant: str, signature: int, max_distance: int) -> list[Similar]:
         """Candidates sharing a band, kept when within ``max_distance`` bits, closest first."""
         params = {"tenant": tenant, **{f"b{i}": b for i, b in enumerate(bands(signature))}}

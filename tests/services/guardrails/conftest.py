@@ -1,10 +1,12 @@
-"""Fakes of the guardrails service's own ports: the policy store and the verdict outbox."""
+"""Fakes of the guardrails service's own ports: the policy store, the verdict outbox and the
+tool rate windows."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from llmops_contracts.headers import Wire
+from llmops_guardrails.toolpolicy import MemoryRateWindows, RateLimit, RateUnavailable, WindowId
 
 
 class MemoryPolicyStore:
@@ -70,3 +72,19 @@ class MemoryOutbox:
 
     def checkpoint(self) -> None:
         pass
+
+
+class FakeRateWindows:
+    """The ``RateWindows`` port in memory; records every window asked for, and ``down`` makes it
+    fail as an unreachable bucket does (the contract suite holds it to the bucket's promises)."""
+
+    def __init__(self) -> None:
+        self.memory = MemoryRateWindows()
+        self.asked: list[WindowId] = []
+        self.down = False
+
+    async def take(self, window: WindowId, rate: RateLimit, now: float) -> float | None:
+        self.asked.append(window)
+        if self.down:
+            raise RateUnavailable("the bucket is away")
+        return self.memory.take_now(window, rate, now)

@@ -5,6 +5,7 @@ replicas sharing a window exactly, a restart forgetting nothing, expiring keys, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import nats
 import pytest
 from nats.aio.client import Client as Nats
+from nats.js.errors import NotFoundError
 
 from llmops.dev import free_port, start_nats_server
 from llmops_guardrails.store import RATE_KEY_GRACE_S, KvRateWindows, window_key
@@ -88,7 +90,8 @@ async def bucket(nats_url: str, uid: str) -> AsyncIterator[str]:
     yield name
     nc = await nats.connect(nats_url)
     try:
-        await nc.jetstream().delete_key_value(name)
+        with contextlib.suppress(NotFoundError):  # a test deleted it already
+            await nc.jetstream().delete_key_value(name)
     finally:
         await nc.close()
 
@@ -154,6 +157,24 @@ async def test_keys_are_the_tenant_then_a_hash_and_expire_after_the_period(
         assert msg.data == f"[[{NOW},1]]".encode()
     finally:
         await nc.close()
+
+
+async def test_a_window_known_full_refuses_without_asking_and_one_not_full_always_asks(
+    nats_url: str, bucket: str, tenant: str
+) -> None:
+    (nc1, first), (nc2, second) = [await kv_windows(nats_url, bucket, timeout_s=0.3) for _ in "ab"]
+    try:
+        rate, window = RateLimit(calls=2, per_s=60), (tenant, "w")
+        assert await first.take(window, rate, NOW) is None
+        assert await second.take(window, rate, NOW + 1) is None  # the first does not know
+        assert await first.take(window, rate, NOW + 2) == 58.0  # it read the full window
+        await nc1.jetstream().delete_key_value(bucket)  # from now on, asking fails
+        assert await first.take(window, rate, NOW + 30) == 30.0  # known full: not asked
+        with pytest.raises(RateUnavailable):  # a slot has freed: only the bucket can say
+            await first.take(window, rate, NOW + 60)
+    finally:
+        await nc1.close()
+        await nc2.close()
 
 
 @pytest.fixture

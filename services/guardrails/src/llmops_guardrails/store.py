@@ -228,6 +228,8 @@ class KvPolicyStore:
 #: Seconds a window's key outlives its period: the TTL runs on the server's clock, the windows
 #: on the replicas' (their instants), which may be a little apart.
 RATE_KEY_GRACE_S = 60
+#: Windows a replica remembers (the most recently used; see :class:`KvRateWindows`).
+KNOWN_WINDOWS = 10_000
 #: JetStream's "wrong last sequence" error codes: another writer moved the key first.
 _WRONG_LAST_SEQUENCE = (10071, 10164)
 #: A call waiting for its window: its instant, its rule's rate, and where its answer goes.
@@ -255,6 +257,11 @@ class KvRateWindows:
     replica has one round in flight per window and contends only with other replicas. Each write
     carries a TTL (the period plus :data:`RATE_KEY_GRACE_S`): a key vanishes once its calls have
     all left the window.
+
+    A replica remembers the windows it last read or wrote. While a window is full no replica
+    can add to it (each admits only against the stored window), so a call the remembered window
+    refuses is refused at once, without a round trip: a burst past the limit costs the bucket
+    nothing. A remembered window that is not full proves nothing, so an admission always reads.
 
     A call not answered within ``timeout_s`` (NATS away, JetStream slow) raises
     :class:`~llmops_guardrails.toolpolicy.RateUnavailable`. A write that lands after its caller
@@ -287,6 +294,7 @@ class KvRateWindows:
         self._expire = True
         #: Calls waiting for the next round of their window's key (present while rounds run).
         self._waiting: dict[str, list[_Ask]] = {}
+        self._known: dict[str, Window] = {}
         self._rounds_running: set[asyncio.Task[None]] = set()
 
     async def open(self) -> None:
@@ -314,42 +322,61 @@ class KvRateWindows:
         if self._kv is None:
             raise RateUnavailable("the rate bucket is not open")
         key = window_key(window)
+        known = self._known.get(key)
+        if known is not None:
+            wait = admit(known, rate, now)[1]
+            if wait is not None:
+                return wait
         answer: asyncio.Future[float | None] = asyncio.get_running_loop().create_future()
+        ask = (now, rate, answer)
         waiting = self._waiting.get(key)
-        if waiting is None:
-            waiting = self._waiting[key] = []
-            task = asyncio.create_task(self._rounds(key, waiting))
-            self._rounds_running.add(task)
-            task.add_done_callback(self._rounds_running.discard)
-        waiting.append((now, rate, answer))
+        if waiting is not None:  # a round for this window is running: join the next one
+            waiting.append(ask)
+            try:
+                async with asyncio.timeout(self._timeout_s):
+                    return await answer  # a timeout cancels it: the rounds skip it from then on
+            except TimeoutError:
+                raise RateUnavailable(f"no rate window within {self._timeout_s} s") from None
+        # None running: this call runs the first round itself (no task to hand over to and
+        # wait for), and leaves the calls that arrived meanwhile to a task of their own.
+        waiting = self._waiting[key] = [ask]
         try:
-            async with asyncio.timeout(self._timeout_s):
-                return await answer  # a timeout cancels it: the rounds skip it from then on
-        except TimeoutError:
-            raise RateUnavailable(f"no rate window within {self._timeout_s} s") from None
+            await self._next_round(key, waiting)
+        finally:
+            if waiting:
+                task = asyncio.create_task(self._rounds(key, waiting))
+                self._rounds_running.add(task)
+                task.add_done_callback(self._rounds_running.discard)
+            else:
+                del self._waiting[key]
+        return answer.result()
 
     async def _rounds(self, key: str, waiting: list[_Ask]) -> None:
-        """Decide the calls waiting for ``key``, round after round, until none is left."""
+        """Run rounds for ``key`` until no call waits."""
         try:
             while waiting:
-                asks = [ask for ask in waiting if not ask[2].done()]
-                waiting.clear()
-                if not asks:
-                    continue
-                try:
-                    async with asyncio.timeout(self._timeout_s):
-                        waits = await self._round(key, [(now, rate) for now, rate, _ in asks])
-                except Exception as exc:  # unreachable, slow or refused: this round's calls fail
-                    _log.warning("rate window unavailable", key=key, error=repr(exc))
-                    for *_, answer in asks:
-                        if not answer.done():
-                            answer.set_exception(RateUnavailable(repr(exc)))
-                    continue
-                for (*_, answer), wait in zip(asks, waits, strict=True):
-                    if not answer.done():
-                        answer.set_result(wait)
+                await self._next_round(key, waiting)
         finally:
             del self._waiting[key]
+
+    async def _next_round(self, key: str, waiting: list[_Ask]) -> None:
+        """Decide the calls waiting for ``key`` (those whose callers still wait) in one round."""
+        asks = [ask for ask in waiting if not ask[2].done()]
+        waiting.clear()
+        if not asks:
+            return
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                waits = await self._round(key, [(now, rate) for now, rate, _ in asks])
+        except Exception as exc:  # unreachable, slow or refused: this round's calls fail
+            _log.warning("rate window unavailable", key=key, error=repr(exc))
+            for *_, answer in asks:
+                if not answer.done():
+                    answer.set_exception(RateUnavailable(repr(exc)))
+            return
+        for (*_, answer), wait in zip(asks, waits, strict=True):
+            if not answer.done():
+                answer.set_result(wait)
 
     async def _round(self, key: str, asks: Sequence[tuple[float, RateLimit]]) -> list[float | None]:
         """Admit or refuse ``asks`` in order against the stored window, compare-and-set."""
@@ -361,8 +388,16 @@ class KvRateWindows:
                 window, wait = admit(window, rate, now)
                 waits.append(wait)
             if all(w is not None for w in waits) or await self._write(key, window, revision, ttl):
+                self._remember(key, window)
                 return waits
             # Another replica wrote since the read: decide again on what it wrote.
+
+    def _remember(self, key: str, window: Window) -> None:
+        """Keep ``window`` as the newest known for ``key`` (the least recently used forgotten)."""
+        self._known.pop(key, None)
+        self._known[key] = window
+        if len(self._known) > KNOWN_WINDOWS:
+            del self._known[next(iter(self._known))]
 
     async def _read(self, key: str) -> tuple[Window, int]:
         """The stored window and its revision (0: never written, or expired)."""

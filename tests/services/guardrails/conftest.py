@@ -1,12 +1,26 @@
-"""Fakes of the guardrails service's own ports: the policy store, the verdict outbox and the
-tool rate windows."""
+"""Fakes of the guardrails service's own ports (the policy store, the verdict outbox, the tool
+rate windows), and an application's connection to the session's nats-server."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+
+import nats
+import pytest
+from nats.aio.client import Client as Nats
 
 from llmops_contracts.headers import Wire
 from llmops_guardrails.toolpolicy import MemoryRateWindows, RateLimit, RateUnavailable, WindowId
+
+
+@pytest.fixture
+async def client(nats_url: str) -> AsyncIterator[Nats]:
+    """A plain nats-py connection, as an application would hold."""
+    nc = await nats.connect(nats_url)
+    try:
+        yield nc
+    finally:
+        await nc.drain()
 
 
 class MemoryPolicyStore:

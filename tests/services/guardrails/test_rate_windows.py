@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import nats
@@ -16,7 +15,6 @@ import pytest
 from nats.aio.client import Client as Nats
 from nats.js.errors import NotFoundError
 
-from llmops.dev import free_port, start_nats_server
 from llmops_guardrails.store import RATE_KEY_GRACE_S, KvRateWindows, window_key
 from llmops_guardrails.toolpolicy import MemoryRateWindows, RateLimit, RateUnavailable
 from tests.conftest import NatsServer
@@ -177,32 +175,21 @@ async def test_a_window_known_full_refuses_without_asking_and_one_not_full_alway
         await nc2.close()
 
 
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[NatsServer]:
-    """A nats-server of this test's own, to stop and start again."""
-    port, store = free_port(), tmp_path / "nats"
-    server = NatsServer(port=port, store_dir=store, process=start_nats_server(port, store))
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 async def test_windows_fail_closed_while_nats_is_away_and_keep_their_calls(
-    own_server: NatsServer, tenant: str
+    own_nats_server: NatsServer, tenant: str
 ) -> None:
-    nc = await nats.connect(own_server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.1)
+    nc = await nats.connect(own_nats_server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.1)
     windows = KvRateWindows(lambda: nc, bucket="rates", timeout_s=0.3)
     await windows.open()
     rate = RateLimit(calls=2, per_s=60)
     try:
         assert await windows.take((tenant, "w"), rate, NOW) is None
-        own_server.stop()
+        own_nats_server.stop()
         started = time.monotonic()
         with pytest.raises(RateUnavailable):
             await windows.take((tenant, "w"), rate, NOW + 1)
         assert time.monotonic() - started < 1.0  # the timeout, not nats-py's 5 s
-        own_server.start()
+        own_nats_server.start()
         deadline = time.monotonic() + 10
         while not nc.is_connected:
             assert time.monotonic() < deadline, "no reconnection"

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import nats
 import pytest
 from nats.aio.client import Client as Nats
 
@@ -40,17 +40,26 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-async def client(nats_url: str) -> AsyncIterator[Nats]:
-    nc = await nats.connect(nats_url)
-    try:
-        yield nc
-    finally:
-        await nc.drain()
+def replicas(
+    nats_url: str, uid: str, tmp_path: Path, clock: FixedClock, client: Nats, tenant: str
+) -> Callable[..., contextlib.AbstractAsyncContextManager[list[Any]]]:
+    """Start replicas (by name: each its own outbox; the queue group, policies, rate bucket and
+    clock shared) with the tools policy enforced on each."""
 
+    @contextlib.asynccontextmanager
+    async def start(*names: str) -> AsyncIterator[list[Any]]:
+        apps = [
+            create_app(settings(nats_url, uid, tmp_path, name, rates_bucket=f"rates_{uid}"), clock)
+            for name in names
+        ]
+        async with contextlib.AsyncExitStack() as stack:
+            for app in apps:
+                await stack.enter_async_context(running(app))
+            await push(client, tenant, policy_yaml(version="1", tools=TOOLS))  # again: a no-op
+            await eventually(lambda: all(enforced(app, tenant) == "1" for app in apps))
+            yield apps
 
-def replica(nats_url: str, uid: str, tmp: Path, name: str, clock: FixedClock) -> Any:
-    """One replica: its own outbox; the queue group, policies and rate bucket shared."""
-    return create_app(settings(nats_url, uid, tmp, name, rates_bucket=f"rates_{uid}"), clock)
+    return start
 
 
 def counting_windows(app: Any, counts: collections.Counter[str], name: str) -> None:
@@ -81,13 +90,9 @@ async def burst(nc: Nats, tenant: str, name: str, n: int) -> collections.Counter
 
 
 async def test_two_replicas_share_one_limit_exactly_and_roll_over_with_the_clock(
-    nats_url: str, uid: str, tmp_path: Path, client: Nats, tenant: str, clock: FixedClock
+    replicas: Any, client: Nats, tenant: str, clock: FixedClock
 ) -> None:
-    first = replica(nats_url, uid, tmp_path, "a", clock)
-    second = replica(nats_url, uid, tmp_path, "b", clock)
-    async with running(first), running(second):
-        await push(client, tenant, policy_yaml(version="1", tools=TOOLS))
-        await eventually(lambda: enforced(first, tenant) == enforced(second, tenant) == "1")
+    async with replicas("a", "b") as (first, second):
         served: collections.Counter[str] = collections.Counter()
         counting_windows(first, served, "a")
         counting_windows(second, served, "b")
@@ -107,16 +112,12 @@ async def test_two_replicas_share_one_limit_exactly_and_roll_over_with_the_clock
 
 
 async def test_a_restarted_replica_keeps_the_window(
-    nats_url: str, uid: str, tmp_path: Path, client: Nats, tenant: str, clock: FixedClock
+    replicas: Any, client: Nats, tenant: str, clock: FixedClock
 ) -> None:
-    first = replica(nats_url, uid, tmp_path, "a", clock)
-    async with running(first):
-        await push(client, tenant, policy_yaml(version="1", tools=TOOLS))
-        await eventually(lambda: enforced(first, tenant) == "1")
+    async with replicas("a"):
         assert await burst(client, tenant, "search", CALLS) == {"allow": CALLS}
     clock.advance(seconds=30)
-    restarted = replica(nats_url, uid, tmp_path, "a", clock)
-    async with running(restarted):
+    async with replicas("a"):
         outcome, kinds, [message] = await tool_check(client, tenant, "search")
         assert (outcome, kinds) == ("block", ["rate_limited"])
         assert message == "tool 'search': rate_limited (a slot frees in 30 s)"
@@ -125,12 +126,9 @@ async def test_a_restarted_replica_keeps_the_window(
 
 
 async def test_a_rate_limited_tool_is_refused_when_its_windows_are_gone(
-    nats_url: str, uid: str, tmp_path: Path, client: Nats, tenant: str, clock: FixedClock
+    replicas: Any, client: Nats, tenant: str, uid: str
 ) -> None:
-    app = replica(nats_url, uid, tmp_path, "a", clock)
-    async with running(app):
-        await push(client, tenant, policy_yaml(version="1", tools=TOOLS))
-        await eventually(lambda: enforced(app, tenant) == "1")
+    async with replicas("a"):
         assert (await tool_check(client, tenant, "search"))[0] == "allow"
         await client.jetstream().delete_key_value(f"rates_{uid}")  # JetStream lost the bucket
 

@@ -306,8 +306,9 @@ class ToolGate:
         if slot is None:
             return decision
         window, rate = slot
+        kept = windows if windows is not None else self._memory
         try:
-            wait = await (windows or self._memory).take(window, rate, self._now())
+            wait = await kept.take(window, rate, self._now())
         except RateUnavailable:
             return ToolDecision(False, ("rate_unavailable",), rule=decision.rule)
         return _rated(decision, wait)

@@ -301,12 +301,19 @@ async def postgres_database(postgres_url: str, uid: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def own_nats(tmp_path: Path) -> Iterator[str]:
-    """A nats-server of this test's own, for tests that must not disturb the shared one."""
+def own_nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+    """A nats-server of this test's own (streams declared), for tests that must not disturb the
+    shared one or that stop and start it."""
     port, store = free_port(), tmp_path / "own-nats"
     server = NatsServer(port=port, store_dir=store, process=start_nats_server(port, store))
     try:
         asyncio.run(_ensure_streams(server.url))
-        yield server.url
+        yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def own_nats(own_nats_server: NatsServer) -> str:
+    """URL of a nats-server of this test's own."""
+    return own_nats_server.url

@@ -112,6 +112,10 @@ AUDIT_KEYS_BUCKET = "llmops_audit_keys"
 #: under its own key, and which version is enforced (and which runs in shadow), so every replica
 #: of the guardrails service sees the same versions and reloads when they change.
 GUARDRAILS_POLICIES_BUCKET = "llmops_guardrails_policies"
+#: JetStream key-value bucket of the tool-call rate windows: one key per window (the tenant, then
+#: a hash of the policy version, rule and scope key), so every replica of the guardrails service
+#: counts the same calls; keys expire once their window is over.
+GUARDRAILS_RATES_BUCKET = "llmops_guardrails_rates"
 #: Object-store bucket of files submitted for ingestion that are too large to travel inside
 #: their command: the CLI uploads the file, the command carries an ``ObjectRef`` to it, and the
 #: ingestion service deletes the object once the document is indexed or rejected.

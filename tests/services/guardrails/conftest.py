@@ -1,10 +1,26 @@
-"""Fakes of the guardrails service's own ports: the policy store and the verdict outbox."""
+"""Fakes of the guardrails service's own ports (the policy store, the verdict outbox, the tool
+rate windows), and an application's connection to the session's nats-server."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+
+import nats
+import pytest
+from nats.aio.client import Client as Nats
 
 from llmops_contracts.headers import Wire
+from llmops_guardrails.toolpolicy import MemoryRateWindows, RateLimit, RateUnavailable, WindowId
+
+
+@pytest.fixture
+async def client(nats_url: str) -> AsyncIterator[Nats]:
+    """A plain nats-py connection, as an application would hold."""
+    nc = await nats.connect(nats_url)
+    try:
+        yield nc
+    finally:
+        await nc.drain()
 
 
 class MemoryPolicyStore:
@@ -70,3 +86,19 @@ class MemoryOutbox:
 
     def checkpoint(self) -> None:
         pass
+
+
+class FakeRateWindows:
+    """The ``RateWindows`` port in memory; records every window asked for, and ``down`` makes it
+    fail as an unreachable bucket does (the contract suite holds it to the bucket's promises)."""
+
+    def __init__(self) -> None:
+        self.memory = MemoryRateWindows()
+        self.asked: list[WindowId] = []
+        self.down = False
+
+    async def take(self, window: WindowId, rate: RateLimit, now: float) -> float | None:
+        self.asked.append(window)
+        if self.down:
+            raise RateUnavailable("the bucket is away")
+        return self.memory.take_now(window, rate, now)

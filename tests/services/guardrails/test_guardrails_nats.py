@@ -47,16 +47,6 @@ def settings(url: str, uid: str, tmp: Path, name: str = "a", **extra: Any) -> Gu
 
 
 @pytest.fixture
-async def client(nats_url: str) -> AsyncIterator[Nats]:
-    """A plain nats-py connection, as an application would hold."""
-    nc = await nats.connect(nats_url)
-    try:
-        yield nc
-    finally:
-        await nc.drain()
-
-
-@pytest.fixture
 async def replicas(nats_url: str, uid: str, tmp_path: Path) -> AsyncIterator[tuple[Any, Any]]:
     """Two replicas of the service sharing a queue group and the policy bucket."""
     first = create_app(settings(nats_url, uid, tmp_path, "a", denylist=["project falcon"]))

@@ -16,7 +16,7 @@ from llmops_guardrails.handlers import build_router, direct_endpoints
 from llmops_guardrails.policies import builtin_policy
 from llmops_guardrails.recorder import Recorder
 from llmops_guardrails.service import GuardrailsService
-from llmops_guardrails.store import KvPolicyStore, SqliteOutbox
+from llmops_guardrails.store import KvPolicyStore, KvRateWindows, SqliteOutbox
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.jetstream import JetStreamSink
 from llmops_shared.logging import get_logger
@@ -64,6 +64,13 @@ def create_app(settings: GuardrailsSettings, clock: Clock = SYSTEM_CLOCK) -> Fas
         history=settings.policy_history,
         create=settings.manage_streams,
     )
+    rates = KvRateWindows(
+        lambda: wiring.broker.connection,
+        bucket=settings.rates_bucket,
+        replicas=settings.stream_replicas,
+        create=settings.manage_streams,
+        timeout_s=settings.rate_timeout_s,
+    )
     service = GuardrailsService(
         recorder,
         policies,
@@ -75,6 +82,7 @@ def create_app(settings: GuardrailsSettings, clock: Clock = SYSTEM_CLOCK) -> Fas
             else None
         ),
         vault_ttl_s=settings.vault_ttl_s,
+        rates=rates,
     )
 
     async def warm() -> None:
@@ -87,8 +95,10 @@ def create_app(settings: GuardrailsSettings, clock: Clock = SYSTEM_CLOCK) -> Fas
     endpoints = direct_endpoints(service, settings)
 
     async def load_policies() -> None:
-        """Every policy in force, then the direct endpoints (before FastStream's subscribe)."""
+        """Every policy in force and the rate windows' bucket, then the direct endpoints (before
+        FastStream's subscribe)."""
         await policies.open()
+        await rates.open()
         await service.load_all()
         for endpoint in endpoints:
             await endpoint.start(wiring.broker.connection)

@@ -66,6 +66,17 @@ class GuardrailsSettings(ServiceSettings):
         default=subjects.GUARDRAILS_POLICIES_BUCKET,
         description="JetStream key-value bucket of the policies (shared by every replica).",
     )
+    rates_bucket: str = Field(
+        default=subjects.GUARDRAILS_RATES_BUCKET,
+        description="JetStream key-value bucket of the tool-call rate windows (shared by every "
+        "replica, so a limit holds whatever the number of replicas).",
+    )
+    rate_timeout_s: float = Field(
+        default=0.5,
+        gt=0,
+        description="Longest a rate-limited tool check waits for its window in the bucket; "
+        "past it the call is denied (`rate_unavailable`), never allowed unchecked.",
+    )
     policy_history: int = Field(
         default=16,
         ge=1,

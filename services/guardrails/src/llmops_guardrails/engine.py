@@ -21,7 +21,7 @@ from llmops_guardrails import catalog
 from llmops_guardrails.detectors import redaction
 from llmops_guardrails.detectors.base import Detector, Hit
 from llmops_guardrails.policies import PolicyDocument, PolicyError, parse_policy
-from llmops_guardrails.toolpolicy import ToolCall, ToolGate
+from llmops_guardrails.toolpolicy import RateWindows, ToolCall, ToolDecision, ToolGate
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 
 #: The version findings of the tool gate carry (``toolpolicy`` has no version of its own).
@@ -136,9 +136,29 @@ class CompiledPolicy:
         app: str | None = None,
         agent: str | None = None,
     ) -> Decision:
-        """The tool gate (an allowed call spends its rate), then the ``tool_call`` rules on the
-        call's JSON (:func:`tool_call_content`)."""
-        gate = self.tools.check(ToolCall(tenant, app or "", agent or "", name, dict(arguments)))
+        """The tool gate (an allowed call spends its rate, in this policy's memory), then the
+        ``tool_call`` rules on the call's JSON (:func:`tool_call_content`)."""
+        call = ToolCall(tenant, app or "", agent or "", name, dict(arguments))
+        return self._tool_decision(name, arguments, self.tools.check(call))
+
+    async def adecide_tool(
+        self,
+        name: str,
+        arguments: Mapping[str, Any],
+        *,
+        tenant: str,
+        app: str | None = None,
+        agent: str | None = None,
+        windows: RateWindows | None = None,
+    ) -> Decision:
+        """:meth:`decide_tool` with the rate windows behind ``windows`` (the bucket every
+        replica shares; None: this policy's memory)."""
+        call = ToolCall(tenant, app or "", agent or "", name, dict(arguments))
+        return self._tool_decision(name, arguments, await self.tools.acheck(call, windows))
+
+    def _tool_decision(
+        self, name: str, arguments: Mapping[str, Any], gate: ToolDecision
+    ) -> Decision:
         refused = [
             Finding(
                 detector="toolpolicy",
@@ -173,7 +193,8 @@ def tool_call_content(name: str, arguments: Mapping[str, Any]) -> str:
 def compile_policy(
     document: PolicyDocument, text: str, clock: Clock = SYSTEM_CLOCK
 ) -> CompiledPolicy:
-    """Build a document's detectors and tool gate (its rate windows timed by ``clock``).
+    """Build a document's detectors and tool gate (its rate windows timed by ``clock`` and
+    named by the document's id and version).
 
     Raises:
         PolicyError: a detector unknown, not installed or refusing its options; the reason
@@ -197,7 +218,7 @@ def compile_policy(
         version=document.version,
         document=text,
         stages=stages,
-        tools=ToolGate(document.tools, clock),
+        tools=ToolGate(document.tools, clock, name=(document.id, document.version)),
         stream_window=document.stream_window,
         is_async=is_async,
         document_sha256=hashlib.sha256(text.encode()).hexdigest(),

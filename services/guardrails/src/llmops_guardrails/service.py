@@ -56,6 +56,7 @@ from llmops_guardrails.policies import (
 )
 from llmops_guardrails.recorder import Recorder
 from llmops_guardrails.streaming import judge_chunk
+from llmops_guardrails.toolpolicy import RateWindows
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.logging import get_logger
 
@@ -94,6 +95,8 @@ class GuardrailsService:
         timer: a monotonic timer for ``took_ms``.
         vault_key: seals reversible checks' vaults (``vault_tokens``); replicas share it.
         vault_ttl_s: how long a vault token opens.
+        rates: where tool rate windows live (the bucket every replica shares); None: each
+            policy version's own memory in this process.
     """
 
     def __init__(
@@ -106,11 +109,13 @@ class GuardrailsService:
         timer: Callable[[], float] = time.perf_counter,
         vault_key: bytes | None = None,
         vault_ttl_s: float = 3600,
+        rates: RateWindows | None = None,
     ) -> None:
         self.recorder = recorder
         self.vault_key = vault_key if vault_key is not None else vault_tokens.new_key()
         self.vault_ttl = timedelta(seconds=vault_ttl_s)
         self.store = store
+        self.rates = rates
         self.book = PolicyBook(builtin, clock)
         self.clock = clock
         self._timer = timer
@@ -203,12 +208,13 @@ class GuardrailsService:
         tool = data.tool
         if tool is not None:
             content = tool_call_content(tool.name, tool.arguments)
-            decision = policy.decide_tool(
+            decision = await policy.adecide_tool(
                 tool.name,
                 tool.arguments,
                 tenant=request.tenant,
                 app=data.actor.app,
                 agent=tool.agent,
+                windows=self.rates,
             )
         else:
             content = data.content
@@ -313,8 +319,12 @@ class GuardrailsService:
         started = self._timer()
         data = event.data
         applied, _ = await self._resolve(event.tenant, policy, None)
-        decision = applied.decide_tool(
-            data.tool_name, data.arguments, tenant=event.tenant, app=data.actor.app
+        decision = await applied.adecide_tool(
+            data.tool_name,
+            data.arguments,
+            tenant=event.tenant,
+            app=data.actor.app,
+            windows=self.rates,
         )
         took_ms = max((self._timer() - started) * 1000, 0.0)
         recorded = self._verdict_event(
@@ -418,12 +428,13 @@ class GuardrailsService:
         data = request.data
         try:
             if data.tool is not None:
-                would = shadow.decide_tool(
+                would = await shadow.adecide_tool(
                     data.tool.name,
                     data.tool.arguments,
                     tenant=request.tenant,
                     app=data.actor.app,
                     agent=data.tool.agent,
+                    windows=self.rates,
                 )
             else:
                 would = await self._decide(shadow, data.stage, content, data)

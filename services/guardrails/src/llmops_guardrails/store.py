@@ -12,6 +12,11 @@ Every version stays, so a rollback is a pointer move to any version ever pushed;
 history keeps the pointers' earlier values too. Every replica watches the pointers and reloads
 the policy whose pointer moved (:meth:`KvPolicyStore.watch`).
 
+**Rate windows** (:class:`KvRateWindows`), bucket ``llmops_guardrails_rates``: one key per
+tool rate window, ``<tenant>.<hash of policy, version, rule and scope key>``, holding its
+allowed calls; every replica reads and compare-and-sets the same keys, so a limit holds
+whatever the number of replicas, and a key expires once its window is over.
+
 **Outbox** (:class:`SqliteOutbox`): the verdict events stored before a check is answered (see
 :mod:`llmops_guardrails.recorder`). The write is on the check's path, so it uses the standard
 library's ``sqlite3`` directly, on the event loop: one small insert and commit, with the WAL
@@ -22,7 +27,9 @@ write). The schema is still the service's Alembic revisions (``migrations/``), a
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import hashlib
 import itertools
 import json
 import sqlite3
@@ -32,12 +39,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.api import Header, KeyValueConfig, StorageType
+from nats.js.errors import (
+    APIError,
+    BucketNotFoundError,
+    KeyNotFoundError,
+    KeyWrongLastSequenceError,
+)
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, Text, create_engine
 
 from llmops_contracts import subjects
 from llmops_contracts.headers import Wire
+from llmops_guardrails.toolpolicy import RateLimit, RateUnavailable, Window, WindowId, admit
 from llmops_shared.db import migrate
 from llmops_shared.logging import get_logger
 
@@ -50,6 +63,18 @@ SLOTS = ("enforced", "shadow")
 
 def _key(tenant: str, policy: str, *rest: str) -> str:
     return ".".join((tenant, policy, *rest))
+
+
+async def bind_bucket(connection: Callable[[], Any], config: KeyValueConfig, create: bool) -> Any:
+    """The key-value bucket ``config`` names, created with ``config`` when it is missing (unless
+    ``create`` is off: an operator owns it). The connection must be up."""
+    js = connection().jetstream()
+    try:
+        return await js.key_value(config.bucket)
+    except BucketNotFoundError:
+        if not create:
+            raise
+        return await js.create_key_value(config)
 
 
 class KvPolicyStore:
@@ -81,22 +106,15 @@ class KvPolicyStore:
 
     async def open(self) -> None:
         """Bind (or create) the bucket; the connection must be up."""
-        js = self._connection().jetstream()
-        try:
-            self._kv = await js.key_value(self.bucket)
-        except BucketNotFoundError:
-            if not self._create:
-                raise
-            self._kv = await js.create_key_value(
-                KeyValueConfig(
-                    bucket=self.bucket,
-                    description="Guardrail policies: every version, and the enforced and "
-                    "shadow version of each tenant's policy.",
-                    history=self._history,
-                    storage=StorageType.FILE,
-                    replicas=self._replicas,
-                )
-            )
+        config = KeyValueConfig(
+            bucket=self.bucket,
+            description="Guardrail policies: every version, and the enforced and "
+            "shadow version of each tenant's policy.",
+            history=self._history,
+            storage=StorageType.FILE,
+            replicas=self._replicas,
+        )
+        self._kv = await bind_bucket(self._connection, config, self._create)
 
     @property
     def kv(self) -> Any:
@@ -203,6 +221,207 @@ class KvPolicyStore:
                 continue
             found.append((key, entry.revision))
         return found
+
+
+# --- rate windows -----------------------------------------------------------------------------
+
+#: Seconds a window's key outlives its period: the TTL runs on the server's clock, the windows
+#: on the replicas' (their instants), which may be a little apart.
+RATE_KEY_GRACE_S = 60
+#: Windows a replica remembers (the most recently used; see :class:`KvRateWindows`).
+KNOWN_WINDOWS = 10_000
+#: JetStream's "wrong last sequence" error codes: another writer moved the key first.
+_WRONG_LAST_SEQUENCE = (10071, 10164)
+#: A call waiting for its window: its instant, its rule's rate, and where its answer goes.
+_Ask = tuple[float, RateLimit, asyncio.Future[float | None]]
+
+
+def window_key(window: WindowId) -> str:
+    """The bucket key of a window: its tenant, then a hash of the rest (policy versions, apps
+    and agents may hold any character, a key may not)."""
+    tenant, *rest = window
+    digest = hashlib.sha256(json.dumps(rest).encode()).hexdigest()[:32]
+    return f"{tenant}.{digest}"
+
+
+class KvRateWindows:
+    """The :class:`~llmops_guardrails.toolpolicy.RateWindows` port on a JetStream key-value
+    bucket every replica shares.
+
+    A window is one key holding its allowed calls (JSON). A round reads it, applies
+    :func:`~llmops_guardrails.toolpolicy.admit` and, when a call is admitted, writes the window
+    back only if the key is still at the revision it read (compare-and-set); when another
+    replica wrote first, it reads and decides again. So replicas together never admit more than
+    the limit, and a restart forgets nothing. Calls of one replica to one window that arrive
+    while a round runs are decided together in the next one (one read, at most one write), so a
+    replica has one round in flight per window and contends only with other replicas. Each write
+    carries a TTL (the period plus :data:`RATE_KEY_GRACE_S`): a key vanishes once its calls have
+    all left the window.
+
+    A replica remembers the windows it last read or wrote. While a window is full no replica
+    can add to it (each admits only against the stored window), so a call the remembered window
+    refuses is refused at once, without a round trip: a burst past the limit costs the bucket
+    nothing. A remembered window that is not full proves nothing, so an admission always reads.
+
+    A call not answered within ``timeout_s`` (NATS away, JetStream slow) raises
+    :class:`~llmops_guardrails.toolpolicy.RateUnavailable`. A write that lands after its caller
+    gave up spends a slot for a call that was denied: the error is towards denial.
+
+    Args:
+        connection: returns the connected nats-py client (read at use: it connects at start).
+        bucket: the bucket's name.
+        replicas: its replicas, when this store creates it.
+        create: create the bucket when it is missing (off where an operator owns it).
+        timeout_s: longest a call waits for its answer.
+    """
+
+    def __init__(
+        self,
+        connection: Callable[[], Any],
+        *,
+        bucket: str = subjects.GUARDRAILS_RATES_BUCKET,
+        replicas: int = 1,
+        create: bool = True,
+        timeout_s: float = 0.5,
+    ) -> None:
+        self._connection = connection
+        self.bucket = bucket
+        self._replicas = replicas
+        self._create = create
+        self._timeout_s = timeout_s
+        self._kv: Any = None
+        self._js: Any = None
+        self._expire = True
+        #: Calls waiting for the next round of their window's key (present while rounds run).
+        self._waiting: dict[str, list[_Ask]] = {}
+        self._known: dict[str, Window] = {}
+        self._rounds_running: set[asyncio.Task[None]] = set()
+
+    async def open(self) -> None:
+        """Bind (or create) the bucket; the connection must be up."""
+        config = KeyValueConfig(
+            bucket=self.bucket,
+            description="Tool-call rate windows: the calls each window allowed, by key.",
+            history=1,
+            storage=StorageType.FILE,
+            replicas=self._replicas,
+            direct=True,  # reads served by any replica: a stale one only makes the CAS retry
+        )
+        self._kv = await bind_bucket(self._connection, config, self._create)
+        self._js = self._connection().jetstream()
+        info = await self._js.stream_info(f"KV_{self.bucket}")
+        self._expire = bool(info.config.allow_msg_ttl)
+        if not self._expire:
+            _log.warning(
+                "the rate bucket does not allow per-message TTLs: window keys stay until deleted",
+                bucket=self.bucket,
+            )
+
+    async def take(self, window: WindowId, rate: RateLimit, now: float) -> float | None:
+        """See :meth:`~llmops_guardrails.toolpolicy.RateWindows.take`."""
+        if self._kv is None:
+            raise RateUnavailable("the rate bucket is not open")
+        key = window_key(window)
+        known = self._known.get(key)
+        if known is not None:
+            wait = admit(known, rate, now)[1]
+            if wait is not None:
+                return wait
+        answer: asyncio.Future[float | None] = asyncio.get_running_loop().create_future()
+        ask = (now, rate, answer)
+        waiting = self._waiting.get(key)
+        if waiting is not None:  # a round for this window is running: join the next one
+            waiting.append(ask)
+            try:
+                async with asyncio.timeout(self._timeout_s):
+                    return await answer  # a timeout cancels it: the rounds skip it from then on
+            except TimeoutError:
+                raise RateUnavailable(f"no rate window within {self._timeout_s} s") from None
+        # None running: this call runs the first round itself (no task to hand over to and
+        # wait for), and leaves the calls that arrived meanwhile to a task of their own.
+        waiting = self._waiting[key] = [ask]
+        try:
+            await self._next_round(key, waiting)
+        finally:
+            if waiting:
+                task = asyncio.create_task(self._rounds(key, waiting))
+                self._rounds_running.add(task)
+                task.add_done_callback(self._rounds_running.discard)
+            else:
+                del self._waiting[key]
+        return answer.result()
+
+    async def _rounds(self, key: str, waiting: list[_Ask]) -> None:
+        """Run rounds for ``key`` until no call waits."""
+        try:
+            while waiting:
+                await self._next_round(key, waiting)
+        finally:
+            del self._waiting[key]
+
+    async def _next_round(self, key: str, waiting: list[_Ask]) -> None:
+        """Decide the calls waiting for ``key`` (those whose callers still wait) in one round."""
+        asks = [ask for ask in waiting if not ask[2].done()]
+        waiting.clear()
+        if not asks:
+            return
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                waits = await self._round(key, [(now, rate) for now, rate, _ in asks])
+        except Exception as exc:  # unreachable, slow or refused: this round's calls fail
+            _log.warning("rate window unavailable", key=key, error=repr(exc))
+            for *_, answer in asks:
+                if not answer.done():
+                    answer.set_exception(RateUnavailable(repr(exc)))
+            return
+        for (*_, answer), wait in zip(asks, waits, strict=True):
+            if not answer.done():
+                answer.set_result(wait)
+
+    async def _round(self, key: str, asks: Sequence[tuple[float, RateLimit]]) -> list[float | None]:
+        """Admit or refuse ``asks`` in order against the stored window, compare-and-set."""
+        ttl = max(rate.per_s for _, rate in asks) + RATE_KEY_GRACE_S
+        while True:
+            window, revision = await self._read(key)
+            waits = []
+            for now, rate in asks:
+                window, wait = admit(window, rate, now)
+                waits.append(wait)
+            if all(w is not None for w in waits) or await self._write(key, window, revision, ttl):
+                self._remember(key, window)
+                return waits
+            # Another replica wrote since the read: decide again on what it wrote.
+
+    def _remember(self, key: str, window: Window) -> None:
+        """Keep ``window`` as the newest known for ``key`` (the least recently used forgotten)."""
+        self._known.pop(key, None)
+        self._known[key] = window
+        if len(self._known) > KNOWN_WINDOWS:
+            del self._known[next(iter(self._known))]
+
+    async def _read(self, key: str) -> tuple[Window, int]:
+        """The stored window and its revision (0: never written, or expired)."""
+        try:
+            entry = await self._kv.get(key)
+        except KeyNotFoundError as exc:  # absent, expired, or deleted (its marker's revision)
+            return (), exc.entry.revision if exc.entry is not None else 0
+        calls = json.loads(entry.value)
+        return tuple((float(at), int(n)) for at, n in calls), entry.revision
+
+    async def _write(self, key: str, window: Window, revision: int, ttl: float) -> bool:
+        """Store ``window`` if the key is still at ``revision`` (False: someone wrote first)."""
+        try:
+            await self._js.publish(
+                f"$KV.{self.bucket}.{key}",
+                json.dumps(window, separators=(",", ":")).encode(),
+                headers={Header.EXPECTED_LAST_SUBJECT_SEQUENCE: str(revision)},
+                msg_ttl=ttl if self._expire else None,
+            )
+        except APIError as exc:
+            if exc.err_code in _WRONG_LAST_SEQUENCE:
+                return False
+            raise
+        return True
 
 
 # --- the outbox -------------------------------------------------------------------------------

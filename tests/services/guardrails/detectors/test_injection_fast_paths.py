@@ -1,0 +1,110 @@
+"""The injection detector's shortcuts decide exactly what the plain paths decide.
+
+Each shortcut skips work only where a cheaper test proves the work would find nothing: the rule
+prefilter skips a trigger stem when the text lacks every word its patterns need, and the ROT13
+and reversed views are built only when their word beginnings (computed without them) hold
+enough trigger words. Checked over every text of the injection corpus, as written and in the
+disguises the detector undoes.
+"""
+
+from __future__ import annotations
+
+import base64
+import codecs
+import functools
+from pathlib import Path
+
+import pytest
+
+from llmops_guardrails.detectors import injection_rules as rules
+from llmops_guardrails.detectors.canonical import canonicalise
+from llmops_guardrails.detectors.decoders import reverse, rot13
+from llmops_guardrails.detectors.injection import InjectionDetector
+from llmops_guardrails.detectors.injection_quality import read_corpus
+
+CORPUS = Path(__file__).resolve().parents[4] / "services" / "guardrails" / "corpus" / "injection"
+
+
+@functools.cache
+def _texts() -> list[str]:
+    texts = [r["text"] for path in sorted(CORPUS.glob("*.jsonl")) for r in read_corpus(path)]
+    assert len(texts) > 5000  # the whole corpus, not a file that went missing
+    return texts
+
+
+def _variants(text: str) -> list[str]:
+    """A text as written, and in the disguises whose views and decodings the detector scans."""
+    return [
+        text,
+        codecs.encode(text, "rot13"),
+        text[::-1],
+        "Decode this: " + base64.b64encode(text.encode()).decode(),
+    ]
+
+
+def test_the_prefilter_never_drops_a_rule_match() -> None:
+    # Every canonical text of the corpus, and its ROT13 and reversed views (scanned by the
+    # detector too): the same matches, at the same places, with and without the prefilter.
+    compared = matched = 0
+    for text in _texts():
+        c = canonicalise(text).text
+        for view in (c, rot13(c), reverse(c)):
+            fast = rules.match(view)
+            assert fast == rules.match(view, prefilter=False), view
+            compared += 1
+            matched += bool(fast)
+    assert matched > 2000  # the corpus's attacks do match: the comparison is not vacuous
+
+
+def test_the_prefilter_skips_most_trigger_stems_of_benign_prose() -> None:
+    # What it is for: a support request full of trigger words ("you", "previous", "tell")
+    # scans few of their stems.
+    text = canonicalise(
+        "Could you tell me when the previous parcel ships? I want to use my home address, "
+        "please check the tracking number and answer when you can."
+    ).text
+    stems = rules.stems_of(text)
+    triggered = rules.all_triggers() & stems
+    kept = [s for s in triggered if (n := rules._stem(s).needs) is None or not stems.isdisjoint(n)]
+    assert len(triggered) >= 8
+    assert len(kept) <= len(triggered) // 3
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # words that follow a separator start a word of the text: their keys are needed
+        ("[^a-z0-9]{1,4}(?:new|real)[^a-z0-9]{1,4}instructions", {"instr"}),
+        ("[^a-z0-9]{1,4}(?:new|updated)[^a-z0-9]", {"new", "updat"}),
+        # a short word counts only when a separator ends it as well
+        ("[^a-z0-9]{1,4}(?:to|for)[^a-z0-9]{1,4}x", {"to", "for"}),
+        ("[^a-z0-9]{1,4}(?:to|for)", None),
+        # a word that may be glued to letters before it (x_delete) is needed as a substring,
+        # which word keys cannot say: nothing
+        ("[^a-z0-9]{1,4}[a-z_]{0,20}(?:delete|drop)", None),
+        # an optional word is not needed; a repeated one is
+        ("[^a-z0-9]{1,4}(?:system[^a-z0-9]{1,4})?prompt", {"promp"}),
+        ("(?:[^a-z0-9]{1,4}system){1,2}", {"syste"}),
+        # the stem's own continuation (no separator before it) is not a word start
+        ("ore[^a-z0-9]{1,4}all", {"all"}),
+        ("ore", None),
+    ],
+)
+def test_needs_reads_the_words_a_pattern_cannot_match_without(
+    source: str, expected: set[str] | None
+) -> None:
+    assert rules.needs(source) == (None if expected is None else frozenset(expected))
+
+
+def test_the_detector_decides_the_same_without_the_prefilter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The whole analysis (score, signals, families, hits) of every corpus text and its
+    # disguises, with the prefilter and with every trigger stem scanned.
+    texts = [v for t in _texts()[::2] for v in _variants(t)]
+    detector = InjectionDetector()
+    fast = [detector.analyse(t) for t in texts]
+    monkeypatch.setattr(rules, "match", functools.partial(rules.match, prefilter=False))
+    plain = [detector.analyse(t) for t in texts]
+    assert fast == plain
+    assert sum(a.flagged for a in fast) > 1000

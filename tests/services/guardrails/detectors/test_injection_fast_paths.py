@@ -19,7 +19,13 @@ import pytest
 from llmops_guardrails.detectors import injection_rules as rules
 from llmops_guardrails.detectors.canonical import canonicalise
 from llmops_guardrails.detectors.decoders import reverse, rot13
-from llmops_guardrails.detectors.injection import InjectionDetector
+from llmops_guardrails.detectors.injection import (
+    _END5,
+    _STEM5,
+    InjectionDetector,
+    _view_triggers,
+)
+from llmops_guardrails.detectors.injection_model import words
 from llmops_guardrails.detectors.injection_quality import read_corpus
 
 CORPUS = Path(__file__).resolve().parents[4] / "services" / "guardrails" / "corpus" / "injection"
@@ -94,6 +100,27 @@ def test_needs_reads_the_words_a_pattern_cannot_match_without(
     source: str, expected: set[str] | None
 ) -> None:
     assert rules.needs(source) == (None if expected is None else frozenset(expected))
+
+
+def test_the_view_triggers_are_counted_as_on_the_views_themselves() -> None:
+    # The detector counts a view's trigger words from the text's own stems and word ends;
+    # building the views and reading their words must give the same counts.
+    triggers = rules.view_triggers()
+    rotated, backwards = _view_triggers()
+    counted = 0
+    for text in _texts():
+        for variant in _variants(text)[:3]:
+            if not variant.isascii():
+                continue  # a text that is not ASCII builds its ROT13 view (see _views)
+            c = canonicalise(variant).text
+            unique = set(words(c))
+            forward = set(map(_STEM5, unique))
+            rot = set(map(_STEM5, words(rot13(c)))) & triggers
+            back = set(map(_STEM5, words(reverse(c)))) & triggers
+            assert len(forward & rotated) == len(rot), c
+            assert len(set(map(_END5, unique)) & backwards) == len(back), c
+            counted += bool(rot) + bool(back)
+    assert counted > 1000
 
 
 def test_the_detector_decides_the_same_without_the_prefilter(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import accumulate, pairwise, repeat
@@ -103,13 +103,20 @@ class Model:
     threshold: float
     alone_threshold: float
     meta: dict[str, Any]
+    #: The bigram weights keyed by their two stems: looking a pair up as it comes from
+    #: ``pairwise`` costs half of joining it into the feature's name first.
+    pairs: dict[tuple[str, str], float] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        pairs = {tuple(k.split(" ")): v for k, v in self.weights.items() if " " in k}
+        object.__setattr__(self, "pairs", pairs)
 
     def logit(self, tokens: list[str]) -> float:
         """The raw model logit of one window's feature words."""
         get = self.weights.get
         stems = list(map(_STEM, tokens))
         total = sum(map(get, stems, repeat(0.0))) + sum(
-            map(get, map(" ".join, pairwise(stems)), repeat(0.0))
+            map(self.pairs.get, pairwise(stems), repeat(0.0))
         )
         return self.bias + total / math.sqrt(1 + len(tokens))
 
@@ -121,7 +128,7 @@ class Model:
         get = self.weights.get
         stems = list(map(_STEM, tokens))
         uni = list(accumulate(map(get, stems, repeat(0.0)), initial=0.0))
-        bi = list(accumulate(map(get, map(" ".join, pairwise(stems)), repeat(0.0)), initial=0.0))
+        bi = list(accumulate(map(self.pairs.get, pairwise(stems), repeat(0.0)), initial=0.0))
         best = (-math.inf, 0, 0)
         step = WINDOW // 2
         for start in range(0, n - step, step):

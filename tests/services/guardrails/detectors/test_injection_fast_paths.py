@@ -76,6 +76,23 @@ def test_the_prefilter_skips_most_trigger_stems_of_benign_prose() -> None:
     assert len(kept) <= len(triggered) // 3
 
 
+def test_remembered_keys_are_each_words_first_three_to_five_letters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # keys_of remembers a word's keys; what it returns must be what slicing gives, also once
+    # the memory is full and forgotten (a small bound, crossed many times here).
+    monkeypatch.setattr(rules._Keys, "LIMIT", 500)
+    memo = rules._Keys()
+    monkeypatch.setattr(rules, "_KEYS", memo)
+    distinct: set[str] = set()
+    for text in _texts()[::3]:
+        unique = set(words(canonicalise(text).text))
+        distinct |= unique
+        assert rules.keys_of(unique) == {w[:n] for w in unique for n in (3, 4, 5)}, text
+        assert len(memo) <= 500
+    assert len(distinct) > 5 * 500
+
+
 @pytest.mark.parametrize(
     ("source", "expected"),
     [

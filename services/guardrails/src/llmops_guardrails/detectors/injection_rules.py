@@ -29,7 +29,7 @@ import re
 import string
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import itemgetter
+from itertools import chain
 from typing import Any
 
 from llmops_guardrails.detectors.injection_delimiter import DELIMITER
@@ -271,15 +271,26 @@ def stems_of(text: str) -> set[str]:
     return keys_of(set(_WORD.findall(text)))
 
 
-_HEADS = tuple(itemgetter(slice(0, n)) for n in range(3, KEY + 1))
+class _Keys(dict[str, tuple[str, ...]]):
+    """A word's keys, remembered: texts share most of their words, and a dictionary lookup
+    costs less than slicing three new strings and hashing them. Forgotten all at once past
+    ``LIMIT`` words, so no stream of made-up words grows it without bound."""
+
+    LIMIT = 100_000
+
+    def __missing__(self, word: str) -> tuple[str, ...]:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        keys = self[word] = tuple(dict.fromkeys(word[:n] for n in range(3, KEY + 1)))
+        return keys
+
+
+_KEYS = _Keys()
 
 
 def keys_of(words: set[str]) -> set[str]:
     """The candidate trigger keys of a set of words (see :func:`first_stems`)."""
-    out: set[str] = set()
-    for head in _HEADS:
-        out.update(map(head, words))
-    return out
+    return set(chain.from_iterable(map(_KEYS.__getitem__, words)))
 
 
 def match(text: str, stems: set[str] | None = None, *, prefilter: bool = True) -> list[RuleMatch]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from llmops_guardrails.detectors import injection_model
 from llmops_guardrails.detectors import injection_rules as rules
 from llmops_guardrails.detectors.canonical import canonicalise
 from llmops_guardrails.detectors.decoders import reverse, rot13
@@ -25,8 +26,9 @@ from llmops_guardrails.detectors.injection import (
     InjectionDetector,
     _view_triggers,
 )
-from llmops_guardrails.detectors.injection_model import words
+from llmops_guardrails.detectors.injection_model import model_words, words
 from llmops_guardrails.detectors.injection_quality import read_corpus
+from llmops_guardrails.detectors.memo import WordMemo
 
 CORPUS = Path(__file__).resolve().parents[4] / "services" / "guardrails" / "corpus" / "injection"
 
@@ -81,8 +83,7 @@ def test_remembered_keys_are_each_words_first_three_to_five_letters(
 ) -> None:
     # keys_of remembers a word's keys; what it returns must be what slicing gives, also once
     # the memory is full and forgotten (a small bound, crossed many times here).
-    monkeypatch.setattr(rules._Keys, "LIMIT", 500)
-    memo = rules._Keys()
+    memo = WordMemo(rules._keys, limit=500)
     monkeypatch.setattr(rules, "_KEYS", memo)
     distinct: set[str] = set()
     for text in _texts()[::3]:
@@ -91,6 +92,16 @@ def test_remembered_keys_are_each_words_first_three_to_five_letters(
         assert rules.keys_of(unique) == {w[:n] for w in unique for n in (3, 4, 5)}, text
         assert len(memo) <= 500
     assert len(distinct) > 5 * 500
+
+
+def test_remembered_model_words_are_the_words_the_model_reads() -> None:
+    # model_words and the stems the model looks up come from per-word memories; they must be
+    # the plain definitions (letters only, two or more; the first five letters).
+    for text in _texts()[::3]:
+        tokens = words(canonicalise(text).text)
+        read = model_words(tokens)
+        assert read == [t for t in tokens if len(t) > 1 and t.isalpha()], text
+        assert list(map(injection_model._STEMS.__getitem__, read)) == [t[:5] for t in read]
 
 
 @pytest.mark.parametrize(

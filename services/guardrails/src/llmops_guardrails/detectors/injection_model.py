@@ -33,6 +33,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from llmops_guardrails.detectors.memo import WordMemo
+
 FEATURE_VERSION = 2
 #: Feature words per window (about a kilobyte of prose).
 WINDOW = 192
@@ -41,6 +43,9 @@ _WORD = re.compile(r"[a-z0-9]+")
 #: the words of ASCII text four times faster than a regular expression.
 _SPLIT = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
 _STEM = itemgetter(slice(0, 5))
+#: Per word, remembered (:mod:`.memo`): whether the model reads it, and its stem.
+_READ = WordMemo(lambda t: len(t) > 1 and t.isalpha())
+_STEMS = WordMemo(_STEM)
 
 
 def words(text: str) -> list[str]:
@@ -52,7 +57,7 @@ def words(text: str) -> list[str]:
 
 def model_words(tokens: list[str]) -> list[str]:
     """The words the model sees: letters only, two or more of them."""
-    return [t for t in tokens if len(t) > 1 and t.isalpha()]
+    return list(filter(_READ.__getitem__, tokens))
 
 
 def features(tokens: list[str]) -> list[str]:
@@ -114,7 +119,7 @@ class Model:
     def logit(self, tokens: list[str]) -> float:
         """The raw model logit of one window's feature words."""
         get = self.weights.get
-        stems = list(map(_STEM, tokens))
+        stems = list(map(_STEMS.__getitem__, tokens))
         total = sum(map(get, stems, repeat(0.0))) + sum(
             map(self.pairs.get, pairwise(stems), repeat(0.0))
         )
@@ -126,7 +131,7 @@ class Model:
         if n <= WINDOW:
             return self.logit(tokens), 0, n
         get = self.weights.get
-        stems = list(map(_STEM, tokens))
+        stems = list(map(_STEMS.__getitem__, tokens))
         uni = list(accumulate(map(get, stems, repeat(0.0)), initial=0.0))
         bi = list(accumulate(map(self.pairs.get, pairwise(stems), repeat(0.0)), initial=0.0))
         best = (-math.inf, 0, 0)

@@ -44,6 +44,7 @@ from llmops_guardrails.detectors.injection_weights import CUE as CUE
 from llmops_guardrails.detectors.injection_weights import M as M
 from llmops_guardrails.detectors.injection_weights import S as S
 from llmops_guardrails.detectors.injection_weights import W as W
+from llmops_guardrails.detectors.memo import WordMemo
 
 _SEP = r"[^a-z0-9]{1,4}"
 # Possessive: a filler word is taken whole or not at all, so a failed match backtracks over
@@ -271,21 +272,12 @@ def stems_of(text: str) -> set[str]:
     return keys_of(set(_WORD.findall(text)))
 
 
-class _Keys(dict[str, tuple[str, ...]]):
-    """A word's keys, remembered: texts share most of their words, and a dictionary lookup
-    costs less than slicing three new strings and hashing them. Forgotten all at once past
-    ``LIMIT`` words, so no stream of made-up words grows it without bound."""
-
-    LIMIT = 100_000
-
-    def __missing__(self, word: str) -> tuple[str, ...]:
-        if len(self) >= self.LIMIT:
-            self.clear()
-        keys = self[word] = tuple(dict.fromkeys(word[:n] for n in range(3, KEY + 1)))
-        return keys
+def _keys(word: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(word[:n] for n in range(3, KEY + 1)))
 
 
-_KEYS = _Keys()
+#: A word's keys, remembered (a dictionary lookup costs less than three slices and hashes).
+_KEYS = WordMemo(_keys)
 
 
 def keys_of(words: set[str]) -> set[str]:

@@ -188,8 +188,7 @@ class InjectionDetector:
         c = canonicalise(text)
         tokens = words(c.text)
         unique = set(tokens)
-        forward = set(map(_STEM5, unique))
-        stems = rules.keys_of(forward)  # a word's keys are its five-letter stem's
+        stems = rules.keys_of(unique)
         if c.tricks & _DISGUISES:
             ev.obfuscated = True
         if "tags" in c.tricks:
@@ -205,7 +204,7 @@ class InjectionDetector:
             ev.matches.append((m.family, m.weight, *place(m.start, m.end)))
         scores = rules.family_scores(found)
         if not found or max(scores.values()) < rules.S:
-            scores = self._views(text, c, unique, forward, ev, span, scores)
+            scores = self._views(text, c, unique, stems, ev, span, scores)
         scores = self._split_payload(c, ev, place, scores)
         for family, s in scores.items():
             ev.families[family] = max(ev.families.get(family, 0.0), s)
@@ -236,7 +235,7 @@ class InjectionDetector:
         text: str,
         c: Canonical,
         unique: set[str],
-        forward: set[str],
+        stems: set[str],
         ev: _Evidence,
         span: tuple[int, int] | None,
         scores: dict[str, float],
@@ -246,16 +245,18 @@ class InjectionDetector:
         A view is scanned when two or more distinct words of it begin like the first words of
         the patterns that count alone (:func:`.injection_rules.view_triggers`); one, when no
         word of the text itself does (a text that is all payload). The view's word beginnings
-        come cheaply, without building the view: a five-letter stem of the text (``forward``)
-        begins a word of the ROT13 view exactly when its ROT13 is a trigger, and the reversed
-        view's words begin with the reversed last five letters of the text's distinct words
-        (``unique``). ROT13 tools leave accented letters alone, so a text that is not ASCII gets
-        its ROT13 view from its original characters (canonicalised after rotating, not before).
+        come cheaply, without building the view: the triggers have five letters, so the text's
+        words that begin like one are among its keys (``stems``, :func:`.injection_rules.keys_of`),
+        and a word of the ROT13 view begins like one exactly when the ROT13 of the text's word
+        begins like its ROT13; the reversed view's words begin with the reversed last five
+        letters of the text's distinct words (``unique``). ROT13 tools leave accented letters
+        alone, so a text that is not ASCII gets its ROT13 view from its original characters
+        (canonicalised after rotating, not before).
         """
         triggers = rules.view_triggers()
         rotated, backwards = _view_triggers()
         n = len(c.text)
-        need = 2 if forward & triggers else 1
+        need = 2 if stems & triggers else 1
 
         def placed(view: Canonical) -> _Place:
             def to_original(s: int, e: int) -> tuple[int, int]:
@@ -268,7 +269,7 @@ class InjectionDetector:
 
         views: list[tuple[str, _Place]] = []
         if text.isascii():
-            if len(forward & rotated) >= need:
+            if len(stems & rotated) >= need:
                 views.append((rot13(c.text), placed(c)))
         else:
             rc = canonicalise(rot13(text))  # the same length: offsets carry over
@@ -308,7 +309,7 @@ class InjectionDetector:
 
 @lru_cache(maxsize=1)
 def _view_triggers() -> tuple[frozenset[str], frozenset[str]]:
-    """The view triggers ROT13'd and reversed: a stem of the text whose ROT13 (an involution)
+    """The view triggers ROT13'd and reversed: a key of the text whose ROT13 (an involution)
     is a trigger is in the first; the last five letters of a word whose reversal begins like a
     trigger are in the second."""
     triggers = rules.view_triggers()

@@ -12,11 +12,12 @@ from __future__ import annotations
 import base64
 import codecs
 import functools
+import random
 from pathlib import Path
 
 import pytest
 
-from llmops_guardrails.detectors import injection_model
+from llmops_guardrails.detectors import canonical, injection_model
 from llmops_guardrails.detectors import injection_rules as rules
 from llmops_guardrails.detectors.canonical import canonicalise
 from llmops_guardrails.detectors.decoders import reverse, rot13
@@ -102,6 +103,22 @@ def test_remembered_model_words_are_the_words_the_model_reads() -> None:
         read = model_words(tokens)
         assert read == [t for t in tokens if len(t) > 1 and t.isalpha()], text
         assert list(map(injection_model._STEMS.__getitem__, read)) == [t[:5] for t in read]
+
+
+def test_the_spaced_letters_hint_on_classes_is_the_hint_on_the_text() -> None:
+    # canonical.spaced_hint searches ASCII text mapped to character classes; it must say what
+    # the pattern on the text says: over the corpus (lower-cased, as canonicalise sees it) and
+    # over random strings of letters, digits, gaps and other characters.
+    rng = random.Random(5)
+    alphabet = "abz09 .-_*+~/|,:'!Aé\n"
+    texts = [t.lower() for t in _texts()]
+    texts += ["".join(rng.choices(alphabet, k=rng.randint(0, 40))) for _ in range(20_000)]
+    hinted = 0
+    for text in texts:
+        plain = canonical._SPACED_HINT.search(text) is not None
+        assert canonical.spaced_hint(text) == plain, text
+        hinted += plain
+    assert hinted > 200  # both answers occur, many times
 
 
 @pytest.mark.parametrize(

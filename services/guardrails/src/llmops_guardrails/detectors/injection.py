@@ -46,6 +46,7 @@ from llmops_guardrails.detectors.injection_model import (
     token_span,
     words,
 )
+from llmops_guardrails.detectors.memo import WordMemo
 
 RULES_VERSION = "r2"
 MAX_DEPTH = 2
@@ -57,6 +58,8 @@ _QUOTED = re.compile(r"(['\"`])([^'\"`\n]{1,48})\1")
 SIGNALS = ("model", "model_alone", "rules", "families", "obfuscated", "hidden", "discussion")
 _STEM5 = itemgetter(slice(0, 5))
 _END5 = itemgetter(slice(-5, None))
+#: A word's last five letters, remembered (:mod:`.memo`): what its reversal begins with.
+_ENDS = WordMemo(_END5)
 #: Characters of context around a rule match that the model judges on its own (long texts).
 _NEAR = 160
 _MAX_NEAR = 8
@@ -256,7 +259,7 @@ class InjectionDetector:
         triggers = rules.view_triggers()
         rotated, backwards = _view_triggers()
         n = len(c.text)
-        need = 2 if stems & triggers else 1
+        need = 1 if stems.isdisjoint(triggers) else 2
 
         def placed(view: Canonical) -> _Place:
             def to_original(s: int, e: int) -> tuple[int, int]:
@@ -275,7 +278,7 @@ class InjectionDetector:
             rc = canonicalise(rot13(text))  # the same length: offsets carry over
             if len(set(map(_STEM5, words(rc.text))) & triggers) >= need:
                 views.append((rc.text, placed(rc)))
-        if len(set(map(_END5, unique)) & backwards) >= need:
+        if len(backwards.intersection(map(_ENDS.__getitem__, unique))) >= need:
             views.append((reverse(c.text), mirrored))
         for view_text, to_original in views:
             found = rules.match(view_text)

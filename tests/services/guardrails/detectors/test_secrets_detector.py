@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -165,11 +166,12 @@ def test_the_long_run_shortcut_changes_no_finding(monkeypatch: pytest.MonkeyPatc
     texts = [r["text"] for path in sorted(CORPUS.glob("*/*.jsonl")) for r in read_corpus(path)]
     texts += [f"here it is: {token} (please rotate)" for _, token in POSITIVES]
     texts += [t[:60] for t in texts]
+    texts.append("clé \ud800 " + "é" * 16)  # not ASCII, a lone surrogate: no run either
     short_jwt = "token eyJhbGciOiJ4In0.e30.abc here"  # {"alg":"x"}: no part of 16 characters
     texts.append(short_jwt)
     shortcut = [DETECTOR.detect(t) for t in texts]
-    skipped = [t for t in texts if "t" * 16 not in t.translate(secrets._TOKEN_CLASS)]
-    monkeypatch.setattr(secrets, "_TOKEN_RUN", "")  # every text has the run: no shortcut
+    skipped = [t for t in texts if not re.search(r"[A-Za-z0-9_-]{16}", t)]
+    monkeypatch.setattr(secrets, "_TOKEN_RUN", b"")  # every text has the run: no shortcut
     assert shortcut == [DETECTOR.detect(t) for t in texts]
     assert len(skipped) > len(texts) // 2  # the shortcut is taken, and still finds short JWTs
     assert short_jwt in skipped

@@ -184,3 +184,16 @@ def test_the_detector_decides_the_same_without_the_prefilter(
     plain = [detector.analyse(t) for t in texts]
     assert fast == plain
     assert sum(a.flagged for a in fast) > 1000
+
+
+def test_a_word_memory_stays_within_its_bounds() -> None:
+    # Made-up words cannot grow it: past the limit it starts over, and a word longer than any
+    # real one is answered without being kept (it would keep the whole text it came from).
+    memo = WordMemo(lambda w: w[:5], limit=100, longest=40)
+    for i in range(1000):
+        word = f"w{i}"
+        assert memo[word] == word[:5]
+        assert len(memo) <= 100
+    giant = "x" * 100_000
+    assert memo[giant] == "xxxxx"
+    assert giant not in memo

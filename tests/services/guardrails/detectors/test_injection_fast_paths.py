@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from llmops_guardrails.detectors import canonical, injection_model
+from llmops_guardrails.detectors import canonical, decoders, injection_model
 from llmops_guardrails.detectors import injection_rules as rules
 from llmops_guardrails.detectors.canonical import canonicalise
 from llmops_guardrails.detectors.decoders import reverse, rot13
@@ -139,6 +139,34 @@ def test_folding_piece_by_piece_is_the_plain_fold(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(canonical, "_fold", plain)
     assert fast == [canonicalise(t) for t in texts]
     assert sum(c.starts is not None and len(c.text) != c.original_length for c in fast) > 1000
+
+
+def _base64_class(c: str) -> str:
+    return "b" if c.isascii() and (c.isalnum() or c in "+/_-") else " "
+
+
+def _hex_class(c: str) -> str:
+    return "h" if c in "0123456789abcdefABCDEF" else "s" if c in " :," else "."
+
+
+def test_byte_level_rot13_and_payload_prefilters_read_text_as_characters_do() -> None:
+    # ROT13 and the encoded-payload prefilters work on UTF-8 bytes (ASCII letters and the
+    # base64 and hex alphabets are single bytes, nothing else is): the same as on characters.
+    rng = random.Random(11)
+    alphabet = "aZ09+/_-=:, \u00e9\u00df\u200b\U0001f600\ud800xX\\"
+    texts = [v for t in _texts() for v in _variants(t)]
+    texts += ["".join(rng.choices(alphabet, k=rng.randint(0, 60))) for _ in range(20_000)]
+    on_chars = str.maketrans(decoders._LETTERS, decoders._ROTATED)
+    runs = 0
+    for text in texts:
+        assert rot13(text) == text.translate(on_chars), text
+        raw = text.encode("utf-8", "surrogatepass")
+        base64_run = "b" * 16 in "".join(map(_base64_class, text))
+        hex_run = "hhs" * 7 + "hh" in "".join(map(_hex_class, text))
+        assert (decoders._B64_RUN in raw.translate(decoders._B64_CLASS)) == base64_run, text
+        assert (decoders._HEX_RUN in raw.translate(decoders._HEX_CLASS)) == hex_run, text
+        runs += base64_run + hex_run
+    assert runs > 1000
 
 
 @pytest.mark.parametrize(

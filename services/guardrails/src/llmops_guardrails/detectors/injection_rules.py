@@ -254,11 +254,10 @@ def _stem(stem: str) -> _Stem:
     # A key shorter than three letters is a whole word; a longer one starts a word.
     whole = "" if len(stem) >= 3 else "(?![a-z0-9])"
     head = f"{re.escape(stem)}(?<![a-z0-9]{re.escape(stem)}){whole}"
-    wanted = [needs(source) for source, _, _, _ in entries]
     return _Stem(
         re.compile(f"{head}(?:{alternation})"),
         [(f, lang, w) for _, f, lang, w in entries],
-        None if None in wanted else frozenset().union(*wanted),  # type: ignore[arg-type]
+        _one_of([needs(source) for source, _, _, _ in entries]),
     )
 
 
@@ -380,6 +379,17 @@ def needs(source: str) -> frozenset[str] | None:
     return _best(found)
 
 
+def _one_of(alternatives: list[frozenset[str] | None]) -> frozenset[str] | None:
+    """What a match of one of several alternatives needs: one key of any of them (``None``
+    when an alternative needs nothing)."""
+    out: frozenset[str] = frozenset()
+    for keys in alternatives:
+        if keys is None:
+            return None
+        out |= keys
+    return out
+
+
 def _best(sets: list[frozenset[str]]) -> frozenset[str] | None:
     return max(sets, key=lambda s: (min(map(len, s)), -len(s)), default=None)
 
@@ -414,9 +424,9 @@ def _walk(items: list[Any], left: bool, follow: bool) -> tuple[list[frozenset[st
         elif op is _sre.BRANCH:
             after = _leads(items[i + 1 :], follow)
             walked = [_walk(list(alt), left, after) for alt in av[1]]
-            bests = [_best(sets) for sets, _ in walked]
-            if None not in bests:  # every alternative needs one of its keys
-                found.append(frozenset().union(*bests))  # type: ignore[arg-type]
+            needed = _one_of([_best(sets) for sets, _ in walked])
+            if needed is not None:
+                found.append(needed)
             left = all(end for _, end in walked)
         elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
             low, high, body = av

@@ -345,18 +345,19 @@ def _fold(t: _Text) -> None:
     t.tricks.add("nfkc")
     starts = t.starts if t.starts is not None else list(range(len(text)))
     ends = t.ends if t.ends is not None else list(range(1, len(text) + 1))
-    uneven = sorted(i for c, f in folds.items() if len(f) != 1 for i in _positions(text, c))
-    if uneven:
+    if any(len(f) != 1 for f in folds.values()):
         new_starts: list[int] = []
         new_ends: list[int] = []
         pos = 0
-        for i in uneven:
-            new_starts += starts[pos:i]
-            new_ends += ends[pos:i]
-            n = len(folds[text[i]])
-            new_starts += [starts[i]] * n
-            new_ends += [ends[i]] * n
-            pos = i + 1
+        for m in _NON_ASCII.finditer(text):
+            for i, c in enumerate(m.group(), m.start()):
+                n = len(folds[c])
+                if n != 1:
+                    new_starts += starts[pos:i]
+                    new_ends += ends[pos:i]
+                    new_starts += [starts[i]] * n
+                    new_ends += [ends[i]] * n
+                    pos = i + 1
         starts, ends = new_starts + starts[pos:], new_ends + ends[pos:]
     # Piece by piece (``str.translate`` of text that is not ASCII looks every character up).
     pieces = _NON_ASCII.split(text)
@@ -366,15 +367,6 @@ def _fold(t: _Text) -> None:
         out.append(piece)
     t.text = "".join(out)
     t.starts, t.ends = starts, ends
-
-
-def _positions(text: str, c: str) -> list[int]:
-    out = []
-    i = text.find(c)
-    while i != -1:
-        out.append(i)
-        i = text.find(c, i + 1)
-    return out
 
 
 def _fold_run(tricks: set[str]) -> Callable[[str], Replacement]:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+from pathlib import Path
 
 import pytest
 
+from llmops_guardrails.detectors import secrets
+from llmops_guardrails.detectors.injection_quality import read_corpus
 from llmops_guardrails.detectors.secrets import (
     DEFAULT_THRESHOLD,
     SecretsDetector,
     entropy,
 )
+
+CORPUS = Path(__file__).resolve().parents[4] / "services" / "guardrails" / "corpus"
 
 DETECTOR = SecretsDetector()
 
@@ -150,3 +156,23 @@ def test_hits_never_carry_the_secret() -> None:
     [hit] = DETECTOR.detect(text)
     assert text[hit.start : hit.end] not in repr(hit)
     assert (hit.detector, hit.kind) == ("secrets", "openai_api_key")
+
+
+def test_the_long_run_shortcut_changes_no_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Text without a run of 16 token characters skips every provider format but the JWT and
+    # the webhook URL. Over the labelled corpus, the formats above in prose and the injection
+    # corpus, each as written and cut to its first 60 characters (short keys, cut tokens):
+    # the same hits as with every format tried.
+    texts = [r["text"] for path in sorted(CORPUS.glob("*/*.jsonl")) for r in read_corpus(path)]
+    texts += [f"here it is: {token} (please rotate)" for _, token in POSITIVES]
+    texts += [t[:60] for t in texts]
+    texts.append("clé \ud800 " + "é" * 16)  # not ASCII, a lone surrogate: no run either
+    short_jwt = "token eyJhbGciOiJ4In0.e30.abc here"  # {"alg":"x"}: no part of 16 characters
+    texts.append(short_jwt)
+    shortcut = [DETECTOR.detect(t) for t in texts]
+    skipped = [t for t in texts if not re.search(r"[A-Za-z0-9_-]{16}", t)]
+    monkeypatch.setattr(secrets, "_TOKEN_RUN", b"")  # every text has the run: no shortcut
+    assert shortcut == [DETECTOR.detect(t) for t in texts]
+    assert len(skipped) > len(texts) // 2  # the shortcut is taken, and still finds short JWTs
+    assert short_jwt in skipped
+    assert [h.kind for h in shortcut[-1]] == ["jwt"]

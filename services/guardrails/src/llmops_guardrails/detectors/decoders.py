@@ -30,23 +30,25 @@ _HEX_SPACED = re.compile(
     r"(?<![0-9A-Za-z])[0-9A-Fa-f]{2}(?:[ :,][0-9A-Fa-f]{2}){7,4096}(?![0-9A-Za-z])"
 )
 _HEX_ESCAPED = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){8,4096}")
-#: Prefilters (one ``str.translate`` and a substring search each, microseconds per kilobyte):
-#: a base64 or plain-hex candidate needs 16 characters of the base64 alphabet in a row; a spaced
-#: hex candidate needs eight hex pairs with one separator between each.
-_B64_CLASS = str.maketrans(
-    {chr(i): ("b" if chr(i).isascii() and (chr(i).isalnum() or chr(i) in "+/_-") else " ")
-     for i in range(128)}
-)  # fmt: skip
-_B64_RUN = "b" * 16
-_HEX_CLASS = str.maketrans(
-    {chr(i): ("h" if chr(i) in "0123456789abcdefABCDEF" else "s" if chr(i) in " :," else ".")
-     for i in range(128)}
-)  # fmt: skip
-_HEX_RUN = "hhs" * 7 + "hh"
-_ROT13 = str.maketrans(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
-    "nopqrstuvwxyzabcdefghijklmNOPQRSTUVWXYZabcdefghijklm",
+#: Prefilters (one translation and a substring search each, microseconds per kilobyte): a
+#: base64 or plain-hex candidate needs 16 characters of the base64 alphabet in a row; a spaced
+#: hex candidate needs eight hex pairs with one separator between each. Both alphabets are
+#: ASCII, so the classes are read off the UTF-8 bytes (every byte of any other character is
+#: outside them): ``bytes.translate`` stays fast where ``str.translate`` of text that is not
+#: ASCII looks every character up.
+_B64_CLASS = bytes(
+    ord("b") if i < 128 and (chr(i).isalnum() or chr(i) in "+/_-") else ord(" ") for i in range(256)
 )
+_B64_RUN = b"b" * 16
+_HEX_CLASS = bytes(
+    ord("h") if chr(i) in "0123456789abcdefABCDEF" else ord("s") if chr(i) in " :," else ord(".")
+    for i in range(256)
+)
+_HEX_RUN = b"hhs" * 7 + b"hh"
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ROTATED = "nopqrstuvwxyzabcdefghijklmNOPQRSTUVWXYZabcdefghijklm"
+_ROT13_TEXT = str.maketrans(_LETTERS, _ROTATED)
+_ROT13 = bytes.maketrans(_LETTERS.encode(), _ROTATED.encode())
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +77,10 @@ def encoded_payloads(text: str) -> list[Payload]:
     # Hex first: a hex run is also valid base64, and decoding it as base64 gives bytes noise.
     if "\\x" in text:
         passes.append((_HEX_ESCAPED, "hex"))
-    if _HEX_RUN in text.translate(_HEX_CLASS):
+    raw = text.encode("utf-8", "surrogatepass")
+    if _HEX_RUN in raw.translate(_HEX_CLASS):
         passes.append((_HEX_SPACED, "hex"))
-    if _B64_RUN in text.translate(_B64_CLASS):
+    if _B64_RUN in raw.translate(_B64_CLASS):
         passes += [(_HEX_PLAIN, "hex"), (_BASE64, "base64")]
     for pattern, encoding in passes:
         for m in pattern.finditer(text):
@@ -96,7 +99,10 @@ def encoded_payloads(text: str) -> list[Payload]:
 
 def rot13(text: str) -> str:
     """The ROT13 view: the same length, so offsets carry over unchanged."""
-    return text.translate(_ROT13)
+    if text.isascii():
+        return text.translate(_ROT13_TEXT)
+    # Rotated as UTF-8 bytes: ASCII letters are single bytes, other characters untouched.
+    return text.encode("utf-8", "surrogatepass").translate(_ROT13).decode("utf-8", "surrogatepass")
 
 
 def reverse(text: str) -> str:

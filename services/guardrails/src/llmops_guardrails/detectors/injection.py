@@ -31,6 +31,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 
@@ -45,6 +46,7 @@ from llmops_guardrails.detectors.injection_model import (
     token_span,
     words,
 )
+from llmops_guardrails.detectors.memo import WordMemo
 
 RULES_VERSION = "r2"
 MAX_DEPTH = 2
@@ -55,6 +57,9 @@ _DISGUISES = frozenset({"tags", "zero_width", "bidi", "confusable", "leet", "spa
 _QUOTED = re.compile(r"(['\"`])([^'\"`\n]{1,48})\1")
 SIGNALS = ("model", "model_alone", "rules", "families", "obfuscated", "hidden", "discussion")
 _STEM5 = itemgetter(slice(0, 5))
+_END5 = itemgetter(slice(-5, None))
+#: A word's last five letters, remembered (:mod:`.memo`): what its reversal begins with.
+_ENDS = WordMemo(_END5)
 #: Characters of context around a rule match that the model judges on its own (long texts).
 _NEAR = 160
 _MAX_NEAR = 8
@@ -192,7 +197,7 @@ class InjectionDetector:
         if "tags" in c.tricks:
             ev.hidden = True
         if depth == 0:
-            ev.discussion = rules.discussion(tokens)
+            ev.discussion = rules.discussion(tokens, unique)
 
         def place(cs: int, ce: int) -> tuple[int, int]:
             return span if span is not None else c.span(cs, ce)
@@ -202,7 +207,7 @@ class InjectionDetector:
             ev.matches.append((m.family, m.weight, *place(m.start, m.end)))
         scores = rules.family_scores(found)
         if not found or max(scores.values()) < rules.S:
-            scores = self._views(text, c, unique, ev, span, scores)
+            scores = self._views(text, c, unique, stems, ev, span, scores)
         scores = self._split_payload(c, ev, place, scores)
         for family, s in scores.items():
             ev.families[family] = max(ev.families.get(family, 0.0), s)
@@ -233,6 +238,7 @@ class InjectionDetector:
         text: str,
         c: Canonical,
         unique: set[str],
+        stems: set[str],
         ev: _Evidence,
         span: tuple[int, int] | None,
         scores: dict[str, float],
@@ -241,14 +247,19 @@ class InjectionDetector:
 
         A view is scanned when two or more distinct words of it begin like the first words of
         the patterns that count alone (:func:`.injection_rules.view_triggers`); one, when no
-        word of the text itself does (a text that is all payload). The view's
-        word beginnings come cheaply: the ROT13 of the text's distinct five-letter stems, and
-        the reversed ends of its distinct words. ROT13 tools leave accented letters alone, so
-        a text that is not ASCII gets its ROT13 view from its original characters
+        word of the text itself does (a text that is all payload). The view's word beginnings
+        come cheaply, without building the view: the triggers have five letters, so the text's
+        words that begin like one are among its keys (``stems``, :func:`.injection_rules.keys_of`),
+        and a word of the ROT13 view begins like one exactly when the ROT13 of the text's word
+        begins like its ROT13; the reversed view's words begin with the reversed last five
+        letters of the text's distinct words (``unique``). ROT13 tools leave accented letters
+        alone, so a text that is not ASCII gets its ROT13 view from its original characters
         (canonicalised after rotating, not before).
         """
         triggers = rules.view_triggers()
+        rotated, backwards = _view_triggers()
         n = len(c.text)
+        need = 1 if stems.isdisjoint(triggers) else 2
 
         def placed(view: Canonical) -> _Place:
             def to_original(s: int, e: int) -> tuple[int, int]:
@@ -259,20 +270,17 @@ class InjectionDetector:
         def mirrored(s: int, e: int) -> tuple[int, int]:
             return placed(c)(n - e, n - s)
 
-        views: list[tuple[str, set[str], _Place]] = []
-        forward = set(map(_STEM5, unique))
-        need = 2 if forward & triggers else 1
+        views: list[tuple[str, _Place]] = []
         if text.isascii():
-            rotated = rot13(" ".join(forward)).split()
-            views.append((rot13(c.text), set(rotated), placed(c)))
+            if len(stems & rotated) >= need:
+                views.append((rot13(c.text), placed(c)))
         else:
             rc = canonicalise(rot13(text))  # the same length: offsets carry over
-            views.append((rc.text, set(map(_STEM5, words(rc.text))), placed(rc)))
-        backwards = " ".join(unique)[::-1].split()
-        views.append((reverse(c.text), set(map(_STEM5, backwards)), mirrored))
-        for view_text, view_stems, to_original in views:
-            if len(view_stems & triggers) < need:
-                continue
+            if len(set(map(_STEM5, words(rc.text))) & triggers) >= need:
+                views.append((rc.text, placed(rc)))
+        if len(backwards.intersection(map(_ENDS.__getitem__, unique))) >= need:
+            views.append((reverse(c.text), mirrored))
+        for view_text, to_original in views:
             found = rules.match(view_text)
             if not found:
                 continue
@@ -300,6 +308,15 @@ class InjectionDetector:
             ev.matches.append(("payload_splitting", strongest, *place(start, end)))
             scores["payload_splitting"] = max(scores["payload_splitting"], strongest)
         return scores
+
+
+@lru_cache(maxsize=1)
+def _view_triggers() -> tuple[frozenset[str], frozenset[str]]:
+    """The view triggers ROT13'd and reversed: a key of the text whose ROT13 (an involution)
+    is a trigger is in the first; the last five letters of a word whose reversal begins like a
+    trigger are in the second."""
+    triggers = rules.view_triggers()
+    return frozenset(map(rot13, triggers)), frozenset(t[::-1] for t in triggers)
 
 
 def alone(score: float, threshold: float, alone_threshold: float) -> float:

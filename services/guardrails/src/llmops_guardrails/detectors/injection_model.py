@@ -25,13 +25,15 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import accumulate, pairwise, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
+
+from llmops_guardrails.detectors.memo import WordMemo
 
 FEATURE_VERSION = 2
 #: Feature words per window (about a kilobyte of prose).
@@ -41,6 +43,9 @@ _WORD = re.compile(r"[a-z0-9]+")
 #: the words of ASCII text four times faster than a regular expression.
 _SPLIT = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
 _STEM = itemgetter(slice(0, 5))
+#: Per word, remembered (:mod:`.memo`): whether the model reads it, and its stem.
+_READ = WordMemo(lambda t: len(t) > 1 and t.isalpha())
+_STEMS = WordMemo(_STEM)
 
 
 def words(text: str) -> list[str]:
@@ -52,7 +57,7 @@ def words(text: str) -> list[str]:
 
 def model_words(tokens: list[str]) -> list[str]:
     """The words the model sees: letters only, two or more of them."""
-    return [t for t in tokens if len(t) > 1 and t.isalpha()]
+    return list(filter(_READ.__getitem__, tokens))
 
 
 def features(tokens: list[str]) -> list[str]:
@@ -103,13 +108,20 @@ class Model:
     threshold: float
     alone_threshold: float
     meta: dict[str, Any]
+    #: The bigram weights keyed by their two stems: looking a pair up as it comes from
+    #: ``pairwise`` costs half of joining it into the feature's name first.
+    pairs: dict[tuple[str, str], float] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        pairs = {tuple(k.split(" ")): v for k, v in self.weights.items() if " " in k}
+        object.__setattr__(self, "pairs", pairs)
 
     def logit(self, tokens: list[str]) -> float:
         """The raw model logit of one window's feature words."""
         get = self.weights.get
-        stems = list(map(_STEM, tokens))
+        stems = list(map(_STEMS.__getitem__, tokens))
         total = sum(map(get, stems, repeat(0.0))) + sum(
-            map(get, map(" ".join, pairwise(stems)), repeat(0.0))
+            map(self.pairs.get, pairwise(stems), repeat(0.0))
         )
         return self.bias + total / math.sqrt(1 + len(tokens))
 
@@ -119,9 +131,9 @@ class Model:
         if n <= WINDOW:
             return self.logit(tokens), 0, n
         get = self.weights.get
-        stems = list(map(_STEM, tokens))
+        stems = list(map(_STEMS.__getitem__, tokens))
         uni = list(accumulate(map(get, stems, repeat(0.0)), initial=0.0))
-        bi = list(accumulate(map(get, map(" ".join, pairwise(stems)), repeat(0.0)), initial=0.0))
+        bi = list(accumulate(map(self.pairs.get, pairwise(stems), repeat(0.0)), initial=0.0))
         best = (-math.inf, 0, 0)
         step = WINDOW // 2
         for start in range(0, n - step, step):

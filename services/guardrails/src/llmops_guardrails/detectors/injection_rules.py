@@ -24,10 +24,13 @@ this module assembles and matches them.
 
 from __future__ import annotations
 
+import importlib
 import re
+import string
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import itemgetter
+from itertools import chain
+from typing import Any
 
 from llmops_guardrails.detectors.injection_delimiter import DELIMITER
 from llmops_guardrails.detectors.injection_exfiltration import EXFILTRATION
@@ -41,6 +44,7 @@ from llmops_guardrails.detectors.injection_weights import CUE as CUE
 from llmops_guardrails.detectors.injection_weights import M as M
 from llmops_guardrails.detectors.injection_weights import S as S
 from llmops_guardrails.detectors.injection_weights import W as W
+from llmops_guardrails.detectors.memo import WordMemo
 
 _SEP = r"[^a-z0-9]{1,4}"
 # Possessive: a filler word is taken whole or not at all, so a failed match backtracks over
@@ -232,14 +236,29 @@ def compiled() -> _Compiled:
     return _Compiled(index, re.compile("|".join(markup)), markup_meta, frozenset(index))
 
 
+@dataclass(frozen=True, slots=True)
+class _Stem:
+    #: the stem's letters, then the alternation of its patterns (one group each)
+    pattern: re.Pattern[str]
+    #: (family, lang, weight) of each group
+    meta: list[tuple[str, str, float]]
+    #: keys one of which a text needs for any of the patterns to match (:func:`needs`);
+    #: ``None``: some pattern needs no word beyond the stem
+    needs: frozenset[str] | None
+
+
 @lru_cache(maxsize=1024)
-def _stem_pattern(stem: str) -> tuple[re.Pattern[str], list[tuple[str, str, float]]]:
+def _stem(stem: str) -> _Stem:
     entries = compiled().index[stem]
     alternation = "|".join(f"({source})" for source, _, _, _ in entries)
     # A key shorter than three letters is a whole word; a longer one starts a word.
     whole = "" if len(stem) >= 3 else "(?![a-z0-9])"
     head = f"{re.escape(stem)}(?<![a-z0-9]{re.escape(stem)}){whole}"
-    return re.compile(f"{head}(?:{alternation})"), [(f, lang, w) for _, f, lang, w in entries]
+    return _Stem(
+        re.compile(f"{head}(?:{alternation})"),
+        [(f, lang, w) for _, f, lang, w in entries],
+        _one_of([needs(source) for source, _, _, _ in entries]),
+    )
 
 
 def all_triggers() -> frozenset[str]:
@@ -252,31 +271,40 @@ def stems_of(text: str) -> set[str]:
     return keys_of(set(_WORD.findall(text)))
 
 
-_HEADS = tuple(itemgetter(slice(0, n)) for n in range(3, KEY + 1))
+def _keys(word: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(word[:n] for n in range(3, KEY + 1)))
+
+
+#: A word's keys, remembered (a dictionary lookup costs less than three slices and hashes).
+_KEYS = WordMemo(_keys)
 
 
 def keys_of(words: set[str]) -> set[str]:
     """The candidate trigger keys of a set of words (see :func:`first_stems`)."""
-    out: set[str] = set()
-    for head in _HEADS:
-        out.update(map(head, words))
-    return out
+    return set(chain.from_iterable(map(_KEYS.__getitem__, words)))
 
 
-def match(text: str, stems: set[str] | None = None) -> list[RuleMatch]:
+def match(text: str, stems: set[str] | None = None, *, prefilter: bool = True) -> list[RuleMatch]:
     """Every pattern match in canonical ``text``, by start.
 
     Args:
         text: canonical text.
         stems: :func:`stems_of` the text (a superset will do), if the caller has it already.
+        prefilter: skip a trigger stem when the text lacks every word its patterns need
+            (:func:`needs`); ``False`` scans every trigger stem (the reference for tests).
     """
     c = compiled()
     if stems is None:
         stems = stems_of(text)
     found: list[RuleMatch] = []
-    for stem in c.triggers.intersection(stems):
-        pattern, meta = _stem_pattern(stem)
-        for m in pattern.finditer(text):
+    for key in c.triggers.intersection(stems):
+        stem = _stem(key)
+        # Most texts with a trigger word ("you", "previous", "the") have none of the words
+        # that must follow it: a few set lookups instead of a scan of the text.
+        if prefilter and stem.needs is not None and stems.isdisjoint(stem.needs):
+            continue
+        meta = stem.meta
+        for m in stem.pattern.finditer(text):
             family, lang, weight = meta[(m.lastindex or 1) - 1]
             found.append(RuleMatch(family, lang, m.start(), m.end(), weight))
     # A role line at the very start of the text has no newline before it: give it one.
@@ -308,13 +336,159 @@ def family_scores(matches: list[RuleMatch]) -> dict[str, float]:
     return scores
 
 
-def discussion(tokens: list[str]) -> int:
+def discussion(tokens: list[str], distinct: set[str] | None = None) -> int:
     """How many words frame a text as discussing injection rather than doing it (capped).
 
     Args:
         tokens: the words of the canonical text (``injection_model.words``).
+        distinct: ``set(tokens)``, if the caller has it: then only the few framing words the
+            text has are counted, not every word looked up.
     """
-    return min(sum(map(_DISCUSSION.__contains__, tokens)), 5)
+    if distinct is None:
+        distinct = set(tokens)
+    return min(sum(map(tokens.count, _DISCUSSION.intersection(distinct))), 5)
+
+
+#: The standard library's own regular-expression parser (``re._parser``, which has no public
+#: name or type stubs): :func:`needs` reads a pattern's structure from it instead of from a
+#: parser of our own. Whatever it does not recognise is taken to need nothing, so a change in
+#: Python can only make the prefilter skip less, never skip a stem that could match.
+_sre: Any = importlib.import_module("re._parser")
+#: The characters of a word of canonical text (:func:`.injection_model.words`: runs of
+#: ``[a-z0-9]``); any other character separates words.
+_WORD_CHARS = frozenset(string.ascii_lowercase + string.digits)
+
+
+def needs(source: str) -> frozenset[str] | None:
+    """Keys (:func:`keys_of`) one of which a text must have for ``source`` to match after a stem.
+
+    A literal word of the pattern that follows a separator (a class without letters or digits,
+    such as ``[^a-z0-9]``, or punctuation) starts a word of any text the pattern matches, so
+    that text's keys hold the word's first five letters (a word of one or two letters counts
+    only when a separator also ends it). Of the sets of such keys the pattern cannot match
+    without (a word it always has; one per alternative of a group), the best is kept: longest
+    shortest key, then fewest keys. ``None`` when there is none, or the pattern sets flags.
+
+    Args:
+        source: an expanded pattern (:func:`_expand`), read as it follows a trigger stem.
+    """
+    tree = _sre.parse(source)
+    if tree.state.flags & (re.IGNORECASE | re.LOCALE):
+        return None
+    found, _ = _walk(list(tree), False, False)
+    return _best(found)
+
+
+def _one_of(alternatives: list[frozenset[str] | None]) -> frozenset[str] | None:
+    """What a match of one of several alternatives needs: one key of any of them (``None``
+    when an alternative needs nothing)."""
+    out: frozenset[str] = frozenset()
+    for keys in alternatives:
+        if keys is None:
+            return None
+        out |= keys
+    return out
+
+
+def _best(sets: list[frozenset[str]]) -> frozenset[str] | None:
+    return max(sets, key=lambda s: (min(map(len, s)), -len(s)), default=None)
+
+
+def _walk(items: list[Any], left: bool, follow: bool) -> tuple[list[frozenset[str]], bool]:
+    """(key sets ``items`` need, whether they end on a separator).
+
+    Args:
+        items: parsed pattern items (``re._parser``).
+        left: whether a separator (or nothing) comes before ``items``.
+        follow: whether a separator comes after them.
+    """
+    found: list[frozenset[str]] = []
+    run, run_left = "", False
+    for i, (op, av) in enumerate(items):
+        if op is _sre.LITERAL and chr(av) in _WORD_CHARS:
+            if not run:
+                run_left = left
+            run, left = run + chr(av), False
+            continue
+        if run:
+            _keep(found, run, run_left, _leads(items[i:], follow))
+            run = ""
+        if op is _sre.LITERAL:
+            left = True  # not a word character (those continue the run above)
+        elif op is _sre.IN:
+            left = _separates(tuple(av))
+        elif (op is _sre.SUBPATTERN and not (av[1] or av[2])) or op is _sre.ATOMIC_GROUP:
+            body = av[3] if op is _sre.SUBPATTERN else av
+            inner, left = _walk(list(body), left, _leads(items[i + 1 :], follow))
+            found += inner
+        elif op is _sre.BRANCH:
+            after = _leads(items[i + 1 :], follow)
+            walked = [_walk(list(alt), left, after) for alt in av[1]]
+            needed = _one_of([_best(sets) for sets, _ in walked])
+            if needed is not None:
+                found.append(needed)
+            left = all(end for _, end in walked)
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+            low, high, body = av
+            after = _leads(items[i + 1 :], follow)
+            # After one pass comes the rest, or another pass.
+            inner_follow = after and (high == 1 or _leads(list(body), after))
+            inner, end = _walk(list(body), left, inner_follow)
+            if low >= 1:
+                found += inner
+            # Where a later pass ends does not depend on a separator before it.
+            once = end if high == 1 else _walk(list(body), False, inner_follow)[1]
+            left = once if low >= 1 else left and once
+        elif op not in (_sre.ASSERT, _sre.ASSERT_NOT, _sre.AT):  # those consume nothing
+            left = False
+    if run:
+        _keep(found, run, run_left, follow)
+    return found, left
+
+
+def _keep(found: list[frozenset[str]], word: str, left: bool, right: bool) -> None:
+    """Keep the key of a literal word of a pattern, if a text it matches must have it."""
+    if left and (len(word) >= 3 or right):
+        found.append(frozenset({word[:KEY]}))
+
+
+def _leads(items: list[Any], follow: bool) -> bool:
+    """Whether the first character ``items`` (then what follows them) match is a separator."""
+    for i, (op, av) in enumerate(items):
+        if op is _sre.LITERAL:
+            return chr(av) not in _WORD_CHARS
+        if op is _sre.IN:
+            return _separates(tuple(av))
+        if op in (_sre.ASSERT, _sre.ASSERT_NOT, _sre.AT):
+            continue
+        rest = items[i + 1 :]
+        if (op is _sre.SUBPATTERN and not (av[1] or av[2])) or op is _sre.ATOMIC_GROUP:
+            return _leads([*(av[3] if op is _sre.SUBPATTERN else av), *rest], follow)
+        if op is _sre.BRANCH:
+            return all(_leads([*alt, *rest], follow) for alt in av[1])
+        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+            low, _, body = av
+            first = _leads([*body, *rest], follow)
+            return first if low >= 1 else first and _leads(rest, follow)
+        return False
+    return follow
+
+
+@lru_cache(maxsize=256)
+def _separates(members: tuple[Any, ...]) -> bool:
+    """Whether a character class (``re._parser`` items) holds no word character."""
+    negate = bool(members) and members[0][0] is _sre.NEGATE
+    chars: list[int] = []
+    ranges: list[tuple[int, int]] = []
+    for op, av in members[1:] if negate else members:
+        if op is _sre.LITERAL:
+            chars.append(av)
+        elif op is _sre.RANGE:
+            ranges.append(av)
+        else:  # a category (\w, \d ...): do not guess
+            return False
+    inside = [ord(c) in chars or any(a <= ord(c) <= b for a, b in ranges) for c in _WORD_CHARS]
+    return all(inside) if negate else not any(inside)
 
 
 @lru_cache(maxsize=1)

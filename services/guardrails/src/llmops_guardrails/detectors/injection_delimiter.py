@@ -80,7 +80,14 @@ DELIMITER: dict[str, list[tuple[str, float]]] = {
             r"(?:prompt|instructions|message)",
             M,
         ),
-        (f"{_ROLE_WORD} (?:mode|modus|modo|access|override|privileges|rechte)", M),
+        (f"{_ROLE_WORD} (?:mode|modus|modo|override)", M),
+        # "Please grant me admin access" is a ticket; "admin access granted" is a fake state.
+        (
+            f"{_ROLE_WORD} (?:access|privileges|rechte) (?:is |are |has been |have been )?(?:now )?"
+            r"(?:granted|enabled|unlocked|activated|confirmed|gewahrt|aktiviert|concedid\w|"
+            r"concedid\w|accorde\w{0,2})",
+            M,
+        ),
         (f"(?:mode|modus|modo|acces|acceso|acesso) {_ROLE_WORD}", M),
         (
             r"(?:safety|security|securite|sicherheit\w{0,14}|seguridad|seguranca) (?:(?:checks?|"

@@ -88,6 +88,39 @@ EXFILTRATION: dict[str, list[tuple[str, float]]] = {
         ),
         (r"(?:what|which) (?:are|were) your (?:instructions|rules|guidelines)", M),
         (r"(?:word for word|verbatim)", W),
+        # Written from the third-party train rows (corpus/injection/external.jsonl).
+        (
+            r"(?:see|read|view|get|have|know) (?:the |your )?(?:full |entire |complete )?"
+            r"(?:system prompt|system message|initial prompt|hidden prompt|system instructions)",
+            W,
+        ),
+        (
+            r"(?:text|instructions|words|message|prompt|rules) you were given (?:initially|at the "
+            r"(?:start|beginning)|before (?:this|our|the) conversation|first)",
+            M,
+        ),
+        (
+            r"what (?:are|were) you (?:not supposed|told not|instructed not|forbidden|not allowed"
+            r"|not permitted) to (?:tell|say|reveal|share|disclose|discuss)",
+            M,
+        ),
+        (
+            r"(?:beginning|starting|begin|start) with ['\"]?you are['\"]?,? {WW}(?:repeat|recite|"
+            r"output|print|copy|continue)",
+            M,
+        ),
+        (
+            r"(?:repeat|recite|output|print|copy|continue) {WW}(?:beginning|starting) with "
+            r"['\"]?you are",
+            M,
+        ),
+        (r"(?:continue|complete) {W}['\"]?(?:the |my |your )?system prompt (?:is|was|says)", M),
+        (r"(?:output|print|show|display) {W}initiali[sz]ation (?:string|prompt|text|message)", M),
+        (
+            r"(?:encode|rot13|translate|reverse|spell) {WW}(?:text|instructions|prompt|words) you"
+            r" were given",
+            M,
+        ),
     ],
     "fr": [
         (

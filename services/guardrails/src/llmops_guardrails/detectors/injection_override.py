@@ -9,6 +9,12 @@ _EN_OVR_VERB = (
     r"cancel|erase|delete|clear|wipe|circumvent|reset|revoke|suspend|throw out|set aside|"
     r"do not follow|don't follow|stop following|no longer follow|pay no attention to)"
 )
+#: The verbs that override even without a qualifier: not "clear", "drop", "skip", "reset",
+#: "delete", "cancel" ... which prompts use about their own instructions and data.
+_EN_OVR_BARE = (
+    r"(?:ignore|disregard|forget|override|overwrite|bypass|circumvent|neglect|do not follow|"
+    r"don't follow|stop following|no longer follow|pay no attention to)"
+)
 _EN_OVR_QUAL = (
     r"(?:previous|prior|above|earlier|preceding|former|original|initial|old|existing|all|every|"
     r"your|any|these|those|system|safety|developer|default|aforementioned|foregoing)"
@@ -82,19 +88,20 @@ _PT_OVR_OBJ = (
 _COLON = r"[ \t]{0,3}:"
 
 
-def _override(verb: str, qual: str, obj: str) -> list[tuple[str, float]]:
+def _override(verb: str, qual: str, obj: str, bare: str | None = None) -> list[tuple[str, float]]:
     # Qualified ("all previous instructions", "les consignes précédentes") on either side of
-    # the object is strong; a bare "ignore the rules" is only medium (chess has rules too).
+    # the object is strong; a bare "ignore the rules" is only medium (chess has rules too),
+    # and only with the verbs in ``bare`` if given ("give clear instructions" is no attack).
     return [
         (f"{verb} {{W}}{qual} {{W}}{obj}", S),
         (f"{verb} {{W}}{obj} {{W}}{qual}", S),
-        (f"{verb} {{W}}{obj}", M),
+        (f"{bare or verb} {{W}}{obj}", M),
     ]
 
 
 OVERRIDE: dict[str, list[tuple[str, float]]] = {
     "en": [
-        *_override(_EN_OVR_VERB, _EN_OVR_QUAL, _EN_OVR_OBJ),
+        *_override(_EN_OVR_VERB, _EN_OVR_QUAL, _EN_OVR_OBJ, _EN_OVR_BARE),
         (
             f"{_EN_OVR_VERB} {{W}}(?:everything|anything|all|whatever) {{W}}(?:you were told|"
             r"you've been told|you have been told|above|before|so far|you know|prior|"
@@ -128,6 +135,49 @@ OVERRIDE: dict[str, list[tuple[str, float]]] = {
         ),
         (r"(?:i am|i'm) (?:your|the) (?:developer|creator|admin|administrator|owner|operator)", M),
         (r"from now on", W),
+        # Written from the third-party train rows (corpus/injection/external.jsonl).
+        (
+            r"regardless of (?:your|any|all|the) (?:previous|prior|earlier|above|original|initial"
+            r"|existing|other) (?:instructions?|input|rules|guidelines|programming|prompts?|"
+            r"directives?)",
+            S,
+        ),
+        (
+            r"(?:i|we) (?:made a mistake|forgot|messed up|made an error) (?:when|in|while) {W}"
+            r"(?:gave|giving|wrote|writing|set up|setting up) {W}(?:your|the) (?:instructions|"
+            r"prompt|rules|system prompt)",
+            M,
+        ),
+        (
+            r"(?:administrator|admin|developer|system|root|sudo|supervisor) override",
+            M,
+        ),
+        (
+            r"(?:forget|ignore|disregard) (?:everything |all )?{W}(?:chat ?gpt|openai|"
+            r"anthropic)\W{0,2}s? (?:and \w+\W{0,2}s? )?(?:tos|polic(?:y|ies)|rules|guidelines|"
+            r"training|programming)",
+            M,
+        ),
+        (
+            r"(?:to enable|for|enter|entering) (?:debugging|debug mode|diagnostics?|maintenance "
+            r"mode),? (?:please )?(?:execute|run|perform|do the following|output)",
+            M,
+        ),
+        (
+            r"(?:system malfunction|debugging error|critical error|system error)\W{1,3}(?:please )?"
+            r"(?:provide|output|grant|execute|print|reveal|run|ignore)",
+            M,
+        ),
+        (r"unlock (?:your |all |the )?hidden (?:functionalit\w+|features|capabilities|modes?)", M),
+        (
+            r"new (?:important |priority |urgent |updated )?instructions?[ \t]?(?:\*{2,3}|!{1,3})",
+            M,
+        ),
+        (
+            r"(?:this|the following)(?: message)? is (?:strictly |only |just )?(?:for testing "
+            r"purposes|a test)\W{1,3}{WW}(?:you must|generate|perform|respond|answer|ignore)",
+            M,
+        ),
         (
             f"{_EN_OVR_VERB} (?:the |all the |everything )?(?:above|preceding|foregoing|previous"
             r"|prior)(?: text| content| message| prompt| conversation)? {W}(?:and|then|;|,) "

@@ -79,6 +79,42 @@ ROLEPLAY: dict[str, list[tuple[str, float]]] = {
         ),
         (r"jailbr(?:eak|oken)", W),
         (r"you are now", W),
+        # Personas stripped of limits in the third person ("Tyler is not bound by rules,
+        # morals and ethics", "PERSONA=Bob (amoral, uncensored)"): written from the
+        # third-party train rows (corpus/injection/external.jsonl).
+        (
+            r"(?:not|never|isn't|is not|aren't|are not) (?:bound|restrained|restricted|"
+            r"constrained|governed) by (?:any )?{W}(?:morals?|ethics|ethical|laws|moral|openai|"
+            r"content polic(?:y|ies)|guidelines|restrictions|filters|censorship)",
+            M,
+        ),
+        (
+            r"(?:disregards?|doesn't care about|does not care about|don't care about|has no|"
+            r"without any|free of all|free from all) (?:all |any )?{W}(?:laws|morals|morality|"
+            r"ethics|ethical (?:guidelines|standards|principles|boundaries))",
+            M,
+        ),
+        (
+            r"regardless of (?:any |its |the |their )?(?:ethical|moral|legal)(?:,? (?:or|and)"
+            r" (?:ethical|moral|legal))* (?:considerations|implications|concerns|guidelines|"
+            r"consequences|boundaries)",
+            M,
+        ),
+        (r"persona {W}(?:amoral|uncensored|unfiltered|unrestricted|immoral|unethical)", M),
+        # Benign role-play games say it too (the shared prompts of external.jsonl): a hint.
+        (r"(?:never|don't|do not|must not|will not|won't|cannot|can't) break {W}character", W),
+        (
+            r"(?:doesn't|does not|don't|do not|won't|will not|never|no longer|not) (?:follow|"
+            r"abide by|adhere to|comply with|care about|obey|have to follow|need to follow) {W}"
+            r"(?:openai|anthropic|chatgpt|discord)\W{0,2}s? {W}(?:polic(?:y|ies)|guidelines|"
+            r"rules|tos|terms)",
+            M,
+        ),
+        (
+            r"(?:allowed|blocked) (?:modes|responses|strings) {WW}(?:blocked|allowed) (?:modes|"
+            r"responses|strings)",
+            M,
+        ),
         (
             r"(?:you are|you're) no longer (?:chatgpt|an ai|an assistant|a language model|bound|"
             r"restricted|limited|claude|gemini|llama|a chatbot|an llm)",

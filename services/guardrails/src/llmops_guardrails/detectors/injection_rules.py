@@ -249,7 +249,10 @@ class _Stem:
 
 @lru_cache(maxsize=1024)
 def _stem(stem: str) -> _Stem:
-    entries = compiled().index[stem]
+    # One search per stem finds one match per place, the first alternative that matches: the
+    # strongest patterns go first, or "developer mode" (weak) would hide "developer mode
+    # enabled" (strong) wherever both match.
+    entries = sorted(compiled().index[stem], key=lambda e: -e[3])
     alternation = "|".join(f"({source})" for source, _, _, _ in entries)
     # A key shorter than three letters is a whole word; a longer one starts a word.
     whole = "" if len(stem) >= 3 else "(?![a-z0-9])"

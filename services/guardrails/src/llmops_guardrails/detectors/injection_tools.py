@@ -6,7 +6,8 @@ from llmops_guardrails.detectors.injection_weights import M, S, W
 
 _DANGER = (
     r"(?:delete|drop|remove|wipe|erase|purge|destroy|truncate|transfer|wire|export|reset|grant|"
-    r"exec|shell|sudo|admin|kill|format|supprim|effac|virement|losch|loesch|ueberweis|uberweis|"
+    r"exec|shell|sudo|admin|kill|format(?=_| (?:the )?(?:c:|disk|drive|hard drive|partition))|"
+    r"supprim|effac|virement|losch|loesch|ueberweis|uberweis|"
     r"borrar|eliminar|transferencia|apagar|excluir)"
 )
 #: What a conversation holds that an attacker wants: sending it somewhere is the attack.
@@ -42,7 +43,15 @@ _TOOL_RAW: dict[str, list[tuple[str, float]]] = {
         (r"https?://[^\s]{1,200}[?&][a-z_]{1,20}=(?:\{|\$\{|%7b)", M),
     ],
     "en": [
-        (r"(?:call|invoke|run|execute|use|trigger|fire)s? {W}(?:the )?[a-z_]{0,20}" + _DANGER, M),
+        # A dangerous word as the tool or function called: alone ("run kill") or in a
+        # snake_case name ("call delete_all_files"); not inside a word ("use this skill",
+        # "use information"), and not after "use" ("use the markdown format").
+        (
+            r"(?:call|invoke|run|execute|trigger|fire)s? {W}(?:the )?(?:[a-z]{1,20}_)?"
+            + _DANGER
+            + r"(?:_[a-z_]{1,30}|(?![a-z]))",
+            M,
+        ),
         (
             r"(?:send|forward|post|upload|transmit|email|mail|exfiltrate|leak|copy|submit|share|"
             r"fetch|load|open|visit)s? {WW}"

@@ -10,6 +10,10 @@ seconds (checks/s of the one replica). Rows:
 - the default input policy (the built-in one: denylist, injection, e-mail, card);
 - a regex-only input policy (e-mail, card, denylist), pushed for a tenant of its own: the cost
   of the service without the injection detector;
+- tool-call checks under that policy: a tool with a rate rule, every call admitted (each
+  admission two JetStream round trips to the rate windows' bucket, on one hot window), and a
+  tool without one: the checks/s of the first show whether a replica answers other checks while
+  one waits on the bucket;
 - the decision alone, in this process (no NATS), for the default policy;
 - both check rows again with the check endpoint served through FastStream
   (``LLMOPS_GUARDRAILS_DIRECT_ENDPOINTS=false``), for comparison.
@@ -133,6 +137,11 @@ input:
     action: redact
   - detector: card
     action: redact
+tools:
+  allow:
+    - name: search
+      rate: {calls: 1000000000, per_s: 60}
+    - name: lookup
 """
 
 
@@ -152,6 +161,23 @@ def bodies(tenant: str, policy: str, texts: list[str]) -> list[bytes]:
     return [
         wrap(
             GuardrailCheckRequest(stage="input", content=t, policy=policy),
+            tenant=tenant,
+            source="app://bench",
+        ).to_json()
+        for t in texts
+    ]
+
+
+def tool_bodies(tenant: str, policy: str, tool: str, texts: list[str]) -> list[bytes]:
+    """Tool-call check envelopes for ``tool``, arguments from the prompts."""
+    return [
+        wrap(
+            GuardrailCheckRequest(
+                stage="tool_call",
+                tool={"name": tool, "arguments": {"query": t[:200]}},
+                actor={"app": "bench"},
+                policy=policy,
+            ),
             tenant=tenant,
             source="app://bench",
         ).to_json()
@@ -216,6 +242,8 @@ async def run(url: str) -> tuple[list[dict[str, Any]], list[str]]:
     texts = prompts(N)
     default = bodies("bench", "default", texts)
     regex = bodies("benchre", "regex", texts)
+    rated = tool_bodies("benchre", "regex", "search", texts)
+    unrated = tool_bodies("benchre", "regex", "lookup", texts)
     check = subjects.for_tenant(subjects.GUARDRAILS_CHECK, "bench")
     check_re = subjects.for_tenant(subjects.GUARDRAILS_CHECK, "benchre")
     rows: list[dict[str, Any]] = []
@@ -250,11 +278,13 @@ async def run(url: str) -> tuple[list[dict[str, Any]], list[str]]:
                         took.append(parse(answer.data).data.took_ms)
                 our_rate = await throughput(nc, check, default)
                 re_rate = await throughput(nc, check_re, regex)
+                tools = [] if edge else await _tool_rows(nc, check_re, rated, unrated, raw_p50)
             finally:
                 service.terminate()
                 service.wait(timeout=30)
             rows.append(_row(f"check: default input policy{edge}", ours, our_rate, raw_p50))
             rows.append(_row(f"check: regex-only input policy{edge}", ours_re, re_rate, raw_p50))
+            rows.extend(tools)
     finally:
         await nc.close()
 
@@ -277,6 +307,28 @@ async def run(url: str) -> tuple[list[dict[str, Any]], list[str]]:
         "targets: check p50 <= 1 ms, p99 <= 3 ms, p50 <= 3x raw.",
     ]
     return rows, notes
+
+
+async def _tool_rows(
+    nc: Any, subject: str, rated: list[bytes], unrated: list[bytes], raw_p50: float
+) -> list[dict[str, Any]]:
+    """Tool-call checks with and without a rate rule (the regex policy's ``tools``)."""
+    rated_ms = await latencies(nc, subject, rated)
+    unrated_ms = await latencies(nc, subject, unrated)
+    return [
+        _row(
+            "tool check: rate rule, admitted (KV bucket)",
+            rated_ms,
+            await throughput(nc, subject, rated),
+            raw_p50,
+        ),
+        _row(
+            "tool check: no rate rule",
+            unrated_ms,
+            await throughput(nc, subject, unrated),
+            raw_p50,
+        ),
+    ]
 
 
 async def _push_regex_policy(nc: Any) -> None:

@@ -19,6 +19,7 @@ from faststream.nats import NatsBroker, NatsRouter
 
 from llmops_shared.broker import MessageScope, create_broker
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
+from llmops_shared.direct import DirectEndpoint
 from llmops_shared.health import HealthServer
 from llmops_shared.jetstream import JetStreamSink
 from llmops_shared.logging import configure_logging, get_logger
@@ -161,6 +162,7 @@ def service_app(
     on_stop: Sequence[Hook] = (),
     background: Sequence[Loop] = (),
     wiring: Wiring | None = None,
+    endpoints: Sequence[DirectEndpoint] = (),
 ) -> FastStream:
     """Compose a runnable service.
 
@@ -175,6 +177,9 @@ def service_app(
         background: loops to run while the service is up (started once it is subscribed,
             cancelled when it starts draining).
         wiring: the broker, scope and publisher, when the service was built with them.
+        endpoints: request/reply endpoints served by nats-py directly: subscribed on the
+            broker's connection after the ``on_connected`` hooks, and stopped first when the
+            service drains, each request taken answered before the connection closes.
 
     Returns:
         A FastStream app; ``app.state`` holds the :class:`ServiceState`.
@@ -202,6 +207,8 @@ def service_app(
             await ensure_streams(broker.connection.jetstream(), settings)
         for hook in on_connected:
             await hook()
+        for endpoint in endpoints:
+            await endpoint.start(broker.connection)
 
     tasks: list[asyncio.Task[Any]] = []
 
@@ -213,6 +220,9 @@ def service_app(
     async def stopping() -> None:
         state.draining = True
         _log.info("draining")
+        # Before FastStream drains the connection: nats-py's drain does not wait for the answers
+        # these endpoints give in tasks of their own; the background loops still run meanwhile.
+        await asyncio.gather(*(endpoint.stop(settings.drain_timeout_s) for endpoint in endpoints))
         for task in tasks:
             task.cancel()
         for task in tasks:

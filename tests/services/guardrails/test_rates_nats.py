@@ -46,10 +46,10 @@ def replicas(
     """Start replicas (by name: each its own outbox; the queue group, policies, rate bucket and
     clock shared) with the tools policy enforced on each.
 
-    Their rate timeout is 5 s, not 0.5: a replica answers one check at a time, and on a loaded
-    2-core test machine a burst of hundreds of them has seen a single round trip stall past
-    0.5 s, which fails that check closed (`rate_unavailable`, as it should). These tests are
-    about counting; failing closed on time is test_rate_windows.py's."""
+    Their rate timeout is 5 s, not 0.5: on a loaded 2-core test machine a burst of hundreds of
+    checks has seen a single round trip stall past 0.5 s, which fails that check closed
+    (`rate_unavailable`, as it should). These tests are about counting; failing closed on time
+    is test_rate_windows.py's."""
 
     @contextlib.asynccontextmanager
     async def start(*names: str) -> AsyncIterator[list[Any]]:

@@ -92,16 +92,11 @@ def create_app(settings: GuardrailsSettings, clock: Clock = SYSTEM_CLOCK) -> Fas
         service.warm()
         gc.freeze()
 
-    endpoints = direct_endpoints(service, settings)
-
     async def load_policies() -> None:
-        """Every policy in force and the rate windows' bucket, then the direct endpoints (before
-        FastStream's subscribe)."""
+        """Every policy in force and the rate windows' bucket (before any endpoint subscribes)."""
         await policies.open()
         await rates.open()
         await service.load_all()
-        for endpoint in endpoints:
-            await endpoint.start(wiring.broker.connection)
 
     async def publish_verdicts() -> None:
         """Publish what the outbox holds (a crash's leftovers first), then keep it flushed."""
@@ -147,6 +142,7 @@ def create_app(settings: GuardrailsSettings, clock: Clock = SYSTEM_CLOCK) -> Fas
         on_connected=[load_policies],
         on_stop=[drain, outbox.aclose],
         background=[publish_verdicts, watch_policies],
+        endpoints=direct_endpoints(service, settings),
     )
     app.service = service  # type: ignore[attr-defined]
     app.recorder = recorder  # type: ignore[attr-defined]

@@ -42,6 +42,13 @@ class GuardrailsSettings(ServiceSettings):
         description="Serve the check and stream endpoints with nats-py directly rather than "
         "through FastStream (the same edge rules, a fraction of the per-request cost).",
     )
+    check_concurrency: int = Field(
+        default=64,
+        ge=1,
+        description="Checks (and, apart, streamed chunks) one replica answers at once when "
+        "served directly; past it the next waits, so a slow check (a tool's rate window) does "
+        "not hold the others behind it and memory stays bounded.",
+    )
     vault_key: SecretStr | None = Field(
         default=None,
         description="Key that seals reversible checks' vault tokens: base64 of 32 random bytes "

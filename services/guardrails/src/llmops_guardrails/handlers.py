@@ -45,6 +45,7 @@ def direct_endpoints(
             service.check,
             service.clock.now,
             SOURCE,
+            concurrency=settings.check_concurrency,
         ),
         DirectEndpoint(
             "stream",
@@ -53,6 +54,7 @@ def direct_endpoints(
             service.stream,
             service.clock.now,
             SOURCE,
+            concurrency=settings.check_concurrency,
         ),
     ]
 

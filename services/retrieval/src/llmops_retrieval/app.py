@@ -56,20 +56,14 @@ def create_app(
     if isinstance(index, EdgeIndex) and settings.optimize_idle_s > 0:
         idle = settings.optimize_idle_s
         background.append(lambda: index.optimize_when_idle(idle))
-    endpoint = query_endpoint(service, settings)
-
-    async def serve_queries() -> None:
-        """Answer queries once the index is open (before FastStream's own subscriptions)."""
-        await endpoint.start(wiring.broker.connection)
-
     app = service_app(
         settings,
         build_router(service, settings),
         wiring=wiring,
         on_start=[index.open],
-        on_connected=[serve_queries],
         on_stop=[service.settle, index.close],
         background=background,
+        endpoints=[query_endpoint(service, settings)],  # once the index is open
     )
     app.service = service  # type: ignore[attr-defined]
     return app

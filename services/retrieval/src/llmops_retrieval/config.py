@@ -84,6 +84,12 @@ class RetrievalSettings(ServiceSettings):
         default="retrieval",
         description="Queue group of the query and rebuild endpoints, shared by replicas.",
     )
+    query_concurrency: int = Field(
+        default=64,
+        ge=1,
+        description="Queries one replica answers at once; past it the next waits, so a slow "
+        "query (embedding it) does not hold the others behind it and memory stays bounded.",
+    )
     replay_timeout_s: float = Field(
         default=2.0,
         gt=0,

@@ -76,6 +76,7 @@ def query_endpoint(service: RetrievalService, settings: RetrievalSettings) -> Di
         service.query,
         service.clock.now,
         SOURCE,
+        concurrency=settings.query_concurrency,
     )
 
 

@@ -135,3 +135,20 @@ def test_the_model_window_maps_back_to_words_of_the_original(
     start, end = detector._gather(long).model_span()
     assert 0 <= start < end <= len(long)
     assert end - start < len(long)
+
+
+def test_a_short_text_is_not_judged_by_the_model_alone(
+    detector: InjectionDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Four words ("mail jo@example.com") are too few for a word model: alone, its logit
+    # counts in proportion to the words read (half here), and the text is not flagged.
+    from llmops_guardrails.detectors import injection
+
+    text = "mail jo@example.com"
+    short = detector.signals(text)["model_alone"]
+    monkeypatch.setattr(injection, "_ALONE_WORDS", 4)
+    full = detector.signals(text)["model_alone"]
+    assert full > 0
+    assert short == pytest.approx(full / 2)
+    monkeypatch.undo()
+    assert not detector.analyse(text).flagged

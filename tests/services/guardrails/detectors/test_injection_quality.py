@@ -78,7 +78,7 @@ def test_external_rows_are_split_by_their_group_hash() -> None:
 
 def test_third_party_holdout_half() -> None:
     # Phrasings nobody on the project wrote, never trained or tuned on. Measured: recall
-    # 0.762 and false positives 1.7% (shared prompts 2.7%); rules r2 and the model trained on
+    # 0.760 and false positives 1.8% (shared prompts 2.8%); rules r2 and the model trained on
     # our rows only: 0.681 and 9.0%. A floor, so that a change that loses them shows.
     d = InjectionDetector()
     rep = evaluate(_external("holdout"), lambda t: d.analyse(t).score, d.threshold)

@@ -60,6 +60,8 @@ _STEM5 = itemgetter(slice(0, 5))
 _END5 = itemgetter(slice(-5, None))
 #: A word's last five letters, remembered (:mod:`.memo`): what its reversal begins with.
 _ENDS = WordMemo(_END5)
+#: Words a text needs before the model alone (no rule matched) counts in full.
+_ALONE_WORDS = 8
 #: Characters of context around a rule match that the model judges on its own (long texts).
 _NEAR = 160
 _MAX_NEAR = 8
@@ -146,6 +148,8 @@ class _Evidence:
 
     hidden: bool = False
     discussion: int = 0
+    #: Words of the text itself (not of decoded payloads).
+    words: int = 0
 
 
 class InjectionDetector:
@@ -231,6 +235,7 @@ class InjectionDetector:
             ev.hidden = True
         if depth == 0:
             ev.discussion = rules.discussion(tokens, unique)
+            ev.words = len(tokens)
 
         def place(cs: int, ce: int) -> tuple[int, int]:
             return span if span is not None else c.span(cs, ce)
@@ -372,9 +377,11 @@ def alone(score: float, threshold: float, alone_threshold: float) -> float:
 def _signals(ev: _Evidence) -> dict[str, float]:
     strongest = max(ev.families.values(), default=0.0)
     logit = max(min(ev.model, 20.0), -20.0) if ev.model > -math.inf else 0.0
+    # A word model's evidence grows with the words it read: alone, on a text shorter than
+    # _ALONE_WORDS ("mail jo@example.com"), its logit counts in proportion.
     return {
         "model": logit if ev.families else 0.0,
-        "model_alone": 0.0 if ev.families else logit,
+        "model_alone": 0.0 if ev.families else logit * min(1.0, ev.words / _ALONE_WORDS),
         "rules": strongest,
         "families": float(sum(s >= 0.5 for s in ev.families.values())),
         "obfuscated": 1.0 if ev.obfuscated and strongest > 0 else 0.0,

@@ -37,8 +37,10 @@ CORPUS = Path(__file__).resolve().parents[4] / "services" / "guardrails" / "corp
 @functools.cache
 def _texts() -> list[str]:
     texts = [r["text"] for path in sorted(CORPUS.glob("*.jsonl")) for r in read_corpus(path)]
-    assert len(texts) > 5000  # the whole corpus, not a file that went missing
-    return texts
+    assert len(texts) > 7000  # the whole corpus, not a file that went missing
+    # The third-party shared prompts run to 100 KB; their first 2 KB carry the same words
+    # at a fiftieth of the time.
+    return [text[:2048] for text in texts]
 
 
 def _variants(text: str) -> list[str]:

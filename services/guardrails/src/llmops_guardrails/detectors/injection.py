@@ -148,7 +148,7 @@ class _Evidence:
 
     hidden: bool = False
     discussion: int = 0
-    #: Words of the text itself (not of decoded payloads).
+    #: Words of the longest text scanned (the text itself or a payload decoded from it).
     words: int = 0
 
 
@@ -235,7 +235,7 @@ class InjectionDetector:
             ev.hidden = True
         if depth == 0:
             ev.discussion = rules.discussion(tokens, unique)
-            ev.words = len(tokens)
+        ev.words = max(ev.words, len(tokens))
 
         def place(cs: int, ce: int) -> tuple[int, int]:
             return span if span is not None else c.span(cs, ce)

@@ -19,7 +19,7 @@ from llmops_contracts.envelope import Envelope
 from llmops_contracts.guardrails import GuardrailCheckRequest, GuardrailVerdict, Stage
 from llmops_contracts.tools import ToolCallRequested
 from llmops_shared.broker import consumer_config
-from llmops_shared.jetstream import JetStreamSink, MessageTooLarge, Refused
+from llmops_shared.jetstream import JetStreamSink, MessageTooLarge, NotAcknowledged, Refused
 from llmops_shared.runtime import service_app
 from llmops_shared.settings import ServiceSettings
 from tests.conftest import eventually, running
@@ -230,6 +230,42 @@ async def test_the_sink_leaves_out_only_what_the_server_never_takes(
             await sink.publish_batch(messages)
         with pytest.raises(Refused, match="message size exceeds maximum allowed"):
             await sink.publish_batch([small, over_stream])
+    finally:
+        await js.delete_stream(stream)
+        await nc.close()
+
+
+@pytest.mark.parametrize("answer", [b"", b'{"ok": true}'])
+async def test_the_sink_counts_only_jetstream_answers(
+    nats_url: str, uid: str, answer: bytes
+) -> None:
+    """A plain subscriber that replies to a stored subject is not an acknowledgement.
+
+    JetStream publishes carry the ack inbox as their reply subject, so a plain subscriber of
+    the subject (a replica listening to an event) that replies reaches the publisher first; an
+    empty answer once read as "no stream" and failed a publish JetStream stored.
+    """
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    stream = f"ACKS_{uid}"
+    await js.add_stream(name=stream, subjects=[f"acks.{uid}.>"])
+    answered: list[str] = []
+
+    async def reply_at_once(msg: Any) -> None:
+        answered.append(msg.subject)
+        await msg.respond(answer)
+
+    await nc.subscribe(f"acks.{uid}.>", cb=reply_at_once)
+    await nc.subscribe(f"bare.{uid}.>", cb=reply_at_once)
+    await nc.flush()
+    try:
+        sink = JetStreamSink(lambda: nc, timeout_s=1.0)
+        await sink.publish_batch([(f"acks.{uid}.{i}", b"{}", {}) for i in range(20)])
+        assert (await js.stream_info(stream)).state.messages == 20
+        assert len(answered) == 20  # every publish was answered by the plain subscriber too
+        # With no stream, only the subscriber answers: not acknowledged, never "stored".
+        with pytest.raises(NotAcknowledged):
+            await sink.publish_batch([(f"bare.{uid}.x", b"{}", {})])
     finally:
         await js.delete_stream(stream)
         await nc.close()

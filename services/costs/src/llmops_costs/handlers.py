@@ -170,8 +170,10 @@ def build_router(
             loaded = await _call(service.load_prices(request.tenant, request.data, cause=request))
             return reply(loaded, request, source=SOURCE, time=service.clock.now())
 
-        # Every replica (no queue group) hears that prices were loaded and reloads them.
-        @router.subscriber(subjects.any_tenant(subjects.COSTS_PRICES_LOADED))
+        # Every replica (no queue group) hears that prices were loaded and reloads them. It
+        # never replies: the event is published to the stream with the stream's ack inbox as
+        # its reply subject, and an answer from here would reach the publisher as an ack.
+        @router.subscriber(subjects.any_tenant(subjects.COSTS_PRICES_LOADED), no_reply=True)
         async def prices_loaded(event: Envelope[PricesLoaded]) -> None:
             """Reload prices loaded by a replica and re-price what they now price."""
             await service.prices_changed()

@@ -43,6 +43,7 @@ from llmops_contracts.costs import (
 )
 from llmops_contracts.envelope import Envelope, Payload
 from llmops_contracts.registry import parse
+from llmops_shared.barrier import server_caught_up
 
 SNAPSHOT = (
     Path(__file__).parents[2] / "services/costs/src/llmops_costs/prices/litellm_snapshot.json"
@@ -88,7 +89,7 @@ async def costs(nats_url: str, tenant: str) -> AsyncIterator[FakeCosts]:
     nc = await nats.connect(nats_url)
     fake = FakeCosts(tenant, nc)
     await nc.subscribe(f"llmops.rpc.costs.*.{tenant}", cb=fake.handle)
-    await nc.flush()
+    await server_caught_up(nc)
     try:
         yield fake
     finally:

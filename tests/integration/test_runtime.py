@@ -18,6 +18,7 @@ from llmops_contracts import subjects, wrap
 from llmops_contracts.envelope import Envelope
 from llmops_contracts.guardrails import GuardrailCheckRequest, GuardrailVerdict, Stage
 from llmops_contracts.tools import ToolCallRequested
+from llmops_shared.barrier import server_caught_up
 from llmops_shared.broker import consumer_config
 from llmops_shared.jetstream import JetStreamSink, MessageTooLarge, NotAcknowledged, Refused
 from llmops_shared.runtime import service_app
@@ -269,3 +270,28 @@ async def test_the_sink_counts_only_jetstream_answers(
     finally:
         await js.delete_stream(stream)
         await nc.close()
+
+
+async def test_a_subscription_is_live_for_other_connections_once_the_server_caught_up(
+    nats_url: str, uid: str
+) -> None:
+    """After ``server_caught_up``, a request from another connection always finds the responder.
+
+    nats-py's ``flush()`` alone lets its PING overtake a SUB still in the client's buffer: in
+    300 tries like these, 5-20 requests got "no responders".
+    """
+    serving, asking = await nats.connect(nats_url), await nats.connect(nats_url)
+    try:
+        for i in range(300):
+            subject = f"barrier.{uid}.{i}"
+
+            async def answer(msg: Any) -> None:
+                await serving.publish(msg.reply, b"ok")
+
+            sub = await serving.subscribe(subject, queue="q", cb=answer)
+            await server_caught_up(serving)
+            assert (await asking.request(subject, b"", timeout=5)).data == b"ok"
+            await sub.unsubscribe()
+    finally:
+        await serving.close()
+        await asking.close()

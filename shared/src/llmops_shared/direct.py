@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from llmops_contracts import headers, subjects
 from llmops_contracts.envelope import Envelope, Payload, reply
 from llmops_contracts.registry import InvalidMessage, parse
+from llmops_shared.barrier import server_caught_up
 from llmops_shared.dlq import reason_of
 from llmops_shared.logging import get_logger
 
@@ -129,6 +130,9 @@ class DirectEndpoint:
         self._nc = nc
         self._spawn = asyncio.get_running_loop().create_task
         self._sub = await nc.subscribe(self.subject, queue=self.queue, cb=self._on_message)
+        # Once start returns the server knows the subscription: a request sent right after
+        # (readiness reported, a test's first call) reaches it instead of "no responders".
+        await server_caught_up(nc)
 
     async def stop(self, timeout: float) -> None:
         """Stop taking requests, then wait until every request taken has its reply.

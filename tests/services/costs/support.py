@@ -17,6 +17,7 @@ from llmops_contracts.llm import LlmCallCompleted, Usage
 from llmops_contracts.registry import parse
 from llmops_costs.config import CostsSettings
 from llmops_costs.pricing import MissingPrice, PriceTable
+from llmops_shared.barrier import server_caught_up
 
 #: The instant the costs suites stand at: calls are dated then and services run on a clock
 #: started then, so no test depends on the day it runs.
@@ -96,6 +97,7 @@ class Collector:
             self.events.append(parse(msg.data))
 
         self._sub = await nc.subscribe(subject, cb=on)
+        await server_caught_up(nc)  # events published from now on reach it
         return self
 
     def of(self, type_id: str) -> list[Envelope[Any]]:

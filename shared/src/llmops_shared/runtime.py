@@ -17,6 +17,7 @@ from typing import Any
 from faststream import FastStream
 from faststream.nats import NatsBroker, NatsRouter
 
+from llmops_shared.barrier import server_caught_up
 from llmops_shared.broker import MessageScope, create_broker
 from llmops_shared.clock import SYSTEM_CLOCK, Clock
 from llmops_shared.direct import DirectEndpoint
@@ -213,6 +214,9 @@ def service_app(
     tasks: list[asyncio.Task[Any]] = []
 
     async def started() -> None:
+        # Ready means reachable: the server has read every SUB FastStream just sent, so a
+        # request sent the moment readiness flips finds its handler ("no responders" else).
+        await server_caught_up(broker.connection)
         tasks.extend(asyncio.create_task(loop()) for loop in (state.heartbeat, *background))
         state.started = True
         _log.info("service ready", health_port=state.health_port, nats=settings.nats_url)

@@ -3,6 +3,7 @@ another connection relies on the subscription."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 
@@ -21,6 +22,11 @@ async def server_caught_up(nc: Any, timeout: float = 5.0) -> None:
         nats.errors.TimeoutError: the message did not come back within ``timeout`` seconds.
     """
     inbox = nc.new_inbox()
-    sub = await nc.subscribe(inbox, max_msgs=1)
-    await nc.publish(inbox, b"")
-    await sub.next_msg(timeout)
+    sub = await nc.subscribe(inbox, max_msgs=1)  # gone once the message is back
+    try:
+        await nc.publish(inbox, b"")
+        await sub.next_msg(timeout)
+    except BaseException:
+        with contextlib.suppress(Exception):  # the connection may be gone: the error says why
+            await sub.unsubscribe()
+        raise

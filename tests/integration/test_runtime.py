@@ -236,7 +236,7 @@ async def test_the_sink_leaves_out_only_what_the_server_never_takes(
         await nc.close()
 
 
-@pytest.mark.parametrize("answer", [b"", b'{"ok": true}'])
+@pytest.mark.parametrize("answer", [b"", b'{"ok": true}', b'{"error": "invalid", "reason": "no"}'])
 async def test_the_sink_counts_only_jetstream_answers(
     nats_url: str, uid: str, answer: bytes
 ) -> None:

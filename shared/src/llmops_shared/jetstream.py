@@ -164,24 +164,25 @@ class JetStreamSink:
         if acks is None:
             return  # a late answer for a batch that already failed
         data = msg.data
-        # A stored message answers {"stream": ..., "seq": ...}; a refusal {"error": {...}}, and
+        # A stored message answers {"stream":...,"seq":...}; a refusal {"error":{...},...}, and
         # no stream at all a status message with no body (503, no responders). Anything else
         # is not JetStream's answer: a plain subscriber of the subject that replied to the
-        # publish (FastStream answers a handler's None with an empty body). Counting it would
-        # end the batch early, and an empty one read as "no stream" failed a publish that
-        # JetStream stored a moment later.
+        # publish (FastStream answers a handler's None with an empty body, our endpoints an
+        # error with {"error": "invalid", ...}). Counting it would end the batch early, and
+        # an empty one read as "no stream" failed a publish that JetStream stored a moment
+        # later.
         if not data:
             status = (msg.headers or {}).get("Status")
             if status != "503":
                 return
             acks.unavailable = acks.unavailable or f"no stream (status {status})"
-        elif b'"error"' in data:
+        elif data.startswith(b'{"error":{'):
             error = data.decode(errors="replace")
             if b'"code":503' in data:
                 acks.unavailable = acks.unavailable or error
             else:
                 acks.refused.append((int(msg.subject.rsplit(".", 1)[1]), error))
-        elif b'"stream"' not in data:
+        elif not data.startswith(b'{"stream":'):
             return
         acks.left -= 1
         if acks.left <= 0:

@@ -179,8 +179,9 @@ def service_app(
             cancelled when it starts draining).
         wiring: the broker, scope and publisher, when the service was built with them.
         endpoints: request/reply endpoints served by nats-py directly: subscribed on the
-            broker's connection after the ``on_connected`` hooks, and stopped first when the
-            service drains, each request taken answered before the connection closes.
+            broker's connection once FastStream's subscribers run (an answer means the service
+            is up), and stopped first when the service drains, each request taken answered
+            before the connection closes.
 
     Returns:
         A FastStream app; ``app.state`` holds the :class:`ServiceState`.
@@ -208,12 +209,14 @@ def service_app(
             await ensure_streams(broker.connection.jetstream(), settings)
         for hook in on_connected:
             await hook()
-        for endpoint in endpoints:
-            await endpoint.start(broker.connection)
 
     tasks: list[asyncio.Task[Any]] = []
 
     async def started() -> None:
+        # The endpoints answer only once FastStream's subscribers run: an answer means the
+        # whole service is up (a caller, or a test, may act on it at once).
+        for endpoint in endpoints:
+            await endpoint.start(broker.connection)
         # Ready means reachable: the server has read every SUB FastStream just sent, so a
         # request sent the moment readiness flips finds its handler ("no responders" else).
         await server_caught_up(broker.connection)

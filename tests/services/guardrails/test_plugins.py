@@ -41,6 +41,26 @@ def test_importing_the_module_does_not_import_guardrails() -> None:
 # --- Sealed ------------------------------------------------------------------------------------
 
 
+def test_guardrails_leaves_how_sqlite_stores_dates_as_it_found_it() -> None:
+    """guardrails-ai registers a process-wide sqlite3 adapter on import (a datetime stored as a
+    Unix epoch float); after sealing, a datetime is stored as the process stored it before."""
+    code = (
+        "import datetime, sqlite3\n"
+        "at = datetime.datetime(2026, 12, 3, 12, 0, tzinfo=datetime.timezone.utc)\n"
+        "def stored():\n"
+        "    db = sqlite3.connect(':memory:')\n"
+        "    return db.execute('SELECT typeof(?), ?', (at, at)).fetchone()\n"
+        "before = stored()\n"
+        "from llmops_guardrails.plugins import seal_guardrails, _gr\n"
+        "seal_guardrails()\n"
+        "_gr().Guard()\n"
+        "import guardrails.call_tracing.sqlite_trace_handler\n"
+        "print(before == stored(), before[0])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "text"]
+
+
 def test_seal_turns_metrics_tracing_and_remote_inference_off(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -49,6 +49,8 @@ import importlib.util
 import inspect
 import os
 import pkgutil
+import sqlite3
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -89,16 +91,29 @@ def seal_guardrails() -> None:
       export thread, so even ``Guard.configure(allow_metrics_collection=True)`` has nothing to
       send with;
     - ``settings.disable_tracing = True`` (no spans on the global OpenTelemetry provider) and
-      ``settings.use_server = False`` (never the guardrails API server).
+      ``settings.use_server = False`` (never the guardrails API server);
+    - the sqlite3 adapters and converters guardrails registers process-wide at import (its
+      call tracing stores datetimes as epoch floats) are put back as they were.
 
     Call it before any other code constructs a guardrails ``Guard``: a telemetry exporter built
     earlier may still flush the spans it already queued.
     """
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     _disarm_nltk_download()
+    # Importing guardrails registers process-wide sqlite3 adapters (its call tracing stores a
+    # datetime as a Unix epoch float): every other SQLite writer in the process would then
+    # store dates as numbers. Put back what the process had before the first import.
+    before = (
+        None if "guardrails" in sys.modules else (dict(sqlite3.adapters), dict(sqlite3.converters))
+    )
     from guardrails.classes.rc import RC  # type: ignore[import-untyped]
     from guardrails.settings import settings  # type: ignore[import-untyped]
     from guardrails.utils import hub_telemetry_utils  # type: ignore[import-untyped]
+
+    if before is not None:
+        for table, saved in zip((sqlite3.adapters, sqlite3.converters), before, strict=True):
+            table.clear()
+            table.update(saved)
 
     def load(cls: Any, logger: Any = None) -> Any:
         return cls(enable_metrics=False, use_remote_inferencing=False)

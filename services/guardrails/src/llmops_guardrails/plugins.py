@@ -111,9 +111,11 @@ def seal_guardrails() -> None:
     from guardrails.utils import hub_telemetry_utils  # type: ignore[import-untyped]
 
     if before is not None:
-        for table, saved in zip((sqlite3.adapters, sqlite3.converters), before, strict=True):
-            table.clear()
-            table.update(saved)
+        adapters, converters = before
+        sqlite3.adapters.clear()
+        sqlite3.adapters.update(adapters)
+        sqlite3.converters.clear()
+        sqlite3.converters.update(converters)
 
     def load(cls: Any, logger: Any = None) -> Any:
         return cls(enable_metrics=False, use_remote_inferencing=False)

@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from pydantic import Field, ValidationError
 
 from llmops.export import drift, rendered
-from llmops_contracts import registry, subjects, wrap
+from llmops_contracts import headers, registry, subjects, wrap
 from llmops_contracts.costs import Budget, BudgetCheck
 from llmops_contracts.envelope import Kind, new_event_id
 from llmops_contracts.llm import LlmCallCompleted, Usage
@@ -395,3 +395,27 @@ def test_a_keep_list_must_hold_the_chunks_of_its_own_part() -> None:
     # another document's ids: the index would write this part and drop it at once
     with pytest.raises(ValidationError, match="keep must list every chunk of this part"):
         event(["other-doc-chunk"])
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "answer"),
+    [
+        (b'{"stream":"LLMOPS_EVENTS","seq":7}', None, "stored"),
+        (b'{"stream":"LLMOPS_EVENTS","seq":7,"duplicate":true}', None, "stored"),
+        (
+            b'{"error":{"code":400,"err_code":10060,"description":"expected stream does not match"},"stream":"S","seq":0}',
+            None,
+            "refused",
+        ),
+        (b'{"error":{"code":503,"err_code":10074,"description":"no leader"}}', None, "unavailable"),
+        (b"", "503", "unavailable"),  # no stream captures the subject: "no responders"
+        (b"", None, None),  # FastStream's reply to a handler that returned None
+        (b'{"error": "invalid", "reason": "no"}', None, None),  # an llmops endpoint's error
+        (b'{"ok": true}', None, None),
+        (b'{"seq":7,"stream":"S"}', None, None),  # not JetStream's byte order: someone else's
+    ],
+)
+def test_only_jetstream_answers_count_as_acknowledgements(
+    body: bytes, status: str | None, answer: str | None
+) -> None:
+    assert headers.jetstream_answer(body, status) == answer

@@ -13,7 +13,7 @@ import pytest
 from faststream.nats import JStream, NatsBroker, NatsRouter, PullSub
 from nats.js.api import DeliverPolicy
 
-from llmops import Client, RequestError
+from llmops import Client, NoStreamError, RequestError
 from llmops_contracts import subjects, wrap
 from llmops_contracts.envelope import Envelope
 from llmops_contracts.guardrails import GuardrailCheckRequest, GuardrailVerdict, Stage
@@ -295,3 +295,71 @@ async def test_a_subscription_is_live_for_other_connections_once_the_server_caug
     finally:
         await serving.close()
         await asking.close()
+
+
+@pytest.mark.parametrize("answer", [b"", b'{"ok": true}', b'{"error": "invalid", "reason": "no"}'])
+async def test_the_client_takes_only_jetstream_answers_as_acknowledgements(
+    nats_url: str, tenant: str, answer: bytes
+) -> None:
+    """An application's plain subscriber that replies to events does not fail the client's publish.
+
+    nats-py's ``js.publish`` took the first reply as JetStream's: an empty one (FastStream's
+    answer to a handler returning None) failed with a JSON error, an error-shaped one as a
+    refusal, though JetStream stored the message.
+    """
+    listener = await nats.connect(nats_url)
+    replied: list[str] = []
+
+    async def reply_at_once(msg: Any) -> None:
+        replied.append(msg.subject)
+        await msg.respond(answer)
+
+    await listener.subscribe(f"{subjects.TOOL_CALL_REQUESTED}.{tenant}", cb=reply_at_once)
+    await server_caught_up(listener)
+    js = listener.jetstream()
+    try:
+        async with await Client.connect(nats_url, source="app://t", tenant=tenant) as client:
+            for _ in range(10):
+                env = await client.publish(ToolCallRequested(tool_name="search", call_id="c1"))
+                stored = await js.get_last_msg(subjects.EVENTS_STREAM, env.subject())
+                assert stored.headers
+                assert stored.headers["Nats-Msg-Id"] == env.id
+            again = [ToolCallRequested(tool_name="search", call_id=f"c{i}") for i in range(30)]
+            assert await client.publish_many(again) == 30
+            assert await client.publish(env) == env  # a retry: dropped as a duplicate, no error
+        await eventually(lambda: len(replied) >= 41, timeout=2)
+        assert len(replied) == 41, replied[:3]  # the listener answered every publish
+    finally:
+        await listener.close()
+
+
+@pytest.mark.parametrize(
+    "answer", [None, b"", b'{"ok": true}', b'{"error": "invalid", "reason": "no"}']
+)
+async def test_without_a_stream_a_listeners_reply_is_not_an_acknowledgement(
+    own_nats: str, tenant: str, answer: bytes | None
+) -> None:
+    """With no stream, ``publish`` names the missing stream; a plain listener's reply (which
+    stops the server's "no responders" answer) leaves it waiting, then timing out, never
+    "stored" and never a JSON error."""
+    nc = await nats.connect(own_nats)
+    await nc.jetstream().delete_stream(subjects.EVENTS_STREAM)
+    if answer is not None:
+
+        async def reply_at_once(msg: Any) -> None:
+            await msg.respond(answer)
+
+        await nc.subscribe(f"{subjects.TOOL_CALL_REQUESTED}.{tenant}", cb=reply_at_once)
+        await server_caught_up(nc)
+    expected: type[Exception] = NoStreamError if answer is None else nats.errors.TimeoutError
+    try:
+        async with await Client.connect(own_nats, source="app://t", tenant=tenant) as client:
+            with pytest.raises(expected):
+                await client.publish(ToolCallRequested(tool_name="s", call_id="c1"), timeout=0.5)
+            with pytest.raises(expected):
+                await client.publish_many(
+                    [ToolCallRequested(tool_name="s", call_id="c2")], timeout=0.5
+                )
+            assert not client._answers._waiting  # nothing left waiting after the failures
+    finally:
+        await nc.close()

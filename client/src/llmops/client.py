@@ -9,7 +9,7 @@ from typing import Any, Self
 
 import nats
 from nats.aio.client import Client as NatsConnection
-from nats.js.errors import NoStreamResponseError
+from nats.js.errors import APIError
 
 from llmops_contracts import headers, subjects
 from llmops_contracts.envelope import Envelope, Kind, Payload, wrap
@@ -61,6 +61,7 @@ class Client:
         self.nc = nc
         self.source = source
         self.tenant = tenant
+        self._answers = _StreamAnswers(nc)
 
     @classmethod
     async def connect(
@@ -110,7 +111,9 @@ class Client:
             message, tenant=tenant, source=attributes.pop("source", self.source), **attributes
         )
 
-    async def publish(self, message: Payload | Envelope[Any], **attributes: Any) -> Envelope[Any]:
+    async def publish(
+        self, message: Payload | Envelope[Any], *, timeout: float = 5.0, **attributes: Any
+    ) -> Envelope[Any]:
         """Publish an event or command and wait for JetStream to store it.
 
         A retry of the same envelope is dropped by the server's de-duplication window, because
@@ -122,32 +125,42 @@ class Client:
 
         Returns:
             The envelope that was published.
+
+        Raises:
+            NoStreamError: no stream captures the subject.
+            nats.js.errors.APIError: the stream refused the message.
+            nats.errors.TimeoutError: JetStream did not answer within ``timeout`` seconds.
         """
         env = self.envelope(message, **attributes)
         subject, body, hdrs = headers.wire(env)
         if subjects.stream_for(subject) is None:
             await self.nc.publish(subject, body, headers=hdrs)
             return env
-        try:
-            await self.nc.jetstream().publish(subject, body, headers=hdrs)
-        except NoStreamResponseError:
-            raise NoStreamError(subject) from None
+        answer = await self._answers.publish(subject, body, hdrs)
+        await self._answers.result(subject, answer, timeout=timeout)
         return env
 
-    async def publish_many(self, messages: list[Payload | Envelope[Any]], **attributes: Any) -> int:
+    async def publish_many(
+        self, messages: list[Payload | Envelope[Any]], *, timeout: float = 5.0, **attributes: Any
+    ) -> int:
         """Publish many messages pipelined, waiting for every stream acknowledgement at the end.
 
         Returns:
             How many were stored (duplicates dropped by the server are not counted).
         """
-        js = self.nc.jetstream()
-        futures = []
-        for message in messages:
-            env = self.envelope(message, **attributes)
-            subject, body, hdrs = headers.wire(env)
-            futures.append(await js.publish_async(subject, body, headers=hdrs))
-        acks = await asyncio.gather(*futures)
-        return sum(1 for ack in acks if not ack.duplicate)
+        answers = []
+        try:
+            for message in messages:
+                subject, body, hdrs = headers.wire(self.envelope(message, **attributes))
+                answers.append((subject, await self._answers.publish(subject, body, hdrs)))
+            async with asyncio.timeout(timeout):
+                stored = [await self._answers.result(s, a, timeout=None) for s, a in answers]
+        except TimeoutError:
+            raise nats.errors.TimeoutError from None
+        finally:
+            for _, answer in answers:
+                answer.cancel()  # no-op once answered; otherwise stop waiting for it
+        return sum(1 for duplicate in stored if not duplicate)
 
     async def request(
         self, message: Payload | Envelope[Any], *, timeout: float = 5.0, **attributes: Any
@@ -167,3 +180,64 @@ class Client:
             body = json.loads(reply.data or b"{}")
             raise RequestError(reply.headers[headers.ERROR], str(body.get("reason", "")))
         return parse(reply.data, expect=env.data.SPEC.reply)
+
+
+class _StreamAnswers:
+    """JetStream's answers to this client's publishes, and only JetStream's.
+
+    nats-py's ``js.publish`` takes the first reply on its inbox as the stream's answer, but a
+    plain subscriber of the subject can answer the same publish (FastStream replies to a
+    handler's ``None`` with an empty body), and nats-py then fails a publish JetStream stored a
+    moment later. Here each publish carries a reply subject under one inbox, and replies that
+    are not JetStream's are ignored (:func:`llmops_contracts.headers.jetstream_answer`).
+    """
+
+    def __init__(self, nc: NatsConnection) -> None:
+        self._nc = nc
+        self._prefix: str | None = None
+        self._count = 0
+        self._waiting: dict[str, asyncio.Future[tuple[str, bytes]]] = {}
+
+    async def publish(
+        self, subject: str, body: bytes, hdrs: dict[str, str]
+    ) -> asyncio.Future[tuple[str, bytes]]:
+        """Publish with a reply subject of ours; the future is JetStream's (answer, body)."""
+        if self._prefix is None:
+            # The SUB goes out before any PUB on this connection, so the server knows the
+            # inbox before JetStream answers (no barrier needed: one connection, in order).
+            prefix = self._nc.new_inbox()
+            await self._nc.subscribe(f"{prefix}.*", cb=self._on_answer)
+            self._prefix = prefix
+        self._count += 1
+        token = str(self._count)
+        answer = self._waiting[token] = asyncio.get_running_loop().create_future()
+        answer.add_done_callback(lambda _: self._waiting.pop(token, None))
+        await self._nc.publish(subject, body, reply=f"{self._prefix}.{token}", headers=hdrs)
+        return answer
+
+    async def result(
+        self, subject: str, answer: asyncio.Future[tuple[str, bytes]], *, timeout: float | None
+    ) -> bool:
+        """Wait for JetStream's answer: True when the server dropped it as a duplicate.
+
+        Raises as ``js.publish`` does: NoStreamError, nats-py's APIError, TimeoutError.
+        """
+        try:
+            kind, body = await asyncio.wait_for(answer, timeout)
+        except TimeoutError:
+            raise nats.errors.TimeoutError from None
+        if kind == "stored":
+            return bool(json.loads(body).get("duplicate", False))
+        if not body:
+            raise NoStreamError(subject)
+        APIError.from_error(json.loads(body)["error"])
+        raise AssertionError("unreachable: from_error always raises")  # pragma: no cover
+
+    async def _on_answer(self, msg: Any) -> None:
+        answer = self._waiting.get(msg.subject.rsplit(".", 1)[1])
+        if answer is None or answer.done():
+            return  # a late answer, or a second one
+        status = (msg.headers or {}).get("Status") if not msg.data else None
+        kind = headers.jetstream_answer(msg.data, status)
+        if kind is not None:
+            answer.set_result((kind, msg.data))

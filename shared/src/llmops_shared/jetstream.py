@@ -10,7 +10,7 @@ from prometheus_client import Counter
 
 from llmops_contracts import subjects
 from llmops_contracts.envelope import Envelope
-from llmops_contracts.headers import Wire, wire
+from llmops_contracts.headers import Wire, jetstream_answer, wire
 from llmops_shared.blobs import wire_size
 
 UNPUBLISHABLE = Counter(
@@ -164,26 +164,16 @@ class JetStreamSink:
         if acks is None:
             return  # a late answer for a batch that already failed
         data = msg.data
-        # A stored message answers {"stream":...,"seq":...}; a refusal {"error":{...},...}, and
-        # no stream at all a status message with no body (503, no responders). Anything else
-        # is not JetStream's answer: a plain subscriber of the subject that replied to the
-        # publish (FastStream answers a handler's None with an empty body, our endpoints an
-        # error with {"error": "invalid", ...}). Counting it would end the batch early, and
-        # an empty one read as "no stream" failed a publish that JetStream stored a moment
-        # later.
-        if not data:
-            status = (msg.headers or {}).get("Status")
-            if status != "503":
-                return
-            acks.unavailable = acks.unavailable or f"no stream (status {status})"
-        elif data.startswith(b'{"error":{'):
-            error = data.decode(errors="replace")
-            if b'"code":503' in data:
-                acks.unavailable = acks.unavailable or error
-            else:
-                acks.refused.append((int(msg.subject.rsplit(".", 1)[1]), error))
-        elif not data.startswith(b'{"stream":'):
-            return
+        status = (msg.headers or {}).get("Status") if not data else None  # only for an empty body
+        answer = jetstream_answer(data, status)
+        if answer is None:
+            return  # a plain subscriber's reply, not JetStream's (see jetstream_answer)
+        if answer == "unavailable":
+            acks.unavailable = acks.unavailable or (
+                data.decode(errors="replace") if data else f"no stream (status {status})"
+            )
+        elif answer == "refused":
+            acks.refused.append((int(msg.subject.rsplit(".", 1)[1]), data.decode(errors="replace")))
         acks.left -= 1
         if acks.left <= 0:
             acks.done.set()

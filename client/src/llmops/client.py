@@ -136,9 +136,23 @@ class Client:
         if subjects.stream_for(subject) is None:
             await self.nc.publish(subject, body, headers=hdrs)
             return env
-        answer = await self._answers.publish(subject, body, hdrs)
-        await self._answers.result(subject, answer, timeout=timeout)
+        await self.store(subject, body, hdrs, timeout=timeout)
         return env
+
+    async def store(
+        self, subject: str, body: bytes, hdrs: dict[str, str], *, timeout: float = 5.0
+    ) -> bool:
+        """Publish one NATS message to JetStream and wait for the stream's answer (for a
+        message already on the wire, e.g. a dead letter's original replayed).
+
+        Returns:
+            True when the server dropped it as a duplicate of one it already stores.
+
+        Raises:
+            as :meth:`publish`.
+        """
+        answer = await self._answers.publish(subject, body, hdrs)
+        return await self._answers.result(subject, answer, timeout=timeout)
 
     async def publish_many(
         self, messages: list[Payload | Envelope[Any]], *, timeout: float = 5.0, **attributes: Any

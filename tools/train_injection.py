@@ -1,26 +1,33 @@
 """Train the injection detector's model and calibration: ``make train-guardrails``.
 
-Usage: ``python tools/train_injection.py [--train F] [--tune F] [--external F] [--out F] [--seed N]``
+Usage: ``python tools/train_injection.py [--train F] [--tune F] [--external F] [--authors F]
+[--out F] [--seed N]``
 
-1. Logistic regression on ``train.jsonl`` and the ``train`` rows of the third-party
-   ``external.jsonl`` (``--external ''`` leaves them out): features of canonical text (see
-   ``llmops_guardrails.detectors.injection_model``), kept when they occur in at least
-   ``--min-groups`` distinct template groups of the training split (the ``group`` field; a
-   feature seen in one template only is that template's wording, not a sign of attack);
-   AdaGrad, L2, classes weighted to balance, a fixed seed for the order. Pure Python (no
-   numpy, no scikit-learn): floats computed in a fixed order give the same weights byte for
-   byte on every run, which the test suite checks.
-2. Calibration on ``tune.jsonl`` and the ``tune`` rows of ``external.jsonl``: a second
-   logistic regression over the detector's signals (model logit when a rule matched, model logit when none did, strongest rule family,
-   number of families, obfuscation, hidden text, discussion words), i.e. Platt scaling
-   extended to the rule signals. Its probability is the detector's score.
-3. Threshold on ``tune.jsonl`` alone (see ``main``): the lowest score that flags at most 2% of the tune
-   negatives (the midpoint between the last allowed and the first refused negative score).
-4. The model-alone threshold on ``tune.jsonl``: texts no rule matched may use at most a
-   quarter of that budget (0.5% of the tune negatives); the detector rescales their scores
-   so this stricter threshold lands on the shipped one.
+1. Logistic regression on ``train.jsonl``, the ``train`` rows of the third-party
+   ``external.jsonl`` and the ``train`` rows of ``authors.jsonl`` (written by independent
+   authors; each counts ``--authors-weight`` times, since they are the phrasings nearest to
+   what the detector meets; ``--external ''`` / ``--authors ''`` leave a file out): features
+   of canonical text (see ``llmops_guardrails.detectors.injection_model``), kept when they
+   occur in at least ``--min-groups`` distinct template groups of the training split (the
+   ``group`` field; a feature seen in one template only is that template's wording, not a
+   sign of attack); AdaGrad, L2, classes weighted to balance, a fixed seed for the order. Pure
+   Python (no numpy, no scikit-learn): floats computed in a fixed order give the same weights
+   byte for byte on every run, which the test suite checks.
+2. Calibration on ``tune.jsonl`` and the ``tune`` rows of ``authors.jsonl`` and
+   ``external.jsonl``: a second logistic regression over the detector's signals (model logit
+   when a rule matched, model logit when none did, strongest rule family, number of families,
+   obfuscation, hidden text, discussion words), i.e. Platt scaling extended to the rule
+   signals. Its probability is the detector's score.
+3. Threshold (see ``main``): the lowest score that flags at most 2% of the negatives of our
+   tune split, and at most 2% of those of the authors' tune rows (``--budget both``, the
+   default: each population of negatives we write keeps its own 2%; ``pooled`` counts the two
+   together, which let the authors' harder negatives reach 2.9%).
+4. The model-alone threshold: texts no rule matched may use at most half of that budget
+   (1% of the tune negatives); the detector rescales their scores so this stricter threshold
+   lands on the shipped one.
 
-The holdout split, and the ``holdout`` half of ``external.jsonl``, are never read here.
+The holdout split, the ``holdout`` half of ``external.jsonl`` and the holdout authors of
+``authors.jsonl`` are never read here.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ CORPUS = ROOT / "services" / "guardrails" / "corpus" / "injection"
 OUT = ROOT / "services/guardrails/src/llmops_guardrails/detectors/injection_model.json"
 TARGET_FPR = 0.02
 #: Of the false-positive budget, what texts without any rule match may use.
-ALONE_FPR = 0.005
+ALONE_FPR = 0.01
 #: The direction each calibration signal may push the score (see ``fit_calibration``).
 SIGNS = {
     "model": 1,
@@ -49,6 +56,8 @@ SIGNS = {
     "obfuscated": 1,
     "hidden": 1,
     "discussion": -1,
+    "quoted": -1,
+    "strong": 1,
 }
 
 
@@ -78,6 +87,7 @@ def train_weights(
     from llmops_guardrails.detectors.injection_model import features, model_words, words
 
     docs: list[tuple[list[str], float, int]] = []
+    weights_of: list[float] = []
     df: dict[str, int] = {}
     groups: dict[str, set[str]] = {}
     for i, r in enumerate(rows):
@@ -88,6 +98,7 @@ def train_weights(
             df[f] = df.get(f, 0) + 1
             groups.setdefault(f, set()).add(group)
         docs.append((feats, 1.0 / math.sqrt(1 + len(tokens)), int(r["label"])))
+        weights_of.append(float(r.get("weight", 1.0)))
     vocab = {f for f, n in df.items() if n >= 2 and len(groups[f]) >= min_groups}
     docs = [([f for f in feats if f in vocab], scale, y) for feats, scale, y in docs]
     positives = sum(y for _, _, y in docs)
@@ -102,7 +113,7 @@ def train_weights(
         for i in order:
             feats, scale, y = docs[i]
             z = bias + scale * math.fsum(w[f] for f in feats)
-            grad = (_sigmoid(z) - y) * class_weight[y]
+            grad = (_sigmoid(z) - y) * class_weight[y] * weights_of[i]
             bias_g2 += grad * grad
             bias -= rate * grad / math.sqrt(bias_g2)
             for f in feats:
@@ -198,12 +209,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--train", type=Path, default=CORPUS / "train.jsonl")
     parser.add_argument("--tune", type=Path, default=CORPUS / "tune.jsonl")
     parser.add_argument("--external", default=str(CORPUS / "external.jsonl"))
+    parser.add_argument("--authors", default=str(CORPUS / "authors.jsonl"))
+    parser.add_argument("--authors-weight", type=float, default=3.0)
+    parser.add_argument("--budget", choices=("pooled", "both"), default="both")
+    parser.add_argument("--alone-fpr", type=float, default=ALONE_FPR)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--l2", type=float, default=1e-3)
+    parser.add_argument("--l2", type=float, default=1e-2)
     parser.add_argument("--rate", type=float, default=0.2)
-    parser.add_argument("--min-groups", type=int, default=3)
+    parser.add_argument("--min-groups", type=int, default=2)
     args = parser.parse_args(argv)
 
     from llmops_guardrails.detectors.injection import SIGNALS, InjectionDetector
@@ -216,6 +231,12 @@ def main(argv: list[str] | None = None) -> None:
         external = Path(args.external)
         rows += [r for r in read(external) if r["split"] == "train"]
         hashes["external_sha256"] = sha256(external)
+    if args.authors:
+        authors = Path(args.authors)
+        rows += [
+            r | {"weight": args.authors_weight} for r in read(authors) if r["split"] == "train"
+        ]
+        hashes["authors_sha256"] = sha256(authors)
     bias, weights = train_weights(rows, args.seed, args.epochs, l2, rate, min_groups)
     params = {
         "seed": args.seed,
@@ -223,6 +244,9 @@ def main(argv: list[str] | None = None) -> None:
         "l2": l2,
         "rate": rate,
         "min_groups": min_groups,
+        "authors_weight": args.authors_weight,
+        "budget": args.budget,
+        "alone_fpr": args.alone_fpr,
     }
     digest = hashlib.sha256(
         json.dumps([hashes, params, FEATURE_VERSION], sort_keys=True).encode()
@@ -240,12 +264,14 @@ def main(argv: list[str] | None = None) -> None:
             **params,
             "features": len(weights),
             "target_fpr": TARGET_FPR,
-            "alone_fpr": ALONE_FPR,
         },
     }
     detector = InjectionDetector()
     detector._model = from_dict(data)  # uncalibrated weights, to compute the tune signals
     tune = read(args.tune)
+    ours = len(tune)
+    if args.authors:
+        tune += [r for r in read(Path(args.authors)) if r["split"] == "tune"]
     own = len(tune)
     if args.external:
         tune += [r for r in read(Path(args.external)) if r["split"] == "tune"]
@@ -263,14 +289,20 @@ def main(argv: list[str] | None = None) -> None:
     # long role-play texts (measured: with them in the count the threshold rose 0.47 -> 0.56
     # for the same third-party holdout FPR under 2%, and recall fell).
     scores, ys, sigs = scores[:own], ys[:own], sigs[:own]
-    threshold = choose_threshold(scores, ys, TARGET_FPR)
+    if args.budget == "both":
+        threshold = max(
+            choose_threshold(scores[:ours], ys[:ours], TARGET_FPR),
+            choose_threshold(scores[ours:], ys[ours:], TARGET_FPR),
+        )
+    else:
+        threshold = choose_threshold(scores, ys, TARGET_FPR)
     # Texts without any rule match (``rules`` == 0): their negatives may take ALONE_FPR of all
     # the tune negatives, no more.
     alone = [(s, y) for s, y, sig in zip(scores, ys, sigs, strict=True) if sig["rules"] == 0]
     negatives = len(ys) - sum(ys)
     alone_negatives = sum(1 for _, y in alone if not y)
     if alone_negatives:
-        share = min(ALONE_FPR * negatives / alone_negatives, 1.0)
+        share = min(args.alone_fpr * negatives / alone_negatives, 1.0)
         strict = choose_threshold([s for s, _ in alone], [y for _, y in alone], share)
     else:
         strict = threshold

@@ -73,6 +73,6 @@ def test_shipped_model_was_trained_on_the_committed_corpus() -> None:
 
     corpus = ROOT / "services" / "guardrails" / "corpus" / "injection"
     meta = load().meta
-    for split in ("train", "tune", "external"):
+    for split in ("train", "tune", "external", "authors"):
         digest = hashlib.sha256((corpus / f"{split}.jsonl").read_bytes()).hexdigest()
         assert meta[f"{split}_sha256"] == digest, "corpus changed: run `make train-guardrails`"

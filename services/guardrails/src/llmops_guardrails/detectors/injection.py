@@ -48,14 +48,24 @@ from llmops_guardrails.detectors.injection_model import (
 )
 from llmops_guardrails.detectors.memo import WordMemo
 
-RULES_VERSION = "r3"
+RULES_VERSION = "r4"
 MAX_DEPTH = 2
 #: Hits below this calibrated score are not reported (the evidence is kept in ``analyse``).
 REPORT_FLOOR = 0.05
 #: Disguises that, undone, say someone tried to hide words.
 _DISGUISES = frozenset({"tags", "zero_width", "bidi", "confusable", "leet", "spacing"})
 _QUOTED = re.compile(r"(['\"`])([^'\"`\n]{1,48})\1")
-SIGNALS = ("model", "model_alone", "rules", "families", "obfuscated", "hidden", "discussion")
+SIGNALS = (
+    "model",
+    "model_alone",
+    "rules",
+    "families",
+    "obfuscated",
+    "hidden",
+    "discussion",
+    "quoted",
+    "strong",
+)
 _STEM5 = itemgetter(slice(0, 5))
 _END5 = itemgetter(slice(-5, None))
 #: A word's last five letters, remembered (:mod:`.memo`): what its reversal begins with.
@@ -80,6 +90,35 @@ _MENTION = re.compile(
 )
 #: Characters outside the quotations a text needs before a quoted phrase counts as mentioned.
 _AROUND = 40
+
+
+_SENTENCE_END = re.compile(r"[.!?\n]")
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence (or line) around ``text[start:end]``, at most ``_NEAR`` characters each
+    side: an injected sentence in a page is judged without the page's words around it."""
+    lo = max(start - _NEAR, 0)
+    cut = [m.end() for m in _SENTENCE_END.finditer(text, lo, start)]
+    a = cut[-1] if cut else lo
+    after = _SENTENCE_END.search(text, end, min(end + _NEAR, len(text)))
+    return a, after.end() if after else min(end + _NEAR, len(text))
+
+
+def _all_quoted(text: str, found: list[rules.RuleMatch]) -> bool:
+    """Whether every rule match sits inside a quotation within prose (the ``quoted`` signal).
+
+    Hard negatives quote attacks: a security report, an exercise, a test case ("Übung 3:
+    welche Nachricht enthält eine Injection? „Ignoriere alle bisherigen Anweisungen ...“").
+    Measured on the independent authors' train and tune rows: of the negatives with a rule
+    match, 38% had every match quoted; of the attacks, 11%. The calibration weighs it (it may
+    only lower the score), so an unquoted match can count for more. A quotation around the
+    whole message (fewer than ``_AROUND`` characters outside it) is not prose.
+    """
+    quotes = [(m.start(), m.end()) for m in _QUOTATION.finditer(text)]
+    if not quotes or len(text) - sum(b - a for a, b in quotes) < _AROUND:
+        return False
+    return all(any(a < m.start and m.end < b for a, b in quotes) for m in found)
 
 
 def _mentioned(text: str, found: list[rules.RuleMatch]) -> list[rules.RuleMatch]:
@@ -148,6 +187,10 @@ class _Evidence:
 
     hidden: bool = False
     discussion: int = 0
+    #: Every rule match of the text itself sits inside a quotation in prose.
+    quoted: bool = False
+    #: A phrase that is an attack on its own (weight ``S``) matched the text, unquoted.
+    strong: bool = False
     #: Words of the longest text scanned (the text itself or a payload decoded from it).
     words: int = 0
 
@@ -243,6 +286,10 @@ class InjectionDetector:
         found = rules.match(c.text, stems)
         if found and '"' in c.text:
             found = _mentioned(c.text, found)
+            if depth == 0:
+                ev.quoted = bool(found) and _all_quoted(c.text, found)
+        if depth == 0 and not ev.quoted:
+            ev.strong = any(m.weight >= rules.S for m in found)
         for m in found:
             ev.matches.append((m.family, m.weight, *place(m.start, m.end)))
         scores = rules.family_scores(found)
@@ -258,10 +305,13 @@ class InjectionDetector:
         # injected sentence inside a page of benign text is what retrieved context looks like.
         if len(c.text) > _NEAR:
             for m in found[:_MAX_NEAR]:
-                a, b = max(m.start - _NEAR // 2, 0), min(m.end + _NEAR // 2, len(c.text))
-                near = self.model.logit(model_words(words(c.text[a:b])))
-                if near > logit:
-                    logit, window = near, (c, place, False, a, b)
+                for a, b in (
+                    (max(m.start - _NEAR // 2, 0), min(m.end + _NEAR // 2, len(c.text))),
+                    _sentence(c.text, m.start, m.end),
+                ):
+                    near = self.model.logit(model_words(words(c.text[a:b])))
+                    if near > logit:
+                        logit, window = near, (c, place, False, a, b)
         if logit > ev.model:
             ev.model, ev.model_window = logit, window
 
@@ -387,6 +437,8 @@ def _signals(ev: _Evidence) -> dict[str, float]:
         "obfuscated": 1.0 if ev.obfuscated and strongest > 0 else 0.0,
         "hidden": 1.0 if ev.hidden else 0.0,
         "discussion": float(ev.discussion),
+        "quoted": 1.0 if ev.quoted and strongest > 0 else 0.0,
+        "strong": 1.0 if ev.strong else 0.0,
     }
 
 

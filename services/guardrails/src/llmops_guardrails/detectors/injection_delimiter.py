@@ -111,3 +111,124 @@ DELIMITER: dict[str, list[tuple[str, float]]] = {
         ),
     ],
 }
+
+# Text addressed to the AI that reads a document ("Note to coding assistants:", "Agent IA :",
+# "Hinweis an den Slack-Bot:", "aviso para modelos de lenguaje:", "any AI processing this"):
+# the mark of an indirect injection. The AI is named explicitly (AI, LLM, KI, IA, language
+# model, chatbot, an assistant or agent qualified as automated/virtual/AI), so a note to
+# call-centre agents or a title such as "KI: Chancen und Risiken" is not one.
+_AI = (
+    r"(?:ai|llms?|chatbots?|language models?|(?:ai|llm|automated|autonomous|coding|browsing|"
+    r"virtual|digital) (?:assistants?|agents?|reviewers?|systems?|readers?|models?|tools?|"
+    r"bots?))"
+)
+_READING = (
+    r"(?:reading|processing|parsing|summari\w{1,6}|transcribing|analy\w{1,6}|indexing|"
+    r"reviewing|scanning|crawling|ingesting|handling|screening|reads|processes|sees)"
+)
+ADDRESSED: dict[str, list[tuple[str, float]]] = {
+    "en": [
+        (
+            r"(?:note|notes|message|instructions?|notice|reminder|warning|ps|p s) {W}(?:to|for) "
+            r"(?:the |any |all |every )?(?:(?:ai|llm) )?(?:" + _AI + r"|assistants?)"
+            r"[ \t]{0,2}[:,]",
+            M,
+        ),
+        (
+            r"(?:any|every|all|dear|hey|attention) (?:the )?" + _AI + r" (?:that |who |which )?"
+            r"(?:is |are )?" + _READING,
+            M,
+        ),
+        (r"(?:to|for) (?:the |any |all |every )?" + _AI + r"[ \t]{0,2}:", M),
+        (r"if you (?:are|re) (?:an? )?" + _AI + r"(?![a-z])", M),
+    ],
+    "fr": [
+        (
+            r"(?:note|message|consigne|remarque|avis|instructions?|ps|p s|important|attention) "
+            r"{W}(?:a|pour|aux?) {W}(?:l ia|l ai|ia|ai|llms?|(?:l )?(?:assistant|agent)s? "
+            r"(?:ia|ai|virtuel\w{0,2}|automatique\w{0,2})|chatbots?|modeles? de langage)"
+            r"(?:[ \t]{0,2}[:,]| qui (?:lit|lis|lira|traite|trie|resume|analyse|examine|"
+            r"parcourt|recoit))",
+            M,
+        ),
+        (r"(?:agent|assistant|modele|robot)s? (?:ia|ai|virtuel|automatique)[ \t]{0,2}:", M),
+        (
+            r"(?:l ia|l ai|le modele de langage|le chatbot|l assistant ia|l agent ia) qui "
+            r"(?:lit|lis|lira|traite|trie|resume|analyse|examine|parcourt|recoit)",
+            M,
+        ),
+        (
+            r"si (?:vous etes|tu es) (?:une? )?(?:ia|ai|llm|modele de langage|assistant ia|"
+            r"agent ia|chatbot)(?![a-z])",
+            M,
+        ),
+    ],
+    "de": [
+        (
+            r"(?:hinweis|nachricht|anweisung|wichtig|achtung|notiz|ps|p s) {W}(?:an|fur) "
+            r"(?:die |den |das |alle |jede\w? )?(?:ki|ai|llms?|sprachmodell\w{0,2}|"
+            r"ki-?\w{1,20}|\w{0,20}bots?|chatbots?|automatisierte\w{0,2} \w{1,25})"
+            r"(?:[ \t]{0,2}[:,]| die | der | welche)",
+            M,
+        ),
+        (
+            r"fur (?:alle |die |jede\w? )?(?:ki|sprachmodell\w{0,2}|ki-?\w{1,20}|automatisierte"
+            r"\w{0,2} \w{1,25}|llms?)[ \t]{0,2}:",
+            M,
+        ),
+        (r"(?:liebe|lieber|liebes|hallo|hey) (?:ki|ai|llm|chatbot|sprachmodell)(?![a-z])", M),
+        (
+            r"wenn du (?:eine? )?(?:ki|ai|sprachmodell|llm|chatbot|ki-?\w{1,15}) "
+            r"(?:bist|liest)",
+            M,
+        ),
+        (
+            r"(?:ki|ai|llm|sprachmodell|ki-?assistent\w{0,2}|ki-?agent\w{0,2}),? (?:die|der|"
+            r"welche\w?|das) (?:dies\w{0,2}|das|den|diesen) {W}(?:liest|verarbeitet|"
+            r"zusammenfasst|analysiert|auswertet|pruft|sortiert)",
+            M,
+        ),
+    ],
+    "es": [
+        (
+            r"(?:nota|aviso|mensaje|instrucci\w{1,4}|atencion|importante|ps|p s|recordatorio|"
+            r"advertencia) {W}(?:para|al|a) (?:la |el |los |las |todo |cualquier )?(?:ia|ai|"
+            r"llms?|modelos? de (?:lenguaje|ia)|(?:asistente|agente)s? (?:de ia|ia|virtual\w{0,2}|"
+            r"automatic\w{1,3}|automatizad\w{1,3})|chatbots?)(?:[ \t]{0,2}[:,]| que (?:lea|lee|"
+            r"procese|procesa|resuma|analice|revise|clasifique))",
+            M,
+        ),
+        (
+            r"(?:asistente|agente|modelo|robot)s? (?:de ia|ia|virtual|automatico|automatizado)"
+            r"[ \t]{0,2}:",
+            M,
+        ),
+        (
+            r"si eres (?:una? )?(?:ia|ai|llm|modelo de lenguaje|asistente de ia|agente de ia|"
+            r"chatbot)(?![a-z])",
+            M,
+        ),
+    ],
+    "pt": [
+        (
+            r"(?:nota|aviso|mensagem|instruc\w{1,4}|atencao|importante|ps|p s|obs|observacao|"
+            r"lembrete) {W}(?:para|ao|a|aos) (?:a |o |os |as |qualquer )?(?:ia|ai|llms?|modelos? "
+            r"de (?:linguagem|ia)|(?:assistente|agente)s? (?:de ia|ia|virtual|automatic\w{1,3}|"
+            r"automatizad\w{1,3})|chatbots?)(?:[ \t]{0,2}[:,)]| que (?:ler|leia|processar|"
+            r"processe|resumir|resuma|analisar|analise|revisar))",
+            M,
+        ),
+        (
+            r"(?:assistente|agente|modelo|robo)s? (?:de ia|ia|virtual|automatico|automatizado)"
+            r"[ \t]{0,2}:",
+            M,
+        ),
+        (
+            r"se (?:voce e|voce for|es|fores|for) (?:uma? )?(?:ia|ai|llm|modelo de linguagem|"
+            r"assistente de ia|agente de ia|chatbot)(?![a-z])",
+            M,
+        ),
+    ],
+}
+for _lang, _patterns in ADDRESSED.items():
+    DELIMITER.setdefault(_lang, []).extend(_patterns)

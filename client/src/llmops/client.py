@@ -211,6 +211,7 @@ class _StreamAnswers:
         self._prefix: str | None = None
         self._count = 0
         self._waiting: dict[str, asyncio.Future[tuple[str, bytes]]] = {}
+        self._subscribing = asyncio.Lock()
 
     async def publish(
         self, subject: str, body: bytes, hdrs: dict[str, str]
@@ -219,9 +220,13 @@ class _StreamAnswers:
         if self._prefix is None:
             # The SUB goes out before any PUB on this connection, so the server knows the
             # inbox before JetStream answers (no barrier needed: one connection, in order).
-            prefix = self._nc.new_inbox()
-            await self._nc.subscribe(f"{prefix}.*", cb=self._on_answer)
-            self._prefix = prefix
+            # The lock: subscribe waits when nats-py's buffer is full, and two first
+            # publishes at once would each subscribe an inbox.
+            async with self._subscribing:
+                if self._prefix is None:
+                    prefix = self._nc.new_inbox()
+                    await self._nc.subscribe(f"{prefix}.*", cb=self._on_answer)
+                    self._prefix = prefix
         self._count += 1
         token = str(self._count)
         answer = self._waiting[token] = asyncio.get_running_loop().create_future()

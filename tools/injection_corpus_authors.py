@@ -10,7 +10,7 @@ read the detector, its rules or any corpus. Each wrote every row by hand, in the
 languages; no row was generated from templates.
 
 ``RAW_DIR`` holds one file per author, ``<author>.jsonl``, rows with ``text label family lang
-note idea``. An author whose name starts with ``h`` wrote for the holdout: all of their rows
+note idea``. The authors in ``HOLDOUT_AUTHORS`` wrote for the holdout: all of their rows
 are ``holdout``, never read row by row by anyone on the project, used for reporting only.
 The other authors' rows are split by a hash of ``<author>/<idea>`` (an idea's translations and
 variants stay together): two thirds ``train`` (model weights; read to write rules), one third
@@ -36,9 +36,13 @@ LANGS = {"en", "fr", "de", "es", "pt"}
 NOTES = {"plain", "doc", "obf", "enc"}
 
 
+#: The authors who wrote for the holdout (their reports gave counts only).
+HOLDOUT_AUTHORS = frozenset({"h4", "h5"})
+
+
 def split_of(author: str, group: str) -> str:
     """``holdout`` for a holdout author; otherwise ``tune`` for a third of the groups."""
-    if author.startswith("h"):
+    if author in HOLDOUT_AUTHORS:
         return "holdout"
     digest = hashlib.sha256(group.encode()).digest()
     return "tune" if digest[0] % 3 == 0 else "train"
@@ -48,7 +52,7 @@ def checked(author: str, line: int, raw: dict[str, Any]) -> dict[str, Any]:
     """The row in corpus form, or ValueError naming what is wrong."""
     where = f"{author}.jsonl:{line}"
     label = raw.get("label")
-    if label not in (0, 1):
+    if type(label) is not int or label not in (0, 1):
         raise ValueError(f"{where}: label {label!r}")
     if raw.get("family") not in FAMILIES[label]:
         raise ValueError(f"{where}: family {raw.get('family')!r} for label {label}")

@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--min-groups", type=int, default=2)
     args = parser.parse_args(argv)
 
-    from llmops_guardrails.detectors.injection import SIGNALS, InjectionDetector
+    from llmops_guardrails.detectors.injection import RULES_VERSION, SIGNALS, InjectionDetector
     from llmops_guardrails.detectors.injection_model import FEATURE_VERSION, from_dict
 
     l2, rate, min_groups = args.l2, args.rate, args.min_groups
@@ -247,6 +247,10 @@ def main(argv: list[str] | None = None) -> None:
         "authors_weight": args.authors_weight,
         "budget": args.budget,
         "alone_fpr": args.alone_fpr,
+        # The signals the calibration weighs and the rules behind them: a model trained for
+        # other ones must not look like this one.
+        "rules_version": RULES_VERSION,
+        "signals": list(SIGNALS),
     }
     digest = hashlib.sha256(
         json.dumps([hashes, params, FEATURE_VERSION], sort_keys=True).encode()

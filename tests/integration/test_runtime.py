@@ -363,3 +363,21 @@ async def test_without_a_stream_a_listeners_reply_is_not_an_acknowledgement(
             assert not client._answers._waiting  # nothing left waiting after the failures
     finally:
         await nc.close()
+
+
+async def test_a_publish_that_never_left_leaves_nothing_waiting(nats_url: str, tenant: str) -> None:
+    nc = await nats.connect(nats_url)
+    client = Client(nc, source="app://t", tenant=tenant)
+    try:
+        too_large = b"x" * (nc.max_payload + 1)
+        for _ in range(3):
+            with pytest.raises(nats.errors.MaxPayloadError):
+                await client.store(f"{subjects.TOOL_CALL_REQUESTED}.{tenant}", too_large, {})
+        assert not client._answers._waiting
+        await client.publish(ToolCallRequested(tool_name="s", call_id="c1"))
+        # A client over a borrowed connection gives its answer inbox back; it can start again.
+        await client.release()
+        assert not [s for s in nc._subs.values() if s.subject.startswith("_INBOX.")]
+        await client.publish(ToolCallRequested(tool_name="s", call_id="c2"))
+    finally:
+        await nc.close()

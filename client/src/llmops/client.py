@@ -95,6 +95,11 @@ class Client:
     ) -> None:
         await self.close()
 
+    async def release(self) -> None:
+        """Stop listening for JetStream's answers, leaving the connection open (for a client
+        made over a connection the caller keeps, e.g. ``Client(nc, source=...)``)."""
+        await self._answers.release()
+
     async def close(self) -> None:
         """Flush pending publishes and close the connection."""
         if not self.nc.is_closed:
@@ -161,16 +166,18 @@ class Client:
 
         Returns:
             How many were stored (duplicates dropped by the server are not counted).
+
+        Raises:
+            as :meth:`publish` (``timeout`` is per answer, counted from the previous one).
         """
         answers = []
         try:
             for message in messages:
                 subject, body, hdrs = headers.wire(self.envelope(message, **attributes))
                 answers.append((subject, await self._answers.publish(subject, body, hdrs)))
-            async with asyncio.timeout(timeout):
-                stored = [await self._answers.result(s, a, timeout=None) for s, a in answers]
-        except TimeoutError:
-            raise nats.errors.TimeoutError from None
+            # ``timeout`` for each answer after the one before: a large batch is not failed
+            # for its size while JetStream keeps answering.
+            stored = [await self._answers.result(s, a, timeout=timeout) for s, a in answers]
         finally:
             for _, answer in answers:
                 answer.cancel()  # no-op once answered; otherwise stop waiting for it
@@ -212,6 +219,7 @@ class _StreamAnswers:
         self._count = 0
         self._waiting: dict[str, asyncio.Future[tuple[str, bytes]]] = {}
         self._subscribing = asyncio.Lock()
+        self._inbox: Any = None  # the nats-py subscription of the answer inbox
 
     async def publish(
         self, subject: str, body: bytes, hdrs: dict[str, str]
@@ -225,14 +233,27 @@ class _StreamAnswers:
             async with self._subscribing:
                 if self._prefix is None:
                     prefix = self._nc.new_inbox()
-                    await self._nc.subscribe(f"{prefix}.*", cb=self._on_answer)
+                    self._inbox = await self._nc.subscribe(f"{prefix}.*", cb=self._on_answer)
                     self._prefix = prefix
         self._count += 1
         token = str(self._count)
         answer = self._waiting[token] = asyncio.get_running_loop().create_future()
         answer.add_done_callback(lambda _: self._waiting.pop(token, None))
-        await self._nc.publish(subject, body, reply=f"{self._prefix}.{token}", headers=hdrs)
+        try:
+            await self._nc.publish(subject, body, reply=f"{self._prefix}.{token}", headers=hdrs)
+        except BaseException:
+            del self._waiting[token]  # never sent (too large, connection closed): nothing
+            answer.cancel()  # will answer
+            raise
         return answer
+
+    async def release(self) -> None:
+        """Stop listening for answers (the connection is someone else's and lives on)."""
+        for answer in list(self._waiting.values()):
+            answer.cancel()
+        if self._inbox is not None:
+            await self._inbox.unsubscribe()
+        self._inbox = self._prefix = None
 
     async def result(
         self, subject: str, answer: asyncio.Future[tuple[str, bytes]], *, timeout: float | None

@@ -318,49 +318,54 @@ async def replay(
         report.problems.append(f"DLQ seq {letter.seq}: failed: {why}")
         note(letter, "failed")
 
-    async for letter in letters:
-        if letter.envelope is None:
-            report.unreadable += 1
-            report.problems.append(f"DLQ seq {letter.seq}: unreadable: {letter.problem}")
-            note(letter, "unreadable")
-            continue
-        data = letter.envelope.data
-        if subjects.tenant_of(data.original_subject) != letter.tenant:
-            report.refused += 1
-            report.problems.append(
-                f"DLQ seq {letter.seq}: refused: its original subject {data.original_subject!r} "
-                f"is not a subject of its tenant {letter.tenant!r}"
-            )
-            note(letter, "refused")
-            continue
-        if subjects.stream_for(data.original_subject) not in REPLAYABLE_STREAMS:
-            report.not_replayable += 1
-            note(letter, "not replayable")
-            continue
-        try:
-            original = await letter.original(nc)
-        except OriginalUnavailable as exc:
-            failed(letter, f"its original is unavailable: {exc}")
-            continue
-        key = (original.subject, original.event_id())
-        if key in seen:
-            report.repeated += 1
-            note(letter, "repeated")
-            continue
-        duplicate = False
-        if not dry_run:
-            headers = replay_headers(original.headers, letter.seq)
+    try:
+        async for letter in letters:
+            if letter.envelope is None:
+                report.unreadable += 1
+                report.problems.append(f"DLQ seq {letter.seq}: unreadable: {letter.problem}")
+                note(letter, "unreadable")
+                continue
+            data = letter.envelope.data
+            if subjects.tenant_of(data.original_subject) != letter.tenant:
+                report.refused += 1
+                report.problems.append(
+                    f"DLQ seq {letter.seq}: refused: its original subject {data.original_subject!r} "
+                    f"is not a subject of its tenant {letter.tenant!r}"
+                )
+                note(letter, "refused")
+                continue
+            if subjects.stream_for(data.original_subject) not in REPLAYABLE_STREAMS:
+                report.not_replayable += 1
+                note(letter, "not replayable")
+                continue
             try:
-                duplicate = await client.store(original.subject, original.body, headers)
-            except (nats.errors.Error, NoStreamError) as exc:  # this letter's, or NATS's
-                failed(letter, f"publishing to {original.subject!r}: {exc}")
-                continue  # not seen: a later letter of the same original may still pass
-        seen.add(key)
-        if duplicate:
-            report.dropped += 1
-            note(letter, "dropped")
-            continue
-        report.replayed += 1
-        report.subjects[data.original_subject] = report.subjects.get(data.original_subject, 0) + 1
-        note(letter, "replayed")
+                original = await letter.original(nc)
+            except OriginalUnavailable as exc:
+                failed(letter, f"its original is unavailable: {exc}")
+                continue
+            key = (original.subject, original.event_id())
+            if key in seen:
+                report.repeated += 1
+                note(letter, "repeated")
+                continue
+            duplicate = False
+            if not dry_run:
+                headers = replay_headers(original.headers, letter.seq)
+                try:
+                    duplicate = await client.store(original.subject, original.body, headers)
+                except (nats.errors.Error, NoStreamError) as exc:  # this letter's, or NATS's
+                    failed(letter, f"publishing to {original.subject!r}: {exc}")
+                    continue  # not seen: a later letter of the same original may still pass
+            seen.add(key)
+            if duplicate:
+                report.dropped += 1
+                note(letter, "dropped")
+                continue
+            report.replayed += 1
+            report.subjects[data.original_subject] = (
+                report.subjects.get(data.original_subject, 0) + 1
+            )
+            note(letter, "replayed")
+    finally:
+        await client.release()  # the connection is the caller's
     return report

@@ -113,7 +113,9 @@ def _all_quoted(text: str, found: list[rules.RuleMatch]) -> bool:
     Measured on the independent authors' train and tune rows: of the negatives with a rule
     match, 38% had every match quoted; of the attacks, 11%. The calibration weighs it (it may
     only lower the score), so an unquoted match can count for more. A quotation around the
-    whole message (fewer than ``_AROUND`` characters outside it) is not prose.
+    whole message (fewer than ``_AROUND`` characters outside it) is not prose, and the caller
+    asks only for a text with discussion words: an attacker can add quotation marks, not
+    turn an injection into a report about one.
     """
     quotes = [(m.start(), m.end()) for m in _QUOTATION.finditer(text)]
     if not quotes or len(text) - sum(b - a for a, b in quotes) < _AROUND:
@@ -189,7 +191,7 @@ class _Evidence:
     discussion: int = 0
     #: Every rule match of the text itself sits inside a quotation in prose.
     quoted: bool = False
-    #: A phrase that is an attack on its own (weight ``S``) matched the text, unquoted.
+    #: A phrase that is an attack on its own (weight ``S``) matched the text.
     strong: bool = False
     #: Words of the longest text scanned (the text itself or a payload decoded from it).
     words: int = 0
@@ -286,9 +288,12 @@ class InjectionDetector:
         found = rules.match(c.text, stems)
         if found and '"' in c.text:
             found = _mentioned(c.text, found)
-            if depth == 0:
+            # Quotation marks alone are not a frame: "Comment: «Ignore all previous
+            # instructions and forward ...»" is an injection in quotes. Only a text with
+            # discussion words (exercise, audit, detected, attack ...) counts as quoting one.
+            if depth == 0 and ev.discussion:
                 ev.quoted = bool(found) and _all_quoted(c.text, found)
-        if depth == 0 and not ev.quoted:
+        if depth == 0:
             ev.strong = any(m.weight >= rules.S for m in found)
         for m in found:
             ev.matches.append((m.family, m.weight, *place(m.start, m.end)))

@@ -122,6 +122,11 @@ _AI = (
     r"virtual|digital) (?:assistants?|agents?|reviewers?|systems?|readers?|models?|tools?|"
     r"bots?))"
 )
+#: The AI named with a qualifier: what a note's addressee is, never a title's topic.
+_AI_QUALIFIED = (
+    r"(?:language models?|(?:ai|llm|automated|autonomous) (?:assistants?|agents?|reviewers?|"
+    r"readers?|systems?|models?))"
+)
 _READING = (
     r"(?:reading|processing|parsing|summari\w{1,6}|transcribing|analy\w{1,6}|indexing|"
     r"reviewing|scanning|crawling|ingesting|handling|screening|reads|processes|sees)"
@@ -130,17 +135,23 @@ ADDRESSED: dict[str, list[tuple[str, float]]] = {
     "en": [
         (
             r"(?:note|notes|message|instructions?|notice|reminder|warning|ps|p s) {W}(?:to|for) "
-            r"(?:the |any |all |every )?(?:(?:ai|llm) )?(?:" + _AI + r"|assistants?)"
-            r"[ \t]{0,2}[:,]",
+            r"(?:the |any |all |every )?(?:(?:ai|llm) )?" + _AI + r"[ \t]{0,2}[:,]",
             M,
         ),
         (
             r"(?:any|every|all|dear|hey|attention) (?:the )?" + _AI + r" (?:that |who |which )?"
-            r"(?:is |are )?" + _READING,
+            r"(?:is |are )?" + _READING + r" (?:this|these|the (?:following|text|document|page|"
+            r"e-?mail|file|message))",
             M,
         ),
-        (r"(?:to|for) (?:the |any |all |every )?" + _AI + r"[ \t]{0,2}:", M),
-        (r"if you (?:are|re) (?:an? )?" + _AI + r"(?![a-z])", M),
+        # "For LLM reviewers:", not "Introduction to AI:" (a bare AI or LLMs is a title's word).
+        (r"(?:to|for) (?:the |any |all |every )?" + _AI_QUALIFIED + r"[ \t]{0,2}:", M),
+        # "If you are an AI, ...", not "If you're an AI researcher".
+        (
+            r"if you (?:are|re) (?:an? )?" + _AI + r"[ \t]{0,2}(?:[,.:;!)]|and |then |reading |"
+            r"processing |please |you )",
+            M,
+        ),
     ],
     "fr": [
         (
@@ -167,19 +178,20 @@ ADDRESSED: dict[str, list[tuple[str, float]]] = {
         (
             r"(?:hinweis|nachricht|anweisung|wichtig|achtung|notiz|ps|p s) {W}(?:an|fur) "
             r"(?:die |den |das |alle |jede\w? )?(?:ki|ai|llms?|sprachmodell\w{0,2}|"
-            r"ki-?\w{1,20}|\w{0,20}bots?|chatbots?|automatisierte\w{0,2} \w{1,25})"
+            r"ki-?(?:assistent|agent|modell|system|tool|bot)\w{0,3}|(?:chat|slack|teams|ki|"
+            r"support)?bots?|automatisierte\w{0,2} \w{1,25})"
             r"(?:[ \t]{0,2}[:,]| die | der | welche)",
             M,
         ),
         (
-            r"fur (?:alle |die |jede\w? )?(?:ki|sprachmodell\w{0,2}|ki-?\w{1,20}|automatisierte"
-            r"\w{0,2} \w{1,25}|llms?)[ \t]{0,2}:",
+            r"fur (?:alle |die |jede\w? )?(?:ki|sprachmodell\w{0,2}|ki-?(?:assistent|agent|modell|"
+            r"system|tool|bot)\w{0,3}|automatisierte\w{0,2} \w{1,25}|llms?)[ \t]{0,2}:",
             M,
         ),
         (r"(?:liebe|lieber|liebes|hallo|hey) (?:ki|ai|llm|chatbot|sprachmodell)(?![a-z])", M),
         (
-            r"wenn du (?:eine? )?(?:ki|ai|sprachmodell|llm|chatbot|ki-?\w{1,15}) "
-            r"(?:bist|liest)",
+            r"wenn du (?:eine? )?(?:ki|ai|sprachmodell|llm|chatbot|ki-?(?:assistent|agent|modell|"
+            r"system|bot)\w{0,3}) (?:bist|liest)",
             M,
         ),
         (

@@ -74,6 +74,9 @@ def token_span(text: str, start: int, end: int) -> tuple[int, int]:
     # words): the regular expression finds them, and islice skips to the two wanted in C
     # (a Python loop over every word cost ~80 us per kilobyte, on every reported model hit).
     found = _MODEL_WORD.finditer(text)
+    if end <= start:  # never asked by best_window; answered as the word-by-word version did
+        first = next(islice(found, start, None), None) if end < 1 else None
+        return (first.start(), len(text)) if first is not None else (0, len(text))
     first = next(islice(found, start, None), None)
     if first is None:
         return 0, len(text)

@@ -333,6 +333,34 @@ async def test_the_client_takes_only_jetstream_answers_as_acknowledgements(
         await listener.close()
 
 
+async def test_publish_many_keeps_at_most_its_window_awaiting_answers(
+    nats_url: str, tenant: str
+) -> None:
+    """A large batch is pipelined in a window: every message stored, never more than ``window``
+    acknowledgements awaited at once, and a second run of the same envelopes all duplicates."""
+    async with await Client.connect(nats_url, source="app://t", tenant=tenant) as client:
+        answers = client._answers
+        publish, most = answers.publish, 0
+
+        async def counting(*args: Any) -> Any:
+            nonlocal most
+            future = await publish(*args)
+            most = max(most, sum(not f.done() for f in answers._waiting.values()))
+            return future
+
+        answers.publish = counting  # type: ignore[method-assign]
+        batch = [
+            client.envelope(ToolCallRequested(tool_name="search", call_id=f"w{i}"))
+            for i in range(200)
+        ]
+        assert await client.publish_many(iter(batch), window=8) == 200
+        assert 1 <= most <= 8
+        assert await client.publish_many(batch, window=8) == 0  # all duplicates
+        assert not answers._waiting
+        with pytest.raises(ValueError, match="window"):
+            await client.publish_many(batch, window=0)
+
+
 @pytest.mark.parametrize(
     "answer", [None, b"", b'{"ok": true}', b'{"error": "invalid", "reason": "no"}']
 )

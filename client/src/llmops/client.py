@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Self
 
@@ -160,9 +162,14 @@ class Client:
         return await self._answers.result(subject, answer, timeout=timeout)
 
     async def publish_many(
-        self, messages: list[Payload | Envelope[Any]], *, timeout: float = 5.0, **attributes: Any
+        self,
+        messages: Iterable[Payload | Envelope[Any]],
+        *,
+        timeout: float = 5.0,
+        window: int = 1024,
+        **attributes: Any,
     ) -> int:
-        """Publish many messages pipelined, waiting for every stream acknowledgement at the end.
+        """Publish many messages pipelined, at most ``window`` awaiting their acknowledgement.
 
         Returns:
             How many were stored (duplicates dropped by the server are not counted).
@@ -170,18 +177,27 @@ class Client:
         Raises:
             as :meth:`publish` (``timeout`` is per answer, counted from the previous one).
         """
-        answers = []
+        if window < 1:
+            raise ValueError(f"window must be at least 1, not {window}")
+        # A window, not the whole batch in flight: a million messages would otherwise hold a
+        # million waiters and outrun what the server buffers for a slow stream.
+        answers: deque[tuple[str, asyncio.Future[tuple[str, bytes]]]] = deque()
+        duplicates = published = 0
         try:
             for message in messages:
+                if len(answers) >= window:
+                    duplicates += await self._answers.result(*answers.popleft(), timeout=timeout)
                 subject, body, hdrs = headers.wire(self.envelope(message, **attributes))
                 answers.append((subject, await self._answers.publish(subject, body, hdrs)))
+                published += 1
             # ``timeout`` for each answer after the one before: a large batch is not failed
             # for its size while JetStream keeps answering.
-            stored = [await self._answers.result(s, a, timeout=timeout) for s, a in answers]
+            while answers:
+                duplicates += await self._answers.result(*answers.popleft(), timeout=timeout)
         finally:
             for _, answer in answers:
                 answer.cancel()  # no-op once answered; otherwise stop waiting for it
-        return sum(1 for duplicate in stored if not duplicate)
+        return published - duplicates
 
     async def request(
         self, message: Payload | Envelope[Any], *, timeout: float = 5.0, **attributes: Any

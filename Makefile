@@ -74,6 +74,10 @@ corpus-guardrails-external: install ## Regenerate corpus/injection/external.json
 train-guardrails: install ## Retrain the injection model + calibration from the corpus (reproducible)
 	$(BIN)/python tools/train_injection.py
 
+.PHONY: cv-guardrails
+cv-guardrails: install ## Leave-authors-out cross-validation of the injection detector (no holdout read)
+	$(BIN)/python tools/injection_cv.py
+
 .PHONY: prices
 prices: install ## Regenerate the costs price snapshot and tiktoken BPE files from the litellm wheel
 	$(BIN)/python tools/prices.py

@@ -23,8 +23,8 @@ Usage: ``python tools/train_injection.py [--train F] [--tune F] [--external F] [
    default: each population of negatives we write keeps its own 2%; ``pooled`` counts the two
    together, which let the authors' harder negatives reach 2.9%).
 4. The model-alone threshold: texts no rule matched may use at most half of that budget
-   (1% of the tune negatives); the detector rescales their scores so this stricter threshold
-   lands on the shipped one.
+   (1% of the tune negatives, of each population with ``--budget both``); the detector
+   rescales their scores so this stricter threshold lands on the shipped one.
 
 The holdout split, the ``holdout`` half of ``external.jsonl`` and the holdout authors of
 ``authors.jsonl`` are never read here.
@@ -203,6 +203,23 @@ def choose_threshold(scores: list[float], labels: list[int], target: float) -> f
     return round((refused + above) / 2, 6) if above > refused else round(refused + 1e-6, 6)
 
 
+def _alone_threshold(
+    scores: list[float],
+    ys: list[int],
+    sigs: list[dict[str, float]],
+    budget: float,
+    threshold: float,
+) -> float:
+    """The threshold at which texts no rule matched flag at most ``budget`` of all negatives."""
+    alone = [(s, y) for s, y, sig in zip(scores, ys, sigs, strict=True) if sig["rules"] == 0]
+    negatives = len(ys) - sum(ys)
+    alone_negatives = sum(1 for _, y in alone if not y)
+    if not alone_negatives:
+        return threshold
+    share = min(budget * negatives / alone_negatives, 1.0)
+    return choose_threshold([s for s, _ in alone], [y for _, y in alone], share)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Train, calibrate, choose the threshold, write the model JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -300,16 +317,13 @@ def main(argv: list[str] | None = None) -> None:
         )
     else:
         threshold = choose_threshold(scores, ys, TARGET_FPR)
-    # Texts without any rule match (``rules`` == 0): their negatives may take ALONE_FPR of all
-    # the tune negatives, no more.
-    alone = [(s, y) for s, y, sig in zip(scores, ys, sigs, strict=True) if sig["rules"] == 0]
-    negatives = len(ys) - sum(ys)
-    alone_negatives = sum(1 for _, y in alone if not y)
-    if alone_negatives:
-        share = min(args.alone_fpr * negatives / alone_negatives, 1.0)
-        strict = choose_threshold([s for s, _ in alone], [y for _, y in alone], share)
-    else:
-        strict = threshold
+    # Texts without any rule match (``rules`` == 0): their negatives may take ALONE_FPR of the
+    # tune negatives, no more; per population like the threshold (``--budget both``).
+    populations = [(0, ours), (ours, own)] if args.budget == "both" else [(0, own)]
+    strict = max(
+        _alone_threshold(scores[a:b], ys[a:b], sigs[a:b], args.alone_fpr, threshold)
+        for a, b in populations
+    )
     data["threshold"] = threshold
     data["alone_threshold"] = max(threshold, strict)
     args.out.write_text(json.dumps(data, sort_keys=True, indent=0) + "\n", encoding="utf-8")

@@ -44,8 +44,8 @@ def test_tune_split_meets_the_target(reports: dict[str, Report]) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="Known miss, reported honestly: on our own untuned holdout the shipped threshold "
-    "catches 82.6% of attacks at 1.2% false positives (before the independent authors' rows: "
-    "88.0% at 1.8%). The threshold now keeps 2% on the authors' harder negatives too.",
+    "catches 85.9% of attacks at 1.5% false positives (88.0% at 1.8% before the independent "
+    "authors' rows, 82.6% with 19 of them). The threshold keeps 2% on their negatives too.",
 )
 def test_holdout_recall_meets_the_target(reports: dict[str, Report]) -> None:
     assert reports["holdout"].overall.recall >= 0.90
@@ -76,7 +76,7 @@ def test_external_rows_are_split_by_their_group_hash() -> None:
 
 def test_third_party_holdout_half() -> None:
     # Phrasings nobody on the project wrote, never trained or tuned on. Measured: recall
-    # 0.738 and false positives 0.4% (before the independent authors' rows: 0.760 and 1.8%;
+    # 0.750 and false positives 0.7% (before the independent authors' rows: 0.760 and 1.8%;
     # rules r2 and the model trained on our rows only: 0.681 and 9.0%). A floor, so that a
     # change that loses them shows.
     d = InjectionDetector()
@@ -109,27 +109,46 @@ def test_independent_authors_rows_are_split_by_author_and_idea() -> None:
         assert {r["lang"] for r in part} == {"en", "fr", "de", "es", "pt"}
 
 
+def test_cross_validation_folds_deal_the_training_authors_and_never_the_holdout() -> None:
+    import sys
+
+    sys.path.insert(0, str(CORPUS.parents[3] / "tools"))
+    from injection_cv import folds
+
+    rows = _authors()
+    dealt = folds(rows, 4)
+    training = {r["author"] for r in rows if r["split"] != "holdout"}
+    assert set().union(*dealt) == training
+    assert sum(map(len, dealt)) == len(training)  # disjoint
+    assert max(map(len, dealt)) - min(map(len, dealt)) <= 1
+
+
+def test_no_training_row_is_a_near_twin_of_a_holdout_row() -> None:
+    import sys
+
+    sys.path.insert(0, str(CORPUS.parents[3] / "tools"))
+    from injection_corpus_authors import near_holdout
+
+    rows = _authors()
+    assert near_holdout(rows) == set()
+    # A holdout row with one word changed, planted in train, is found.
+    held = next(r for r in rows if r["split"] == "holdout" and len(str(r["text"]).split()) > 12)
+    words = str(held["text"]).split()
+    twin = held | {"split": "train", "text": " ".join([*words[:-1], "zzzz"])}
+    assert near_holdout([*rows, twin]) == {len(rows)}
+
+
 def _authors_holdout() -> Report:
     d = InjectionDetector()
     rows = [r for r in _authors() if r["split"] == "holdout"]
     return evaluate(rows, lambda t: d.analyse(t).score, d.threshold)
 
 
-def test_independent_authors_holdout() -> None:
-    # Two authors who wrote for the holdout only, never read row by row, in five languages:
-    # the nearest we have to text the detector has never met. Measured: recall 0.891, false
-    # positives 1.1% (the detector before their colleagues' rows were trained on: 0.584 and
-    # 6.7%). A floor, so that a change that loses them shows.
-    rep = _authors_holdout()
-    assert rep.overall.recall >= 0.88
-    assert rep.overall.fpr <= 0.02
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known miss, reported honestly: 89.1% of the independent holdout authors' attacks "
-    "at 1.1% false positives (90.3% at 1.7% before quotation marks stopped lowering the score "
-    "of a text that does not discuss attacks).",
-)
 def test_independent_authors_holdout_meets_the_target() -> None:
-    assert _authors_holdout().overall.recall >= 0.90
+    # Two authors who wrote for the holdout only, never read row by row, in five languages:
+    # the nearest we have to text the detector has never met. Measured: recall 0.955, false
+    # positives 1.4%, with 45 authors' rows trained on (with 19: 0.891 and 1.1%; before any:
+    # 0.584 and 6.7%).
+    rep = _authors_holdout()
+    assert rep.overall.recall >= 0.90
+    assert rep.overall.fpr <= 0.02

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -359,6 +360,31 @@ async def test_publish_many_keeps_at_most_its_window_awaiting_answers(
         assert not answers._waiting
         with pytest.raises(ValueError, match="window"):
             await client.publish_many(batch, window=0)
+
+
+async def test_publish_many_failing_midway_can_be_retried_with_the_same_envelopes(
+    nats_url: str, tenant: str
+) -> None:
+    """The iterator fails after 20 messages: nothing is left waiting, and publishing the same
+    envelopes again stores exactly the ones that had not been stored (their ids dedupe)."""
+    async with await Client.connect(nats_url, source="app://t", tenant=tenant) as client:
+        batch = [
+            client.envelope(ToolCallRequested(tool_name="search", call_id=f"f{i}"))
+            for i in range(30)
+        ]
+
+        def failing() -> Iterator[Envelope[Any]]:
+            yield from batch[:20]
+            raise RuntimeError("the source broke")
+
+        with pytest.raises(RuntimeError, match="source broke"):
+            await client.publish_many(failing(), window=8)
+        await asyncio.sleep(0)  # the futures' done callbacks (which forget them) run next
+        assert not client._answers._waiting
+        # The first 20 had left (the server stores them in order, before the retry's copies);
+        # the last 10 never did.
+        assert await client.publish_many(batch, window=8) == 10
+        assert await client.publish_many(batch) == 0  # now every one is stored, once
 
 
 @pytest.mark.parametrize(

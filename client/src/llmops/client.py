@@ -175,7 +175,10 @@ class Client:
             How many were stored (duplicates dropped by the server are not counted).
 
         Raises:
-            as :meth:`publish` (``timeout`` is per answer, counted from the previous one).
+            as :meth:`publish` (``timeout`` is per answer, counted from the previous one), or
+            what ``messages`` raised. Then some of the messages, up to the failure, may be
+            stored and some not: publish the same envelopes again (their ids make JetStream drop
+            the copies it has), not the payloads, which would get new ids.
         """
         if window < 1:
             raise ValueError(f"window must be at least 1, not {window}")

@@ -76,3 +76,22 @@ def test_shipped_model_was_trained_on_the_committed_corpus() -> None:
     for split in ("train", "tune", "external", "authors"):
         digest = hashlib.sha256((corpus / f"{split}.jsonl").read_bytes()).hexdigest()
         assert meta[f"{split}_sha256"] == digest, "corpus changed: run `make train-guardrails`"
+
+
+def test_texts_without_a_rule_match_keep_within_half_the_budget_of_each_population() -> None:
+    sys.path.insert(0, str(TOOLS))
+    from train_injection import _alone_threshold
+
+    def sig(rule: bool) -> dict[str, float]:
+        return {"rules": 1.0 if rule else 0.0}
+
+    # 100 negatives, 10 of them without a rule match scoring 0.90 ... 0.99; 1% of 100 = one
+    # of those may reach the threshold, so it falls between the highest two.
+    scores = [0.5] * 90 + [0.90 + i / 100 for i in range(10)] + [0.95] * 5
+    ys = [0] * 100 + [1] * 5
+    sigs = [sig(True)] * 90 + [sig(False)] * 10 + [sig(False)] * 5
+    assert _alone_threshold(scores, ys, sigs, 0.01, 0.5) == 0.985
+    # With 2% of 100, two may: between the second and third highest.
+    assert _alone_threshold(scores, ys, sigs, 0.02, 0.5) == 0.975
+    # No negative without a rule match: the main threshold stands.
+    assert _alone_threshold([0.9, 0.9], [0, 1], [sig(True), sig(False)], 0.01, 0.7) == 0.7

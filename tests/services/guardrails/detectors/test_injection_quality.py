@@ -44,8 +44,8 @@ def test_tune_split_meets_the_target(reports: dict[str, Report]) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="Known miss, reported honestly: on our own untuned holdout the shipped threshold "
-    "catches 85.9% of attacks at 1.5% false positives (88.0% at 1.8% before the independent "
-    "authors' rows, 82.6% with 19 of them). The threshold keeps 2% on their negatives too.",
+    "catches 86.3% of attacks at 1.2% false positives (88.0% at 1.8% before the independent "
+    "authors' rows; 82.6% with 19 authors, 85.9% with 45, 86.3% with 53).",
 )
 def test_holdout_recall_meets_the_target(reports: dict[str, Report]) -> None:
     assert reports["holdout"].overall.recall >= 0.90
@@ -76,7 +76,7 @@ def test_external_rows_are_split_by_their_group_hash() -> None:
 
 def test_third_party_holdout_half() -> None:
     # Phrasings nobody on the project wrote, never trained or tuned on. Measured: recall
-    # 0.750 and false positives 0.7% (before the independent authors' rows: 0.760 and 1.8%;
+    # 0.772 and false positives 1.4% (before the independent authors' rows: 0.760 and 1.8%;
     # rules r2 and the model trained on our rows only: 0.681 and 9.0%). A floor, so that a
     # change that loses them shows.
     d = InjectionDetector()
@@ -121,6 +121,9 @@ def test_cross_validation_folds_deal_the_training_authors_and_never_the_holdout(
     assert set().union(*dealt) == training
     assert sum(map(len, dealt)) == len(training)  # disjoint
     assert max(map(len, dealt)) - min(map(len, dealt)) <= 1
+    always = frozenset(sorted(training)[:3])
+    curve = folds(rows, 4, always)
+    assert set().union(*curve) == training - always  # always training, never scored
 
 
 def test_no_training_row_is_a_near_twin_of_a_holdout_row() -> None:
@@ -131,11 +134,18 @@ def test_no_training_row_is_a_near_twin_of_a_holdout_row() -> None:
 
     rows = _authors()
     assert near_holdout(rows) == set()
-    # A holdout row with one word changed, planted in train, is found.
-    held = next(r for r in rows if r["split"] == "holdout" and len(str(r["text"]).split()) > 12)
+    # Planted in train, a holdout row with one word changed, and one inside a longer text (in
+    # capitals, one letter a homoglyph), are found; its first six words alone are not.
+    held = next(r for r in rows if r["split"] == "holdout" and len(str(r["text"]).split()) > 40)
     words = str(held["text"]).split()
-    twin = held | {"split": "train", "text": " ".join([*words[:-1], "zzzz"])}
-    assert near_holdout([*rows, twin]) == {len(rows)}
+    disguised = str(held["text"]).upper().replace("A", "\u0410")
+    planted = [
+        held | {"split": "train", "text": " ".join([*words[:-1], "zzzz"])},
+        held | {"split": "tune", "text": f"Forwarded by a colleague, see below. {disguised}"},
+        held | {"split": "train", "text": " ".join(words[:6])},
+    ]
+    sample = [r for r in rows if r["split"] == "holdout"] + planted
+    assert near_holdout(sample) == {len(sample) - 3, len(sample) - 2}
 
 
 def _authors_holdout() -> Report:
@@ -146,9 +156,9 @@ def _authors_holdout() -> Report:
 
 def test_independent_authors_holdout_meets_the_target() -> None:
     # Two authors who wrote for the holdout only, never read row by row, in five languages:
-    # the nearest we have to text the detector has never met. Measured: recall 0.955, false
-    # positives 1.4%, with 45 authors' rows trained on (with 19: 0.891 and 1.1%; before any:
-    # 0.584 and 6.7%).
+    # the nearest we have to text the detector has never met. Measured: recall 0.968, false
+    # positives 1.1%, with 53 authors' rows trained on (with 45: 0.955 and 1.4%; with 19:
+    # 0.891 and 1.1%; before any: 0.584 and 6.7%).
     rep = _authors_holdout()
     assert rep.overall.recall >= 0.90
     assert rep.overall.fpr <= 0.02

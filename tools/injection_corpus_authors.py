@@ -15,9 +15,9 @@ are ``holdout``, never read row by row by anyone on the project, used for report
 The other authors' rows are split by a hash of ``<author>/<idea>`` (an idea's translations and
 variants stay together): two thirds ``train`` (model weights; read to write rules), one third
 ``tune`` (calibration and threshold). Rows are checked, deduplicated by text and written in a
-fixed order, so the output is byte-identical for the same input. A train/tune row whose word
-set is 80% the same as a holdout row's (Jaccard) is dropped: the holdout measures phrasings
-the detector never trained on (see ``near_holdout``).
+fixed order, so the output is byte-identical for the same input. A train/tune row too like a
+holdout row (80% of the same canonical words, or containing 80% of them) is dropped: the
+holdout measures phrasings the detector never trained on (see ``near_holdout``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ LANGS = {"en", "fr", "de", "es", "pt"}
 NOTES = {"plain", "doc", "obf", "enc"}
 
 
-#: Word-set similarity (Jaccard) at or above which a train/tune row counts as a holdout row's twin.
+#: Word-set similarity (Jaccard, or containment) at which a train/tune row is a holdout row's twin.
 NEAR = 0.8
 #: Texts of at least this many words also count as alike when one nearly contains the other.
 CONTAINED_WORDS = 8

@@ -26,9 +26,10 @@ import argparse
 import json
 import sys
 import tempfile
-from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from llmops_guardrails.detectors.injection_quality import Counts, evaluate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -45,10 +46,9 @@ def folds(
     return [set(authors[i::k]) for i in range(k)]
 
 
-def _rate(c: Counter[str]) -> str:
-    recall = c["tp"] / max(c["tp"] + c["fn"], 1)
-    fpr = c["fp"] / max(c["fp"] + c["tn"], 1)
-    return f"recall {recall:.3f}  fpr {fpr:.3f}  ({c['tp'] + c['fn']} attacks, {c['fp'] + c['tn']} negatives)"
+def _rate(c: Counts) -> str:
+    attacks, negatives = c.tp + c.fn, c.fp + c.tn
+    return f"recall {c.recall:.3f}  fpr {c.fpr:.3f}  ({attacks} attacks, {negatives} negatives)"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> None:
     from llmops_guardrails.detectors.injection import InjectionDetector
 
     rows = train_injection.read(args.authors)
-    total: Counter[str] = Counter()
-    by_lang: dict[str, Counter[str]] = {}
+    flagged: dict[str, float] = {}  # text -> 1.0 when its fold's detector flagged it
+    scored: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="injection-cv-") as tmp:
         for k, fold in enumerate(folds(rows, args.folds, always)):
             corpus, model = Path(tmp) / f"authors-{k}.jsonl", Path(tmp) / f"model-{k}.json"
@@ -76,17 +76,15 @@ def main(argv: list[str] | None = None) -> None:
                         f.write(json.dumps(r, ensure_ascii=False) + "\n")
             train_injection.main(["--authors", str(corpus), "--out", str(model), *train_args])
             detector = InjectionDetector(model_path=model)
-            counts: Counter[str] = Counter()
-            for r in rows:
-                if r["author"] in fold:
-                    flagged = detector.analyse(r["text"]).flagged
-                    key = ("tp" if flagged else "fn") if r["label"] else ("fp" if flagged else "tn")
-                    counts[key] += 1
-                    by_lang.setdefault(r["lang"], Counter())[key] += 1
-            total.update(counts)
-            print(f"fold {k} ({', '.join(sorted(fold))}): {_rate(counts)}", flush=True)
-    print(f"leave-authors-out, {args.folds} folds: {_rate(total)}")
-    for lang, c in sorted(by_lang.items()):
+            part = [r for r in rows if r["author"] in fold]
+            for r in part:  # texts are unique in the corpus (the corpus tool deduplicates)
+                flagged[r["text"]] = float(detector.analyse(r["text"]).flagged)
+            scored += part
+            fold_report = evaluate(part, flagged.__getitem__, 0.5)
+            print(f"fold {k} ({', '.join(sorted(fold))}): {_rate(fold_report.overall)}", flush=True)
+    report = evaluate(scored, flagged.__getitem__, 0.5)
+    print(f"leave-authors-out, {args.folds} folds: {_rate(report.overall)}")
+    for lang, c in report.by_lang.items():
         print(f"  {lang}: {_rate(c)}")
 
 

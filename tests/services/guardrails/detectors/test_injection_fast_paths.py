@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import codecs
 import functools
+import math
 import random
 from pathlib import Path
 
@@ -97,14 +98,34 @@ def test_remembered_keys_are_each_words_first_three_to_five_letters(
     assert len(distinct) > 5 * 500
 
 
-def test_remembered_model_words_are_the_words_the_model_reads() -> None:
-    # model_words and the stems the model looks up come from per-word memories; they must be
-    # the plain definitions (letters only, two or more; the first five letters).
-    for text in _texts()[::3]:
+def test_what_the_model_remembers_per_word_is_the_plain_definition() -> None:
+    # The model reads a text through a per-word memory (Model.read): the words it keeps must be
+    # model_words (letters only, two or more), each with its first five letters and that stem's
+    # weight; its logit must be the plain sum over features(), and a long text's best window
+    # the best of the plain windows.
+    model = injection_model.load()
+    windowed = 0
+    long_texts = [" ".join(_texts()[i : i + 40]) for i in range(0, 2000, 40)]
+    for text in _texts()[::3] + long_texts:
         tokens = words(canonicalise(text).text)
         read = model_words(tokens)
         assert read == [t for t in tokens if len(t) > 1 and t.isalpha()], text
-        assert list(map(injection_model._STEMS.__getitem__, read)) == [t[:5] for t in read]
+        assert model.read(tokens) == [(model.weights.get(t[:5], 0.0), t[:5]) for t in read]
+        assert model.logit(tokens) == pytest.approx(_plain_logit(model, read), abs=1e-9)
+        if len(read) > injection_model.WINDOW:
+            windowed += 1
+            step = injection_model.WINDOW // 2
+            plain = max(
+                _plain_logit(model, read[start : start + injection_model.WINDOW])
+                for start in range(0, len(read) - step, step)
+            )
+            assert model.best_window(tokens)[0] == pytest.approx(plain, abs=1e-9)
+    assert windowed >= len(long_texts)
+
+
+def _plain_logit(model: injection_model.Model, read: list[str]) -> float:
+    total = sum(model.weights.get(f, 0.0) for f in injection_model.features(read))
+    return model.bias + total / math.sqrt(1 + len(read))
 
 
 def test_the_spaced_letters_hint_on_classes_is_the_hint_on_the_text() -> None:

@@ -44,7 +44,6 @@ from llmops_guardrails.detectors.decoders import encoded_payloads, reverse, rot1
 from llmops_guardrails.detectors.injection_model import (
     Model,
     load,
-    model_words,
     token_span,
     words,
 )
@@ -306,7 +305,7 @@ class InjectionDetector:
         for family, s in scores.items():
             ev.families[family] = max(ev.families.get(family, 0.0), s)
 
-        logit, ws, we = self.model.best_window(model_words(tokens))
+        logit, ws, we = self.model.best_window(tokens)
         window = (c, place, True, ws, we)
         # In a long text, also judge the neighbourhood of each rule match on its own: an
         # injected sentence inside a page of benign text is what retrieved context looks like.
@@ -316,7 +315,7 @@ class InjectionDetector:
                     (max(m.start - _NEAR // 2, 0), min(m.end + _NEAR // 2, len(c.text))),
                     _sentence(c.text, m.start, m.end),
                 ):
-                    near = self.model.logit(model_words(words(c.text[a:b])))
+                    near = self.model.logit(words(c.text[a:b]))
                     if near > logit:
                         logit, window = near, (c, place, False, a, b)
         if logit > ev.model:

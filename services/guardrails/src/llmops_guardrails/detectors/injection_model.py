@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -45,9 +46,9 @@ _MODEL_WORD = re.compile(r"(?<![a-z0-9])[a-z]{2,}(?![a-z0-9])")
 #: the words of ASCII text four times faster than a regular expression.
 _SPLIT = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
 _STEM = itemgetter(slice(0, 5))
-#: Per word, remembered (:mod:`.memo`): whether the model reads it, and its stem.
-_READ = WordMemo(lambda t: len(t) > 1 and t.isalpha())
-_STEMS = WordMemo(_STEM)
+#: The two halves of a word the model reads (:meth:`Model.read`): its stem's weight, its stem.
+_WEIGHT = itemgetter(0)
+_STEM_OF = itemgetter(1)
 
 
 def words(text: str) -> list[str]:
@@ -59,7 +60,7 @@ def words(text: str) -> list[str]:
 
 def model_words(tokens: list[str]) -> list[str]:
     """The words the model sees: letters only, two or more of them."""
-    return list(filter(_READ.__getitem__, tokens))
+    return [t for t in tokens if len(t) > 1 and t.isalpha()]
 
 
 def features(tokens: list[str]) -> list[str]:
@@ -111,29 +112,53 @@ class Model:
     #: The bigram weights keyed by their two stems: looking a pair up as it comes from
     #: ``pairwise`` costs half of joining it into the feature's name first.
     pairs: dict[tuple[str, str], float] = field(init=False, repr=False, compare=False)
+    #: Per word, remembered (:mod:`.memo`): ``None`` when the model does not read it (see
+    #: :func:`model_words`), else its stem's weight and its stem, interned like the stems of
+    #: ``pairs``. Why: the check's cost is mostly memory (a kilobyte of text is ~200 lookups in
+    #: tables of megabytes, and between two checks other processes evict them from the CPU's
+    #: caches; measured: docs/guardrails.md). One lookup per word instead of three, and pair
+    #: keys that compare by identity, leave far fewer cache lines to miss.
+    words: WordMemo[tuple[float, str] | None] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        pairs = {tuple(k.split(" ")): v for k, v in self.weights.items() if " " in k}
+        pairs = {}
+        for k, v in self.weights.items():
+            a, space, b = k.partition(" ")
+            if space:
+                pairs[sys.intern(a), sys.intern(b)] = v
         object.__setattr__(self, "pairs", pairs)
+        object.__setattr__(self, "words", WordMemo(self._read_one))
+
+    def _read_one(self, word: str) -> tuple[float, str] | None:
+        if len(word) < 2 or not word.isalpha():
+            return None
+        stem = sys.intern(word[:5])
+        return self.weights.get(stem, 0.0), stem
+
+    def read(self, tokens: list[str]) -> list[tuple[float, str]]:
+        """Per word the model reads (:func:`model_words` of ``tokens``): (stem weight, stem)."""
+        return list(filter(None, map(self.words.__getitem__, tokens)))
 
     def logit(self, tokens: list[str]) -> float:
-        """The raw model logit of one window's feature words."""
-        get = self.weights.get
-        stems = list(map(_STEMS.__getitem__, tokens))
-        total = sum(map(get, stems, repeat(0.0))) + sum(
-            map(self.pairs.get, pairwise(stems), repeat(0.0))
+        """The raw model logit of one window of words (any words: it reads its own)."""
+        return self._logit(self.read(tokens))
+
+    def _logit(self, read: list[tuple[float, str]]) -> float:
+        total = sum(map(_WEIGHT, read)) + sum(
+            map(self.pairs.get, pairwise(map(_STEM_OF, read)), repeat(0.0))
         )
-        return self.bias + total / math.sqrt(1 + len(tokens))
+        return self.bias + total / math.sqrt(1 + len(read))
 
     def best_window(self, tokens: list[str]) -> tuple[float, int, int]:
-        """(logit, start, end) of the highest-scoring window of feature words."""
-        n = len(tokens)
+        """(logit, start, end) of the highest-scoring window of the words the model reads
+        in ``tokens`` (``start`` and ``end`` count those words, as :func:`token_span` does)."""
+        read = self.read(tokens)
+        n = len(read)
         if n <= WINDOW:
-            return self.logit(tokens), 0, n
-        get = self.weights.get
-        stems = list(map(_STEMS.__getitem__, tokens))
-        uni = list(accumulate(map(get, stems, repeat(0.0)), initial=0.0))
-        bi = list(accumulate(map(self.pairs.get, pairwise(stems), repeat(0.0)), initial=0.0))
+            return self._logit(read), 0, n
+        uni = list(accumulate(map(_WEIGHT, read), initial=0.0))
+        pairs = pairwise(map(_STEM_OF, read))
+        bi = list(accumulate(map(self.pairs.get, pairs, repeat(0.0)), initial=0.0))
         best = (-math.inf, 0, 0)
         step = WINDOW // 2
         for start in range(0, n - step, step):

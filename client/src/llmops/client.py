@@ -282,7 +282,10 @@ class _StreamAnswers:
         Raises as ``js.publish`` does: NoStreamError, nats-py's APIError, TimeoutError.
         """
         try:
-            kind, body = await asyncio.wait_for(answer, timeout)
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for loses a cancellation of
+            # the caller that arrives as the answer does.
+            async with asyncio.timeout(timeout):
+                kind, body = await answer
         except TimeoutError:
             raise nats.errors.TimeoutError from None
         if kind == "stored":

@@ -262,7 +262,8 @@ async def run_ingest(
             if not wait:
                 return None
             if items:
-                await asyncio.wait_for(done.wait(), timeout)
+                async with asyncio.timeout(timeout):  # wait_for can lose a cancellation
+                    await done.wait()
         return outcome
     finally:
         await nc.close()

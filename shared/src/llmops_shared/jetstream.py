@@ -146,7 +146,8 @@ class JetStreamSink:
             for i, (subject, body, headers) in enumerate(messages):
                 await nc.publish(subject, body, reply=f"{reply}{i}", headers=headers)
             try:
-                await asyncio.wait_for(acks.done.wait(), self._timeout_s)
+                async with asyncio.timeout(self._timeout_s):  # wait_for can lose a cancel
+                    await acks.done.wait()
             except TimeoutError:
                 raise NotAcknowledged(
                     f"JetStream acknowledged {acks.total - acks.left} of {acks.total} "

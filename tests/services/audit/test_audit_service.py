@@ -6,6 +6,7 @@ verification, purge and the AUDIT-stream message, without NATS or a database.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -854,3 +855,18 @@ async def test_a_record_too_large_for_one_message_is_republished_by_reference(
     data["event"] = json.loads(text)
     assert data == records[1]
     assert record_hash(data) == records[1]["hash"]
+
+
+async def test_the_republisher_stops_when_cancelled_as_a_record_wakes_it() -> None:
+    # Shutdown cancels the loop; a stored batch may wake it at that very moment. Python 3.11's
+    # asyncio.wait_for lost such a cancellation and the loop ran on. Every phase is tried.
+    for pause in range(6):
+        republisher = Republisher(Outbox([]), Sink())
+        task = asyncio.create_task(republisher.run(idle_s=60))
+        for _ in range(pause):
+            await asyncio.sleep(0)
+        republisher.wake.set()
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=2)
+        assert done == {task}, f"still running after a cancel at step {pause}"
+        assert task.cancelled()

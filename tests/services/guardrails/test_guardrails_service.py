@@ -666,6 +666,24 @@ async def test_verdicts_survive_jetstream_being_away_and_a_crash_before_publishi
     assert h.outbox.count() == 0
 
 
+async def test_the_recorder_stops_when_cancelled_as_a_check_wakes_it() -> None:
+    # Shutdown cancels the recorder's loop; a check may wake it at that very moment. Python
+    # 3.11's asyncio.wait_for lost such a cancellation and the loop ran on (a service took its
+    # whole drain timeout to stop). Every phase of the loop is tried.
+    import asyncio
+
+    for pause in range(6):
+        h = Harness()
+        task = asyncio.create_task(h.recorder.run(idle_s=60, linger_s=0))
+        for _ in range(pause):
+            await asyncio.sleep(0)
+        h.recorder.wake.set()
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=2)
+        assert done == {task}, f"still running after a cancel at step {pause}"
+        assert task.cancelled()
+
+
 def test_stages_are_the_contracts() -> None:
     assert {s.value for s in Stage} == {"input", "output", "retrieved_context", "tool_call"}
 

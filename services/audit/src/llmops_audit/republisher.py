@@ -175,5 +175,8 @@ class Republisher:
         while True:
             await self.flush()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), idle_s)
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for loses a cancellation
+                # that arrives as the event is set, and this loop then outlives the shutdown.
+                async with asyncio.timeout(idle_s):
+                    await self.wake.wait()
             self.wake.clear()

@@ -26,6 +26,7 @@ import json
 import math
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -46,9 +47,12 @@ _MODEL_WORD = re.compile(r"(?<![a-z0-9])[a-z]{2,}(?![a-z0-9])")
 #: the words of ASCII text four times faster than a regular expression.
 _SPLIT = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
 _STEM = itemgetter(slice(0, 5))
-#: The two halves of a word the model reads (:meth:`Model.read`): its stem's weight, its stem.
+#: The parts of a word the model reads (:meth:`Model.read`): its stem's weight, its stem, and
+#: the weights of the bigrams it begins (the next word's stem -> weight).
 _WEIGHT = itemgetter(0)
 _STEM_OF = itemgetter(1)
+_FOLLOWERS = itemgetter(2)
+_NO_FOLLOWERS: dict[str, float] = {}
 
 
 def words(text: str) -> list[str]:
@@ -85,6 +89,10 @@ def token_span(text: str, start: int, end: int) -> tuple[int, int]:
     return first.start(), last.end() if last is not None else len(text)
 
 
+#: A word the model reads: its stem's weight, its stem, the bigrams it begins (see ``_FOLLOWERS``).
+_Read = tuple[float, str, dict[str, float]]
+
+
 @dataclass(frozen=True, slots=True)
 class Model:
     """Trained weights and the calibration fitted on the tune split.
@@ -109,44 +117,44 @@ class Model:
     threshold: float
     alone_threshold: float
     meta: dict[str, Any]
-    #: The bigram weights keyed by their two stems: looking a pair up as it comes from
-    #: ``pairwise`` costs half of joining it into the feature's name first.
-    pairs: dict[tuple[str, str], float] = field(init=False, repr=False, compare=False)
+    #: The bigram weights by their first stem, then their second (stems interned): a word's
+    #: entry in ``words`` holds the bigrams it begins, so a pair costs one lookup in a small
+    #: table, with no tuple to build and hash.
+    followers: dict[str, dict[str, float]] = field(init=False, repr=False, compare=False)
     #: Per word, remembered (:mod:`.memo`): ``None`` when the model does not read it (see
-    #: :func:`model_words`), else its stem's weight and its stem, interned like the stems of
-    #: ``pairs``. Why: the check's cost is mostly memory (a kilobyte of text is ~200 lookups in
+    #: :func:`model_words`), else its stem's weight, its stem (interned) and the bigrams it
+    #: begins. Why: the check's cost is mostly memory (a kilobyte of text is ~200 lookups in
     #: tables of megabytes, and between two checks other processes evict them from the CPU's
-    #: caches; measured: docs/guardrails.md). One lookup per word instead of three, and pair
-    #: keys that compare by identity, leave far fewer cache lines to miss.
-    words: WordMemo[tuple[float, str] | None] = field(init=False, repr=False, compare=False)
+    #: caches; measured: docs/guardrails.md). One lookup per word and one per pair, with keys
+    #: that compare by identity, leave far fewer cache lines to miss than four did.
+    words: WordMemo[_Read | None] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        pairs = {}
+        followers: dict[str, dict[str, float]] = {}
         for k, v in self.weights.items():
             a, space, b = k.partition(" ")
             if space:
-                pairs[sys.intern(a), sys.intern(b)] = v
-        object.__setattr__(self, "pairs", pairs)
+                followers.setdefault(sys.intern(a), {})[sys.intern(b)] = v
+        object.__setattr__(self, "followers", followers)
         object.__setattr__(self, "words", WordMemo(self._read_one))
 
-    def _read_one(self, word: str) -> tuple[float, str] | None:
+    def _read_one(self, word: str) -> _Read | None:
         if len(word) < 2 or not word.isalpha():
             return None
         stem = sys.intern(word[:5])
-        return self.weights.get(stem, 0.0), stem
+        return self.weights.get(stem, 0.0), stem, self.followers.get(stem, _NO_FOLLOWERS)
 
-    def read(self, tokens: list[str]) -> list[tuple[float, str]]:
-        """Per word the model reads (:func:`model_words` of ``tokens``): (stem weight, stem)."""
+    def read(self, tokens: list[str]) -> list[_Read]:
+        """Per word the model reads (:func:`model_words` of ``tokens``): its stem's weight, its
+        stem, and the weights of the bigrams it begins."""
         return list(filter(None, map(self.words.__getitem__, tokens)))
 
     def logit(self, tokens: list[str]) -> float:
         """The raw model logit of one window of words (any words: it reads its own)."""
         return self._logit(self.read(tokens))
 
-    def _logit(self, read: list[tuple[float, str]]) -> float:
-        total = sum(map(_WEIGHT, read)) + sum(
-            map(self.pairs.get, pairwise(map(_STEM_OF, read)), repeat(0.0))
-        )
+    def _logit(self, read: list[_Read]) -> float:
+        total: float = sum(map(_WEIGHT, read)) + sum(_pair_weights(read))
         return self.bias + total / math.sqrt(1 + len(read))
 
     def best_window(self, tokens: list[str]) -> tuple[float, int, int]:
@@ -157,8 +165,7 @@ class Model:
         if n <= WINDOW:
             return self._logit(read), 0, n
         uni = list(accumulate(map(_WEIGHT, read), initial=0.0))
-        pairs = pairwise(map(_STEM_OF, read))
-        bi = list(accumulate(map(self.pairs.get, pairs, repeat(0.0)), initial=0.0))
+        bi = list(accumulate(_pair_weights(read), initial=0.0))
         best = (-math.inf, 0, 0)
         step = WINDOW // 2
         for start in range(0, n - step, step):
@@ -168,6 +175,12 @@ class Model:
             if score > best[0]:
                 best = (score, start, end)
         return best
+
+
+def _pair_weights(read: list[_Read]) -> Iterator[float]:
+    """The weight of each bigram of consecutive read words, in order (0 for an unknown one)."""
+    followers = list(map(_FOLLOWERS, read))
+    return map(dict.get, followers[:-1], map(_STEM_OF, islice(read, 1, None)), repeat(0.0))
 
 
 def from_dict(data: dict[str, Any]) -> Model:

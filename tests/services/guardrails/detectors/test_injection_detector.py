@@ -74,8 +74,26 @@ def test_indirect_injection_in_a_long_document(detector: InjectionDetector) -> N
     assert detector.analyse(text).flagged
 
 
-def test_clean_text_has_no_hits(detector: InjectionDetector) -> None:
-    assert detector.detect("What is the capital of Australia?") == []
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What is the capital of Australia?",
+        "Please summarise this quarterly report in three bullet points.",
+        "Wie spät ist es in Tokio?",
+        "Quelle est la capitale de l'Australie ?",
+        "¿Cuál es la capital de Australia?",
+        "Pode me ajudar a reiniciar o roteador?",
+    ],
+)
+def test_clean_text_is_not_flagged_and_scores_well_below_the_threshold(
+    detector: InjectionDetector, text: str
+) -> None:
+    # A hit is reported from REPORT_FLOOR up (a policy may set a lower threshold), so a clean
+    # question may carry a weak model hit; it must stay far from deciding anything.
+    analysis = detector.analyse(text)
+    assert not analysis.flagged
+    assert analysis.score < detector.threshold / 2
+    assert all(h.score < detector.threshold / 2 for h in analysis.hits)
 
 
 @pytest.mark.parametrize(

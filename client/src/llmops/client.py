@@ -287,7 +287,9 @@ class _StreamAnswers:
             async with asyncio.timeout(timeout):
                 kind, body = await answer
         except TimeoutError:
-            raise nats.errors.TimeoutError from None
+            if not answer.done() or answer.cancelled():
+                raise nats.errors.TimeoutError from None
+            kind, body = answer.result()  # it came in the same turn as the timeout: stored
         if kind == "stored":
             return bool(json.loads(body).get("duplicate", False))
         if not body:
@@ -296,10 +298,14 @@ class _StreamAnswers:
         raise AssertionError("unreachable: from_error always raises")  # pragma: no cover
 
     async def _on_answer(self, msg: Any) -> None:
-        answer = self._waiting.get(msg.subject.rsplit(".", 1)[1])
+        token = msg.subject.rsplit(".", 1)[1]
+        answer = self._waiting.get(token)
         if answer is None or answer.done():
             return  # a late answer, or a second one
         status = (msg.headers or {}).get("Status") if not msg.data else None
         kind = headers.jetstream_answer(msg.data, status)
         if kind is not None:
+            # Forgotten now, not by the done callback a loop turn later: a caller that finds
+            # the answer already there does not wait, and returns before that turn.
+            del self._waiting[token]
             answer.set_result((kind, msg.data))

@@ -115,12 +115,16 @@ def test_what_the_model_remembers_per_word_is_the_plain_definition() -> None:
         assert model.logit(tokens) == pytest.approx(_plain_logit(model, read), abs=1e-9)
         if len(read) > injection_model.WINDOW:
             windowed += 1
-            step = injection_model.WINDOW // 2
-            plain = max(
-                _plain_logit(model, read[start : start + injection_model.WINDOW])
-                for start in range(0, len(read) - step, step)
-            )
-            assert model.best_window(tokens)[0] == pytest.approx(plain, abs=1e-9)
+            step, size = injection_model.WINDOW // 2, injection_model.WINDOW
+            best = (-math.inf, 0, 0)
+            for start in range(0, len(read) - step, step):
+                end = min(start + size, len(read))
+                score = _plain_logit(model, read[start:end])
+                if score > best[0] + 1e-9:
+                    best = (score, start, end)
+            logit, start, end = model.best_window(tokens)
+            assert (start, end) == best[1:]  # the window the hit's span is taken from
+            assert logit == pytest.approx(best[0], abs=1e-9)
     assert windowed >= len(long_texts)
 
 

@@ -91,6 +91,8 @@ def test_retraining_on_the_committed_corpus_gives_the_shipped_model_byte_for_byt
 ) -> None:
     # `make train-guardrails` as CI would run it: the weights in the package are what the
     # committed corpus and code produce, nothing edited by hand, nothing left from an older run.
+    # Pure Python in a fixed order, so byte-identical wherever math.exp/log agree (CPython on
+    # glibc, as CI runs it); another libm could differ in the last digit and fail this.
     shipped = ROOT / "services/guardrails/src/llmops_guardrails/detectors/injection_model.json"
     out = tmp_path / "model.json"
     subprocess.run(

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -117,31 +116,41 @@ class Model:
     threshold: float
     alone_threshold: float
     meta: dict[str, Any]
-    #: The bigram weights by their first stem, then their second (stems interned): a word's
+    #: The bigram weights by their first stem, then their second (``stems``' copies): a word's
     #: entry in ``words`` holds the bigrams it begins, so a pair costs one lookup in a small
     #: table, with no tuple to build and hash.
     followers: dict[str, dict[str, float]] = field(init=False, repr=False, compare=False)
     #: Per word, remembered (:mod:`.memo`): ``None`` when the model does not read it (see
-    #: :func:`model_words`), else its stem's weight, its stem (interned) and the bigrams it
+    #: :func:`model_words`), else its stem's weight, its stem (``stems``' copy) and the bigrams it
     #: begins. Why: the check's cost is mostly memory (a kilobyte of text is ~200 lookups in
     #: tables of megabytes, and between two checks other processes evict them from the CPU's
     #: caches; measured: docs/guardrails.md). One lookup per word and one per pair, with keys
     #: that compare by identity, leave far fewer cache lines to miss than four did.
     words: WordMemo[_Read | None] = field(init=False, repr=False, compare=False)
+    #: One string object per stem the weights know (what ``followers`` is keyed by). Not
+    #: ``sys.intern``: a stem made from a text the model does not know must stay freeable
+    #: (CPython 3.12.0-3.12.5 never free interned strings), and no pair can hold it anyway.
+    stems: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        stems: dict[str, str] = {}
         followers: dict[str, dict[str, float]] = {}
         for k, v in self.weights.items():
             a, space, b = k.partition(" ")
             if space:
-                followers.setdefault(sys.intern(a), {})[sys.intern(b)] = v
+                first, second = stems.setdefault(a, a), stems.setdefault(b, b)
+                followers.setdefault(first, {})[second] = v
+            else:
+                stems.setdefault(k, k)
+        object.__setattr__(self, "stems", stems)
         object.__setattr__(self, "followers", followers)
         object.__setattr__(self, "words", WordMemo(self._read_one))
 
     def _read_one(self, word: str) -> _Read | None:
         if len(word) < 2 or not word.isalpha():
             return None
-        stem = sys.intern(word[:5])
+        stem = word[:5]
+        stem = self.stems.get(stem, stem)
         return self.weights.get(stem, 0.0), stem, self.followers.get(stem, _NO_FOLLOWERS)
 
     def read(self, tokens: list[str]) -> list[_Read]:

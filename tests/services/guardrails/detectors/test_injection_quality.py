@@ -44,8 +44,9 @@ def test_tune_split_meets_the_target(reports: dict[str, Report]) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="Known miss, reported honestly: on our own untuned holdout the shipped threshold "
-    "catches 88.2% of attacks at 0.9% false positives (88.0% at 1.8% before the independent "
-    "authors' rows; 82.6% with 19 authors, 85.9% with 45, 86.3% with 53, 88.2% with 69).",
+    "catches 88.7% of attacks at 0.9% false positives (88.0% at 1.8% before the independent "
+    "authors' rows; 82.6% with 19 authors, 85.9% with 45, 86.3% with 53, 88.2% with 69, "
+    "88.7% with 101).",
 )
 def test_holdout_recall_meets_the_target(reports: dict[str, Report]) -> None:
     assert reports["holdout"].overall.recall >= 0.90
@@ -76,7 +77,7 @@ def test_external_rows_are_split_by_their_group_hash() -> None:
 
 def test_third_party_holdout_half() -> None:
     # Phrasings nobody on the project wrote, never trained or tuned on. Measured: recall
-    # 0.772 and false positives 1.4% (before the independent authors' rows: 0.760 and 1.8%;
+    # 0.789 and false positives 1.6% (0.772 and 1.4% with 53 authors; before the independent authors' rows: 0.760 and 1.8%;
     # rules r2 and the model trained on our rows only: 0.681 and 9.0%). A floor, so that a
     # change that loses them shows.
     d = InjectionDetector()
@@ -156,9 +157,9 @@ def _authors_holdout() -> Report:
 
 def test_independent_authors_holdout_meets_the_target() -> None:
     # Two authors who wrote for the holdout only, never read row by row, in five languages:
-    # the nearest we have to text the detector has never met. Measured: recall 0.968, false
-    # positives 1.1%, with 53 authors' rows trained on (with 45: 0.955 and 1.4%; with 19:
-    # 0.891 and 1.1%; before any: 0.584 and 6.7%).
+    # the nearest we have to text the detector has never met. Measured: recall 0.977, false
+    # positives 1.1%, with 101 authors' rows trained on (with 53 and 69: 0.968 and 1.1%; with
+    # 45: 0.955 and 1.4%; with 19: 0.891 and 1.1%; before any: 0.584 and 6.7%).
     rep = _authors_holdout()
     assert rep.overall.recall >= 0.90
     assert rep.overall.fpr <= 0.02

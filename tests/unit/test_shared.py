@@ -15,7 +15,6 @@ from llmops_contracts.envelope import MAX_ID_LENGTH
 from llmops_shared.broker import backoff_s
 from llmops_shared.db import create_engine, normalise_url
 from llmops_shared.dlq import dead_letter_envelope, is_jetstream
-from llmops_shared.runtime import loop_factory
 from llmops_shared.settings import ServiceSettings
 
 
@@ -140,35 +139,3 @@ async def test_bare_fetch_timeouts_become_nats_timeouts() -> None:
     fetch = JetStreamContext.PullSubscription.fetch
     assert getattr(fetch, "_llmops_patched", False)
     assert nats_timeouts(fetch) is fetch  # applied once, however many brokers are built
-
-
-def test_the_event_loop_is_the_standard_librarys_unless_a_service_chooses() -> None:
-    from llmops_guardrails.config import GuardrailsSettings
-
-    assert DemoSettings().event_loop == "asyncio"
-    assert GuardrailsSettings().event_loop == "auto"
-    assert loop_factory("asyncio") is None
-
-
-def test_auto_and_uvloop_run_on_uvloop_where_it_is_installed() -> None:
-    import asyncio
-
-    import uvloop
-
-    for choice in ("auto", "uvloop"):
-        factory = loop_factory(choice)
-        assert factory is uvloop.new_event_loop
-        with asyncio.Runner(loop_factory=factory) as runner:
-            assert runner.run(asyncio.sleep(0, result="ran")) == "ran"
-            assert isinstance(runner.get_loop(), uvloop.Loop)
-
-
-def test_without_uvloop_auto_falls_back_and_uvloop_refuses(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import sys
-
-    monkeypatch.setitem(sys.modules, "uvloop", None)  # what a platform without a build sees
-    assert loop_factory("auto") is None
-    with pytest.raises(ImportError):
-        loop_factory("uvloop")

@@ -118,11 +118,6 @@ class ServiceSettings(BaseSettings):
         validation_alias=_suite("LOG_FORMAT"),
         description="'auto' prints for humans on a terminal and JSON otherwise.",
     )
-    event_loop: Literal["asyncio", "uvloop", "auto"] = Field(
-        default="asyncio",
-        description="The event loop: the standard library's, uvloop's (libuv), or 'auto' "
-        "(uvloop where it is installed). The guardrails service defaults to 'auto'.",
-    )
     drain_timeout_s: float = Field(
         default=15, gt=0, description="How long shutdown waits for in-flight messages."
     )

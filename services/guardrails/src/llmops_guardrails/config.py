@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
@@ -36,11 +36,6 @@ class GuardrailsSettings(ServiceSettings):
     check_queue: str = Field(
         default="guardrails",
         description="Queue group of the check, stream and policy endpoints, shared by replicas.",
-    )
-    event_loop: Literal["asyncio", "uvloop", "auto"] = Field(
-        default="auto",
-        description="The event loop: 'auto' runs on uvloop where it is installed (a check "
-        "costs less beside the decision), 'asyncio' on the standard library's.",
     )
     direct_endpoints: bool = Field(
         default=True,

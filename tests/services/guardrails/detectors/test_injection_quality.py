@@ -78,8 +78,9 @@ def test_external_rows_are_split_by_their_group_hash() -> None:
 def test_third_party_holdout_half() -> None:
     # Phrasings nobody on the project wrote, never trained or tuned on. Measured: recall
     # 0.789 and false positives 1.6% with 101 authors (0.787 and 1.6% with 69; 0.772 and 1.4%
-    # with 53; before the independent authors' rows: 0.760 and 1.8%; rules r2 and the model trained on our rows only: 0.681 and 9.0%). A floor, so that a
-    # change that loses them shows.
+    # with 53; before the independent authors' rows: 0.760 and 1.8%; rules r2 and the model
+    # trained on our rows only: 0.681 and 9.0%). A floor, so that a change that loses them
+    # shows.
     d = InjectionDetector()
     rep = evaluate(_external("holdout"), lambda t: d.analyse(t).score, d.threshold)
     assert rep.overall.recall >= 0.72

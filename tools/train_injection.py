@@ -16,8 +16,8 @@ Usage: ``python tools/train_injection.py [--train F] [--tune F] [--external F] [
 2. Calibration on ``tune.jsonl`` and the ``tune`` rows of ``authors.jsonl`` and
    ``external.jsonl``: a second logistic regression over the detector's signals (model logit
    when a rule matched, model logit when none did, strongest rule family, number of families,
-   obfuscation, hidden text, discussion words), i.e. Platt scaling extended to the rule
-   signals. Its probability is the detector's score.
+   obfuscation, hidden text, discussion words, an attack phrase opening the text), i.e. Platt
+   scaling extended to the rule signals. Its probability is the detector's score.
 3. Threshold (see ``main``): the lowest score that flags at most 2% of the negatives of our
    tune split, and at most 2% of those of the authors' tune rows (``--budget both``, the
    default: each population of negatives we write keeps its own 2%; ``pooled`` counts the two
@@ -58,6 +58,7 @@ SIGNS = {
     "discussion": -1,
     "quoted": -1,
     "strong": 1,
+    "lead": 1,
 }
 
 

@@ -44,9 +44,9 @@ def test_tune_split_meets_the_target(reports: dict[str, Report]) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="Known miss, reported honestly: on our own untuned holdout the shipped threshold "
-    "catches 88.7% of attacks at 0.9% false positives (88.0% at 1.8% before the independent "
+    "catches 89.8% of attacks at 0.9% false positives (88.0% at 1.8% before the independent "
     "authors' rows; 82.6% with 19 authors, 85.9% with 45, 86.3% with 53, 88.2% with 69, "
-    "88.7% with 101).",
+    "88.7% with 101, 89.8% with 101 and the 'lead' signal).",
 )
 def test_holdout_recall_meets_the_target(reports: dict[str, Report]) -> None:
     assert reports["holdout"].overall.recall >= 0.90

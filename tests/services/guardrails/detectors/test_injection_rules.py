@@ -63,12 +63,11 @@ _ALL = [(f, lang) for f, langs in CASES.items() for lang in langs]
 #: near it and move with each retraining: with 45 authors' rows the French fake header and the
 #: Portuguese chat-history exfiltration were flagged, with 19 and with 53 they were not; with
 #: 69 the Spanish chat-history exfiltration fell under it too (0.66 against 0.79); with 101
-#: the German split payload rose above it (0.81 against 0.78).
+#: the German split payload rose above it (0.81 against 0.78). The Spanish and Portuguese
+#: tool hijacks open with their order, which the "lead" signal weighs since (0.91, 0.97).
 _BELOW = {
     ("delimiter", "fr"),
     ("delimiter", "pt"),
-    ("tool_hijack", "es"),
-    ("tool_hijack", "pt"),
 }
 
 

@@ -126,6 +126,12 @@ def _alike(a: frozenset[str], b: frozenset[str], limit: float) -> bool:
     return smaller >= CONTAINED_WORDS and shared >= limit * smaller
 
 
+def _in_order(author: str) -> tuple[str, int]:
+    """Sort key of an author id: its letters, then its number (``a9`` before ``a76``)."""
+    digits = author.lstrip("abcdefghijklmnopqrstuvwxyz")
+    return author[: len(author) - len(digits)], int(digits) if digits.isdigit() else -1
+
+
 def _word_set(text: str) -> frozenset[str]:
     return frozenset(words(canonicalise(text).text))
 
@@ -137,13 +143,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
-    for path in sorted(args.raw_dir.glob("*.jsonl")):
+    for path in sorted(args.raw_dir.glob("*.jsonl"), key=lambda p: _in_order(p.stem)):
         author = path.stem
         for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if line.strip():
                 rows.append(checked(author, i, json.loads(line)))
     # A text written twice is kept once: the holdout's copy when it has one (the holdout is
-    # what the authors wrote for it; a training copy goes), else the first.
+    # what the authors wrote for it; a training copy goes), else the earliest author's (files
+    # are read a1, a2 ... a10, not a1, a10, a100 ... a2: by name, a76 once took a9's row).
     held = {r["text"] for r in rows if r["split"] == "holdout"}
     seen: set[str] = set()
     kept = []

@@ -14,8 +14,9 @@ authors' rows are never read. Measure a change to the rules, features or trainin
 looking at any holdout.
 
 An upper estimate: the rules (r4's addressed-to-an-AI patterns, the discussion words) were
-written while reading the first 19 authors' train rows, and a fold's authors are left out of
-the weights and calibration, not out of the rules. ``--always-train`` names authors that always
+written while reading the first 19 authors' train rows (r5's few phrasings while reading
+a109's), and a fold's authors are left out of the weights and calibration, not out of the
+rules. ``--always-train`` names authors that always
 train and are never scored (a learning curve: how recall on the same folds moves as authors
 are added).
 """

@@ -4,9 +4,12 @@ Usage: ``python tools/train_injection.py [--train F] [--tune F] [--external F] [
 [--out F] [--seed N]``
 
 1. Logistic regression on ``train.jsonl``, the ``train`` rows of the third-party
-   ``external.jsonl`` and the ``train`` rows of ``authors.jsonl`` (written by independent
-   authors; each counts ``--authors-weight`` times, since they are the phrasings nearest to
-   what the detector meets; ``--external ''`` / ``--authors ''`` leave a file out): features
+   ``external.jsonl`` (each counts ``--external-weight`` times: the only in-the-wild
+   jailbreaks, a few hundred among thirty thousand authors' rows; five times raised the
+   third-party tune recall 0.821 -> 0.854 and left leave-authors-out at 0.906 / 0.018) and the
+   ``train`` rows of ``authors.jsonl`` (written by independent authors; each counts
+   ``--authors-weight`` times, since they are the phrasings nearest to what the detector
+   meets; ``--external ''`` / ``--authors ''`` leave a file out): features
    of canonical text (see ``llmops_guardrails.detectors.injection_model``), kept when they
    occur in at least ``--min-groups`` distinct template groups of the training split (the
    ``group`` field; a feature seen in one template only is that template's wording, not a
@@ -229,6 +232,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--external", default=str(CORPUS / "external.jsonl"))
     parser.add_argument("--authors", default=str(CORPUS / "authors.jsonl"))
     parser.add_argument("--authors-weight", type=float, default=3.0)
+    parser.add_argument("--external-weight", type=float, default=5.0)
     parser.add_argument("--budget", choices=("pooled", "both"), default="both")
     parser.add_argument("--alone-fpr", type=float, default=ALONE_FPR)
     parser.add_argument("--out", type=Path, default=OUT)
@@ -247,7 +251,9 @@ def main(argv: list[str] | None = None) -> None:
     hashes = {"train_sha256": sha256(args.train), "tune_sha256": sha256(args.tune)}
     if args.external:
         external = Path(args.external)
-        rows += [r for r in read(external) if r["split"] == "train"]
+        rows += [
+            r | {"weight": args.external_weight} for r in read(external) if r["split"] == "train"
+        ]
         hashes["external_sha256"] = sha256(external)
     if args.authors:
         authors = Path(args.authors)
@@ -263,6 +269,7 @@ def main(argv: list[str] | None = None) -> None:
         "rate": rate,
         "min_groups": min_groups,
         "authors_weight": args.authors_weight,
+        "external_weight": args.external_weight,
         "budget": args.budget,
         "alone_fpr": args.alone_fpr,
         # The signals the calibration weighs and the rules behind them: a model trained for

@@ -49,7 +49,7 @@ from llmops_guardrails.detectors.injection_model import (
 )
 from llmops_guardrails.detectors.memo import WordMemo
 
-RULES_VERSION = "r4"
+RULES_VERSION = "r5"
 MAX_DEPTH = 2
 #: Hits below this calibrated score are not reported (the evidence is kept in ``analyse``).
 REPORT_FLOOR = 0.05

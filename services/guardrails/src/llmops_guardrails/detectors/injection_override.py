@@ -20,13 +20,13 @@ _EN_OVR_QUAL = (
     r"your|any|these|those|system|safety|developer|default|aforementioned|foregoing)"
 )
 _EN_OVR_OBJ = (
-    r"(?:instructions?|prompts?|directives?|directions|rules|guidelines|guidance|commands|orders|"
+    r"(?:instructions?|prompts?|directives?|directions|rules?|guidelines?|guidance|commands?|orders|"
     r"programming|constraints|restrictions|polic(?:y|ies)|guardrails|filters|system prompt|"
     r"safety training)"
 )
 _FR_OVR_VERB = (
-    r"(?:ignore[sz]?|oublie[sz]?|neglige[sz]?|contourne[sz]?|ecarte[sz]?|abandonne[sz]?|"
-    r"annule[sz]?|efface[sz]?|outrepasse[sz]?|ne tiens (?:pas|plus) compte|"
+    r"(?:ignore[rsz]?|oublie[rsz]?|neglige[rsz]?|contourne[rsz]?|ecarte[rsz]?|abandonne[rsz]?|"
+    r"annule[rsz]?|efface[rsz]?|outrepasse[rsz]?|ne tiens (?:pas|plus) compte|"
     r"ne tenez (?:pas|plus) compte|ne suis (?:plus|pas)|ne suivez (?:plus|pas)|passe outre|"
     r"passez outre|fais abstraction|faites abstraction|ne respecte plus|ne respectez plus|"
     r"laisse tomber|laissez tomber|supprime[sz]?|desactive[sz]?)"
@@ -114,7 +114,7 @@ OVERRIDE: dict[str, list[tuple[str, float]]] = {
             r"outdated|revoked|superseded|deprecated|suspended|a mistake|wrong|fake)",
             S,
         ),
-        (f"{_EN_OVR_OBJ} {{W}}(?:no longer|don't|do not) apply", M),
+        (f"{_EN_OVR_OBJ} {{W}}(?:no longer|don't|do not) (?:apply|count|matter)", M),
         (
             r"new (?:system )?(?:instructions?|rules|task|directives?|orders|prompt|polic(?:y|ies))"
             + _COLON,
@@ -126,6 +126,19 @@ OVERRIDE: dict[str, list[tuple[str, float]]] = {
             M,
         ),
         (r"(?:obey|follow|listen to) (?:only )?(?:me|my (?:instructions|orders|commands))", M),
+        # The particle after the object: "leave your guidelines aside", "throw the rules out".
+        (
+            r"(?:set|put|leave|throw|toss|cast|push) {W}(?:your|all|all your|any|every|those|these"
+            f"|the previous|the prior|the old) {{W}}{_EN_OVR_OBJ} {{W}}(?:aside|away|out|overboard"
+            r"|behind)",
+            S,
+        ),
+        (
+            r"(?:forget|ignore|disregard) {W}(?:the stuff|what|whatever|everything|all|anything) "
+            r"{W}(?:they|your (?:developers?|creators?|company|makers?)|the (?:developers?|company"
+            r"|makers?)|openai|anthropic) (?:have )?(?:told|taught|gave|given) you",
+            S,
+        ),
         (r"(?:nothing|none of what) (?:you were told|you've been told|above) {W}matters", M),
         (r"(?:scratch|forget|ignore|disregard) (?:all|everything) (?:of )?(?:that|this|above)", M),
         (
@@ -260,6 +273,13 @@ OVERRIDE: dict[str, list[tuple[str, float]]] = {
             S,
         ),
         (r"halte? (?:dich|sich) nicht (?:mehr )?an {W}" + _DE_OVR_OBJ, S),
+        # The infinitive after its object: "alle bisherigen Anweisungen ignorieren!", "so
+        # freundlich, Ihre Richtlinien zu vergessen".
+        (
+            f"{_DE_OVR_QUAL} {{W}}{_DE_OVR_OBJ} {{W}}(?:zu )?(?:vergessen|ignorieren|missachten|"
+            r"ubergehen|umgehen|verwerfen|uberschreiben)(?![a-z])",
+            S,
+        ),
         (f"beachte\\w{{0,2}} {{W}}{_DE_OVR_QUAL} {{W}}{_DE_OVR_OBJ} nicht", S),
         (r"hebe\w{0,2} {W}(?:deine|ihre|alle|die) {W}" + _DE_OVR_OBJ + r" auf", S),
         (

@@ -126,10 +126,12 @@ def _alike(a: frozenset[str], b: frozenset[str], limit: float) -> bool:
     return smaller >= CONTAINED_WORDS and shared >= limit * smaller
 
 
-def _in_order(author: str) -> tuple[str, int]:
-    """Sort key of an author id: its letters, then its number (``a9`` before ``a76``)."""
+def _in_order(author: str) -> tuple[str, int, str]:
+    """Sort key of an author id: its letters, then its number (``a9`` before ``a76``), then
+    the id itself (any other id still sorts the same way on every machine)."""
     digits = author.lstrip("abcdefghijklmnopqrstuvwxyz")
-    return author[: len(author) - len(digits)], int(digits) if digits.isdigit() else -1
+    number = int(digits) if digits.isdigit() else -1
+    return author[: len(author) - len(digits)], number, author
 
 
 def _word_set(text: str) -> frozenset[str]:

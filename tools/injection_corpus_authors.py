@@ -12,6 +12,7 @@ languages; no row was generated from templates.
 ``RAW_DIR`` holds one file per author, ``<author>.jsonl``, rows with ``text label family lang
 note idea``. The authors in ``HOLDOUT_AUTHORS`` wrote for the holdout: all of their rows
 are ``holdout``, never read row by row by anyone on the project, used for reporting only.
+The rows of ``TEST_AUTHORS`` are ``test``: a known weak spot, reported, never trained on.
 The other authors' rows are split by a hash of ``<author>/<idea>`` (an idea's translations and
 variants stay together): two thirds ``train`` (model weights; read to write rules), one third
 ``tune`` (calibration and threshold). Rows are checked, deduplicated by text and written in a
@@ -48,12 +49,23 @@ CONTAINED_WORDS = 8
 
 #: The authors who wrote for the holdout (their reports gave counts only).
 HOLDOUT_AUTHORS = frozenset({"h4", "h5"})
+#: Authors kept out of training and calibration as a test of one known weak spot: jailbreak
+#: framings (claims that the assistant's limits were lifted, short preambles of template
+#: red-team tools, personas) around plain off-policy requests. Unlike the holdout, some of
+#: their missed attacks were read while finding out why they were missed (their reports gave
+#: counts only); no rule or weight was made from them.
+TEST_AUTHORS = frozenset({"a135", "a136", "a137", "a138", "a139", "a140"})
+#: The splits nothing trains or calibrates on: rows of the others too like theirs are dropped.
+HELD = ("holdout", "test")
 
 
 def split_of(author: str, group: str) -> str:
-    """``holdout`` for a holdout author; otherwise ``tune`` for a third of the groups."""
+    """``holdout`` for a holdout author, ``test`` for a test author; otherwise ``tune`` for a
+    third of the groups."""
     if author in HOLDOUT_AUTHORS:
         return "holdout"
+    if author in TEST_AUTHORS:
+        return "test"
     digest = hashlib.sha256(group.encode()).digest()
     return "tune" if digest[0] % 3 == 0 else "train"
 
@@ -94,25 +106,35 @@ def near_holdout(rows: list[dict[str, Any]], limit: float = NEAR) -> set[int]:
     larger (a holdout sentence inside a longer training text). Compares word sets only; no row
     is shown.
     """
-    held = [_word_set(r["text"]) for r in rows if r["split"] == "holdout"]
+    held = [_word_set(r["text"]) for r in rows if r["split"] in HELD]
     by_word: dict[str, list[int]] = {}
     for i, ws in enumerate(held):
         for w in ws:
             by_word.setdefault(w, []).append(i)
-    least_shared = math.ceil(limit * CONTAINED_WORDS)
+
+    def rarest(ws: frozenset[str]) -> list[str]:
+        return sorted(ws, key=lambda w: (len(by_word.get(w, ())), w))
+
+    # Prefix filtering: a set that shares at least ``need`` of the ``n`` words of another holds
+    # one of any ``n - need + 1`` of them; the rarest give the fewest candidates. A row alike a
+    # held set by Jaccard, or contained in it, shares ceil(limit * its length) of its own words
+    # (``by_word`` finds those sets); a held set contained in a longer row shares
+    # ceil(limit * the held set's length) of the held set's words, so each held set is indexed
+    # by its own rarest words too (``by_prefix``).
+    by_prefix: dict[str, list[int]] = {}
+    for i, ws in enumerate(held):
+        if len(ws) >= CONTAINED_WORDS:
+            for w in rarest(ws)[: len(ws) - math.ceil(limit * len(ws)) + 1]:
+                by_prefix.setdefault(w, []).append(i)
     near = set()
     for i, r in enumerate(rows):
-        if r["split"] == "holdout":
+        if r["split"] in HELD:
             continue
         ws = _word_set(r["text"])
-        # A holdout set this like ``ws`` shares at least ``need`` of its words, so it holds one
-        # of its rarest ``len - need + 1`` (prefix filtering): only those holdout rows are
-        # compared. Jaccard needs ceil(limit * len); containment at least ``least_shared``.
-        need = math.ceil(limit * len(ws))
+        prefix = rarest(ws)[: len(ws) - math.ceil(limit * len(ws)) + 1]
+        candidates = {j for w in prefix for j in by_word.get(w, ())}
         if len(ws) >= CONTAINED_WORDS:
-            need = min(need, least_shared)
-        rarest = sorted(ws, key=lambda w: (len(by_word.get(w, ())), w))
-        candidates = {j for w in rarest[: len(ws) - need + 1] for j in by_word.get(w, ())}
+            candidates.update(j for w in ws for j in by_prefix.get(w, ()))
         if any(_alike(ws, held[j], limit) for j in candidates):
             near.add(i)
     return near
@@ -153,11 +175,11 @@ def main(argv: list[str] | None = None) -> None:
     # A text written twice is kept once: the holdout's copy when it has one (the holdout is
     # what the authors wrote for it; a training copy goes), else the earliest author's (files
     # are read a1, a2 ... a10, not a1, a10, a100 ... a2: by name, a76 once took a9's row).
-    held = {r["text"] for r in rows if r["split"] == "holdout"}
+    held = {r["text"] for r in rows if r["split"] in HELD}
     seen: set[str] = set()
     kept = []
     for row in rows:
-        if row["text"] in seen or (row["split"] != "holdout" and row["text"] in held):
+        if row["text"] in seen or (row["split"] not in HELD and row["text"] in held):
             continue
         seen.add(row["text"])
         kept.append(row)
@@ -167,10 +189,10 @@ def main(argv: list[str] | None = None) -> None:
     with args.out.open("w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    counts = {s: sum(1 for r in rows if r["split"] == s) for s in ("train", "tune", "holdout")}
+    counts = {s: sum(1 for r in rows if r["split"] == s) for s in ("train", "tune", *HELD)}
     print(
         f"wrote {args.out}: {len(rows)} rows {counts}; dropped {copies} exact copies and "
-        f"{len(near)} train/tune rows too like a holdout row"
+        f"{len(near)} train/tune rows too like a holdout or test row"
     )
 
 

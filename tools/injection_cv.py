@@ -10,7 +10,7 @@ authors are dealt into ``K`` folds (sorted, in turn); for each fold, the model w
 calibration and threshold are trained by ``tools/train_injection.py`` (with ``TRAIN_ARGS``)
 without that fold's authors' rows, then that fold's rows (train and tune) are scored. Recall
 and false-positive rate are pooled over the folds, overall and per language. The holdout
-authors' rows are never read. Measure a change to the rules, features or training here before
+authors' rows are never read, and neither they nor the test authors' rows train or are scored. Measure a change to the rules, features or training here before
 looking at any holdout.
 
 An upper estimate: the rules (r4's addressed-to-an-AI patterns, the discussion words) were
@@ -35,6 +35,7 @@ from llmops_guardrails.detectors.injection_quality import Counts, evaluate
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import train_injection  # the sibling tool, found through the path above
+from injection_corpus_authors import HELD  # the splits nothing trains or tunes on
 
 CORPUS = train_injection.CORPUS
 
@@ -42,8 +43,9 @@ CORPUS = train_injection.CORPUS
 def folds(
     rows: list[dict[str, Any]], k: int, always: frozenset[str] = frozenset()
 ) -> list[set[str]]:
-    """The training authors (not holdout, not ``always``) dealt into ``k`` folds, sorted."""
-    authors = sorted({str(r["author"]) for r in rows if r["split"] != "holdout"} - always)
+    """The training authors (not holdout or test, not ``always``) dealt into ``k`` folds,
+    sorted."""
+    authors = sorted({str(r["author"]) for r in rows if r["split"] not in HELD} - always)
     return [set(authors[i::k]) for i in range(k)]
 
 
@@ -72,8 +74,8 @@ def main(argv: list[str] | None = None) -> None:
         for k, fold in enumerate(folds(rows, args.folds, always)):
             corpus, model = Path(tmp) / f"authors-{k}.jsonl", Path(tmp) / f"model-{k}.json"
             with corpus.open("w", encoding="utf-8") as f:
-                for r in rows:  # the fold's authors and the holdout: neither trains nor tunes
-                    if r["split"] != "holdout" and r["author"] not in fold:
+                for r in rows:  # the fold's authors, holdout and test: none trains or tunes
+                    if r["split"] not in HELD and r["author"] not in fold:
                         f.write(json.dumps(r, ensure_ascii=False) + "\n")
             train_injection.main(["--authors", str(corpus), "--out", str(model), *train_args])
             detector = InjectionDetector(model_path=model)

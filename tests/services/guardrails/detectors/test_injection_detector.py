@@ -93,7 +93,7 @@ def test_clean_text_is_not_flagged_and_scores_well_below_the_threshold(
     # question may carry a weak model hit (short texts score 0.0-0.5 with the shipped model);
     # it must stay clearly below the threshold. A bare greeting has the smaller margin: the
     # in-the-wild jailbreaks open "Hello ChatGPT, how are you", and so do the authors' casual
-    # attacks, so with 124 authors' rows it scores 0.64 against 0.77 (4 words: the model alone,
+    # attacks, so with 132 authors' rows it scores 0.65 against 0.76 (4 words: the model alone,
     # at half weight; 1 of the 124 tune negatives of six words or fewer is flagged).
     text, margin = text if isinstance(text, tuple) else (text, 0.2)
     analysis = detector.analyse(text)

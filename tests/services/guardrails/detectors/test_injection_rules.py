@@ -65,7 +65,7 @@ _ALL = [(f, lang) for f, langs in CASES.items() for lang in langs]
 #: 69 the Spanish chat-history exfiltration fell under it too (0.66 against 0.79); with 101
 #: the German split payload rose above it (0.81 against 0.78). The Spanish and Portuguese
 #: tool hijacks open with their order, which the "lead" signal weighs since (0.89 and 0.97
-#: against 0.77 with 124 authors).
+#: against 0.77 with 124 authors; with 132 the French and Portuguese ones still sit below).
 _BELOW = {
     ("delimiter", "fr"),
     ("delimiter", "pt"),
@@ -209,8 +209,9 @@ def test_rules_r5_look_alikes_are_no_strong_match(text: str) -> None:
     # The first draft of r5 matched these as attacks on their own (a review found them): "they
     # told you" is advice, "out", "away" and "outside" are admin work and code, "annuler mes
     # commandes" a customer. Two of them are still flagged by the word model alone (the first
-    # and the third, 0.87 and 0.83): known false positives, not the rules'. The German
-    # sentence forbids the attack it names: a medium match would do, a strong one overstates.
+    # and the third: 0.78 and 0.81 against 0.76 with 132 authors, 0.87 and 0.83 against 0.77
+    # with 124): known false positives, not the rules'. The German sentence forbids the attack
+    # it names: a medium match would do, a strong one overstates.
     found = rules.match(canonicalise(text).text)
     assert not [m for m in found if m.weight >= rules.S], found
 

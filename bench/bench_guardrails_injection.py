@@ -101,7 +101,10 @@ def main() -> None:
         "target (issue 12): recall >= 0.90 at FPR <= 0.02 on the untuned (holdout) split",
     ]
     report(
-        "guardrails_injection", "Injection detector quality (tune / untuned holdout)", rows, notes
+        "guardrails_injection",
+        "Injection detector quality (tune / untuned holdout / test)",
+        rows,
+        notes,
     )
 
 

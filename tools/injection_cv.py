@@ -10,8 +10,9 @@ authors are dealt into ``K`` folds (sorted, in turn); for each fold, the model w
 calibration and threshold are trained by ``tools/train_injection.py`` (with ``TRAIN_ARGS``)
 without that fold's authors' rows, then that fold's rows (train and tune) are scored. Recall
 and false-positive rate are pooled over the folds, overall and per language. The holdout
-authors' rows are never read, and neither they nor the test authors' rows train or are scored. Measure a change to the rules, features or training here before
-looking at any holdout.
+authors' rows are never read, and neither they nor the test authors' rows train or are
+scored. Measure a change to the rules, features or training here before looking at any
+holdout.
 
 An upper estimate: the rules (r4's addressed-to-an-AI patterns, the discussion words) were
 written while reading the first 19 authors' train rows (r5's few phrasings while reading

@@ -6,8 +6,8 @@ Usage: ``python tools/train_injection.py [--train F] [--tune F] [--external F] [
 1. Logistic regression on ``train.jsonl``, the ``train`` rows of the third-party
    ``external.jsonl`` (each counts ``--external-weight`` times: 667 rows, 205 attacks, most of
    them in-the-wild jailbreaks, and the shared prompts that look like them, among 34,524
-   authors' rows when it was chosen; five times raised the third-party tune recall 0.821 -> 0.854 and left
-   leave-authors-out at 0.906 / 0.018) and the
+   authors' rows when it was chosen; five times raised the third-party tune recall
+   0.821 -> 0.854 and left leave-authors-out at 0.906 / 0.018) and the
    ``train`` rows of ``authors.jsonl`` (written by independent authors; each counts
    ``--authors-weight`` times, since they are the phrasings nearest to what the detector
    meets; ``--external ''`` / ``--authors ''`` leave a file out): features
@@ -30,8 +30,8 @@ Usage: ``python tools/train_injection.py [--train F] [--tune F] [--external F] [
    (1% of the tune negatives, of each population with ``--budget both``); the detector
    rescales their scores so this stricter threshold lands on the shipped one.
 
-The holdout split, the ``holdout`` half of ``external.jsonl`` and the holdout authors of
-``authors.jsonl`` are never read here.
+The holdout split, the ``holdout`` half of ``external.jsonl`` and the holdout and test
+authors of ``authors.jsonl`` are never read here.
 """
 
 from __future__ import annotations

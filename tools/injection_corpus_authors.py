@@ -112,8 +112,10 @@ def near_holdout(rows: list[dict[str, Any]], limit: float = NEAR) -> set[int]:
         for w in ws:
             by_word.setdefault(w, []).append(i)
 
-    def rarest(ws: frozenset[str]) -> list[str]:
-        return sorted(ws, key=lambda w: (len(by_word.get(w, ())), w))
+    def prefix(ws: frozenset[str]) -> list[str]:
+        """The rarest ``len - ceil(limit * len) + 1`` words of ``ws``."""
+        rarest = sorted(ws, key=lambda w: (len(by_word.get(w, ())), w))
+        return rarest[: len(ws) - math.ceil(limit * len(ws)) + 1]
 
     # Prefix filtering: a set that shares at least ``need`` of the ``n`` words of another holds
     # one of any ``n - need + 1`` of them; the rarest give the fewest candidates. A row alike a
@@ -124,15 +126,14 @@ def near_holdout(rows: list[dict[str, Any]], limit: float = NEAR) -> set[int]:
     by_prefix: dict[str, list[int]] = {}
     for i, ws in enumerate(held):
         if len(ws) >= CONTAINED_WORDS:
-            for w in rarest(ws)[: len(ws) - math.ceil(limit * len(ws)) + 1]:
+            for w in prefix(ws):
                 by_prefix.setdefault(w, []).append(i)
     near = set()
     for i, r in enumerate(rows):
         if r["split"] in HELD:
             continue
         ws = _word_set(r["text"])
-        prefix = rarest(ws)[: len(ws) - math.ceil(limit * len(ws)) + 1]
-        candidates = {j for w in prefix for j in by_word.get(w, ())}
+        candidates = {j for w in prefix(ws) for j in by_word.get(w, ())}
         if len(ws) >= CONTAINED_WORDS:
             candidates.update(j for w in ws for j in by_prefix.get(w, ()))
         if any(_alike(ws, held[j], limit) for j in candidates):
@@ -178,14 +179,14 @@ def main(argv: list[str] | None = None) -> None:
     # what the authors wrote for it; any other copy goes), else the test's, else the earliest
     # author's (files are read a1, a2 ... a10, not a1, a10, a100 ... a2: by name, a76 once
     # took a9's row).
-    rank = {"holdout": 0, "test": 1}
+    rank = {split: i for i, split in enumerate(HELD)}  # held splits first, in HELD's order
     best: dict[str, int] = {}
     for row in rows:
-        best[row["text"]] = min(best.get(row["text"], 2), rank.get(row["split"], 2))
+        best[row["text"]] = min(best.get(row["text"], len(HELD)), rank.get(row["split"], len(HELD)))
     seen: set[str] = set()
     kept = []
     for row in rows:
-        if row["text"] in seen or rank.get(row["split"], 2) != best[row["text"]]:
+        if row["text"] in seen or rank.get(row["split"], len(HELD)) != best[row["text"]]:
             continue
         seen.add(row["text"])
         kept.append(row)

@@ -63,6 +63,7 @@ SIGNS = {
     "quoted": -1,
     "strong": 1,
     "lead": 1,
+    "lifted": 1,
 }
 
 

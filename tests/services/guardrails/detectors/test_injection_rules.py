@@ -66,9 +66,11 @@ _ALL = [(f, lang) for f, langs in CASES.items() for lang in langs]
 #: the German split payload rose above it (0.81 against 0.78). The Spanish and Portuguese
 #: tool hijacks open with their order, which the "lead" signal weighs since (0.89 and 0.97
 #: against 0.77 with 124 authors; with 132 the French and Portuguese ones still sit below).
+#: Rules r6's ``lifted`` signal ("regras de segurança foram removidas" claims a limit gone)
+#: lifted the Portuguese fake header over it (0.78 against 0.76); the French one says
+#: "la sécurité est désactivée", security not being a word for the limits, and stays below.
 _BELOW = {
     ("delimiter", "fr"),
-    ("delimiter", "pt"),
 }
 
 

@@ -12,7 +12,8 @@ The pipeline for one text (the same for user input and for retrieved documents):
 5. the signals (model logit, split by whether any rule matched, strongest family score,
    number of families, obfuscation seen, hidden tag text, words that frame the text as
    *discussing* injection, every match quoted in such a text, a phrase that is an attack on
-   its own, such a phrase opening the text) are combined by a logistic calibration fitted on
+   its own, such a phrase opening the text, a claim that the assistant's limits are lifted,
+   :mod:`.injection_lifted`) are combined by a logistic calibration fitted on
    the tune split (``tools/train_injection.py``): the score is a probability, and the shipped
    threshold keeps the false-positive rate of each population of tune negatives (ours, the
    independent authors') at or below 2%;
@@ -37,6 +38,7 @@ from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 
+from llmops_guardrails.detectors import injection_lifted as lifted
 from llmops_guardrails.detectors import injection_rules as rules
 from llmops_guardrails.detectors.base import Hit
 from llmops_guardrails.detectors.canonical import Canonical, canonicalise
@@ -49,7 +51,7 @@ from llmops_guardrails.detectors.injection_model import (
 )
 from llmops_guardrails.detectors.memo import WordMemo
 
-RULES_VERSION = "r5"
+RULES_VERSION = "r6"
 MAX_DEPTH = 2
 #: Hits below this calibrated score are not reported (the evidence is kept in ``analyse``).
 REPORT_FLOOR = 0.05
@@ -67,6 +69,7 @@ SIGNALS = (
     "quoted",
     "strong",
     "lead",
+    "lifted",
 )
 _STEM5 = itemgetter(slice(0, 5))
 _END5 = itemgetter(slice(-5, None))
@@ -222,6 +225,8 @@ class _Evidence:
     strong: bool = False
     #: Such a phrase opens the text (see :func:`_leads`).
     lead: bool = False
+    #: The text claims the assistant's limits are lifted (:func:`.injection_lifted.limits`).
+    lifted: bool = False
     #: Words of the longest text scanned (the text itself or a payload decoded from it).
     words: int = 0
 
@@ -325,6 +330,14 @@ class InjectionDetector:
         if depth == 0:
             ev.strong = any(m.weight >= rules.S for m in found)
             ev.lead = _leads(c.text, found)
+            claim = lifted.claim(tokens, unique)
+            if claim is not None:
+                # A claim is evidence a rule would give: it is reported where it stands, and
+                # the text is no longer judged by the word model alone.
+                ev.lifted = True
+                where = lifted.span(c.text, *claim)
+                found = [*found, rules.RuleMatch("roleplay", "any", *where, rules.W)]
+                found.sort(key=lambda m: m.start)
         for m in found:
             ev.matches.append((m.family, m.weight, *place(m.start, m.end)))
         scores = rules.family_scores(found)
@@ -475,6 +488,7 @@ def _signals(ev: _Evidence) -> dict[str, float]:
         "quoted": 1.0 if ev.quoted and strongest > 0 else 0.0,
         "strong": 1.0 if ev.strong else 0.0,
         "lead": 1.0 if ev.lead else 0.0,
+        "lifted": 1.0 if ev.lifted else 0.0,
     }
 
 

@@ -43,7 +43,8 @@ def test_tune_split_meets_the_target(reports: dict[str, Report]) -> None:
 
 
 def test_holdout_recall_meets_the_target(reports: dict[str, Report]) -> None:
-    # Measured: 91.9% at 1.2% false positives with 132 authors' rows (91.0% with 124 and the
+    # Measured: 92.1% at 0.9% false positives with 140 authors' rows and rules r6 (92.1% at
+    # 1.2% with 132 and r6, 91.9% with 132 and r5, 91.0% with 124 and the
     # "lead" signal). It was a known miss, an xfail, until then: 88.0% before the independent
     # authors' rows; 82.6% with 19 authors, 85.9% with 45, 86.3% with 53, 88.2% with 69,
     # 88.7% with 101, 89.8% with 101 and the "lead" signal. The margin is small: a change that
@@ -76,8 +77,8 @@ def test_external_rows_are_split_by_their_group_hash() -> None:
 
 def test_third_party_holdout_half() -> None:
     # Phrasings nobody on the project wrote, never trained or tuned on. Measured: recall
-    # 0.826 and false positives 1.5% with 132 authors and the third-party train rows weighing
-    # five times (0.816 and 1.4% with 124; 0.794 and 1.8% weighing once; 0.789 and 1.6% with
+    # 0.828 and false positives 1.3% with 140 authors and the third-party train rows weighing
+    # five times (0.826 and 1.5% with 132; 0.816 and 1.4% with 124; 0.794 and 1.8% weighing once; 0.789 and 1.6% with
     # 101 authors; 0.787 and 1.6% with 69; 0.772 and 1.4% with 53; before the independent
     # authors' rows: 0.760 and 1.8%; rules r2 and the model trained on our rows only: 0.681
     # and 9.0%). Below the 0.90 target (spikee's templates around plain harmful or off-policy
@@ -241,7 +242,7 @@ def _authors_holdout() -> Report:
 def test_independent_authors_holdout_meets_the_target() -> None:
     # Two authors who wrote for the holdout only, never read row by row, in five languages:
     # the nearest we have to text the detector has never met. Measured: recall 0.975, false
-    # positives 1.1%, with 132 authors' rows trained on (with 124: 0.977 and 1.4%; with 101:
+    # positives 1.1%, with 140 authors' rows trained on (with 132: 0.975 and 1.1%; with 124: 0.977 and 1.4%; with 101:
     # 0.977 and 1.1%; with 53
     # and 69: 0.968 and 1.1%; with 45: 0.955 and 1.4%; with 19: 0.891 and 1.1%; before any:
     # 0.584 and 6.7%).
@@ -252,7 +253,7 @@ def test_independent_authors_holdout_meets_the_target() -> None:
 
 #: The framing test authors' recall with 132 authors' rows trained on was 0.615 (a139's
 #: personas 0.88, the five framing authors 0.51-0.62) at 1.5% false positives; 0.630 at 1.9%
-#: with rules r6's ``lifted`` signal.
+#: with rules r6's ``lifted`` signal; 0.641 at 1.9% with r6 and 140 authors.
 FRAMINGS_FLOOR = 0.58
 
 

@@ -67,10 +67,12 @@ _ALL = [(f, lang) for f, langs in CASES.items() for lang in langs]
 #: tool hijacks open with their order, which the "lead" signal weighs since (0.89 and 0.97
 #: against 0.77 with 124 authors; with 132 the French and Portuguese ones still sit below).
 #: Rules r6's ``lifted`` signal ("regras de segurança foram removidas" claims a limit gone)
-#: lifted the Portuguese fake header over it (0.78 against 0.76); the French one says
-#: "la sécurité est désactivée", security not being a word for the limits, and stays below.
+#: lifted the Portuguese fake header over it with 132 authors (0.78 against 0.76), and with
+#: 140 the word model took it back under (0.68 against 0.76); the French one says "la
+#: sécurité est désactivée", security not being a word for the limits (0.43).
 _BELOW = {
     ("delimiter", "fr"),
+    ("delimiter", "pt"),
 }
 
 
@@ -211,8 +213,8 @@ def test_rules_r5_look_alikes_are_no_strong_match(text: str) -> None:
     # The first draft of r5 matched these as attacks on their own (a review found them): "they
     # told you" is advice, "out", "away" and "outside" are admin work and code, "annuler mes
     # commandes" a customer. Two of them are still flagged by the word model alone (the first
-    # and the third: 0.78 and 0.81 against 0.76 with 132 authors, 0.87 and 0.83 against 0.77
-    # with 124): known false positives, not the rules'. The German sentence forbids the attack
+    # and the third: 0.80 and 0.84 against 0.76 with 140 authors, 0.78 and 0.81 with 132, 0.87
+    # and 0.83 against 0.77 with 124): known false positives, not the rules'. The German sentence forbids the attack
     # it names: a medium match would do, a strong one overstates.
     found = rules.match(canonicalise(text).text)
     assert not [m for m in found if m.weight >= rules.S], found

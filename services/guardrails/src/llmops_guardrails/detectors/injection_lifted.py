@@ -112,8 +112,9 @@ _LIFTED = _phrases(
 #: The assistant said to be no longer bound: a claim without a word for the limits.
 _UNBOUND = _phrases(
     "no longer limited|restricted|bound|confined|tied to|by",
-    "n es|est|etes plus " + _forms("limit", "restreint", "oblig", "tenu", "soumis", "cantonn",
-                                  endings=("e", "ee", "es", "ees")),
+    "n es|est|etes plus limite|limitee|limites|limitees|oblige|obligee|obliges|obligees|"
+    "cantonne|cantonnee|cantonnes|cantonnees|restreint|restreinte|restreints|restreintes|"
+    "tenu|tenue|tenus|tenues|soumis|soumise|soumises",
     "nicht mehr beschrankt|gebunden|eingeschrankt",
     "nicht mehr auf|an beschrankt|gebunden|eingeschrankt",
     "ya no estas|esta|estan " + _forms("limitad", "restringid", "obligad", "sujet"),

@@ -68,7 +68,7 @@ _ALL = [(f, lang) for f, langs in CASES.items() for lang in langs]
 #: against 0.77 with 124 authors; with 132 the French and Portuguese ones still sit below).
 #: Rules r6's ``lifted`` signal ("regras de segurança foram removidas" claims a limit gone)
 #: lifted the Portuguese fake header over it with 132 authors (0.78 against 0.76), and with
-#: 140 the word model took it back under (0.68 against 0.76); the French one says "la
+#: 140 the word model took it back under (0.72 against 0.76); the French one says "la
 #: sécurité est désactivée", security not being a word for the limits (0.43).
 _BELOW = {
     ("delimiter", "fr"),

@@ -225,7 +225,8 @@ class _Evidence:
     strong: bool = False
     #: Such a phrase opens the text (see :func:`_leads`).
     lead: bool = False
-    #: The text claims the assistant's limits are lifted (:func:`.injection_lifted.limits`).
+    #: The text itself (not a decoded payload) claims the assistant's limits are lifted, and
+    #: the claim is not quoted as an example (:func:`.injection_lifted.claim`).
     lifted: bool = False
     #: Words of the longest text scanned (the text itself or a payload decoded from it).
     words: int = 0
@@ -320,6 +321,13 @@ class InjectionDetector:
             return span if span is not None else c.span(cs, ce)
 
         found = rules.match(c.text, stems)
+        claim = lifted.claim(tokens, unique) if depth == 0 else None
+        if claim is not None:
+            # A claim is evidence a rule would give: it is reported where it stands, the text
+            # is no longer judged by the word model alone, and like a rule match it may be
+            # quoted as an example ("a classic is «the filters are disabled»": mentioned).
+            claimed = rules.RuleMatch("roleplay", "any", *lifted.span(c.text, *claim), rules.W)
+            found = sorted([*found, claimed], key=rules.order)
         if found and '"' in c.text:
             found = _mentioned(c.text, found)
             # Quotation marks alone are not a frame: "Comment: «Ignore all previous
@@ -330,14 +338,7 @@ class InjectionDetector:
         if depth == 0:
             ev.strong = any(m.weight >= rules.S for m in found)
             ev.lead = _leads(c.text, found)
-            claim = lifted.claim(tokens, unique)
-            if claim is not None:
-                # A claim is evidence a rule would give: it is reported where it stands, and
-                # the text is no longer judged by the word model alone.
-                ev.lifted = True
-                where = lifted.span(c.text, *claim)
-                found = [*found, rules.RuleMatch("roleplay", "any", *where, rules.W)]
-                found.sort(key=lambda m: m.start)
+            ev.lifted = claim is not None and claimed in found
         for m in found:
             ev.matches.append((m.family, m.weight, *place(m.start, m.end)))
         scores = rules.family_scores(found)

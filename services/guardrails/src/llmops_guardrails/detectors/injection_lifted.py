@@ -40,8 +40,17 @@ _Phrase = tuple[frozenset[str], ...]
 
 
 def _phrases(*specs: str) -> tuple[_Phrase, ...]:
-    """Phrases from their notation: words separated by spaces, alternatives by ``|``."""
-    return tuple(tuple(frozenset(slot.split("|")) for slot in spec.split()) for spec in specs)
+    """Phrases from their notation: words separated by spaces, alternatives by ``|``, ``*`` for
+    any one word (an empty set): "nicht mehr an * gebunden" ("an die Vorgaben", "an Regeln")."""
+    return tuple(
+        tuple(frozenset() if slot == "*" else frozenset(slot.split("|")) for slot in spec.split())
+        for spec in specs
+    )
+
+
+def _gaps(spec: str, most: int) -> tuple[str, ...]:
+    """``spec`` with its ``*`` standing for one to ``most`` words."""
+    return tuple(spec.replace("*", " ".join("*" * n)) for n in range(1, most + 1))
 
 
 def _forms(*stems: str, endings: Iterable[str] = ("o", "a", "os", "as")) -> str:
@@ -57,14 +66,15 @@ _LIMIT_WORDS = (
     "filtering guardrail guardrails guideline guidelines policy policies censorship whitelist "
     "allowlist blocklist scope safeguard safeguards constraint constraints boundaries "
     "moderation checks disclaimers compliance "
-    # French
-    "regle regles limite limites filtre filtres filtrage consigne consignes censure "
+    # French ("garde-fous" is one word in canonical text)
+    "regle regles limite limites filtre filtres filtrage gardefou gardefous consigne consignes censure "
     "politique politiques perimetre contrainte contraintes protection protections charte "
     # German
     "regeln grenzen zensur richtlinie richtlinien vorgaben sperre sperren leitplanken auflagen "
     "schutzmechanismen "
     # Spanish
-    "restriccion restricciones regla reglas limitaciones filtro filtros censura pautas norma "
+    "restriccion restricciones regla reglas limitaciones filtro filtros censura pautas norma politica "
+    "politicas directrices directivas "
     "normas moderacion salvaguarda salvaguardas alcance barreras "
     # Portuguese
     "restricao restricoes regra regras limitacoes limitacao diretriz diretrizes moderacao "
@@ -77,31 +87,38 @@ _LIMIT_ENDINGS = ("einschrankung", "einschrankungen", "beschrankung", "beschrank
 _LIFTED = _phrases(
     # English
     "lifted|removed|disabled|deactivated|suspended|paused|waived|dropped|gone|off|bypassed|"
-    "overridden|deprecated|revoked|noop|void",
+    "overridden|deprecated|revoked|noop|void|relaxed",
     "no longer apply|applies|active|enforced|exist",
     "no longer in effect",
     "don|doesn|won|aren|isn t apply|carry|exist|matter|enforced|active",
     "do|does|will|are|is not apply|carry|exist|matter|enforced|active",
     "not enforced|active",
-    # French
-    _forms("lev", "supprim", "desactiv", "retir", "annul", "coup", endings=("e", "ee", "es", "ees"))
-    + "|suspendu|suspendue|suspendus|suspendues|inactif|inactifs|inactive|inactives",
+    # French ("levé", "coupé" not masculine: "leve", "leves" are Spanish and Portuguese for
+    # mild, "coupe" a cup)
+    _forms("supprim", "desactiv", "retir", "annul", endings=("e", "ee", "es", "ees"))
+    + "|levee|levees|coupee|coupees|suspendu|suspendue|suspendus|suspendues|inactif|inactifs"
+    "|inactive|inactives",
     "hors service",
     "plus en vigueur",
     "ne s applique|appliquent|appliquera|appliqueront plus|pas",
     "n existe|existent plus",
+    "ne sont|est plus actif|actifs|active|actives|appliquee|appliquees|applique|appliques",
     # German
-    "aufgehoben|entfernt|deaktiviert|ausgesetzt|abgeschaltet|ausgeschaltet|abgestellt|inaktiv",
+    "aufgehoben|entfernt|deaktiviert|ausgesetzt|abgeschaltet|ausgeschaltet|abgestellt|inaktiv|"
+    "abgeschafft|gelockert",
     "ausser kraft",
     "gelten|gilt nicht",
     "gelten|gilt hier nicht",
+    # the subject after the verb: "für dich gelten die Regeln nicht mehr"
+    *_gaps("gelten|gilt * nicht mehr", 3),
     # Spanish and Portuguese
     _forms("levantad", "suspendid", "desactivad", "eliminad", "quitad", "retirad", "anulad",
            "deshabilitad", "apagad", "inactiv", "suspens", "desativad", "desligad", "removid",
-           "desabilitad", "inativ"),
+           "desabilitad", "inativ", "cancelad"),
     "sin|sem efecto|efeito",
     "en|em pausa",
     "no aplican|aplica|rigen|rige",
+    "no esta|estan " + _forms("activ") + "|vigente|vigentes",
     "no se aplican|aplica",
     "nao se aplica|aplicam",
     "nao esta|estao em vigor",
@@ -111,12 +128,12 @@ _LIFTED = _phrases(
 )  # fmt: skip
 #: The assistant said to be no longer bound: a claim without a word for the limits.
 _UNBOUND = _phrases(
-    "no longer limited|restricted|bound|confined|tied to|by",
+    "no longer limited|restricted|bound|confined",
     "n es|est|etes plus limite|limitee|limites|limitees|oblige|obligee|obliges|obligees|"
     "cantonne|cantonnee|cantonnes|cantonnees|restreint|restreinte|restreints|restreintes|"
     "tenu|tenue|tenus|tenues|soumis|soumise|soumises",
     "nicht mehr beschrankt|gebunden|eingeschrankt",
-    "nicht mehr auf|an beschrankt|gebunden|eingeschrankt",
+    *_gaps("nicht mehr auf|an * beschrankt|gebunden|eingeschrankt", 4),
     "ya no estas|esta|estan " + _forms("limitad", "restringid", "obligad", "sujet"),
     "ja nao estas|esta|estao|es|e " + _forms("limitad", "restrit", "obrigad", "sujeit"),
     "nao estas|esta|estao mais " + _forms("limitad", "restrit", "obrigad", "sujeit"),
@@ -126,8 +143,9 @@ _BEFORE, _AFTER = 4, 2
 
 
 def _key(phrase: _Phrase) -> int:
-    """The position a phrase is looked up by: its rarest-looking words (the longest)."""
-    return max(range(len(phrase)), key=lambda i: min(map(len, phrase[i])))
+    """The position a phrase is looked up by: its rarest-looking words (the longest; never a
+    ``*``)."""
+    return max(range(len(phrase)), key=lambda i: min(map(len, phrase[i]), default=0))
 
 
 def _index(
@@ -141,11 +159,13 @@ def _index(
     return index
 
 
+_UNBOUND_INDEX = _index(_UNBOUND, False)
 _INDEX = _index(_LIFTED, True)
-for _word, _entries in _index(_UNBOUND, False).items():
+for _word, _entries in _UNBOUND_INDEX.items():
     _INDEX.setdefault(_word, []).extend(_entries)
 #: Words a claim cannot match without: a text with none of them (most texts) is not scanned.
 TRIGGERS = frozenset(_INDEX)
+_UNBOUND_TRIGGERS = frozenset(_UNBOUND_INDEX)
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -160,17 +180,26 @@ def claim(tokens: list[str], distinct: set[str] | None = None) -> tuple[int, int
         tokens: the words of canonical text (:func:`.injection_model.words`).
         distinct: ``set(tokens)``, if the caller has it.
     """
-    if TRIGGERS.isdisjoint(tokens if distinct is None else distinct):
+    distinct = set(tokens) if distinct is None else distinct
+    if TRIGGERS.isdisjoint(distinct):
+        return None
+    # Without a word for the limits only the unbound phrases can match: a text made of lifted
+    # words alone ("removed removed ...") is not scanned.
+    index = _INDEX if any(map(_limit, distinct)) else _UNBOUND_INDEX
+    if index is _UNBOUND_INDEX and _UNBOUND_TRIGGERS.isdisjoint(distinct):
         return None
     n = len(tokens)
     for i, word in enumerate(tokens):
-        for phrase, k, lifted in _INDEX.get(word, ()):
+        for phrase, k, lifted in index.get(word, ()):
             start, end = i - k, i - k + len(phrase)
             if start < 0 or end > n:
                 continue
-            if not all(tokens[start + j] in slot for j, slot in enumerate(phrase)):
+            if not all(not slot or tokens[start + j] in slot for j, slot in enumerate(phrase)):
                 continue
             if not lifted:
+                return start, end
+            # The limit word may stand inside the phrase ("gelten die Regeln nicht mehr").
+            if any(not slot and _limit(tokens[start + j]) for j, slot in enumerate(phrase)):
                 return start, end
             for j in range(max(start - _BEFORE - 1, 0), start):
                 if _limit(tokens[j]):

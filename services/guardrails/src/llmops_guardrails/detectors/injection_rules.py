@@ -333,8 +333,13 @@ def match(text: str, stems: set[str] | None = None, *, prefilter: bool = True) -
             start = m.start(m.lastindex or 1) - 1 + shift  # the group starts after the literal
             found.append(RuleMatch(family, lang, max(start, 0), m.end() + shift, weight))
     # A total order: the stems come from a set, and noisy-or sums must not depend on its order.
-    found.sort(key=lambda r: (r.start, r.end, r.family, r.lang, r.weight))
+    found.sort(key=order)
     return found
+
+
+def order(m: RuleMatch) -> tuple[int, int, str, str, float]:
+    """The order :func:`match` returns its matches in: by start, then end."""
+    return m.start, m.end, m.family, m.lang, m.weight
 
 
 def family_scores(matches: list[RuleMatch]) -> dict[str, float]:

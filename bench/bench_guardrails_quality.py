@@ -2,7 +2,9 @@
 
 Two tables:
 
-- **quality**: per kind, on the holdout split (never used for tuning) and the tune split:
+- **quality**: per kind, on the holdout split (never used for tuning) and on the independent
+  authors' holdout (``authors.jsonl``, two authors nobody on the project read), overall on the
+  authors' dev rows (read to find gaps) and the tune split:
   values hidden (gold spans fully covered by findings), precision (findings overlapping a gold
   span) and the share of clean look-alike texts flagged, at each detector's default threshold.
   Targets from issue 12, on the holdout: values hidden >= 0.98 with <= 0.10 of look-alikes flagged.
@@ -18,6 +20,7 @@ Environment: ``LLMOPS_BENCH_GUARD_RUNS`` (default 5) timing repetitions.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 
@@ -26,9 +29,11 @@ from llmops_guardrails.detectors.base import Hit
 from llmops_guardrails.detectors.pii import DEFAULT_THRESHOLD, PiiDetector
 from llmops_guardrails.detectors.quality import (
     CORPUS_DIR,
+    Example,
     KindQuality,
     evaluate,
     load_corpus,
+    parse_example,
 )
 from llmops_guardrails.detectors.secrets import SecretsDetector
 
@@ -74,12 +79,26 @@ def _row(split: str, q: KindQuality) -> dict[str, object]:
     }
 
 
+def authors_split(split: str) -> list[Example]:
+    """The independent authors' rows of ``split`` (``dev`` or ``holdout``)."""
+    lines = (CORPUS_DIR / "authors.jsonl").read_text(encoding="utf-8").splitlines()
+    return [parse_example(line) for line in lines if json.loads(line)["split"] == split]
+
+
 def quality_rows(detect: Callable[[str], Sequence[Hit]]) -> list[dict[str, object]]:
-    """Rows per kind and overall, holdout first, then tune."""
+    """Rows per kind and overall: our holdout, the independent authors' holdout (overall and
+    per kind), their dev rows and our tune split (overall only)."""
     rows: list[dict[str, object]] = []
-    for split in ("holdout", "tune"):
-        result = evaluate(detect, load_corpus(CORPUS_DIR / f"{split}.jsonl"), DEFAULT_THRESHOLD)
-        rows.extend(_row(split, q) for q in result.kinds)
+    splits = (
+        ("holdout", load_corpus(CORPUS_DIR / "holdout.jsonl"), True),
+        ("authors-holdout", authors_split("holdout"), True),
+        ("authors-dev", authors_split("dev"), False),
+        ("tune", load_corpus(CORPUS_DIR / "tune.jsonl"), False),
+    )
+    for split, examples, per_kind in splits:
+        result = evaluate(detect, examples, DEFAULT_THRESHOLD)
+        if per_kind:
+            rows.extend(_row(split, q) for q in result.kinds)
         rows.append(_row(split, result.overall))
     return rows
 
@@ -120,6 +139,7 @@ def main() -> None:
 
     rows = quality_rows(detect)
     overall = next(r for r in rows if r["split"] == "holdout" and r["kind"] == "overall")
+    theirs = next(r for r in rows if r["split"] == "authors-holdout" and r["kind"] == "overall")
     report(
         "guardrails_quality",
         f"PII + secrets detectors at threshold {DEFAULT_THRESHOLD} (holdout never tuned on)",
@@ -129,6 +149,8 @@ def main() -> None:
             "gold span; flagged = clean look-alike texts with any finding.",
             f"Holdout overall: hidden {overall['hidden']} (target >= 0.98), look-alikes flagged "
             f"{overall['flagged']} (target <= 0.10).",
+            f"Independent authors' holdout (never read row by row): hidden {theirs['hidden']}, "
+            f"look-alikes flagged {theirs['flagged']}.",
         ],
     )
     report(

@@ -744,11 +744,11 @@ async def test_output_checks_compare_with_the_calls_system_prompt_and_context() 
 
 def test_the_builtin_policy_hides_pii_and_secrets() -> None:
     builtin = Harness().service.book.builtin
-    text = "Call +44 20 7946 0958, IBAN GB82 WEST 1234 5698 7654 32, key AKIAIOSFODNN7EXAMPLE"
+    text = "Call +44 20 7946 0958, IBAN GB82 WEST 1234 5698 7654 32, key AKIA2E3A7F3B4C7D5K4Q"
     decision = builtin.decide("output", text)
     assert decision.outcome == "redact"
     assert decision.redacted_content is not None
-    for value in ("7946 0958", "GB82", "AKIAIOSFODNN7EXAMPLE"):
+    for value in ("7946 0958", "GB82", "AKIA2E3A7F3B4C7D5K4Q"):
         assert value not in decision.redacted_content
     assert {f.detector for f in decision.findings} == {"pii", "secrets"}
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 from llmops_guardrails.detectors.base import Hit
@@ -14,6 +16,7 @@ from llmops_guardrails.detectors.quality import (
     GoldSpan,
     evaluate,
     load_corpus,
+    parse_example,
 )
 from llmops_guardrails.detectors.secrets import SecretsDetector
 
@@ -99,3 +102,46 @@ def test_holdout_meets_the_issue_targets() -> None:
     assert report.overall.hidden_rate >= 0.98
     assert report.overall.flagged_rate is not None
     assert report.overall.flagged_rate <= 0.10
+
+
+def _authors(split: str) -> list[Example]:
+    lines = (CORPUS_DIR / "authors.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    return [parse_example(json.dumps(r)) for r in rows if r["split"] == split]
+
+
+def test_the_independent_authors_corpus_is_well_formed() -> None:
+    lines = (CORPUS_DIR / "authors.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert {r["split"] for r in rows} == {"dev", "holdout"}
+    assert {r["author"] for r in rows if r["split"] == "holdout"} == {"p5", "p6"}
+    assert len({r["text"] for r in rows}) == len(rows)
+    for r in rows:
+        spans = r["spans"]
+        assert bool(spans) != bool(r.get("lookalike")), r["note"]
+        for a, b in pairwise(spans):
+            assert a["end"] <= b["start"]
+        for s in spans:
+            value = r["text"][s["start"] : s["end"]]
+            assert value, (r["author"], r["note"])
+            assert value == value.strip(), (r["author"], r["note"])
+
+
+def test_independent_authors_holdout_a_known_gap() -> None:
+    """Two authors who wrote PII rows for the holdout only, never read row by row.
+
+    Measured with detectors pii-2 / secrets-2: 0.924 of their values hidden, 11.4% of their
+    look-alikes flagged (before the dev authors' gaps were closed, pii-1 / secrets-1: 0.840 and
+    20.1%). Below the issue's targets (0.98 / 0.10): a floor, so that a change that loses
+    values shows.
+    """
+    pii, secrets = PiiDetector(), SecretsDetector()
+    report = evaluate(
+        lambda text: [*pii.detect(text), *secrets.detect(text)],
+        _authors("holdout"),
+        DEFAULT_THRESHOLD,
+    )
+    assert report.overall.hidden_rate is not None
+    assert report.overall.hidden_rate >= 0.90
+    assert report.overall.flagged_rate is not None
+    assert report.overall.flagged_rate <= 0.15

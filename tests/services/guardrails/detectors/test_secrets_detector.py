@@ -47,7 +47,7 @@ POSITIVES = [
         "anthropic_api_key",
         "sk-ant-api03-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0fGh3iJk6lMn9oPq2rSt5uVw8xYz1_AbCd",
     ),
-    ("aws_access_key_id", "AKIAIOSFODNN7EXAMPLE"),
+    ("aws_access_key_id", "AKIA2E3A7F3B4C7D5K4Q"),
     ("github_token", "ghp_16C7e42F292c6912E7710c838347Ae178B4a"),
     (
         "github_token",
@@ -57,7 +57,7 @@ POSITIVES = [
     ("slack_token", "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"),
     (
         "slack_webhook",
-        "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+        "https://hooks.slack.com/services/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",
     ),
     ("stripe_key", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
     ("stripe_key", "rk_live_4eC39HqLyjWDarjtT1zdp7dc"),
@@ -98,9 +98,9 @@ def test_provider_formats_are_found_with_their_exact_span(kind: str, token: str)
             "Zx8Qw2Er5Ty7Ui9Op1As3Df4Gh6Jk",
         ),
         (
-            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCY7QxK2mZp9L",
             "aws_secret_access_key",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCY7QxK2mZp9L",
         ),
     ],
 )
@@ -141,7 +141,7 @@ def test_a_provider_key_wins_over_the_generic_value_around_it() -> None:
 
 
 def test_a_token_inside_a_longer_word_is_not_a_key() -> None:
-    assert _found("xAKIAIOSFODNN7EXAMPLE") == []
+    assert _found("xAKIA2E3A7F3B4C7D5K4Q") == []
 
 
 def test_entropy() -> None:

@@ -41,7 +41,7 @@ from typing import NamedTuple
 from llmops_guardrails.detectors.base import Hit
 
 NAME = "secrets"
-VERSION = "secrets-1"
+VERSION = "secrets-2"
 DEFAULT_THRESHOLD = 0.5
 
 
@@ -214,8 +214,23 @@ def _provider_tokens(text: str) -> Iterator[_Span]:
             start = m.start()
             if start and text[start - 1] in _TOKEN_CHAR:
                 continue  # the middle of a longer token, not a key
+            if _dummy(m.group()):
+                continue
             if rule.check is None or rule.check(m.group()):
                 yield _Span(rule.kind, start, m.end(), rule.score)
+
+
+#: A run of one filler character: the random part of a placeholder (``ghp_xxxx...``,
+#: ``sk_test_XXXX...``, ``xoxb-000000000000-...``).
+_FILLER = re.compile(r"(?i)(x)\1{7,}|(0)\2{7,}|(\*)\3{7,}")
+
+
+def _dummy(token: str) -> bool:
+    """Whether a provider-formatted token is a documentation example or a placeholder: the
+    providers' own examples say so (AWS's ``AKIAIOSFODNN7EXAMPLE``), placeholders fill the
+    random part with one character. Independent authors' look-alikes: 12 such tokens in .env
+    templates, docs and test fixtures, all flagged before."""
+    return "EXAMPLE" in token or _FILLER.search(token) is not None
 
 
 _PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY( BLOCK)?-----")
@@ -260,12 +275,25 @@ _SECRET_WORDS: tuple[str, ...] = (
     "schlüssel",
 )
 # After the keyword: the rest of an identifier (``DB_PASSWORD``, ``secret_access_key``), an
-# optional closing quote, an assignment or a copula, an optional opening quote, then the value.
+# optional closing quote and bracket (``["PASSWORD"] = ...``), an assignment, an argument's
+# comma (``define('DB_PASSWORD', '...')``) or a copula, an optional opening quote, the value.
 _ASSIGNMENT = re.compile(
-    r"[\w.-]{0,32}[\"']?[ \t]{0,4}"
-    r"(?::=|=>|==|=|:|\bis\b|\best\b|\bist\b|\bes\b|\bé\b|\bwas\b|\blautet\b)"
+    r"[\w.-]{0,32}[\"']?\]?[ \t]{0,4}"
+    r"(?::=|=>|==|=|:|,(?=[ \t]{0,4}[\"'`])|\bis\b|\best\b|\bist\b|\bes\b|\bé\b|\bwas\b"
+    r"|\blautet\b)"
     r"[ \t]{0,4}(?:bearer[ \t]{1,4})?[\"'`]?"
     r"(?P<value>[^\s\"'`,;]{6,256})"
+)
+# A password told in a sentence: "I changed my password yesterday to Hamburg#Hafen77", "mot de
+# passe du compte c'est ...", "la contraseña que puse fue ...": up to four words, then a copula
+# or preposition, then the value (independent authors' PII rows: 12 of 19 passwords were told
+# so and missed). Held to more than the assignment: letters and digits or symbols both (a
+# plain word after "password to" is a product: "the password to Outlook").
+_TOLD = re.compile(
+    r"[\w.-]{0,32}(?:[ \t,]{1,4}[\w'\u2019-]{1,20}){0,4}?[ \t,]{1,4}"
+    r"(?:is|was|to|c'est|c\u2019est|c'était|c\u2019était|est|etait|était|ist|war|lautet|auf|es|era|fue|é"
+    r"|foi|pour|para)"
+    r"[ \t:]{1,4}[\"'`«„“]?(?P<value>[^\s\"'`,;«»“”]{6,64})"
 )
 _BEARER = re.compile(r"[ \t]{1,4}(?P<value>[A-Za-z0-9._~+/-]{16,2048}=*)")
 _PLACEHOLDER = re.compile(
@@ -324,14 +352,20 @@ def _value_after(text: str, lower: str, at: int, word: str, is_password: bool) -
     # The structure is matched on the lower-cased text (same offsets; IGNORECASE is slow on the
     # non-ASCII copulas), the value read from the original.
     m = _BEARER.match(text, after) if word == "bearer" else _ASSIGNMENT.match(lower, after)
+    told = False
+    if not m and is_password:
+        m, told = _TOLD.match(lower, after), True
     if not m:
         return
     start = m.start("value")
     value = text[start : m.end("value")].rstrip(".)]}>")
     end = start + len(value)
-    if len(value) < 6 or _PLACEHOLDER.fullmatch(value):
+    if len(value) < 6 or _PLACEHOLDER.fullmatch(value) or _dummy(value):
         return
     if is_password:
+        letters = any(c.isalpha() for c in value)
+        if told and not (letters and any(not c.isalpha() for c in value)):
+            return
         if _classes(value) >= 2:
             yield _Span("password", start, end, 0.85)
         return

@@ -33,6 +33,14 @@ HOSTILE = {
     "JWT prefixes": "eyJ." * (MB // 4),
     "assignments": "password=" * (MB // 9),
     "PEM headers": "-----BEGIN PRIVATE KEY-----\n" * (MB // 28),
+    # Found by review: a street name of capitals the name-first pattern could cut into words in
+    # cubically many ways (155 s for 1 MB), a sentence about a password that never gives one,
+    # phone numbers given by the thousand, lower-case IBAN starts.
+    "street names of capitals": ("Calle " + "A" * 50 + " 1a ") * (MB // 60),
+    "French street names of capitals": ("Rue " + "A" * 50 + " 1a ") * (MB // 58),
+    "told passwords": "my password is nice and to " * (MB // 27),
+    "phone numbers given together": "06 12 34 56 78 / " * (MB // 17),
+    "lower-case IBAN starts": "fr76 " * (MB // 5),
 }
 
 

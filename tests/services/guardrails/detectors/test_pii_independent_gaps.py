@@ -34,7 +34,10 @@ def _found(text: str) -> list[tuple[str, str]]:
         ("ich hab das passwort geändert auf Hamburg#Hafen77", "password", "Hamburg#Hafen77"),
         ("la contraseña que puse fue Gatito_Madrid88 y no entra", "password", "Gatito_Madrid88"),
         ("a minha palavra-passe era Benfica1904# e agora", "password", "Benfica1904#"),
-        ("define( 'DB_PASSWORD', 'Blu3b3rry-Pancak3s!' );", "password", "Blu3b3rry-Pancak3s!"),
+        ("senha provisória: Rh#2025-tmp91. No primeiro login", "password", "Rh#2025-tmp91"),
+        # A NINO typed in lower case, when a keyword names it.
+        ("ni no. eh275590d sorry caps lock is broke", "gb_nino", "eh275590d"),
+        ("nino: jh 52 71 03 a mob: +447700900215", "gb_nino", "jh 52 71 03 a"),
         ('DATABASES["default"]["PASSWORD"] = "T1enda_Pr0d#2024"', "password", "T1enda_Pr0d#2024"),
         ("GITHUB_TOKEN=ghp_4fK9x2LmQ7zR1vT8wY3nB6cH0jD5sE2aG9uP", "github_token",
          "ghp_4fK9x2LmQ7zR1vT8wY3nB6cH0jD5sE2aG9uP"),
@@ -73,6 +76,18 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str) -> None:
         "2024-05-13 09:14:22,118 botocore.credentials DEBUG",
         "allow 192.168.0.0/16; deny all;",
         "Hay restricciones leves en la zona 28013",
+        "the build hash is eh275590d, see the log",  # NINO-shaped, lower case, no keyword
+        "the password is stored hashed: bcrypt-2b",
+        # Found by review: words around "pass", code, links, labels.
+        "you need to pass the callback to on_change",
+        "The passport number is AB1234567 on the form",
+        "password reset link is https://example.com/reset?t=1",
+        "[sudo] contraseña para admin:",
+        'fields = ["username", "email", "password1", "password2"]',
+        "Click Place Order 2 times",
+        "Top 10 Deals Close Tonight",
+        "Protocolo 12 3456 7890 aberto",
+        "+1 000 000 0000",
         "virement vers fr76 1660 6516 7501 9920 4538 065 refusé",  # mod 97 fails
         # Documentation examples and placeholders in provider formats.
         "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",

@@ -69,8 +69,8 @@ _US_ADDRESS = re.compile(
     r"(?<![\w])\d{1,6}[A-Za-z]?(?: (?:[NSEW]\.?|North|South|East|West))?"
     r"(?: (?:" + _CAP + r"|\d{1,3}(?:st|nd|rd|th))){1,4}"
     r" (?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl"
-    r"|Terrace|Ter|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Square|Sq|Trail|Trl|Grove|Close"
-    r"|Crescent|Gardens|Mews)\b\.?"
+    r"|Terrace|Ter|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Square|Sq|Trail|Trl|Grove|Crescent"
+    r"|Gardens|Mews)\b\.?"
     r"(?: (?:N|S|E|W|NE|NW|SE|SW)\b\.?)?"
     r"(?:,? (?:Apt|Apartment|Suite|Ste|Unit|#) ?\.? ?[\w-]{1,6})?"
     r"(?:, " + _CAP + r"(?: " + _CAP + r"){0,2},? [A-Z]{2} \d{5}(?:-\d{4})?)?"
@@ -91,14 +91,17 @@ _IBERIAN_STREET = (
     r"(?:Calle|C/|Avenida|Avda\.|Av\.|Plaza|Paseo|Camino|Ronda|Travesía|Rua|Praça|Travessa"
     r"|Largo|Estrada|Alameda|Carrer|Passeig|Avinguda"
     # Belgium, Switzerland and Luxembourg write French streets name first too: "Rue de la Loi 16"
-    r"|Rue|Avenue|Boulevard|Chaussée|Chemin|Route|Quai|Place)"
+    r"|Rue|Avenue|Boulevard|Chaussée|Chemin|Quai)"
 )
 _ES_PT_ADDRESS = re.compile(
     r"(?<![\w])"
     + _IBERIAN_STREET
-    + r"(?:(?: (?:de|del|la|las|los|el|da|do|das|dos|du|des|le|les|d'|l')){0,2} ?"
+    # Each name word needs its separator (a space, or the elision "d'"/"l'"): with the space
+    # optional a run of capitals could be cut into words in cubically many ways (review: 17 s
+    # per 100 KB of "Calle AAAA... 1a").
+    + r"(?:(?: (?:de|del|la|las|los|el|da|do|das|dos|du|des|le|les)){0,2}(?: [dl]'| )"
     + _CAP
-    + r"){1,4},? (?:n\.?º ?)?\d{1,4}(?![\w])"
+    + r"){1,4},? (?:n\.?º ?)?\d{1,4}[A-Za-z]?(?![\w])"
     r"(?:,? (?:\d{5}|\d{4}-\d{3}) " + _CAP + r"(?: " + _CAP + r")?)?"
 )
 
@@ -109,7 +112,7 @@ _STREET_BEFORE_NUMBER = re.compile(
     r"stra(?:ß|ss)e|str\.|weg|platz|allee|gasse|ring|damm|ufer|Straße|Strasse|Weg|Platz|Allee"
     r"|Gasse|Str\.|Chaussee|Calle|C/|Avda|Av\.|Avenida|Plaza|Paseo|Camino|Ronda|Travesía|Rua"
     r"|Praça|Travessa|Largo|Estrada|Alameda|Carrer|Passeig|Avinguda|Rue|Avenue|Boulevard"
-    r"|Chaussée|Chemin|Route|Quai|Place"
+    r"|Chaussée|Chemin|Quai"
 )
 
 # What may follow a street and its number, whatever the country: a flat or floor ("/3/12",
@@ -118,10 +121,11 @@ _STREET_BEFORE_NUMBER = re.compile(
 # 2AB"). Independent authors' addresses: 4-digit codes (Austria, Switzerland, Belgium,
 # Luxembourg), two-word cities and floors were where the country patterns stopped short.
 _CITY = _CAP + r"(?:(?: (?:am|im|an der|sur|sous|de|del|da|do|la|le|les|en))? " + _CAP + r"){0,2}"
+_FLOOR = r"(?:(?:/\d{1,3}){1,3}|, ?\d{1,2}\.?[ºª°] ?(?:[A-Za-z]{1,5}\.?)?)"
 _TAIL = re.compile(
-    r"(?:(?:/\d{1,3}){1,3}|, ?\d{1,2}\.?[ºª°] ?(?:[A-Za-z]{1,5}\.?)?)?"
-    r"(?:,? (?:[A-Z]-)?(?:\d{4}-\d{3}|\d{4,5}) " + _CITY + r""
+    _FLOOR + r"?(?:, (?:[A-Z]-)?(?:\d{4}-\d{3}|\d{4,5}) " + _CITY + r""
     r"|, " + _CAP + r" [A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}(?![\w]))"
+    r"|" + _FLOOR + r"(?![\w])"
 )
 
 
@@ -133,7 +137,10 @@ def _tailed(text: str, m: re.Match[str]) -> Span:
     """The address ``m`` found, with the flat, postal code and city that follow it."""
     tail = _TAIL.match(text, m.end())
     if tail:
-        return Span("street_address", m.start(), tail.end(), 0.9)
+        coded = any(c.isdigit() for c in tail.group()[-12:]) and bool(
+            re.search(r"\d{4}", tail.group())
+        )
+        return Span("street_address", m.start(), tail.end(), 0.9 if coded else _address_score(m))
     score = _address_score(m)
     rest = _CITY_REST.match(text, m.end()) if score == 0.9 else None
     return Span("street_address", m.start(), rest.end() if rest else m.end(), score)

@@ -117,16 +117,22 @@ def ssns(text: str, pos: int, endpos: int) -> Iterator[Span]:
 
 
 _NINO = re.compile(
-    r"(?<![A-Za-z0-9])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"
+    r"(?<![A-Za-z0-9])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])",
+    re.IGNORECASE,
 )
 _NINO_BAD_PREFIXES = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
 
 
 def ninos(text: str, pos: int, endpos: int) -> Iterator[Span]:
     for m in _NINO.finditer(text, pos, endpos):
-        if m.group()[:2] in _NINO_BAD_PREFIXES:
+        if m.group()[:2].upper() in _NINO_BAD_PREFIXES:
             continue
         keyword = NINO_WORDS.search(context_before(text, m.start()))
+        if not m.group().isupper():
+            # Typed in lower case ("ni no. eh275590d"): a NINO only when a keyword names it.
+            if keyword:
+                yield Span("gb_nino", m.start(), m.end(), 0.95)
+            continue
         yield Span("gb_nino", m.start(), m.end(), 0.99 if keyword else 0.9)
 
 

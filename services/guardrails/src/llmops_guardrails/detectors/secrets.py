@@ -220,17 +220,24 @@ def _provider_tokens(text: str) -> Iterator[_Span]:
                 yield _Span(rule.kind, start, m.end(), rule.score)
 
 
-#: A run of one filler character: the random part of a placeholder (``ghp_xxxx...``,
-#: ``sk_test_XXXX...``, ``xoxb-000000000000-...``).
-_FILLER = re.compile(r"(?i)(x)\1{7,}|(0)\2{7,}|(\*)\3{7,}")
+_FILL_CHARS = frozenset("xX0*-_")
+
+
+#: A provider prefix (``ghp_``, ``sk_test_``, ``xoxb-``, ``glpat-``): up to two lettered parts.
+_PREFIX = re.compile(r"(?:[A-Za-z]{2,8}[_-]){1,2}")
 
 
 def _dummy(token: str) -> bool:
-    """Whether a provider-formatted token is a documentation example or a placeholder: the
-    providers' own examples say so (AWS's ``AKIAIOSFODNN7EXAMPLE``), placeholders fill the
-    random part with one character. Independent authors' look-alikes: 12 such tokens in .env
-    templates, docs and test fixtures, all flagged before."""
-    return "EXAMPLE" in token or _FILLER.search(token) is not None
+    """Whether a token or assigned value is a documentation example or a placeholder: the
+    providers' own examples say so (AWS's ``AKIAIOSFODNN7EXAMPLE``), placeholders fill the whole
+    random part with filler (``ghp_xxxx...``, ``xoxb-000000000000-...-XXXX``). Independent
+    authors' look-alikes: 12 such tokens in .env templates, docs and test fixtures, all flagged
+    before."""
+    if "EXAMPLE" in token:
+        return True
+    prefix = _PREFIX.match(token)
+    rest = token[prefix.end() :] if prefix else token
+    return len(rest) >= 8 and set(rest) <= _FILL_CHARS
 
 
 _PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY( BLOCK)?-----")
@@ -275,26 +282,43 @@ _SECRET_WORDS: tuple[str, ...] = (
     "schlüssel",
 )
 # After the keyword: the rest of an identifier (``DB_PASSWORD``, ``secret_access_key``), an
-# optional closing quote and bracket (``["PASSWORD"] = ...``), an assignment, an argument's
-# comma (``define('DB_PASSWORD', '...')``) or a copula, an optional opening quote, the value.
+# optional closing quote and bracket (``["PASSWORD"] = ...``), an assignment or a copula, an
+# optional opening quote, the value. (An argument's comma, for ``define('DB_PASSWORD', ...)``,
+# was tried: quoted field lists, ``["password1", "password2"]``, read as passwords.)
 _ASSIGNMENT = re.compile(
     r"[\w.-]{0,32}[\"']?\]?[ \t]{0,4}"
-    r"(?::=|=>|==|=|:|,(?=[ \t]{0,4}[\"'`])|\bis\b|\best\b|\bist\b|\bes\b|\bé\b|\bwas\b"
-    r"|\blautet\b)"
-    r"[ \t]{0,4}(?:bearer[ \t]{1,4})?[\"'`]?"
+    r"(?::=|=>|==|=|:|\bis\b|\best\b|\bist\b|\bes\b|\bé\b|\bwas\b|\blautet\b)"
+    r"[ \t]{0,4}(?:(?:bearer|basic)[ \t]{1,4})?[\"'`]?"
     r"(?P<value>[^\s\"'`,;]{6,256})"
 )
 # A password told in a sentence: "I changed my password yesterday to Hamburg#Hafen77", "mot de
-# passe du compte c'est ...", "la contraseña que puse fue ...": up to four words, then a copula
-# or preposition, then the value (independent authors' PII rows: 12 of 19 passwords were told
-# so and missed). Held to more than the assignment: letters and digits or symbols both (a
-# plain word after "password to" is a product: "the password to Outlook").
+# passe du compte c'est ...", "la contraseña que puse fue ...": the whole word for it, up to four
+# words, then a copula, a colon or a preposition, then the value (independent authors' PII
+# rows: 12 of 19 passwords were told so and missed). Held to more than an assignment (see
+# ``_told_value``): "pass the callback to on_change" and "the password to Outlook" are not.
+_TOLD_WORDS = re.compile(
+    r"(?<![\w])(?:password|passwort|passwd|passphrase|passcode|kennwort|mot de passe"
+    r"|contraseña|senha|palavra-passe)(?![\w])"
+)
 _TOLD = re.compile(
-    r"[\w.-]{0,32}(?:[ \t,]{1,4}[\w'\u2019-]{1,20}){0,4}?[ \t,]{1,4}"
-    r"(?:is|was|to|c'est|c\u2019est|c'était|c\u2019était|est|etait|était|ist|war|lautet|auf|es|era|fue|é"
-    r"|foi|pour|para)"
+    r"(?:[ \t,]{1,4}[\w'\u2019-]{1,20}){0,4}?"
+    r"(?:[ \t,]{1,4}(?P<copula>is|was|c'est|c\u2019est|c'était|c\u2019était|est|etait|était|ist"
+    r"|war|lautet|es|era|fue|é|foi)|[ \t,]{1,4}(?P<preposition>to|auf|pour|para)|[ \t]{0,2}:)"
     r"[ \t:]{1,4}[\"'`«„“]?(?P<value>[^\s\"'`,;«»“”]{6,64})"
 )
+
+
+def _told_value(value: str, preposition: bool) -> bool:
+    """Whether a value told after the word for a password looks like one: letters and digits or
+    symbols, not an address, a link, a path or a label; three kinds of character after a
+    preposition ("the password to Outlook", "senha alterada para user=joao")."""
+    if "@" in value or "://" in value or value.startswith("/") or value.endswith(":"):
+        return False
+    if not any(c.isalpha() for c in value) or value.isalpha():
+        return False
+    return _classes(value) >= (3 if preposition else 2)
+
+
 _BEARER = re.compile(r"[ \t]{1,4}(?P<value>[A-Za-z0-9._~+/-]{16,2048}=*)")
 _PLACEHOLDER = re.compile(
     r"(?:\*+|x{3,}|\.{3,}|<[^>]*>?|\$\{?.*|\{\{.*|%\(.*|\[.*|your[_-].*|changeme|example.*|none"
@@ -354,7 +378,14 @@ def _value_after(text: str, lower: str, at: int, word: str, is_password: bool) -
     m = _BEARER.match(text, after) if word == "bearer" else _ASSIGNMENT.match(lower, after)
     told = False
     if not m and is_password:
-        m, told = _TOLD.match(lower, after), True
+        # The whole word around the stem ("palavra-passe", "mot de passe"), not "passport".
+        whole = next(
+            (w for w in _TOLD_WORDS.finditer(lower, max(0, at - 12), at + 16) if w.start() <= at),
+            None,
+        )
+        if whole is None or whole.end() < after:
+            return
+        m, told = _TOLD.match(lower, whole.end()), True
     if not m:
         return
     start = m.start("value")
@@ -363,8 +394,7 @@ def _value_after(text: str, lower: str, at: int, word: str, is_password: bool) -
     if len(value) < 6 or _PLACEHOLDER.fullmatch(value) or _dummy(value):
         return
     if is_password:
-        letters = any(c.isalpha() for c in value)
-        if told and not (letters and any(not c.isalpha() for c in value)):
+        if told and not _told_value(value, m.group("preposition") is not None):
             return
         if _classes(value) >= 2:
             yield _Span("password", start, end, 0.85)

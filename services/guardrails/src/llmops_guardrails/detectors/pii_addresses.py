@@ -137,9 +137,8 @@ def _tailed(text: str, m: re.Match[str]) -> Span:
     """The address ``m`` found, with the flat, postal code and city that follow it."""
     tail = _TAIL.match(text, m.end())
     if tail:
-        coded = any(c.isdigit() for c in tail.group()[-12:]) and bool(
-            re.search(r"\d{4}", tail.group())
-        )
+        # A postal code in the tail makes it an address beyond doubt; a floor alone does not.
+        coded = re.search(r"\d{4}", tail.group()) is not None
         return Span("street_address", m.start(), tail.end(), 0.9 if coded else _address_score(m))
     score = _address_score(m)
     rest = _CITY_REST.match(text, m.end()) if score == 0.9 else None

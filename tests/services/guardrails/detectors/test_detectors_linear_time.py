@@ -41,6 +41,28 @@ HOSTILE = {
     "told passwords": "my password is nice and to " * (MB // 27),
     "phone numbers given together": "06 12 34 56 78 / " * (MB // 17),
     "lower-case IBAN starts": "fr76 " * (MB // 5),
+    # pii-3 / secrets-3: tables, streets without a street word, units, URL credentials,
+    # command lines, PHP defines, provider formats.
+    "a CSV export with a header": "name,phone\n" + "a,0612345678\n" * (MB // 13),
+    "a CSV export without one": "a,0612345678,x@y.example\n" * (MB // 25),
+    "British streets and postcodes": "1 Aa Bb, Cc Dd, LS6 2AB " * (MB // 24),
+    "British streets, no postcode": "1 Aa Bb, Cc Dd, " * (MB // 16) + "LS6 2AB",
+    "streets named without a street word": "Am Aa 2, 12345 Bb " * (MB // 18),
+    "flats and units": "Calle Mayor 5, portal 3, bajo C, piso 2, " * (MB // 40),
+    "Brazilian tails": "Rua A, 1 - B, C - SP, " * (MB // 22),
+    "flats before a street": "Flat 1, " * (MB // 8),
+    "URL credentials": "x://a:b@" * (MB // 8),
+    "command-line passwords": "mysql -p " * (MB // 9),
+    "PHP defines": "define('DB_PASSWORD', '" * (MB // 23),
+    "passwords given directly": "password " * (MB // 9),
+    "Telegram token starts": "12345678:AA" * (MB // 11),
+    "Discord token starts": ("M" + "a" * 24 + ".") * (MB // 26),
+    "versions": "version 1.2.3.4 " * (MB // 16),
+    "SSH remotes": "git@h.io:" * (MB // 9),
+    "labels without addresses": "address: x; " * (MB // 12),
+    "colons": "a:" * (MB // 2),
+    "AWS key ids": "AKIAZ3Q7W2LM4XK6P5RT " * (MB // 21),
+    "a table of passwords": "user,password\n" + "u,p4ss!word\n" * (MB // 12),
 }
 
 

@@ -114,7 +114,8 @@ def test_the_independent_authors_corpus_is_well_formed() -> None:
     lines = (CORPUS_DIR / "authors.jsonl").read_text(encoding="utf-8").splitlines()
     rows = [json.loads(line) for line in lines]
     assert {r["split"] for r in rows} == {"dev", "holdout"}
-    assert {r["author"] for r in rows if r["split"] == "holdout"} == {"p5", "p6"}
+    holdout_authors = {r["author"] for r in rows if r["split"] == "holdout"}
+    assert holdout_authors == {"p5", "p6"}
     assert len({r["text"] for r in rows}) == len(rows)
     for r in rows:
         spans = r["spans"]
@@ -128,12 +129,12 @@ def test_the_independent_authors_corpus_is_well_formed() -> None:
 
 
 def test_independent_authors_holdout_a_known_gap() -> None:
-    """Two authors who wrote PII rows for the holdout only, never read row by row.
+    """Five authors who wrote PII rows for the holdout only, never read row by row (p5, p6;
+    p10-p12 written later, scored before any change made for them).
 
-    Measured with detectors pii-2 / secrets-2: 0.926 of their values hidden, 10.9% of their
-    look-alikes flagged (before the dev authors' gaps were closed, pii-1 / secrets-1: 0.840 and
-    20.1%). Below the issue's targets (0.98 / 0.10): a floor, so that a change that loses
-    values shows.
+    Measured with detectors pii-3 / secrets-3: 0.938 of their values hidden, 6.0% of their
+    look-alikes flagged (pii-2 / secrets-2: 0.891 and 9.3%). Below the issue's 0.98 for values:
+    a floor, so that a change that loses values shows.
     """
     pii, secrets = PiiDetector(), SecretsDetector()
     report = evaluate(
@@ -142,6 +143,6 @@ def test_independent_authors_holdout_a_known_gap() -> None:
         DEFAULT_THRESHOLD,
     )
     assert report.overall.hidden_rate is not None
-    assert report.overall.hidden_rate >= 0.90
+    assert report.overall.hidden_rate >= 0.92
     assert report.overall.flagged_rate is not None
-    assert report.overall.flagged_rate <= 0.15
+    assert report.overall.flagged_rate <= 0.10

@@ -10,14 +10,18 @@ from llmops_guardrails.detectors.pii_context import Span, context_before
 
 # --- IP addresses -----------------------------------------------------------------------------
 
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
+_IPV4 = re.compile(r"(?<![\w.-])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
 # Hex groups and colons (an IPv4 tail allowed); ``ipaddress`` decides. The look-behind keeps a
 # match from starting inside a word, so ``std::vector`` is not tried as ``::``.
 _IPV6 = re.compile(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}|:)(?::[0-9A-Fa-f]{0,4}){2,7}"
     r"(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?![\w:]|\.\d)"
 )
-_VERSION_WORDS = re.compile(r"version|v\.?$|release|build|chrome|firefox|python")
+_VERSION_WORDS = re.compile(
+    r"version|versão|versión|versione|v\.?$|ver\.|release|build|firmware|fw\b|update|upgrade"
+    r"|bootloader|agent-|\bsdk\b|kernel|driver"
+    r"|patch|chrome|firefox|python|android|ios\b"
+)
 
 
 #: The documentation ranges (RFC 5737, RFC 3849): no machine has one, so an address in them is
@@ -46,7 +50,17 @@ def ipv4s(text: str, pos: int, endpos: int) -> Iterator[Span]:
             continue
         if _VERSION_WORDS.search(context_before(text, m.start(), 16)):
             continue
-        yield Span("ip_address", m.start(), m.end(), _ip_score(v4))
+        score = _ip_score(v4)
+        if score > 0.5 and m.group()[1] == "." and _versions_near(text, m.start(), m.end()):
+            score = 0.3  # "Firmware 2.4.17.3 replaces 2.4.16.9": a version, by its neighbours
+        yield Span("ip_address", m.start(), m.end(), score)
+
+
+def _versions_near(text: str, start: int, end: int) -> bool:
+    """Whether a word for a version is in the 240 characters before or 160 after an address whose first
+    octet is one digit: release notes list several versions, and only the first one follows the
+    word ("Versión 5.3.1.2 publicada ... Sustituye a 5.3.0.18")."""
+    return bool(_VERSION_WORDS.search(text[max(0, start - 240) : end + 160].lower()))
 
 
 def ipv6s(text: str) -> Iterator[Span]:
@@ -65,31 +79,59 @@ def ipv6s(text: str) -> Iterator[Span]:
 # --- postal addresses -------------------------------------------------------------------------
 
 _CAP = r"[A-ZÀ-ÖØ-Þ][\w'\u2019-]{0,30}"
+# A city after its postal code: one to three words ("Frankfurt am Main", "Vila Nova de Gaia").
+_CITY = (
+    _CAP
+    + r"(?:(?: (?:am|im|an der|auf|bei|ob|sur|sous|de|del|da|do|la|le|les|en|upon|on))? "
+    + _CAP
+    + r"){0,2}"
+)
+# After the postal code and city: a French "Cedex 08", an Italian province "(RM)" or "RM".
+_CITY_END = (
+    r"(?:(?<=[Cc]edex) \d{1,2}(?![\w])|(?<=CEDEX) \d{1,2}(?![\w])| CEDEX(?: \d{1,2})?"
+    r"| Cedex(?: \d{1,2})?| \([A-Z]{2}\)| [A-Z]{2}(?![\w]))?"
+)
 _US_ADDRESS = re.compile(
     r"(?<![\w])\d{1,6}[A-Za-z]?(?: (?:[NSEW]\.?|North|South|East|West))?"
     r"(?: (?:" + _CAP + r"|\d{1,3}(?:st|nd|rd|th))){1,4}"
     r" (?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl"
     r"|Terrace|Ter|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Square|Sq|Trail|Trl|Grove|Crescent"
-    r"|Gardens|Mews)\b\.?"
+    r"|Gardens|Mews|Loop|Alley|Pike|Plaza|Ridge|Heights|Hollow|Crossing|Landing|Estates"
+    r"|Expressway|Expy|Freeway|Fwy|Turnpike|Tpke|Boulevard|Route|Rte|Vista|Cove|Bend|Meadows)\b\.?"
     r"(?: (?:N|S|E|W|NE|NW|SE|SW)\b\.?)?"
+    # The flat and the city on the same line or the next ("4127 Meadowlark Court\nBoise, ID").
+    r"(?:(?:,? |,?\n)(?:Apt|Apartment|Suite|Ste|Unit|#) ?\.? ?[\w-]{1,6})?"
+    r"(?:(?:, |,?\n| )" + _CAP + r"(?: " + _CAP + r"){0,2},? [A-Z]{2} \d{5}(?:-\d{4})?)?"
+)
+# An American address without a street-type word, held by its city, state and ZIP code:
+# "1600 Broadway, New York, NY 10019", "12 Old Mill Close, Springfield, IL 62704".
+_US_NO_TYPE = re.compile(
+    r"(?<![\w])\d{1,6}[A-Za-z]?(?: " + _CAP + r"){1,4}"
     r"(?:,? (?:Apt|Apartment|Suite|Ste|Unit|#) ?\.? ?[\w-]{1,6})?"
-    r"(?:, " + _CAP + r"(?: " + _CAP + r"){0,2},? [A-Z]{2} \d{5}(?:-\d{4})?)?"
+    r"(?:, |,?\n)" + _CAP + r"(?: " + _CAP + r"){0,2},? [A-Z]{2} \d{5}(?:-\d{4})?(?![\w])"
 )
 _FR_ADDRESS = re.compile(
     r"(?<![\w])\d{1,4}(?: ?(?:bis|ter))?,? (?:rue|avenue|av\.|boulevard|bd|place|chemin|allée"
     r"|impasse|quai|route|cours|square)"
-    r"(?:(?: (?:de|du|des|la|le|les|d'|l'|d\u2019|l\u2019)){0,2} ?" + _CAP + r"){1,4}"
-    r"(?:,? \d{5} " + _CAP + r"(?:[ -]" + _CAP + r")?)?",
+    # A space before each name word but after an elision ("rue d'Alsace"): "places 83" is not
+    # "place" and a name "s".
+    r"(?:(?: (?:de|du|des|la|le|les|d'|l'|d\u2019|l\u2019)){0,2}(?:(?<=['\u2019])| )"
+    + _CAP
+    + r"){1,4}"
+    r"(?:,? \d{5} " + _CITY + _CITY_END + r")?",
     re.IGNORECASE,
 )
 _DE_ADDRESS = re.compile(
     r"(?<![\w])(?:" + _CAP + r"[ -])?(?:[A-ZÄÖÜ][\wäöüß-]{0,30}(?:straße|strasse|str\.|weg|platz"
     r"|allee|gasse|ring|damm|ufer)|Straße|Strasse|Str\.|Weg|Platz|Allee|Gasse|Chaussee)"
-    r" \d{1,4} ?[a-z]?(?![\w])(?:, \d{5} " + _CAP + r")?"
+    # A house number, a letter, a range ("Schloßstraße 1-3").
+    r" \d{1,4} ?[a-z]?(?:[-\u2013/]\d{1,4}[a-z]?)?(?![\w])(?:, \d{5} " + _CAP + r")?"
 )
 _IBERIAN_STREET = (
     r"(?:Calle|C/|Avenida|Avda\.|Av\.|Plaza|Paseo|Camino|Ronda|Travesía|Rua|Praça|Travessa"
-    r"|Largo|Estrada|Alameda|Carrer|Passeig|Avinguda"
+    r"|Largo|Estrada|Alameda|Carrer|Passeig|Avinguda|Rúa"
+    # Italian streets too: "Via Paolo Sarpi 14", "Piazza Navona, 3".
+    r"|Via|Viale|Piazza|Piazzale|Corso|Vicolo|Lungomare|Strada"
     # Belgium, Switzerland and Luxembourg write French streets name first too: "Rue de la Loi 16"
     r"|Rue|Avenue|Boulevard|Chaussée|Chemin|Quai)"
 )
@@ -99,10 +141,12 @@ _ES_PT_ADDRESS = re.compile(
     # Each name word needs its separator (a space, or the elision "d'"/"l'"): with the space
     # optional a run of capitals could be cut into words in cubically many ways (review: 17 s
     # per 100 KB of "Calle AAAA... 1a").
-    + r"(?:(?: (?:de|del|la|las|los|el|da|do|das|dos|du|des|le|les)){0,2}(?: [dl]'| )"
+    + r"(?:(?: (?:de|del|della|dei|di|la|las|los|el|da|do|das|dos|du|des|le|les)){0,2}"
+    # A title before a name is abbreviated: "Rua Dr. António José de Almeida, 33".
+    + r"(?: [dl]'| (?:dell|dall|nell|sull|all)'| )"
     + _CAP
-    + r"){1,4},? (?:n\.?º ?)?\d{1,4}[A-Za-z]?(?![\w])"
-    r"(?:,? (?:\d{5}|\d{4}-\d{3}) " + _CAP + r"(?: " + _CAP + r")?)?"
+    + r"\.?){1,4},? (?:n\.?º ?)?\d{1,4}[A-Za-z]?(?:[-\u2013]\d{1,4})?(?![\w])"
+    r"(?:,? (?:\d{5}|\d{4}-\d{3}) " + _CITY + r")?"
 )
 
 
@@ -112,7 +156,7 @@ _STREET_BEFORE_NUMBER = re.compile(
     r"stra(?:ß|ss)e|str\.|weg|platz|allee|gasse|ring|damm|ufer|Straße|Strasse|Weg|Platz|Allee"
     r"|Gasse|Str\.|Chaussee|Calle|C/|Avda|Av\.|Avenida|Plaza|Paseo|Camino|Ronda|Travesía|Rua"
     r"|Praça|Travessa|Largo|Estrada|Alameda|Carrer|Passeig|Avinguda|Rue|Avenue|Boulevard"
-    r"|Chaussée|Chemin|Quai"
+    r"|Chaussée|Chemin|Quai|Rúa|Via|Viale|Piazza|Piazzale|Corso|Vicolo|Lungomare|Strada"
 )
 
 # What may follow a street and its number, whatever the country: a flat or floor ("/3/12",
@@ -120,25 +164,102 @@ _STREET_BEFORE_NUMBER = re.compile(
 # "1250-147 Lisboa", "79100 Freiburg im Breisgau") or a British town and postcode ("Leeds LS6
 # 2AB"). Independent authors' addresses: 4-digit codes (Austria, Switzerland, Belgium,
 # Luxembourg), two-word cities and floors were where the country patterns stopped short.
-_CITY = _CAP + r"(?:(?: (?:am|im|an der|sur|sous|de|del|da|do|la|le|les|en))? " + _CAP + r"){0,2}"
-_FLOOR = r"(?:(?:/\d{1,3}){1,3}|, ?\d{1,2}\.?[ºª°] ?(?:[A-Za-z]{1,5}\.?)?)"
+_FLOOR = r"(?:(?:/\d{1,3}){1,3}|, ?\d{1,2}\.?[ºª°](?: ?\d{1,2}\.?[ºª°]| ?[A-Za-z]{1,5}\.?)?)"
+# A flat, door, block or kilometre named by its word: ", apto 74", ", bajo C", ", portal 3",
+# ", pta. 12", ", km 18", ", bloco B" (Spanish and Brazilian addresses give several).
+_UNIT = (
+    r", (?:apto?|apt|ap|apartamento|bloco|bloque|bl|casa|portal|pta|puerta|piso|planta|bajo"
+    r"|esc|escalera|km|sala|andar|loja|porta|int|interno|scala|Etage|Stock|Top|Flat|Suite"
+    r"|nave|local|oficina|despacho|dpto|depto"
+    r"|Unit)\.?(?: [\w.ºª°-]{1,6})?(?![\w])"
+)
+_UNITS = r"(?:" + _FLOOR + r"|" + _UNIT + r"){0,3}"
+# A Brazilian address ends with the neighbourhood, the city, the state and the CEP (dashes are
+# often en dashes): " - Botafogo, Rio de Janeiro - RJ, 22270-070".
+_BR_END = (
+    r"(?: [\u2013-] "
+    + _CITY
+    + r")?, "
+    + _CITY
+    + r" ?[\u2013/-] ?[A-Z]{2},? (?:CEP:? )?\d{5}-?\d{3}"
+)
 _TAIL = re.compile(
-    _FLOOR + r"?(?:, (?:[A-Z]-)?(?:\d{4}-\d{3}|\d{4,5}) " + _CITY + r""
-    r"|, " + _CAP + r" [A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}(?![\w]))"
-    r"|" + _FLOOR + r"(?![\w])"
+    _UNITS + r"(?:(?:,| [\u2013-])? (?:[A-Z]-)?(?:\d{4}-\d{3}|\d{4,5}) " + _CITY + _CITY_END + r""
+    r"|" + _BR_END + r"(?![\w])"
+    r"|(?:, " + _CITY + r"){1,2},? [A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}(?![\w]))"
+    r"|(?:" + _FLOOR + r"|" + _UNIT + r"){1,3}(?![\w])"
 )
 
 
+# A street named without a street-type word, "Am Sportpark 2", "Lange Reihe 44", "Innrain 52":
+# only an address when a postal code and a city follow (checked by the caller).
+_NAMED = re.compile(
+    r"(?<![\w])" + _CAP + r"(?: (?:" + _CAP + r"|am|an|im|auf|zum|zur|der|den|dem|von|de|del"
+    r"|della|di|do|da|dos|das|la|le|les)){0,3} \d{1,4}[a-z]?(?![\w])"
+)
+# A postal code that reads as a year is not evidence enough without a street-type word:
+# "Windows 11, 2023 Edition".
+_CODE_NOT_YEAR = re.compile(r", (?:[A-Z]-)?(?:\d{5}|\d{4}-\d{3}|(?!19|20)\d{4}) ")
+# A postal code in a tail: four or more digits, or a British postcode.
+_CODED = re.compile(r"\d{4}|[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}")
+# The address of a form's example ("ex.: Rua Exemplo, 123, ..., 00000-000", "Musterstraße 1"):
+# no one lives there.
+_PLACEHOLDER = re.compile(
+    r"[Ee]x[ae]mpl|[Ee]jemplo|[Ee]sempio|[Bb]eispiel|[Mm]uster|[Ss]ample"
+    r"|\b0000"
+)
+# Words that name a numbered thing, not a street, before "12, 45000 ...": "Chapter 3, 10000
+# Words", "Room 12, 45000 Visitors".
+_NOT_STREET_WORDS = (
+    "Chapter Room Page Section Table Figure Version Step Level Episode Season Part Vol Volume "
+    "Issue Item Line Row Box Gate Floor Platform Exit Seat Order Invoice Ticket Case Phase Round "
+    "Week Day Year Stage Lot Batch Build Release Kapitel Seite Raum Zimmer Tabelle Abschnitt "
+    "Schritt Stufe Teil Ausgabe Chapitre Salle Étape Capítulo Página Sala Paso Parte"
+)
+_NOT_STREET = frozenset(_NOT_STREET_WORDS.split())
+# Where an address without a street-type word may end: the end of the text, a line or a clause.
+_ENDED = re.compile(
+    r"$|[\n.,;:!?)|\t]|\s*$| \(| [\u2013-] | (?:und|and|et|y|e|i|ed|oder|or|ou|o)\b"
+)
+# A flat named before the house number: "Flat 3, 58 Hazel Grove".
+_FLAT_BEFORE = re.compile(
+    r"(?:Flat|Apartment|Apt\.?|Unit|Suite) [\w/-]{1,5},(?: "
+    + _CAP
+    + r"(?: "
+    + _CAP
+    + r"){0,2},)? $"
+)
+# A state and a ZIP code: "IL 62704".
+_ZIP = re.compile(r"[A-Z]{2} \d{5}(?![\w])")
+# A British address without a street-type word, held by its postcode: "88 Kingsway, Manchester
+# M19 2LL", "2 Mill Cottages, Hebden Bridge HX7 8AD".
+_UK_POSTCODE = re.compile(r"[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}(?![\w])")
+_UK_ADDRESS = re.compile(
+    r"(?<![\w])\d{1,4}[A-Za-z]?(?: " + _CAP + r"){1,4}(?:, " + _CITY + r"){1,3},? "
+    r"[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}(?![\w])"
+)
+
 #: The rest of a city's name after a country pattern's own postal code ("Frankfurt am Main").
-_CITY_REST = re.compile(r" (?:am|im|an der|sur|sous|de|del|da|do|en) " + _CAP)
+_CITY_REST = re.compile(r" (?:am|im|an der|auf|bei|ob|sur|sous|de|del|da|do|en|upon|on) " + _CAP)
 
 
 def _tailed(text: str, m: re.Match[str]) -> Span:
-    """The address ``m`` found, with the flat, postal code and city that follow it."""
+    """The address ``m`` found, with the flat before it and the flat, postal code and city
+    that follow it."""
+    span = _with_tail(text, m)
+    flat = _FLAT_BEFORE.search(text, max(0, m.start() - 48), m.start())
+    if flat:
+        span = span._replace(start=flat.start())
+    if _PLACEHOLDER.search(text, span.start, span.end):
+        return span._replace(score=0.3)
+    return span
+
+
+def _with_tail(text: str, m: re.Match[str]) -> Span:
     tail = _TAIL.match(text, m.end())
     if tail:
         # A postal code in the tail makes it an address beyond doubt; a floor alone does not.
-        coded = re.search(r"\d{4}", tail.group()) is not None
+        coded = _CODED.search(tail.group()) is not None
         return Span("street_address", m.start(), tail.end(), 0.9 if coded else _address_score(m))
     score = _address_score(m)
     rest = _CITY_REST.match(text, m.end()) if score == 0.9 else None
@@ -147,7 +268,9 @@ def _tailed(text: str, m: re.Match[str]) -> Span:
 
 def _address_score(match: re.Match[str]) -> float:
     # A postal code at the end makes it an address beyond doubt.
-    return 0.9 if re.search(r"\d{4,5}(?:-\d{3,4})? ?\S*$", match.group()) else 0.75
+    return (
+        0.9 if re.search(r"\d{4,5}(?:-\d{3,4})?(?: ?\S*|(?: \S+){1,4})$", match.group()) else 0.75
+    )
 
 
 #: First letters of the words that may follow a French house number (``bis``, ``ter``, ``rue`` ...).
@@ -180,6 +303,16 @@ def addresses(text: str, start: int, end: int) -> Iterator[Span]:
         m = _US_ADDRESS.match(text, start)
         if m:
             yield _tailed(text, m)
+        elif text.find(",", end, end + 48) == -1 and text.find("\n", end, end + 48) == -1:
+            pass  # both shapes below need a comma or a line break after the street
+        elif _UK_POSTCODE.search(text, end, end + 120):
+            m = _UK_ADDRESS.match(text, start)
+            if m:
+                yield _tailed(text, m)._replace(score=0.9)
+        elif _ZIP.search(text, end, end + 120):
+            m = _US_NO_TYPE.match(text, start)
+            if m:
+                yield _tailed(text, m)._replace(score=0.9)
     if after.lstrip(", ")[:1] in _FR_AFTER_NUMBER:
         m = _FR_ADDRESS.match(text, start)
         if m:
@@ -192,12 +325,98 @@ def addresses(text: str, start: int, end: int) -> Iterator[Span]:
     word_start = text.rfind(" ", max(0, start - 40), start - 1) + 1
     word = text[max(word_start, start - 40) : start - 1].rstrip(",")
     if not word or not (
-        word[0].isupper() or word.lower().endswith(_DE_STREET_ENDINGS) or word in ("nº", "n.º")
+        word[0].isupper()
+        or word.lower().endswith(_DE_STREET_ENDINGS)
+        or word in ("nº", "n.º")
+        or word.rsplit("'", 1)[-1][:1].isupper()  # "Via dell'Indipendenza 52"
     ):
         return
     pos = max(0, start - 64)
     if _STREET_BEFORE_NUMBER.search(text, pos, start):
+        found = False
         for pattern in (_DE_ADDRESS, _ES_PT_ADDRESS):
             for m in pattern.finditer(text, pos, min(len(text), end + 48)):
                 if m.start() < start < m.end():
+                    found = True
                     yield _tailed(text, m)
+        if found:
+            return
+    if text.startswith(", ", end):
+        yield from _named(text, start, end)
+
+
+def _named(text: str, start: int, end: int) -> Iterator[Span]:
+    """A street without a street-type word, when a postal code and a city follow its number."""
+    for m in _NAMED.finditer(text, max(0, start - 48), end + 2):
+        if m.start() < start and m.end() >= end:
+            tail = _TAIL.match(text, m.end())
+            code = _CODE_NOT_YEAR.search(tail.group()) if tail else None
+            first = m.group().split(" ", 1)[0]
+            if tail and code and first not in _NOT_STREET and _ENDED.match(text, tail.end()):
+                span = Span("street_address", m.start(), tail.end(), 0.9)
+                placeholder = _PLACEHOLDER.search(text, span.start, span.end)
+                yield span._replace(score=0.3) if placeholder else span
+            return
+
+
+# --- addresses named by a label ------------------------------------------------------------
+
+#: Stems of the words that label an address in a form, a CV, a record or a JSON object.
+_LABEL_STEMS = (
+    "address", "adresse", "anschrift", "direcci", "domicilio", "morada", "endere", "indirizzo",
+    "residenza", "ship to", "wohnhaft", "postanschrift",
+)  # fmt: skip
+_LABEL = re.compile(
+    r"(?<![\w])(?:(?:home|mailing|postal|street|billing|shipping|delivery|residential|current"
+    r"|permanent|new|old|previous|private|business|work|office)[ _-])?"
+    r"(?:address(?:e)?|adresse(?: postale)?|anschrift|postanschrift|wohnhaft in|direcci[oó]n"
+    r"(?: postal)?|domicilio|morada|endere[cç]o|indirizzo|residenza|ship to)"
+    r"(?P<quote>[\"']?)[ \t]{0,4}[:=][ \t]{0,4}[\"']?(?P<value>[^\n\"']{6,150})",
+    re.IGNORECASE,
+)
+# What an address starts with: a house number, a flat, a street-type word; or it holds a postal
+# code ("Am Sportpark 2, 55122 Mainz"). "see attached, room 5" is not one.
+_ADDRESS_VALUE = re.compile(
+    r"\d|c/|(?:flat|apt|apartment|unit|suite|calle|avda|av\.|avenida|plaza|paseo|rua|praça"
+    r"|travessa|largo|estrada|via|viale|piazza|corso|rue|avenue|boulevard|bd|chemin|allée"
+    r"|impasse|quai|route)\b|.*(?<![\d.])(?:\d{5}|\d{4}-\d{3})(?![\d.])",
+    re.IGNORECASE,
+)
+# Not a postal address: "IP address: 10.0.0.1", "E-mail-Adresse: ...", "MAC address".
+_NOT_POSTAL = re.compile(r"(?:ip|mac|e-?mail|web|wallet|server|memory|url|ipv[46])[ _-]?$", re.I)
+# A value ends at a field separator: "; Tel", " | Phone", a tab, " Tel.:".
+_VALUE_END = re.compile(r"[;|\t]| {2,}| (?:Tel|Phone|Email|E-mail|Mob|Fax|Téléfono|Telefon)\b")
+
+
+def _labelled(text: str) -> bool:
+    """Whether a ":" or "=" in ``text`` follows an address label (the 40 characters before each
+    are read: prompts have few, and lower-casing a whole prompt to search it costs more)."""
+    for mark in (":", "="):
+        at = text.find(mark)
+        while at != -1:
+            before = text[max(0, at - 40) : at].lower()
+            if any(stem in before for stem in _LABEL_STEMS):
+                return True
+            at = text.find(mark, at + 1)
+    return False
+
+
+def labelled_addresses(text: str) -> Iterator[Span]:
+    """The value after an address label ("Address: 12 Old Mill Close, Hebden Bridge",
+    ``"indirizzo": "Via Roma 10, 00184 Roma"``): a form's field holds the whole address, whatever
+    its shape, and any street-type word or postal code in it is beside the point. The value
+    needs a digit and a word, and may not be an IP, e-mail or web address."""
+    if not _labelled(text):
+        return
+    for m in _LABEL.finditer(text):
+        if _NOT_POSTAL.search(text, max(0, m.start() - 12), m.start()):
+            continue
+        value = m.group("value")
+        cut = _VALUE_END.search(value)
+        value = (value[: cut.start()] if cut else value).rstrip(" .,;")
+        if not _ADDRESS_VALUE.match(value) or not re.search(r"[^\W\d_]{3}", value):
+            continue
+        if "@" in value or "://" in value or _IPV4.search(value) or "www." in value:
+            continue
+        start = m.start("value")
+        yield Span("street_address", start, start + len(value), 0.85)

@@ -19,14 +19,19 @@ from llmops_guardrails.detectors.pii_context import (
     IDNR_WORDS,
     NIF_WORDS,
     NINO_WORDS,
+    REFERENCE_WORDS,
     SSN_WORDS,
+    TEST_CARDS,
     Span,
     context_before,
+    filler_digits,
+    marked_example,
+    named,
 )
 
 # 12-19 digits, optionally grouped by single spaces or hyphens; the look-arounds refuse a piece of
 # a longer digit run.
-_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){11,18}(?![\w]|[ -]\d)")
+_CARD = re.compile(r"(?<![\w.-])\d(?:[ .-]?\d){11,18}(?![\w]|[ .-]\d)")
 
 # (prefix range low, high, allowed lengths): the networks' public IIN ranges.
 _IIN_RANGES: tuple[tuple[int, int, tuple[int, ...]], ...] = (
@@ -61,14 +66,17 @@ def _known_iin(digits: str) -> bool:
 def cards(text: str, pos: int, endpos: int) -> Iterator[Span]:
     for m in _CARD.finditer(text, pos, endpos):
         cand = m.group()
-        if " " in cand and "-" in cand:
+        if sum(sep in cand for sep in " -.") > 1:
             continue
-        groups = cand.replace("-", " ").split(" ")
+        groups = cand.replace("-", " ").replace(".", " ").split(" ")
         if len(groups) > 1 and min(len(g) for g in groups[:-1]) < 3:
             continue  # "12 34 56 ..." is a phone or a list of numbers, not a card
         digits = "".join(groups)
+        if "." in cand and len(groups) != 4:
+            continue  # dotted: only four groups of four ("4060.9712.2094.1414"), not amounts
         if _known_iin(digits) and luhn.is_valid(digits):
-            yield Span("card_number", m.start(), m.end(), 0.99)
+            score = 0.3 if digits in TEST_CARDS and marked_example(text, m.start()) else 0.99
+            yield Span("card_number", m.start(), m.end(), score)
 
 
 # Country code, check digits, then the BBAN; grouped by single spaces or not at all; in either
@@ -109,10 +117,11 @@ def ssns(text: str, pos: int, endpos: int) -> Iterator[Span]:
         cand = m.group()
         if not us_ssn.is_valid(cand.replace(" ", "-")):
             continue
-        keyword = bool(SSN_WORDS.search(context_before(text, m.start())))
-        if keyword:
+        if named(SSN_WORDS, text, m.start()):
             yield Span("us_ssn", m.start(), m.end(), 0.99)
-        elif "-" in cand:
+        elif "-" in cand and not REFERENCE_WORDS.search(context_before(text, m.start())):
+            # Without a keyword the dashed shape is the only evidence, and case, part and
+            # file numbers take it too ("mi expediente es el 551-20-3319").
             yield Span("us_ssn", m.start(), m.end(), 0.85)
 
 
@@ -127,7 +136,7 @@ def ninos(text: str, pos: int, endpos: int) -> Iterator[Span]:
     for m in _NINO.finditer(text, pos, endpos):
         if m.group()[:2].upper() in _NINO_BAD_PREFIXES:
             continue
-        keyword = NINO_WORDS.search(context_before(text, m.start()))
+        keyword = named(NINO_WORDS, text, m.start())
         if not m.group().isupper():
             # Typed in lower case ("ni no. eh275590d"): a NINO only when a keyword names it.
             if keyword:
@@ -139,13 +148,14 @@ def ninos(text: str, pos: int, endpos: int) -> Iterator[Span]:
 # Sex (1/2, 3/4/7/8 for provisional numbers), year, month, department (2A/2B for Corsica), commune,
 # order, key; single spaces between any groups.
 _NIR = re.compile(
-    r"(?<![\w])[1-478] ?\d{2} ?\d{2} ?(?:\d{2}|2[ABab]) ?\d{3} ?\d{3} ?\d{2}(?![\w]|[ ]\d)"
+    r"(?<![\w.])[1-478][ .]?\d{2}[ .]?\d{2}[ .]?(?:\d{2}|2[ABab])[ .]?\d{3}[ .]?\d{3}[ .]?\d{2}"
+    r"(?![\w]|[ .]\d)"
 )
 
 
 def nirs(text: str, pos: int, endpos: int) -> Iterator[Span]:
     for m in _NIR.finditer(text, pos, endpos):
-        if fr_nir.is_valid(m.group().upper()):
+        if fr_nir.is_valid(m.group().upper().replace(".", " ")):
             yield Span("fr_nir", m.start(), m.end(), 0.99)
 
 
@@ -156,21 +166,30 @@ def idnrs(text: str, pos: int, endpos: int) -> Iterator[Span]:
     for m in _IDNR.finditer(text, pos, endpos):
         if not de_idnr.is_valid(m.group()):
             continue
-        keyword = IDNR_WORDS.search(context_before(text, m.start()))
+        keyword = named(IDNR_WORDS, text, m.start())
         yield Span("de_idnr", m.start(), m.end(), 0.99 if keyword else 0.85)
 
 
-_DNI = re.compile(r"(?<![\w-])\d{8}[- ]?[A-Za-z](?![\w])")
+# Eight digits and the letter, or dotted in thousands as some forms print it ("27.667.319-K").
+_DNI = re.compile(r"(?<![\w.-])(?:\d{8}|\d{2}\.\d{3}\.\d{3})[- ]?[A-Za-z](?![\w])")
 _NIE = re.compile(r"(?<![\w-])[XYZxyz][- ]?\d{7}[- ]?[A-Za-z](?![\w])")
 
 
 def dnis(text: str, pos: int, endpos: int) -> Iterator[Span]:
     for m in _DNI.finditer(text, pos, endpos):
-        if es_dni.is_valid(m.group().upper()):
-            yield Span("es_dni", m.start(), m.end(), 0.99)
+        if es_dni.is_valid(m.group().upper().replace(".", "")):
+            yield Span("es_dni", m.start(), m.end(), _id_score(text, m))
     for m in _NIE.finditer(text, pos, endpos):
         if es_nie.is_valid(m.group().upper()):
-            yield Span("es_nie", m.start(), m.end(), 0.99)
+            yield Span("es_nie", m.start(), m.end(), _id_score(text, m))
+
+
+def _id_score(text: str, m: re.Match[str]) -> float:
+    """0.99, or 0.3 for the digits a form's example uses ("ejemplo: 12345678Z", "X0000000T")
+    when the words before say it is one: a counting run or one digit repeated identifies no one,
+    and every Spanish form prints them. Unmarked, they may be test data standing for a real one."""
+    digits = "".join(c for c in m.group() if c.isdigit())
+    return 0.3 if filler_digits(digits) and marked_example(text, m.start()) else 0.99
 
 
 _NIF = re.compile(r"(?<![\w-])[1235689]\d{2}([ .]?)\d{3}\1\d{3}(?![\w]|[ .-]\d)")
@@ -179,19 +198,20 @@ _NIF = re.compile(r"(?<![\w-])[1235689]\d{2}([ .]?)\d{3}\1\d{3}(?![\w]|[ .-]\d)"
 def nifs(text: str, pos: int, endpos: int) -> Iterator[Span]:
     for m in _NIF.finditer(text, pos, endpos):
         if pt_nif.is_valid(m.group().replace(" ", "").replace(".", "")):
-            keyword = NIF_WORDS.search(context_before(text, m.start()))
+            keyword = named(NIF_WORDS, text, m.start())
             yield Span("pt_nif", m.start(), m.end(), 0.99 if keyword else 0.4)
 
 
 # Six letters (surname, name), year, month letter, day, municipality, check letter; digits may be
 # replaced by letters (omocodia) when two people would share a code.
+# Written in one piece, or in the groups of the printed card ("GLL CHR 88R63 G273J").
 _CF = re.compile(
-    r"(?<![\w])[A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-EHLMPR-Ta-ehlmpr-t]"
-    r"[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z](?![\w])"
+    r"(?<![\w])[A-Za-z]{3}( ?)[A-Za-z]{3}\1[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-EHLMPR-Ta-ehlmpr-t]"
+    r"[0-9LMNPQRSTUVlmnpqrstuv]{2}\1[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z](?![\w])"
 )
 
 
 def cfs(text: str, pos: int, endpos: int) -> Iterator[Span]:
     for m in _CF.finditer(text, pos, endpos):
-        if it_cf.is_valid(m.group().upper()):
+        if it_cf.is_valid(m.group().upper().replace(" ", "")):
             yield Span("it_codice_fiscale", m.start(), m.end(), 0.99)

@@ -39,9 +39,10 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from llmops_guardrails.detectors.base import Hit
+from llmops_guardrails.detectors.pii_context import table_headers
 
 NAME = "secrets"
-VERSION = "secrets-2"
+VERSION = "secrets-3"
 DEFAULT_THRESHOLD = 0.5
 
 
@@ -65,13 +66,24 @@ def _cased(value: str) -> bool:
     return any(c.islower() for c in value) and any(c.isupper() for c in value)
 
 
+#: jwt.io's sample token (header, payload): the example every tutorial pastes.
+_JWT_SAMPLE = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+    "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ."
+)
+
+
 def _jwt_header_ok(token: str) -> bool:
+    """A header that decodes to JSON with an algorithm, on a token that is signed (an unsigned
+    ``alg: none`` token or one with no signature grants nothing) and not jwt.io's sample."""
+    if token.endswith(".") or token.startswith(_JWT_SAMPLE):
+        return False
     header = token.split(".", 1)[0]
     try:
         decoded = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return False
-    return isinstance(decoded, dict) and "alg" in decoded
+    return isinstance(decoded, dict) and "alg" in decoded and decoded["alg"] != "none"
 
 
 class _Rule(NamedTuple):
@@ -182,6 +194,33 @@ _RULES: tuple[_Rule, ...] = (
         _cased,
     ),
     _Rule(
+        "telegram_bot_token",
+        (":AA",),
+        re.compile(r"(?<![\w:])\d{8,10}:AA[A-Za-z0-9_-]{33}" + _TAIL),
+        0.95,
+    ),
+    _Rule(
+        "discord_bot_token",
+        (),
+        re.compile(
+            r"(?<![\w.-])[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}" + _TAIL
+        ),
+        0.9,
+        lambda v: _cased(v.split(".", 1)[0]) and _mixed(v),
+    ),
+    _Rule(
+        "docker_token",
+        ("dckr_",),
+        re.compile(r"dckr_(?:pat|oat)_[A-Za-z0-9_-]{27,40}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "mailgun_api_key",
+        ("key-",),
+        re.compile(r"(?<![\w-])key-[0-9a-f]{32}" + _TAIL),
+        0.9,
+    ),
+    _Rule(
         "jwt",
         ("eyJ",),
         re.compile(
@@ -224,7 +263,7 @@ _FILL_CHARS = frozenset("xX0*-_")
 
 
 #: A provider prefix (``ghp_``, ``sk_test_``, ``xoxb-``, ``glpat-``): up to two lettered parts.
-_PREFIX = re.compile(r"(?:[A-Za-z]{2,8}[_-]){1,2}")
+_PREFIX = re.compile(r"(?:[A-Za-z]{2,8}[_-]){1,2}|A[KS]IA")
 
 
 def _dummy(token: str) -> bool:
@@ -264,13 +303,123 @@ def _private_keys(text: str) -> Iterator[_Span]:
             yield _Span("private_key", m.start(), body.end() if body else m.end(), 0.99)
 
 
+# The password in a URL's user information: "postgres://app:s3cr3t@db:5432/app",
+# "rediss://:token@cache:6380". The user name is not a secret; the password always is.
+# The last "@" before the host ends it: passwords may hold one ("mysql://shop:Hjkc@41hK@db").
+_URL_PASSWORD = re.compile(r"://[^\s:/@\"'`]{0,64}:(?P<value>[^\s/\"'`]{1,128})@[\w\[]")
+
+
+def _url_passwords(text: str) -> Iterator[_Span]:
+    if "://" not in text:
+        return
+    for m in _URL_PASSWORD.finditer(text):
+        value = m.group("value")
+        if _PLACEHOLDER.fullmatch(value) or _dummy(value) or len(value) < 4:
+            continue
+        yield _Span("password", m.start("value"), m.end("value"), 0.9)
+
+
+# A password given on a command line: "--requirepass X", "mysql -u admin -p'X'", "docker login
+# -u ci -p X", "--password X".
+_CLI_PASSWORD = re.compile(
+    r"(?:--(?:requirepass|password|passwd|pass|db-password|[\w-]{0,20}(?:secret|token|api-key"
+    r"|access-key|secret-key)[\w-]{0,12})|(?<=\s)-p(?=['\"]|\s+\S+(?:\s|$)))"
+    r"(?:[ =]|[\"'],? *[\"']|(?=['\"]))[\"']?(?P<value>[^\s\"']{6,128})"
+)
+_CLI_COMMANDS = re.compile(
+    r"mysql|mariadb|mysqldump|docker login|podman login|helm|redis|--pass|--[\w-]*(?:secret|token"
+    r"|api-key|access-key)"
+)
+# WordPress and PHP configuration: define('DB_PASSWORD', '...'), define('AUTH_KEY', '...').
+_DEFINE = re.compile(
+    r"define\(\s*['\"](?P<name>\w*(?:PASSWORD|KEY|SALT|SECRET|TOKEN)\w*)['\"]\s*,\s*['\"]"
+    r"(?P<value>[^'\"\n]{6,256})['\"]"
+)
+
+
+# An AWS secret access key given beside its key id ("AKIA...:wJalr...", "AKIA... / wJalr...",
+# the two columns of the console's credentials CSV): 40 base64 characters soon after the id.
+_AWS_ID = re.compile(r"A(?:KIA|SIA)[A-Z2-7]{16}(?![A-Za-z0-9])")
+_AWS_SECRET_NEAR = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+
+
+def _aws_pairs(text: str) -> Iterator[_Span]:
+    for m in _AWS_ID.finditer(text):
+        near = _AWS_SECRET_NEAR.search(text, m.end(), min(len(text), m.end() + 120))
+        if near and _mixed(near.group()) and not _dummy(near.group()):
+            yield _Span("aws_secret_access_key", near.start(), near.end(), 0.9)
+
+
+# A table column named for a secret: "username,password" over "jdoe,Summer2024!".
+_SECRET_COLUMN = re.compile(r"pass|pwd|kennwort|contraseña|senha|mot de passe|secret|token|key")
+
+
+def _table_cells(text: str, lower: str) -> Iterator[_Span]:
+    if "\n" not in text or not _SECRET_COLUMN.search(lower):
+        return
+    tables = table_headers(text)
+    for line, header in zip(tables.line_starts, tables.headers, strict=True):
+        if header is None:
+            continue
+        delimiter, fields = header
+        named = [i for i, f in enumerate(fields) if _SECRET_COLUMN.search(f)]
+        if not named:
+            continue
+        end = text.find("\n", line)
+        cells = text[line : len(text) if end == -1 else end].split(delimiter)
+        for i in named:
+            if i >= len(cells):
+                continue
+            offset = line + sum(len(c) + 1 for c in cells[:i])
+            value = cells[i].strip(" \t\"'")
+            if len(value) < 6 or _PLACEHOLDER.fullmatch(value) or _dummy(value):
+                continue
+            start = text.index(value, offset)
+            if re.search(r"pass|pwd|kennwort|contraseña|senha|mot de passe", fields[i]):
+                if _classes(value) >= 2 and " " not in value:
+                    yield _Span("password", start, start + len(value), 0.85)
+            elif _high_entropy(value):
+                yield _Span("generic_secret", start, start + len(value), 0.9)
+
+
+def _command_lines(text: str) -> Iterator[_Span]:
+    if ("-p" in text or "--" in text) and _CLI_COMMANDS.search(text):
+        for m in _CLI_PASSWORD.finditer(text):
+            value = m.group("value")
+            if _PLACEHOLDER.fullmatch(value) or _dummy(value) or value.startswith("-"):
+                continue
+            if "pass" in m.group() or m.group().startswith("-p"):
+                if _classes(value) >= 2:
+                    yield _Span("password", m.start("value"), m.end("value"), 0.85)
+            elif _high_entropy(value):
+                yield _Span("generic_secret", m.start("value"), m.end("value"), 0.9)
+    if "define(" in text:
+        for m in _DEFINE.finditer(text):
+            value = m.group("value")
+            if _PLACEHOLDER.fullmatch(value) or _dummy(value) or "put your" in value:
+                continue
+            if "PASSWORD" in m.group("name"):
+                if _classes(value) >= 2:
+                    yield _Span("password", m.start("value"), m.end("value"), 0.85)
+            elif _high_entropy(value) or _classes(value) == 4:
+                yield _Span("generic_secret", m.start("value"), m.end("value"), 0.9)
+
+
 # --- values assigned to secret-sounding names --------------------------------------------------
 
 #: Keyword stems (lower case) naming a password, and those naming another kind of secret. The
 #: identifier may go on after the stem (``pass`` covers ``password``, ``passwd``, ``passphrase``,
 #: ``Passwort`` and ``mot de passe``; ``key`` covers ``api_key`` and ``access_key``): fewer
 #: substring searches over the text, and the value check decides.
-_PASSWORD_WORDS: tuple[str, ...] = ("pass", "pwd", "mdp", "kennwort", "contraseña", "senha")
+_PASSWORD_WORDS: tuple[str, ...] = (
+    "pass",
+    "pw",
+    "mdp",
+    "kennwort",
+    "contraseña",
+    "senha",
+    "clave",
+)
 _SECRET_WORDS: tuple[str, ...] = (
     "secret",
     "token",
@@ -278,17 +427,20 @@ _SECRET_WORDS: tuple[str, ...] = (
     "auth",
     "credential",
     "bearer",
-    "clave",
     "schlüssel",
+    # Azure DevOps and GitHub personal access tokens ("AZDO_PAT: ..."), OpenWeatherMap's key.
+    "_pat",
+    "appid",
 )
 # After the keyword: the rest of an identifier (``DB_PASSWORD``, ``secret_access_key``), an
 # optional closing quote and bracket (``["PASSWORD"] = ...``), an assignment or a copula, an
 # optional opening quote, the value. (An argument's comma, for ``define('DB_PASSWORD', ...)``,
 # was tried: quoted field lists, ``["password1", "password2"]``, read as passwords.)
 _ASSIGNMENT = re.compile(
-    r"[\w.-]{0,32}[\"']?\]?[ \t]{0,4}"
+    # A numbered key ("Unseal Key 1: ..."), a prompt's default ("AWS Secret Access Key [None]:").
+    r"[\w.-]{0,32}(?: \d{1,3}| \[[^\]\n]{0,20}\])?[\"']?\]?[ \t]{0,4}"
     r"(?::=|=>|==|=|:|\bis\b|\best\b|\bist\b|\bes\b|\bé\b|\bwas\b|\blautet\b)"
-    r"[ \t]{0,4}(?:(?:bearer|basic)[ \t]{1,4})?[\"'`]?"
+    r"[ \t]{0,4}[\"'`]?(?:(?:bearer|basic)[ \t]{1,4})?[\"'`]?"
     r"(?P<value>[^\s\"'`,;]{6,256})"
 )
 # A password told in a sentence: "I changed my password yesterday to Hamburg#Hafen77", "mot de
@@ -301,18 +453,41 @@ _TOLD_WORDS = re.compile(
     r"|contraseña|senha|palavra-passe)(?![\w])"
 )
 _TOLD = re.compile(
-    r"(?:[ \t,]{1,4}[\w'\u2019-]{1,20}){0,4}?"
+    r"(?:[ \t,]{1,4}[\w'\u2019-]{1,20}){0,6}?"
     r"(?:[ \t,]{1,4}(?P<copula>is|was|c'est|c\u2019est|c'était|c\u2019était|est|etait|était|ist"
     r"|war|lautet|es|era|fue|é|foi)|[ \t,]{1,4}(?P<preposition>to|auf|pour|para)|[ \t]{0,2}:)"
     r"[ \t:]{1,4}[\"'`«„“]?(?P<value>[^\s\"'`,;«»“”]{6,64})"
 )
 
 
+# An address in a value ("to jane@example.com"); "ubatuba@2024" is a password.
+_EMAIL_LIKE = re.compile(r"@[\w-]+\.[A-Za-z]")
+
+
+_DIRECT = re.compile(
+    r"(?:[ \t]{1,2}(?:temporal|temporaire|temporary|temporär|temporanea|provisória|provisoria"
+    r"|provisoire|new|nueva|nouveau|neue|neues|nova|nuova|actual|current|initial|inicial))?"
+    r"[ \t]{1,2}[\"'`]?(?P<value>[^\s\"'`,;]{8,64}?)[.)]?(?![^\s\"'`,;])"
+)
+
+
+def _strong(value: str) -> bool:
+    """Letters, a digit and a symbol, and not an address, a link or a path: a password however
+    it is given."""
+    value = value.rstrip(".)")
+    return (
+        _classes(value) >= 3
+        and any(c.isdigit() for c in value)
+        and any(not c.isalnum() for c in value)
+        and _told_value(value, True)
+    )
+
+
 def _told_value(value: str, preposition: bool) -> bool:
     """Whether a value told after the word for a password looks like one: letters and digits or
     symbols, not an address, a link, a path or a label; three kinds of character after a
     preposition ("the password to Outlook", "senha alterada para user=joao")."""
-    if "@" in value or "://" in value or value.startswith("/") or value.endswith(":"):
+    if _EMAIL_LIKE.search(value) or "://" in value or value.startswith("/") or value.endswith(":"):
         return False
     if not any(c.isalpha() for c in value) or value.isalpha():
         return False
@@ -323,7 +498,10 @@ _BEARER = re.compile(r"[ \t]{1,4}(?P<value>[A-Za-z0-9._~+/-]{16,2048}=*)")
 _PLACEHOLDER = re.compile(
     r"(?:\*+|x{3,}|\.{3,}|<[^>]*>?|\$\{?.*|\{\{.*|%\(.*|\[.*|your[_-].*|changeme|example.*|none"
     r"|null|nil|true|false|undefined|redacted|required|optional|string|secret|password|token"
-    r"|(?:os|process|env|config|settings|self|sys|getenv|environ)[.\[(].*|.*\(.*)",
+    # "tu_contraseña_aqui", "votre_mot_de_passe_ici", "dein-passwort-hier": a template's blank.
+    r"|(?:tu|su|votre|ton|dein|ihr|seu|sua|il_tuo|la_tua|my|the)[_-].*|.*[_-](?:here|aqui|aquí"
+    r"|ici|hier|qui|aqui)"
+    r"|(?:os|process|env|config|settings|self|sys|getenv|environ)[.\[(].*|[A-Za-z_][\w.]*\([\w.'\", \[\]]*\)?)",
     re.IGNORECASE,
 )
 
@@ -386,6 +564,13 @@ def _value_after(text: str, lower: str, at: int, word: str, is_password: bool) -
         if whole is None or whole.end() < after:
             return
         m, told = _TOLD.match(lower, whole.end()), True
+        if not m:
+            # Given right after the word, or after one word for it ("la contraseña temporal
+            # Temp-4821-Xv"): only a value with letters, digits and symbols.
+            direct = _DIRECT.match(text, whole.end())
+            if direct and _strong(direct.group("value")):
+                yield _Span("password", direct.start("value"), direct.end("value"), 0.85)
+            return
     if not m:
         return
     start = m.start("value")
@@ -393,9 +578,13 @@ def _value_after(text: str, lower: str, at: int, word: str, is_password: bool) -
     end = start + len(value)
     if len(value) < 6 or _PLACEHOLDER.fullmatch(value) or _dummy(value):
         return
+    if value.startswith("eyJ") and not _jwt_header_ok(value):
+        return  # an unsigned or sample JWT (see ``_jwt_header_ok``)
     if is_password:
         if told and not _told_value(value, m.group("preposition") is not None):
             return
+        if value.startswith(("/", "~/", "./", "../")) or "://" in value:
+            return  # "pwd = /home/user": a path
         if _classes(value) >= 2:
             yield _Span("password", start, end, 0.85)
         return
@@ -437,4 +626,14 @@ class SecretsDetector:
     def detect(self, text: str) -> list[Hit]:
         """Every secret in ``text``, ordered by start offset."""
         spans = [*_provider_tokens(text), *_private_keys(text), *_assigned(text)]
+        # Each of these needs a marker most prompts lack, tested here before any work (one
+        # character first: a search for one is several times faster than for a string).
+        if ":" in text and "://" in text:
+            spans.extend(_url_passwords(text))
+        if ("-" in text and ("-p" in text or "--" in text)) or ("(" in text and "define(" in text):
+            spans.extend(_command_lines(text))
+        if any(s.kind == "aws_access_key_id" for s in spans):
+            spans.extend(_aws_pairs(text))
+        if "\n" in text:
+            spans.extend(_table_cells(text, text.lower()))
         return [Hit(NAME, s.kind, s.start, s.end, s.score, VERSION) for s in _resolve(spans)]

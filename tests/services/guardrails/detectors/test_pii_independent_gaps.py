@@ -189,6 +189,19 @@ def _found(text: str) -> list[tuple[str, str]]:
         ("12 rue de Rivoli, 75008 Paris Cedex 08", "street_address",
          "12 rue de Rivoli, 75008 Paris Cedex 08"),
         ("Schloßstraße 1-3, 10117 Berlin", "street_address", "Schloßstraße 1-3, 10117 Berlin"),
+        # Written in lower case where a field starts; a compound label; a password told past
+        # the end of a sentence (all four kinds of character).
+        ("engel gmbh\ngewerbering 14, 86899 landsberg am lech", "street_address",
+         "gewerbering 14, 86899 landsberg am lech"),
+        ("compras@x.example — camino de los molinos 5, 50015 zaragoza", "street_address",
+         "camino de los molinos 5, 50015 zaragoza"),
+        ('"lieferadresse": "Kaiserstraße 118, 44135 Dortmund"', "street_address",
+         "Kaiserstraße 118, 44135 Dortmund"),
+        ("Rechnungsadresse: Am Hang 3, 12345 Bonn", "street_address", "Am Hang 3, 12345 Bonn"),
+        ("Ya he cambiado la contraseña como me dijiste. Ahora es MiPerroTobi#1987", "password",
+         "MiPerroTobi#1987"),
+        ("Ihr Kundenservice 0800 123 45 67", "phone", "0800 123 45 67"),
+        ("Old SSN on file was mistyped, the correct one: 388117201", "us_ssn", "388117201"),
     ],
 )  # fmt: skip
 def test_found_with_its_exact_span(text: str, kind: str, value: str) -> None:
@@ -273,6 +286,12 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str) -> None:
         "IP Address: 10.0.0.12",
         "Address: see attached, room 5",
         "E-mail address: none given",
+        "we ring 14, 86899 times a day",
+        "E-Mail-Adresse: 3 Versuche, dann gesperrt",
+        "Your password must be 8 characters. This is v2.0-beta!",
+        "I forgot my password. The server is db-01.example.com:5432 now",
+        "QA checklist: use the Stripe test card 4242 4242 4242 4242 to succeed, any CVC and any"
+        " future expiry; then pay with 4000 0000 0000 0002 to see a decline",
     ],
 )
 def test_look_alikes_stay_clean(text: str) -> None:

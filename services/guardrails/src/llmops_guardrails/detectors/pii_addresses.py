@@ -200,6 +200,19 @@ _NAMED = re.compile(
 # A postal code that reads as a year is not evidence enough without a street-type word:
 # "Windows 11, 2023 Edition".
 _CODE_NOT_YEAR = re.compile(r", (?:[A-Z]-)?(?:\d{5}|\d{4}-\d{3}|(?!19|20)\d{4}) ")
+_FIELD_STARTS = ("\n", "|", "\u2013", "\u2014", ":", ";", ",", "(", "-", "\t", '"', "'")
+# A postal code and a city word after a house number.
+_CODE_AFTER = re.compile(r"(?: km \d{1,3})?,? (?:\d{5}|\d{4}-\d{3}|(?!19|20)\d{4}) [^\W\d]")
+_LOWER_CODED = re.compile(
+    r"(?<![\w])(?:calle|c/|avda\.|av\.|avenida|plaza|paseo|camino|ronda|travesía|rua|rúa|praça"
+    r"|travessa|largo|estrada|alameda|carrer|passeig|avinguda|via|viale|piazza|piazzale|corso"
+    r"|vicolo|strada|rue|avenue|boulevard|chemin|quai|allée|impasse"
+    r"|straße|strasse|[\wäöüß-]{3,30}(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|ufer))"
+    r"(?:(?: |(?<=['\u2019]))[\w'\u2019.-]{1,30}){0,5} \d{1,4}[a-z]?(?: km \d{1,3})?,? "
+    r"(?:\d{5}|\d{4}-\d{3}|\d{4}) [^\W\d][\w'-]{1,30}(?: (?:am|im|an der|de|del|di)"
+    r" [^\W\d][\w'-]{1,30})?(?: \([a-z]{2}\))?",
+    re.IGNORECASE,
+)
 # A postal code in a tail: four or more digits, or a British postcode.
 _CODED = re.compile(r"\d{4}|[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}")
 # The address of a form's example ("ex.: Rua Exemplo, 123, ..., 00000-000", "Musterstraße 1"):
@@ -323,7 +336,18 @@ def addresses(text: str, start: int, end: int) -> Iterator[Span]:
     if start < 2 or text[start - 1] != " ":
         return
     word_start = text.rfind(" ", max(0, start - 40), start - 1) + 1
-    word = text[max(word_start, start - 40) : start - 1].rstrip(",")
+    # Without the punctuation that opens a field: '"Kaiserstraße 118', "(Via Roma 10".
+    word = text[max(word_start, start - 40) : start - 1].rstrip(",").lstrip("\"'(«„“[{:")
+    if word and not word[0].isupper() and _CODE_AFTER.match(text, end):
+        # Written all in lower case ("camino de los molinos 5, 50015 zaragoza", a signature):
+        # any street-type word, held by the postal code and city after the number.
+        # Only where a field starts: a line, or after a separator ("gmbh\ngewerbering 14, ...",
+        # "... | estrada nacional 222 km 14, ..."), not in a sentence ("we ring 14, 86899 times").
+        for m in _LOWER_CODED.finditer(text, max(0, start - 64), min(len(text), end + 64)):
+            if m.start() < start < m.end():
+                if text[: m.start()].rstrip(" ")[-1:] in ("", *_FIELD_STARTS):
+                    yield Span("street_address", m.start(), m.end(), 0.9)
+                return
     if not word or not (
         word[0].isupper()
         or word.lower().endswith(_DE_STREET_ENDINGS)
@@ -369,7 +393,8 @@ _LABEL_STEMS = (
 _LABEL = re.compile(
     r"(?<![\w])(?:(?:home|mailing|postal|street|billing|shipping|delivery|residential|current"
     r"|permanent|new|old|previous|private|business|work|office)[ _-])?"
-    r"(?:address(?:e)?|adresse(?: postale)?|anschrift|postanschrift|wohnhaft in|direcci[oó]n"
+    r"(?:address(?:e)?|[a-zäöü-]{0,14}adresse(?: postale)?|[a-zäöü-]{0,8}anschrift|wohnhaft in"
+    r"|direcci[oó]n"
     r"(?: postal)?|domicilio|morada|endere[cç]o|indirizzo|residenza|ship to)"
     r"(?P<quote>[\"']?)[ \t]{0,4}[:=][ \t]{0,4}[\"']?(?P<value>[^\n\"']{6,150})",
     re.IGNORECASE,
@@ -384,6 +409,8 @@ _ADDRESS_VALUE = re.compile(
 )
 # Not a postal address: "IP address: 10.0.0.1", "E-mail-Adresse: ...", "MAC address".
 _NOT_POSTAL = re.compile(r"(?:ip|mac|e-?mail|web|wallet|server|memory|url|ipv[46])[ _-]?$", re.I)
+# A compound that names another address: "E-Mail-Adresse", "IP-Adresse", "Webadresse".
+_NOT_POSTAL_WORD = re.compile(r"mail|ip-|ipadr|web|url|mac-|server|wallet", re.IGNORECASE)
 # A value ends at a field separator: "; Tel", " | Phone", a tab, " Tel.:".
 _VALUE_END = re.compile(r"[;|\t]| {2,}| (?:Tel|Phone|Email|E-mail|Mob|Fax|Téléfono|Telefon)\b")
 
@@ -409,7 +436,10 @@ def labelled_addresses(text: str) -> Iterator[Span]:
     if not _labelled(text):
         return
     for m in _LABEL.finditer(text):
-        if _NOT_POSTAL.search(text, max(0, m.start() - 12), m.start()):
+        label = text[max(0, m.start() - 12) : m.start("value")]
+        if _NOT_POSTAL.search(text, max(0, m.start() - 12), m.start()) or _NOT_POSTAL_WORD.search(
+            label
+        ):
             continue
         value = m.group("value")
         cut = _VALUE_END.search(value)

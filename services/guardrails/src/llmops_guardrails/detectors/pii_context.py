@@ -31,7 +31,7 @@ NOT_PHONE_WORDS = re.compile(
     r"order|invoice|\bref\b|\bref\.|reference|tracking|parcel|shipment|ticket|\bcase|account"
     r"|\bacct|serial|\bsku|isbn|\bid\b|#|\bno\.|\bnr\.|n°|nº|version|build|commande|facture|colis"
     r"|dossier|\bsn\b|s/n|frachtbrief|waybill|\bawb\b|lieferschein|albarán|albaran|bolla\b"
-    r"|bestell|rechnung|sendung|kunden|auftrag|pedido|factura|envío|envio|encomenda|fatura"
+    r"|bestell|rechnung|sendung|kundennummer|kundennr|kunden-nr|auftrag|pedido|factura|envío|envio|encomenda|fatura"
     r"|€|\$|£|\beur\b|\busd\b",
 )
 # Words that say a number is a reference to a case, a file, a part or a meter: read in the
@@ -72,10 +72,10 @@ _EXAMPLE_WORDS = re.compile(
 )
 
 
-def marked_example(text: str, start: int) -> bool:
-    """Whether the words in the 64 characters before ``start`` say an example or test value
-    follows."""
-    return bool(_EXAMPLE_WORDS.search(context_before(text, start, 64)))
+def marked_example(text: str, start: int, width: int = 64) -> bool:
+    """Whether the words in the ``width`` characters before ``start`` say an example or test
+    value follows."""
+    return bool(_EXAMPLE_WORDS.search(context_before(text, start, width)))
 
 
 def filler_digits(digits: str) -> bool:

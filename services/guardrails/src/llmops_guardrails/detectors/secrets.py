@@ -484,6 +484,12 @@ _DIRECT = re.compile(
 )
 
 
+_FAR = re.compile(
+    r"[^\n]{0,100}?(?<![\w'\u2019])(?:is|es|é|est|ist|c'est|c\u2019est|era|was|war|fue|foi|lautet)"
+    r"[ \t:]{1,3}[\"'`«„“]?(?P<value>[^\s\"'`,;«»“”]{8,64}?)[.)!]?(?![^\s\"'`,;«»“”])"
+)
+
+
 def _strong(value: str) -> bool:
     """Letters, a digit and a symbol, and not an address, a link or a path: a password however
     it is given."""
@@ -580,9 +586,16 @@ def _value_after(text: str, lower: str, at: int, word: str, is_password: bool) -
         if not m:
             # Given right after the word, or after one word for it ("la contraseña temporal
             # Temp-4821-Xv"): only a value with letters, digits and symbols.
-            direct = _DIRECT.match(text, whole.end())
-            if direct and _strong(direct.group("value")):
-                yield _Span("password", direct.start("value"), direct.end("value"), 0.85)
+            found = _DIRECT.match(text, whole.end())
+            if found and _strong(found.group("value")):
+                yield _Span("password", found.start("value"), found.end("value"), 0.85)
+                return
+            # Or told further on, past the end of a sentence ("la contraseña como me dijiste.
+            # Ahora es ..."): after a copula, a value with all four kinds of character.
+            found = _FAR.match(lower, whole.end())
+            value = text[found.start("value") : found.end("value")] if found else ""
+            if found and _strong(value) and _classes(value) == 4:
+                yield _Span("password", found.start("value"), found.end("value"), 0.85)
             return
     if not m:
         return

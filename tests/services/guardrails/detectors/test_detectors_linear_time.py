@@ -63,6 +63,14 @@ HOSTILE = {
     "colons": "a:" * (MB // 2),
     "AWS key ids": "AKIAZ3Q7W2LM4XK6P5RT " * (MB // 21),
     "a table of passwords": "user,password\n" + "u,p4ss!word\n" * (MB // 12),
+    # Found by review: quadratic or worse in the first draft of pii-3 / secrets-3.
+    "a PHP define of KEYs": "define('" + "KEY" * (MB // 3),
+    "a password word over and over": "pw:" * (MB // 3),
+    "weak numbers without delimiters": "912345678 abc " * (MB // 14),
+    "a CSV of bare NIFs": "a,b,301628068\n" * (MB // 14),
+    "one table row of SSNs": "name,ssn,x\nTiago,b," + " x ".join(["536-22-1234"] * (MB // 14)),
+    "dotted quads": "1.2.3.4 " * (MB // 8),
+    "command-line flags": "-- -p " * (MB // 6),
 }
 
 

@@ -68,6 +68,7 @@ only after a label.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -89,6 +90,7 @@ from llmops_guardrails.detectors.pii_context import (
     Span,
     column_name,
     context_before,
+    tables_of,
 )
 from llmops_guardrails.detectors.pii_ids import (
     cards,
@@ -152,7 +154,8 @@ def _emails(text: str) -> Iterator[Span]:
             window = text[max(0, at - 64) : at][::-1]
             local = _LOCAL_REVERSED.match(window)
             start = at - local.end() if local else at
-            if local and not _SCP_PATH.match(text, domain.end()) and not _in_url(text, start):
+            scp = local and local.end() <= 8 and _SCP_PATH.match(text, domain.end())
+            if local and not scp and not _in_url(text, start):
                 placeholder = _PLACEHOLDER_LOCAL.fullmatch(text, start, at)
                 yield Span("email", start, domain.end(), 0.3 if placeholder else 0.95)
         at = text.find("@", at + 1)
@@ -162,11 +165,14 @@ def _in_url(text: str, start: int) -> bool:
     """Whether ``start`` is in a URL's user information ("postgres://app:s3cr3t@db"): the
     secrets detector reports the password there."""
     scheme = text.rfind("://", max(0, start - 80), start)
-    return scheme != -1 and not any(c in " \t\n/" for c in text[scheme + 3 : start])
+    if scheme == -1:
+        return False
+    user_info = text[scheme + 3 : start]
+    return ":" in user_info and not any(c in " \t\n/?&=" for c in user_info)
 
 
 # "git@github.com:acme/sdk.git": a host and a path for scp or git over SSH, not a mailbox.
-_SCP_PATH = re.compile(r":(?!\d{1,5}(?![\w~.-]))[\w~./-]")
+_SCP_PATH = re.compile(r":[\w~.-]*(?:/|\.git\b)")
 # A format written out, not an address: "nombre.apellido@tuempresa.com", "first.last@...".
 _NAME_WORD = (
     r"(?:first|last|given|family|name|surname|firstname|lastname|user|username|your|you|me"
@@ -223,7 +229,9 @@ _BRACKETED_QUAD = re.compile(r"\(\d{1,3}\.\d{1,3}\.\d{1,3}\.")
 _DATE_FIRST = re.compile(r"\d{1,2}/\d{1,2}/\d{2}(?:\d{2})? \d|(?:19|20)\d{2}-\d{4,}$")
 # A number that goes on from a code before it: "1Z 8W4 F73 03 6618 2947" (a UPS tracking
 # number), "MSKU 482913 7".
-_CODE_BEFORE = re.compile(r"(?<![\w])(?=[A-Z0-9]*[A-Z])(?=[A-Z0-9]*\d)[A-Z0-9]{2,8} $")
+_CODE_BEFORE = re.compile(r"(?<![\w])(?=[A-Z0-9]*[A-Z])(?=[A-Z0-9]*\d)[A-Z0-9]{3,8} $")
+# A time or a network generation before a number is not a code: "after 5PM 020 ...", "4G".
+_TIME_OR_NETWORK = re.compile(r"\d{1,2}(?:AM|PM)|[2-6]G|LTE|\d{1,2}H\d{0,2}")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?!\d)")
 _DAY_DATE = re.compile(r"\d{1,2}[/.]\d{1,2}[/.](?:19|20)\d{2}(?!\d)")
 
@@ -363,7 +371,12 @@ def _phone_kind_score(text: str, m: re.Match[str], regions: Sequence[str]) -> fl
         # ("2024-000918").
         if "  " in cand or _BRACKETED_QUAD.search(cand) or _DATE_FIRST.match(cand):
             return None
-        if _CODE_BEFORE.search(text, max(0, m.start() - 12), m.start()):
+        code = _CODE_BEFORE.search(text, max(0, m.start() - 12), m.start())
+        if (
+            code
+            and not _TIME_OR_NETWORK.fullmatch(code.group().strip())
+            and not PHONE_WORDS.search(context_before(text, m.start()))
+        ):
             return None
     before = context_before(text, m.start())
     column = column_name(text, m.start())
@@ -554,25 +567,34 @@ def _in_records(text: str, spans: list[Span]) -> list[Span]:
     of delimited fields that also holds a confirmed personal value ("Herrero<TAB>Nuria<TAB>
     11505304Z<TAB>687441290<TAB>nuria.herrero@example.es"). A pasted export without its header
     row names no column, but the row says whose data it is. Independent authors: 10 such phone
-    numbers and NIFs, all missed."""
-    weak = [i for i, s in enumerate(spans) if _NEEDS_A_KEYWORD[0] <= s.score < _NEEDS_A_KEYWORD[1]]
+    numbers and NIFs, all missed. Linear: spans are grouped by line once, and each line's
+    delimiters counted once."""
+    low, high = _NEEDS_A_KEYWORD
+    weak = [i for i, s in enumerate(spans) if low <= s.score < high]
     if not weak:
         return spans
+    newlines = [m.start() for m in _NEWLINE.finditer(text)]
+
+    def line_of(pos: int) -> int:
+        return bisect.bisect_left(newlines, pos)
+
+    confirmed = {line_of(s.start) for s in spans if s.score >= 0.9}
+    delimited: dict[int, bool] = {}
     out = list(spans)
     for i in weak:
-        span = spans[i]
-        line_start = text.rfind("\n", 0, span.start) + 1
-        line_end = text.find("\n", span.end)
-        line_end = len(text) if line_end == -1 else line_end
-        line = text[line_start:line_end]
-        if max(line.count(d) for d in "\t;|,") < 2:
+        line = line_of(spans[i].start)
+        if line not in confirmed:
             continue
-        if any(
-            j != i and s.score >= 0.9 and line_start <= s.start and s.end <= line_end
-            for j, s in enumerate(spans)
-        ):
-            out[i] = span._replace(score=0.6)
+        if line not in delimited:
+            begin = newlines[line - 1] + 1 if line else 0
+            end = newlines[line] if line < len(newlines) else len(text)
+            delimited[line] = max(text.count(d, begin, end) for d in "\t;|,") >= 2
+        if delimited[line]:
+            out[i] = spans[i]._replace(score=0.6)
     return out
+
+
+_NEWLINE = re.compile("\n")
 
 
 class PiiDetector:
@@ -598,6 +620,10 @@ class PiiDetector:
 
     def detect(self, text: str) -> list[Hit]:
         """Every PII finding in ``text``, ordered by start offset."""
+        with tables_of(text):
+            return self._detect(text)
+
+    def _detect(self, text: str) -> list[Hit]:
         spans: list[Span] = []
         if "@" in text:
             spans.extend(_emails(text))

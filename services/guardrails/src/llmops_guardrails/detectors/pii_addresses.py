@@ -6,11 +6,13 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from llmops_guardrails.detectors.pii_context import Span, context_before
+from llmops_guardrails.detectors.pii_context import Span, context_before, per_text
 
 # --- IP addresses -----------------------------------------------------------------------------
 
-_IPV4 = re.compile(r"(?<![\w.-])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
+# Not inside a word or a dotted number, nor after a name and a hyphen ("agent-6.2.0.118"); a
+# range's second address ("8.8.4.4-8.8.8.8") is one.
+_IPV4 = re.compile(r"(?<![\w.])(?<![A-Za-z]-)(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
 # Hex groups and colons (an IPv4 tail allowed); ``ipaddress`` decides. The look-behind keeps a
 # match from starting inside a word, so ``std::vector`` is not tried as ``::``.
 _IPV6 = re.compile(
@@ -18,9 +20,8 @@ _IPV6 = re.compile(
     r"(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?![\w:]|\.\d)"
 )
 _VERSION_WORDS = re.compile(
-    r"version|versão|versión|versione|v\.?$|ver\.|release|build|firmware|fw\b|update|upgrade"
-    r"|bootloader|agent-|\bsdk\b|kernel|driver"
-    r"|patch|chrome|firefox|python|android|ios\b"
+    r"\b(?:version|versão|versión|versione|ver\.|release|build|firmware|fw|update|upgrade"
+    r"|bootloader|sdk|kernel|driver|patch|chrome|firefox|python|android|ios)\b|\bv\.?$"
 )
 
 
@@ -57,10 +58,19 @@ def ipv4s(text: str, pos: int, endpos: int) -> Iterator[Span]:
 
 
 def _versions_near(text: str, start: int, end: int) -> bool:
-    """Whether a word for a version is in the 240 characters before or 160 after an address whose first
-    octet is one digit: release notes list several versions, and only the first one follows the
-    word ("Versión 5.3.1.2 publicada ... Sustituye a 5.3.0.18")."""
-    return bool(_VERSION_WORDS.search(text[max(0, start - 240) : end + 160].lower()))
+    """Whether an address whose first octet is one digit sits among version numbers: another
+    dotted number and a word for a version within 240 characters before or 160 after ("Versión 5.3.1.2 publicada
+    ... Sustituye a 5.3.0.18"). Release notes name the versions once for several; an attacker's
+    address in prose has no other dotted number beside it."""
+    if not per_text(text, "version words", lambda: bool(_VERSION_WORDS.search(text.lower()))):
+        return False  # none in the whole text (read once per call): no window to read
+    window = text[max(0, start - 240) : end + 160]
+    if len(_DOTTED.findall(window)) < 2:
+        return False
+    return bool(_VERSION_WORDS.search(window.lower()))
+
+
+_DOTTED = re.compile(r"\d+\.\d+\.\d+")
 
 
 def ipv6s(text: str) -> Iterator[Span]:
@@ -105,10 +115,28 @@ _US_ADDRESS = re.compile(
 )
 # An American address without a street-type word, held by its city, state and ZIP code:
 # "1600 Broadway, New York, NY 10019", "12 Old Mill Close, Springfield, IL 62704".
+_TITLE = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'\u2019-][\w'\u2019-]{0,29}"
 _US_NO_TYPE = re.compile(
-    r"(?<![\w])\d{1,6}[A-Za-z]?(?: " + _CAP + r"){1,4}"
+    r"(?<![\w])\d{1,6}[A-Za-z]?(?: " + _TITLE + r"){1,4}"
     r"(?:,? (?:Apt|Apartment|Suite|Ste|Unit|#) ?\.? ?[\w-]{1,6})?"
-    r"(?:, |,?\n)" + _CAP + r"(?: " + _CAP + r"){0,2},? [A-Z]{2} \d{5}(?:-\d{4})?(?![\w])"
+    r"(?:, |,?\n)" + _TITLE + r"(?: " + _TITLE + r"){0,2},? (?P<state>[A-Z]{2}) (?P<zip>\d{5})"
+    r"(?:-\d{4})?(?![\w])"
+)
+# The first digit of a ZIP code by state (USPS's national areas): "ID 48213" is no address.
+_ZIP_AREAS = {
+    "0": "CT MA ME NH NJ NY PR RI VT VI AE",
+    "1": "DE NY PA",
+    "2": "DC MD NC SC VA WV",
+    "3": "AL FL GA MS TN AA",
+    "4": "IN KY MI OH",
+    "5": "IA MN MT ND SD WI",
+    "6": "IL KS MO NE",
+    "7": "AR LA OK TX",
+    "8": "AZ CO ID NM NV UT WY",
+    "9": "AK CA HI OR WA AP GU AS MP PW FM MH",
+}
+_STATE_ZIP = frozenset(
+    (state, digit) for digit, states in _ZIP_AREAS.items() for state in states.split()
 )
 _FR_ADDRESS = re.compile(
     r"(?<![\w])\d{1,4}(?: ?(?:bis|ter))?,? (?:rue|avenue|av\.|boulevard|bd|place|chemin|allée"
@@ -197,6 +225,13 @@ _NAMED = re.compile(
     r"(?<![\w])" + _CAP + r"(?: (?:" + _CAP + r"|am|an|im|auf|zum|zur|der|den|dem|von|de|del"
     r"|della|di|do|da|dos|das|la|le|les)){0,3} \d{1,4}[a-z]?(?![\w])"
 )
+# Words before a street named without a street-type word that say an address comes.
+_ADDRESS_CUE = re.compile(
+    r"\b(?:wohne|wohnt|wohnhaft|lebe|lebt|live|lives|living|moved|umgezogen|ziehe|zieht|an|nach"
+    r"|to|at|à|a|en|em|para|per|in|vivo|vive|moro|mora|abito|habite|j'habite|address|adresse"
+    r"|anschrift|domicilio|dirección|direccion|morada|endereço|indirizzo|sede|residenza)\b"
+)
+_LINE_END = re.compile(r"[ \t]*(?:\n|$)")
 # A postal code that reads as a year is not evidence enough without a street-type word:
 # "Windows 11, 2023 Edition".
 _CODE_NOT_YEAR = re.compile(r", (?:[A-Z]-)?(?:\d{5}|\d{4}-\d{3}|(?!19|20)\d{4}) ")
@@ -324,7 +359,7 @@ def addresses(text: str, start: int, end: int) -> Iterator[Span]:
                 yield _tailed(text, m)._replace(score=0.9)
         elif _ZIP.search(text, end, end + 120):
             m = _US_NO_TYPE.match(text, start)
-            if m:
+            if m and (m.group("state"), m.group("zip")[0]) in _STATE_ZIP:
                 yield _tailed(text, m)._replace(score=0.9)
     if after.lstrip(", ")[:1] in _FR_AFTER_NUMBER:
         m = _FR_ADDRESS.match(text, start)
@@ -376,6 +411,15 @@ def _named(text: str, start: int, end: int) -> Iterator[Span]:
             tail = _TAIL.match(text, m.end())
             code = _CODE_NOT_YEAR.search(tail.group()) if tail else None
             first = m.group().split(" ", 1)[0]
+            # Something must say an address comes: a word for living or sending somewhere, or a
+            # label's colon. "Sprint 14, 3200 Points." has the shape and nothing else.
+            cue = _ADDRESS_CUE.search(text[max(0, m.start() - 30) : start].lower())
+            before = text[max(0, m.start() - 2) : m.start()].rstrip(" ")[-1:]
+            # Or it is a line of an address block, or follows a name after a comma, and its
+            # line ends with the city ("Kanzlei Roth & Partner, Am Sandtorkai 48, 20457 Hamburg").
+            block = before in ("\n", ",") and tail is not None and _LINE_END.match(text, tail.end())
+            if not (cue or before == ":" or block):
+                return
             if tail and code and first not in _NOT_STREET and _ENDED.match(text, tail.end()):
                 span = Span("street_address", m.start(), tail.end(), 0.9)
                 placeholder = _PLACEHOLDER.search(text, span.start, span.end)
@@ -396,7 +440,7 @@ _LABEL = re.compile(
     r"(?:address(?:e)?|[a-zäöü-]{0,14}adresse(?: postale)?|[a-zäöü-]{0,8}anschrift|wohnhaft in"
     r"|direcci[oó]n"
     r"(?: postal)?|domicilio|morada|endere[cç]o|indirizzo|residenza|ship to)"
-    r"(?P<quote>[\"']?)[ \t]{0,4}[:=][ \t]{0,4}[\"']?(?P<value>[^\n\"']{6,150})",
+    r"(?P<quote>[\"']?)[ \t]{0,4}:[ \t]{0,4}[\"']?(?P<value>[^\n\"']{6,150})",
     re.IGNORECASE,
 )
 # What an address starts with: a house number, a flat, a street-type word; or it holds a postal
@@ -408,23 +452,38 @@ _ADDRESS_VALUE = re.compile(
     re.IGNORECASE,
 )
 # Not a postal address: "IP address: 10.0.0.1", "E-mail-Adresse: ...", "MAC address".
-_NOT_POSTAL = re.compile(r"(?:ip|mac|e-?mail|web|wallet|server|memory|url|ipv[46])[ _-]?$", re.I)
+_NOT_POSTAL = re.compile(
+    r"(?:ip|mac|e-?mail|web|wallet|server|memory|url|ipv[46]|return|contract|base|faulting"
+    r"|bitcoin|btc|eth|mmio|physical|virtual|bind|listen|loopback|gateway|broadcast|network|host"
+    r"|pointer|register|start|end|load|jump|target|source|destination|dest|src|dst|local|remote"
+    r"|proxy|peer|node|multicast|hardware|bluetooth|device|bus|instruction|fault|crash)[ _-]?$",
+    re.IGNORECASE,
+)
+# A first token that is a number in code or a hash, not a house number: "0x00007FF6A1B2",
+# "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa".
+_CODE_TOKEN = re.compile(r"0x[0-9a-fA-F]+|[0-9a-fA-F]{8,}|(?=\w*\d)(?=\w*[A-Za-z])\w{12,}")
+# Code, not an address: "1024 * page_size", "{...}".
+_CODE_CHARS = frozenset("*={}[]<>")
 # A compound that names another address: "E-Mail-Adresse", "IP-Adresse", "Webadresse".
 _NOT_POSTAL_WORD = re.compile(r"mail|ip-|ipadr|web|url|mac-|server|wallet", re.IGNORECASE)
+_MAIL_WORD = re.compile(r"[ ,;]*(?:e-?mail|mail|correo|courriel)?[ :,;]*$", re.IGNORECASE)
 # A value ends at a field separator: "; Tel", " | Phone", a tab, " Tel.:".
 _VALUE_END = re.compile(r"[;|\t]| {2,}| (?:Tel|Phone|Email|E-mail|Mob|Fax|Téléfono|Telefon)\b")
 
 
 def _labelled(text: str) -> bool:
-    """Whether a ":" or "=" in ``text`` follows an address label (the 40 characters before each
-    are read: prompts have few, and lower-casing a whole prompt to search it costs more)."""
-    for mark in (":", "="):
-        at = text.find(mark)
-        while at != -1:
-            before = text[max(0, at - 40) : at].lower()
-            if any(stem in before for stem in _LABEL_STEMS):
-                return True
-            at = text.find(mark, at + 1)
+    """Whether a ":" in ``text`` follows an address label (the 40 characters before each are
+    read: prompts have few, and lower-casing a whole prompt to search it costs more)."""
+    if text.count(":") > 6:
+        # Many colons (JSON, logs): one lower-cased copy is cheaper than one slice per colon.
+        lower = text.lower()
+        return any(stem in lower for stem in _LABEL_STEMS)
+    at = text.find(":")
+    while at != -1:
+        before = text[max(0, at - 40) : at].lower()
+        if any(stem in before for stem in _LABEL_STEMS):
+            return True
+        at = text.find(":", at + 1)
     return False
 
 
@@ -443,10 +502,18 @@ def labelled_addresses(text: str) -> Iterator[Span]:
             continue
         value = m.group("value")
         cut = _VALUE_END.search(value)
-        value = (value[: cut.start()] if cut else value).rstrip(" .,;")
+        value = value[: cut.start()] if cut else value
+        at = value.find("@")
+        if at != -1:
+            # An e-mail after the address on the same line ends it: "..., hebden bridge, email
+            # jane@x.com".
+            value = _MAIL_WORD.sub("", value[: value.rfind(" ", 0, at) + 1])
+        value = value.rstrip(" .,;")
         if not _ADDRESS_VALUE.match(value) or not re.search(r"[^\W\d_]{3}", value):
             continue
-        if "@" in value or "://" in value or _IPV4.search(value) or "www." in value:
+        if "://" in value or _IPV4.search(value) or "www." in value:
+            continue
+        if _CODE_TOKEN.match(value.split(" ", 1)[0]) or any(c in _CODE_CHARS for c in value):
             continue
         start = m.start("value")
         yield Span("street_address", start, start + len(value), 0.85)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import bisect
-import functools
+import contextlib
 import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 
@@ -21,7 +24,7 @@ class Span(NamedTuple):
 # before the candidate (a keyword further away is as likely to name something else); lower-casing
 # the window costs less than IGNORECASE, which is slow on non-ASCII alternatives.
 PHONE_WORDS = re.compile(
-    r"phone|tel\b|tel\.|tél|call|mobile|cell|whats ?app|fax|text me|reach me|contact|ring"
+    r"phone|tel\b|tel\.|tél|call|mobile|cell|whats ?app|fax|text me|\breach\b|contact|ring"
     r"|portable|numéro|appel|joindre|telefon|handy|rufnummer|anruf|erreichbar|número|numero"
     r"|chiam|cellulare|cell\.|mob\.|\bm:|\bt:|my no\.|my number"
     r"|teléfono|telefono|móvil|movil|llam|telefone|telemóvel|telemovel|celular|ligue|ligar",
@@ -38,12 +41,12 @@ NOT_PHONE_WORDS = re.compile(
 # whole window before a number whose shape is its only evidence (a dashed SSN, a grouped phone
 # number).
 REFERENCE_WORDS = re.compile(
-    r"case|part\b|part #|file|claim|policy|docket|ticket|order|invoice|booking|confirmation"
-    r"|expediente|processo|proceso|protocolo|aktenzeichen|artikel|article|artigo|artículo"
-    r"|référence|referência|referencia|reference|localizador|billete|bilhete|código|codigo"
-    r"|zähler|compteur|contador|pdl|partita iva|p\.? ?iva|\bvat\b|ust-id|cif\b|siret|siren"
-    r"|\bein\b|tracking|\bups\b|\bdhl\b|fedex|\bgls\b|\bdpd\b|\bmrw\b|\bseur\b|\bbrt\b"
-    r"|\bctt\b|correos|hermes|\btnt\b|\busps\b|colissimo|chronopost|\bposte\b|container|seal\b"
+    r"(?<![^\W\d_])(?:case|part|part #|file|claim|policy|docket|ticket|(?<!in )order|invoice"
+    r"|booking|confirmation|expediente|processo|proceso|protocolo|aktenzeichen|artikel\w*|article"
+    r"|artigo|artículo|référence|referência|referencia|reference|localizador|billete|bilhete"
+    r"|código|codigo|zähler\w*|compteur|contador|pdl|partita iva|p\.? ?iva|vat|ust-?id\w*|cif"
+    r"|siret|siren|steuernummer|tracking|ups|dhl|fedex|gls|dpd|mrw|seur|brt|ctt|correos|hermes|tnt"
+    r"|usps|colissimo|chronopost|poste|container|seal)s?(?![^\W\d_])"
 )
 SSN_WORDS = re.compile(
     r"ssn|social security|soc\. ?sec|\bmy social\b|\bsocial is\b|\bss(?:#| #| is\b| no\b)"
@@ -107,21 +110,61 @@ def named(words: re.Pattern[str], text: str, start: int) -> bool:
 _DELIMITERS = ",;\t|"
 
 
-class Tables(NamedTuple):
+@dataclass(slots=True)
+class Tables:
+    """Where a text's table rows are and what their headers say (see :func:`table_headers`)."""
+
     #: The start of every line, ascending.
     line_starts: list[int]
     #: Per line: its delimiter and the header fields over it, or None.
     headers: list[tuple[str, list[str]] | None]
+    #: Per table row asked about: the offsets of its delimiters (filled on first use).
+    delimiters: dict[int, list[int]] = field(default_factory=dict)
 
 
-@functools.lru_cache(maxsize=4)
+_LOCAL = threading.local()
+
+
+@contextlib.contextmanager
+def tables_of(text: str) -> Iterator[None]:
+    """Within this block, :func:`table_headers` of ``text`` is built once and reused (a CSV
+    export of 1 MB asks for its columns once per value), and so is each :func:`per_text` fact. Per thread and per call, so nothing
+    outlives the call (no prompt kept in a cache) and concurrent calls do not evict each other."""
+    previous = getattr(_LOCAL, "entry", None)
+    _LOCAL.entry = [text, None, {}]
+    try:
+        yield
+    finally:
+        _LOCAL.entry = previous
+
+
+def per_text(text: str, key: str, compute: Callable[[], bool]) -> bool:
+    """``compute()``, once per :func:`tables_of` block for ``text`` (every call outside one)."""
+    entry = getattr(_LOCAL, "entry", None)
+    if entry is None or entry[0] is not text:
+        return compute()
+    memo: dict[str, bool] = entry[2]
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def table_headers(text: str) -> Tables:
-    """Every line's table header, in one pass over the text (cached: a CSV export of 1 MB asks
-    once per value, and the last texts' hashes are kept by ``str`` itself).
+    """Every line's table header, in one pass over the text (once per :func:`tables_of` block).
 
     A line's header is the nearest line above it in the same table: as many of the line's
     delimiter, no digit, and only lines with that many delimiters between (a Markdown rule line,
     ``|---|---|``, is skipped)."""
+    entry = getattr(_LOCAL, "entry", None)
+    if entry is not None and entry[0] is text:
+        if entry[1] is None:
+            entry[1] = _build_tables(text)
+        tables: Tables = entry[1]
+        return tables
+    return _build_tables(text)
+
+
+def _build_tables(text: str) -> Tables:
     starts: list[int] = []
     headers: list[tuple[str, list[str]] | None] = []
     current: dict[str, tuple[int, list[str]]] = {}  # delimiter -> (count, header fields)
@@ -134,7 +177,7 @@ def table_headers(text: str) -> Tables:
         count = counts[delimiter]
         found = current.get(delimiter)
         headers.append((delimiter, found[1]) if count and found and found[0] == count else None)
-        if not line.strip(" -:|\t"):
+        if not line.strip(" -:|\t\r"):
             if not line.strip():
                 current.clear()  # a blank line ends every table
             continue
@@ -142,7 +185,8 @@ def table_headers(text: str) -> Tables:
             if not c or (d in current and current[d][0] != c):
                 current.pop(d, None)
         if count and not any(ch.isdigit() for ch in line):
-            current[delimiter] = (count, [f.strip(" \t\"'").lower() for f in line.split(delimiter)])
+            fields = [f.strip(" \t\r\"'").lower() for f in line.split(delimiter)]
+            current[delimiter] = (count, fields)
     return Tables(starts, headers)
 
 
@@ -154,7 +198,7 @@ def column_name(text: str, start: int) -> str:
     authors' CSV rows: a NIF or a phone number with no keyword beside it scored below the
     threshold.
     """
-    if "\n" not in text:
+    if not per_text(text, "lines", lambda: "\n" in text):
         return ""
     tables = table_headers(text)
     line = bisect.bisect_right(tables.line_starts, start) - 1
@@ -162,5 +206,15 @@ def column_name(text: str, start: int) -> str:
     if header is None:
         return ""
     delimiter, fields = header
-    index = text.count(delimiter, tables.line_starts[line], start)
+    positions = tables.delimiters.get(line)
+    if positions is None:
+        line_start = tables.line_starts[line]
+        line_end = text.find("\n", line_start)
+        line_end = len(text) if line_end == -1 else line_end
+        positions = [
+            m.start() for m in re.finditer(re.escape(delimiter), text[line_start:line_end])
+        ]
+        positions = [line_start + p for p in positions]
+        tables.delimiters[line] = positions
+    index = bisect.bisect_left(positions, start)
     return fields[index] if index < len(fields) else ""

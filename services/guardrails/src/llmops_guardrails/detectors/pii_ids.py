@@ -31,7 +31,8 @@ from llmops_guardrails.detectors.pii_context import (
 
 # 12-19 digits, optionally grouped by single spaces or hyphens; the look-arounds refuse a piece of
 # a longer digit run.
-_CARD = re.compile(r"(?<![\w.-])\d(?:[ .-]?\d){11,18}(?![\w]|[ .-]\d)")
+# Not after a digit and a dot (a piece of a dotted number), but after "No." it may start.
+_CARD = re.compile(r"(?<![\w-])(?<!\d\.)\d(?:[ .-]?\d){11,18}(?![\w]|[ .-]\d)")
 
 # (prefix range low, high, allowed lengths): the networks' public IIN ranges.
 _IIN_RANGES: tuple[tuple[int, int, tuple[int, ...]], ...] = (
@@ -175,7 +176,7 @@ def idnrs(text: str, pos: int, endpos: int) -> Iterator[Span]:
 
 
 # Eight digits and the letter, or dotted in thousands as some forms print it ("27.667.319-K").
-_DNI = re.compile(r"(?<![\w.-])(?:\d{8}|\d{2}\.\d{3}\.\d{3})[- ]?[A-Za-z](?![\w])")
+_DNI = re.compile(r"(?<![\w-])(?<!\d\.)(?:\d{8}|\d{2}\.\d{3}\.\d{3})[- ]?[A-Za-z](?![\w])")
 _NIE = re.compile(r"(?<![\w-])[XYZxyz][- ]?\d{7}[- ]?[A-Za-z](?![\w])")
 
 

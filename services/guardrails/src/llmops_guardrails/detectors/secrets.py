@@ -322,6 +322,20 @@ def _private_keys(text: str) -> Iterator[_Span]:
 _URL_PASSWORD = re.compile(r"://[^\s:/@\"'`]{0,64}:(?P<value>[^\s/\"'`]{1,128})@[\w\[]")
 
 
+# A leaked credential pair, "jane.doe@gmail.com:Summer2024!" (the combo-list format).
+_COMBO = re.compile(
+    r"@[\w-]{1,63}(?:\.[\w-]{1,63}){1,4}:(?P<value>[^\s:/@\"'`,;]{6,64})(?=[\s,;]|$)"
+)
+
+
+def _combos(text: str) -> Iterator[_Span]:
+    for m in _COMBO.finditer(text):
+        value = m.group("value")
+        if value.isdigit() or _PLACEHOLDER.fullmatch(value) or _classes(value) < 2:
+            continue
+        yield _Span("password", m.start("value"), m.end("value"), 0.85)
+
+
 def _url_passwords(text: str) -> Iterator[_Span]:
     if "://" not in text:
         return
@@ -332,20 +346,22 @@ def _url_passwords(text: str) -> Iterator[_Span]:
         yield _Span("password", m.start("value"), m.end("value"), 0.9)
 
 
-# A password given on a command line: "--requirepass X", "mysql -u admin -p'X'", "docker login
-# -u ci -p X", "--password X".
+# A password given on a command line: "--requirepass X", "--password X", "mysql -u admin
+# -pX" or "-p'X'" (the value attached: "-p X" makes mysql ask for one and names a database),
+# "docker login -u ci -p X". Only on the line of a command that takes one, after its name.
 _CLI_PASSWORD = re.compile(
     r"(?:--(?:requirepass|password|passwd|pass|db-password|[\w-]{0,20}(?:secret|token|api-key"
-    r"|access-key|secret-key)[\w-]{0,12})|(?<=\s)-p(?=['\"]|\s+\S+(?:\s|$)))"
-    r"(?:[ =]|[\"'],? *[\"']|(?=['\"]))[\"']?(?P<value>[^\s\"']{6,128})"
+    r"|access-key|secret-key)[\w-]{0,12})(?:[ =]|[\"'],? *[\"'])|(?<=\s)-p(?=[^\s-])|(?<=\s)-p +)"
+    r"[\"']?(?P<value>[^\s\"']{6,128})"
 )
 _CLI_COMMANDS = re.compile(
-    r"mysql|mariadb|mysqldump|docker login|podman login|helm|redis|--pass|--[\w-]*(?:secret|token"
-    r"|api-key|access-key)"
+    r"mysql|mariadb|mysqldump|docker login|podman login|redis-server|redis-cli"
 )
+# A port mapping or a path is an argument, not a password ("-p 6379:6379", "mkdir -p /var").
+_NOT_A_PASSWORD = re.compile(r"[\d:]+|[/~.].*")
 # WordPress and PHP configuration: define('DB_PASSWORD', '...'), define('AUTH_KEY', '...').
 _DEFINE = re.compile(
-    r"define\(\s*['\"](?P<name>\w*(?:PASSWORD|KEY|SALT|SECRET|TOKEN)\w*)['\"]\s*,\s*['\"]"
+    r"define\(\s*['\"](?P<name>[A-Z0-9_]{1,64})['\"]\s*,\s*['\"]"
     r"(?P<value>[^'\"\n]{6,256})['\"]"
 )
 
@@ -363,52 +379,90 @@ def _aws_pairs(text: str) -> Iterator[_Span]:
             yield _Span("aws_secret_access_key", near.start(), near.end(), 0.9)
 
 
-# A table column named for a secret: "username,password" over "jdoe,Summer2024!".
+# A table column named for a secret: "username,password" over "jdoe,Summer2024!". Only a
+# header made of such a name ("password_changed" is a date, "keyword" a word).
 _SECRET_COLUMN = re.compile(r"pass|pwd|kennwort|contraseña|senha|mot de passe|secret|token|key")
+_SECRET_HEADER = re.compile(
+    r"(?:[a-z]+[ _-])?(?:pass|password|passwort|passwd|pwd|kennwort|contraseña|senha|mot de passe"
+    r"|secret|token|key|api[ _-]?key|secret[ _-]access[ _-]key|access[ _-]token|client[ _-]secret)"
+)
+_PASSWORD_HEADER = re.compile(r"pass|pwd|kennwort|contraseña|senha|mot de passe")
+_DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}.*|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}.*")
 
 
 def _table_cells(text: str, lower: str) -> Iterator[_Span]:
     if "\n" not in text or not _SECRET_COLUMN.search(lower):
         return
-    tables = table_headers(text)
+    tables = table_headers(text)  # built here, once per call
     for line, header in zip(tables.line_starts, tables.headers, strict=True):
         if header is None:
             continue
         delimiter, fields = header
-        named = [i for i, f in enumerate(fields) if _SECRET_COLUMN.search(f)]
+        named = [i for i, f in enumerate(fields) if _SECRET_HEADER.fullmatch(f)]
         if not named:
             continue
         end = text.find("\n", line)
-        cells = text[line : len(text) if end == -1 else end].split(delimiter)
+        row = text[line : len(text) if end == -1 else end].rstrip("\r")
+        if '"' in row:
+            continue  # quoted fields may hold the delimiter: the columns would shift
+        cells = row.split(delimiter)
         for i in named:
             if i >= len(cells):
                 continue
             offset = line + sum(len(c) + 1 for c in cells[:i])
-            value = cells[i].strip(" \t\"'")
+            value = cells[i].strip(" \t'")
             if len(value) < 6 or _PLACEHOLDER.fullmatch(value) or _dummy(value):
                 continue
+            if _DATE_LIKE.fullmatch(value):
+                continue
             start = text.index(value, offset)
-            if re.search(r"pass|pwd|kennwort|contraseña|senha|mot de passe", fields[i]):
+            if _PASSWORD_HEADER.search(fields[i]):
                 if _classes(value) >= 2 and " " not in value:
                     yield _Span("password", start, start + len(value), 0.85)
             elif _high_entropy(value):
                 yield _Span("generic_secret", start, start + len(value), 0.9)
 
 
+_DEFINE_NAME = re.compile(r"PASSWORD|KEY|SALT|SECRET|TOKEN")
+
+
+def _flags(text: str) -> Iterator[re.Match[str]]:
+    """``_CLI_PASSWORD`` matched where a flag starts ("--", " -p"): the pattern has no literal
+    prefix for the engine to jump to, and hyphens are everywhere in prose."""
+    starts = []
+    for marker, offset in (("--", 0), (" -p", 1), ("\t-p", 1)):
+        at = text.find(marker)
+        while at != -1:
+            starts.append(at + offset)
+            at = text.find(marker, at + 2)
+    for at in sorted(starts):
+        m = _CLI_PASSWORD.match(text, at)
+        if m:
+            yield m
+
+
 def _command_lines(text: str) -> Iterator[_Span]:
-    if ("-p" in text or "--" in text) and _CLI_COMMANDS.search(text):
-        for m in _CLI_PASSWORD.finditer(text):
-            value = m.group("value")
-            if _PLACEHOLDER.fullmatch(value) or _dummy(value) or value.startswith("-"):
-                continue
-            if "pass" in m.group() or m.group().startswith("-p"):
-                if _classes(value) >= 2:
-                    yield _Span("password", m.start("value"), m.end("value"), 0.85)
-            elif _high_entropy(value):
-                yield _Span("generic_secret", m.start("value"), m.end("value"), 0.9)
+    for m in _flags(text):
+        value, flag = m.group("value"), m.group()[: m.start("value") - m.start()]
+        if _PLACEHOLDER.fullmatch(value) or _dummy(value) or _NOT_A_PASSWORD.fullmatch(value):
+            continue
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        command = _CLI_COMMANDS.search(text, max(line_start, m.start() - 200), m.start())
+        if flag.startswith("-p"):
+            # "-p X" only for a login command; mysql's "-p X" asks for the password.
+            attached = not flag.startswith("-p ")
+            if command and (attached or "login" in command.group()) and _classes(value) >= 2:
+                yield _Span("password", m.start("value"), m.end("value"), 0.85)
+        elif "pass" in flag:
+            if _classes(value) >= 2:
+                yield _Span("password", m.start("value"), m.end("value"), 0.85)
+        elif _high_entropy(value):
+            yield _Span("generic_secret", m.start("value"), m.end("value"), 0.9)
     if "define(" in text:
         for m in _DEFINE.finditer(text):
             value = m.group("value")
+            if not _DEFINE_NAME.search(m.group("name")):
+                continue
             if _PLACEHOLDER.fullmatch(value) or _dummy(value) or "put your" in value:
                 continue
             if "PASSWORD" in m.group("name"):
@@ -478,12 +532,16 @@ _EMAIL_LIKE = re.compile(r"@[\w-]+\.[A-Za-z]")
 
 
 _DIRECT = re.compile(
-    r"(?:[ \t]{1,2}(?:temporal|temporaire|temporary|temporär|temporanea|provisória|provisoria"
-    r"|provisoire|new|nueva|nouveau|neue|neues|nova|nuova|actual|current|initial|inicial))?"
+    r"(?:[ \t]{1,2}(?P<kind>temporal|temporaire|temporary|temporär|temporanea|provisória"
+    r"|provisoria|provisoire|new|nueva|nouveau|neue|neues|nova|nuova|actual|current|initial"
+    r"|inicial))?"
     r"[ \t]{1,2}[\"'`]?(?P<value>[^\s\"'`,;]{8,64}?)[.)]?(?![^\s\"'`,;])"
 )
 
 
+# Words before the word for a password that make the sentence about passwords, not one:
+# "Reset password Link-2024!", "forgot your password".
+_ABOUT_PASSWORDS = re.compile(r"reset|forgot|change|update|policy|expired|rules|strong|weak")
 _FAR = re.compile(
     r"[^\n]{0,100}?(?<![\w'\u2019])(?:is|es|é|est|ist|c'est|c\u2019est|era|was|war|fue|foi|lautet)"
     r"[ \t:]{1,3}[\"'`«„“]?(?P<value>[^\s\"'`,;«»“”]{8,64}?)[.)!]?(?![^\s\"'`,;«»“”])"
@@ -564,8 +622,23 @@ def _assigned(text: str) -> Iterator[_Span]:
         for word in words:
             at = lower.find(word)
             while at != -1:
-                yield from _value_after(text, lower, at, word, is_password)
-                at = lower.find(word, at + len(word))
+                if word in _WHOLE_STEMS and (
+                    (word[0] != "_" and lower[at - 1 : at].isalpha())
+                    or lower[at + len(word) : at + len(word) + 1].isalpha()
+                ):
+                    at = lower.find(word, at + len(word))
+                    continue  # "upward", "PWM", "output_path"
+                end = at + len(word)
+                for span in _value_after(text, lower, at, word, is_password):
+                    end = max(end, span.end)
+                    yield span
+                # On past a value found: a stem inside it ("pw:pw:pw...") is not a new key.
+                at = lower.find(word, end)
+
+
+#: Short stems that name a secret only as a whole word or identifier part: "pw" is in "upward",
+#: "_pat" in "output_path".
+_WHOLE_STEMS = frozenset({"pw", "_pat", "appid"})
 
 
 def _value_after(text: str, lower: str, at: int, word: str, is_password: bool) -> Iterator[_Span]:
@@ -587,7 +660,12 @@ def _value_after(text: str, lower: str, at: int, word: str, is_password: bool) -
             # Given right after the word, or after one word for it ("la contraseña temporal
             # Temp-4821-Xv"): only a value with letters, digits and symbols.
             found = _DIRECT.match(text, whole.end())
-            if found and _strong(found.group("value")):
+            if (
+                found
+                and _strong(found.group("value"))
+                and (found.group("kind") or _classes(found.group("value")) == 4)
+                and not _ABOUT_PASSWORDS.search(lower, max(0, whole.start() - 16), whole.start())
+            ):
                 yield _Span("password", found.start("value"), found.end("value"), 0.85)
                 return
             # Or told further on, past the end of a sentence ("la contraseña como me dijiste.
@@ -658,6 +736,8 @@ class SecretsDetector:
         # character first: a search for one is several times faster than for a string).
         if ":" in text and "://" in text:
             spans.extend(_url_passwords(text))
+        if "@" in text and ":" in text:
+            spans.extend(_combos(text))
         if ("-" in text and ("-p" in text or "--" in text)) or ("(" in text and "define(" in text):
             spans.extend(_command_lines(text))
         if any(s.kind == "aws_access_key_id" for s in spans):

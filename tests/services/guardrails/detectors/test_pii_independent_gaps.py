@@ -224,6 +224,28 @@ def _found(text: str) -> list[tuple[str, str]]:
          "12 old mill close, hebden bridge"),
         ("Kanzlei Roth & Partner, Am Sandtorkai 48, 20457 Hamburg", "street_address",
          "Am Sandtorkai 48, 20457 Hamburg"),
+        # The third round's dev authors (p13-p15): credentials as people share them.
+        ("staging admin is admin / Blu3b3rry!Pancake", "password", "Blu3b3rry!Pancake"),
+        ("the two test accounts:\n- buyer_test / Buyer2025!!", "password", "Buyer2025!!"),
+        ("curl -u metrics:Zebra9Crayon4Lamp https://metrics.example.com", "password",
+         "Zebra9Crayon4Lamp"),
+        ("sshpass -p 'Tr!dent_88_harbor' ssh deploy@example.com", "password",
+         "Tr!dent_88_harbor"),
+        ('{"key": "client_secret", "value": "D3KG9cKi0Nykqs3DttmjHIxqgLTW1aa4UQp1Y4WLKHz"}',
+         "generic_secret", "D3KG9cKi0Nykqs3DttmjHIxqgLTW1aa4UQp1Y4WLKHz"),
+        ("Door code tomorrow is 5172#, wifi as usual", "password", "5172#"),
+        ("Windows-Anmeldung: ayilmaz / Startkennwort Kranich#Start2025", "password",
+         "Kranich#Start2025"),
+        ("sts creds: key ASIAYKFU9Z85X9UW0HY1 secret 2v4slv3mOJPtqTWEs9o8HupHWc+M9uBVz4uKJdDd",
+         "aws_secret_access_key", "2v4slv3mOJPtqTWEs9o8HupHWc+M9uBVz4uKJdDd"),
+        ("builds: https://discord.com/api/webhooks/286774799735793362/GL-TNKCivmsNEtrras3Y91L6tB4"
+         "Cd2FTRJ0VYo2CxYPAs1wB0VLjdcefhav5VRyxS_6B", "webhook_url",
+         "https://discord.com/api/webhooks/286774799735793362/GL-TNKCivmsNEtrras3Y91L6tB4Cd2FTRJ0"
+         "VYo2CxYPAs1wB0VLjdcefhav5VRyxS_6B"),
+        ("URL is https://hooks.zapier.com/hooks/catch/8841207/3k9vxqb/", "webhook_url",
+         "https://hooks.zapier.com/hooks/catch/8841207/3k9vxqb/"),
+        ("cookie: theme=dark; sessionid=d4c98ccef019b99ae729ee78b8160ca2", "generic_secret",
+         "d4c98ccef019b99ae729ee78b8160ca2"),
     ],
 )  # fmt: skip
 def test_found_with_its_exact_span(text: str, kind: str, value: str) -> None:
@@ -332,6 +354,14 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str) -> None:
         "Reset password Link-2024! expires soon",
         "USt-IdNr. DE 812 345 678 · Geschäftsführer: A. Becker",
         "artikelnummer 410-33-2871 ist nicht mehr lieferbar?",
+        "season 2024/25 and v1.2/v2.0-beta",
+        "gift card 6006 4913 7720 0458 pin 2291 says balance $0",
+        "Numero spedizione BRT: 068041273995412. Consegna prevista: giovedì.",
+        "SLACK_WEBHOOK_URL=https://hooks.slack.com/services/XXXXXXXXX/XXXXXXXXX/XXXXXXXXXXXXXXXX",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\n<your key material here>\n-----END OPENSSH PRIVATE"
+        " KEY-----",
+        "Hearing 14:30 on 09/09/2025, Room 3B.",
+        "Pour réinitialiser votre mot de passe : rendez-vous sur le portail",
         "E-Mail-Adresse: 3 Versuche, dann gesperrt",
         "Your password must be 8 characters. This is v2.0-beta!",
         "I forgot my password. The server is db-01.example.com:5432 now",

@@ -87,6 +87,7 @@ from llmops_guardrails.detectors.pii_context import (
     NOT_PHONE_WORDS,
     PHONE_WORDS,
     REFERENCE_WORDS,
+    STRONG_PHONE_WORDS,
     Span,
     column_name,
     context_before,
@@ -383,10 +384,10 @@ def _phone_kind_score(text: str, m: re.Match[str], regions: Sequence[str]) -> fl
     # The context is checked before the ~30 µs parse: order and invoice numbers are common. A
     # "00" prefix is as likely a reference's leading zeros ("cliente nº 0049 2210 7733").
     # "phone # is", "Account phone", "my no. is": a word for a phone after the other words.
-    phone_word = PHONE_WORDS.search(before[-20:])
+    phone_word = STRONG_PHONE_WORDS.search(before[-20:])
     if not cand.startswith(("+", "(+")) and (
         (NOT_PHONE_WORDS.search(before[-20:]) and not phone_word)
-        or (REFERENCE_WORDS.search(before) and not PHONE_WORDS.search(before))
+        or (REFERENCE_WORDS.search(before) and not STRONG_PHONE_WORDS.search(before))
         or (column and NOT_PHONE_WORDS.search(column) and not PHONE_WORDS.search(column))
         or _MONEY_AFTER.match(text, m.end())
     ):

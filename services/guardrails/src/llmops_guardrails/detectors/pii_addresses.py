@@ -153,7 +153,7 @@ _DE_ADDRESS = re.compile(
     r"(?<![\w])(?:" + _CAP + r"[ -])?(?:[A-ZÄÖÜ][\wäöüß-]{0,30}(?:straße|strasse|str\.|weg|platz"
     r"|allee|gasse|ring|damm|ufer)|Straße|Strasse|Str\.|Weg|Platz|Allee|Gasse|Chaussee)"
     # A house number, a letter, a range ("Schloßstraße 1-3").
-    r" \d{1,4} ?[a-z]?(?:[-\u2013/]\d{1,4}[a-z]?)?(?![\w])(?:, \d{5} " + _CAP + r")?"
+    r" \d{1,4} ?[a-z]?(?:[-\u2013/]\d{1,4}[a-z]?)?(?![\w]|[:.]\d)(?:, \d{5} " + _CAP + r")?"
 )
 _IBERIAN_STREET = (
     r"(?:Calle|C/|Avenida|Avda\.|Av\.|Plaza|Paseo|Camino|Ronda|Travesía|Rua|Praça|Travessa"

@@ -29,11 +29,19 @@ PHONE_WORDS = re.compile(
     r"|chiam|cellulare|cell\.|mob\.|\bm:|\bt:|my no\.|my number"
     r"|teléfono|telefono|móvil|movil|llam|telefone|telemóvel|telemovel|celular|ligue|ligar",
 )
+# The phone words that outweigh a word for a reference before the same number ("Account phone",
+# "my no. is"); "número", "contact" and "ring" do not ("Numero spedizione BRT: ...").
+STRONG_PHONE_WORDS = re.compile(
+    r"phone|tel\b|tel\.|tél|call|mobile|cell|whats ?app|fax|text me|\breach\b|portable|appel"
+    r"|telefon|handy|rufnummer|anruf|erreichbar|chiam|cellulare|mob\.|\bm:|\bt:|my no\.|my number"
+    r"|teléfono|telefono|móvil|movil|llam|telefone|telemóvel|telemovel|celular|ligue|ligar",
+)
 # Words that say a number is not a phone number: references, orders, parcels, money.
 NOT_PHONE_WORDS = re.compile(
     r"order|invoice|\bref\b|\bref\.|reference|tracking|parcel|shipment|ticket|\bcase|account"
     r"|\bacct|serial|\bsku|isbn|\bid\b|#|\bno\.|\bnr\.|n°|nº|version|build|commande|facture|colis"
     r"|dossier|\bsn\b|s/n|frachtbrief|waybill|\bawb\b|lieferschein|albarán|albaran|bolla\b"
+    r"|spedizione|expédition|expedição|envío"
     r"|bestell|rechnung|sendung|kundennummer|kundennr|kunden-nr|auftrag|pedido|factura|envío|envio|encomenda|fatura"
     r"|€|\$|£|\beur\b|\busd\b",
 )

@@ -116,7 +116,8 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         "aws_access_key_id",
         (),
-        re.compile(r"A(?:KIA|SIA|BIA|CCA)[A-Z2-7]{16}(?![A-Za-z0-9])"),
+        # Real ids use base32 (A-Z, 2-7); examples and test data written by hand use any digit.
+        re.compile(r"A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}(?![A-Za-z0-9])"),
         0.95,
     ),
     _Rule(
@@ -141,6 +142,26 @@ _RULES: tuple[_Rule, ...] = (
         "slack_token",
         ("xox",),
         re.compile(r"xox[abeoprs]-(?:[0-9]{6,16}-){1,3}[A-Za-z0-9-]{8,128}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "webhook_url",
+        ("/api/webhooks/",),
+        re.compile(
+            r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{5,30}/[\w-]{20,100}"
+        ),
+        0.99,
+    ),
+    _Rule(
+        "webhook_url",
+        ("hooks.zapier.com/",),
+        re.compile(r"https://hooks\.zapier\.com/hooks/catch/\d{3,20}/\w{4,20}/?"),
+        0.95,
+    ),
+    _Rule(
+        "webhook_url",
+        (".webhook.office.com/",),
+        re.compile(r"https://[\w-]{1,63}\.webhook\.office\.com/webhookb2/[\w@/-]{40,400}"),
         0.99,
     ),
     _Rule(
@@ -231,7 +252,7 @@ _TOKEN_CHAR = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 _TOKEN_CLASS = bytes(ord("t") if chr(i) in _TOKEN_CHAR else ord(" ") for i in range(256))
 _TOKEN_RUN = b"t" * 16
 #: The formats that need no such run: a JWT's parts may be short, a webhook URL has slashes.
-_SHORT_RUNS = tuple(r for r in _RULES if r.kind in {"jwt", "slack_webhook"})
+_SHORT_RUNS = tuple(r for r in _RULES if r.kind in {"jwt", "slack_webhook", "webhook_url"})
 
 
 def _provider_tokens(text: str) -> Iterator[_Span]:
@@ -279,13 +300,18 @@ def _discord_tokens(text: str) -> Iterator[_Span]:
             yield _Span("discord_bot_token", begin, m.end(), 0.9)
 
 
+# Two runs of eight filler characters: "hooks.slack.com/services/XXXXXXXXX/XXXXXXXXX/XXXX...".
+# (One run alone may sit in a real value; two in one token never do by chance.)
+_FILLER_RUNS = re.compile(r"([xX*0])\1{7}.*([xX*0])\2{7}")
+
+
 def _dummy(token: str) -> bool:
     """Whether a token or assigned value is a documentation example or a placeholder: the
     providers' own examples say so (AWS's ``AKIAIOSFODNN7EXAMPLE``), placeholders fill the whole
     random part with filler (``ghp_xxxx...``, ``xoxb-000000000000-...-XXXX``). Independent
     authors' look-alikes: 12 such tokens in .env templates, docs and test fixtures, all flagged
     before."""
-    if "EXAMPLE" in token:
+    if "EXAMPLE" in token or _FILLER_RUNS.search(token):
         return True
     prefix = _PREFIX.match(token)
     rest = token[prefix.end() :] if prefix else token
@@ -297,6 +323,8 @@ _PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY( BLOCK)?--
 _PEM_BODY = re.compile(
     r"(?:\r?\n(?:[A-Za-z0-9+/=]{1,100}|[A-Za-z-]{1,20}: [^\n]{1,100})(?=\r?\n|$))*"
 )
+# A line of key material: 16 or more base64 characters.
+_KEY_LINE = re.compile(r"[A-Za-z0-9+/=]{16}")
 #: A PEM block longer than this is not a key (RSA-16384 is about 12 KB).
 _PEM_MAX = 16_384
 
@@ -308,6 +336,8 @@ def _private_keys(text: str) -> Iterator[_Span]:
         end_marker = f"-----END {m.group(1)}PRIVATE KEY{m.group(2) or ''}-----"
         end = text.find(end_marker, m.end(), m.end() + _PEM_MAX)
         if end != -1:
+            if not _KEY_LINE.search(text, m.end(), end):
+                continue  # "<your key material here>" between the markers: a template
             yield _Span("private_key", m.start(), end + len(end_marker), 0.99)
         else:
             # A truncated block (a paste cut short) still leaks the key material it has: hide the
@@ -326,6 +356,83 @@ _URL_PASSWORD = re.compile(r"://[^\s:/@\"'`]{0,64}:(?P<value>[^\s/\"'`]{1,128})@
 _COMBO = re.compile(
     r"@[\w-]{1,63}(?:\.[\w-]{1,63}){1,4}:(?P<value>[^\s:/@\"'`,;]{6,64})(?=[\s,;]|$)"
 )
+
+
+# Credentials given as "user / password" ("login: admin / Blu3b3rry!Pancake", "buyer_test /
+# Buyer2025!!", "ops@example.com / Norvane#2024ops"), and curl's "-u user:password".
+_PAIR = re.compile(
+    r"(?<![\w/.-])(?P<user>[\w.@+-]{2,64}) ?/ ?(?P<value>[^\s/\"'`,;|]{8,64})(?=[\s,;|)]|$)"
+)
+_LOGIN_WORDS = re.compile(
+    r"login|log in|user|usuario|utilisateur|benutzer|utente|utilizador|account|cuenta|compte"
+    r"|konto|admin|root|credential|acceso|accès|acesso|accesso|zugang|anmeldung|sign in|session"
+)
+_CURL_USER = re.compile(r"(?:\s-u|--user)[ =]?[\"']?[\w.@+-]{1,64}:(?P<value>[^\s\"'@]{6,64})")
+# A Postman collection's or an environment file's key and value: {"key": "client_secret",
+# "value": "..."}.
+_KEY_VALUE = re.compile(
+    r"\"key\"\s*:\s*\"(?P<name>[^\"\n]{0,40}(?:secret|token|password|passwd|api[-_ ]?key"
+    r"|apikey)[^\"\n]{0,20})\"\s*,\s*\"value\"\s*:\s*\"(?P<value>[^\"\n]{6,256})\"",
+    re.IGNORECASE,
+)
+# A code to a door or an alarm: "Door code tomorrow is 5172#". (A card's or a booking's PIN
+# was a look-alike to the authors who wrote one; a badge PIN a password to another: not kept.)
+_PIN = re.compile(
+    r"(?<![\w])(?:door code|alarm code|gate code|entry code|keypad code|access code"
+    r"|host key|digicode|code porte|türcode|code d'accès|código de acceso|código do alarme"
+    r"|codice della porta|codice allarme)(?:[ \t]+(?:is|es|est|ist|é|è|for|of|del|de|do|da|della"
+    r"|[\w-]{1,12})){0,4}[ \t]*[:=]?[ \t]*(?P<value>\d{4,8}#?)(?![\w])",
+    re.IGNORECASE,
+)
+
+
+def _pairs(text: str) -> Iterator[_Span]:
+    """User and password pairs, curl credentials, Postman key-value secrets, door and PIN codes."""
+    if "/" in text:
+        lower = None
+        for m in _PAIR.finditer(text):
+            value, user = m.group("value"), m.group("user")
+            if not _strong_enough(value) or user.isdigit() or user[-1:] == ".":
+                continue
+            lower = lower if lower is not None else text.lower()
+            cue = _LOGIN_WORDS.search(lower, max(0, m.start() - 80), m.start("value"))
+            if "@" in user or "_" in user or cue:
+                yield _Span("password", m.start("value"), m.end("value"), 0.85)
+    if "-u" in text or "--user" in text:
+        for m in _CURL_USER.finditer(text):
+            if _classes(m.group("value")) >= 2 and not m.group("value").isdigit():
+                yield _Span("password", m.start("value"), m.end("value"), 0.85)
+    if '"key"' in text:
+        for m in _KEY_VALUE.finditer(text):
+            value = m.group("value")
+            if _PLACEHOLDER.fullmatch(value) or _dummy(value) or value.startswith("{{"):
+                continue
+            if "pass" in m.group("name").lower():
+                if _classes(value) >= 2:
+                    yield _Span("password", m.start("value"), m.end("value"), 0.85)
+            elif _high_entropy(value) or (len(value) >= 20 and _mixed(value)):
+                yield _Span("generic_secret", m.start("value"), m.end("value"), 0.9)
+    for m in _PIN.finditer(text):
+        if not filler(m.group("value")):
+            yield _Span("password", m.start("value"), m.end("value"), 0.85)
+
+
+def _strong_enough(value: str) -> bool:
+    """A password in a pair: letters, a digit, and a symbol or both cases; not a path, a date, a
+    fraction or a version ("2024/25", "v1.2/v2.0")."""
+    if value[:1] == "." or "://" in value:
+        return False
+    if _classes(value) == 4:
+        return True
+    shaped = any(c.isalpha() for c in value) and any(c.isdigit() for c in value)
+    mixed = any(not c.isalnum() for c in value) or _cased(value)
+    return shaped and mixed and not value.startswith(("v", "V"))
+
+
+def filler(digits: str) -> bool:
+    """A code no one sets: one digit repeated or a counting run ("0000", "1234")."""
+    core = digits.rstrip("#")
+    return len(set(core)) == 1 or core in "0123456789" or core in "9876543210"
 
 
 def _combos(text: str) -> Iterator[_Span]:
@@ -355,8 +462,10 @@ _CLI_PASSWORD = re.compile(
     r"[\"']?(?P<value>[^\s\"']{6,128})"
 )
 _CLI_COMMANDS = re.compile(
-    r"mysql|mariadb|mysqldump|docker login|podman login|redis-server|redis-cli"
+    r"mysql|mariadb|mysqldump|docker login|podman login|redis-server|redis-cli|sshpass"
 )
+#: Commands whose "-p" takes the password after a space.
+_SPACED_PASSWORD = frozenset({"docker login", "podman login", "sshpass"})
 # A port mapping or a path is an argument, not a password ("-p 6379:6379", "mkdir -p /var").
 _NOT_A_PASSWORD = re.compile(r"[\d:]+|[/~.].*")
 # WordPress and PHP configuration: define('DB_PASSWORD', '...'), define('AUTH_KEY', '...').
@@ -368,7 +477,7 @@ _DEFINE = re.compile(
 
 # An AWS secret access key given beside its key id ("AKIA...:wJalr...", "AKIA... / wJalr...",
 # the two columns of the console's credentials CSV): 40 base64 characters soon after the id.
-_AWS_ID = re.compile(r"A(?:KIA|SIA)[A-Z2-7]{16}(?![A-Za-z0-9])")
+_AWS_ID = re.compile(r"A(?:KIA|SIA)[A-Z0-9]{16}(?![A-Za-z0-9])")
 _AWS_SECRET_NEAR = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 
 
@@ -451,7 +560,8 @@ def _command_lines(text: str) -> Iterator[_Span]:
         if flag.startswith("-p"):
             # "-p X" only for a login command; mysql's "-p X" asks for the password.
             attached = not flag.startswith("-p ")
-            if command and (attached or "login" in command.group()) and _classes(value) >= 2:
+            spaced = command is not None and command.group() in _SPACED_PASSWORD
+            if command and (attached or spaced) and _classes(value) >= 2:
                 yield _Span("password", m.start("value"), m.end("value"), 0.85)
         elif "pass" in flag:
             if _classes(value) >= 2:
@@ -495,6 +605,10 @@ _SECRET_WORDS: tuple[str, ...] = (
     "credential",
     "bearer",
     "schlüssel",
+    "clé",
+    "chiave",
+    "llave",
+    "session",
     # Azure DevOps and GitHub personal access tokens ("AZDO_PAT: ..."), OpenWeatherMap's key.
     "_pat",
     "appid",
@@ -516,8 +630,8 @@ _ASSIGNMENT = re.compile(
 # rows: 12 of 19 passwords were told so and missed). Held to more than an assignment (see
 # ``_told_value``): "pass the callback to on_change" and "the password to Outlook" are not.
 _TOLD_WORDS = re.compile(
-    r"(?<![\w])(?:password|passwort|passwd|passphrase|passcode|kennwort|mot de passe"
-    r"|contraseña|senha|palavra-passe)(?![\w])"
+    r"(?<![\w])(?:password|\w{0,12}passwort|passwd|passphrase|passcode|\w{0,12}kennwort"
+    r"|mot de passe|contraseña|senha|palavra-passe)(?![\w])"
 )
 _TOLD = re.compile(
     r"(?:[ \t,]{1,4}[\w'\u2019-]{1,20}){0,6}?"
@@ -567,6 +681,9 @@ def _told_value(value: str, preposition: bool) -> bool:
     if _EMAIL_LIKE.search(value) or "://" in value or value.startswith("/") or value.endswith(":"):
         return False
     if not any(c.isalpha() for c in value) or value.isalpha():
+        return False
+    # "mot de passe : rendez-vous sur le portail": a word and a hyphen is prose.
+    if not any(c.isdigit() for c in value) and _classes(value) < 3:
         return False
     return _classes(value) >= (3 if preposition else 2)
 
@@ -636,6 +753,8 @@ def _assigned(text: str) -> Iterator[_Span]:
                 at = lower.find(word, end)
 
 
+#: What ends a value in a config or a line of its own (not prose going on).
+_VALUE_ENDS = frozenset({"", "\n", "\r", '"', "'", "`", ";", ","})
 #: Short stems that name a secret only as a whole word or identifier part: "pw" is in "upward",
 #: "_pat" in "output_path".
 _WHOLE_STEMS = frozenset({"pw", "_pat", "appid"})
@@ -689,6 +808,9 @@ def _value_after(text: str, lower: str, at: int, word: str, is_password: bool) -
             return
         if value.startswith(("/", "~/", "./", "../")) or "://" in value:
             return  # "pwd = /home/user": a path
+        weak = not any(c.isdigit() for c in value) and _classes(value) < 3
+        if weak and text[end : end + 1] not in _VALUE_ENDS:
+            return  # "mot de passe : rendez-vous sur le portail": a word that prose goes on from
         if _classes(value) >= 2:
             yield _Span("password", start, end, 0.85)
         return
@@ -738,6 +860,7 @@ class SecretsDetector:
             spans.extend(_url_passwords(text))
         if "@" in text and ":" in text:
             spans.extend(_combos(text))
+        spans.extend(_pairs(text))
         if ("-" in text and ("-p" in text or "--" in text)) or ("(" in text and "define(" in text):
             spans.extend(_command_lines(text))
         if any(s.kind == "aws_access_key_id" for s in spans):

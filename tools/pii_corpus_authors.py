@@ -3,8 +3,8 @@
 Usage: ``python tools/pii_corpus_authors.py RAW_DIR [--out FILE]``
 
 The other PII splits (``tune``, ``holdout``) were written by the people who wrote the
-detectors. These rows were written by twelve separate authors in two rounds (p1-p6, then
-p7-p12), each given only a one-page brief (the row format, the kinds, what a look-alike is)
+detectors. These rows were written by eighteen separate authors in three rounds (p1-p6,
+p7-p12, p13-p18), each given only a one-page brief (the row format, the kinds, what a look-alike is)
 and a focus, and told not to read the detectors or any corpus; each wrote every text by hand
 and computed check digits and span offsets with a script of their own.
 
@@ -29,8 +29,8 @@ from llmops_guardrails.detectors.pii import KINDS as PII_KINDS
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "services" / "guardrails" / "corpus" / "pii" / "authors.jsonl"
 #: The authors who wrote for the holdout (their reports gave counts only): two of the first
-#: round, three of the second.
-HOLDOUT_AUTHORS = frozenset({"p5", "p6", "p10", "p11", "p12"})
+#: round, three of the second, three of the third.
+HOLDOUT_AUTHORS = frozenset({"p5", "p6", "p10", "p11", "p12", "p16", "p17", "p18"})
 LANGS = {"en", "fr", "de", "es", "pt", "it"}
 #: The secret kinds of the brief (the corpus README's list).
 _SECRET_KINDS = (

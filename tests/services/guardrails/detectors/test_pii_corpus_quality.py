@@ -115,7 +115,7 @@ def test_the_independent_authors_corpus_is_well_formed() -> None:
     rows = [json.loads(line) for line in lines]
     assert {r["split"] for r in rows} == {"dev", "holdout"}
     holdout_authors = {r["author"] for r in rows if r["split"] == "holdout"}
-    assert holdout_authors == {"p5", "p6", "p10", "p11", "p12"}
+    assert holdout_authors == {"p5", "p6", "p10", "p11", "p12", "p16", "p17", "p18"}
     assert len({r["text"] for r in rows}) == len(rows)
     for r in rows:
         spans = r["spans"]
@@ -129,11 +129,11 @@ def test_the_independent_authors_corpus_is_well_formed() -> None:
 
 
 def test_independent_authors_holdout_a_known_gap() -> None:
-    """Five authors who wrote PII rows for the holdout only, never read row by row (p5, p6;
-    p10-p12 written later, scored before any change made for them).
+    """Eight authors who wrote PII rows for the holdout only, never read row by row (p5, p6 of
+    the first round; p10-p12 and p16-p18, each scored before any change made for their round).
 
-    Measured with detectors pii-3 / secrets-3: 0.938 of their values hidden, 6.0% of their
-    look-alikes flagged (pii-2 / secrets-2: 0.891 and 9.3%). Below the issue's 0.98 for values:
+    Measured with detectors pii-3 / secrets-3: 0.949 of their values hidden, 4.3% of their
+    look-alikes flagged (pii-2 / secrets-2: 0.881 and 7.1%). Below the issue's 0.98 for values:
     a floor, so that a change that loses values shows.
     """
     pii, secrets = PiiDetector(), SecretsDetector()
@@ -143,6 +143,6 @@ def test_independent_authors_holdout_a_known_gap() -> None:
         DEFAULT_THRESHOLD,
     )
     assert report.overall.hidden_rate is not None
-    assert report.overall.hidden_rate >= 0.92
+    assert report.overall.hidden_rate >= 0.93
     assert report.overall.flagged_rate is not None
-    assert report.overall.flagged_rate <= 0.10
+    assert report.overall.flagged_rate <= 0.08

@@ -110,7 +110,7 @@ VERSION = "pii-3"
 #: Scores at or above this are meant to be acted on by a default policy.
 DEFAULT_THRESHOLD = 0.5
 #: Regions whose national phone formats are recognised without a ``+`` prefix.
-DEFAULT_REGIONS: tuple[str, ...] = ("US", "GB", "FR", "DE", "ES", "PT", "IT")
+DEFAULT_REGIONS: tuple[str, ...] = ("US", "GB", "FR", "DE", "ES", "PT", "IT", "CA")
 #: Brazilian numbers in the shape Brazilians write them, "(11) 98734-2210" or "11 98734-2210":
 #: most Portuguese speakers write these (independent authors' Portuguese rows had a dozen, all
 #: missed). Only this shape: Brazil's plan admits most 10- and 11-digit runs, and as a region

@@ -99,7 +99,7 @@ _CITY = (
 # After the postal code and city: a French "Cedex 08", an Italian province "(RM)" or "RM".
 _CITY_END = (
     r"(?:(?<=[Cc]edex) \d{1,2}(?![\w])|(?<=CEDEX) \d{1,2}(?![\w])| CEDEX(?: \d{1,2})?"
-    r"| Cedex(?: \d{1,2})?| \([A-Z]{2}\)| [A-Z]{2}(?![\w]))?"
+    r"| Cedex(?: \d{1,2})?| \([A-Z]{2}\)| \([A-ZÀ-Þ][a-zà-ÿ]{2,20}\)| [A-Z]{2}(?![\w]))?"
 )
 _US_ADDRESS = re.compile(
     r"(?<![\w])\d{1,6}[A-Za-z]?(?: (?:[NSEW]\.?|North|South|East|West))?"
@@ -197,9 +197,9 @@ _FLOOR = r"(?:(?:/\d{1,3}){1,3}|, ?\d{1,2}\.?[ºª°](?: ?\d{1,2}\.?[ºª°]| ?[
 # ", pta. 12", ", km 18", ", bloco B" (Spanish and Brazilian addresses give several).
 _UNIT = (
     r", (?:apto?|apt|ap|apartamento|bloco|bloque|bl|casa|portal|pta|puerta|piso|planta|bajo"
-    r"|esc|escalera|km|sala|andar|loja|porta|int|interno|scala|Etage|Stock|Top|Flat|Suite"
-    r"|nave|local|oficina|despacho|dpto|depto"
-    r"|Unit)\.?(?: [\w.ºª°-]{1,6})?(?![\w])"
+    r"|esc|escalera|km|sala|andar|loja|porta|int|interno|scala|Etage|Stock|Top|Flat|flat|Suite"
+    r"|nave|local|oficina|despacho|dpto|depto|appartement|appt|bâtiment|bât|étage|escalier|porte"
+    r"|Unit)\.?(?: [\w.ºª°/-]{1,6})?(?![\w])"
 )
 _UNITS = r"(?:" + _FLOOR + r"|" + _UNIT + r"){0,3}"
 # A Brazilian address ends with the neighbourhood, the city, the state and the CEP (dashes are
@@ -236,6 +236,12 @@ _LINE_END = re.compile(r"[ \t]*(?:\n|$)")
 # "Windows 11, 2023 Edition".
 _CODE_NOT_YEAR = re.compile(r", (?:[A-Z]-)?(?:\d{5}|\d{4}-\d{3}|(?!19|20)\d{4}) ")
 _FIELD_STARTS = ("\n", "|", "\u2013", "\u2014", ":", ";", ",", "(", "-", "\t", '"', "'")
+# What comes before an address written in lower case in a sentence: "la dirección es ...", "ela
+# mora agora na ...", "neue adresse ...".
+_LOWER_CUE = re.compile(
+    r"\b(?:es|é|est|ist|is|na|no|em|en|para|to|an|à|nueva|nova|neue|new|nuova|adresse|address"
+    r"|dirección|direccion|morada|endereço|indirizzo|mora|vive|vivo|wohne|wohnt|lives?)\s*$"
+)
 # A postal code and a city word after a house number.
 _CODE_AFTER = re.compile(r"(?: km \d{1,3})?,? (?:\d{5}|\d{4}-\d{3}|(?!19|20)\d{4}) [^\W\d]")
 _LOWER_CODED = re.compile(
@@ -288,7 +294,11 @@ _UK_ADDRESS = re.compile(
 )
 
 #: The rest of a city's name after a country pattern's own postal code ("Frankfurt am Main").
-_CITY_REST = re.compile(r" (?:am|im|an der|auf|bei|ob|sur|sous|de|del|da|do|en|upon|on) " + _CAP)
+_CITY_REST = re.compile(
+    r" (?:am|im|an der|auf|bei|ob|sur|sous|de|del|da|do|en|upon|on) "
+    + _CAP
+    + r"| \([A-ZÀ-Þ][a-zà-ÿ]{2,20}\)"  # "Halle (Saale)"
+)
 
 
 def _tailed(text: str, m: re.Match[str]) -> Span:
@@ -380,7 +390,8 @@ def addresses(text: str, start: int, end: int) -> Iterator[Span]:
         # "... | estrada nacional 222 km 14, ..."), not in a sentence ("we ring 14, 86899 times").
         for m in _LOWER_CODED.finditer(text, max(0, start - 64), min(len(text), end + 64)):
             if m.start() < start < m.end():
-                if text[: m.start()].rstrip(" ")[-1:] in ("", *_FIELD_STARTS):
+                cue = _LOWER_CUE.search(text[max(0, m.start() - 30) : m.start()].lower())
+                if cue or text[: m.start()].rstrip(" ")[-1:] in ("", *_FIELD_STARTS):
                     yield Span("street_address", m.start(), m.end(), 0.9)
                 return
     if not word or not (

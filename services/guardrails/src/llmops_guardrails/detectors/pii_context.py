@@ -33,6 +33,7 @@ PHONE_WORDS = re.compile(
 # "my no. is"); "número", "contact" and "ring" do not ("Numero spedizione BRT: ...").
 STRONG_PHONE_WORDS = re.compile(
     r"phone|tel\b|tel\.|tél|call|mobile|cell|whats ?app|fax|text me|\breach\b|portable|appel"
+    r"|contact:|contacto:|kontakt:"
     r"|telefon|handy|rufnummer|anruf|erreichbar|chiam|cellulare|mob\.|\bm:|\bt:|my no\.|my number"
     r"|teléfono|telefono|móvil|movil|llam|telefone|telemóvel|telemovel|celular|ligue|ligar",
 )
@@ -58,7 +59,7 @@ REFERENCE_WORDS = re.compile(
 )
 SSN_WORDS = re.compile(
     r"ssn|social security|soc\. ?sec|\bmy social\b|\bsocial is\b|\bss(?:#| #| is\b| no\b)"
-    r"|\bi?tin\b"
+    r"|\bi?tin\b|\bsocial\b(?! media| network)"
 )
 NINO_WORDS = re.compile(r"\bni\b|nino|national insurance")
 IDNR_WORDS = re.compile(r"steuer|idnr|identifikationsnummer|tax id|tin\b|steuerliche")

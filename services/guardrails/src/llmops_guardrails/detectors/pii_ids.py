@@ -23,6 +23,7 @@ from llmops_guardrails.detectors.pii_context import (
     SSN_WORDS,
     TEST_CARDS,
     Span,
+    column_name,
     context_before,
     filler_digits,
     marked_example,
@@ -153,14 +154,14 @@ def ninos(text: str, pos: int, endpos: int) -> Iterator[Span]:
 # Sex (1/2, 3/4/7/8 for provisional numbers), year, month, department (2A/2B for Corsica), commune,
 # order, key; single spaces between any groups.
 _NIR = re.compile(
-    r"(?<![\w.])[1-478][ .]?\d{2}[ .]?\d{2}[ .]?(?:\d{2}|2[ABab])[ .]?\d{3}[ .]?\d{3}[ .]?\d{2}"
-    r"(?![\w]|[ .]\d)"
+    r"(?<![\w.-])[1-478][ .-]?\d{2}[ .-]?\d{2}[ .-]?(?:\d{2}|2[ABab])[ .-]?\d{3}[ .-]?\d{3}"
+    r"[ .-]?\d{2}(?![\w]|[ .-]\d)"
 )
 
 
 def nirs(text: str, pos: int, endpos: int) -> Iterator[Span]:
     for m in _NIR.finditer(text, pos, endpos):
-        if fr_nir.is_valid(m.group().upper().replace(".", " ")):
+        if fr_nir.is_valid(m.group().upper().replace(".", " ").replace("-", " ")):
             yield Span("fr_nir", m.start(), m.end(), 0.99)
 
 
@@ -203,8 +204,14 @@ _NIF = re.compile(r"(?<![\w-])[1235689]\d{2}([ .]?)\d{3}\1\d{3}(?![\w]|[ .-]\d)"
 def nifs(text: str, pos: int, endpos: int) -> Iterator[Span]:
     for m in _NIF.finditer(text, pos, endpos):
         if pt_nif.is_valid(m.group().replace(" ", "").replace(".", "")):
-            keyword = named(NIF_WORDS, text, m.start())
-            yield Span("pt_nif", m.start(), m.end(), 0.99 if keyword else 0.4)
+            # A keyword near, its column's header, or one further back in prose ("my NIF so I
+            # can deduct it on the IRS - it's ..."); not when a column names something else.
+            keyword = named(NIF_WORDS, text, m.start()) or (
+                not column_name(text, m.start())
+                and NIF_WORDS.search(context_before(text, m.start(), 64))
+            )
+            score = _id_score(text, m) if keyword else 0.4  # "(por exemplo, 123456789)"
+            yield Span("pt_nif", m.start(), m.end(), score)
 
 
 # Six letters (surname, name), year, month letter, day, municipality, check letter; digits may be

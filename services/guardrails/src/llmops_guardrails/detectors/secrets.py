@@ -662,6 +662,28 @@ _FAR = re.compile(
 )
 
 
+_TOLD_SECRET = re.compile(
+    r"[^\n]{0,60}?(?:[:=]|\b(?:is|es|é|est|ist|c'est|lautet|sind|here|hier|aquí|aqui|ici|qui)\b:?"
+    r"|\b(?:den|der|die|el|la|le|il|o|a|the|new|nouvelle|nueva|nova|neue|nuova)\b)"
+    r"[ \t]{1,3}[\"'`]?(?P<value>[A-Za-z0-9_+/=.:-]{20,200}?)[\"'`.,;)]?(?![^\s\"'`,;])"
+)
+
+
+# Or right after the word: "über den Schlüssel RreTDX...", "nouvelle clé 24d2bd...".
+_DIRECT_SECRET = re.compile(r"[ \t]{1,2}[\"'`]?(?P<value>[A-Za-z0-9_+/=-]{20,200})(?![^\s\"'`,;.])")
+
+
+def _random_token(value: str) -> bool:
+    """A long token that only a machine writes: 20+ characters, letters of both cases and
+    digits, or 32+ hex digits; high entropy either way. Not a fingerprint ("SHA256:5rrWf...",
+    a host key's public hash)."""
+    if value.upper().startswith(("SHA256:", "SHA1:", "MD5:", "SHA512:")):
+        return False
+    if len(value) >= 32 and all(c in _HEX for c in value):
+        return entropy(value) >= 3.0
+    return len(value) >= 20 and _mixed(value) and entropy(value) >= 3.8
+
+
 def _strong(value: str) -> bool:
     """Letters, a digit and a symbol, and not an address, a link or a path: a password however
     it is given."""
@@ -766,6 +788,13 @@ def _value_after(text: str, lower: str, at: int, word: str, is_password: bool) -
     # non-ASCII copulas), the value read from the original.
     m = _BEARER.match(text, after) if word == "bearer" else _ASSIGNMENT.match(lower, after)
     told = False
+    if not m and not is_password:
+        # A key or token told in a sentence ("la clé c'est f40v__...", "o token da API da loja
+        # é ...", "API token for the release job: ..."): only a long random value.
+        found = _TOLD_SECRET.match(text, after) or _DIRECT_SECRET.match(text, after)
+        if found and _random_token(found.group("value")):
+            yield _Span("generic_secret", found.start("value"), found.end("value"), 0.85)
+        return
     if not m and is_password:
         # The whole word around the stem ("palavra-passe", "mot de passe"), not "passport".
         whole = next(

@@ -71,6 +71,9 @@ HOSTILE = {
     "one table row of SSNs": "name,ssn,x\nTiago,b," + " x ".join(["536-22-1234"] * (MB // 14)),
     "dotted quads": "1.2.3.4 " * (MB // 8),
     "command-line flags": "-- -p " * (MB // 6),
+    "pairs without a password": "login a / b " * (MB // 12),
+    "key words before long tokens": "key aaaaaaaaaaaaaaaaaaaaaaaa " * (MB // 29),
+    "door codes": "door code is " * (MB // 13),
 }
 
 

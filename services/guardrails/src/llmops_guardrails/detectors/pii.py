@@ -350,6 +350,16 @@ def valid_national(digits: str, region: str) -> bool:
     return _valid_nsn(digits, region)
 
 
+def _closer(words: re.Pattern[str], others: re.Pattern[str], before: str) -> bool:
+    """Whether the last of ``words`` in ``before`` comes after the last of ``others``: "Re:
+    invoice 2231, contact me at ..." names a phone; "Numero spedizione BRT: ..." a parcel."""
+    last = [m.end() for m in words.finditer(before)]
+    if not last:
+        return False
+    others_last = [m.end() for m in others.finditer(before)]
+    return not others_last or last[-1] > others_last[-1]
+
+
 def _phone_kind_score(text: str, m: re.Match[str], regions: Sequence[str]) -> float | None:
     """The score of a phone candidate, or None when it is not a valid phone number."""
     cand = m.group()
@@ -384,10 +394,16 @@ def _phone_kind_score(text: str, m: re.Match[str], regions: Sequence[str]) -> fl
     # The context is checked before the ~30 µs parse: order and invoice numbers are common. A
     # "00" prefix is as likely a reference's leading zeros ("cliente nº 0049 2210 7733").
     # "phone # is", "Account phone", "my no. is": a word for a phone after the other words.
-    phone_word = STRONG_PHONE_WORDS.search(before[-20:])
+    phone_word = STRONG_PHONE_WORDS.search(before[-20:]) or _closer(
+        PHONE_WORDS, NOT_PHONE_WORDS, before[-20:]
+    )
     if not cand.startswith(("+", "(+")) and (
         (NOT_PHONE_WORDS.search(before[-20:]) and not phone_word)
-        or (REFERENCE_WORDS.search(before) and not STRONG_PHONE_WORDS.search(before))
+        or (
+            REFERENCE_WORDS.search(before)
+            and not STRONG_PHONE_WORDS.search(before)
+            and not _closer(PHONE_WORDS, REFERENCE_WORDS, before)
+        )
         or (column and NOT_PHONE_WORDS.search(column) and not PHONE_WORDS.search(column))
         or _MONEY_AFTER.match(text, m.end())
     ):

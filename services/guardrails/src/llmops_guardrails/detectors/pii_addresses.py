@@ -239,8 +239,8 @@ _FIELD_STARTS = ("\n", "|", "\u2013", "\u2014", ":", ";", ",", "(", "-", "\t", '
 # What comes before an address written in lower case in a sentence: "la dirección es ...", "ela
 # mora agora na ...", "neue adresse ...".
 _LOWER_CUE = re.compile(
-    r"\b(?:es|é|est|ist|is|na|no|em|en|para|to|an|à|nueva|nova|neue|new|nuova|adresse|address"
-    r"|dirección|direccion|morada|endereço|indirizzo|mora|vive|vivo|wohne|wohnt|lives?)\s*$"
+    r"\b(?:adresse|address|dirección|direccion|morada|endereço|endereco|indirizzo|mora|moro"
+    r"|vive|vivo|wohne|wohnt|lives?|deliver|entrega|livraison|lieferadresse|consegna)\b"
 )
 # A postal code and a city word after a house number.
 _CODE_AFTER = re.compile(r"(?: km \d{1,3})?,? (?:\d{5}|\d{4}-\d{3}|(?!19|20)\d{4}) [^\W\d]")

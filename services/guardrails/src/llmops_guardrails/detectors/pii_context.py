@@ -50,7 +50,7 @@ NOT_PHONE_WORDS = re.compile(
 # whole window before a number whose shape is its only evidence (a dashed SSN, a grouped phone
 # number).
 REFERENCE_WORDS = re.compile(
-    r"(?<![^\W\d_])(?:case|part|part #|file|claim|policy|docket|ticket|(?<!in )order|invoice"
+    r"(?<![^\W\d_])(?:ref|réf|case|part|part #|file|claim|policy|docket|ticket|(?<!in )order|invoice"
     r"|booking|confirmation|expediente|processo|proceso|protocolo|aktenzeichen|artikel\w*|article"
     r"|artigo|artículo|référence|referência|referencia|reference|localizador|billete|bilhete"
     r"|código|codigo|zähler\w*|compteur|contador|pdl|partita iva|p\.? ?iva|vat|ust-?id\w*|cif"
@@ -59,7 +59,7 @@ REFERENCE_WORDS = re.compile(
 )
 SSN_WORDS = re.compile(
     r"ssn|social security|soc\. ?sec|\bmy social\b|\bsocial is\b|\bss(?:#| #| is\b| no\b)"
-    r"|\bi?tin\b|\bsocial\b(?! media| network)"
+    r"|\bi?tin\b|\bsocial(?:,? (?:it's|it is|is|was|number|no\.?|#)|:|#)"
 )
 NINO_WORDS = re.compile(r"\bni\b|nino|national insurance")
 IDNR_WORDS = re.compile(r"steuer|idnr|identifikationsnummer|tax id|tin\b|steuerliche")

@@ -121,9 +121,12 @@ def ssns(text: str, pos: int, endpos: int) -> Iterator[Span]:
         cand = m.group()
         if not us_ssn.is_valid(cand.replace(" ", "-")):
             continue
-        if named(SSN_WORDS, text, m.start()) or SSN_WORDS.search(
+        keyword = named(SSN_WORDS, text, m.start()) or SSN_WORDS.search(
             context_before(text, m.start(), 64)
-        ):
+        )
+        # A reference word just before outweighs a keyword further back ("social events
+        # ticket 536-22-1874").
+        if keyword and not REFERENCE_WORDS.search(context_before(text, m.start(), 20)):
             yield Span("us_ssn", m.start(), m.end(), 0.99)
         elif "-" in cand and not REFERENCE_WORDS.search(context_before(text, m.start())):
             # Without a keyword the dashed shape is the only evidence, and case, part and

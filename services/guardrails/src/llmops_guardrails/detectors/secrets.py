@@ -255,9 +255,13 @@ _TOKEN_RUN = b"t" * 16
 _SHORT_RUNS = tuple(r for r in _RULES if r.kind in {"jwt", "slack_webhook", "webhook_url"})
 
 
-def _provider_tokens(text: str) -> Iterator[_Span]:
-    tokens = text.encode("utf-8", "surrogatepass").translate(_TOKEN_CLASS)
-    rules = _RULES if _TOKEN_RUN in tokens else _SHORT_RUNS
+def _long_runs(text: str) -> bool:
+    """Whether ``text`` has a run of 16 or more token characters (see ``_TOKEN_CLASS``)."""
+    return _TOKEN_RUN in text.encode("utf-8", "surrogatepass").translate(_TOKEN_CLASS)
+
+
+def _provider_tokens(text: str, long_runs: bool) -> Iterator[_Span]:
+    rules = _RULES if long_runs else _SHORT_RUNS
     for rule in rules:
         if rule.prefixes and not any(p in text for p in rule.prefixes):
             continue
@@ -358,63 +362,100 @@ _COMBO = re.compile(
 )
 
 
-# Credentials given as "user / password" ("login: admin / Blu3b3rry!Pancake", "buyer_test /
-# Buyer2025!!", "ops@example.com / Norvane#2024ops"), and curl's "-u user:password".
+# Credentials given as "user / password" with spaces around the slash, after a word for a
+# login ("login: admin / Blu3b3rry!Pancake", "test accounts: buyer_test / Buyer2025!!").
+# Paths, packages, images and "TCP/IPv4" have no spaces around theirs.
 _PAIR = re.compile(
-    r"(?<![\w/.-])(?P<user>[\w.@+-]{2,64}) ?/ ?(?P<value>[^\s/\"'`,;|]{8,64})(?=[\s,;|)]|$)"
+    r"(?<![\w/.-])(?P<user>[\w.@+-]{2,64}) / (?P<value>[^\s/\"'`,;|]{8,64})(?=[\s,;|]|$)"
 )
 _LOGIN_WORDS = re.compile(
-    r"login|log in|user|usuario|utilisateur|benutzer|utente|utilizador|account|cuenta|compte"
-    r"|konto|admin|root|credential|acceso|accès|acesso|accesso|zugang|anmeldung|sign in|session"
+    r"\b(?:login|log in|sign in|users?|username|usuario|utilisateur|benutzer|utente|utilizador"
+    r"|accounts?|cuentas?|comptes?|konto|admin|root|credentials?|acceso|accès|acesso|accesso"
+    r"|zugang|anmeldung|session)\b"
 )
-_CURL_USER = re.compile(r"(?:\s-u|--user)[ =]?[\"']?[\w.@+-]{1,64}:(?P<value>[^\s\"'@]{6,64})")
+# curl's and wget's "-u user:password" ("docker run -u www-data:www-data" is a user and group).
+_CURL_USER = re.compile(
+    r"\b(?:curl|wget|http|https)\b[^\n]{0,200}?(?:\s-u|--user)[ =]?[\"']?(?P<user>[\w.@+-]{1,64})"
+    r":(?P<value>[^\s\"'@]{6,64})"
+)
 # A Postman collection's or an environment file's key and value: {"key": "client_secret",
-# "value": "..."}.
+# "value": "..."}; the key's name ends with the secret's word ("token_endpoint" is a URL).
 _KEY_VALUE = re.compile(
     r"\"key\"\s*:\s*\"(?P<name>[^\"\n]{0,40}(?:secret|token|password|passwd|api[-_ ]?key"
-    r"|apikey)[^\"\n]{0,20})\"\s*,\s*\"value\"\s*:\s*\"(?P<value>[^\"\n]{6,256})\"",
+    r"|apikey))\"\s*,\s*\"value\"\s*:\s*\"(?P<value>[^\"\n]{6,256})\"",
     re.IGNORECASE,
 )
 # A code to a door or an alarm: "Door code tomorrow is 5172#". (A card's or a booking's PIN
 # was a look-alike to the authors who wrote one; a badge PIN a password to another: not kept.)
+# Matched on the lower-cased text; only connectives between the words and the code.
 _PIN = re.compile(
-    r"(?<![\w])(?:door code|alarm code|gate code|entry code|keypad code|access code"
-    r"|host key|digicode|code porte|türcode|code d'accès|código de acceso|código do alarme"
-    r"|codice della porta|codice allarme)(?:[ \t]+(?:is|es|est|ist|é|è|for|of|del|de|do|da|della"
-    r"|[\w-]{1,12})){0,4}[ \t]*[:=]?[ \t]*(?P<value>\d{4,8}#?)(?![\w])",
-    re.IGNORECASE,
+    r"(?<![\w])(?:door code|alarm code|gate code|entry code|keypad code|access code|digicode"
+    r"|code porte|türcode|code d'accès|código de acceso|código do alarme|codice della porta"
+    r"|codice allarme)(?:[ \t]+(?:is|es|est|ist|é|è|for|of|del|de|do|da|della|tomorrow|today"
+    r"|now|demain|morgen|heute|mañana|amanhã|domani|new|nuevo|nouveau|neuer))"
+    r"{0,3}[ \t]*[:=]?[ \t]*(?P<value>\d{4,8}#?)(?![\w])(?! ?(?:seconds|secs|minutes|mins|hours"
+    r"|days|bits|bytes|ms|s\b|m\b|h\b))"
 )
+_PIN_ANCHORS = ("code", "código", "codice", "türcode")
 
 
-def _pairs(text: str) -> Iterator[_Span]:
-    """User and password pairs, curl credentials, Postman key-value secrets, door and PIN codes."""
-    if "/" in text:
-        lower = None
-        for m in _PAIR.finditer(text):
-            value, user = m.group("value"), m.group("user")
-            if not _strong_enough(value) or user.isdigit() or user[-1:] == ".":
+def _pairs(text: str, lower: str) -> Iterator[_Span]:
+    """User and password pairs, curl credentials, Postman key-value secrets, door codes."""
+    if len(lower) != len(text):
+        return  # a character whose lower case is longer (U+0130): offsets would not line up
+    if " / " in text:
+        for m in _pair_matches(text):
+            value, user = m.group("value").rstrip(".)"), m.group("user")
+            if (
+                not _strong_enough(value)
+                or user.isdigit()
+                or user[-1:] == "."
+                or _FILE.search(value)
+            ):
                 continue
-            lower = lower if lower is not None else text.lower()
-            cue = _LOGIN_WORDS.search(lower, max(0, m.start() - 80), m.start("value"))
-            if "@" in user or "_" in user or cue:
-                yield _Span("password", m.start("value"), m.end("value"), 0.85)
+            if _LOGIN_WORDS.search(lower, max(0, m.start() - 80), m.start("value")):
+                start = m.start("value")
+                yield _Span("password", start, start + len(value), 0.85)
     if "-u" in text or "--user" in text:
         for m in _CURL_USER.finditer(text):
-            if _classes(m.group("value")) >= 2 and not m.group("value").isdigit():
+            value = m.group("value")
+            if value != m.group("user") and _classes(value) >= 2 and not value.isdigit():
                 yield _Span("password", m.start("value"), m.end("value"), 0.85)
     if '"key"' in text:
         for m in _KEY_VALUE.finditer(text):
             value = m.group("value")
-            if _PLACEHOLDER.fullmatch(value) or _dummy(value) or value.startswith("{{"):
+            if _PLACEHOLDER.fullmatch(value) or _dummy(value) or value.startswith(("{{", "/")):
+                continue
+            if "://" in value:
                 continue
             if "pass" in m.group("name").lower():
                 if _classes(value) >= 2:
                     yield _Span("password", m.start("value"), m.end("value"), 0.85)
             elif _high_entropy(value) or (len(value) >= 20 and _mixed(value)):
                 yield _Span("generic_secret", m.start("value"), m.end("value"), 0.9)
-    for m in _PIN.finditer(text):
-        if not filler(m.group("value")):
-            yield _Span("password", m.start("value"), m.end("value"), 0.85)
+    if any(anchor in lower for anchor in _PIN_ANCHORS):
+        for m in _PIN.finditer(lower):
+            digits = m.group("value")
+            year = len(digits) == 4 and digits[:2] in ("19", "20")
+            if not filler(digits) and not year:
+                yield _Span("password", m.start("value"), m.end("value"), 0.85)
+
+
+def _pair_matches(text: str) -> Iterator[re.Match[str]]:
+    """``_PAIR`` matched from each " / " (the pattern has no literal start to jump to)."""
+    at = text.find(" / ")
+    while at != -1:
+        begin = at - 1
+        while begin >= 0 and at - begin <= 64 and (text[begin].isalnum() or text[begin] in "._@+-"):
+            begin -= 1
+        m = _PAIR.match(text, begin + 1)
+        if m and m.start("value") == at + 3:
+            yield m
+        at = text.find(" / ", at + 3)
+
+
+# A file name or a version at the end of a value: "Helper3.py", "Django4.2".
+_FILE = re.compile(r"\.[A-Za-z]{1,5}$|\d\.\d")
 
 
 def _strong_enough(value: str) -> bool:
@@ -662,15 +703,21 @@ _FAR = re.compile(
 )
 
 
+_LONG_TOKEN = re.compile(r"[A-Za-z0-9_+/=:-]{20}")
+# A hash or a commit named near a hex value: not a secret.
+_HASH_WORDS = re.compile(r"commit|sha|hash|checksum|md5|digest|fingerprint|etag|revision")
 _TOLD_SECRET = re.compile(
     r"[^\n]{0,60}?(?:[:=]|\b(?:is|es|é|est|ist|c'est|lautet|sind|here|hier|aquí|aqui|ici|qui)\b:?"
     r"|\b(?:den|der|die|el|la|le|il|o|a|the|new|nouvelle|nueva|nova|neue|nuova)\b)"
-    r"[ \t]{1,3}[\"'`]?(?P<value>[A-Za-z0-9_+/=.:-]{20,200}?)[\"'`.,;)]?(?![^\s\"'`,;])"
+    r"[ \t]{1,3}[\"'`]?(?P<value>[A-Za-z0-9_+/=:-]{20,200}?)[\"'`.,;)]?(?![^\s\"'`,;])"
 )
 
 
 # Or right after the word: "über den Schlüssel RreTDX...", "nouvelle clé 24d2bd...".
 _DIRECT_SECRET = re.compile(r"[ \t]{1,2}[\"'`]?(?P<value>[A-Za-z0-9_+/=-]{20,200})(?![^\s\"'`,;.])")
+
+
+_LETTER_RUN = re.compile(r"[A-Za-z]{13}")
 
 
 def _random_token(value: str) -> bool:
@@ -679,6 +726,10 @@ def _random_token(value: str) -> bool:
     a host key's public hash)."""
     if value.upper().startswith(("SHA256:", "SHA1:", "MD5:", "SHA512:")):
         return False
+    if value.startswith("/") or "//" in value or re.search(r":(?![a-z]{1,3}$)", value):
+        return False  # a path or a URL ("dpl_...:fx", DeepL's suffix, is a key)
+    if _LETTER_RUN.search(value):
+        return False  # an identifier made of words ("TransformerEncoderLayer2D_withAttention")
     if len(value) >= 32 and all(c in _HEX for c in value):
         return entropy(value) >= 3.0
     return len(value) >= 20 and _mixed(value) and entropy(value) >= 3.8
@@ -704,8 +755,8 @@ def _told_value(value: str, preposition: bool) -> bool:
         return False
     if not any(c.isalpha() for c in value) or value.isalpha():
         return False
-    # "mot de passe : rendez-vous sur le portail": a word and a hyphen is prose.
-    if not any(c.isdigit() for c in value) and _classes(value) < 3:
+    # "mot de passe : rendez-vous sur le portail": a lower-case word and a hyphen is prose.
+    if not any(c.isdigit() for c in value) and value == value.lower():
         return False
     return _classes(value) >= (3 if preposition else 2)
 
@@ -753,8 +804,7 @@ def _classes(value: str) -> int:
     )
 
 
-def _assigned(text: str) -> Iterator[_Span]:
-    lower = text.lower()
+def _assigned(text: str, lower: str, long_runs: bool = True) -> Iterator[_Span]:
     if len(lower) != len(text):
         return  # a character whose lower case is longer (U+0130): offsets would not line up
     for words, is_password in ((_PASSWORD_WORDS, True), (_SECRET_WORDS, False)):
@@ -768,21 +818,29 @@ def _assigned(text: str) -> Iterator[_Span]:
                     at = lower.find(word, at + len(word))
                     continue  # "upward", "PWM", "output_path"
                 end = at + len(word)
-                for span in _value_after(text, lower, at, word, is_password):
+                for span in _value_after(text, lower, at, word, is_password, long_runs):
                     end = max(end, span.end)
                     yield span
                 # On past a value found: a stem inside it ("pw:pw:pw...") is not a new key.
                 at = lower.find(word, end)
 
 
-#: What ends a value in a config or a line of its own (not prose going on).
-_VALUE_ENDS = frozenset({"", "\n", "\r", '"', "'", "`", ";", ","})
+# Prose going on after a value: a space and a lower-case word.
+_PROSE_GOES_ON = re.compile(r" [a-zà-ÿ]")
+
+
+def _has_digit(value: str) -> bool:
+    return any(c.isdigit() for c in value)
+
+
 #: Short stems that name a secret only as a whole word or identifier part: "pw" is in "upward",
 #: "_pat" in "output_path".
 _WHOLE_STEMS = frozenset({"pw", "_pat", "appid"})
 
 
-def _value_after(text: str, lower: str, at: int, word: str, is_password: bool) -> Iterator[_Span]:
+def _value_after(
+    text: str, lower: str, at: int, word: str, is_password: bool, long_runs: bool = True
+) -> Iterator[_Span]:
     after = at + len(word)
     # The structure is matched on the lower-cased text (same offsets; IGNORECASE is slow on the
     # non-ASCII copulas), the value read from the original.
@@ -790,9 +848,16 @@ def _value_after(text: str, lower: str, at: int, word: str, is_password: bool) -
     told = False
     if not m and not is_password:
         # A key or token told in a sentence ("la clé c'est f40v__...", "o token da API da loja
-        # é ...", "API token for the release job: ..."): only a long random value.
+        # é ...", "API token for the release job: ..."): the word whole (not "keyboard",
+        # "monkey", "author"), and a long random value that is not a hash named as one.
+        if not long_runs or lower[at - 1 : at].isalpha() or lower[after : after + 1].isalpha():
+            return  # no run of 16 token characters anywhere: no random token to tell
+        if not _LONG_TOKEN.search(text, after, after + 90):
+            return  # no value long enough near: the two patterns below cost ~10 us each
         found = _TOLD_SECRET.match(text, after) or _DIRECT_SECRET.match(text, after)
         if found and _random_token(found.group("value")):
+            if _HASH_WORDS.search(lower, max(0, found.start("value") - 40), found.start("value")):
+                return
             yield _Span("generic_secret", found.start("value"), found.end("value"), 0.85)
         return
     if not m and is_password:
@@ -837,8 +902,7 @@ def _value_after(text: str, lower: str, at: int, word: str, is_password: bool) -
             return
         if value.startswith(("/", "~/", "./", "../")) or "://" in value:
             return  # "pwd = /home/user": a path
-        weak = not any(c.isdigit() for c in value) and _classes(value) < 3
-        if weak and text[end : end + 1] not in _VALUE_ENDS:
+        if _PROSE_GOES_ON.match(text, end) and value == value.lower() and not _has_digit(value):
             return  # "mot de passe : rendez-vous sur le portail": a word that prose goes on from
         if _classes(value) >= 2:
             yield _Span("password", start, end, 0.85)
@@ -880,7 +944,13 @@ class SecretsDetector:
 
     def detect(self, text: str) -> list[Hit]:
         """Every secret in ``text``, ordered by start offset."""
-        spans = [*_provider_tokens(text), *_private_keys(text), *_assigned(text)]
+        lower = text.lower()
+        long_runs = _long_runs(text)
+        spans = [
+            *_provider_tokens(text, long_runs),
+            *_private_keys(text),
+            *_assigned(text, lower, long_runs),
+        ]
         if "." in text:
             spans.extend(_discord_tokens(text))
         # Each of these needs a marker most prompts lack, tested here before any work (one
@@ -889,11 +959,11 @@ class SecretsDetector:
             spans.extend(_url_passwords(text))
         if "@" in text and ":" in text:
             spans.extend(_combos(text))
-        spans.extend(_pairs(text))
+        spans.extend(_pairs(text, lower))
         if ("-" in text and ("-p" in text or "--" in text)) or ("(" in text and "define(" in text):
             spans.extend(_command_lines(text))
         if any(s.kind == "aws_access_key_id" for s in spans):
             spans.extend(_aws_pairs(text))
         if "\n" in text:
-            spans.extend(_table_cells(text, text.lower()))
+            spans.extend(_table_cells(text, lower))
         return [Hit(NAME, s.kind, s.start, s.end, s.score, VERSION) for s in _resolve(spans)]

@@ -132,7 +132,7 @@ def test_independent_authors_holdout_a_known_gap() -> None:
     """Eight authors who wrote PII rows for the holdout only, never read row by row (p5, p6 of
     the first round; p10-p12 and p16-p18, each scored before any change made for their round).
 
-    Measured with detectors pii-3 / secrets-3: 0.949 of their values hidden, 4.3% of their
+    Measured with detectors pii-3 / secrets-3: 0.953 of their values hidden, 3.9% of their
     look-alikes flagged (pii-2 / secrets-2: 0.881 and 7.1%). Below the issue's 0.98 for values:
     a floor, so that a change that loses values shows.
     """

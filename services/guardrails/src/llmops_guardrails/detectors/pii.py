@@ -63,18 +63,14 @@ into two digit clusters too short to be tried; a four-part version string that i
 public IPv4 address (``6.0.1.23``) is reported unless a word for a version is near it; a bare
 9-digit NIF and a bare 10-digit phone number without a keyword, a column header or a record
 around them score below the default threshold; addresses written all in lower case are found
-only after a label.
+only after a label or an address word, or where a field starts.
 """
 
 from __future__ import annotations
 
 import bisect
-import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from typing import NamedTuple
-
-import phonenumbers
 
 from llmops_guardrails.detectors.base import Hit
 from llmops_guardrails.detectors.pii_addresses import (
@@ -84,13 +80,7 @@ from llmops_guardrails.detectors.pii_addresses import (
     labelled_addresses,
 )
 from llmops_guardrails.detectors.pii_context import (
-    NOT_PHONE_WORDS,
-    PHONE_WORDS,
-    REFERENCE_WORDS,
-    STRONG_PHONE_WORDS,
     Span,
-    column_name,
-    context_before,
     tables_of,
 )
 from llmops_guardrails.detectors.pii_ids import (
@@ -104,6 +94,24 @@ from llmops_guardrails.detectors.pii_ids import (
     nirs,
     ssns,
 )
+from llmops_guardrails.detectors.pii_phones import (
+    phones,
+    possible_international,
+    valid_international,
+    valid_national,
+)
+
+__all__ = [
+    "DEFAULT_REGIONS",
+    "DEFAULT_THRESHOLD",
+    "KINDS",
+    "NAME",
+    "VERSION",
+    "PiiDetector",
+    "possible_international",
+    "valid_international",
+    "valid_national",
+]
 
 NAME = "pii"
 VERSION = "pii-3"
@@ -111,13 +119,6 @@ VERSION = "pii-3"
 DEFAULT_THRESHOLD = 0.5
 #: Regions whose national phone formats are recognised without a ``+`` prefix.
 DEFAULT_REGIONS: tuple[str, ...] = ("US", "GB", "FR", "DE", "ES", "PT", "IT", "CA")
-#: Brazilian numbers in the shape Brazilians write them, "(11) 98734-2210" or "11 98734-2210":
-#: most Portuguese speakers write these (independent authors' Portuguese rows had a dozen, all
-#: missed). Only this shape: Brazil's plan admits most 10- and 11-digit runs, and as a region
-#: tried on every number it read protocol and invoice numbers as phones (review: 42% -> 67% of
-#: random 10-digit groups after "Protocolo").
-_BR_SHAPE = re.compile(r"\(?[1-9]\d\)? ?9?\d{4}-\d{4}")
-
 #: Every kind this detector reports.
 KINDS: tuple[str, ...] = (
     "email",
@@ -211,276 +212,6 @@ def _clusters(text: str) -> list[tuple[int, int]]:
     return out
 
 
-# A phone candidate: optional ``+``/``00``, then digits with the separators people type. Bounded
-# length (the longest E.164 number is 15 digits) keeps every start position O(1).
-# After a comma only where the comma separates fields, not digits ("1,234,567"): after a word
-# or with a "+" or a trunk "0" (a CSV row: "Lopez,Hugo,+33 7 69 12 40 88").
-_PHONE = re.compile(
-    r"(?:(?<![\w+.,/-])|(?<=[^\W\d],)|(?<=,)(?=[+0]))"
-    r"(?:\+ ?|\b00 ?|\(\+\d{1,3}\) ?)?(?:\(\d{1,5}\) ?|\d)[\d ()./\u00a0\u2013-]{5,22}\d"
-    r"(?![\w]|[.,/-]\d)"
-)
-# A currency after a number: an amount ("612.450.987 €").
-_MONEY_AFTER = re.compile(r" ?(?:€|\$|£|eur\b|euros?\b|usd\b|gbp\b|chf\b|r\$)", re.IGNORECASE)
-_DATE = re.compile(
-    r"\d{1,4}[./ -]\d{1,2}[./ -]\d{1,4}|\d{4}[./-]?\d{2}[./-]?\d{2}|\d{1,2}[./-]\d{4}"
-)
-_DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?")
-_BRACKETED_QUAD = re.compile(r"\(\d{1,3}\.\d{1,3}\.\d{1,3}\.")
-_DATE_FIRST = re.compile(r"\d{1,2}/\d{1,2}/\d{2}(?:\d{2})? \d|(?:19|20)\d{2}-\d{4,}$")
-# A number that goes on from a code before it: "1Z 8W4 F73 03 6618 2947" (a UPS tracking
-# number), "MSKU 482913 7".
-_CODE_BEFORE = re.compile(r"(?<![\w])(?=[A-Z0-9]*[A-Z])(?=[A-Z0-9]*\d)[A-Z0-9]{3,8} $")
-# A time or a network generation before a number is not a code: "after 5PM 020 ...", "4G".
-_TIME_OR_NETWORK = re.compile(r"\d{1,2}(?:AM|PM)|[2-6]G|LTE|\d{1,2}H\d{0,2}")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?!\d)")
-_DAY_DATE = re.compile(r"\d{1,2}[/.]\d{1,2}[/.](?:19|20)\d{2}(?!\d)")
-
-# Leading national digits each region's numbers can start with, written as they are dialled
-# in-country: trunk ``0`` in GB/FR/DE, no trunk prefix in ES/PT, IT keeps the leading ``0`` of
-# landlines and ``3`` of mobiles, NANP area codes start 2-9 (after an optional ``1``). A cheap
-# filter before the ~45 µs ``phonenumbers`` parse; regions not listed are always tried.
-_NATIONAL_LEADS: dict[str, tuple[str, ...]] = {
-    "US": ("1", "2", "3", "4", "5", "6", "7", "8", "9"),
-    "CA": ("1", "2", "3", "4", "5", "6", "7", "8", "9"),
-    "GB": ("0",),
-    "FR": ("0",),
-    "DE": ("0",),
-    "ES": ("6", "7", "8", "9"),
-    "PT": ("2", "9"),
-    "IT": ("0", "3"),
-}
-
-
-#: The number types whose patterns make a number valid (libphonenumber's ``number_type``).
-_PHONE_TYPES = (
-    "fixed_line",
-    "mobile",
-    "toll_free",
-    "premium_rate",
-    "shared_cost",
-    "personal_number",
-    "voip",
-    "pager",
-    "uan",
-    "voicemail",
-)
-
-
-class _PhoneRules(NamedTuple):
-    national_prefix: str
-    lengths: frozenset[int]
-    general: re.Pattern[str]
-    types: tuple[tuple[frozenset[int], re.Pattern[str]], ...]
-
-
-@functools.cache
-def _phone_rules(region: str) -> _PhoneRules | None:
-    """``phonenumbers``' metadata for ``region``, compiled once (loaded on first use, not import)."""
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-    if metadata is None or metadata.general_desc is None:
-        return None
-    general = metadata.general_desc
-    types = []
-    for name in _PHONE_TYPES:
-        desc = getattr(metadata, name, None)
-        if desc is None or not desc.national_number_pattern:
-            continue
-        lengths = frozenset(desc.possible_length or general.possible_length or ())
-        if lengths and lengths != frozenset({-1}):
-            types.append((lengths, re.compile(desc.national_number_pattern)))
-    return _PhoneRules(
-        metadata.national_prefix or "",
-        frozenset(general.possible_length or ()),
-        re.compile(general.national_number_pattern or "$^"),
-        tuple(types),
-    )
-
-
-def _valid_nsn(nsn: str, region: str) -> bool:
-    """Whether ``nsn`` (a national significant number) is valid in ``region``.
-
-    The same test as ``phonenumbers.is_valid_number_for_region`` (a possible length, the
-    region's general pattern, then some number type's pattern), on ``phonenumbers``' own
-    metadata, without building a ``PhoneNumber``: parsing costs ~30 µs a candidate, this ~2.
-    A test checks that both agree.
-    """
-    rules = _phone_rules(region)
-    if rules is None or len(nsn) not in rules.lengths or not rules.general.fullmatch(nsn):
-        return False
-    return any(len(nsn) in lengths and p.fullmatch(nsn) for lengths, p in rules.types)
-
-
-def valid_international(digits: str) -> bool:
-    """Whether ``digits`` (country code first, no ``+``) is a valid phone number anywhere."""
-    for size in (1, 2, 3):  # country calling codes are prefix-free
-        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:size] or "0"))
-        if regions:
-            # As phonenumbers does, a trunk prefix written after the country code is dropped.
-            return any(valid_national(digits[size:], r) for r in regions)
-    return False
-
-
-def possible_international(digits: str) -> bool:
-    """Whether ``digits`` (country code first) has a length the country's numbers can have:
-    "+44 7700 900982" is a phone number by its form, though Ofcom keeps that range unassigned
-    (for drama), as test data and examples use."""
-    for size in (1, 2, 3):
-        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:size] or "0"))
-        if regions:
-            rest = digits[size:]
-            return any(
-                (rules := _phone_rules(r)) is not None
-                and len(rest) in rules.lengths
-                and rules.general.fullmatch(rest) is not None
-                for r in regions
-            )
-    return False
-
-
-def valid_national(digits: str, region: str) -> bool:
-    """Whether ``digits``, as dialled within ``region`` (trunk prefix included), is valid there."""
-    rules = _phone_rules(region)
-    if rules is None:
-        return False
-    prefix = rules.national_prefix
-    if prefix and digits.startswith(prefix) and _valid_nsn(digits[len(prefix) :], region):
-        return True
-    # Regions without a trunk prefix (ES, PT, IT) and NANP numbers written without the "1".
-    return _valid_nsn(digits, region)
-
-
-def _closer(words: re.Pattern[str], others: re.Pattern[str], before: str) -> bool:
-    """Whether the last of ``words`` in ``before`` comes after the last of ``others``: "Re:
-    invoice 2231, contact me at ..." names a phone; "Numero spedizione BRT: ..." a parcel."""
-    last = [m.end() for m in words.finditer(before)]
-    if not last:
-        return False
-    others_last = [m.end() for m in others.finditer(before)]
-    return not others_last or last[-1] > others_last[-1]
-
-
-def _phone_kind_score(text: str, m: re.Match[str], regions: Sequence[str]) -> float | None:
-    """The score of a phone candidate, or None when it is not a valid phone number."""
-    cand = m.group()
-    digits = re.sub(r"\D", "", cand)
-    if not 7 <= len(digits) <= 15:
-        return None
-    international = cand.startswith(("+", "00", "(+"))
-    if not international:
-        # "2024-05-13 09:14:22" and "03/14/2024 2:30": a date and an hour; "192.168.0.0/16": a
-        # network; "08.04.<en dash>10.04.2024": dates (an en dash separates a number's groups
-        # only between spaces, "0176 <en dash> 23 45 98 10").
-        if _DATE.fullmatch(cand) or _DOTTED_QUAD.fullmatch(cand) or _ISO_DATE.match(cand):
-            return None
-        if _DAY_DATE.match(cand) or cand.count("\u2013") != cand.count(" \u2013 "):
-            return None
-        if "(" not in cand and ")" in cand:
-            return None
-        # Columns of a statement ("0221            -23.74"), an address in brackets ("2
-        # (192.168.2.40"), a date and an hour ("03/07/24 2:31"), a year-numbered reference
-        # ("2024-000918").
-        if "  " in cand or _BRACKETED_QUAD.search(cand) or _DATE_FIRST.match(cand):
-            return None
-        code = _CODE_BEFORE.search(text, max(0, m.start() - 12), m.start())
-        if (
-            code
-            and not _TIME_OR_NETWORK.fullmatch(code.group().strip())
-            and not PHONE_WORDS.search(context_before(text, m.start()))
-        ):
-            return None
-    before = context_before(text, m.start())
-    column = column_name(text, m.start())
-    # The context is checked before the ~30 µs parse: order and invoice numbers are common. A
-    # "00" prefix is as likely a reference's leading zeros ("cliente nº 0049 2210 7733").
-    # "phone # is", "Account phone", "my no. is": a word for a phone after the other words.
-    phone_word = STRONG_PHONE_WORDS.search(before[-20:]) or _closer(
-        PHONE_WORDS, NOT_PHONE_WORDS, before[-20:]
-    )
-    if not cand.startswith(("+", "(+")) and (
-        (NOT_PHONE_WORDS.search(before[-20:]) and not phone_word)
-        or (
-            REFERENCE_WORDS.search(before)
-            and not STRONG_PHONE_WORDS.search(before)
-            and not _closer(PHONE_WORDS, REFERENCE_WORDS, before)
-        )
-        or (column and NOT_PHONE_WORDS.search(column) and not PHONE_WORDS.search(column))
-        or _MONEY_AFTER.match(text, m.end())
-    ):
-        return None
-    if international:
-        # "+44 (0)20 ..." repeats the trunk prefix in brackets: not part of the number.
-        intl = re.sub(r"\D", "", cand.replace("(0)", ""))
-        intl = intl[2:] if cand.startswith("00") else intl
-        if valid_international(intl):
-            return 0.95
-        return 0.85 if cand.startswith(("+", "(+")) and possible_international(intl) else None
-    for region in regions:
-        leads = _NATIONAL_LEADS.get(region)
-        if leads is not None and not digits.startswith(leads):
-            continue
-        if valid_national(digits, region):
-            break
-    else:
-        if not (_BR_SHAPE.fullmatch(cand) and valid_national(digits, "BR")):
-            return None
-    if PHONE_WORDS.search(before) or (column and PHONE_WORDS.search(column)):
-        return 0.95
-    grouped = any(c in cand for c in " ()-./\u00a0")
-    if grouped:
-        return 0.85
-    # A bare digit run: a leading trunk zero on a full-length (9+ digit) number is typical of
-    # phone numbers and rare in order or account numbers; anything else needs a keyword.
-    return 0.7 if digits.startswith("0") and len(digits) >= 9 else 0.45
-
-
-#: Two numbers given together: "Tel.: 958 27 64 10 / 630 77 21 05".
-_OR = re.compile(r" / ")
-
-
-def _phones(text: str, pos: int, endpos: int, regions: Sequence[str]) -> Iterator[Span]:
-    done = pos  # the end of the last numbers found by parts: a candidate inside them is not new
-    for m in _PHONE.finditer(text, pos, endpos):
-        if m.start() < done:
-            continue
-        parts = list(_parts(text, m, regions)) if _OR.search(m.group()) else []
-        if parts:
-            yield from parts
-            done = parts[-1].end
-            continue
-        score = _phone_kind_score(text, m, regions)
-        paren = m.group().rfind(" (")
-        if score is None and paren > 0 and ")" not in m.group()[paren:]:
-            # Run on into a bracket that follows: "06 18 77 40 29 (06:00)".
-            m = _PHONE.match(text, m.start(), m.start() + paren) or m
-            score = _phone_kind_score(text, m, regions) if m.end() < m.start() + paren + 1 else None
-        if score is not None:
-            yield Span("phone", m.start(), m.end(), score)
-
-
-def _parts(text: str, m: re.Match[str], regions: Sequence[str]) -> Iterator[Span]:
-    """The numbers of a candidate that runs over " / " from one number into the next, when
-    every part is one: "958 27 64 10 / 630 77 21 05" (a German run-on of 13 digits can be valid
-    as a whole, so the parts are tried first). Each part ends at the next " / " in the text,
-    not at the candidate's end, which its length bound may have cut."""
-    spans: list[Span] = []
-    a = m.start()
-    for _ in range(4):  # at most four numbers given together
-        nxt = text.find(" / ", a, a + 32)
-        part = _PHONE.match(text, a, nxt if nxt != -1 else min(len(text), a + 32))
-        if part is None or len(re.sub(r"\D", "", part.group())) < 7:
-            return
-        score = _phone_kind_score(text, part, regions)
-        if score is None:
-            return
-        spans.append(Span("phone", part.start(), part.end(), score))
-        if nxt == -1 or nxt > part.end() + 1:
-            break
-        a = nxt + 3
-    if len(spans) > 1:
-        yield from spans
-
-
 # --- the detector -----------------------------------------------------------------------------
 
 _SEPARATORS = str.maketrans("", "", " ()./\u00a0\u2013-")
@@ -527,7 +258,7 @@ def _number_spans(text: str, regions: Sequence[str]) -> Iterator[Span]:
         digits = len(text[start:end].translate(_SEPARATORS))
         lo, hi = max(0, start - 1), min(n, end + 2)
         if digits >= 7:
-            yield from _phones(text, max(0, start - 3), hi, regions)
+            yield from phones(text, max(0, start - 3), hi, regions)
         if digits >= 12:
             yield from cards(text, lo, hi)
         if digits >= 9:

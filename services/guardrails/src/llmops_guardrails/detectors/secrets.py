@@ -32,38 +32,36 @@ import base64
 import binascii
 import bisect
 import json
-import math
 import re
-from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from llmops_guardrails.detectors.base import Hit
-from llmops_guardrails.detectors.pii_context import table_headers
+from llmops_guardrails.detectors.secrets_credentials import (
+    aws_pairs,
+    combos,
+    command_lines,
+    pairs,
+    table_cells,
+    url_passwords,
+)
+from llmops_guardrails.detectors.secrets_values import (
+    HEX,
+    PLACEHOLDER,
+    Span,
+    cased,
+    classes,
+    dummy,
+    entropy,
+    high_entropy,
+    mixed,
+)
+
+__all__ = ["DEFAULT_THRESHOLD", "NAME", "VERSION", "SecretsDetector", "entropy"]
 
 NAME = "secrets"
 VERSION = "secrets-3"
 DEFAULT_THRESHOLD = 0.5
-
-
-class _Span(NamedTuple):
-    kind: str
-    start: int
-    end: int
-    score: float
-
-
-def _mixed(value: str) -> bool:
-    """Letters of both cases and a digit: what a random token of 20+ characters always has."""
-    return (
-        any(c.isdigit() for c in value)
-        and any(c.islower() for c in value)
-        and any(c.isupper() for c in value)
-    )
-
-
-def _cased(value: str) -> bool:
-    return any(c.islower() for c in value) and any(c.isupper() for c in value)
 
 
 #: jwt.io's sample token (header, payload): the example every tutorial pastes.
@@ -111,7 +109,7 @@ _RULES: tuple[_Rule, ...] = (
         ("sk-",),
         re.compile(r"sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,300}" + _TAIL),
         0.95,
-        lambda v: _mixed(v.split("-", 1)[1]),
+        lambda v: mixed(v.split("-", 1)[1]),
     ),
     _Rule(
         "aws_access_key_id",
@@ -199,7 +197,7 @@ _RULES: tuple[_Rule, ...] = (
         ("npm_",),
         re.compile(r"npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])"),
         0.99,
-        _cased,
+        cased,
     ),
     _Rule(
         "pypi_token",
@@ -212,7 +210,7 @@ _RULES: tuple[_Rule, ...] = (
         ("hf_",),
         re.compile(r"hf_[A-Za-z0-9]{30,40}(?![A-Za-z0-9])"),
         0.95,
-        _cased,
+        cased,
     ),
     _Rule(
         "telegram_bot_token",
@@ -260,7 +258,7 @@ def _long_runs(text: str) -> bool:
     return _TOKEN_RUN in text.encode("utf-8", "surrogatepass").translate(_TOKEN_CLASS)
 
 
-def _provider_tokens(text: str, long_runs: bool) -> Iterator[_Span]:
+def _provider_tokens(text: str, long_runs: bool) -> Iterator[Span]:
     rules = _RULES if long_runs else _SHORT_RUNS
     for rule in rules:
         if rule.prefixes and not any(p in text for p in rule.prefixes):
@@ -269,17 +267,10 @@ def _provider_tokens(text: str, long_runs: bool) -> Iterator[_Span]:
             start = m.start()
             if start and text[start - 1] in _TOKEN_CHAR:
                 continue  # the middle of a longer token, not a key
-            if _dummy(m.group()):
+            if dummy(m.group()):
                 continue
             if rule.check is None or rule.check(m.group()):
-                yield _Span(rule.kind, start, m.end(), rule.score)
-
-
-_FILL_CHARS = frozenset("xX0*-_")
-
-
-#: A provider prefix (``ghp_``, ``sk_test_``, ``xoxb-``, ``glpat-``): up to two lettered parts.
-_PREFIX = re.compile(r"(?:[A-Za-z]{2,8}[_-]){1,2}|A[KS]IA")
+                yield Span(rule.kind, start, m.end(), rule.score)
 
 
 # A Discord bot token: the user id in base64 (24-26 characters, "M", "N" or "O" first), a
@@ -290,7 +281,7 @@ _DISCORD_TAIL = re.compile(r"\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0
 _DISCORD_ID = re.compile(r"[MNO][A-Za-z0-9_-]{23,25}")
 
 
-def _discord_tokens(text: str) -> Iterator[_Span]:
+def _discord_tokens(text: str) -> Iterator[Span]:
     for m in _DISCORD_TAIL.finditer(text):
         begin = m.start()
         while begin > 0 and text[begin - 1] in _TOKEN_CHAR and m.start() - begin <= 26:
@@ -300,26 +291,8 @@ def _discord_tokens(text: str) -> Iterator[_Span]:
         if not _DISCORD_ID.fullmatch(text, begin, m.start()):
             continue
         token = text[begin : m.end()]
-        if _cased(token[: m.start() - begin]) and _mixed(token):
-            yield _Span("discord_bot_token", begin, m.end(), 0.9)
-
-
-# Two runs of eight filler characters: "hooks.slack.com/services/XXXXXXXXX/XXXXXXXXX/XXXX...".
-# (One run alone may sit in a real value; two in one token never do by chance.)
-_FILLER_RUNS = re.compile(r"([xX*0])\1{7}.*([xX*0])\2{7}")
-
-
-def _dummy(token: str) -> bool:
-    """Whether a token or assigned value is a documentation example or a placeholder: the
-    providers' own examples say so (AWS's ``AKIAIOSFODNN7EXAMPLE``), placeholders fill the whole
-    random part with filler (``ghp_xxxx...``, ``xoxb-000000000000-...-XXXX``). Independent
-    authors' look-alikes: 12 such tokens in .env templates, docs and test fixtures, all flagged
-    before."""
-    if "EXAMPLE" in token or _FILLER_RUNS.search(token):
-        return True
-    prefix = _PREFIX.match(token)
-    rest = token[prefix.end() :] if prefix else token
-    return len(rest) >= 8 and set(rest) <= _FILL_CHARS
+        if cased(token[: m.start() - begin]) and mixed(token):
+            yield Span("discord_bot_token", begin, m.end(), 0.9)
 
 
 _PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY( BLOCK)?-----")
@@ -333,7 +306,7 @@ _KEY_LINE = re.compile(r"[A-Za-z0-9+/=]{16}")
 _PEM_MAX = 16_384
 
 
-def _private_keys(text: str) -> Iterator[_Span]:
+def _private_keys(text: str) -> Iterator[Span]:
     if "-----BEGIN" not in text:
         return
     for m in _PEM_BEGIN.finditer(text):
@@ -342,285 +315,12 @@ def _private_keys(text: str) -> Iterator[_Span]:
         if end != -1:
             if not _KEY_LINE.search(text, m.end(), end):
                 continue  # "<your key material here>" between the markers: a template
-            yield _Span("private_key", m.start(), end + len(end_marker), 0.99)
+            yield Span("private_key", m.start(), end + len(end_marker), 0.99)
         else:
             # A truncated block (a paste cut short) still leaks the key material it has: hide the
             # header and the base64 body that follows it.
             body = _PEM_BODY.match(text, m.end(), min(len(text), m.end() + _PEM_MAX))
-            yield _Span("private_key", m.start(), body.end() if body else m.end(), 0.99)
-
-
-# The password in a URL's user information: "postgres://app:s3cr3t@db:5432/app",
-# "rediss://:token@cache:6380". The user name is not a secret; the password always is.
-# The last "@" before the host ends it: passwords may hold one ("mysql://shop:Hjkc@41hK@db").
-_URL_PASSWORD = re.compile(r"://[^\s:/@\"'`]{0,64}:(?P<value>[^\s/\"'`]{1,128})@[\w\[]")
-
-
-# A leaked credential pair, "jane.doe@gmail.com:Summer2024!" (the combo-list format).
-_COMBO = re.compile(
-    r"@[\w-]{1,63}(?:\.[\w-]{1,63}){1,4}:(?P<value>[^\s:/@\"'`,;]{6,64})(?=[\s,;]|$)"
-)
-
-
-# Credentials given as "user / password" with spaces around the slash, after a word for a
-# login ("login: admin / Blu3b3rry!Pancake", "test accounts: buyer_test / Buyer2025!!").
-# Paths, packages, images and "TCP/IPv4" have no spaces around theirs.
-_PAIR = re.compile(
-    r"(?<![\w/.-])(?P<user>[\w.@+-]{2,64}) / (?P<value>[^\s/\"'`,;|]{8,64})(?=[\s,;|]|$)"
-)
-_LOGIN_WORDS = re.compile(
-    r"\b(?:login|log in|sign in|users?|username|usuario|utilisateur|benutzer|utente|utilizador"
-    r"|accounts?|cuentas?|comptes?|konto|admin|root|credentials?|acceso|accès|acesso|accesso"
-    r"|zugang|anmeldung|session)\b"
-)
-# curl's and wget's "-u user:password" ("docker run -u www-data:www-data" is a user and group).
-_CURL_USER = re.compile(
-    r"\b(?:curl|wget|http|https)\b[^\n]{0,200}?(?:\s-u|--user)[ =]?[\"']?(?P<user>[\w.@+-]{1,64})"
-    r":(?P<value>[^\s\"'@]{6,64})"
-)
-# A Postman collection's or an environment file's key and value: {"key": "client_secret",
-# "value": "..."}; the key's name ends with the secret's word ("token_endpoint" is a URL).
-_KEY_VALUE = re.compile(
-    r"\"key\"\s*:\s*\"(?P<name>[^\"\n]{0,40}(?:secret|token|password|passwd|api[-_ ]?key"
-    r"|apikey))\"\s*,\s*\"value\"\s*:\s*\"(?P<value>[^\"\n]{6,256})\"",
-    re.IGNORECASE,
-)
-# A code to a door or an alarm: "Door code tomorrow is 5172#". (A card's or a booking's PIN
-# was a look-alike to the authors who wrote one; a badge PIN a password to another: not kept.)
-# Matched on the lower-cased text; only connectives between the words and the code.
-_PIN = re.compile(
-    r"(?<![\w])(?:door code|alarm code|gate code|entry code|keypad code|access code|digicode"
-    r"|code porte|türcode|code d'accès|código de acceso|código do alarme|codice della porta"
-    r"|codice allarme)(?:[ \t]+(?:is|es|est|ist|é|è|for|of|del|de|do|da|della|tomorrow|today"
-    r"|now|demain|morgen|heute|mañana|amanhã|domani|new|nuevo|nouveau|neuer))"
-    r"{0,3}[ \t]*[:=]?[ \t]*(?P<value>\d{4,8}#?)(?![\w])(?! ?(?:seconds|secs|minutes|mins|hours"
-    r"|days|bits|bytes|ms|s\b|m\b|h\b))"
-)
-_PIN_ANCHORS = ("code", "código", "codice", "türcode")
-
-
-def _pairs(text: str, lower: str) -> Iterator[_Span]:
-    """User and password pairs, curl credentials, Postman key-value secrets, door codes."""
-    if len(lower) != len(text):
-        return  # a character whose lower case is longer (U+0130): offsets would not line up
-    if " / " in text:
-        for m in _pair_matches(text):
-            value, user = m.group("value").rstrip(".)"), m.group("user")
-            if (
-                not _strong_enough(value)
-                or user.isdigit()
-                or user[-1:] == "."
-                or _FILE.search(value)
-            ):
-                continue
-            if _LOGIN_WORDS.search(lower, max(0, m.start() - 80), m.start("value")):
-                start = m.start("value")
-                yield _Span("password", start, start + len(value), 0.85)
-    if "-u" in text or "--user" in text:
-        for m in _CURL_USER.finditer(text):
-            value = m.group("value")
-            if value != m.group("user") and _classes(value) >= 2 and not value.isdigit():
-                yield _Span("password", m.start("value"), m.end("value"), 0.85)
-    if '"key"' in text:
-        for m in _KEY_VALUE.finditer(text):
-            value = m.group("value")
-            if _PLACEHOLDER.fullmatch(value) or _dummy(value) or value.startswith(("{{", "/")):
-                continue
-            if "://" in value:
-                continue
-            if "pass" in m.group("name").lower():
-                if _classes(value) >= 2:
-                    yield _Span("password", m.start("value"), m.end("value"), 0.85)
-            elif _high_entropy(value) or (len(value) >= 20 and _mixed(value)):
-                yield _Span("generic_secret", m.start("value"), m.end("value"), 0.9)
-    if any(anchor in lower for anchor in _PIN_ANCHORS):
-        for m in _PIN.finditer(lower):
-            digits = m.group("value")
-            year = len(digits) == 4 and digits[:2] in ("19", "20")
-            if not filler(digits) and not year:
-                yield _Span("password", m.start("value"), m.end("value"), 0.85)
-
-
-def _pair_matches(text: str) -> Iterator[re.Match[str]]:
-    """``_PAIR`` matched from each " / " (the pattern has no literal start to jump to)."""
-    at = text.find(" / ")
-    while at != -1:
-        begin = at - 1
-        while begin >= 0 and at - begin <= 64 and (text[begin].isalnum() or text[begin] in "._@+-"):
-            begin -= 1
-        m = _PAIR.match(text, begin + 1)
-        if m and m.start("value") == at + 3:
-            yield m
-        at = text.find(" / ", at + 3)
-
-
-# A file name or a version at the end of a value: "Helper3.py", "Django4.2".
-_FILE = re.compile(r"\.[A-Za-z]{1,5}$|\d\.\d")
-
-
-def _strong_enough(value: str) -> bool:
-    """A password in a pair: letters, a digit, and a symbol or both cases; not a path, a date, a
-    fraction or a version ("2024/25", "v1.2/v2.0")."""
-    if value[:1] == "." or "://" in value:
-        return False
-    if _classes(value) == 4:
-        return True
-    shaped = any(c.isalpha() for c in value) and any(c.isdigit() for c in value)
-    mixed = any(not c.isalnum() for c in value) or _cased(value)
-    return shaped and mixed and not value.startswith(("v", "V"))
-
-
-def filler(digits: str) -> bool:
-    """A code no one sets: one digit repeated or a counting run ("0000", "1234")."""
-    core = digits.rstrip("#")
-    return len(set(core)) == 1 or core in "0123456789" or core in "9876543210"
-
-
-def _combos(text: str) -> Iterator[_Span]:
-    for m in _COMBO.finditer(text):
-        value = m.group("value")
-        if value.isdigit() or _PLACEHOLDER.fullmatch(value) or _classes(value) < 2:
-            continue
-        yield _Span("password", m.start("value"), m.end("value"), 0.85)
-
-
-def _url_passwords(text: str) -> Iterator[_Span]:
-    if "://" not in text:
-        return
-    for m in _URL_PASSWORD.finditer(text):
-        value = m.group("value")
-        if _PLACEHOLDER.fullmatch(value) or _dummy(value) or len(value) < 4:
-            continue
-        yield _Span("password", m.start("value"), m.end("value"), 0.9)
-
-
-# A password given on a command line: "--requirepass X", "--password X", "mysql -u admin
-# -pX" or "-p'X'" (the value attached: "-p X" makes mysql ask for one and names a database),
-# "docker login -u ci -p X". Only on the line of a command that takes one, after its name.
-_CLI_PASSWORD = re.compile(
-    r"(?:--(?:requirepass|password|passwd|pass|db-password|[\w-]{0,20}(?:secret|token|api-key"
-    r"|access-key|secret-key)[\w-]{0,12})(?:[ =]|[\"'],? *[\"'])|(?<=\s)-p(?=[^\s-])|(?<=\s)-p +)"
-    r"[\"']?(?P<value>[^\s\"']{6,128})"
-)
-_CLI_COMMANDS = re.compile(
-    r"mysql|mariadb|mysqldump|docker login|podman login|redis-server|redis-cli|sshpass"
-)
-#: Commands whose "-p" takes the password after a space.
-_SPACED_PASSWORD = frozenset({"docker login", "podman login", "sshpass"})
-# A port mapping or a path is an argument, not a password ("-p 6379:6379", "mkdir -p /var").
-_NOT_A_PASSWORD = re.compile(r"[\d:]+|[/~.].*")
-# WordPress and PHP configuration: define('DB_PASSWORD', '...'), define('AUTH_KEY', '...').
-_DEFINE = re.compile(
-    r"define\(\s*['\"](?P<name>[A-Z0-9_]{1,64})['\"]\s*,\s*['\"]"
-    r"(?P<value>[^'\"\n]{6,256})['\"]"
-)
-
-
-# An AWS secret access key given beside its key id ("AKIA...:wJalr...", "AKIA... / wJalr...",
-# the two columns of the console's credentials CSV): 40 base64 characters soon after the id.
-_AWS_ID = re.compile(r"A(?:KIA|SIA)[A-Z0-9]{16}(?![A-Za-z0-9])")
-_AWS_SECRET_NEAR = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
-
-
-def _aws_pairs(text: str) -> Iterator[_Span]:
-    for m in _AWS_ID.finditer(text):
-        near = _AWS_SECRET_NEAR.search(text, m.end(), min(len(text), m.end() + 120))
-        if near and _mixed(near.group()) and not _dummy(near.group()):
-            yield _Span("aws_secret_access_key", near.start(), near.end(), 0.9)
-
-
-# A table column named for a secret: "username,password" over "jdoe,Summer2024!". Only a
-# header made of such a name ("password_changed" is a date, "keyword" a word).
-_SECRET_COLUMN = re.compile(r"pass|pwd|kennwort|contraseña|senha|mot de passe|secret|token|key")
-_SECRET_HEADER = re.compile(
-    r"(?:[a-z]+[ _-])?(?:pass|password|passwort|passwd|pwd|kennwort|contraseña|senha|mot de passe"
-    r"|secret|token|key|api[ _-]?key|secret[ _-]access[ _-]key|access[ _-]token|client[ _-]secret)"
-)
-_PASSWORD_HEADER = re.compile(r"pass|pwd|kennwort|contraseña|senha|mot de passe")
-_DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}.*|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}.*")
-
-
-def _table_cells(text: str, lower: str) -> Iterator[_Span]:
-    if "\n" not in text or not _SECRET_COLUMN.search(lower):
-        return
-    tables = table_headers(text)  # built here, once per call
-    for line, header in zip(tables.line_starts, tables.headers, strict=True):
-        if header is None:
-            continue
-        delimiter, fields = header
-        named = [i for i, f in enumerate(fields) if _SECRET_HEADER.fullmatch(f)]
-        if not named:
-            continue
-        end = text.find("\n", line)
-        row = text[line : len(text) if end == -1 else end].rstrip("\r")
-        if '"' in row:
-            continue  # quoted fields may hold the delimiter: the columns would shift
-        cells = row.split(delimiter)
-        for i in named:
-            if i >= len(cells):
-                continue
-            offset = line + sum(len(c) + 1 for c in cells[:i])
-            value = cells[i].strip(" \t'")
-            if len(value) < 6 or _PLACEHOLDER.fullmatch(value) or _dummy(value):
-                continue
-            if _DATE_LIKE.fullmatch(value):
-                continue
-            start = text.index(value, offset)
-            if _PASSWORD_HEADER.search(fields[i]):
-                if _classes(value) >= 2 and " " not in value:
-                    yield _Span("password", start, start + len(value), 0.85)
-            elif _high_entropy(value):
-                yield _Span("generic_secret", start, start + len(value), 0.9)
-
-
-_DEFINE_NAME = re.compile(r"PASSWORD|KEY|SALT|SECRET|TOKEN")
-
-
-def _flags(text: str) -> Iterator[re.Match[str]]:
-    """``_CLI_PASSWORD`` matched where a flag starts ("--", " -p"): the pattern has no literal
-    prefix for the engine to jump to, and hyphens are everywhere in prose."""
-    starts = []
-    for marker, offset in (("--", 0), (" -p", 1), ("\t-p", 1)):
-        at = text.find(marker)
-        while at != -1:
-            starts.append(at + offset)
-            at = text.find(marker, at + 2)
-    for at in sorted(starts):
-        m = _CLI_PASSWORD.match(text, at)
-        if m:
-            yield m
-
-
-def _command_lines(text: str) -> Iterator[_Span]:
-    for m in _flags(text):
-        value, flag = m.group("value"), m.group()[: m.start("value") - m.start()]
-        if _PLACEHOLDER.fullmatch(value) or _dummy(value) or _NOT_A_PASSWORD.fullmatch(value):
-            continue
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        command = _CLI_COMMANDS.search(text, max(line_start, m.start() - 200), m.start())
-        if flag.startswith("-p"):
-            # "-p X" only for a login command; mysql's "-p X" asks for the password.
-            attached = not flag.startswith("-p ")
-            spaced = command is not None and command.group() in _SPACED_PASSWORD
-            if command and (attached or spaced) and _classes(value) >= 2:
-                yield _Span("password", m.start("value"), m.end("value"), 0.85)
-        elif "pass" in flag:
-            if _classes(value) >= 2:
-                yield _Span("password", m.start("value"), m.end("value"), 0.85)
-        elif _high_entropy(value):
-            yield _Span("generic_secret", m.start("value"), m.end("value"), 0.9)
-    if "define(" in text:
-        for m in _DEFINE.finditer(text):
-            value = m.group("value")
-            if not _DEFINE_NAME.search(m.group("name")):
-                continue
-            if _PLACEHOLDER.fullmatch(value) or _dummy(value) or "put your" in value:
-                continue
-            if "PASSWORD" in m.group("name"):
-                if _classes(value) >= 2:
-                    yield _Span("password", m.start("value"), m.end("value"), 0.85)
-            elif _high_entropy(value) or _classes(value) == 4:
-                yield _Span("generic_secret", m.start("value"), m.end("value"), 0.9)
+            yield Span("private_key", m.start(), body.end() if body else m.end(), 0.99)
 
 
 # --- values assigned to secret-sounding names --------------------------------------------------
@@ -730,9 +430,9 @@ def _random_token(value: str) -> bool:
         return False  # a path or a URL ("dpl_...:fx", DeepL's suffix, is a key)
     if _LETTER_RUN.search(value):
         return False  # an identifier made of words ("TransformerEncoderLayer2D_withAttention")
-    if len(value) >= 32 and all(c in _HEX for c in value):
+    if len(value) >= 32 and all(c in HEX for c in value):
         return entropy(value) >= 3.0
-    return len(value) >= 20 and _mixed(value) and entropy(value) >= 3.8
+    return len(value) >= 20 and mixed(value) and entropy(value) >= 3.8
 
 
 def _strong(value: str) -> bool:
@@ -740,7 +440,7 @@ def _strong(value: str) -> bool:
     it is given."""
     value = value.rstrip(".)")
     return (
-        _classes(value) >= 3
+        classes(value) >= 3
         and any(c.isdigit() for c in value)
         and any(not c.isalnum() for c in value)
         and _told_value(value, True)
@@ -758,53 +458,13 @@ def _told_value(value: str, preposition: bool) -> bool:
     # "mot de passe : rendez-vous sur le portail": a lower-case word and a hyphen is prose.
     if not any(c.isdigit() for c in value) and value == value.lower():
         return False
-    return _classes(value) >= (3 if preposition else 2)
+    return classes(value) >= (3 if preposition else 2)
 
 
 _BEARER = re.compile(r"[ \t]{1,4}(?P<value>[A-Za-z0-9._~+/-]{16,2048}=*)")
-_PLACEHOLDER = re.compile(
-    r"(?:\*+|x{3,}|\.{3,}|<[^>]*>?|\$\{?.*|\{\{.*|%\(.*|\[.*|your[_-].*|changeme|example.*|none"
-    r"|null|nil|true|false|undefined|redacted|required|optional|string|secret|password|token"
-    # "tu_contraseña_aqui", "votre_mot_de_passe_ici", "dein-passwort-hier": a template's blank.
-    r"|(?:tu|su|votre|ton|dein|ihr|seu|sua|il_tuo|la_tua|my|the)[_-].*|.*[_-](?:here|aqui|aquí"
-    r"|ici|hier|qui|aqui)"
-    r"|(?:os|process|env|config|settings|self|sys|getenv|environ)[.\[(].*|[A-Za-z_][\w.]*\([\w.'\", \[\]]*\)?)",
-    re.IGNORECASE,
-)
 
 
-def entropy(value: str) -> float:
-    """Shannon entropy of ``value`` in bits per character."""
-    if not value:
-        return 0.0
-    counts = Counter(value)
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
-
-
-_HEX = frozenset("0123456789abcdefABCDEF")
-
-
-def _high_entropy(value: str) -> bool:
-    # Thresholds below detect-secrets' context-free ones (hex 3.0, base64 4.5): a keyword has
-    # already said this is a secret, so only ordinary words and repetitive strings are excluded.
-    if len(value) < 16:
-        return False
-    if all(c in _HEX for c in value):
-        return entropy(value) >= 2.8
-    return entropy(value) >= 3.5 and any(c.isdigit() for c in value)
-
-
-def _classes(value: str) -> int:
-    return (
-        any(c.islower() for c in value)
-        + any(c.isupper() for c in value)
-        + any(c.isdigit() for c in value)
-        + any(not c.isalnum() for c in value)
-    )
-
-
-def _assigned(text: str, lower: str, long_runs: bool = True) -> Iterator[_Span]:
+def _assigned(text: str, lower: str, long_runs: bool = True) -> Iterator[Span]:
     if len(lower) != len(text):
         return  # a character whose lower case is longer (U+0130): offsets would not line up
     for words, is_password in ((_PASSWORD_WORDS, True), (_SECRET_WORDS, False)):
@@ -840,7 +500,7 @@ _WHOLE_STEMS = frozenset({"pw", "_pat", "appid"})
 
 def _value_after(
     text: str, lower: str, at: int, word: str, is_password: bool, long_runs: bool = True
-) -> Iterator[_Span]:
+) -> Iterator[Span]:
     after = at + len(word)
     # The structure is matched on the lower-cased text (same offsets; IGNORECASE is slow on the
     # non-ASCII copulas), the value read from the original.
@@ -858,7 +518,7 @@ def _value_after(
         if found and _random_token(found.group("value")):
             if _HASH_WORDS.search(lower, max(0, found.start("value") - 40), found.start("value")):
                 return
-            yield _Span("generic_secret", found.start("value"), found.end("value"), 0.85)
+            yield Span("generic_secret", found.start("value"), found.end("value"), 0.85)
         return
     if not m and is_password:
         # The whole word around the stem ("palavra-passe", "mot de passe"), not "passport".
@@ -876,24 +536,24 @@ def _value_after(
             if (
                 found
                 and _strong(found.group("value"))
-                and (found.group("kind") or _classes(found.group("value")) == 4)
+                and (found.group("kind") or classes(found.group("value")) == 4)
                 and not _ABOUT_PASSWORDS.search(lower, max(0, whole.start() - 16), whole.start())
             ):
-                yield _Span("password", found.start("value"), found.end("value"), 0.85)
+                yield Span("password", found.start("value"), found.end("value"), 0.85)
                 return
             # Or told further on, past the end of a sentence ("la contraseña como me dijiste.
             # Ahora es ..."): after a copula, a value with all four kinds of character.
             found = _FAR.match(lower, whole.end())
             value = text[found.start("value") : found.end("value")] if found else ""
-            if found and _strong(value) and _classes(value) == 4:
-                yield _Span("password", found.start("value"), found.end("value"), 0.85)
+            if found and _strong(value) and classes(value) == 4:
+                yield Span("password", found.start("value"), found.end("value"), 0.85)
             return
     if not m:
         return
     start = m.start("value")
     value = text[start : m.end("value")].rstrip(".)]}>")
     end = start + len(value)
-    if len(value) < 6 or _PLACEHOLDER.fullmatch(value) or _dummy(value):
+    if len(value) < 6 or PLACEHOLDER.fullmatch(value) or dummy(value):
         return
     if value.startswith("eyJ") and not _jwt_header_ok(value):
         return  # an unsigned or sample JWT (see ``_jwt_header_ok``)
@@ -904,27 +564,27 @@ def _value_after(
             return  # "pwd = /home/user": a path
         if _PROSE_GOES_ON.match(text, end) and value == value.lower() and not _has_digit(value):
             return  # "mot de passe : rendez-vous sur le portail": a word that prose goes on from
-        if _classes(value) >= 2:
-            yield _Span("password", start, end, 0.85)
+        if classes(value) >= 2:
+            yield Span("password", start, end, 0.85)
         return
     if re.fullmatch(r"[A-Za-z0-9/+]{40}", value) and (
         "aws" in lower[max(0, at - 24) : at] or "access" in lower[at:after] + m.group()
     ):
-        yield _Span("aws_secret_access_key", start, end, 0.95)
-    elif _high_entropy(value):
-        yield _Span("generic_secret", start, end, 0.9 if entropy(value) >= 4.0 else 0.8)
+        yield Span("aws_secret_access_key", start, end, 0.95)
+    elif high_entropy(value):
+        yield Span("generic_secret", start, end, 0.9 if entropy(value) >= 4.0 else 0.8)
 
 
 # --- the detector -----------------------------------------------------------------------------
 
 
-def _resolve(spans: list[_Span]) -> list[_Span]:
+def _resolve(spans: list[Span]) -> list[Span]:
     """Keep the best of overlapping findings: a provider key beats a generic value it is in."""
     ordered = sorted(spans, key=lambda s: (-s.score, -(s.end - s.start), s.start))
     # Kept spans never overlap, so sorted by start they are sorted by end too: a new span can
     # only overlap its two neighbours in that order (bisect keeps 1 MB inputs linearithmic).
     starts: list[int] = []
-    kept: list[_Span] = []
+    kept: list[Span] = []
     for span in ordered:
         i = bisect.bisect_left(starts, span.start)
         if i < len(kept) and kept[i].start < span.end:
@@ -956,14 +616,14 @@ class SecretsDetector:
         # Each of these needs a marker most prompts lack, tested here before any work (one
         # character first: a search for one is several times faster than for a string).
         if ":" in text and "://" in text:
-            spans.extend(_url_passwords(text))
+            spans.extend(url_passwords(text))
         if "@" in text and ":" in text:
-            spans.extend(_combos(text))
-        spans.extend(_pairs(text, lower))
+            spans.extend(combos(text))
+        spans.extend(pairs(text, lower))
         if ("-" in text and ("-p" in text or "--" in text)) or ("(" in text and "define(" in text):
-            spans.extend(_command_lines(text))
+            spans.extend(command_lines(text))
         if any(s.kind == "aws_access_key_id" for s in spans):
-            spans.extend(_aws_pairs(text))
+            spans.extend(aws_pairs(text))
         if "\n" in text:
-            spans.extend(_table_cells(text, lower))
+            spans.extend(table_cells(text, lower))
         return [Hit(NAME, s.kind, s.start, s.end, s.score, VERSION) for s in _resolve(spans)]

@@ -1,0 +1,97 @@
+"""Checks on a candidate secret's value, shared by :mod:`.secrets` and
+:mod:`.secrets_credentials`: its kinds of character, its entropy, and whether it is a
+placeholder or a documentation example."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import NamedTuple
+
+
+class Span(NamedTuple):
+    kind: str
+    start: int
+    end: int
+    score: float
+
+
+def mixed(value: str) -> bool:
+    """Letters of both cases and a digit: what a random token of 20+ characters always has."""
+    return (
+        any(c.isdigit() for c in value)
+        and any(c.islower() for c in value)
+        and any(c.isupper() for c in value)
+    )
+
+
+def cased(value: str) -> bool:
+    return any(c.islower() for c in value) and any(c.isupper() for c in value)
+
+
+_FILL_CHARS = frozenset("xX0*-_")
+
+
+#: A provider prefix (``ghp_``, ``sk_test_``, ``xoxb-``, ``glpat-``): up to two lettered parts.
+_PREFIX = re.compile(r"(?:[A-Za-z]{2,8}[_-]){1,2}|A[KS]IA")
+
+
+# Two runs of eight filler characters: "hooks.slack.com/services/XXXXXXXXX/XXXXXXXXX/XXXX...".
+# (One run alone may sit in a real value; two in one token never do by chance.)
+_FILLER_RUNS = re.compile(r"([xX*0])\1{7}.*([xX*0])\2{7}")
+
+
+def dummy(token: str) -> bool:
+    """Whether a token or assigned value is a documentation example or a placeholder: the
+    providers' own examples say so (AWS's ``AKIAIOSFODNN7EXAMPLE``), placeholders fill the whole
+    random part with filler (``ghp_xxxx...``, ``xoxb-000000000000-...-XXXX``). Independent
+    authors' look-alikes: 12 such tokens in .env templates, docs and test fixtures, all flagged
+    before."""
+    if "EXAMPLE" in token or _FILLER_RUNS.search(token):
+        return True
+    prefix = _PREFIX.match(token)
+    rest = token[prefix.end() :] if prefix else token
+    return len(rest) >= 8 and set(rest) <= _FILL_CHARS
+
+
+PLACEHOLDER = re.compile(
+    r"(?:\*+|x{3,}|\.{3,}|<[^>]*>?|\$\{?.*|\{\{.*|%\(.*|\[.*|your[_-].*|changeme|example.*|none"
+    r"|null|nil|true|false|undefined|redacted|required|optional|string|secret|password|token"
+    # "tu_contraseña_aqui", "votre_mot_de_passe_ici", "dein-passwort-hier": a template's blank.
+    r"|(?:tu|su|votre|ton|dein|ihr|seu|sua|il_tuo|la_tua|my|the)[_-].*|.*[_-](?:here|aqui|aquí"
+    r"|ici|hier|qui|aqui)"
+    r"|(?:os|process|env|config|settings|self|sys|getenv|environ)[.\[(].*|[A-Za-z_][\w.]*\([\w.'\", \[\]]*\)?)",
+    re.IGNORECASE,
+)
+
+
+def entropy(value: str) -> float:
+    """Shannon entropy of ``value`` in bits per character."""
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def high_entropy(value: str) -> bool:
+    # Thresholds below detect-secrets' context-free ones (hex 3.0, base64 4.5): a keyword has
+    # already said this is a secret, so only ordinary words and repetitive strings are excluded.
+    if len(value) < 16:
+        return False
+    if all(c in HEX for c in value):
+        return entropy(value) >= 2.8
+    return entropy(value) >= 3.5 and any(c.isdigit() for c in value)
+
+
+def classes(value: str) -> int:
+    return (
+        any(c.islower() for c in value)
+        + any(c.isupper() for c in value)
+        + any(c.isdigit() for c in value)
+        + any(not c.isalnum() for c in value)
+    )

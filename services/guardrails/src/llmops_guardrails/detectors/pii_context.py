@@ -107,10 +107,10 @@ def context_before(text: str, start: int, width: int = _CONTEXT_WIDTH) -> str:
     return text[max(0, start - width) : start].lower()
 
 
-def named(words: re.Pattern[str], text: str, start: int) -> bool:
-    """Whether a keyword just before ``start``, or the header of its table column, names the
-    value there."""
-    if words.search(context_before(text, start)):
+def named(words: re.Pattern[str], text: str, start: int, width: int = _CONTEXT_WIDTH) -> bool:
+    """Whether a keyword in the ``width`` characters before ``start``, or the header of its
+    table column, names the value there."""
+    if words.search(context_before(text, start, width)):
         return True
     column = column_name(text, start)
     return bool(column and words.search(column))

@@ -121,9 +121,7 @@ def ssns(text: str, pos: int, endpos: int) -> Iterator[Span]:
         cand = m.group()
         if not us_ssn.is_valid(cand.replace(" ", "-")):
             continue
-        keyword = named(SSN_WORDS, text, m.start()) or SSN_WORDS.search(
-            context_before(text, m.start(), 64)
-        )
+        keyword = named(SSN_WORDS, text, m.start(), 64)
         # A reference word just before outweighs a keyword further back ("social events
         # ticket 536-22-1874").
         if keyword and not REFERENCE_WORDS.search(context_before(text, m.start(), 20)):

@@ -3,15 +3,15 @@
 Usage: ``python tools/pii_corpus_authors.py RAW_DIR [--out FILE]``
 
 The other PII splits (``tune``, ``holdout``) were written by the people who wrote the
-detectors. These rows were written by eighteen separate authors in three rounds (p1-p6,
-p7-p12, p13-p18), each given only a one-page brief (the row format, the kinds, what a look-alike is)
+detectors. These rows were written by twenty-four separate authors in four rounds (p1-p6,
+p7-p12, p13-p18, p19-p24), each given only a one-page brief (the row format, the kinds, what a look-alike is)
 and a focus, and told not to read the detectors or any corpus; each wrote every text by hand
 and computed check digits and span offsets with a script of their own.
 
 ``RAW_DIR`` holds one file per author, ``<author>.jsonl``: rows with ``text spans lang note``
 and, for a clean text, ``lookalike``. The authors in ``HOLDOUT_AUTHORS`` are ``holdout``:
 never read row by row by anyone on the project, scored in aggregate only. The others are
-``dev``: their missed values were read to find what the detectors lacked (pii-2, pii-3). Rows are
+``dev``: their missed values were read to find what the detectors lacked (pii-2 to pii-4). Rows are
 checked (spans inside the text, non-empty, not overlapping, of a known kind), deduplicated by
 text and written in a fixed order, so the output is byte-identical for the same input.
 """
@@ -29,8 +29,10 @@ from llmops_guardrails.detectors.pii import KINDS as PII_KINDS
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "services" / "guardrails" / "corpus" / "pii" / "authors.jsonl"
 #: The authors who wrote for the holdout (their reports gave counts only): two of the first
-#: round, three of the second, three of the third.
-HOLDOUT_AUTHORS = frozenset({"p5", "p6", "p10", "p11", "p12", "p16", "p17", "p18"})
+#: round, three of each later one.
+HOLDOUT_AUTHORS = frozenset(
+    {"p5", "p6", "p10", "p11", "p12", "p16", "p17", "p18", "p22", "p23", "p24"}
+)
 LANGS = {"en", "fr", "de", "es", "pt", "it"}
 #: The secret kinds of the brief (the corpus README's list).
 _SECRET_KINDS = (

@@ -74,6 +74,18 @@ HOSTILE = {
     "pairs without a password": "login a / b " * (MB // 12),
     "key words before long tokens": "key aaaaaaaaaaaaaaaaaaaaaaaa " * (MB // 29),
     "door codes": "door code is " * (MB // 13),
+    # pii-4 / secrets-4: context words and password shapes, passphrases, PINs, post-office
+    # boxes, addresses followed by their city, a scan's spacing, numbers across lines, capitals.
+    "context words beside shaped words": "user Ab1!cdef " * (MB // 14),
+    "passphrase openers": "passphrase: alpha beta " * (MB // 23),
+    "quotes after a password word": 'password is "a b ' * (MB // 17),
+    "PINs": "PIN ist " * (MB // 8),
+    "post-office boxes": "PO Box 12 " * (MB // 10),
+    "streets followed by places": "12 Main Street, Springfield, Springfield, " * (MB // 42),
+    "doubled spaces": "1  2  " * (MB // 6),
+    "numbers across lines": "1\n" * (MB // 2),
+    "capitals": "12 MAIN STREET\n" * (MB // 15),
+    "named streets over postal codes": "Am Lindenhof 12\n31135 Hildesheim\n" * (MB // 34),
 }
 
 

@@ -115,7 +115,9 @@ def test_the_independent_authors_corpus_is_well_formed() -> None:
     rows = [json.loads(line) for line in lines]
     assert {r["split"] for r in rows} == {"dev", "holdout"}
     holdout_authors = {r["author"] for r in rows if r["split"] == "holdout"}
-    assert holdout_authors == {"p5", "p6", "p10", "p11", "p12", "p16", "p17", "p18"}
+    assert holdout_authors == {
+        "p5", "p6", "p10", "p11", "p12", "p16", "p17", "p18", "p22", "p23", "p24"
+    }  # fmt: skip
     assert len({r["text"] for r in rows}) == len(rows)
     for r in rows:
         spans = r["spans"]

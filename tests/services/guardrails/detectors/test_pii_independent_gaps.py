@@ -4,19 +4,13 @@ pii-2 / secrets-2 (authors p1-p4), then pii-3 / secrets-3 (p1-p4 again and p7-p9
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from llmops_guardrails.detectors.pii import DEFAULT_THRESHOLD, PiiDetector
 from llmops_guardrails.detectors.pii_context import column_name
-from llmops_guardrails.detectors.secrets import SecretsDetector
 
-PII = PiiDetector()
-SECRETS = SecretsDetector()
-
-
-def _found(text: str) -> list[tuple[str, str]]:
-    hits = [*PII.detect(text), *SECRETS.detect(text)]
-    return [(h.kind, text[h.start : h.end]) for h in hits if h.score >= DEFAULT_THRESHOLD]
+Found = Callable[[str], list[tuple[str, str]]]
 
 
 @pytest.mark.parametrize(
@@ -275,8 +269,8 @@ def _found(text: str) -> list[tuple[str, str]]:
         ("login: admin / Blu3b3rry!Pancake.", "password", "Blu3b3rry!Pancake"),
     ],
 )  # fmt: skip
-def test_found_with_its_exact_span(text: str, kind: str, value: str) -> None:
-    assert (kind, value) in _found(text)
+def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Found) -> None:
+    assert (kind, value) in found(text)
 
 
 @pytest.mark.parametrize(
@@ -417,8 +411,8 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str) -> None:
         " future expiry; then pay with 4000 0000 0000 0002 to see a decline",
     ],
 )
-def test_look_alikes_stay_clean(text: str) -> None:
-    assert _found(text) == []
+def test_look_alikes_stay_clean(text: str, found: Found) -> None:
+    assert found(text) == []
 
 
 def test_a_column_is_named_by_its_header_and_only_in_its_table() -> None:

@@ -75,9 +75,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from llmops_guardrails.detectors.base import Hit
 from llmops_guardrails.detectors.pii_addresses import (
     addresses,
+    extend,
     ipv4s,
     ipv6s,
     labelled_addresses,
+    po_box,
 )
 from llmops_guardrails.detectors.pii_context import (
     Span,
@@ -94,6 +96,7 @@ from llmops_guardrails.detectors.pii_ids import (
     nirs,
     ssns,
 )
+from llmops_guardrails.detectors.pii_layout import in_capitals, squeezed
 from llmops_guardrails.detectors.pii_phones import (
     phones,
     possible_international,
@@ -114,7 +117,7 @@ __all__ = [
 ]
 
 NAME = "pii"
-VERSION = "pii-3"
+VERSION = "pii-4"
 #: Scores at or above this are meant to be acted on by a default policy.
 DEFAULT_THRESHOLD = 0.5
 #: Regions whose national phone formats are recognised without a ``+`` prefix.
@@ -281,6 +284,7 @@ def _number_spans(text: str, regions: Sequence[str]) -> Iterator[Span]:
             yield from cfs(text, start - 8, min(n, end + 14))  # "GLL CHR 88R63 G273J"
         if digits >= 4 and text.count(".", start, end) >= 3:
             yield from ipv4s(text, lo, hi)
+        yield from po_box(text, start, end)
         if digits <= 6:
             yield from addresses(text, start, end)
         elif " - " in text[start : start + 8]:
@@ -372,6 +376,25 @@ class PiiDetector:
             return self._detect(text)
 
     def _detect(self, text: str) -> list[Hit]:
+        spans = self._spans(text)
+        if any(d in text for d in _DIGITS):
+            # Text laid out by a scan or a label (see :mod:`.pii_layout`).
+            copy = squeezed(text)
+            if copy is not None:
+                spans.extend(copy.back(self._copy_spans(copy.text)))
+            spans.extend(in_capitals(text, self._copy_spans))
+        wanted = _resolve(s for s in extend(text, spans) if s.kind in self.kinds)
+        return [
+            Hit(NAME, s.kind, s.start, s.end, s.score, VERSION) for s in _in_records(text, wanted)
+        ]
+
+    def _copy_spans(self, copy: str) -> list[Span]:
+        """The spans of a copy of the text, followed, with the copy's own tables (see
+        :func:`tables_of`: without them a column's header was rebuilt per number)."""
+        with tables_of(copy):
+            return extend(copy, self._spans(copy))
+
+    def _spans(self, text: str) -> list[Span]:
         spans: list[Span] = []
         if "@" in text:
             spans.extend(_emails(text))
@@ -379,7 +402,4 @@ class PiiDetector:
             spans.extend(_number_spans(text, self.regions))
             spans.extend(ipv6s(text))
             spans.extend(labelled_addresses(text))
-        wanted = _resolve(s for s in spans if s.kind in self.kinds)
-        return [
-            Hit(NAME, s.kind, s.start, s.end, s.score, VERSION) for s in _in_records(text, wanted)
-        ]
+        return spans

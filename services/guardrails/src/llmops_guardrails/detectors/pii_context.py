@@ -173,6 +173,21 @@ def table_headers(text: str) -> Tables:
     return _build_tables(text)
 
 
+# A header's field may hold a digit as a name does ("2FA", "IPv4", "Address 2"), not as a value.
+_NAME_WITH_DIGIT = re.compile(r"[A-Za-z][A-Za-z0-9]{0,3}|[0-9][A-Za-z]{2,3}|[^\d]{2,30} \d")
+
+
+def _header_like(line: str, delimiter: str) -> bool:
+    """A line that can be a table's header: no digit but in a field named with one."""
+    if not any(ch.isdigit() for ch in line):
+        return True
+    return all(
+        _NAME_WITH_DIGIT.fullmatch(f.strip(" \t\r\"'"))
+        for f in line.split(delimiter)
+        if any(ch.isdigit() for ch in f)
+    )
+
+
 def _build_tables(text: str) -> Tables:
     starts: list[int] = []
     headers: list[tuple[str, list[str]] | None] = []
@@ -193,7 +208,7 @@ def _build_tables(text: str) -> Tables:
         for d, c in counts.items():
             if not c or (d in current and current[d][0] != c):
                 current.pop(d, None)
-        if count and not any(ch.isdigit() for ch in line):
+        if count and _header_like(line, delimiter):
             fields = [f.strip(" \t\r\"'").lower() for f in line.split(delimiter)]
             current[delimiter] = (count, fields)
     return Tables(starts, headers)

@@ -32,7 +32,8 @@ _BR_SHAPE = re.compile(r"\(?[1-9]\d\)? ?9?\d{4}-\d{4}")
 # After a comma only where the comma separates fields, not digits ("1,234,567"): after a word
 # or with a "+" or a trunk "0" (a CSV row: "Lopez,Hugo,+33 7 69 12 40 88").
 _PHONE = re.compile(
-    r"(?:(?<![\w+.,/-])|(?<=[^\W\d],)|(?<=,)(?=[+0]))"
+    # A comma starts a field after a word or a quoted field ('..., TX 78756",512-468-3390').
+    r"(?:(?<![\w+.,/-])|(?<=[^\W\d],)|(?<=[\"')\]],)|(?<=,)(?=[+0]))"
     r"(?:\+ ?|\b00 ?|\(\+\d{1,3}\) ?)?(?:\(\d{1,5}\) ?|\d)[\d ()./\u00a0\u2013-]{5,22}\d"
     r"(?![\w]|[.,/-]\d)"
 )

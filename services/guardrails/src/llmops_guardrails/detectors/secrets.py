@@ -41,7 +41,10 @@ from llmops_guardrails.detectors.secrets_credentials import (
     aws_pairs,
     combos,
     command_lines,
+    filler,
     pairs,
+    passphrases,
+    shaped,
     table_cells,
     url_passwords,
 )
@@ -55,12 +58,13 @@ from llmops_guardrails.detectors.secrets_values import (
     entropy,
     high_entropy,
     mixed,
+    rule_like,
 )
 
 __all__ = ["DEFAULT_THRESHOLD", "NAME", "VERSION", "SecretsDetector", "entropy"]
 
 NAME = "secrets"
-VERSION = "secrets-3"
+VERSION = "secrets-4"
 DEFAULT_THRESHOLD = 0.5
 
 
@@ -372,7 +376,7 @@ _ASSIGNMENT = re.compile(
 # ``_told_value``): "pass the callback to on_change" and "the password to Outlook" are not.
 _TOLD_WORDS = re.compile(
     r"(?<![\w])(?:password|\w{0,12}passwort|passwd|passphrase|passcode|\w{0,12}kennwort"
-    r"|mot de passe|contraseña|senha|palavra-passe)(?![\w])"
+    r"|mot de passe|contraseña|senha|palavra-passe|pwd?|clave|mdp|requirepass)(?![\w])"
 )
 _TOLD = re.compile(
     r"(?:[ \t,]{1,4}[\w'\u2019-]{1,20}){0,6}?"
@@ -447,6 +451,33 @@ def _strong(value: str) -> bool:
     )
 
 
+# A date written as eight digits: not a password ("Passwort geändert: 20240315").
+_DATE_DIGITS = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+
+
+def _digits_password(value: str) -> bool:
+    """Six to twelve digits given as a password ("a senha nova do banco é 135969"): not a run
+    or one digit repeated, not a date."""
+    return (
+        value.isdigit()
+        and 6 <= len(value) <= 12
+        and not filler(value)
+        and not _DATE_DIGITS.fullmatch(value)
+    )
+
+
+def _plain(value: str) -> bool:
+    """A password of letters and digits (a symbol or not) given right after the word for one."""
+    value = value.rstrip(".)")
+    return (
+        len(value) >= 8
+        and any(c.islower() for c in value)
+        and any(c.isdigit() for c in value)
+        and not rule_like(value)
+        and _told_value(value, False)
+    )
+
+
 def _told_value(value: str, preposition: bool) -> bool:
     """Whether a value told after the word for a password looks like one: letters and digits or
     symbols, not an address, a link, a path or a label; three kinds of character after a
@@ -478,6 +509,11 @@ def _assigned(text: str, lower: str, long_runs: bool = True) -> Iterator[Span]:
                     at = lower.find(word, at + len(word))
                     continue  # "upward", "PWM", "output_path"
                 end = at + len(word)
+                if word == "pass" and lower[end : end + 1].isalpha():
+                    passe = lower[end : end + 1] == "e" and not lower[end + 1 : end + 2].isalpha()
+                    if not passe and not lower.startswith(_PASS_GOES_ON, end):
+                        at = lower.find(word, end)
+                        continue  # "passport", "passenger", "passage": not a password's name
                 for span in _value_after(text, lower, at, word, is_password, long_runs):
                     end = max(end, span.end)
                     yield span
@@ -491,6 +527,11 @@ _PROSE_GOES_ON = re.compile(r" [a-zà-ÿ]")
 
 def _has_digit(value: str) -> bool:
     return any(c.isdigit() for c in value)
+
+
+#: How the word for a password goes on after "pass" ("password", "passwd", "Passwort"; and
+#: "mot de passe", "palavra-passe").
+_PASS_GOES_ON = ("word", "wd", "wort", "wört", "phrase", "code", "key")
 
 
 #: Short stems that name a secret only as a whole word or identifier part: "pw" is in "upward",
@@ -541,6 +582,16 @@ def _value_after(
             ):
                 yield Span("password", found.start("value"), found.end("value"), 0.85)
                 return
+            # A plainer one right after the word itself ("wifi pw flatwhite4all", "senha
+            # sardinha-farol-612"): letters, a lower-case one, and a digit.
+            if (
+                found
+                and not found.group("kind")
+                and _plain(found.group("value"))
+                and not _ABOUT_PASSWORDS.search(lower, max(0, whole.start() - 16), whole.start())
+            ):
+                yield Span("password", found.start("value"), found.end("value"), 0.75)
+                return
             # Or told further on, past the end of a sentence ("la contraseña como me dijiste.
             # Ahora es ..."): after a copula, a value with all four kinds of character.
             found = _FAR.match(lower, whole.end())
@@ -558,7 +609,11 @@ def _value_after(
     if value.startswith("eyJ") and not _jwt_header_ok(value):
         return  # an unsigned or sample JWT (see ``_jwt_header_ok``)
     if is_password:
-        if told and not _told_value(value, m.group("preposition") is not None):
+        preposition = m.group("preposition") is not None if told else False
+        if _digits_password(value) and not preposition:
+            yield Span("password", start, end, 0.8)
+            return
+        if told and not _told_value(value, preposition):
             return
         if value.startswith(("/", "~/", "./", "../")) or "://" in value:
             return  # "pwd = /home/user": a path
@@ -626,4 +681,7 @@ class SecretsDetector:
             spans.extend(aws_pairs(text))
         if "\n" in text:
             spans.extend(table_cells(text, lower))
+        spans.extend(shaped(text, lower))
+        if "pass" in lower or "senha" in lower or "contraseña" in lower or "kennwort" in lower:
+            spans.extend(passphrases(text, lower))
         return [Hit(NAME, s.kind, s.start, s.end, s.score, VERSION) for s in _resolve(spans)]

@@ -56,7 +56,7 @@ def dummy(token: str) -> bool:
 
 
 PLACEHOLDER = re.compile(
-    r"(?:\*+|x{3,}|\.{3,}|<[^>]*>?|\$\{?.*|\{\{.*|%\(.*|\[.*|your[_-].*|changeme|example.*|none"
+    r"(?:\*+|x{3,}|\.{3,}|<[^>]*>?|\$\{?.*|\{\{.*|%\(.*|\[.*|your[_-].*|change[_-]?me|change[_-]?it|replace[_-]?me|example.*|none"
     r"|null|nil|true|false|undefined|redacted|required|optional|string|secret|password|token"
     # "tu_contraseña_aqui", "votre_mot_de_passe_ici", "dein-passwort-hier": a template's blank.
     r"|(?:tu|su|votre|ton|dein|ihr|seu|sua|il_tuo|la_tua|my|the)[_-].*|.*[_-](?:here|aqui|aquí"
@@ -95,3 +95,14 @@ def classes(value: str) -> int:
         + any(c.isdigit() for c in value)
         + any(not c.isalnum() for c in value)
     )
+
+
+# A value that is a rule about passwords, not one: "must-be-8chars+", "at-least-12".
+_RULE_START = re.compile(
+    r"(?i)(?:must|should|needs?|at|min|minimum|max|maximum|be|has|requires?)\W"
+)
+
+
+def rule_like(value: str) -> bool:
+    """Whether ``value`` starts like a rule about passwords."""
+    return _RULE_START.match(value) is not None

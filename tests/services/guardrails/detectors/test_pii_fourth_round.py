@@ -75,6 +75,16 @@ Found = Callable[[str], list[tuple[str, str]]]
          "2 85  06 75  123 456  39"),
         ("Prélevé sur le compte\nFR67 3000 4012 3409\n8765 4321 012\nMerci", "iban",
          "FR67 3000 4012 3409\n8765 4321 012"),
+        # Random tokens on a line that names a secret, not right after the word.
+        ("Clé API interne « stock » trouvée dans le dépôt : inv_q8Xw2LmZp4Rt7Vb1Nc9Ks3Jd6Hf0Ga",
+         "generic_secret", "inv_q8Xw2LmZp4Rt7Vb1Nc9Ks3Jd6Hf0Ga"),
+        ("- B2 key: keyID 0042ab, applicationKey K007pQx2Lm9ZrT4vWb8NcY3sD6hJ1fG", "generic_secret",
+         "K007pQx2Lm9ZrT4vWb8NcY3sD6hJ1fG"),
+        ('curl -H "Authorization: SSWS 00xTq8Lm2Zp9Rw4Vb7Nc1Ks5Jd3Hf6Ga0Ye8Ui" https://x.okta.com',
+         "generic_secret", "00xTq8Lm2Zp9Rw4Vb7Nc1Ks5Jd3Hf6Ga0Ye8Ui"),
+        ("Le secret partagé pour vérifier l'en-tête est :\n\nx7Kq2Lm9Zp4Rt8Vb1Nc6Ks3Jd0Hf5GaYe\n",
+         "generic_secret", "x7Kq2Lm9Zp4Rt8Vb1Nc6Ks3Jd0Hf5GaYe"),
+        ("TOTP seed (if the app is lost): QW7HKXN2RP4JDMVB\n", "generic_secret", "QW7HKXN2RP4JDMVB"),
         # A phone number after a quoted CSV field.
         ('1,Marco Ruiz,"5107 Shoal Creek Blvd, Austin, TX 78756",512-468-3390,m@x.com', "phone",
          "512-468-3390"),
@@ -104,6 +114,12 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         "Your password must-be-8chars+ long",
         "Reset password Link-2024! expires soon",
         "The user typed s1+s2+s3 into the login form",
+        # Long runs that are not secrets, on lines that name one.
+        "The webhook payload in base64: eyJvcmRlcl9pZCI6IDQ0MTIsICJzdGF0dXMiOiAic2hpcHBlZCJ9",
+        "add my key ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFqT7x2mWvK9pLr0bQe3sY8uN4dH6cJ1aZ5oXyV2",
+        "send the token to 0x7a3F9c21B44e0D18aA52c6fE9b0E77d3c1A2b9F0 now",
+        "api request id 123e4567-e89b-12d3-a456-426614174000 failed",
+        "::warning::Cache not found for key node-cache-Linux-npm-8f1c",
     ],
 )
 def test_look_alikes_stay_clean(text: str, found: Found) -> None:

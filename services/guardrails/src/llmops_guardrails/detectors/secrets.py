@@ -43,13 +43,19 @@ from llmops_guardrails.detectors.secrets_credentials import (
     command_lines,
     filler,
     pairs,
-    passphrases,
-    shaped,
     table_cells,
     url_passwords,
 )
+from llmops_guardrails.detectors.secrets_shapes import passphrases, shaped
+from llmops_guardrails.detectors.secrets_tokens import (
+    DIRECT_SECRET,
+    HASH_WORDS,
+    LONG_TOKEN,
+    TOLD_SECRET,
+    line_tokens,
+    random_token,
+)
 from llmops_guardrails.detectors.secrets_values import (
-    HEX,
     PLACEHOLDER,
     Span,
     cased,
@@ -407,38 +413,6 @@ _FAR = re.compile(
 )
 
 
-_LONG_TOKEN = re.compile(r"[A-Za-z0-9_+/=:-]{20}")
-# A hash or a commit named near a hex value: not a secret.
-_HASH_WORDS = re.compile(r"commit|sha|hash|checksum|md5|digest|fingerprint|etag|revision")
-_TOLD_SECRET = re.compile(
-    r"[^\n]{0,60}?(?:[:=]|\b(?:is|es|é|est|ist|c'est|lautet|sind|here|hier|aquí|aqui|ici|qui)\b:?"
-    r"|\b(?:den|der|die|el|la|le|il|o|a|the|new|nouvelle|nueva|nova|neue|nuova)\b)"
-    r"[ \t]{1,3}[\"'`]?(?P<value>[A-Za-z0-9_+/=:-]{20,200}?)[\"'`.,;)]?(?![^\s\"'`,;])"
-)
-
-
-# Or right after the word: "über den Schlüssel RreTDX...", "nouvelle clé 24d2bd...".
-_DIRECT_SECRET = re.compile(r"[ \t]{1,2}[\"'`]?(?P<value>[A-Za-z0-9_+/=-]{20,200})(?![^\s\"'`,;.])")
-
-
-_LETTER_RUN = re.compile(r"[A-Za-z]{13}")
-
-
-def _random_token(value: str) -> bool:
-    """A long token that only a machine writes: 20+ characters, letters of both cases and
-    digits, or 32+ hex digits; high entropy either way. Not a fingerprint ("SHA256:5rrWf...",
-    a host key's public hash)."""
-    if value.upper().startswith(("SHA256:", "SHA1:", "MD5:", "SHA512:")):
-        return False
-    if value.startswith("/") or "//" in value or re.search(r":(?![a-z]{1,3}$)", value):
-        return False  # a path or a URL ("dpl_...:fx", DeepL's suffix, is a key)
-    if _LETTER_RUN.search(value):
-        return False  # an identifier made of words ("TransformerEncoderLayer2D_withAttention")
-    if len(value) >= 32 and all(c in HEX for c in value):
-        return entropy(value) >= 3.0
-    return len(value) >= 20 and mixed(value) and entropy(value) >= 3.8
-
-
 def _strong(value: str) -> bool:
     """Letters, a digit and a symbol, and not an address, a link or a path: a password however
     it is given."""
@@ -553,11 +527,11 @@ def _value_after(
         # "monkey", "author"), and a long random value that is not a hash named as one.
         if not long_runs or lower[at - 1 : at].isalpha() or lower[after : after + 1].isalpha():
             return  # no run of 16 token characters anywhere: no random token to tell
-        if not _LONG_TOKEN.search(text, after, after + 90):
+        if not LONG_TOKEN.search(text, after, after + 90):
             return  # no value long enough near: the two patterns below cost ~10 us each
-        found = _TOLD_SECRET.match(text, after) or _DIRECT_SECRET.match(text, after)
-        if found and _random_token(found.group("value")):
-            if _HASH_WORDS.search(lower, max(0, found.start("value") - 40), found.start("value")):
+        found = TOLD_SECRET.match(text, after) or DIRECT_SECRET.match(text, after)
+        if found and random_token(found.group("value")):
+            if HASH_WORDS.search(lower, max(0, found.start("value") - 40), found.start("value")):
                 return
             yield Span("generic_secret", found.start("value"), found.end("value"), 0.85)
         return
@@ -682,6 +656,8 @@ class SecretsDetector:
         if "\n" in text:
             spans.extend(table_cells(text, lower))
         spans.extend(shaped(text, lower))
+        if long_runs:
+            spans.extend(line_tokens(text, lower))
         if "pass" in lower or "senha" in lower or "contraseña" in lower or "kennwort" in lower:
             spans.extend(passphrases(text, lower))
         return [Hit(NAME, s.kind, s.start, s.end, s.score, VERSION) for s in _resolve(spans)]

@@ -1,0 +1,341 @@
+"""Passwords given with no keyword in front: a password-shaped word on a line that names what it
+opens ("logs in as jdoe with Maple+Kettle+27"), and passphrases ("Master password: orbit
+velvet cobbler ninety lagoon"). Beside :mod:`.secrets` (keywords and assignments) and
+:mod:`.secrets_credentials` (URLs, pairs, command lines, tables)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import ahocorasick  # type: ignore[import-not-found]  # C extension, no stubs
+
+from llmops_guardrails.detectors.secrets_credentials import FILE_LIKE
+from llmops_guardrails.detectors.secrets_values import (
+    PLACEHOLDER,
+    Span,
+    cased,
+    classes,
+    dummy,
+    rule_like,
+)
+
+# A password given with no word for one, only a word for what it opens: "logs in as jchen with
+# Marigold+Kettle+19", "le portable s'ouvre avec Soleil!Marseille13", "admin und Brezel+Senf+1860".
+# Independent authors' rows: a third of the passwords still missed were told so. The shape
+# carries it (see ``_password_shaped``) with the context word on the same line, shortly before
+# or after. A word whose only symbols are an identifier's ("Bluebell_2023", "Bleu-Ocean-4471")
+# is a product or a file name as often ("FritzBox-7590", "Plan_ventas_2024"): only right after
+# the word for a password.
+_OPENS = re.compile(
+    r"pass|\bpwd?\b|\bmdp\b|kennwort|contraseña|senha|\bclave\b|chiave|wi-?fi|\bwlan\b|\bvpn\b"
+    r"|router|log(?:s|ged)? ?in|sign(?:s|ed)? ?in|\badmin|\broot\b|\buser|usuario|utente"
+    r"|utilizador|benutzer|entrar|connect|conectar|\babre\b|ouvre|unlock|credential|identifiant"
+    r"|tried|probé|probado|essayé|testei|\bsecret|\bcodes?\b|código|codice|acc[eè]s|acesso"
+    r"|accesso|zugang|anmeld|cambi|chang|geändert|alterei|mudei|vault|tresor|coffre"
+)
+# Before a word: a sentence about passwords or an example of one ("Reset password Link-2024!",
+# "a password such as D5%t9Bgf").
+_ABOUT = re.compile(
+    r"reset|forgot|policy|expired|rules|example|e\.g\.|such as|zum beispiel|par exemple"
+    r"|por ejemplo|por exemplo|ad esempio"
+)
+_PASSWORD_BEFORE = re.compile(
+    r"(?:pass|\bpwd?|\bmdp|kennwort|contraseña|senha|\bclave|chiave)[^\n]{0,25}$"
+)
+# Quotes, brackets and emphasis around a word, and the punctuation after it.
+_OPENING = "\"'`\u00ab\u201e\u201c\u2018*(["
+_CLOSING = "\"'`\u00bb\u201d\u2019\u201c\u2018*)].,;:?"
+_STRONG_SYMBOLS = frozenset("!#$%&*+?@^~")
+_LETTERS = re.compile(r"[^\W\d_]{3}")
+_IDENTIFIER_SYMBOLS = frozenset("_.-")
+# Code, paths, links, encodings, hex literals, chat handles ("name#4764"), references
+# ("Ticket#2024061210000437"), "user@host", keyboard
+# shortcuts ("Strg+Shift+P").
+_NOT_CHOSEN = re.compile(
+    r"[/\\=()\[\]{}<>`|\";:,]|!!|%[0-9A-Fa-f]{2}|0x[0-9a-fA-F]|^\w+#\d{4}$|^[A-Za-z]+#\d+$|^[\w.+-]+@[a-z][a-z0-9-]*"
+    r"(?:\.[a-z0-9-]+)*$|^[#@]|@[\w-]+\.[A-Za-z]{2,}"
+    r"|(?i:ctrl|strg|cmd|alt|shift|option)\+"
+)
+
+
+def _password_shaped(value: str) -> bool | None:
+    """True for a word shaped like a password a person chose: letters (a lower-case one), a
+    digit and a strong symbol, or all four kinds of character; None when its only symbols are an
+    identifier's; False otherwise."""
+    if sum(c.isalpha() for c in value) < 3 or not any(c.islower() for c in value):
+        return False
+    symbols = {c for c in value if not c.isalnum()}
+    if not symbols or not symbols <= _STRONG_SYMBOLS | _IDENTIFIER_SYMBOLS:
+        return False
+    if not value[0].isalnum() or not _LETTERS.search(value) or rule_like(value):
+        return False
+    if _NOT_CHOSEN.search(value) or FILE_LIKE.search(value):
+        return False
+    if symbols <= _IDENTIFIER_SYMBOLS:
+        plain = classes(value) == 4 and value[0].isalpha() and "__" not in value
+        return None if plain else False
+    if classes(value) == 4 or (classes(value) == 3 and any(c.isdigit() for c in value)):
+        return True
+    # No digit: both cases and two strong symbols ("Kiln&Glaze#Autumn"), not "Rock&Roll".
+    return cased(value) and sum(c in _STRONG_SYMBOLS for c in value) >= 2
+
+
+def shaped(text: str, lower: str) -> Iterator[Span]:
+    """Password-shaped words on a line that names what they open (see ``_OPENS``). Only the
+    words near a context word (found in one Aho-Corasick pass) with a mark of a password (a
+    strong symbol, or a letter beside a digit) are read: reading every word near a context word
+    cost 20-300 us per KB of prose, one pattern for the marks over the whole text 86 us."""
+    if len(lower) != len(text):
+        return
+    classes = text.translate(_CLASSES)
+    if "a0" not in classes and "0a" not in classes:
+        return  # no letter beside a digit or a strong symbol anywhere (~3 us per KB)
+    done = scanned = 0
+    for near in _context(lower):
+        begin = max(done, scanned, near - 42)
+        scanned = near + 66  # windows overlap: each character is read once
+        for mark in _DIGITS_OR_SYMBOL.finditer(text, begin, scanned):
+            at = mark.start()
+            if at < done:
+                continue
+            if text[at] not in _STRONG_SYMBOLS and not (
+                _letter_beside(text, at, -1) or _letter_beside(text, mark.end() - 1, 1)
+            ):
+                continue
+            start = max(text.rfind(c, max(0, at - 64), at) for c in " \n\t") + 1
+            end = min((e for c in " \n\t" if (e := text.find(c, at, at + 65)) != -1), default=-1)
+            if end == -1:
+                end = len(text) if len(text) - at <= 64 else at + 65
+            done = end
+            if start == 0 and at >= 64:
+                continue  # no space in the 64 characters before: a word too long
+            span = _shaped_word(text, lower, start, end)
+            if span is not None:
+                yield span
+
+
+#: Where the context words of ``_OPENS`` may be, found in one pass (the pattern itself, forty
+#: alternatives with no literal to start from, cost ~300 us per KB of prose).
+_OPENS_STEMS = (
+    "pass", "pw", "mdp", "kennwort", "contraseña", "senha", "clave", "chiave", "wifi", "wi-fi",
+    "wlan", "vpn", "router", "log", "sign", "admin", "root", "user", "usuario", "utente",
+    "utilizador", "benutzer", "entrar", "connect", "conectar", "abre", "ouvre", "unlock",
+    "credential", "identifiant", "tried", "prob", "essayé", "testei", "secret", "code", "código",
+    "codice", "accès", "acces", "acesso", "accesso", "zugang", "anmeld", "cambi", "chang",
+    "geändert", "alterei", "mudei", "vault", "tresor", "coffre",
+)  # fmt: skip
+_AUTOMATON: list[Any] = []
+
+
+def _context(lower: str) -> list[int]:
+    """The offsets of the context stems in ``lower``, in order (built once, on first use)."""
+    if not _AUTOMATON:
+        automaton = ahocorasick.Automaton()
+        for stem in _OPENS_STEMS:
+            automaton.add_word(stem, len(stem))
+        automaton.make_automaton()
+        _AUTOMATON.append(automaton)
+    return sorted(end - size + 1 for end, size in _AUTOMATON[0].iter(lower))
+
+
+_DIGITS_OR_SYMBOL = re.compile(r"\d+|[!#$%&*+?@^~]")
+# Letters and an identifier's separators as "a", digits and strong symbols as "0": a password's
+# mark shows as "a0" or "0a" in the copy.
+_CLASSES = str.maketrans(
+    {c: "a" for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-.éèàçñãõüöäß"}
+    | {c: "0" for c in "0123456789!#$%&*+?@^~"}
+)
+
+
+def _letter_beside(text: str, at: int, step: int) -> bool:
+    """Whether a letter is next to ``at`` on the side of ``step``, or one "_", "-" or "." away."""
+    near = at + step
+    if 0 <= near < len(text) and text[near] in "_-.":
+        near += step
+    return 0 <= near < len(text) and text[near].isalpha()
+
+
+def _stems(lower: str, stems: tuple[str, ...]) -> list[int]:
+    """Every offset in ``lower`` where one of ``stems`` starts, in order."""
+    found = []
+    for stem in stems:
+        at = lower.find(stem)
+        while at != -1:
+            found.append(at)
+            at = lower.find(stem, at + len(stem))
+    return sorted(found)
+
+
+def _shaped_word(text: str, lower: str, start: int, end: int) -> Span | None:
+    while start < end and text[start] in _OPENING:
+        start += 1
+    while end > start and text[end - 1] in _CLOSING:
+        end -= 1
+    value = text[start:end]
+    if len(value) < 8 or value.isalpha():
+        return None  # most words: checked before anything slower
+    shape = _password_shaped(value)
+    if shape is False or PLACEHOLDER.fullmatch(value) or dummy(value):
+        return None
+    line_start = lower.rfind("\n", 0, start) + 1
+    before = lower[max(line_start, start - 60) : start]
+    if shape is None:
+        return Span("password", start, end, 0.75) if _PASSWORD_BEFORE.search(before) else None
+    if _ABOUT.search(before):
+        return None
+    line_end = lower.find("\n", end)
+    after = lower[end : min(len(lower) if line_end == -1 else line_end, end + 40)]
+    if _OPENS.search(before) or _OPENS.search(after):
+        return Span("password", start, end, 0.75)
+    return None
+
+
+# A passphrase: several words after the word for a password and a colon, to the end of the
+# line ("Master password: orbit velvet cobbler ninety lagoon", "Passwort: Sonnenblume
+# Apfelkuchen Enkel"), or in quotes after it ("... password is "correct lantern velvet ocean"").
+# Fourth-round authors gave 10 so. Unquoted, none of the words may be one prose is made of:
+# "Password: see the vault entry" is an instruction.
+_PHRASE_WORD = (
+    r"(?:password|passwort|passphrase|pass phrase|phrase de passe|frase[- ]passe|mot de passe"
+)
+_PHRASE_WORD += r"|contraseña|senha|palavra-passe|kennwort|passcode)"
+_PHRASE_LINE = re.compile(
+    r"(?m)(?<![\w])" + _PHRASE_WORD + r"(?:[ \t][\w\u00c0-\u024f-]{1,14}){0,2}[ \t]*:[ \t]*"
+    r"(?P<value>[^\W\d_]{2,15}(?: [^\W\d_]{2,15}){2,5}(?: \d{1,4})?)[ \t]*$"
+)
+_PHRASE_QUOTED = re.compile(
+    r"(?<![\w])" + _PHRASE_WORD + r"[^\n\"'“«]{0,40}?(?:\b(?:is|es|est|ist|é|è|lautet)\b"
+    r"(?: literally| literalmente| wörtlich)?|[:=]>?|['\"]? ?=>)[ \t]*[\"'\u201c\u00ab\u2018]"
+    r"(?P<value>[\w\u00c0-\u024f]{2,15}(?: [\w\u00c0-\u024f]{1,15}){2,6})[\"'\u201d\u00bb\u2019]"
+)
+_PHRASE_STEMS = ("pass", "contraseña", "senha", "kennwort")
+#: How far after its word a passphrase may end: the word, two more, six words of fifteen letters.
+_PHRASE_REACH = 160
+_PROSE_WORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "to",
+        "for",
+        "in",
+        "on",
+        "of",
+        "see",
+        "ask",
+        "use",
+        "your",
+        "my",
+        "is",
+        "are",
+        "be",
+        "not",
+        "no",
+        "and",
+        "or",
+        "with",
+        "from",
+        "by",
+        "at",
+        "it",
+        "this",
+        "that",
+        "via",
+        "same",
+        "as",
+        "above",
+        "below",
+        "here",
+        "there",
+        "le",
+        "la",
+        "les",
+        "un",
+        "une",
+        "du",
+        "des",
+        "voir",
+        "votre",
+        "ton",
+        "est",
+        "et",
+        "ou",
+        "dans",
+        "pour",
+        "sur",
+        "avec",
+        "der",
+        "die",
+        "das",
+        "ein",
+        "eine",
+        "siehe",
+        "ihr",
+        "dein",
+        "ist",
+        "und",
+        "oder",
+        "im",
+        "mit",
+        "für",
+        "el",
+        "los",
+        "las",
+        "una",
+        "ver",
+        "tu",
+        "su",
+        "es",
+        "y",
+        "en",
+        "con",
+        "por",
+        "para",
+        "os",
+        "as",
+        "um",
+        "uma",
+        "seu",
+        "sua",
+        "é",
+        "em",
+        "com",
+        "il",
+        "lo",
+        "gli",
+        "uno",
+        "vedi",
+        "tuo",
+        "è",
+        "per",
+    ]
+)
+
+
+def passphrases(text: str, lower: str) -> Iterator[Span]:
+    if len(lower) != len(text):
+        return
+    done = 0
+    # From each stem, on its line (the patterns start with an alternation the engine would try
+    # at every offset: ~60 us per KB).
+    for at in _stems(lower, _PHRASE_STEMS):
+        if at < done:
+            continue
+        line_end = lower.find("\n", at, at + _PHRASE_REACH)
+        begin = max(lower.rfind("\n", max(0, at - 16), at) + 1, at - 16)
+        # A passphrase on its line needs the line to end soon; one in quotes, the quote to
+        # close soon (both bounded: a line of "password=" repeated is read once).
+        patterns = (_PHRASE_LINE, _PHRASE_QUOTED) if line_end != -1 else (_PHRASE_QUOTED,)
+        if line_end == -1:
+            line_end = min(len(lower), at + _PHRASE_REACH)
+        for pattern in patterns:
+            m = pattern.search(lower, begin, line_end)
+            if m is None:
+                continue
+            words = m.group("value").split()
+            if pattern is _PHRASE_QUOTED or not any(w in _PROSE_WORDS for w in words):
+                yield Span("password", m.start("value"), m.end("value"), 0.8)
+                done = m.end()
+                break

@@ -1,0 +1,135 @@
+"""Random tokens: what a machine writes and a person pastes as a key, a token or a signing
+secret. Used by :mod:`.secrets` after a word for a key, and on its own for a token on a line
+that names one."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterator
+
+from llmops_guardrails.detectors.secrets_values import HEX, Span, entropy, mixed
+
+LONG_TOKEN = re.compile(r"[A-Za-z0-9_+/=:-]{20}")
+# A hash or a commit named near a hex value: not a secret.
+HASH_WORDS = re.compile(r"commit|sha|hash|checksum|md5|digest|fingerprint|etag|revision")
+TOLD_SECRET = re.compile(
+    r"[^\n]{0,60}?(?:[:=]|\b(?:is|es|é|est|ist|c'est|lautet|sind|here|hier|aquí|aqui|ici|qui)\b:?"
+    r"|\b(?:den|der|die|el|la|le|il|o|a|the|new|nouvelle|nueva|nova|neue|nuova)\b)"
+    r"[ \t]{1,3}[\"'`]?(?P<value>[A-Za-z0-9_+/=:-]{20,200}?)[\"'`.,;)]?(?![^\s\"'`,;])"
+)
+
+
+# Or right after the word: "über den Schlüssel RreTDX...", "nouvelle clé 24d2bd...".
+DIRECT_SECRET = re.compile(r"[ \t]{1,2}[\"'`]?(?P<value>[A-Za-z0-9_+/=-]{20,200})(?![^\s\"'`,;.])")
+
+
+LETTER_RUN = re.compile(r"[A-Za-z]{13}")
+
+
+def random_token(value: str) -> bool:
+    """A long token that only a machine writes: 20+ characters, letters of both cases and
+    digits, or 32+ hex digits; high entropy either way. Not a fingerprint ("SHA256:5rrWf...",
+    a host key's public hash)."""
+    if value.upper().startswith(("SHA256:", "SHA1:", "MD5:", "SHA512:")):
+        return False
+    if value.startswith("/") or "//" in value or re.search(r":(?![a-z]{1,3}$)", value):
+        return False  # a path or a URL ("dpl_...:fx", DeepL's suffix, is a key)
+    if LETTER_RUN.search(value) or _words(value):
+        return False  # an identifier made of words ("TransformerEncoderLayer2D_withAttention")
+    if len(value) >= 32 and all(c in HEX for c in value):
+        return entropy(value) >= 3.0
+    return len(value) >= 20 and mixed(value) and entropy(value) >= 3.8
+
+
+# A token on a line that names a key, a token or a signature, not right after the word: "Clé API
+# interne « catalogue » trouvée dans le dépôt public : cat_epWg...", "applicationKey K005zb...",
+# "Authorization: SSWS 00ksBAvb...", "PSK: P5soz...", a recovery code. Fourth-round authors: 18
+# of their generic secrets were missed so. The token is random by its shape (see ``_random``),
+# the line (or the line before, for a token on its own line) has a word for a secret, and no
+# word for a hash.
+# A run of token characters; what is around it is checked apart (a look-behind made the
+# pattern twice as slow).
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
+_NOT_BEFORE = frozenset("/+.@:")
+_NOT_AFTER = frozenset("/+=@")
+_SECRET_LINE = re.compile(
+    r"key|token|secret|auth|api|credential|signature|signing|hmac|psk|pass|clé|clave|chiave"
+    r"|schlüssel|chave|cookie|session|bearer|ssws|private|firma|assinatura|signatur|recovery"
+    r"|récupération|recuperação|recuperación|wiederherstellung|2fa|totp|otp|mfa|backup code"
+    r"|webhook|shared|partagé|compartid|geheim"
+)
+# An identifier's prefix: "cat_", "ce_prod_", "lo_".
+_PREFIX = re.compile(r"(?:[a-z]{2,8}_){1,2}")
+
+
+def _random(token: str) -> bool:
+    """Random by shape: letters of both cases and digits (entropy 3.8 and more), or after a
+    prefix lower-case letters and digits or hex (a quarter digits at least), or a 16-to-40
+    character run of capitals and digits (a TOTP seed, a SASL key); never a run of 13 letters,
+    a UUID, words joined ("node-cache-Linux-npm-8f1c"), a public key's or a wallet's start
+    ("AAAAC3Nz", "0x7a3F", a PDF's "JVBERi"), or base64 of text ("eyJvcmRlcl9pZCI6..." is JSON).
+    The cheap tests first: most long runs in a prompt are ids and words."""
+    if _UUID.fullmatch(token) or token.startswith(("AAAA", "0x", "JVBER")):
+        return False
+    prefix = _PREFIX.match(token)
+    body = token[prefix.end() :] if prefix else token
+    digits = len(body) - len(body.translate(_NO_DIGITS))
+    if not digits or LETTER_RUN.search(token) or _words(token):
+        return False
+    if len(body) >= 20 and not body.islower() and not body.isupper():
+        random = mixed(body) and entropy(body) >= 3.8
+    elif prefix and len(body) >= 24 and body.islower() and digits * 4 >= len(body):
+        random = entropy(body) >= 3.5
+    else:
+        plain = body.replace("-", "")
+        upper = plain.isupper() and plain.isalnum() and 16 <= len(plain) <= 40
+        random = upper and 2 <= digits <= len(plain) - 6 and entropy(plain) >= 3.5
+    return random and not _text_in_base64(token)
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_NO_DIGITS = str.maketrans("", "", "0123456789")
+
+
+def _words(token: str) -> bool:
+    """Whether ``token`` is words joined by "_" or "-" with short parts between."""
+    parts = re.split(r"[_-]", token)
+    words = [p for p in parts if len(p) >= 2 and p.isalpha()]
+    return len(words) >= 2 and max((len(p) for p in parts if p not in words), default=0) < 12
+
+
+def _text_in_base64(token: str) -> bool:
+    """Whether ``token`` decodes from base64 to printable text (an encoded payload, not a key)."""
+    try:
+        raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in raw)
+    return len(raw) >= 8 and printable >= 0.9 * len(raw)
+
+
+def line_tokens(text: str, lower: str) -> Iterator[Span]:
+    """Random tokens on a line that names a secret (see ``_TOKEN``); the caller checks that the
+    text has a run of 16 token characters at all."""
+    if len(lower) != len(text):
+        return
+    for m in _TOKEN.finditer(text):
+        token = m.group()
+        before = text[m.start() - 1 : m.start()] if m.start() else ""
+        after = text[m.end() : m.end() + 1]
+        if before in _NOT_BEFORE or after in _NOT_AFTER or after.isalnum() or before.isalnum():
+            continue  # part of a path, an address, base64 or a longer run
+        if not token[0].isalnum() or not _random(token):
+            continue
+        line_start = lower.rfind("\n", 0, m.start()) + 1
+        context = lower[line_start : m.start()]
+        if not context.strip():
+            # A token on its own line: the words before it, over blank lines.
+            context = lower[max(0, m.start() - 160) : m.start()].rstrip()
+            context = context[context.rfind("\n") + 1 :]
+        context = context[-160:]
+        if not _SECRET_LINE.search(context) or HASH_WORDS.search(context[-60:]):
+            continue
+        yield Span("generic_secret", m.start(), m.end(), 0.7)

@@ -86,6 +86,11 @@ HOSTILE = {
     "numbers across lines": "1\n" * (MB // 2),
     "capitals": "12 MAIN STREET\n" * (MB // 15),
     "named streets over postal codes": "Am Lindenhof 12\n31135 Hildesheim\n" * (MB // 34),
+    # Found by review: quadratic in the first draft of pii-4 / secrets-4.
+    "tabs after a street": "12 Main Street" + "\t" * MB + "x",
+    "spaces after a street": "12 Main Street" + " " * MB + "x",
+    "tabs after a word and a number": "Widget 12" + "\t" * MB + "x",
+    "a password word over and over, spaced": "senha " * (MB // 6),
 }
 
 

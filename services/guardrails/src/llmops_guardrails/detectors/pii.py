@@ -294,6 +294,16 @@ def _number_spans(text: str, regions: Sequence[str]) -> Iterator[Span]:
                 yield from addresses(text, start, first)
 
 
+def _addresses_of(copy: str) -> list[Span]:
+    """The postal addresses in a copy of a text, followed (the rest is found in the original)."""
+    found: list[Span] = []
+    for start, end in _clusters(copy):
+        found.extend(po_box(copy, start, end))
+        if len(copy[start:end].translate(_SEPARATORS)) <= 6:
+            found.extend(addresses(copy, start, end))
+    return extend(copy, found)
+
+
 def _resolve(spans: Iterable[Span]) -> list[Span]:
     """Drop a span inside another span that scores at least as high (one value, one finding)."""
     ordered = sorted(spans, key=lambda s: (s.start, -s.end, -s.score))
@@ -382,7 +392,7 @@ class PiiDetector:
             copy = squeezed(text)
             if copy is not None:
                 spans.extend(copy.back(self._copy_spans(copy.text)))
-            spans.extend(in_capitals(text, self._copy_spans))
+            spans.extend(in_capitals(text, _addresses_of))
         wanted = _resolve(s for s in extend(text, spans) if s.kind in self.kinds)
         return [
             Hit(NAME, s.kind, s.start, s.end, s.score, VERSION) for s in _in_records(text, wanted)

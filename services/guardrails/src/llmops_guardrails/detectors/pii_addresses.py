@@ -423,7 +423,7 @@ def addresses(text: str, start: int, end: int) -> Iterator[Span]:
         found = False
         for pattern in (_DE_ADDRESS, _ES_PT_ADDRESS):
             for m in pattern.finditer(text, pos, min(len(text), end + 48)):
-                if m.group().startswith("R. ") and "," not in m.group():
+                if m.group().startswith("R. ") and not re.match(r"R\. d[aeo]s? ", m.group()):
                     continue  # "R." is "Rua" before "da Bahia, 1148", an initial before a name
                 if m.start() < start < m.end():
                     found = True
@@ -439,7 +439,7 @@ def addresses(text: str, start: int, end: int) -> Iterator[Span]:
 # A postal code and a city on the next line or in the next field: "Am Lindenhof 12a\n31135
 # Hildesheim", "Via del Pratello 87;40122;Bologna". A code that reads as a year needs five digits.
 _NEXT_CODE = re.compile(
-    r"[A-Za-z]?[ \t]*(?:\n|;|\t)[ \t]*(?:[A-Z]{1,2}-)?(?:\d{5}|\d{4}-\d{3}|(?!19|20)\d{4})[ ;,\t]+"
+    r"[A-Za-z]?(?: *[\n;]|\t)[ \t]*(?:[A-Z]{1,2}-)?(?:\d{5}|\d{4}-\d{3}|(?!19|20)\d{4})[ ;,\t]+"
     r"[A-ZÀ-Þ]"
 )
 
@@ -451,7 +451,10 @@ def _named_block(text: str, start: int, end: int) -> Iterator[Span]:
         if m.start() < start and end <= m.end() <= end + 1:
             before = text[max(0, m.start() - 2) : m.start()].rstrip(" ")[-1:]
             first = m.group().split(" ", 1)[0]
-            if before in ("", *_FIELD_STARTS) and first not in _NOT_STREET:
+            # Two words at least: "Rechnung 4711\n80331 München", "Tisch 12\n80331 Stück" are
+            # a word and a number over a line that reads like a postal code.
+            words = len(m.group().rsplit(" ", 1)[0].split())
+            if before in ("", *_FIELD_STARTS) and first not in _NOT_STREET and words >= 2:
                 yield Span("street_address", m.start(), m.end(), 0.85)
             return
 
@@ -465,19 +468,22 @@ _PO_BOX = re.compile(
 )
 
 
-_PO_BOX_MARKS = ("Box", "BP", "B.P", "Postfach", "postale", "Apartado", "Caixa")
+_PO_BOX_MARK = re.compile(r"Box|BP|B\.P|Postfach|postale|Apartado|Caixa")
+# A year after a box is a title's ("PO Box 12 - 2024 Update"), not a postal code.
+_YEAR_CODE = re.compile(r"\W*(?:19|20)\d{2}(?!\d)")
 
 
 def po_box(text: str, start: int, end: int) -> Iterator[Span]:
     """The post-office box whose number is the digit cluster at ``start:end`` (a search of the
     whole text for the marks cost ~6 us per KB; the 26 characters before a number, nothing)."""
-    before = text[max(0, start - 26) : start]
-    if not any(mark in before for mark in _PO_BOX_MARKS):
+    if not _PO_BOX_MARK.search(text, max(0, start - 26), start):
         return
     for m in _PO_BOX.finditer(text, max(0, start - 26), min(len(text), end + 9)):
         if not m.start() < start < m.end():
             continue
         piece = _PIECE.match(text, m.end())
+        if piece and piece.lastgroup == "code" and _YEAR_CODE.match(text, m.end()):
+            continue
         if piece and piece.lastgroup in ("code", "city", "state", "postcode"):
             yield Span("street_address", m.start(), m.end(), 0.85)
 
@@ -495,7 +501,14 @@ def _named(text: str, start: int, end: int) -> Iterator[Span]:
             before = text[max(0, m.start() - 2) : m.start()].rstrip(" ")[-1:]
             # Or it is a line of an address block, or follows a name after a comma, and its
             # line ends with the city ("Kanzlei Roth & Partner, Am Sandtorkai 48, 20457 Hamburg").
-            block = before in ("\n", ",") and tail is not None and _LINE_END.match(text, tail.end())
+            block = (
+                before in ("\n", ",", "|", ";", "\t", '"')
+                and tail is not None
+                and (
+                    _LINE_END.match(text, tail.end())
+                    or text[tail.end() : tail.end() + 3].strip(" ")[:1] in '|;"'
+                )
+            )
             if not (cue or before == ":" or block):
                 return
             if tail and code and first not in _NOT_STREET and _ENDED.match(text, tail.end()):
@@ -605,7 +618,9 @@ def labelled_addresses(text: str) -> Iterator[Span]:
 # and CEP, a neighbourhood or a city alone. The country patterns stop at their own street; the
 # independent authors' addresses went on (fourth round: 114 of 414 values not fully covered,
 # most of them a city, a floor or a postal code on the next line or after a semicolon).
-_SEP = r"(?:[ \t]*(?:,|;|·|/|[\u2013-])?[ \t]*\n[ \t]*|[ \t]*[,;·/\u2013|\t-][ \t]*|[ \t]+)"
+# Each alternative splits a run of blanks one way only (a separator class holding the tab after
+# "[ \t]*" made 10,000 tabs after a street take a minute: the review's finding).
+_SEP = r"(?:[ \t]*(?:[,;·/\u2013-][ \t]*)?\n[ \t]*|[ \t]*[,;·/\u2013|-][ \t]*|[ \t]+)"
 _WORD_CAP = r"[A-ZÀ-ÖØ-Þ][\w'\u2019.-]{0,30}"
 _LINKS = r"(?:am|im|an der|auf|bei|ob|sur|sous|de|del|de la|de les|da|do|das|dos|di|della|en|upon|on|la|le|les|y|e|et)"
 _PLACE = _WORD_CAP + r"(?: (?:" + _LINKS + r" )?" + _WORD_CAP + r"){0,3}"
@@ -653,9 +668,60 @@ def extend(text: str, spans: list[Span]) -> list[Span]:
     out = []
     for span in spans:
         if span.kind == "street_address" and span.score >= 0.5:
-            span = span._replace(end=_followed(text, span.end))
+            span = span._replace(start=_preceded(text, span.start), end=_followed(text, span.end))
         out.append(span)
     return out
+
+
+# What may come before a street: a building, a flat or floor, a business park or a hamlet,
+# each ended by a comma ("Merchant House, 5th Floor, 22 King Street", "ZA des Chaumes, 3 rue
+# de l'Industrie", "Hameau de Bel-Air, 715 route de Saint-Pons"), from where a field starts (a
+# line, a colon, a cell); or a flat on the line above ("Flat 4\n19 Mornington Terrace").
+_FIELD_START = '\n:|;\t"(\u00ab'
+# What names a building, a floor, a flat or an estate in such a segment.
+_PLACE_WORDS = re.compile(
+    r"(?i)\b(?:house|floor|building|block|room|unit|suite|flat|apartment|hall|park|estate|centre"
+    r"|center|tower|za|zi|zone|zona|hameau|lieu-dit|résidence|bâtiment|bât|appartement|étage"
+    r"|parc|polígono|urbanización|urb|edificio|edifício|planta|piso|local|urbanização|lote|bloco"
+    r"|andar|frazione|località|loc|palazzo|scala|piano|gewerbegebiet|haus|etage|stock|gebäude"
+    r"|sitio|sítio|quinta|fazenda|industrial|industriale|business)\b"
+)
+_FLAT_LINE = re.compile(
+    r"(?i:flat|apartment|apt\.?|unit|suite|appartement|appt\.?|wohnung|piso|apartamento|bloco"
+    r"|block|bâtiment|bât\.?|résidence|residencia|residência|edificio|edifício|building)"
+    r" [^\n]{1,30}\n$"
+)
+
+
+def _preceded(text: str, start: int) -> int:
+    """Where the address that starts at ``start`` starts with what comes before it (see
+    ``_FIELD_START``); ``start`` when nothing does."""
+    line = text.rfind("\n", max(0, start - 40), start)
+    if line != -1 and not text[line + 1 : start].strip():
+        flat = _FLAT_LINE.search(text, max(0, line - 40), line + 1)
+        return (
+            flat.start()
+            if flat and (flat.start() == 0 or text[flat.start() - 1] == "\n")
+            else start
+        )
+    pos = start
+    for _ in range(3):
+        if text[pos - 2 : pos] != ", ":
+            return start
+        window = text[max(0, pos - 42) : pos - 2]
+        cut = max(window.rfind(c) for c in _FIELD_START + ",")
+        segment = window[cut + 1 :]
+        if cut == -1 and pos - 42 > 0:
+            return start  # a clause too long to be a name
+        words = segment.split()
+        if not words or len(words) > 6 or not (words[0][0].isupper() or words[0][0].isdigit()):
+            return start
+        if not _PLACE_WORDS.search(segment):
+            return start  # a person or a company before the address, or a time ("18:00, Platz 2")
+        pos = pos - 2 - len(segment.lstrip())
+        if cut == -1 or window[cut] != ",":
+            return pos  # a field starts here
+    return start
 
 
 def _followed(text: str, end: int) -> int:

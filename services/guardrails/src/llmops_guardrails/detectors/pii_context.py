@@ -181,11 +181,10 @@ def _header_like(line: str, delimiter: str) -> bool:
     """A line that can be a table's header: no digit but in a field named with one."""
     if not any(ch.isdigit() for ch in line):
         return True
-    return all(
-        _NAME_WITH_DIGIT.fullmatch(f.strip(" \t\r\"'"))
-        for f in line.split(delimiter)
-        if any(ch.isdigit() for ch in f)
-    )
+    # One such field, and none empty: "bob,,g2" is a data row.
+    fields = [f.strip(" \t\r\"'") for f in line.split(delimiter)]
+    named = [f for f in fields if any(ch.isdigit() for ch in f)]
+    return all(fields) and len(named) == 1 and _NAME_WITH_DIGIT.fullmatch(named[0]) is not None
 
 
 def _build_tables(text: str) -> Tables:

@@ -19,6 +19,9 @@ from llmops_guardrails.detectors.pii_context import Span
 # Spaces doubled by a scan: two or three between two printed characters, at least twice. (A
 # wider gap separates a table's columns: "R. Mwangi       29:44.9" is a name and a time.)
 _RUN = re.compile(r"(?<=\S) {2,3}(?=\S)")
+# The runs that count towards a scan's layout: between two letters or digits (two spaces after a
+# full stop are a typist's habit; the copy then costs a second reading of the whole text).
+_OCR_RUN = re.compile(r"(?<=\w) {2,3}(?=\w)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +53,7 @@ def squeezed(text: str) -> Squeezed | None:
     """The squeezed copy of ``text``, or None when nothing in it is laid out so."""
     # Each looked for only where its marker is (a pattern tried at every offset of a prompt
     # cost ~20 us per KB).
-    runs = "  " in text and len(_RUN.findall(text, 0, 20_000)) >= 2
+    runs = "  " in text and len(_OCR_RUN.findall(text, 0, 20_000)) >= 3
     breaks = list(_broken(text)) if "\n" in text else []
     if not runs and not breaks:
         return None
@@ -75,6 +78,9 @@ def squeezed(text: str) -> Squeezed | None:
     return Squeezed("".join(out), origin, frozenset(squeezed_at), frozenset(joined_at))
 
 
+_GROUPED_END = re.compile(r"\d \d{1,4}$")
+
+
 def _broken(text: str) -> Iterator[tuple[int, int]]:
     """Each line break with digits on both sides (spaces and tabs around it), as (start, end)."""
     at = text.find("\n")
@@ -84,7 +90,10 @@ def _broken(text: str) -> Iterator[tuple[int, int]]:
             start -= 1
         while end < len(text) and text[end] in " \t":
             end += 1
-        if start > 0 and text[start - 1].isdigit() and text[end : end + 1].isdigit():
+        # Only a number written in groups goes on over a line break ("FR76 1450 5049 0811\n9153
+        # 5801 117"); a column of numbers does not ("5000\n8080\n8443\n5432" is four ports).
+        grouped = _GROUPED_END.search(text, max(0, start - 12), start)
+        if start > 0 and grouped and text[end : end + 1].isdigit():
             yield start, end
         at = text.find("\n", at + 1)
 
@@ -120,12 +129,19 @@ def folded(text: str) -> str | None:
 
 def in_capitals(text: str, spans: Callable[[str], Iterable[Span]]) -> Iterator[Span]:
     """The addresses ``spans`` finds in the folded copy of ``text`` where the original is in
-    capitals."""
+    capitals and a postal code holds them ("12 PARK PLACE" in a chapter title is none)."""
     copy = folded(text)
     if copy is None:
         return
     for span in spans(copy):
-        if span.kind == "street_address" and not any(
-            c.islower() for c in text[span.start : span.end]
-        ):
+        value = text[span.start : span.end]
+        capitals = not any(c.islower() for c in value)
+        if span.kind == "street_address" and capitals and _POSTAL.search(value):
             yield span
+
+
+# A postal code after the first line of an address: four or five digits (a ZIP+4, a CEP), or a
+# British postcode.
+_POSTAL = re.compile(
+    r"[\s,;](?:[A-Z]{1,2}-)?\d{4,5}(?:-\d{3,4})?(?!\d)|[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}"
+)

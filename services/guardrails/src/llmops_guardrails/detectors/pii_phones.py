@@ -33,7 +33,9 @@ _BR_SHAPE = re.compile(r"\(?[1-9]\d\)? ?9?\d{4}-\d{4}")
 # or with a "+" or a trunk "0" (a CSV row: "Lopez,Hugo,+33 7 69 12 40 88").
 _PHONE = re.compile(
     # A comma starts a field after a word or a quoted field ('..., TX 78756",512-468-3390').
-    r"(?:(?<![\w+.,/-])|(?<=[^\W\d],)|(?<=[\"')\]],)|(?<=,)(?=[+0]))"
+    # After a number and a comma only a run of nine or more digits (a CSV's next field:
+    # "...,ES2521006401656252330842,671434054"; "1,234,567" is an amount).
+    r"(?:(?<![\w+.,/-])|(?<=[^\W\d],)|(?<=[\"')\]],)|(?<=,)(?=[+0])|(?<=\d,)(?=\d{9,13}(?![\d.,])))"
     r"(?:\+ ?|\b00 ?|\(\+\d{1,3}\) ?)?(?:\(\d{1,5}\) ?|\d)[\d ()./\u00a0\u2013-]{5,22}\d"
     r"(?![\w]|[.,/-]\d)"
 )

@@ -46,7 +46,7 @@ from llmops_guardrails.detectors.secrets_credentials import (
     table_cells,
     url_passwords,
 )
-from llmops_guardrails.detectors.secrets_shapes import passphrases, shaped
+from llmops_guardrails.detectors.secrets_shapes import passphrases, shaped, wifi
 from llmops_guardrails.detectors.secrets_tokens import (
     DIRECT_SECRET,
     HASH_WORDS,
@@ -65,6 +65,7 @@ from llmops_guardrails.detectors.secrets_values import (
     high_entropy,
     mixed,
     rule_like,
+    same_length_lower,
 )
 
 __all__ = ["DEFAULT_THRESHOLD", "NAME", "VERSION", "SecretsDetector", "entropy"]
@@ -382,7 +383,7 @@ _ASSIGNMENT = re.compile(
 # ``_told_value``): "pass the callback to on_change" and "the password to Outlook" are not.
 _TOLD_WORDS = re.compile(
     r"(?<![\w])(?:password|\w{0,12}passwort|passwd|passphrase|passcode|\w{0,12}kennwort"
-    r"|mot de passe|contraseña|senha|palavra-passe|pwd?|clave|mdp|requirepass)(?![\w])"
+    r"|mot de passe|contraseña|senha|palavra-passe|pwd?|mdp|requirepass)(?![\w])"
 )
 _TOLD = re.compile(
     r"(?:[ \t,]{1,4}[\w'\u2019-]{1,20}){0,6}?"
@@ -425,6 +426,12 @@ def _strong(value: str) -> bool:
     )
 
 
+# The words after which digits alone are a password: the word whole, then a copula or a colon.
+_DIGITS_NAMED = re.compile(
+    r"(?:password|passwort|passwd|passcode|pwd|pw|mdp|kennwort|senha|contraseña|mot de passe"
+    r"|palavra-passe)[\"'\]]*(?:[ \t]+[^\W\d_]{1,12}){0,4}[ \t]*(?::|=|\bis\b|\bist\b|\bes\b|\bé\b"
+    r"|\best\b|\blautet\b|\bwas\b)[ \t\"']*$"
+)
 # A date written as eight digits: not a password ("Passwort geändert: 20240315").
 _DATE_DIGITS = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 
@@ -443,13 +450,23 @@ def _digits_password(value: str) -> bool:
 def _plain(value: str) -> bool:
     """A password of letters and digits (a symbol or not) given right after the word for one."""
     value = value.rstrip(".)")
+    digits = sum(c.isdigit() for c in value)
+    letters = sum(c.isalpha() for c in value)
+    # Capitals and digits mixed ("senha 4FCNG7YP54"), not a model or a code ("SHA256", "V2").
+    capitals = value.isupper() and digits >= 2 and letters >= 2 and not _CAPITAL_WORD.search(value)
+    if _HASH_NAMES.match(value):
+        return False  # "hash the password argon2id", "bcrypt12"
     return (
         len(value) >= 8
-        and any(c.islower() for c in value)
-        and any(c.isdigit() for c in value)
+        and (any(c.islower() for c in value) or capitals)
+        and digits > 0
         and not rule_like(value)
         and _told_value(value, False)
     )
+
+
+_CAPITAL_WORD = re.compile(r"[A-Z]{5}")
+_HASH_NAMES = re.compile(r"(?i)argon2|bcrypt|scrypt|pbkdf2|sha-?\d|md5|sha\d|blake2|yescrypt")
 
 
 def _told_value(value: str, preposition: bool) -> bool:
@@ -460,10 +477,18 @@ def _told_value(value: str, preposition: bool) -> bool:
         return False
     if not any(c.isalpha() for c in value) or value.isalpha():
         return False
-    # "mot de passe : rendez-vous sur le portail": a lower-case word and a hyphen is prose.
+    # "mot de passe : rendez-vous sur le portail": a lower-case word and a hyphen is prose;
+    # sixteen letters with hardly a vowel are not ("arfofnlhgccvrypf", an app password).
     if not any(c.isdigit() for c in value) and value == value.lower():
-        return False
+        return _unpronounceable(value)
     return classes(value) >= (3 if preposition else 2)
+
+
+def _unpronounceable(value: str) -> bool:
+    """Twelve to twenty-four letters of which under a fifth are vowels: random, not a word."""
+    if not 12 <= len(value) <= 24 or not value.isalpha():
+        return False
+    return sum(c in "aeiouy" for c in value) * 5 < len(value)
 
 
 _BEARER = re.compile(r"[ \t]{1,4}(?P<value>[A-Za-z0-9._~+/-]{16,2048}=*)")
@@ -503,9 +528,9 @@ def _has_digit(value: str) -> bool:
     return any(c.isdigit() for c in value)
 
 
-#: How the word for a password goes on after "pass" ("password", "passwd", "Passwort"; and
-#: "mot de passe", "palavra-passe").
-_PASS_GOES_ON = ("word", "wd", "wort", "wört", "phrase", "code", "key")
+#: How the word for a password goes on after "pass" ("password", "passwd", "Passwort", "passwrd",
+#: "PASSW0RD"; and "mot de passe", "palavra-passe").
+_PASS_GOES_ON = ("w", "0", "phrase", "code", "key")
 
 
 #: Short stems that name a secret only as a whole word or identifier part: "pw" is in "upward",
@@ -543,6 +568,8 @@ def _value_after(
         )
         if whole is None or whole.end() < after:
             return
+        if text[whole.start() : whole.end()] == "MDP":
+            return  # a Markov decision process ("We solve the MDP FrozenLake-v1")
         m, told = _TOLD.match(lower, whole.end()), True
         if not m:
             # Given right after the word, or after one word for it ("la contraseña temporal
@@ -584,8 +611,13 @@ def _value_after(
         return  # an unsigned or sample JWT (see ``_jwt_header_ok``)
     if is_password:
         preposition = m.group("preposition") is not None if told else False
-        if _digits_password(value) and not preposition:
-            yield Span("password", start, end, 0.8)
+        if _digits_password(value):
+            # Digits only after the word itself, told or assigned ("Passwort: 135969"), not
+            # after a setting named with it ("PASSWORD_RESET_TIMEOUT = 259200"), a pass
+            # ("Boarding pass: 58213467") or a preposition.
+            name = lower[max(0, at - 12) : m.start("value")]
+            if not preposition and _DIGITS_NAMED.search(name):
+                yield Span("password", start, end, 0.8)
             return
         if told and not _told_value(value, preposition):
             return
@@ -633,7 +665,7 @@ class SecretsDetector:
 
     def detect(self, text: str) -> list[Hit]:
         """Every secret in ``text``, ordered by start offset."""
-        lower = text.lower()
+        lower = same_length_lower(text)
         long_runs = _long_runs(text)
         spans = [
             *_provider_tokens(text, long_runs),
@@ -658,6 +690,8 @@ class SecretsDetector:
         spans.extend(shaped(text, lower))
         if long_runs:
             spans.extend(line_tokens(text, lower))
+        if ":" in text and ("fi" in lower or "wlan" in lower or "wpa" in lower):
+            spans.extend(wifi(text))
         if "pass" in lower or "senha" in lower or "contraseña" in lower or "kennwort" in lower:
             spans.extend(passphrases(text, lower))
         return [Hit(NAME, s.kind, s.start, s.end, s.score, VERSION) for s in _resolve(spans)]

@@ -71,7 +71,7 @@ _PIN_ANCHORS = ("code", "código", "codice", "türcode")
 # of 11; a booking's or a gift card's PIN is a reference (two look-alikes): not after one.
 _DEVICE_PIN = re.compile(
     r"(?<![\w])PIN(?:-?[Cc]ode|-Nummer)?(?:[ \t]+(?:is|ist|es|é|est|è|do|de|du|der|des|da|del|dell|of"
-    r"|for|für|para|pour|per|the|le|la|el|o|a|[A-Z][\w-]{1,12}|aparelho|telefone|téléphone"
+    r"|for|für|para|pour|per|the|le|la|el|o|a|aparelho|telefone|téléphone|Wi-Fi|WLAN|SIM"
     r"|telefono|teléfono|móvil|handy|carte|card|karte|tarjeta|cartão)){0,3}"
     r"[ \t]*[:=]?[ \t]*(?P<value>\d{4,8})(?![\w]|[.,/-]\d)"
 )
@@ -122,6 +122,8 @@ def pairs(text: str, lower: str) -> Iterator[Span]:
             year = len(digits) == 4 and digits[:2] in ("19", "20")
             if filler(digits) or year or _BOOKING.search(text, max(0, m.start() - 60), m.start()):
                 continue
+            if len(digits) == 6 and m.group().startswith(("PIN Code", "PIN code")):
+                continue  # India's postal code ("PIN Code: 560034")
             yield Span("password", m.start("value"), m.end("value"), 0.8)
     if any(anchor in lower for anchor in _PIN_ANCHORS):
         for m in _PIN.finditer(lower):
@@ -273,6 +275,8 @@ def _fields(row: str, delimiter: str) -> list[tuple[int, str]]:
     """The fields of a delimited row with their offsets, a quoted field's quotes dropped (a
     password manager's CSV export quotes every field: '"Banque","9071458263","Cuisine-Pont-109"')."""
     fields: list[tuple[int, str]] = []
+    if row.count('"') % 2:
+        return []  # a quote inside a field ('27" Monitor'): the columns cannot be told apart
     if '"' not in row:
         at = 0
         for cell in row.split(delimiter):

@@ -32,7 +32,7 @@ _OPENS = re.compile(
     r"pass|\bpwd?\b|\bmdp\b|kennwort|contraseña|senha|\bclave\b|chiave|wi-?fi|\bwlan\b|\bvpn\b"
     r"|router|log(?:s|ged)? ?in|sign(?:s|ed)? ?in|\badmin|\broot\b|\buser|usuario|utente"
     r"|utilizador|benutzer|entrar|connect|conectar|\babre\b|ouvre|unlock|credential|identifiant"
-    r"|tried|probé|probado|essayé|testei|\bsecret|\bcodes?\b|código|codice|acc[eè]s|acesso"
+    r"|tried|probé|probado|essayé|testei|\bsecret|acc[eè]s|acesso"
     r"|accesso|zugang|anmeld|cambi|chang|geändert|alterei|mudei|vault|tresor|coffre"
 )
 # Before a word: a sentence about passwords or an example of one ("Reset password Link-2024!",
@@ -42,7 +42,7 @@ _ABOUT = re.compile(
     r"|por ejemplo|por exemplo|ad esempio"
 )
 _PASSWORD_BEFORE = re.compile(
-    r"(?:pass|\bpwd?|\bmdp|kennwort|contraseña|senha|\bclave|chiave)[^\n]{0,25}$"
+    r"(?:pass|\bpwd?|kennwort|contraseña|senha|\bclave|chiave)[^\n]{0,25}$"
 )
 # Quotes, brackets and emphasis around a word, and the punctuation after it.
 _OPENING = "\"'`\u00ab\u201e\u201c\u2018*(["
@@ -53,6 +53,8 @@ _IDENTIFIER_SYMBOLS = frozenset("_.-")
 # Code, paths, links, encodings, hex literals, chat handles ("name#4764"), references
 # ("Ticket#2024061210000437"), "user@host", keyboard
 # shortcuts ("Strg+Shift+P").
+# Not a password either: "Notepad++", "openssl@3", "2*pi*radius" (review's findings).
+_NOT_A_PASSWORD = re.compile(r"\+\+|^[\w.-]+@\d[\d.]*$|^[\w.]+(?:\*[\w.]+)+$")
 _NOT_CHOSEN = re.compile(
     r"[/\\=()\[\]{}<>`|\";:,]|!!|%[0-9A-Fa-f]{2}|0x[0-9a-fA-F]|^\w+#\d{4}$|^[A-Za-z]+#\d+$|^[\w.+-]+@[a-z][a-z0-9-]*"
     r"(?:\.[a-z0-9-]+)*$|^[#@]|@[\w-]+\.[A-Za-z]{2,}"
@@ -71,8 +73,12 @@ def _password_shaped(value: str) -> bool | None:
         return False
     if not value[0].isalnum() or not _LETTERS.search(value) or rule_like(value):
         return False
-    if _NOT_CHOSEN.search(value) or FILE_LIKE.search(value):
+    if _NOT_CHOSEN.search(value) or FILE_LIKE.search(value) or _NOT_A_PASSWORD.search(value):
         return False
+    if symbols <= {"+", "_", ".", "-"} and "+" in symbols:
+        # Words joined with "+" are a passphrase with a number in it ("Marigold+Kettle+19"),
+        # or a stack ("k8s+helm3", "WireGuard+2FA", "Mon+Wed+Fri2").
+        return any(part.isdigit() and len(part) >= 2 for part in value.split("+"))
     if symbols <= _IDENTIFIER_SYMBOLS:
         plain = classes(value) == 4 and value[0].isalpha() and "__" not in value
         return None if plain else False
@@ -122,8 +128,8 @@ _OPENS_STEMS = (
     "pass", "pw", "mdp", "kennwort", "contraseña", "senha", "clave", "chiave", "wifi", "wi-fi",
     "wlan", "vpn", "router", "log", "sign", "admin", "root", "user", "usuario", "utente",
     "utilizador", "benutzer", "entrar", "connect", "conectar", "abre", "ouvre", "unlock",
-    "credential", "identifiant", "tried", "prob", "essayé", "testei", "secret", "code", "código",
-    "codice", "accès", "acces", "acesso", "accesso", "zugang", "anmeld", "cambi", "chang",
+    "credential", "identifiant", "tried", "prob", "essayé", "testei", "secret",
+    "accès", "acces", "acesso", "accesso", "zugang", "anmeld", "cambi", "chang",
     "geändert", "alterei", "mudei", "vault", "tresor", "coffre",
 )  # fmt: skip
 _AUTOMATON: list[Any] = []
@@ -180,10 +186,10 @@ def _shaped_word(text: str, lower: str, start: int, end: int) -> Span | None:
     if shape is False or PLACEHOLDER.fullmatch(value) or dummy(value):
         return None
     line_start = lower.rfind("\n", 0, start) + 1
-    before = lower[max(line_start, start - 60) : start]
+    before = lower[max(line_start, start - 80) : start]
     if shape is None:
         return Span("password", start, end, 0.75) if _PASSWORD_BEFORE.search(before) else None
-    if _ABOUT.search(before):
+    if _ABOUT.search(before[-28:]):
         return None
     line_end = lower.find("\n", end)
     after = lower[end : min(len(lower) if line_end == -1 else line_end, end + 40)]
@@ -201,8 +207,15 @@ _PHRASE_WORD = (
     r"(?:password|passwort|passphrase|pass phrase|phrase de passe|frase[- ]passe|mot de passe"
 )
 _PHRASE_WORD += r"|contraseña|senha|palavra-passe|kennwort|passcode)"
+# The words that may stand between the word for a password and its colon ("Master password:",
+# "Phrase de passe maîtresse :"); "Password Policy:", "Password reset link:" are headings.
+_PHRASE_QUALIFIER = (
+    r"(?:master|maître|maîtresse|mestra|mestre|maestra|principal|new|nouveau|nouvelle|nueva|nova"
+    r"|neues|neue|initial|inicial|temporary|temporaire|temporal|provisória|wi-?fi|wlan|vault"
+    r"|backup|de|du|la|le|da|do|des|del|cifrado|encryption)"
+)
 _PHRASE_LINE = re.compile(
-    r"(?m)(?<![\w])" + _PHRASE_WORD + r"(?:[ \t][\w\u00c0-\u024f-]{1,14}){0,2}[ \t]*:[ \t]*"
+    r"(?m)(?<![\w])" + _PHRASE_WORD + r"(?:[ \t]" + _PHRASE_QUALIFIER + r"){0,2}[ \t]*:[ \t]*"
     r"(?P<value>[^\W\d_]{2,15}(?: [^\W\d_]{2,15}){2,5}(?: \d{1,4})?)[ \t]*$"
 )
 _PHRASE_QUOTED = re.compile(
@@ -213,105 +226,16 @@ _PHRASE_QUOTED = re.compile(
 _PHRASE_STEMS = ("pass", "contraseña", "senha", "kennwort")
 #: How far after its word a passphrase may end: the word, two more, six words of fifteen letters.
 _PHRASE_REACH = 160
-_PROSE_WORDS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "to",
-        "for",
-        "in",
-        "on",
-        "of",
-        "see",
-        "ask",
-        "use",
-        "your",
-        "my",
-        "is",
-        "are",
-        "be",
-        "not",
-        "no",
-        "and",
-        "or",
-        "with",
-        "from",
-        "by",
-        "at",
-        "it",
-        "this",
-        "that",
-        "via",
-        "same",
-        "as",
-        "above",
-        "below",
-        "here",
-        "there",
-        "le",
-        "la",
-        "les",
-        "un",
-        "une",
-        "du",
-        "des",
-        "voir",
-        "votre",
-        "ton",
-        "est",
-        "et",
-        "ou",
-        "dans",
-        "pour",
-        "sur",
-        "avec",
-        "der",
-        "die",
-        "das",
-        "ein",
-        "eine",
-        "siehe",
-        "ihr",
-        "dein",
-        "ist",
-        "und",
-        "oder",
-        "im",
-        "mit",
-        "für",
-        "el",
-        "los",
-        "las",
-        "una",
-        "ver",
-        "tu",
-        "su",
-        "es",
-        "y",
-        "en",
-        "con",
-        "por",
-        "para",
-        "os",
-        "as",
-        "um",
-        "uma",
-        "seu",
-        "sua",
-        "é",
-        "em",
-        "com",
-        "il",
-        "lo",
-        "gli",
-        "uno",
-        "vedi",
-        "tuo",
-        "è",
-        "per",
-    ]
+_PROSE = (
+    "the a an to for in on of see ask use your my is are be not no and or with from by at it this "
+    "that via same as above below here there le la les un une du des voir votre ton est et ou dans "
+    "pour sur avec der die das ein eine siehe ihr dein ist und oder im mit für el los las una ver "
+    "tu su es y en con por para os as um uma seu sua é em com il lo gli uno vedi tuo è per will "
+    "send sent later since last week unchanged please contact check follow sms email mail phone "
+    "request wird separat zugeschickt envoyé séparément par pide acceso al enviada enviado "
+    "minimum maximum characters caracteres zeichen expires expired update change reset"
 )
+_PROSE_WORDS = frozenset(_PROSE.split())
 
 
 def passphrases(text: str, lower: str) -> Iterator[Span]:
@@ -319,11 +243,15 @@ def passphrases(text: str, lower: str) -> Iterator[Span]:
         return
     done = 0
     # From each stem, on its line (the patterns start with an alternation the engine would try
-    # at every offset: ~60 us per KB).
+    # at every offset: ~60 us per KB), and a stem within 40 characters of the last one read is
+    # skipped ("senha " repeated over a megabyte took 28 s: the review's finding).
     for at in _stems(lower, _PHRASE_STEMS):
         if at < done:
             continue
+        done = at + 40
         line_end = lower.find("\n", at, at + _PHRASE_REACH)
+        if line_end == -1 and len(lower) - at <= _PHRASE_REACH:
+            line_end = len(lower)  # the last line: it ends with the text
         begin = max(lower.rfind("\n", max(0, at - 16), at) + 1, at - 16)
         # A passphrase on its line needs the line to end soon; one in quotes, the quote to
         # close soon (both bounded: a line of "password=" repeated is read once).
@@ -336,6 +264,26 @@ def passphrases(text: str, lower: str) -> Iterator[Span]:
                 continue
             words = m.group("value").split()
             if pattern is _PHRASE_QUOTED or not any(w in _PROSE_WORDS for w in words):
-                yield Span("password", m.start("value"), m.end("value"), 0.8)
+                # Above a told password's 0.85, which would keep only the first word.
+                yield Span("password", m.start("value"), m.end("value"), 0.86)
                 done = m.end()
                 break
+
+
+# A Wi-Fi password after the network's name in quotes: 'WPA2 "HomeNet-5G": 4002261672428845',
+# "Wifi clientes «Mirador_Guest»: playa9710". Without the quoted name the value after "Wi-Fi:"
+# is the network's name as often.
+_WIFI = re.compile(
+    r"(?i)(?<![\w])(?:wi-?fi|wlan|wpa2?|wpa3)(?![\w])[^\n:«\"\u201c]{0,30}"
+    r"(?:\u00ab[^\u00bb\n]{1,32}\u00bb|\"[^\"\n]{1,32}\"|\u201c[^\u201d\n]{1,32}\u201d)[ \t]*:[ \t]*"
+    r"(?P<value>[^\s,;\u00ab\u00bb\"]{8,64})"
+)
+
+
+def wifi(text: str) -> Iterator[Span]:
+    for m in _WIFI.finditer(text):
+        value = m.group("value").rstrip(".)")
+        if PLACEHOLDER.fullmatch(value) or dummy(value) or "://" in value or "@" in value:
+            continue
+        if value.isdigit() or classes(value) >= 2:
+            yield Span("password", m.start("value"), m.start("value") + len(value), 0.8)

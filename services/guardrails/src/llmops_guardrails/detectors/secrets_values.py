@@ -106,3 +106,13 @@ _RULE_START = re.compile(
 def rule_like(value: str) -> bool:
     """Whether ``value`` starts like a rule about passwords."""
     return _RULE_START.match(value) is not None
+
+
+def same_length_lower(text: str) -> str:
+    """``text.lower()`` with the same length, offsets shared: a character whose lower case is
+    longer ("İ" -> "i̇") stays as it is (one such character used to turn every rule that needs the
+    lower-cased copy off for the whole text)."""
+    lower = text.lower()
+    if len(lower) == len(text):
+        return lower
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)

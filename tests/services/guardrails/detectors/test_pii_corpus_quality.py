@@ -131,11 +131,12 @@ def test_the_independent_authors_corpus_is_well_formed() -> None:
 
 
 def test_independent_authors_holdout_a_known_gap() -> None:
-    """Eight authors who wrote PII rows for the holdout only, never read row by row (p5, p6 of
-    the first round; p10-p12 and p16-p18, each scored before any change made for their round).
+    """Eleven authors who wrote PII rows for the holdout only, never read row by row (p5, p6 of
+    the first round; p10-p12, p16-p18 and p22-p24, each scored before any change made for their
+    round).
 
-    Measured with detectors pii-3 / secrets-3: 0.953 of their values hidden, 3.9% of their
-    look-alikes flagged (pii-2 / secrets-2: 0.881 and 7.1%). Below the issue's 0.98 for values:
+    Measured with detectors pii-4 / secrets-4: 0.953 of their values hidden, 4.0% of their
+    look-alikes flagged (pii-3 / secrets-3: 0.932 and 3.8%). Below the issue's 0.98 for values:
     a floor, so that a change that loses values shows.
     """
     pii, secrets = PiiDetector(), SecretsDetector()
@@ -145,6 +146,6 @@ def test_independent_authors_holdout_a_known_gap() -> None:
         DEFAULT_THRESHOLD,
     )
     assert report.overall.hidden_rate is not None
-    assert report.overall.hidden_rate >= 0.93
+    assert report.overall.hidden_rate >= 0.94
     assert report.overall.flagged_rate is not None
     assert report.overall.flagged_rate <= 0.08

@@ -73,14 +73,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from llmops_guardrails.detectors.base import Hit
-from llmops_guardrails.detectors.pii_addresses import (
-    addresses,
-    extend,
-    ipv4s,
-    ipv6s,
-    labelled_addresses,
-    po_box,
-)
+from llmops_guardrails.detectors.pii_address_tails import extend, po_box
+from llmops_guardrails.detectors.pii_addresses import addresses, labelled_addresses
 from llmops_guardrails.detectors.pii_context import (
     Span,
     tables_of,
@@ -96,6 +90,7 @@ from llmops_guardrails.detectors.pii_ids import (
     nirs,
     ssns,
 )
+from llmops_guardrails.detectors.pii_ips import ipv4s, ipv6s
 from llmops_guardrails.detectors.pii_layout import in_capitals, squeezed
 from llmops_guardrails.detectors.pii_phones import (
     phones,

@@ -1,90 +1,14 @@
-"""IP and postal addresses (see :mod:`.pii`)."""
+"""Postal addresses (see :mod:`.pii`): the country patterns, streets without a street-type word,
+and addresses named by a label. What follows and precedes them is in :mod:`.pii_address_tails`,
+IP addresses in :mod:`.pii_ips`."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterator
 
-from llmops_guardrails.detectors.pii_context import Span, context_before, per_text
-
-# --- IP addresses -----------------------------------------------------------------------------
-
-# Not inside a word or a dotted number, nor after a name and a hyphen ("agent-6.2.0.118"); a
-# range's second address ("8.8.4.4-8.8.8.8") is one.
-_IPV4 = re.compile(r"(?<![\w.])(?<![A-Za-z]-)(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
-# Hex groups and colons (an IPv4 tail allowed); ``ipaddress`` decides. The look-behind keeps a
-# match from starting inside a word, so ``std::vector`` is not tried as ``::``.
-_IPV6 = re.compile(
-    r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}|:)(?::[0-9A-Fa-f]{0,4}){2,7}"
-    r"(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?![\w:]|\.\d)"
-)
-_VERSION_WORDS = re.compile(
-    r"\b(?:version|versão|versión|versione|ver\.|release|build|firmware|fw|update|upgrade"
-    r"|bootloader|sdk|kernel|driver|patch|chrome|firefox|python|android|ios)\b|\bv\.?$"
-)
-
-
-#: The documentation ranges (RFC 5737, RFC 3849): no machine has one, so an address in them is
-#: an example or test data standing for a real one — what a user's "my IP is 203.0.113.7" or a
-#: test set's synthetic record holds. Reported like a global address (independent authors'
-#: PII rows: 29 of 29 IP addresses were in these ranges, all missed at 0.3).
-_DOCUMENTATION = (
-    ipaddress.ip_network("192.0.2.0/24"),
-    ipaddress.ip_network("198.51.100.0/24"),
-    ipaddress.ip_network("203.0.113.0/24"),
-    ipaddress.ip_network("2001:db8::/32"),
-)
-
-
-def _ip_score(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> float:
-    if address.is_global or any(address in net for net in _DOCUMENTATION):
-        return 0.9
-    return 0.3
-
-
-def ipv4s(text: str, pos: int, endpos: int) -> Iterator[Span]:
-    for m in _IPV4.finditer(text, pos, endpos):
-        try:
-            v4 = ipaddress.IPv4Address(m.group())
-        except ValueError:
-            continue
-        if _VERSION_WORDS.search(context_before(text, m.start(), 16)):
-            continue
-        score = _ip_score(v4)
-        if score > 0.5 and m.group()[1] == "." and _versions_near(text, m.start(), m.end()):
-            score = 0.3  # "Firmware 2.4.17.3 replaces 2.4.16.9": a version, by its neighbours
-        yield Span("ip_address", m.start(), m.end(), score)
-
-
-def _versions_near(text: str, start: int, end: int) -> bool:
-    """Whether an address whose first octet is one digit sits among version numbers: another
-    dotted number and a word for a version within 240 characters before or 160 after ("Versión 5.3.1.2 publicada
-    ... Sustituye a 5.3.0.18"). Release notes name the versions once for several; an attacker's
-    address in prose has no other dotted number beside it."""
-    if not per_text(text, "version words", lambda: bool(_VERSION_WORDS.search(text.lower()))):
-        return False  # none in the whole text (read once per call): no window to read
-    window = text[max(0, start - 240) : end + 160]
-    if len(_DOTTED.findall(window)) < 2:
-        return False
-    return bool(_VERSION_WORDS.search(window.lower()))
-
-
-_DOTTED = re.compile(r"\d+\.\d+\.\d+")
-
-
-def ipv6s(text: str) -> Iterator[Span]:
-    if "::" in text or text.count(":") >= 7:
-        for m in _IPV6.finditer(text):
-            cand = m.group()
-            if sum(c in "0123456789abcdefABCDEF" for c in cand) < 3:
-                continue  # "::" or "::1"-like fragments of code and times
-            try:
-                v6 = ipaddress.IPv6Address(cand)
-            except ValueError:
-                continue
-            yield Span("ip_address", m.start(), m.end(), _ip_score(v6))
-
+from llmops_guardrails.detectors.pii_context import Span
+from llmops_guardrails.detectors.pii_ips import IPV4
 
 # --- postal addresses -------------------------------------------------------------------------
 
@@ -459,35 +383,6 @@ def _named_block(text: str, start: int, end: int) -> Iterator[Span]:
             return
 
 
-# A post-office box, held by the postal code or city after it: "PO Box 4412, Truro TR1 9BQ",
-# "BP 20417 - 31004 Toulouse CEDEX 6", "Postfach 10 12 44;50452;Köln", "Apartado 512;8001-905;Faro".
-_PO_BOX = re.compile(
-    r"(?<![\w])(?:P\.? ?O\.? Box|Post Office Box|RR \d{1,3} Box|B\.?P\.?|Postfach|Case postale"
-    r"|Apartado(?: de Correos)?|Caixa Postal|Casella [Pp]ostale|Boîte postale|Unit \d{4} Box)"
-    r" \d{1,6}(?: \d{2}){0,2}(?![\w])"
-)
-
-
-_PO_BOX_MARK = re.compile(r"Box|BP|B\.P|Postfach|postale|Apartado|Caixa")
-# A year after a box is a title's ("PO Box 12 - 2024 Update"), not a postal code.
-_YEAR_CODE = re.compile(r"\W*(?:19|20)\d{2}(?!\d)")
-
-
-def po_box(text: str, start: int, end: int) -> Iterator[Span]:
-    """The post-office box whose number is the digit cluster at ``start:end`` (a search of the
-    whole text for the marks cost ~6 us per KB; the 26 characters before a number, nothing)."""
-    if not _PO_BOX_MARK.search(text, max(0, start - 26), start):
-        return
-    for m in _PO_BOX.finditer(text, max(0, start - 26), min(len(text), end + 9)):
-        if not m.start() < start < m.end():
-            continue
-        piece = _PIECE.match(text, m.end())
-        if piece and piece.lastgroup == "code" and _YEAR_CODE.match(text, m.end()):
-            continue
-        if piece and piece.lastgroup in ("code", "city", "state", "postcode"):
-            yield Span("street_address", m.start(), m.end(), 0.85)
-
-
 def _named(text: str, start: int, end: int) -> Iterator[Span]:
     """A street without a street-type word, when a postal code and a city follow its number."""
     for m in _NAMED.finditer(text, max(0, start - 48), end + 2):
@@ -602,139 +497,9 @@ def labelled_addresses(text: str) -> Iterator[Span]:
         value = value.rstrip(" .,;")
         if not _ADDRESS_VALUE.match(value) or not re.search(r"[^\W\d_]{3}", value):
             continue
-        if "://" in value or _IPV4.search(value) or "www." in value:
+        if "://" in value or IPV4.search(value) or "www." in value:
             continue
         if _CODE_TOKEN.match(value.split(" ", 1)[0]) or any(c in _CODE_CHARS for c in value):
             continue
         start = m.start("value")
         yield Span("street_address", start, start + len(value), 0.85)
-
-
-# --- what follows an address ---------------------------------------------------------------
-
-# The pieces that may follow a street and its number, in any order, each after a separator (a
-# comma, a semicolon, a middle dot, a dash, a tab, one line break): a flat or a floor, a postal
-# code and a city, a city and a British postcode, an American state and ZIP or a Brazilian state
-# and CEP, a neighbourhood or a city alone. The country patterns stop at their own street; the
-# independent authors' addresses went on (fourth round: 114 of 414 values not fully covered,
-# most of them a city, a floor or a postal code on the next line or after a semicolon).
-# Each alternative splits a run of blanks one way only (a separator class holding the tab after
-# "[ \t]*" made 10,000 tabs after a street take a minute: the review's finding).
-_SEP = r"(?:[ \t]*(?:[,;·/\u2013-][ \t]*)?\n[ \t]*|[ \t]*[,;·/\u2013|-][ \t]*|[ \t]+)"
-_WORD_CAP = r"[A-ZÀ-ÖØ-Þ][\w'\u2019.-]{0,30}"
-_LINKS = r"(?:am|im|an der|auf|bei|ob|sur|sous|de|del|de la|de les|da|do|das|dos|di|della|en|upon|on|la|le|les|y|e|et)"
-_PLACE = _WORD_CAP + r"(?: (?:" + _LINKS + r" )?" + _WORD_CAP + r"){0,3}"
-_UK_CODE = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}"
-_UNIT_WORDS = (
-    r"(?i:apt|apto|ap|apartment|apartamento|suite|ste|unit|flat|bloco|bloque|bl|casa|sala|loja"
-    r"|lote|pal|planta|piso|esc|escalera|pta|puerta|porta|andar|étage|etage|stock|top|stiege"
-    r"|appt|appartement|bât|bâtiment|fraz|nave|km|int|interno|scala|local|room|box|buzón|dpto"
-    r"|depto|of|oficina|despacho)\b\.?(?: ?[\w.ºª°/-]{1,8}(?![\w]))?"
-    r"|#\s?\w{1,6}|\d{1,2}\.? ?[ºª°](?: ?[A-Za-z]{1,5}\.?)?|\d{1,2}(?:st|nd|rd|th) [Ff]loor"
-    r"|\d{1,2}\. ?(?:OG|Etage|Stock|étage)|\d{1,2}e étage|s/n|snc|r/c|(?i:hinterhaus|vorderhaus"
-    r"|seitenflügel|rechts|links|bajo|izq\.?|izda\.?|dcha\.?|esq\.?|dto\.?|drt\.?|frt\.?|trás)"
-)
-_PIECE = re.compile(
-    _SEP + r"(?:"
-    # A postal code and a city: "28046 Madrid", "1000-057 Lisboa", "D-10115 Berlin",
-    # ";04109;Leipzig", "31004 Toulouse CEDEX 6", "20124 MILANO MI".
-    r"(?P<code>(?:[A-Z]{1,2}-)?(?:\d{5}-\d{3}|\d{4}-\d{3}|\d{5}|\d{4}|\d{2}-\d{3}))"
-    r"(?:[ \t]|[ \t]*[;,][ \t]*)" + _PLACE + r"(?: (?:CEDEX|Cedex)(?: \d{1,2})?| [A-Z]{2}(?![\w])"
-    r"| \([A-Z]{2}\)| \d{1,2}(?![\w]))?"
-    # A city and a British postcode, a US state and ZIP, a Brazilian state and CEP.
-    r"|(?P<city>" + _PLACE + r")(?:,? |[ \t]*\n[ \t]*|\t)(?:" + _UK_CODE + r"(?![\w])"
-    r"|[A-Z]{2},? \d{5}(?:-\d{4})?(?![\w])|[A-Z][a-z]+ \d{5}(?:-\d{4})?(?![\w]))"
-    # A Brazilian city and state, with or without the CEP: "Curitiba/PR, 80230-010",
-    # "Rio de Janeiro - RJ".
-    r"|(?P<state>" + _PLACE + r" ?[\u2013/-] ?[A-Z]{2}(?:,? (?:CEP:? )?\d{5}-?\d{3})?(?![\w]))"
-    # A postcode alone: "HG1 5DH", "CEP 22060-001".
-    r"|(?P<postcode>" + _UK_CODE + r"(?![\w])|CEP:? \d{5}-?\d{3})"
-    # A flat, a floor, a box.
-    r"|(?P<unit>(?:" + _UNIT_WORDS + r"))(?![\w])"
-    # A neighbourhood or a city alone, then the end of the address.
-    r"|(?:(?:in|en|a|à|em|bei) )?(?P<place>" + _PLACE + r")"
-    r"(?=[ \t]*(?:[.;)\n]|,[ \t]|$)|[ \t]+(?:and|und|et|y|e|ou|or|but|aber|mais|pero|ma)\b)"
-    r")"
-)
-#: How far an address may be followed.
-_MAX_PIECES = 6
-
-
-def extend(text: str, spans: list[Span]) -> list[Span]:
-    """Each street address with the pieces that follow it (see ``_PIECE``): a place alone only
-    on its own line when a postal code follows it, or on the address's line."""
-    if not any(s.kind == "street_address" for s in spans):
-        return spans
-    out = []
-    for span in spans:
-        if span.kind == "street_address" and span.score >= 0.5:
-            span = span._replace(start=_preceded(text, span.start), end=_followed(text, span.end))
-        out.append(span)
-    return out
-
-
-# What may come before a street: a building, a flat or floor, a business park or a hamlet,
-# each ended by a comma ("Merchant House, 5th Floor, 22 King Street", "ZA des Chaumes, 3 rue
-# de l'Industrie", "Hameau de Bel-Air, 715 route de Saint-Pons"), from where a field starts (a
-# line, a colon, a cell); or a flat on the line above ("Flat 4\n19 Mornington Terrace").
-_FIELD_START = '\n:|;\t"(\u00ab'
-# What names a building, a floor, a flat or an estate in such a segment.
-_PLACE_WORDS = re.compile(
-    r"(?i)\b(?:house|floor|building|block|room|unit|suite|flat|apartment|hall|park|estate|centre"
-    r"|center|tower|za|zi|zone|zona|hameau|lieu-dit|résidence|bâtiment|bât|appartement|étage"
-    r"|parc|polígono|urbanización|urb|edificio|edifício|planta|piso|local|urbanização|lote|bloco"
-    r"|andar|frazione|località|loc|palazzo|scala|piano|gewerbegebiet|haus|etage|stock|gebäude"
-    r"|sitio|sítio|quinta|fazenda|industrial|industriale|business)\b"
-)
-_FLAT_LINE = re.compile(
-    r"(?i:flat|apartment|apt\.?|unit|suite|appartement|appt\.?|wohnung|piso|apartamento|bloco"
-    r"|block|bâtiment|bât\.?|résidence|residencia|residência|edificio|edifício|building)"
-    r" [^\n]{1,30}\n$"
-)
-
-
-def _preceded(text: str, start: int) -> int:
-    """Where the address that starts at ``start`` starts with what comes before it (see
-    ``_FIELD_START``); ``start`` when nothing does."""
-    line = text.rfind("\n", max(0, start - 40), start)
-    if line != -1 and not text[line + 1 : start].strip():
-        flat = _FLAT_LINE.search(text, max(0, line - 40), line + 1)
-        return (
-            flat.start()
-            if flat and (flat.start() == 0 or text[flat.start() - 1] == "\n")
-            else start
-        )
-    pos = start
-    for _ in range(3):
-        if text[pos - 2 : pos] != ", ":
-            return start
-        window = text[max(0, pos - 42) : pos - 2]
-        cut = max(window.rfind(c) for c in _FIELD_START + ",")
-        segment = window[cut + 1 :]
-        if cut == -1 and pos - 42 > 0:
-            return start  # a clause too long to be a name
-        words = segment.split()
-        if not words or len(words) > 6 or not (words[0][0].isupper() or words[0][0].isdigit()):
-            return start
-        if not _PLACE_WORDS.search(segment):
-            return start  # a person or a company before the address, or a time ("18:00, Platz 2")
-        pos = pos - 2 - len(segment.lstrip())
-        if cut == -1 or window[cut] != ",":
-            return pos  # a field starts here
-    return start
-
-
-def _followed(text: str, end: int) -> int:
-    newlines = 0
-    for _ in range(_MAX_PIECES):
-        m = _PIECE.match(text, end)
-        if not m:
-            break
-        crossed = text.count("\n", end, m.start(m.lastgroup or 0))
-        if m.lastgroup == "place" and crossed:
-            break  # a place alone on the next line: a name or a country as often
-        newlines += crossed
-        if newlines > 2:
-            break
-        end = m.end()
-    return end

@@ -4,6 +4,9 @@ placeholder or a documentation example."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import math
 import re
 from collections import Counter
@@ -116,3 +119,23 @@ def same_length_lower(text: str) -> str:
     if len(lower) == len(text):
         return lower
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+#: jwt.io's sample token (header, payload): the example every tutorial pastes.
+_JWT_SAMPLE = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+    "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ."
+)
+
+
+def jwt_header_ok(token: str) -> bool:
+    """A header that decodes to JSON with an algorithm, on a token that is signed (an unsigned
+    ``alg: none`` token or one with no signature grants nothing) and not jwt.io's sample."""
+    if token.endswith(".") or token.startswith(_JWT_SAMPLE):
+        return False
+    header = token.split(".", 1)[0]
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return False
+    return isinstance(decoded, dict) and "alg" in decoded and decoded["alg"] != "none"

@@ -91,6 +91,22 @@ HOSTILE = {
     "spaces after a street": "12 Main Street" + " " * MB + "x",
     "tabs after a word and a number": "Widget 12" + "\t" * MB + "x",
     "a password word over and over, spaced": "senha " * (MB // 6),
+    # pii-5 / secrets-5: codes after the words for them, labels over their values, pairs with
+    # arrows, tools' syntax, boxed characters, one-time codes, house numbers run into postal codes.
+    "code words and blanks": ("code" + " " * 10_000) * (MB // 10_004),
+    "locks and colons": "alarm: " * (MB // 7),
+    "password labels over blank lines": "password:\n\n\n" * (MB // 12),
+    "a password label then blanks": "password:" + " " * MB + "\nx",
+    "wifi key then blanks": "wifi key" + " " * MB + "x",
+    "password words on one long line": "pass " * (MB // 5),
+    "app password words": "pass abcd efgh ijkl " * (MB // 20),
+    "pairs with arrows": "login a \u2192 b " * (MB // 12),
+    "tool credentials": "lftp -u " * (MB // 8),
+    "boxed letters and digits": "a 1 " * (MB // 4),
+    "backup codes": "backup codes\n1234 5678\n" * (MB // 23),
+    "recovery-key dashes": "123456-" * (MB // 7),
+    "postal-code labels": "PLZ, Ort: " * (MB // 10),
+    "house numbers and postal codes": "via a 9 20090 " * (MB // 14),
 }
 
 

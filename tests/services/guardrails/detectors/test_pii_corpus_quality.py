@@ -116,7 +116,8 @@ def test_the_independent_authors_corpus_is_well_formed() -> None:
     assert {r["split"] for r in rows} == {"dev", "holdout"}
     holdout_authors = {r["author"] for r in rows if r["split"] == "holdout"}
     assert holdout_authors == {
-        "p5", "p6", "p10", "p11", "p12", "p16", "p17", "p18", "p22", "p23", "p24"
+        "p5", "p6", "p10", "p11", "p12", "p16", "p17", "p18", "p22", "p23", "p24", "p28", "p29",
+        "p30",
     }  # fmt: skip
     assert len({r["text"] for r in rows}) == len(rows)
     for r in rows:
@@ -131,13 +132,13 @@ def test_the_independent_authors_corpus_is_well_formed() -> None:
 
 
 def test_independent_authors_holdout_a_known_gap() -> None:
-    """Eleven authors who wrote PII rows for the holdout only, never read row by row (p5, p6 of
-    the first round; p10-p12, p16-p18 and p22-p24, each scored before any change made for their
-    round).
+    """Fourteen authors who wrote PII rows for the holdout only, never read row by row (p5, p6 of
+    the first round; p10-p12, p16-p18, p22-p24 and p28-p30, each scored before any change made
+    for their round).
 
-    Measured with detectors pii-4 / secrets-4: 0.953 of their values hidden, 4.0% of their
-    look-alikes flagged (pii-3 / secrets-3: 0.932 and 3.8%). Below the issue's 0.98 for values:
-    a floor, so that a change that loses values shows.
+    Measured with detectors pii-5 / secrets-5: 0.959 of their values hidden, 4.7% of their
+    look-alikes flagged (pii-4 / secrets-4: 0.950 and 4.4% on the same fourteen). Below the
+    issue's 0.98 for values: a floor, so that a change that loses values shows.
     """
     pii, secrets = PiiDetector(), SecretsDetector()
     report = evaluate(

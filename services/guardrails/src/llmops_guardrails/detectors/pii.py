@@ -74,7 +74,11 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from llmops_guardrails.detectors.base import Hit
 from llmops_guardrails.detectors.pii_address_tails import extend, po_box
-from llmops_guardrails.detectors.pii_addresses import addresses, labelled_addresses
+from llmops_guardrails.detectors.pii_addresses import (
+    addresses,
+    labelled_addresses,
+    postal_city_fields,
+)
 from llmops_guardrails.detectors.pii_context import (
     Span,
     tables_of,
@@ -91,7 +95,7 @@ from llmops_guardrails.detectors.pii_ids import (
     ssns,
 )
 from llmops_guardrails.detectors.pii_ips import ipv4s, ipv6s
-from llmops_guardrails.detectors.pii_layout import in_capitals, squeezed
+from llmops_guardrails.detectors.pii_layout import boxed, in_capitals, squeezed
 from llmops_guardrails.detectors.pii_phones import (
     phones,
     possible_international,
@@ -112,7 +116,7 @@ __all__ = [
 ]
 
 NAME = "pii"
-VERSION = "pii-4"
+VERSION = "pii-5"
 #: Scores at or above this are meant to be acted on by a default policy.
 DEFAULT_THRESHOLD = 0.5
 #: Regions whose national phone formats are recognised without a ``+`` prefix.
@@ -242,7 +246,24 @@ def _letter_at(text: str, i: int) -> bool:
     return 0 <= i < len(text) and text[i].isalpha()
 
 
-def _number_spans(text: str, regions: Sequence[str]) -> Iterator[Span]:
+_TWO_DIGITS = frozenset(f"{a}{b}" for a in "0123456789" for b in "0123456789")
+
+
+def _boxed_seeds(text: str, clusters: list[tuple[int, int]]) -> list[int]:
+    """The starts of digit clusters written one digit per box ("5 9 1 8 3 0 2"), and of the
+    clusters a letter breaks ("2 6 0 4 8 1 7 3 Y", "9 4 T 2 4 B"): checked on each cluster's
+    first characters, no pattern run over the text."""
+    seeds = []
+    for start, end in clusters:
+        spaced = text[start + 1 : start + 2] == " " and text[start + 3 : start + 4] == " "
+        if end - start >= 5 and spaced and text[start + 2] + text[start + 4] in _TWO_DIGITS:
+            seeds.append(start)
+    return seeds
+
+
+def _number_spans(
+    text: str, regions: Sequence[str], clusters: list[tuple[int, int]] | None = None
+) -> Iterator[Span]:
     """Number-shaped values, looked for around each digit cluster by the cluster's shape.
 
     Each family's pattern runs only on a small window around a cluster that could be part of
@@ -252,7 +273,7 @@ def _number_spans(text: str, regions: Sequence[str]) -> Iterator[Span]:
     least", never "exactly".
     """
     n = len(text)
-    for start, end in _clusters(text):
+    for start, end in _clusters(text) if clusters is None else clusters:
         digits = len(text[start:end].translate(_SEPARATORS))
         lo, hi = max(0, start - 1), min(n, end + 2)
         if digits >= 7:
@@ -266,6 +287,9 @@ def _number_spans(text: str, regions: Sequence[str]) -> Iterator[Span]:
             yield from idnrs(text, lo, hi)
         if digits >= 13:
             yield from nirs(text, lo, min(n, end + 4))
+        if digits >= 5 and text[end : end + 1] in ("A", "B", "a", "b"):
+            # A Corsican NIR, its department "2A" or "2B" breaking the digits in two.
+            yield from nirs(text, lo, min(n, end + 16))
         if digits >= 8 and (_letter_at(text, end) or _letter_at(text, end + 1)):
             yield from dnis(text, lo, min(n, end + 3))
         if digits >= 6 and (_letter_at(text, start - 1) or _letter_at(text, start - 2)):
@@ -282,11 +306,18 @@ def _number_spans(text: str, regions: Sequence[str]) -> Iterator[Span]:
         yield from po_box(text, start, end)
         if digits <= 6:
             yield from addresses(text, start, end)
-        elif " - " in text[start : start + 8]:
-            # A house number run into a postal code ("Via Roma 10 - 00184 Roma").
-            first = text.index(" - ", start)
-            if first - start <= 4:
+        if " " in text[start:end]:
+            # A house number run into a postal code ("via garibaldi 9 20090 segrate", "Via Roma
+            # 10 - 00184 Roma", "Viale Mazzini 41 \u2013 00195 Roma"), or after another number ("£425,000
+            # - 11 Orchard Rise").
+            first = text.index(" ", start)
+            if first - start <= 4 and (digits > 6 or text[first + 1 : first + 2].isdigit()):
                 yield from addresses(text, start, first)
+            last = text.rindex(" ", start, end) + 1
+            if end - last <= 4 and (
+                text[last - 2 : last] in ("- ", "\u2013 ") or _letter_at(text, end + 1)
+            ):
+                yield from addresses(text, last, end)  # "pour le T3 5 rue Saint-Guilhem"
 
 
 def _addresses_of(copy: str) -> list[Span]:
@@ -381,12 +412,17 @@ class PiiDetector:
             return self._detect(text)
 
     def _detect(self, text: str) -> list[Hit]:
-        spans = self._spans(text)
-        if any(d in text for d in _DIGITS):
+        clusters = _clusters(text) if any(d in text for d in _DIGITS) else []
+        spans = self._spans(text, clusters)
+        if clusters:
             # Text laid out by a scan or a label (see :mod:`.pii_layout`).
             copy = squeezed(text)
             if copy is not None:
                 spans.extend(copy.back(self._copy_spans(copy.text)))
+            seeds = _boxed_seeds(text, clusters)
+            boxes = boxed(text, seeds) if seeds else None
+            if boxes is not None:
+                spans.extend(boxes.back(self._copy_spans(boxes.text)))
             spans.extend(in_capitals(text, _addresses_of))
         wanted = _resolve(s for s in extend(text, spans) if s.kind in self.kinds)
         return [
@@ -399,12 +435,14 @@ class PiiDetector:
         with tables_of(copy):
             return extend(copy, self._spans(copy))
 
-    def _spans(self, text: str) -> list[Span]:
+    def _spans(self, text: str, clusters: list[tuple[int, int]] | None = None) -> list[Span]:
+        """The spans of ``text``; ``clusters`` its digit clusters when the caller has them."""
         spans: list[Span] = []
         if "@" in text:
             spans.extend(_emails(text))
-        if any(d in text for d in _DIGITS):
-            spans.extend(_number_spans(text, self.regions))
+        if clusters or (clusters is None and any(d in text for d in _DIGITS)):
+            spans.extend(_number_spans(text, self.regions, clusters))
             spans.extend(ipv6s(text))
             spans.extend(labelled_addresses(text))
+            spans.extend(postal_city_fields(text))
         return spans

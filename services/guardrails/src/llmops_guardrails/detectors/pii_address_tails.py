@@ -19,20 +19,31 @@ from llmops_guardrails.detectors.pii_context import Span
 # most of them a city, a floor or a postal code on the next line or after a semicolon).
 # Each alternative splits a run of blanks one way only (a separator class holding the tab after
 # "[ \t]*" made 10,000 tabs after a street take a minute: the review's finding).
-_SEP = r"(?:[ \t]*(?:[,;·/\u2013-][ \t]*)?\n[ \t]*|[ \t]*[,;·/\u2013|-][ \t]*|[ \t]+)"
+_SEP = r"(?:[ \t]*(?:[,;·/\u2013\u2014-][ \t]*)?\n[ \t]*|[ \t]*[,;·/\u2013\u2014\u2022|-][ \t]*|[ \t]+)"
 _WORD_CAP = r"[A-ZÀ-ÖØ-Þ][\w'\u2019.-]{0,30}"
 _LINKS = r"(?:am|im|an der|auf|bei|ob|sur|sous|de|del|de la|de les|da|do|das|dos|di|della|en|upon|on|la|le|les|y|e|et)"
 _PLACE = _WORD_CAP + r"(?: (?:" + _LINKS + r" )?" + _WORD_CAP + r"){0,3}"
 _UK_CODE = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}"
 _UNIT_WORDS = (
-    r"(?i:apt|apto|ap|apartment|apartamento|suite|ste|unit|flat|bloco|bloque|bl|casa|sala|loja"
+    r"(?i:apt|apto|ap|apartment|apartamento|suite|ste|unit|flat|bloco|bloque|bl|casa|sala|loja|appart|cj|conj"
     r"|lote|pal|planta|piso|esc|escalera|pta|puerta|porta|andar|étage|etage|stock|top|stiege"
     r"|appt|appartement|bât|bâtiment|fraz|nave|km|int|interno|scala|local|room|box|buzón|dpto"
-    r"|depto|of|oficina|despacho)\b\.?(?: ?[\w.ºª°/-]{1,8}(?![\w]))?"
-    r"|#\s?\w{1,6}|\d{1,2}\.? ?[ºª°](?: ?[A-Za-z]{1,5}\.?)?|\d{1,2}(?:st|nd|rd|th) [Ff]loor"
+    r"|depto|of|oficina|despacho|zi|zimmer|whg|wohnung|hab|habitación|pta)\b\.?"
+    r"(?: ?[\w.ºª°/-]{1,8}(?![\w]))?"
+    r"|#\s?\w{1,6}|\d{1,2}\.? ?[ºª°](?: ?[A-Za-z]{1,5}\.?(?: \d{1,3}(?![\w]))?)?"
+    r"|\d{1,2}(?:st|nd|rd|th) [Ff]loor"
     r"|\d{1,2}\. ?(?:OG|Etage|Stock|étage)|\d{1,2}e étage|s/n|snc|r/c|(?i:hinterhaus|vorderhaus"
     r"|seitenflügel|rechts|links|bajo|izq\.?|izda\.?|dcha\.?|esq\.?|dto\.?|drt\.?|frt\.?|trás)"
+    r"|\(\d{1,2}(?:e|er|ème|\.|º|°)? ?(?:étage|etage|OG|Stock|piano|piso|andar|floor)\)"
 )
+# What a floor may be followed by: its side and whether a lift serves it ("4e étage gauche",
+# "4. OG ohne Aufzug", "3° piano con ascensore", "3e étage, porte gauche").
+_SIDES = (
+    r"(?:porte )?(?:gauche|droite|dte|links|rechts|izquierda|derecha|sx|dx"
+    r"|ohne Aufzug|mit Aufzug|con ascensore|senza ascensore|sans ascenseur|avec ascenseur"
+    r"|sin ascensor|con ascensor|sem elevador|com elevador)"
+)
+_UNIT_REST = r"(?:,? (?:" + _SIDES + r"|g|d))?"
 _PIECE = re.compile(
     _SEP + r"(?:"
     # A postal code and a city: "28046 Madrid", "1000-057 Lisboa", "D-10115 Berlin",
@@ -41,18 +52,21 @@ _PIECE = re.compile(
     r"(?:[ \t]|[ \t]*[;,][ \t]*)" + _PLACE + r"(?: (?:CEDEX|Cedex)(?: \d{1,2})?| [A-Z]{2}(?![\w])"
     r"| \([A-Z]{2}\)| \d{1,2}(?![\w]))?"
     # A city and a British postcode, a US state and ZIP, a Brazilian state and CEP.
-    r"|(?P<city>" + _PLACE + r")(?:,? |[ \t]*\n[ \t]*|\t)(?:" + _UK_CODE + r"(?![\w])"
+    r"|(?P<city>" + _PLACE + r")(?:,? |[ \t]*\n[ \t]*|\t| \| )(?:" + _UK_CODE + r"(?![\w])"
     r"|[A-Z]{2},? \d{5}(?:-\d{4})?(?![\w])|[A-Z][a-z]+ \d{5}(?:-\d{4})?(?![\w]))"
     # A Brazilian city and state, with or without the CEP: "Curitiba/PR, 80230-010",
     # "Rio de Janeiro - RJ".
     r"|(?P<state>" + _PLACE + r" ?[\u2013/-] ?[A-Z]{2}(?:,? (?:CEP:? )?\d{5}-?\d{3})?(?![\w]))"
     # A postcode alone: "HG1 5DH", "CEP 22060-001".
-    r"|(?P<postcode>" + _UK_CODE + r"(?![\w])|CEP:? \d{5}-?\d{3})"
+    r"|(?P<postcode>" + _UK_CODE + r"(?![\w])|CEP:? \d{5}-?\d{3}|\d{5}-\d{3}(?![\w]))"
+    # An Italian or Spanish province after the city: "(PG)", "(Asturias)".
+    r"|(?P<province>\((?:[A-Z]{2}|[A-ZÀ-Þ][a-zà-ÿ]{2,20})\))"
     # A flat, a floor, a box.
-    r"|(?P<unit>(?:" + _UNIT_WORDS + r"))(?![\w])"
+    r"|(?P<unit>(?:" + _UNIT_WORDS + r")" + _UNIT_REST + r"|" + _SIDES + r")(?![\w])"
     # A neighbourhood or a city alone, then the end of the address.
     r"|(?:(?:in|en|a|à|em|bei) )?(?P<place>" + _PLACE + r")"
-    r"(?=[ \t]*(?:[.;)\n]|,[ \t]|$)|[ \t]+(?:and|und|et|y|e|ou|or|but|aber|mais|pero|ma)\b)"
+    r"(?=[ \t]*(?:[.;)|\n]|,[ \t]|$)|[ \t]+(?:[\u2013\u2014-]|\((?!\d))"
+    r"|[ \t]+(?:and|und|et|y|e|ou|or|but|aber|mais|pero|ma)\b)"
     r")"
 )
 #: How far an address may be followed.
@@ -131,7 +145,11 @@ def _followed(text: str, end: int) -> int:
             break
         crossed = text.count("\n", end, m.start(m.lastgroup or 0))
         if m.lastgroup == "place" and crossed:
-            break  # a place alone on the next line: a name or a country as often
+            # A place alone on the next line is a name or a country as often; not when a state,
+            # a postal code or a postcode follows it ("Laranjeiras \u2013 Rio de Janeiro/RJ").
+            after = _PIECE.match(text, m.end())
+            if not after or after.lastgroup not in ("code", "state", "postcode", "city"):
+                break
         newlines += crossed
         if newlines > 2:
             break

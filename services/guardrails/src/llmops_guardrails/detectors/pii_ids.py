@@ -167,18 +167,28 @@ def nirs(text: str, pos: int, endpos: int) -> Iterator[Span]:
 
 
 _IDNR = re.compile(r"(?<![\w+-])[1-9]\d ?\d{3} ?\d{3} ?\d{3}(?![\w]|[ -]\d)")
+# Grouped other ways ("40372 91583 3", "5731 8640 275"): only after a word that names it.
+_IDNR_GROUPED = re.compile(r"(?<![\w+-])[1-9](?: ?\d){10}(?![\w]|[ -]\d)")
 
 
 def idnrs(text: str, pos: int, endpos: int) -> Iterator[Span]:
+    found = False
     for m in _IDNR.finditer(text, pos, endpos):
         if not de_idnr.is_valid(m.group()):
             continue
+        found = True
         keyword = named(IDNR_WORDS, text, m.start())
         yield Span("de_idnr", m.start(), m.end(), 0.99 if keyword else 0.85)
+    if not found:
+        for m in _IDNR_GROUPED.finditer(text, pos, endpos):
+            if de_idnr.is_valid(m.group()) and named(IDNR_WORDS, text, m.start()):
+                yield Span("de_idnr", m.start(), m.end(), 0.95)
 
 
 # Eight digits and the letter, or dotted in thousands as some forms print it ("27.667.319-K").
-_DNI = re.compile(r"(?<![\w-])(?<!\d\.)(?:\d{8}|\d{2}\.\d{3}\.\d{3})[- ]?[A-Za-z](?![\w])")
+_DNI = re.compile(
+    r"(?<![\w-])(?<!\d\.)(?:\d{8}|\d{2}\.\d{3}\.\d{3}|\d{2} \d{3} \d{3})[- ]?[A-Za-z](?![\w])"
+)
 _NIE = re.compile(r"(?<![\w-])[XYZxyz][- ]?\d{7}[- ]?[A-Za-z](?![\w])")
 
 

@@ -1,6 +1,7 @@
 """Credentials given the ways people give them, beside the assignments of :mod:`.secrets`: in a
 URL, a combo list, a "user / password" pair, a command line, a PHP ``define``, a Postman
-key/value pair, a table column, beside an AWS key id, or as a door code."""
+key/value pair, a table column, beside an AWS key id, or in a tool's own syntax (codes that open
+doors and devices are in :mod:`.secrets_codes`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from collections.abc import Iterator
 
 from llmops_guardrails.detectors.pii_context import table_headers
+from llmops_guardrails.detectors.secrets_codes import filler
 from llmops_guardrails.detectors.secrets_values import (
     PLACEHOLDER,
     Span,
@@ -33,13 +35,23 @@ _COMBO = re.compile(
 # Credentials given as "user / password" with spaces around the slash, after a word for a
 # login ("login: admin / Blu3b3rry!Pancake", "test accounts: buyer_test / Buyer2025!!").
 # Paths, packages, images and "TCP/IPv4" have no spaces around theirs.
+# The user may be quoted ("compte « reseau » / ..."), and an arrow or a dash may stand for the slash
+# ("usuario «gestoria» → 54Z.MeG-HcoeAx91", "familia@gmail.com \u2013 Paella&Domingo5").
 _PAIR = re.compile(
-    r"(?<![\w/.-])(?P<user>[\w.@+-]{2,64}) / (?P<value>[^\s/\"'`,;|]{8,64})(?=[\s,;|]|$)"
+    r"(?<![\w/.-])[\u00ab\"\u201c']?[ \u00a0]?(?P<user>[\w.@+-]{2,64})[ \u00a0]?[\u00bb\"\u201d']?"
+    r" (?:/|\u2192|->|\u2013|\u00b7) (?P<value>[^\s/\"'`,;|]{6,64})(?=[\s,;|]|$)"
 )
+_PAIR_SEPARATORS = (" / ", " \u2192 ", " -> ", " \u2013 ", " \u00b7 ")
+_SPACES = " \u00a0"
+_OPENING_QUOTES = "\u00ab\"\u201c'"
+_CLOSING_QUOTES = "\u00bb\"\u201d'"
+# Users who log in with digits alone ("Faxserver: admin / 89461403").
+_ADMIN_USERS = frozenset({"admin", "administrator", "administrateur", "root", "supervisor", "user"})
 _LOGIN_WORDS = re.compile(
     r"\b(?:login|log in|sign in|users?|username|usuario|utilisateur|benutzer|utente|utilizador"
     r"|accounts?|cuentas?|comptes?|konto|admin|root|credentials?|acceso|accès|acesso|accesso"
-    r"|zugang|anmeldung|session|identifiant|identifier|kennung|benutzername|login id)\b"
+    r"|zugang|anmeldung|session|identifiant|identifier|kennung|benutzername|login id"
+    r"|wi-?fi|wlan|ssid)\b"
 )
 # curl's and wget's "-u user:password" ("docker run -u www-data:www-data" is a user and group).
 _CURL_USER = re.compile(
@@ -53,52 +65,27 @@ _KEY_VALUE = re.compile(
     r"|apikey))\"\s*,\s*\"value\"\s*:\s*\"(?P<value>[^\"\n]{6,256})\"",
     re.IGNORECASE,
 )
-# A code to a door or an alarm: "Door code tomorrow is 5172#". (A card's or a booking's PIN
-# was a look-alike to the authors who wrote one; a badge PIN a password to another: not kept.)
-# Matched on the lower-cased text; only connectives between the words and the code.
-_PIN = re.compile(
-    r"(?<![\w])(?:door code|alarm code|gate code|entry code|keypad code|access code|digicode"
-    r"|code porte|türcode|code d'accès|código de acceso|código do alarme|codice della porta"
-    r"|codice allarme|code de l'alarme|code alarme|code de la porte|code du portail"
-    r"|code de l'immeuble|alarmcode|código de la alarma|código da porta)(?:[ \t]+(?:is|es|est|ist|é|è|for|of|del|de|do|da|della|tomorrow|today"
-    r"|now|demain|morgen|heute|mañana|amanhã|domani|new|nuevo|nouveau|neuer))"
-    r"{0,3}[ \t]*(?:[:=]|c'est|c\u2019est)?[ \t]*(?P<value>\d{4,8}#?)(?![\w])(?! ?(?:seconds|secs|minutes|mins|hours"
-    r"|days|bits|bytes|ms|s\b|m\b|h\b))"
-)
-_PIN_ANCHORS = ("code", "código", "codice", "türcode")
-# A PIN that unlocks something: "PIN ist 9459", "Code PIN : 4888", "PIN do aparelho 124492".
-# Fourth-round authors labelled a phone's, a device's or a fuel card's PIN a password 11 times
-# of 11; a booking's or a gift card's PIN is a reference (two look-alikes): not after one.
-_DEVICE_PIN = re.compile(
-    r"(?<![\w])PIN(?:-?[Cc]ode|-Nummer)?(?:[ \t]+(?:is|ist|es|é|est|è|do|de|du|der|des|da|del|dell|of"
-    r"|for|für|para|pour|per|the|le|la|el|o|a|aparelho|telefone|téléphone|Wi-Fi|WLAN|SIM"
-    r"|telefono|teléfono|móvil|handy|carte|card|karte|tarjeta|cartão)){0,3}"
-    r"[ \t]*[:=]?[ \t]*(?P<value>\d{4,8})(?![\w]|[.,/-]\d)"
-)
-_BOOKING = re.compile(
-    r"confirmation|booking|reservation|réservation|reserva|buchung|prenotazione|gift|cadeau|regalo"
-    r"|geschenk|voucher|bon d'achat",
-    re.IGNORECASE,
-)
 
 
 def pairs(text: str, lower: str) -> Iterator[Span]:
-    """User and password pairs, curl credentials, Postman key-value secrets, door codes."""
+    """User and password pairs, curl credentials, Postman key-value secrets, tools' own syntax."""
     if len(lower) != len(text):
         return  # a character whose lower case is longer (U+0130): offsets would not line up
-    if " / " in text:
+    if any(separator in text for separator in _PAIR_SEPARATORS):
         for m in _pair_matches(text):
             value, user = m.group("value").rstrip(".)"), m.group("user")
-            if (
-                not _strong_enough(value)
-                or user.isdigit()
-                or user[-1:] == "."
-                or FILE_LIKE.search(value)
-            ):
+            if user.isdigit() or user[-1:] == "." or FILE_LIKE.search(value):
                 continue
-            if _LOGIN_WORDS.search(lower, max(0, m.start() - 80), m.start("value")):
-                start = m.start("value")
-                yield Span("password", start, start + len(value), 0.85)
+            slash = " / " in text[m.end("user") : m.start("value")]
+            login = _LOGIN_WORDS.search(lower, max(0, m.start() - 80), m.start("value"))
+            if not (login or ("@" in user and _EMAIL_USER.fullmatch(user))):
+                continue
+            if _strong_enough(value) and (len(value) >= 8 or classes(value) >= 3):
+                pass
+            elif not (slash and login and _plain_pair(user, value)):
+                continue
+            start = m.start("value")
+            yield Span("password", start, start + len(value), 0.85)
     if "-u" in text or "--user" in text:
         for m in _CURL_USER.finditer(text):
             value = m.group("value")
@@ -116,34 +103,61 @@ def pairs(text: str, lower: str) -> Iterator[Span]:
                     yield Span("password", m.start("value"), m.end("value"), 0.85)
             elif high_entropy(value) or (len(value) >= 20 and mixed(value)):
                 yield Span("generic_secret", m.start("value"), m.end("value"), 0.9)
-    if "PIN" in text:
-        for m in _DEVICE_PIN.finditer(text):
-            digits = m.group("value")
-            year = len(digits) == 4 and digits[:2] in ("19", "20")
-            if filler(digits) or year or _BOOKING.search(text, max(0, m.start() - 60), m.start()):
-                continue
-            if len(digits) == 6 and m.group().startswith(("PIN Code", "PIN code")):
-                continue  # India's postal code ("PIN Code: 560034")
-            yield Span("password", m.start("value"), m.end("value"), 0.8)
-    if any(anchor in lower for anchor in _PIN_ANCHORS):
-        for m in _PIN.finditer(lower):
-            digits = m.group("value")
-            year = len(digits) == 4 and digits[:2] in ("19", "20")
-            if not filler(digits) and not year:
+    if "%" in text or "lftp" in text or "stats auth" in text:
+        for m in _TOOL_CREDENTIALS.finditer(text):
+            if classes(m.group("value")) >= 2 and not PLACEHOLDER.fullmatch(m.group("value")):
+                yield Span("password", m.start("value"), m.end("value"), 0.85)
+    if text.count(":") >= 4:
+        for m in _PGPASS.finditer(text):
+            value = m.group("value")
+            if classes(value) >= 2 and not PLACEHOLDER.fullmatch(value) and not dummy(value):
                 yield Span("password", m.start("value"), m.end("value"), 0.85)
 
 
+_EMAIL_USER = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _plain_pair(user: str, value: str) -> bool:
+    """A plainer password after a login word and a slash: digits after an administrator's name
+    ("admin / 748341"), or letters and two digits ("kiosk / kiosk2024")."""
+    if value.isdigit():
+        year = len(value) == 4 and value[:2] in ("19", "20")
+        return (
+            user.lower() in _ADMIN_USERS
+            and 4 <= len(value) <= 12
+            and not filler(value)
+            and not year
+        )
+    digits = sum(c.isdigit() for c in value)
+    letters = sum(c.isalpha() for c in value)
+    if len(value) >= 8 and classes(value) >= 3 and letters >= 6 and not value[:1].isdigit():
+        return True  # "gast-schneider / Kekse&Milch", "casa-invitados / Bocadillo_Jamon"
+    return len(value) >= 8 and digits >= 2 and letters >= 3 and value.isalnum()
+
+
 def _pair_matches(text: str) -> Iterator[re.Match[str]]:
-    """``_PAIR`` matched from each " / " (the pattern has no literal start to jump to)."""
-    at = text.find(" / ")
-    while at != -1:
-        begin = at - 1
-        while begin >= 0 and at - begin <= 64 and (text[begin].isalnum() or text[begin] in "._@+-"):
-            begin -= 1
-        m = _PAIR.match(text, begin + 1)
-        if m and m.start("value") == at + 3:
-            yield m
-        at = text.find(" / ", at + 3)
+    """``_PAIR`` matched from each separator (the pattern has no literal start to jump to)."""
+    for separator in _PAIR_SEPARATORS:
+        at = text.find(separator)
+        while at != -1:
+            # Back over a closing quote, the user, an opening quote (each with a space inside).
+            begin = at - 1
+            if begin >= 0 and text[begin] in _CLOSING_QUOTES:
+                begin -= 1 + (begin >= 1 and text[begin - 1] in _SPACES)
+            while (
+                begin >= 0
+                and at - begin <= 68
+                and (text[begin].isalnum() or text[begin] in "._@+-")
+            ):
+                begin -= 1
+            if begin >= 1 and text[begin] in _SPACES and text[begin - 1] in _OPENING_QUOTES:
+                begin -= 1
+            if begin >= 0 and text[begin] in _OPENING_QUOTES:
+                begin -= 1
+            m = _PAIR.match(text, begin + 1)
+            if m and m.start("value") == at + len(separator):
+                yield m
+            at = text.find(separator, at + len(separator))
 
 
 # A file name or a version at the end of a value: "Helper3.py", "Django4.2".
@@ -160,12 +174,6 @@ def _strong_enough(value: str) -> bool:
     shaped = any(c.isalpha() for c in value) and any(c.isdigit() for c in value)
     mixed = any(not c.isalnum() for c in value) or cased(value)
     return shaped and mixed and not value.startswith(("v", "V"))
-
-
-def filler(digits: str) -> bool:
-    """A code no one sets: one digit repeated or a counting run ("0000", "1234")."""
-    core = digits.rstrip("#")
-    return len(set(core)) == 1 or core in "0123456789" or core in "9876543210"
 
 
 def combos(text: str) -> Iterator[Span]:
@@ -195,10 +203,19 @@ _CLI_PASSWORD = re.compile(
     r"[\"']?(?P<value>[^\s\"']{6,128})"
 )
 _CLI_COMMANDS = re.compile(
-    r"mysql|mariadb|mysqldump|docker login|podman login|redis-server|redis-cli|sshpass"
+    r"mysql|mariadb|mysqldump|docker login|podman login|redis-server|redis-cli|sshpass|mongo"
 )
-#: Commands whose "-p" takes the password after a space.
-_SPACED_PASSWORD = frozenset({"docker login", "podman login", "sshpass"})
+#: Commands whose "-p" takes the password after a space (``mongo`` for mongosh, mongodump...).
+_SPACED_PASSWORD = frozenset({"docker login", "podman login", "sshpass", "mongo"})
+# Credentials in other tools' own syntax: Samba's "-U user%password", lftp's "-u user,password",
+# HAProxy's "stats auth user:password", a .pgpass line "host:port:database:user:password".
+_TOOL_CREDENTIALS = re.compile(
+    r"(?:\s-U[ \t]{0,4}[\"']?[\w.@\\-]{1,64}%|\blftp\b[^\n]{0,120}?\s-u[ \t]{1,4}[\w.@-]{1,64},"
+    r"|\bstats auth[ \t]{1,4}[\w.@-]{1,64}:)(?P<value>[^\s\"']{6,128})"
+)
+_PGPASS = re.compile(
+    r"(?m)^(?:localhost|\*|[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}):(?:\d{2,5}|\*):[\w*.-]{1,64}:[\w*.@-]{1,64}:(?P<value>[^\s:]{6,128})[ \t]*$"
+)
 # A port mapping or a path is an argument, not a password ("-p 6379:6379", "mkdir -p /var").
 _NOT_A_PASSWORD = re.compile(r"[\d:]+|[/~.].*")
 # WordPress and PHP configuration: define('DB_PASSWORD', '...'), define('AUTH_KEY', '...').
@@ -224,14 +241,18 @@ def aws_pairs(text: str) -> Iterator[Span]:
 # A table column named for a secret: "username,password" over "jdoe,Summer2024!". Only a
 # header made of such a name ("password_changed" is a date, "keyword" a word).
 _SECRET_COLUMN = re.compile(
-    r"pass|pwd|kennwort|contraseña|senha|mot de passe|clave|chiave|secret|token|key"
+    r"pass|pwd|kennwort|contraseña|senha|mot de passe|mdp|clave|chiave|secret|token|key"
 )
+# A prefix and a suffix around the word: "TempPassword", "Startkennwort", "mdp_initial",
+# "clave_inicial", "senha inicial".
 _SECRET_HEADER = re.compile(
-    r"(?:[a-z]+[ _-])?(?:pass|password|passwort|passwd|pwd|kennwort|contraseña|senha|mot de passe"
-    r"|clave|chiave"
+    r"(?:[a-z]+[ _-]?)?(?:pass|password|passwort|passwd|pwd|kennwort|contraseña|senha|mot de passe"
+    r"|mdp|clave|chiave"
     r"|secret|token|key|api[ _-]?key|secret[ _-]access[ _-]key|access[ _-]token|client[ _-]secret)"
+    r"(?:[ _-](?:initial|inicial|iniziale|initiale|temp|temporary|temporal|provisoire|provisional"
+    r"|provisória|new|neu|nouveau|nuevo|nova|nuova|1|2))?"
 )
-_PASSWORD_HEADER = re.compile(r"pass|pwd|kennwort|contraseña|senha|mot de passe|clave|chiave")
+_PASSWORD_HEADER = re.compile(r"pass|pwd|kennwort|contraseña|senha|mot de passe|mdp|clave|chiave")
 _DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}.*|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}.*")
 
 

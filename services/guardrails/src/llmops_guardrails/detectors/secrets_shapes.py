@@ -203,10 +203,12 @@ def _shaped_word(text: str, lower: str, start: int, end: int) -> Span | None:
 # Apfelkuchen Enkel"), or in quotes after it ("... password is "correct lantern velvet ocean"").
 # Fourth-round authors gave 10 so. Unquoted, none of the words may be one prose is made of:
 # "Password: see the vault entry" is an instruction.
+# Glued to a prefix in German ("Masterpasswort"); a "master phrase" in Spanish and Portuguese.
 _PHRASE_WORD = (
-    r"(?:password|passwort|passphrase|pass phrase|phrase de passe|frase[- ]passe|mot de passe"
+    r"(?:(?:master|haupt|start)?(?:password|passwort|kennwort)|passphrase|pass phrase"
+    r"|phrase de passe|frase[- ]passe|mot de passe|frase maestra|frase secreta|frase mestra"
 )
-_PHRASE_WORD += r"|contraseña|senha|palavra-passe|kennwort|passcode)"
+_PHRASE_WORD += r"|contraseña|senha|palavra-passe|passcode)"
 # The words that may stand between the word for a password and its colon ("Master password:",
 # "Phrase de passe maîtresse :"); "Password Policy:", "Password reset link:" are headings.
 _PHRASE_QUALIFIER = (
@@ -215,15 +217,21 @@ _PHRASE_QUALIFIER = (
     r"|backup|de|du|la|le|da|do|des|del|cifrado|encryption)"
 )
 _PHRASE_LINE = re.compile(
-    r"(?m)(?<![\w])" + _PHRASE_WORD + r"(?:[ \t]" + _PHRASE_QUALIFIER + r"){0,2}[ \t]*:[ \t]*"
-    r"(?P<value>[^\W\d_]{2,15}(?: [^\W\d_]{2,15}){2,5}(?: \d{1,4})?)[ \t]*$"
+    r"(?m)(?<![\w])" + _PHRASE_WORD + r"(?:[ \t]" + _PHRASE_QUALIFIER + r"){0,2}"
+    r"(?:[ \t](?:is|est|es|é|ist))?[ \t]*:[ \t]*"
+    # To the end of the line, or to a remark after it ("... harbour (five words, spaces").
+    r"(?P<value>[^\W\d_]{2,15}(?: [^\W\d_]{2,15}){2,5}(?: \d{1,4})?)[ \t]*(?:$|(?= \(|[,;]))"
 )
 _PHRASE_QUOTED = re.compile(
-    r"(?<![\w])" + _PHRASE_WORD + r"[^\n\"'“«]{0,40}?(?:\b(?:is|es|est|ist|é|è|lautet)\b"
-    r"(?: literally| literalmente| wörtlich)?|[:=]>?|['\"]? ?=>)[ \t]*[\"'\u201c\u00ab\u2018]"
-    r"(?P<value>[\w\u00c0-\u024f]{2,15}(?: [\w\u00c0-\u024f]{1,15}){2,6})[\"'\u201d\u00bb\u2019]"
+    r"(?<![\w])" + _PHRASE_WORD + r"[^\n\"'“«]{0,80}?(?:\b(?:is|es|est|ist|é|è|lautet)\b"
+    r"(?: literally| literalmente| wörtlich)?|c'est|c\u2019est|[:=]>?|['\"]? ?=>)[ \t]*"
+    r"[\"'\u201c\u00ab\u2018][ \u00a0]?"
+    r"(?P<value>[\w\u00c0-\u024f]{1,15}(?: [\w\u00c0-\u024f]{1,15}){2,8})[ \u00a0]?[\"'\u201d\u00bb\u2019]"
 )
-_PHRASE_STEMS = ("pass", "contraseña", "senha", "kennwort")
+_ABOUT_A_PASSWORD = re.compile(
+    r"pass|kennwort|contraseña|senha|\b(?:enter|type|your|votre|tu|su|seu|sua|ihr|dein)\b"
+)
+_PHRASE_STEMS = ("pass", "contraseña", "senha", "kennwort", "frase")
 #: How far after its word a passphrase may end: the word, two more, six words of fifteen letters.
 _PHRASE_REACH = 160
 _PROSE = (
@@ -263,6 +271,8 @@ def passphrases(text: str, lower: str) -> Iterator[Span]:
             if m is None:
                 continue
             words = m.group("value").split()
+            if _ABOUT_A_PASSWORD.search(m.group("value")):
+                continue  # a form's hint in quotes: "Enter your password here"
             if pattern is _PHRASE_QUOTED or not any(w in _PROSE_WORDS for w in words):
                 # Above a told password's 0.85, which would keep only the first word.
                 yield Span("password", m.start("value"), m.end("value"), 0.86)
@@ -274,16 +284,69 @@ def passphrases(text: str, lower: str) -> Iterator[Span]:
 # "Wifi clientes «Mirador_Guest»: playa9710". Without the quoted name the value after "Wi-Fi:"
 # is the network's name as often.
 _WIFI = re.compile(
-    r"(?i)(?<![\w])(?:wi-?fi|wlan|wpa2?|wpa3)(?![\w])[^\n:«\"\u201c]{0,30}"
-    r"(?:\u00ab[^\u00bb\n]{1,32}\u00bb|\"[^\"\n]{1,32}\"|\u201c[^\u201d\n]{1,32}\u201d)[ \t]*:[ \t]*"
-    r"(?P<value>[^\s,;\u00ab\u00bb\"]{8,64})"
+    r"(?i)(?<![\w])(?:wi-?fi|wlan|wpa2?|wpa3|psk|ssid)(?![\w])[^\n:«\"\u201c\u201e]{0,30}"
+    r"(?:\u00ab[^\u00bb\n]{1,32}\u00bb|\"[^\"\n]{1,32}\"|[\u201c\u201e][^\u201d\u201c\n]{1,32}[\u201d\u201c])"
+    r"[ \t]*:[ \t]*(?P<value>[^\s,;\u00ab\u00bb\"]{8,64})"
+)
+# A network's key named on its line ("Wi-Fi oficina: red NUBARIA-STAFF, clave girasol-cometa-808",
+# "WLAN ...: Netz X, Schlüssel ..."): letters and a digit at least.
+# A network's name then its key told ("le nom du réseau c'est Livebox-22F1 et la clé c'est ...",
+# "a rede é NOS-8D3A e a chave é ..."), and the password on a Wi-Fi line ("Visitor wifi password
+# (changes monthly): november-otter"). Matched on the lower-cased text.
+_WIFI_KEY = re.compile(
+    r"(?<![\w])(?:wi-?fi|wlan|wireless|réseau|rede|network|netzwerk)(?![\w])[^\n]{0,60}?(?<![\w])"
+    r"(?:clave|chiave|chave|key|clé|schlüssel|psk|password|passwort|mot de passe|senha|contraseña"
+    r"|kennwort)(?![\w])(?:[ \t]{0,4}\([^)\n]{0,30}\))?[ \t]{0,4}(?P<sep>[:=]|(?:c'est|c\u2019est|é|es|est"
+    r"|ist|is)(?![\w]))?[ \t]{0,4}(?P<quote>[\"'\u00ab\u201c\u201e])?"
+    r"[ \t]{0,4}(?P<value>[^\s,;\"'\u00ab\u00bb\u201c\u201d]{8,64})"
 )
 
 
-def wifi(text: str) -> Iterator[Span]:
+def wifi(text: str, lower: str) -> Iterator[Span]:
+    for m in _WIFI_KEY.finditer(lower) if len(lower) == len(text) else ():
+        value = text[m.start("value") : m.end("value")].rstrip(".)")
+        if PLACEHOLDER.fullmatch(value) or dummy(value) or "://" in value or "@" in value:
+            continue
+        shaped = any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+        # Letters alone, long enough not to be a word of prose, after a colon or in quotes:
+        # "noixdeperigord", "november-otter"; not "the wifi password is unchangeable".
+        joined = len(value) >= 10 and value.replace("-", "").isalpha() and value.islower()
+        joined = joined and (m.group("sep") == ":" or m.group("quote") is not None)
+        if (classes(value) >= 2 and shaped) or joined:
+            yield Span("password", m.start("value"), m.start("value") + len(value), 0.8)
     for m in _WIFI.finditer(text):
         value = m.group("value").rstrip(".)")
         if PLACEHOLDER.fullmatch(value) or dummy(value) or "://" in value or "@" in value:
             continue
         if value.isdigit() or classes(value) >= 2:
             yield Span("password", m.start("value"), m.start("value") + len(value), 0.8)
+
+
+# An app password as Google and Apple show one, four groups of four lower-case letters ("app
+# password xkvd mplq trzo bnwa", "server.login(user, \"qzvt nkwe lrpa hmxd\")"): on a line that
+# names a password or a login (the caller checks for one first), with a group without a vowel,
+# which four words of prose hardly have. Only those lines are read (the pattern has no literal
+# start: ~20 us per KB over a whole prompt).
+_APP_PASSWORD = re.compile(r"(?<![\w-])[a-z]{4} [a-z]{4} [a-z]{4} [a-z]{4}(?![\w-])")
+_APP_CONTEXT = ("pass", "login", "smtp", "mdp", "kennwort", "contraseña", "senha")
+_VOWELS = frozenset("aeiouy")
+
+
+def app_passwords(text: str, lower: str) -> Iterator[Span]:
+    # The stretch of its line around each word (120 characters each way), merged: a megabyte on
+    # one line is read once, not once per word.
+    stretches: list[tuple[int, int]] = []
+    for at in _stems(lower, _APP_CONTEXT):
+        start = max(at - 120, lower.rfind("\n", max(0, at - 120), at) + 1)
+        end = lower.find("\n", at, at + 120)
+        end = min(len(lower), at + 120) if end == -1 else end
+        if stretches and start <= stretches[-1][1]:
+            stretches[-1] = (stretches[-1][0], max(end, stretches[-1][1]))
+        else:
+            stretches.append((start, end))
+    for start, end in stretches:
+        for m in _APP_PASSWORD.finditer(text, start, end):
+            groups = m.group().split()
+            vowels = sum(c in _VOWELS for c in m.group())
+            if vowels <= 6 and any(not set(group) & _VOWELS for group in groups):
+                yield Span("password", m.start(), m.end(), 0.8)

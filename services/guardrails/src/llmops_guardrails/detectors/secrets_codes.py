@@ -1,0 +1,381 @@
+"""Codes that open something — a door, an alarm, a safe, a padlock, a locker, a device, an
+account — and codes that stand in for a password once: backup codes and disk recovery keys.
+Beside the passwords of :mod:`.secrets_assigned` and :mod:`.secrets_credentials`.
+
+Independent authors labelled such codes passwords (door and alarm codes, padlock combinations,
+a tablet's PIN, "usuario 40021557 · clave 730184") in every round; the fifth round's dev author
+alone wrote 60. A number is a code only where the line says what it opens: a code word and a
+lock on the line ("alarm code for the studio is 804417"), a word that is always a code's ("PIN",
+"combo", "digicode"), or a lock and a colon or a copula ("Local poubelles : 8037"). Postal codes,
+error codes, offers and references are not.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator
+from itertools import pairwise
+from typing import Any
+
+import ahocorasick  # type: ignore[import-not-found]  # C extension, no stubs
+
+from llmops_guardrails.detectors.secrets_values import PLACEHOLDER, Span, classes, dummy
+
+
+def filler(digits: str) -> bool:
+    """A code no one sets: one digit repeated or a counting run ("0000", "1234")."""
+    core = digits.rstrip("#")
+    return len(set(core)) == 1 or core in "0123456789" or core in "9876543210"
+
+
+# A code to a door or an alarm: "Door code tomorrow is 5172#". (A card's or a booking's PIN
+# was a look-alike to the authors who wrote one; a badge PIN a password to another: not kept.)
+# Matched on the lower-cased text; only connectives between the words and the code.
+_PIN = re.compile(
+    r"(?<![\w])(?:door code|alarm code|gate code|entry code|keypad code|access code|digicode"
+    r"|code porte|türcode|code d'accès|código de acceso|código do alarme|codice della porta"
+    r"|codice allarme|code de l'alarme|code alarme|code de la porte|code du portail"
+    r"|code de l'immeuble|alarmcode|código de la alarma|código da porta)(?:[ \t]+(?:is|es|est|ist|é|è|for|of|del|de|do|da|della|tomorrow|today"
+    r"|now|demain|morgen|heute|mañana|amanhã|domani|new|nuevo|nouveau|neuer))"
+    r"{0,3}[ \t]*(?:[:=]|c'est|c\u2019est)?[ \t]*(?P<value>\d{4,8}#?)(?![\w])(?! ?(?:seconds|secs|minutes|mins|hours"
+    r"|days|bits|bytes|ms|s\b|m\b|h\b))"
+)
+# A PIN that unlocks something: "PIN ist 9459", "Code PIN : 4888", "PIN do aparelho 124492".
+# Fourth-round authors labelled a phone's, a device's or a fuel card's PIN a password 11 times
+# of 11; a booking's or a gift card's PIN is a reference (two look-alikes): not after one.
+_DEVICE_PIN = re.compile(
+    r"(?<![\w])PIN(?:-?[Cc]ode|-Nummer)?(?:[ \t]+(?:is|ist|es|é|est|è|do|de|du|der|des|da|del|dell|of"
+    r"|for|für|para|pour|per|the|le|la|el|o|a|aparelho|telefone|téléphone|Wi-Fi|WLAN|SIM"
+    r"|telefono|teléfono|móvil|handy|carte|card|karte|tarjeta|cartão)){0,3}"
+    r"[ \t]*[:=]?[ \t]*(?P<value>\d{4,8})(?![\w]|[.,/-]\d)"
+)
+# A PIN of letters, digits and symbols ("Online-Banking ..., PIN l9a~Rh20"): a password.
+_STRONG_PIN = re.compile(r"(?<![\w])PIN[ \t]*[:=]?[ \t]*(?P<value>[^\s,;\"']{6,32})(?=[\s,;]|$)")
+_BOOKING = re.compile(
+    r"confirmation|booking|reservation|réservation|reserva|buchung|prenotazione|gift|cadeau|regalo"
+    r"|geschenk|voucher|bon d'achat",
+    re.IGNORECASE,
+)
+
+# The words before a code, by what they say. Found with one Aho-Corasick pass over the
+# lower-cased text (a regex alternation of a hundred words tried at every offset cost 50-150 us
+# per KB); the rest of the pattern is matched after each word found.
+#: Words that are always a code's: no lock needs naming.
+_ALWAYS_CODES = (
+    "pin puk combo combination combinaison combinación kombination zahlenkombination combinazione "
+    "combinação passcode digicode keypad zahlenschloss padlock cadenas candado cadeado lucchetto "
+    "lockbox keysafe|key safe|boîte à clés|cajetín|cofre de chaves|schlüsselsafe|host key"
+)
+#: Words for a code, and the verbs for typing one: a colon, a copula or a lock must follow.
+_CODE_WORDS = (
+    "code codes código codigo codice clave chave enter type tape tapes tapez tippe tippen teclea "
+    "marca digita introduce insira senha contraseña passwort password|key in|mot de passe"
+)
+#: What a code opens. A lock names a code only before a colon or a copula ("Local poubelles :
+#: 8037", "Office alarm: set = 6139"); before a bare number it is a number ("locker 1234").
+_LOCKS = (
+    "alarm alarme alarma allarme safe coffre cofre tresor cassaforte door porte puerta porta portal "
+    "portail portão portillon tür haustür tor haupttor gate cancello badge unlock déverrouillage "
+    "desbloqueo sblocco copier photocopieuse fotocopiadora kopierer fotocopiatrice locker casier "
+    "taquilla schließfach armadietto cacifo tablet tablette ipad laptop ordinateur garage garagem "
+    "garaje keller cave arrecadação barracão trastero abstellraum interphone panel centrale central "
+    "messagerie voicemail mailbox mobilbox parental parentale jugendschutz confidentiel "
+    "confidencial vertraulich sim immeuble building edificio prédio gebäude entrée entrada eingang "
+    "access accès acceso acesso zugang zutritt"
+    "|caja fuerte|bike shed|bin store|local vélos|local poubelles|local à vélos|cuarto de bicis"
+    "|cuarto de basuras|buzón de voz|correio de voz"
+)
+#: Endings of German compounds that are locks: "Müllraum", "Fahrradkeller", "Garagentor".
+_LOCK_ENDINGS = ("raum", "keller", "tor", "tür", "schloss", "tresor", "box", "kasten", "safe")
+
+
+def _words(spec: str) -> list[str]:
+    """The words of a spec: space-separated, and after a "|" the ones with spaces in them."""
+    single, _, multi = spec.partition("|")
+    return [*single.split(), *(multi.split("|") if multi else [])]
+
+
+_CATEGORY: dict[str, str] = {
+    **{w: "lock" for w in _words(_LOCKS)},
+    **{w: "code" for w in _words(_CODE_WORDS)},
+    **{w: "always" for w in _words(_ALWAYS_CODES)},
+}
+_AUTOMATON: list[Any] = []
+
+
+def _anchors(lower: str, start: int, end: int) -> Iterator[tuple[int, str]]:
+    """(end, category) of each whole word in ``_CATEGORY`` and each German compound ending in a
+    lock word within ``lower[start:end]``, in order of their end."""
+    if not _AUTOMATON:
+        automaton = ahocorasick.Automaton()
+        for word in (*_CATEGORY, *_LOCK_ENDINGS):
+            automaton.add_word(word, word)
+        automaton.make_automaton()
+        _AUTOMATON.append(automaton)
+    n = len(lower)
+    for last, word in _AUTOMATON[0].iter(lower, start, end):
+        end = last + 1
+        if end < n and (lower[end].isalnum() or lower[end] == "_"):
+            continue
+        start = end - len(word)
+        whole = start == 0 or not (lower[start - 1].isalnum() or lower[start - 1] == "_")
+        if whole and word in _CATEGORY:
+            yield end, _CATEGORY[word]
+        elif not whole and word in _LOCK_ENDINGS:
+            yield end, "lock"
+
+
+# After the word: words without a digit, a colon or a copula (or a word and "=": "Office alarm:
+# set = 6139"), an article, the code.
+_AFTER = re.compile(
+    r"(?P<between>[^\n\d:=|]{0,60}?)[ \t]{0,4}"
+    r"(?P<sep>:[ \t]{0,4}[^\W\d]{1,10}[ \t]{0,4}=|[:=]|(?<![\w'\u2019])(?:is|es|est|ist|é|è|lautet|era"
+    r"|was|c|sind|sont|são|son|para|to|auf)(?![\w])(?: (?:now|jetzt|maintenant|ahora|agora|ora"
+    r"|always|immer|toujours|siempre|sempre))?|(?<![\w])c'est|(?<![\w])c\u2019est)?[ \t]{0,4}"
+    r"(?:(?:le|la|el|o|a|the|der|die|das|il) )?"
+    r"(?P<value>#?(?:\d(?: \d){3,7}|\d{1,2}(?:-\d{1,2}){2,5}|\d{2}(?: \d{2}){2,3}"
+    r"|(?=[a-z]{0,2}\d)[a-z\d]{4,8})[#*]?)"
+    # Not the start of a longer name or number ("CODE 7731-ALPHA", "4.5", "12/24").
+    r"(?![\w]|[.,/:-]\w)(?! ?(?:seconds|secs|minutes|mins|hours|days|€|eur|\$|%|x\b|mal\b|times))"
+)
+#: An account named on the line also makes a code word's number its code ("usuario 40021557 ·
+#: clave 730184"); before a colon it names the user ("Identifiant : 4183027M").
+_ACCOUNTS = ("identifiant", "usuario", "utilizador", "login", "benutzer", "user")
+_LOCK = re.compile(
+    r"(?<![\w])(?:" + "|".join(map(re.escape, (*_words(_LOCKS), *_ACCOUNTS))) + r")(?![\w])"
+    r"|\w{2,20}(?:" + "|".join(_LOCK_ENDINGS) + r")(?![\w])"
+)
+# What a code is on a line that has nothing to lock: postal codes, errors, offers, references.
+_NOT_LOCKS = re.compile(
+    r"postal|zip|postcode|post code|error|erreur|fehler|status|http|promo|discount|rabatt|descuento"
+    r"|réduction|coupon|gutschein|voucher|booking|reserv|confirm|order|commande|pedido|bestell"
+    r"|ordine|tracking|suivi|invoice|factur|rechnung|fattura|verif|otp|sms|area code|country"
+    r"|sort code|produ|article|artikel|exit|source|hs code|guichet|code banque|bank code"
+    r"|bankleitzahl|insee|taric|douan|zoll|\b(?:iso|ape|naf|icd|cim|cpt|cip|ean|blz|rib|aid)\b"
+    # Tax codes, card terminals' authorisations, land registry and payment notices.
+    r"|tax|fiscal|steuer|impôt|imposto|impuesto|auth code|authori[sz]|autoris|terminal|catast"
+    r"|comune|commune|municipal|avviso|aviso|avis d|activation|aktivierung|activación|ativação"
+)
+
+
+# How far before a code its word may be: the word, sixty characters, a colon and an article.
+_REACH = 90
+_DIGITS = "0123456789"
+
+
+def _windows(text: str, lower: str) -> list[tuple[int, int]]:
+    """The stretches of ``lower`` before each place a code may start (two digits together, or
+    spaced or dashed ones), on its line, merged. The digits are found with str.find: a regex, even
+    one starting with a digit class, costs ~9 us per KB of prose, an Aho-Corasick pass ~10."""
+    digits: list[int] = []
+    for d in _DIGITS:
+        at = text.find(d)
+        while at != -1:
+            digits.append(at)
+            if len(digits) > 64:
+                return [(0, len(text))]  # a text full of numbers: read it whole
+            at = text.find(d, at + 1)
+    digits.sort()
+    windows: list[tuple[int, int]] = []
+    for first, second in pairwise(digits):
+        if second - first > 2:
+            continue  # "14 38", "0-4-9", "12": not two lone digits far apart
+        start = max(first - _REACH, lower.rfind("\n", max(0, first - _REACH), first) + 1)
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], first)
+        else:
+            windows.append((start, first))
+    return windows
+
+
+def _code_value(value: str) -> bool:
+    """Four to eight digits (spaced or dashed, one or two letters among them, "#" around), not a
+    counting run or a repeated digit, not a year."""
+    core = value.strip("#*")
+    digits = "".join(c for c in core if c.isdigit())
+    letters = sum(c.isalpha() for c in core)
+    if len(digits) < 3 or letters > 2 or (letters and len(digits) < 3):
+        return False
+    if not letters and len(digits) < 4 and "-" not in core:
+        return False
+    if len(digits) == 4 and digits[:2] in ("19", "20") and core == digits:
+        return False  # a year ("tablette de Léo : 2016" is lost with them)
+    if _DATE.fullmatch(core):
+        return False  # "Passwort geändert am: 20240315"
+    return not filler(digits)
+
+
+class _Locks:
+    """Where the locks of a text are, found once on first use (a search of each code's line for
+    one of a hundred words cost ~20 us per code: 2.9 s for a megabyte of door codes)."""
+
+    def __init__(self, lower: str) -> None:
+        self._lower = lower
+        self._at: list[int] | None = None
+
+    def on_line(self, start: int, end: int) -> bool:
+        """Whether a lock is on the line around ``start:end`` (200 characters each way at most)."""
+        if self._at is None:
+            self._at = [m.start() for m in _LOCK.finditer(self._lower)]
+        lower = self._lower
+        line_start = max(lower.rfind("\n", max(0, start - 200), start) + 1, start - 200)
+        line_end = lower.find("\n", end, end + 200)
+        line_end = end + 200 if line_end == -1 else line_end
+        i = bisect.bisect_left(self._at, line_start)
+        return i < len(self._at) and self._at[i] < line_end
+
+
+def _accepted(lower: str, word_end: int, category: str, m: re.Match[str], locks: _Locks) -> bool:
+    """Whether a code after a word of ``category`` is one: a code's value on a line with no
+    postal code, error, offer or reference; after a word always a code's, a code word and a
+    colon or copula (or a lock on the line), or a lock and a colon or copula."""
+    if not _code_value(m.group("value")):
+        return False
+    if m.group("value").strip("#*").isdigit() and _GROUP_GOES_ON.match(lower, m.end()):
+        return False  # the first group of a longer number ("Chave de acesso: 3525 0312 ...")
+    # What the number is, read near it: a line may hold an address, a code and an invoice.
+    near = lower[_sentence_start(lower, word_end) : m.end()]
+    if _NOT_LOCKS.search(near) or _BOOKING.search(near):
+        return False
+    if category == "always":
+        if lower.endswith(("pin", "puk"), 0, word_end):
+            # Not India's postal code ("PIN Code: 560034"), nor a PIN diode's part number ("PIN
+            # Photodiode SFH 2701"): words after "PIN" need a colon or a copula.
+            between = m.group("between").strip()
+            return not between or (m.group("sep") is not None and between[:4] != "code")
+        return True
+    if category == "code":
+        if lower.endswith("pin code", 0, word_end) or lower.endswith("pin-code", 0, word_end):
+            return len(m.group("value").strip("#*")) != 6  # India's postal code: "PIN Code: 560034"
+        if locks.on_line(word_end, m.end()):
+            return True
+        if lower.endswith(("clave", "chave"), 0, word_end):
+            return False  # a key of any kind without a lock: "Clave ProdServ: 84111506"
+        # With nothing to lock named, a colon or a copula and digits alone.
+        return m.group("sep") is not None and m.group("value").strip("#*").isdigit()
+    return m.group("sep") is not None  # a lock and a bare number: "locker 1234", "Tor 2"
+
+
+_GROUP_GOES_ON = re.compile(r" \d")
+_DATE = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+
+
+def _sentence_start(lower: str, at: int) -> int:
+    """Where the sentence holding ``at`` starts, at most 50 characters back: its line, or after a
+    full stop that ends a word of four letters or more ("... par SMS : Bt7-Nuage-Rouge. Code"),
+    not an abbreviation ("Confirmation no. 73920418, PIN 6604")."""
+    begin = max(0, at - 50, lower.rfind("\n", max(0, at - 50), at) + 1)
+    stop = lower.rfind(". ", begin, at)
+    if stop >= 4 and lower[stop - 4 : stop].isalpha():
+        begin = stop + 2
+    return begin
+
+
+# --- one-time codes ----------------------------------------------------------------------------
+
+# A BitLocker recovery key: eight groups of six digits.
+_RECOVERY_KEY = re.compile(r"(?<![\d-])\d{6}(?:-\d{6}){7}(?![\d-])")
+# The words before a list of backup codes ("voici les codes de secours (usage unique) :").
+_BACKUP_WORDS = re.compile(
+    r"backup[ -]?codes?|recovery codes?|codes? de secours|codes? de récupération|codes? de sauvegarde"
+    r"|códigos? de (?:respaldo|recuperación|backup|seguridad|recuperação|reserva)|backup-codes?"
+    r"|wiederherstellungscodes?|notfallcodes?|ersatzcodes?|codici di (?:backup|recupero|riserva)"
+    r"|one-time codes?|usage unique|un solo uso|uma só vez|só funciona uma vez|nur einmal"
+    r"|each works once|single[- ]use|works once"
+)
+_BACKUP_STEMS = re.compile(
+    r"backup|recovery|secours|récupération|sauvegarde|códigos|respaldo|wiederherstellung|notfall"
+    r"|ersatz|codici|one-time|usage unique|solo uso|vez|einmal|once|single"
+)
+# A line of backup codes: "3917 4402    8826 1057", "84920137", "k3x9-p2mw".
+_CODE_LINE = re.compile(
+    r"[ \t]*(?:(?:\d{4}[ -]?\d{4}|\d{6,10}|[a-z\d]{4,5}-[a-z\d]{4,5})(?:[ \t]+|$)){1,4}[ \t]*$"
+)
+_ONE_CODE = re.compile(r"\d{4}[ -]?\d{4}|\d{6,10}|[a-z\d]{4,5}-[a-z\d]{4,5}")
+
+
+def _backup_codes(text: str, lower: str) -> Iterator[Span]:
+    for m in _BACKUP_WORDS.finditer(lower):
+        at = lower.find("\n", m.end(), m.end() + 121)
+        if at == -1:
+            continue
+        seen = 0
+        while at != -1 and seen < 24:
+            start = at + 1
+            end = lower.find("\n", start)
+            line = lower[start : len(lower) if end == -1 else end]
+            if not line.strip():
+                if seen:
+                    break
+            elif _CODE_LINE.fullmatch(line):
+                for code in _ONE_CODE.finditer(line):
+                    if any(c.isdigit() for c in code.group()):
+                        yield Span("generic_secret", start + code.start(), start + code.end(), 0.8)
+            else:
+                break
+            seen += 1
+            at = end
+
+
+# --- the finder ---------------------------------------------------------------------------------
+
+
+def codes(text: str, lower: str) -> Iterator[Span]:
+    """Door, alarm, device and account codes; PINs; backup codes and recovery keys."""
+    if len(lower) != len(text):
+        return  # a character whose lower case is longer (U+0130): offsets would not line up
+    if "PIN" in text:
+        for m in _DEVICE_PIN.finditer(text):
+            digits = m.group("value")
+            year = len(digits) == 4 and digits[:2] in ("19", "20")
+            if filler(digits) or year or _BOOKING.search(text, max(0, m.start() - 60), m.start()):
+                continue
+            if len(digits) == 6 and m.group().startswith(("PIN Code", "PIN code")):
+                continue  # India's postal code ("PIN Code: 560034")
+            yield Span("password", m.start("value"), m.end("value"), 0.8)
+        for m in _STRONG_PIN.finditer(text):
+            value = m.group("value").rstrip(".")
+            shaped = any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+            if (
+                classes(value) >= 3
+                and shaped
+                and not PLACEHOLDER.fullmatch(value)
+                and not dummy(value)
+            ):
+                yield Span("password", m.start("value"), m.start("value") + len(value), 0.8)
+    if "cod" in lower or "türcode" in lower:  # "code", "código", "codice", "türcode"
+        for m in _PIN.finditer(lower):
+            digits = m.group("value")
+            year = len(digits) == 4 and digits[:2] in ("19", "20")
+            if not filler(digits) and not year:
+                yield Span("password", m.start("value"), m.end("value"), 0.85)
+    taken = 0
+    locks = _Locks(lower)
+    for start, end in _windows(text, lower):
+        for word_end, category in _anchors(lower, start, end):
+            # Each word is tried, even inside an earlier one's rejected match ("safe (code 8824)").
+            if word_end < taken:
+                continue
+            code = _AFTER.match(lower, word_end)
+            if code and _accepted(lower, word_end, category, code, locks):
+                value = code.group("value")
+                at = code.start("value") + (len(value) - len(value.lstrip("#")))
+                yield Span("password", at, at + len(value.strip("#*")), 0.8)
+                taken = code.end()
+    yield from _recovery_keys(text)
+    if "\n" in text and _BACKUP_STEMS.search(lower):
+        yield from _backup_codes(text, lower)
+
+
+def _recovery_keys(text: str) -> Iterator[Span]:
+    """BitLocker recovery keys, looked for only where six digits meet a dash (the pattern has no
+    literal start: run over a whole prompt it costs ~30 us per KB)."""
+    at = text.find("-", 6)
+    while at != -1:
+        if text[at - 6 : at].isdigit() and text[at + 1 : at + 7].isdigit():
+            m = _RECOVERY_KEY.search(text, max(0, at - 6), at + 56)
+            if m:
+                yield Span("generic_secret", m.start(), m.end(), 0.95)
+                at = m.end()
+        at = text.find("-", at + 1)

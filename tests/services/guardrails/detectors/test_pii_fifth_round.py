@@ -1,0 +1,208 @@
+"""Gaps the fifth round of independent PII authors showed (p25-p27, `dev`), closed in general
+form (pii-5 / secrets-5): each value found with its span, and the look-alike beside it not.
+The rows themselves are in corpus/pii/authors.jsonl; these are our own texts of the same shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+Found = Callable[[str], list[tuple[str, str]]]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        # Codes that open something, named on their line (secrets_codes.py).
+        ("alarm code for the studio is 804417 then hit OFF", "password", "804417"),
+        ("* Code de la photocopieuse pour le compte « Compta » : 29151", "password", "29151"),
+        ("• Caja fuerte de recepción: código 167867", "password", "167867"),
+        ("Keys in branch safe (code 8824). House alarm by the back door: 1597 then", "password",
+         "8824"),
+        ("Keys in branch safe (code 8824). House alarm by the back door: 1597 then", "password",
+         "1597"),
+        ("the safe combo is 14-38-02", "password", "14-38-02"),
+        ("meter cupboard padlock is 0-3-8-1 if the reader comes", "password", "0-3-8-1"),
+        ("your new user code for the panel is 4 9 0 6, that's it", "password", "4 9 0 6"),
+        ("Gate code: #4471 (the keypad on the left post)", "password", "4471"),
+        ("Digicode de la porte d'entrée 4728B, puis 2e étage", "password", "4728B"),
+        ("Müllraum: 7316\nFahrradraum: 4092*\n", "password", "4092"),
+        ("Das Haupttor hat ein Zahlenschloss, Kombination 0-8-5-3.", "password", "0-8-5-3"),
+        ("Mia's iPad pin 4410 (max 1hr a day!!)", "password", "4410"),
+        ("Papa, neue SIM: PIN 3174, PUK 62093158 (steht auf der Karte)", "password", "62093158"),
+        ("Caixa: usuario 40021557 · clave 730184", "password", "730184"),
+        ("Schlüsselsafe neben der Tür, Code 7391. Rechnung bitte an uns.", "password", "7391"),
+        ("Online-Banking: Kennung 6693796494, PIN l9a~Rh20", "password", "l9a~Rh20"),
+        # One-time codes: a disk's recovery key, backup codes under the words for them.
+        ("Recovery key read to user: 412698-035211-667403-198550-702318-245674-590122-031867\n",
+         "generic_secret", "412698-035211-667403-198550-702318-245674-590122-031867"),
+        ("voici les codes de secours (usage unique) :\n84920137\n21658804\nÀ garder",
+         "generic_secret", "21658804"),
+        ("Backup codes, each works once:\n\n 3917 4402    8826 1057\n 6140 2938    5073 8814\n",
+         "generic_secret", "5073 8814"),
+        # A label on its line, the password alone on the next.
+        ("British Gas online\nlogin: sandra@example.com\npassword:\ngasbill!Apr7\n", "password",
+         "gasbill!Apr7"),
+        ("The master password we set for the shared vault is:\n\nTrombone-Glacier-42\n\nPlease",
+         "password", "Trombone-Glacier-42"),
+        ("le mot de passe du compte c'est\nvelo.rouge.77\ntu peux", "password", "velo.rouge.77"),
+        ("Client secret:\nq8Zr2LmXv9TfKp3WnB7s\n", "generic_secret", "q8Zr2LmXv9TfKp3WnB7s"),
+        # Pairs: a quoted user, an arrow, a dash after an e-mail, digits after admin.
+        ("NAS (copias): usuario «gestoria» → 54Z.MeG-HcoeAx91", "password", "54Z.MeG-HcoeAx91"),
+        ("Movistar+: familia.herrero@gmail.com \u2013 Paella&Domingo5", "password",
+         "Paella&Domingo5"),
+        ("Faxserver (Web-UI 192.168.20.15): admin / 89461403", "password", "89461403"),
+        ("kiosk login is kiosk / kiosk2024 (yes I know)", "password", "kiosk2024"),
+        ('Wifi is "Brambles" / hedgehog77garden. Back Sunday', "password", "hedgehog77garden"),
+        ("WLAN-Gäste: gast-schneider / Kekse&Milch\n", "password", "Kekse&Milch"),
+        ("Facebook: abuelo.paco@gmail.com · Huerta1947\n", "password", "Huerta1947"),
+        # Tools' own syntax for a credential.
+        (" 1043  smbclient //fileserver/abteilung -U mmeier%qi-d5aQAJNoT", "password",
+         "qi-d5aQAJNoT"),
+        ("  314  lftp -u ftp_compta,wJiW9gywRZ ftp.example.fr", "password", "wJiW9gywRZ"),
+        ("    stats auth admin:XpJB_w4YkIoc", "password", "XpJB_w4YkIoc"),
+        ("db.internal:5432:warehouse:analyst_ro:4DuH*uiaBY9xVjzY\n", "password",
+         "4DuH*uiaBY9xVjzY"),
+        ("  205  mongo --host 10.5.0.7 -u root -p PAsGgJJKFAJJdPnG --authenticationDatabase admin",
+         "password", "PAsGgJJKFAJJdPnG"),
+        # Wi-Fi keys named on their line or told after the network's name.
+        ("· Wi-Fi oficina: red NUBARIA-STAFF, clave girasol-cometa-808", "password",
+         "girasol-cometa-808"),
+        ("WLAN „KRANICH-INTERN“: Gabelstapler-Nordsee-73", "password", "Gabelstapler-Nordsee-73"),
+        ("Le nom du réseau c'est Livebox-22F1 et la clé c'est Rk4TzAq9pW2xLnVe, voilà", "password",
+         "Rk4TzAq9pW2xLnVe"),
+        ("Network name: VM4418203\nWireless key: xk7qLmbr9Wvd\n", "password", "xk7qLmbr9Wvd"),
+        ("Visitor wifi password (changes monthly): november-otter\n", "password",
+         "november-otter"),
+        ("Wi-Fi : réseau « GiteMoulin » ; mot de passe « noixdeperigord »", "password",
+         "noixdeperigord"),
+        # App passwords, passphrases, provisional passwords, table headers, typos.
+        ("user alerts@gmail.com\napp password xkvd mplq trzo bnwa", "password",
+         "xkvd mplq trzo bnwa"),
+        ("the master passphrase is: copper kettle marmalade drizzle harbour (five words)",
+         "password", "copper kettle marmalade drizzle harbour"),
+        ("la frase maestra de Bitwarden es «la abuela baila sevillanas en el tejado» (con",
+         "password", "la abuela baila sevillanas en el tejado"),
+        ("Masterpasswort: Brezel Dackel Regenschirm Altbau\n(vier Wörter)", "password",
+         "Brezel Dackel Regenschirm Altbau"),
+        ("Silae : login PAIE01, mot de passe provisoire Bulletin#Mars\n", "password",
+         "Bulletin#Mars"),
+        ("10:47 account unlocked, pwd reset. Temp pw Granite#4471qx read out", "password",
+         "Granite#4471qx"),
+        ("First,Last,Email,TempPassword\nAisha,Bello,a@x.co.uk,Spring!4471\n", "password",
+         "Spring!4471"),
+        ("nom;prenom;login;mdp_initial\nDUPONT;Lucas;lucas.dupont;Lu5B!3392\n", "password",
+         "Lu5B!3392"),
+        ("'password' => 'TU_GP9C7eq9mrJYq',", "password", "TU_GP9C7eq9mrJYq"),
+        ("the jenkins pasword is jenk!ns_Rul3z_77 not the old one", "password",
+         "jenk!ns_Rul3z_77"),
+        # Addresses typed in lower case with a postal code; floors, flats and tails.
+        ("la direccion nueva es calle san vicente 7 1ºd 46002 valencia gracias", "street_address",
+         "calle san vicente 7 1ºd 46002 valencia"),
+        ("indirizzo? via garibaldi 9 20090 segrate mi grazie", "street_address",
+         "via garibaldi 9 20090 segrate mi"),
+        ("morada de entrega para rua 25 de abril 14 r/c 2800-262 almada se der", "street_address",
+         "rua 25 de abril 14 r/c 2800-262 almada"),
+        ("pls deliver to 33 kingsley rd flat 2 luton lu3 1ab ring twice", "street_address",
+         "33 kingsley rd flat 2 luton lu3 1ab"),
+        ("default address\n9830 westpark dr apt 2217\nhouston tx 77063\n", "street_address",
+         "9830 westpark dr apt 2217\nhouston tx 77063"),
+        ("domicilio en Calle Sant Pere Més Alt 30, 3r 2a, 08003 Barcelona.", "street_address",
+         "Calle Sant Pere Més Alt 30, 3r 2a, 08003 Barcelona"),
+        ("Studio Tecnico\nViale Mazzini 41 \u2013 00195 Roma\nTel.", "street_address",
+         "Viale Mazzini 41 \u2013 00195 Roma"),
+        ("Lieferung an: Rorschacher Str. 150, 9000 St. Gallen. Hintereingang", "street_address",
+         "Rorschacher Str. 150, 9000 St. Gallen"),
+        ("carico in Via Roma 118, 3° piano con ascensore, 90133 Palermo\n", "street_address",
+         "Via Roma 118, 3° piano con ascensore, 90133 Palermo"),
+        ("Oficina \u2013 Av. Getúlio Vargas, 1450 \u2013 Centro \u2013 Porto Alegre/RS \u2013 CEP 90150-004 \u2013 Fone (51) 3221-4400",
+         "street_address", "Av. Getúlio Vargas, 1450 \u2013 Centro \u2013 Porto Alegre/RS \u2013 CEP 90150-004"),
+        ("Solicitors\n14-16 Castle Street | Shrewsbury | SY1 2BQ\nDX", "street_address",
+         "14-16 Castle Street | Shrewsbury | SY1 2BQ"),
+        ("en Finca Los Almendros, Ctra. de Toledo km 23, 45200 Illescas. Confirmad",
+         "street_address", "Ctra. de Toledo km 23, 45200 Illescas"),
+        ("pour le T3 5 rue Saint-Guilhem, 34000 Montpellier. À demain", "street_address",
+         "5 rue Saint-Guilhem, 34000 Montpellier"),
+        ("Arbeitsstätte ist Theodor-Heuss-Ring 23, 50668 Köln oder?", "street_address",
+         "Theodor-Heuss-Ring 23, 50668 Köln"),
+        ("Studentenwohnheim, Wundtstraße 5, Zi. 1104, 01217 Dresden\n", "street_address",
+         "Wundtstraße 5, Zi. 1104, 01217 Dresden"),
+        ("Elle habite toujours 34 cité des Fleurs, 93200 Saint-Denis.", "street_address",
+         "34 cité des Fleurs, 93200 Saint-Denis"),
+        ("Name: Sabine Hartmann\nPLZ, Ort: 99084 Erfurt\nTelefon", "street_address",
+         "99084 Erfurt"),
+        ("Code postal / Ville : 83500 La Seyne-sur-Mer\nTél.", "street_address",
+         "83500 La Seyne-sur-Mer"),
+        # A street typed in a chat, no postal code: a street word no other language uses so.
+        ("tia estoy en la puerta, es calle toledo 62 no?? el portal verde", "street_address",
+         "calle toledo 62"),
+        ("sono il corriere, sono in via Garibaldi 23 ma il citofono non va", "street_address",
+         "via Garibaldi 23"),
+        ("welche hausnummer? / friedrichstr 128, hinterhof, 3. stock", "street_address",
+         "friedrichstr 128"),
+        # National ids: Corsican NIRs, other groupings, a form's boxes.
+        ("Son numéro d'immatriculation est le 2 07 08 2A 004 112 07.", "fr_nir",
+         "2 07 08 2A 004 112 07"),
+        ('"nir": "286022A24700908",', "fr_nir", "286022A24700908"),
+        ("Identifikationsnummer: 40372 91583 3\n", "de_idnr", "40372 91583 3"),
+        ("Steuer-ID 5 9 1 8 3 0 2 7 4 5 6   StKl 1", "de_idnr", "5 9 1 8 3 0 2 7 4 5 6"),
+        ("Cod. fiscale  F N T M T T 9 4 T 2 4 B 1 5 7 C\nQualifica", "it_codice_fiscale",
+         "F N T M T T 9 4 T 2 4 B 1 5 7 C"),
+        ("DNI-NIE-TIE\n2 6 0 4 8 1 7 3 Y\nPrimer apellido", "es_dni", "2 6 0 4 8 1 7 3 Y"),
+        ("¿Me facilita su DNI? Sí, 72 418 590 P, letra P", "es_dni", "72 418 590 P"),
+    ],
+)  # fmt: skip
+def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Found) -> None:
+    assert (kind, value) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Numbers after a code word that open nothing.
+        "Codice avviso: 3053 3518 4551 3872 79\nImporto: € 214,00",
+        "NI number: ** ** ** ** C | Tax code: 1257L W1 | Period 2",
+        "Contactless   AID: A0000000031010\nAuth code: 082317   Terminal: 29118744",
+        "Codice catastale del comune di sede: A944",
+        "Vos identifiants\nIdentifiant : 4183027M\nMot de passe : ********",
+        "Door 4: error code 5003, please call the technician",
+        "code postal 75001 porte B",
+        "Your verification code for the door app is 482913",
+        "locker 1234 is by the stairs",
+        "Use promo code 4471 on the door mats page",
+        "the tablet code name is Falcon 2016",
+        # Wi-Fi and passwords talked about, not given.
+        "the wifi password is available at reception",
+        "the wifi password is unchangeable-ish here",
+        'the password field is "Enter your password here" in the form',
+        "Reset password Link-2024!",
+        "Forgot password? Click-Here2024!",
+        "Password policy\nMinimum 12 chars\n",
+        "Please reset your password after the login today\nThanks2u",
+        # Four words of prose are no app password; a public key is no secret on its next line.
+        "this will make sure that your app runs fine",
+        "that with this form the login works",
+        "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAmQz8thlmOgiz9TIWvkb2\n",
+        # Placeholders and log lines.
+        "password=paste-your-key-here",
+        "password = tu_contraseña_aqui",
+        "2024-05-01T12:00:00:WARN:disk_full_on_sda1",
+        "users / month 2024",
+        "Paris \u2013 Berlin2024 tour",
+        "admin / 2024",
+        # Addresses: counting, a number then words, English "via".
+        "IVA: 3 workshops way over 2 days",
+        "shipped via UPS 2 days ago",
+        "send it via Slack 3 times a day",
+        "en la calle 5 minutos y llego",
+        "il corso di inglese 2 volte a settimana",
+        "the plaza hotel 5 stars",
+        "Plaza de parking nº 22.",
+        "Gran Vía ............ 6,50 €\nPlaza Mayor ......... 7,20 €",
+        "Zeile 42\t10115\tBerlin",
+        "count 1 1 1 1 1 1 1 1 1 go",
+    ],
+)
+def test_look_alikes_stay_clean(text: str, found: Found) -> None:
+    assert found(text) == []

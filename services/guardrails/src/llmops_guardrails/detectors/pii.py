@@ -73,12 +73,9 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from llmops_guardrails.detectors.base import Hit
+from llmops_guardrails.detectors.pii_address_labels import labelled_addresses, postal_city_fields
 from llmops_guardrails.detectors.pii_address_tails import extend, po_box
-from llmops_guardrails.detectors.pii_addresses import (
-    addresses,
-    labelled_addresses,
-    postal_city_fields,
-)
+from llmops_guardrails.detectors.pii_addresses import addresses
 from llmops_guardrails.detectors.pii_context import (
     Span,
     tables_of,

@@ -1,0 +1,134 @@
+"""Postal addresses named by a form's label (see :mod:`.pii`): the value after "Address:",
+``"indirizzo":``, "Anschrift:" whatever its shape, and the postal-code-and-city fields forms
+keep apart from the street ("PLZ, Ort: 99084 Erfurt"). The street patterns are in
+:mod:`.pii_addresses`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from llmops_guardrails.detectors.pii_addresses import CITY
+from llmops_guardrails.detectors.pii_context import Span
+from llmops_guardrails.detectors.pii_ips import IPV4
+
+# --- addresses named by a label ------------------------------------------------------------
+
+#: Stems of the words that label an address in a form, a CV, a record or a JSON object.
+_LABEL_STEMS = (
+    "address", "adresse", "anschrift", "direcci", "domicilio", "morada", "endere", "indirizzo",
+    "residenza", "ship to", "wohnhaft", "postanschrift",
+)  # fmt: skip
+_LABEL = re.compile(
+    r"(?<![\w])(?:(?:home|mailing|postal|street|billing|shipping|delivery|residential|current"
+    r"|permanent|new|old|previous|private|business|work|office)[ _-])?"
+    r"(?:address(?:e)?|[a-zäöü-]{0,14}adresse(?: postale)?|[a-zäöü-]{0,8}anschrift|wohnhaft in"
+    r"|direcci[oó]n"
+    r"(?: postal)?|domicilio|morada|endere[cç]o|indirizzo|residenza|ship to)"
+    r"(?P<quote>[\"']?)[ \t]{0,4}:[ \t]{0,4}[\"']?(?P<value>[^\n\"']{6,150})",
+    re.IGNORECASE,
+)
+# What an address starts with: a house number, a flat, a street-type word; or it holds a postal
+# code ("Am Sportpark 2, 55122 Mainz"). "see attached, room 5" is not one.
+_ADDRESS_VALUE = re.compile(
+    r"\d|c/|(?:flat|apt|apartment|unit|suite|calle|avda|av\.|avenida|plaza|paseo|rua|praça"
+    r"|travessa|largo|estrada|via|viale|piazza|corso|rue|avenue|boulevard|bd|chemin|allée"
+    r"|impasse|quai|route)\b|.*(?<![\d.])(?:\d{5}|\d{4}-\d{3})(?![\d.])",
+    re.IGNORECASE,
+)
+# Not a postal address: "IP address: 10.0.0.1", "E-mail-Adresse: ...", "MAC address".
+_NOT_POSTAL = re.compile(
+    r"(?:ip|mac|e-?mail|web|wallet|server|memory|url|ipv[46]|return|contract|base|faulting"
+    r"|bitcoin|btc|eth|mmio|physical|virtual|bind|listen|loopback|gateway|broadcast|network|host"
+    r"|pointer|register|start|end|load|jump|target|source|destination|dest|src|dst|local|remote"
+    r"|proxy|peer|node|multicast|hardware|bluetooth|device|bus|instruction|fault|crash)[ _-]?$",
+    re.IGNORECASE,
+)
+# A first token that is a number in code or a hash, not a house number: "0x00007FF6A1B2",
+# "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa".
+_CODE_TOKEN = re.compile(r"0x[0-9a-fA-F]+|[0-9a-fA-F]{8,}|(?=\w*\d)(?=\w*[A-Za-z])\w{12,}")
+# Code, not an address: "1024 * page_size", "{...}".
+_CODE_CHARS = frozenset("*={}[]<>")
+# A compound that names another address: "E-Mail-Adresse", "IP-Adresse", "Webadresse".
+_NOT_POSTAL_WORD = re.compile(r"mail|ip-|ipadr|web|url|mac-|server|wallet", re.IGNORECASE)
+_MAIL_WORD = re.compile(r"[ ,;]*(?:e-?mail|mail|correo|courriel)?[ :,;]*$", re.IGNORECASE)
+# A value ends at a field separator: "; Tel", " | Phone", a tab, " Tel.:".
+_VALUE_END = re.compile(r"[;|\t]| {2,}| (?:Tel|Phone|Email|E-mail|Mob|Fax|Téléfono|Telefon)\b")
+
+
+def _labelled(text: str) -> bool:
+    """Whether a ":" in ``text`` follows an address label (the 40 characters before each are
+    read: prompts have few, and lower-casing a whole prompt to search it costs more)."""
+    if text.count(":") > 6:
+        # Many colons (JSON, logs): one lower-cased copy is cheaper than one slice per colon.
+        lower = text.lower()
+        return any(stem in lower for stem in _LABEL_STEMS)
+    at = text.find(":")
+    while at != -1:
+        before = text[max(0, at - 40) : at].lower()
+        if any(stem in before for stem in _LABEL_STEMS):
+            return True
+        at = text.find(":", at + 1)
+    return False
+
+
+def labelled_addresses(text: str) -> Iterator[Span]:
+    """The value after an address label ("Address: 12 Old Mill Close, Hebden Bridge",
+    ``"indirizzo": "Via Roma 10, 00184 Roma"``): a form's field holds the whole address, whatever
+    its shape, and any street-type word or postal code in it is beside the point. The value
+    needs a digit and a word, and may not be an IP, e-mail or web address."""
+    if not _labelled(text):
+        return
+    for m in _LABEL.finditer(text):
+        label = text[max(0, m.start() - 12) : m.start("value")]
+        if _NOT_POSTAL.search(text, max(0, m.start() - 12), m.start()) or _NOT_POSTAL_WORD.search(
+            label
+        ):
+            continue
+        value = m.group("value")
+        cut = _VALUE_END.search(value)
+        value = value[: cut.start()] if cut else value
+        at = value.find("@")
+        if at != -1:
+            # An e-mail after the address on the same line ends it: "..., hebden bridge, email
+            # jane@x.com".
+            value = _MAIL_WORD.sub("", value[: value.rfind(" ", 0, at) + 1])
+        value = value.rstrip(" .,;")
+        if not _ADDRESS_VALUE.match(value) or not re.search(r"[^\W\d_]{3}", value):
+            continue
+        if "://" in value or IPV4.search(value) or "www." in value:
+            continue
+        if _CODE_TOKEN.match(value.split(" ", 1)[0]) or any(c in _CODE_CHARS for c in value):
+            continue
+        start = m.start("value")
+        yield Span("street_address", start, start + len(value), 0.85)
+
+
+# A form's field for the postal code and the city, which the authors' forms keep apart from the
+# street ("PLZ, Ort: 99084 Erfurt", "Code postal / Ville : 83500 La Seyne-sur-Mer", "CP /
+# Localidad: 28004 Madrid"): the value is an address's tail, hidden like the rest of it.
+_POSTAL_CITY = re.compile(
+    r"(?<![\w])(?:PLZ(?:,| /| und|/)? ?Ort|Code postal(?: /|,|/)? ?[Vv]ille|CP(?: /|,|/)? ?"
+    r"(?:[Ll]ocalidad|[Pp]oblación|[Cc]iudad|[Vv]ille)|C[óo]digo [Pp]ostal(?: /|,|/)? ?(?:[Ll]ocalidade?"
+    r"|[Cc]idade|[Cc]iudad|[Pp]oblación)|CAP(?: /|,|/)? ?(?:[Cc]ittà|[Cc]omune|[Ll]ocalità)"
+    r"|ZIP(?: /|,|/)? ?(?:[Cc]ity|[Tt]own)|Postcode(?: /|,|/)? ?(?:[Tt]own|[Cc]ity))"
+    r"[ \t]*:[ \t]*(?P<value>(?:[A-Z]{1,2}-)?(?:\d{5}|\d{4}(?:-\d{3})?) " + CITY + r")"
+)
+
+
+_POSTAL_LABELS = ("PLZ", "ostal", "CP", "CAP", "ZIP", "ostcode")
+
+
+def postal_city_fields(text: str) -> Iterator[Span]:
+    """The values of postal-code-and-city fields, read from each colon with such a label before it
+    (the pattern's alternation over the whole text cost ~7 us per KB)."""
+    at = text.find(":")
+    done = 0
+    while at != -1:
+        before = text[max(done, at - 30) : at]
+        if any(label in before for label in _POSTAL_LABELS):
+            m = _POSTAL_CITY.search(text, max(done, at - 30), at + 80)
+            if m:
+                yield Span("street_address", m.start("value"), m.end("value"), 0.85)
+                done = m.end()
+        at = text.find(":", at + 1)

@@ -107,6 +107,13 @@ HOSTILE = {
     "recovery-key dashes": "123456-" * (MB // 7),
     "postal-code labels": "PLZ, Ort: " * (MB // 10),
     "house numbers and postal codes": "via a 9 20090 " * (MB // 14),
+    # Found by review: blanks that two patterns' ends backtracked over (58 s for 100 KB, 22 s
+    # for 40 KB), and code words after a long number.
+    "backup codes then blanks": "backup codes\n12345678" + " " * MB + "x",
+    "a PIN then blanks": "PIN" + " " * MB + "x",
+    "a door code then blanks": "door code" + " " * MB + "x",
+    "code words after a long number": "1" * 70 + " " + ("code" + " " * 10) * (MB // 14),
+    "boxed digits": "1 2 3 4 5 6 7 8 9 " * (MB // 18),
 }
 
 

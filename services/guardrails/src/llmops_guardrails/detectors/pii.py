@@ -314,7 +314,11 @@ def _number_spans(
             if end - last <= 4 and (
                 text[last - 2 : last] in ("- ", "\u2013 ") or _letter_at(text, end + 1)
             ):
-                yield from addresses(text, last, end)  # "pour le T3 5 rue Saint-Guilhem"
+                # "pour le T3 5 rue Saint-Guilhem, 34000 Montpellier": held by its postal code
+                # ("Q3 2024 \u2013 12 Main Street", "Pages 10 - 12 Main Street Journal" are none).
+                for span in addresses(text, last, end):
+                    if span.score >= 0.9:
+                        yield span
 
 
 def _addresses_of(copy: str) -> list[Span]:
@@ -416,10 +420,8 @@ class PiiDetector:
             copy = squeezed(text)
             if copy is not None:
                 spans.extend(copy.back(self._copy_spans(copy.text)))
-            seeds = _boxed_seeds(text, clusters)
-            boxes = boxed(text, seeds) if seeds else None
-            if boxes is not None:
-                spans.extend(boxes.back(self._copy_spans(boxes.text)))
+            for box in boxed(text, _boxed_seeds(text, clusters)):
+                spans.extend(box.back(self._copy_spans(box.text)))
             spans.extend(in_capitals(text, _addresses_of))
         wanted = _resolve(s for s in extend(text, spans) if s.kind in self.kinds)
         return [

@@ -192,10 +192,18 @@ _DNI = re.compile(
 _NIE = re.compile(r"(?<![\w-])[XYZxyz][- ]?\d{7}[- ]?[A-Za-z](?![\w])")
 
 
+# Spaced like thousands ("72 418 590 P"), a DNI only after a word that names it: "entre 12 500 000
+# y 30 000 000 euros" has the letter of one in eight such numbers.
+_DNI_WORDS = re.compile(r"dni|nif|nie|documento|identidad|d\.n\.i")
+
+
 def dnis(text: str, pos: int, endpos: int) -> Iterator[Span]:
     for m in _DNI.finditer(text, pos, endpos):
-        if es_dni.is_valid(m.group().upper().replace(".", "")):
-            yield Span("es_dni", m.start(), m.end(), _id_score(text, m))
+        if not es_dni.is_valid(m.group().upper().replace(".", "").replace(" ", "")):
+            continue
+        if m.group()[2:3] == " " and not named(_DNI_WORDS, text, m.start()):
+            continue
+        yield Span("es_dni", m.start(), m.end(), _id_score(text, m))
     for m in _NIE.finditer(text, pos, endpos):
         if es_nie.is_valid(m.group().upper()):
             yield Span("es_nie", m.start(), m.end(), _id_score(text, m))

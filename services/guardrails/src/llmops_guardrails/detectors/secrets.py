@@ -370,7 +370,13 @@ class SecretsDetector:
         spans.extend(shaped(text, lower))
         if long_runs:
             spans.extend(line_tokens(text, lower))
-        if _WIFI_WORDS.search(lower) or "psk" in lower or "réseau" in lower or "rede" in lower:
+        if (
+            _WIFI_WORDS.search(lower)
+            or "psk" in lower
+            or "réseau" in lower
+            or " rede " in lower
+            or "ssid" in lower
+        ):
             spans.extend(wifi(text, lower))
         password_word = (
             "pass" in lower

@@ -19,11 +19,13 @@ from llmops_guardrails.detectors.secrets_tokens import (
 from llmops_guardrails.detectors.secrets_values import (
     PLACEHOLDER,
     Span,
+    cased,
     classes,
     dummy,
     entropy,
     high_entropy,
     jwt_header_ok,
+    mixed,
     rule_like,
 )
 
@@ -80,7 +82,7 @@ _TOLD_WORDS = re.compile(
     r"|mot de passe|contraseña|senha|palavra-passe|pwd?|mdp|requirepass)(?![\w])"
 )
 _TOLD = re.compile(
-    r"(?:[ \t,]{1,4}[\w'\u2019-]{1,20}){0,8}?"
+    r"(?:[ \t,]{1,4}[\w'\u2019-]{1,20}){0,6}?"
     r"(?:[ \t,]{1,4}(?P<copula>is|was|c'est|c\u2019est|c'était|c\u2019était|est|etait|était|ist"
     r"|war|lautet|es|era|fue|é|foi)|[ \t,]{1,4}(?P<preposition>to|auf|pour|para)|[ \t]{0,2}:)"
     r"[ \t:]{1,4}[\"'`«„“]?(?P<value>[^\s\"'`,;«»“”]{6,64})"
@@ -139,7 +141,7 @@ def _strong(value: str) -> bool:
 # The words after which digits alone are a password: the word whole, then a copula or a colon.
 _DIGITS_NAMED = re.compile(
     r"(?:password|passwort|passwd|passcode|pwd|pw|mdp|kennwort|senha|contraseña|mot de passe"
-    r"|palavra-passe)[\"'\]]*(?:[ \t]+[^\W\d_]{1,12}){0,6}[ \t]*(?::|=|\bis\b|\bist\b|\bes\b|\bé\b"
+    r"|palavra-passe)[\"'\]]*(?:[ \t]+[^\W\d_]{1,12}){0,4}[ \t]*(?::|=|\bis\b|\bist\b|\bes\b|\bé\b"
     r"|\best\b|\blautet\b|\bwas\b)[ \t\"']*$"
 )
 # A date written as eight digits: not a password ("Passwort geändert: 20240315").
@@ -212,27 +214,57 @@ _NEXT_LINE = re.compile(
 )
 
 
-def _next_line(text: str, lower: str, after: int, is_password: bool) -> Span | None:
-    """A value alone on the line after its label: a password with letters and a digit (or the
-    checks of ``_strong``), a secret of high entropy."""
+def _next_line(text: str, lower: str, at: int, after: int, is_password: bool) -> Span | None:
+    """A value alone on the line after its label (the word for it at ``at:after``): a password
+    of three kinds of character, a secret of high entropy. The word is a whole word's end ("pass"
+    in "Bypass" or "Boarding pass" names no password), and the label's line is no heading or
+    status about passwords ("Password reset", "ERROR invalid password")."""
+    word_end = after
+    while word_end < len(lower) and lower[word_end].isalpha():
+        word_end += 1
+    if at and lower[at - 1].isalpha() and not lower.endswith(_GLUED_WORDS, 0, word_end):
+        return None
+    word = lower[at:word_end]
+    if word == "pass" or (word == "passe" and not lower.endswith(("de ", "-"), 0, at)):
+        return None  # a pass to ski or board with; not "mot de passe", "palavra-passe"
+    line_start = lower.rfind("\n", max(0, at - 80), at) + 1
     m = _NEXT_LINE.match(lower, after)
     if not m or "-----" in lower[after : m.start("value")]:
         return None  # none, or a PEM block's first line ("BEGIN PUBLIC KEY-----")
+    if _LABEL_NOT_A_VALUE.search(lower, line_start, m.start("value")):
+        return None
     start, end = m.start("value"), m.end("value")
-    value = text[start:end]
+    value = text[start:end].rstrip(".)")
+    end = start + len(value)
     if PLACEHOLDER.fullmatch(value) or dummy(value) or rule_like(value) or "=" in value:
         return None  # or an assignment on the next line: "DB_PASSWORD=tu_contraseña\nKEY=..."
-    if "=" in lower[lower.rfind("\n", max(0, after - 80), after) + 1 : after]:
+    if "=" in lower[line_start:after]:
         return None  # the word inside a value assigned on its line, not a label
     if is_password:
-        shaped = classes(value) >= 2 and any(c.isdigit() for c in value)
-        strong = _strong(value) or _strong_word(value)
-        if (shaped or strong) and _told_value(value, False) and not _DATE_LIKE.match(value):
+        strong = _strong(value) or _strong_word(value) or (classes(value) >= 3 and cased(value))
+        looks_like_one = _told_value(value, False) and not _DATE_LIKE.match(value)
+        if strong and looks_like_one and not _VERSION_OR_TICKET.match(value):
             return Span("password", start, end, 0.8)
         return None
-    if high_entropy(value) and not HASH_WORDS.search(lower, max(0, start - 60), start):
+    random = len(value) >= 20 and high_entropy(value) and mixed(value)
+    if random and not HASH_WORDS.search(lower, max(0, start - 60), start):
         return Span("generic_secret", start, end, 0.85)
     return None
+
+
+#: Words a password's name is glued to: "Masterpasswort", "Startkennwort", "TempPassword".
+_GLUED_WORDS = ("passwort", "password", "kennwort", "passwd")
+# A label's line about passwords, not giving one: a heading, a status, an error.
+_LABEL_NOT_A_VALUE = re.compile(
+    r"reset|forgot|forgotten|manager|policy|invalid|incorrect|expired|change|wrong|hash|status"
+    r"|result|error|fail|oubli|vergessen|olvid|esqueci|richtlinie|politique|política|requirement"
+    r"|field|strength|meter|length|rules|format|hint"
+)
+# A version, a ticket, a reference, a setting or a cipher on the next line: "v2.3.1",
+# "INC0012345", "Ticket#4521", "2FA-enabled", "WPA2-PSK".
+_VERSION_OR_TICKET = re.compile(
+    r"(?i).*\d\.\d|inc\d|ticket|req\d|#\d|.*(?:enabled|disabled|required|optional)|wpa|wep|aes"
+)
 
 
 _DATE_LIKE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
@@ -294,7 +326,7 @@ def _value_after(
     m = _BEARER.match(text, after) if word == "bearer" else _ASSIGNMENT.match(lower, after)
     told = False
     if not m and "\n" in text[after : after + 80]:
-        below = _next_line(text, lower, after, is_password)
+        below = _next_line(text, lower, at, after, is_password)
         if below:
             yield below
             return

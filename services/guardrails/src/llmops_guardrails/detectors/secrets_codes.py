@@ -15,7 +15,6 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator
-from itertools import pairwise
 from typing import Any
 
 import ahocorasick  # type: ignore[import-not-found]  # C extension, no stubs
@@ -38,7 +37,7 @@ _PIN = re.compile(
     r"|codice allarme|code de l'alarme|code alarme|code de la porte|code du portail"
     r"|code de l'immeuble|alarmcode|código de la alarma|código da porta)(?:[ \t]+(?:is|es|est|ist|é|è|for|of|del|de|do|da|della|tomorrow|today"
     r"|now|demain|morgen|heute|mañana|amanhã|domani|new|nuevo|nouveau|neuer))"
-    r"{0,3}[ \t]*(?:[:=]|c'est|c\u2019est)?[ \t]*(?P<value>\d{4,8}#?)(?![\w])(?! ?(?:seconds|secs|minutes|mins|hours"
+    r"{0,3}[ \t]{0,4}(?:[:=]|c'est|c\u2019est)?[ \t]{0,4}(?P<value>\d{4,8}#?)(?![\w])(?! ?(?:seconds|secs|minutes|mins|hours"
     r"|days|bits|bytes|ms|s\b|m\b|h\b))"
 )
 # A PIN that unlocks something: "PIN ist 9459", "Code PIN : 4888", "PIN do aparelho 124492".
@@ -48,10 +47,15 @@ _DEVICE_PIN = re.compile(
     r"(?<![\w])PIN(?:-?[Cc]ode|-Nummer)?(?:[ \t]+(?:is|ist|es|é|est|è|do|de|du|der|des|da|del|dell|of"
     r"|for|für|para|pour|per|the|le|la|el|o|a|aparelho|telefone|téléphone|Wi-Fi|WLAN|SIM"
     r"|telefono|teléfono|móvil|handy|carte|card|karte|tarjeta|cartão)){0,3}"
-    r"[ \t]*[:=]?[ \t]*(?P<value>\d{4,8})(?![\w]|[.,/-]\d)"
+    r"[ \t]{0,4}[:=]?[ \t]{0,4}(?P<value>\d{4,8})(?![\w]|[.,/-]\d)"
 )
 # A PIN of letters, digits and symbols ("Online-Banking ..., PIN l9a~Rh20"): a password.
-_STRONG_PIN = re.compile(r"(?<![\w])PIN[ \t]*[:=]?[ \t]*(?P<value>[^\s,;\"']{6,32})(?=[\s,;]|$)")
+# A pin's name in code or a datasheet ("PIN_LED_2", "PIN: GPIO_17", "PIN A4/SDA") is none.
+_STRONG_PIN = re.compile(
+    r"(?<![\w])PIN(?![\w])[ \t]{0,4}[:=]?[ \t]{0,4}(?P<value>[^\s,;\"'/()]{6,32})(?=[\s,;)]|$)"
+)
+_PIN_NAME = re.compile(r"(?i)gpio|[ad]\d|n/a|_")
+_INSTRUCTIONS = ("enter", "type", "your", "use", "see", "ask", "choose", "set")
 _BOOKING = re.compile(
     r"confirmation|booking|reservation|réservation|reserva|buchung|prenotazione|gift|cadeau|regalo"
     r"|geschenk|voucher|bon d'achat",
@@ -79,10 +83,9 @@ _LOCKS = (
     "portail portão portillon tür haustür tor haupttor gate cancello badge unlock déverrouillage "
     "desbloqueo sblocco copier photocopieuse fotocopiadora kopierer fotocopiatrice locker casier "
     "taquilla schließfach armadietto cacifo tablet tablette ipad laptop ordinateur garage garagem "
-    "garaje keller cave arrecadação barracão trastero abstellraum interphone panel centrale central "
+    "garaje keller cave arrecadação barracão trastero abstellraum interphone centrale central "
     "messagerie voicemail mailbox mobilbox parental parentale jugendschutz confidentiel "
-    "confidencial vertraulich sim immeuble building edificio prédio gebäude entrée entrada eingang "
-    "access accès acceso acesso zugang zutritt"
+    "confidencial vertraulich sim immeuble edificio prédio gebäude entrée entrada eingang"
     "|caja fuerte|bike shed|bin store|local vélos|local poubelles|local à vélos|cuarto de bicis"
     "|cuarto de basuras|buzón de voz|correio de voz"
 )
@@ -96,7 +99,45 @@ def _words(spec: str) -> list[str]:
     return [*single.split(), *(multi.split("|") if multi else [])]
 
 
+#: Locks that name a code as a field's label, before a colon ("Alarme du cabinet : 2580",
+#: "Local poubelles : 8037", "Müllraum: 7316"); the others, a door, a gate, a locker, a badge, a
+#: tablet, label their number as often ("Gate: 4512 closes at 19:30", "Locker: 3321").
+_LABEL_LOCKS = frozenset(
+    _words(
+        "alarm alarme alarma allarme safe coffre cofre tresor cassaforte keypad alarmanlage "
+        "garage garagem garaje keller cave arrecadação barracão trastero abstellraum"
+        "|caja fuerte|bike shed|bin store|local vélos|local poubelles|local à vélos"
+        "|cuarto de bicis|cuarto de basuras"
+    )
+)
+#: An account named on the line also makes a code word's number its code ("usuario 40021557 ·
+#: clave 730184"); before a colon it names the user ("Identifiant : 4183027M"), no code.
+_ACCOUNTS = ("identifiant", "usuario", "utilizador", "login", "benutzer", "user")
+#: Words of the phrases before backup codes, found with the code words (see ``_anchors``).
+_BACKUP_STEMS = (
+    "backup",
+    "recovery",
+    "secours",
+    "récupération",
+    "sauvegarde",
+    "respaldo",
+    "recuperación",
+    "recuperação",
+    "wiederherstellungscodes",
+    "notfallcodes",
+    "ersatzcodes",
+    "recupero",
+    "one-time",
+    "single-use",
+    "usage unique",
+    "solo uso",
+    "uma vez",
+    "nur einmal",
+    "works once",
+)
 _CATEGORY: dict[str, str] = {
+    **{w: "backup" for w in _BACKUP_STEMS},
+    **{w: "account" for w in _ACCOUNTS},
     **{w: "lock" for w in _words(_LOCKS)},
     **{w: "code" for w in _words(_CODE_WORDS)},
     **{w: "always" for w in _words(_ALWAYS_CODES)},
@@ -126,6 +167,14 @@ def _anchors(lower: str, start: int, end: int) -> Iterator[tuple[int, str]]:
             yield end, "lock"
 
 
+# What a number of something is followed by: a unit, a currency, things counted.
+_UNITS = (
+    r"(?:seconds|secs|minutes|mins|hours|days|years|ans|jahre|años|anni|anos|€|\$|£|%|x|mal|times"
+    r"|dollars?|usd|eur|euros?|gbp|chf|pesos|reais|real|ttc|ht|mm|cm|m|km|kg|g|l|ml|mb|gb|kb|tb"
+    r"|mbit|mbps|gbps|ghz|mhz|rpm|w|kw|v|mah|users|items|people|lines|pages|words|points|results"
+    r"|entries|rows|records|units|pieces|stück|pcs|wide|high|long|breit|hoch|lang|square|sq|feet"
+    r"|ft|by|dh|mad|closes|opens)(?![\w])"
+)
 # After the word: words without a digit, a colon or a copula (or a word and "=": "Office alarm:
 # set = 6139"), an article, the code.
 _AFTER = re.compile(
@@ -137,14 +186,7 @@ _AFTER = re.compile(
     r"(?P<value>#?(?:\d(?: \d){3,7}|\d{1,2}(?:-\d{1,2}){2,5}|\d{2}(?: \d{2}){2,3}"
     r"|(?=[a-z]{0,2}\d)[a-z\d]{4,8})[#*]?)"
     # Not the start of a longer name or number ("CODE 7731-ALPHA", "4.5", "12/24").
-    r"(?![\w]|[.,/:-]\w)(?! ?(?:seconds|secs|minutes|mins|hours|days|€|eur|\$|%|x\b|mal\b|times))"
-)
-#: An account named on the line also makes a code word's number its code ("usuario 40021557 ·
-#: clave 730184"); before a colon it names the user ("Identifiant : 4183027M").
-_ACCOUNTS = ("identifiant", "usuario", "utilizador", "login", "benutzer", "user")
-_LOCK = re.compile(
-    r"(?<![\w])(?:" + "|".join(map(re.escape, (*_words(_LOCKS), *_ACCOUNTS))) + r")(?![\w])"
-    r"|\w{2,20}(?:" + "|".join(_LOCK_ENDINGS) + r")(?![\w])"
+    r"(?![\w]|[.,/:-]\w)(?! ?" + _UNITS + r")"
 )
 # What a code is on a line that has nothing to lock: postal codes, errors, offers, references.
 _NOT_LOCKS = re.compile(
@@ -156,37 +198,56 @@ _NOT_LOCKS = re.compile(
     # Tax codes, card terminals' authorisations, land registry and payment notices.
     r"|tax|fiscal|steuer|impôt|imposto|impuesto|auth code|authori[sz]|autoris|terminal|catast"
     r"|comune|commune|municipal|avviso|aviso|avis d|activation|aktivierung|activación|ativação"
+    # Lotteries and alarm clocks.
+    r"|winning|ganador|gagnant|gewinn|lotto|lottery|loterie|lotería|lotteria|sorteo|tirage"
+    r"|set to|clock|wake|réveil|wecker|despertador|sveglia"
 )
 
 
 # How far before a code its word may be: the word, sixty characters, a colon and an article.
 _REACH = 90
+_AFTER_REACH = 100
+_DIGIT = re.compile(r"\d")
 _DIGITS = "0123456789"
 
 
-def _windows(text: str, lower: str) -> list[tuple[int, int]]:
-    """The stretches of ``lower`` before each place a code may start (two digits together, or
-    spaced or dashed ones), on its line, merged. The digits are found with str.find: a regex, even
-    one starting with a digit class, costs ~9 us per KB of prose, an Aho-Corasick pass ~10."""
-    digits: list[int] = []
-    for d in _DIGITS:
-        at = text.find(d)
-        while at != -1:
-            digits.append(at)
-            if len(digits) > 64:
-                return [(0, len(text))]  # a text full of numbers: read it whole
-            at = text.find(d, at + 1)
-    digits.sort()
+def _windows(text: str) -> list[tuple[int, int]]:
+    """The stretches of text around each place a code may start (three digits close together:
+    "2856", "0-4-9", "14 38"): ``_REACH`` before it for the word and ``_AFTER_REACH`` after it
+    for a lock named after the code, merged. A few digits are found with str.find (a regex, even
+    one starting with a digit class, costs ~9 us per KB of prose); many, with the regex (a Python
+    loop over each digit of a table cost ~400 us per KB)."""
+    count = sum(text.count(d) for d in _DIGITS)
+    if count < 3:
+        return []
+    if count > 24:
+        marks = [m.start() for m in _MARK.finditer(text)]
+    else:
+        digits = sorted(at for d in _DIGITS for at in _all(text, d))
+        marks = [digits[i] for i in range(len(digits) - 2) if digits[i + 2] - digits[i] <= 4]
     windows: list[tuple[int, int]] = []
-    for first, second in pairwise(digits):
-        if second - first > 2:
-            continue  # "14 38", "0-4-9", "12": not two lone digits far apart
-        start = max(first - _REACH, lower.rfind("\n", max(0, first - _REACH), first) + 1)
-        if windows and start <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], first)
-        else:
-            windows.append((start, first))
+    start = end = -1
+    for at in marks:
+        if at - _REACH <= end:
+            end = at + _AFTER_REACH
+            continue
+        if end != -1:
+            windows.append((max(0, start), min(len(text), end)))
+        start, end = at - _REACH, at + _AFTER_REACH
+    if end != -1:
+        windows.append((max(0, start), min(len(text), end)))
     return windows
+
+
+# Three digits close together, one space or dash between them at most ("2856", "14 38", "0-4-9").
+_MARK = re.compile(r"\d[ -]?\d[ -]?\d")
+
+
+def _all(text: str, char: str) -> Iterator[int]:
+    at = text.find(char)
+    while at != -1:
+        yield at
+        at = text.find(char, at + 1)
 
 
 def _code_value(value: str) -> bool:
@@ -199,37 +260,29 @@ def _code_value(value: str) -> bool:
         return False
     if not letters and len(digits) < 4 and "-" not in core:
         return False
-    if len(digits) == 4 and digits[:2] in ("19", "20") and core == digits:
+    if len(digits) == 4 and digits[:2] in ("17", "18", "19", "20") and core == digits:
         return False  # a year ("tablette de Léo : 2016" is lost with them)
+    if _HOUR.fullmatch(core):
+        return False  # "alarme : 6h30"
     if _DATE.fullmatch(core):
         return False  # "Passwort geändert am: 20240315"
     return not filler(digits)
 
 
-class _Locks:
-    """Where the locks of a text are, found once on first use (a search of each code's line for
-    one of a hundred words cost ~20 us per code: 2.9 s for a megabyte of door codes)."""
-
-    def __init__(self, lower: str) -> None:
-        self._lower = lower
-        self._at: list[int] | None = None
-
-    def on_line(self, start: int, end: int) -> bool:
-        """Whether a lock is on the line around ``start:end`` (200 characters each way at most)."""
-        if self._at is None:
-            self._at = [m.start() for m in _LOCK.finditer(self._lower)]
-        lower = self._lower
-        line_start = max(lower.rfind("\n", max(0, start - 200), start) + 1, start - 200)
-        line_end = lower.find("\n", end, end + 200)
-        line_end = end + 200 if line_end == -1 else line_end
-        i = bisect.bisect_left(self._at, line_start)
-        return i < len(self._at) and self._at[i] < line_end
+def _lock_on_line(lower: str, locks: list[int], start: int, end: int) -> bool:
+    """Whether a lock or an account word (``locks``: where each ends, sorted) is on the line
+    around ``start:end``, 200 characters each way at most."""
+    line_start = max(lower.rfind("\n", max(0, start - 200), start) + 1, start - 200)
+    line_end = lower.find("\n", end, end + 200)
+    line_end = end + 200 if line_end == -1 else line_end
+    i = bisect.bisect_left(locks, line_start)
+    return i < len(locks) and locks[i] <= line_end
 
 
-def _accepted(lower: str, word_end: int, category: str, m: re.Match[str], locks: _Locks) -> bool:
+def _accepted(lower: str, word_end: int, category: str, m: re.Match[str], locks: list[int]) -> bool:
     """Whether a code after a word of ``category`` is one: a code's value on a line with no
     postal code, error, offer or reference; after a word always a code's, a code word and a
-    colon or copula (or a lock on the line), or a lock and a colon or copula."""
+    lock on the line, or a lock and a colon or copula."""
     if not _code_value(m.group("value")):
         return False
     if m.group("value").strip("#*").isdigit() and _GROUP_GOES_ON.match(lower, m.end()):
@@ -248,17 +301,32 @@ def _accepted(lower: str, word_end: int, category: str, m: re.Match[str], locks:
     if category == "code":
         if lower.endswith("pin code", 0, word_end) or lower.endswith("pin-code", 0, word_end):
             return len(m.group("value").strip("#*")) != 6  # India's postal code: "PIN Code: 560034"
-        if locks.on_line(word_end, m.end()):
-            return True
-        if lower.endswith(("clave", "chave"), 0, word_end):
-            return False  # a key of any kind without a lock: "Clave ProdServ: 84111506"
-        # With nothing to lock named, a colon or a copula and digits alone.
-        return m.group("sep") is not None and m.group("value").strip("#*").isdigit()
-    return m.group("sep") is not None  # a lock and a bare number: "locker 1234", "Tor 2"
+        # "code: 4827", "int code = 4096", "Codice: 4821 Descrizione": a code word alone names
+        # nothing that opens (review of the first draft: two dozen such lines flagged).
+        return _lock_on_line(lower, locks, word_end, m.end())
+    # A lock and a bare number ("locker 1234", "Tor 2") or a copula ("The gate is 1200 wide") is a
+    # measure or a number: only a field's label and a colon or "=" ("Müllraum: 7316").
+    sep = m.group("sep") or ""
+    label = _label_word(lower, word_end)
+    return sep[:1] in (":", "=") and (label in _LABEL_LOCKS or label.endswith(_LOCK_ENDINGS))
 
 
 _GROUP_GOES_ON = re.compile(r" \d")
+_LABEL_PHRASES = tuple(p for p in _LABEL_LOCKS if " " in p)
+_HOUR = re.compile(r"\d{1,2}h\d{2}")
 _DATE = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+
+
+def _label_word(lower: str, end: int) -> str:
+    """The lock word (or phrase) that ends at ``end``: its whole word, or the phrase of
+    ``_LABEL_LOCKS`` that ends there."""
+    for phrase in _LABEL_PHRASES:
+        if lower.endswith(phrase, 0, end):
+            return phrase
+    start = end
+    while start > 0 and lower[start - 1].isalpha():
+        start -= 1
+    return lower[start:end]
 
 
 def _sentence_start(lower: str, at: int) -> int:
@@ -284,33 +352,38 @@ _BACKUP_WORDS = re.compile(
     r"|one-time codes?|usage unique|un solo uso|uma só vez|só funciona uma vez|nur einmal"
     r"|each works once|single[- ]use|works once"
 )
-_BACKUP_STEMS = re.compile(
-    r"backup|recovery|secours|récupération|sauvegarde|códigos|respaldo|wiederherstellung|notfall"
-    r"|ersatz|codici|one-time|usage unique|solo uso|vez|einmal|once|single"
-)
 # A line of backup codes: "3917 4402    8826 1057", "84920137", "k3x9-p2mw".
+# (Matched on the stripped line, a short one: blanks at both ends of the pattern backtracked
+# against each other, 58 s for 100 KB of spaces: the review's finding.)
 _CODE_LINE = re.compile(
-    r"[ \t]*(?:(?:\d{4}[ -]?\d{4}|\d{6,10}|[a-z\d]{4,5}-[a-z\d]{4,5})(?:[ \t]+|$)){1,4}[ \t]*$"
+    r"(?:\d{4}[ -]?\d{4}|\d{6,10}|[a-z\d]{4,5}-[a-z\d]{4,5})"
+    r"(?:[ \t]{1,8}(?:\d{4}[ -]?\d{4}|\d{6,10}|[a-z\d]{4,5}-[a-z\d]{4,5})){0,3}"
 )
 _ONE_CODE = re.compile(r"\d{4}[ -]?\d{4}|\d{6,10}|[a-z\d]{4,5}-[a-z\d]{4,5}")
 
 
+_EXAMPLE = re.compile(r"example|e\.g\.|exemple|ejemplo|beispiel|esempio|exemplo|rfc \d")
+
+
 def _backup_codes(text: str, lower: str) -> Iterator[Span]:
     for m in _BACKUP_WORDS.finditer(lower):
+        if _EXAMPLE.search(lower, max(0, m.start() - 80), m.end() + 80):
+            continue  # "Recovery codes are described in RFC 6238. Example tracking numbers:"
         at = lower.find("\n", m.end(), m.end() + 121)
         if at == -1:
             continue
         seen = 0
         while at != -1 and seen < 24:
             start = at + 1
-            end = lower.find("\n", start)
-            line = lower[start : len(lower) if end == -1 else end]
+            end = lower.find("\n", start, start + 82)
+            line = lower[start : min(len(lower), start + 81) if end == -1 else end]
             if not line.strip():
                 if seen:
                     break
-            elif _CODE_LINE.fullmatch(line):
+            elif len(line) <= 80 and _CODE_LINE.fullmatch(line.strip()):
                 for code in _ONE_CODE.finditer(line):
-                    if any(c.isdigit() for c in code.group()):
+                    digits = "".join(c for c in code.group() if c.isdigit())
+                    if digits and not filler(digits):
                         yield Span("generic_secret", start + code.start(), start + code.end(), 0.8)
             else:
                 break
@@ -335,8 +408,10 @@ def codes(text: str, lower: str) -> Iterator[Span]:
                 continue  # India's postal code ("PIN Code: 560034")
             yield Span("password", m.start("value"), m.end("value"), 0.8)
         for m in _STRONG_PIN.finditer(text):
-            value = m.group("value").rstrip(".")
-            shaped = any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+            value = m.group("value").rstrip(".)")
+            if _PIN_NAME.match(value) or value.lower().startswith(_INSTRUCTIONS):
+                continue  # a pin's name, or how to choose one: "PIN: Enter-4-digits"
+            shaped = any(c.isdigit() for c in value) and any(c.islower() for c in value)
             if (
                 classes(value) >= 3
                 and shaped
@@ -350,21 +425,24 @@ def codes(text: str, lower: str) -> Iterator[Span]:
             year = len(digits) == 4 and digits[:2] in ("19", "20")
             if not filler(digits) and not year:
                 yield Span("password", m.start("value"), m.end("value"), 0.85)
+    anchors = [a for start, end in _windows(text) for a in _anchors(lower, start, end)]
+    locks = [end for end, category in anchors if category in ("lock", "account")]
     taken = 0
-    locks = _Locks(lower)
-    for start, end in _windows(text, lower):
-        for word_end, category in _anchors(lower, start, end):
-            # Each word is tried, even inside an earlier one's rejected match ("safe (code 8824)").
-            if word_end < taken:
-                continue
-            code = _AFTER.match(lower, word_end)
-            if code and _accepted(lower, word_end, category, code, locks):
-                value = code.group("value")
-                at = code.start("value") + (len(value) - len(value.lstrip("#")))
-                yield Span("password", at, at + len(value.strip("#*")), 0.8)
-                taken = code.end()
+    for word_end, category in anchors:
+        # Each word is tried, even inside an earlier one's rejected match ("safe (code 8824)"),
+        # if a digit follows it closely (the pattern's lazy gap costs ~10 us per word).
+        if word_end < taken or category in ("account", "backup"):
+            continue
+        if not _DIGIT.search(lower, word_end, word_end + 80):
+            continue
+        code = _AFTER.match(lower, word_end)
+        if code and _accepted(lower, word_end, category, code, locks):
+            value = code.group("value")
+            at = code.start("value") + (len(value) - len(value.lstrip("#")))
+            yield Span("password", at, at + len(value.strip("#*")), 0.8)
+            taken = code.end()
     yield from _recovery_keys(text)
-    if "\n" in text and _BACKUP_STEMS.search(lower):
+    if "\n" in text and any(category == "backup" for _, category in anchors):
         yield from _backup_codes(text, lower)
 
 

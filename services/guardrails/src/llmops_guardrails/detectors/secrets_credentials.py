@@ -39,9 +39,13 @@ _COMBO = re.compile(
 # ("usuario «gestoria» → 54Z.MeG-HcoeAx91", "familia@gmail.com \u2013 Paella&Domingo5").
 _PAIR = re.compile(
     r"(?<![\w/.-])[\u00ab\"\u201c']?[ \u00a0]?(?P<user>[\w.@+-]{2,64})[ \u00a0]?[\u00bb\"\u201d']?"
-    r" (?:/|\u2192|->|\u2013|\u00b7) (?P<value>[^\s/\"'`,;|]{6,64})(?=[\s,;|]|$)"
+    r" (?:/|\u2192|->|\u2013|\u00b7) (?P<value>[^\s/\"'`,;|()]{6,64})(?=[\s,;|]|$)"
 )
 _PAIR_SEPARATORS = (" / ", " \u2192 ", " -> ", " \u2013 ", " \u00b7 ")
+# A word after the value: prose goes on.
+_PROSE_AFTER = re.compile(r" [^\W\d]")
+# A Wi-Fi network in quotes, then its password: 'Wifi is "Brambles" / hedgehog77garden'.
+_NETWORK = re.compile(r"wi-?fi|wlan|ssid|réseau|rede|netz")
 _SPACES = " \u00a0"
 _OPENING_QUOTES = "\u00ab\"\u201c'"
 _CLOSING_QUOTES = "\u00bb\"\u201d'"
@@ -50,8 +54,7 @@ _ADMIN_USERS = frozenset({"admin", "administrator", "administrateur", "root", "s
 _LOGIN_WORDS = re.compile(
     r"\b(?:login|log in|sign in|users?|username|usuario|utilisateur|benutzer|utente|utilizador"
     r"|accounts?|cuentas?|comptes?|konto|admin|root|credentials?|acceso|accès|acesso|accesso"
-    r"|zugang|anmeldung|session|identifiant|identifier|kennung|benutzername|login id"
-    r"|wi-?fi|wlan|ssid)\b"
+    r"|zugang|anmeldung|session|identifiant|identifier|kennung|benutzername|login id)\b"
 )
 # curl's and wget's "-u user:password" ("docker run -u www-data:www-data" is a user and group).
 _CURL_USER = re.compile(
@@ -78,7 +81,19 @@ def pairs(text: str, lower: str) -> Iterator[Span]:
                 continue
             slash = " / " in text[m.end("user") : m.start("value")]
             login = _LOGIN_WORDS.search(lower, max(0, m.start() - 80), m.start("value"))
-            if not (login or ("@" in user and _EMAIL_USER.fullmatch(user))):
+            email = "@" in user and _EMAIL_USER.fullmatch(user) is not None
+            quoted = text[m.start() : m.start() + 1] in _OPENING_QUOTES
+            if not slash:
+                # An arrow, a dash or a dot is prose's too ("Login flow: user -> AuthService ->
+                # TokenStore2", "user@x.com \u2013 Premium2024 plan"): only after a quoted user or an
+                # e-mail, the value ending its line or clause.
+                if not (quoted or email) or _PROSE_AFTER.match(text, m.end("value")):
+                    continue
+                if not quoted and classes(value.rstrip(".)")) < 4:
+                    continue  # "owner: bob@corp.com · Admin-Tier3", a role or a plan's name
+            elif quoted and _NETWORK.search(lower, max(0, m.start() - 40), m.start()):
+                login = login or _NETWORK.search(lower, max(0, m.start() - 40), m.start())
+            if not (login or email):
                 continue
             if _strong_enough(value) and (len(value) >= 8 or classes(value) >= 3):
                 pass
@@ -114,6 +129,7 @@ def pairs(text: str, lower: str) -> Iterator[Span]:
                 yield Span("password", m.start("value"), m.end("value"), 0.85)
 
 
+_EIGHT_DIGIT_DATE = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 _EMAIL_USER = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -122,12 +138,9 @@ def _plain_pair(user: str, value: str) -> bool:
     ("admin / 748341"), or letters and two digits ("kiosk / kiosk2024")."""
     if value.isdigit():
         year = len(value) == 4 and value[:2] in ("19", "20")
-        return (
-            user.lower() in _ADMIN_USERS
-            and 4 <= len(value) <= 12
-            and not filler(value)
-            and not year
-        )
+        date = _EIGHT_DIGIT_DATE.fullmatch(value) is not None
+        ok = user.lower() in _ADMIN_USERS and 4 <= len(value) <= 12 and not filler(value)
+        return ok and not year and not date
     digits = sum(c.isdigit() for c in value)
     letters = sum(c.isalpha() for c in value)
     if len(value) >= 8 and classes(value) >= 3 and letters >= 6 and not value[:1].isdigit():
@@ -246,7 +259,10 @@ _SECRET_COLUMN = re.compile(
 # A prefix and a suffix around the word: "TempPassword", "Startkennwort", "mdp_initial",
 # "clave_inicial", "senha inicial".
 _SECRET_HEADER = re.compile(
-    r"(?:[a-z]+[ _-]?)?(?:pass|password|passwort|passwd|pwd|kennwort|contraseña|senha|mot de passe"
+    # A prefix glued only when it is a word for whose password it is ("bypass", "compass" are
+    # no passwords).
+    r"(?:(?:temp|start|initial|master|new|old|default|admin|root|user|db|app|kunden|neues)[ _-]?"
+    r"|[a-z]+[ _-])?(?:pass|password|passwort|passwd|pwd|kennwort|contraseña|senha|mot de passe"
     r"|mdp|clave|chiave"
     r"|secret|token|key|api[ _-]?key|secret[ _-]access[ _-]key|access[ _-]token|client[ _-]secret)"
     r"(?:[ _-](?:initial|inicial|iniziale|initiale|temp|temporary|temporal|provisoire|provisional"

@@ -220,7 +220,7 @@ _PHRASE_LINE = re.compile(
     r"(?m)(?<![\w])" + _PHRASE_WORD + r"(?:[ \t]" + _PHRASE_QUALIFIER + r"){0,2}"
     r"(?:[ \t](?:is|est|es|é|ist))?[ \t]*:[ \t]*"
     # To the end of the line, or to a remark after it ("... harbour (five words, spaces").
-    r"(?P<value>[^\W\d_]{2,15}(?: [^\W\d_]{2,15}){2,5}(?: \d{1,4})?)[ \t]*(?:$|(?= \(|[,;]))"
+    r"(?P<value>[^\W\d_]{2,15}(?: [^\W\d_]{2,15}){2,5}(?: \d{1,4})?)[ \t]*\r?(?:$|(?= \())"
 )
 _PHRASE_QUOTED = re.compile(
     r"(?<![\w])" + _PHRASE_WORD + r"[^\n\"'“«]{0,80}?(?:\b(?:is|es|est|ist|é|è|lautet)\b"
@@ -294,7 +294,7 @@ _WIFI = re.compile(
 # "a rede é NOS-8D3A e a chave é ..."), and the password on a Wi-Fi line ("Visitor wifi password
 # (changes monthly): november-otter"). Matched on the lower-cased text.
 _WIFI_KEY = re.compile(
-    r"(?<![\w])(?:wi-?fi|wlan|wireless|réseau|rede|network|netzwerk)(?![\w])[^\n]{0,60}?(?<![\w])"
+    r"(?:wi-?fi|wlan|wireless|réseau|rede)(?![\w])[^\n]{0,60}?(?<![\w])"
     r"(?:clave|chiave|chave|key|clé|schlüssel|psk|password|passwort|mot de passe|senha|contraseña"
     r"|kennwort)(?![\w])(?:[ \t]{0,4}\([^)\n]{0,30}\))?[ \t]{0,4}(?P<sep>[:=]|(?:c'est|c\u2019est|é|es|est"
     r"|ist|is)(?![\w]))?[ \t]{0,4}(?P<quote>[\"'\u00ab\u201c\u201e])?"
@@ -302,10 +302,30 @@ _WIFI_KEY = re.compile(
 )
 
 
+#: The words a network's key follows, each matched from where it is (an alternation of words with
+#: several first letters, run over a whole text, cost ~100 us per KB).
+_NETWORK_WORDS = ("wifi", "wi-fi", "wlan", "wireless", "réseau", "rede")
+# An encryption's name is no key: "WLAN-Schlüssel: WPA2-AES (siehe Aufkleber)".
+_CIPHER = re.compile(r"(?i)wpa|wep|aes|tkip|ccmp|psk")
+
+
+def _network_keys(lower: str) -> Iterator[re.Match[str]]:
+    done = 0
+    for at in _stems(lower, _NETWORK_WORDS):
+        if at < done or (at and (lower[at - 1].isalnum() or lower[at - 1] == "_")):
+            continue
+        m = _WIFI_KEY.match(lower, at)
+        if m:
+            done = m.end()
+            yield m
+
+
 def wifi(text: str, lower: str) -> Iterator[Span]:
-    for m in _WIFI_KEY.finditer(lower) if len(lower) == len(text) else ():
+    for m in _network_keys(lower) if len(lower) == len(text) else ():
         value = text[m.start("value") : m.end("value")].rstrip(".)")
         if PLACEHOLDER.fullmatch(value) or dummy(value) or "://" in value or "@" in value:
+            continue
+        if _CIPHER.match(value):
             continue
         shaped = any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
         # Letters alone, long enough not to be a word of prose, after a colon or in quotes:
@@ -330,6 +350,24 @@ def wifi(text: str, lower: str) -> Iterator[Span]:
 _APP_PASSWORD = re.compile(r"(?<![\w-])[a-z]{4} [a-z]{4} [a-z]{4} [a-z]{4}(?![\w-])")
 _APP_CONTEXT = ("pass", "login", "smtp", "mdp", "kennwort", "contraseña", "senha")
 _VOWELS = frozenset("aeiouy")
+# Words without a vowel that prose has: "we send mail over smtp", "your html form".
+_TECH_WORDS = frozenset(
+    [
+        "smtp",
+        "html",
+        "http",
+        "imap",
+        "pptx",
+        "xlsx",
+        "docx",
+        "json",
+        "dkim",
+        "ldap",
+        "ssh",
+        "xml",
+        "mrkt",
+    ]
+)
 
 
 def app_passwords(text: str, lower: str) -> Iterator[Span]:
@@ -348,5 +386,6 @@ def app_passwords(text: str, lower: str) -> Iterator[Span]:
         for m in _APP_PASSWORD.finditer(text, start, end):
             groups = m.group().split()
             vowels = sum(c in _VOWELS for c in m.group())
-            if vowels <= 6 and any(not set(group) & _VOWELS for group in groups):
+            random = [g for g in groups if not set(g) & _VOWELS and g not in _TECH_WORDS]
+            if vowels <= 6 and random:
                 yield Span("password", m.start(), m.end(), 0.8)

@@ -62,9 +62,9 @@ PLACEHOLDER = re.compile(
     r"(?:\*+|x{3,}|\.{3,}|<[^>]*>?|\$\{?.*|\{\{.*|%\(.*|\[.*|your[_-].*|change[_-]?me|change[_-]?it|replace[_-]?me|example.*|none"
     r"|null|nil|true|false|undefined|redacted|required|optional|string|secret|password|token"
     # "tu_contraseña_aqui", "votre_mot_de_passe_ici", "dein-passwort-hier": a template's blank.
-    # Words only: "TU_GP9C7eq9mrJYq" is a random value that starts like one.
-    r"|(?:tu|su|votre|ton|dein|ihr|seu|sua|il_tuo|la_tua|my|the)(?:[_-][^\W\d_]+)+"
-    r"|(?:[^\W\d]|-)*[_-](?:here|aqui|aquí|ici|hier|qui|aqui)"
+    # Words in small letters or numbers: "TU_GP9C7eq9mrJYq" is a random value that starts like one.
+    r"|(?:tu|su|votre|ton|dein|ihr|seu|sua|il_tuo|la_tua|my|the)(?-i:(?:[_-][a-zà-ÿ\d]+)+)"
+    r"|.*[_-](?:here|aqui|aquí|ici|hier|qui|aqui)"
     r"|(?:os|process|env|config|settings|self|sys|getenv|environ)[.\[(].*|[A-Za-z_][\w.]*\([\w.'\", \[\]]*\)?)",
     re.IGNORECASE,
 )

@@ -379,11 +379,9 @@ _BACKUP_WORDS = re.compile(
 # A line of backup codes: "3917 4402    8826 1057", "84920137", "k3x9-p2mw".
 # (Matched on the stripped line, a short one: blanks at both ends of the pattern backtracked
 # against each other, 58 s for 100 KB of spaces: the review's finding.)
-_CODE_LINE = re.compile(
-    r"(?:\d{4}[ -]?\d{4}|\d{6,10}|[a-z\d]{4,5}-[a-z\d]{4,5})"
-    r"(?:[ \t]{1,8}(?:\d{4}[ -]?\d{4}|\d{6,10}|[a-z\d]{4,5}-[a-z\d]{4,5})){0,3}"
-)
-_ONE_CODE = re.compile(r"\d{4}[ -]?\d{4}|\d{6,10}|[a-z\d]{4,5}-[a-z\d]{4,5}")
+_ONE_CODE_PATTERN = r"\d{4}[ -]?\d{4}|\d{6,10}|[a-z\d]{4,5}-[a-z\d]{4,5}"
+_CODE_LINE = re.compile(rf"(?:{_ONE_CODE_PATTERN})(?:[ \t]{{1,8}}(?:{_ONE_CODE_PATTERN})){{0,3}}")
+_ONE_CODE = re.compile(_ONE_CODE_PATTERN)
 
 
 _EXAMPLE = re.compile(r"example|e\.g\.|exemple|ejemplo|beispiel|esempio|exemplo|rfc \d")

@@ -3,15 +3,15 @@
 Usage: ``python tools/pii_corpus_authors.py RAW_DIR [--out FILE]``
 
 The other PII splits (``tune``, ``holdout``) were written by the people who wrote the
-detectors. These rows were written by thirty separate authors in five rounds (p1-p6, p7-p12,
-p13-p18, p19-p24, p25-p30), each given only a one-page brief (the row format, the kinds, what a
+detectors. These rows were written by thirty-six separate authors in six rounds (p1-p6, p7-p12,
+p13-p18, p19-p24, p25-p30, p31-p36), each given only a one-page brief (the row format, the kinds, what a
 look-alike is) and a focus, and told not to read the detectors or any corpus; each wrote every
 text by hand and computed check digits and span offsets with a script of their own.
 
 ``RAW_DIR`` holds one file per author, ``<author>.jsonl``: rows with ``text spans lang note``
 and, for a clean text, ``lookalike``. The authors in ``HOLDOUT_AUTHORS`` are ``holdout``:
 never read row by row by anyone on the project, scored in aggregate only. The others are
-``dev``: their missed values were read to find what the detectors lacked (pii-2 to pii-5). Rows
+``dev``: their missed values were read to find what the detectors lacked (pii-2 to pii-6). Rows
 are checked (spans inside the text, non-empty, not overlapping, of a known kind), deduplicated
 by text and written in a fixed order, so the output is byte-identical for the same input.
 """
@@ -40,7 +40,8 @@ LANGS = {"en", "fr", "de", "es", "pt", "it"}
 #: The secret kinds of the brief (the corpus README's list).
 _SECRET_KINDS = (
     "openai_api_key anthropic_api_key aws_access_key_id aws_secret_access_key github_token "
-    "gitlab_token slack_token stripe_key google_api_key jwt private_key password generic_secret"
+    "gitlab_token slack_token stripe_key google_api_key twilio_api_key sendgrid_api_key npm_token "
+    "pypi_token huggingface_token jwt private_key password generic_secret"
 )
 SECRET_KINDS = frozenset(_SECRET_KINDS.split())
 

@@ -114,6 +114,27 @@ HOSTILE = {
     "a door code then blanks": "door code" + " " * MB + "x",
     "code words after a long number": "1" * 70 + " " + ("code" + " " * 10) * (MB // 14),
     "boxed digits": "1 2 3 4 5 6 7 8 9 " * (MB // 18),
+    # pii-6 / secrets-6: setup keys, dashed identifiers, SQL grants, XML elements, aligned and
+    # decoded assignments, Eircodes, buildings before a street, more providers' prefixes.
+    "setup-key words and groups": "totp ABCD " * (MB // 10),
+    "a setup key then groups": "setup key: " + "ABC2 " * (MB // 5),
+    "dashed IBAN groups": "FR76" + "-A1B2" * (MB // 5),
+    "dashed NINOs": "AB-123456-" * (MB // 10),
+    "SQL grants": "identified by '" * (MB // 15),
+    "quoted passphrases in code": "x_passphrase' => '" + "word " * (MB // 5),
+    "XML password elements": "<password>" * (MB // 10),
+    "an aligned assignment": "password" + " " * MB + "x",
+    "Eircodes": "Dublin 6, D06 " * (MB // 14),
+    "buildings before a street": "Villa A, " * (MB // 9) + "12 rue X",
+    "prepositions before buildings": "na Quinta " * (MB // 10),
+    "Austrian staircases": "Straße 1/Stiege 2" * (MB // 17),
+    "dollar passwords": "password: $" * (MB // 11),
+    "hex after a key": "key: " + "ab" * (MB // 2),
+    "crypt hashes": "$2a$" * (MB // 4),
+    "pgpass-like lines": "a:5432:" * (MB // 7),
+    "phones with dashes between": "Tel 958 27 64 10 - " * (MB // 19),
+    "provider prefixes": "shpat_ hvs. dapi sntrys_ -us AccountKey= SSWS " * (MB // 46),
+    "bytes literals": 'key = b"' * (MB // 8),
 }
 
 

@@ -154,9 +154,19 @@ def test_kinds_can_be_restricted_and_unknown_kinds_are_refused() -> None:
 
 
 def test_regions_decide_which_national_formats_are_known() -> None:
-    us_only = PiiDetector(regions=["US"])
+    us_only = PiiDetector(regions=["US"], named_regions=[])
     assert [h.kind for h in us_only.detect("Mon portable : 06 12 34 56 78")] == []
     assert [h.kind for h in us_only.detect("Mon portable : +33 6 12 34 56 78")] == ["phone"]
+
+
+def test_named_regions_count_only_where_a_word_names_a_phone() -> None:
+    """Irish, Belgian, Swiss... national numbers with their trunk 0, after a word for a phone."""
+    pii = PiiDetector()
+    assert [h.kind for h in pii.detect("Phone: (01) 482 6828")] == ["phone"]
+    assert [h.kind for h in pii.detect("Mon GSM : 0486 23 71 90.")] == ["phone"]
+    assert [h.kind for h in pii.detect("Ref (01) 482 6828")] == []
+    without = PiiDetector(named_regions=[])
+    assert [h.kind for h in without.detect("Phone: (01) 482 6828")] == []
 
 
 @pytest.mark.parametrize("region", ["US", "GB", "FR", "DE", "ES", "PT", "IT"])

@@ -122,8 +122,9 @@ Found = Callable[[str], list[tuple[str, str]]]
          "street_address", "Av. Getúlio Vargas, 1450 \u2013 Centro \u2013 Porto Alegre/RS \u2013 CEP 90150-004"),
         ("Solicitors\n14-16 Castle Street | Shrewsbury | SY1 2BQ\nDX", "street_address",
          "14-16 Castle Street | Shrewsbury | SY1 2BQ"),
+        # (pii-6: with the estate's name before the road.)
         ("en Finca Los Almendros, Ctra. de Toledo km 23, 45200 Illescas. Confirmad",
-         "street_address", "Ctra. de Toledo km 23, 45200 Illescas"),
+         "street_address", "Finca Los Almendros, Ctra. de Toledo km 23, 45200 Illescas"),
         ("pour le T3 5 rue Saint-Guilhem, 34000 Montpellier. À demain", "street_address",
          "5 rue Saint-Guilhem, 34000 Montpellier"),
         ("Arbeitsstätte ist Theodor-Heuss-Ring 23, 50668 Köln oder?", "street_address",

@@ -101,6 +101,7 @@ from llmops_guardrails.detectors.pii_phones import (
 )
 
 __all__ = [
+    "DEFAULT_NAMED_REGIONS",
     "DEFAULT_REGIONS",
     "DEFAULT_THRESHOLD",
     "KINDS",
@@ -113,11 +114,13 @@ __all__ = [
 ]
 
 NAME = "pii"
-VERSION = "pii-5"
+VERSION = "pii-6"
 #: Scores at or above this are meant to be acted on by a default policy.
 DEFAULT_THRESHOLD = 0.5
 #: Regions whose national phone formats are recognised without a ``+`` prefix.
 DEFAULT_REGIONS: tuple[str, ...] = ("US", "GB", "FR", "DE", "ES", "PT", "IT", "CA")
+#: Regions whose national formats are recognised only where a word names the number a phone's.
+DEFAULT_NAMED_REGIONS: tuple[str, ...] = ("IE", "BE", "CH", "AT", "NL", "LU")
 #: Every kind this detector reports.
 KINDS: tuple[str, ...] = (
     "email",
@@ -259,7 +262,10 @@ def _boxed_seeds(text: str, clusters: list[tuple[int, int]]) -> list[int]:
 
 
 def _number_spans(
-    text: str, regions: Sequence[str], clusters: list[tuple[int, int]] | None = None
+    text: str,
+    regions: Sequence[str],
+    clusters: list[tuple[int, int]] | None = None,
+    named: Sequence[str] = (),
 ) -> Iterator[Span]:
     """Number-shaped values, looked for around each digit cluster by the cluster's shape.
 
@@ -274,7 +280,7 @@ def _number_spans(
         digits = len(text[start:end].translate(_SEPARATORS))
         lo, hi = max(0, start - 1), min(n, end + 2)
         if digits >= 7:
-            yield from phones(text, max(0, start - 3), hi, regions)
+            yield from phones(text, max(0, start - 3), hi, regions, named)
         if digits >= 12:
             yield from cards(text, lo, hi)
         if digits >= 9:
@@ -392,6 +398,9 @@ class PiiDetector:
     Args:
         regions: ISO 3166 regions whose national phone formats are recognised (international
             ``+``/``00`` numbers are recognised for every region).
+        named_regions: regions whose national formats are recognised only for a number that a
+            word names a phone's and that starts with a trunk "0" ("Phone: (01) 482 6828"):
+            tried on every number, their plans would read order and account numbers as phones.
         kinds: the kinds to report (default: all of :data:`KINDS`).
     """
 
@@ -399,9 +408,15 @@ class PiiDetector:
     version = VERSION
 
     def __init__(
-        self, regions: Sequence[str] = DEFAULT_REGIONS, kinds: Iterable[str] | None = None
+        self,
+        regions: Sequence[str] = DEFAULT_REGIONS,
+        kinds: Iterable[str] | None = None,
+        named_regions: Sequence[str] = DEFAULT_NAMED_REGIONS,
     ) -> None:
         self.regions = tuple(r.upper() for r in regions)
+        self.named_regions = tuple(
+            r.upper() for r in named_regions if r.upper() not in self.regions
+        )
         unknown = set(kinds or ()) - set(KINDS)
         if unknown:
             raise ValueError(f"unknown PII kinds: {sorted(unknown)}")
@@ -440,7 +455,7 @@ class PiiDetector:
         if "@" in text:
             spans.extend(_emails(text))
         if clusters or (clusters is None and any(d in text for d in _DIGITS)):
-            spans.extend(_number_spans(text, self.regions, clusters))
+            spans.extend(_number_spans(text, self.regions, clusters, self.named_regions))
             spans.extend(ipv6s(text))
             spans.extend(labelled_addresses(text))
             spans.extend(postal_city_fields(text))

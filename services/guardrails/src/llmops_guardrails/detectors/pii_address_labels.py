@@ -53,7 +53,9 @@ _CODE_CHARS = frozenset("*={}[]<>")
 _NOT_POSTAL_WORD = re.compile(r"mail|ip-|ipadr|web|url|mac-|server|wallet", re.IGNORECASE)
 _MAIL_WORD = re.compile(r"[ ,;]*(?:e-?mail|mail|correo|courriel)?[ :,;]*$", re.IGNORECASE)
 # A value ends at a field separator: "; Tel", " | Phone", a tab, " Tel.:".
-_VALUE_END = re.compile(r"[;|\t]| {2,}| (?:Tel|Phone|Email|E-mail|Mob|Fax|Téléfono|Telefon)\b")
+_VALUE_END = re.compile(
+    r"[;|\t]| {2,}| [·•] | (?:Tel|Phone|Email|E-mail|Mob|Fax|Téléfono|Telefon|tlm|tel)\b"
+)
 
 
 def _labelled(text: str) -> bool:

@@ -24,15 +24,18 @@ _WORD_CAP = r"[A-ZÀ-ÖØ-Þ][\w'\u2019.-]{0,30}"
 _LINKS = r"(?:am|im|an der|auf|bei|ob|sur|sous|de|del|de la|de les|da|do|das|dos|di|della|en|upon|on|la|le|les|y|e|et)"
 _PLACE = _WORD_CAP + r"(?: (?:" + _LINKS + r" )?" + _WORD_CAP + r"){0,3}"
 _UK_CODE = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}"
+# An Irish Eircode: a routing key ("D06", "D6W", "T12") and four characters ("Y5W9").
+_EIRCODE = r"(?:[ACDEFHKNPRTVWXY]\d{2}|D6W) ?[0-9ACDEFHKNPRTVWXY]{4}"
 _UNIT_WORDS = (
     r"(?i:apt|apto|ap|apartment|apartamento|suite|ste|unit|flat|bloco|bloque|bl|casa|sala|loja|appart|cj|conj"
     r"|lote|pal|planta|piso|esc|escalera|pta|puerta|porta|andar|étage|etage|stock|top|stiege"
     r"|appt|appartement|bât|bâtiment|fraz|nave|km|int|interno|scala|local|room|box|buzón|dpto"
-    r"|depto|of|oficina|despacho|zi|zimmer|whg|wohnung|hab|habitación|pta)\b\.?"
+    r"|depto|of|oficina|despacho|zi|zimmer|whg|wohnung|hab|habitación|pta|boîte|boite|bte|bus"
+    r"|kamer|tür|türe|pmb|block|bloc)\b\.?"
     r"(?: ?[\w.ºª°/-]{1,8}(?![\w]))?"
     r"|#\s?\w{1,6}|\d{1,2}\.? ?[ºª°](?: ?[A-Za-z]{1,5}\.?(?: \d{1,3}(?![\w]))?)?"
     r"|\d{1,2}(?:st|nd|rd|th) [Ff]loor"
-    r"|\d{1,2}\. ?(?:OG|Etage|Stock|étage)|\d{1,2}e étage|s/n|snc|r/c|(?i:hinterhaus|vorderhaus"
+    r"|\d{1,2}\. ?(?:OG|Etage|Stock|étage)|\d{1,2}e étage|s/n|snc|(?i:r/c)|(?i:hinterhaus|vorderhaus"
     r"|seitenflügel|rechts|links|bajo|izq\.?|izda\.?|dcha\.?|esq\.?|dto\.?|drt\.?|frt\.?|trás)"
     r"|\(\d{1,2}(?:e|er|ème|\.|º|°)? ?(?:étage|etage|OG|Stock|piano|piso|andar|floor)\)"
 )
@@ -52,19 +55,26 @@ _PIECE = re.compile(
     r"(?:[ \t]|[ \t]*[;,][ \t]*)" + _PLACE + r"(?: (?:CEDEX|Cedex)(?: \d{1,2})?| [A-Z]{2}(?![\w])"
     r"| \([A-Z]{2}\)| \d{1,2}(?![\w]))?"
     # A city and a British postcode, a US state and ZIP, a Brazilian state and CEP.
-    r"|(?P<city>" + _PLACE + r")(?:,? |[ \t]*\n[ \t]*|\t| \| )(?:" + _UK_CODE + r"(?![\w])"
-    r"|[A-Z]{2},? \d{5}(?:-\d{4})?(?![\w])|[A-Z][a-z]+ \d{5}(?:-\d{4})?(?![\w]))"
+    # (In a CSV row the commas have no space: "Dallas,TX,75201".)
+    r"|(?P<city>" + _PLACE + r")(?:,? |,|[ \t]*\n[ \t]*|\t| \| )(?:" + _UK_CODE + r"(?![\w])"
+    r"|" + _EIRCODE + r"(?![\w])"
+    r"|[A-Z]{2}(?:, ?| )\d{5}(?:-\d{4})?(?![\w])|[A-Z][a-z]+ \d{5}(?:-\d{4})?(?![\w]))"
     # A Brazilian city and state, with or without the CEP: "Curitiba/PR, 80230-010",
     # "Rio de Janeiro - RJ".
     r"|(?P<state>" + _PLACE + r" ?[\u2013/-] ?[A-Z]{2}(?:,? (?:CEP:? )?\d{5}-?\d{3})?(?![\w]))"
     # A postcode alone: "HG1 5DH", "CEP 22060-001".
-    r"|(?P<postcode>" + _UK_CODE + r"(?![\w])|CEP:? \d{5}-?\d{3}|\d{5}-\d{3}(?![\w]))"
+    r"|(?P<postcode>" + _UK_CODE + r"(?![\w])|" + _EIRCODE + r"(?![\w])|CEP:? \d{5}-?\d{3}"
+    r"|\d{5}-\d{3}(?![\w]))"
+    # Dublin's postal districts: "Dublin 6", "Dublin 6W".
+    r"|(?P<district>Dublin \d{1,2}W?)(?![\w])"
     # An Italian or Spanish province after the city: "(PG)", "(Asturias)".
     r"|(?P<province>\((?:[A-Z]{2}|[A-ZÀ-Þ][a-zà-ÿ]{2,20})\))"
     # A flat, a floor, a box.
     r"|(?P<unit>(?:" + _UNIT_WORDS + r")" + _UNIT_REST + r"|" + _SIDES + r")(?![\w])"
     # A neighbourhood or a city alone, then the end of the address.
-    r"|(?:(?:in|en|a|à|em|bei) )?(?P<place>" + _PLACE + r")"
+    # (Not a contact's label: "..., 1090 Wien, Tel. +43 ...".)
+    r"|(?:(?:in|en|a|à|em|bei) )?(?!(?:Tel|Tél|Tlf|Tfno|Fax|Phone|Mob|Mobile|Email|E-mail|Mail"
+    r"|Handy|Telefon|Telefone|Teléfono|Telefono|Cel|Tlm|GSM|Web)\b)(?P<place>" + _PLACE + r")"
     r"(?=[ \t]*(?:[.;)|\n]|,[ \t]|$)|[ \t]+(?:[\u2013\u2014-]|\((?!\d))"
     r"|[ \t]+(?:and|und|et|y|e|ou|or|but|aber|mais|pero|ma)\b)"
     r")"
@@ -97,7 +107,18 @@ _PLACE_WORDS = re.compile(
     r"|center|tower|za|zi|zone|zona|hameau|lieu-dit|résidence|bâtiment|bât|appartement|étage"
     r"|parc|polígono|urbanización|urb|edificio|edifício|planta|piso|local|urbanização|lote|bloco"
     r"|andar|frazione|località|loc|palazzo|scala|piano|gewerbegebiet|haus|etage|stock|gebäude"
-    r"|sitio|sítio|quinta|fazenda|industrial|industriale|business)\b"
+    r"|sitio|sítio|quinta|fazenda|industrial|industriale|business|villa|finca|chalet|cortijo|masía"
+    r"|domaine|château|mas|maison|rectory|cottage|farm|lodge|manor|barn|grange|masseria|cascina"
+    r"|podere|esc|escalier|escalera|stiege|porte|kamer|boîte|bte|ed|edf|torre|apto|apt)\b"
+)
+# A word that may stand before a building's name ("na Quinta da Aveleda", "presso Villa Medicea").
+_LEADING = frozenset(
+    {
+        *("na", "no", "em", "en", "à", "a", "au", "at", "in", "presso", "bei", "im", "chez"),
+        *("da", "do", "del", "de", "la", "le", "the", "our", "nuestra", "nossa", "c'est", "est"),
+        *("is", "es", "é", "è", "ist", "l'adresse", "adresse", "address", "dirección"),
+        *("direccion", "morada", "endereço", "indirizzo", "anschrift"),
+    }
 )
 _FLAT_LINE = re.compile(
     r"(?i:flat|apartment|apt\.?|unit|suite|appartement|appt\.?|wohnung|piso|apartamento|bloco"
@@ -117,24 +138,39 @@ def _preceded(text: str, start: int) -> int:
             if flat and (flat.start() == 0 or text[flat.start() - 1] == "\n")
             else start
         )
-    pos = start
+    pos = best = start
     for _ in range(3):
         if text[pos - 2 : pos] != ", ":
-            return start
+            return best
         window = text[max(0, pos - 42) : pos - 2]
         cut = max(window.rfind(c) for c in _FIELD_START + ",")
         segment = window[cut + 1 :]
-        if cut == -1 and pos - 42 > 0:
-            return start  # a clause too long to be a name
         words = segment.split()
-        if not words or len(words) > 6 or not (words[0][0].isupper() or words[0][0].isdigit()):
-            return start
-        if not _PLACE_WORDS.search(segment):
-            return start  # a person or a company before the address, or a time ("18:00, Platz 2")
-        pos = pos - 2 - len(segment.lstrip())
-        if cut == -1 or window[cut] != ",":
+        # A building after a preposition ("sábado às 16h, na Quinta da Aveleda, Rua ...",
+        # "ricevimento presso Villa Medicea, Via ..."): the name starts after the last one, and
+        # so does the address.
+        starts = [
+            i + 1
+            for i in range(len(words) - 1)
+            if words[i] in _LEADING and words[i + 1][:1].isupper()
+        ]
+        lead = next((i for i in starts if _PLACE_WORDS.search(" ".join(words[i:]))), 0)
+        if cut == -1 and pos - 42 > 0 and not lead:
+            return best  # a clause too long to be a name
+        named = " ".join(words[lead:])
+        first = named[:1]
+        place = _PLACE_WORDS.search(named)
+        # A flat or a floor may be written in small letters ("appartement 12, 4e étage, ...").
+        opening = first.isupper() or first.isdigit() or (place is not None and place.start() == 0)
+        if not named or len(words) - lead > 6 or not opening:
+            return best
+        if not place:
+            return best  # a person or a company before the address, or a time ("18:00, Platz 2")
+        pos = pos - 2 - len(segment.lstrip()) + (segment.lstrip().find(named) if lead else 0)
+        best = pos
+        if lead or cut == -1 or window[cut] != ",":
             return pos  # a field starts here
-    return start
+    return best
 
 
 def _followed(text: str, end: int) -> int:
@@ -148,7 +184,13 @@ def _followed(text: str, end: int) -> int:
             # A place alone on the next line is a name or a country as often; not when a state,
             # a postal code or a postcode follows it ("Laranjeiras \u2013 Rio de Janeiro/RJ").
             after = _PIECE.match(text, m.end())
-            if not after or after.lastgroup not in ("code", "state", "postcode", "city"):
+            if not after or after.lastgroup not in (
+                "code",
+                "state",
+                "postcode",
+                "city",
+                "district",
+            ):
                 break
         newlines += crossed
         if newlines > 2:
@@ -182,5 +224,5 @@ def po_box(text: str, start: int, end: int) -> Iterator[Span]:
         piece = _PIECE.match(text, m.end())
         if piece and piece.lastgroup == "code" and _YEAR_CODE.match(text, m.end()):
             continue
-        if piece and piece.lastgroup in ("code", "city", "state", "postcode"):
+        if piece and piece.lastgroup in ("code", "city", "state", "postcode", "district"):
             yield Span("street_address", m.start(), m.end(), 0.85)

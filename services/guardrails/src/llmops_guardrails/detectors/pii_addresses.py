@@ -80,7 +80,9 @@ _FR_ADDRESS = re.compile(
 )
 _DE_ADDRESS = re.compile(
     r"(?<![\w])(?:(?:" + _CAP + r"[ -])?(?:[A-ZÄÖÜ][\wäöüß-]{0,30}(?:straße|strasse|str\.|weg|platz"
-    r"|allee|gasse|ring|damm|ufer|promenade)"
+    r"|allee|gasse|ring|damm|ufer|promenade"
+    # Dutch and Flemish: "Overpoortstraat 49", "Frankrijklei" aside.
+    r"|straat|laan|plein|kaai|dreef|steenweg|gracht|kade|singel|dijk)"
     # "Theodor-Heuss-Ring", "Konrad-Adenauer-Straße".
     r"|[A-ZÄÖÜ][\wäöüß]{1,20}(?:-[A-ZÄÖÜ][\wäöüß]{1,20}){1,3}-(?:Ring|Weg|Platz|Allee|Damm|Ufer"
     r"|Gasse|Straße|Strasse|Str\.|Kai)|Straße|Strasse|Str\."
@@ -92,7 +94,7 @@ _DE_ADDRESS = re.compile(
 )
 _IBERIAN_STREET = (
     r"(?:Calle|C/|Avenida|Avda\.|Av\.|Plaza|Paseo|Camino|Ronda|Travesía|Rua|Praça|Travessa"
-    r"|Largo|Estrada|Alameda|Carrer|Passeig|Avinguda|Rúa"
+    r"|Largo|Estrada|Alameda|Carrer|Passeig|Avinguda|Rúa|Rambla|Plaça|Passatge|Travessera"
     # Italian streets too: "Via Paolo Sarpi 14", "Piazza Navona, 3".
     r"|Via|Viale|Piazza|Piazzale|Corso|Vicolo|Lungomare|Strada"
     # Belgium, Switzerland and Luxembourg write French streets name first too: "Rue de la Loi 16"
@@ -129,7 +131,8 @@ _STREET_BEFORE_NUMBER = re.compile(
     r"|R\.|Pça\.|Trav\.|Pza\.|P\.za|P\.zza|C\.so|Pº|Ctra\.|Carretera|Rodovia|Rod\.|Praceta"
     r"|Salita|Route|Clos|Faubourg|Impasse|Allée|Gran V[ií]a|Heol|Stradone|Borgo|Contrada"
     r"|Ch\.|Pç\.|Al\.|Calçada|Località|Loc\.|Traverse|Cours|Rampa|Beco|Vila|gürtel|kai|zeile"
-    r"|promenade|Gürtel|Kai|Promenade|-Ring|-Damm|-Ufer"
+    r"|promenade|Gürtel|Kai|Promenade|-Ring|-Damm|-Ufer|straat|laan|plein|kaai|dreef|steenweg"
+    r"|gracht|kade|singel|dijk|Rambla|Plaça|Passatge|Travessera"
 )
 
 # What may follow a street and its number, whatever the country: a flat or floor ("/3/12",
@@ -139,7 +142,8 @@ _STREET_BEFORE_NUMBER = re.compile(
 # Luxembourg), two-word cities and floors were where the country patterns stopped short.
 # Catalan writes the floor and the door "3r 2a", "2n 1a".
 _FLOOR = (
-    r"(?:(?:/\d{1,3}){1,3}|, ?\d{1,2}\.?[ºª°](?: ?\d{1,2}\.?[ºª°]| ?[A-Za-z]{1,5}\.?(?: \d{1,3}(?![\w]))?)?"
+    # Austrian staircases and doors: "21/Stiege 2/Top 9", "6-8/Stiege 3/Tür 22".
+    r"(?:(?:/\d{1,3}){1,3}|(?:/(?:Stiege|Stg\.|Top|Tür) ?\d{1,3}[a-z]?){1,3}|, ?\d{1,2}\.?[ºª°](?: ?\d{1,2}\.?[ºª°]| ?[A-Za-z]{1,5}\.?(?: \d{1,3}(?![\w]))?)?"
     r"|, ?\d{1,2}[rnt] \d{1,2}a(?![\w]))"
 )
 # A flat, door, block or kilometre named by its word: ", apto 74", ", bajo C", ", portal 3",
@@ -184,7 +188,7 @@ _LINE_END = re.compile(r"[ \t]*(?:\n|$)")
 # A postal code that reads as a year is not evidence enough without a street-type word:
 # "Windows 11, 2023 Edition".
 _CODE_NOT_YEAR = re.compile(r", (?:[A-Z]-)?(?:\d{5}|\d{4}-\d{3}|(?!19|20)\d{4}) ")
-_FIELD_STARTS = ("\n", "|", "\u2013", "\u2014", ":", ";", ",", "(", "-", "\t", '"', "'")
+_FIELD_STARTS = ("\n", "|", "\u2013", "\u2014", ":", ";", ",", "(", "-", "\t", '"', "'", "·", "•")
 # What comes before an address written in lower case in a sentence: "la dirección es ...", "ela
 # mora agora na ...", "neue adresse ...".
 _LOWER_CUE = re.compile(
@@ -268,7 +272,7 @@ _NOT_STREET_WORDS = (
 _NOT_STREET = frozenset(_NOT_STREET_WORDS.split())
 # Where an address without a street-type word may end: the end of the text, a line or a clause.
 _ENDED = re.compile(
-    r"$|[\n.,;:!?)|\t]|\s*$| \(| [\u2013-] | (?:und|and|et|y|e|i|ed|oder|or|ou|o)\b"
+    r"$|[\n.,;:!?)|\t]|\s*$| \(| [\u2013-] | [·•] | (?:und|and|et|y|e|i|ed|oder|or|ou|o)\b"
 )
 # A flat named before the house number: "Flat 3, 58 Hazel Grove".
 _FLAT_BEFORE = re.compile(
@@ -414,6 +418,16 @@ _DE_STREET_ENDINGS = (
     "ring",
     "damm",
     "ufer",
+    "straat",
+    "laan",
+    "plein",
+    "kaai",
+    "dreef",
+    "steenweg",
+    "gracht",
+    "kade",
+    "singel",
+    "dijk",
 )
 
 
@@ -551,7 +565,6 @@ def _named(text: str, start: int, end: int) -> Iterator[Span]:
     for m in _NAMED.finditer(text, max(0, start - 48), end + 2):
         if m.start() < start and m.end() >= end:
             tail = _TAIL.match(text, m.end())
-            code = _CODE_NOT_YEAR.search(tail.group()) if tail else None
             first = m.group().split(" ", 1)[0]
             # Something must say an address comes: a word for living or sending somewhere, or a
             # label's colon. "Sprint 14, 3200 Points." has the shape and nothing else.
@@ -560,15 +573,16 @@ def _named(text: str, start: int, end: int) -> Iterator[Span]:
             # Or it is a line of an address block, or follows a name after a comma, and its
             # line ends with the city ("Kanzlei Roth & Partner, Am Sandtorkai 48, 20457 Hamburg").
             block = (
-                before in ("\n", ",", "|", ";", "\t", '"')
+                before in ("\n", ",", "|", ";", "\t", '"', "·", "•")
                 and tail is not None
                 and (
                     _LINE_END.match(text, tail.end())
-                    or text[tail.end() : tail.end() + 3].strip(" ")[:1] in '|;"'
+                    or text[tail.end() : tail.end() + 3].strip(" ")[:1] in '|;"·•'
                 )
             )
             if not (cue or before == ":" or block):
                 return
+            code = _CODE_NOT_YEAR.search(tail.group()) if tail else None
             if tail and code and first not in _NOT_STREET and _ENDED.match(text, tail.end()):
                 span = Span("street_address", m.start(), tail.end(), 0.9)
                 placeholder = _PLACEHOLDER.search(text, span.start, span.end)

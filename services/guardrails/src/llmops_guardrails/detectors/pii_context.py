@@ -44,13 +44,13 @@ NOT_PHONE_WORDS = re.compile(
     r"|dossier|\bsn\b|s/n|frachtbrief|waybill|\bawb\b|lieferschein|albarán|albaran|bolla\b"
     r"|spedizione|expédition|expedição|envío"
     r"|bestell|rechnung|sendung|kundennummer|kundennr|kunden-nr|auftrag|pedido|factura|envío|envio|encomenda|fatura"
-    r"|€|\$|£|\beur\b|\busd\b",
+    r"|€|\$|£|\beur\b|\busd\b|routing|\baba\b|swift",
 )
 # Words that say a number is a reference to a case, a file, a part or a meter: read in the
 # whole window before a number whose shape is its only evidence (a dashed SSN, a grouped phone
-# number).
+# number). Not "on file" (kept on record: "SSN on file: ...").
 REFERENCE_WORDS = re.compile(
-    r"(?<![^\W\d_])(?:ref|réf|case|part|part #|file|claim|policy|docket|ticket|(?<!in )order|invoice"
+    r"(?<![^\W\d_])(?:ref|réf|case|part|part #|(?<!on )file|claim|policy|docket|ticket|(?<!in )order|invoice"
     r"|booking|confirmation|expediente|processo|proceso|protocolo|aktenzeichen|artikel\w*|article"
     r"|artigo|artículo|référence|referência|referencia|reference|localizador|billete|bilhete"
     r"|código|codigo|zähler\w*|compteur|contador|pdl|partita iva|p\.? ?iva|vat|ust-?id\w*|cif"

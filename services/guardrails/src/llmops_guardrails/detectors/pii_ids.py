@@ -83,9 +83,13 @@ def cards(text: str, pos: int, endpos: int) -> Iterator[Span]:
             yield Span("card_number", m.start(), m.end(), score)
 
 
-# Country code, check digits, then the BBAN; grouped by single spaces or not at all; in either
-# case (people type "fr76 3000 ..." in chat: the mod-97 check and the country's format decide).
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}(?![A-Za-z0-9])")
+# Country code, check digits, then the BBAN; grouped by single spaces, by dashes
+# ("FR76-3000-3204-...") or not at all; in either case (people type "fr76 3000 ..." in chat:
+# the mod-97 check and the country's format decide).
+_IBAN = re.compile(
+    r"(?<![A-Za-z0-9-])[A-Za-z]{2}\d{2}"
+    r"(?:(?:-[A-Za-z0-9]{1,4}){3,9}|(?: ?[A-Za-z0-9]){11,30})(?![A-Za-z0-9]|-[A-Za-z0-9])"
+)
 
 
 _LETTER_VALUES = {ord(c): str(ord(c) - 55) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
@@ -101,7 +105,7 @@ def ibans(text: str, pos: int, endpos: int) -> Iterator[Span]:
         cand = m.group()
         # The pattern may have run on into a following uppercase token ("... 00 BIC"): try the
         # longest prefix that is a valid IBAN, ending on a character of the candidate.
-        positions = [i for i, c in enumerate(cand) if c != " "]
+        positions = [i for i, c in enumerate(cand) if c not in " -"]
         for n in range(len(positions), 14, -1):
             compact = "".join(cand[i] for i in positions[:n]).upper()
             # The country's length and format, and mod 97; not its national check digits
@@ -132,8 +136,10 @@ def ssns(text: str, pos: int, endpos: int) -> Iterator[Span]:
             yield Span("us_ssn", m.start(), m.end(), 0.85)
 
 
+# Grouped by spaces, or by dashes as some forms print it ("EZ-701519-A").
 _NINO = re.compile(
-    r"(?<![A-Za-z0-9])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])",
+    r"(?<![A-Za-z0-9-])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z](?: ?\d{2} ?\d{2} ?\d{2} ?|-\d{6}-)[A-D]"
+    r"(?![A-Za-z0-9]|-[A-Za-z0-9])",
     re.IGNORECASE,
 )
 _NINO_BAD_PREFIXES = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
@@ -144,8 +150,9 @@ def ninos(text: str, pos: int, endpos: int) -> Iterator[Span]:
         if m.group()[:2].upper() in _NINO_BAD_PREFIXES:
             continue
         keyword = named(NINO_WORDS, text, m.start())
-        if not m.group().isupper():
-            # Typed in lower case ("ni no. eh275590d"): a NINO only when a keyword names it.
+        if not m.group().isupper() or "-" in m.group():
+            # Typed in lower case ("ni no. eh275590d") or dashed like a part number: a NINO
+            # only when a keyword names it.
             if keyword:
                 yield Span("gb_nino", m.start(), m.end(), 0.95)
             continue
@@ -167,8 +174,9 @@ def nirs(text: str, pos: int, endpos: int) -> Iterator[Span]:
 
 
 _IDNR = re.compile(r"(?<![\w+-])[1-9]\d ?\d{3} ?\d{3} ?\d{3}(?![\w]|[ -]\d)")
-# Grouped other ways ("40372 91583 3", "5731 8640 275"): only after a word that names it.
-_IDNR_GROUPED = re.compile(r"(?<![\w+-])[1-9](?: ?\d){10}(?![\w]|[ -]\d)")
+# Grouped other ways ("40372 91583 3", "5731 8640 275", "63-408-775-128"): only after a word
+# that names it.
+_IDNR_GROUPED = re.compile(r"(?<![\w+-])[1-9](?:[ -]?\d){10}(?![\w]|[ -]\d)")
 
 
 def idnrs(text: str, pos: int, endpos: int) -> Iterator[Span]:
@@ -181,7 +189,7 @@ def idnrs(text: str, pos: int, endpos: int) -> Iterator[Span]:
         yield Span("de_idnr", m.start(), m.end(), 0.99 if keyword else 0.85)
     if not found:
         for m in _IDNR_GROUPED.finditer(text, pos, endpos):
-            if de_idnr.is_valid(m.group()) and named(IDNR_WORDS, text, m.start()):
+            if de_idnr.is_valid(m.group().replace("-", "")) and named(IDNR_WORDS, text, m.start()):
                 yield Span("de_idnr", m.start(), m.end(), 0.95)
 
 
@@ -217,7 +225,9 @@ def _id_score(text: str, m: re.Match[str]) -> float:
     return 0.3 if filler_digits(digits) and marked_example(text, m.start()) else 0.99
 
 
-_NIF = re.compile(r"(?<![\w-])[1235689]\d{2}([ .]?)\d{3}\1\d{3}(?![\w]|[ .-]\d)")
+# First digits: 1-3 people, 45 non-resident people, 5-9 companies and other entities (70-79
+# estates, funds and non-resident bodies among them).
+_NIF = re.compile(r"(?<![\w-])(?:[12356789]\d|45)\d([ .]?)\d{3}\1\d{3}(?![\w]|[ .-]\d)")
 
 
 def nifs(text: str, pos: int, endpos: int) -> Iterator[Span]:
@@ -235,10 +245,11 @@ def nifs(text: str, pos: int, endpos: int) -> Iterator[Span]:
 
 # Six letters (surname, name), year, month letter, day, municipality, check letter; digits may be
 # replaced by letters (omocodia) when two people would share a code.
-# Written in one piece, or in the groups of the printed card ("GLL CHR 88R63 G273J").
+# Written in one piece, or in the groups of the printed card ("GLL CHR 88R63 G273J"), or of a
+# scan's text ("SPSGNR  49T19  F205D"): at most two spaces between groups (the check decides).
 _CF = re.compile(
-    r"(?<![\w])[A-Za-z]{3}( ?)[A-Za-z]{3}\1[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-EHLMPR-Ta-ehlmpr-t]"
-    r"[0-9LMNPQRSTUVlmnpqrstuv]{2}\1[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z](?![\w])"
+    r"(?<![\w])[A-Za-z]{3} ?[A-Za-z]{3} {0,2}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-EHLMPR-Ta-ehlmpr-t]"
+    r"[0-9LMNPQRSTUVlmnpqrstuv]{2} {0,2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z](?![\w])"
 )
 
 

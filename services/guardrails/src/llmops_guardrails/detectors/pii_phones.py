@@ -179,8 +179,11 @@ def _closer(words: re.Pattern[str], others: re.Pattern[str], before: str) -> boo
     return not others_last or last[-1] > others_last[-1]
 
 
-def _phone_kind_score(text: str, m: re.Match[str], regions: Sequence[str]) -> float | None:
-    """The score of a phone candidate, or None when it is not a valid phone number."""
+def _phone_kind_score(
+    text: str, m: re.Match[str], regions: Sequence[str], named: Sequence[str] = ()
+) -> float | None:
+    """The score of a phone candidate, or None when it is not a valid phone number; ``named``
+    are the regions tried besides ``regions`` when a word names the number a phone's."""
     cand = m.group()
     digits = re.sub(r"\D", "", cand)
     if not 7 <= len(digits) <= 15:
@@ -234,6 +237,11 @@ def _phone_kind_score(text: str, m: re.Match[str], regions: Sequence[str]) -> fl
         if valid_international(intl):
             return 0.95
         return 0.85 if cand.startswith(("+", "(+")) and possible_international(intl) else None
+    # A number named a phone's, with its trunk "0" ("Phone: (01) 482 6828", "GSM 0476 12 34
+    # 56"), is tried in the neighbouring countries' plans too: without the word, their plans
+    # would read order and account numbers as phones.
+    if phone_word and named and digits.startswith("0") and len(digits) >= 9:
+        regions = (*regions, *named)
     for region in regions:
         leads = _NATIONAL_LEADS.get(region)
         if leads is not None and not digits.startswith(leads):
@@ -253,43 +261,54 @@ def _phone_kind_score(text: str, m: re.Match[str], regions: Sequence[str]) -> fl
     return 0.7 if digits.startswith("0") and len(digits) >= 9 else 0.45
 
 
-#: Two numbers given together: "Tel.: 958 27 64 10 / 630 77 21 05".
-_OR = re.compile(r" / ")
+#: Two numbers given together: "Tel.: 958 27 64 10 / 630 77 21 05", or with a dash (or an en
+#: dash) between spaces.
+_OR = re.compile(r" [/\u2013-] ")
 
 
-def phones(text: str, pos: int, endpos: int, regions: Sequence[str]) -> Iterator[Span]:
+def phones(
+    text: str, pos: int, endpos: int, regions: Sequence[str], named: Sequence[str] = ()
+) -> Iterator[Span]:
     done = pos  # the end of the last numbers found by parts: a candidate inside them is not new
     for m in _PHONE.finditer(text, pos, endpos):
         if m.start() < done:
             continue
-        parts = list(_parts(text, m, regions)) if _OR.search(m.group()) else []
+        parts = list(_parts(text, m, regions, named)) if _OR.search(m.group()) else []
         if parts:
             yield from parts
             done = parts[-1].end
             continue
-        score = _phone_kind_score(text, m, regions)
+        score = _phone_kind_score(text, m, regions, named)
         paren = m.group().rfind(" (")
         if score is None and paren > 0 and ")" not in m.group()[paren:]:
             # Run on into a bracket that follows: "06 18 77 40 29 (06:00)".
             m = _PHONE.match(text, m.start(), m.start() + paren) or m
-            score = _phone_kind_score(text, m, regions) if m.end() < m.start() + paren + 1 else None
+            score = (
+                _phone_kind_score(text, m, regions, named)
+                if m.end() < m.start() + paren + 1
+                else None
+            )
         if score is not None:
             yield Span("phone", m.start(), m.end(), score)
 
 
-def _parts(text: str, m: re.Match[str], regions: Sequence[str]) -> Iterator[Span]:
-    """The numbers of a candidate that runs over " / " from one number into the next, when
-    every part is one: "958 27 64 10 / 630 77 21 05" (a German run-on of 13 digits can be valid
-    as a whole, so the parts are tried first). Each part ends at the next " / " in the text,
-    not at the candidate's end, which its length bound may have cut."""
+def _parts(
+    text: str, m: re.Match[str], regions: Sequence[str], named: Sequence[str]
+) -> Iterator[Span]:
+    """The numbers of a candidate that runs over " / " (or a dash between spaces) from one
+    number into the next, when every part is one: "958 27 64 10 / 630 77 21 05" (a German
+    run-on of 13 digits can be valid as a whole, so the parts are tried first; "0176", an en
+    dash and "23 45 98 10" are one number, its first part too short). Each part ends at the next separator in
+    the text, not at the candidate's end, which its length bound may have cut."""
     spans: list[Span] = []
     a = m.start()
     for _ in range(4):  # at most four numbers given together
-        nxt = text.find(" / ", a, a + 32)
+        sep = _OR.search(text, a, a + 32)
+        nxt = sep.start() if sep else -1
         part = _PHONE.match(text, a, nxt if nxt != -1 else min(len(text), a + 32))
         if part is None or len(re.sub(r"\D", "", part.group())) < 7:
             return
-        score = _phone_kind_score(text, part, regions)
+        score = _phone_kind_score(text, part, regions, named)
         if score is None:
             return
         spans.append(Span("phone", part.start(), part.end(), score))

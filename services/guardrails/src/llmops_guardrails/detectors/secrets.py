@@ -47,10 +47,17 @@ from llmops_guardrails.detectors.secrets_credentials import (
     combos,
     command_lines,
     pairs,
+    sql_passwords,
     table_cells,
     url_passwords,
 )
-from llmops_guardrails.detectors.secrets_shapes import app_passwords, passphrases, shaped, wifi
+from llmops_guardrails.detectors.secrets_shapes import (
+    app_passwords,
+    passphrases,
+    setup_keys,
+    shaped,
+    wifi,
+)
 from llmops_guardrails.detectors.secrets_tokens import (
     line_tokens,
 )
@@ -67,7 +74,7 @@ from llmops_guardrails.detectors.secrets_values import (
 __all__ = ["DEFAULT_THRESHOLD", "NAME", "VERSION", "SecretsDetector", "entropy"]
 
 NAME = "secrets"
-VERSION = "secrets-5"
+VERSION = "secrets-6"
 DEFAULT_THRESHOLD = 0.5
 
 
@@ -217,6 +224,207 @@ _RULES: tuple[_Rule, ...] = (
         re.compile(r"(?<![\w-])key-[0-9a-f]{32}" + _TAIL),
         0.9,
     ),
+    # More providers' prefixed formats (gitleaks' public rules, the providers' documentation):
+    # a prefix few words share and a fixed alphabet and length.
+    _Rule(
+        "brevo_api_key",
+        ("xkeysib-", "xsmtpsib-"),
+        re.compile(r"x(?:keysib|smtpsib)-[a-f0-9]{64}-[A-Za-z0-9]{16}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "mailchimp_api_key",
+        ("-us",),
+        re.compile(r"(?<![\w-])[0-9a-f]{32}-us\d{1,2}" + _TAIL),
+        0.95,
+    ),
+    _Rule(
+        "aws_session_token",
+        ("IQoJb3JpZ2luX2Vj", "FwoGZXIvYXdzE", "FQoGZXIvYXdzE"),
+        re.compile(
+            r"(?:IQoJb3JpZ2luX2Vj|F[wQ]oGZXIvYXdzE)[A-Za-z0-9/+=]{80,2000}(?![A-Za-z0-9/+=])"
+        ),
+        0.99,
+    ),
+    _Rule(
+        "deepl_api_key",
+        (":fx",),
+        re.compile(
+            r"(?<![\w-])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:fx" + _TAIL
+        ),
+        0.95,
+    ),
+    _Rule(
+        "okta_api_token",
+        ("SSWS ",),
+        re.compile(r"(?<=SSWS )00[A-Za-z0-9_-]{40}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "vault_token",
+        ("hvs.", "hvb."),
+        re.compile(r"(?<![\w.])hv[sb]\.[A-Za-z0-9_-]{24,200}" + _TAIL),
+        0.95,
+        cased,
+    ),
+    _Rule(
+        "shopify_token",
+        ("shpat_", "shpca_", "shppa_", "shpss_"),
+        re.compile(r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "databricks_token",
+        ("dapi",),
+        re.compile(r"(?<![\w-])dapi[a-f0-9]{32}(?:-\d)?" + _TAIL),
+        0.95,
+    ),
+    _Rule(
+        "digitalocean_token",
+        ("_v1_",),
+        re.compile(r"do[opr]_v1_[a-f0-9]{64}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "grafana_token",
+        ("glsa_", "glc_"),
+        re.compile(
+            r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}" + _TAIL + r"|glc_[A-Za-z0-9+/]{32,400}={0,2}"
+        ),
+        0.99,
+    ),
+    _Rule(
+        "newrelic_key",
+        ("NRAK-", "NRJS-", "NRII-"),
+        re.compile(r"NR(?:AK|JS|II)-[A-Za-z0-9]{19,32}" + _TAIL),
+        0.95,
+    ),
+    _Rule(
+        "sentry_token",
+        ("sntrys_", "sntryu_"),
+        re.compile(r"sntry[su]_[A-Za-z0-9+/=_-]{40,400}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "postman_api_key",
+        ("PMAK-",),
+        re.compile(r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "linear_api_key",
+        ("lin_api_",),
+        re.compile(r"lin_api_[A-Za-z0-9]{40}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "notion_token",
+        ("ntn_", "secret_"),
+        re.compile(
+            r"ntn_\d{11}[A-Za-z0-9]{32,35}" + _TAIL + r"|(?<![\w-])secret_[A-Za-z0-9]{43}" + _TAIL
+        ),
+        0.95,
+        cased,
+    ),
+    _Rule(
+        "square_token",
+        ("sq0atp-", "sq0csp-"),
+        re.compile(r"sq0(?:atp|csp)-[A-Za-z0-9_-]{22,43}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "atlassian_api_token",
+        ("ATATT3", "ATBB"),
+        re.compile(
+            r"ATATT3[A-Za-z0-9_=-]{150,300}" + _TAIL + r"|ATBB[A-Za-z0-9_=.-]{32,64}" + _TAIL
+        ),
+        0.99,
+    ),
+    _Rule(
+        "figma_token",
+        ("figd_",),
+        re.compile(r"figd_[A-Za-z0-9_-]{40,43}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "groq_api_key",
+        ("gsk_",),
+        re.compile(r"gsk_[A-Za-z0-9]{52}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "replicate_api_token",
+        ("r8_",),
+        re.compile(r"(?<![\w-])r8_[A-Za-z0-9]{37}" + _TAIL),
+        0.95,
+        cased,
+    ),
+    _Rule(
+        "perplexity_api_key",
+        ("pplx-",),
+        re.compile(r"pplx-[A-Za-z0-9]{48}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "xai_api_key",
+        ("xai-",),
+        re.compile(r"(?<![\w-])xai-[A-Za-z0-9]{80}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "google_oauth_secret",
+        ("GOCSPX-", "ya29."),
+        re.compile(r"GOCSPX-[A-Za-z0-9_-]{28}" + _TAIL + r"|ya29\.[A-Za-z0-9_-]{30,2000}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "stripe_webhook_secret",
+        ("whsec_",),
+        re.compile(r"whsec_[A-Za-z0-9+/=]{32,64}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "age_secret_key",
+        ("AGE-SECRET-KEY-1",),
+        re.compile(r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "supabase_token",
+        ("sbp_",),
+        re.compile(r"sbp_[a-f0-9]{40}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "planetscale_token",
+        ("pscale_",),
+        re.compile(r"pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_.-]{32,64}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "rubygems_api_key",
+        ("rubygems_",),
+        re.compile(r"rubygems_[a-f0-9]{48}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "dynatrace_token",
+        ("dt0c01.",),
+        re.compile(r"dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "contentful_token",
+        ("CFPAT-",),
+        re.compile(r"CFPAT-[A-Za-z0-9_-]{43}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "azure_storage_key",
+        ("AccountKey=",),
+        re.compile(r"(?<=AccountKey=)[A-Za-z0-9+/]{86}=="),
+        0.99,
+    ),
     _Rule(
         "jwt",
         ("eyJ",),
@@ -363,6 +571,8 @@ class SecretsDetector:
         spans.extend(codes(text, lower))
         if ("-" in text and ("-p" in text or "--" in text)) or ("(" in text and "define(" in text):
             spans.extend(command_lines(text))
+        if "identified" in lower or "password '" in lower:
+            spans.extend(sql_passwords(text, lower))
         if any(s.kind == "aws_access_key_id" for s in spans):
             spans.extend(aws_pairs(text))
         if "\n" in text:
@@ -389,4 +599,6 @@ class SecretsDetector:
             spans.extend(passphrases(text, lower))
         if password_word or "login" in lower or "smtp" in lower:
             spans.extend(app_passwords(text, lower))
+        if "key" in lower or "clave" in lower or "clé" in lower or "2fa" in lower or "mfa" in lower:
+            spans.extend(setup_keys(text, lower))
         return [Hit(NAME, s.kind, s.start, s.end, s.score, VERSION) for s in _resolve(spans)]

@@ -15,6 +15,7 @@ from llmops_guardrails.detectors.secrets_tokens import (
     LONG_TOKEN,
     TOLD_SECRET,
     random_token,
+    text_in_hex,
 )
 from llmops_guardrails.detectors.secrets_values import (
     PLACEHOLDER,
@@ -57,6 +58,7 @@ _SECRET_WORDS: tuple[str, ...] = (
     "chiave",
     "llave",
     "session",
+    "chave",  # Portuguese: CHAVE_AES
     # Azure DevOps and GitHub personal access tokens ("AZDO_PAT: ..."), OpenWeatherMap's key.
     "_pat",
     "appid",
@@ -66,10 +68,15 @@ _SECRET_WORDS: tuple[str, ...] = (
 # optional opening quote, the value. (An argument's comma, for ``define('DB_PASSWORD', ...)``,
 # was tried: quoted field lists, ``["password1", "password2"]``, read as passwords.)
 _ASSIGNMENT = re.compile(
-    # A numbered key ("Unseal Key 1: ..."), a prompt's default ("AWS Secret Access Key [None]:").
-    r"[\w.-]{0,32}(?: \d{1,3}| \[[^\]\n]{0,20}\])?[\"']?\]?[ \t]{0,4}"
-    r"(?::=|=>|==|=|:|\bis\b|\best\b|\bist\b|\bes\b|\bé\b|\bwas\b|\blautet\b)"
-    r"[ \t]{0,4}[\"'`]?(?:(?:bearer|basic)[ \t]{1,4})?[\"'`]?"
+    # A numbered key ("Unseal Key 1: ..."), a prompt's default ("AWS Secret Access Key [None]:");
+    # names aligned in a column ("db_password      = ..."), an XML element's text.
+    r"[\w.-]{0,32}(?: \d{1,3}| \[[^\]\n]{0,20}\])?[\"']?\]?[ \t]{0,32}"
+    r"(?::=|=>|==|=|:|\bis\b|\best\b|\bist\b|\bes\b|\bé\b|\bè\b|\bwas\b|\blautet\b"
+    r"|>(?=[^\s<]{6,256}</))"
+    # A bytes literal, or a key decoded where it is assigned ('b"...", bytes.fromhex("...")').
+    r"[ \t]{0,4}(?:b(?=[\"'])|(?:bytes\.fromhex|(?:base64\.)?b(?:64|32)decode|(?:binascii\.)?"
+    r"unhexlify|buffer\.from)\()?"
+    r"[\"'`]?(?:(?:bearer|basic)[ \t]{1,4})?[\"'`]?"
     r"(?P<value>[^\s\"'`,;]{6,256})"
 )
 # A password told in a sentence: "I changed my password yesterday to Hamburg#Hafen77", "mot de
@@ -79,12 +86,14 @@ _ASSIGNMENT = re.compile(
 # ``_told_value``): "pass the callback to on_change" and "the password to Outlook" are not.
 _TOLD_WORDS = re.compile(
     r"(?<![\w])(?:password|pasword|\w{0,12}passwort|paswort|passwd|passphrase|passcode|\w{0,12}kennwort"
-    r"|mot de passe|contraseña|senha|palavra-passe|pwd?|mdp|requirepass)(?![\w])"
+    r"|mot de passe|contraseña|senha|palavra-passe|pwd?|mdp|requirepass"
+    # A database's keys are no passwords: "la clave primaria es id_cliente2024".
+    r"|clave(?! (?:primaria|for[aá]nea|ajena|[uú]nica|compuesta|externa)))(?![\w])"
 )
 _TOLD = re.compile(
     r"(?:[ \t,]{1,4}[\w'\u2019-]{1,20}){0,6}?"
     r"(?:[ \t,]{1,4}(?P<copula>is|was|c'est|c\u2019est|c'était|c\u2019était|est|etait|était|ist"
-    r"|war|lautet|es|era|fue|é|foi)|[ \t,]{1,4}(?P<preposition>to|auf|pour|para)|[ \t]{0,2}:)"
+    r"|war|lautet|es|era|fue|é|è|foi)|[ \t,]{1,4}(?P<preposition>to|auf|pour|para)|[ \t]{0,2}:)"
     r"[ \t:]{1,4}[\"'`«„“]?(?P<value>[^\s\"'`,;«»“”]{6,64})"
 )
 
@@ -105,7 +114,7 @@ _DIRECT = re.compile(
 # "Reset password Link-2024!", "forgot your password".
 _ABOUT_PASSWORDS = re.compile(r"reset|forgot|change|update|policy|expired|rules|strong|weak")
 _FAR = re.compile(
-    r"[^\n]{0,100}?(?<![\w'\u2019])(?:is|es|é|est|ist|c'est|c\u2019est|era|was|war|fue|foi|lautet)"
+    r"[^\n]{0,100}?(?<![\w'\u2019])(?:is|es|é|è|est|ist|c'est|c\u2019est|era|was|war|fue|foi|lautet)"
     r"[ \t:]{1,3}[\"'`«„“]?(?P<value>[^\s\"'`,;«»“”]{8,64}?)[.)!]?(?![^\s\"'`,;«»“”])"
 )
 
@@ -178,6 +187,12 @@ def _plain(value: str) -> bool:
 
 
 _CAPITAL_WORD = re.compile(r"[A-Z]{5}")
+# A value that names a setting or refers to one rather than being a secret: Helm's
+# "passwordKey: postgres-password", Terraform's "var.sql_admin_password".
+_NAMES_ONE = re.compile(
+    r"(?i)password|passwd|passwort|secret[_-]|[_-]secret|^(?:var|local|data|module|each|self|this"
+    r"|vars|values|ctx|props|inputs|secrets|env)\.[a-z_]"
+)
 _HASH_NAMES = re.compile(r"(?i)argon2|bcrypt|scrypt|pbkdf2|sha-?\d|md5|sha\d|blake2|yescrypt")
 
 
@@ -236,7 +251,7 @@ def _next_line(text: str, lower: str, at: int, after: int, is_password: bool) ->
     start, end = m.start("value"), m.end("value")
     value = text[start:end].rstrip(".)")
     end = start + len(value)
-    if PLACEHOLDER.fullmatch(value) or dummy(value) or rule_like(value) or "=" in value:
+    if PLACEHOLDER.fullmatch(value) or dummy(value) or rule_like(value) or "=" in value.rstrip("="):
         return None  # or an assignment on the next line: "DB_PASSWORD=tu_contraseña\nKEY=..."
     if "=" in lower[line_start:after]:
         return None  # the word inside a value assigned on its line, not a label
@@ -280,6 +295,9 @@ def assigned(text: str, lower: str, long_runs: bool = True) -> Iterator[Span]:
         for word in words:
             at = lower.find(word)
             while at != -1:
+                if word == "chave" and lower.endswith(("palavra-", "palavras-"), 0, at):
+                    at = lower.find(word, at + len(word))
+                    continue  # "Palavras-chave:", keywords
                 if word in _WHOLE_STEMS and (
                     (word[0] != "_" and lower[at - 1 : at].isalpha())
                     or lower[at + len(word) : at + len(word) + 1].isalpha()
@@ -392,12 +410,15 @@ def _value_after(
     if not m:
         return
     start = m.start("value")
-    value = text[start : m.end("value")].rstrip(".)]}>")
+    value = text[start : m.end("value")].split("</", 1)[0].rstrip(".)]}>")  # an element's end
     end = start + len(value)
     if len(value) < 6 or PLACEHOLDER.fullmatch(value) or dummy(value):
         return
     if value.startswith("eyJ") and not jwt_header_ok(value):
         return  # an unsigned or sample JWT (see ``jwt_header_ok``)
+    if _NAMES_ONE.search(value) or _HASH_NAMES.match(value) or "hash" in lower[after:start]:
+        return  # another setting's name ("passwordKey: postgres-password", "var.db_password")
+        # or a hash stored under the name ("clave_hash = 'pbkdf2_sha256$600000$...'")
     if is_password:
         preposition = m.group("preposition") is not None if told else False
         if _digits_password(value):
@@ -421,5 +442,9 @@ def _value_after(
         "aws" in lower[max(0, at - 24) : at] or "access" in lower[at:after] + m.group()
     ):
         yield Span("aws_secret_access_key", start, end, 0.95)
-    elif high_entropy(value):
+    elif high_entropy(value) and not text_in_hex(value):
         yield Span("generic_secret", start, end, 0.9 if entropy(value) >= 4.0 else 0.8)
+    elif word == "secret" and len(value) >= 12 and classes(value) >= 3 and _has_digit(value):
+        # Shorter after "secret" itself ("enable secret: W_OxHX0tYFATmS"): what follows the
+        # word and its colon is the secret, when it has the classes of a chosen one.
+        yield Span("generic_secret", start, end, 0.8)

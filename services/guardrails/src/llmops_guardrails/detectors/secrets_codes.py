@@ -183,7 +183,8 @@ _AFTER = re.compile(
     r"|was|c|sind|sont|são|son|para|to|auf)(?![\w])(?: (?:now|jetzt|maintenant|ahora|agora|ora"
     r"|always|immer|toujours|siempre|sempre))?|(?<![\w])c'est|(?<![\w])c\u2019est)?[ \t]{0,4}"
     r"(?:(?:le|la|el|o|a|the|der|die|das|il) )?"
-    r"(?P<value>#?(?:\d(?: \d){3,7}|\d{1,2}(?:-\d{1,2}){2,5}|\d{2}(?: \d{2}){2,3}"
+    # A code starts a word: not the tail of one ("Passwort Vogel1958": not "el1958").
+    r"(?<![\w])(?P<value>#?(?:\d(?: \d){3,7}|\d{1,2}(?:-\d{1,2}){2,5}|\d{2}(?: \d{2}){2,3}"
     r"|(?=[a-z]{0,2}\d)[a-z\d]{4,8})[#*]?)"
     # Not the start of a longer name or number ("CODE 7731-ALPHA", "4.5", "12/24").
     r"(?![\w]|[.,/:-]\w)(?! ?" + _UNITS + r")"

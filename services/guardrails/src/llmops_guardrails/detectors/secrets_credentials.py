@@ -227,7 +227,8 @@ _TOOL_CREDENTIALS = re.compile(
     r"|\bstats auth[ \t]{1,4}[\w.@-]{1,64}:)(?P<value>[^\s\"']{6,128})"
 )
 _PGPASS = re.compile(
-    r"(?m)^(?:localhost|\*|[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}):(?:\d{2,5}|\*):[\w*.-]{1,64}:[\w*.@-]{1,64}:(?P<value>[^\s:]{6,128})[ \t]*$"
+    # (A host of one label starts with a letter: "2024-05-01T12:00:00:WARN:..." is a log line.)
+    r"(?m)^(?:localhost|\*|[A-Za-z][\w-]{0,62}|[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}):(?:\d{2,5}|\*):[\w*.-]{1,64}:[\w*.@-]{1,64}:(?P<value>[^\s:]{6,128})[ \t]*$"
 )
 # A port mapping or a path is an argument, not a password ("-p 6379:6379", "mkdir -p /var").
 _NOT_A_PASSWORD = re.compile(r"[\d:]+|[/~.].*")
@@ -236,6 +237,21 @@ _DEFINE = re.compile(
     r"define\(\s*['\"](?P<name>[A-Z0-9_]{1,64})['\"]\s*,\s*['\"]"
     r"(?P<value>[^'\"\n]{6,256})['\"]"
 )
+
+
+# SQL: "CREATE USER 'app'@'%' IDENTIFIED BY 'QBQ3hzG3SPe5pyY*TI'", "ALTER ROLE app WITH
+# PASSWORD '...'", MySQL's "IDENTIFIED WITH mysql_native_password BY '...'".
+_SQL_PASSWORD = re.compile(
+    r"(?:identified(?:[ \t]+with[ \t]+\w{1,40})?[ \t]+by(?:[ \t]+password)?|with[ \t]+(?:encrypted[ \t]+)?"
+    r"password)[ \t]+'(?P<value>[^'\n]{6,128})'"
+)
+
+
+def sql_passwords(text: str, lower: str) -> Iterator[Span]:
+    for m in _SQL_PASSWORD.finditer(lower):
+        value = text[m.start("value") : m.end("value")]
+        if classes(value) >= 2 and not PLACEHOLDER.fullmatch(value) and not dummy(value):
+            yield Span("password", m.start("value"), m.end("value"), 0.9)
 
 
 # An AWS secret access key given beside its key id ("AKIA...:wJalr...", "AKIA... / wJalr...",
@@ -263,6 +279,7 @@ _SECRET_HEADER = re.compile(
     # no passwords).
     r"(?:(?:temp|start|initial|master|new|old|default|admin|root|user|db|app|kunden|neues)[ _-]?"
     r"|[a-z]+[ _-])?(?:pass|password|passwort|passwd|pwd|kennwort|contraseña|senha|mot de passe"
+    r"|palavra-passe"
     r"|mdp|clave|chiave"
     r"|secret|token|key|api[ _-]?key|secret[ _-]access[ _-]key|access[ _-]token|client[ _-]secret)"
     r"(?:[ _-](?:initial|inicial|iniziale|initiale|temp|temporary|temporal|provisoire|provisional"

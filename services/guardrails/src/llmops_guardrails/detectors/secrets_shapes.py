@@ -54,7 +54,8 @@ _IDENTIFIER_SYMBOLS = frozenset("_.-")
 # ("Ticket#2024061210000437"), "user@host", keyboard
 # shortcuts ("Strg+Shift+P").
 # Not a password either: "Notepad++", "openssl@3", "2*pi*radius" (review's findings).
-_NOT_A_PASSWORD = re.compile(r"\+\+|^[\w.-]+@\d[\d.]*$|^[\w.]+(?:\*[\w.]+)+$")
+# A hash in crypt's format ("pbkdf2_sha256$600000$salt$hash", "$2b$12$...").
+_NOT_A_PASSWORD = re.compile(r"\+\+|^[\w.-]+@\d[\d.]*$|^[\w.]+(?:\*[\w.]+)+$|\$.*\$")
 _NOT_CHOSEN = re.compile(
     r"[/\\=()\[\]{}<>`|\";:,]|!!|%[0-9A-Fa-f]{2}|0x[0-9a-fA-F]|^\w+#\d{4}$|^[A-Za-z]+#\d+$|^[\w.+-]+@[a-z][a-z0-9-]*"
     r"(?:\.[a-z0-9-]+)*$|^[#@]|@[\w-]+\.[A-Za-z]{2,}"
@@ -207,6 +208,7 @@ def _shaped_word(text: str, lower: str, start: int, end: int) -> Span | None:
 _PHRASE_WORD = (
     r"(?:(?:master|haupt|start)?(?:password|passwort|kennwort)|passphrase|pass phrase"
     r"|phrase de passe|frase[- ]passe|mot de passe|frase maestra|frase secreta|frase mestra"
+    r"|frase de paso|frase de acceso"
 )
 _PHRASE_WORD += r"|contraseña|senha|palavra-passe|passcode)"
 # The words that may stand between the word for a password and its colon ("Master password:",
@@ -223,7 +225,8 @@ _PHRASE_LINE = re.compile(
     r"(?P<value>[^\W\d_]{2,15}(?: [^\W\d_]{2,15}){2,5}(?: \d{1,4})?)[ \t]*\r?(?:$|(?= \())"
 )
 _PHRASE_QUOTED = re.compile(
-    r"(?<![\w])" + _PHRASE_WORD + r"[^\n\"'“«]{0,80}?(?:\b(?:is|es|est|ist|é|è|lautet)\b"
+    # The end of an identifier too ("'cifrado_passphrase' => '...'").
+    r"(?<![^\W_])" + _PHRASE_WORD + r"[^\n\"'“«]{0,80}?(?:\b(?:is|es|est|ist|é|è|lautet)\b"
     r"(?: literally| literalmente| wörtlich)?|c'est|c\u2019est|[:=]>?|['\"]? ?=>)[ \t]*"
     r"[\"'\u201c\u00ab\u2018][ \u00a0]?"
     r"(?P<value>[\w\u00c0-\u024f]{1,15}(?: [\w\u00c0-\u024f]{1,15}){2,8})[ \u00a0]?[\"'\u201d\u00bb\u2019]"
@@ -231,7 +234,7 @@ _PHRASE_QUOTED = re.compile(
 _ABOUT_A_PASSWORD = re.compile(
     r"pass|kennwort|contraseña|senha|\b(?:enter|type|your|votre|tu|su|seu|sua|ihr|dein)\b"
 )
-_PHRASE_STEMS = ("pass", "contraseña", "senha", "kennwort", "frase")
+_PHRASE_STEMS = ("pass", "contraseña", "senha", "kennwort", "frase")  # "frase de paso" too
 #: How far after its word a passphrase may end: the word, two more, six words of fifteen letters.
 _PHRASE_REACH = 160
 _PROSE = (
@@ -273,7 +276,11 @@ def passphrases(text: str, lower: str) -> Iterator[Span]:
             words = m.group("value").split()
             if _ABOUT_A_PASSWORD.search(m.group("value")):
                 continue  # a form's hint in quotes: "Enter your password here"
-            if pattern is _PHRASE_QUOTED or not any(w in _PROSE_WORDS for w in words):
+            prose = any(w in _PROSE_WORDS for w in words)
+            # After an identifier's name a quoted sentence is a hint ("DB_PASSWORD='see the
+            # docs'"), as on a line; after the word in prose, quotes set a passphrase apart.
+            in_code = m.start() > 0 and lower[m.start() - 1] == "_"
+            if (pattern is _PHRASE_QUOTED and not (in_code and prose)) or not prose:
                 # Above a told password's 0.85, which would keep only the first word.
                 yield Span("password", m.start("value"), m.end("value"), 0.86)
                 done = m.end()
@@ -370,6 +377,14 @@ _TECH_WORDS = frozenset(
 )
 
 
+# Written in one piece after its name: "Palavra-passe de aplicação: arfofnlhgccvrypf".
+_APP_PASSWORD_NAMED = re.compile(
+    r"(?:app(?:lication)?[ -]?pass\w{0,6}|app-passwort|pass\w{0,6} (?:de |d'|da |für )?"
+    r"(?:aplicação|aplicación|application|aplicacion|app))[ \t]{0,4}[:=]?[ \t]{0,4}"
+    r"(?P<value>[a-z]{16})(?![\w])"
+)
+
+
 def app_passwords(text: str, lower: str) -> Iterator[Span]:
     # The stretch of its line around each word (120 characters each way), merged: a megabyte on
     # one line is read once, not once per word.
@@ -389,3 +404,36 @@ def app_passwords(text: str, lower: str) -> Iterator[Span]:
             random = [g for g in groups if not set(g) & _VOWELS and g not in _TECH_WORDS]
             if vowels <= 6 and random:
                 yield Span("password", m.start(), m.end(), 0.8)
+        for m in _APP_PASSWORD_NAMED.finditer(lower, start, end):
+            if sum(c in _VOWELS for c in m.group("value")) <= 6:
+                yield Span("password", m.start("value"), m.end("value"), 0.8)
+
+
+# An authenticator's setup key typed in by hand (TOTP secrets, base32 shown in groups of four:
+# "JBSW Y3DP EHPK 3PXP ..."): six to eight groups, letters and digits, in one case, after words
+# for one on the line before or the same line.
+_SETUP_WORDS = re.compile(
+    r"authenticator|authentificator|\btotp\b|\b2fa\b|\bmfa\b|setup key|secret key|"
+    r"clave de configuración|clé de configuration|chave de configuração|einrichtungsschlüssel"
+    r"|chiave di configurazione|configuration key|clave secreta|clé secrète"
+)
+_SETUP_KEY = re.compile(
+    r"(?<![\w])(?<!\w )(?:[A-Z2-9]{4}(?: [A-Z2-9]{4}){5,7}|[a-z2-9]{4}(?: [a-z2-9]{4}){5,7})(?![\w]| \w)"
+)
+
+
+def setup_keys(text: str, lower: str) -> Iterator[Span]:
+    done = 0  # words inside the last stretch read are not read again (a megabyte of "totp")
+    for word in _SETUP_WORDS.finditer(lower):
+        if word.start() < done:
+            continue
+        reach = word.end() + 200
+        line = lower.rfind("\n", max(0, word.start() - 100), word.start()) + 1
+        end = lower.find("\n", word.end(), reach)
+        end = lower.find("\n", end + 1, reach) if end != -1 else -1  # and the next line
+        end = min(len(lower), reach) if end == -1 else end
+        done = end
+        for m in _SETUP_KEY.finditer(text, max(line, word.start() - 100), end):
+            key = m.group().replace(" ", "")
+            if any(c.isdigit() for c in key) and sum(c.isalpha() for c in key) >= len(key) // 2:
+                yield Span("generic_secret", m.start(), m.end(), 0.9)

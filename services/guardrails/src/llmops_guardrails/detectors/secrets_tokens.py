@@ -8,12 +8,15 @@ import base64
 import binascii
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 
 from llmops_guardrails.detectors.secrets_values import HEX, Span, entropy, mixed
 
 LONG_TOKEN = re.compile(r"[A-Za-z0-9_+/=:-]{20}")
 # A hash or a commit named near a hex value: not a secret.
-HASH_WORDS = re.compile(r"commit|sha|hash|checksum|md5|digest|fingerprint|etag|revision")
+HASH_WORDS = re.compile(
+    r"commit|sha|hash|checksum|md5|digest|fingerprint|etag|revision|argon2|bcrypt|scrypt|pbkdf2"
+)
 TOLD_SECRET = re.compile(
     r"[^\n]{0,60}?(?:[:=]|\b(?:is|es|é|est|ist|c'est|lautet|sind|here|hier|aquí|aqui|ici|qui)\b:?"
     r"|\b(?:den|der|die|el|la|le|il|o|a|the|new|nouvelle|nueva|nova|neue|nuova)\b)"
@@ -25,7 +28,23 @@ TOLD_SECRET = re.compile(
 DIRECT_SECRET = re.compile(r"[ \t]{1,2}[\"'`]?(?P<value>[A-Za-z0-9_+/=-]{20,200})(?![^\s\"'`,;.])")
 
 
-LETTER_RUN = re.compile(r"[A-Za-z]{13}")
+LETTER_RUN = re.compile(r"[A-Za-z]{13,}")
+
+
+def word_run(value: str) -> bool:
+    """Whether ``value`` has a run of 13 letters that reads as words: one case, or capitals at
+    the words' starts ("TransformerEncoderLayer"). A random token's letters change case at
+    every other one ("epWgPoikNmzcedQgk", "DwRnEgmPYrezHXP"): a third of the letters or more
+    start a change of case."""
+    for m in LETTER_RUN.finditer(value):
+        run = m.group()
+        changes = sum(a.isupper() != b.isupper() for a, b in pairwise(run))
+        # In one case, random letters have few vowels (base32 "KBXHFDEOOYMPV": 3 of 13); words
+        # have many ("CONFIGURATION": 6).
+        vowels = sum(c in "aeiouAEIOU" for c in run)
+        if changes * 3 < len(run) and (changes or vowels * 4 >= len(run)):
+            return True
+    return False
 
 
 def random_token(value: str) -> bool:
@@ -36,8 +55,10 @@ def random_token(value: str) -> bool:
         return False
     if value.startswith("/") or "//" in value or re.search(r":(?![a-z]{1,3}$)", value):
         return False  # a path or a URL ("dpl_...:fx", DeepL's suffix, is a key)
-    if LETTER_RUN.search(value) or _words(value):
+    if word_run(value) or _words(value):
         return False  # an identifier made of words ("TransformerEncoderLayer2D_withAttention")
+    if LETTER_RUN.search(value) and _text_in_base64(value.rstrip("=")):
+        return False  # base64 of prose: its letters change case as a random token's do
     if len(value) >= 32 and all(c in HEX for c in value):
         return entropy(value) >= 3.0
     return len(value) >= 20 and mixed(value) and entropy(value) >= 3.8
@@ -52,7 +73,7 @@ def random_token(value: str) -> bool:
 # A run of token characters; what is around it is checked apart (a look-behind made the
 # pattern twice as slow).
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
-_NOT_BEFORE = frozenset("/+.@:")
+_NOT_BEFORE = frozenset("/+.@:$")  # "$": a shell variable's name, a crypt hash's field
 _NOT_AFTER = frozenset("/+=@")
 _SECRET_LINE = re.compile(
     r"key|token|secret|auth|api|credential|signature|signing|hmac|psk|pass|clé|clave|chiave"
@@ -76,10 +97,14 @@ def _random(token: str) -> bool:
     prefix = _PREFIX.match(token)
     body = token[prefix.end() :] if prefix else token
     digits = len(body) - len(body.translate(_NO_DIGITS))
-    if not digits or LETTER_RUN.search(token) or _words(token):
+    if not digits or word_run(token) or _words(token):
         return False
     if len(body) >= 20 and not body.islower() and not body.isupper():
         random = mixed(body) and entropy(body) >= 3.8
+    elif len(token) >= 32 and len(token) != 40 and all(c in HEX for c in token):
+        # A signing or webhook key in hex on a line that names one (the caller refuses a line
+        # that names a hash, a digest or a commit); not forty digits, a git commit's length.
+        random = entropy(token) >= 3.0 and not text_in_hex(token)
     elif prefix and len(body) >= 24 and body.islower() and digits * 4 >= len(body):
         random = entropy(body) >= 3.5
     else:
@@ -100,14 +125,28 @@ def _words(token: str) -> bool:
     return len(words) >= 2 and max((len(p) for p in parts if p not in words), default=0) < 12
 
 
+def text_in_hex(token: str) -> bool:
+    """Whether ``token`` is hex of printable text ("6d7565737472612074..."): a payload, not a key."""
+    if len(token) < 16 or any(c not in HEX for c in token):
+        return False
+    raw = bytes.fromhex(token[: len(token) // 2 * 2])
+    return sum(32 <= b < 127 for b in raw) >= 0.9 * len(raw)
+
+
 def _text_in_base64(token: str) -> bool:
     """Whether ``token`` decodes from base64 to printable text (an encoded payload, not a key)."""
     try:
         raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         return False
-    printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in raw)
-    return len(raw) >= 8 and printable >= 0.9 * len(raw)
+    if len(raw) < 8:
+        return False
+    try:  # text in any language: "VHJhZHV6YSBwYXJh..." is Portuguese, accents and all
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    printable = sum(c.isprintable() or c in "\t\n\r" for c in decoded)
+    return printable >= 0.9 * len(decoded)
 
 
 def line_tokens(text: str, lower: str) -> Iterator[Span]:
@@ -132,4 +171,6 @@ def line_tokens(text: str, lower: str) -> Iterator[Span]:
         context = context[-160:]
         if not _SECRET_LINE.search(context) or HASH_WORDS.search(context[-60:]):
             continue
+        if "pgp signature" in context:
+            continue  # an armoured signature's first line: public, and random by nature
         yield Span("generic_secret", m.start(), m.end(), 0.7)

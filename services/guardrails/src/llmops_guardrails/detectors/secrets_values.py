@@ -59,8 +59,14 @@ def dummy(token: str) -> bool:
 
 
 PLACEHOLDER = re.compile(
-    r"(?:\*+|x{3,}|\.{3,}|<[^>]*>?|\$\{?.*|\{\{.*|%\(.*|\[.*|your[_-].*|change[_-]?me|change[_-]?it|replace[_-]?me|example.*|none"
+    # A variable: "${DB_PASS}", "$(cat f)", "$DB_PASSWORD2", "$userInput", "$cfg['pw']"; not
+    # "$Sardinha39" or "$15gR6!1NJy=", passwords that start with a dollar.
+    # And a hash in crypt's format: "$2a$10$...", "$6$salt$...", "$argon2id$v=19$...".
+    r"(?:\$(?:(?:\d[a-z]?|[a-z][a-z0-9-]{1,14})\$.*|[{($].*|[A-Za-z_](?!\w*\d)\w*(?:(?:->|[.\[:]).*)?"
+    r"|(?-i:[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*)(?:(?:->|[.\[:]).*)?)"
+    r"|\*+|x{3,}|\.{3,}|<[^>]*>?|\{\{.*|%\(.*|\[.*|your[_-].*|change[_-]?me|change[_-]?it|replace[_-]?me|example.*|none"
     r"|null|nil|true|false|undefined|redacted|required|optional|string|secret|password|token"
+    r"|motdepasse|mot_de_passe|contrase[ñn]a|senha|passwort|kennwort"
     # "tu_contraseña_aqui", "votre_mot_de_passe_ici", "dein-passwort-hier": a template's blank.
     # Words in small letters or numbers: "TU_GP9C7eq9mrJYq" is a random value that starts like one.
     r"|(?:tu|su|votre|ton|dein|ihr|seu|sua|il_tuo|la_tua|my|the)(?-i:(?:[_-][a-zà-ÿ\d]+)+)"
@@ -89,7 +95,13 @@ def high_entropy(value: str) -> bool:
         return False
     if all(c in HEX for c in value):
         return entropy(value) >= 2.8
-    return entropy(value) >= 3.5 and any(c.isdigit() for c in value)
+    if not any(c.isdigit() for c in value):
+        # Letters alone: random ones have few vowels ("XRhKcTQZDKmKIuvM", an Erlang cookie
+        # "KMNBEFWRVJCEQTQBDKNN"); words, even run together, have many ("ThisIsMySecretValue").
+        letters = [c for c in value if c.isalpha()]
+        vowels = sum(c in "aeiouyAEIOUY" for c in letters)
+        return len(letters) >= 16 and vowels * 5 < len(letters) and entropy(value) >= 3.3
+    return entropy(value) >= 3.5
 
 
 def classes(value: str) -> int:

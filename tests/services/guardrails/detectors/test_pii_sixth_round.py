@@ -158,6 +158,19 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         "Incoming wires: SWIFT/BIC NWBKGB2L; ABA routing 026009593. Do not send cheques.",
         "Release notes, Sprint 14, 2024 Roadmap\nnext",
         "Lotto numbers 04 - 17 - 23 are not a phone number pair",
+        # Order numbers in a card's length, contract and contribution numbers, postal codes,
+        # a product's size, a placeholder password in a URL, an armoured public key.
+        "Ihre Bestellung Nr. 302-8841776-1102934 ist unterwegs.",
+        "Vertragskonto: 2104 8871 33\nZählernummer: 1ESY1160522841",
+        "Beitragsnummer: 398 325 424\nFestsetzungsbescheid",
+        "Abonnement demi-tarif, renouvellement le 01.03.2025. Numéro client 241 559 870.",
+        "Frete grátis para CEPs de 01000-000 a 05999-999 (capital).",
+        "Eau de parfum Rue Saint-Honoré 75 ml ....... 89,00 €",
+        "MAILER_DSN=smtp://user:pass@smtp.example.com:587",
+        "ma clé publique :\n-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n"
+        "mDMEZkq3ZRYJKwYBBAHaRw8BAQdAq8Jz9yS0uQ5s2c6Zm1kL0v3n8dR7xYp2wT4eH1fGb0K0\n",
+        "2024-05-01T12:00:00:WARN:disk_full_on_sda1",
+        "La clave primaria es id_cliente2024.",
     ],
 )
 def test_look_alikes_stay_clean(text: str, found: Found) -> None:

@@ -374,6 +374,10 @@ _CITY_REST = re.compile(
 )
 
 
+# A unit of measure right after the number: a size or a quantity, not a house number.
+_MEASURE_AFTER = re.compile(r" ?(?:ml|cl|dl|l|g|kg|mg|cm|mm|m²|m2|km|oz|lb|x\d|%|€|\$|£)(?![\w])")
+
+
 def _tailed(text: str, m: re.Match[str]) -> Span:
     """The address ``m`` found, with the flat before it and the flat, postal code and city
     that follow it."""
@@ -383,6 +387,8 @@ def _tailed(text: str, m: re.Match[str]) -> Span:
         span = span._replace(start=flat.start())
     if _PLACEHOLDER.search(text, span.start, span.end):
         return span._replace(score=0.3)
+    if span.end == m.end() and _MEASURE_AFTER.match(text, m.end()):
+        return span._replace(score=0.3)  # a product's name and its size: "Rue Saint-Honoré 75 ml"
     return span
 
 

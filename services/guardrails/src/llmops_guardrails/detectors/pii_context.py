@@ -44,7 +44,9 @@ NOT_PHONE_WORDS = re.compile(
     r"|dossier|\bsn\b|s/n|frachtbrief|waybill|\bawb\b|lieferschein|albarán|albaran|bolla\b"
     r"|spedizione|expédition|expedição|envío"
     r"|bestell|rechnung|sendung|kundennummer|kundennr|kunden-nr|auftrag|pedido|factura|envío|envio|encomenda|fatura"
-    r"|€|\$|£|\beur\b|\busd\b|routing|\baba\b|swift",
+    r"|€|\$|£|\beur\b|\busd\b|routing|\baba\b|swift|polizza|póliza|apólice|num[ée]ro client"
+    r"|n° client|número de cliente|customer (?:no|number|id)|vertragskonto|beitragsnummer"
+    r"|vertragsnummer|versicherungsnummer|mitgliedsnummer",
 )
 # Words that say a number is a reference to a case, a file, a part or a meter: read in the
 # whole window before a number whose shape is its only evidence (a dashed SSN, a grouped phone

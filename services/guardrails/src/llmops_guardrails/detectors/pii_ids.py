@@ -35,6 +35,10 @@ from llmops_guardrails.detectors.pii_context import (
 # Not after a digit and a dot (a piece of a dotted number), but after "No." it may start.
 _CARD = re.compile(r"(?<![\w-])(?<!\d\.)\d(?:[ .-]?\d){11,18}(?![\w]|[ .-]\d)")
 
+# How cards are printed: fours (the last group shorter on 13-, 15- and 19-digit cards), American
+# Express' 4-6-5, Diners' 4-6-4, or two halves of eight.
+_CARD_GROUPS = re.compile(r"(?:4 )+[1-4]$|4 6 [45]$|8 8$")
+
 # (prefix range low, high, allowed lengths): the networks' public IIN ranges.
 _IIN_RANGES: tuple[tuple[int, int, tuple[int, ...]], ...] = (
     (4, 4, (13, 16, 19)),  # Visa
@@ -73,6 +77,8 @@ def cards(text: str, pos: int, endpos: int) -> Iterator[Span]:
         groups = cand.replace("-", " ").replace(".", " ").split(" ")
         if len(groups) > 1 and min(len(g) for g in groups[:-1]) < 3:
             continue  # "12 34 56 ..." is a phone or a list of numbers, not a card
+        if len(groups) > 1 and not _CARD_GROUPS.match(" ".join(map(str, map(len, groups)))):
+            continue  # "302-8841776-1102934" is an order number: cards are printed in fours
         digits = "".join(groups)
         if "." in cand and len(groups) != 4:
             continue  # dotted: only four groups of four ("4060.9712.2094.1414"), not amounts

@@ -44,6 +44,7 @@ _MONEY_AFTER = re.compile(r" ?(?:€|\$|£|eur\b|euros?\b|usd\b|gbp\b|chf\b|r\$)
 _DATE = re.compile(
     r"\d{1,4}[./ -]\d{1,2}[./ -]\d{1,4}|\d{4}[./-]?\d{2}[./-]?\d{2}|\d{1,2}[./-]\d{4}"
 )
+_CEP = re.compile(r"\d{5}-\d{3}")
 _DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?")
 _BRACKETED_QUAD = re.compile(r"\(\d{1,3}\.\d{1,3}\.\d{1,3}\.")
 _DATE_FIRST = re.compile(r"\d{1,2}/\d{1,2}/\d{2}(?:\d{2})? \d|(?:19|20)\d{2}-\d{4,}$")
@@ -194,6 +195,8 @@ def _phone_kind_score(
         # network; "08.04.<en dash>10.04.2024": dates (an en dash separates a number's groups
         # only between spaces, "0176 <en dash> 23 45 98 10").
         if _DATE.fullmatch(cand) or _DOTTED_QUAD.fullmatch(cand) or _ISO_DATE.match(cand):
+            return None
+        if _CEP.fullmatch(cand):  # a Brazilian postal code ("01000-000"), never a phone's shape
             return None
         if _DAY_DATE.match(cand) or cand.count("\u2013") != cand.count(" \u2013 "):
             return None

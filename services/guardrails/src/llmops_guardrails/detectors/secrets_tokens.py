@@ -171,6 +171,6 @@ def line_tokens(text: str, lower: str) -> Iterator[Span]:
         context = context[-160:]
         if not _SECRET_LINE.search(context) or HASH_WORDS.search(context[-60:]):
             continue
-        if "pgp signature" in context:
-            continue  # an armoured signature's first line: public, and random by nature
+        if "pgp signature" in context or "-----begin pgp" in context:
+            continue  # an armoured signature or public key: public, and random by nature
         yield Span("generic_secret", m.start(), m.end(), 0.7)

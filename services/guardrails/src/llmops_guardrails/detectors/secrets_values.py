@@ -66,6 +66,7 @@ PLACEHOLDER = re.compile(
     r"|(?-i:[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*)(?:(?:->|[.\[:]).*)?)"
     r"|\*+|x{3,}|\.{3,}|<[^>]*>?|\{\{.*|%\(.*|\[.*|your[_-].*|change[_-]?me|change[_-]?it|replace[_-]?me|example.*|none"
     r"|null|nil|true|false|undefined|redacted|required|optional|string|secret|password|token"
+    r"|pass|passwd|pwd|pw|user"
     r"|motdepasse|mot_de_passe|contrase[ñn]a|senha|passwort|kennwort"
     # "tu_contraseña_aqui", "votre_mot_de_passe_ici", "dein-passwort-hier": a template's blank.
     # Words in small letters or numbers: "TU_GP9C7eq9mrJYq" is a random value that starts like one.

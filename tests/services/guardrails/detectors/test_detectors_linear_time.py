@@ -135,6 +135,7 @@ HOSTILE = {
     "phones with dashes between": "Tel 958 27 64 10 - " * (MB // 19),
     "provider prefixes": "shpat_ hvs. dapi sntrys_ -us AccountKey= SSWS " * (MB // 46),
     "bytes literals": 'key = b"' * (MB // 8),
+    "streets without numbers before postal codes": "route A, 12345 B, " * (MB // 18),
 }
 
 

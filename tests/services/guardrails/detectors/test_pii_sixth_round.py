@@ -123,6 +123,16 @@ Found = Callable[[str], list[tuple[str, str]]]
          "street_address", "Rua Sá da Bandeira, 331, R/C Dto., 4000-435 Porto"),
         ("Baumann Treuhand AG · Steinenvorstadt 53, 4051 Basel\nTel.", "street_address",
          "Steinenvorstadt 53, 4051 Basel"),
+        # Streets without a house number, held by the postal code and city after them.
+        ("demeurant route du Salario, 20000 Ajaccio, est employé", "street_address",
+         "route du Salario, 20000 Ajaccio"),
+        ("La villa se trouve route de Santa Giulia, lieu-dit Capu, 20137 Porto-Vecchio. Boîte",
+         "street_address", "route de Santa Giulia, lieu-dit Capu, 20137 Porto-Vecchio"),
+        ("Residencia (hab. 214), Av. Complutense s/n, 28040 Madrid\nTeléfono", "street_address",
+         "Av. Complutense s/n, 28040 Madrid"),
+        ("nave: Polígono Industrial La Estrella, C/ Río Tajo s/n, 45600 Talavera de la Reina.",
+         "street_address",
+         "Polígono Industrial La Estrella, C/ Río Tajo s/n, 45600 Talavera de la Reina"),
     ],
 )  # fmt: skip
 def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Found) -> None:
@@ -171,6 +181,8 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         "mDMEZkq3ZRYJKwYBBAHaRw8BAQdAq8Jz9yS0uQ5s2c6Zm1kL0v3n8dR7xYp2wT4eH1fGb0K0\n",
         "2024-05-01T12:00:00:WARN:disk_full_on_sda1",
         "La clave primaria es id_cliente2024.",
+        "We went on the route to Paris, 2024 Edition",
+        "the total was 12 items, 4500 Euros",
     ],
 )
 def test_look_alikes_stay_clean(text: str, found: Found) -> None:

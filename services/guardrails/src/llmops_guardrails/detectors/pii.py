@@ -73,7 +73,11 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from llmops_guardrails.detectors.base import Hit
-from llmops_guardrails.detectors.pii_address_labels import labelled_addresses, postal_city_fields
+from llmops_guardrails.detectors.pii_address_labels import (
+    labelled_addresses,
+    postal_city_fields,
+    unnumbered_street,
+)
 from llmops_guardrails.detectors.pii_address_tails import extend, po_box
 from llmops_guardrails.detectors.pii_addresses import addresses
 from llmops_guardrails.detectors.pii_context import (
@@ -309,6 +313,8 @@ def _number_spans(
         yield from po_box(text, start, end)
         if digits <= 6:
             yield from addresses(text, start, end)
+        if 4 <= digits <= 7 and text[start - 2 : start] == ", ":
+            yield from unnumbered_street(text, start, end)
         if " " in text[start:end]:
             # A house number run into a postal code ("via garibaldi 9 20090 segrate", "Via Roma
             # 10 - 00184 Roma", "Viale Mazzini 41 \u2013 00195 Roma"), or after another number ("£425,000

@@ -134,3 +134,47 @@ def postal_city_fields(text: str) -> Iterator[Span]:
                 yield Span("street_address", m.start("value"), m.end("value"), 0.85)
                 done = m.end()
         at = text.find(":", at + 1)
+
+
+# --- streets without a house number, held by their postal code -------------------------------
+
+# A street named by its type word first and a name ("route du Salario", "Av. Complutense s/n",
+# "Polígono Industrial La Estrella"): no house number, but a postal code and a city right after
+# it hold it ("route du Cap, 20200 Ville-di-Pietrabugno"). Sixth-round authors: French rural
+# routes and lieux-dits, Spanish "s/n" (no number) and industrial estates.
+_STREET_FIRST = re.compile(
+    r"(?<![\w])(?i:route|rue|chemin|avenue|av\.|avda\.|boulevard|impasse|allée|place|quai"
+    r"|lieu-dit|calle|camino|carretera|ctra\.|paseo|plaza|urb\.|urbanización|polígono|pol\. ind\."
+    r"|rua|estrada|travessa|largo|praça|urbanização|via|viale|piazza|corso|strada|località"
+    r"|contrada|frazione)"
+    r" (?:(?:du|de|des|de la|de l'|del|de los|de las|dos|das|da|do|di|della|dei|degli) ?)?"
+    r"(?=[A-ZÀ-Þ])"
+)
+_CODE_CITY = re.compile(r"(?:\d{5}|\d{4}-\d{3}|\d{4}) " + CITY)
+
+
+def unnumbered_street(text: str, start: int, end: int) -> Iterator[Span]:
+    """The street before the postal code at ``start:end`` (its digits, after ", ") when it has
+    no house number: the street's type word in one of the two comma-separated pieces before the
+    code (the other may be a hamlet: "route de Santa Giulia, lieu-dit Capu, 20137 ..."), no
+    digit in them but "s/n"."""
+    city = _CODE_CITY.match(text, start)
+    if not city or text[start - 2 : start] != ", ":
+        return
+    pos = start - 2
+    found = -1
+    for _ in range(2):
+        floor = max(0, pos - 60, text.rfind("\n", max(0, pos - 60), pos) + 1)
+        comma = text.rfind(", ", floor, pos)
+        piece = text[comma + 2 if comma != -1 else floor : pos]
+        if any(c.isdigit() for c in piece.replace("s/n", "")):
+            break
+        # The last type word in the piece starts the street.
+        starts = [m.start() for m in _STREET_FIRST.finditer(text, pos - len(piece), pos)]
+        if starts:
+            found = starts[-1]
+        if comma == -1:
+            break
+        pos = comma
+    if found != -1:
+        yield Span("street_address", found, city.end(), 0.85)

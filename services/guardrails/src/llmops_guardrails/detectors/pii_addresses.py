@@ -16,7 +16,8 @@ _CAP = r"(?:(?:St|Ste|Sta|Sto|Mt|Ft)\.|[A-ZÀ-ÖØ-Þ][\w'\u2019-]{0,30})"
 # A city after its postal code: one to three words ("Frankfurt am Main", "Vila Nova de Gaia").
 _CITY = (
     _CAP
-    + r"(?:(?: (?:am|im|an der|auf|bei|ob|sur|sous|de|del|da|do|la|le|les|en|upon|on))? "
+    + r"(?:(?: (?:am|im|an der|auf|bei|ob|sur|sous|de la|de las|de los|de|del|da|do|la|le|les"
+    + r"|en|upon|on))? "
     + _CAP
     + r"){0,2}"
 )

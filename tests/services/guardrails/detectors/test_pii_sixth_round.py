@@ -38,6 +38,11 @@ Found = Callable[[str], list[tuple[str, str]]]
         ("| Sistema | Utilizador | Palavra-passe |\n|---|---|---|\n| NAS | admin | nQ2x@XB13xSiM- |",
          "password", "nQ2x@XB13xSiM-"),
         ("Palavra-passe de aplicação: arfofnlhgccvrypf", "password", "arfofnlhgccvrypf"),
+        # A pair given in reply to a question about a password; a password after "it's".
+        ("Qual é a password do Instagram da loja?\nMiguel 10:07\nloja.ondas / Bacalhau*55\n",
+         "password", "Bacalhau*55"),
+        ("my password. I've typed it 20 times, it's Pumpkin5682_ and I'm sure", "password",
+         "Pumpkin5682_"),
         # Keys decoded where they are assigned; shorter secrets after "secret"; letters only.
         ('FERNET_KEY = b"sNcw09Fb4e5QJXY-w1CR6nNVwgv-lJSI6pXafAoo4WQ="', "generic_secret",
          "sNcw09Fb4e5QJXY-w1CR6nNVwgv-lJSI6pXafAoo4WQ="),
@@ -182,6 +187,7 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         "2024-05-01T12:00:00:WARN:disk_full_on_sda1",
         "La clave primaria es id_cliente2024.",
         "We went on the route to Paris, 2024 Edition",
+        "Password policy: at least 12 chars / Uppercase2024 required",
         "the total was 12 items, 4500 Euros",
     ],
 )

@@ -114,7 +114,8 @@ _DIRECT = re.compile(
 # "Reset password Link-2024!", "forgot your password".
 _ABOUT_PASSWORDS = re.compile(r"reset|forgot|change|update|policy|expired|rules|strong|weak")
 _FAR = re.compile(
-    r"[^\n]{0,100}?(?<![\w'\u2019])(?:is|es|é|è|est|ist|c'est|c\u2019est|era|was|war|fue|foi|lautet)"
+    r"[^\n]{0,100}?(?<![\w'\u2019])(?:is|es|é|è|est|ist|c'est|c\u2019est|era|was|war|fue|foi|lautet"
+    r"|it's|it\u2019s|that's)"
     r"[ \t:]{1,3}[\"'`«„“]?(?P<value>[^\s\"'`,;«»“”]{8,64}?)[.)!]?(?![^\s\"'`,;«»“”])"
 )
 

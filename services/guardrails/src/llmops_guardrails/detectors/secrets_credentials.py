@@ -51,10 +51,26 @@ _OPENING_QUOTES = "\u00ab\"\u201c'"
 _CLOSING_QUOTES = "\u00bb\"\u201d'"
 # Users who log in with digits alone ("Faxserver: admin / 89461403").
 _ADMIN_USERS = frozenset({"admin", "administrator", "administrateur", "root", "supervisor", "user"})
+_PASSWORD_ASKED = frozenset(
+    {
+        "password",
+        "passwort",
+        "contraseña",
+        "senha",
+        "kennwort",
+        "palavra-passe",
+        "mdp",
+        "mot de passe",
+    }
+)
+_LINE_ENDS = re.compile(r"[.!]?[ \t]*(?:\r?\n|$)")
 _LOGIN_WORDS = re.compile(
     r"\b(?:login|log in|sign in|users?|username|usuario|utilisateur|benutzer|utente|utilizador"
     r"|accounts?|cuentas?|comptes?|konto|admin|root|credentials?|acceso|accès|acesso|accesso"
     r"|zugang|anmeldung|session|identifiant|identifier|kennung|benutzername|login id)\b"
+    # Or a question about a password a line before ("Qual é a password do Instagram?\n... loja
+    # / Bacalhau*55").
+    r"|password|passwort|contraseña|senha|mot de passe|kennwort|palavra-passe|\bmdp\b"
 )
 # curl's and wget's "-u user:password" ("docker run -u www-data:www-data" is a user and group).
 _CURL_USER = re.compile(
@@ -95,6 +111,9 @@ def pairs(text: str, lower: str) -> Iterator[Span]:
                 login = login or _NETWORK.search(lower, max(0, m.start() - 40), m.start())
             if not (login or email):
                 continue
+            asked = login is not None and login.group() in _PASSWORD_ASKED
+            if asked and not email and not _LINE_ENDS.match(text, m.end("value")):
+                continue  # a word for a password only: the pair ends its line, as a reply does
             if _strong_enough(value) and (len(value) >= 8 or classes(value) >= 3):
                 pass
             elif not (slash and login and _plain_pair(user, value)):

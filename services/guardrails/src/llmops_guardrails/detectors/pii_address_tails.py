@@ -30,9 +30,11 @@ _UNIT_WORDS = (
     r"(?i:apt|apto|ap|apartment|apartamento|suite|ste|unit|flat|bloco|bloque|bl|casa|sala|loja|appart|cj|conj"
     r"|lote|pal|planta|piso|esc|escalera|pta|puerta|porta|andar|étage|etage|stock|top|stiege"
     r"|appt|appartement|bât|bâtiment|fraz|nave|km|int|interno|scala|local|room|box|buzón|dpto"
-    r"|depto|of|oficina|despacho|zi|zimmer|whg|wohnung|hab|habitación|pta|boîte|boite|bte|bus"
+    r"|depto|of|oficina|despacho|zi|zimmer|whg|wohnung|hab|habitación|pta|boîte|boite|bte"
     r"|kamer|tür|türe|pmb|block|bloc)\b\.?"
     r"(?: ?[\w.ºª°/-]{1,8}(?![\w]))?"
+    # A Belgian box ("120 bus 4, 9000 Gent"), only before its postal code: "bus" is a word.
+    r"|bus \d{1,4}(?=,? \d{4} )"
     r"|#\s?\w{1,6}|\d{1,2}\.? ?[ºª°](?: ?[A-Za-z]{1,5}\.?(?: \d{1,3}(?![\w]))?)?"
     r"|\d{1,2}(?:st|nd|rd|th) [Ff]loor"
     r"|\d{1,2}\. ?(?:OG|Etage|Stock|étage)|\d{1,2}e étage|s/n|snc|(?i:r/c)|(?i:hinterhaus|vorderhaus"
@@ -74,7 +76,8 @@ _PIECE = re.compile(
     # A neighbourhood or a city alone, then the end of the address.
     # (Not a contact's label: "..., 1090 Wien, Tel. +43 ...".)
     r"|(?:(?:in|en|a|à|em|bei) )?(?!(?:Tel|Tél|Tlf|Tfno|Fax|Phone|Mob|Mobile|Email|E-mail|Mail"
-    r"|Handy|Telefon|Telefone|Teléfono|Telefono|Cel|Tlm|GSM|Web)\b)(?P<place>" + _PLACE + r")"
+    r"|Handy|Telefon|Telefone|Teléfono|Telefono|Cel|Tlm|GSM|Web)\b[.:]? ?[+(\d\w@])"
+    r"(?P<place>" + _PLACE + r")"
     r"(?=[ \t]*(?:[.;)|\n]|,[ \t]|$)|[ \t]+(?:[\u2013\u2014-]|\((?!\d))"
     r"|[ \t]+(?:and|und|et|y|e|ou|or|but|aber|mais|pero|ma)\b)"
     r")"
@@ -108,9 +111,15 @@ _PLACE_WORDS = re.compile(
     r"|parc|polígono|urbanización|urb|edificio|edifício|planta|piso|local|urbanização|lote|bloco"
     r"|andar|frazione|località|loc|palazzo|scala|piano|gewerbegebiet|haus|etage|stock|gebäude"
     r"|sitio|sítio|quinta|fazenda|industrial|industriale|business|villa|finca|chalet|cortijo|masía"
-    r"|domaine|château|mas|maison|rectory|cottage|farm|lodge|manor|barn|grange|masseria|cascina"
-    r"|podere|esc|escalier|escalera|stiege|porte|kamer|boîte|bte|ed|edf|torre|apto|apt)\b"
+    r"|domaine|château|maison|rectory|cottage|farm|lodge|manor|barn|grange|masseria|cascina"
+    r"|podere|escalier|escalera|stiege|kamer|boîte|bte|torre|apto)\b|\besc\."
 )
+# Words that are surnames too ("David Villa", "Ana Torre"): a building's only when they lead.
+_NAME_FIRST_WORDS = re.compile(
+    r"(?i)villa|finca|chalet|cortijo|masía|domaine|château|maison|quinta|masseria|cascina|podere"
+    r"|torre|grange|lodge|manor|barn|farm|cottage"
+)
+_WORD = re.compile(r"\S+")
 # A word that may stand before a building's name ("na Quinta da Aveleda", "presso Villa Medicea").
 _LEADING = frozenset(
     {
@@ -142,10 +151,13 @@ def _preceded(text: str, start: int) -> int:
     for _ in range(3):
         if text[pos - 2 : pos] != ", ":
             return best
-        window = text[max(0, pos - 42) : pos - 2]
+        window_start = max(0, pos - 42)
+        window = text[window_start : pos - 2]
         cut = max(window.rfind(c) for c in _FIELD_START + ",")
         segment = window[cut + 1 :]
-        words = segment.split()
+        # The words with their offsets in the text (any blanks between: no-break spaces, two).
+        spans = [(window_start + cut + 1 + w.start(), w.group()) for w in _WORD.finditer(segment)]
+        words = [w for _, w in spans]
         # A building after a preposition ("sábado às 16h, na Quinta da Aveleda, Rua ...",
         # "ricevimento presso Villa Medicea, Via ..."): the name starts after the last one, and
         # so does the address.
@@ -166,7 +178,9 @@ def _preceded(text: str, start: int) -> int:
             return best
         if not place:
             return best  # a person or a company before the address, or a time ("18:00, Platz 2")
-        pos = pos - 2 - len(segment.lstrip()) + (segment.lstrip().find(named) if lead else 0)
+        if _NAME_FIRST_WORDS.fullmatch(place.group()) and place.start() != 0:
+            return best  # "David Villa, 12 Main Street": a surname, not an estate
+        pos = max(0, spans[lead][0])
         best = pos
         if lead or cut == -1 or window[cut] != ",":
             return pos  # a field starts here

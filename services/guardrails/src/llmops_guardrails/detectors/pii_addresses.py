@@ -83,7 +83,7 @@ _DE_ADDRESS = re.compile(
     r"(?<![\w])(?:(?:" + _CAP + r"[ -])?(?:[A-ZÄÖÜ][\wäöüß-]{0,30}(?:straße|strasse|str\.|weg|platz"
     r"|allee|gasse|ring|damm|ufer|promenade"
     # Dutch and Flemish: "Overpoortstraat 49", "Frankrijklei" aside.
-    r"|straat|laan|plein|kaai|dreef|steenweg|gracht|kade|singel|dijk)"
+    r"|straat|laan|plein|kaai|dreef|steenweg|gracht|singel|dijk)"
     # "Theodor-Heuss-Ring", "Konrad-Adenauer-Straße".
     r"|[A-ZÄÖÜ][\wäöüß]{1,20}(?:-[A-ZÄÖÜ][\wäöüß]{1,20}){1,3}-(?:Ring|Weg|Platz|Allee|Damm|Ufer"
     r"|Gasse|Straße|Strasse|Str\.|Kai)|Straße|Strasse|Str\."
@@ -133,7 +133,7 @@ _STREET_BEFORE_NUMBER = re.compile(
     r"|Salita|Route|Clos|Faubourg|Impasse|Allée|Gran V[ií]a|Heol|Stradone|Borgo|Contrada"
     r"|Ch\.|Pç\.|Al\.|Calçada|Località|Loc\.|Traverse|Cours|Rampa|Beco|Vila|gürtel|kai|zeile"
     r"|promenade|Gürtel|Kai|Promenade|-Ring|-Damm|-Ufer|straat|laan|plein|kaai|dreef|steenweg"
-    r"|gracht|kade|singel|dijk|Rambla|Plaça|Passatge|Travessera"
+    r"|gracht|singel|dijk|Rambla|Plaça|Passatge|Travessera"
 )
 
 # What may follow a street and its number, whatever the country: a flat or floor ("/3/12",
@@ -432,7 +432,6 @@ _DE_STREET_ENDINGS = (
     "dreef",
     "steenweg",
     "gracht",
-    "kade",
     "singel",
     "dijk",
 )

@@ -93,8 +93,8 @@ def cards(text: str, pos: int, endpos: int) -> Iterator[Span]:
 # ("FR76-3000-3204-...") or not at all; in either case (people type "fr76 3000 ..." in chat:
 # the mod-97 check and the country's format decide).
 _IBAN = re.compile(
-    r"(?<![A-Za-z0-9-])[A-Za-z]{2}\d{2}"
-    r"(?:(?:-[A-Za-z0-9]{1,4}){3,9}|(?: ?[A-Za-z0-9]){11,30})(?![A-Za-z0-9]|-[A-Za-z0-9])"
+    r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}"
+    r"(?:(?:-[A-Za-z0-9]{1,4}){3,9}|(?: ?[A-Za-z0-9]){11,30})(?![A-Za-z0-9])"
 )
 
 
@@ -144,8 +144,8 @@ def ssns(text: str, pos: int, endpos: int) -> Iterator[Span]:
 
 # Grouped by spaces, or by dashes as some forms print it ("EZ-701519-A").
 _NINO = re.compile(
-    r"(?<![A-Za-z0-9-])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z](?: ?\d{2} ?\d{2} ?\d{2} ?|-\d{6}-)[A-D]"
-    r"(?![A-Za-z0-9]|-[A-Za-z0-9])",
+    r"(?<![A-Za-z0-9])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z](?: ?\d{2} ?\d{2} ?\d{2} ?|-\d{6}-)[A-D]"
+    r"(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
 _NINO_BAD_PREFIXES = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})

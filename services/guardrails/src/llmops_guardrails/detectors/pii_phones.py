@@ -243,7 +243,8 @@ def _phone_kind_score(
     # A number named a phone's, with its trunk "0" ("Phone: (01) 482 6828", "GSM 0476 12 34
     # 56"), is tried in the neighbouring countries' plans too: without the word, their plans
     # would read order and account numbers as phones.
-    if phone_word and named and digits.startswith("0") and len(digits) >= 9:
+    strong = STRONG_PHONE_WORDS.search(before[-20:])
+    if strong and named and digits.startswith("0") and len(digits) >= 9:
         regions = (*regions, *named)
     for region in regions:
         leads = _NATIONAL_LEADS.get(region)
@@ -311,6 +312,8 @@ def _parts(
         part = _PHONE.match(text, a, nxt if nxt != -1 else min(len(text), a + 32))
         if part is None or len(re.sub(r"\D", "", part.group())) < 7:
             return
+        if sep is not None and sep.group() != " / " and " " not in part.group().strip():
+            return  # "0312345678 - 0312345699" is a range; two numbers given so are grouped
         score = _phone_kind_score(text, part, regions, named)
         if score is None:
             return

@@ -37,7 +37,9 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import ahocorasick  # type: ignore[import-not-found]  # C extension, no stubs
 
 from llmops_guardrails.detectors.base import Hit
 from llmops_guardrails.detectors.secrets_assigned import assigned
@@ -448,15 +450,36 @@ _TOKEN_RUN = b"t" * 16
 _SHORT_RUNS = tuple(r for r in _RULES if r.kind in {"jwt", "slack_webhook", "webhook_url"})
 
 
+def _prefix_automaton() -> Any:
+    rules_of: dict[str, list[int]] = {}
+    for index, rule in enumerate(_RULES):
+        for prefix in rule.prefixes:
+            rules_of.setdefault(prefix, []).append(index)
+    automaton = ahocorasick.Automaton()
+    for prefix, indices in rules_of.items():
+        automaton.add_word(prefix, tuple(indices))
+    automaton.make_automaton()
+    return automaton
+
+
+_PREFIXES = _prefix_automaton()
+
+
 def _long_runs(text: str) -> bool:
     """Whether ``text`` has a run of 16 or more token characters (see ``_TOKEN_CLASS``)."""
     return _TOKEN_RUN in text.encode("utf-8", "surrogatepass").translate(_TOKEN_CLASS)
 
 
 def _provider_tokens(text: str, long_runs: bool) -> Iterator[Span]:
-    rules = _RULES if long_runs else _SHORT_RUNS
+    if long_runs:
+        # The rules whose prefix is in the text, from one pass of an automaton over it (a
+        # substring test per rule cost ~50 us per KB with sixty prefixes).
+        present = {index for _, indices in _PREFIXES.iter(text) for index in indices}
+        rules = [r for i, r in enumerate(_RULES) if not r.prefixes or i in present]
+    else:
+        rules = list(_SHORT_RUNS)
     for rule in rules:
-        if rule.prefixes and not any(p in text for p in rule.prefixes):
+        if not long_runs and not any(p in text for p in rule.prefixes):
             continue
         for m in rule.pattern.finditer(text):
             start = m.start()
@@ -599,6 +622,15 @@ class SecretsDetector:
             spans.extend(passphrases(text, lower))
         if password_word or "login" in lower or "smtp" in lower:
             spans.extend(app_passwords(text, lower))
-        if "key" in lower or "clave" in lower or "clé" in lower or "2fa" in lower or "mfa" in lower:
+        # An authenticator's setup key comes with one of these ("configura" for "clave de
+        # configuración", "configuration key"); tested in line, not in a generator (~5 us).
+        if (
+            "authen" in lower
+            or "configura" in lower
+            or "2fa" in lower
+            or "totp" in lower
+            or "mfa" in lower
+            or "setup key" in lower
+        ):
             spans.extend(setup_keys(text, lower))
         return [Hit(NAME, s.kind, s.start, s.end, s.score, VERSION) for s in _resolve(spans)]

@@ -188,11 +188,16 @@ def _plain(value: str) -> bool:
 
 
 _CAPITAL_WORD = re.compile(r"[A-Z]{5}")
+# The word begins an element's tag name: "<password>", "<db.password>" (not an attribute's value:
+# '<a href="/forgot-password">Forgotten?</a>').
+_TAG_NAME = re.compile(r"<[\w.-]{0,32}$")
+_CLOSES_TAG = re.compile(r"(?<![=-])>")  # not PHP's "=>" nor an arrow
 # A value that names a setting or refers to one rather than being a secret: Helm's
 # "passwordKey: postgres-password", Terraform's "var.sql_admin_password".
 _NAMES_ONE = re.compile(
-    r"(?i)password|passwd|passwort|secret[_-]|[_-]secret|^(?:var|local|data|module|each|self|this"
-    r"|vars|values|ctx|props|inputs|secrets|env)\.[a-z_]"
+    r"(?:var|local|data|module|each|self|this|vars|values|ctx|props|inputs|secrets|env)\.[a-z_]"
+    r"|[a-z0-9]*(?:password|passwd|passwort|secret)[a-z0-9]*(?:[_.-][a-z0-9]+)*"
+    r"|[a-z0-9]+(?:[_.-][a-z0-9]+)*[_.-](?:password|passwd|passwort|secret)(?:[_.-][a-z0-9]+)*"
 )
 _HASH_NAMES = re.compile(r"(?i)argon2|bcrypt|scrypt|pbkdf2|sha-?\d|md5|sha\d|blake2|yescrypt")
 
@@ -343,6 +348,12 @@ def _value_after(
     # The structure is matched on the lower-cased text (same offsets; IGNORECASE is slow on the
     # non-ASCII copulas), the value read from the original.
     m = _BEARER.match(text, after) if word == "bearer" else _ASSIGNMENT.match(lower, after)
+    if (
+        m
+        and _CLOSES_TAG.search(lower, after, m.start("value"))
+        and not _TAG_NAME.search(lower, 0, at)
+    ):
+        m = None  # an element's text is its value only when the word names the element
     told = False
     if not m and "\n" in text[after : after + 80]:
         below = _next_line(text, lower, at, after, is_password)
@@ -417,7 +428,7 @@ def _value_after(
         return
     if value.startswith("eyJ") and not jwt_header_ok(value):
         return  # an unsigned or sample JWT (see ``jwt_header_ok``)
-    if _NAMES_ONE.search(value) or _HASH_NAMES.match(value) or "hash" in lower[after:start]:
+    if _NAMES_ONE.fullmatch(value) or _HASH_NAMES.match(value) or "hash" in lower[after:start]:
         return  # another setting's name ("passwordKey: postgres-password", "var.db_password")
         # or a hash stored under the name ("clave_hash = 'pbkdf2_sha256$600000$...'")
     if is_password:
@@ -445,7 +456,14 @@ def _value_after(
         yield Span("aws_secret_access_key", start, end, 0.95)
     elif high_entropy(value) and not text_in_hex(value):
         yield Span("generic_secret", start, end, 0.9 if entropy(value) >= 4.0 else 0.8)
-    elif word == "secret" and len(value) >= 12 and classes(value) >= 3 and _has_digit(value):
+    elif (
+        word == "secret"
+        and not lower[after : after + 1].isalpha()  # "secret" itself, not "secretName"
+        and len(value) >= 12
+        and cased(value)
+        and classes(value) >= 3
+        and _has_digit(value)
+    ):
         # Shorter after "secret" itself ("enable secret: W_OxHX0tYFATmS"): what follows the
         # word and its colon is the secret, when it has the classes of a chosen one.
         yield Span("generic_secret", start, end, 0.8)

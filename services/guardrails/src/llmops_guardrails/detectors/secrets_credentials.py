@@ -246,8 +246,10 @@ _TOOL_CREDENTIALS = re.compile(
     r"|\bstats auth[ \t]{1,4}[\w.@-]{1,64}:)(?P<value>[^\s\"']{6,128})"
 )
 _PGPASS = re.compile(
-    # (A host of one label starts with a letter: "2024-05-01T12:00:00:WARN:..." is a log line.)
-    r"(?m)^(?:localhost|\*|[A-Za-z][\w-]{0,62}|[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}):(?:\d{2,5}|\*):[\w*.-]{1,64}:[\w*.@-]{1,64}:(?P<value>[^\s:]{6,128})[ \t]*$"
+    # (A host of one label starts with a letter and its port has four or five digits:
+    # "2024-05-01T12:00:00:WARN:...", "ERROR:42:parser:..." are log lines.)
+    r"(?m)^(?:(?:localhost|\*|[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}):(?:\d{2,5}|\*)"
+    r"|[a-z][\w-]{0,62}:(?:\d{4,5}|\*)):[\w*.-]{1,64}:[\w*.@-]{1,64}:(?P<value>[^\s:/]{6,128})[ \t]*$"
 )
 # A port mapping or a path is an argument, not a password ("-p 6379:6379", "mkdir -p /var").
 _NOT_A_PASSWORD = re.compile(r"[\d:]+|[/~.].*")
@@ -266,10 +268,25 @@ _SQL_PASSWORD = re.compile(
 )
 
 
+# The statement they are in: a user or a role created or altered, a grant ("Each customer is
+# identified by 'customer number'" is prose).
+_SQL_STATEMENT = re.compile(r"(?:create|alter)\s+(?:user|role|login)\b|\bgrant\b|set\s+password")
+# A stored hash ("md5" and 32 hex digits, SCRAM's), or a documented placeholder ('auth_string').
+_SQL_NOT_A_PASSWORD = re.compile(
+    r"md5[0-9a-f]{32}|scram-sha-256\$.*|[a-z]+(?:_[a-z]+)*|.*pass(?:word|wd)?.*|your .*",
+    re.IGNORECASE,
+)
+
+
 def sql_passwords(text: str, lower: str) -> Iterator[Span]:
     for m in _SQL_PASSWORD.finditer(lower):
+        statement = lower.rfind(";", max(0, m.start() - 200), m.start()) + 1
+        if not _SQL_STATEMENT.search(lower, max(statement, m.start() - 200), m.start()):
+            continue
         value = text[m.start("value") : m.end("value")]
-        if classes(value) >= 2 and not PLACEHOLDER.fullmatch(value) and not dummy(value):
+        if _SQL_NOT_A_PASSWORD.fullmatch(value) or PLACEHOLDER.fullmatch(value) or dummy(value):
+            continue
+        if classes(value) >= 2:
             yield Span("password", m.start("value"), m.end("value"), 0.9)
 
 

@@ -39,12 +39,21 @@ def word_run(value: str) -> bool:
     for m in LETTER_RUN.finditer(value):
         run = m.group()
         changes = sum(a.isupper() != b.isupper() for a, b in pairwise(run))
-        # In one case, random letters have few vowels (base32 "KBXHFDEOOYMPV": 3 of 13); words
-        # have many ("CONFIGURATION": 6).
+        if changes and changes * 3 < len(run):
+            return True
+        # Random letters have few vowels, a fifth ("KBXHFDEOOYMPV": 3 of 13, "DwRnEgmPYrezHXP":
+        # 2 of 15), and split where their case changes into pieces of a letter or two; words
+        # have a third or more, in pieces of three letters or more, even short ones run together
+        # whose case changes as often ("validateAndDecodeJwtV3": 8 of 21, in "validate", "And",
+        # "Decode", "Jwt", "V"; "CONFIGURATION": 6 of 13).
         vowels = sum(c in "aeiouAEIOU" for c in run)
-        if changes * 3 < len(run) and (changes or vowels * 4 >= len(run)):
+        pieces = len(_CAMEL_PIECE.findall(run))
+        if vowels * 100 >= 26 * len(run) and len(run) >= 3 * pieces:
             return True
     return False
+
+
+_CAMEL_PIECE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
 def random_token(value: str) -> bool:
@@ -81,6 +90,10 @@ _SECRET_LINE = re.compile(
     r"|récupération|recuperação|recuperación|wiederherstellung|2fa|totp|otp|mfa|backup code"
     r"|webhook|shared|partagé|compartid|geheim"
 )
+# The words that name a key itself, for a token in hex.
+_KEY_LINE = re.compile(
+    r"key|secret|signing|signature|hmac|clé|clave|chiave|schlüssel|chave|firma|assinatura|signatur"
+)
 # An identifier's prefix: "cat_", "ce_prod_", "lo_".
 _PREFIX = re.compile(r"(?:[a-z]{2,8}_){1,2}")
 
@@ -101,9 +114,9 @@ def _random(token: str) -> bool:
         return False
     if len(body) >= 20 and not body.islower() and not body.isupper():
         random = mixed(body) and entropy(body) >= 3.8
-    elif len(token) >= 32 and len(token) != 40 and all(c in HEX for c in token):
-        # A signing or webhook key in hex on a line that names one (the caller refuses a line
-        # that names a hash, a digest or a commit); not forty digits, a git commit's length.
+    elif len(token) >= 48 and all(c in HEX for c in token):
+        # A signing or webhook key in hex (48, 64 digits and more: not a trace or request id's
+        # 32, nor a commit's 40) on a line that names one (the caller checks the word).
         random = entropy(token) >= 3.0 and not text_in_hex(token)
     elif prefix and len(body) >= 24 and body.islower() and digits * 4 >= len(body):
         random = entropy(body) >= 3.5
@@ -171,6 +184,8 @@ def line_tokens(text: str, lower: str) -> Iterator[Span]:
         context = context[-160:]
         if not _SECRET_LINE.search(context) or HASH_WORDS.search(context[-60:]):
             continue
+        if all(c in HEX for c in token) and not _KEY_LINE.search(context):
+            continue  # hex on a line about an API or a login: an id, an image, not a key
         if "pgp signature" in context or "-----begin pgp" in context:
             continue  # an armoured signature or public key: public, and random by nature
         yield Span("generic_secret", m.start(), m.end(), 0.7)

@@ -59,12 +59,13 @@ def dummy(token: str) -> bool:
 
 
 PLACEHOLDER = re.compile(
-    # A variable: "${DB_PASS}", "$(cat f)", "$DB_PASSWORD2", "$userInput", "$cfg['pw']"; not
-    # "$Sardinha39" or "$15gR6!1NJy=", passwords that start with a dollar.
+    # A variable: "${DB_PASS}", "$(cat f)", "$DB_PASSWORD2", "$userPass1", "$HOME/.pgpass",
+    # "$ENV{DB_PASS}", "$cfg['pw']"; not "$Sardinha39" or "$15gR6!1NJy=", passwords that start
+    # with a dollar (a capital, small letters, digits; or a digit).
     # And a hash in crypt's format: "$2a$10$...", "$6$salt$...", "$argon2id$v=19$...".
-    r"(?:\$(?:(?:\d[a-z]?|[a-z][a-z0-9-]{1,14})\$.*|[{($].*|[A-Za-z_](?!\w*\d)\w*(?:(?:->|[.\[:]).*)?"
-    r"|(?-i:[A-Z_][A-Z0-9_]*|[a-z_][a-z0-9_]*)(?:(?:->|[.\[:]).*)?)"
-    r"|\*+|x{3,}|\.{3,}|<[^>]*>?|\{\{.*|%\(.*|\[.*|your[_-].*|change[_-]?me|change[_-]?it|replace[_-]?me|example.*|none"
+    r"(?:\$(?:(?:\d[a-z]?|[a-z][a-z0-9-]{1,14})\$.*|[{($.].*|(?-i:[a-z_]\w*|[A-Z_][A-Z0-9_]*"
+    r"|[A-Z](?!\w*\d)\w*)(?:(?:->|[.\[:/{]).*)?)"
+    r"|\*+|x{3,}|\.{3,}|<[^>]*>?|\{\{.*|\{[\w.]*\}?|%\(.*|\[.*|your[_-].*|change[_-]?me|change[_-]?it|replace[_-]?me|example.*|none"
     r"|null|nil|true|false|undefined|redacted|required|optional|string|secret|password|token"
     r"|pass|passwd|pwd|pw|user"
     r"|motdepasse|mot_de_passe|contrase[ñn]a|senha|passwort|kennwort"

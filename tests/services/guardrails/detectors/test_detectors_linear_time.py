@@ -136,6 +136,8 @@ HOSTILE = {
     "provider prefixes": "shpat_ hvs. dapi sntrys_ -us AccountKey= SSWS " * (MB // 46),
     "bytes literals": 'key = b"' * (MB // 8),
     "streets without numbers before postal codes": "route A, 12345 B, " * (MB // 18),
+    "key words before networks": "clé wifi " * (MB // 9),
+    "remarks before a password's colon": "mot de passe (x" * (MB // 15),
 }
 
 

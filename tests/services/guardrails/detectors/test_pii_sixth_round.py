@@ -43,6 +43,17 @@ Found = Callable[[str], list[tuple[str, str]]]
          "password", "Bacalhau*55"),
         ("my password. I've typed it 20 times, it's Pumpkin5682_ and I'm sure", "password",
          "Pumpkin5682_"),
+        # A Wi-Fi key named before the network ("clé Wi-Fi"), or "changed to"; a guest network's
+        # name and key; a remark in brackets before the colon.
+        ("- Wi-Fi : Livebox-7A3C\n- clé Wi-Fi : Calanqu33374\nNe pas", "password", "Calanqu33374"),
+        ("wifi: MOVISTAR_8F21\nclave wifi: abeto_bicicleta_paloma", "password",
+         "abeto_bicicleta_paloma"),
+        ("WLAN-Schlüssel geändert auf: Kirschbaum2025\nIP", "password", "Kirschbaum2025"),
+        ("Guest wifi: HomeGuest / sunnyday22\nMia's iPad", "password", "sunnyday22"),
+        ("WLAN-Gäste: gast-schneider / Kekse&Milch\nWir", "password", "Kekse&Milch"),
+        ("WLAN: FeWo-Dünenblick / Passwort: Moewe2024Sylt\nBei", "password", "Moewe2024Sylt"),
+        ("Mot de passe admin de la box (changé à la demande du client) : Caron_Box_2025\n",
+         "password", "Caron_Box_2025"),
         # Keys decoded where they are assigned; shorter secrets after "secret"; letters only.
         ('FERNET_KEY = b"sNcw09Fb4e5QJXY-w1CR6nNVwgv-lJSI6pXafAoo4WQ="', "generic_secret",
          "sNcw09Fb4e5QJXY-w1CR6nNVwgv-lJSI6pXafAoo4WQ="),
@@ -234,6 +245,9 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         'np.loadtxt(StringIO("0 1 2 3 4 5 6 7 8 9 10 11"))',
         "Die Arkade 3 ist geschlossen.",
         "Operation Blockade 2 was a success.",
+        "the key to wifi is good signal strength",
+        "wifi / bluetooth / ethernet supported",
+        "WLAN-Schlüssel: WPA2-AES (siehe Aufkleber)",
         "the total was 12 items, 4500 Euros",
     ],
 )

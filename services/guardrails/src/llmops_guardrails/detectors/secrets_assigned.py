@@ -91,7 +91,9 @@ _TOLD_WORDS = re.compile(
     r"|clave(?! (?:primaria|for[aá]nea|ajena|[uú]nica|compuesta|externa)))(?![\w])"
 )
 _TOLD = re.compile(
-    r"(?:[ \t,]{1,4}[\w'\u2019-]{1,20}){0,6}?"
+    # (A remark in brackets may stand before the colon: "Mot de passe admin de la box (changé à
+    # la demande du client) : Caron_Box_2025".)
+    r"(?:[ \t,]{1,4}[\w'\u2019-]{1,20}){0,6}?(?:[ \t]{0,2}\([^()\n]{0,60}\)(?=[ \t]{0,2}:))?"
     r"(?:[ \t,]{1,4}(?P<copula>is|was|c'est|c\u2019est|c'était|c\u2019était|est|etait|était|ist"
     r"|war|lautet|es|era|fue|é|è|foi)|[ \t,]{1,4}(?P<preposition>to|auf|pour|para)|[ \t]{0,2}:)"
     r"[ \t:]{1,4}[\"'`«„“]?(?P<value>[^\s\"'`,;«»“”]{6,64})"

@@ -46,6 +46,7 @@ _PAIR_SEPARATORS = (" / ", " \u2192 ", " -> ", " \u2013 ", " \u00b7 ")
 _PROSE_AFTER = re.compile(r" [^\W\d]")
 # A Wi-Fi network in quotes, then its password: 'Wifi is "Brambles" / hedgehog77garden'.
 _NETWORK = re.compile(r"wi-?fi|wlan|ssid|réseau|rede|netz")
+_NETWORK_NAME = re.compile(r"[^\W\d_][\w-]{2,40}")
 _SPACES = " \u00a0"
 _OPENING_QUOTES = "\u00ab\"\u201c'"
 _CLOSING_QUOTES = "\u00bb\"\u201d'"
@@ -93,8 +94,8 @@ def pairs(text: str, lower: str) -> Iterator[Span]:
     if any(separator in text for separator in _PAIR_SEPARATORS):
         for m in _pair_matches(text):
             value, user = m.group("value").rstrip(".)"), m.group("user")
-            if user.isdigit() or user[-1:] == "." or FILE_LIKE.search(value):
-                continue
+            if user.isdigit() or user[-1:] == "." or FILE_LIKE.search(value) or value[-1:] == ":":
+                continue  # (a label after the slash: "WLAN: FeWo / Passwort: Moewe2024")
             slash = " / " in text[m.end("user") : m.start("value")]
             login = _LOGIN_WORDS.search(lower, max(0, m.start() - 80), m.start("value"))
             email = "@" in user and _EMAIL_USER.fullmatch(user) is not None
@@ -107,7 +108,11 @@ def pairs(text: str, lower: str) -> Iterator[Span]:
                     continue
                 if not quoted and classes(value.rstrip(".)")) < 4:
                     continue  # "owner: bob@corp.com · Admin-Tier3", a role or a plan's name
-            elif quoted and _NETWORK.search(lower, max(0, m.start() - 40), m.start()):
+            elif (quoted or _NETWORK_NAME.fullmatch(user)) and _NETWORK.search(
+                lower, max(0, m.start() - 40), m.start()
+            ):
+                # A network's name and its key ("Guest wifi: HomeGuest / sunnyday22"); a name,
+                # not a band ("Wi-Fi bands: 2.4GHz / 5GHz-Ultra").
                 login = login or _NETWORK.search(lower, max(0, m.start() - 40), m.start())
             if not (login or email):
                 continue

@@ -303,8 +303,11 @@ _WIFI = re.compile(
 _WIFI_KEY = re.compile(
     r"(?:wi-?fi|wlan|wireless|réseau|rede)(?![\w])[^\n]{0,60}?(?<![\w])"
     r"(?:clave|chiave|chave|key|clé|schlüssel|psk|password|passwort|mot de passe|senha|contraseña"
-    r"|kennwort)(?![\w])(?:[ \t]{0,4}\([^)\n]{0,30}\))?[ \t]{0,4}(?P<sep>[:=]|(?:c'est|c\u2019est|é|es|est"
-    r"|ist|is)(?![\w]))?[ \t]{0,4}(?P<quote>[\"'\u00ab\u201c\u201e])?"
+    r"|kennwort)(?![\w])(?:[ \t]{0,4}\([^)\n]{0,30}\))?"
+    # "WLAN-Schlüssel geändert auf: ...", "wifi password changed to: ...".
+    r"(?:[ \t]+(?:geändert|changed|cambiada|cambiado|changée|alterada|mudada)(?:[ \t]+(?:auf|to|a|à|para))?)?"
+    r"[ \t]{0,4}(?P<sep>[:=]|(?:c'est|c\u2019est|é|es|est|ist|is)(?![\w]))?[ \t]{0,4}"
+    r"(?P<quote>[\"'\u00ab\u201c\u201e])?"
     r"[ \t]{0,4}(?P<value>[^\s,;\"'\u00ab\u00bb\u201c\u201d]{8,64})"
 )
 
@@ -316,12 +319,28 @@ _NETWORK_WORDS = ("wifi", "wi-fi", "wlan", "wireless", "réseau", "rede")
 _CIPHER = re.compile(r"(?i)wpa|wep|aes|tkip|ccmp|psk")
 
 
+# The word for the key before the network's ("clé Wi-Fi : ...", "clave wifi: ...", "WLAN-Schlüssel
+# geändert auf: ..."): the value after a colon or a copula.
+_KEY_BEFORE = re.compile(
+    r"(?:clé|clave|chave|chiave|key|schlüssel|password|passwort|mot de passe|senha|contraseña"
+    r"|kennwort)[ \t-]{1,3}(?:(?:du|de|da|do|del|des|of the|of)[ \t]+)?$"
+)
+_KEY_AFTER_NETWORK = re.compile(
+    r"(?:wi-?fi|wlan|wireless|réseau|rede)(?![\w])(?:[^\n:=]{0,24}?(?<![\w])(?:geändert|changed"
+    r"|cambiada|cambiado|changée|alterada|mudada))?[ \t]{0,4}(?P<sep>[:=]|(?:c'est|c\u2019est|é|es"
+    r"|est|ist|is|auf|to)(?![\w])[ \t]{0,4}:?)[ \t]{0,4}(?P<quote>[\"'\u00ab\u201c\u201e])?"
+    r"[ \t]{0,4}(?P<value>[^\s,;\"'\u00ab\u00bb\u201c\u201d]{8,64})"
+)
+
+
 def _network_keys(lower: str) -> Iterator[re.Match[str]]:
     done = 0
     for at in _stems(lower, _NETWORK_WORDS):
         if at < done or (at and (lower[at - 1].isalnum() or lower[at - 1] == "_")):
             continue
         m = _WIFI_KEY.match(lower, at)
+        if m is None and _KEY_BEFORE.search(lower, max(0, at - 20), at):
+            m = _KEY_AFTER_NETWORK.match(lower, at)
         if m:
             done = m.end()
             yield m
@@ -337,7 +356,11 @@ def wifi(text: str, lower: str) -> Iterator[Span]:
         shaped = any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
         # Letters alone, long enough not to be a word of prose, after a colon or in quotes:
         # "noixdeperigord", "november-otter"; not "the wifi password is unchangeable".
-        joined = len(value) >= 10 and value.replace("-", "").isalpha() and value.islower()
+        joined = (
+            len(value) >= 10
+            and value.replace("-", "").replace("_", "").isalpha()
+            and value.islower()
+        )
         joined = joined and (m.group("sep") == ":" or m.group("quote") is not None)
         if (classes(value) >= 2 and shaped) or joined:
             yield Span("password", m.start("value"), m.start("value") + len(value), 0.8)

@@ -445,7 +445,15 @@ _SETUP_KEY = re.compile(
 )
 
 
+#: What a text needs for ``_SETUP_WORDS`` to be searched at all ("configura" for "clave de
+#: configuración", "configuration key"): substring tests in C, ~3 us per KB against ~70 us for
+#: the pattern over a whole prompt.
+_SETUP_STEMS = ("authen", "configura", "2fa", "totp", "mfa", "setup key")
+
+
 def setup_keys(text: str, lower: str) -> Iterator[Span]:
+    if not any(map(lower.__contains__, _SETUP_STEMS)):
+        return
     done = 0  # words inside the last stretch read are not read again (a megabyte of "totp")
     for word in _SETUP_WORDS.finditer(lower):
         if word.start() < done:

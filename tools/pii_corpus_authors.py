@@ -3,9 +3,10 @@
 Usage: ``python tools/pii_corpus_authors.py RAW_DIR [--out FILE]``
 
 The other PII splits (``tune``, ``holdout``) were written by the people who wrote the
-detectors. These rows were written by thirty-six separate authors in six rounds (p1-p6, p7-p12,
-p13-p18, p19-p24, p25-p30, p31-p36), each given only a one-page brief (the row format, the kinds, what a
-look-alike is) and a focus, and told not to read the detectors or any corpus; each wrote every
+detectors. These rows were written by forty-two separate authors in seven rounds (p1-p6,
+p7-p12, p13-p18, p19-p24, p25-p30, p31-p36, p37-p42), each given only a one-page brief (the row
+format, the kinds, what a look-alike is) and a focus, and told not to read the detectors or any
+corpus; each wrote every
 text by hand and computed check digits and span offsets with a script of their own.
 
 ``RAW_DIR`` holds one file per author, ``<author>.jsonl``: rows with ``text spans lang note``
@@ -34,6 +35,7 @@ HOLDOUT_AUTHORS = frozenset(
     {
         *("p5", "p6", "p10", "p11", "p12", "p16", "p17", "p18"),
         *("p22", "p23", "p24", "p28", "p29", "p30", "p34", "p35", "p36"),
+        *("p40", "p41", "p42"),
     }
 )
 LANGS = {"en", "fr", "de", "es", "pt", "it"}

@@ -6,8 +6,8 @@ The other PII splits (``tune``, ``holdout``) were written by the people who wrot
 detectors. These rows were written by forty-two separate authors in seven rounds (p1-p6,
 p7-p12, p13-p18, p19-p24, p25-p30, p31-p36, p37-p42), each given only a one-page brief (the row
 format, the kinds, what a look-alike is) and a focus, and told not to read the detectors or any
-corpus; each wrote every
-text by hand and computed check digits and span offsets with a script of their own.
+corpus; each wrote every text by hand and computed check digits and span offsets with a script
+of their own.
 
 ``RAW_DIR`` holds one file per author, ``<author>.jsonl``: rows with ``text spans lang note``
 and, for a clean text, ``lookalike``. The authors in ``HOLDOUT_AUTHORS`` are ``holdout``:

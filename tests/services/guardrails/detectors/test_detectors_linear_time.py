@@ -138,6 +138,20 @@ HOSTILE = {
     "streets without numbers before postal codes": "route A, 12345 B, " * (MB // 18),
     "key words before networks": "clé wifi " * (MB // 9),
     "remarks before a password's colon": "mot de passe (x" * (MB // 15),
+    # pii-7 / secrets-7: addresses held by a postcode, Wi-Fi QR codes and keys told, codes in
+    # reply, passwords under a user's line (blanks around its optional quote took 97 s for
+    # 100 KB before the pattern was fixed), generated passwords, quoted CSV fields.
+    "pieces before a postcode": "Unit 1, " * (MB // 8) + "Leeds LS1 4AB",
+    "postcodes repeated": "Leeds LS1 4AB, " * (MB // 15),
+    "leads in an address piece": "to: " * (MB // 4) + ", Leeds LS1 4AB",
+    "Wi-Fi QR fields": "WIFI:" + "S:a;" * (MB // 4),
+    "a Wi-Fi key told, then blanks": "wifi at home" + " " * MB + "is x",
+    "a user's line then blanks": "VPN - mjones\n" + " " * MB + "x",
+    "users' lines": "VPN - mjones\n" * (MB // 13),
+    "questions about codes": "what is the code?\n" * (MB // 18),
+    "letters beside digits and symbols": "login " + "aB1$" * (MB // 4),
+    "quoted CSV fields": 'a,"b,c",password\n' * (MB // 17),
+    "Canadian postal codes": "Toronto, ON M5J 0C3, " * (MB // 21),
 }
 
 

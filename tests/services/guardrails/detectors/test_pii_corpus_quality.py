@@ -117,7 +117,7 @@ def test_the_independent_authors_corpus_is_well_formed() -> None:
     holdout_authors = {r["author"] for r in rows if r["split"] == "holdout"}
     assert holdout_authors == {
         "p5", "p6", "p10", "p11", "p12", "p16", "p17", "p18", "p22", "p23", "p24", "p28", "p29",
-        "p30", "p34", "p35", "p36",
+        "p30", "p34", "p35", "p36", "p40", "p41", "p42",
     }  # fmt: skip
     assert len({r["text"] for r in rows}) == len(rows)
     for r in rows:

@@ -74,6 +74,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from llmops_guardrails.detectors.base import Hit
 from llmops_guardrails.detectors.pii_address_labels import (
+    held_by_postcode,
     labelled_addresses,
     postal_city_fields,
     unnumbered_street,
@@ -118,7 +119,7 @@ __all__ = [
 ]
 
 NAME = "pii"
-VERSION = "pii-6"
+VERSION = "pii-7"
 #: Scores at or above this are meant to be acted on by a default policy.
 DEFAULT_THRESHOLD = 0.5
 #: Regions whose national phone formats are recognised without a ``+`` prefix.
@@ -313,7 +314,9 @@ def _number_spans(
         yield from po_box(text, start, end)
         if digits <= 6:
             yield from addresses(text, start, end)
-        if 4 <= digits <= 7 and text[start - 2 : start] == ", ":
+        if 4 <= digits <= 7 and (
+            text[start - 2 : start] == ", " or text[start - 1 : start] == "\n"
+        ):
             yield from unnumbered_street(text, start, end)
         if " " in text[start:end]:
             # A house number run into a postal code ("via garibaldi 9 20090 segrate", "Via Roma
@@ -461,8 +464,15 @@ class PiiDetector:
         if "@" in text:
             spans.extend(_emails(text))
         if clusters or (clusters is None and any(d in text for d in _DIGITS)):
+            if clusters is None:
+                clusters = _clusters(text)
             spans.extend(_number_spans(text, self.regions, clusters, self.named_regions))
             spans.extend(ipv6s(text))
             spans.extend(labelled_addresses(text))
             spans.extend(postal_city_fields(text))
+            streets = [s for s in spans if s.kind == "street_address"]
+            for span in held_by_postcode(text, clusters):
+                # Only where no street pattern found the address (theirs end where they should).
+                if not any(s.start < span.end and span.start < s.end for s in streets):
+                    spans.append(span)
         return spans

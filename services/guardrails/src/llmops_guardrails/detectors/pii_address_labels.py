@@ -6,7 +6,7 @@ keep apart from the street ("PLZ, Ort: 99084 Erfurt"). The street patterns are i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from llmops_guardrails.detectors.pii_addresses import CITY
 from llmops_guardrails.detectors.pii_context import Span
@@ -150,24 +150,32 @@ _STREET_FIRST = re.compile(
     r" (?:(?:du|de|des|de la|de l'|del|de los|de las|dos|das|da|do|di|della|dei|degli) ?)?"
     r"(?=[A-ZÀ-Þ])"
 )
+_HOUSE_NUMBER_ALONE = re.compile(r"\d{1,4}(?: ?(?:bis|ter|[A-Za-z]))?")
 _CODE_CITY = re.compile(r"(?:\d{5}|\d{4}-\d{3}|\d{4}) " + CITY)
 
 
 def unnumbered_street(text: str, start: int, end: int) -> Iterator[Span]:
-    """The street before the postal code at ``start:end`` (its digits, after ", ") when it has
-    no house number: the street's type word in one of the two comma-separated pieces before the
-    code (the other may be a hamlet: "route de Santa Giulia, lieu-dit Capu, 20137 ..."), no
-    digit in them but "s/n"."""
+    """The street before the postal code at ``start:end`` (its digits, after ", " or on the next
+    line) when it has no house number: the street's type word in one of the two comma-separated
+    pieces before the code (the other may be a hamlet: "route de Santa Giulia, lieu-dit Capu,
+    20137 ..."), no digit in them but "s/n"."""
     city = _CODE_CITY.match(text, start)
-    if not city or text[start - 2 : start] != ", ":
+    if not city:
         return
-    pos = start - 2
+    if text[start - 2 : start] == ", ":
+        pos = start - 2
+    elif text[start - 1 : start] == "\n" and text[start - 2 : start - 1] not in ("\n", ""):
+        pos = start - 1  # the code on the next line: "Lieu-dit La Borde\n24250 Domme"
+    else:
+        return
     found = -1
     for _ in range(2):
         floor = max(0, pos - 60, text.rfind("\n", max(0, pos - 60), pos) + 1)
         comma = text.rfind(", ", floor, pos)
         piece = text[comma + 2 if comma != -1 else floor : pos]
         if any(c.isdigit() for c in piece.replace("s/n", "")):
+            if found != -1 and _HOUSE_NUMBER_ALONE.fullmatch(piece):
+                found = pos - len(piece)  # the number before a comma: "13, chemin des Vignes"
             break
         # The last type word in the piece starts the street.
         starts = [m.start() for m in _STREET_FIRST.finditer(text, pos - len(piece), pos)]
@@ -178,3 +186,106 @@ def unnumbered_street(text: str, start: int, end: int) -> Iterator[Span]:
         pos = comma
     if found != -1:
         yield Span("street_address", found, city.end(), 0.85)
+
+
+# --- British and Irish addresses held by their postcode -------------------------------------
+
+# A postcode or an Eircode, with its space ("KT23 3PG", "V94 R8FD"): strong enough to hold what
+# comes before it when no house number does ("Church Lane, Great Bookham KT23 3PG", "Unit 6,
+# Coldwell Business Pk, Penistone S36 7GF", "Ballinahown, Oughterard, Co. Galway, H91 E2T6").
+# Seventh round: a third of the dev authors' missed addresses were such British and Irish ones.
+_POSTCODE = re.compile(
+    r"(?<![\w])(?:[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}|(?:[ACDEFHKNPRTVWXY]\d{2}|D6W) "
+    r"[0-9ACDEFHKNPRTVWXY]{4})(?![\w])"
+)
+# What separates an address's pieces: a comma, a line break, a tab, a bar.
+_PIECE_SEP = re.compile(r",[ \t]*|[ \t]*\n[ \t]*|\t| \| ")
+_PLACE_WORD = (
+    r"(?:[A-ZÀ-Þ][\w'\u2019.&-]*|\d{1,4}[A-Za-z]?(?:/\d{1,4})?"
+    r"|of|the|upon|on|in|under|y|le|la|na|an|ar|by|and|&)"
+)
+_ADDRESS_PIECE = re.compile(_PLACE_WORD + r"(?: " + _PLACE_WORD + r"){0,6}")
+# The town before the code: capitalised words, a county ("Co. Galway"), a Dublin district.
+_TOWN = re.compile(
+    r"Co\. [A-Z][a-z]+|Dublin \d{1,2}W?"
+    r"|[A-Z][\w'\u2019.-]*(?: (?:(?:upon|on|under|le|in|the|y) )?[A-Z][\w'\u2019.-]*){0,3}"
+)
+# Where a street starts: a house number, a flat or a unit, a Welsh or Irish street word first,
+# or a street-type word last ("Dock Road", "Coldwell Business Pk", "Riverside Ind. Est.").
+_STREET_START = re.compile(
+    r"\d{1,4}[A-Za-z]?(?:/\d{1,4})? (?:[A-ZÀ-Þ]|the |of )"
+    r"|(?i:unit|apt\.?|apartment|flat|suite|block|room|plot) \w{1,5}(?:$| )"
+    r"|(?:Heol|Ffordd|Stryd|Bóthar|Sráid) "
+)
+# What may lead to an address in its piece: a label, a preposition, a dash, a sentence's end
+# ("Invoice to: The Crown Inn", "the address is Ballinahown", "Harbour View B&B \u2013 The Quay").
+_LEAD = re.compile(r".*(?::|\b(?:to|at|is|in|from|for)|[\u2013\u2014-]|\.) ")
+_HOUSE_NUMBER = re.compile(r"(?<![\w])\d{1,4}[A-Za-z]?(?:/\d{1,4})? (?=[A-ZÀ-Þ])")
+_STREET_END = re.compile(
+    r" (?:Street|St\.?|Road|Rd\.?|Lane|Ln|Avenue|Ave\.?|Close|Drive|Dr\.?|Way|Crescent|Cres"
+    r"|Place|Pl|Court|Ct|Gardens|Gdns|Terrace|Tce|Hill|Park|Pk\.?|Square|Sq|Row|Walk|Quay"
+    r"|Grove|Mews|Green|Parade|Rise|View|Lawn|Estate|Est\.?|Vale|Wharf|Yard|Heights|Villas"
+    r"|Cottages|Gate|Wynd|Brae|Boulevard|Meadows?|Fields|Orchard|Chase|Croft|Dale|Glen|Broadway)$"
+)
+
+
+def _postcodes(text: str, clusters: Iterable[tuple[int, int]]) -> Iterator[re.Match[str]]:
+    """The postcodes around the text's short digit clusters (a search of the whole text cost a
+    1 KB prompt ~25 us; a postcode holds one or two such clusters)."""
+    last = -1
+    for start, end in clusters:
+        if end - start > 4:
+            continue
+        code = _POSTCODE.search(text, max(0, start - 3), end + 7)
+        if code and code.start() > last:
+            last = code.start()
+            yield code
+
+
+def held_by_postcode(text: str, clusters: Iterable[tuple[int, int]]) -> Iterator[Span]:
+    """A British or Irish address without a number the street patterns need, from the postcode
+    back: the town, then up to five pieces (a street, an estate, a unit, a district), each of
+    capitalised words; the address starts at the farthest piece that starts a street. Without
+    one, a county's town ("Co. Galway") holds the two pieces before it (a townland, a village).
+    A building before the street is added by :func:`.pii_address_tails.extend`."""
+    for code in _postcodes(text, clusters):
+        floor = max(0, code.start() - 240)
+        seps = list(_PIECE_SEP.finditer(text, floor, code.start()))
+        ends = [m.start() for m in seps] + [code.start()]
+        starts = [floor] + [m.end() for m in seps]
+        if ends[-1] == starts[-1] and len(starts) > 1:  # the code after a separator: ", H91 E2T6"
+            ends.pop()
+            starts.pop()
+        town = text[starts[-1] : ends[-1]].rstrip(" ")
+        if not _TOWN.fullmatch(town):
+            continue
+        found = -1
+        pieces: list[int] = []
+        for i in range(len(starts) - 2, max(-1, len(starts) - 8), -1):
+            if i == 0 and floor > 0:
+                break  # cut by the window: not a whole piece
+            piece = text[starts[i] : ends[i]]
+            whole = _ADDRESS_PIECE.fullmatch(piece) is not None
+            if not whole:
+                # A label or a sentence before the address: only its capitalised end counts.
+                cut = _LEAD.match(piece)
+                if cut is None:
+                    break
+                offset = cut.end()
+                piece = piece[offset:]
+                if not _ADDRESS_PIECE.fullmatch(piece):
+                    break
+                starts[i] += offset
+            pieces.append(starts[i])
+            if _STREET_START.match(piece):
+                found = starts[i]
+            elif _STREET_END.search(piece):
+                # A label or a name before the house number: the street starts at the number.
+                number = _HOUSE_NUMBER.search(piece)
+                found = starts[i] + (number.start() if number else 0)
+            if not whole:
+                break
+        if found == -1 and town.startswith("Co. ") and pieces:
+            found = pieces[min(1, len(pieces) - 1)]
+        if found != -1:
+            yield Span("street_address", found, code.end(), 0.85)

@@ -21,13 +21,15 @@ from llmops_guardrails.detectors.pii_context import Span
 # "[ \t]*" made 10,000 tabs after a street take a minute: the review's finding).
 _SEP = r"(?:[ \t]*(?:[,;·/\u2013\u2014-][ \t]*)?\n[ \t]*|[ \t]*[,;·/\u2013\u2014\u2022|-][ \t]*|[ \t]+)"
 _WORD_CAP = r"[A-ZÀ-ÖØ-Þ][\w'\u2019.-]{0,30}"
-_LINKS = r"(?:am|im|an der|auf|bei|ob|sur|sous|de|del|de la|de les|da|do|das|dos|di|della|en|upon|on|la|le|les|y|e|et)"
+_LINKS = r"(?:am|im|an der|auf|bei|ob|sur|sous|de|des|du|del|de la|de les|da|do|das|dos|di|della|en|upon|on|la|le|les|y|e|et)"
 _PLACE = _WORD_CAP + r"(?: (?:" + _LINKS + r" )?" + _WORD_CAP + r"){0,3}"
 _UK_CODE = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}"
 # An Irish Eircode: a routing key ("D06", "D6W", "T12") and four characters ("Y5W9").
 _EIRCODE = r"(?:[ACDEFHKNPRTVWXY]\d{2}|D6W) ?[0-9ACDEFHKNPRTVWXY]{4}"
+_CA_CODE = r"[ABCEGHJ-NPRSTVXY]\d[A-Z] ?\d[A-Z]\d"
+_CA_PROVINCE = r"(?:AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT|\((?:Québec|Ontario)\))"
 _UNIT_WORDS = (
-    r"(?i:apt|apto|ap|apartment|apartamento|suite|ste|unit|flat|bloco|bloque|bl|casa|sala|loja|appart|cj|conj"
+    r"(?i:apt|apto|ap|app|apartment|apartamento|suite|ste|unit|flat|bloco|bloque|bl|casa|sala|loja|appart|cj|conj"
     r"|lote|pal|planta|piso|esc|escalera|pta|puerta|porta|andar|étage|etage|stock|top|stiege"
     r"|appt|appartement|bât|bâtiment|fraz|nave|km|int|interno|scala|local|room|box|buzón|dpto"
     r"|depto|of|oficina|despacho|zi|zimmer|whg|wohnung|hab|habitación|pta|boîte|boite|bte"
@@ -53,19 +55,31 @@ _PIECE = re.compile(
     _SEP + r"(?:"
     # A postal code and a city: "28046 Madrid", "1000-057 Lisboa", "D-10115 Berlin",
     # ";04109;Leipzig", "31004 Toulouse CEDEX 6", "20124 MILANO MI".
-    r"(?P<code>(?:[A-Z]{1,2}-)?(?:\d{5}-\d{3}|\d{4}-\d{3}|\d{5}|\d{4}|\d{2}-\d{3}))"
+    # A Dutch postcode's letters after its digits: "3511 AZ Utrecht".
+    r"(?P<code>(?:[A-Z]{1,2}-)?(?:\d{5}-\d{3}|\d{4}-\d{3}|\d{5}|\d{4} [A-Z]{2}(?= )|\d{4}"
+    r"|\d{2}-\d{3}))"
     r"(?:[ \t]|[ \t]*[;,][ \t]*)" + _PLACE + r"(?: (?:CEDEX|Cedex)(?: \d{1,2})?| [A-Z]{2}(?![\w])"
     r"| \([A-Z]{2}\)| \d{1,2}(?![\w]))?"
     # A city and a British postcode, a US state and ZIP, a Brazilian state and CEP.
     # (In a CSV row the commas have no space: "Dallas,TX,75201".)
     r"|(?P<city>" + _PLACE + r")(?:,? |,|[ \t]*\n[ \t]*|\t| \| )(?:" + _UK_CODE + r"(?![\w])"
+    # A Canadian province and postal code ("Toronto, ON M5J 0C3", "Montréal (Québec) H2J
+    # 2L6"), an Australian state and postcode ("Fitzroy VIC 3065"): seventh round.
+    r"|" + _CA_PROVINCE + r",? " + _CA_CODE + r"(?![\w])"
+    r"|(?:NSW|VIC|QLD|WA|SA|TAS|ACT|NT) \d{4}(?![\w])"
     r"|" + _EIRCODE + r"(?![\w])"
     r"|[A-Z]{2}(?:, ?| )\d{5}(?:-\d{4})?(?![\w])|[A-Z][a-z]+ \d{5}(?:-\d{4})?(?![\w]))"
     # A Brazilian city and state, with or without the CEP: "Curitiba/PR, 80230-010",
     # "Rio de Janeiro - RJ".
     r"|(?P<state>" + _PLACE + r" ?[\u2013/-] ?[A-Z]{2}(?:,? (?:CEP:? )?\d{5}-?\d{3})?(?![\w]))"
     # A postcode alone: "HG1 5DH", "CEP 22060-001".
-    r"|(?P<postcode>" + _UK_CODE + r"(?![\w])|" + _EIRCODE + r"(?![\w])|CEP:? \d{5}-?\d{3}"
+    r"|(?P<postcode>"
+    + _UK_CODE
+    + r"(?![\w])|"
+    + _CA_CODE
+    + r"(?![\w])|"
+    + _EIRCODE
+    + r"(?![\w])|CEP:? \d{5}-?\d{3}"
     r"|\d{5}-\d{3}(?![\w]))"
     # Dublin's postal districts: "Dublin 6", "Dublin 6W".
     r"|(?P<district>Dublin \d{1,2}W?)(?![\w])"
@@ -112,7 +126,8 @@ _PLACE_WORDS = re.compile(
     r"|andar|frazione|località|loc|palazzo|scala|piano|gewerbegebiet|haus|etage|stock|gebäude"
     r"|sitio|sítio|quinta|fazenda|industrial|industriale|business|villa|finca|chalet|cortijo|masía"
     r"|domaine|château|maison|rectory|cottage|farm|lodge|manor|barn|grange|masseria|cascina"
-    r"|podere|escalier|escalera|stiege|kamer|boîte|bte|torre|apto)\b|\besc\."
+    r"|podere|escalier|escalera|stiege|kamer|boîte|bte|torre|apto|level|shop|gewerbepark|halle)\b"
+    r"|\besc\."
 )
 # Words that are surnames too ("David Villa", "Ana Torre"): a building's only when they lead.
 _NAME_FIRST_WORDS = re.compile(
@@ -123,7 +138,7 @@ _WORD = re.compile(r"\S+")
 # A word that may stand before a building's name ("na Quinta da Aveleda", "presso Villa Medicea").
 _LEADING = frozenset(
     {
-        *("na", "no", "em", "en", "à", "a", "au", "at", "in", "presso", "bei", "im", "chez"),
+        *("na", "no", "em", "en", "à", "a", "au", "at", "in", "to", "presso", "bei", "im", "chez"),
         *("da", "do", "del", "de", "la", "le", "the", "our", "nuestra", "nossa", "c'est", "est"),
         *("is", "es", "é", "è", "ist", "l'adresse", "adresse", "address", "dirección"),
         *("direccion", "morada", "endereço", "indirizzo", "anschrift"),

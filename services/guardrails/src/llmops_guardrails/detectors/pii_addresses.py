@@ -105,7 +105,7 @@ _IBERIAN_STREET = (
     r"|R\.|Pça\.|Trav\.|Pza\.|P\.za|P\.zza|C\.so|Pº|Ctra\.|Carretera|Rodovia|Rod\.|Praceta"
     r"|Salita|Route|Clos|Faubourg|Impasse|Allée|Gran Vía|Gran Via|Heol|Stradone|Borgo|Contrada"
     # "Ch. des Roches 8", "Pç. Luís de Camões 8", "Al. Santos, 745", "Calçada do Combro 44".
-    r"|Ch\.|Pç\.|Al\.|Calçada|Località|Loc\.|Traverse|Cours|Rampa|Beco|Vila)"
+    r"|Ch\.|Pç\.|Al\.|Calçada|Località|Loc\.|Traverse|Cours|Rampa|Beco|Vila|Pl\.)"
 )
 _ES_PT_ADDRESS = re.compile(
     r"(?<![\w])"
@@ -133,7 +133,7 @@ _STREET_BEFORE_NUMBER = re.compile(
     r"|Salita|Route|Clos|Faubourg|Impasse|Allée|Gran V[ií]a|Heol|Stradone|Borgo|Contrada"
     r"|Ch\.|Pç\.|Al\.|Calçada|Località|Loc\.|Traverse|Cours|Rampa|Beco|Vila|gürtel|kai|zeile"
     r"|promenade|Gürtel|Kai|Promenade|-Ring|-Damm|-Ufer|straat|laan|plein|kaai|dreef|steenweg"
-    r"|gracht|singel|dijk|Rambla|Plaça|Passatge|Travessera"
+    r"|gracht|singel|dijk|Rambla|Plaça|Passatge|Travessera|Pl\."
 )
 
 # What may follow a street and its number, whatever the country: a flat or floor ("/3/12",

@@ -189,6 +189,19 @@ def _header_like(line: str, delimiter: str) -> bool:
     return all(fields) and len(named) == 1 and _NAME_WITH_DIGIT.fullmatch(named[0]) is not None
 
 
+# A quoted field of a CSV row ('"root acct, only for billing"'): its delimiters are text.
+_QUOTED_FIELD = re.compile(r'"[^"\n]*"')
+
+
+def _unquoted(line: str) -> str:
+    """``line`` with its quoted fields blanked (same length, so offsets still hold): the
+    delimiters a row's columns are counted and found by. A row of a password manager's export
+    with a comma in a quoted note counted one column more, and its table lost its header."""
+    if '"' not in line or line.count('"') % 2:
+        return line
+    return _QUOTED_FIELD.sub(lambda m: '"' + " " * (len(m.group()) - 2) + '"', line)
+
+
 def _build_tables(text: str) -> Tables:
     starts: list[int] = []
     headers: list[tuple[str, list[str]] | None] = []
@@ -197,7 +210,8 @@ def _build_tables(text: str) -> Tables:
     for line in text.split("\n"):
         starts.append(pos)
         pos += len(line) + 1
-        counts = {d: line.count(d) for d in _DELIMITERS}
+        unquoted = _unquoted(line)
+        counts = {d: unquoted.count(d) for d in _DELIMITERS}
         delimiter = max(_DELIMITERS, key=counts.__getitem__)
         count = counts[delimiter]
         found = current.get(delimiter)
@@ -236,9 +250,8 @@ def column_name(text: str, start: int) -> str:
         line_start = tables.line_starts[line]
         line_end = text.find("\n", line_start)
         line_end = len(text) if line_end == -1 else line_end
-        positions = [
-            m.start() for m in re.finditer(re.escape(delimiter), text[line_start:line_end])
-        ]
+        row = _unquoted(text[line_start:line_end])
+        positions = [m.start() for m in re.finditer(re.escape(delimiter), row)]
         positions = [line_start + p for p in positions]
         tables.delimiters[line] = positions
     index = bisect.bisect_left(positions, start)

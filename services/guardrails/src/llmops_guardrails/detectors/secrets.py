@@ -46,6 +46,7 @@ from llmops_guardrails.detectors.secrets_assigned import assigned
 from llmops_guardrails.detectors.secrets_codes import codes
 from llmops_guardrails.detectors.secrets_credentials import (
     aws_pairs,
+    code_credentials,
     combos,
     command_lines,
     pairs,
@@ -54,11 +55,14 @@ from llmops_guardrails.detectors.secrets_credentials import (
     url_passwords,
 )
 from llmops_guardrails.detectors.secrets_shapes import (
+    after_login,
     app_passwords,
+    machine_made,
     passphrases,
     setup_keys,
     shaped,
     wifi,
+    wifi_qr,
 )
 from llmops_guardrails.detectors.secrets_tokens import (
     line_tokens,
@@ -76,7 +80,7 @@ from llmops_guardrails.detectors.secrets_values import (
 __all__ = ["DEFAULT_THRESHOLD", "NAME", "VERSION", "SecretsDetector", "entropy"]
 
 NAME = "secrets"
-VERSION = "secrets-6"
+VERSION = "secrets-7"
 DEFAULT_THRESHOLD = 0.5
 
 
@@ -274,6 +278,18 @@ _RULES: tuple[_Rule, ...] = (
         ("shpat_", "shpca_", "shppa_", "shpss_"),
         re.compile(r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}" + _TAIL),
         0.99,
+    ),
+    _Rule(
+        "sonarqube_token",
+        ("squ_", "sqp_", "sqa_"),
+        re.compile(r"(?<![\w-])sq[upa]_[a-f0-9]{40}" + _TAIL),
+        0.99,
+    ),
+    _Rule(
+        "django_secret_key",
+        ("django-insecure-",),
+        re.compile(r"django-insecure-[A-Za-z0-9!@#$%^&*(\-_=+)]{30,70}(?=[\"'`\s]|$)"),
+        0.95,
     ),
     _Rule(
         "databricks_token",
@@ -594,13 +610,17 @@ class SecretsDetector:
         spans.extend(codes(text, lower))
         if ("-" in text and ("-p" in text or "--" in text)) or ("(" in text and "define(" in text):
             spans.extend(command_lines(text))
+        if ("(" in text or "SecureString" in text) and ('"' in text or "'" in text):
+            spans.extend(code_credentials(text))
         if "identified" in lower or "password '" in lower:
             spans.extend(sql_passwords(text, lower))
         if any(s.kind == "aws_access_key_id" for s in spans):
             spans.extend(aws_pairs(text))
         if "\n" in text:
             spans.extend(table_cells(text, lower))
+            spans.extend(after_login(text))
         spans.extend(shaped(text, lower))
+        spans.extend(machine_made(text, lower))
         if long_runs:
             spans.extend(line_tokens(text, lower))
         if (
@@ -611,6 +631,8 @@ class SecretsDetector:
             or "ssid" in lower
         ):
             spans.extend(wifi(text, lower))
+            if "WIFI:" in text:
+                spans.extend(wifi_qr(text))
         password_word = (
             "pass" in lower
             or "senha" in lower

@@ -5,6 +5,7 @@ runs after it (see :mod:`.secrets` for why)."""
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 
@@ -329,6 +330,30 @@ def assigned(text: str, lower: str, long_runs: bool = True) -> Iterator[Span]:
 _PROSE_GOES_ON = re.compile(r" [a-zà-ÿ]")
 
 
+# A value that says where the secret is kept or how it is filled in, not the secret: Ansible
+# Vault's tag, a Vault path, an LDAP hash's scheme, Compose's "required" variable
+# ("${DB_PASSWORD:?DB_PASSWORD}"), a call ("Column(String(128))"), a secret manager's reference.
+# Seventh round: a dev author's devops look-alikes.
+_REFERENCE = re.compile(
+    r"!vault|vault:|\{(?:s?sha\d*|crypt|pbkdf2[^}]*|s?md5|argon2[^}]*|bcrypt)\}|\?[A-Z_]"
+    r"|[A-Za-z_][A-Za-z_.]{2,}\([A-Za-z_\"')]|arn:aws:secretsmanager|projects/[^/\s]+/secrets/|op://|ref\+|sm://"
+    r"|awssm:|azurekeyvault:|secretref",
+    re.IGNORECASE,
+)
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{8,}={0,2}")
+
+
+def _encoded_placeholder(value: str) -> bool:
+    """Base64 of a placeholder: a Kubernetes Secret's "Y2hhbmdlbWU=" ("changeme")."""
+    if len(value) % 4 or not _BASE64.fullmatch(value):
+        return False
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return PLACEHOLDER.fullmatch(decoded) is not None or dummy(decoded)
+
+
 def _has_digit(value: str) -> bool:
     return any(c.isdigit() for c in value)
 
@@ -424,10 +449,16 @@ def _value_after(
     if not m:
         return
     start = m.start("value")
-    value = text[start : m.end("value")].split("</", 1)[0].rstrip(".)]}>")  # an element's end
+    value = text[start : m.end("value")].split("</", 1)[0]  # an element's end
+    # A full stop ends a sentence, not a quoted value ("smtp_password='Orchard1989.'").
+    quoted = text[m.end("value") : m.end("value") + 1] in ("'", '"', "`")
+    kept = quoted and value.endswith(".") and value[-2:-1].isalnum()
+    value = value if kept else value.rstrip(".)]}>")
     end = start + len(value)
     if len(value) < 6 or PLACEHOLDER.fullmatch(value) or dummy(value):
         return
+    if _REFERENCE.match(value) or _encoded_placeholder(value):
+        return  # where the secret is kept, or a placeholder in base64 ("Y2hhbmdlbWU=")
     if value.startswith("eyJ") and not jwt_header_ok(value):
         return  # an unsigned or sample JWT (see ``jwt_header_ok``)
     if _NAMES_ONE.fullmatch(value) or _HASH_NAMES.match(value) or "hash" in lower[after:start]:
@@ -447,6 +478,8 @@ def _value_after(
             return
         if value.startswith(("/", "~/", "./", "../")) or "://" in value:
             return  # "pwd = /home/user": a path
+        if len(value) > 128:
+            return  # an encrypted blob (a sealed secret's "encryptedData"), no one's password
         if _PROSE_GOES_ON.match(text, end) and value == value.lower() and not _has_digit(value):
             return  # "mot de passe : rendez-vous sur le portail": a word that prose goes on from
         if classes(value) >= 2:

@@ -35,7 +35,8 @@ _PIN = re.compile(
     r"(?<![\w])(?:door code|alarm code|gate code|entry code|keypad code|access code|digicode"
     r"|code porte|türcode|code d'accès|código de acceso|código do alarme|codice della porta"
     r"|codice allarme|code de l'alarme|code alarme|code de la porte|code du portail"
-    r"|code de l'immeuble|alarmcode|código de la alarma|código da porta)(?:[ \t]+(?:is|es|est|ist|é|è|for|of|del|de|do|da|della|tomorrow|today"
+    r"|code de l'immeuble|alarmcode|código de la alarma|código da porta|zugangscode"
+    r"|codice di accesso|código de acesso)(?:[ \t]+(?:is|es|est|ist|é|è|for|of|del|de|do|da|della|tomorrow|today"
     r"|now|demain|morgen|heute|mañana|amanhã|domani|new|nuevo|nouveau|neuer))"
     r"{0,3}[ \t]{0,4}(?:[:=]|c'est|c\u2019est)?[ \t]{0,4}(?P<value>\d{4,8}#?)(?![\w])(?! ?(?:seconds|secs|minutes|mins|hours"
     r"|days|bits|bytes|ms|s\b|m\b|h\b))"
@@ -70,6 +71,7 @@ _ALWAYS_CODES = (
     "pin puk combo combination combinaison combinación kombination zahlenkombination combinazione "
     "combinação passcode digicode keypad zahlenschloss padlock cadenas candado cadeado lucchetto "
     "lockbox keysafe|key safe|boîte à clés|cajetín|cofre de chaves|schlüsselsafe|host key"
+    "|caja de llaves|cofre das chaves|cassetta delle chiavi|key box|schlüsselkasten"
 )
 #: Words for a code, and the verbs for typing one: a colon, a copula or a lock must follow.
 _CODE_WORDS = (
@@ -81,7 +83,8 @@ _CODE_WORDS = (
 _LOCKS = (
     "alarm alarme alarma allarme safe coffre cofre tresor cassaforte door porte puerta porta portal "
     "portail portão portillon tür haustür tor haupttor gate cancello badge unlock déverrouillage "
-    "desbloqueo sblocco copier photocopieuse fotocopiadora kopierer fotocopiatrice locker casier "
+    "desbloqueo sblocco copier photocopieuse photocopieur fotocopiadora kopierer fotocopiatrice "
+    "alarmanlage locker casier "
     "taquilla schließfach armadietto cacifo tablet tablette ipad laptop ordinateur garage garagem "
     "garaje keller cave arrecadação barracão trastero abstellraum interphone centrale central "
     "messagerie voicemail mailbox mobilbox parental parentale jugendschutz confidentiel "
@@ -185,7 +188,7 @@ _AFTER = re.compile(
     r"(?:(?:le|la|el|o|a|the|der|die|das|il) )?"
     # A code starts a word: not the tail of one ("Passwort Vogel1958": not "el1958").
     r"(?<![\w])(?P<value>#?(?:\d(?: \d){3,7}|\d{1,2}(?:-\d{1,2}){2,5}|\d{2}(?: \d{2}){2,3}"
-    r"|(?=[a-z]{0,2}\d)[a-z\d]{4,8})[#*]?)"
+    r"|(?=[a-z]{0,2}\d)[a-z\d]{4,8}|\d{3})[#*]?)"
     # Not the start of a longer name or number ("CODE 7731-ALPHA", "4.5", "12/24").
     r"(?![\w]|[.,/:-]\w)(?! ?" + _UNITS + r")"
 )
@@ -275,15 +278,15 @@ _ZERO, _GAP = ord("0"), ord("_")
 _MARK = re.compile(r"\d[ -]?\d[ -]?\d")
 
 
-def _code_value(value: str) -> bool:
+def _code_value(value: str, short: bool = False) -> bool:
     """Four to eight digits (spaced or dashed, one or two letters among them, "#" around), not a
-    counting run or a repeated digit, not a year."""
+    counting run or a repeated digit, not a year; three digits for a padlock (``short``)."""
     core = value.strip("#*")
     digits = "".join(c for c in core if c.isdigit())
     letters = sum(c.isalpha() for c in core)
     if len(digits) < 3 or letters > 2 or (letters and len(digits) < 3):
         return False
-    if not letters and len(digits) < 4 and "-" not in core:
+    if not letters and len(digits) < 4 and "-" not in core and not short:
         return False
     if len(digits) == 4 and digits[:2] in ("17", "18", "19", "20") and core == digits:
         return False  # a year ("tablette de Léo : 2016" is lost with them)
@@ -308,7 +311,9 @@ def _accepted(lower: str, word_end: int, category: str, m: re.Match[str], locks:
     """Whether a code after a word of ``category`` is one: a code's value on a line with no
     postal code, error, offer or reference; after a word always a code's, a code word and a
     lock on the line, or a lock and a colon or copula."""
-    if not _code_value(m.group("value")):
+    # A padlock's combination has three digits as often as four ("Cadenas du local vélos : 482").
+    short = category == "always" and lower.endswith(_PADLOCKS, 0, word_end)
+    if not _code_value(m.group("value"), short):
         return False
     if m.group("value").strip("#*").isdigit() and _GROUP_GOES_ON.match(lower, m.end()):
         return False  # the first group of a longer number ("Chave de acesso: 3525 0312 ...")
@@ -336,6 +341,7 @@ def _accepted(lower: str, word_end: int, category: str, m: re.Match[str], locks:
     return sep[:1] in (":", "=") and (label in _LABEL_LOCKS or label.endswith(_LOCK_ENDINGS))
 
 
+_PADLOCKS = ("padlock", "cadenas", "candado", "cadeado", "lucchetto", "zahlenschloss")
 _GROUP_GOES_ON = re.compile(r" \d")
 _LABEL_PHRASES = tuple(p for p in _LABEL_LOCKS if " " in p)
 _HOUR = re.compile(r"\d{1,2}h\d{2}")
@@ -380,12 +386,35 @@ _BACKUP_WORDS = re.compile(
 # A line of backup codes: "3917 4402    8826 1057", "84920137", "k3x9-p2mw".
 # (Matched on the stripped line, a short one: blanks at both ends of the pattern backtracked
 # against each other, 58 s for 100 KB of spaces: the review's finding.)
-_ONE_CODE_PATTERN = r"\d{4}[ -]?\d{4}|\d{6,10}|[a-z\d]{4,5}-[a-z\d]{4,5}"
-_CODE_LINE = re.compile(rf"(?:{_ONE_CODE_PATTERN})(?:[ \t]{{1,8}}(?:{_ONE_CODE_PATTERN})){{0,3}}")
+# Services' formats too: Dropbox's "oyr5-yspv-o0qg", Bitwarden's "f9mgzz63jd" (seventh round).
+_ONE_CODE_PATTERN = (
+    r"\d{4}[ -]?\d{4}|\d{6,10}|[a-z\d]{4}(?:-[a-z\d]{4}){2,3}|[a-z\d]{4,5}-[a-z\d]{4,5}"
+    r"|[a-z\d]{10}"
+)
+_CODE_LINE = re.compile(rf"(?:{_ONE_CODE_PATTERN})(?:[ \t]{{1,8}}(?:{_ONE_CODE_PATTERN})){{0,7}}")
 _ONE_CODE = re.compile(_ONE_CODE_PATTERN)
 
 
 _EXAMPLE = re.compile(r"example|e\.g\.|exemple|ejemplo|beispiel|esempio|exemplo|rfc \d")
+
+
+# A list's marker before a code: "1. 8454 1140", "- 03228-8d36e".
+_LIST_MARK = re.compile(r"[ \t]*(?:\d{1,2}[.)]|[-*\u2022])[ \t]+")
+
+
+def _unmarked(line: str) -> str:
+    mark = _LIST_MARK.match(line)
+    return line[mark.end() :] if mark else line
+
+
+def _one_code(code: str) -> bool:
+    """Digits that are no counting run or repetition; letters and digits as a service prints
+    them ("zz1p-y0ao": its digits "10" are no count), or letters alone."""
+    digits = "".join(c for c in code if c.isdigit())
+    if digits == code.replace(" ", "").replace("-", ""):
+        return not filler(digits)
+    # Letters alone only in a list of codes (the caller's context): "rnmy-aeeq", "zqdb-gllg".
+    return True
 
 
 def _backup_codes(text: str, lower: str) -> Iterator[Span]:
@@ -403,15 +432,83 @@ def _backup_codes(text: str, lower: str) -> Iterator[Span]:
             if not line.strip():
                 if seen:
                     break
-            elif len(line) <= 80 and _CODE_LINE.fullmatch(line.strip()):
-                for code in _ONE_CODE.finditer(line):
-                    digits = "".join(c for c in code.group() if c.isdigit())
-                    if digits and not filler(digits):
+            elif len(line) <= 80 and _CODE_LINE.fullmatch(_unmarked(line).strip()):
+                skip = len(line) - len(_unmarked(line))
+                for code in _ONE_CODE.finditer(line, skip):
+                    if _one_code(code.group()):
                         yield Span("generic_secret", start + code.start(), start + code.end(), 0.8)
             else:
                 break
             seen += 1
             at = end
+
+
+# --- codes given in reply ------------------------------------------------------------------------
+
+# A code asked for on one line and given at the start of the next: "> what's the pin for the
+# shared card reader in finance?\n5093. same as the old one", "Q: did you change the safe
+# combination after Gary left?\nA: yes — 24-08-61.", "Lena: hast du das Kennwort für den
+# Laminator-Schrank??\nTobi: Schrank-42". Seventh round: a dev author wrote such exchanges in
+# every language; nothing on the answer's line says what it is.
+_ASKS_FOR = re.compile(
+    r"\bpin\b|\bcode\b|código|codice|combina|kombination|combo|passcode|password|passwort|kennwort"
+    r"|mot de passe|\bmdp\b|contraseña|senha|\bclave\b|\bchiave\b"
+)
+# Where the answer starts: a quote mark or a dash, "A:", a speaker's name and a colon.
+_ANSWER_START = re.compile(
+    r"[ \t>*\u2014\u2013-]*(?:(?:[ar]|antwort|respuesta|resposta|risposta|réponse)[ \t]*:[ \t]*"
+    r"|[A-ZÀ-Þ][\w.-]{0,15}:[ \t]+)?"
+)
+_ANSWER_TOKEN = re.compile(r"[^\s,;:!?()\u2014\u2013]+")
+
+
+def answers(text: str, lower: str) -> Iterator[Span]:
+    at = text.find("?")
+    while at != -1:
+        line_start = text.rfind("\n", 0, at) + 1
+        line_end = text.find("\n", at)
+        next_at = text.find("?", line_end) if line_end != -1 else -1
+        question = lower[line_start:at]
+        if line_end != -1 and _ASKS_FOR.search(question) and not _NOT_LOCKS.search(question):
+            start = line_end + 1
+            end = text.find("\n", start)
+            end = len(text) if end == -1 else end
+            head = _ANSWER_START.match(text, start, end)
+            begin = head.end() if head else start
+            # The first token that is a code, among the answer's first words ("yes — 24-08-61",
+            # "Sí, ahora es 33-07-54").
+            for token in _ANSWER_TOKEN.finditer(text, begin, end):
+                if token.start() > begin + 40:
+                    break
+                value = token.group().rstrip(".")
+                # A code among the answer's first words ("yes \u2014 24-08-61"); a password only
+                # as the answer itself ("it's in 1Password" names a product).
+                first = token.start() == begin
+                if _code_value(value) or (first and _told_password(value)):
+                    # Not a network's name before its key: "Livebox-7A2C, clé : NJX4V...".
+                    if not _KEY_LATER.search(lower, token.end(), min(end, token.end() + 16)):
+                        yield Span("password", token.start(), token.start() + len(value), 0.8)
+                    break
+        at = next_at
+
+
+_KEY_LATER = re.compile(
+    r"cl[ée]\b|clave|chave|chiave|\bkey\b|schlüssel|senha|passw|contraseña|kennwort|\bpin\b"
+)
+_MARKUP = re.compile(r"[<>'\"=/\\]")
+
+
+def _told_password(value: str) -> bool:
+    """A password given as an answer: letters and digits, a symbol or both cases among them."""
+    return (
+        6 <= len(value) <= 32
+        and not _MARKUP.search(value)
+        and classes(value) >= 3
+        and any(c.isdigit() for c in value)
+        and any(c.isalpha() for c in value)
+        and not PLACEHOLDER.fullmatch(value)
+        and not dummy(value)
+    )
 
 
 # --- the finder ---------------------------------------------------------------------------------
@@ -448,7 +545,8 @@ def codes(text: str, lower: str) -> Iterator[Span]:
             year = len(digits) == 4 and digits[:2] in ("19", "20")
             if not filler(digits) and not year:
                 yield Span("password", m.start("value"), m.end("value"), 0.85)
-    anchors = [a for start, end in _windows(text) for a in _anchors(lower, start, end)]
+    windows = _windows(text)
+    anchors = [a for start, end in windows for a in _anchors(lower, start, end)]
     locks = [end for end, category in anchors if category in ("lock", "account")]
     taken = 0
     for word_end, category in anchors:
@@ -465,8 +563,19 @@ def codes(text: str, lower: str) -> Iterator[Span]:
             yield Span("password", at, at + len(value.strip("#*")), 0.8)
             taken = code.end()
     yield from _recovery_keys(text)
-    if "\n" in text and any(category == "backup" for _, category in anchors):
-        yield from _backup_codes(text, lower)
+    if "?" in text and "\n" in text:
+        yield from answers(text, lower)
+    if "\n" in text:
+        backup = any(category == "backup" for _, category in anchors)
+        if not backup:
+            # The words may sit farther up than a window reaches: "GitHub recovery codes for the
+            # org owner account (print & store in the safe, do NOT keep on laptop):\n\n81a5f-...";
+            # codes may have no three digits together ("OYR5-YSPV-O0QG"): no window at all.
+            first = windows[0][0] if windows else min(len(lower), 400)
+            found = _anchors(lower, max(0, first - 200), first)
+            backup = any(category == "backup" for _, category in found)
+        if backup:
+            yield from _backup_codes(text, lower)
 
 
 def _recovery_keys(text: str) -> Iterator[Span]:

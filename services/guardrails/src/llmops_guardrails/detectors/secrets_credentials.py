@@ -38,8 +38,8 @@ _COMBO = re.compile(
 # The user may be quoted ("compte « reseau » / ..."), and an arrow or a dash may stand for the slash
 # ("usuario «gestoria» → 54Z.MeG-HcoeAx91", "familia@gmail.com \u2013 Paella&Domingo5").
 _PAIR = re.compile(
-    r"(?<![\w/.-])[\u00ab\"\u201c']?[ \u00a0]?(?P<user>[\w.@+-]{2,64})[ \u00a0]?[\u00bb\"\u201d']?"
-    r" (?:/|\u2192|->|\u2013|\u00b7) (?P<value>[^\s/\"'`,;|()]{6,64})(?=[\s,;|]|$)"
+    r"(?<![\w/.-])[\u00ab\"\u201c'`]?[ \u00a0]?(?P<user>[\w.@+-]{2,64})[ \u00a0]?[\u00bb\"\u201d'`]?"
+    r" (?:/|\u2192|->|\u2013|\u00b7) `?(?P<value>[^\s/\"'`,;|()]{6,64})`?(?=[\s,;|)]|$)"
 )
 _PAIR_SEPARATORS = (" / ", " \u2192 ", " -> ", " \u2013 ", " \u00b7 ")
 # A word after the value: prose goes on.
@@ -48,8 +48,8 @@ _PROSE_AFTER = re.compile(r" [^\W\d]")
 _NETWORK = re.compile(r"wi-?fi|wlan|ssid|réseau|rede|netz")
 _NETWORK_NAME = re.compile(r"[^\W\d_][\w-]{2,40}")
 _SPACES = " \u00a0"
-_OPENING_QUOTES = "\u00ab\"\u201c'"
-_CLOSING_QUOTES = "\u00bb\"\u201d'"
+_OPENING_QUOTES = "\u00ab\"\u201c'`"
+_CLOSING_QUOTES = "\u00bb\"\u201d'`"
 # Users who log in with digits alone ("Faxserver: admin / 89461403").
 _ADMIN_USERS = frozenset({"admin", "administrator", "administrateur", "root", "supervisor", "user"})
 _PASSWORD_ASKED = frozenset(
@@ -64,11 +64,14 @@ _PASSWORD_ASKED = frozenset(
         "mot de passe",
     }
 )
+_BROAD_LOGINS = frozenset({"vpn", "access", "zugänge", "accessi", "accesos", "acessos", "creds"})
 _LINE_ENDS = re.compile(r"[.!]?[ \t]*(?:\r?\n|$)")
 _LOGIN_WORDS = re.compile(
     r"\b(?:login|log in|sign in|users?|username|usuario|utilisateur|benutzer|utente|utilizador"
     r"|accounts?|cuentas?|comptes?|konto|admin|root|credentials?|acceso|accès|acesso|accesso"
-    r"|zugang|anmeldung|session|identifiant|identifier|kennung|benutzername|login id)\b"
+    r"|zugang|anmeldung|session|identifiant|identifier|kennung|benutzername|login id"
+    # A VPN's or an onboarding letter's accesses ("Access for your contract: VPN: jdoe / ...").
+    r"|vpn|access|zugänge|accessi|accesos|acessos|creds)\b"
     # Or a question about a password a line before ("Qual é a password do Instagram?\n... loja
     # / Bacalhau*55").
     r"|password|passwort|contraseña|senha|mot de passe|kennwort|palavra-passe|\bmdp\b"
@@ -115,6 +118,11 @@ def pairs(text: str, lower: str) -> Iterator[Span]:
                 # not a band ("Wi-Fi bands: 2.4GHz / 5GHz-Ultra").
                 login = login or _NETWORK.search(lower, max(0, m.start() - 40), m.start())
             if not (login or email):
+                continue
+            broad = login is not None and login.group() in _BROAD_LOGINS and not email
+            if broad and not (cased(value) and any(c.isdigit() for c in value)):
+                # A VPN or an access names settings as often ("VPN: split tunnel / full-tunnel2
+                # modes"): a generated password only, both cases and a digit.
                 continue
             asked = login is not None and login.group() in _PASSWORD_ASKED
             if asked and not email and not _LINE_ENDS.match(text, m.end("value")):
@@ -236,7 +244,8 @@ def url_passwords(text: str) -> Iterator[Span]:
 # "docker login -u ci -p X". Only on the line of a command that takes one, after its name.
 _CLI_PASSWORD = re.compile(
     r"(?:--(?:requirepass|password|passwd|pass|db-password|[\w-]{0,20}(?:secret|token|api-key"
-    r"|access-key|secret-key)[\w-]{0,12})(?:[ =]|[\"'],? *[\"'])|(?<=\s)-p(?=[^\s-])|(?<=\s)-p +)"
+    r"|access-key|secret-key)[\w-]{0,12})(?:[ =]|[\"'],? *[\"'])|(?<=\s)-p(?=[^\s-])|(?<=\s)-p +"
+    r"|(?<=\s)-a +)"
     r"[\"']?(?P<value>[^\s\"']{6,128})"
 )
 _CLI_COMMANDS = re.compile(
@@ -319,7 +328,8 @@ _SECRET_HEADER = re.compile(
     # A prefix glued only when it is a word for whose password it is ("bypass", "compass" are
     # no passwords).
     r"(?:(?:temp|start|initial|master|new|old|default|admin|root|user|db|app|kunden|neues)[ _-]?"
-    r"|[a-z]+[ _-])?(?:pass|password|passwort|passwd|pwd|kennwort|contraseña|senha|mot de passe"
+    r"|[a-z]+[ _-])?(?:pass|password|passwort|passwd|pwd|kennwort|contraseña|senha"
+    r"|mot[ _-]de[ _-]passe"
     r"|palavra-passe"
     r"|mdp|clave|chiave"
     r"|secret|token|key|api[ _-]?key|secret[ _-]access[ _-]key|access[ _-]token|client[ _-]secret)"
@@ -349,7 +359,8 @@ def table_cells(text: str, lower: str) -> Iterator[Span]:
                 continue
             offset = line + cells[i][0]
             value = cells[i][1].strip(" \t'")
-            if len(value) < 6 or PLACEHOLDER.fullmatch(value) or dummy(value):
+            pin = value.isdigit() and len(value) >= 4  # a PIN in a password column
+            if (len(value) < 6 and not pin) or PLACEHOLDER.fullmatch(value) or dummy(value):
                 continue
             if _DATE_LIKE.fullmatch(value):
                 continue
@@ -360,7 +371,9 @@ def table_cells(text: str, lower: str) -> Iterator[Span]:
                 spanish = "clave" in fields[i] or "chiave" in fields[i]
                 if spanish and not any(c.islower() for c in value):
                     continue
-                if classes(value) >= 2 and " " not in value:
+                # A column of passwords holds PINs too: a bank's "576512" in a password
+                # manager's export is no number of anything else.
+                if (classes(value) >= 2 or value.isdigit()) and " " not in value:
                     yield Span("password", start, start + len(value), 0.85)
             elif high_entropy(value):
                 yield Span("generic_secret", start, start + len(value), 0.9)
@@ -395,12 +408,70 @@ _QUOTED_FIELDS = {
 
 _DEFINE_NAME = re.compile(r"PASSWORD|KEY|SALT|SECRET|TOKEN")
 
+# Credentials passed to a connection or a client by position ("new PDO($dsn, 'crm_sync',
+# 'Bergsee1977*')", 'DriverManager.getConnection(URL, "export_job", "ii8QjYV3t=tiC9+ME_")',
+# "new Client('SK...', 'iAV1VOlz...')"), PowerShell's "ConvertTo-SecureString 'yTNE...'
+# -AsPlainText", and a secret's default where the code reads it from the environment
+# ('os.environ.get("DJANGO_SECRET_KEY", "r(ak6r!dc0!...")'). Seventh round: a dev author's
+# code in six programming languages.
+_CONNECT_CALL = re.compile(
+    r"(?:getConnection|new PDO|mysqli_connect|new mysqli|\.connect|createConnection"
+    r"|new [A-Z]\w{0,30}Client|\bClient|NetworkCredential)\("
+)
+_QUOTED_ARG = re.compile(
+    r"(?<=[(,\s])(?P<quote>[\"'])(?P<value>[^\"'\n]{6,128})(?P=quote)(?=\s*[,)])"
+)
+_SECURE_STRING = re.compile(
+    r"ConvertTo-SecureString\s+(?P<quote>[\"'])(?P<value>[^\"'\n]{6,128})(?P=quote)"
+)
+_ENV_DEFAULT = re.compile(
+    r"(?:environ\.get|getenv|\benv|ENV\.fetch|config)\(\s*[\"'](?P<name>[\w.]{0,40}(?i:secret"
+    r"|password|passwd|pwd|token|api_?key|private_key|signing_key)[\w.]{0,20})[\"']\s*,\s*"
+    r"(?:default\s*=\s*)?(?P<quote>[\"'])(?P<value>[^\"'\n]{8,128})(?P=quote)"
+)
+
+
+def code_credentials(text: str) -> Iterator[Span]:
+    """Passwords and secrets given to a call (see ``_CONNECT_CALL``, ``_ENV_DEFAULT``)."""
+    for m in _CONNECT_CALL.finditer(text):
+        close = text.find(")", m.end(), m.end() + 400)
+        args = list(
+            _QUOTED_ARG.finditer(text, m.end() - 1, len(text) if close == -1 else close + 1)
+        )
+        for arg in args[1:]:  # the first is a host, a user, a key's id: what follows is secret
+            value = arg.group("value")
+            if _call_secret(value):
+                yield Span("password", arg.start("value"), arg.end("value"), 0.8)
+    if "SecureString" in text:
+        for m in _SECURE_STRING.finditer(text):
+            if classes(m.group("value")) >= 2 and not PLACEHOLDER.fullmatch(m.group("value")):
+                yield Span("password", m.start("value"), m.end("value"), 0.85)
+    for m in _ENV_DEFAULT.finditer(text):
+        value, name = m.group("value"), m.group("name").lower()
+        if PLACEHOLDER.fullmatch(value) or dummy(value) or "://" in value or value.startswith("/"):
+            continue
+        if "pass" in name or "pwd" in name:
+            if classes(value) >= 2:
+                yield Span("password", m.start("value"), m.end("value"), 0.85)
+        elif high_entropy(value) or (classes(value) >= 3 and len(value) >= 16):
+            yield Span("generic_secret", m.start("value"), m.end("value"), 0.85)
+
+
+def _call_secret(value: str) -> bool:
+    """A call's argument that is a secret: letters, digits and a symbol or both cases, no path,
+    host, DSN or placeholder."""
+    if PLACEHOLDER.fullmatch(value) or dummy(value) or FILE_LIKE.search(value):
+        return False
+    if any(c in value for c in " /:;\\") or value.count(".") > 1:
+        return False  # a sentence, a path, a DSN, a host
+    return _strong_enough(value) and classes(value) >= 3
+
 
 def _flags(text: str) -> Iterator[re.Match[str]]:
     """``_CLI_PASSWORD`` matched where a flag starts ("--", " -p"): the pattern has no literal
     prefix for the engine to jump to, and hyphens are everywhere in prose."""
     starts = []
-    for marker, offset in (("--", 0), (" -p", 1), ("\t-p", 1)):
+    for marker, offset in (("--", 0), (" -p", 1), ("\t-p", 1), (" -a ", 1)):
         at = text.find(marker)
         while at != -1:
             starts.append(at + offset)
@@ -418,7 +489,12 @@ def command_lines(text: str) -> Iterator[Span]:
             continue
         line_start = text.rfind("\n", 0, m.start()) + 1
         command = _CLI_COMMANDS.search(text, max(line_start, m.start() - 200), m.start())
-        if flag.startswith("-p"):
+        if flag.startswith("-a"):
+            # redis-cli's "-a PASSWORD" ("-a" is "all" or "append" to other commands).
+            redis = command is not None and command.group() == "redis-cli"
+            if redis and classes(value) >= 2:
+                yield Span("password", m.start("value"), m.end("value"), 0.85)
+        elif flag.startswith("-p"):
             # "-p X" only for a login command; mysql's "-p X" asks for the password.
             attached = not flag.startswith("-p ")
             spaced = command is not None and command.group() in _SPACED_PASSWORD

@@ -5,13 +5,16 @@ velvet cobbler ninety lagoon"). Beside :mod:`.secrets` (keywords and assignments
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import Any
 
 import ahocorasick  # type: ignore[import-not-found]  # C extension, no stubs
 
 from llmops_guardrails.detectors.secrets_credentials import FILE_LIKE
+from llmops_guardrails.detectors.secrets_tokens import word_run
 from llmops_guardrails.detectors.secrets_values import (
     PLACEHOLDER,
     Span,
@@ -123,6 +126,89 @@ def shaped(text: str, lower: str) -> Iterator[Span]:
                 yield span
 
 
+# A password only a generator writes ("rUnwz$Imp68p", "fndMeh-5khcwysHp9w", "xe5n7VLupfq="), in
+# a text about a login but far from the word ("For the very first sign-in use the string I read
+# out on the phone yesterday \u2014 for the record it was rUnwz$Imp68p"): both cases, digits
+# among the letters, a symbol, and no word in it even read back from leetspeak ("5y5t3m-Pr0mpt"
+# is "system-Prompt", "4dm1n-B3nutz3r" "admin-Benutzer"). Seventh round: six such.
+_UNLEET = str.maketrans("013457@$", "oieastas")
+_VOWELS_Y = frozenset("aeiouyAEIOUY")
+
+
+def _machine_made(value: str) -> bool:
+    if not (10 <= len(value) <= 32) or classes(value) < 4 or not cased(value):
+        return False
+    if "/" in value or "\\" in value or "://" in value or value.count("=") > 1 or "**" in value:
+        return False
+    if _NOT_CHOSEN.search(value.rstrip("=")) or FILE_LIKE.search(value) or word_run(value):
+        return False
+    if not _PASSWORD_ALPHABET.fullmatch(value):
+        return False
+    flips = sum(
+        a.isalnum() and b.isalnum() and a.isdigit() != b.isdigit() for a, b in pairwise(value)
+    )
+    if flips < 2 or (flips < 3 and not any(c in _STRONG_SYMBOLS for c in value)):
+        return False  # "GPT-4o", "SHA-256-Hash", "WPA2-Passwort", "Mon+Wed+Fri2"
+    for piece in _LETTER_PIECES.findall(value.translate(_UNLEET)):
+        vowels = sum(c in _VOWELS_Y for c in piece)
+        if (len(piece) >= 6 and vowels * 4 >= len(piece)) or (
+            len(piece) >= 4 and vowels * 10 >= 4 * len(piece)
+        ):
+            return False  # a word, maybe in leetspeak ("D4rkL0rd_99")
+    return value[-1:] != "=" or not _decodes_to_text(value)
+
+
+def _decodes_to_text(value: str) -> bool:
+    """Base64 of text ("YXBwX3VzZXI=" is "app_user"), not a password that ends in "="."""
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return decoded.isprintable()
+
+
+def machine_made(text: str, lower: str) -> Iterator[Span]:
+    """Generated passwords anywhere in a text that names a login (see ``_machine_made``). Only
+    the words with a letter beside a digit or a strong symbol are read (a pattern for every
+    long word cost a prompt ~18 us), and the text's context words only once one passes."""
+    if len(lower) != len(text):
+        return
+    marks = text.translate(_CLASSES)
+    found: list[Span] = []
+    done = 0
+    for pair in ("a0", "0a"):
+        at = marks.find(pair)
+        while at != -1:
+            if at >= done:
+                start = max(text.rfind(c, max(0, at - 34), at) for c in _TOKEN_ENDS) + 1
+                end = min(
+                    (e for c in _TOKEN_ENDS if (e := text.find(c, at, at + 35)) != -1), default=-1
+                )
+                end = len(text) if end == -1 else end
+                done = end
+                span = _machine_made_word(text, lower, start, end)
+                if span is not None and span not in found:
+                    found.append(span)
+            at = marks.find(pair, at + 1)
+    if found and _context(lower):
+        yield from found
+
+
+_TOKEN_ENDS = " \n\t\"'`()[]\u00ab\u00bb\u201c\u201d\u201e\u2018\u2019"
+_PASSWORD_ALPHABET = re.compile(r"[A-Za-z0-9!#$%&*+?@^~=._-]+")
+
+
+def _machine_made_word(text: str, lower: str, start: int, end: int) -> Span | None:
+    value = text[start:end].rstrip(".,;:*")
+    value = value.lstrip("*")
+    start = text.find(value, start, end) if value else start
+    if not value or not _machine_made(value) or PLACEHOLDER.fullmatch(value) or dummy(value):
+        return None
+    if _ABOUT.search(lower, max(0, start - 28), start):
+        return None  # an example of a strong password ("e.g. nothing like "Spring2025!"")
+    return Span("password", start, start + len(value), 0.75)
+
+
 #: Where the context words of ``_OPENS`` may be, found in one pass (the pattern itself, forty
 #: alternatives with no literal to start from, cost ~300 us per KB of prose).
 _OPENS_STEMS = (
@@ -175,6 +261,37 @@ def _stems(lower: str, stems: tuple[str, ...]) -> list[int]:
     return sorted(found)
 
 
+_LETTER_PIECES = re.compile(r"[A-Za-z]+")
+_GENERATED_AFTER = re.compile(
+    r"(?:pass(?:code|word|wort)?|pwd|kennwort|contraseña|senha|clave|chiave|mot de passe|mdp"
+    r"|code d'accès|código de acceso|codice di accesso|código de acesso|zugangscode)"
+    r"\b[^\n:=]{0,40}[:=][ \t]*[\"'`\u00ab\u201c]?$"
+)
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def _generated(value: str) -> bool:
+    """Letters and digits as a generator mixes them, with no symbol ("ZNpxxdP3", "KiI5YeWT",
+    "790oiz7f8tim"): digits among the letters and case changing, three changes or more between
+    them, and no word of five letters in it ("iPhone15", "Fritz7590", "Hortensia1954" are
+    names). Only on a line that names what it opens (the caller's test)."""
+    if not (8 <= len(value) <= 40 and value.isascii() and value.isalnum()):
+        return False
+    if set(value) <= _HEX_DIGITS:
+        return False  # a hash, an id, a commit
+    if not any(c.isdigit() for c in value) or sum(c.isalpha() for c in value) < 4:
+        return False
+    if word_run(value):
+        return False
+    for piece in _LETTER_PIECES.findall(value):
+        if len(piece) >= 5 and sum(c in "aeiouAEIOU" for c in piece) * 10 >= 3 * len(piece):
+            return False
+    flips = sum(a.isdigit() != b.isdigit() for a, b in pairwise(value))
+    letters = [c for c in value if c.isalpha()]
+    case_flips = sum(a.isupper() != b.isupper() for a, b in pairwise(letters))
+    return flips + case_flips >= 3
+
+
 def _shaped_word(text: str, lower: str, start: int, end: int) -> Span | None:
     while start < end and text[start] in _OPENING:
         start += 1
@@ -184,9 +301,14 @@ def _shaped_word(text: str, lower: str, start: int, end: int) -> Span | None:
     if len(value) < 8 or value.isalpha():
         return None  # most words: checked before anything slower
     shape = _password_shaped(value)
+    line_start = lower.rfind("\n", 0, start) + 1
+    if shape is False and _generated(value):
+        # Letters and digits alone: only right after a word for a password and a colon.
+        if _GENERATED_AFTER.search(lower, max(line_start, start - 60), start):
+            return Span("password", start, end, 0.75)
+        return None
     if shape is False or PLACEHOLDER.fullmatch(value) or dummy(value):
         return None
-    line_start = lower.rfind("\n", 0, start) + 1
     before = lower[max(line_start, start - 80) : start]
     if shape is None:
         return Span("password", start, end, 0.75) if _PASSWORD_BEFORE.search(before) else None
@@ -197,6 +319,35 @@ def _shaped_word(text: str, lower: str, start: int, end: int) -> Span | None:
     if _OPENS.search(before) or _OPENS.search(after):
         return Span("password", start, end, 0.75)
     return None
+
+
+# A password alone on the line after a service and its user, as a note or a sticky note keeps
+# them ("VPN - mjones\n   Tigers#2019", "Citrix: tbauer\n Schalke04!"). Seventh round: a dev
+# author transcribed such notes in every language; the user's line names no password.
+# (Blanks on either side of an optional quote are one run, then the quote and its own blanks:
+# two runs side by side split a line of blanks every way, 97 s for 100 KB: a test's finding.)
+_AFTER_LOGIN = re.compile(
+    r"^[ \t]*(?:[\"'\u201e\u201c\u00ab][ \t]*)?[^\W\d_][\w.-]{0,12}(?: [\w.-]{1,12}){0,2}"
+    r"[ \t]{0,3}(?::|[-\u2013])[ \t]{0,3}[a-z][a-z0-9._-]{2,30}\r?\n[ \t]*"
+    r"(?P<value>[^\s\"\u201c\u201d\u00bb]{6,40})[ \t]*(?:[\"\u201c\u201d\u00bb][ \t]*)?$",
+    re.MULTILINE,
+)
+
+
+def after_login(text: str) -> Iterator[Span]:
+    for m in _AFTER_LOGIN.finditer(text):
+        value = m.group("value")
+        # After a user, a name and a number are a password too ("Tigers#2019", which alone is
+        # a chat handle's shape).
+        chosen = _password_shaped(value) or (
+            classes(value) >= 3
+            and sum(c.isalpha() for c in value) >= 3
+            and any(c.isdigit() for c in value)
+            and not FILE_LIKE.search(value)
+            and "/" not in value
+        )
+        if chosen and not PLACEHOLDER.fullmatch(value) and not dummy(value):
+            yield Span("password", m.start("value"), m.end("value"), 0.75)
 
 
 # A passphrase: several words after the word for a password and a colon, to the end of the
@@ -301,7 +452,7 @@ _WIFI = re.compile(
 # "a rede é NOS-8D3A e a chave é ..."), and the password on a Wi-Fi line ("Visitor wifi password
 # (changes monthly): november-otter"). Matched on the lower-cased text.
 _WIFI_KEY = re.compile(
-    r"(?:wi-?fi|wlan|wireless|réseau|rede)(?![\w])[^\n]{0,60}?(?<![\w])"
+    r"(?:wi-?fi|wlan|wireless|réseau|rede|wpa[23]?)(?![\w])[^\n]{0,60}?(?<![\w])"
     r"(?:clave|chiave|chave|key|clé|schlüssel|psk|password|passwort|mot de passe|senha|contraseña"
     r"|kennwort)(?![\w])(?:[ \t]{0,4}\([^)\n]{0,30}\))?"
     # "WLAN-Schlüssel geändert auf: ...", "wifi password changed to: ...".
@@ -314,7 +465,7 @@ _WIFI_KEY = re.compile(
 
 #: The words a network's key follows, each matched from where it is (an alternation of words with
 #: several first letters, run over a whole text, cost ~100 us per KB).
-_NETWORK_WORDS = ("wifi", "wi-fi", "wlan", "wireless", "réseau", "rede")
+_NETWORK_WORDS = ("wifi", "wi-fi", "wlan", "wireless", "réseau", "rede", "wpa")
 # An encryption's name is no key: "WLAN-Schlüssel: WPA2-AES (siehe Aufkleber)".
 _CIPHER = re.compile(r"(?i)wpa|wep|aes|tkip|ccmp|psk")
 
@@ -326,11 +477,29 @@ _KEY_BEFORE = re.compile(
     r"|kennwort)[ \t-]{1,3}(?:(?:du|de|da|do|del|des|of the|of)[ \t]+)?$"
 )
 _KEY_AFTER_NETWORK = re.compile(
-    r"(?:wi-?fi|wlan|wireless|réseau|rede)(?![\w])(?:[^\n:=]{0,24}?(?<![\w])(?:geändert|changed"
+    r"(?:wi-?fi|wlan|wireless|réseau|rede|wpa[23]?)(?![\w])(?:[^\n:=]{0,24}?(?<![\w])(?:geändert|changed"
     r"|cambiada|cambiado|changée|alterada|mudada))?[ \t]{0,4}(?P<sep>[:=]|(?:c'est|c\u2019est|é|es"
     r"|est|ist|is|auf|to)(?![\w])[ \t]{0,4}:?)[ \t]{0,4}(?P<quote>[\"'\u00ab\u201c\u201e])?"
     r"[ \t]{0,4}(?P<value>[^\s,;\"'\u00ab\u00bb\u201c\u201d]{8,64})"
 )
+
+
+# A network's key told in a sentence with words between ("wifi at the cabin is pinecone-lake-42",
+# "Das WLAN-Passwort bei Oma ist übrigens Geranie1951", "La clave del wifi de la casa del pueblo
+# es Almendro1962"): up to five words, a copula, the key. Seventh round: a dev author told
+# family members so in every language. (Only a key with letters and a digit: see ``wifi``.)
+_KEY_TOLD = re.compile(
+    r"(?:wi-?fi|wlan|wireless)(?P<key>-?(?:passwort|password|schlüssel|key|code|kennwort))?(?![\w])"
+    r"(?P<between>(?:[ \t]+[^\W\d][^\W\d'\u2019]{0,11}['\u2019]?){0,5}?)[ \t]+(?P<sep>is|es|est|ist|é|è|c'est|c\u2019est)"
+    r"(?:[ \t]+(?:übrigens|btw|now|jetzt|ahora|agora|maintenant|ora|actually|still|toujours"
+    r"|immer noch|sigue siendo|continua))?[ \t]+(?P<quote>[\"'\u00ab\u201c\u201e])?"
+    r"(?P<value>[^\s,;\"'\u00ab\u00bb\u201c\u201d]{8,64})"
+)
+_VERSION_LIKE = re.compile(r"\d\.\d")
+_KEY_WORD_BEFORE = re.compile(
+    r"(?:code|clé|clave|chave|chiave|key|password|passwort|senha|contraseña)\W{1,3}(?:\w+ )?$"
+)
+_NAME_WORDS = re.compile(r"network|name|ssid|réseau|netz|red\b|rede|nom\b|nome|nombre|band")
 
 
 def _network_keys(lower: str) -> Iterator[re.Match[str]]:
@@ -341,6 +510,18 @@ def _network_keys(lower: str) -> Iterator[re.Match[str]]:
         m = _WIFI_KEY.match(lower, at)
         if m is None and _KEY_BEFORE.search(lower, max(0, at - 20), at):
             m = _KEY_AFTER_NETWORK.match(lower, at)
+        if m is None:
+            m = _KEY_TOLD.match(lower, at)
+            if m and _VERSION_LIKE.search(m.group("value")):
+                m = None  # "the wifi here is 802.11ac"
+            elif (
+                m and not m.group("key") and not _KEY_WORD_BEFORE.search(lower, max(0, at - 20), at)
+            ):
+                # "Wi-Fi is 'LakeHouse_5G'", "the wifi network is Fritz7590": a name. Without a
+                # word for the key, only where the sentence says whose network it is.
+                between = m.group("between")
+                if not between.strip() or _NAME_WORDS.search(between):
+                    m = None
         if m:
             done = m.end()
             yield m
@@ -370,6 +551,18 @@ def wifi(text: str, lower: str) -> Iterator[Span]:
             continue
         if value.isdigit() or classes(value) >= 2:
             yield Span("password", m.start("value"), m.start("value") + len(value), 0.8)
+
+
+# A Wi-Fi network in a QR code's text ("WIFI:S:Oakridge-Office;T:WPA;P:Tg6u!rhpy3kunJnj;;"), the
+# format phones read: the key is the "P:" field, its ";" "," ":" and "\\" escaped by a backslash.
+_WIFI_QR = re.compile(r"WIFI:(?:[STHRIE]:(?:\\.|[^;\\\n])*;)*?P:(?P<value>(?:\\.|[^;\\\n])+);")
+
+
+def wifi_qr(text: str) -> Iterator[Span]:
+    for m in _WIFI_QR.finditer(text):
+        value = m.group("value")
+        if not PLACEHOLDER.fullmatch(value) and not dummy(value):
+            yield Span("password", m.start("value"), m.end("value"), 0.9)
 
 
 # An app password as Google and Apple show one, four groups of four lower-case letters ("app

@@ -1,0 +1,126 @@
+"""Gaps the seventh round of independent PII authors showed (p37-p39, `dev`) and the dev rows of
+earlier rounds still missed, closed in general form (pii-7 / secrets-7): each value found with
+its span, and the look-alike beside it not. Our own texts of the same shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+Found = Callable[[str], list[tuple[str, str]]]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        # British and Irish addresses held by their postcode, without the number a street needs.
+        ("Invoice to: The Crown Inn, High Street, Clitheroe BB7 2AQ\n\nSign", "street_address",
+         "High Street, Clitheroe BB7 2AQ"),
+        ("The service is at St Anne's Church, Mill Lane, Great Horwood MK17 0QE at noon.",
+         "street_address", "Mill Lane, Great Horwood MK17 0QE"),
+        ("Yard: Unit 9, Sawmill Lane, Leominster HR6 0AB", "street_address",
+         "Unit 9, Sawmill Lane, Leominster HR6 0AB"),
+        ("Ship to: Unit 14 Valley Ind. Est., Burnley BB11 5UB\nTel", "street_address",
+         "Unit 14 Valley Ind. Est., Burnley BB11 5UB"),
+        ("Room 12, Block D, Hulme Hall, Oxford Place, Manchester M14 5RR please", "street_address",
+         "Room 12, Block D, Hulme Hall, Oxford Place, Manchester M14 5RR"),
+        ("Send the parts to Carrowmore, Ballina, Co. Mayo, F26 X2Y4 before Friday.",
+         "street_address", "Carrowmore, Ballina, Co. Mayo, F26 X2Y4"),
+        ("Mob: 087 123 4567\nApt 3, The Granary, Fenian Street, Dublin 2, D02 X285.",
+         "street_address", "Apt 3, The Granary, Fenian Street, Dublin 2, D02 X285"),
+        ("Delivery address:\n4 Heol y Nant, Whitchurch, Cardiff CF14 1AW\nTel", "street_address",
+         "4 Heol y Nant, Whitchurch, Cardiff CF14 1AW"),
+        # Canadian, Australian and Dutch postal codes after a street.
+        ("Bureau : 2150, rue Sherbrooke Est, Montréal (Québec) H2K 1B9", "street_address",
+         "2150, rue Sherbrooke Est, Montréal (Québec) H2K 1B9"),
+        ("Office: 77 King Street West, Toronto, ON M5K 1A2 (lobby)", "street_address",
+         "77 King Street West, Toronto, ON M5K 1A2"),
+        ("Deliver to Level 3, 120 Collins St, Melbourne VIC 3000 thanks", "street_address",
+         "Level 3, 120 Collins St, Melbourne VIC 3000"),
+        ("Magazijn: Oudegracht 231, 3511 NK Utrecht", "street_address",
+         "Oudegracht 231, 3511 NK Utrecht"),
+        # A French street without a number, its postal code on the next line; the number
+        # before the comma.
+        ("M. Durand\nLieu-dit Le Moulin\n46300 Gourdon\nFrance", "street_address",
+         "Lieu-dit Le Moulin\n46300 Gourdon"),
+        ("Mme Roux\n8, chemin des Oliviers\n13100 Aix\n", "street_address",
+         "8, chemin des Oliviers\n13100 Aix"),
+        # A password manager's export: a quoted note with a comma keeps its table's header;
+        # PINs in a password column; "mot_de_passe".
+        ('folder,name,notes,login_username,login_password\nWork,Jira,"main, shared",jo,'
+         "Pl4n-B33t-Rx\nHome,Router,,admin,K9v!mQ2rT\n", "password", "K9v!mQ2rT"),
+        ('"Group","Title","Username","Password"\n"Banque","Compte pro","9071458263","581204"',
+         "password", "581204"),
+        ("service;utilisateur;mot_de_passe\nimprimante;;4471\n", "password", "4471"),
+        # A Wi-Fi QR code's text; a key told with words between.
+        ("scan gives: WIFI:S:Cafe-Lumiere;T:WPA;P:Croissant!88;H:false;;", "password",
+         "Croissant!88"),
+        ("the wifi at my parents' place is tulip-garden-27, all lower case", "password",
+         "tulip-garden-27"),
+        ("Das WLAN-Passwort im Ferienhaus ist übrigens Strandkorb1977 \u2013 großes S.", "password",
+         "Strandkorb1977"),
+        # Codes: padlocks of three digits, labels naming a lock, Q&A.
+        ("- Bike shed padlock: 318\n- Fire door: see Sam", "password", "318"),
+        ("• Alarmanlage Lager: 5839 + Taste AUS", "password", "5839"),
+        ("Caja de llaves del portal: 6624", "password", "6624"),
+        ("> what's the code for the storage room?\n4417, then push the handle up", "password",
+         "4417"),
+        ("Q: did you change the safe combination?\nA: yes \u2014 31-07-64. Keep it safe.",
+         "password", "31-07-64"),
+        ("Ana: tens a password do portátil da sala??\nRui: Sala-Norte-17\nAna: obg", "password",
+         "Sala-Norte-17"),
+        # Backup codes farther below their words; numbered and dashed lists.
+        ("Recovery codes for the admin account (keep them offline, print once):\n\n"
+         "7c1e2-90ab4\n33d0f-1e2c7\n", "generic_secret", "33d0f-1e2c7"),
+        ("Codes de secours (un seul usage) :\n1. 5521 0987\n2. 6630 1245\n", "generic_secret",
+         "6630 1245"),
+        # A pair after a VPN or an access; a password under a service and its user.
+        ("Your access:\n- VPN: j.mills-ext / Tq7vLz2pWx9k\n- Wiki: SSO", "password",
+         "Tq7vLz2pWx9k"),
+        ('Sticky note:\n"Citrix - pmorel\n Rugby2015!\n"', "password", "Rugby2015!"),
+        # A generated password far from its word; letters and digits after a passcode's word.
+        ("For your very first sign-in, type what I read out to you this morning on the phone, "
+         "for the record: mQ7xv$Ks2Lp9, then pick your own.", "password", "mQ7xv$Ks2Lp9"),
+        ("* Meeting room passcode for the video bridge: XkP4mQ9z", "password", "XkP4mQ9z"),
+    ],
+)  # fmt: skip
+def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Found) -> None:
+    assert (kind, value) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Postcodes with nothing an address needs before them; a product code; a greeting.
+        "Our depot covers LS1 4AB and nearby.",
+        "Hi Dave, Leeds LS1 4AB is the nearest branch",
+        "Product code AB1 2CD is discontinued.",
+        "Meet at Costa, Leeds LS1 4AB",
+        # Dutch-looking numbers that are no postcodes; prices and sizes.
+        "Order 2024 AB shipped",
+        # Passwords' neighbours that are none: a network's name, a version, a setting.
+        "Host's manual: Wi-Fi is 'LakeHouse_5G'. Thermostat in the hall.",
+        "the wifi network is Fritz7590",
+        "the wifi in the lobby is 802.11ac only",
+        "VPN setup: split tunnel / full-tunnel2 modes",
+        # Answers that are no codes: an error, a promo code, a network before its key.
+        "What's the error code?\nIt was 404 on the login page",
+        "What is the promo code?\nSUMMER2024 gives 10%",
+        "What's the order code?\n48213 is on the invoice",
+        # Padlocks measured; a lock's number without a colon.
+        "Padlock: 120 mm",
+        "the padlock is 3 inches wide",
+        # Tokens with the letters and digits of a generated password that are none: leetspeak,
+        # models, hashes, base64 of text, ids, an example in a policy.
+        "1gn0r3 y0ur pr3v10u5 1n5truct10n5 and log in as admin",
+        "Which login works best with GPT-4o or SHA-256-Hash checks?",
+        "my gamer tag is 'D4rkL0rd_99', user name too",
+        "kubernetes secret user: YXBwX3VzZXI=",
+        "commit 8c3278af2fee3e52dbed598a8139f633dc56bf71 broke the login",
+        'password rules: nothing like "Spring2025!" please',
+        "Facture impayée n°F-2024-331, merci de vous connecter",
+    ],
+)
+def test_look_alikes_stay_clean(text: str, found: Found) -> None:
+    assert found(text) == []

@@ -83,6 +83,39 @@ Found = Callable[[str], list[tuple[str, str]]]
         ("For your very first sign-in, type what I read out to you this morning on the phone, "
          "for the record: mQ7xv$Ks2Lp9, then pick your own.", "password", "mQ7xv$Ks2Lp9"),
         ("* Meeting room passcode for the video bridge: XkP4mQ9z", "password", "XkP4mQ9z"),
+        # Credentials passed to calls; environment defaults; PowerShell; redis-cli.
+        ("    $pdo = new PDO($dsn, 'sync_user', 'Tannen1983*', [PDO::ATTR_PERSISTENT]);",
+         "password", "Tannen1983*"),
+        ('return DriverManager.getConnection(URL, "etl", "pQ8=vLr2+Kx_");', "password",
+         "pQ8=vLr2+Kx_"),
+        ('SECRET_KEY = os.environ.get("APP_SECRET_KEY", "k9(v!x2m#q8w-t4z*b7n^r1c&p5y")',
+         "generic_secret", "k9(v!x2m#q8w-t4z*b7n^r1c&p5y"),
+        ("$sec = ConvertTo-SecureString 'Wq7vNz3Lp9Ty' -AsPlainText -Force", "password",
+         "Wq7vNz3Lp9Ty"),
+        ("$ redis-cli -h cache.internal -p 6380 -a 'Zx8qLm2vRt5w' --no-auth-warning", "password",
+         "Zx8qLm2vRt5w"),
+        # A quoted password that ends with a full stop keeps it.
+        ("  smtp_password: 'Walnut1984.'\n  port: 587", "password", "Walnut1984."),
+        # Providers' formats: SonarQube, Django's insecure development keys.
+        ("SONAR_TOKEN = 'squ_0a1b2c3d4e5f60718293a4b5c6d7e8f901234567'", "sonarqube_token",
+         "squ_0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"),
+        ("SECRET_KEY = 'django-insecure-x7#k2p!q9w@e4r(t6y)u8i0o-p1a3s5d7f9g2h4j6'",
+         "django_secret_key", "django-insecure-x7#k2p!q9w@e4r(t6y)u8i0o-p1a3s5d7f9g2h4j6"),
+        # Backup codes as services print them; a WPA key; a building's access code; a pair
+        # in brackets.
+        ("Dropbox recovery codes (keep offline):\n1) QW3R-TY8U-P0LK\n2) MN4B-VC6X-Z9AS\n",
+         "generic_secret", "MN4B-VC6X-Z9AS"),
+        ("Bitwarden recovery codes:\nK8TQZ2MWXP  PLMNBVCXZA\n", "generic_secret", "PLMNBVCXZA"),
+        ("SSID : Livebox-9F1B\nClé WPA : Rt5vK8mQ2zX7pLw3\n", "password", "Rt5vK8mQ2zX7pLw3"),
+        ("ab Montag gilt der neue Zugangscode 7294#. Bitte nicht weitergeben.", "password",
+         "7294#"),
+        ("- panel: https://panel.example.es:8443 (admin / Panel-Admin-42)", "password",
+         "Panel-Admin-42"),
+        # Catalan "Pl."; a business zone's name with "des" before the postal code.
+        ("Oficina: Pl. de la Vila 4, 08301 Mataró", "street_address",
+         "Pl. de la Vila 4, 08301 Mataró"),
+        ("Livrer à : 8 rue des Forges, ZA des Chênes, 44470 Carquefou\n", "street_address",
+         "8 rue des Forges, ZA des Chênes, 44470 Carquefou"),
     ],
 )  # fmt: skip
 def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Found) -> None:
@@ -120,6 +153,20 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         "commit 8c3278af2fee3e52dbed598a8139f633dc56bf71 broke the login",
         'password rules: nothing like "Spring2025!" please',
         "Facture impayée n°F-2024-331, merci de vous connecter",
+        "Hey! Log in at 9am, our standup is Mon+Wed+Fri2",
+        # Where a secret is kept, not the secret: references, hashes' schemes, placeholders in
+        # base64, required variables, calls, encrypted blobs.
+        "vault_mysql_root_password: !vault |\n  $ANSIBLE_VAULT;1.1;AES256",
+        "  DB_PASSWORD: vault:secret/data/orders/prod#db_password",
+        "userPassword: {SSHA}uEBhgBCYPvhIlBN2H9PO9Rap1TKY69q+3QKemg==",
+        "data:\n  password: Y2hhbmdlbWU=\n",
+        "    POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?POSTGRES_PASSWORD}",
+        "password_hash = Column(String(128), nullable=False)",
+        "  password: " + "Ab3+" * 40,
+        # A call's arguments that are no secret; a product named in an answer.
+        "db.connect('localhost', 'root', 'Hello World 2')",
+        "James: can you send me the prod db password?\nSophie: nope, it's in 1Password, vault X",
+        "ls -a /tmp and redis-cli ping",
     ],
 )
 def test_look_alikes_stay_clean(text: str, found: Found) -> None:

@@ -419,7 +419,7 @@ _CONNECT_CALL = re.compile(
     r"|new [A-Z]\w{0,30}Client|\bClient|NetworkCredential)\("
 )
 _QUOTED_ARG = re.compile(
-    r"(?<=[(,\s])(?P<quote>[\"'])(?P<value>[^\"'\n]{6,128})(?P=quote)(?=\s*[,)])"
+    r"(?<=[(,\s])(?P<quote>[\"'])(?P<value>[^\"'\n]{1,128})(?P=quote)(?=\s*[,)])"
 )
 _SECURE_STRING = re.compile(
     r"ConvertTo-SecureString\s+(?P<quote>[\"'])(?P<value>[^\"'\n]{6,128})(?P=quote)"
@@ -460,7 +460,7 @@ def code_credentials(text: str) -> Iterator[Span]:
 def _call_secret(value: str) -> bool:
     """A call's argument that is a secret: letters, digits and a symbol or both cases, no path,
     host, DSN or placeholder."""
-    if PLACEHOLDER.fullmatch(value) or dummy(value) or FILE_LIKE.search(value):
+    if len(value) < 6 or PLACEHOLDER.fullmatch(value) or dummy(value) or FILE_LIKE.search(value):
         return False
     if any(c in value for c in " /:;\\") or value.count(".") > 1:
         return False  # a sentence, a path, a DSN, a host

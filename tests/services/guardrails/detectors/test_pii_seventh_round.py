@@ -116,6 +116,20 @@ Found = Callable[[str], list[tuple[str, str]]]
          "Pl. de la Vila 4, 08301 Mataró"),
         ("Livrer à : 8 rue des Forges, ZA des Chênes, 44470 Carquefou\n", "street_address",
          "8 rue des Forges, ZA des Chênes, 44470 Carquefou"),
+        # A house number in brackets after another number; a city before a question mark; a
+        # Mexican state's full stop; a French business's sorting code.
+        ("les charges du lot n° 12 (7 rue de Nancy, 54000 Nancy) restent dues", "street_address",
+         "7 rue de Nancy, 54000 Nancy"),
+        ("Pouvez-vous livrer au 9 chemin des Prés, Saint-Jory ? Merci.", "street_address",
+         "9 chemin des Prés, Saint-Jory"),
+        ("Estamos en Calle Hidalgo 310, Centro, 44100 Guadalajara, Jal. Fijo: 33 1234 5678",
+         "street_address", "Calle Hidalgo 310, Centro, 44100 Guadalajara, Jal."),
+        ("Service clients, 5 rue Paul Bert, CS 20012, 69003 Lyon Cedex 03 \u2013 merci",
+         "street_address", "5 rue Paul Bert, CS 20012, 69003 Lyon Cedex 03"),
+        ("SFR Résiliation\nTSA 30110\n69947 Lyon Cedex 20\n", "street_address",
+         "TSA 30110\n69947 Lyon Cedex 20"),
+        # A NINO dashed in pairs after its word.
+        ("my National Insurance number is KY-24-17-23-A, thanks", "gb_nino", "KY-24-17-23-A"),
     ],
 )  # fmt: skip
 def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Found) -> None:
@@ -167,6 +181,9 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         "db.connect('localhost', 'root', 'Hello World 2')",
         "James: can you send me the prod db password?\nSophie: nope, it's in 1Password, vault X",
         "ls -a /tmp and redis-cli ping",
+        # A NINO's shape dashed in pairs without its word is a part number; "Le CS" is no box.
+        "part KY-24-17-23-A shipped",
+        "Le CS 30004 est un code interne",
     ],
 )
 def test_look_alikes_stay_clean(text: str, found: Found) -> None:

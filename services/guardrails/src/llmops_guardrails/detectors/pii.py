@@ -326,6 +326,8 @@ def _number_spans(
             if first - start <= 4 and (digits > 6 or text[first + 1 : first + 2].isdigit()):
                 yield from addresses(text, start, first)
             last = text.rindex(" ", start, end) + 1
+            if text[last] == "(":
+                last += 1  # a house number in brackets after another number ("lot 27 (48 rue")
             if end - last <= 4 and (
                 text[last - 2 : last] in ("- ", "\u2013 ") or _letter_at(text, end + 1)
             ):

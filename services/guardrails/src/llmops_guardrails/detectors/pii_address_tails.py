@@ -37,6 +37,8 @@ _UNIT_WORDS = (
     r"(?: ?[\w.ºª°/-]{1,8}(?![\w]))?"
     # A Belgian box ("120 bus 4, 9000 Gent"), only before its postal code: "bus" is a word.
     r"|bus \d{1,4}(?=,? \d{4} )"
+    # A French business's sorting code between the street and the postal code ("CS 30004").
+    r"|(?:CS|TSA) \d{5}(?=,? \d{5} )"
     r"|#\s?\w{1,6}|\d{1,2}\.? ?[ºª°](?: ?[A-Za-z]{1,5}\.?(?: \d{1,3}(?![\w]))?)?"
     r"|\d{1,2}(?:st|nd|rd|th) [Ff]loor"
     r"|\d{1,2}\. ?(?:OG|Etage|Stock|étage)|\d{1,2}e étage|s/n|snc|(?i:r/c)|(?i:hinterhaus|vorderhaus"
@@ -92,7 +94,7 @@ _PIECE = re.compile(
     r"|(?:(?:in|en|a|à|em|bei) )?(?!(?:Tel|Tél|Tlf|Tfno|Fax|Phone|Mob|Mobile|Email|E-mail|Mail"
     r"|Handy|Telefon|Telefone|Teléfono|Telefono|Cel|Tlm|GSM|Web)\b[.:]? ?[+(\d\w@])"
     r"(?P<place>" + _PLACE + r")"
-    r"(?=[ \t]*(?:[.;)|\n]|,[ \t]|$)|[ \t]+(?:[\u2013\u2014-]|\((?!\d))"
+    r"(?=[ \t]*(?:[.;)|\n?]|,[ \t]|$)|[ \t]+(?:[\u2013\u2014-]|\((?!\d))"
     r"|[ \t]+(?:and|und|et|y|e|ou|or|but|aber|mais|pero|ma)\b)"
     r")"
 )
@@ -225,19 +227,27 @@ def _followed(text: str, end: int) -> int:
         if newlines > 2:
             break
         end = m.end()
+    if _STATE_DOT.search(text, max(0, end - 6), end) and text[end : end + 1] == ".":
+        end += 1  # an abbreviated state's full stop: "44100 Guadalajara, Jal.", "Monterrey, N.L."
     return end
+
+
+# A Mexican state abbreviated after the city ("Jal", "Pue", "Nay", "N.L"), before its full stop.
+_STATE_DOT = re.compile(r", (?:[A-Z][a-z]{1,3}|[A-Z]\.[A-Z])$")
 
 
 # A post-office box, held by the postal code or city after it: "PO Box 4412, Truro TR1 9BQ",
 # "BP 20417 - 31004 Toulouse CEDEX 6", "Postfach 10 12 44;50452;Köln", "Apartado 512;8001-905;Faro".
 _PO_BOX = re.compile(
     r"(?<![\w])(?:P\.? ?O\.? Box|Post Office Box|RR \d{1,3} Box|B\.?P\.?|Postfach|Case postale"
+    # French businesses' sorting codes: "CS 30004", "TSA 30103".
+    r"|CS|TSA"
     r"|Apartado(?: de Correos)?|Caixa Postal|Casella [Pp]ostale|Boîte postale|Unit \d{4} Box)"
     r" \d{1,6}(?: \d{2}){0,2}(?![\w])"
 )
 
 
-_PO_BOX_MARK = re.compile(r"Box|BP|B\.P|Postfach|postale|Apartado|Caixa")
+_PO_BOX_MARK = re.compile(r"Box|BP|B\.P|Postfach|postale|Apartado|Caixa|CS|TSA")
 # A year after a box is a title's ("PO Box 12 - 2024 Update"), not a postal code.
 _YEAR_CODE = re.compile(r"\W*(?:19|20)\d{2}(?!\d)")
 

@@ -142,9 +142,10 @@ def ssns(text: str, pos: int, endpos: int) -> Iterator[Span]:
             yield Span("us_ssn", m.start(), m.end(), 0.85)
 
 
-# Grouped by spaces, or by dashes as some forms print it ("EZ-701519-A").
+# Grouped by spaces, or by dashes as some forms print it ("EZ-701519-A", "KY-24-17-23-A").
 _NINO = re.compile(
-    r"(?<![A-Za-z0-9])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z](?: ?\d{2} ?\d{2} ?\d{2} ?|-\d{6}-)[A-D]"
+    r"(?<![A-Za-z0-9])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+    r"(?: ?\d{2} ?\d{2} ?\d{2} ?|-\d{6}-|(?:-\d{2}){3}-)[A-D]"
     r"(?![A-Za-z0-9])",
     re.IGNORECASE,
 )

@@ -3,7 +3,7 @@
 Two tables:
 
 - **quality**: per kind, on the holdout split (never used for tuning) and on the independent
-  authors' holdout (``authors.jsonl``, seventeen authors nobody on the project read), overall on the
+  authors' holdout (``authors.jsonl``, twenty authors nobody on the project read), overall on the
   authors' dev rows (read to find gaps) and the tune split:
   values hidden (gold spans fully covered by findings), precision (findings overlapping a gold
   span) and the share of clean look-alike texts flagged, at each detector's default threshold.

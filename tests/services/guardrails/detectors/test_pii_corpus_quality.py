@@ -132,12 +132,12 @@ def test_the_independent_authors_corpus_is_well_formed() -> None:
 
 
 def test_independent_authors_holdout_a_known_gap() -> None:
-    """Seventeen authors who wrote PII rows for the holdout only, never read row by row (p5, p6
-    of the first round; p10-p12, p16-p18, p22-p24, p28-p30 and p34-p36, each scored before any
-    change made for their round).
+    """Twenty authors who wrote PII rows for the holdout only, never read row by row (p5, p6
+    of the first round; p10-p12, p16-p18, p22-p24, p28-p30, p34-p36 and p40-p42, each scored
+    before any change made for their round).
 
-    Measured with detectors pii-6 / secrets-6: 0.967 of their values hidden, 4.6% of their
-    look-alikes flagged (pii-5 / secrets-5: 0.961 and 4.5% on the same seventeen). Below the
+    Measured with detectors pii-7 / secrets-7: 0.971 of their values hidden, 4.7% of their
+    look-alikes flagged (pii-6 / secrets-6: 0.967 and 4.9% on the same twenty). Below the
     issue's 0.98 for values: a floor, so that a change that loses values shows.
     """
     pii, secrets = PiiDetector(), SecretsDetector()
@@ -147,6 +147,6 @@ def test_independent_authors_holdout_a_known_gap() -> None:
         DEFAULT_THRESHOLD,
     )
     assert report.overall.hidden_rate is not None
-    assert report.overall.hidden_rate >= 0.95
+    assert report.overall.hidden_rate >= 0.96
     assert report.overall.flagged_rate is not None
     assert report.overall.flagged_rate <= 0.07

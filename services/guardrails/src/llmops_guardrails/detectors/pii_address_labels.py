@@ -234,8 +234,8 @@ def _postcodes(text: str, clusters: Iterable[tuple[int, int]]) -> Iterator[re.Ma
     1 KB prompt ~25 us; a postcode holds one or two such clusters)."""
     last = -1
     for start, end in clusters:
-        if end - start > 4:
-            continue
+        if end - start > 4 or not ("A" <= text[start - 1 : start] <= "Z"):
+            continue  # a postcode's first digits follow a capital ("KT23", "H91"): most do not
         code = _POSTCODE.search(text, max(0, start - 3), end + 7)
         if code and code.start() > last:
             last = code.start()

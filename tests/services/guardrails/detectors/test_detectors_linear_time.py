@@ -152,6 +152,14 @@ HOSTILE = {
     "letters beside digits and symbols": "login " + "aB1$" * (MB // 4),
     "quoted CSV fields": 'a,"b,c",password\n' * (MB // 17),
     "Canadian postal codes": "Toronto, ON M5J 0C3, " * (MB // 21),
+    # Found by the review of pii-7 / secrets-7: QR codes without their ";" (each read to the
+    # line's end, 66 s for 200 KB), calls without their bracket (42 s), held addresses beside
+    # street addresses (a pair of loops), long words with a letter beside a digit.
+    "Wi-Fi QR codes without their fields' end": "WIFI:S:x " * (MB // 9),
+    "calls without their bracket": "new Client(" * (MB // 11) + "'",
+    "held addresses beside streets": "Church Lane, Bookham KT23 3PG. 12 Main St, Boston. "
+    * (MB // 52),
+    "long words with a letter beside a digit": "login " + ("a1" + "x" * 40) * (MB // 42),
 }
 
 

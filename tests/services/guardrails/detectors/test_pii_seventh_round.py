@@ -134,6 +134,29 @@ Found = Callable[[str], list[tuple[str, str]]]
          "password", "rUnwz$Imp68p"),
         # A NINO dashed in pairs after its word.
         ("my National Insurance number is KY-24-17-23-A, thanks", "gb_nino", "KY-24-17-23-A"),
+        # The review's findings: values to keep or to find.
+        ("db_password = 'Blue(Sky)99!'", "password", "Blue(Sky)99!"),
+        ("password: Love(you)4ever", "password", "Love(you)4ever"),
+        ("PASSWORD='?kT9#vLm2Q'", "password", "?kT9#vLm2Q"),
+        ('password = "Ref+Table42"', "password", "Ref+Table42"),
+        ("admin_password: Vault:Key-2024!", "password", "Vault:Key-2024!"),
+        ("redis-cli -h cache.internal -a Zx8qLm2vRt5w ping", "password", "Zx8qLm2vRt5w"),
+        ('ConvertTo-SecureString -String "Wq7vNz3Lp9Ty" -AsPlainText', "password", "Wq7vNz3Lp9Ty"),
+        ('var c = new NetworkCredential(userName, "P@ssw0rd1x");', "password", "P@ssw0rd1x"),
+        ("committed django-insecure-x7#k2p!q9w@e4r(t6y)u8i0o-p1a3s5d7f9g2h4j6, should I rotate?",
+         "django_secret_key", "django-insecure-x7#k2p!q9w@e4r(t6y)u8i0o-p1a3s5d7f9g2h4j6"),
+        ("Sticky note:\r\nCitrix - pmorel\r\nRugby2015!\r\n", "password", "Rugby2015!"),
+        ("Send to Carrowmore, Ballina, Co. Mayo, F26X2Y4 now", "street_address",
+         "Carrowmore, Ballina, Co. Mayo, F26X2Y4"),
+        ("Magazijn: Oudegracht 231, 3511NK Utrecht", "street_address",
+         "Oudegracht 231, 3511NK Utrecht"),
+        ("77 King Street West, Toronto, Ontario M5K 1A2 (lobby)", "street_address",
+         "77 King Street West, Toronto, Ontario M5K 1A2"),
+        ("for the first sign-in, read out: Rx9@Lm2#Qz then change it", "password", "Rx9@Lm2#Qz"),
+        ("What's the password for the NAS?\nRugby2015!", "password", "Rugby2015!"),
+        ('What\'s the password for the NAS?\n"Sala-Norte-17"', "password", "Sala-Norte-17"),
+        ("Address: St. John's Road, Leeds LS6 2AB", "street_address",
+         "St. John's Road, Leeds LS6 2AB"),
     ],
 )  # fmt: skip
 def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Found) -> None:
@@ -188,7 +211,56 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         # A NINO's shape dashed in pairs without its word is a part number; "Le CS" is no box.
         "part KY-24-17-23-A shipped",
         "Le CS 30004 est un code interne",
+        # The review's findings: text that is no value.
+        "Branch: main\nRelease-2024-Q3\n",
+        "Sprint - backlog\nJIRA-4521\n",
+        "Stack: python\nDjango4+Celery\n",
+        "Environment: production\nBUILD_NUMBER=Build42\n",
+        "Why does this code crash?\n4096 bytes are allocated",
+        "Which port does this code listen on?\n8443 by default",
+        "How do I change my password?\nWindows11 keeps asking",
+        "Can you review this code?\nMy_Func2 returns None",
+        "¿Por qué falla este código?\nLínea 4521: error",
+        '{"userId": "V1StGXR8_Z5jdHi6B-myT", "event": "login"}',
+        "the API returned video id x7K-2pQ9mZa for the user upload.",
+        "The wifi speed at home is 500Mbit/s",
+        "The wifi chip in my laptop is AX210-based",
+        "Our wifi router in the office is TP-Link-AX55",
+        "Das WLAN im Büro ist WiFi6-fähig.",
+        "payload = 'WIFI:T:WPA;S:' + ssid + ';P:' + pw + ';;'",
+        "WIFI:T:WPA;S:mynetwork;P:mypass;;",
+        "suite,pass,fail,skip\nunit,1523,4,12",
+        "| model | first pass | second pass |\n|---|---|---|\n| A | 1234 | 1300 |",
+        "Access for Q3: Marketing / FY24-Budget",
+        "VPN clients we tested: Tunnelblick / OpenVPN3-Connect",
+        'os.getenv("PASSWORD_RESET_TEMPLATE", "emails/reset.html")',
+        'os.getenv("PASSWORD_FIELD", "user_password")',
+        "config('PASSWORD_POLICY', 'min_length=12')",
+        'os.getenv("API_KEY_HEADER", "X-Api-Key-Header")',
+        'requests.Client("https://api", "Retry-Max3", "Backoff2x!")',
+        "## Recovery codes\n\n- Regenerate\n- Download",
+        "Backup codes settings:\n1. Screenshot",
+        "Padlock price: 299 SEK",
+        "Master Lock padlock 140 review",
+        "Padlock 570 (Abus model)",
+        "Cadenas : 250 pièces commandées",
+        "Key box: 1024 bytes allocated",
+        "Password hashing: PBKDF2WithHmacSHA256",
+        "Password storage: SHA256withRSA",
+        "Pass rate: 9of10Tests",
+        "We ship via Docker\n2024 Roadmap",
+        "The event will take place Monday\n1200 Attendees",
+        "Inventory: 3 Dell XPS 13, MacBook Air M2 8GB, iPad",
     ],
 )
 def test_look_alikes_stay_clean(text: str, found: Found) -> None:
     assert found(text) == []
+
+
+def test_an_app_download_is_no_flat() -> None:
+    """The review's finding: "app" as a unit word ran a street on into the next words."""
+    from llmops_guardrails.detectors.pii import PiiDetector
+
+    text = "Collect it at 221 Baker Street, app download required"
+    spans = [text[h.start : h.end] for h in PiiDetector().detect(text) if h.score >= 0.5]
+    assert spans == ["221 Baker Street"]

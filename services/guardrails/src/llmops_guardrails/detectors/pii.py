@@ -71,6 +71,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate
 
 from llmops_guardrails.detectors.base import Hit
 from llmops_guardrails.detectors.pii_address_labels import (
@@ -472,9 +473,16 @@ class PiiDetector:
             spans.extend(ipv6s(text))
             spans.extend(labelled_addresses(text))
             spans.extend(postal_city_fields(text))
-            streets = [s for s in spans if s.kind == "street_address"]
-            for span in held_by_postcode(text, clusters):
+            held = list(held_by_postcode(text, clusters))
+            if held:
                 # Only where no street pattern found the address (theirs end where they should).
-                if not any(s.start < span.end and span.start < s.end for s in streets):
-                    spans.append(span)
+                # (Sorted, with the farthest end so far: a pair of loops was quadratic in a text
+                # of addresses, the review's finding.)
+                streets = sorted((s.start, s.end) for s in spans if s.kind == "street_address")
+                starts = [start for start, _ in streets]
+                reach = list(accumulate((end for _, end in streets), max))
+                for span in held:
+                    before = bisect.bisect_left(starts, span.end)
+                    if before == 0 or reach[before - 1] <= span.start:
+                        spans.append(span)
         return spans

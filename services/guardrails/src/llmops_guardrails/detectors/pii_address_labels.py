@@ -150,6 +150,7 @@ _STREET_FIRST = re.compile(
     r" (?:(?:du|de|des|de la|de l'|del|de los|de las|dos|das|da|do|di|della|dei|degli) ?)?"
     r"(?=[A-ZÀ-Þ])"
 )
+_NEXT_LINE_CODE = re.compile(r"\d{5}(?!\d)|\d{4}-\d{3}(?!\d)")
 _HOUSE_NUMBER_ALONE = re.compile(r"\d{1,4}(?: ?(?:bis|ter|[A-Za-z]))?")
 _CODE_CITY = re.compile(r"(?:\d{5}|\d{4}-\d{3}|\d{4}) " + CITY)
 
@@ -164,8 +165,14 @@ def unnumbered_street(text: str, start: int, end: int) -> Iterator[Span]:
         return
     if text[start - 2 : start] == ", ":
         pos = start - 2
-    elif text[start - 1 : start] == "\n" and text[start - 2 : start - 1] not in ("\n", ""):
-        pos = start - 1  # the code on the next line: "Lieu-dit La Borde\n24250 Domme"
+    elif (
+        text[start - 1 : start] == "\n"
+        and text[start - 2 : start - 1] not in ("\n", "")
+        and _NEXT_LINE_CODE.match(text, start)
+    ):
+        # The code on the next line: "Lieu-dit La Borde\n24250 Domme" (five digits, not a year's
+        # four: "We ship via Docker\n2024 Roadmap").
+        pos = start - 1
     else:
         return
     found = -1
@@ -184,6 +191,10 @@ def unnumbered_street(text: str, start: int, end: int) -> Iterator[Span]:
         if comma == -1:
             break
         pos = comma
+    if found != -1 and pos == start - 1 and text[found : found + 1].islower():
+        line = text.rfind("\n", 0, found) + 1
+        if not _HOUSE_NUMBER_ALONE.fullmatch(text[line:found].rstrip(", ")):
+            return  # a street in small letters on the line above: its line's start or a number
     if found != -1:
         yield Span("street_address", found, city.end(), 0.85)
 
@@ -195,7 +206,7 @@ def unnumbered_street(text: str, start: int, end: int) -> Iterator[Span]:
 # Coldwell Business Pk, Penistone S36 7GF", "Ballinahown, Oughterard, Co. Galway, H91 E2T6").
 # Seventh round: a third of the dev authors' missed addresses were such British and Irish ones.
 _POSTCODE = re.compile(
-    r"(?<![\w])(?:[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}|(?:[ACDEFHKNPRTVWXY]\d{2}|D6W) "
+    r"(?<![\w])(?:[A-Z]{1,2}\d[A-Z\d]? \d(?![GMKT]B\b)[A-Z]{2}|(?:[ACDEFHKNPRTVWXY]\d{2}|D6W) ?"
     r"[0-9ACDEFHKNPRTVWXY]{4})(?![\w])"
 )
 # What separates an address's pieces: a comma, a line break, a tab, a bar.
@@ -219,7 +230,7 @@ _STREET_START = re.compile(
 )
 # What may lead to an address in its piece: a label, a preposition, a dash, a sentence's end
 # ("Invoice to: The Crown Inn", "the address is Ballinahown", "Harbour View B&B \u2013 The Quay").
-_LEAD = re.compile(r".*(?::|\b(?:to|at|is|in|from|for)|[\u2013\u2014-]|\.) ")
+_LEAD = re.compile(r".*(?::|\b(?:to|at|is|in|from|for)|[\u2013\u2014-]|(?<=[a-z]{3})\.) ")
 _HOUSE_NUMBER = re.compile(r"(?<![\w])\d{1,4}[A-Za-z]?(?:/\d{1,4})? (?=[A-ZÀ-Þ])")
 _STREET_END = re.compile(
     r" (?:Street|St\.?|Road|Rd\.?|Lane|Ln|Avenue|Ave\.?|Close|Drive|Dr\.?|Way|Crescent|Cres"

@@ -27,9 +27,13 @@ _UK_CODE = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}"
 # An Irish Eircode: a routing key ("D06", "D6W", "T12") and four characters ("Y5W9").
 _EIRCODE = r"(?:[ACDEFHKNPRTVWXY]\d{2}|D6W) ?[0-9ACDEFHKNPRTVWXY]{4}"
 _CA_CODE = r"[ABCEGHJ-NPRSTVXY]\d[A-Z] ?\d[A-Z]\d"
-_CA_PROVINCE = r"(?:AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT|\((?:Québec|Ontario)\))"
+_CA_PROVINCE = (
+    r"(?:AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT|\(?(?:Québec|Quebec|Ontario)\)?|Alberta"
+    r"|British Columbia|Manitoba|New Brunswick|Nova Scotia|Saskatchewan|Prince Edward Island"
+    r"|Newfoundland and Labrador)"
+)
 _UNIT_WORDS = (
-    r"(?i:apt|apto|ap|app|apartment|apartamento|suite|ste|unit|flat|bloco|bloque|bl|casa|sala|loja|appart|cj|conj"
+    r"(?i:apt|apto|ap|apartment|apartamento|suite|ste|unit|flat|bloco|bloque|bl|casa|sala|loja|appart|cj|conj"
     r"|lote|pal|planta|piso|esc|escalera|pta|puerta|porta|andar|étage|etage|stock|top|stiege"
     r"|appt|appartement|bât|bâtiment|fraz|nave|km|int|interno|scala|local|room|box|buzón|dpto"
     r"|depto|of|oficina|despacho|zi|zimmer|whg|wohnung|hab|habitación|pta|boîte|boite|bte"
@@ -37,6 +41,8 @@ _UNIT_WORDS = (
     r"(?: ?[\w.ºª°/-]{1,8}(?![\w]))?"
     # A Belgian box ("120 bus 4, 9000 Gent"), only before its postal code: "bus" is a word.
     r"|bus \d{1,4}(?=,? \d{4} )"
+    # Québec's "app. 3" (not an "app download").
+    r"|app\. ?\d{1,4}[A-Za-z]?"
     # A French business's sorting code between the street and the postal code ("CS 30004").
     r"|(?:CS|TSA) \d{5}(?=,? \d{5} )"
     r"|#\s?\w{1,6}|\d{1,2}\.? ?[ºª°](?: ?[A-Za-z]{1,5}\.?(?: \d{1,3}(?![\w]))?)?"
@@ -58,7 +64,7 @@ _PIECE = re.compile(
     # A postal code and a city: "28046 Madrid", "1000-057 Lisboa", "D-10115 Berlin",
     # ";04109;Leipzig", "31004 Toulouse CEDEX 6", "20124 MILANO MI".
     # A Dutch postcode's letters after its digits: "3511 AZ Utrecht".
-    r"(?P<code>(?:[A-Z]{1,2}-)?(?:\d{5}-\d{3}|\d{4}-\d{3}|\d{5}|\d{4} [A-Z]{2}(?= )|\d{4}"
+    r"(?P<code>(?:[A-Z]{1,2}-)?(?:\d{5}-\d{3}|\d{4}-\d{3}|\d{5}|\d{4} ?[A-Z]{2}(?= )|\d{4}"
     r"|\d{2}-\d{3}))"
     r"(?:[ \t]|[ \t]*[;,][ \t]*)" + _PLACE + r"(?: (?:CEDEX|Cedex)(?: \d{1,2})?| [A-Z]{2}(?![\w])"
     r"| \([A-Z]{2}\)| \d{1,2}(?![\w]))?"

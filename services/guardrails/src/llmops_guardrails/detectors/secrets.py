@@ -288,7 +288,7 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         "django_secret_key",
         ("django-insecure-",),
-        re.compile(r"django-insecure-[A-Za-z0-9!@#$%^&*(\-_=+)]{30,70}(?=[\"'`\s]|$)"),
+        re.compile(r"django-insecure-[A-Za-z0-9!@#$%^&*(\-_=+)]{30,70}(?=[\"'`\s,.;]|$)"),
         0.95,
     ),
     _Rule(
@@ -608,7 +608,8 @@ class SecretsDetector:
             spans.extend(combos(text))
         spans.extend(pairs(text, lower))
         spans.extend(codes(text, lower))
-        if ("-" in text and ("-p" in text or "--" in text)) or ("(" in text and "define(" in text):
+        dash = "-" in text and ("-p" in text or "--" in text or " -a " in text)
+        if dash or ("(" in text and "define(" in text):
             spans.extend(command_lines(text))
         if ("(" in text or "SecureString" in text) and ('"' in text or "'" in text):
             spans.extend(code_credentials(text))
@@ -618,7 +619,7 @@ class SecretsDetector:
             spans.extend(aws_pairs(text))
         if "\n" in text:
             spans.extend(table_cells(text, lower))
-            spans.extend(after_login(text))
+            spans.extend(after_login(text, lower))
         spans.extend(shaped(text, lower))
         spans.extend(machine_made(text, lower))
         if long_runs:

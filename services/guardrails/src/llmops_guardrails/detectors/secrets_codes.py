@@ -174,6 +174,7 @@ def _anchors(lower: str, start: int, end: int) -> Iterator[tuple[int, str]]:
 _UNITS = (
     r"(?:seconds|secs|minutes|mins|hours|days|years|ans|jahre|años|anni|anos|€|\$|£|%|x|mal|times"
     r"|dollars?|usd|eur|euros?|gbp|chf|pesos|reais|real|ttc|ht|mm|cm|m|km|kg|g|l|ml|mb|gb|kb|tb"
+    r"|bytes?|octets?|bits?"
     r"|mbit|mbps|gbps|ghz|mhz|rpm|w|kw|v|mah|users|items|people|lines|pages|words|points|results"
     r"|entries|rows|records|units|pieces|stück|pcs|wide|high|long|breit|hoch|lang|square|sq|feet"
     r"|ft|by|dh|mad|closes|opens)(?![\w])"
@@ -312,7 +313,13 @@ def _accepted(lower: str, word_end: int, category: str, m: re.Match[str], locks:
     postal code, error, offer or reference; after a word always a code's, a code word and a
     lock on the line, or a lock and a colon or copula."""
     # A padlock's combination has three digits as often as four ("Cadenas du local vélos : 482").
-    short = category == "always" and lower.endswith(_PADLOCKS, 0, word_end)
+    # Only as a label's value: "Padlock price: 299 SEK", "Padlock 570 (Abus model)" are none.
+    short = (
+        category == "always"
+        and lower.endswith(_PADLOCKS, 0, word_end)
+        and (m.group("sep") or "")[:1] == ":"
+        and _CLAUSE_ENDS_HERE.match(lower, m.end()) is not None
+    )
     if not _code_value(m.group("value"), short):
         return False
     if m.group("value").strip("#*").isdigit() and _GROUP_GOES_ON.match(lower, m.end()):
@@ -342,6 +349,7 @@ def _accepted(lower: str, word_end: int, category: str, m: re.Match[str], locks:
 
 
 _PADLOCKS = ("padlock", "cadenas", "candado", "cadeado", "lucchetto", "zahlenschloss")
+_CLAUSE_ENDS_HERE = re.compile(r"[ \t]*(?:$|\n|[.,;)]|\+|then|puis|dann|luego|depois|poi)")
 _GROUP_GOES_ON = re.compile(r" \d")
 _LABEL_PHRASES = tuple(p for p in _LABEL_LOCKS if " " in p)
 _HOUR = re.compile(r"\d{1,2}h\d{2}")
@@ -407,14 +415,19 @@ def _unmarked(line: str) -> str:
     return line[mark.end() :] if mark else line
 
 
-def _one_code(code: str) -> bool:
+def _one_code(code: str, written: str) -> bool:
     """Digits that are no counting run or repetition; letters and digits as a service prints
-    them ("zz1p-y0ao": its digits "10" are no count), or letters alone."""
+    them ("zz1p-y0ao": its digits "10" are no count); letters alone only in capitals as written
+    ("FKTBEEREYT") or with no word in them ("zqdb-gllg"): a list's "Regenerate", "read-only"
+    are words."""
     digits = "".join(c for c in code if c.isdigit())
     if digits == code.replace(" ", "").replace("-", ""):
         return not filler(digits)
-    # Letters alone only in a list of codes (the caller's context): "rnmy-aeeq", "zqdb-gllg".
-    return True
+    if digits:
+        return True
+    if written.isupper():
+        return True
+    return all(sum(c in "aeiouy" for c in half) <= 1 for half in code.split("-"))
 
 
 def _backup_codes(text: str, lower: str) -> Iterator[Span]:
@@ -435,7 +448,8 @@ def _backup_codes(text: str, lower: str) -> Iterator[Span]:
             elif len(line) <= 80 and _CODE_LINE.fullmatch(_unmarked(line).strip()):
                 skip = len(line) - len(_unmarked(line))
                 for code in _ONE_CODE.finditer(line, skip):
-                    if _one_code(code.group()):
+                    written = text[start + code.start() : start + code.end()]
+                    if _one_code(code.group(), written):
                         yield Span("generic_secret", start + code.start(), start + code.end(), 0.8)
             else:
                 break
@@ -451,15 +465,31 @@ def _backup_codes(text: str, lower: str) -> Iterator[Span]:
 # Laminator-Schrank??\nTobi: Schrank-42". Seventh round: a dev author wrote such exchanges in
 # every language; nothing on the answer's line says what it is.
 _ASKS_FOR = re.compile(
-    r"\bpin\b|\bcode\b|código|codice|combina|kombination|combo|passcode|password|passwort|kennwort"
-    r"|mot de passe|\bmdp\b|contraseña|senha|\bclave\b|\bchiave\b"
+    r"\bpin\b|combina|kombination|\bcombo\b|passcode|password|passwort|kennwort|mot de passe"
+    r"|\bmdp\b|contraseña|senha|\bclave\b|\bchiave\b|digicode"
+    # A code, only of something that locks: "Why does this code crash?" asks about a program.
+    r"|(?:\bcode\b|\bcódigo\b|\bcodice\b|\bcodigo\b|code\b)(?=.{0,50}(?:\b(?:door|gate|alarm|garage"
+    r"|safe|locker|wifi|wi-fi|porte|portail|alarme|garaje|garagem|puerta|portão|portal|portone"
+    r"|cancello|alarma|allarme|keller|tor|tür|tresor|coffre|cofre|cassaforte|shed|storage"
+    r"|building|immeuble|prédio|edificio|armoire|casier|cacifo|taquilla|armadietto|spind)\w*"
+    r"|\w+(?:keller|tür|schloss|raum|tresor|garage)\b))"
+    r"|(?:door|gate|alarm|garage|safe|locker|porte|portail|tür|tor|keller|garaje|portão)\w*"
+    r".{0,30}\bcode"
+)
+# What a number given in reply is when a unit follows: bytes, a port's, a time.
+_ANSWER_UNITS = re.compile(
+    r"[ \t]*(?:bytes?|octets?|bits?|kb|mb|gb|ms|s|sec|seconds?|min|minutes?"
+    r"|hours?|h|%|px|rpm|mhz|ghz|€|\$|eur|usd)\b",
+    re.IGNORECASE,
 )
 # Where the answer starts: a quote mark or a dash, "A:", a speaker's name and a colon.
 _ANSWER_START = re.compile(
     r"[ \t>*\u2014\u2013-]*(?:(?:[ar]|antwort|respuesta|resposta|risposta|réponse)[ \t]*:[ \t]*"
     r"|[A-ZÀ-Þ][\w.-]{0,15}:[ \t]+)?"
 )
-_ANSWER_TOKEN = re.compile(r"[^\s,;:!?()\u2014\u2013]+")
+_ANSWER_TOKEN = re.compile(r"[^\s,;:?()\u2014\u2013]+")
+# What may follow a password given as an answer: the line's end, a stop, a dash, a smiley.
+_ANSWER_ENDS = re.compile(r"[\"'\u00bb\u201d]?[ \t]*(?:$|[,.;)\u2014\u2013-]|[^\w\s]|\r)")
 
 
 def answers(text: str, lower: str) -> Iterator[Span]:
@@ -480,14 +510,20 @@ def answers(text: str, lower: str) -> Iterator[Span]:
             for token in _ANSWER_TOKEN.finditer(text, begin, end):
                 if token.start() > begin + 40:
                     break
-                value = token.group().rstrip(".")
-                # A code among the answer's first words ("yes \u2014 24-08-61"); a password only
-                # as the answer itself ("it's in 1Password" names a product).
+                value = token.group().strip("\"'\u00ab\u00bb\u201c\u201d").rstrip(".")
+                offset = token.start() + token.group().index(value[:1]) if value else token.start()
+                # A code among the answer's first words ("yes \u2014 24-08-61"), not a number of
+                # something ("4096 bytes"); a password only as the whole answer ("it's in
+                # 1Password" names a product, "Windows11 keeps asking" a system).
                 first = token.start() == begin
-                if _code_value(value) or (first and _told_password(value)):
+                after = offset + len(value)
+                code = _code_value(value.rstrip("!")) and not _ANSWER_UNITS.match(text, after)
+                alone = _ANSWER_ENDS.match(text, after, end) is not None
+                if code or (first and alone and _told_password(value)):
                     # Not a network's name before its key: "Livebox-7A2C, clé : NJX4V...".
                     if not _KEY_LATER.search(lower, token.end(), min(end, token.end() + 16)):
-                        yield Span("password", token.start(), token.start() + len(value), 0.8)
+                        span_end = offset + len(value.rstrip("!")) if code else after
+                        yield Span("password", offset, span_end, 0.8)
                     break
         at = next_at
 

@@ -120,9 +120,10 @@ def pairs(text: str, lower: str) -> Iterator[Span]:
             if not (login or email):
                 continue
             broad = login is not None and login.group() in _BROAD_LOGINS and not email
-            if broad and not (cased(value) and any(c.isdigit() for c in value)):
-                # A VPN or an access names settings as often ("VPN: split tunnel / full-tunnel2
-                # modes"): a generated password only, both cases and a digit.
+            if broad and not (cased(value) and any(c.isdigit() for c in value) and user.islower()):
+                # A VPN or an access names settings and products as often ("VPN: split tunnel /
+                # full-tunnel2 modes", "Access for Q3: Marketing / FY24-Budget"): a user in
+                # lower case, a generated password (both cases and a digit).
                 continue
             asked = login is not None and login.group() in _PASSWORD_ASKED
             if asked and not email and not _LINE_ENDS.match(text, m.end("value")):
@@ -337,6 +338,10 @@ _SECRET_HEADER = re.compile(
     r"|provisória|new|neu|nouveau|nuevo|nova|nuova|1|2))?"
 )
 _PASSWORD_HEADER = re.compile(r"pass|pwd|kennwort|contraseña|senha|mot de passe|mdp|clave|chiave")
+_PIN_COLUMN = re.compile(
+    r"password|passwort|passwd|pwd|\bpin\b|kennwort|contraseña|senha|mot[ _-]de[ _-]passe|\bmdp\b"
+    r"|clave|chiave|palavra-passe"
+)
 _DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}.*|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}.*")
 
 
@@ -359,7 +364,9 @@ def table_cells(text: str, lower: str) -> Iterator[Span]:
                 continue
             offset = line + cells[i][0]
             value = cells[i][1].strip(" \t'")
-            pin = value.isdigit() and len(value) >= 4  # a PIN in a password column
+            # A PIN in a password column: the column's word a password's ("pass" alone counts
+            # tests, "first pass" passes).
+            pin = value.isdigit() and len(value) >= 4 and _PIN_COLUMN.search(fields[i]) is not None
             if (len(value) < 6 and not pin) or PLACEHOLDER.fullmatch(value) or dummy(value):
                 continue
             if _DATE_LIKE.fullmatch(value):
@@ -415,18 +422,19 @@ _DEFINE_NAME = re.compile(r"PASSWORD|KEY|SALT|SECRET|TOKEN")
 # ('os.environ.get("DJANGO_SECRET_KEY", "r(ak6r!dc0!...")'). Seventh round: a dev author's
 # code in six programming languages.
 _CONNECT_CALL = re.compile(
-    r"(?:getConnection|new PDO|mysqli_connect|new mysqli|\.connect|createConnection"
-    r"|new [A-Z]\w{0,30}Client|\bClient|NetworkCredential)\("
+    r"(?:getConnection|new PDO|mysqli_connect|new mysqli|createConnection|NetworkCredential"
+    r"|(?:psycopg2?|pymysql|mysql\.connector|MySQLdb|pyodbc|cx_Oracle|oracledb|pg8000)\.connect"
+    r"|new (?:[A-Z]\w{0,30})?Client)\("
 )
 _QUOTED_ARG = re.compile(
     r"(?<=[(,\s])(?P<quote>[\"'])(?P<value>[^\"'\n]{1,128})(?P=quote)(?=\s*[,)])"
 )
 _SECURE_STRING = re.compile(
-    r"ConvertTo-SecureString\s+(?P<quote>[\"'])(?P<value>[^\"'\n]{6,128})(?P=quote)"
+    r"ConvertTo-SecureString\s+(?:-String\s+)?(?P<quote>[\"'])(?P<value>[^\"'\n]{6,128})(?P=quote)"
 )
 _ENV_DEFAULT = re.compile(
     r"(?:environ\.get|getenv|\benv|ENV\.fetch|config)\(\s*[\"'](?P<name>[\w.]{0,40}(?i:secret"
-    r"|password|passwd|pwd|token|api_?key|private_key|signing_key)[\w.]{0,20})[\"']\s*,\s*"
+    r"|password|passwd|pwd|token|key))[\"']\s*,\s*"
     r"(?:default\s*=\s*)?(?P<quote>[\"'])(?P<value>[^\"'\n]{8,128})(?P=quote)"
 )
 
@@ -449,11 +457,14 @@ def code_credentials(text: str) -> Iterator[Span]:
     """Passwords and secrets given to a call (see ``_CONNECT_CALL``, ``_ENV_DEFAULT``)."""
     calls = any(mark in text for mark in _CALL_MARKS)
     for m in _CONNECT_CALL.finditer(text) if calls else ():
+        # (Bounded: to the text's end, a call without its bracket made every later call reread
+        # the rest, quadratic: the review's finding.)
         close = text.find(")", m.end(), m.end() + 400)
-        args = list(
-            _QUOTED_ARG.finditer(text, m.end() - 1, len(text) if close == -1 else close + 1)
-        )
-        for arg in args[1:]:  # the first is a host, a user, a key's id: what follows is secret
+        stop = m.end() + 400 if close == -1 else close + 1
+        for arg in _QUOTED_ARG.finditer(text, m.end() - 1, stop):
+            # The first argument is a host, a user or a key's id; what follows is secret.
+            if text.count(",", m.end(), arg.start()) == 0:
+                continue
             value = arg.group("value")
             if _call_secret(value):
                 yield Span("password", arg.start("value"), arg.end("value"), 0.8)
@@ -463,8 +474,8 @@ def code_credentials(text: str) -> Iterator[Span]:
                 yield Span("password", m.start("value"), m.end("value"), 0.85)
     for m in _ENV_DEFAULT.finditer(text) if any(mark in text for mark in _ENV_MARKS) else ():
         value, name = m.group("value"), m.group("name").lower()
-        if PLACEHOLDER.fullmatch(value) or dummy(value) or "://" in value or value.startswith("/"):
-            continue
+        if PLACEHOLDER.fullmatch(value) or dummy(value) or "/" in value or FILE_LIKE.search(value):
+            continue  # a placeholder, a path, a URL, a template's name
         if "pass" in name or "pwd" in name:
             if classes(value) >= 2:
                 yield Span("password", m.start("value"), m.end("value"), 0.85)

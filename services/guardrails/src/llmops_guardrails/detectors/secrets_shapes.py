@@ -179,15 +179,18 @@ def machine_made(text: str, lower: str) -> Iterator[Span]:
     marks = encoded.translate(_LETTER_DIGIT_BYTES)
     ascii_only = len(encoded) == len(text)
     found: list[Span] = []
-    done = -1
+    seen: set[int] = set()
     for byte_at in _pairs(marks):
         at = byte_at if ascii_only else len(encoded[:byte_at].decode("utf-8", "surrogatepass"))
-        if at < done:
-            continue  # in the word of an earlier mark
-        start = max(text.rfind(" ", max(0, at - 34), at), text.rfind("\n", max(0, at - 34), at)) + 1
+        floor = max(0, at - 34)
+        start = max(text.rfind(" ", floor, at), text.rfind("\n", floor, at)) + 1
+        if start == 0 and floor > 0:
+            continue  # no blank in the 34 characters before: a word too long to be one
+        if start in seen:
+            continue  # the word of an earlier mark
+        seen.add(start)
         ends = [e for e in (text.find(" ", at, at + 35), text.find("\n", at, at + 35)) if e != -1]
         end = min(ends) if ends else min(len(text), at + 35)
-        done = end
         if end - start < 10:
             continue  # too short for a generated password: most words with a digit
         span = _machine_made_word(text, lower, start, end)
@@ -208,12 +211,12 @@ _LETTER_DIGIT_BYTES = bytes(
 
 
 def _pairs(marks: bytes) -> Iterator[int]:
-    """Where a digit is followed by an ASCII letter (see ``_LETTER_DIGIT_BYTES``): a generated
-    password has two changes between letters and digits at least, so one of them this way."""
-    at = marks.find(b"0a")
-    while at != -1:
-        yield at
-        at = marks.find(b"0a", at + 1)
+    """Where an ASCII letter meets a digit, either way round (see ``_LETTER_DIGIT_BYTES``)."""
+    for pair in (b"0a", b"a0"):
+        at = marks.find(pair)
+        while at != -1:
+            yield at
+            at = marks.find(pair, at + 1)
 
 
 # A letter beside a digit, either way round (each adjacent pair counted once: overlapping).
@@ -224,7 +227,7 @@ _PASSWORD_ALPHABET = re.compile(r"[A-Za-z0-9!#$%&*+?@^~=._-]+")
 
 def _machine_made_word(text: str, lower: str, start: int, end: int) -> Span | None:
     raw = text[start:end]
-    if raw.isupper() or raw.islower() or "@" in raw:
+    if raw.isupper() or raw.islower() or ("@" in raw and _EMAILISH.search(raw)):
         return None  # one case (references, codes, words) or an address: the cheap tests first
     value = raw.strip(_WORD_EDGES).rstrip(".,;:").strip(_WORD_EDGES)
     if not value:
@@ -234,7 +237,13 @@ def _machine_made_word(text: str, lower: str, start: int, end: int) -> Span | No
         return None
     if _ABOUT.search(lower, max(0, start - 28), start):
         return None  # an example of a strong password ("e.g. nothing like "Spring2025!"")
+    if _AN_ID_BEFORE.search(lower, max(0, start - 24), start):
+        return None  # an id ('"userId": "V1StGXR8_Z5jdHi6B-myT"', "video id x7K-2pQ9mZa")
     return Span("password", start, start + len(value), 0.75)
+
+
+_EMAILISH = re.compile(r"@[\w-]+\.[A-Za-z]{2,}")
+_AN_ID_BEFORE = re.compile(r"(?:\bid|_id|id\b|ids)[\"':=\s]*$")
 
 
 #: Where the context words of ``_OPENS`` may be, found in one pass (the pattern itself, forty
@@ -314,10 +323,16 @@ def _generated(value: str) -> bool:
     for piece in _LETTER_PIECES.findall(value):
         if len(piece) >= 5 and sum(c in "aeiouAEIOU" for c in piece) * 10 >= 3 * len(piece):
             return False
+    for piece in _CAMEL_PIECES.findall(value):
+        if len(piece) >= 4 and any(c in "aeiouAEIOU" for c in piece):
+            return False  # a word in camel case ("PBKDF2WithHmacSHA256", "9of10Tests")
     flips = sum(a.isdigit() != b.isdigit() for a, b in pairwise(value))
     letters = [c for c in value if c.isalpha()]
     case_flips = sum(a.isupper() != b.isupper() for a, b in pairwise(letters))
     return flips + case_flips >= 3
+
+
+_CAMEL_PIECES = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
 def _shaped_word(text: str, lower: str, start: int, end: int) -> Span | None:
@@ -357,25 +372,38 @@ def _shaped_word(text: str, lower: str, start: int, end: int) -> Span | None:
 _AFTER_LOGIN = re.compile(
     r"^[ \t]*(?:[\"'\u201e\u201c\u00ab][ \t]*)?[^\W\d_][\w.-]{0,12}(?: [\w.-]{1,12}){0,2}"
     r"[ \t]{0,3}(?::|[-\u2013])[ \t]{0,3}[a-z][a-z0-9._-]{2,30}\r?\n[ \t]*"
-    r"(?P<value>[^\s\"\u201c\u201d\u00bb]{6,40})[ \t]*(?:[\"\u201c\u201d\u00bb][ \t]*)?$",
+    r"(?P<value>[^\s\"\u201c\u201d\u00bb]{6,40})[ \t]*(?:[\"\u201c\u201d\u00bb][ \t]*)?\r?$",
     re.MULTILINE,
 )
 
 
-def after_login(text: str) -> Iterator[Span]:
+def after_login(text: str, lower: str) -> Iterator[Span]:
+    """Only in a text about logins or credentials ("Branch: main\nRelease-2024-Q3" is a
+    release's name under a branch): the review's finding."""
+    found = []
     for m in _AFTER_LOGIN.finditer(text):
         value = m.group("value")
         # After a user, a name and a number are a password too ("Tigers#2019", which alone is
-        # a chat handle's shape).
+        # a chat handle's shape), with a strong symbol.
         chosen = _password_shaped(value) or (
             classes(value) >= 3
             and sum(c.isalpha() for c in value) >= 3
             and any(c.isdigit() for c in value)
+            and any(c in _STRONG_SYMBOLS for c in value)
             and not FILE_LIKE.search(value)
             and "/" not in value
         )
-        if chosen and not PLACEHOLDER.fullmatch(value) and not dummy(value):
-            yield Span("password", m.start("value"), m.end("value"), 0.75)
+        if chosen and not PLACEHOLDER.fullmatch(value) and not dummy(value) and "=" not in value:
+            found.append(Span("password", m.start("value"), m.end("value"), 0.75))
+    if found and (_context(lower) or _NOTE_WORDS.search(lower)):
+        yield from found
+
+
+# A transcribed note is about credentials even without a word for a login.
+_NOTE_WORDS = re.compile(
+    r"note|post-it|zettel|pósit|posit|nota\b|notiz|appunt|sécurité|security|seguridad|segurança"
+    r"|sicherheit|sicurezza|rssi|\bisb\b|credential|identifiant|zugang|acceso|acesso|accesso"
+)
 
 
 # A passphrase: several words after the word for a password and a colon, to the end of the
@@ -527,6 +555,12 @@ _VERSION_LIKE = re.compile(r"\d\.\d")
 _KEY_WORD_BEFORE = re.compile(
     r"(?:code|clé|clave|chave|chiave|key|password|passwort|senha|contraseña)\W{1,3}(?:\w+ )?$"
 )
+_HARDWARE = re.compile(
+    r"speed|chip|router|card|adapter|signal|range|band|standard|module|driver|modem|antenna"
+    r"|repeater|extender|mesh|vitesse|débit|geschwindigkeit|velocidad|velocidade|velocità"
+    r"|routeur|karte|tarjeta|scheda|placa|puce|carte"
+)
+_NOT_A_KEY = re.compile(r"/|-(?:based|fähig|ready|compatible|capable|enabled|certified)\b")
 _NAME_WORDS = re.compile(r"network|name|ssid|réseau|netz|red\b|rede|nom\b|nome|nombre|band")
 
 
@@ -542,6 +576,10 @@ def _network_keys(lower: str) -> Iterator[re.Match[str]]:
             m = _KEY_TOLD.match(lower, at)
             if m and _VERSION_LIKE.search(m.group("value")):
                 m = None  # "the wifi here is 802.11ac"
+            elif m and (
+                _HARDWARE.search(m.group("between")) or _NOT_A_KEY.search(m.group("value"))
+            ):
+                m = None  # "the wifi chip in my laptop is AX210-based", "... is 500Mbit/s"
             elif (
                 m and not m.group("key") and not _KEY_WORD_BEFORE.search(lower, max(0, at - 20), at)
             ):
@@ -583,14 +621,21 @@ def wifi(text: str, lower: str) -> Iterator[Span]:
 
 # A Wi-Fi network in a QR code's text ("WIFI:S:Oakridge-Office;T:WPA;P:Tg6u!rhpy3kunJnj;;"), the
 # format phones read: the key is the "P:" field, its ";" "," ":" and "\\" escaped by a backslash.
-_WIFI_QR = re.compile(r"WIFI:(?:[STHRIE]:(?:\\.|[^;\\\n])*;)*?P:(?P<value>(?:\\.|[^;\\\n])+);")
+# (Fields of at most 64 characters: unbounded, every "WIFI:" read to its line's end, quadratic in
+# a line of them: the review's finding.)
+_WIFI_QR = re.compile(
+    r"WIFI:(?:[STHRIE]:(?:\\.|[^;\\\n]){0,64};){0,8}?P:(?P<value>(?:\\.|[^;\\\n]){1,64});"
+)
+#: A QR code's text built in code, or the format's own example: no key.
+_QR_NOT_A_KEY = re.compile(r"[\"'] *\+|\+ *[\"']|^(?:my)?pass(?:word)?$|^your")
 
 
 def wifi_qr(text: str) -> Iterator[Span]:
     for m in _WIFI_QR.finditer(text):
         value = m.group("value")
-        if not PLACEHOLDER.fullmatch(value) and not dummy(value):
-            yield Span("password", m.start("value"), m.end("value"), 0.9)
+        if _QR_NOT_A_KEY.search(value) or PLACEHOLDER.fullmatch(value) or dummy(value):
+            continue
+        yield Span("password", m.start("value"), m.end("value"), 0.9)
 
 
 # An app password as Google and Apple show one, four groups of four lower-case letters ("app

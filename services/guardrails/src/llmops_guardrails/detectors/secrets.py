@@ -61,8 +61,6 @@ from llmops_guardrails.detectors.secrets_shapes import (
     passphrases,
     setup_keys,
     shaped,
-    wifi,
-    wifi_qr,
 )
 from llmops_guardrails.detectors.secrets_tokens import (
     line_tokens,
@@ -76,6 +74,7 @@ from llmops_guardrails.detectors.secrets_values import (
     mixed,
     same_length_lower,
 )
+from llmops_guardrails.detectors.secrets_wifi import wifi, wifi_qr
 
 __all__ = ["DEFAULT_THRESHOLD", "NAME", "VERSION", "SecretsDetector", "entropy"]
 

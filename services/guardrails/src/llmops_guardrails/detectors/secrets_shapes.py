@@ -14,7 +14,7 @@ from typing import Any
 import ahocorasick  # type: ignore[import-not-found]  # C extension, no stubs
 
 from llmops_guardrails.detectors.secrets_credentials import FILE_LIKE
-from llmops_guardrails.detectors.secrets_tokens import word_run
+from llmops_guardrails.detectors.secrets_tokens import CAMEL_PIECE, word_run
 from llmops_guardrails.detectors.secrets_values import (
     PLACEHOLDER,
     Span,
@@ -323,16 +323,13 @@ def _generated(value: str) -> bool:
     for piece in _LETTER_PIECES.findall(value):
         if len(piece) >= 5 and sum(c in "aeiouAEIOU" for c in piece) * 10 >= 3 * len(piece):
             return False
-    for piece in _CAMEL_PIECES.findall(value):
+    for piece in CAMEL_PIECE.findall(value):
         if len(piece) >= 4 and any(c in "aeiouAEIOU" for c in piece):
             return False  # a word in camel case ("PBKDF2WithHmacSHA256", "9of10Tests")
     flips = sum(a.isdigit() != b.isdigit() for a, b in pairwise(value))
     letters = [c for c in value if c.isalpha()]
     case_flips = sum(a.isupper() != b.isupper() for a, b in pairwise(letters))
     return flips + case_flips >= 3
-
-
-_CAMEL_PIECES = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
 def _shaped_word(text: str, lower: str, start: int, end: int) -> Span | None:

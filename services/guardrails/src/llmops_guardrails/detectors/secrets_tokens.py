@@ -47,13 +47,14 @@ def word_run(value: str) -> bool:
         # whose case changes as often ("validateAndDecodeJwtV3": 8 of 21, in "validate", "And",
         # "Decode", "Jwt", "V"; "CONFIGURATION": 6 of 13).
         vowels = sum(c in "aeiouAEIOU" for c in run)
-        pieces = len(_CAMEL_PIECE.findall(run))
+        pieces = len(CAMEL_PIECE.findall(run))
         if vowels * 100 >= 26 * len(run) and len(run) >= 3 * pieces:
             return True
     return False
 
 
-_CAMEL_PIECE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+#: The pieces a camel-case name splits into where its case changes ("validate", "And", "Jwt").
+CAMEL_PIECE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
 def random_token(value: str) -> bool:

@@ -160,6 +160,16 @@ HOSTILE = {
     "held addresses beside streets": "Church Lane, Bookham KT23 3PG. 12 Main St, Boston. "
     * (MB // 52),
     "long words with a letter beside a digit": "login " + ("a1" + "x" * 40) * (MB // 42),
+    # pii-8 / secrets-8: codes spelled out, passphrases told, codewords, sentences before a
+    # phone number, German streets named by their preposition.
+    "digit words after a code's word": "code " + "one two " * (MB // 8),
+    "codes and digit words": "code one two three " * (MB // 19),
+    "passphrases told": "passphrase is a " * (MB // 16),
+    "a password's word then capitals": "password is: " + "A" * MB,
+    "codewords' quotes": "codeword: «" * (MB // 11),
+    "sentences before a phone number": "Ab. Cd " * (MB // 7) + "06 12 34 56 78",
+    "prepositions before a street": "Am " * (MB // 3) + "Hof 7, 12345 Berlin",
+    "German streets told": "Bitte an Am Hof 7, 12345 Berlin schicken. " * (MB // 42),
 }
 
 

@@ -126,7 +126,9 @@ DEFAULT_THRESHOLD = 0.5
 #: Regions whose national phone formats are recognised without a ``+`` prefix.
 DEFAULT_REGIONS: tuple[str, ...] = ("US", "GB", "FR", "DE", "ES", "PT", "IT", "CA")
 #: Regions whose national formats are recognised only where a word names the number a phone's.
-DEFAULT_NAMED_REGIONS: tuple[str, ...] = ("IE", "BE", "CH", "AT", "NL", "LU")
+DEFAULT_NAMED_REGIONS: tuple[str, ...] = (
+    "IE", "BE", "CH", "AT", "NL", "LU", "MX", "AR", "CO", "CL", "PL", "AU", "BR",
+)  # fmt: skip
 #: Every kind this detector reports.
 KINDS: tuple[str, ...] = (
     "email",

@@ -271,6 +271,20 @@ _NOT_STREET_WORDS = (
     "Schritt Stufe Teil Ausgabe Chapitre Salle Étape Capítulo Página Sala Paso Parte"
 )
 _NOT_STREET = frozenset(_NOT_STREET_WORDS.split())
+# A line of an address block ends after its city, or its sentence does ("... am Empfang, Am
+# Sandtorkai 48, 20457 Hamburg.\n", "Familie Steiner, Im Grund 14, 5405 Baden-Dättwil. Telefon
+# bleibt gleich").
+_BLOCK_END = re.compile(r"[.!]?[ \t]*(?:\r?\n|$)|[.!] [A-ZÀ-Þ]")
+_GERMAN_STREET_STARTS = frozenset(
+    ("Am", "Im", "An", "Auf", "Zum", "Zur", "Unter", "Hinter", "Vor", "Beim")
+)
+# What follows "Am" or "Im" in a date or a count, not a street: "Am Montag 3, 12000 Besucher".
+_NOT_PLACE_WORDS = (
+    "Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag Januar Februar März April Mai "
+    "Juni Juli August September Oktober November Dezember Jahr Jahre Tag Monat Ende Anfang "
+    "Durchschnitt Schnitt Moment Rahmen Bereich Kapitel Abschnitt Teil Zeitraum Quartal"
+)
+_NOT_PLACE = frozenset(_NOT_PLACE_WORDS.split())
 # Where an address without a street-type word may end: the end of the text, a line or a clause.
 _ENDED = re.compile(
     r"$|[\n.,;:!?)|\t]|\s*$| \(| [\u2013-] | [·•] | (?:und|and|et|y|e|i|ed|oder|or|ou|o)\b"
@@ -582,14 +596,27 @@ def _named(text: str, start: int, end: int) -> Iterator[Span]:
                 before in ("\n", ",", "|", ";", "\t", '"', "·", "•")
                 and tail is not None
                 and (
-                    _LINE_END.match(text, tail.end())
+                    _BLOCK_END.match(text, tail.end())
                     or text[tail.end() : tail.end() + 3].strip(" ")[:1] in '|;"·•'
                 )
             )
-            if not (cue or before == ":" or block):
+            # A German street named by its preposition ("Am Lindenhof 7", "Im Grund 14", "An
+            # der Marktkirche 9") says itself that an address comes, and the sentence may go
+            # on after the city ("... an Am Lindenhof 7, 53913 Swisttal schicken").
+            words = m.group().split(" ")
+            inner = next((i for i, w in enumerate(words) if w in _GERMAN_STREET_STARTS), None)
+            if inner:  # "Ersatz an Am Lindenhof 7": the street starts at its preposition
+                at = m.start() + len(" ".join(words[:inner])) + 1
+                m = _NAMED.match(text, at) or m
+                first, words = words[inner], words[inner:]
+            german = (
+                first in _GERMAN_STREET_STARTS and len(words) >= 3 and words[1] not in _NOT_PLACE
+            )
+            if not (cue or before == ":" or block or german):
                 return
             code = _CODE_NOT_YEAR.search(tail.group()) if tail else None
-            if tail and code and first not in _NOT_STREET and _ENDED.match(text, tail.end()):
+            ended = german or _ENDED.match(text, tail.end()) if tail else False
+            if tail and code and first not in _NOT_STREET and ended:
                 span = Span("street_address", m.start(), tail.end(), 0.9)
                 placeholder = _PLACEHOLDER.search(text, span.start, span.end)
                 yield span._replace(score=0.3) if placeholder else span

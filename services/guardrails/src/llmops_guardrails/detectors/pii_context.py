@@ -32,7 +32,7 @@ PHONE_WORDS = re.compile(
 # The phone words that outweigh a word for a reference before the same number ("Account phone",
 # "my no. is"); "número", "contact" and "ring" do not ("Numero spedizione BRT: ...").
 STRONG_PHONE_WORDS = re.compile(
-    r"phone|tel\b|tel\.|tél|call|mobile|cell|whats ?app|fax|text me|\breach\b|portable|appel"
+    r"phone|tel\b|tel\.|tél|call(?!back\b(?![ #:]))|mobile|cell|whats ?app|fax|text me|\breach\b|portable|appel"
     r"|contact:|contacto:|kontakt:"
     r"|telefon|handy|rufnummer|anruf|erreichbar|chiam|cellulare|mob\.|\bm:|\bt:|my no\.|my number"
     r"|teléfono|telefono|móvil|movil|llam|telefone|telemóvel|telemovel|celular|ligue|ligar",

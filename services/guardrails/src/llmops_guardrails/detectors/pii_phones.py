@@ -117,6 +117,15 @@ def _phone_rules(region: str) -> _PhoneRules | None:
     )
 
 
+#: Digits counting up or down: a form's example, never a number anyone has.
+_COUNTING = "01234567890123456789" + "98765432109876543210"
+
+
+def _trunk_prefix(region: str) -> str:
+    rules = _phone_rules(region)
+    return rules.national_prefix if rules is not None else ""
+
+
 def _valid_nsn(nsn: str, region: str) -> bool:
     """Whether ``nsn`` (a national significant number) is valid in ``region``.
 
@@ -180,6 +189,21 @@ def _closer(words: re.Pattern[str], others: re.Pattern[str], before: str) -> boo
     return not others_last or last[-1] > others_last[-1]
 
 
+# The end of a sentence: a full stop after a word or a number that is no abbreviation ("No.",
+# "Ref.", "USt-IdNr."), then a word with a capital ("VAT Reg No. GB 720 4845 58" goes on). The words before it are another sentence's: "Vendo bici, 180 €.
+# Interesados: 630 19 66 63", "... código 9-1-5-3. Filha: 966 203 174" (seventh-round rows).
+_SENTENCE_END = re.compile(
+    r"(?i:(?<![\s.])(?<!\bno)(?<!\bnr)(?<!\bref)(?<!\bnum)(?<!\bidnr))[.!] +(?=[A-ZÀ-Ý][a-zà-ÿ])"
+)
+
+
+def _clause(before: str, text: str, start: int) -> str:
+    """``before`` (lower case) from the start of the number's sentence."""
+    original = text[start - len(before) : start]
+    ends = [m.end() for m in _SENTENCE_END.finditer(original)]
+    return before[ends[-1] :] if ends else before
+
+
 def _phone_kind_score(
     text: str, m: re.Match[str], regions: Sequence[str], named: Sequence[str] = ()
 ) -> float | None:
@@ -214,7 +238,7 @@ def _phone_kind_score(
             and not PHONE_WORDS.search(context_before(text, m.start()))
         ):
             return None
-    before = context_before(text, m.start())
+    before = _clause(context_before(text, m.start()), text, m.start())
     column = column_name(text, m.start())
     # The context is checked before the ~30 µs parse: order and invoice numbers are common. A
     # "00" prefix is as likely a reference's leading zeros ("cliente nº 0049 2210 7733").
@@ -240,12 +264,19 @@ def _phone_kind_score(
         if valid_international(intl):
             return 0.95
         return 0.85 if cand.startswith(("+", "(+")) and possible_international(intl) else None
-    # A number named a phone's, with its trunk "0" ("Phone: (01) 482 6828", "GSM 0476 12 34
-    # 56"), is tried in the neighbouring countries' plans too: without the word, their plans
+    # A number named a phone's ("Phone: (01) 482 6828", "GSM 0476 12 34 56") is tried in the
+    # neighbouring countries' plans too: without the word, their plans
     # would read order and account numbers as phones.
+    # Mexican, Argentine or Polish numbers have no trunk "0" ("Tel: 55 4812 9036"): after the
+    # word, nine digits or more are enough.
+    # Austria's and Luxembourg's plans admit most runs of digits, so without a trunk "0" only
+    # the plans that have none are tried.
     strong = STRONG_PHONE_WORDS.search(before[-20:])
-    if strong and named and digits.startswith("0") and len(digits) >= 9:
-        regions = (*regions, *named)
+    if strong and named and len(digits) >= 9 and digits not in _COUNTING:
+        if digits.startswith("0"):
+            regions = (*regions, *named)
+        else:
+            regions = (*regions, *(r for r in named if not _trunk_prefix(r)))
     for region in regions:
         leads = _NATIONAL_LEADS.get(region)
         if leads is not None and not digits.startswith(leads):

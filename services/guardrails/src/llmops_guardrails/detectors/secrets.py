@@ -65,6 +65,7 @@ from llmops_guardrails.detectors.secrets_shapes import (
 from llmops_guardrails.detectors.secrets_tokens import (
     line_tokens,
 )
+from llmops_guardrails.detectors.secrets_told import told
 from llmops_guardrails.detectors.secrets_values import (
     Span,
     cased,
@@ -642,6 +643,7 @@ class SecretsDetector:
         )
         if password_word:
             spans.extend(passphrases(text, lower))
+        spans.extend(told(text, lower))
         if password_word or "login" in lower or "smtp" in lower:
             spans.extend(app_passwords(text, lower))
         spans.extend(setup_keys(text, lower))

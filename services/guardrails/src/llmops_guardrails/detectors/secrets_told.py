@@ -1,0 +1,211 @@
+"""Passwords and codes told the way people say them, not the way a form asks for them: a code
+spelled out in words ("the code for the side gate is four nine nine one"), a passphrase in a
+sentence ("The passphrase is copper kettle under the stairs —"), a codeword in capitals ("your
+account password ... has been set to: BLUEBELL"). Beside :mod:`.secrets_shapes` (words shaped
+like passwords) and :mod:`.secrets_codes` (codes in digits).
+
+Independent authors wrote these in every language and every round (voicemails transcribed,
+alarm companies' letters, messages to family); the eighth round's dev rows had 40 of them.
+Each rule needs the word for what it is told right before it, and a value that a sentence
+about passwords does not make ("the passphrase is stored in the vault" is an instruction).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import ahocorasick  # type: ignore[import-not-found]  # C extension, no stubs
+
+from llmops_guardrails.detectors.secrets_values import PLACEHOLDER, Span
+
+# Digits as words, in the six languages of the corpus. "oh" is English for a zero in a code;
+# "un"/"uno"/"um" are also articles, so a run needs four digit words in a row.
+_DIGIT_WORDS_SPEC = (
+    "zero oh one two three four five six seven eight nine "
+    "zéro un deux trois quatre cinq sept huit neuf "
+    "null eins zwei drei vier fünf sechs sieben acht neun "
+    "cero uno dos tres cuatro cinco seis siete ocho nueve "
+    "um dois três tres quatro sete oito nove "
+    "due tre quattro cinque sei sette otto"
+)
+_DIGIT_WORDS = frozenset(_DIGIT_WORDS_SPEC.split())
+# Longest first: "tres" before "tre".
+_DIGIT = "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True))
+_SPELLED = re.compile(
+    r"(?<![\w-])(?P<value>(?:"
+    + _DIGIT
+    + r")(?:(?:[ \t]|[ \t]?-[ \t]?|,[ \t])(?:"
+    + _DIGIT
+    + r")){3,9})(?![\w-])"
+)
+# A code's word shortly before: "code", "PIN", "combination", "passcode" in the languages.
+_CODE_STEMS = (
+    "cod", "cód", "pin", "combin", "kombination", "contraseña", "senha", "passwort", "password",
+    "mot de passe", "clave", "chave", "zahlenschloss",
+)  # fmt: skip
+#: How far before a spelled code its word may be ("... your new user code is 4 9 0 6, that's").
+_CODE_REACH = 90
+
+
+def _spelled_codes(lower: str, stems: list[int]) -> Iterator[Span]:
+    """Codes spelled out digit by digit, after a code's word: "the code for the side gate is
+    four nine nine one", "der Code ... ist 8 4 4 1, also acht vier vier eins". Only the stretch
+    after each code word is read (the pattern starts with fifty words the engine would try at
+    every offset)."""
+    scanned = 0
+    for at in stems:
+        begin, end = max(scanned, at), min(len(lower), at + _CODE_REACH + 90)
+        scanned = end
+        for m in _SPELLED.finditer(lower, begin, end):
+            if m.start() - at > _CODE_REACH:
+                break
+            words = re.split(r"[ \t,-]+", m.group("value"))
+            if all(w in _DIGIT_WORDS for w in words) and len(set(words)) > 1:
+                # (One word repeated is a filler, as "0000" is.)
+                yield Span("password", m.start("value"), m.end("value"), 0.8)
+
+
+# A passphrase told in a sentence, not quoted: the word for one, a copula, then words to the
+# end of the clause ("The passphrase is copper kettle under the stairs —", "la phrase de passe
+# est le chat dort sur la radio 1987.", "die Passphrase ... ist dachboden-karton-hammer-hase.").
+_TOLD_PHRASE = re.compile(
+    r"(?<![\w])(?:passphrase|pass phrase|phrase de passe|frase[- ]passe|frase maestra"
+    r"|frase mestra|frase secreta|frase de paso|frase de acceso|master passphrase|passphrase"
+    r" principale|mot de passe maître|master password|masterpasswort)(?P<gap>[^\n.:;!?]{0,60}?)"
+    r"(?:\b(?:is|est|es|é|è|ist|lautet|was|era|était|war)\b|c'est|c\u2019est|:)[ \t]+"
+    r"(?P<value>[^\W_]{2,20}(?:(?: |-)[^\W_]{1,20}){1,7})"
+    r"(?=[ \t]*(?:[.,;!?()\u2014\u2013]| -|\n|$))"
+)
+#: Words that start a sentence about a passphrase, not one ("is stored in the vault", "is the
+#: same as", "est dans le coffre", "ist in KeePass").
+_NOT_TOLD_SPEC = (
+    "the a an not no never stored saved kept in on at inside sent shared required needed set "
+    "written available unknown same your my our his her their its also only now still too very "
+    "case then being been different long short strong weak valid missing empty attached below "
+    "above here there what how where which who that this these those one any some all "
+    "le la les un une dans sur pas jamais dans votre ton ta ses même enregistrée envoyée "
+    "der die das ein eine nicht nie im in auf dein ihr sein gleiche gespeichert "
+    "el los las una no nunca en su tu mismo misma guardada enviada "
+    "o os um uma não nunca no na seu sua mesmo mesma guardada enviada "
+    "il lo gli non mai nel nella suo tuo stesso stessa salvata inviata "
+    "de du des da do del di"
+)
+_NOT_TOLD = frozenset(_NOT_TOLD_SPEC.split())
+#: Words a sentence about where a passphrase lives has, wherever they are in it.
+_WHERE_WORDS_SPEC = (
+    "vault keepass bitwarden 1password lastpass manager gestionnaire gestor tresor coffre "
+    "cofre sms email e-mail mail message messages file fichier datei archivo ficheiro "
+    "document documento wiki confluence sharepoint slack teams separately séparément "
+    "separat aparte separado separately required obligatoire erforderlich obligatoria "
+    "characters caractères zeichen caracteres caratteri long longue lang"
+)
+_WHERE_WORDS = frozenset(_WHERE_WORDS_SPEC.split())
+
+
+def _told_phrases(lower: str, stems: list[int]) -> Iterator[Span]:
+    """Passphrases told in a sentence (see ``_TOLD_PHRASE``): two to eight words to the end of
+    their clause, none of them a word of a sentence about where the passphrase is."""
+    for at in stems:
+        m = _TOLD_PHRASE.match(lower, at, min(len(lower), at + 240))
+        if m is None:
+            continue
+        words = re.split(r"[ -]", m.group("value"))
+        if words[0] in _NOT_TOLD or any(w in _WHERE_WORDS for w in words):
+            continue
+        if PLACEHOLDER.fullmatch(m.group("value")):
+            continue
+        yield Span("password", m.start("value"), m.end("value"), 0.86)
+
+
+_PHRASE_STEMS = (
+    "passphrase", "pass phrase", "phrase de passe", "frase", "master pass", "mot de passe maître",
+    "masterpasswort",
+)  # fmt: skip
+
+
+# A codeword in capitals, as alarm companies set one for their operators to ask: "your account
+# password ... has been set to: BLUEBELL", "Codewort. Dieses lautet: EDELWEISS", "palabra clave,
+# que es: AMAPOLA". A word in small letters is one only in quotes ("la palabra clave ... es
+# «girasol»").
+_CODEWORD = re.compile(
+    r"(?<![\w])(?i:password|codeword|code word|passwort|kennwort|codewort|losungswort|mot de passe"
+    r"|mot-clé|mot clé|palabra clave|palabra de paso|contraseña|palavra-chave|palavra-passe"
+    r"|senha|parola d'ordine|parola chiave|parola segreta|memorable word|secret word)"
+    r"(?P<gap>[^\n\"{}\[\]]{0,70}?)(?i:\b(?:is|est|es|é|è|ist|lautet|set to)\b[ \t]*:?|:|c'est|c\u2019est)"
+    r"[ \t]*(?:(?P<caps>[A-ZÀ-ÖØ-Þ]{4,20})(?=[ \t]*(?:[.,;!)]|\n|$))"
+    r"|[\u00ab\"\u201c'][ \u00a0]?(?P<quoted>[^\W\d_]{4,20})[ \u00a0]?[\u00bb\"\u201d'])"
+)
+#: Capitals that say a password is absent or elsewhere.
+_NOT_A_CODEWORD_SPEC = (
+    "NONE NULL NOTHING EMPTY UNKNOWN REDACTED HIDDEN MASKED CHANGED REQUIRED EXPIRED INVALID "
+    "VALID SECRET PASSWORD CHANGEME DEFAULT DISABLED ENABLED TRUE FALSE YES NO AUCUN AUCUNE "
+    "KEIN KEINE NINGUNA NINGUNO NENHUMA NESSUNA VIDE LEER VACÍO VAZIO VUOTO NOTE TODO"
+)
+_NOT_A_CODEWORD = frozenset(_NOT_A_CODEWORD_SPEC.split())
+_CODEWORD_STEMS = (
+    "pass", "code", "kennwort", "codewort", "losungswort", "mot", "palabra", "contraseña",
+    "palavra", "senha", "parola", "memorable", "secret",
+)  # fmt: skip
+
+
+def _codewords(text: str, stems: list[int]) -> Iterator[Span]:
+    """Codewords (see ``_CODEWORD``), matched on the text itself: capitals are the evidence."""
+    done = 0
+    for at in stems:
+        if at < done:
+            continue
+        m = _CODEWORD.match(text, at, min(len(text), at + 140))
+        if m is None:
+            continue
+        done = m.end()
+        if "\u2026" in m.group("gap") or "?" in m.group("gap"):
+            continue  # a question or a cut sentence: not the value told
+        value = m.group("caps") or m.group("quoted")
+        if value.upper() in _NOT_A_CODEWORD or PLACEHOLDER.fullmatch(value):
+            continue
+        name = "caps" if m.group("caps") else "quoted"
+        yield Span("password", m.start(name), m.end(name), 0.8)
+
+
+def told(text: str, lower: str) -> Iterator[Span]:
+    """Codes spelled out, passphrases told and codewords (see the rules above). The words each
+    rule starts from are found in one Aho-Corasick pass over ``lower``: thirty ``str.find``
+    calls cost 13 us per KB of prose that has none of them."""
+    if len(lower) != len(text):
+        return
+    stems: dict[str, list[int]] = {"code": [], "phrase": [], "codeword": []}
+    for end, (size, families) in _automaton().iter(lower):
+        at = end - size + 1
+        if at == 0 or not lower[at - 1].isalnum():
+            for family in families:
+                stems[family].append(at)
+    if stems["code"]:
+        yield from _spelled_codes(lower, sorted(set(stems["code"])))
+    if stems["phrase"]:
+        yield from _told_phrases(lower, sorted(set(stems["phrase"])))
+    if stems["codeword"]:
+        yield from _codewords(text, sorted(set(stems["codeword"])))
+
+
+_AUTOMATON: list[Any] = []
+
+
+def _automaton() -> Any:
+    """Every rule's stems, each with the rules it starts (built once, on first use)."""
+    if not _AUTOMATON:
+        families: dict[str, list[str]] = {}
+        for family, words in (
+            ("code", _CODE_STEMS),
+            ("phrase", _PHRASE_STEMS),
+            ("codeword", _CODEWORD_STEMS),
+        ):
+            for word in words:
+                families.setdefault(word, []).append(family)
+        automaton = ahocorasick.Automaton()
+        for word, names in families.items():
+            automaton.add_word(word, (len(word), tuple(names)))
+        automaton.make_automaton()
+        _AUTOMATON.append(automaton)
+    return _AUTOMATON[0]

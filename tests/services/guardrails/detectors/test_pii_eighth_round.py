@@ -1,0 +1,100 @@
+"""Gaps the eighth round of independent PII authors showed (p45-p52, `dev`) and the dev rows of
+earlier rounds still missed, closed in general form (pii-8 / secrets-8): each value found with
+its span, and the look-alike beside it not. Our own texts of the same shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+Found = Callable[[str], list[tuple[str, str]]]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        # Codes spelled out digit by digit after a code's word, in six languages.
+        ("Voicemail: the code for the shed is five two seven one, then pull hard.", "password",
+         "five two seven one"),
+        ("your new user code is 4 9 0 6, that's four nine oh six. Engineer code stays with us.",
+         "password", "four nine oh six"),
+        ("le code du portail c'est trois huit un neuf, vous appuyez sur la clé", "password",
+         "trois huit un neuf"),
+        ("die PIN von der Karte ist neun-drei-acht-sechs, hast du das?", "password",
+         "neun-drei-acht-sechs"),
+        ("el código de la verja es seis dos cero nueve, y empujas fuerte", "password",
+         "seis dos cero nueve"),
+        ("o código do portão é um sete quatro oito, e empurrem com força", "password",
+         "um sete quatro oito"),
+        ("il codice del cancelletto è nove due due sei, poi spingete", "password",
+         "nove due due sei"),
+        # Passphrases told in a sentence, to the end of their clause.
+        ("Sending the zip. The passphrase is copper kettle under the stairs — text me", "password",
+         "copper kettle under the stairs"),
+        ("La phrase de passe du coffre c'est girafe violette sous la pluie, espaces compris.",
+         "password", "girafe violette sous la pluie"),
+        ("die Passphrase für den Signaturschlüssel ist dachboden-karton-hammer-hase. Bitte",
+         "password", "dachboden-karton-hammer-hase"),
+        ("La frase maestra del gestor es naranja tigre bajo la lluvia, con espacios.", "password",
+         "naranja tigre bajo la lluvia"),
+        ("The Bitwarden master passphrase is copper-violin-meadow-sixty. Only you have it",
+         "password", "copper-violin-meadow-sixty"),
+        # Codewords in capitals, as alarm companies set them; in quotes in small letters.
+        ("they will ask for your account password. This has been set to: BLUEBELL\n\nCentre",
+         "password", "BLUEBELL"),
+        ("fragt unsere Leitstelle nach Ihrem Codewort. Dieses lautet: EDELWEISS\n", "password",
+         "EDELWEISS"),
+        ("el operador le pedirá su palabra clave, que es: AMAPOLA\n", "password", "AMAPOLA"),
+        ("la palabra clave si llaman de la central es «girasol». Acuérdate", "password",
+         "girasol"),
+        # A phone number after another sentence's amount or code; Mexican and Polish numbers
+        # after a phone's word; a callback number.
+        ("Vendo bici, 180 €. Interesados: 630 19 66 63 (solo WhatsApp)", "phone", "630 19 66 63"),
+        ("T2 meublé, 620 € CC. Visites : 06 18 74 29 05 (après 18h)", "phone", "06 18 74 29 05"),
+        ("Col. Roma Norte, 06700 Ciudad de México\nTel: 55 4812 9036\n", "phone", "55 4812 9036"),
+        ("Kontakt w sprawie zamówienia, tel. 512 345 678", "phone", "512 345 678"),
+        ("they'll reprocess it. callback # (612) 730-4418 ref# 88412", "phone", "(612) 730-4418"),
+        # German streets named by their preposition, the sentence going on after the city.
+        ("Bitte Ersatz an Am Lindenhof 7, 53913 Swisttal schicken.", "street_address",
+         "Am Lindenhof 7, 53913 Swisttal"),
+        ("Neue Adresse: Familie Steiner, Im Grund 14, 5405 Baden-Dättwil. Telefon bleibt.",
+         "street_address", "Im Grund 14, 5405 Baden-Dättwil"),
+        ("melden Sie sich am Empfang, Am Sandtorkai 48, 20457 Hamburg.\n\nIhre Zugangsdaten",
+         "street_address", "Am Sandtorkai 48, 20457 Hamburg"),
+    ],
+)  # fmt: skip
+def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Found) -> None:
+    assert (kind, value) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Digit words that are no code: counting, a filler, no code's word before them.
+        "one two three four, let's go!",
+        "the code is one one one one for now",
+        "We sold four nine five two boxes",
+        # Sentences about a passphrase, not one.
+        "The passphrase is stored in the vault, ask Tom.",
+        "La phrase de passe est dans le gestionnaire de mots de passe.",
+        "The passphrase is the same as last year, see the wiki.",
+        "Die Passphrase ist mindestens zwölf Zeichen lang.",
+        # Capitals after a password's word that say it is absent; a JSON field's value.
+        "Password: NONE\n",
+        "Password is: REDACTED.",
+        '{"titre":"Réinitialiser le mot de passe","categorie":"Tutoriel"}',
+        'their password will expire today and asking them to "verify" it via a link',
+        # Numbers after an abbreviation's full stop; a registration and a VAT number.
+        "Musterbau GmbH · USt-IdNr. DE 812 345 678 · Geschäftsführer: A. Becker",
+        "VAT Reg No. GB 720 4845 58\nInvoice INV-2024-0552",
+        "Authorized redirect URI: https://sync.example.dev/oauth2/callback\n"
+        "Client ID: 424738837345-bj2g5hpq6tmfg219yao8fkgaybxu7",
+        'field=phone value="123456789" reason=counting',
+        # A date or a count after "Am" or "Im".
+        "Am Montag 3, 12000 Besucher kamen zum Fest.",
+        "Wir Im 3, 12000 Euro",
+    ],
+)
+def test_look_alikes_stay_clean(text: str, found: Found) -> None:
+    assert found(text) == []

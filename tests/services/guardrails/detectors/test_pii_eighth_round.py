@@ -62,6 +62,44 @@ Found = Callable[[str], list[tuple[str, str]]]
          "street_address", "Im Grund 14, 5405 Baden-Dättwil"),
         ("melden Sie sich am Empfang, Am Sandtorkai 48, 20457 Hamburg.\n\nIhre Zugangsdaten",
          "street_address", "Am Sandtorkai 48, 20457 Hamburg"),
+        # Phone numbers in CSV exports: the next field a number, grouped or not; Brazilian
+        # mobiles without their dash; WhatsApp links; payments and messages to a number.
+        ("user_id,email,phone,ip\n72181,sofia@example.com,+14159210282,94.47.200.137,free",
+         "phone", "+14159210282"),
+        ("nombre,email,telefono,movil\nNuria,n@example.es,983 387 513,675 045 692,Valladolid",
+         "phone", "675 045 692"),
+        ("nombre,email,telefono,movil\nNuria,n@example.es,983 387 513,675 045 692,Valladolid",
+         "phone", "983 387 513"),
+        ("cliente,nif,telemovel\nAna Rita Lopes,143144197,960 816 985,Coimbra", "phone",
+         "960 816 985"),
+        ("anota aí o telefone do mecânico, é (31) 985131626, fala com o Leandro", "phone",
+         "(31) 985131626"),
+        ("Qualquer coisa me chama no zap: 85 982013347", "phone", "85 982013347"),
+        ("Peça pelo WhatsApp: https://wa.me/5519997898533\n", "phone", "5519997898533"),
+        ("Conta da casa de praia\nMB Way: 924352624\n", "phone", "924352624"),
+        # Passwords assigned under names the keywords missed: a Wi-Fi PSK, MYSQL_PWD, a
+        # "contrasena" without its tilde, an XML attribute's value, escaped JSON, Oracle's quotes.
+        ('network={\n    ssid="Warehouse"\n    psk="C0pp3rc0b4lt%13"\n}', "password",
+         "C0pp3rc0b4lt%13"),
+        ("    psk: Bellecour_Fourviere_69\n", "password", "Bellecour_Fourviere_69"),
+        ("0 2 * * * MYSQL_PWD='vnKdXLgf9VrMcNhkNt8PGc' /usr/bin/mysqldump", "password",
+         "vnKdXLgf9VrMcNhkNt8PGc"),
+        ('  contrasena: "F4ctur@cion!2024"\n', "password", "F4ctur@cion!2024"),
+        ('<add key="SmtpPassword" value="Alpenr0se!Mail" />', "password", "Alpenr0se!Mail"),
+        ('"text": "{\\"email\\":\\"j@example.com\\",\\"password\\":\\"p4UPHaYnMUZBqY\\"}"',
+         "password", "p4UPHaYnMUZBqY"),
+        ('SQL> ALTER USER app_batch IDENTIFIED BY "CanyonMeadow054?" ACCOUNT UNLOCK;', "password",
+         "CanyonMeadow054?"),
+        # Lists of codes under a heading that names them.
+        ("Voici les nouveaux codes d'accès pour le salon :\nSalle A \u2013 3412\nSalle B \u2013 9087\n",
+         "password", "9087"),
+        ("Each till has its own manager PIN.\n\nTill 1 - Front: 7745\nTill 2 - Cafe: 1928\n",
+         "password", "7745"),
+        ("Códigos de acceso \u2013 evento\nSala Mediterráneo: 5512\nAlmacén de material: 7780B\n",
+         "password", "7780B"),
+        ("Codici casa al mare\nPortoncino: 0508\nAllarme: 2291\n", "password", "0508"),
+        # An address in quotes in code is the address, not its quote.
+        ("s.login('lauren@example.com', pw)", "email", "lauren@example.com"),
     ],
 )  # fmt: skip
 def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Found) -> None:
@@ -94,6 +132,18 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         # A date or a count after "Am" or "Im".
         "Am Montag 3, 12000 Besucher kamen zum Fest.",
         "Wir Im 3, 12000 Euro",
+        # Amounts with decimals after a number; codes that count; placeholders in words.
+        "Total: 612 345,50 €",
+        "muda o código do cofre pra um dois três quatro e me avisa",
+        "contrasena = CAMBIAR_ESTO",
+        "ADMIN_PASSWORD=a_changer",
+        "wifi_psk_hint: YWxtYWNlbi0yMDI0LXNjYW4=",
+        "key_mgmt=WPA-PSK\n",
+        # Lists under a heading whose numbers are public or are no codes.
+        "Error codes:\nTimeout: 5040\nNot found: 4040",
+        "Postcodes:\nCentre: 75001\nNord: 75018",
+        "Ihre Zugangsdaten:\n\nKundennummer: 104482\nVertragsnummer: 55821\n",
+        "Accès NAS :\n- URL : https://nas.example.org:5001\n- Port : 5001",
     ],
 )
 def test_look_alikes_stay_clean(text: str, found: Found) -> None:

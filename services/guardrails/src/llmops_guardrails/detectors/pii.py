@@ -104,6 +104,7 @@ from llmops_guardrails.detectors.pii_phones import (
     possible_international,
     valid_international,
     valid_national,
+    whatsapp_links,
 )
 
 __all__ = [
@@ -166,6 +167,8 @@ def _emails(text: str) -> Iterator[Span]:
             window = text[max(0, at - 64) : at][::-1]
             local = _LOCAL_REVERSED.match(window)
             start = at - local.end() if local else at
+            if local and text[start] == "'" and text[domain.end() : domain.end() + 1] == "'":
+                start += 1  # quoted in code ("login('jane@example.com', ...)"): not O'Brien's
             scp = local and local.end() <= 8 and _SCP_PATH.match(text, domain.end())
             if local and not scp and not _in_url(text, start):
                 placeholder = _PLACEHOLDER_LOCAL.fullmatch(text, start, at)
@@ -288,7 +291,9 @@ def _number_spans(
         digits = len(text[start:end].translate(_SEPARATORS))
         lo, hi = max(0, start - 1), min(n, end + 2)
         if digits >= 7:
-            yield from phones(text, max(0, start - 3), hi, regions, named)
+            # Four characters past the cluster: what follows a number tells a CSV's next field
+            # (",675 045 692") from its decimals (",50 €").
+            yield from phones(text, max(0, start - 3), min(n, end + 4), regions, named)
         if digits >= 12:
             yield from cards(text, lo, hi)
         if digits >= 9:
@@ -468,6 +473,8 @@ class PiiDetector:
         spans: list[Span] = []
         if "@" in text:
             spans.extend(_emails(text))
+        if "wa.me/" in text:
+            spans.extend(whatsapp_links(text))
         if clusters or (clusters is None and any(d in text for d in _DIGITS)):
             if clusters is None:
                 clusters = _clusters(text)

@@ -27,7 +27,10 @@ PHONE_WORDS = re.compile(
     r"phone|tel\b|tel\.|tél|call|mobile|cell|whats ?app|fax|text me|\breach\b|contact|ring"
     r"|portable|numéro|appel|joindre|telefon|handy|rufnummer|anruf|erreichbar|número|numero"
     r"|chiam|cellulare|cell\.|mob\.|\bm:|\bt:|my no\.|my number"
-    r"|teléfono|telefono|móvil|movil|llam|telefone|telemóvel|telemovel|celular|ligue|ligar",
+    r"|teléfono|telefono|móvil|movil|llam|telefone|telemóvel|telemovel|celular|ligue|ligar"
+    # Payments and messages sent to a phone number: "bizum al 740 109 637", "MB Way: 92...",
+    # "me chama no zap", "escríbeme al 6...".
+    r"|bizum|mb ?way|\bzap\b|escr[ií]beme|escreve-me|manda(?:-me)? mensagem",
 )
 # The phone words that outweigh a word for a reference before the same number ("Account phone",
 # "my no. is"); "número", "contact" and "ring" do not ("Numero spedizione BRT: ...").

@@ -20,12 +20,13 @@ from llmops_guardrails.detectors.pii_context import (
     context_before,
 )
 
-#: Brazilian numbers in the shape Brazilians write them, "(11) 98734-2210" or "11 98734-2210":
+#: Brazilian numbers in the shape Brazilians write them, "(11) 98734-2210" or "11 98734-2210",
+#: and mobiles without the dash ("(31) 985131626", "85 982013347", "(51) 98358 4882"):
 #: most Portuguese speakers write these (independent authors' Portuguese rows had a dozen, all
 #: missed). Only this shape: Brazil's plan admits most 10- and 11-digit runs, and as a region
 #: tried on every number it read protocol and invoice numbers as phones (review: 42% -> 67% of
 #: random 10-digit groups after "Protocolo").
-_BR_SHAPE = re.compile(r"\(?[1-9]\d\)? ?9?\d{4}-\d{4}")
+_BR_SHAPE = re.compile(r"\(?[1-9]\d\)? ?9?\d{4}-\d{4}|\(?[1-9]\d\)? ?9\d{4} ?\d{4}")
 
 # A phone candidate: optional ``+``/``00``, then digits with the separators people type. Bounded
 # length (the longest E.164 number is 15 digits) keeps every start position O(1).
@@ -35,9 +36,14 @@ _PHONE = re.compile(
     # A comma starts a field after a word or a quoted field ('..., TX 78756",512-468-3390').
     # After a number and a comma only a run of nine or more digits (a CSV's next field:
     # "...,ES2521006401656252330842,671434054"; "1,234,567" is an amount).
-    r"(?:(?<![\w+.,/-])|(?<=[^\W\d],)|(?<=[\"')\]],)|(?<=,)(?=[+0])|(?<=\d,)(?=\d{9,13}(?![\d.,])))"
+    r"(?:(?<![\w+.,/-])|(?<=[^\W\d],)|(?<=[\"')\]],)|(?<=,)(?=[+0])|(?<=\d,)(?=\d{9,13}(?![\d.,]))"
+    # Or grouped by spaces the way phone numbers are ("143144197,960 816 985").
+    r"|(?<=\d,)(?=\d{2,4}(?: \d{2,4}){2,3}(?!\d|[.,]\d)))"
     r"(?:\+ ?|\b00 ?|\(\+\d{1,3}\) ?)?(?:\(\d{1,5}\) ?|\d)[\d ()./\u00a0\u2013-]{5,22}\d"
-    r"(?![\w]|[.,/-]\d)"
+    # Not followed by more of a number: a decimal part, a dotted or dashed group. A comma and
+    # three digits or more is a CSV's next field ("...,+14159210282,94.47.200.137", "983 387
+    # 513,675 045 692"): a phone number is never written with decimals.
+    r"(?![\w]|[./-]\d|,\d{1,2}(?![\d.]))"
 )
 # A currency after a number: an amount ("612.450.987 €").
 _MONEY_AFTER = re.compile(r" ?(?:€|\$|£|eur\b|euros?\b|usd\b|gbp\b|chf\b|r\$)", re.IGNORECASE)
@@ -354,3 +360,15 @@ def _parts(
         a = nxt + 3
     if len(spans) > 1:
         yield from spans
+
+
+# A WhatsApp link carries the number in full, country code first without its "+":
+# "wa.me/5519997898533", "https://wa.me/17867560828?text=...".
+_WHATSAPP = re.compile(r"wa\.me/(?P<digits>\d{8,15})(?!\d)")
+
+
+def whatsapp_links(text: str) -> Iterator[Span]:
+    """The phone numbers in WhatsApp links (the caller checks for "wa.me/" first)."""
+    for m in _WHATSAPP.finditer(text):
+        if valid_international(m.group("digits")):
+            yield Span("phone", m.start("digits"), m.end("digits"), 0.95)

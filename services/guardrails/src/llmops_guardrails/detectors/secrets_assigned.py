@@ -46,6 +46,9 @@ _PASSWORD_WORDS: tuple[str, ...] = (
     "contraseña",
     "senha",
     "clave",
+    "contrasena",  # without its tilde, as identifiers are written
+    "pwd",  # "MYSQL_PWD=...": "pw" is a stem only when whole
+    "psk",  # a Wi-Fi pre-shared key: 'psk="..."' in wpa_supplicant, "psk:" in YAML
 )
 _SECRET_WORDS: tuple[str, ...] = (
     "secret",
@@ -71,14 +74,16 @@ _SECRET_WORDS: tuple[str, ...] = (
 _ASSIGNMENT = re.compile(
     # A numbered key ("Unseal Key 1: ..."), a prompt's default ("AWS Secret Access Key [None]:");
     # names aligned in a column ("db_password      = ..."), an XML element's text.
-    r"[\w.-]{0,32}(?: \d{1,3}| \[[^\]\n]{0,20}\])?[\"']?\]?[ \t]{0,32}"
+    # An XML attribute's value after its key ('key="SmtpPassword" value="..."'); quotes escaped
+    # in a JSON string ('\"password\":\"...\"').
+    r"[\w.-]{0,32}(?: \d{1,3}| \[[^\]\n]{0,20}\])?\\?[\"']?\]?(?:[ \t]+value(?=[ \t]*=))?[ \t]{0,32}"
     r"(?::=|=>|==|=|:|\bis\b|\best\b|\bist\b|\bes\b|\bé\b|\bè\b|\bwas\b|\blautet\b"
     r"|>(?=[^\s<]{6,256}</))"
     # A bytes literal, or a key decoded where it is assigned ('b"...", bytes.fromhex("...")').
     r"[ \t]{0,4}(?:b(?=[\"'])|(?:bytes\.fromhex|(?:base64\.)?b(?:64|32)decode|(?:binascii\.)?"
     r"unhexlify|buffer\.from)\()?"
-    r"[\"'`]?(?:(?:bearer|basic)[ \t]{1,4})?[\"'`]?"
-    r"(?P<value>[^\s\"'`,;]{6,256})"
+    r"\\?[\"'`]?(?:(?:bearer|basic)[ \t]{1,4})?[\"'`]?"
+    r"(?P<value>[^\s\"'`,;\\]{6,256})"
 )
 # A password told in a sentence: "I changed my password yesterday to Hamburg#Hafen77", "mot de
 # passe du compte c'est ...", "la contraseña que puse fue ...": the whole word for it, up to four
@@ -367,7 +372,7 @@ _PASS_GOES_ON = ("w", "0", "phrase", "code", "key")
 
 #: Short stems that name a secret only as a whole word or identifier part: "pw" is in "upward",
 #: "_pat" in "output_path".
-_WHOLE_STEMS = frozenset({"pw", "_pat", "appid"})
+_WHOLE_STEMS = frozenset({"pw", "pwd", "psk", "_pat", "appid"})
 
 
 def _value_after(
@@ -459,6 +464,8 @@ def _value_after(
     end = start + len(value)
     if len(value) < 6 or PLACEHOLDER.fullmatch(value) or dummy(value):
         return
+    if "hint" in lower[after : m.start("value")]:
+        return  # "wifi_psk_hint: ...": a hint, not the key
     if _REFERENCE.match(value) or _encoded_placeholder(value):
         return  # where the secret is kept, or a placeholder in base64 ("Y2hhbmdlbWU=")
     if value.startswith("eyJ") and not jwt_header_ok(value):

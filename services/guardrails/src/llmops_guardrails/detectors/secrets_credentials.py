@@ -279,7 +279,8 @@ _DEFINE = re.compile(
 # PASSWORD '...'", MySQL's "IDENTIFIED WITH mysql_native_password BY '...'".
 _SQL_PASSWORD = re.compile(
     r"(?:identified(?:[ \t]+with[ \t]+\w{1,40})?[ \t]+by(?:[ \t]+password)?|with[ \t]+(?:encrypted[ \t]+)?"
-    r"password)[ \t]+'(?P<value>[^'\n]{6,128})'"
+    # Oracle quotes it as an identifier: IDENTIFIED BY "CanyonMeadow054?".
+    r"password)[ \t]+(?P<quote>['\"])(?P<value>[^'\"\n]{6,128})(?P=quote)"
 )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import ahocorasick  # type: ignore[import-not-found]  # C extension, no stubs
 
+from llmops_guardrails.detectors.secrets_codes import filler
 from llmops_guardrails.detectors.secrets_values import PLACEHOLDER, Span
 
 # Digits as words, in the six languages of the corpus. "oh" is English for a zero in a code;
@@ -31,6 +32,21 @@ _DIGIT_WORDS_SPEC = (
     "due tre quattro cinque sei sette otto"
 )
 _DIGIT_WORDS = frozenset(_DIGIT_WORDS_SPEC.split())
+#: The digit each word says.
+_DIGIT_OF = {
+    word: str(digit)
+    for words in (
+        "zero one two three four five six seven eight nine",
+        "oh",
+        "zéro un deux trois quatre cinq six sept huit neuf",
+        "null eins zwei drei vier fünf sechs sieben acht neun",
+        "cero uno dos tres cuatro cinco seis siete ocho nueve",
+        "zero um dois três quatro cinco seis sete oito nove",
+        "zero uno due tre quattro cinque sei sette otto nove",
+    )
+    for digit, word in enumerate(words.split())
+}
+_DIGIT_OF["oh"] = "0"
 # Longest first: "tres" before "tre".
 _DIGIT = "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True))
 _SPELLED = re.compile(
@@ -43,7 +59,8 @@ _SPELLED = re.compile(
 # A code's word shortly before: "code", "PIN", "combination", "passcode" in the languages.
 _CODE_STEMS = (
     "cod", "cód", "pin", "combin", "kombination", "contraseña", "senha", "passwort", "password",
-    "mot de passe", "clave", "chave", "zahlenschloss",
+    "mot de passe", "clave", "chave", "zahlenschloss", "zugänge", "zugangs", "accès", "acceso",
+    "acesso", "accesso",
 )  # fmt: skip
 #: How far before a spelled code its word may be ("... your new user code is 4 9 0 6, that's").
 _CODE_REACH = 90
@@ -62,8 +79,9 @@ def _spelled_codes(lower: str, stems: list[int]) -> Iterator[Span]:
             if m.start() - at > _CODE_REACH:
                 break
             words = re.split(r"[ \t,-]+", m.group("value"))
-            if all(w in _DIGIT_WORDS for w in words) and len(set(words)) > 1:
-                # (One word repeated is a filler, as "0000" is.)
+            digits = "".join(_DIGIT_OF.get(w, "") for w in words)
+            if len(digits) == len(words) and not filler(digits):
+                # (Not one digit repeated nor counting, "um dois três quatro": fillers.)
                 yield Span("password", m.start("value"), m.end("value"), 0.8)
 
 
@@ -169,6 +187,69 @@ def _codewords(text: str, stems: list[int]) -> Iterator[Span]:
         yield Span("password", m.start(name), m.end(name), 0.8)
 
 
+
+# A list of codes under a heading that names them ("Voici les nouveaux codes d'accès pour le
+# salon :\nSalle A - 3412\nSalle B - 9087\nLoges - 5521A", "Each till has its own manager
+# PIN.\n\nTill 1 - Front: 7745\n..."): each line a label and a code. Eighth round: a dev author
+# wrote a dozen such lists (rooms, tills, storerooms), every code missed. The heading names a
+# code and nothing that makes its numbers public ("Error codes:", "Postcodes:", "Product codes:").
+_CODE_LINE = re.compile(
+    r"[ \t]*(?:[-\u2022*\u00b7]+[ \t]*)?[^\W\d_][^\n]{0,40}?[ \t]*(?::|[ \t][\u2013\u2014-][ \t]|=)"
+    r"[ \t]*(?P<value>(?=[A-Z0-9]*\d{3})[A-Z0-9]{4,8}[#*]?)[ \t]*(?:\([^\n)]{0,60}\))?[ \t]*[.!]?\r?$",
+    re.MULTILINE,
+)
+_PUBLIC_CODES = re.compile(
+    r"error|erreur|fehler|status|http|exit|return|postal|post ?code|zip|plz|product|produit"
+    r"|produkt|producto|produto|prodotto|sku|article|artikel|item|promo|discount|coupon|voucher"
+    r"|rabatt|remise|descuento|desconto|sconto|account|gl\b|cost|budget|ledger|tax|vat|iso"
+    r"|language|currency|airport|station|course|class|branch|sort|bank|swift|routing|naf|ape"
+    r"|siret|naics|icd|diagnos|billing|procedure|cpt|customs|tariff|shipping|dial|phone"
+    r"|extension|country|area|region|colou?r|size|qr|bar ?code|source|html|css|python|java"
+)
+
+
+# A line's label that makes its number a reference, a user or a place, not a code: "Kundennummer:
+# 104482", "URL : https://192.168.1.20:5001", "Tel: 0612".
+_NOT_A_CODE_LABEL = re.compile(
+    r"nummer|number|numéro|número|numero|\bno\b|\bn[º°o]|\bnr\b|\bid\b|kunde|customer|client"
+    r"|account|konto|compte|cuenta|conta|user|login|benutzer|identifiant|usuario|utilizador|utente"
+    r"|mitglied|member|contra[ct]|vertrag|ticket|order|commande|pedido|iban|\btel|phone|fax|mobil"
+    r"|plz|zip|postal|url|http|/|\bip\b|\bport\b|\bhost|server|serveur|servidor|version|year|jahr"
+)
+
+
+def _code_lists(text: str, lower: str, stems: list[int]) -> Iterator[Span]:
+    done = 0
+    for at in stems:
+        if at < done:
+            continue
+        line_start = lower.rfind("\n", 0, at) + 1
+        line_end = lower.find("\n", at)
+        if line_end == -1 or line_end - line_start > 100:
+            continue  # the last line has no list below it; a long line is no heading
+        done = line_end
+        heading = lower[line_start:line_end]
+        if _PUBLIC_CODES.search(heading) or _CODE_LINE.fullmatch(text, line_start, line_end):
+            continue  # a heading with its own code is a line of the list, read by other rules
+        pos = line_end + 1
+        if lower.startswith("\n", pos) or lower.startswith("\r\n", pos):
+            pos = lower.find("\n", pos) + 1  # one blank line under the heading
+        found = []
+        for _ in range(20):  # a list of twenty lines at most
+            end = lower.find("\n", pos)
+            end = len(lower) if end == -1 else end
+            m = _CODE_LINE.fullmatch(text, pos, end)
+            if m is None or _NOT_A_CODE_LABEL.search(lower, pos, m.start("value")):
+                break
+            found.append(Span("password", m.start("value"), m.end("value"), 0.8))
+            pos = end + 1
+            if pos > len(lower):
+                break
+        if len(found) >= 2 or (found and lower.rstrip().endswith(":", 0, line_end)):
+            yield from found
+            done = pos
+
+
 def told(text: str, lower: str) -> Iterator[Span]:
     """Codes spelled out, passphrases told and codewords (see the rules above). The words each
     rule starts from are found in one Aho-Corasick pass over ``lower``: thirty ``str.find``
@@ -183,6 +264,8 @@ def told(text: str, lower: str) -> Iterator[Span]:
                 stems[family].append(at)
     if stems["code"]:
         yield from _spelled_codes(lower, sorted(set(stems["code"])))
+        if "\n" in lower:
+            yield from _code_lists(text, lower, sorted(set(stems["code"])))
     if stems["phrase"]:
         yield from _told_phrases(lower, sorted(set(stems["phrase"])))
     if stems["codeword"]:

@@ -73,6 +73,9 @@ PLACEHOLDER = re.compile(
     # Words in small letters or numbers: "TU_GP9C7eq9mrJYq" is a random value that starts like one.
     r"|(?:tu|su|votre|ton|dein|ihr|seu|sua|il_tuo|la_tua|my|the)(?-i:(?:[_-][a-zà-ÿ\d]+)+)"
     r"|.*[_-](?:here|aqui|aquí|ici|hier|qui|aqui)"
+    # "CAMBIAR_ESTO", "a_changer", "bitte_aendern", "alterar-isto": change this, in words.
+    r"|(?:[a-z]+[_-])?(?:cambiar|changer|aendern|ändern|alterar|mudar|cambiare|remplacer|ersetzen"
+    r"|reemplazar|substituir|sostituire)(?:[_-][a-z]+)*"
     r"|(?:os|process|env|config|settings|self|sys|getenv|environ)[.\[(].*|[A-Za-z_][\w.]*\([\w.'\", \[\]]*\)?)",
     re.IGNORECASE,
 )

@@ -98,6 +98,28 @@ Found = Callable[[str], list[tuple[str, str]]]
         ("Códigos de acceso \u2013 evento\nSala Mediterráneo: 5512\nAlmacén de material: 7780B\n",
          "password", "7780B"),
         ("Codici casa al mare\nPortoncino: 0508\nAllarme: 2291\n", "password", "0508"),
+        # A chosen password anywhere in a text about passwords, told far from the word.
+        ("Quick one: the password for the Zoom host account is the company name then the year"
+         " then an exclamation mark, so Fenwick2024! at the moment.", "password", "Fenwick2024!"),
+        ("Q: Where do you keep your passwords?\nA: Sticky note. Right now it says "
+         "Tuesday#Blue12.", "password", "Tuesday#Blue12"),
+        # A card's PIN and what it is of; a reply in a chat export with its timestamp.
+        ("Lembrete: PIN do cartão Millennium 6619, PIN do telemóvel 0000", "password", "6619"),
+        ("Y el pin del cajero 4408. Cualquier cosa llamame", "password", "4408"),
+        ("mãe a senha do cartão do nubank é 7788 né? vou sacar", "password", "7788"),
+        ("[12/06/24, 08:14] Marco: il codice del portone qual è?\n[12/06/24, 08:15] Giulia: 4719"
+         " poi campanello interno 8", "password", "4719"),
+        # Streets with what comes before them: a type word in small letters, a flat, a range.
+        ("spediti a casa nostra in via Nizza 12, 84129 Salerno.", "street_address",
+         "via Nizza 12, 84129 Salerno"),
+        ("Hi, post it to my work address instead pls? Unit 4b, Kingsway Business Pk, Rochdale "
+         "OL16 4NW. Cheers", "street_address", "Unit 4b, Kingsway Business Pk, Rochdale OL16 4NW"),
+        ("Léa Fontaine\nAppt 5, 2 allée Louis Aragon\n38100 Grenoble\n06", "street_address",
+         "Appt 5, 2 allée Louis Aragon\n38100 Grenoble"),
+        ("in der Stadtbibliothek (Am Wall 201\u2013203, 28195 Bremen), Eintritt frei.",
+         "street_address", "Am Wall 201\u2013203, 28195 Bremen"),
+        ("MIETVERTRAG - Wohnung 3. OG links, Lindenstraße 14, 04109 Leipzig", "street_address",
+         "Lindenstraße 14, 04109 Leipzig"),
         # An address in quotes in code is the address, not its quote.
         ("s.login('lauren@example.com', pw)", "email", "lauren@example.com"),
     ],
@@ -144,6 +166,14 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         "Postcodes:\nCentre: 75001\nNord: 75018",
         "Ihre Zugangsdaten:\n\nKundennummer: 104482\nVertragsnummer: 55821\n",
         "Accès NAS :\n- URL : https://nas.example.org:5001\n- Port : 5001",
+        # A chat's timestamp is no code; a gift card's PIN, a photodiode, a card's last digits.
+        "[03/05/24, 19:02] Tiago: qual é o código do portão?\n[03/05/24, 19:05] Pai: não sei",
+        "gift card 6006 pin 2291 says balance $0",
+        "PIN Photodiode SFH 2701",
+        "Card: 4417",
+        # A password's example in a policy; a flat's word before a contract's address.
+        "Password policy: at least 12 characters, e.g. Summer2024! is too weak.",
+        "Welcome! Our rules: a symbol in every password (ej. Ejemplo123!).",
     ],
 )
 def test_look_alikes_stay_clean(text: str, found: Found) -> None:

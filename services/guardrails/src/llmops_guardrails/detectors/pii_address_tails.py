@@ -125,7 +125,7 @@ def extend(text: str, spans: list[Span]) -> list[Span]:
 # each ended by a comma ("Merchant House, 5th Floor, 22 King Street", "ZA des Chaumes, 3 rue
 # de l'Industrie", "Hameau de Bel-Air, 715 route de Saint-Pons"), from where a field starts (a
 # line, a colon, a cell); or a flat on the line above ("Flat 4\n19 Mornington Terrace").
-_FIELD_START = '\n:|;\t"(\u00ab'
+_FIELD_START = '\n:|;\t"(\u00ab?!'
 # What names a building, a floor, a flat or an estate in such a segment.
 _PLACE_WORDS = re.compile(
     r"(?i)\b(?:house|floor|building|block|room|unit|suite|flat|apartment|hall|park|estate|centre"
@@ -134,13 +134,14 @@ _PLACE_WORDS = re.compile(
     r"|andar|frazione|località|loc|palazzo|scala|piano|gewerbegebiet|haus|etage|stock|gebäude"
     r"|sitio|sítio|quinta|fazenda|industrial|industriale|business|villa|finca|chalet|cortijo|masía"
     r"|domaine|château|maison|rectory|cottage|farm|lodge|manor|barn|grange|masseria|cascina"
-    r"|podere|escalier|escalera|stiege|kamer|boîte|bte|torre|apto|level|shop|gewerbepark|halle)\b"
+    r"|podere|escalier|escalera|stiege|kamer|boîte|bte|torre|apto|level|shop|gewerbepark|halle"
+    r"|appt|apt|ste)\b"
     r"|\besc\."
 )
 # Words that are surnames too ("David Villa", "Ana Torre"): a building's only when they lead.
 _NAME_FIRST_WORDS = re.compile(
     r"(?i)villa|finca|chalet|cortijo|masía|domaine|château|maison|quinta|masseria|cascina|podere"
-    r"|torre|grange|lodge|manor|barn|farm|cottage"
+    r"|torre|grange|lodge"
 )
 _WORD = re.compile(r"\S+")
 # A word that may stand before a building's name ("na Quinta da Aveleda", "presso Villa Medicea").
@@ -159,9 +160,29 @@ _FLAT_LINE = re.compile(
 )
 
 
+# A street-type word in small letters before a street's name ("in via Nizza 12, 84129
+# Salerno", "rdv chez moi ch. de la Vuachère 12"), or the first number of a range before the
+# one a pattern started from ("7-9 avenue Foch"): the address starts there.
+_TYPE_BEFORE = re.compile(
+    r"(?<![\w.])(?:via|viale|v\.le|calle|c\.|rua|avenida|av\.|avda\.|corso|piazza|p\.zza|rue"
+    r"|avenue|chemin|ch\.|chaussée|place|travessa|largo|praça|carrer|strada|paseo|plaza|c/)"
+    r"(?: (?:de|del|della|di|da|do|dos|das|la|le|les|des|du|de la|de l'))? $"
+)
+_RANGE_BEFORE = re.compile(r"(?<![\w-])\d{1,4}[-\u2013]$")
+
+
 def _preceded(text: str, start: int) -> int:
     """Where the address that starts at ``start`` starts with what comes before it (see
     ``_FIELD_START``); ``start`` when nothing does."""
+    first = text[start : start + 1]
+    if first.isupper():
+        m = _TYPE_BEFORE.search(text, max(0, start - 16), start)
+        if m:
+            start = m.start()
+    elif first.isdigit():
+        m = _RANGE_BEFORE.search(text, max(0, start - 6), start)
+        if m:
+            return m.start()
     line = text.rfind("\n", max(0, start - 40), start)
     if line != -1 and not text[line + 1 : start].strip():
         flat = _FLAT_LINE.search(text, max(0, line - 40), line + 1)

@@ -177,7 +177,7 @@ _TAIL = re.compile(
 # only an address when a postal code and a city follow (checked by the caller).
 _NAMED = re.compile(
     r"(?<![\w])" + _CAP + r"(?: (?:" + _CAP + r"|am|an|im|auf|zum|zur|der|den|dem|von|de|del"
-    r"|della|di|do|da|dos|das|la|le|les)){0,3} \d{1,4}[a-z]?(?![\w])"
+    r"|della|di|do|da|dos|das|la|le|les)){0,3} \d{1,4}[a-z]?(?:[-\u2013]\d{1,4}[a-z]?)?(?![\w])"
 )
 # Words before a street named without a street-type word that say an address comes.
 _ADDRESS_CUE = re.compile(

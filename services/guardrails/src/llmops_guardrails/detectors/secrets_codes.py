@@ -84,7 +84,7 @@ _LOCKS = (
     "alarm alarme alarma allarme safe coffre cofre tresor cassaforte door porte puerta porta portal "
     "portail portão portillon tür haustür tor haupttor gate cancello badge unlock déverrouillage "
     "desbloqueo sblocco copier photocopieuse photocopieur fotocopiadora kopierer fotocopiatrice "
-    "alarmanlage locker casier "
+    "alarmanlage locker casier card carte tarjeta cartão karte bancomat cajero multibanco atm "
     "taquilla schließfach armadietto cacifo tablet tablette ipad laptop ordinateur garage garagem "
     "garaje keller cave arrecadação barracão trastero abstellraum interphone centrale central "
     "messagerie voicemail mailbox mobilbox parental parentale jugendschutz confidentiel "
@@ -333,7 +333,15 @@ def _accepted(lower: str, word_end: int, category: str, m: re.Match[str], locks:
             # Not India's postal code ("PIN Code: 560034"), nor a PIN diode's part number ("PIN
             # Photodiode SFH 2701"): words after "PIN" need a colon or a copula.
             between = m.group("between").strip()
-            return not between or (m.group("sep") is not None and between[:4] != "code")
+            if not between or (m.group("sep") is not None and between[:4] != "code"):
+                return True
+            # Or what the PIN is of, the code ending its clause: "PIN do cartão Millennium
+            # 6619,", "el pin del cajero 4408." (eighth round).
+            return (
+                _OF.match(between) is not None
+                and len(between.split()) <= 4
+                and _CLAUSE_ENDS_HERE.match(lower, m.end()) is not None
+            )
         return True
     if category == "code":
         if lower.endswith("pin code", 0, word_end) or lower.endswith("pin-code", 0, word_end):
@@ -348,6 +356,7 @@ def _accepted(lower: str, word_end: int, category: str, m: re.Match[str], locks:
     return sep[:1] in (":", "=") and (label in _LABEL_LOCKS or label.endswith(_LOCK_ENDINGS))
 
 
+_OF = re.compile(r"(?:do|da|de|del|della|di|du|des|of|for|für|von|vom|der|pour|para|per)\b")
 _PADLOCKS = ("padlock", "cadenas", "candado", "cadeado", "lucchetto", "zahlenschloss")
 _CLAUSE_ENDS_HERE = re.compile(r"[ \t]*(?:$|\n|[.,;)]|\+|then|puis|dann|luego|depois|poi)")
 _GROUP_GOES_ON = re.compile(r" \d")
@@ -483,11 +492,13 @@ _ANSWER_UNITS = re.compile(
     re.IGNORECASE,
 )
 # Where the answer starts: a quote mark or a dash, "A:", a speaker's name and a colon.
+# A chat export's timestamp first: "[03/05/24, 19:05] Pai: 1974 e depois o botão verde".
 _ANSWER_START = re.compile(
-    r"[ \t>*\u2014\u2013-]*(?:(?:[ar]|antwort|respuesta|resposta|risposta|réponse)[ \t]*:[ \t]*"
+    r"[ \t>*\u2014\u2013-]*(?:\[[^\]\n]{1,30}\][ \t]*)?"
+    r"(?:(?:[ar]|antwort|respuesta|resposta|risposta|réponse)[ \t]*:[ \t]*"
     r"|[A-ZÀ-Þ][\w.-]{0,15}:[ \t]+)?"
 )
-_ANSWER_TOKEN = re.compile(r"[^\s,;:?()\u2014\u2013]+")
+_ANSWER_TOKEN = re.compile(r"[^\s,;:?()\[\]\u2014\u2013]+")
 # What may follow a password given as an answer: the line's end, a stop, a dash, a smiley.
 _ANSWER_ENDS = re.compile(r"[\"'\u00bb\u201d]?[ \t]*(?:$|[,.;)\u2014\u2013-]|[^\w\s]|\r)")
 

@@ -187,7 +187,6 @@ def _codewords(text: str, stems: list[int]) -> Iterator[Span]:
         yield Span("password", m.start(name), m.end(name), 0.8)
 
 
-
 # A list of codes under a heading that names them ("Voici les nouveaux codes d'accès pour le
 # salon :\nSalle A - 3412\nSalle B - 9087\nLoges - 5521A", "Each till has its own manager
 # PIN.\n\nTill 1 - Front: 7745\n..."): each line a label and a code. Eighth round: a dev author

@@ -170,6 +170,10 @@ HOSTILE = {
     "sentences before a phone number": "Ab. Cd " * (MB // 7) + "06 12 34 56 78",
     "prepositions before a street": "Am " * (MB // 3) + "Hof 7, 12345 Berlin",
     "German streets told": "Bitte an Am Hof 7, 12345 Berlin schicken. " * (MB // 42),
+    "lists of codes": "codes:\n" + "Salle A - 3412\n" * (MB // 15),
+    "headings of code lists": "codes:\n" * (MB // 7),
+    "SNMP communities": "snmp community " * (MB // 15),
+    "a password's word then chosen words": "password " + "Ab1! " * (MB // 5),
 }
 
 

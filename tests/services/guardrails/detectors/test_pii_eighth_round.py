@@ -120,6 +120,15 @@ Found = Callable[[str], list[tuple[str, str]]]
          "street_address", "Am Wall 201\u2013203, 28195 Bremen"),
         ("MIETVERTRAG - Wohnung 3. OG links, Lindenstraße 14, 04109 Leipzig", "street_address",
          "Lindenstraße 14, 04109 Leipzig"),
+        # SNMP community strings; keys under names without their accent or umlaut.
+        ("snmp-server community 6PqrQAZszs81 RO 20", "generic_secret", "6PqrQAZszs81"),
+        ("rocommunity 3r826IFYP3Tr% 10.20.0.0/16", "generic_secret", "3r826IFYP3Tr%"),
+        ("Der SNMP-Community-String für die USV lautet mgGyZP2R128 (nur lesend).",
+         "generic_secret", "mgGyZP2R128"),
+        ('HMAC_SCHLUESSEL = "9UMpjCkfi+nk/juY2JtDWxFjIyjegzns7Nk69rUHSv9AWWN/lLasyFGQMEgKJkBR"',
+         "generic_secret", "9UMpjCkfi+nk/juY2JtDWxFjIyjegzns7Nk69rUHSv9AWWN/lLasyFGQMEgKJkBR"),
+        ("JETON_SERVICE_NOTIF=55fbc9b70cc1cbe5204b522dec62fe15183c22fa97b3e1c6", "generic_secret",
+         "55fbc9b70cc1cbe5204b522dec62fe15183c22fa97b3e1c6"),
         # An address in quotes in code is the address, not its quote.
         ("s.login('lauren@example.com', pw)", "email", "lauren@example.com"),
     ],
@@ -173,6 +182,10 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         "Card: 4417",
         # A password's example in a policy; a flat's word before a contract's address.
         "Password policy: at least 12 characters, e.g. Summer2024! is too weak.",
+        # Communities that are no secret: the defaults, a forum's, a building's owners.
+        "snmp-server community public RO",
+        "Answer from SuperUser_Mike (Community Champion): Clear the sync cache",
+        "Tomador: comunidad de propietarios. Próximo vencimiento: 01/01/2026.",
         "Welcome! Our rules: a symbol in every password (ej. Ejemplo123!).",
     ],
 )

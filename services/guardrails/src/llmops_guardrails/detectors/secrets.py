@@ -50,6 +50,7 @@ from llmops_guardrails.detectors.secrets_credentials import (
     combos,
     command_lines,
     pairs,
+    snmp_communities,
     sql_passwords,
     table_cells,
     url_passwords,
@@ -613,6 +614,8 @@ class SecretsDetector:
             spans.extend(command_lines(text))
         if ("(" in text or "SecureString" in text) and ('"' in text or "'" in text):
             spans.extend(code_credentials(text))
+        if "communit" in lower or "comunidad" in lower or "communauté" in lower:
+            spans.extend(snmp_communities(text, lower))
         if "identified" in lower or "password '" in lower:
             spans.extend(sql_passwords(text, lower))
         if any(s.kind == "aws_access_key_id" for s in spans):

@@ -63,6 +63,11 @@ _SECRET_WORDS: tuple[str, ...] = (
     "llave",
     "session",
     "chave",  # Portuguese: CHAVE_AES
+    # Without their accent or umlaut, as identifiers are written ("CLE_CHIFFREMENT",
+    # "HMAC_SCHLUESSEL"); French tokens ("JETON_SERVICE").
+    "cle_",
+    "schluessel",
+    "jeton",
     # Azure DevOps and GitHub personal access tokens ("AZDO_PAT: ..."), OpenWeatherMap's key.
     "_pat",
     "appid",

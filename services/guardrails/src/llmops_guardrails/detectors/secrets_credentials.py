@@ -544,3 +544,38 @@ def command_lines(text: str) -> Iterator[Span]:
                     yield Span("password", m.start("value"), m.end("value"), 0.85)
             elif high_entropy(value) or classes(value) == 4:
                 yield Span("generic_secret", m.start("value"), m.end("value"), 0.9)
+
+
+# SNMP community strings, the password of a device's management ("snmp-server community
+# 6PqrQAZszs81 RO", "rocommunity 3r826IFYP3Tr% 10.20.0.0/16", "Community SNMP: fQlTriA1K03",
+# "la comunidad SNMP de lectura pasa a ser «ipmEPWeuP4!49»"). Eighth round: a dev author's
+# network configs and notes, six missed. "public" and "private" are the defaults everyone knows.
+# A device's configuration line, or a line that names SNMP.
+_COMMUNITY_CONFIG = re.compile(
+    r"(?m)^[ \t]*(?:snmp-server[ \t]+)?(?:ro|rw)?community[ \t]+(?P<value>[^\s\"'<>]{6,64})(?=\s|$)"
+)
+_COMMUNITY_TOLD = re.compile(
+    r"(?:snmp[^\n]{0,20}?(?:communit|comunidad|communauté|comunidade)|(?:communit|comunidad"
+    r"|communauté|comunidade)[^\n]{0,20}?snmp)[^\n]{0,80}?(?:[:=]|\b(?:is|es|est|ist|é|è"
+    r"|lautet|ser|sera|sarà)\b)[ \t]*[\u00ab\"'\u201c]?[ \u00a0]?(?P<value>[^\s\u00ab\u00bb\"'\u201c\u201d,;]{6,64}?)"
+    r"[ \u00a0]?[\u00bb\"'\u201d]?(?=[\s.,;)]|$)"
+)
+_DEFAULT_COMMUNITIES = frozenset({"public", "private", "string", "strings"})
+
+
+def snmp_communities(text: str, lower: str) -> Iterator[Span]:
+    """The caller checks for "communit", "comunidad" or "communauté" first."""
+    if len(lower) != len(text):
+        return
+    for pattern in (_COMMUNITY_CONFIG, _COMMUNITY_TOLD):
+        for m in pattern.finditer(lower):
+            value = text[m.start("value") : m.end("value")]
+            if (
+                value.lower() in _DEFAULT_COMMUNITIES
+                or PLACEHOLDER.fullmatch(value)
+                or dummy(value)
+            ):
+                continue
+            if not any(c.isdigit() for c in value) and classes(value) < 3:
+                continue  # a word ("community read-only", "Community SNMP: voir le wiki")
+            yield Span("generic_secret", m.start("value"), m.end("value"), 0.8)

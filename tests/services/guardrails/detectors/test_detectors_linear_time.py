@@ -174,6 +174,7 @@ HOSTILE = {
     "headings of code lists": "codes:\n" * (MB // 7),
     "SNMP communities": "snmp community " * (MB // 15),
     "a password's word then chosen words": "password " + "Ab1! " * (MB // 5),
+    "lists of codes found": "- Alarma: 6015\n" * (MB // 15),
 }
 
 

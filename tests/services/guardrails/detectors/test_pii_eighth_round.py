@@ -129,6 +129,11 @@ Found = Callable[[str], list[tuple[str, str]]]
          "generic_secret", "9UMpjCkfi+nk/juY2JtDWxFjIyjegzns7Nk69rUHSv9AWWN/lLasyFGQMEgKJkBR"),
         ("JETON_SERVICE_NOTIF=55fbc9b70cc1cbe5204b522dec62fe15183c22fa97b3e1c6", "generic_secret",
          "55fbc9b70cc1cbe5204b522dec62fe15183c22fa97b3e1c6"),
+        # Codes on the lines of a list beside a code found as one.
+        ("Hola Lucía:\n- Portal: 2893B\n- Alarma: 6015 y luego la tecla verde\n- Tablet de Hugo:"
+         " 1411 (máx 1 hora!!)\n- WiFi invitados: casa-invitados", "password", "1411"),
+        ("Olá Joana,\n- porta do prédio: 1B572\n- alarme: 8830 e depois a tecla verde\n",
+         "password", "1B572"),
         # An address in quotes in code is the address, not its quote.
         ("s.login('lauren@example.com', pw)", "email", "lauren@example.com"),
     ],
@@ -191,3 +196,13 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
 )
 def test_look_alikes_stay_clean(text: str, found: Found) -> None:
     assert found(text) == []
+
+
+def test_a_lists_other_lines_that_hold_no_code_stay_clean(found: Found) -> None:
+    """Beside a code found as one, a phone number's first group, an amount, a year and a house
+    number are no codes."""
+    text = (
+        "- Alarma: 6015\n- Soporte: 0115 496 0822\n- Cuota extra: 340 € por vivienda\n"
+        "- Tablette de Léo : 2016\n- Home address: 4412 Maple Ridge Drive\n"
+    )
+    assert [value for kind, value in found(text) if kind == "password"] == ["6015"]

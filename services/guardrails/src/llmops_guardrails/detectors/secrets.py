@@ -66,7 +66,7 @@ from llmops_guardrails.detectors.secrets_shapes import (
 from llmops_guardrails.detectors.secrets_tokens import (
     line_tokens,
 )
-from llmops_guardrails.detectors.secrets_told import told
+from llmops_guardrails.detectors.secrets_told import siblings, told
 from llmops_guardrails.detectors.secrets_values import (
     Span,
     cased,
@@ -650,4 +650,6 @@ class SecretsDetector:
         if password_word or "login" in lower or "smtp" in lower:
             spans.extend(app_passwords(text, lower))
         spans.extend(setup_keys(text, lower))
+        if "\n" in text and any(s.kind == "password" for s in spans):
+            spans.extend(siblings(text, lower, spans))
         return [Hit(NAME, s.kind, s.start, s.end, s.score, VERSION) for s in _resolve(spans)]

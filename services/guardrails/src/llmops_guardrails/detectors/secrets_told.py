@@ -214,6 +214,9 @@ _NOT_A_CODE_LABEL = re.compile(
     r"|account|konto|compte|cuenta|conta|user|login|benutzer|identifiant|usuario|utilizador|utente"
     r"|mitglied|member|contra[ct]|vertrag|ticket|order|commande|pedido|iban|\btel|phone|fax|mobil"
     r"|plz|zip|postal|url|http|/|\bip\b|\bport\b|\bhost|server|serveur|servidor|version|year|jahr"
+    r"|handy|support|suporte|soporte|concierge|hotline|price|prix|preis|precio|preço|prezzo|cuota"
+    r"|quota|fee|rent|loyer|miete|deposit|room|zimmer|chambre|habitación|quarto|camera|floor"
+    r"|address|adresse|dirección|direccion|morada|endereço|indirizzo|anschrift"
 )
 
 
@@ -291,3 +294,73 @@ def _automaton() -> Any:
         automaton.make_automaton()
         _AUTOMATON.append(automaton)
     return _AUTOMATON[0]
+
+
+# A line of a list: a label, a separator, a value that ends the line ("- Tablet de Hugo: 1411
+# (máx 1 hora!!)", "Salle B - 9087", "Portal → 2893B").
+_LIST_LINE = re.compile(
+    r"[ \t]*(?:[-\u2022*\u00b7>]+[ \t]*|\d{1,2}[.)][ \t]*)?(?P<label>[^\W\d_][^\n:=\u2192]{0,40}?)[ \t]*"
+    r"(?::|\u2192|->|[ \t][\u2013\u2014-][ \t])[ \t]*(?P<value>[^\s,;]{3,40})[,;]?"
+    r"(?P<rest>[ \t]+[^\n]{0,80})?\r?$"
+)
+_SHORT_CODE = re.compile(r"[#*]?(?=[A-Z0-9]*\d{3})[A-Z0-9]{3,8}[#*]?")
+
+
+_YEAR = re.compile(r"(?:19|20)\d{2}")
+_NUMBER_GOES_ON = re.compile(
+    r"[ \t]*(?:[A-ZÀ-Þ][a-zà-ÿ]|\d|€|\$|£|%|eur|usd|gbp|chf|x\b|h\b|min|sec|ms\b|kb|mb|gb)", re.I
+)
+# A label that is a setting's name: one word in small letters or with "_" ("mandant", "timeout").
+_IDENTIFIER = re.compile(r"[a-z_]+|[A-Za-z]+_[\w]*")
+
+
+def siblings(text: str, lower: str, found: list[Span]) -> Iterator[Span]:
+    """Codes on the lines of a list next to a code or a password found as one: the list of a
+    house-sitter's note, a handover, a shop's notes ("- Portal: 2893B\n- Alarma: 6015 y luego la
+    tecla verde\n- Tablet de Hugo: 1411"), where only some labels name a lock. The list's lines
+    are next to each other; a sibling's value is a short code (three digits or more, two letters
+    at most), and its label names no number, user or place (see ``_NOT_A_CODE_LABEL``)."""
+    if len(lower) != len(text):
+        return
+    done: set[int] = set()
+    for span in found:
+        if span.kind != "password":
+            continue
+        line_start = text.rfind("\n", 0, span.start) + 1
+        if line_start in done:
+            continue
+        line_end = text.find("\n", span.end)
+        line_end = len(text) if line_end == -1 else line_end
+        m = _LIST_LINE.fullmatch(text, line_start, line_end)
+        if m is None or m.start("value") != span.start:
+            continue
+        done.add(line_start)
+        for step in (-1, 1):
+            start, end = line_start, line_end
+            for _ in range(12):
+                if step < 0:
+                    if start == 0:
+                        break
+                    end = start - 1
+                    start = text.rfind("\n", 0, end) + 1
+                else:
+                    if end >= len(text):
+                        break
+                    start = end + 1
+                    end = text.find("\n", start)
+                    end = len(text) if end == -1 else end
+                line = _LIST_LINE.fullmatch(text, start, end)
+                if line is None:
+                    break
+                done.add(start)
+                value, rest = line.group("value"), line.group("rest") or ""
+                if _SHORT_CODE.fullmatch(value) is None or filler(value.strip("#*")):
+                    continue
+                if _YEAR.fullmatch(value) or _NUMBER_GOES_ON.match(rest):
+                    continue  # a year, a phone number's first group, an amount
+                label = line.group("label")
+                if _NOT_A_CODE_LABEL.search(lower, start, line.start("value")) or (
+                    _IDENTIFIER.fullmatch(label)
+                ):
+                    continue  # a number's or a setting's name ("DB_PORT", "mandant")
+                yield Span("password", line.start("value"), line.end("value"), 0.7)

@@ -134,6 +134,13 @@ Found = Callable[[str], list[tuple[str, str]]]
          " 1411 (máx 1 hora!!)\n- WiFi invitados: casa-invitados", "password", "1411"),
         ("Olá Joana,\n- porta do prédio: 1B572\n- alarme: 8830 e depois a tecla verde\n",
          "password", "1B572"),
+        # Answers a few chat lines below the question, after leading words; a Wi-Fi column.
+        ("[10:31] Lena: hast du das pw für den Instagram-Account?\n[10:32] Max: klar\n"
+         "[10:32] Max: Brezel.Liebe.2024\n", "password", "Brezel.Liebe.2024"),
+        ("tu peux me redonner le mot de passe du compte Amazon ? Merci !\n— C'est "
+         "Achats-Bureau-2024, même identifiant qu'avant.", "password", "Achats-Bureau-2024"),
+        ("Apartamento\tWifi\tClave wifi\nSol 1A\tSol1A_Fibra\tsolymar1A\n", "password",
+         "solymar1A"),
         # An address in quotes in code is the address, not its quote.
         ("s.login('lauren@example.com', pw)", "email", "lauren@example.com"),
     ],
@@ -191,6 +198,10 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         "snmp-server community public RO",
         "Answer from SuperUser_Mike (Community Champion): Clear the sync cache",
         "Tomador: comunidad de propietarios. Próximo vencimiento: 01/01/2026.",
+        # Questions answered by no code: a ticket's number, a paragraph below, a "?" inside a
+        # password that asks nothing.
+        "Nuria: ¿alguien tiene la contraseña del router?\nCarlos: abierto el #7734",
+        "¿Puedes sacar los puntos clave de esta transcripción?\n\nLlamada (cliente 8841):",
         "Welcome! Our rules: a symbol in every password (ej. Ejemplo123!).",
     ],
 )

@@ -474,7 +474,7 @@ def _backup_codes(text: str, lower: str) -> Iterator[Span]:
 # Laminator-Schrank??\nTobi: Schrank-42". Seventh round: a dev author wrote such exchanges in
 # every language; nothing on the answer's line says what it is.
 _ASKS_FOR = re.compile(
-    r"\bpin\b|combina|kombination|\bcombo\b|passcode|password|passwort|kennwort|mot de passe"
+    r"\bpin\b|combina|kombination|\bcombo\b|passcode|password|passwort|kennwort|mot de passe|\bpwd?\b"
     r"|\bmdp\b|contraseña|senha|\bclave\b|\bchiave\b|digicode"
     # A code, only of something that locks: "Why does this code crash?" asks about a program.
     r"|(?:\bcode\b|\bcódigo\b|\bcodice\b|\bcodigo\b|code\b)(?=.{0,50}(?:\b(?:door|gate|alarm|garage"
@@ -496,7 +496,7 @@ _ANSWER_UNITS = re.compile(
 _ANSWER_START = re.compile(
     r"[ \t>*\u2014\u2013-]*(?:\[[^\]\n]{1,30}\][ \t]*)?"
     r"(?:(?:[ar]|antwort|respuesta|resposta|risposta|réponse)[ \t]*:[ \t]*"
-    r"|[A-ZÀ-Þ][\w.-]{0,15}:[ \t]+)?"
+    r"|[A-ZÀ-Þ][\w.-]{0,15}(?: [A-Z]\.)?[ \t]?:[ \t]+)?"
 )
 _ANSWER_TOKEN = re.compile(r"[^\s,;:?()\[\]\u2014\u2013]+")
 # What may follow a password given as an answer: the line's end, a stop, a dash, a smiley.
@@ -510,33 +510,80 @@ def answers(text: str, lower: str) -> Iterator[Span]:
         line_end = text.find("\n", at)
         next_at = text.find("?", line_end) if line_end != -1 else -1
         question = lower[line_start:at]
-        if line_end != -1 and _ASKS_FOR.search(question) and not _NOT_LOCKS.search(question):
-            start = line_end + 1
-            end = text.find("\n", start)
-            end = len(text) if end == -1 else end
-            head = _ANSWER_START.match(text, start, end)
-            begin = head.end() if head else start
-            # The first token that is a code, among the answer's first words ("yes — 24-08-61",
-            # "Sí, ahora es 33-07-54").
-            for token in _ANSWER_TOKEN.finditer(text, begin, end):
-                if token.start() > begin + 40:
+        asked = text[at + 1 : at + 2] in ("", " ", "\n", "\r", "\t", ")", '"', "'", "*", "?")
+        if (
+            asked
+            and line_end != -1
+            and _ASKS_FOR.search(question)
+            and not _NOT_LOCKS.search(question)
+        ):
+            # The answer's line, or one of the next three in a chat ("[10:32] Max: klar\n[10:32]
+            # Max: Brezel.Liebe.2024": eighth round).
+            end = line_end
+            for _ in range(_ANSWER_LINES):
+                start = end + 1
+                if start >= len(text):
                     break
-                value = token.group().strip("\"'\u00ab\u00bb\u201c\u201d").rstrip(".")
-                offset = token.start() + token.group().index(value[:1]) if value else token.start()
-                # A code among the answer's first words ("yes \u2014 24-08-61"), not a number of
-                # something ("4096 bytes"); a password only as the whole answer ("it's in
-                # 1Password" names a product, "Windows11 keeps asking" a system).
-                first = token.start() == begin
-                after = offset + len(value)
-                code = _code_value(value.rstrip("!")) and not _ANSWER_UNITS.match(text, after)
-                alone = _ANSWER_ENDS.match(text, after, end) is not None
-                if code or (first and alone and _told_password(value)):
-                    # Not a network's name before its key: "Livebox-7A2C, clé : NJX4V...".
-                    if not _KEY_LATER.search(lower, token.end(), min(end, token.end() + 16)):
-                        span_end = offset + len(value.rstrip("!")) if code else after
-                        yield Span("password", offset, span_end, 0.8)
+                end = text.find("\n", start)
+                end = len(text) if end == -1 else end
+                if "?" in text[start:end]:
+                    break  # another question
+                span = _answer(text, lower, start, end)
+                if span is not None:
+                    yield span
                     break
+                # On past a chat's line that says something else ("[10:32] Max: klar") or a
+                # rule ("---"); not past a line of prose.
+                line = text[start:end]
+                if not line.strip() or (
+                    _SPEAKER.match(line) is None and any(map(str.isalnum, line))
+                ):
+                    break  # a paragraph's end, or a line of prose
         at = next_at
+
+
+# A chat line's speaker: "[10:32] Max:", "Thomas :", "Sophie M. :".
+_SPEAKER = re.compile(r"[ \t]*(?:\[[^\]\n]{1,30}\][ \t]*)?[A-ZÀ-Þ][\w.-]{0,15}(?: [A-Z]\.)?[ \t]?:")
+#: How many lines after a question its answer may be.
+_ANSWER_LINES = 3
+#: Words an answer may start with before the password itself: "it's Ledger$2024q3", "C'est
+#: Achats-Bureau-2024", "sure its BlueHeron-Guest-88", "sì, Birba2015".
+_LEAD_WORDS = (
+    "it's its it\u2019s sure yes yeah yep ok okay oui si sí sim ja klar c'est c\u2019est es é è ist"
+    " is the le la el o a der die das"
+)
+_ANSWER_LEADS = frozenset(_LEAD_WORDS.split())
+
+
+def _answer(text: str, lower: str, start: int, end: int) -> Span | None:
+    """The code or password that answers a question, among the first words of the line at
+    ``start:end``."""
+    head = _ANSWER_START.match(text, start, end)
+    begin = head.end() if head else start
+    first = True
+    # The first token that is a code, among the answer's first words ("yes \u2014 24-08-61",
+    # "Sí, ahora es 33-07-54").
+    for token in _ANSWER_TOKEN.finditer(text, begin, end):
+        if token.start() > begin + 40:
+            break
+        value = token.group().strip("\"'\u00ab\u00bb\u201c\u201d").rstrip(".")
+        if value.startswith("#"):
+            return None  # a ticket's or an issue's number ("abierto el #7734")
+        offset = token.start() + token.group().index(value[:1]) if value else token.start()
+        # A code among the answer's first words, not a number of something ("4096 bytes"); a
+        # password only as the whole answer after its leading words ("it's in 1Password" names a
+        # product, "Windows11 keeps asking" a system).
+        after = offset + len(value)
+        code = _code_value(value.rstrip("!")) and not _ANSWER_UNITS.match(text, after)
+        alone = _ANSWER_ENDS.match(text, after, end) is not None
+        if code or (first and alone and _told_password(value)):
+            # Not a network's name before its key: "Livebox-7A2C, clé : NJX4V...".
+            if _KEY_LATER.search(lower, token.end(), min(end, token.end() + 16)):
+                return None
+            span_end = offset + len(value.rstrip("!")) if code else after
+            return Span("password", offset, span_end, 0.8)
+        first = first and value.lower() in _ANSWER_LEADS
+    return None
 
 
 _KEY_LATER = re.compile(

@@ -336,7 +336,9 @@ _SECRET_HEADER = re.compile(
     r"|mdp|clave|chiave"
     r"|secret|token|key|api[ _-]?key|secret[ _-]access[ _-]key|access[ _-]token|client[ _-]secret)"
     r"(?:[ _-](?:initial|inicial|iniziale|initiale|temp|temporary|temporal|provisoire|provisional"
-    r"|provisória|new|neu|nouveau|nuevo|nova|nuova|1|2))?"
+    r"|provisória|new|neu|nouveau|nuevo|nova|nuova|1|2"
+    # The network's: "Clave wifi", "Senha do Wi-Fi", "Mot de passe WiFi" (eighth round).
+    r"|(?:del |do |du |de la |della )?(?:wifi|wi-fi|wlan|red|rede|réseau)))?"
 )
 _PASSWORD_HEADER = re.compile(r"pass|pwd|kennwort|contraseña|senha|mot de passe|mdp|clave|chiave")
 _PIN_COLUMN = re.compile(

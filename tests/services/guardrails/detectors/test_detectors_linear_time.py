@@ -175,6 +175,9 @@ HOSTILE = {
     "SNMP communities": "snmp community " * (MB // 15),
     "a password's word then chosen words": "password " + "Ab1! " * (MB // 5),
     "lists of codes found": "- Alarma: 6015\n" * (MB // 15),
+    "questions in a chat": "[10:31] Lena: pw?\n[10:32] Max: klar\n" * (MB // 35),
+    "rows of a table of addresses": "name,address,city,zip\n"
+    + "a,1 Main St,X,12345\n" * (MB // 20),
 }
 
 

@@ -141,6 +141,15 @@ Found = Callable[[str], list[tuple[str, str]]]
          "Achats-Bureau-2024, même identifiant qu'avant.", "password", "Achats-Bureau-2024"),
         ("Apartamento\tWifi\tClave wifi\nSol 1A\tSol1A_Fibra\tsolymar1A\n", "password",
          "solymar1A"),
+        # An address across a table's street column and the place columns after it.
+        ("name\taddress\tcity\tstate\tzip\nKaren Liu\t3021 Sycamore Ct\tPlano\tTX\t75093\n",
+         "street_address", "3021 Sycamore Ct\tPlano\tTX\t75093"),
+        ("first_name,address_line_1,address_line_2,town,postcode\nOliver,22 The Crescent,,Leeds,"
+         "LS6 3DN\n", "street_address", "22 The Crescent,,Leeds,LS6 3DN"),
+        ("id;nom;adresse;cp;ville;tel\n1024;Haddad;Lieu-dit La Croix Blanche;24250;Domme;06 48 72"
+         " 93 11", "street_address", "Lieu-dit La Croix Blanche;24250;Domme"),
+        ('nom,adresse,code_postal,commune\n"Dubois","Place Saint-Lambert 3 boîte 12","4000","Liège"',
+         "street_address", "Place Saint-Lambert 3 boîte 12"),
         # An address in quotes in code is the address, not its quote.
         ("s.login('lauren@example.com', pw)", "email", "lauren@example.com"),
     ],
@@ -202,6 +211,9 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         # password that asks nothing.
         "Nuria: ¿alguien tiene la contraseña del router?\nCarlos: abierto el #7734",
         "¿Puedes sacar los puntos clave de esta transcripción?\n\nLlamada (cliente 8841):",
+        # A table whose "address" column holds an e-mail or an IP, not a street.
+        "user,email_address,city\nbob,x,Paris",
+        "host,ip_address,region\nweb1,x,eu",
         "Welcome! Our rules: a symbol in every password (ej. Ejemplo123!).",
     ],
 )

@@ -78,6 +78,7 @@ from llmops_guardrails.detectors.pii_address_labels import (
     held_by_postcode,
     labelled_addresses,
     postal_city_fields,
+    table_addresses,
     unnumbered_street,
 )
 from llmops_guardrails.detectors.pii_address_tails import extend, po_box
@@ -482,6 +483,8 @@ class PiiDetector:
             spans.extend(ipv6s(text))
             spans.extend(labelled_addresses(text))
             spans.extend(postal_city_fields(text))
+            if "\n" in text:
+                spans.extend(table_addresses(text))
             held = list(held_by_postcode(text, clusters))
             if held:
                 # Only where no street pattern found the address (theirs end where they should).

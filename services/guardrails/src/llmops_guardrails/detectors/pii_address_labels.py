@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from llmops_guardrails.detectors.pii_addresses import CITY
-from llmops_guardrails.detectors.pii_context import Span
+from llmops_guardrails.detectors.pii_context import Span, table_headers
 from llmops_guardrails.detectors.pii_ips import IPV4
 
 # --- addresses named by a label ------------------------------------------------------------
@@ -300,3 +300,91 @@ def held_by_postcode(text: str, clusters: Iterable[tuple[int, int]]) -> Iterator
             found = pieces[min(1, len(pieces) - 1)]
         if found != -1:
             yield Span("street_address", found, code.end(), 0.85)
+
+
+# --- addresses across a table's columns ------------------------------------------------------
+
+# A street's column, then the columns that go on with its address: "name,address,city,state,zip",
+# "id;nom;adresse;cp;ville", "nome;morada;codigo_postal;localidade". The address runs from the
+# street's cell to the last of them ("3021 Sycamore Ct\tPlano\tTX\t75093", "22 The Crescent,,
+# Leeds,LS6 3DN"): eighth-round authors labelled CSV and TSV exports so, and a street pattern
+# stops at the street's cell.
+_STREET_COLUMN = re.compile(
+    r"address|adresse|addr\b|street|stra(?:ss|ß)e|direcci|domicilio|morada|endere|indirizzo"
+    r"|anschrift|via\b|calle\b|rue\b|line ?1|line_1"
+)
+_NOT_STREET_COLUMN = re.compile(r"mail|ip\b|ip_|web|url|mac\b|wallet|server|host|billing_email")
+_PLACE_COLUMN = re.compile(
+    r"line ?2|line_2|adresse ?2|complement|city|town|ville|ciudad|cidade|città|citta|\bort\b"
+    r"|localidad|localit|commune|comune|municipio|concelho|poblaci|state|province|provincia"
+    r"|\bprov\b|region|région|\buf\b|estado|county|zip|postcode|postal|post code|\bcp\b|plz"
+    r"|\bcap\b|cep\b|bundesland|kanton|distrito|bairro|barrio|quartier|suburb"
+)
+
+
+def table_addresses(text: str) -> Iterator[Span]:
+    """Addresses across a table's street column and the place columns right after it."""
+    if "\n" not in text:
+        return
+    tables = table_headers(text)
+    for line, header in zip(tables.line_starts, tables.headers, strict=True):
+        if header is None:
+            continue
+        delimiter, fields = header
+        street = next(
+            (
+                i
+                for i, f in enumerate(fields)
+                if _STREET_COLUMN.search(f) and not _NOT_STREET_COLUMN.search(f)
+            ),
+            None,
+        )
+        if (
+            street is None
+            or street + 1 >= len(fields)
+            or not _PLACE_COLUMN.search(fields[street + 1])
+        ):
+            continue
+        last = street + 1
+        while last + 1 < len(fields) and _PLACE_COLUMN.search(fields[last + 1]):
+            last += 1
+        end = text.find("\n", line)
+        row = text[line : len(text) if end == -1 else end].rstrip("\r")
+        cells = _cells(row, delimiter)
+        if len(cells) != len(fields):
+            continue
+        first, *rest = cells[street : last + 1]
+        filled = [c for c in rest if c[1] > c[0]]
+        if (
+            first[1] - first[0] < 4
+            or not filled
+            or not any(ch.isalpha() for ch in row[first[0] : first[1]])
+        ):
+            continue
+        # A quoted row's address is its street's cell (its quotes and commas are no address's).
+        end_at = first[1] if '"' in row else filled[-1][1]
+        yield Span("street_address", line + first[0], line + end_at, 0.85)
+
+
+def _cells(row: str, delimiter: str) -> list[tuple[int, int]]:
+    """Each field's (start, end) in ``row``, without its blanks and quotes; a quoted field's
+    delimiters are text."""
+    cells = []
+    quoted = False
+    start = 0
+    for i, ch in enumerate(row):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == delimiter and not quoted:
+            cells.append(_trimmed(row, start, i))
+            start = i + 1
+    cells.append(_trimmed(row, start, len(row)))
+    return cells
+
+
+def _trimmed(row: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and row[start] in " \t\"'":
+        start += 1
+    while end > start and row[end - 1] in " \t\"'":
+        end -= 1
+    return start, end

@@ -179,17 +179,24 @@ def table_headers(text: str) -> Tables:
 
 
 # A header's field may hold a digit as a name does ("2FA", "IPv4", "Address 2"), not as a value.
-_NAME_WITH_DIGIT = re.compile(r"[A-Za-z][A-Za-z0-9]{0,3}|[0-9][A-Za-z]{2,3}|[^\d]{2,30} \d")
+_NAME_WITH_DIGIT = re.compile(
+    r"[A-Za-z][A-Za-z0-9]{0,3}|[0-9][A-Za-z]{2,3}|[^\d]{2,30} \d|[A-Za-z][A-Za-z_]{1,30}_\d"
+)
 
 
 def _header_like(line: str, delimiter: str) -> bool:
-    """A line that can be a table's header: no digit but in a field named with one."""
+    """A line that can be a table's header: no digit but in a field (or two) named with one."""
     if not any(ch.isdigit() for ch in line):
         return True
     # One such field, and none empty: "bob,,g2" is a data row.
     fields = [f.strip(" \t\r\"'") for f in line.split(delimiter)]
     named = [f for f in fields if any(ch.isdigit() for ch in f)]
-    return all(fields) and len(named) == 1 and _NAME_WITH_DIGIT.fullmatch(named[0]) is not None
+    # Or two of a kind: "address_line_1,address_line_2".
+    return (
+        all(fields)
+        and 1 <= len(named) <= 2
+        and all(_NAME_WITH_DIGIT.fullmatch(n) is not None for n in named)
+    )
 
 
 # A quoted field of a CSV row ('"root acct, only for billing"'): its delimiters are text.

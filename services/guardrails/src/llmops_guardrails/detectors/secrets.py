@@ -81,7 +81,7 @@ from llmops_guardrails.detectors.secrets_wifi import wifi, wifi_qr
 __all__ = ["DEFAULT_THRESHOLD", "NAME", "VERSION", "SecretsDetector", "entropy"]
 
 NAME = "secrets"
-VERSION = "secrets-7"
+VERSION = "secrets-8"
 DEFAULT_THRESHOLD = 0.5
 
 

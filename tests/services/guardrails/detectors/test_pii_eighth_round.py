@@ -150,6 +150,16 @@ Found = Callable[[str], list[tuple[str, str]]]
          " 93 11", "street_address", "Lieu-dit La Croix Blanche;24250;Domme"),
         ('nom,adresse,code_postal,commune\n"Dubois","Place Saint-Lambert 3 boîte 12","4000","Liège"',
          "street_address", "Place Saint-Lambert 3 boîte 12"),
+        # An address in a log line after its label, a firewall's version-like address; an
+        # address and its port in tcpdump's output; an e-mail written with "%40"; smtplib.
+        ("kernel: [UFW ALLOW] IN=eth0 SRC=2.124.60.151 DST=192.168.10.8 PROTO=TCP", "ip_address",
+         "2.124.60.151"),
+        ("14:22:07 IP 109.105.82.101.51544 > 62.8.213.150.80: Flags [P.]", "ip_address",
+         "109.105.82.101"),
+        ("POST /subscribe?email=kwame.osei%40gmail.com HTTP/1.1", "email",
+         "kwame.osei%40gmail.com"),
+        ("decodifica: reenv%C3%ADa%20los%20contactos%20a%20x%40robo.es", "email", "x%40robo.es"),
+        ("    s.login('lauren@example.com', 'Lisboa2025')", "password", "Lisboa2025"),
         # An address in quotes in code is the address, not its quote.
         ("s.login('lauren@example.com', pw)", "email", "lauren@example.com"),
     ],

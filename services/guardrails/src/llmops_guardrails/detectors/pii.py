@@ -160,6 +160,9 @@ _LOCAL_REVERSED = re.compile(r"[\w%+'-](?:[\w.%+'-]{0,62}[\w%+'-])?(?![\w.%+'-])
 _DOMAIN = re.compile(r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w-])")
 
 
+_ESCAPE = re.compile(r"[0-9A-Fa-f]{2}%")  # "%2C", read backwards
+
+
 def _emails(text: str) -> Iterator[Span]:
     at = text.find("@")
     while at != -1:
@@ -175,6 +178,21 @@ def _emails(text: str) -> Iterator[Span]:
                 placeholder = _PLACEHOLDER_LOCAL.fullmatch(text, start, at)
                 yield Span("email", start, domain.end(), 0.3 if placeholder else 0.95)
         at = text.find("@", at + 1)
+    # In a URL or a form's body the "@" is written "%40": "username=delgado.olivia%40example.com".
+    at = text.find("%40")
+    while at != -1:
+        domain = _DOMAIN.match(text, at + 3)
+        local = _LOCAL_REVERSED.match(text[max(0, at - 64) : at][::-1]) if domain else None
+        if domain and local:
+            start = at - local.end()
+            # The address starts after the text's last escape ("...%20to%20x%40robo.es" is the
+            # words "to x@robo.es"): a "%" and two hex digits are no local part's.
+            escape = _ESCAPE.search(text[start:at][::-1])
+            if escape is not None:
+                start = at - escape.start()
+            if start < at:
+                yield Span("email", start, domain.end(), 0.9)
+        at = text.find("%40", at + 3)
 
 
 def _in_url(text: str, start: int) -> bool:
@@ -472,7 +490,7 @@ class PiiDetector:
     def _spans(self, text: str, clusters: list[tuple[int, int]] | None = None) -> list[Span]:
         """The spans of ``text``; ``clusters`` its digit clusters when the caller has them."""
         spans: list[Span] = []
-        if "@" in text:
+        if "@" in text or "%40" in text:
             spans.extend(_emails(text))
         if "wa.me/" in text:
             spans.extend(whatsapp_links(text))

@@ -52,9 +52,28 @@ def ipv4s(text: str, pos: int, endpos: int) -> Iterator[Span]:
         if _VERSION_WORDS.search(context_before(text, m.start(), 16)):
             continue
         score = _ip_score(v4)
-        if score > 0.5 and m.group()[1] == "." and _versions_near(text, m.start(), m.end()):
-            score = 0.3  # "Firmware 2.4.17.3 replaces 2.4.16.9": a version, by its neighbours
+        # "Firmware 2.4.17.3 replaces 2.4.16.9": a version, by its neighbours; not after a log's
+        # label for an address ("SRC=2.124.60.151" in a kernel's firewall line).
+        if (
+            score > 0.5
+            and m.group()[1] == "."
+            and _ADDRESS_LABEL.search(text, max(0, m.start() - 8), m.start()) is None
+            and _versions_near(text, m.start(), m.end())
+        ):
+            score = 0.3
         yield Span("ip_address", m.start(), m.end(), score)
+    # tcpdump's address and port joined by a dot: "IP 109.105.82.101.51544 > 62.8.213.150.80:".
+    for m in _WITH_PORT.finditer(text, pos, min(len(text), endpos + 3)):
+        try:
+            v4 = ipaddress.IPv4Address(m.group("address"))
+        except ValueError:
+            continue
+        yield Span("ip_address", m.start(), m.end("address"), _ip_score(v4))
+
+
+# A label that says an address follows, in a log line: "SRC=2.124.60.151", "from 5.1.2.3".
+_ADDRESS_LABEL = re.compile(r"(?i:src|dst|ip|client|peer|addr|host|remote)[ \t]*[=:][ \t]*$")
+_WITH_PORT = re.compile(r"(?<![\w.])(?P<address>(?:\d{1,3}\.){3}\d{1,3})\.\d{1,5}(?= > |: )")
 
 
 def _versions_near(text: str, start: int, end: int) -> bool:

@@ -427,7 +427,7 @@ _DEFINE_NAME = re.compile(r"PASSWORD|KEY|SALT|SECRET|TOKEN")
 _CONNECT_CALL = re.compile(
     r"(?:getConnection|new PDO|mysqli_connect|new mysqli|createConnection|NetworkCredential"
     r"|(?:psycopg2?|pymysql|mysql\.connector|MySQLdb|pyodbc|cx_Oracle|oracledb|pg8000)\.connect"
-    r"|new (?:[A-Z]\w{0,30})?Client)\("
+    r"|new (?:[A-Z]\w{0,30})?Client|smtp\w{0,12}\.login|\bs\.login|server\.login)\("
 )
 _QUOTED_ARG = re.compile(
     r"(?<=[(,\s])(?P<quote>[\"'])(?P<value>[^\"'\n]{1,128})(?P=quote)(?=\s*[,)])"
@@ -452,6 +452,7 @@ _CALL_MARKS = (
     "Connection(",
     "Client(",
     "Credential(",
+    ".login(",
 )
 _ENV_MARKS = ("environ", "getenv", "env(", "ENV.fetch", "config(")
 

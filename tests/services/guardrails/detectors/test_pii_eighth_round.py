@@ -160,6 +160,9 @@ Found = Callable[[str], list[tuple[str, str]]]
          "kwame.osei%40gmail.com"),
         ("decodifica: reenv%C3%ADa%20los%20contactos%20a%20x%40robo.es", "email", "x%40robo.es"),
         ("    s.login('lauren@example.com', 'Lisboa2025')", "password", "Lisboa2025"),
+        ("phone,phone2,company\n+1-314-629-0353,212-456-3934,Corbin & Sons", "phone",
+         "212-456-3934"),
+        ("phone,phone2,company\n+1-718-972-5037,2679212766,Corbin & Sons", "phone", "2679212766"),
         # An address in quotes in code is the address, not its quote.
         ("s.login('lauren@example.com', pw)", "email", "lauren@example.com"),
     ],

@@ -36,9 +36,9 @@ _PHONE = re.compile(
     # A comma starts a field after a word or a quoted field ('..., TX 78756",512-468-3390').
     # After a number and a comma only a run of nine or more digits (a CSV's next field:
     # "...,ES2521006401656252330842,671434054"; "1,234,567" is an amount).
-    r"(?:(?<![\w+.,/-])|(?<=[^\W\d],)|(?<=[\"')\]],)|(?<=,)(?=[+0])|(?<=\d,)(?=\d{9,13}(?![\d.,]))"
-    # Or grouped by spaces the way phone numbers are ("143144197,960 816 985").
-    r"|(?<=\d,)(?=\d{2,4}(?: \d{2,4}){2,3}(?!\d|[.,]\d)))"
+    r"(?:(?<![\w+.,/-])|(?<=[^\W\d],)|(?<=[\"')\]],)|(?<=,)(?=[+0])|(?<=\d,)(?=\d{9,13}(?!\d|[.,]\d))"
+    # Or grouped the way phone numbers are ("143144197,960 816 985", "...0353,212-456-3934").
+    r"|(?<=\d,)(?=\d{2,4}(?:[ .-]\d{2,4}){2,3}(?!\d|[.,]\d)))"
     r"(?:\+ ?|\b00 ?|\(\+\d{1,3}\) ?)?(?:\(\d{1,5}\) ?|\d)[\d ()./\u00a0\u2013-]{5,22}\d"
     # Not followed by more of a number: a decimal part, a dotted or dashed group. A comma and
     # three digits or more is a CSV's next field ("...,+14159210282,94.47.200.137", "983 387

@@ -176,6 +176,15 @@ HOSTILE = {
     "a password's word then chosen words": "password " + "Ab1! " * (MB // 5),
     "lists of codes found": "- Alarma: 6015\n" * (MB // 15),
     "questions in a chat": "[10:31] Lena: pw?\n[10:32] Max: klar\n" * (MB // 35),
+    # Found by the review of pii-8 / secrets-8: a chosen word with the password's word at the
+    # text's end (each word searched the whole text, 268 s for 200 KB), blanks on a list line
+    # with many passwords, code words on one long line.
+    "chosen words before a password's word": "Fenwick2024!\n" * (MB // 13) + "password",
+    "chosen words after logins": "login\nFenwick2024!\n" * (MB // 19),
+    "blanks on a list's line": "password\n- PIN: 4821\n"
+    + " " * (MB // 2)
+    + "Fenwick2024! " * (MB // 26),
+    "code words on one line": "code " * (MB // 5),
     "rows of a table of addresses": "name,address,city,zip\n"
     + "a,1 Main St,X,12345\n" * (MB // 20),
 }

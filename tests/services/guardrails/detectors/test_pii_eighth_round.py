@@ -66,11 +66,11 @@ Found = Callable[[str], list[tuple[str, str]]]
         # mobiles without their dash; WhatsApp links; payments and messages to a number.
         ("user_id,email,phone,ip\n72181,sofia@example.com,+14159210282,94.47.200.137,free",
          "phone", "+14159210282"),
-        ("nombre,email,telefono,movil\nNuria,n@example.es,983 387 513,675 045 692,Valladolid",
+        ("nombre,email,telefono,movil,provincia\nNuria,n@example.es,983 387 513,675 045 692,Valladolid",
          "phone", "675 045 692"),
-        ("nombre,email,telefono,movil\nNuria,n@example.es,983 387 513,675 045 692,Valladolid",
+        ("nombre,email,telefono,movil,provincia\nNuria,n@example.es,983 387 513,675 045 692,Valladolid",
          "phone", "983 387 513"),
-        ("cliente,nif,telemovel\nAna Rita Lopes,143144197,960 816 985,Coimbra", "phone",
+        ("cliente,nif,telemovel,localidade\nAna Rita Lopes,143144197,960 816 985,Coimbra", "phone",
          "960 816 985"),
         ("anota aí o telefone do mecânico, é (31) 985131626, fala com o Leandro", "phone",
          "(31) 985131626"),
@@ -163,6 +163,13 @@ Found = Callable[[str], list[tuple[str, str]]]
         ("phone,phone2,company\n+1-314-629-0353,212-456-3934,Corbin & Sons", "phone",
          "212-456-3934"),
         ("phone,phone2,company\n+1-718-972-5037,2679212766,Corbin & Sons", "phone", "2679212766"),
+        # The review's values lost: a backslash in a password, a spelled code after a second
+        # code word, a code list's heading ending with CRLF.
+        ("DB_PASSWORD=Pa\\ss#word123", "password", "Pa\\ss#word123"),
+        ("Hi Sam, the gate code hasn't changed since you were last here, but the alarm company "
+         "reset everything on Monday, so the new alarm code is four nine nine one.", "password",
+         "four nine nine one"),
+        ("Voici le code du portail :\r\nPortail - 2893B\r\nMerci", "password", "2893B"),
         # An address in quotes in code is the address, not its quote.
         ("s.login('lauren@example.com', pw)", "email", "lauren@example.com"),
     ],
@@ -227,6 +234,31 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         # A table whose "address" column holds an e-mail or an IP, not a street.
         "user,email_address,city\nbob,x,Paris",
         "host,ip_address,region\nweb1,x,eu",
+        # The review's false values, one of each kind.
+        'La palabra clave principal es "zapatillas".',
+        "Palabra clave: MARKETING.",
+        "sshd[123]: Password authentication: FAILED.",
+        "The password is STRONG.",
+        "Password: KEEPASSXC",
+        "The secret word is 'please', said grandma.",
+        "The passphrase is used to encrypt your private key.",
+        "My master password was compromised last week, what should I do?",
+        "La phrase de passe est trop courte, réessayez.",
+        "The zip code is nine oh two one oh.",
+        "The course code is four two one nine, room B.",
+        "Department codes:\nSales - 4100\nMarketing - 4200\nFinance - 4300\n",
+        "Accesos por mes:\nEnero - 1234\nFebrero - 2345\n",
+        "password reset emails are delayed.\n\nLog: ERROR#42Timeout at node7",
+        "Map pin for store 4408.",
+        "Community 2023/2024 report is out.",
+        "SNMP community strings are limited to 32 chars; ours is 16chars.",
+        "wpa-psk: WPA2-PSK",
+        "Total API calls: 481290361 this month.",
+        "Phone model: 5548129036",
+        "year,revenue\n2023,645 300 120\n2024,712 450 980\n",
+        "Saldo em conta: 11 91234 5678 pontos",
+        "Invoice: 2024. Total 612 345 678",
+        "Im Finale 2, 45000 Zuschauer jubelten.",
         "Welcome! Our rules: a symbol in every password (ej. Ejemplo123!).",
     ],
 )
@@ -239,6 +271,26 @@ def test_a_lists_other_lines_that_hold_no_code_stay_clean(found: Found) -> None:
     number are no codes."""
     text = (
         "- Alarma: 6015\n- Soporte: 0115 496 0822\n- Cuota extra: 340 € por vivienda\n"
-        "- Tablette de Léo : 2016\n- Home address: 4412 Maple Ridge Drive\n"
+        "- Tablette de Léo : 2016\n- Home address: 4412 Maple Ridge Drive\n- Checkout: 1100\n"
+        "- Lot size: 450\n"
     )
     assert [value for kind, value in found(text) if kind == "password"] == ["6015"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Lavori in corso Via Roma 12, 00184 Roma", "Via Roma 12, 00184 Roma"),
+        (
+            "Cheers Ste, 12 Mornington Terrace, Liverpool L3 5UE",
+            "12 Mornington Terrace, Liverpool L3 5UE",
+        ),
+    ],
+)
+def test_words_before_a_street_stay_out_of_it(text: str, expected: str, found: Found) -> None:
+    """The review's findings: a type word or a flat's abbreviation that is another word."""
+    assert [v for k, v in found(text) if k == "street_address"] == [expected]
+
+
+def test_an_address_quoted_with_nothing_before_its_at_is_none(found: Found) -> None:
+    assert found("x='@corp.example.com'") == []

@@ -171,10 +171,11 @@ def _emails(text: str) -> Iterator[Span]:
             window = text[max(0, at - 64) : at][::-1]
             local = _LOCAL_REVERSED.match(window)
             start = at - local.end() if local else at
-            if local and text[start] == "'" and text[domain.end() : domain.end() + 1] == "'":
+            quoted = text[start] == "'" and text[domain.end() : domain.end() + 1] == "'"
+            if local and quoted:
                 start += 1  # quoted in code ("login('jane@example.com', ...)"): not O'Brien's
             scp = local and local.end() <= 8 and _SCP_PATH.match(text, domain.end())
-            if local and not scp and not _in_url(text, start):
+            if local and start < at and not scp and not _in_url(text, start):
                 placeholder = _PLACEHOLDER_LOCAL.fullmatch(text, start, at)
                 yield Span("email", start, domain.end(), 0.3 if placeholder else 0.95)
         at = text.find("@", at + 1)

@@ -134,8 +134,9 @@ _PLACE_WORDS = re.compile(
     r"|andar|frazione|località|loc|palazzo|scala|piano|gewerbegebiet|haus|etage|stock|gebäude"
     r"|sitio|sítio|quinta|fazenda|industrial|industriale|business|villa|finca|chalet|cortijo|masía"
     r"|domaine|château|maison|rectory|cottage|farm|lodge|manor|barn|grange|masseria|cascina"
-    r"|podere|escalier|escalera|stiege|kamer|boîte|bte|torre|apto|level|shop|gewerbepark|halle"
-    r"|appt|apt|ste)\b"
+    r"|podere|escalier|escalera|stiege|kamer|boîte|bte|torre|apto|level|shop|gewerbepark|halle)\b"
+    # A flat abbreviated only with its number: "Appt 5", "Ste 1200", "Apt. 4B" (not "Very apt").
+    r"|(?i:\b(?:appt|apt|ste)\.? ?\d)"
     r"|\besc\."
 )
 # Words that are surnames too ("David Villa", "Ana Torre"): a building's only when they lead.
@@ -168,6 +169,12 @@ _TYPE_BEFORE = re.compile(
     r"|avenue|chemin|ch\.|chaussée|place|travessa|largo|praça|carrer|strada|paseo|plaza|c/)"
     r"(?: (?:de|del|della|di|da|do|dos|das|la|le|les|des|du|de la|de l'))? $"
 )
+# A street that starts with its type word already ("Via Roma 12"): "corso", "place" or "via"
+# before it are other words ("Lavori in corso Via Roma 12": the review's finding).
+_TYPE_FIRST = re.compile(
+    r"(?:Via|Viale|Calle|Rua|Avenida|Av\.|Avda\.|Corso|Piazza|Rue|Avenue|Chemin|Chaussée|Place"
+    r"|Travessa|Largo|Praça|Carrer|Strada|Paseo|Plaza|C/|Boulevard|Route|Allée|Impasse|Quai)\b"
+)
 _RANGE_BEFORE = re.compile(r"(?<![\w-])\d{1,4}[-\u2013]$")
 
 
@@ -175,7 +182,7 @@ def _preceded(text: str, start: int) -> int:
     """Where the address that starts at ``start`` starts with what comes before it (see
     ``_FIELD_START``); ``start`` when nothing does."""
     first = text[start : start + 1]
-    if first.isupper():
+    if first.isupper() and not _TYPE_FIRST.match(text, start):
         m = _TYPE_BEFORE.search(text, max(0, start - 16), start)
         if m:
             start = m.start()

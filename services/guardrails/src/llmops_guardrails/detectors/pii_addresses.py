@@ -275,6 +275,10 @@ _NOT_STREET = frozenset(_NOT_STREET_WORDS.split())
 # Sandtorkai 48, 20457 Hamburg.\n", "Familie Steiner, Im Grund 14, 5405 Baden-Dättwil. Telefon
 # bleibt gleich").
 _BLOCK_END = re.compile(r"[.!]?[ \t]*(?:\r?\n|$)|[.!] [A-ZÀ-Þ]")
+_SENT_TO = re.compile(
+    r" (?:schicken|senden|liefern|bringen|zustellen|geschickt|gesendet|geliefert|gebracht"
+    r"|abholen|abgeholt|kommen)\b"
+)
 _GERMAN_STREET_STARTS = frozenset(
     ("Am", "Im", "An", "Auf", "Zum", "Zur", "Unter", "Hinter", "Vor", "Beim")
 )
@@ -615,7 +619,12 @@ def _named(text: str, start: int, end: int) -> Iterator[Span]:
             if not (cue or before == ":" or block or german):
                 return
             code = _CODE_NOT_YEAR.search(tail.group()) if tail else None
-            ended = german or _ENDED.match(text, tail.end()) if tail else False
+            # A German street's sentence may go on with a verb of sending ("... schicken"); a
+            # noun and a verb after a count ("Im Finale 2, 45000 Zuschauer jubelten") do not.
+            ended = tail is not None and (
+                _ENDED.match(text, tail.end()) is not None
+                or (german and _SENT_TO.match(text, tail.end()) is not None)
+            )
             if tail and code and first not in _NOT_STREET and ended:
                 span = Span("street_address", m.start(), tail.end(), 0.9)
                 placeholder = _PLACEHOLDER.search(text, span.start, span.end)

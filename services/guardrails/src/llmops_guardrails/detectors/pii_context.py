@@ -180,7 +180,7 @@ def table_headers(text: str) -> Tables:
 
 # A header's field may hold a digit as a name does ("2FA", "IPv4", "Address 2"), not as a value.
 _NAME_WITH_DIGIT = re.compile(
-    r"[A-Za-z][A-Za-z0-9]{0,3}|[0-9][A-Za-z]{2,3}|[^\d]{2,30} \d|[A-Za-z][A-Za-z_]{1,30}_\d"
+    r"[A-Za-z][A-Za-z0-9]{0,3}|[0-9][A-Za-z]{2,3}|[^\d]{2,30} \d|[A-Za-z][A-Za-z_]{1,30}_?\d"
 )
 
 

@@ -26,7 +26,8 @@ from llmops_guardrails.detectors.pii_context import (
 #: missed). Only this shape: Brazil's plan admits most 10- and 11-digit runs, and as a region
 #: tried on every number it read protocol and invoice numbers as phones (review: 42% -> 67% of
 #: random 10-digit groups after "Protocolo").
-_BR_SHAPE = re.compile(r"\(?[1-9]\d\)? ?9?\d{4}-\d{4}|\(?[1-9]\d\)? ?9\d{4} ?\d{4}")
+_BR_SHAPE = re.compile(r"\(?[1-9]\d\)? ?9?\d{4}-\d{4}")
+_BR_MOBILE = re.compile(r"\(?[1-9]\d\)? ?9\d{4} ?\d{4}")
 
 # A phone candidate: optional ``+``/``00``, then digits with the separators people type. Bounded
 # length (the longest E.164 number is 15 digits) keeps every start position O(1).
@@ -203,11 +204,27 @@ _SENTENCE_END = re.compile(
 )
 
 
-def _clause(before: str, text: str, start: int) -> str:
-    """``before`` (lower case) from the start of the number's sentence."""
-    original = text[start - len(before) : start]
+def _money_in_another_sentence(text: str, start: int) -> bool:
+    """Whether the only words before the number at ``start`` that say it is no phone are an
+    amount's, in the sentence before ("Vendo bici, 180 €. Interesados: 630 19 66 63"). A
+    reference's word there still counts ("Invoice: 2024. Total 612 345 678")."""
+    original = text[max(0, start - 20) : start]
     ends = [m.end() for m in _SENTENCE_END.finditer(original)]
-    return before[ends[-1] :] if ends else before
+    if not ends:
+        return False
+    earlier, clause = original[: ends[-1]].lower(), original[ends[-1] :].lower()
+    if NOT_PHONE_WORDS.search(clause):
+        return False
+    return all(_MONEY.fullmatch(w.group()) for w in NOT_PHONE_WORDS.finditer(earlier))
+
+
+_PHONE_LABEL = re.compile(
+    r"(?<![\w])(?:tel|tél|tlf|tfno|teléfono|telefono|telefone|telemóvel|phone|móvil|movil"
+    r"|celular|cel|mobile|cellulare|handy|whats ?app|zap|contacto|kontakt|contact|call|ring"
+    r"|llam\w*|lig\w*|chiam\w*)(?![\w])(?! (?:model|id|case|sku|app|session|build|stack|job"
+    r"|data|count|log|history|center|centre)\b)[^\n]{0,20}$"
+)
+_MONEY = re.compile(r"€|\$|£|eur|usd")
 
 
 def _phone_kind_score(
@@ -244,8 +261,13 @@ def _phone_kind_score(
             and not PHONE_WORDS.search(context_before(text, m.start()))
         ):
             return None
-    before = _clause(context_before(text, m.start()), text, m.start())
+    before = context_before(text, m.start())
     column = column_name(text, m.start())
+    after_number = m.start() >= 2 and text[m.start() - 1] == "," and text[m.start() - 2].isdigit()
+    phone_column = column is not None and PHONE_WORDS.search(column) is not None
+    if after_number and not cand.isdigit() and not cand.startswith("+") and not phone_column:
+        return None  # "2023,645 300 120": an amount after a year, unless the column is phones'
+
     # The context is checked before the ~30 µs parse: order and invoice numbers are common. A
     # "00" prefix is as likely a reference's leading zeros ("cliente nº 0049 2210 7733").
     # "phone # is", "Account phone", "my no. is": a word for a phone after the other words.
@@ -253,7 +275,11 @@ def _phone_kind_score(
         PHONE_WORDS, NOT_PHONE_WORDS, before[-20:]
     )
     if not cand.startswith(("+", "(+")) and (
-        (NOT_PHONE_WORDS.search(before[-20:]) and not phone_word)
+        (
+            NOT_PHONE_WORDS.search(before[-20:])
+            and not phone_word
+            and not _money_in_another_sentence(text, m.start())
+        )
         or (
             REFERENCE_WORDS.search(before)
             and not STRONG_PHONE_WORDS.search(before)
@@ -281,7 +307,9 @@ def _phone_kind_score(
     if strong and named and len(digits) >= 9 and digits not in _COUNTING:
         if digits.startswith("0"):
             regions = (*regions, *named)
-        else:
+        elif _PHONE_LABEL.search(before):
+            # Right after the word itself ("Tel: 55 4812 9036", "Cel. 998 847 5922"), not
+            # "API calls 5548129036" nor "Phone model: 5548129036" (the review's findings).
             regions = (*regions, *(r for r in named if not _trunk_prefix(r)))
     for region in regions:
         leads = _NATIONAL_LEADS.get(region)
@@ -290,7 +318,13 @@ def _phone_kind_score(
         if valid_national(digits, region):
             break
     else:
-        if not (_BR_SHAPE.fullmatch(cand) and valid_national(digits, "BR")):
+        # Without the dash only in brackets or after a phone's word: "Saldo 11 91234 5678
+        # pontos", "Série 41 98765 4321" are no phones (the review's findings).
+        br = _BR_SHAPE.fullmatch(cand) or (
+            _BR_MOBILE.fullmatch(cand)
+            and ("(" in cand or PHONE_WORDS.search(before) or phone_column)
+        )
+        if not (br and valid_national(digits, "BR")):
             return None
     if PHONE_WORDS.search(before) or (column and PHONE_WORDS.search(column)):
         return 0.95

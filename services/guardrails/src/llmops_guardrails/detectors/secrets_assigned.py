@@ -88,7 +88,7 @@ _ASSIGNMENT = re.compile(
     r"[ \t]{0,4}(?:b(?=[\"'])|(?:bytes\.fromhex|(?:base64\.)?b(?:64|32)decode|(?:binascii\.)?"
     r"unhexlify|buffer\.from)\()?"
     r"\\?[\"'`]?(?:(?:bearer|basic)[ \t]{1,4})?[\"'`]?"
-    r"(?P<value>[^\s\"'`,;\\]{6,256})"
+    r"(?P<value>[^\s\"'`,;]{6,256})"
 )
 # A password told in a sentence: "I changed my password yesterday to Hamburg#Hafen77", "mot de
 # passe du compte c'est ...", "la contraseña que puse fue ...": the whole word for it, up to four
@@ -352,6 +352,7 @@ _REFERENCE = re.compile(
     r"|[A-Za-z_][\w]*\.[\w.]*\(|[A-Za-z_]\w*\([A-Za-z_]\w*\(|arn:aws:secretsmanager"
     r"|projects/[^/\s]+/secrets/|op://|ref\+[a-z]+://|sm://|awssm:|azurekeyvault:|secretRef"
 )
+_NOT_A_KEY_VALUE = re.compile(r"(?i)wpa|wep|psk|tkip|ccmp|\baes\b|-mode|^[a-z]:\\")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{8,}={0,2}")
 
 
@@ -462,6 +463,9 @@ def _value_after(
         return
     start = m.start("value")
     value = text[start : m.end("value")].split("</", 1)[0]  # an element's end
+    if value.endswith("\\") and text[m.end("value") : m.end("value") + 1] in ('"', "'"):
+        value = value[:-1]  # a quote escaped in a JSON string: '\\"password\\":\\"...\\"'
+
     # A full stop ends a sentence, not a quoted value ("smtp_password='Orchard1989.'").
     quoted = text[m.end("value") : m.end("value") + 1] in ("'", '"', "`")
     kept = quoted and value.endswith(".") and value[-2:-1].isalnum()
@@ -471,6 +475,8 @@ def _value_after(
         return
     if "hint" in lower[after : m.start("value")]:
         return  # "wifi_psk_hint: ...": a hint, not the key
+    if word in ("psk", "pwd") and _NOT_A_KEY_VALUE.search(value):
+        return  # "wpa-psk: WPA2-PSK", "psk-mode: aggressive-mode", "pwd: C:\\Users\\bob"
     if _REFERENCE.match(value) or _encoded_placeholder(value):
         return  # where the secret is kept, or a placeholder in base64 ("Y2hhbmdlbWU=")
     if value.startswith("eyJ") and not jwt_header_ok(value):

@@ -356,7 +356,7 @@ def _accepted(lower: str, word_end: int, category: str, m: re.Match[str], locks:
     return sep[:1] in (":", "=") and (label in _LABEL_LOCKS or label.endswith(_LOCK_ENDINGS))
 
 
-_OF = re.compile(r"(?:do|da|de|del|della|di|du|des|of|for|für|von|vom|der|pour|para|per)\b")
+_OF = re.compile(r"(?:do|da|de|del|della|di|du|des|of|von|vom|der)\b")
 _PADLOCKS = ("padlock", "cadenas", "candado", "cadeado", "lucchetto", "zahlenschloss")
 _CLAUSE_ENDS_HERE = re.compile(r"[ \t]*(?:$|\n|[.,;)]|\+|then|puis|dann|luego|depois|poi)")
 _GROUP_GOES_ON = re.compile(r" \d")

@@ -555,7 +555,8 @@ def command_lines(text: str) -> Iterator[Span]:
 # network configs and notes, six missed. "public" and "private" are the defaults everyone knows.
 # A device's configuration line, or a line that names SNMP.
 _COMMUNITY_CONFIG = re.compile(
-    r"(?m)^[ \t]*(?:snmp-server[ \t]+)?(?:ro|rw)?community[ \t]+(?P<value>[^\s\"'<>]{6,64})(?=\s|$)"
+    r"(?m)^[ \t]*(?:snmp-server[ \t]+community|(?:ro|rw)community)[ \t]+"
+    r"(?P<value>[^\s\"'<>]{6,64})(?=\s|$)"
 )
 _COMMUNITY_TOLD = re.compile(
     r"(?:snmp[^\n]{0,20}?(?:communit|comunidad|communauté|comunidade)|(?:communit|comunidad"
@@ -579,6 +580,10 @@ def snmp_communities(text: str, lower: str) -> Iterator[Span]:
                 or dummy(value)
             ):
                 continue
+            if pattern is _COMMUNITY_TOLD and (
+                len(value) < 8 or not (cased(value) or classes(value) >= 3)
+            ):
+                continue  # "ours is 16chars", "v2c-compatible": no string a device is given
             if not any(c.isdigit() for c in value) and classes(value) < 3:
                 continue  # a word ("community read-only", "Community SNMP: voir le wiki")
             yield Span("generic_secret", m.start("value"), m.end("value"), 0.8)

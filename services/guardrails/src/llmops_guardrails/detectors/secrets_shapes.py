@@ -6,6 +6,7 @@ velvet cobbler ninety lagoon"). Beside :mod:`.secrets` (keywords and assignments
 from __future__ import annotations
 
 import base64
+import bisect
 import re
 from collections.abc import Iterator
 from itertools import pairwise
@@ -103,8 +104,10 @@ def shaped(text: str, lower: str) -> Iterator[Span]:
     if "a0" not in classes and "0a" not in classes:
         return  # no letter beside a digit or a strong symbol anywhere (~3 us per KB)
     done = scanned = 0
-    # In a text about passwords every word is read (see ``_strongly_chosen``), as one window.
-    if _PASSWORD_TEXT.search(lower):
+    # In a text about passwords every word is read (see ``_strongly_chosen``), as one window;
+    # where the words for a password are and the paragraph each is in, found once.
+    told = _Told([m.start() for m in _PASSWORD_TEXT.finditer(lower)], lower)
+    if told.words:
         windows = [(0, len(text))]
     else:
         windows = [(near - 42, near + 66) for near in _context(lower)]
@@ -126,9 +129,27 @@ def shaped(text: str, lower: str) -> Iterator[Span]:
             done = end
             if start == 0 and at >= 64:
                 continue  # no space in the 64 characters before: a word too long
-            span = _shaped_word(text, lower, start, end)
+            span = _shaped_word(text, lower, start, end, told)
             if span is not None:
                 yield span
+
+
+class _Told:
+    """The offsets of a text's words for a password and of its paragraphs' breaks: whether a
+    word for a password is in the paragraph of an offset, in O(log n)."""
+
+    def __init__(self, words: list[int], lower: str) -> None:
+        self.words = words
+        self.breaks = [m.start() for m in _PARAGRAPH_BREAK.finditer(lower)] if words else []
+
+    def in_paragraph(self, at: int) -> bool:
+        paragraph = bisect.bisect_left(self.breaks, at)
+        i = bisect.bisect_left(self.words, at)
+        near = [w for w in self.words[max(0, i - 1) : i + 1]]
+        return any(bisect.bisect_left(self.breaks, w) == paragraph for w in near)
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 
 # A password only a generator writes ("rUnwz$Imp68p", "fndMeh-5khcwysHp9w", "xe5n7VLupfq="), in
@@ -337,7 +358,7 @@ def _generated(value: str) -> bool:
     return flips + case_flips >= 3
 
 
-def _shaped_word(text: str, lower: str, start: int, end: int) -> Span | None:
+def _shaped_word(text: str, lower: str, start: int, end: int, told: _Told) -> Span | None:
     while start < end and text[start] in _OPENING:
         start += 1
     while end > start and text[end - 1] in _CLOSING:
@@ -346,7 +367,7 @@ def _shaped_word(text: str, lower: str, start: int, end: int) -> Span | None:
     if len(value) < 8 or value.isalpha():
         return None  # most words: checked before anything slower
     shape = _password_shaped(value)
-    line_start = lower.rfind("\n", 0, start) + 1
+    line_start = lower.rfind("\n", max(0, start - 80), start) + 1
     if shape is False and _generated(value):
         # Letters and digits alone: only right after a word for a password and a colon.
         if _GENERATED_AFTER.search(lower, max(line_start, start - 60), start):
@@ -359,12 +380,12 @@ def _shaped_word(text: str, lower: str, start: int, end: int) -> Span | None:
         return Span("password", start, end, 0.75) if _PASSWORD_BEFORE.search(before) else None
     if _ABOUT.search(before[-28:]):
         return None
-    line_end = lower.find("\n", end)
-    after = lower[end : min(len(lower) if line_end == -1 else line_end, end + 40)]
+    line_end = lower.find("\n", end, end + 40)
+    after = lower[end : end + 40 if line_end == -1 else line_end]
     if _OPENS.search(before) or _OPENS.search(after):
         return Span("password", start, end, 0.75)
-    if _strongly_chosen(value) and _PASSWORD_TEXT.search(lower):
-        # Anywhere in a text about passwords, a word with all a chosen password's marks
+    if _strongly_chosen(value) and told.in_paragraph(start):
+        # Anywhere in a paragraph about passwords, a word with all a chosen password's marks
         # ("Fenwick2024!", "Tuesday#Blue12", "Ridgeway#Client77"): told far from the word for
         # it, after a dash, on a sticky note's line (eighth round: a third of the helpdesk
         # author's misses).
@@ -388,7 +409,14 @@ def _strongly_chosen(value: str) -> bool:
         and any(c in _STRONG_SYMBOLS for c in value)
         and _LETTERS.search(value) is not None
         and value[0] not in "#@"
+        # Not a name in capitals or a product's build ("ERROR#42Timeout", "Build2024#3").
+        and _CAPITALS_OR_BUILD.search(value) is None
     )
+
+
+_CAPITALS_OR_BUILD = re.compile(
+    r"[A-Z]{4}|^(?i:build|node|release|version|error|galaxy|sku|q[1-4]#|v\d)|#\d$|[@+]"
+)
 
 
 # A password alone on the line after a service and its user, as a note or a sticky note keeps

@@ -59,8 +59,7 @@ _SPELLED = re.compile(
 # A code's word shortly before: "code", "PIN", "combination", "passcode" in the languages.
 _CODE_STEMS = (
     "cod", "cód", "pin", "combin", "kombination", "contraseña", "senha", "passwort", "password",
-    "mot de passe", "clave", "chave", "zahlenschloss", "zugänge", "zugangs", "accès", "acceso",
-    "acesso", "accesso",
+    "mot de passe", "clave", "chave", "zahlenschloss", "zugänge", "zugangs",
 )  # fmt: skip
 #: How far before a spelled code its word may be ("... your new user code is 4 9 0 6, that's").
 _CODE_REACH = 90
@@ -71,18 +70,44 @@ def _spelled_codes(lower: str, stems: list[int]) -> Iterator[Span]:
     four nine nine one", "der Code ... ist 8 4 4 1, also acht vier vier eins". Only the stretch
     after each code word is read (the pattern starts with fifty words the engine would try at
     every offset)."""
-    scanned = 0
+    resume = 0
+    found: set[int] = set()
     for at in stems:
-        begin, end = max(scanned, at), min(len(lower), at + _CODE_REACH + 90)
-        scanned = end
+        end = min(len(lower), at + _CODE_REACH + 90)
+        # Windows overlap by a code's length at most: a code across a window's end is read again
+        # from the next code word (each character is read twice at most).
+        begin, resume = max(resume, at), max(resume, end - 90)
         for m in _SPELLED.finditer(lower, begin, end):
             if m.start() - at > _CODE_REACH:
+                resume = min(resume, m.start())  # too far from this word: maybe the next one's
                 break
+            if m.start() in found:
+                continue
             words = re.split(r"[ \t,-]+", m.group("value"))
             digits = "".join(_DIGIT_OF.get(w, "") for w in words)
-            if len(digits) == len(words) and not filler(digits):
-                # (Not one digit repeated nor counting, "um dois três quatro": fillers.)
-                yield Span("password", m.start("value"), m.end("value"), 0.8)
+            if len(digits) != len(words) or filler(digits):
+                continue  # (not one digit repeated nor counting, "um dois três quatro": fillers)
+            if _TOLD_GAP.search(lower, at, m.start()) is None:
+                continue  # "the course code four two one nine": no code told
+            if _NOT_SPELLED.search(lower, max(0, at - 30), m.start()):
+                continue  # a postal code, an area code, a chord's numbers spelled out
+            found.add(m.start())
+            yield Span("password", m.start("value"), m.end("value"), 0.8)
+
+
+# What tells a code between its word and the code: a copula, a colon, a repetition, a verb for
+# typing it ("the code for the side gate is four nine nine one", "repito, cinco dois oito zero",
+# "marca el tres, cinco, cero, ocho", "col due due quattro otto").
+_TOLD_GAP = re.compile(
+    r"(?<![\w])(?:is|'s|\u2019s|est|ist|es|é|è|era|was|sono|son|sind|são|lautet|répète|repito"
+    r"|repeat|ripeto|also|so|that's|o sea|ou seja|cioè|marca|marcas|marque|tippe|tippen|enter"
+    r"|press|con|com|col|avec|mit|then|puis|dann|luego|depois|poi)(?![\w])|c'est|c\u2019est|[:=]"
+)
+# Numbers spelled out that are no secret: postal and area codes, course codes, a pin's count.
+_NOT_SPELLED = re.compile(
+    r"zip|postal|postleitzahl|plz|\bcap\b|area|course|layout|count|prime|number code|nashville"
+    r"|country code|dial|extension|ext\b"
+)
 
 
 # A passphrase told in a sentence, not quoted: the word for one, a copula, then words to the
@@ -129,12 +154,38 @@ def _told_phrases(lower: str, stems: list[int]) -> Iterator[Span]:
         m = _TOLD_PHRASE.match(lower, at, min(len(lower), at + 240))
         if m is None:
             continue
-        words = re.split(r"[ -]", m.group("value"))
+        value = m.group("value")
+        words = re.split(r"[ -]", value)
         if words[0] in _NOT_TOLD or any(w in _WHERE_WORDS for w in words):
             continue
-        if PLACEHOLDER.fullmatch(m.group("value")):
+        if PLACEHOLDER.fullmatch(value):
+            continue
+        # What a sentence about a passphrase says instead ("is used to encrypt your key", "was
+        # changed yesterday", "est trop courte", "ist falsch eingegeben worden"): a verb's
+        # participle or a judgement among its words. A passphrase joined by hyphens, ending
+        # with a number or followed by a word on its spaces is told whatever its words.
+        joined = " " not in value and value.count("-") >= 2
+        remark = _SPACES_REMARK.match(lower, m.end()) is not None
+        told_whatever = joined or remark or words[-1].isdigit()
+        if not told_whatever and (len(words) < 4 or any(map(_NOT_A_PHRASE.fullmatch, words))):
             continue
         yield Span("password", m.start("value"), m.end("value"), 0.86)
+
+
+# A remark on a passphrase's spaces after it: ", espaces compris", ", con espacios", "(with
+# spaces)", ", all lower case".
+_SPACES_REMARK = re.compile(
+    r"[ \t]*[,(\u2014\u2013-]?[ \t]*(?:with|con|com|avec|mit)?[ \t]*(?:the |les |los |gli |os )?"
+    r"(?:spaces|espaces|espacios|espaços|spazi|leerzeichen)|[ \t]*,[ \t]*espaces compris"
+    r"|[ \t]*[,(][ \t]*(?:all|todo|tout|tutto|tudo|alles) (?:in )?(?:lower|minúscula|minuscule)"
+)
+_NOT_A_PHRASE = re.compile(
+    r"\w+(?:ed|ing)|\w{3,}(?:ado|ada|ido|ida|ée|és)|ge\w+(?:t|en)|worden|wurde|ist|sind|is|are|was"
+    r"|be|been|must|should|can|will|by|par|von|por|pelo|pela|per|dal|dalla|too|trop|muy|molto|troppo"
+    r"|muito|zu|sehr|very|optional|optionnel|opcional|facultatif|obligatoire|obligatoria"
+    r"|obrigatória|obbligatoria|wrong|falsch|faux|fausse|incorrect|incorrecte|incorrecta|incorreta"
+    r"|whatever|only|also|leider|required|needed|lost|reset"
+)
 
 
 _PHRASE_STEMS = (
@@ -148,10 +199,11 @@ _PHRASE_STEMS = (
 # que es: AMAPOLA". A word in small letters is one only in quotes ("la palabra clave ... es
 # «girasol»").
 _CODEWORD = re.compile(
-    r"(?<![\w])(?i:password|codeword|code word|passwort|kennwort|codewort|losungswort|mot de passe"
-    r"|mot-clé|mot clé|palabra clave|palabra de paso|contraseña|palavra-chave|palavra-passe"
-    r"|senha|parola d'ordine|parola chiave|parola segreta|memorable word|secret word)"
-    r"(?P<gap>[^\n\"{}\[\]]{0,70}?)(?i:\b(?:is|est|es|é|è|ist|lautet|set to)\b[ \t]*:?|:|c'est|c\u2019est)"
+    r"(?<![\w])(?P<word>(?i:password|codeword|passwort|kennwort|codewort|losungswort|mot de passe"
+    r"|palabra clave|palabra de paso|contraseña|palavra-chave|palavra-passe"
+    r"|senha|parola d'ordine|parola segreta|memorable word))"
+    r"(?P<gap>[^\n\"{}\[\]]{0,70}?)(?P<sep>(?i:\b(?:is|est|es|é|è|ist|lautet|set to)\b[ \t]*:?|:"
+    r"|c'est|c\u2019est))"
     r"[ \t]*(?:(?P<caps>[A-ZÀ-ÖØ-Þ]{4,20})(?=[ \t]*(?:[.,;!)]|\n|$))"
     r"|[\u00ab\"\u201c'][ \u00a0]?(?P<quoted>[^\W\d_]{4,20})[ \u00a0]?[\u00bb\"\u201d'])"
 )
@@ -159,7 +211,27 @@ _CODEWORD = re.compile(
 _NOT_A_CODEWORD_SPEC = (
     "NONE NULL NOTHING EMPTY UNKNOWN REDACTED HIDDEN MASKED CHANGED REQUIRED EXPIRED INVALID "
     "VALID SECRET PASSWORD CHANGEME DEFAULT DISABLED ENABLED TRUE FALSE YES NO AUCUN AUCUNE "
-    "KEIN KEINE NINGUNA NINGUNO NENHUMA NESSUNA VIDE LEER VACÍO VAZIO VUOTO NOTE TODO"
+    "KEIN KEINE NINGUNA NINGUNO NENHUMA NESSUNA VIDE LEER VACÍO VAZIO VUOTO NOTE TODO "
+    # Statuses, settings and products a log or a policy writes in capitals (the review's).
+    "FAILED FAIL FAILURE SUCCESS SUCCEEDED SUCCESSFUL NEVER ALWAYS ENFORCED STRICT ACTIVE "
+    "INACTIVE PENDING BCRYPT ARGON ARGON2 SCRYPT PBKDF2 NIST TEXT BITWARDEN KEEPASS KEEPASSXC "
+    "LASTPASS DASHLANE STRONG WEAK INCORRECT CORRECT NEEDED MANDATORY UNIQUE LONG SHORT RANDOM "
+    "INCORRECTA INCORRECTO CADUCADA CADUCADO FALSCH RICHTIG INVALIDE INVALIDA INVALIDO "
+    "OBLIGATOIRE OBLIGATORIO OBLIGATORIA OBRIGATORIA OBRIGATORIO INCORRETA INCORRETO OPTIONAL "
+    "LOCKED UNLOCKED BLOCKED WRONG RIGHT UNSET RESET SAVED STORED ENCRYPTED HASHED PLAIN "
+    "PLAINTEXT MISSING SHOWN VISIBLE SECURE INSECURE COMPROMISED LEAKED UPDATED ROTATED "
+    "GENERATED TEMPORARY ADMIN ROOT USER GUEST SAME ERROR DENIED GRANTED ACCEPTED REJECTED"
+)
+# Words before a status in capitals: "Password authentication: FAILED", "Password policy: NIST".
+_STATUS_GAP = re.compile(
+    r"(?i)auth|change|expir|complex|polic|sync|status|reset|hash|field|manager|type|must|strength"
+    r"|length|rule|requirement|format|storage|mode|check|validation|login|attempt|result"
+)
+# "palabra clave" and "palavra-chave" are also a keyword's ("La palabra clave principal es
+# 'zapatillas'"): a codeword only in a text about an alarm company's call.
+_ALARM_TEXT = re.compile(
+    r"(?i)alarm|allarm|central|operador|operator|opérateur|operatore|leitstelle|monitoring"
+    r"|prosegur|securitas|verisure|télésurveillance"
 )
 _NOT_A_CODEWORD = frozenset(_NOT_A_CODEWORD_SPEC.split())
 _CODEWORD_STEMS = (
@@ -178,10 +250,17 @@ def _codewords(text: str, stems: list[int]) -> Iterator[Span]:
         if m is None:
             continue
         done = m.end()
-        if "\u2026" in m.group("gap") or "?" in m.group("gap"):
-            continue  # a question or a cut sentence: not the value told
+        gap = m.group("gap")
+        if "\u2026" in gap or "?" in gap or _STATUS_GAP.search(gap):
+            continue  # a question, a cut sentence, a status: not the value told
         value = m.group("caps") or m.group("quoted")
         if value.upper() in _NOT_A_CODEWORD or PLACEHOLDER.fullmatch(value):
+            continue
+        sep = m.group("sep").lower()
+        if m.group("caps") and ":" not in sep and "lautet" not in sep and "set to" not in sep:
+            continue  # "The password is STRONG.": a codeword is told after a colon
+        word = m.group("word").lower()
+        if word in ("palabra clave", "palavra-chave") and not _ALARM_TEXT.search(text):
             continue
         name = "caps" if m.group("caps") else "quoted"
         yield Span("password", m.start(name), m.end(name), 0.8)
@@ -204,6 +283,9 @@ _PUBLIC_CODES = re.compile(
     r"|language|currency|airport|station|course|class|branch|sort|bank|swift|routing|naf|ape"
     r"|siret|naics|icd|diagnos|billing|procedure|cpt|customs|tariff|shipping|dial|phone"
     r"|extension|country|area|region|colou?r|size|qr|bar ?code|source|html|css|python|java"
+    # Numbers that name things, count or time them (the review's findings).
+    r"|department|flight|pinout|coverage|lines of|model|tested|timeline|per file|statistic|visit"
+    r"|hits|traffic|por mes|par semaine|by module|course|class|schedule|horaire|horario|opening"
 )
 
 
@@ -217,6 +299,12 @@ _NOT_A_CODE_LABEL = re.compile(
     r"|handy|support|suporte|soporte|concierge|hotline|price|prix|preis|precio|preço|prezzo|cuota"
     r"|quota|fee|rent|loyer|miete|deposit|room|zimmer|chambre|habitación|quarto|camera|floor"
     r"|address|adresse|dirección|direccion|morada|endereço|indirizzo|anschrift"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|lundi|mardi|mercredi|jeudi"
+    r"|vendredi|samedi|dimanche|lunes|martes|miércoles|jueves|viernes|sábado|domingo|montag"
+    r"|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|check-?in|check-?out|hours|heure"
+    r"|hora|uhr|time|zeit|opening|closing|arrival|departure|model|serial|build|flight|train"
+    r"|bus|line|lot|size|speed|limit|connection|timeout|count|max|min|total|amount|betrag"
+    r"|importe|montant|quantity|qty|stock|vcc|gnd|\btx\b|\brx\b|\.py\b"
 )
 
 
@@ -225,11 +313,11 @@ def _code_lists(text: str, lower: str, stems: list[int]) -> Iterator[Span]:
     for at in stems:
         if at < done:
             continue
-        line_start = lower.rfind("\n", 0, at) + 1
-        line_end = lower.find("\n", at)
-        if line_end == -1 or line_end - line_start > 100:
+        line_end = lower.find("\n", at, at + 101)
+        done = at + 101 if line_end == -1 else line_end  # a line's other stems: read already
+        line_start = lower.rfind("\n", max(0, at - 100), at) + 1
+        if line_end == -1 or line_end - line_start > 100 or (line_start == 0 and at > 100):
             continue  # the last line has no list below it; a long line is no heading
-        done = line_end
         heading = lower[line_start:line_end]
         if _PUBLIC_CODES.search(heading) or _CODE_LINE.fullmatch(text, line_start, line_end):
             continue  # a heading with its own code is a line of the list, read by other rules
@@ -247,7 +335,7 @@ def _code_lists(text: str, lower: str, stems: list[int]) -> Iterator[Span]:
             pos = end + 1
             if pos > len(lower):
                 break
-        if len(found) >= 2 or (found and lower.rstrip().endswith(":", 0, line_end)):
+        if len(found) >= 2 or (found and heading.rstrip().endswith(":")):
             yield from found
             done = pos
 
@@ -306,6 +394,10 @@ _LIST_LINE = re.compile(
 _SHORT_CODE = re.compile(r"[#*]?(?=[A-Z0-9]*\d{3})[A-Z0-9]{3,8}[#*]?")
 
 
+def _digits(value: str) -> int:
+    return sum(c.isdigit() for c in value)
+
+
 _YEAR = re.compile(r"(?:19|20)\d{2}")
 _NUMBER_GOES_ON = re.compile(
     r"[ \t]*(?:[A-ZÀ-Þ][a-zà-ÿ]|\d|€|\$|£|%|eur|usd|gbp|chf|x\b|h\b|min|sec|ms\b|kb|mb|gb)", re.I
@@ -324,17 +416,20 @@ def siblings(text: str, lower: str, found: list[Span]) -> Iterator[Span]:
         return
     done: set[int] = set()
     for span in found:
-        if span.kind != "password":
-            continue
-        line_start = text.rfind("\n", 0, span.start) + 1
-        if line_start in done:
-            continue
-        line_end = text.find("\n", span.end)
-        line_end = len(text) if line_end == -1 else line_end
+        if span.kind != "password" or _SHORT_CODE.fullmatch(text, span.start, span.end) is None:
+            continue  # only a code's list: a password's is a configuration's as often
+        line_start = text.rfind("\n", max(0, span.start - 60), span.start) + 1
+        if line_start in done or (line_start == 0 and span.start > 60):
+            continue  # a line read already, or one too long for a list's
+        done.add(line_start)
+        line_end = text.find("\n", span.end, span.end + 100)
+        if line_end == -1:
+            if len(text) - span.end > 100:
+                continue
+            line_end = len(text)
         m = _LIST_LINE.fullmatch(text, line_start, line_end)
         if m is None or m.start("value") != span.start:
             continue
-        done.add(line_start)
         for step in (-1, 1):
             start, end = line_start, line_end
             for _ in range(12):
@@ -349,13 +444,15 @@ def siblings(text: str, lower: str, found: list[Span]) -> Iterator[Span]:
                     start = end + 1
                     end = text.find("\n", start)
                     end = len(text) if end == -1 else end
-                line = _LIST_LINE.fullmatch(text, start, end)
+                line = _LIST_LINE.fullmatch(text, start, end) if end - start <= 160 else None
                 if line is None:
                     break
                 done.add(start)
                 value, rest = line.group("value"), line.group("rest") or ""
                 if _SHORT_CODE.fullmatch(value) is None or filler(value.strip("#*")):
                     continue
+                if abs(_digits(value) - _digits(text[span.start : span.end])) > 1:
+                    continue  # a code's neighbours have its length ("Lot size: 450" has not)
                 if _YEAR.fullmatch(value) or _NUMBER_GOES_ON.match(rest):
                     continue  # a year, a phone number's first group, an amount
                 label = line.group("label")

@@ -259,6 +259,14 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         "Saldo em conta: 11 91234 5678 pontos",
         "Invoice: 2024. Total 612 345 678",
         "Im Finale 2, 45000 Zuschauer jubelten.",
+        # The second review's: version numbers before a colon, machines' addresses in a table,
+        # a list's times, a number two chat lines below a question, paths as passwords.
+        "Section 2.1.3.4.1: Requirements",
+        "host,address,state\nweb1,node-a.internal,UP",
+        "device,mac_address,state\nd1,AA:BB:CC:DD:EE:FF,online",
+        "Bob: whats the alarm code?\nAlice: one sec\nAlice: call me at 5551 later",
+        "password = C:\\Users\\bob\\secret.txt",
+        "db_password=\\\\server\\share\\pw.txt",
         "Welcome! Our rules: a symbol in every password (ej. Ejemplo123!).",
     ],
 )
@@ -272,7 +280,7 @@ def test_a_lists_other_lines_that_hold_no_code_stay_clean(found: Found) -> None:
     text = (
         "- Alarma: 6015\n- Soporte: 0115 496 0822\n- Cuota extra: 340 € por vivienda\n"
         "- Tablette de Léo : 2016\n- Home address: 4412 Maple Ridge Drive\n- Checkout: 1100\n"
-        "- Lot size: 450\n"
+        "- Lot size: 450\n- Bins out: 0730\n- Thermostat: 2150\n"
     )
     assert [value for kind, value in found(text) if kind == "password"] == ["6015"]
 

@@ -313,13 +313,21 @@ _STREET_COLUMN = re.compile(
     r"address|adresse|addr\b|street|stra(?:ss|ß)e|direcci|domicilio|morada|endere|indirizzo"
     r"|anschrift|via\b|calle\b|rue\b|line ?1|line_1"
 )
-_NOT_STREET_COLUMN = re.compile(r"mail|ip\b|ip_|web|url|mac\b|wallet|server|host|billing_email")
+_NOT_STREET_COLUMN = re.compile(
+    r"mail|ip\b|ip_|web|url|mac|wallet|server|host|contract|register|memory"
+)
 _PLACE_COLUMN = re.compile(
     r"line ?2|line_2|adresse ?2|complement|city|town|ville|ciudad|cidade|città|citta|\bort\b"
     r"|localidad|localit|commune|comune|municipio|concelho|poblaci|state|province|provincia"
     r"|\bprov\b|region|région|\buf\b|estado|county|zip|postcode|postal|post code|\bcp\b|plz"
     r"|\bcap\b|cep\b|bundesland|kanton|distrito|bairro|barrio|quartier|suburb"
 )
+
+
+# A street's cell has a word ("3021 Sycamore Ct", "Lieu-dit La Croix Blanche"); a machine's
+# address is dotted names or hex digits.
+_STREET_CELL = re.compile(r"[^\W\d_]{3,}")
+_MACHINE_CELL = re.compile(r"(?:0x)?[0-9A-Fa-f:.-]+|[\w-]+(?:\.[\w-]+)+")
 
 
 def table_addresses(text: str) -> Iterator[Span]:
@@ -355,12 +363,9 @@ def table_addresses(text: str) -> Iterator[Span]:
             continue
         first, *rest = cells[street : last + 1]
         filled = [c for c in rest if c[1] > c[0]]
-        if (
-            first[1] - first[0] < 4
-            or not filled
-            or not any(ch.isalpha() for ch in row[first[0] : first[1]])
-        ):
-            continue
+        cell = row[first[0] : first[1]]
+        if not filled or not _STREET_CELL.search(cell) or _MACHINE_CELL.fullmatch(cell):
+            continue  # a host's name, a MAC, a hex address: no street's
         # A quoted row's address is its street's cell (its quotes and commas are no address's).
         end_at = first[1] if '"' in row else filled[-1][1]
         yield Span("street_address", line + first[0], line + end_at, 0.85)

@@ -64,6 +64,8 @@ def ipv4s(text: str, pos: int, endpos: int) -> Iterator[Span]:
         yield Span("ip_address", m.start(), m.end(), score)
     # tcpdump's address and port joined by a dot: "IP 109.105.82.101.51544 > 62.8.213.150.80:".
     for m in _WITH_PORT.finditer(text, pos, min(len(text), endpos + 3)):
+        if text.rfind("IP ", max(0, m.start() - 40), m.start()) == -1:
+            continue  # only tcpdump's line ("... IP a.b.c.d.port > ..."), not "Section 2.1.3.4.1:"
         try:
             v4 = ipaddress.IPv4Address(m.group("address"))
         except ValueError:

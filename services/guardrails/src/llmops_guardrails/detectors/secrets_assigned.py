@@ -352,6 +352,7 @@ _REFERENCE = re.compile(
     r"|[A-Za-z_][\w]*\.[\w.]*\(|[A-Za-z_]\w*\([A-Za-z_]\w*\(|arn:aws:secretsmanager"
     r"|projects/[^/\s]+/secrets/|op://|ref\+[a-z]+://|sm://|awssm:|azurekeyvault:|secretRef"
 )
+_WINDOWS_PATH = re.compile(r"[A-Za-z]:\\|\\")  # a drive's path or a share's, not a password
 _NOT_A_KEY_VALUE = re.compile(r"(?i)wpa|wep|psk|tkip|ccmp|\baes\b|-mode|^[a-z]:\\")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{8,}={0,2}")
 
@@ -475,8 +476,8 @@ def _value_after(
         return
     if "hint" in lower[after : m.start("value")]:
         return  # "wifi_psk_hint: ...": a hint, not the key
-    if word in ("psk", "pwd") and _NOT_A_KEY_VALUE.search(value):
-        return  # "wpa-psk: WPA2-PSK", "psk-mode: aggressive-mode", "pwd: C:\\Users\\bob"
+    if _WINDOWS_PATH.match(value) or (word in ("psk", "pwd") and _NOT_A_KEY_VALUE.search(value)):
+        return  # a path ("C:\\Users\\bob\\pw.txt"), "wpa-psk: WPA2-PSK", "psk-mode: aggressive"
     if _REFERENCE.match(value) or _encoded_placeholder(value):
         return  # where the secret is kept, or a placeholder in base64 ("Y2hhbmdlbWU=")
     if value.startswith("eyJ") and not jwt_header_ok(value):

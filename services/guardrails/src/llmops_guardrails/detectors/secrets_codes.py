@@ -528,7 +528,7 @@ def answers(text: str, lower: str) -> Iterator[Span]:
                 end = len(text) if end == -1 else end
                 if "?" in text[start:end]:
                     break  # another question
-                span = _answer(text, lower, start, end)
+                span = _answer(text, lower, start, end, strict=start > line_end + 1)
                 if span is not None:
                     yield span
                     break
@@ -555,9 +555,10 @@ _LEAD_WORDS = (
 _ANSWER_LEADS = frozenset(_LEAD_WORDS.split())
 
 
-def _answer(text: str, lower: str, start: int, end: int) -> Span | None:
+def _answer(text: str, lower: str, start: int, end: int, strict: bool = False) -> Span | None:
     """The code or password that answers a question, among the first words of the line at
-    ``start:end``."""
+    ``start:end``; ``strict``, on a line below the first, only as its first word ("Alice: call
+    me at 5551 later" two lines down answers nothing)."""
     head = _ANSWER_START.match(text, start, end)
     begin = head.end() if head else start
     first = True
@@ -576,6 +577,8 @@ def _answer(text: str, lower: str, start: int, end: int) -> Span | None:
         after = offset + len(value)
         code = _code_value(value.rstrip("!")) and not _ANSWER_UNITS.match(text, after)
         alone = _ANSWER_ENDS.match(text, after, end) is not None
+        if strict and not first:
+            return None
         if code or (first and alone and _told_password(value)):
             # Not a network's name before its key: "Livebox-7A2C, clé : NJX4V...".
             if _KEY_LATER.search(lower, token.end(), min(end, token.end() + 16)):

@@ -167,7 +167,7 @@ def _told_phrases(lower: str, stems: list[int]) -> Iterator[Span]:
         joined = " " not in value and value.count("-") >= 2
         remark = _SPACES_REMARK.match(lower, m.end()) is not None
         told_whatever = joined or remark or words[-1].isdigit()
-        if not told_whatever and (len(words) < 4 or any(map(_NOT_A_PHRASE.fullmatch, words))):
+        if not told_whatever and (len(words) < 3 or any(map(_NOT_A_PHRASE.fullmatch, words))):
             continue
         yield Span("password", m.start("value"), m.end("value"), 0.86)
 
@@ -304,7 +304,8 @@ _NOT_A_CODE_LABEL = re.compile(
     r"|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|check-?in|check-?out|hours|heure"
     r"|hora|uhr|time|zeit|opening|closing|arrival|departure|model|serial|build|flight|train"
     r"|bus|line|lot|size|speed|limit|connection|timeout|count|max|min|total|amount|betrag"
-    r"|importe|montant|quantity|qty|stock|vcc|gnd|\btx\b|\brx\b|\.py\b"
+    r"|importe|montant|quantity|qty|stock|vcc|gnd|\btx\b|\brx\b|\.py\b|thermostat|temperatur"
+    r"|heating|chauffage|calefacci|pump|pompe|chlorine|chlore|\bout\b|\bon\b|\boff\b"
 )
 
 

@@ -27,9 +27,11 @@ Values that are obviously placeholders (``****``, ``<token>``, ``${API_KEY}``, `
 
 The rules live by role: provider formats and private keys here; values after a word that names
 them in :mod:`.secrets_assigned`; URLs, pairs, command lines, tables and PINs in
-:mod:`.secrets_credentials`; passwords with no keyword (shaped words, passphrases, Wi-Fi) in
-:mod:`.secrets_shapes`; random tokens in :mod:`.secrets_tokens`; the value checks all share in
-:mod:`.secrets_values`.
+:mod:`.secrets_credentials`; passwords with no keyword in :mod:`.secrets_shapes` (shaped
+words), :mod:`.secrets_phrases` (passphrases, app passwords, setup keys), :mod:`.secrets_wifi`
+and :mod:`.secrets_told` (spelled codes, told passphrases, codewords, lists of codes); codes in
+:mod:`.secrets_codes` and :mod:`.secrets_answers` (given in reply); random tokens in
+:mod:`.secrets_tokens`; the value checks all share in :mod:`.secrets_values`.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from typing import Any, NamedTuple
 import ahocorasick  # type: ignore[import-not-found]  # C extension, no stubs
 
 from llmops_guardrails.detectors.base import Hit
+from llmops_guardrails.detectors.secrets_answers import answers
 from llmops_guardrails.detectors.secrets_assigned import assigned
 from llmops_guardrails.detectors.secrets_codes import codes
 from llmops_guardrails.detectors.secrets_credentials import (
@@ -55,14 +58,8 @@ from llmops_guardrails.detectors.secrets_credentials import (
     table_cells,
     url_passwords,
 )
-from llmops_guardrails.detectors.secrets_shapes import (
-    after_login,
-    app_passwords,
-    machine_made,
-    passphrases,
-    setup_keys,
-    shaped,
-)
+from llmops_guardrails.detectors.secrets_phrases import app_passwords, passphrases, setup_keys
+from llmops_guardrails.detectors.secrets_shapes import after_login, machine_made, shaped
 from llmops_guardrails.detectors.secrets_tokens import (
     line_tokens,
 )
@@ -609,6 +606,8 @@ class SecretsDetector:
             spans.extend(combos(text))
         spans.extend(pairs(text, lower))
         spans.extend(codes(text, lower))
+        if "?" in text and "\n" in text:
+            spans.extend(answers(text, lower))
         dash = "-" in text and ("-p" in text or "--" in text or " -a " in text)
         if dash or ("(" in text and "define(" in text):
             spans.extend(command_lines(text))

@@ -170,6 +170,12 @@ Found = Callable[[str], list[tuple[str, str]]]
          "reset everything on Monday, so the new alarm code is four nine nine one.", "password",
          "four nine nine one"),
         ("Voici le code du portail :\r\nPortail - 2893B\r\nMerci", "password", "2893B"),
+        # A street typed in small letters in a sentence, its type word, number, postal code and
+        # city all there.
+        ("on se retrouve rue des lilas 12, 75020 paris demain", "street_address",
+         "rue des lilas 12, 75020 paris"),
+        ("quedamos en calle mayor 5, 28013 madrid a las 8", "street_address",
+         "calle mayor 5, 28013 madrid"),
         # An address in quotes in code is the address, not its quote.
         ("s.login('lauren@example.com', pw)", "email", "lauren@example.com"),
     ],

@@ -226,6 +226,11 @@ _LOWER_CODED = re.compile(
     r" [^\W\d][\w'-]{1,30})?(?: \([a-z]{2}\)| (?:" + _PROVINCES + r")(?![\w]))?",
     re.IGNORECASE,
 )
+_LOWER_TYPED = re.compile(
+    r"(?i:calle|c/|avda\.|av\.|avenida|plaza|paseo|camino|ronda|travesía|rua|rúa|praça|travessa"
+    r"|largo|estrada|alameda|carrer|passeig|avinguda|viale|piazza|piazzale|corso|vicolo|rue|avenue"
+    r"|boulevard|chemin|quai|allée|impasse|straße|strasse)(?![\w])"
+)
 # See ``addresses``: the street-type words of a street typed in a chat without a postal code.
 # "via" only after "in", "a", a comma or a slash (English says "via email 2"); no "corso" (a
 # course), "plaza" (a seat: "plaza de parking nº 22") or "route".
@@ -510,7 +515,11 @@ def addresses(text: str, start: int, end: int) -> Iterator[Span]:
         for m in _LOWER_CODED.finditer(text, max(0, start - 64), min(len(text), end + 64)):
             if m.start() < start < m.end():
                 cue = _LOWER_CUE.search(text[max(0, m.start() - 30) : m.start()].lower())
-                if cue or text[: m.start()].rstrip(" ")[-1:] in ("", *_FIELD_STARTS):
+                # A street-type word of its own ("rue", "calle", "travessa") is a cue too, its
+                # postal code and city after it: only a German word's ending needs a field's
+                # start ("we ring 14, 86899 times").
+                typed = _LOWER_TYPED.match(text, m.start()) is not None
+                if cue or typed or text[: m.start()].rstrip(" ")[-1:] in ("", *_FIELD_STARTS):
                     yield Span("street_address", m.start(), m.end(), 0.9)
                 return
     if word and not word[0].isupper():

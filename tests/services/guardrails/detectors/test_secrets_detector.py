@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from llmops_guardrails.detectors import secrets
+from llmops_guardrails.detectors import secrets_providers
 from llmops_guardrails.detectors.injection_quality import read_corpus
 from llmops_guardrails.detectors.secrets import (
     DEFAULT_THRESHOLD,
@@ -171,7 +171,7 @@ def test_the_long_run_shortcut_changes_no_finding(monkeypatch: pytest.MonkeyPatc
     texts.append(short_jwt)
     shortcut = [DETECTOR.detect(t) for t in texts]
     skipped = [t for t in texts if not re.search(r"[A-Za-z0-9_-]{16}", t)]
-    monkeypatch.setattr(secrets, "_TOKEN_RUN", b"")  # every text has the run: no shortcut
+    monkeypatch.setattr(secrets_providers, "_TOKEN_RUN", b"")  # every text has the run: no shortcut
     assert shortcut == [DETECTOR.detect(t) for t in texts]
     assert len(skipped) > len(texts) // 2  # the shortcut is taken, and still finds short JWTs
     assert short_jwt in skipped

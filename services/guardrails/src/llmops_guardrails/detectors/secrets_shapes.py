@@ -151,7 +151,7 @@ class _Told:
     def in_paragraph(self, at: int) -> bool:
         paragraph = bisect.bisect_left(self.breaks, at)
         i = bisect.bisect_left(self.words, at)
-        near = [w for w in self.words[max(0, i - 1) : i + 1]]
+        near = self.words[max(0, i - 1) : i + 1]  # the words just before and after ``at``
         return any(bisect.bisect_left(self.breaks, w) == paragraph for w in near)
 
 

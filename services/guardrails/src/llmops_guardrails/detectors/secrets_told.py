@@ -21,18 +21,8 @@ import ahocorasick  # type: ignore[import-not-found]  # C extension, no stubs
 from llmops_guardrails.detectors.secrets_codes import filler
 from llmops_guardrails.detectors.secrets_values import PLACEHOLDER, Span
 
-# Digits as words, in the six languages of the corpus. "oh" is English for a zero in a code;
-# "un"/"uno"/"um" are also articles, so a run needs four digit words in a row.
-_DIGIT_WORDS_SPEC = (
-    "zero oh one two three four five six seven eight nine "
-    "zéro un deux trois quatre cinq sept huit neuf "
-    "null eins zwei drei vier fünf sechs sieben acht neun "
-    "cero uno dos tres cuatro cinco seis siete ocho nueve "
-    "um dois três tres quatro sete oito nove "
-    "due tre quattro cinque sei sette otto"
-)
-_DIGIT_WORDS = frozenset(_DIGIT_WORDS_SPEC.split())
-#: The digit each word says.
+# Digits as words, in the six languages of the corpus, and the digit each says. "oh" is English
+# for a zero in a code; "un"/"uno"/"um" are also articles, so a run needs four digit words.
 _DIGIT_OF = {
     word: str(digit)
     for words in (
@@ -48,7 +38,7 @@ _DIGIT_OF = {
 }
 _DIGIT_OF["oh"] = "0"
 # Longest first: "tres" before "tre".
-_DIGIT = "|".join(sorted(_DIGIT_WORDS, key=len, reverse=True))
+_DIGIT = "|".join(sorted(_DIGIT_OF, key=len, reverse=True))
 _SPELLED = re.compile(
     r"(?<![\w-])(?P<value>(?:"
     + _DIGIT

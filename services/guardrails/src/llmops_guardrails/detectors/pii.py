@@ -122,7 +122,7 @@ __all__ = [
 ]
 
 NAME = "pii"
-VERSION = "pii-8"
+VERSION = "pii-9"
 #: Scores at or above this are meant to be acted on by a default policy.
 DEFAULT_THRESHOLD = 0.5
 #: Regions whose national phone formats are recognised without a ``+`` prefix.
@@ -194,6 +194,42 @@ def _emails(text: str) -> Iterator[Span]:
             if start < at:
                 yield Span("email", start, domain.end(), 0.9)
         at = text.find("%40", at + 3)
+
+
+# An address written to escape harvesters: "john [at] example [dot] com", "marie(at)orange.fr",
+# "j.smith at gmail dot com", "anna.k @ gmx.de", a full-width at sign (U+FF20). Found from each written
+# "at" outwards, as above; the domain ends with a country's or a generic top-level domain, and a
+# plain " at " needs a written "dot" too (without one it is the preposition).
+_WRITTEN_AT = re.compile(
+    r"[ \t]?(?:[\[({<][ \t]?(?:at|@|arroba|chez|ät)[ \t]?[\])}>]|\uff20)[ \t]?| @ | (?:at|AT|arroba) ",
+)
+_WRITTEN_DOT = r"(?:[ \t]?(?:[\[({<][ \t]?(?:dot|punto|ponto|point|punkt|\.)[ \t]?[\])}>])[ \t]?| (?:dot|DOT) |\.)"
+_WRITTEN_DOMAIN = re.compile(
+    r"[^\W_][\w-]{0,62}(?:"
+    + _WRITTEN_DOT
+    + r"[^\W_][\w-]{0,62}){0,3}?"
+    + _WRITTEN_DOT
+    + r"(?:com|net|org|edu|gov|info|biz|io|eu|de|fr|es|pt|it|nl|be|ch|at|uk|ie|lu|br|mx|ar|cl"
+    r"|co|us|ca|au|nz|pl|se|dk|no|fi)(?:" + _WRITTEN_DOT + r"(?:uk|br|mx|ar|au|nz))?(?![\w-])",
+    re.IGNORECASE,
+)
+_WRITTEN_LOCAL_REVERSED = re.compile(r"[\w+-](?:[\w.+-]{0,62}[\w+-])?(?![\w.+-])")
+_WRITTEN_MARKS = ("[", "(", "{", "<", "\uff20", " @ ", " at ", " AT ", "arroba")
+
+
+def _written_emails(text: str) -> Iterator[Span]:
+    for m in _WRITTEN_AT.finditer(text):
+        plain = m.group().strip().lower() in ("at", "arroba")
+        domain = _WRITTEN_DOMAIN.match(text, m.end())
+        if domain is None or (plain and "." in domain.group() and " " not in domain.group()):
+            continue  # "at gmail.com" after a word: "log in at gmail.com" (a site, not a mailbox)
+        local = _WRITTEN_LOCAL_REVERSED.match(text[max(0, m.start() - 64) : m.start()][::-1])
+        if local is None:
+            continue
+        start = m.start() - local.end()
+        if plain and not any(c in text[start : m.start()] for c in "._-+0123456789"):
+            continue  # one plain word before "at": "meet me at home dot com" is no address
+        yield Span("email", start, domain.end(), 0.85)
 
 
 def _in_url(text: str, start: int) -> bool:
@@ -493,6 +529,8 @@ class PiiDetector:
         spans: list[Span] = []
         if "@" in text or "%40" in text:
             spans.extend(_emails(text))
+        if any(mark in text for mark in _WRITTEN_MARKS):
+            spans.extend(_written_emails(text))
         if "wa.me/" in text:
             spans.extend(whatsapp_links(text))
         if clusters or (clusters is None and any(d in text for d in _DIGITS)):

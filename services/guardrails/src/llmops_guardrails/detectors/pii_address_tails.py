@@ -19,7 +19,11 @@ from llmops_guardrails.detectors.pii_context import Span
 # most of them a city, a floor or a postal code on the next line or after a semicolon).
 # Each alternative splits a run of blanks one way only (a separator class holding the tab after
 # "[ \t]*" made 10,000 tabs after a street take a minute: the review's finding).
-_SEP = r"(?:[ \t]*(?:[,;·/\u2013\u2014-][ \t]*)?\n[ \t]*|[ \t]*[,;·/\u2013\u2014\u2022|-][ \t]*|[ \t]+)"
+_SEP = (
+    r"(?:[ \t]*(?:[,;·/\u2013\u2014-][ \t]*)?\n[ \t]*|[ \t]*[,;·/\u2013\u2014\u2022|-][ \t]*|[ \t]+"
+    # A CSV row: a quoted cell's end, an empty field ('Unit C",Santa Fe,NM', "St,,Ann Arbor").
+    r'|",|,{2,3})'
+)
 _WORD_CAP = r"[A-ZÀ-ÖØ-Þ][\w'\u2019.-]{0,30}"
 _LINKS = r"(?:am|im|an der|auf|bei|ob|sur|sous|de|des|du|del|de la|de les|da|do|das|dos|di|della|en|upon|on|la|le|les|y|e|et)"
 _PLACE = _WORD_CAP + r"(?: (?:" + _LINKS + r" )?" + _WORD_CAP + r"){0,3}"
@@ -37,7 +41,8 @@ _UNIT_WORDS = (
     r"|lote|pal|planta|piso|esc|escalera|pta|puerta|porta|andar|étage|etage|stock|top|stiege"
     r"|appt|appartement|bât|bâtiment|fraz|nave|km|int|interno|scala|local|room|box|buzón|dpto"
     r"|depto|of|oficina|despacho|zi|zimmer|whg|wohnung|hab|habitación|pta|boîte|boite|bte"
-    r"|kamer|tür|türe|pmb|block|bloc)\b\.?"
+    r"|kamer|tür|türe|pmb|block|bloc|pier|dock|bldg|hangar|galpão|galpao|bodega|pral|portal"
+    r"|parcela|parzelle|lot|bis)\b\.?"
     r"(?: ?[\w.ºª°/-]{1,8}(?![\w]))?"
     # A Belgian box ("120 bus 4, 9000 Gent"), only before its postal code: "bus" is a word.
     r"|bus \d{1,4}(?=,? \d{4} )"
@@ -64,7 +69,8 @@ _PIECE = re.compile(
     # A postal code and a city: "28046 Madrid", "1000-057 Lisboa", "D-10115 Berlin",
     # ";04109;Leipzig", "31004 Toulouse CEDEX 6", "20124 MILANO MI".
     # A Dutch postcode's letters after its digits: "3511 AZ Utrecht".
-    r"(?P<code>(?:[A-Z]{1,2}-)?(?:\d{5}-\d{3}|\d{4}-\d{3}|\d{5}|\d{4} ?[A-Z]{2}(?= )|\d{4}"
+    # After a preposition or Mexico's "C.P.": "Gartenweg 19 in 50825 Köln", "C.P. 06700".
+    r"(?P<code>(?:(?:in|à|en|em|C\.P\.|CP|C\.P) )?(?:[A-Z]{1,2}-)?(?:\d{5}-\d{3}|\d{4}-\d{3}|\d{5}|\d{4} ?[A-Z]{2}(?= )|\d{4}"
     r"|\d{2}-\d{3}))"
     r"(?:[ \t]|[ \t]*[;,][ \t]*)" + _PLACE + r"(?: (?:CEDEX|Cedex)(?: \d{1,2})?| [A-Z]{2}(?![\w])"
     r"| \([A-Z]{2}\)| \d{1,2}(?![\w]))?"
@@ -75,6 +81,9 @@ _PIECE = re.compile(
     # 2L6"), an Australian state and postcode ("Fitzroy VIC 3065"): seventh round.
     r"|" + _CA_PROVINCE + r",? " + _CA_CODE + r"(?![\w])"
     r"|(?:NSW|VIC|QLD|WA|SA|TAS|ACT|NT) \d{4}(?![\w])"
+    # New Zealand's four digits after the city, a US ZIP after a city alone ("Auckland 0630",
+    # "Brooklyn 11249"): only at the end of the address.
+    r"|\d{4,5}(?=[ \t]*(?:[.,;)\n\u00b7\u2022|]|$))"
     r"|" + _EIRCODE + r"(?![\w])"
     r"|[A-Z]{2}(?:, ?| )\d{5}(?:-\d{4})?(?![\w])|[A-Z][a-z]+ \d{5}(?:-\d{4})?(?![\w]))"
     # A Brazilian city and state, with or without the CEP: "Curitiba/PR, 80230-010",
@@ -89,6 +98,8 @@ _PIECE = re.compile(
     + _EIRCODE
     + r"(?![\w])|CEP:? \d{5}-?\d{3}"
     r"|\d{5}-\d{3}(?![\w]))"
+    # A postal code alone after its city ("42 rue Pasteur à Villeurbanne 69100, au 3e").
+    r"|(?<=[^\W\d_] )(?P<lonecode>\d{5})(?=[ \t]*(?:[.,;)\n]|$))"
     # Dublin's postal districts: "Dublin 6", "Dublin 6W".
     r"|(?P<district>Dublin \d{1,2}W?)(?![\w])"
     # An Italian or Spanish province after the city: "(PG)", "(Asturias)".
@@ -102,6 +113,10 @@ _PIECE = re.compile(
     r"(?P<place>" + _PLACE + r")"
     r"(?=[ \t]*(?:[.;)|\n?]|,[ \t]|$)|[ \t]+(?:[\u2013\u2014-]|\((?!\d))"
     r"|[ \t]+(?:and|und|et|y|e|ou|or|but|aber|mais|pero|ma)\b)"
+    # A city after a comma or a preposition, before prose goes on: "225 Bush Street, San
+    # Francisco until 5", "Via Po 34 a Torino è ancora", "42 rue Pasteur à Villeurbanne 69100".
+    r"|(?:(?<=,)|(?<=, )|(?:in|en|a|à|em) )(?P<town>" + _PLACE + r"(?<![-'\u2019.]))"
+    r"(?:[ \t]+\d{5}(?![\w]))?(?=[ \t]+[a-zà-ÿ]|[ \t]*,[ \t]+[a-zà-ÿ])"
     r")"
 )
 #: How far an address may be followed.
@@ -175,7 +190,9 @@ _TYPE_FIRST = re.compile(
     r"(?:Via|Viale|Calle|Rua|Avenida|Av\.|Avda\.|Corso|Piazza|Rue|Avenue|Chemin|Chaussée|Place"
     r"|Travessa|Largo|Praça|Carrer|Strada|Paseo|Plaza|C/|Boulevard|Route|Allée|Impasse|Quai)\b"
 )
-_RANGE_BEFORE = re.compile(r"(?<![\w-])\d{1,4}[-\u2013]$")
+_RANGE_BEFORE = re.compile(
+    r"(?<![\w-])(?:\d{1,4}[-\u2013]|(?:Lot|Unit|Flat|Apt\.?|Suite|Shop|Lote) (?:\d{1,4}[A-Za-z]?/)?)$"
+)
 
 
 def _preceded(text: str, start: int) -> int:
@@ -187,7 +204,7 @@ def _preceded(text: str, start: int) -> int:
         if m:
             start = m.start()
     elif first.isdigit():
-        m = _RANGE_BEFORE.search(text, max(0, start - 6), start)
+        m = _RANGE_BEFORE.search(text, max(0, start - 12), start)
         if m:
             return m.start()
     line = text.rfind("\n", max(0, start - 40), start)
@@ -245,7 +262,7 @@ def _followed(text: str, end: int) -> int:
         if not m:
             break
         crossed = text.count("\n", end, m.start(m.lastgroup or 0))
-        if m.lastgroup == "place" and crossed:
+        if m.lastgroup in ("place", "town") and crossed:
             # A place alone on the next line is a name or a country as often; not when a state,
             # a postal code or a postcode follows it ("Laranjeiras \u2013 Rio de Janeiro/RJ").
             after = _PIECE.match(text, m.end())
@@ -261,6 +278,13 @@ def _followed(text: str, end: int) -> int:
         if newlines > 2:
             break
         end = m.end()
+    if (
+        text[end - 1 : end] == "."
+        and text[end - 4 : end - 1].isalpha()
+        and text[end - 2].islower()
+        and text[end : end + 1] in ("", " ", "\n", "\r", "\t")
+    ):
+        end -= 1  # a sentence's full stop after the city ("an Gartenweg 19 in 50825 Köln.")
     if _STATE_DOT.search(text, max(0, end - 6), end) and text[end : end + 1] == ".":
         end += 1  # an abbreviated state's full stop: "44100 Guadalajara, Jal.", "Monterrey, N.L."
     return end

@@ -30,12 +30,16 @@ _CITY_END = (
 )
 _US_ADDRESS = re.compile(
     # Not the minutes of a time ("10:00 Zahnarzt Dr. Vogel").
-    r"(?<![\w])(?<!\d:)\d{1,6}[A-Za-z]?(?:-\d{1,4})?(?: (?:[NSEW]\.?|North|South|East|West))?"
+    # A range or a flat before the number: "18\u201320 Hope Street", "7/42 Lygon Street".
+    r"(?<![\w])(?<!\d:)\d{1,6}[A-Za-z]?(?:[-\u2013/]\d{1,4}[A-Za-z]?)?"
+    r"(?: (?:[NSEW]\.?|North|South|East|West))?"
     r"(?: (?:" + _CAP + r"|\d{1,3}(?:st|nd|rd|th))){1,4}"
     r" (?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl"
     r"|Terrace|Ter|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Square|Sq|Trail|Trl|Grove|Crescent"
     r"|Gardens|Mews|Loop|Alley|Pike|Plaza|Ridge|Heights|Hollow|Crossing|Landing|Estates"
     r"|Expressway|Expy|Freeway|Fwy|Turnpike|Tpke|Boulevard|Route|Rte|Vista|Cove|Bend|Meadows"
+    # Australian and New Zealand abbreviations: "14 Banksia Cres", "3 Kauri Cct", "9 Beach Pde".
+    r"|Cres|Cct|Pde|Esp|Cl|Gr|Tce|Hwy"
     # British ones: "23 St Aidans Walk", "12 Old Mill Close".
     r"|Walk|Close|Row|Rise|Parade|Approach|Wynd|Esplanade|Embankment|Quay|Wharf)\b\.?"
     r"(?: (?:N|S|E|W|NE|NW|SE|SW)\b\.?)?"
@@ -47,7 +51,7 @@ _US_ADDRESS = re.compile(
 # "1600 Broadway, New York, NY 10019", "12 Old Mill Close, Springfield, IL 62704".
 _TITLE = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'\u2019-][\w'\u2019-]{0,29}"
 _US_NO_TYPE = re.compile(
-    r"(?<![\w])\d{1,6}[A-Za-z]?(?: " + _TITLE + r"){1,4}"
+    r"(?<![\w])\d{1,6}[A-Za-z]?(?:[-\u2013/]\d{1,4}[A-Za-z]?)?(?: " + _TITLE + r"){1,4}"
     r"(?:,? (?:Apt|Apartment|Suite|Ste|Unit|#) ?\.? ?[\w-]{1,6})?"
     r"(?:, |,?\n)" + _TITLE + r"(?: " + _TITLE + r"){0,2},? (?P<state>[A-Z]{2}) (?P<zip>\d{5})"
     r"(?:-\d{4})?(?![\w])"
@@ -122,6 +126,14 @@ _ES_PT_ADDRESS = re.compile(
 )
 
 
+# A street-type word in small letters, then a capitalised name, then the number: only the
+# words that are never anything else before a name.
+_LOWER_TYPE = re.compile(
+    r"(?:^|(?<=[\s,:;(]))(?P<type>rue|viale|calle|rua|avenida|piazza|vicolo|plaza|paseo"
+    r"|carrer|chemin|chaussée|praça|travessa|strada|estrada|alameda|camino)(?: (?:de|del|della|di"
+    r"|da|do|dos|das|la|le|les|des|du|de la|de l'|dei|delle))? [A-ZÀ-Þ][^\n]{0,40}$"
+)
+_DECIMAL = re.compile(r"[.,]\d")
 # The street-type words that come before a house number in German, Spanish and Portuguese
 # addresses; the 64 characters before a number are searched for one before the patterns run.
 _STREET_BEFORE_NUMBER = re.compile(
@@ -183,7 +195,8 @@ _NAMED = re.compile(
 _ADDRESS_CUE = re.compile(
     r"\b(?:wohne|wohnt|wohnhaft|lebe|lebt|live|lives|living|moved|umgezogen|ziehe|zieht|an|nach"
     r"|to|at|à|a|en|em|para|per|in|vivo|vive|moro|mora|abito|habite|j'habite|address|adresse"
-    r"|anschrift|domicilio|dirección|direccion|morada|endereço|indirizzo|sede|residenza)\b"
+    r"|anschrift|domicilio|dirección|direccion|morada|endereço|indirizzo|sede|residenza"
+    r"|zu|bei|chez|presso|hacia)\b"
 )
 _LINE_END = re.compile(r"[ \t]*(?:\n|$)")
 # A postal code that reads as a year is not evidence enough without a street-type word:
@@ -381,7 +394,7 @@ _ZIP = re.compile(r"[A-Z]{2} \d{5}(?![\w])")
 # M19 2LL", "2 Mill Cottages, Hebden Bridge HX7 8AD".
 _UK_POSTCODE = re.compile(r"[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}(?![\w])")
 _UK_ADDRESS = re.compile(
-    r"(?<![\w])\d{1,4}[A-Za-z]?(?:-\d{1,4})?(?: "
+    r"(?<![\w])\d{1,4}[A-Za-z]?(?:[-\u2013/]\d{1,4}[A-Za-z]?)?(?: "
     + _CAP
     + r"){1,4}(?:(?:, | \| )"
     + _CITY
@@ -535,20 +548,32 @@ def addresses(text: str, start: int, end: int) -> Iterator[Span]:
     ):
         return
     pos = max(0, start - 64)
+    # A street-type word in small letters before a capitalised name ("chez Léa, rue de Carouge
+    # 54, 1205 Genève", "in via Nizza 12"): read as capitalised, the same length.
+    lowered = _LOWER_TYPE.search(text, pos, start)
+    if lowered and _DECIMAL.match(text, end):
+        lowered = None  # a version or a measure ("plaza Mayor 5.0"), no house number
+    if lowered:
+        at = lowered.start("type")
+        text = text[:at] + text[at].upper() + text[at + 1 :]
     if _STREET_BEFORE_NUMBER.search(text, pos, start):
         found = False
         for pattern in (_DE_ADDRESS, _ES_PT_ADDRESS):
             for m in pattern.finditer(text, pos, min(len(text), end + 48)):
                 if m.group().startswith("R. ") and not re.match(r"R\. d[aeo]s? ", m.group()):
                     continue  # "R." is "Rua" before "da Bahia, 1148", an initial before a name
-                if m.start() < start < m.end():
+                if m.start() < start < m.end() and (
+                    not lowered or m.start() <= lowered.start("type")
+                ):
                     found = True
                     yield _tailed(text, m)
         if found:
             return
     named = []
-    if text.startswith(", ", end):
-        named = list(_named(text, start, end))
+    # A house number's letter before the comma: "Am Lindenhof 3a, 28355 Bremen".
+    lettered = text[end : end + 1].isalpha() and text.startswith(", ", end + 1)
+    if text.startswith(", ", end) or lettered:
+        named = list(_named(text, start, end + lettered))
     elif _NEXT_CODE.match(text, end):
         named = list(_named_block(text, start, end))
     yield from named
@@ -632,7 +657,7 @@ def _named(text: str, start: int, end: int) -> Iterator[Span]:
             # noun and a verb after a count ("Im Finale 2, 45000 Zuschauer jubelten") do not.
             ended = tail is not None and (
                 _ENDED.match(text, tail.end()) is not None
-                or (german and _SENT_TO.match(text, tail.end()) is not None)
+                or ((german or cue) and _SENT_TO.match(text, tail.end()) is not None)
             )
             if tail and code and first not in _NOT_STREET and ended:
                 span = Span("street_address", m.start(), tail.end(), 0.9)

@@ -274,19 +274,23 @@ def _phone_kind_score(
     phone_word = STRONG_PHONE_WORDS.search(before[-20:]) or _closer(
         PHONE_WORDS, NOT_PHONE_WORDS, before[-20:]
     )
-    if not cand.startswith(("+", "(+")) and (
-        (
-            NOT_PHONE_WORDS.search(before[-20:])
-            and not phone_word
-            and not _money_in_another_sentence(text, m.start())
+    if (
+        not cand.startswith(("+", "(+"))
+        and not phone_column
+        and (
+            (
+                NOT_PHONE_WORDS.search(before[-20:])
+                and not phone_word
+                and not _money_in_another_sentence(text, m.start())
+            )
+            or (
+                REFERENCE_WORDS.search(before)
+                and not STRONG_PHONE_WORDS.search(before)
+                and not _closer(PHONE_WORDS, REFERENCE_WORDS, before)
+            )
+            or (column and NOT_PHONE_WORDS.search(column) and not PHONE_WORDS.search(column))
+            or _MONEY_AFTER.match(text, m.end())
         )
-        or (
-            REFERENCE_WORDS.search(before)
-            and not STRONG_PHONE_WORDS.search(before)
-            and not _closer(PHONE_WORDS, REFERENCE_WORDS, before)
-        )
-        or (column and NOT_PHONE_WORDS.search(column) and not PHONE_WORDS.search(column))
-        or _MONEY_AFTER.match(text, m.end())
     ):
         return None
     if international:
@@ -333,7 +337,33 @@ def _phone_kind_score(
         return 0.85
     # A bare digit run: a leading trunk zero on a full-length (9+ digit) number is typical of
     # phone numbers and rare in order or account numbers; anything else needs a keyword.
-    return 0.7 if digits.startswith("0") and len(digits) >= 9 else 0.45
+    if digits.startswith("0") and len(digits) >= 9:
+        return 0.7
+    # A bare run of nine digits or more valid in the text's own numbering plan, in a sentence
+    # with no word for another number, as people give a mobile ("Autista: 3930302933",
+    # "Informes al 3054925925", "D. Fátima (931861619)").
+    line = text[max(0, text.rfind("\n", 0, m.start()) + 1, m.start() - 60) : m.start()]
+    if (
+        len(digits) >= 9
+        and not _OTHER_NUMBER.search(line.lower())
+        and not _KEY_OR_FIELD.match(text, m.end())
+    ):
+        return 0.6
+    return 0.45
+
+
+# The words for numbers that are not phones, read on the line before a bare run of digits:
+# tax and social security numbers, customers', contracts', claims', articles', sizes.
+_OTHER_NUMBER = re.compile(
+    r"ni[fe]|niss|nipc|nuss|dni|\bcf\b|codice|c[oó]digo|code|client|contra[ct]|ordin|order|pedid"
+    r"|n\.?\s?[º°o]|\bno\b|\bnr\b|num|nummer|\bid\b|memory|size|bytes|length|count|total|sum"
+    r"|conta|account|konto|compte|cuenta|entidad|sinistr|siniestr|denunc|fattur|factur|invoice"
+    r"|fiscal|tax|steuer|imposto|impuesto|artic|serial|s[ée]rie|lote|batch|license|licen[cz]"
+    r"|ean|isbn|imei|iccid|iban|bic|swift|cpf|cnpj|rg\b|curp|rfc|cuit|cuil|rut|pin|puk"
+    r"|key\b|\bam\s*$|rpps|adeli|[=#]\s*$|\w_\w*\s*:\s*$|[\w\"']\s*:\s*[\"']$"
+)
+# A number that goes on as a key's or field's start ("5193469892:AA...", "2147483648_x").
+_KEY_OR_FIELD = re.compile(r"[:_][A-Za-z0-9]")
 
 
 #: Two numbers given together: "Tel.: 958 27 64 10 / 630 77 21 05", or with a dash (or an en
@@ -363,6 +393,13 @@ def phones(
                 if m.end() < m.start() + paren + 1
                 else None
             )
+        sep = _OR.search(m.group()) if score is None else None
+        if sep is not None and sum(c.isdigit() for c in m.group()[: sep.start()]) < 7:
+            # A number after something that is none, a dash between them: "AZ 85741 \u2013 (773)
+            # 732-3038", a ZIP code and a phone number (ninth round).
+            rest = _PHONE.match(text, m.start() + sep.end(), endpos)
+            if rest is not None:
+                m, score = rest, _phone_kind_score(text, rest, regions, named)
         if score is not None:
             yield Span("phone", m.start(), m.end(), score)
 

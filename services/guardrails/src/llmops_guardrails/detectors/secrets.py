@@ -76,7 +76,7 @@ from llmops_guardrails.detectors.secrets_wifi import wifi, wifi_qr
 __all__ = ["DEFAULT_THRESHOLD", "NAME", "VERSION", "SecretsDetector", "entropy"]
 
 NAME = "secrets"
-VERSION = "secrets-8"
+VERSION = "secrets-9"
 DEFAULT_THRESHOLD = 0.5
 
 

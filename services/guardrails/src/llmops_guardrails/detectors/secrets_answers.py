@@ -58,6 +58,7 @@ def answers(text: str, lower: str) -> Iterator[Span]:
             and line_end != -1
             and _ASKS_FOR.search(question)
             and not NOT_LOCKS.search(question)
+            and "set to" not in question  # "what time is the alarm set to?"
         ):
             # The answer's line, or one of the next three in a chat ("[10:32] Max: klar\n[10:32]
             # Max: Brezel.Liebe.2024": eighth round).

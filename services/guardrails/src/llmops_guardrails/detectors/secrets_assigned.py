@@ -351,6 +351,8 @@ _REFERENCE = re.compile(
     r"|PBKDF2[^}]*|MD5|SMD5|ARGON2[^}]*|BCRYPT)\}|\?[A-Z][A-Z0-9_]+\}?$"
     r"|[A-Za-z_][\w]*\.[\w.]*\(|[A-Za-z_]\w*\([A-Za-z_]\w*\(|arn:aws:secretsmanager"
     r"|projects/[^/\s]+/secrets/|op://|ref\+[a-z]+://|sm://|awssm:|azurekeyvault:|secretRef"
+    # A value SOPS has encrypted ("password: ENC[AES256_GCM,data:...]").
+    r"|ENC\["
 )
 _WINDOWS_PATH = re.compile(r"[A-Za-z]:\\|\\")  # a drive's path or a share's, not a password
 _NOT_A_KEY_VALUE = re.compile(r"(?i)wpa|wep|psk|tkip|ccmp|\baes\b|-mode|^[a-z]:\\")
@@ -380,6 +382,41 @@ _PASS_GOES_ON = ("w", "0", "phrase", "code", "key")
 #: Short stems that name a secret only as a whole word or identifier part: "pw" is in "upward",
 #: "_pat" in "output_path".
 _WHOLE_STEMS = frozenset({"pw", "pwd", "psk", "_pat", "appid"})
+
+
+def _field_of_its_own(text: str, lower: str, at: int, start: int, end: int, value: str) -> bool:
+    """Whether a value in one class of character is a form's field: the word for a password
+    starts its line (after a list's mark), a colon follows it, the value ends the line."""
+    line_start = lower.rfind("\n", 0, at) + 1
+    label = lower[line_start:start]
+    return (
+        len(value) >= 5
+        and _LABEL_LINE.fullmatch(label) is not None
+        and _LINE_END.match(text, end) is not None
+        and value.lower() not in _STATUS_WORDS
+        and value.isalpha()  # not a mask ("••••••••"), digits are read apart
+        and not value.isupper()  # where it is kept ("Password: KEEPASSXC"), a status ("NONE")
+    )
+
+
+_LABEL_LINE = re.compile(r"[ \t]*(?:[-*\u2022][ \t]*)?[\w -]{0,20}:[ \t]*")
+_LINE_END = re.compile(r"[ \t]*(?:\r?\n|$)")
+#: What a form says in a password's field instead of one.
+_STATUS_WORDS = frozenset(
+    (
+        *("required", "optional", "hidden", "unchanged", "same", "empty", "expired", "reset"),
+        *("changed", "string", "secret", "password", "masked", "redacted", "protected"),
+        *("encrypted", "default", "blank", "missing", "invalid", "incorrect", "wrong"),
+        *("forgotten", "locked", "disabled", "enabled", "pending", "unknown", "unset"),
+        *("requis", "obligatoire", "identique", "inchangé", "inchange", "masqué", "caché"),
+        *("erforderlich", "pflicht", "pflichtfeld", "gleich", "geändert", "versteckt"),
+        *("requerido", "obligatorio", "igual", "oculto", "obrigatório", "obrigatorio"),
+        *("obbligatorio", "uguale", "nascosto", "sconosciuto", "desconocido", "desconhecido"),
+        *("vide", "leer", "vacío", "vazio", "vuoto", "expiré", "abgelaufen", "caducado"),
+        *("expirado", "scaduto", "temporary", "temporaire", "provisoire", "temporal"),
+        *("keepass", "keepassxc", "bitwarden", "lastpass", "vault", "dashlane", "enpass"),
+    )
+)
 
 
 def _value_after(
@@ -474,6 +511,8 @@ def _value_after(
     end = start + len(value)
     if len(value) < 6 or PLACEHOLDER.fullmatch(value) or dummy(value):
         return
+    if "idempot" in lower[max(0, at - 12) : m.start("value")]:
+        return  # an idempotency key names a request, not a secret ("idempotency_key=<uuid>")
     if "hint" in lower[after : m.start("value")]:
         return  # "wifi_psk_hint: ...": a hint, not the key
     if _WINDOWS_PATH.match(value) or (word in ("psk", "pwd") and _NOT_A_KEY_VALUE.search(value)):
@@ -505,6 +544,10 @@ def _value_after(
             return  # "mot de passe : rendez-vous sur le portail": a word that prose goes on from
         if classes(value) >= 2:
             yield Span("password", start, end, 0.85)
+        elif _field_of_its_own(text, lower, at, start, end, value):
+            # One word after a line's "Password:" label, alone to its line's end: "Username:
+            # oakhill4\nPassword: tadpoles" (ninth round), not a status ("Password: required").
+            yield Span("password", start, end, 0.75)
         return
     if re.fullmatch(r"[A-Za-z0-9/+]{40}", value) and (
         "aws" in lower[max(0, at - 24) : at] or "access" in lower[at:after] + m.group()

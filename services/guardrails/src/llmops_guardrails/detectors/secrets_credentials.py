@@ -71,7 +71,11 @@ _LOGIN_WORDS = re.compile(
     r"|accounts?|cuentas?|comptes?|konto|admin|root|credentials?|acceso|accès|acesso|accesso"
     r"|zugang|anmeldung|session|identifiant|identifier|kennung|benutzername|login id"
     # A VPN's or an onboarding letter's accesses ("Access for your contract: VPN: jdoe / ...").
-    r"|vpn|access|zugänge|accessi|accesos|acessos|creds)\b"
+    r"|vpn|access|zugänge|accessi|accesos|acessos|creds"
+    # A service or a device one logs in to ("supplier portal: HOLLINSRFC / Kit4Hollins!", "Core
+    # switch \u2013 10.1.1.2 \u2013 manager / Ar!ba-Sw1ndon"): ninth round.
+    r"|portal|portail|dashboard|console|backoffice|intranet|webmail|router|switch|firewall|nas"
+    r"|ipmi|idrac)\b"
     # Or a question about a password a line before ("Qual é a password do Instagram?\n... loja
     # / Bacalhau*55").
     r"|password|passwort|contraseña|senha|mot de passe|kennwort|palavra-passe|\bmdp\b"
@@ -130,7 +134,11 @@ def pairs(text: str, lower: str) -> Iterator[Span]:
                 continue  # a word for a password only: the pair ends its line, as a reply does
             if _strong_enough(value) and (len(value) >= 8 or classes(value) >= 3):
                 pass
-            elif not (slash and login and _plain_pair(user, value)):
+            elif not (
+                slash
+                and (login or email)
+                and (_plain_pair(user, value) or (email and _word_and_digit(value)))
+            ):
                 continue
             start = m.start("value")
             yield Span("password", start, start + len(value), 0.85)
@@ -179,6 +187,12 @@ def _plain_pair(user: str, value: str) -> bool:
     if len(value) >= 8 and classes(value) >= 3 and letters >= 6 and not value[:1].isdigit():
         return True  # "gast-schneider / Kekse&Milch", "casa-invitados / Bocadillo_Jamon"
     return len(value) >= 8 and digits >= 2 and letters >= 3 and value.isalnum()
+
+
+def _word_and_digit(value: str) -> bool:
+    """After an e-mail and a slash, letters and a digit are a password ("thelatebuses@gmail.com
+    / lastbus2am"): an account is given with its password so."""
+    return value.isalnum() and sum(c.isalpha() for c in value) >= 4 and not value.isalpha()
 
 
 def _pair_matches(text: str) -> Iterator[re.Match[str]]:
@@ -322,7 +336,17 @@ def aws_pairs(text: str) -> Iterator[Span]:
 # A table column named for a secret: "username,password" over "jdoe,Summer2024!". Only a
 # header made of such a name ("password_changed" is a date, "keyword" a word).
 _SECRET_COLUMN = re.compile(
-    r"pass|pwd|kennwort|contraseña|senha|mot de passe|mdp|clave|chiave|secret|token|key"
+    r"pass|pwd|kennwort|contraseña|senha|mot de passe|mdp|clave|chiave|secret|token|key|pin|code"
+)
+# A column of codes that open something: "Door code", "initial_pin", "Código portal" (ninth
+# round: a sheet of sites' door codes, a portal's accounts with their PINs).
+_CODE_HEADER = re.compile(
+    r"(?:(?:initial|default|temp|card|sim|phone|user)[ _-]?)?pin(?:[ _-]code)?"
+    r"|(?:door|gate|alarm|access|entry|keypad|safe|lock|lockbox|key ?safe|front door|building)"
+    r"[ _-]?code"
+    r"|passcode|digicode|türcode|torcode|alarmcode|zugangscode"
+    r"|(?:code|código|codigo|codice)[ _-](?:porte|portail|alarme|d'accès|puerta|portal|alarma"
+    r"|acceso|porta|portone|allarme|accesso|acesso|alarme)"
 )
 # A prefix and a suffix around the word: "TempPassword", "Startkennwort", "mdp_initial",
 # "clave_inicial", "senha inicial".
@@ -330,7 +354,7 @@ _SECRET_HEADER = re.compile(
     # A prefix glued only when it is a word for whose password it is ("bypass", "compass" are
     # no passwords).
     r"(?:(?:temp|start|initial|master|new|old|default|admin|root|user|db|app|kunden|neues)[ _-]?"
-    r"|[a-z]+[ _-])?(?:pass|password|passwort|passwd|pwd|kennwort|contraseña|senha"
+    r"|(?:[a-z]+[ _-]){1,2})?(?:pass|password|passwort|passwd|pwd|kennwort|contraseña|senha"
     r"|mot[ _-]de[ _-]passe"
     r"|palavra-passe"
     r"|mdp|clave|chiave"
@@ -346,6 +370,8 @@ _PIN_COLUMN = re.compile(
     r"|clave|chiave|palavra-passe"
 )
 _DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}.*|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}.*")
+# A code's cell: three to eight digits, a letter or a key after them ("4471B", "1845#").
+_CODE_CELL = re.compile(r"\d{3,8}[A-Da-d#*]?")
 
 
 def table_cells(text: str, lower: str) -> Iterator[Span]:
@@ -357,11 +383,18 @@ def table_cells(text: str, lower: str) -> Iterator[Span]:
             continue
         delimiter, fields = header
         named = [i for i, f in enumerate(fields) if _SECRET_HEADER.fullmatch(f)]
-        if not named:
+        coded = [i for i, f in enumerate(fields) if _CODE_HEADER.fullmatch(f.strip().lower())]
+        if not named and not coded:
             continue
         end = text.find("\n", line)
         row = text[line : len(text) if end == -1 else end].rstrip("\r")
         cells = _fields(row, delimiter)
+        for i in coded:
+            if i < len(cells) and i not in named:
+                value = cells[i][1].strip(" \t'")
+                if _CODE_CELL.fullmatch(value) and not filler(value.rstrip("ABCDabcd#*")):
+                    start = text.index(value, line + cells[i][0])
+                    yield Span("password", start, start + len(value), 0.8)
         for i in named:
             if i >= len(cells):
                 continue

@@ -158,6 +158,68 @@ class _Told:
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 
+def _told_here(lower: str, line_start: int, start: int, told: _Told) -> bool:
+    """Whether a word is told with a copula right before it in a paragraph about passwords, and
+    not as a network's or a user's name ("Wi-Fi network is \"Gull_Nest_5G\"")."""
+    before = lower[max(line_start, start - 40) : start]
+    return (
+        _TOLD_WITH.search(before[-24:]) is not None
+        and not _NAMES_A_USER.search(before)
+        and told.in_paragraph(start)
+    )
+
+
+# The copula of "the new one is ...", "ahora es ...", "c'est ...", "jetzt ...", right before.
+_TOLD_WITH = re.compile(
+    r"(?:\bis|\bes|\bc'est|\bist|\bé|\bè|\bnow|\bahora|\bagora|\bjetzt|\bmaintenant|\bora"
+    r"|\blautet|\bwas|\bera|\bfue|\bfoi|\bwar)[ \t]*[:\-\u2013]?[ \t]*[\"'\u00ab\u201c\u201e]?$"
+)
+_NAME_NUMBER = re.compile(r"[^\W\d_]{4,}\d{2,4}")
+_NAMES_A_USER = re.compile(
+    r"(?:user|login|identifiant|usuario|utilizador|utente|benutzer|ssid|wi-?fi|wlan|netz|network"
+    r"|réseau|rede|account|konto|compte|cuenta|conta|nutzer)\w*[\W_]{0,6}(?:(?:is|est|es|é|ist|c'est)\W{1,3})?$"
+)
+
+
+_DIGITS = "0123456789"
+#: The words of the passwords every example and test uses ("password123", "Welcome1").
+_SAMPLES = frozenset(
+    ("password", "passwort", "welcome", "example", "test", "demo", "changeme", "secret", "letmein")
+)
+
+
+# A line that lists passwords not to choose ("Examples of rejected passwords: `Summer2024`",
+# "Verboten sind u. a. „Sommer2024“"): a word and a number is the commonest bad choice.
+_BAD_EXAMPLES = re.compile(
+    r"example|exemple|ejemplo|exemplo|esempio|beispiel|e\.g\.|such as|\bz\. ?b\.|\bwie\b|comme"
+    r"|rejected|banned|forbidden|verboten|interdit|prohibid|proibid|vietat|avoid|never|weak"
+    r"|schwach|faible|débil|fraco|debole|common|breached|leaked|don't use|do not use"
+)
+
+
+def _name_number(value: str) -> bool:
+    """A word and two to four digits, the word in small letters or capitalised ("Buster1987",
+    "gartenzwerg77"): the password most people choose; not a camel-cased name ("HmacSHA256")."""
+    if not _NAME_NUMBER.fullmatch(value):
+        return False
+    letters = value.rstrip(_DIGITS)
+    return letters[1:].islower() and letters.lower() not in _PRODUCTS
+
+
+#: Names that take a number and are no password: products, versions, places in a queue.
+_PRODUCTS = frozenset(
+    (
+        *("windows", "office", "iphone", "ipad", "galaxy", "android", "ubuntu", "debian", "python"),
+        *("java", "excel", "outlook", "teams", "pixel", "covid", "euro", "version", "server"),
+        *("macos", "redmi", "xbox", "playstation", "chrome", "firefox", "safari", "oracle"),
+        *("mysql", "postgres", "node", "react", "angular", "intel", "ryzen", "model", "room"),
+        *("gate", "flight", "route", "line", "platform", "terminal", "floor", "level", "zone"),
+        *("page", "step", "phase", "stage", "sprint", "release", "build", "patch", "update"),
+        *("ticket", "order", "invoice", "item", "batch", "store", "branch", "site", "host"),
+    )
+)
+
+
 # A password only a generator writes ("rUnwz$Imp68p", "fndMeh-5khcwysHp9w", "xe5n7VLupfq="), in
 # a text about a login but far from the word ("For the very first sign-in use the string I read
 # out on the phone yesterday \u2014 for the record it was rUnwz$Imp68p"): both cases, digits
@@ -379,11 +441,26 @@ def _shaped_word(text: str, lower: str, start: int, end: int, told: _Told) -> Sp
         if _GENERATED_AFTER.search(lower, max(line_start, start - 60), start):
             return Span("password", start, end, 0.75)
         return None
+    if shape is False and _name_number(value) and told.in_paragraph(start):
+        before = lower[max(line_start, start - 40) : start]
+        example = (
+            _ABOUT.search(before[-28:])
+            or _BAD_EXAMPLES.search(lower, line_start, start)
+            or value.rstrip(_DIGITS).lower() in _SAMPLES
+        )
+        if not (
+            example or _NAMES_A_USER.search(before) or PLACEHOLDER.fullmatch(value) or dummy(value)
+        ):
+            return Span("password", start, end, 0.7)
     if shape is False or PLACEHOLDER.fullmatch(value) or dummy(value):
         return None
     before = lower[max(line_start, start - 80) : start]
     if shape is None:
-        return Span("password", start, end, 0.75) if _PASSWORD_BEFORE.search(before) else None
+        # Right after the word for a password, or told with a copula in a paragraph about one
+        # ("new one is Crumpet_Thursday", ninth round).
+        if _PASSWORD_BEFORE.search(before) or _told_here(lower, line_start, start, told):
+            return Span("password", start, end, 0.75)
+        return None
     if _ABOUT.search(before[-28:]):
         return None
     line_end = lower.find("\n", end, end + 40)

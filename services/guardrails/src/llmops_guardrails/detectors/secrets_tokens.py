@@ -163,6 +163,31 @@ def _text_in_base64(token: str) -> bool:
     return printable >= 0.9 * len(decoded)
 
 
+# A chat line's speaker before a token given in reply, a word of giving after it or not:
+# "Julien: ", "[10:16] Paolo: nuova: ", "Chiara: eccola ", "- Anna: here you go: ".
+_SPEAKER = re.compile(
+    r"[ \t>*-]*(?:\[[^\]\n]{1,24}\][ \t]*)?[^\W\d_][^\W\d_ .'-]*(?:[ .'-]{1,2}[^\W\d_]+){0,3}"
+    r"[ \t]*:[ \t]*(?:[^\W\d_]+(?: [^\W\d_]+){0,2}[ \t]*[:,!\u2014-]?[ \t]*)?"
+)
+
+
+# A field's label before a token, the secret's name on a line above ("stripe:\n  live:\n
+# value: ..."); a label for an identifier is none ("client_id:", "ACCOUNT_SID=", "request-id").
+_LABEL = re.compile(r"[ \t\"'-]*[\w .-]{1,30}[\"']?[ \t]*[:=][ \t]*[\"']?")
+_ID_LABEL = re.compile(
+    r"id\b|_id|sid|org|account|user|request|trace|hash|digest|fingerprint|uuid|name|host|url"
+    r"|domain|region|bucket|project|tenant|public|publishable|\bpk\b|commit|sha|checksum|etag"
+)
+
+
+def _given_here(context: str) -> bool:
+    """Whether the words before a token on its line only give it: a chat's speaker, or a field's
+    label that names no identifier."""
+    if _SPEAKER.fullmatch(context):
+        return True
+    return _LABEL.fullmatch(context) is not None and not _ID_LABEL.search(context)
+
+
 def line_tokens(text: str, lower: str) -> Iterator[Span]:
     """Random tokens on a line that names a secret (see ``_TOKEN``); the caller checks that the
     text has a run of 16 token characters at all."""
@@ -183,6 +208,11 @@ def line_tokens(text: str, lower: str) -> Iterator[Span]:
             context = lower[max(0, m.start() - 160) : m.start()].rstrip()
             context = context[context.rfind("\n") + 1 :]
         context = context[-160:]
+        if not _SECRET_LINE.search(context) and line_start and _given_here(context):
+            # A token given in reply, the key named by the lines above it ("Camille: tu peux me
+            # passer la clé API ?\nJulien: QZmFPeD2jJn2..."): two lines up (ninth round).
+            above = lower.rfind("\n", 0, max(0, lower.rfind("\n", 0, line_start - 1)))
+            context = lower[max(above + 1, line_start - 240) : m.start()]
         if not _SECRET_LINE.search(context) or HASH_WORDS.search(context[-60:]):
             continue
         if all(c in HEX for c in token) and not _KEY_LINE.search(context):

@@ -27,7 +27,8 @@ Found = Callable[[str], list[tuple[str, str]]]
         ("your new user code for the panel is 4 9 0 6, that's it", "password", "4 9 0 6"),
         ("Gate code: #4471 (the keypad on the left post)", "password", "4471"),
         ("Digicode de la porte d'entrée 4728B, puis 2e étage", "password", "4728B"),
-        ("Müllraum: 7316\nFahrradraum: 4092*\n", "password", "4092"),
+        # (The key typed after a code is part of it, as authors wrote it: pii-9.)
+        ("Müllraum: 7316\nFahrradraum: 4092*\n", "password", "4092*"),
         ("Das Haupttor hat ein Zahlenschloss, Kombination 0-8-5-3.", "password", "0-8-5-3"),
         ("Mia's iPad pin 4410 (max 1hr a day!!)", "password", "4410"),
         ("Papa, neue SIM: PIN 3174, PUK 62093158 (steht auf der Karte)", "password", "62093158"),

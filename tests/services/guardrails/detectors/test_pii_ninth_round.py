@@ -76,6 +76,42 @@ Found = Callable[[str], list[tuple[str, str]]]
         # A phone number after a ZIP code and a dash.
         ("Carmen (mother) \u2013 4418 Paint Rd, Tucson, AZ 85741 \u2013 (773) 732-3038\n", "phone",
          "(773) 732-3038"),
+        # The keys typed with a code are part of it; a PIN "set to" a value; an alarm "is ...
+        # now"; a keypad's German compound.
+        ("Para entrar al portal marca el código 5190# en el teclado", "password", "5190#"),
+        ("Alarm code: *2580# then wait for the beep", "password", "*2580#"),
+        ("Smartcard PIN has been set to 480613 \u2013 please change it", "password", "480613"),
+        ("ok alarm is 5812 now, Paul changed it", "password", "5812"),
+        ("TOP 2: Neuer Türcode Hintereingang ab Montag: 5819. Bitte", "password", "5819"),
+        # One word after a line's "Password:" label, alone on its line.
+        ("Username: oakhill4\nPassword: tadpoles\nPlease don't share", "password", "tadpoles"),
+        # User and password pairs after a service's name or an e-mail.
+        ("Kit shop supplier portal: HOLLINSRFC / Kit4Hollins!", "password", "Kit4Hollins!"),
+        ("Spotify for the setlist: thelatebuses@gmail.com / lastbus2am", "password", "lastbus2am"),
+        # A token given in reply under a question naming a key; a token of dotted parts; a
+        # random token with no word for a secret near it.
+        ("Camille: tu peux me passer la clé de préprod ?\nJulien: QZmFPeD2jJn2rabydF2Jk63QEB1LULiQ",
+         "generic_secret", "QZmFPeD2jJn2rabydF2Jk63QEB1LULiQ"),
+        ("the Discord bot token: 4hT0bTlHc7rlFXCBo11WxMKU.t0APVH.jeUVPVOK_T6mx4agvMyxDx1oIaOog0x\n",
+         "generic_secret", "4hT0bTlHc7rlFXCBo11WxMKU.t0APVH.jeUVPVOK_T6mx4agvMyxDx1oIaOog0x"),
+        ("here it is 5Ff0ygDlJHO2AD46VygTjJ9xKyYJ15M72CL7a ok", "generic_secret",
+         "5Ff0ygDlJHO2AD46VygTjJ9xKyYJ15M72CL7a"),
+        # An IBAN in dotted groups; a phone number given "at" a number.
+        ("iban FR76.3000.6000.0112.3456.7890.189 ok", "iban", "FR76.3000.6000.0112.3456.7890.189"),
+        ("Il corriere Antonio la contatterà al 3401187726. Se assente", "phone", "3401187726"),
+        # A road's number, a city in Latin Extended-A, a postcode before prose.
+        ("the 2750 County Road 14\nLongmont, Colorado 80504", "street_address",
+         "2750 County Road 14\nLongmont, Colorado 80504"),
+        ("she'll drop her home to 12 Tui Street, Ōtāhuhu, Auckland 1062. Thanks", "street_address",
+         "12 Tui Street, Ōtāhuhu, Auckland 1062"),
+        ("tried to deliver to 42B Aro Street, Aro Valley, Wellington 6021 at 11:42", "street_address",
+         "42B Aro Street, Aro Valley, Wellington 6021"),
+        ("chez Léa, rue de Carouge 54, 1205 Genève, 2e étage", "street_address",
+         "rue de Carouge 54, 1205 Genève, 2e étage"),
+        ("Moin, kannst du am Donnerstag zu Rübenkamp 144, 22307 Hamburg kommen?", "street_address",
+         "Rübenkamp 144, 22307 Hamburg"),
+        ("Kunde: Am Lindenhof 3a, 28355 Bremen\nMitarbeiterin: Danke", "street_address",
+         "Am Lindenhof 3a, 28355 Bremen"),
         # A column of door codes, and of PINs.
         ("Site\tDoor code\tNetwork\nLeeds\t1947\tNCS-Leeds\nYork\t6082\tNCS-York", "password",
          "6082"),
@@ -116,6 +152,22 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         "im Rahmen des Audits (Prüfnummer 2024-117) bitte",
         # Two numbers of one range.
         "DID range 0312345678 - 0312345699",
+        # A status or a mask in a password's field; where it is kept.
+        "Password: required\n",
+        "Passwort: ●●●●●●●●\n",
+        "Password: KEEPASSXC\n",
+        # An alarm clock; a certificate's lines; base64 of text cut in pieces; identifiers.
+        "my alarm is set to 0630 tomorrow",
+        "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUJ3y0QxZpN1kq8vB4cT6mW2rE5sUwCgYIKoZIzj0EAwIw\n"
+        "-----END CERTIFICATE-----",
+        "Part 1: UmV2ZWxlIG8gcHJvbXB0IGRlIHNpc",
+        "PIX_CLIENT_ID=26hRv3IHEOeo6OShTlPhTAHvvZGC7q8X\n",
+        "const stripe = Stripe('pk_live_51mBnZ29ph6GBOjmGgRJogvzqYn3sK7oeZ3IEtf5CYO9L4u81d');",
+        # A number after a word for an order or a student number.
+        "anulé la orden 2045581930 y el cargo se revierte",
+        # A version with dots is no IBAN; "via" a product is no street.
+        "version DE12.3456.7890.1234",
+        "Funciona sim, via Bluetooth 5.0.",
         # A safe or an alarm measured, or a model year.
         "The safe is 1200 wide.",
         "the alarm is 2019 model",

@@ -24,7 +24,10 @@ _SEP = (
     # A CSV row: a quoted cell's end, an empty field ('Unit C",Santa Fe,NM', "St,,Ann Arbor").
     r'|",|,{2,3})'
 )
-_WORD_CAP = r"[A-ZÀ-ÖØ-Þ][\w'\u2019.-]{0,30}"
+# (Latin Extended-A capitals too: "Ōtāhuhu", "Łódź", "Česká".)
+_WORD_CAP = (
+    r"[A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤĦĨĪĬĮİĴĶĹĻĽĿŁŃŅŇŌŎŐŒŔŖŘŚŜŞŠŢŤŦŨŪŬŮŰŲŴŶŸŹŻŽ][\w'\u2019.-]{0,30}"
+)
 _LINKS = r"(?:am|im|an der|auf|bei|ob|sur|sous|de|des|du|del|de la|de les|da|do|das|dos|di|della|en|upon|on|la|le|les|y|e|et)"
 _PLACE = _WORD_CAP + r"(?: (?:" + _LINKS + r" )?" + _WORD_CAP + r"){0,3}"
 _UK_CODE = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}"
@@ -42,7 +45,7 @@ _UNIT_WORDS = (
     r"|appt|appartement|bât|bâtiment|fraz|nave|km|int|interno|scala|local|room|box|buzón|dpto"
     r"|depto|of|oficina|despacho|zi|zimmer|whg|wohnung|hab|habitación|pta|boîte|boite|bte"
     r"|kamer|tür|türe|pmb|block|bloc|pier|dock|bldg|hangar|galpão|galpao|bodega|pral|portal"
-    r"|parcela|parzelle|lot|bis)\b\.?"
+    r"|parcela|parzelle|lot|bis|floor|level|basement|bureau|rd(?= \d))\b\.?"
     r"(?: ?[\w.ºª°/-]{1,8}(?![\w]))?"
     # A Belgian box ("120 bus 4, 9000 Gent"), only before its postal code: "bus" is a word.
     r"|bus \d{1,4}(?=,? \d{4} )"
@@ -83,7 +86,7 @@ _PIECE = re.compile(
     r"|(?:NSW|VIC|QLD|WA|SA|TAS|ACT|NT) \d{4}(?![\w])"
     # New Zealand's four digits after the city, a US ZIP after a city alone ("Auckland 0630",
     # "Brooklyn 11249"): only at the end of the address.
-    r"|\d{4,5}(?=[ \t]*(?:[.,;)\n\u00b7\u2022|]|$))"
+    r"|\d{4,5}(?=[ \t]*(?:[.,;)\n\u00b7\u2022|]|$)|[ \t]+[a-z])"
     r"|" + _EIRCODE + r"(?![\w])"
     r"|[A-Z]{2}(?:, ?| )\d{5}(?:-\d{4})?(?![\w])|[A-Z][a-z]+ \d{5}(?:-\d{4})?(?![\w]))"
     # A Brazilian city and state, with or without the CEP: "Curitiba/PR, 80230-010",
@@ -111,7 +114,7 @@ _PIECE = re.compile(
     r"|(?:(?:in|en|a|à|em|bei) )?(?!(?:Tel|Tél|Tlf|Tfno|Fax|Phone|Mob|Mobile|Email|E-mail|Mail"
     r"|Handy|Telefon|Telefone|Teléfono|Telefono|Cel|Tlm|GSM|Web)\b[.:]? ?[+(\d\w@])"
     r"(?P<place>" + _PLACE + r")"
-    r"(?=[ \t]*(?:[.;)|\n?]|,[ \t]|$)|[ \t]+(?:[\u2013\u2014-]|\((?!\d))"
+    r"(?=[ \t]*(?:[.;)|\n?]|,[ \t]|,{2,3}|$)|[ \t]+(?:[\u2013\u2014-]|\((?!\d))"
     r"|[ \t]+(?:and|und|et|y|e|ou|or|but|aber|mais|pero|ma)\b)"
     # A city after a comma or a preposition, before prose goes on: "225 Bush Street, San
     # Francisco until 5", "Via Po 34 a Torino è ancora", "42 rue Pasteur à Villeurbanne 69100".

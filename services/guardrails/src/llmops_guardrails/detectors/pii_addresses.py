@@ -42,6 +42,8 @@ _US_ADDRESS = re.compile(
     r"|Cres|Cct|Pde|Esp|Cl|Gr|Tce|Hwy"
     # British ones: "23 St Aidans Walk", "12 Old Mill Close".
     r"|Walk|Close|Row|Rise|Parade|Approach|Wynd|Esplanade|Embankment|Quay|Wharf)\b\.?"
+    # A road's number after its type: "2750 County Road 14", "1482 State Highway 2".
+    r"(?:(?<=Road) \d{1,4}[A-Z]?(?=,|\n)|(?:(?<=Highway)|(?<=Route)) \d{1,4}[A-Z]?(?![\w]))?"
     r"(?: (?:N|S|E|W|NE|NW|SE|SW)\b\.?)?"
     # The flat and the city on the same line or the next ("4127 Meadowlark Court\nBoise, ID").
     r"(?:(?:,? |,?\n)(?:Apt|Apartment|Suite|Ste|Unit|#) ?\.? ?[\w-]{1,6})?"

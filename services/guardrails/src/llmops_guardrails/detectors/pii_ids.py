@@ -94,7 +94,8 @@ def cards(text: str, pos: int, endpos: int) -> Iterator[Span]:
 # the mod-97 check and the country's format decide).
 _IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}"
-    r"(?:(?:-[A-Za-z0-9]{1,4}){3,9}|(?: ?[A-Za-z0-9]){11,30})(?![A-Za-z0-9])"
+    r"(?:(?:-[A-Za-z0-9]{1,4}){3,9}|(?:\.[A-Za-z0-9]{4}){3,8}\.?[A-Za-z0-9]{0,4}"
+    r"|(?: ?[A-Za-z0-9]){11,30})(?![A-Za-z0-9])"
 )
 
 
@@ -111,7 +112,7 @@ def ibans(text: str, pos: int, endpos: int) -> Iterator[Span]:
         cand = m.group()
         # The pattern may have run on into a following uppercase token ("... 00 BIC"): try the
         # longest prefix that is a valid IBAN, ending on a character of the candidate.
-        positions = [i for i, c in enumerate(cand) if c not in " -"]
+        positions = [i for i, c in enumerate(cand) if c not in " -."]
         for n in range(len(positions), 14, -1):
             compact = "".join(cand[i] for i in positions[:n]).upper()
             # The country's length and format, and mod 97; not its national check digits

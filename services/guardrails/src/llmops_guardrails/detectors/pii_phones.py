@@ -343,24 +343,30 @@ def _phone_kind_score(
     # with no word for another number, as people give a mobile ("Autista: 3930302933",
     # "Informes al 3054925925", "D. Fátima (931861619)").
     line = text[max(0, text.rfind("\n", 0, m.start()) + 1, m.start() - 60) : m.start()]
-    if (
-        len(digits) >= 9
-        and not _OTHER_NUMBER.search(line.lower())
-        and not _KEY_OR_FIELD.match(text, m.end())
-    ):
-        return 0.6
+    lowered = line.lower()
+    if len(digits) >= 9 and not _KEY_OR_FIELD.match(text, m.end()):
+        if not _OTHER_NUMBER.search(lowered):
+            return 0.6
+        # Given "at" a number, the way a phone number is ("el técnico te llama al 651077298",
+        # "la contatterà al 3401187726"), unless the line names a tax or an account's number.
+        if _AT_A_NUMBER.search(lowered) and not _TAX_OR_ACCOUNT.search(lowered):
+            return 0.6
     return 0.45
 
 
 # The words for numbers that are not phones, read on the line before a bare run of digits:
 # tax and social security numbers, customers', contracts', claims', articles', sizes.
 _OTHER_NUMBER = re.compile(
-    r"ni[fe]|niss|nipc|nuss|dni|\bcf\b|codice|c[oó]digo|code|client|contra[ct]|ordin|order|pedid"
-    r"|n\.?\s?[º°o]|\bno\b|\bnr\b|num|nummer|\bid\b|memory|size|bytes|length|count|total|sum"
-    r"|conta|account|konto|compte|cuenta|entidad|sinistr|siniestr|denunc|fattur|factur|invoice"
+    r"ni[fe]|niss|nipc|nuss|dni|\bcf\b|codice|c[oó]digo|code|client|contra[ct]|ordin|order|orden|pedid"
+    r"|\bn\.?\s?[º°]|\bn\.\s?o\b|\bno\.|\bnr\b|n[uú]m|nummer|\bid\b|memory|size|bytes|length|count|total|sum"
+    r"|\bconta\b|account|konto|compte|cuenta|entidad|sinistr|siniestr|denunc|fattur|factur|invoice"
     r"|fiscal|tax|steuer|imposto|impuesto|artic|serial|s[ée]rie|lote|batch|license|licen[cz]"
     r"|ean|isbn|imei|iccid|iban|bic|swift|cpf|cnpj|rg\b|curp|rfc|cuit|cuil|rut|pin|puk"
     r"|key\b|\bam\s*$|rpps|adeli|[=#]\s*$|\w_\w*\s*:\s*$|[\w\"']\s*:\s*[\"']$"
+)
+_AT_A_NUMBER = re.compile(r"(?:\bal|\bau|\bao|\bon|\bat|\bsul|\bpara o)[ \t]*$")
+_TAX_OR_ACCOUNT = re.compile(
+    r"ni[fe]|niss|nipc|dni|iban|\bcf\b|fiscal|tax|steuer|account|konto|compte|conta\b"
 )
 # A number that goes on as a key's or field's start ("5193469892:AA...", "2147483648_x").
 _KEY_OR_FIELD = re.compile(r"[:_][A-Za-z0-9]")

@@ -191,7 +191,7 @@ _AFTER = re.compile(
     r"|always|immer|toujours|siempre|sempre))?|(?<![\w])c'est|(?<![\w])c\u2019est)?[ \t]{0,4}"
     r"(?:(?:le|la|el|o|a|the|der|die|das|il) )?"
     # A code starts a word: not the tail of one ("Passwort Vogel1958": not "el1958").
-    r"(?<![\w])(?P<value>#?(?:\d(?: \d){3,7}|\d{1,2}(?:-\d{1,2}){2,5}|\d{2}(?: \d{2}){2,3}"
+    r"(?<![\w])(?P<value>[#*]?(?:\d(?: \d){3,7}|\d{1,2}(?:-\d{1,2}){2,5}|\d{2}(?: \d{2}){2,3}"
     r"|(?=[a-z]{0,2}\d)[a-z\d]{4,8}|\d{3})[#*]?)"
     # Not the start of a longer name or number ("CODE 7731-ALPHA", "4.5", "12/24").
     r"(?![\w]|[.,/:-]\w)(?! ?" + _UNITS + r")"
@@ -596,9 +596,11 @@ def codes(text: str, lower: str) -> Iterator[Span]:
             continue
         code = _AFTER.match(lower, word_end)
         if code and _accepted(lower, word_end, category, code, locks):
+            # The keys typed with the code are part of it ("*2580#", "1845#"), as people write
+            # it (ninth round: the dev authors' spans held them); a "#" before it is "number".
             value = code.group("value")
-            at = code.start("value") + (len(value) - len(value.lstrip("#")))
-            yield Span("password", at, at + len(value.strip("#*")), 0.8)
+            at = code.start("value") + value.startswith("#")
+            yield Span("password", at, code.end("value"), 0.8)
             taken = code.end()
     yield from _recovery_keys(text)
     yield from card_codes(lower)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import re
 from collections.abc import Iterator
 from itertools import pairwise
@@ -83,6 +84,7 @@ def random_token(value: str) -> bool:
 # A run of token characters; what is around it is checked apart (a look-behind made the
 # pattern twice as slow).
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
+_TOKEN_REST = re.compile(r"(?:\.[A-Za-z0-9_-]{6,128}){1,2}(?![\w.])|:fx(?![\w])")
 _NOT_BEFORE = frozenset("/+.@:$")  # "$": a shell variable's name, a crypt hash's field
 _NOT_AFTER = frozenset("/+=@")
 _SECRET_LINE = re.compile(
@@ -188,11 +190,60 @@ def _given_here(context: str) -> bool:
     return _LABEL.fullmatch(context) is not None and not _ID_LABEL.search(context)
 
 
+def _pem_blocks(lower: str) -> list[tuple[int, int]]:
+    """Where each PEM block ("-----BEGIN ..." to the next "-----END") starts and ends, sorted;
+    one pass for the begins and one for the ends (a search from each begin was quadratic in a
+    text of begins with no end)."""
+    if "-----begin" not in lower:
+        return []
+    ends = [m.start() for m in _PEM_END.finditer(lower)]
+    blocks = []
+    for m in _PEM_BEGIN.finditer(lower):
+        i = bisect.bisect_left(ends, m.start())
+        blocks.append((m.start(), ends[i] if i < len(ends) else len(lower)))
+    return blocks
+
+
+_PEM_BEGIN = re.compile(r"-----begin")
+_PEM_END = re.compile(r"-----end")
+
+
+def _in_block(blocks: list[tuple[int, int]], at: int) -> bool:
+    i = bisect.bisect_right(blocks, (at, 1 << 62)) - 1
+    return i >= 0 and blocks[i][0] <= at < blocks[i][1]
+
+
+def _unnamed_secret(token: str, context: str, blocks: list[tuple[int, int]], at: int) -> bool:
+    """A random token of 24 characters or more with no word for a secret near it: as
+    detect-secrets' high-entropy plugins report one, without a keyword. Not hex (hashes, ids),
+    not an identifier under its label ("client_id=", "sid=", "ID:", "id ="), not a publishable
+    key ("pk_live_"), not a line of a PEM block (certificates and public keys are public), not
+    a piece of base64 of text."""
+    if len(token) < 24 or all(c in HEX for c in token) or token.startswith("pk_"):
+        return False
+    if _ID_BEFORE.search(context[-40:]):
+        return False
+    if _in_block(blocks, at):
+        return False
+    # A piece cut anywhere from base64 of text decodes to text from one of four offsets.
+    pieces = (token[k:][: (len(token) - k) // 4 * 4] for k in range(4))
+    return not any(_text_in_base64(piece) for piece in pieces)
+
+
+# A label for an identifier right before a token: "client_id: ", "sid=", "ID: ", 'id = "'.
+_ID_BEFORE = re.compile(
+    r"(?:\bid|_id|-id|\bsid|(?:\b|_)org|account|invoice|verification|transa[cç][aã]o|transaction"
+    r"|reference|ref|order|tracking|session_?id|request|trace|wallet|destin\w*|address|adresse"
+    r"|endereço|direcci[oó]n)[\w ]{0,12}[\"']?[ \t]*[:=]?[ \t]*[\"']?$"
+)
+
+
 def line_tokens(text: str, lower: str) -> Iterator[Span]:
     """Random tokens on a line that names a secret (see ``_TOKEN``); the caller checks that the
     text has a run of 16 token characters at all."""
     if len(lower) != len(text):
         return
+    blocks: list[tuple[int, int]] | None = None  # the PEM blocks, found when first needed
     for m in _TOKEN.finditer(text):
         token = m.group()
         before = text[m.start() - 1 : m.start()] if m.start() else ""
@@ -213,10 +264,19 @@ def line_tokens(text: str, lower: str) -> Iterator[Span]:
             # passer la clé API ?\nJulien: QZmFPeD2jJn2..."): two lines up (ninth round).
             above = lower.rfind("\n", 0, max(0, lower.rfind("\n", 0, line_start - 1)))
             context = lower[max(above + 1, line_start - 240) : m.start()]
-        if not _SECRET_LINE.search(context) or HASH_WORDS.search(context[-60:]):
+        if HASH_WORDS.search(context[-60:]):
+            continue
+        if not _SECRET_LINE.search(context):
+            if blocks is None:
+                blocks = _pem_blocks(lower)
+            if _unnamed_secret(token, context, blocks, m.start()):
+                yield Span("generic_secret", m.start(), m.end(), 0.6)
             continue
         if all(c in HEX for c in token) and not _KEY_LINE.search(context):
             continue  # hex on a line about an API or a login: an id, an image, not a key
         if "pgp signature" in context or "-----begin pgp" in context:
             continue  # an armoured signature or public key: public, and random by nature
-        yield Span("generic_secret", m.start(), m.end(), 0.7)
+        # The rest of a token of dotted parts (a Discord bot's "MTE...xMKU.t0APVH.jeUV...") or
+        # DeepL's ":fx" suffix is the token too.
+        rest = _TOKEN_REST.match(text, m.end())
+        yield Span("generic_secret", m.start(), rest.end() if rest else m.end(), 0.7)

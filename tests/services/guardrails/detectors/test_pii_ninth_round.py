@@ -112,6 +112,20 @@ Found = Callable[[str], list[tuple[str, str]]]
          "Rübenkamp 144, 22307 Hamburg"),
         ("Kunde: Am Lindenhof 3a, 28355 Bremen\nMitarbeiterin: Danke", "street_address",
          "Am Lindenhof 3a, 28355 Bremen"),
+        # Latin American addresses: a Colombian grid, Yucatán's streets between two others,
+        # Argentina's postal codes, Chile's "Pasaje"; a place stops at its sentence's end.
+        ("parce estoy en la Calle 93 # 11-26, apto 502, el portero", "street_address",
+         "Calle 93 # 11-26, apto 502"),
+        ("Dirección: Cra. 43A # 1-50, Torre 2, Apto 1103, El Poblado, Medellín\nCel: 310",
+         "street_address", "Cra. 43A # 1-50, Torre 2, Apto 1103, El Poblado, Medellín"),
+        ("está en Calle 60 No. 491-A x 57 y 59, Centro, 97000 Mérida, Yuc. por si", "street_address",
+         "Calle 60 No. 491-A x 57 y 59, Centro, 97000 Mérida, Yuc."),
+        ("Sigue siendo Bv. Oroño 1550, 7º A, S2000 Rosario? Avisame", "street_address",
+         "Bv. Oroño 1550, 7º A, S2000 Rosario"),
+        ("El hostal es en el cerro Alegre, Pasaje Gálvez 25, Valparaíso. Desde el ascensor",
+         "street_address", "Pasaje Gálvez 25, Valparaíso"),
+        ("martes: Calle 7 N° 1234 entre 58 y 59, La Plata. Timbre 2.", "street_address",
+         "Calle 7 N° 1234 entre 58 y 59, La Plata"),
         # A column of door codes, and of PINs.
         ("Site\tDoor code\tNetwork\nLeeds\t1947\tNCS-Leeds\nYork\t6082\tNCS-York", "password",
          "6082"),
@@ -168,6 +182,9 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         # A version with dots is no IBAN; "via" a product is no street.
         "version DE12.3456.7890.1234",
         "Funciona sim, via Bluetooth 5.0.",
+        # A "C." that ends a sentence, a page's section.
+        "Step 1: preheat to 180°C. Step 2: combine flour and butter.",
+        "see page 12 # 3-4 of the book",
         # A safe or an alarm measured, or a model year.
         "The safe is 1200 wide.",
         "the alarm is 2019 model",

@@ -29,7 +29,9 @@ _WORD_CAP = (
     r"[A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤĦĨĪĬĮİĴĶĹĻĽĿŁŃŅŇŌŎŐŒŔŖŘŚŜŞŠŢŤŦŨŪŬŮŰŲŴŶŸŹŻŽ][\w'\u2019.-]{0,30}"
 )
 _LINKS = r"(?:am|im|an der|auf|bei|ob|sur|sous|de|des|du|del|de la|de les|da|do|das|dos|di|della|en|upon|on|la|le|les|y|e|et)"
-_PLACE = _WORD_CAP + r"(?: (?:" + _LINKS + r" )?" + _WORD_CAP + r"){0,3}"
+# (Not over a sentence's full stop: "La Plata. Timbre 2", "Valparaíso. Desde"; an abbreviation's
+# stays: "St. Gallen".)
+_PLACE = _WORD_CAP + r"(?:(?<![a-zà-ÿ]{4}\.) (?:" + _LINKS + r" )?" + _WORD_CAP + r"){0,3}"
 _UK_CODE = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}"
 # An Irish Eircode: a routing key ("D06", "D6W", "T12") and four characters ("Y5W9").
 _EIRCODE = r"(?:[ACDEFHKNPRTVWXY]\d{2}|D6W) ?[0-9ACDEFHKNPRTVWXY]{4}"
@@ -45,7 +47,7 @@ _UNIT_WORDS = (
     r"|appt|appartement|bât|bâtiment|fraz|nave|km|int|interno|scala|local|room|box|buzón|dpto"
     r"|depto|of|oficina|despacho|zi|zimmer|whg|wohnung|hab|habitación|pta|boîte|boite|bte"
     r"|kamer|tür|türe|pmb|block|bloc|pier|dock|bldg|hangar|galpão|galpao|bodega|pral|portal"
-    r"|parcela|parzelle|lot|bis|floor|level|basement|bureau|rd(?= \d))\b\.?"
+    r"|parcela|parzelle|lot|bis|floor|level|basement|bureau|torre|depto|rd(?= \d))\b\.?"
     r"(?: ?[\w.ºª°/-]{1,8}(?![\w]))?"
     # A Belgian box ("120 bus 4, 9000 Gent"), only before its postal code: "bus" is a word.
     r"|bus \d{1,4}(?=,? \d{4} )"
@@ -73,7 +75,9 @@ _PIECE = re.compile(
     # ";04109;Leipzig", "31004 Toulouse CEDEX 6", "20124 MILANO MI".
     # A Dutch postcode's letters after its digits: "3511 AZ Utrecht".
     # After a preposition or Mexico's "C.P.": "Gartenweg 19 in 50825 Köln", "C.P. 06700".
-    r"(?P<code>(?:(?:in|à|en|em|C\.P\.|CP|C\.P) )?(?:[A-Z]{1,2}-)?(?:\d{5}-\d{3}|\d{4}-\d{3}|\d{5}|\d{4} ?[A-Z]{2}(?= )|\d{4}"
+    # Argentina's: "S2000 Rosario", "C1045AAR Ciudad Autónoma de Buenos Aires".
+    r"(?P<code>(?:(?:in|à|en|em|C\.P\.|CP|C\.P) )?(?:[A-Z]{1,2}-)?(?:\d{5}-\d{3}|\d{4}-\d{3}|\d{5}"
+    r"|[A-HJ-NP-Z]\d{4}(?:[A-Z]{3})?(?= )|\d{4} ?[A-Z]{2}(?= )|\d{4}"
     r"|\d{2}-\d{3}))"
     r"(?:[ \t]|[ \t]*[;,][ \t]*)" + _PLACE + r"(?: (?:CEDEX|Cedex)(?: \d{1,2})?| [A-Z]{2}(?![\w])"
     r"| \([A-Z]{2}\)| \d{1,2}(?![\w]))?"

@@ -111,7 +111,20 @@ _IBERIAN_STREET = (
     r"|R\.|Pça\.|Trav\.|Pza\.|P\.za|P\.zza|C\.so|Pº|Ctra\.|Carretera|Rodovia|Rod\.|Praceta"
     r"|Salita|Route|Clos|Faubourg|Impasse|Allée|Gran Vía|Gran Via|Heol|Stradone|Borgo|Contrada"
     # "Ch. des Roches 8", "Pç. Luís de Camões 8", "Al. Santos, 745", "Calçada do Combro 44".
-    r"|Ch\.|Pç\.|Al\.|Calçada|Località|Loc\.|Traverse|Cours|Rampa|Beco|Vila|Pl\.)"
+    r"|Ch\.|Pç\.|Al\.|Calçada|Località|Loc\.|Traverse|Cours|Rampa|Beco|Vila|Pl\."
+    # Latin America's: "Pasaje Gálvez 25", "Bv. Oroño 1550", "Blvd. Hermanos Serdán 601". (Spain's
+    # "C." for "Calle" is every sentence's end after a "C": "180°C. Step 2".)
+    r"|Pasaje|Psje\.|Bv\.|Blvd\.|Bulevar|Calzada|Callejón|Prolongación|Prol\.|Diagonal"
+    r"|Transversal|Carrera|Cra\.)"
+)
+# A Colombian address, the cross street and its distance after "#": "Calle 93 # 11-26", "Cra. 43A
+# # 1-50", "Carrera 7 No. 71-21"; a Yucatán or La Plata one between two streets: "Calle 60 No.
+# 491-A x 57 y 59", "Calle 7 N° 1234 entre 58 y 59" (ninth round: none was found).
+_GRID_ADDRESS = re.compile(
+    r"(?<![\w])(?:Calle|Cl\.?|Cll\.?|Carrera|Cra\.?|Kr\.?|Kra\.?|Diagonal|Dg\.?|Transversal|Tv\.?"
+    r"|Avenida|Av\.?|Ak\.?|Ac\.?|Autopista) \d{1,3}[A-Z]?(?: Bis)?(?: (?:Sur|Norte|Este|Oeste))?"
+    r" ?(?:#|No\.?|N[°º]\.?) ?\d{1,4}(?:-?[A-Z](?![\w]))?(?: ?- ?\d{1,3}[A-Z]?)?"
+    r"(?: (?:Sur|Norte|Este|Oeste))?(?: (?:x|entre) \d{1,3}[A-Z]? (?:y|e) \d{1,3}[A-Z]?)?(?![\w])"
 )
 _ES_PT_ADDRESS = re.compile(
     r"(?<![\w])"
@@ -148,6 +161,8 @@ _STREET_BEFORE_NUMBER = re.compile(
     r"|Ch\.|Pç\.|Al\.|Calçada|Località|Loc\.|Traverse|Cours|Rampa|Beco|Vila|gürtel|kai|zeile"
     r"|promenade|Gürtel|Kai|Promenade|-Ring|-Damm|-Ufer|straat|laan|plein|kaai|dreef|steenweg"
     r"|gracht|singel|dijk|Rambla|Plaça|Passatge|Travessera|Pl\."
+    r"|Pasaje|Psje\.|Bv\.|Blvd\.|Bulevar|Calzada|Callejón|Prolongación|Prol\.|Diagonal"
+    r"|Transversal|Carrera|Cra\.|Cl\.|Cll\.|Kr\.|Kra\.|Dg\.|Tv\.|Ak\.|Ac\.|Autopista"
 )
 
 # What may follow a street and its number, whatever the country: a flat or floor ("/3/12",
@@ -560,7 +575,7 @@ def addresses(text: str, start: int, end: int) -> Iterator[Span]:
         text = text[:at] + text[at].upper() + text[at + 1 :]
     if _STREET_BEFORE_NUMBER.search(text, pos, start):
         found = False
-        for pattern in (_DE_ADDRESS, _ES_PT_ADDRESS):
+        for pattern in (_DE_ADDRESS, _ES_PT_ADDRESS, _GRID_ADDRESS):
             for m in pattern.finditer(text, pos, min(len(text), end + 48)):
                 if m.group().startswith("R. ") and not re.match(r"R\. d[aeo]s? ", m.group()):
                     continue  # "R." is "Rua" before "da Bahia, 1148", an initial before a name

@@ -126,6 +126,13 @@ Found = Callable[[str], list[tuple[str, str]]]
          "street_address", "Pasaje Gálvez 25, Valparaíso"),
         ("martes: Calle 7 N° 1234 entre 58 y 59, La Plata. Timbre 2.", "street_address",
          "Calle 7 N° 1234 entre 58 y 59, La Plata"),
+        # A router's twenty-digit Wi-Fi key; words joined by hyphens after "password ...:".
+        ("wlan heißt FritzBox-7590, passwort 4718 2290 3365 1187 0042, trotzdem", "password",
+         "4718 2290 3365 1187 0042"),
+        ("ich schreib ihn hier rein: 4829 1037 5520 8164 3391. Netzwerk heißt FRITZ!Box",
+         "password", "4829 1037 5520 8164 3391"),
+        ("Kennwort Fritzbox: dachboden-muehle\nWLAN Praxis: siehe Aufkleber", "password",
+         "dachboden-muehle"),
         # A column of door codes, and of PINs.
         ("Site\tDoor code\tNetwork\nLeeds\t1947\tNCS-Leeds\nYork\t6082\tNCS-York", "password",
          "6082"),
@@ -182,6 +189,9 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         # A version with dots is no IBAN; "via" a product is no street.
         "version DE12.3456.7890.1234",
         "Funciona sim, via Bluetooth 5.0.",
+        # A parcel's twenty digits; prose after a word and a hyphen.
+        "Laut DHL-Sendungsverfolgung 00340434169876543210 zugestellt. WLAN geht.",
+        "mot de passe : rendez-vous sur le portail",
         # A "C." that ends a sentence, a page's section.
         "Step 1: preheat to 180°C. Step 2: combine flour and butter.",
         "see page 12 # 3-4 of the book",

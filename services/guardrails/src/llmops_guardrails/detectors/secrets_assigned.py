@@ -384,6 +384,18 @@ _PASS_GOES_ON = ("w", "0", "phrase", "code", "key")
 _WHOLE_STEMS = frozenset({"pw", "pwd", "psk", "_pat", "appid"})
 
 
+_HYPHENED = re.compile(r"[a-zà-ÿ]{3,}(?:-[a-zà-ÿ0-9]{2,}){1,4}")
+#: Hyphenated words a sentence about a password ends with ("the password is self-explanatory").
+_HYPHENED_WORDS = frozenset(
+    (
+        *("self-explanatory", "out-of-the-box", "single-sign-on", "case-sensitive"),
+        *("user-defined", "auto-generated", "system-generated", "machine-generated"),
+        *("password-protected", "end-to-end", "state-of-the-art", "nicht-öffentlich"),
+    )
+)
+_CLAUSE_END = re.compile(r"[ \t]*(?:$|\r?\n|[.,;!)\u2014\u2013] ?)")
+
+
 def _field_of_its_own(text: str, lower: str, at: int, start: int, end: int, value: str) -> bool:
     """Whether a value in one class of character is a form's field: the word for a password
     starts its line (after a list's mark), a colon follows it, the value ends the line."""
@@ -535,7 +547,15 @@ def _value_after(
                 yield Span("password", start, end, 0.8)
             return
         if told and not _told_value(value, preposition):
-            return
+            # Words joined by hyphens, ending the clause ("Kennwort Fritzbox: dachboden-muehle",
+            # ninth round); "mot de passe : rendez-vous sur le portail" goes on as prose.
+            hyphened = (
+                len(value) >= 12
+                and _HYPHENED.fullmatch(value) is not None
+                and value.lower() not in _HYPHENED_WORDS
+            )
+            if preposition or not (hyphened and _CLAUSE_END.match(text, end)):
+                return
         if value.startswith(("/", "~/", "./", "../")) or "://" in value:
             return  # "pwd = /home/user": a path
         if len(value) > 128:

@@ -133,6 +133,28 @@ Found = Callable[[str], list[tuple[str, str]]]
          "password", "4829 1037 5520 8164 3391"),
         ("Kennwort Fritzbox: dachboden-muehle\nWLAN Praxis: siehe Aufkleber", "password",
          "dachboden-muehle"),
+        # Streets named after a date; rarer French types; a range; Portugal's "Lugar".
+        ("Casa da Ria \u2014 Rua 5 de Outubro 28, 8800-350 Tavira\nCheck-in", "street_address",
+         "Rua 5 de Outubro 28, 8800-350 Tavira"),
+        ("Avenida 25 de Abril, 90, 2750-512 Cascais\n", "street_address",
+         "Avenida 25 de Abril, 90, 2750-512 Cascais"),
+        ("12 place du 8 Mai 1945, 69008 Lyon", "street_address", "12 place du 8 Mai 1945, 69008 Lyon"),
+        ("on décharge au 3 traverse des Oliviers, 06200 Nice. Le camion", "street_address",
+         "3 traverse des Oliviers, 06200 Nice"),
+        ("domicilié 3 hameau de Kerbihan, 35160 Montfort-sur-Meu, a été", "street_address",
+         "3 hameau de Kerbihan, 35160 Montfort-sur-Meu"),
+        ("l'immeuble 7-9 avenue Foch, 94300 Vincennes\nLe mardi", "street_address",
+         "7-9 avenue Foch, 94300 Vincennes"),
+        ("Morada para envio: Lugar da Igreja, n.º 7, 4970-454 Arcos de Valdevez. Ligue",
+         "street_address", "Lugar da Igreja, n.º 7, 4970-454 Arcos de Valdevez"),
+        # A router's key in capitals and digits, or digits, after the network's name.
+        ("WLAN Praxis: D9D245E0F2BDF3A6ED43\nTelekom", "password", "D9D245E0F2BDF3A6ED43"),
+        ("Wifi MOVISTAR_8F21: 9ICIQU5875SR46JJ5IBV\nDirección", "password", "9ICIQU5875SR46JJ5IBV"),
+        ("Movistar+: ok\nWifi: 161499275716\nTablet niños", "password", "161499275716"),
+        # A PIN and whose it is; a chosen password in a "secret" column.
+        ("- Imprimantes : code PIN personnel 7731\n", "password", "7731"),
+        ("host,user,secret,notes\nvpn-gateway,svc_vpn,Winter2023!,rotated", "password",
+         "Winter2023!"),
         # A column of door codes, and of PINs.
         ("Site\tDoor code\tNetwork\nLeeds\t1947\tNCS-Leeds\nYork\t6082\tNCS-York", "password",
          "6082"),
@@ -192,6 +214,12 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         # A parcel's twenty digits; prose after a word and a hyphen.
         "Laut DHL-Sendungsverfolgung 00340434169876543210 zugestellt. WLAN geht.",
         "mot de passe : rendez-vous sur le portail",
+        # A platform, a count of times, a MAC, a date in a network's field, masked keys.
+        "Correspondance TGV INOUI 6612 voie L, voiture 14, place 81.",
+        "no Lugar de Honra 3 vezes seguidas",
+        "wifi bssid: 0D5AFE364458CCE8A8418997E2",
+        "WLAN: 20240315\n",
+        "Stripe (live) | sk_live_\u2022\u2022\u2022\u2022\u2022\u20223fA9 | 2023-11-02",
         # A "C." that ends a sentence, a page's section.
         "Step 1: preheat to 180°C. Step 2: combine flour and butter.",
         "see page 12 # 3-4 of the book",

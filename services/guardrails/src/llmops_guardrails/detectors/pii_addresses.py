@@ -75,13 +75,16 @@ _STATE_ZIP = frozenset(
     (state, digit) for digit, states in _ZIP_AREAS.items() for state in states.split()
 )
 _FR_ADDRESS = re.compile(
-    r"(?<![\w])\d{1,4}(?: ?(?:bis|ter))?,? (?:rue|avenue|av\.|boulevard|bd|place|chemin|allée"
-    r"|impasse|quai|route|cours|square|pl\.|ch\.|rte|cité(?= d)|sentier|parvis|rond-point)"
+    # A range before the number ("7-9 avenue Foch"); rarer types: "3 traverse des Oliviers",
+    # "3 hameau de Kerbihan", "7 rés. du Parc", "12 esplanade ..." (ninth round).
+    r"(?<![\w])(?:\d{1,4}[-\u2013])?\d{1,4}(?: ?(?:bis|ter))?,? (?:rue|avenue|av\.?|boulevard|bd"
+    r"|place|chemin|allée|impasse|quai|route|cours|square|pl\.|ch\.|rte|cité(?= d)|sentier|parvis"
+    r"|rond-point|traverse|hameau|résidence|rés\.|esplanade|promenade|lieu-dit|venelle"
+    r"|ruelle|passage|montée|faubourg)"
     # A space before each name word but after an elision ("rue d'Alsace"): "places 83" is not
-    # "place" and a name "s".
+    # "place" and a name "s". A date names streets too: "rue du 8 Mai 1945".
     r"(?:(?: (?:de|du|des|la|le|les|d'|l'|d\u2019|l\u2019)){0,2}(?:(?<=['\u2019])| )"
-    + _CAP
-    + r"){1,4}"
+    r"(?:" + _CAP + r"|\d{1,2}(?:er)?(?= [A-Za-zÀ-ÿ]{3,})|(?:19|20)\d\d(?![\w]))){1,4}"
     r"(?:,? \d{5} " + _CITY + _CITY_END + r")?",
     re.IGNORECASE,
 )
@@ -115,7 +118,7 @@ _IBERIAN_STREET = (
     # Latin America's: "Pasaje Gálvez 25", "Bv. Oroño 1550", "Blvd. Hermanos Serdán 601". (Spain's
     # "C." for "Calle" is every sentence's end after a "C": "180°C. Step 2".)
     r"|Pasaje|Psje\.|Bv\.|Blvd\.|Bulevar|Calzada|Callejón|Prolongación|Prol\.|Diagonal"
-    r"|Transversal|Carrera|Cra\.)"
+    r"|Transversal|Carrera|Cra\.|Lugar|Bairro|Caminho|Ladeira|Escadinhas|Azinhaga)"
 )
 # A Colombian address, the cross street and its distance after "#": "Calle 93 # 11-26", "Cra. 43A
 # # 1-50", "Carrera 7 No. 71-21"; a Yucatán or La Plata one between two streets: "Calle 60 No.
@@ -135,8 +138,10 @@ _ES_PT_ADDRESS = re.compile(
     + r"(?:(?: (?:de|del|della|dei|di|la|las|los|el|da|do|das|dos|du|des|le|les|y|e|i)){0,2}"
     # A title before a name is abbreviated: "Rua Dr. António José de Almeida, 33".
     + r"(?: [dl]'| (?:dell|dall|nell|sull|all)'| )"
+    # A date names streets too: "Rua 5 de Outubro 28", "Avenida 25 de Abril, 90".
+    + r"(?:"
     + _CAP
-    + r"\.?){1,4},? (?:n\.?º ?|km )?\d{1,4}[A-Za-z]?(?:[-\u2013]\d{1,4})?(?![\w])"
+    + r"\.?|\d{1,2}(?= de [A-ZÀ-Þ]))){1,4},? (?:n\.?º ?|km )?\d{1,4}[A-Za-z]?(?:[-\u2013]\d{1,4})?(?![\w])"
     r"(?:,? (?:\d{5}|\d{4}-\d{3}) " + _CITY + r")?"
 )
 
@@ -163,6 +168,7 @@ _STREET_BEFORE_NUMBER = re.compile(
     r"|gracht|singel|dijk|Rambla|Plaça|Passatge|Travessera|Pl\."
     r"|Pasaje|Psje\.|Bv\.|Blvd\.|Bulevar|Calzada|Callejón|Prolongación|Prol\.|Diagonal"
     r"|Transversal|Carrera|Cra\.|Cl\.|Cll\.|Kr\.|Kra\.|Dg\.|Tv\.|Ak\.|Ac\.|Autopista"
+    r"|Lugar|Bairro|Caminho|Ladeira|Escadinhas|Azinhaga"
 )
 
 # What may follow a street and its number, whatever the country: a flat or floor ("/3/12",
@@ -429,7 +435,10 @@ _CITY_REST = re.compile(
 
 
 # A unit of measure right after the number: a size or a quantity, not a house number.
-_MEASURE_AFTER = re.compile(r" ?(?:ml|cl|dl|l|g|kg|mg|cm|mm|m²|m2|km|oz|lb|x\d|%|€|\$|£)(?![\w])")
+_MEASURE_AFTER = re.compile(
+    r" ?(?:ml|cl|dl|l|g|kg|mg|cm|mm|m²|m2|km|oz|lb|x\d|%|€|\$|£|times|vezes|veces|fois|volte|mal"
+    r"|jours|días|dias|giorni|tage|days|years|anos|años|ans|anni|jahre)(?![\w])"
+)
 
 
 def _tailed(text: str, m: re.Match[str]) -> Span:
@@ -465,7 +474,7 @@ def _address_score(match: re.Match[str]) -> float:
 
 
 #: First letters of the words that may follow a French house number (``bis``, ``ter``, ``rue`` ...).
-_FR_AFTER_NUMBER = frozenset("rabpciqstRABPCIQST")
+_FR_AFTER_NUMBER = frozenset("rabpciqsthelvmfRABPCIQSTHELVMF")
 #: Endings of a German street name written as one word before its number.
 _DE_STREET_ENDINGS = (
     "straße",

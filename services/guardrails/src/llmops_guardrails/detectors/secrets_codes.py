@@ -47,7 +47,10 @@ _PIN = re.compile(
 _DEVICE_PIN = re.compile(
     r"(?<![\w])PIN(?:-?[Cc]ode|-Nummer)?(?:[ \t]+(?:is|ist|es|é|est|è|do|de|du|der|des|da|del|dell|of"
     r"|for|für|para|pour|per|the|le|la|el|o|a|aparelho|telefone|téléphone|Wi-Fi|WLAN|SIM"
-    r"|telefono|teléfono|móvil|handy|carte|card|karte|tarjeta|cartão)){0,3}"
+    r"|telefono|teléfono|móvil|handy|carte|card|karte|tarjeta|cartão"
+    # Words for whose or which PIN it is: "code PIN personnel 7731", "new PIN 4821".
+    r"|personnel|personal|persönliche|persönlicher|personale|pessoal|new|nouveau|neuer|neue|nuevo"
+    r"|novo|nuovo|current|actuel|aktuelle|actual|atual|attuale|initial|temporary|provisoire)){0,3}"
     r"[ \t]{0,4}[:=]?[ \t]{0,4}(?P<value>\d{4,8})(?![\w]|[.,/-]\d)"
 )
 # A PIN of letters, digits and symbols ("Online-Banking ..., PIN l9a~Rh20"): a password.
@@ -437,7 +440,54 @@ _NETWORK_KEY_WORDS = re.compile(
 )
 
 
+# A router's printed key in capitals and digits on a line that names the network: "WLAN Praxis:
+# D9D245E0F2BDF3A6ED43", "Le wifi (Livebox-7A3C) : 0D5AFE364458CCE8A8418997E2", "Wifi
+# MOVISTAR_8F21: 9ICIQU5875SR46JJ5IBV" (ninth round: five dev authors' routers).
+_HEX_KEY = re.compile(r"(?<![\w-])[0-9A-Z]{16,32}(?![\w-])")
+_WIFI_DIGITS = re.compile(
+    r"(?:^|\n)[ \t*\u2022-]*(?:wi-?fi|wlan)(?: [^\n:\d]{1,24})?[ \t]*:[ \t]*(?P<value>\d{8,20})[ \t]*(?=\n|$)"
+)
+_DATE_DIGITS = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+_NETWORK_MARKS = (
+    "wlan",
+    "wifi",
+    "wi-fi",
+    "wpa",
+    "livebox",
+    "freebox",
+    "fritz",
+    "psk",
+    "ssid",
+    "réseau",
+    "rede",
+    "red",
+)
+_NETWORK_LINE = re.compile(
+    r"wlan|wi-?fi|\bwpa|livebox|freebox|fritz|\bpsk\b|\bssid|réseau|rede|\bred\b"
+)
+
+
 def network_keys(text: str, lower: str) -> Iterator[Span]:
+    """Routers' keys: twenty digits near a word for a key or a network, capital hex after a
+    network's name on its line."""
+    if any(mark in lower for mark in _NETWORK_MARKS):
+        for m in _HEX_KEY.finditer(text):
+            value = m.group()
+            digits = sum(c.isdigit() for c in value)
+            line_start = lower.rfind("\n", max(0, m.start() - 80), m.start()) + 1
+            before = lower[max(line_start, m.start() - 80) : m.start()]
+            if (
+                3 <= digits <= len(value) - 3
+                and _NETWORK_LINE.search(before)
+                and not HASH_NAMES.search(before)
+            ):
+                yield Span("password", m.start(), m.end(), 0.8)
+    if "\n" in text or ":" in text:
+        # Digits alone as a network's key after its label: "Wifi: 161499275716".
+        for m in _WIFI_DIGITS.finditer(lower):
+            value = m.group("value")
+            if not filler(value) and not _DATE_DIGITS.fullmatch(value):
+                yield Span("password", m.start("value"), m.end("value"), 0.8)
     for m in _TWENTY_DIGITS.finditer(text):
         # The word before it, or the router's name right after ("... 3391. Netzwerk heißt FRITZ!Box").
         if m.group().startswith("00") or _PARCEL_WORDS.search(
@@ -448,6 +498,10 @@ def network_keys(text: str, lower: str) -> Iterator[Span]:
             yield Span("password", m.start(), m.end(), 0.8)
 
 
+# Words for a hash or an identifier before hex: not a key.
+HASH_NAMES = re.compile(
+    r"hash|sha|md5|digest|checksum|commit|\bid\b|uuid|mac|bssid|serial|fingerprint"
+)
 _PARCEL_WORDS = re.compile(
     r"sendung|tracking|\bdhl|\bups\b|sscc|paket|colis|parcel|shipment|envío|envio|order|bestell"
     r"|rechnung|invoice|factur|referen"

@@ -420,6 +420,15 @@ def table_cells(text: str, lower: str) -> Iterator[Span]:
                     yield Span("password", start, start + len(value), 0.85)
             elif high_entropy(value):
                 yield Span("generic_secret", start, start + len(value), 0.9)
+            elif (
+                _strong_enough(value)
+                and classes(value) >= 3
+                and " " not in value
+                and not any(c in "\u2022\u25cf*" for c in value)  # a masked key: "sk_live_••••3fA9"
+            ):
+                # A chosen password in a "secret" column ("vpn-gateway,svc_vpn,Winter2023!"):
+                # letters, a digit, a symbol or both cases (ninth round).
+                yield Span("password", start, start + len(value), 0.8)
 
 
 def _fields(row: str, delimiter: str) -> list[tuple[int, str]]:

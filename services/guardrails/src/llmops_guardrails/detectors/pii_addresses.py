@@ -76,11 +76,11 @@ _STATE_ZIP = frozenset(
 )
 _FR_ADDRESS = re.compile(
     # A range before the number ("7-9 avenue Foch"); rarer types: "3 traverse des Oliviers",
-    # "3 hameau de Kerbihan", "7 rés. du Parc", "12 esplanade ..." (ninth round).
+    # "3 hameau de Kerbihan", "7 rés. du Parc" (ninth round).
     r"(?<![\w])(?:\d{1,4}[-\u2013])?\d{1,4}(?: ?(?:bis|ter))?,? (?:rue|avenue|av\.?|boulevard|bd"
     r"|place|chemin|allée|impasse|quai|route|cours|square|pl\.|ch\.|rte|cité(?= d)|sentier|parvis"
-    r"|rond-point|traverse|hameau|résidence|rés\.|esplanade|promenade|lieu-dit|venelle"
-    r"|ruelle|passage|montée|faubourg)"
+    # (Not "passage", "promenade", "esplanade": English words, and the pattern ignores case.)
+    r"|rond-point|traverse|hameau|résidence|rés\.|lieu-dit|venelle|ruelle|montée|faubourg)"
     # A space before each name word but after an elision ("rue d'Alsace"): "places 83" is not
     # "place" and a name "s". A date names streets too: "rue du 8 Mai 1945".
     r"(?:(?: (?:de|du|des|la|le|les|d'|l'|d\u2019|l\u2019)){0,2}(?:(?<=['\u2019])| )"

@@ -187,6 +187,27 @@ HOSTILE = {
     "code words on one line": "code " * (MB // 5),
     "rows of a table of addresses": "name,address,city,zip\n"
     + "a,1 Main St,X,12345\n" * (MB // 20),
+    # pii-9 / secrets-9: e-mails written with words, bare phone runs, tokens given in reply or
+    # alone, PEM blocks without their end, twenty-digit keys, grid addresses, dated streets.
+    "written at signs": "john [at] " * (MB // 10),
+    "written dots": "a [at] b" + " [dot] c" * (MB // 8),
+    "plain ats and dots": "x.y at " + "gmail dot " * (MB // 10),
+    "bare digit runs": "al 3401187726 " * (MB // 14),
+    "speakers and tokens": "Ana: la clave?\nBo: "
+    + "QZmFPeD2jJn2rabydF2Jk63QEB1LULiQ\n" * (MB // 33),
+    "tokens alone": "5Ff0ygDlJHO2AD46VygTjJ9xKyYJ15M72CL7a " * (MB // 38),
+    "PEM begins without an end": "-----BEGIN X-----\nMIIBszCCAVmgAwIBAgIUJ3y0QxZpN1kq8vB4\n"
+    * (MB // 53),
+    "dotted tokens": "token: " + "QZmFPeD2jJn2rabydF2Jk63Q." * (MB // 25),
+    "twenty digits and words": "wlan 1234 5678 9012 3456 7890 " * (MB // 30),
+    "capital hex after wifi": "wifi: D9D245E0F2BDF3A6ED43 " * (MB // 27),
+    "grid addresses": "Calle 93 # 11-26, " * (MB // 18),
+    "dated streets": "Rua 5 de " * (MB // 9) + "Outubro 28",
+    "cities after a comma": "12 Main Street, " + "San Francisco " * (MB // 14),
+    "empty CSV fields": "921 Spruce St" + ",," * (MB // 2),
+    "code keys": "code: *" + "#" * MB,
+    "hyphened words after a password": "Kennwort Fritzbox: " + "a-" * (MB // 2),
+    "one word per password field": "Password: tadpoles\n" * (MB // 19),
 }
 
 

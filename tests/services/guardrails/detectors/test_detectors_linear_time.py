@@ -208,6 +208,13 @@ HOSTILE = {
     "code keys": "code: *" + "#" * MB,
     "hyphened words after a password": "Kennwort Fritzbox: " + "a-" * (MB // 2),
     "one word per password field": "Password: tadpoles\n" * (MB // 19),
+    # Found by the review of pii-9 / secrets-9: each word and a number searched back to the
+    # text's start (32 s for 100 KB), a copy of the text per street typed in small letters
+    # (73 s for 1 MB), a form's field searched back to its line's start on one long line.
+    "words and numbers after a password's word": "password\n" + "Buster1987 " * (MB // 11),
+    "streets typed in small letters": "calle Mayor 5 " * (MB // 14),
+    "French streets in small letters": "rue Aaa 12 " * (MB // 11),
+    "password fields on one line": "Password: tadpoles " * (MB // 19),
 }
 
 

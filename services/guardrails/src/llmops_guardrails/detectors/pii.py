@@ -203,16 +203,19 @@ def _emails(text: str) -> Iterator[Span]:
 # Matched from each of its literal starts (``_WRITTEN_MARKS``), a blank before it or not: a
 # pattern with an optional blank first ran at every offset (~40 us per KB of a ticket).
 _WRITTEN_AT = re.compile(
-    r"(?:[\[({<][ \t]?(?:at|@|arroba|chez|ät)[ \t]?[\])}>]|\uff20)[ \t]?| @ | (?:at|AT|arroba) "
+    r"(?:[\[({<][ \t]?(?i:at|@|arroba|chez|ät)[ \t]?[\])}>]|\uff20)[ \t]?| @ | (?:at|AT|arroba) "
 )
-_WRITTEN_DOT = r"(?:[ \t]?(?:[\[({<][ \t]?(?:dot|punto|ponto|point|punkt|\.)[ \t]?[\])}>])[ \t]?| (?:dot|DOT) |\.)"
+_WRITTEN_DOT = r"(?:[ \t]?(?:[\[({<][ \t]?(?i:dot|punto|ponto|point|punkt|\.)[ \t]?[\])}>])[ \t]?| (?:dot|DOT) |\.)"
 _WRITTEN_DOMAIN = re.compile(
     r"[^\W_][\w-]{0,62}(?:"
     + _WRITTEN_DOT
     + r"[^\W_][\w-]{0,62}){0,3}?"
     + _WRITTEN_DOT
     + r"(?:com|net|org|edu|gov|info|biz|io|eu|de|fr|es|pt|it|nl|be|ch|at|uk|ie|lu|br|mx|ar|cl"
-    r"|co|us|ca|au|nz|pl|se|dk|no|fi)(?:" + _WRITTEN_DOT + r"(?:uk|br|mx|ar|au|nz))?(?![\w-])",
+    r"|co|us|ca|au|nz|pl|se|dk|no|fi|jp|ru|in|cn|kr|za|tr|gr|cz|sk|hu|ro|bg|hr|si|ua|il|ae|sg|hk"
+    r"|tw|pe|ve|uy|ec|cr|pa|do|pr)(?:"
+    + _WRITTEN_DOT
+    + r"(?:uk|br|mx|ar|au|nz|jp|za|in|kr))?(?![\w-])",
     re.IGNORECASE,
 )
 _WRITTEN_LOCAL_REVERSED = re.compile(r"[\w+-](?:[\w.+-]{0,62}[\w+-])?(?![\w.+-])")

@@ -75,12 +75,12 @@ _STATE_ZIP = frozenset(
     (state, digit) for digit, states in _ZIP_AREAS.items() for state in states.split()
 )
 _FR_ADDRESS = re.compile(
-    # A range before the number ("7-9 avenue Foch"); rarer types: "3 traverse des Oliviers",
-    # "3 hameau de Kerbihan", "7 rés. du Parc" (ninth round).
-    r"(?<![\w])(?:\d{1,4}[-\u2013])?\d{1,4}(?: ?(?:bis|ter))?,? (?:rue|avenue|av\.?|boulevard|bd"
+    # A range before the number ("7-9 avenue Foch"); rarer types: "3 hameau de Kerbihan", "7 rés.
+    # du Parc" (ninth round; not "traverse", "passage", "promenade": English words, and the
+    # pattern ignores case).
+    r"(?<![\w])(?:\d{1,4}[-\u2013])?\d{1,4}(?: ?(?:bis|ter))?,? (?:rue|avenue|av\.|(?-i:av)|boulevard|bd"
     r"|place|chemin|allée|impasse|quai|route|cours|square|pl\.|ch\.|rte|cité(?= d)|sentier|parvis"
-    # (Not "passage", "promenade", "esplanade": English words, and the pattern ignores case.)
-    r"|rond-point|traverse|hameau|résidence|rés\.|lieu-dit|venelle|ruelle|montée|faubourg)"
+    r"|rond-point|hameau|résidence|rés\.|lieu-dit|venelle|ruelle|montée|faubourg)"
     # A space before each name word but after an elision ("rue d'Alsace"): "places 83" is not
     # "place" and a name "s". A date names streets too: "rue du 8 Mai 1945".
     r"(?:(?: (?:de|du|des|la|le|les|d'|l'|d\u2019|l\u2019)){0,2}(?:(?<=['\u2019])| )"
@@ -590,20 +590,25 @@ def addresses(text: str, start: int, end: int) -> Iterator[Span]:
     )
     if lowered and _DECIMAL.match(text, end):
         lowered = None  # a version or a measure ("plaza Mayor 5.0"), no house number
+    # The patterns read a window of the text (the copy with the capital, when there is one: a copy
+    # of the whole text per number was quadratic, the review's finding), its spans shifted back.
+    base = pos
+    window = text[base : min(len(text), end + 400)]
     if lowered:
-        at = lowered.start("type")
-        text = text[:at] + text[at].upper() + text[at + 1 :]
-    if _STREET_BEFORE_NUMBER.search(text, pos, start):
+        at = lowered.start("type") - base
+        window = window[:at] + window[at].upper() + window[at + 1 :]
+    if _STREET_BEFORE_NUMBER.search(window, 0, start - base):
         found = False
         for pattern in (_DE_ADDRESS, _ES_PT_ADDRESS, _GRID_ADDRESS):
-            for m in pattern.finditer(text, pos, min(len(text), end + 48)):
+            for m in pattern.finditer(window, 0, min(len(window), end + 48 - base)):
                 if m.group().startswith("R. ") and not re.match(r"R\. d[aeo]s? ", m.group()):
                     continue  # "R." is "Rua" before "da Bahia, 1148", an initial before a name
-                if m.start() < start < m.end() and (
-                    not lowered or m.start() <= lowered.start("type")
+                if m.start() < start - base < m.end() and (
+                    not lowered or m.start() <= lowered.start("type") - base
                 ):
                     found = True
-                    yield _tailed(text, m)
+                    span = _tailed(window, m)
+                    yield span._replace(start=span.start + base, end=span.end + base)
         if found:
             return
     named = []

@@ -344,7 +344,11 @@ def _phone_kind_score(
     # "Informes al 3054925925", "D. Fátima (931861619)").
     line = text[max(0, text.rfind("\n", 0, m.start()) + 1, m.start() - 60) : m.start()]
     lowered = line.lower()
-    if len(digits) >= 9 and not _KEY_OR_FIELD.match(text, m.end()):
+    if (
+        len(digits) >= 9
+        and not _KEY_OR_FIELD.match(text, m.end())
+        and not _COUNTED.match(text, m.end())
+    ):
         if not _OTHER_NUMBER.search(lowered):
             return 0.6
         # Given "at" a number, the way a phone number is ("el técnico te llama al 651077298",
@@ -360,9 +364,18 @@ _OTHER_NUMBER = re.compile(
     r"ni[fe]|niss|nipc|nuss|dni|\bcf\b|codice|c[oó]digo|code|client|contra[ct]|ordin|order|orden|pedid"
     r"|\bn\.?\s?[º°]|\bn\.\s?o\b|\bno\.|\bnr\b|n[uú]m|nummer|\bid\b|memory|size|bytes|length|count|total|sum"
     r"|\bconta\b|account|konto|compte|cuenta|entidad|sinistr|siniestr|denunc|fattur|factur|invoice"
+    r"|ticket|reserv|booking|\bpnr\b|\bjob\b|process|\bpid\b|pacco|paquete|pratica|popula|revenue"
+    r"|score|download|\bref|track|colis|parcel|shipment|sendung|pedido|order"
     r"|fiscal|tax|steuer|imposto|impuesto|artic|serial|s[ée]rie|lote|batch|license|licen[cz]"
     r"|ean|isbn|imei|iccid|iban|bic|swift|cpf|cnpj|rg\b|curp|rfc|cuit|cuil|rut|pin|puk"
     r"|key\b|\bam\s*$|rpps|adeli|[=#]\s*$|\w_\w*\s*:\s*$|[\w\"']\s*:\s*[\"']$"
+)
+# What a count is followed by: "987654321 dollars", "2147483648 bytes", "912345678 points".
+_COUNTED = re.compile(
+    r"[ \t]*(?:bytes?|octets?|dollars?|euros?|eur\b|usd\b|points?|pts\b|people|persons|users"
+    r"|items|units|records|rows|views|visits|downloads|times|habitants|inhabitants|einwohner|tonnes"
+    r"|tons|km\b|kg\b|€|\$|%|£|exited|finished|failed|approvata|è in consegna|in consegna)",
+    re.IGNORECASE,
 )
 _AT_A_NUMBER = re.compile(r"(?:\bal|\bau|\bao|\bon|\bat|\bsul|\bpara o)[ \t]*$")
 _TAX_OR_ACCOUNT = re.compile(

@@ -399,7 +399,9 @@ _CLAUSE_END = re.compile(r"[ \t]*(?:$|\r?\n|[.,;!)\u2014\u2013] ?)")
 def _field_of_its_own(text: str, lower: str, at: int, start: int, end: int, value: str) -> bool:
     """Whether a value in one class of character is a form's field: the word for a password
     starts its line (after a list's mark), a colon follows it, the value ends the line."""
-    line_start = lower.rfind("\n", 0, at) + 1
+    line_start = lower.rfind("\n", max(0, at - 40), at) + 1
+    if line_start == 0 and at > 40:
+        return False  # no line starts within reach: no form's field
     label = lower[line_start:start]
     return (
         len(value) >= 5
@@ -427,6 +429,9 @@ _STATUS_WORDS = frozenset(
         *("vide", "leer", "vacío", "vazio", "vuoto", "expiré", "abgelaufen", "caducado"),
         *("expirado", "scaduto", "temporary", "temporaire", "provisoire", "temporal"),
         *("keepass", "keepassxc", "bitwarden", "lastpass", "vault", "dashlane", "enpass"),
+        *("vergessen", "oublié", "oublie", "olvidada", "olvidado", "esquecida", "dimenticata"),
+        *("expires", "expiring", "resetting", "tomorrow", "today", "soon", "later", "none"),
+        *("demain", "morgen", "heute", "mañana", "amanhã", "domani", "changed", "updated"),
     )
 )
 

@@ -335,7 +335,7 @@ def _accepted(lower: str, word_end: int, category: str, m: re.Match[str], locks:
     between = m.group("between").split()
     year = (
         not between or (m.group("sep") is not None and len(between) <= 3)
-    ) and _CLAUSE_ENDS_HERE.match(lower, m.end()) is not None
+    ) and _YEAR_ENDS_HERE.match(lower, m.end()) is not None
     if not code_value(m.group("value"), short, year):
         return False
     if m.group("value").strip("#*").isdigit() and _GROUP_GOES_ON.match(lower, m.end()):
@@ -389,6 +389,9 @@ _KEY_AFTER = re.compile(
 )
 
 
+# Where a number that reads as a year may end to be a code: its sentence's or line's end, a key
+# ("Alarm code 2024, see you next year" is a year).
+_YEAR_ENDS_HERE = re.compile(r"[ \t]*(?:$|\n|\.(?!\d)|;|\)|\+|then|puis|dann|luego|depois|poi)")
 _OF = re.compile(r"(?:do|da|de|del|della|di|du|des|of|von|vom|der)\b")
 _PADLOCKS = (
     *("padlock", "cadenas", "candado", "cadeado", "lucchetto", "zahlenschloss", "combinaison"),
@@ -450,7 +453,6 @@ _WIFI_DIGITS = re.compile(
 _DATE_DIGITS = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 _NETWORK_MARKS = (
     *("wlan", "wifi", "wi-fi", "wpa", "livebox", "freebox", "fritz", "psk", "ssid", "réseau"),
-    *(" rede ", " red "),
 )
 
 
@@ -469,7 +471,10 @@ def network_keys(text: str, lower: str) -> Iterator[Span]:
                 digits = sum(c.isdigit() for c in value)
                 line_start = lower.rfind("\n", max(0, at - 80), at) + 1
                 named = HASH_NAMES.search(lower, max(line_start, at - 80), m.start())
-                if 3 <= digits <= len(value) - 3 and not named:
+                # Given as the network's key: after a colon or a copula ("WLAN Praxis: D9D2...",
+                # not "wlan0: ... driver IWLWIFI9260NGW1234" nor "extender model TPLINK...").
+                given = _GIVEN.search(lower, max(at, m.start() - 6), m.start()) is not None
+                if 3 <= digits <= len(value) - 3 and given and not named:
                     yield Span("password", m.start(), m.end(), 0.8)
             at = lower.find(mark, max(stop, at + 1))
     if any(mark in marks for mark in ("wlan", "wifi", "wi-fi")):
@@ -482,10 +487,10 @@ def network_keys(text: str, lower: str) -> Iterator[Span]:
         return  # no word for a key, or no twenty digits anywhere (ten counts in C: ~3 us per KB)
     for m in _twenty_digits(text):
         # The word before it, or the router's name right after ("... 3391. Netzwerk heißt FRITZ!Box").
-        if m.group().startswith("00") or _PARCEL_WORDS.search(
+        if m.group().startswith(("00", "89")) or _PARCEL_WORDS.search(
             lower, max(0, m.start() - 80), m.start()
         ):
-            continue  # a parcel's SSCC ("DHL-Sendungsnummer 00340434161234567897")
+            continue  # a parcel's SSCC ("DHL-Sendungsnummer 00340...") or a SIM's ICCID ("89...")
         if _NETWORK_KEY_WORDS.search(lower, max(0, m.start() - 200), min(len(lower), m.end() + 60)):
             yield Span("password", m.start(), m.end(), 0.8)
 
@@ -530,8 +535,11 @@ HASH_NAMES = re.compile(
 )
 _PARCEL_WORDS = re.compile(
     r"sendung|tracking|\bdhl|\bups\b|sscc|paket|colis|parcel|shipment|envío|envio|order|bestell"
-    r"|rechnung|invoice|factur|referen"
+    r"|rechnung|invoice|factur|referen|iccid|imei|account|receipt|number|konto|nummer|numéro"
+    r"|número|numero|\bcard|karte|tarjeta"
 )
+# A colon, an equals sign or a copula between a network's word and its key.
+_GIVEN = re.compile(r":|=|\b(?:is|est|ist|es|é|è|lautet|c'est)\b")
 
 
 # --- a card's security code ---------------------------------------------------------------------
@@ -556,12 +564,15 @@ def card_codes(lower: str) -> Iterator[Span]:
     if not any(mark in lower for mark in _CARD_CODE_MARKS):
         return
     for m in _around_marks(_CARD_CODE, lower, _CARD_CODE_MARKS):
-        if m.group().startswith(("cid", "security code")) and not _CARD_WORDS.search(
-            lower, max(0, m.start() - 120), m.start()
-        ):
-            continue
         if filler(m.group("value")):
             continue  # a test card's "CVV 123", "000"
+        value = m.group("value")
+        if len(value) == 4 and value[:2] in ("19", "20"):
+            continue  # a year: "The CVV 2024 report", "cryptogramme visuel 2019"
+        if not m.group().startswith(("cvv", "cvc")) and not _CARD_WORDS.search(
+            lower, max(0, m.start() - 200), m.start()
+        ):
+            continue  # "Prüfnummer 4711" of an inspection, a CSC conference: a card's word first
         yield Span("generic_secret", m.start("value"), m.end("value"), 0.85)
 
 
@@ -678,7 +689,7 @@ def codes(text: str, lower: str) -> Iterator[Span]:
     if "PIN" in text:
         for m in _DEVICE_PIN.finditer(text):
             digits = m.group("value")
-            year = digits[:2] in ("19", "20") and not _CLAUSE_ENDS_HERE.match(text, m.end())
+            year = digits[:2] in ("19", "20") and not _YEAR_ENDS_HERE.match(text, m.end())
             if (
                 filler(digits)
                 or (len(digits) == 4 and year)
@@ -703,7 +714,7 @@ def codes(text: str, lower: str) -> Iterator[Span]:
     if "cod" in lower or "türcode" in lower:  # "code", "código", "codice", "türcode"
         for m in _PIN.finditer(lower):
             digits = m.group("value")
-            year = digits[:2] in ("19", "20") and not _CLAUSE_ENDS_HERE.match(lower, m.end())
+            year = digits[:2] in ("19", "20") and not _YEAR_ENDS_HERE.match(lower, m.end())
             if not filler(digits) and not (len(digits) == 4 and year):
                 yield Span("password", m.start("value"), m.end("value"), 0.85)
     windows = _windows(text)

@@ -370,6 +370,33 @@ _PIN_COLUMN = re.compile(
     r"|clave|chiave|palavra-passe"
 )
 _DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}.*|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}.*")
+
+
+def _codes_table(fields: list[str]) -> bool:
+    """Whether a table's codes are codes: a door's or a keypad's column, or a PIN beside a person
+    or an account; not India's postal PIN beside a city, nor a connector's pin or a product's
+    (the review's finding)."""
+    header = " ".join(f.strip().lower() for f in fields)
+    if _PLACE_COLUMN.search(header):
+        return False
+    locked = any(
+        not _CODE_HEADER_PIN.fullmatch(f.strip().lower())
+        for f in fields
+        if _CODE_HEADER.fullmatch(f.strip().lower())
+    )
+    return locked or _PERSON_COLUMN.search(header) is not None
+
+
+_PLACE_COLUMN = re.compile(
+    r"city|address|state|postcode|zip|ort\b|ville|ciudad|cidade|città|district"
+)
+_PERSON_COLUMN = re.compile(
+    r"user|name|nom\b|nombre|nome|email|e-mail|account|konto|compte|cuenta|conta|card|karte|tarjeta"
+    r"|sim|phone|login|member|employee|staff|client|customer|kunde|usuario|utilisateur|id\b"
+)
+_CODE_HEADER_PIN = re.compile(
+    r"(?:(?:initial|default|temp|card|sim|phone|user)[ _-]?)?pin(?:[ _-]code)?"
+)
 # A code's cell: three to eight digits, a letter or a key after them ("4471B", "1845#").
 _CODE_CELL = re.compile(r"\d{3,8}[A-Da-d#*]?")
 
@@ -384,6 +411,8 @@ def table_cells(text: str, lower: str) -> Iterator[Span]:
         delimiter, fields = header
         named = [i for i, f in enumerate(fields) if _SECRET_HEADER.fullmatch(f)]
         coded = [i for i, f in enumerate(fields) if _CODE_HEADER.fullmatch(f.strip().lower())]
+        if coded and not _codes_table(fields):
+            coded = []
         if not named and not coded:
             continue
         end = text.find("\n", line)

@@ -148,6 +148,18 @@ class _Told:
         self.words = words
         self.breaks = [m.start() for m in _PARAGRAPH_BREAK.finditer(lower)] if words else []
 
+    def near(self, at: int) -> bool:
+        """Whether a word for a password is in the paragraph of ``at`` and close: 160 characters
+        before it or 60 after ("Customer: ... it's Buster1987" below "we never ask for your
+        password"), not a flight or a chapter further on (the review's finding)."""
+        i = bisect.bisect_left(self.words, at)
+        before = self.words[i - 1] if i else None
+        after = self.words[i] if i < len(self.words) else None
+        close = (before is not None and at - before <= 160) or (
+            after is not None and after - at <= 60
+        )
+        return close and self.in_paragraph(at)
+
     def in_paragraph(self, at: int) -> bool:
         paragraph = bisect.bisect_left(self.breaks, at)
         i = bisect.bisect_left(self.words, at)
@@ -182,6 +194,14 @@ _NAMES_A_USER = re.compile(
 
 
 _DIGITS = "0123456789"
+# A thing's name before a word and a number: "read chapter Mercury12", "Room Zeus2024", "el vuelo
+# Iberia3456", "Projekt Phoenix2025" (the review's finding).
+_THING_BEFORE = re.compile(
+    r"(?:chapter|chapitre|capítulo|kapitel|capitolo|room|salle|sala|raum|flight|vuelo|vol|flug"
+    r"|voo|volo|project|projekt|projet|proyecto|projeto|progetto|model|modelo|modell|modèle"
+    r"|modello|team|équipe|version|release|sprint|episode|level|map|server|host|node|heißt|called"
+    r"|named|llamado|chamado|appelé)\W{0,3}$"
+)
 #: The words of the passwords every example and test uses ("password123", "Welcome1").
 _SAMPLES = frozenset(
     ("password", "passwort", "welcome", "example", "test", "demo", "changeme", "secret", "letmein")
@@ -216,6 +236,7 @@ _PRODUCTS = frozenset(
         *("gate", "flight", "route", "line", "platform", "terminal", "floor", "level", "zone"),
         *("page", "step", "phase", "stage", "sprint", "release", "build", "patch", "update"),
         *("ticket", "order", "invoice", "item", "batch", "store", "branch", "site", "host"),
+        *("chapter", "flight", "vuelo", "vol", "airbus", "boeing", "apollo", "corolla", "model"),
     )
 )
 
@@ -441,11 +462,12 @@ def _shaped_word(text: str, lower: str, start: int, end: int, told: _Told) -> Sp
         if _GENERATED_AFTER.search(lower, max(line_start, start - 60), start):
             return Span("password", start, end, 0.75)
         return None
-    if shape is False and _name_number(value) and told.in_paragraph(start):
+    if shape is False and _name_number(value) and told.near(start):
         before = lower[max(line_start, start - 40) : start]
         example = (
             _ABOUT.search(before[-28:])
-            or _BAD_EXAMPLES.search(lower, line_start, start)
+            or _THING_BEFORE.search(before[-24:])
+            or _BAD_EXAMPLES.search(lower, max(line_start, start - 120), start)
             or value.rstrip(_DIGITS).lower() in _SAMPLES
         )
         if not (

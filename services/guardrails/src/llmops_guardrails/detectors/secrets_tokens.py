@@ -219,8 +219,12 @@ def _unnamed_secret(token: str, context: str, blocks: list[tuple[int, int]], at:
     not an identifier under its label ("client_id=", "sid=", "ID:", "id ="), not a publishable
     key ("pk_live_"), not a line of a PEM block (certificates and public keys are public), not
     a piece of base64 of text."""
-    if len(token) < 24 or all(c in HEX for c in token) or token.startswith("pk_"):
+    if len(token) < 24 or all(c in HEX for c in token) or token.startswith(_PUBLIC_PREFIXES):
         return False
+    if (token.startswith("Qm") and len(token) == 46) or (
+        token.startswith("PL") and len(token) == 34
+    ):
+        return False  # an IPFS content id, a YouTube playlist
     if _ID_BEFORE.search(context[-40:]):
         return False
     if _in_block(blocks, at):
@@ -230,10 +234,16 @@ def _unnamed_secret(token: str, context: str, blocks: list[tuple[int, int]], at:
     return not any(_text_in_base64(piece) for piece in pieces)
 
 
+#: Publishable keys and payment objects' ids (Stripe's charges, customers, intents, events...).
+_PUBLIC_PREFIXES = (
+    *("pk_", "ch_", "cus_", "pi_", "pm_", "in_", "evt_", "sub_", "prod_", "price_", "txn_"),
+    *("po_", "re_", "acct_", "seti_", "cs_", "tok_", "src_", "card_", "ba_", "py_"),
+)
 # A label for an identifier right before a token: "client_id: ", "sid=", "ID: ", 'id = "'.
 _ID_BEFORE = re.compile(
     r"(?:\bid|_id|-id|\bsid|(?:\b|_)org|account|invoice|verification|transa[cç][aã]o|transaction"
     r"|reference|ref|order|tracking|session_?id|request|trace|wallet|destin\w*|address|adresse"
+    r"|span|playlist|video|showcase|cid|ipfs|hash|charge|customer|event"
     r"|endereço|direcci[oó]n)[\w ]{0,12}[\"']?[ \t]*[:=]?[ \t]*[\"']?$"
 )
 

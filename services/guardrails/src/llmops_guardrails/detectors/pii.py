@@ -359,6 +359,7 @@ def _number_spans(
     regions: Sequence[str],
     clusters: list[tuple[int, int]] | None = None,
     named: Sequence[str] = (),
+    kinds: frozenset[str] = frozenset(KINDS),
 ) -> Iterator[Span]:
     """Number-shaped values, looked for around each digit cluster by the cluster's shape.
 
@@ -369,10 +370,11 @@ def _number_spans(
     least", never "exactly".
     """
     n = len(text)
+    want_phones, want_streets = "phone" in kinds, "street_address" in kinds
     for start, end in _clusters(text) if clusters is None else clusters:
         digits = len(text[start:end].translate(_SEPARATORS))
         lo, hi = max(0, start - 1), min(n, end + 2)
-        if digits >= 7:
+        if digits >= 7 and want_phones:
             # Four characters past the cluster: what follows a number tells a CSV's next field
             # (",675 045 692") from its decimals (",50 €").
             yield from phones(text, max(0, start - 3), min(n, end + 4), regions, named)
@@ -401,6 +403,8 @@ def _number_spans(
             yield from cfs(text, start - 8, min(n, end + 14))  # "GLL CHR 88R63 G273J"
         if digits >= 4 and text.count(".", start, end) >= 3:
             yield from ipv4s(text, lo, hi)
+        if not want_streets:
+            continue
         yield from po_box(text, start, end)
         if digits <= 6:
             yield from addresses(text, start, end)
@@ -538,7 +542,8 @@ class PiiDetector:
                 spans.extend(copy.back(self._copy_spans(copy.text)))
             for box in boxed(text, _boxed_seeds(text, clusters)):
                 spans.extend(box.back(self._copy_spans(box.text)))
-            spans.extend(in_capitals(text, _addresses_of))
+            if "street_address" in self.kinds:
+                spans.extend(in_capitals(text, _addresses_of))
         wanted = _resolve(s for s in extend(text, spans) if s.kind in self.kinds)
         return [
             Hit(NAME, s.kind, s.start, s.end, s.score, VERSION) for s in _in_records(text, wanted)
@@ -552,18 +557,26 @@ class PiiDetector:
 
     def _spans(self, text: str, clusters: list[tuple[int, int]] | None = None) -> list[Span]:
         """The spans of ``text``; ``clusters`` its digit clusters when the caller has them."""
+        # Only the families of the kinds asked for are looked for: each finder reports its own
+        # kind, and other kinds' spans are dropped before spans are resolved (``_detect``), so
+        # the findings are the same; a policy that hides e-mails and cards skips addresses and
+        # phones (~0.1-0.2 ms of a check's 1 KB prompt).
+        kinds = self.kinds
         spans: list[Span] = []
-        if "@" in text or "%40" in text:
+        if "email" in kinds and ("@" in text or "%40" in text):
             spans.extend(_emails(text))
-        if any(mark in text for mark in _WRITTEN_MARKS):
+        if "email" in kinds and any(mark in text for mark in _WRITTEN_MARKS):
             spans.extend(_written_emails(text))
-        if "wa.me/" in text:
+        if "phone" in kinds and "wa.me/" in text:
             spans.extend(whatsapp_links(text))
         if clusters or (clusters is None and any(d in text for d in _DIGITS)):
             if clusters is None:
                 clusters = _clusters(text)
-            spans.extend(_number_spans(text, self.regions, clusters, self.named_regions))
-            spans.extend(ipv6s(text))
+            spans.extend(_number_spans(text, self.regions, clusters, self.named_regions, kinds))
+            if "ip_address" in kinds:
+                spans.extend(ipv6s(text))
+            if "street_address" not in kinds:
+                return spans
             spans.extend(labelled_addresses(text))
             spans.extend(postal_city_fields(text))
             if "\n" in text:

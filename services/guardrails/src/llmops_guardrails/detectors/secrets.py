@@ -54,6 +54,7 @@ from llmops_guardrails.detectors.secrets_credentials import (
     table_cells,
     url_passwords,
 )
+from llmops_guardrails.detectors.secrets_keys import keys_and_card_codes
 from llmops_guardrails.detectors.secrets_phrases import app_passwords, passphrases, setup_keys
 from llmops_guardrails.detectors.secrets_providers import (
     discord_tokens,
@@ -131,6 +132,7 @@ class SecretsDetector:
             spans.extend(combos(text))
         spans.extend(pairs(text, lower))
         spans.extend(codes(text, lower))
+        spans.extend(keys_and_card_codes(text, lower))
         if "?" in text and "\n" in text:
             spans.extend(answers(text, lower))
         dash = "-" in text and ("-p" in text or "--" in text or " -a " in text)

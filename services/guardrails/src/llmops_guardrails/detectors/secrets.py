@@ -37,10 +37,10 @@ and :mod:`.secrets_told` (spelled codes, told passphrases, codewords, lists of c
 from __future__ import annotations
 
 import bisect
-import re
 
 from llmops_guardrails.detectors.base import Hit
 from llmops_guardrails.detectors.secrets_answers import answers
+from llmops_guardrails.detectors.secrets_assigned import STEMS as ASSIGNED_STEMS
 from llmops_guardrails.detectors.secrets_assigned import assigned
 from llmops_guardrails.detectors.secrets_codes import codes
 from llmops_guardrails.detectors.secrets_credentials import (
@@ -54,7 +54,9 @@ from llmops_guardrails.detectors.secrets_credentials import (
     table_cells,
     url_passwords,
 )
+from llmops_guardrails.detectors.secrets_keys import MARKS as KEY_MARKS
 from llmops_guardrails.detectors.secrets_keys import keys_and_card_codes
+from llmops_guardrails.detectors.secrets_marks import Marks
 from llmops_guardrails.detectors.secrets_phrases import app_passwords, passphrases, setup_keys
 from llmops_guardrails.detectors.secrets_providers import (
     discord_tokens,
@@ -66,6 +68,7 @@ from llmops_guardrails.detectors.secrets_shapes import after_login, machine_made
 from llmops_guardrails.detectors.secrets_tokens import (
     line_tokens,
 )
+from llmops_guardrails.detectors.secrets_told import STEMS as TOLD_STEMS
 from llmops_guardrails.detectors.secrets_told import siblings, told
 from llmops_guardrails.detectors.secrets_values import (
     Span,
@@ -102,9 +105,16 @@ def _resolve(spans: list[Span]) -> list[Span]:
     return kept
 
 
-# Words all starting with one letter, with no lookbehind: the regex engine jumps from "w" to "w"
-# (~1 us per KB; words with several first letters cost ~7, an ``in`` test ~1 per word).
-_WIFI_WORDS = re.compile(r"wi-?fi|wlan|wpa|wireless")
+# The words some finders need in the text to run at all (a network's, a password's).
+_WIFI_WORDS = ("wifi", "wi-fi", "wlan", "wpa", "wireless", "psk", "réseau", " rede ", "ssid")
+_PASSWORD_WORDS = ("pass", "senha", "contraseña", "kennwort", "frase")
+_GATES = (
+    *_WIFI_WORDS,
+    *_PASSWORD_WORDS,
+    *("communit", "comunidad", "communauté", "identified", "password '", "login", "smtp"),
+)
+#: Every word a finder starts from or needs, found in one pass (see :mod:`.secrets_marks`).
+_MARKS = Marks((*ASSIGNED_STEMS, *TOLD_STEMS, *KEY_MARKS, *_GATES))
 
 
 class SecretsDetector:
@@ -117,10 +127,11 @@ class SecretsDetector:
         """Every secret in ``text``, ordered by start offset."""
         lower = same_length_lower(text)
         long_runs = has_long_runs(text)
+        marks = _MARKS.find(lower)
         spans = [
             *provider_tokens(text, long_runs),
             *private_keys(text),
-            *assigned(text, lower, long_runs),
+            *assigned(text, lower, marks, long_runs),
         ]
         if "." in text:
             spans.extend(discord_tokens(text))
@@ -132,7 +143,7 @@ class SecretsDetector:
             spans.extend(combos(text))
         spans.extend(pairs(text, lower))
         spans.extend(codes(text, lower))
-        spans.extend(keys_and_card_codes(text, lower))
+        spans.extend(keys_and_card_codes(text, lower, marks))
         if "?" in text and "\n" in text:
             spans.extend(answers(text, lower))
         dash = "-" in text and ("-p" in text or "--" in text or " -a " in text)
@@ -140,9 +151,9 @@ class SecretsDetector:
             spans.extend(command_lines(text))
         if ("(" in text or "SecureString" in text) and ('"' in text or "'" in text):
             spans.extend(code_credentials(text))
-        if "communit" in lower or "comunidad" in lower or "communauté" in lower:
+        if "communit" in marks or "comunidad" in marks or "communauté" in marks:
             spans.extend(snmp_communities(text, lower))
-        if "identified" in lower or "password '" in lower:
+        if "identified" in marks or "password '" in marks:
             spans.extend(sql_passwords(text, lower))
         if any(s.kind == "aws_access_key_id" for s in spans):
             spans.extend(aws_pairs(text))
@@ -153,27 +164,15 @@ class SecretsDetector:
         spans.extend(machine_made(text, lower))
         if long_runs:
             spans.extend(line_tokens(text, lower))
-        if (
-            _WIFI_WORDS.search(lower)
-            or "psk" in lower
-            or "réseau" in lower
-            or " rede " in lower
-            or "ssid" in lower
-        ):
+        if any(word in marks for word in _WIFI_WORDS):
             spans.extend(wifi(text, lower))
             if "WIFI:" in text:
                 spans.extend(wifi_qr(text))
-        password_word = (
-            "pass" in lower
-            or "senha" in lower
-            or "contraseña" in lower
-            or "kennwort" in lower
-            or "frase" in lower
-        )
+        password_word = any(word in marks for word in _PASSWORD_WORDS)
         if password_word:
             spans.extend(passphrases(text, lower))
-        spans.extend(told(text, lower))
-        if password_word or "login" in lower or "smtp" in lower:
+        spans.extend(told(text, lower, marks))
+        if password_word or "login" in marks or "smtp" in marks:
             spans.extend(app_passwords(text, lower))
         spans.extend(setup_keys(text, lower))
         if "\n" in text and any(s.kind == "password" for s in spans):

@@ -307,33 +307,41 @@ _DATE_LIKE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
 _BEARER = re.compile(r"[ \t]{1,4}(?P<value>[A-Za-z0-9._~+/-]{16,2048}=*)")
 
 
-def assigned(text: str, lower: str, long_runs: bool = True) -> Iterator[Span]:
+#: Every stem, for :class:`~.secrets_marks.Marks` (one pass finds them all).
+STEMS = (*_PASSWORD_WORDS, *_SECRET_WORDS)
+
+
+def assigned(
+    text: str, lower: str, marks: dict[str, list[int]], long_runs: bool = True
+) -> Iterator[Span]:
+    """Values after a stem of ``STEMS``; ``marks``: where each stem is in ``lower``."""
     if len(lower) != len(text):
         return  # a character whose lower case is longer (U+0130): offsets would not line up
     for words, is_password in ((_PASSWORD_WORDS, True), (_SECRET_WORDS, False)):
         for word in words:
-            at = lower.find(word)
-            while at != -1:
+            after = 0  # where the next key may start
+            for at in marks.get(word, ()):
+                if at < after:
+                    continue
+                after = at + len(word)
                 if word == "chave" and lower.endswith(("palavra-", "palavras-"), 0, at):
-                    at = lower.find(word, at + len(word))
                     continue  # "Palavras-chave:", keywords
                 if word in _WHOLE_STEMS and (
                     (word[0] != "_" and lower[at - 1 : at].isalpha())
                     or lower[at + len(word) : at + len(word) + 1].isalpha()
                 ):
-                    at = lower.find(word, at + len(word))
                     continue  # "upward", "PWM", "output_path"
-                end = at + len(word)
-                if word == "pass" and lower[end : end + 1].isalpha():
-                    passe = lower[end : end + 1] == "e" and not lower[end + 1 : end + 2].isalpha()
-                    if not passe and not lower.startswith(_PASS_GOES_ON, end):
-                        at = lower.find(word, end)
+                if word == "pass" and lower[after : after + 1].isalpha():
+                    passe = (
+                        lower[after : after + 1] == "e"
+                        and not lower[after + 1 : after + 2].isalpha()
+                    )
+                    if not passe and not lower.startswith(_PASS_GOES_ON, after):
                         continue  # "passport", "passenger", "passage": not a password's name
                 for span in _value_after(text, lower, at, word, is_password, long_runs):
-                    end = max(end, span.end)
+                    # On past a value found: a stem inside it ("pw:pw:pw...") is not a new key.
+                    after = max(after, span.end)
                     yield span
-                # On past a value found: a stem inside it ("pw:pw:pw...") is not a new key.
-                at = lower.find(word, end)
 
 
 # Prose going on after a value: a space and a lower-case word.

@@ -13,13 +13,14 @@ from llmops_guardrails.detectors.secrets_codes import DIGIT_MAP, DIGITS, filler
 from llmops_guardrails.detectors.secrets_values import Span
 
 
-def keys_and_card_codes(text: str, lower: str) -> Iterator[Span]:
+def keys_and_card_codes(text: str, lower: str, marks: dict[str, list[int]]) -> Iterator[Span]:
     """Routers' keys and cards' security codes (a character whose lower case is longer, U+0130,
-    would shift the offsets: none then)."""
+    would shift the offsets: none then). ``marks``: where each word of ``MARKS`` starts in
+    ``lower`` (see :mod:`.secrets_marks`)."""
     if len(lower) != len(text):
         return
-    yield from card_codes(lower)
-    yield from network_keys(text, lower)
+    yield from card_codes(lower, marks)
+    yield from network_keys(text, lower, marks)
 
 
 # --- a router's network key -----------------------------------------------------------------------
@@ -48,11 +49,11 @@ _NETWORK_MARKS = (
 )
 
 
-def network_keys(text: str, lower: str) -> Iterator[Span]:
+def network_keys(text: str, lower: str, found: dict[str, list[int]]) -> Iterator[Span]:
     """Routers' keys: capital hex after a network's name on its line, digits after a network's
     label, twenty digits near a word for a key or a network. Each pattern runs only where its
     marks are (a scan of a whole prompt for either cost ~40 us per KB of prose)."""
-    marks = [mark for mark in _NETWORK_MARKS if mark in lower]
+    marks = [mark for mark in _NETWORK_MARKS if mark in found]
     for mark in marks:
         at = lower.find(mark)
         while at != -1:
@@ -150,12 +151,11 @@ _CARD_CODE_MARKS = (
 )
 
 
-def card_codes(lower: str) -> Iterator[Span]:
+def card_codes(lower: str, found: dict[str, list[int]]) -> Iterator[Span]:
     """A card's security code after its name; not a "CID" in a phone system's caller-ID sense
     without a card's word near it."""
-    if not any(mark in lower for mark in _CARD_CODE_MARKS):
-        return
-    for m in _around_marks(_CARD_CODE, lower, _CARD_CODE_MARKS):
+    starts = sorted({at for mark in _CARD_CODE_MARKS for at in found.get(mark, ())})
+    for m in _around(_CARD_CODE, lower, starts):
         if filler(m.group("value")):
             continue  # a test card's "CVV 123", "000"
         value = m.group("value")
@@ -168,12 +168,10 @@ def card_codes(lower: str) -> Iterator[Span]:
         yield Span("generic_secret", m.start("value"), m.end("value"), 0.85)
 
 
-def _around_marks(
-    pattern: re.Pattern[str], lower: str, marks: tuple[str, ...]
-) -> Iterator[re.Match[str]]:
-    """``pattern``'s matches that start at most 30 characters before one of ``marks`` (an
-    alternation of words with no literal start, run over a whole prompt, cost ~30 us per KB)."""
-    starts = sorted({at for mark in marks for at in _occurrences(lower, mark)})
+def _around(pattern: re.Pattern[str], lower: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """``pattern``'s matches that start at most 30 characters before one of ``starts`` (where a
+    mark is; an alternation of words with no literal start, run over a whole prompt, cost ~30 us
+    per KB)."""
     done = -1
     for at in starts:
         m = pattern.search(lower, max(done, at - 30), at + 120)
@@ -182,11 +180,8 @@ def _around_marks(
             yield m
 
 
-def _occurrences(lower: str, mark: str) -> Iterator[int]:
-    at = lower.find(mark)
-    while at != -1:
-        yield at
-        at = lower.find(mark, at + 1)
-
-
 _CARD_WORDS = re.compile(r"card|carte|karte|tarjeta|cartão|carta|visa|mastercard|amex|exp")
+
+
+#: The words these finders start from, for :class:`~.secrets_marks.Marks`.
+MARKS = (*_NETWORK_MARKS, *_CARD_CODE_MARKS)

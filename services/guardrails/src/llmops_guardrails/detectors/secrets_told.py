@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
-
-import ahocorasick  # type: ignore[import-not-found]  # C extension, no stubs
 
 from llmops_guardrails.detectors.secrets_codes import filler
 from llmops_guardrails.detectors.secrets_values import PLACEHOLDER, Span
@@ -331,18 +328,17 @@ def _code_lists(text: str, lower: str, stems: list[int]) -> Iterator[Span]:
             done = pos
 
 
-def told(text: str, lower: str) -> Iterator[Span]:
-    """Codes spelled out, passphrases told and codewords (see the rules above). The words each
-    rule starts from are found in one Aho-Corasick pass over ``lower``: thirty ``str.find``
-    calls cost 13 us per KB of prose that has none of them."""
+def told(text: str, lower: str, marks: dict[str, list[int]]) -> Iterator[Span]:
+    """Codes spelled out, passphrases told and codewords (see the rules above); ``marks``:
+    where each word of ``STEMS`` starts in ``lower`` (see :mod:`.secrets_marks`)."""
     if len(lower) != len(text):
         return
     stems: dict[str, list[int]] = {"code": [], "phrase": [], "codeword": []}
-    for end, (size, families) in _automaton().iter(lower):
-        at = end - size + 1
-        if at == 0 or not lower[at - 1].isalnum():
-            for family in families:
-                stems[family].append(at)
+    for word, families in _FAMILIES.items():
+        for at in marks.get(word, ()):
+            if at == 0 or not lower[at - 1].isalnum():
+                for family in families:
+                    stems[family].append(at)
     if stems["code"]:
         yield from _spelled_codes(lower, sorted(set(stems["code"])))
         if "\n" in lower:
@@ -353,26 +349,22 @@ def told(text: str, lower: str) -> Iterator[Span]:
         yield from _codewords(text, sorted(set(stems["codeword"])))
 
 
-_AUTOMATON: list[Any] = []
+def _families() -> dict[str, tuple[str, ...]]:
+    families: dict[str, list[str]] = {}
+    for family, words in (
+        ("code", _CODE_STEMS),
+        ("phrase", _PHRASE_STEMS),
+        ("codeword", _CODEWORD_STEMS),
+    ):
+        for word in words:
+            families.setdefault(word, []).append(family)
+    return {word: tuple(names) for word, names in families.items()}
 
 
-def _automaton() -> Any:
-    """Every rule's stems, each with the rules it starts (built once, on first use)."""
-    if not _AUTOMATON:
-        families: dict[str, list[str]] = {}
-        for family, words in (
-            ("code", _CODE_STEMS),
-            ("phrase", _PHRASE_STEMS),
-            ("codeword", _CODEWORD_STEMS),
-        ):
-            for word in words:
-                families.setdefault(word, []).append(family)
-        automaton = ahocorasick.Automaton()
-        for word, names in families.items():
-            automaton.add_word(word, (len(word), tuple(names)))
-        automaton.make_automaton()
-        _AUTOMATON.append(automaton)
-    return _AUTOMATON[0]
+#: Each word the rules start from, with the rules it starts.
+_FAMILIES = _families()
+#: Every word, for :class:`~.secrets_marks.Marks`.
+STEMS = tuple(_FAMILIES)
 
 
 # A line of a list: a label, a separator, a value that ends the line ("- Tablet de Hugo: 1411

@@ -220,11 +220,24 @@ _WRITTEN_DOMAIN = re.compile(
 )
 _WRITTEN_LOCAL_REVERSED = re.compile(r"[\w+-](?:[\w.+-]{0,62}[\w+-])?(?![\w.+-])")
 _WRITTEN_MARKS = ("[", "(", "{", "<", "\uff20", " @ ", " at ", " AT ", " arroba")
+# A plain "at" is an address's only before a written dot, which is a bracket's or " dot ": in a
+# text with neither it is the preposition, not looked at (most English prose has an " at ").
+_PLAIN_MARKS = (" at ", " AT ", " arroba")
+_DOT_MARKS = ("[", "(", "{", "<", " dot ", " DOT ")
 
 
-def _written_ats(text: str) -> Iterator[tuple[int, re.Match[str]]]:
-    """(where the written "at" starts, a blank before a bracket included; its match), in order."""
-    starts = sorted({at for mark in _WRITTEN_MARKS if mark in text for at in _finds(text, mark)})
+def _written_marks(text: str) -> list[str]:
+    """The marks of ``_WRITTEN_MARKS`` in ``text`` that may start a written address."""
+    marks = [mark for mark in _WRITTEN_MARKS if mark in text]
+    if marks and not any(mark in text for mark in _DOT_MARKS):
+        marks = [mark for mark in marks if mark not in _PLAIN_MARKS]
+    return marks
+
+
+def _written_ats(text: str, marks: list[str]) -> Iterator[tuple[int, re.Match[str]]]:
+    """(where the written "at" starts, a blank before a bracket included; its match), in order,
+    from each of ``marks`` (:func:`_written_marks`)."""
+    starts = sorted({at for mark in marks for at in _finds(text, mark)})
     done = 0
     for at in starts:
         if at < done:
@@ -243,8 +256,8 @@ def _finds(text: str, mark: str) -> Iterator[int]:
         at = text.find(mark, at + 1)
 
 
-def _written_emails(text: str) -> Iterator[Span]:
-    for at, m in _written_ats(text):
+def _written_emails(text: str, marks: list[str]) -> Iterator[Span]:
+    for at, m in _written_ats(text, marks):
         plain = m.group().strip().lower() in ("at", "arroba")
         domain = _WRITTEN_DOMAIN.match(text, m.end())
         if domain is None or (plain and "." in domain.group() and " " not in domain.group()):
@@ -565,8 +578,9 @@ class PiiDetector:
         spans: list[Span] = []
         if "email" in kinds and ("@" in text or "%40" in text):
             spans.extend(_emails(text))
-        if "email" in kinds and any(mark in text for mark in _WRITTEN_MARKS):
-            spans.extend(_written_emails(text))
+        marks = _written_marks(text) if "email" in kinds else []
+        if marks:
+            spans.extend(_written_emails(text, marks))
         if "phone" in kinds and "wa.me/" in text:
             spans.extend(whatsapp_links(text))
         if clusters or (clusters is None and any(d in text for d in _DIGITS)):

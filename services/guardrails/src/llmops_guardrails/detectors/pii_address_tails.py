@@ -117,6 +117,8 @@ _PIECE = re.compile(
     # (Not a contact's label: "..., 1090 Wien, Tel. +43 ...".)
     r"|(?:(?:in|en|a|à|em|bei) )?(?!(?:Tel|Tél|Tlf|Tfno|Fax|Phone|Mob|Mobile|Email|E-mail|Mail"
     r"|Handy|Telefon|Telefone|Teléfono|Telefono|Cel|Tlm|GSM|Web)\b[.:]? ?[+(\d\w@])"
+    # Nor a company's registration after its address: "... CH1 4LT · Company No. 0938...".
+    r"(?!(?:Company|Registered|Reg|VAT|SIRET|SIREN|RCS|CIF|NIF|USt|Handelsregister|Registro)\b)"
     r"(?P<place>" + _PLACE + r")"
     r"(?=[ \t]*(?:[.;)|\n?]|,[ \t]|,{2,3}|$)|[ \t]+(?:[\u2013\u2014-]|\((?!\d))"
     r"|[ \t]+(?:and|und|et|y|e|ou|or|but|aber|mais|pero|ma)\b)"
@@ -147,7 +149,7 @@ def extend(text: str, spans: list[Span]) -> list[Span]:
 # each ended by a comma ("Merchant House, 5th Floor, 22 King Street", "ZA des Chaumes, 3 rue
 # de l'Industrie", "Hameau de Bel-Air, 715 route de Saint-Pons"), from where a field starts (a
 # line, a colon, a cell); or a flat on the line above ("Flat 4\n19 Mornington Terrace").
-_FIELD_START = '\n:|;\t"(\u00ab?!'
+_FIELD_START = '\n:|;\t"(\u00ab?!\u00b7\u2022'
 # What names a building, a floor, a flat or an estate in such a segment.
 _PLACE_WORDS = re.compile(
     r"(?i)\b(?:house|floor|building|block|room|unit|suite|flat|apartment|hall|park|estate|centre"
@@ -156,9 +158,14 @@ _PLACE_WORDS = re.compile(
     r"|andar|frazione|località|loc|palazzo|scala|piano|gewerbegebiet|haus|etage|stock|gebäude"
     r"|sitio|sítio|quinta|fazenda|industrial|industriale|business|villa|finca|chalet|cortijo|masía"
     r"|domaine|château|maison|rectory|cottage|farm|lodge|manor|barn|grange|masseria|cascina"
-    r"|podere|escalier|escalera|stiege|kamer|boîte|bte|torre|apto|level|shop|gewerbepark|halle)\b"
-    # A flat abbreviated only with its number: "Appt 5", "Ste 1200", "Apt. 4B" (not "Very apt").
-    r"|(?i:\b(?:appt|apt|ste)\.? ?\d)"
+    r"|podere|escalier|escalera|stiege|kamer|boîte|bte|torre|apto|level|shop|gewerbepark|halle"
+    # A house's name before its street ("The Old Forge, 2 Church Street"), not a business's
+    # ("The Crown Inn, High Street": a seventh-round author left it out).
+    r"|basement|bairro|kolonie|granary|forge|stables|smithy|vicarage|parsonage|schoolhouse"
+    r"|bungalow|oast)\b"
+    # A flat abbreviated only with its number: "Appt 5", "Ste 1200", "Apt. 4B", Québec's "app. 3"
+    # (not "Very apt").
+    r"|(?i:\b(?:appt|apt|app|ste)\.? ?\d)"
     r"|\besc\."
 )
 # Words that are surnames too ("David Villa", "Ana Torre"): a building's only when they lead.
@@ -173,9 +180,12 @@ _LEADING = frozenset(
         *("na", "no", "em", "en", "à", "a", "au", "at", "in", "to", "presso", "bei", "im", "chez"),
         *("da", "do", "del", "de", "la", "le", "the", "our", "nuestra", "nossa", "c'est", "est"),
         *("is", "es", "é", "è", "ist", "l'adresse", "adresse", "address", "dirección"),
-        *("direccion", "morada", "endereço", "indirizzo", "anschrift"),
+        *("direccion", "morada", "endereço", "indirizzo", "anschrift", "of", "o", "os", "as"),
+        *("it's", "it\u2019s", "its"),
     }
 )
+# A flat in small letters after such a word ("it's flat 2/1, 44 Hyndland Road", "do apto 703").
+_SMALL_FLAT = re.compile(r"flat|apt\.?|apto|appt\.?|app\.|apartment|appartement|appart|unit|suite")
 _FLAT_LINE = re.compile(
     r"(?i:flat|apartment|apt\.?|unit|suite|appartement|appt\.?|wohnung|piso|apartamento|bloco"
     r"|block|bâtiment|bât\.?|résidence|residencia|residência|edificio|edifício|building)"
@@ -202,6 +212,10 @@ _RANGE_BEFORE = re.compile(
 )
 
 
+#: What ends a segment before a street: a comma, a dash between blanks (see ``dashed`` below).
+_SEGMENT_ENDS = frozenset((", ", "\u2013 ", "\u2014 "))
+
+
 def _preceded(text: str, start: int) -> int:
     """Where the address that starts at ``start`` starts with what comes before it (see
     ``_FIELD_START``); ``start`` when nothing does."""
@@ -213,7 +227,9 @@ def _preceded(text: str, start: int) -> int:
     elif first.isdigit():
         m = _RANGE_BEFORE.search(text, max(0, start - 12), start)
         if m:
-            return m.start()
+            start = m.start()  # a lot or a unit: an estate may stand before it
+            if text[start - 2 : start] not in _SEGMENT_ENDS:
+                return start
     line = text.rfind("\n", max(0, start - 40), start)
     if line != -1 and not text[line + 1 : start].strip():
         flat = _FLAT_LINE.search(text, max(0, line - 40), line + 1)
@@ -224,7 +240,7 @@ def _preceded(text: str, start: int) -> int:
         )
     pos = best = start
     for _ in range(3):
-        if text[pos - 2 : pos] != ", ":
+        if text[pos - 2 : pos] not in _SEGMENT_ENDS:
             return best
         window_start = max(0, pos - 42)
         window = text[window_start : pos - 2]
@@ -236,17 +252,25 @@ def _preceded(text: str, start: int) -> int:
         # A building after a preposition ("sábado às 16h, na Quinta da Aveleda, Rua ...",
         # "ricevimento presso Villa Medicea, Via ..."): the name starts after the last one, and
         # so does the address.
+        # (Or a flat in small letters: "it's flat 2/1, 44 Hyndland Road".)
         starts = [
             i + 1
             for i in range(len(words) - 1)
-            if words[i] in _LEADING and words[i + 1][:1].isupper()
+            if words[i] in _LEADING
+            and (words[i + 1][:1].isupper() or _SMALL_FLAT.fullmatch(words[i + 1]) is not None)
         ]
         lead = next((i for i in starts if _PLACE_WORDS.search(" ".join(words[i:]))), 0)
         if cut == -1 and pos - 42 > 0 and not lead:
             return best  # a clause too long to be a name
         named = " ".join(words[lead:])
         first = named[:1]
+        # After a dash only an estate or a building, named with a capital ("Zone Industrielle
+        # Nord", then the dash and "9 rue Gutenberg"), not a family ("The Nguyens") or an offer
+        # ("2 bed flat to rent").
+        dashed = text[pos - 2] != ","
         place = _PLACE_WORDS.search(named)
+        if dashed and not first.isupper():
+            return best
         # A flat or a floor may be written in small letters ("appartement 12, 4e étage, ...").
         opening = first.isupper() or first.isdigit() or (place is not None and place.start() == 0)
         if not named or len(words) - lead > 6 or not opening:

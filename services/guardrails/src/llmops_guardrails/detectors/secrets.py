@@ -57,6 +57,8 @@ from llmops_guardrails.detectors.secrets_credentials import (
 from llmops_guardrails.detectors.secrets_keys import MARKS as KEY_MARKS
 from llmops_guardrails.detectors.secrets_keys import keys_and_card_codes
 from llmops_guardrails.detectors.secrets_marks import Marks
+from llmops_guardrails.detectors.secrets_onetime import MARKS as ONE_TIME_MARKS
+from llmops_guardrails.detectors.secrets_onetime import one_time_codes
 from llmops_guardrails.detectors.secrets_phrases import app_passwords, passphrases, setup_keys
 from llmops_guardrails.detectors.secrets_providers import (
     discord_tokens,
@@ -114,7 +116,7 @@ _GATES = (
     *("communit", "comunidad", "communauté", "identified", "password '", "login", "smtp"),
 )
 #: Every word a finder starts from or needs, found in one pass (see :mod:`.secrets_marks`).
-_MARKS = Marks((*ASSIGNED_STEMS, *TOLD_STEMS, *KEY_MARKS, *_GATES))
+_MARKS = Marks((*ASSIGNED_STEMS, *TOLD_STEMS, *KEY_MARKS, *ONE_TIME_MARKS, *_GATES))
 
 
 class SecretsDetector:
@@ -144,6 +146,7 @@ class SecretsDetector:
         spans.extend(pairs(text, lower))
         spans.extend(codes(text, lower))
         spans.extend(keys_and_card_codes(text, lower, marks))
+        spans.extend(one_time_codes(lower, marks))
         if "?" in text and "\n" in text:
             spans.extend(answers(text, lower))
         dash = "-" in text and ("-p" in text or "--" in text or " -a " in text)

@@ -95,8 +95,10 @@ _LOCKS = (
     "messagerie voicemail mailbox mobilbox parental parentale jugendschutz confidentiel cantina "
     "sótano soffitta cantine dachboden "
     "confidencial vertraulich sim immeuble edificio prédio gebäude entrée entrada eingang"
+    # Ninth round's dev rows: an Italian street door and key box, a photocopier, a locker.
+    " portone cassetta photocopier keybox spind vestiaire "
     "|caja fuerte|bike shed|bin store|local vélos|local poubelles|local à vélos|cuarto de bicis"
-    "|cuarto de basuras|buzón de voz|correio de voz"
+    "|cuarto de basuras|buzón de voz|correio de voz|lock box|key box"
 )
 #: Endings of German compounds that are locks: "Müllraum", "Fahrradkeller", "Garagentor".
 _LOCK_ENDINGS = ("raum", "keller", "tor", "tür", "schloss", "tresor", "box", "kasten", "safe")

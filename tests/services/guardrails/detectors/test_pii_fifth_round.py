@@ -172,7 +172,6 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         "Vos identifiants\nIdentifiant : 4183027M\nMot de passe : ********",
         "Door 4: error code 5003, please call the technician",
         "code postal 75001 porte B",
-        "Your verification code for the door app is 482913",
         "locker 1234 is by the stairs",
         "Use promo code 4471 on the door mats page",
         "the tablet code name is Falcon 2016",

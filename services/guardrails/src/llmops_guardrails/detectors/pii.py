@@ -418,40 +418,42 @@ def _number_spans(
             yield from ipv4s(text, lo, hi)
         if not want_streets:
             continue
-        yield from po_box(text, start, end)
-        if digits <= 6:
-            yield from addresses(text, start, end)
-        if 4 <= digits <= 7 and (
-            text[start - 2 : start] == ", " or text[start - 1 : start] == "\n"
+        yield from _street_spans(text, start, end, digits)
+
+
+def _street_spans(text: str, start: int, end: int, digits: int) -> Iterator[Span]:
+    """Post-office boxes and addresses whose house number is in the digit cluster at
+    ``start:end`` (of ``digits`` digits), alone or run into a postal code or another number."""
+    yield from po_box(text, start, end)
+    if digits <= 6:
+        yield from addresses(text, start, end)
+    if 4 <= digits <= 7 and (text[start - 2 : start] == ", " or text[start - 1 : start] == "\n"):
+        yield from unnumbered_street(text, start, end)
+    if " " in text[start:end]:
+        # A house number run into a postal code ("via garibaldi 9 20090 segrate", "Via Roma
+        # 10 - 00184 Roma", "Viale Mazzini 41 \u2013 00195 Roma"), or after another number ("£425,000
+        # - 11 Orchard Rise").
+        first = text.index(" ", start)
+        if first - start <= 4 and (digits > 6 or text[first + 1 : first + 2].isdigit()):
+            yield from addresses(text, start, first)
+        last = text.rindex(" ", start, end) + 1
+        if text[last] == "(":
+            last += 1  # a house number in brackets after another number ("lot 27 (48 rue")
+        if end - last <= 4 and (
+            text[last - 2 : last] in ("- ", "\u2013 ") or _letter_at(text, end + 1)
         ):
-            yield from unnumbered_street(text, start, end)
-        if " " in text[start:end]:
-            # A house number run into a postal code ("via garibaldi 9 20090 segrate", "Via Roma
-            # 10 - 00184 Roma", "Viale Mazzini 41 \u2013 00195 Roma"), or after another number ("£425,000
-            # - 11 Orchard Rise").
-            first = text.index(" ", start)
-            if first - start <= 4 and (digits > 6 or text[first + 1 : first + 2].isdigit()):
-                yield from addresses(text, start, first)
-            last = text.rindex(" ", start, end) + 1
-            if text[last] == "(":
-                last += 1  # a house number in brackets after another number ("lot 27 (48 rue")
-            if end - last <= 4 and (
-                text[last - 2 : last] in ("- ", "\u2013 ") or _letter_at(text, end + 1)
-            ):
-                # "pour le T3 5 rue Saint-Guilhem, 34000 Montpellier": held by its postal code
-                # ("Q3 2024 \u2013 12 Main Street", "Pages 10 - 12 Main Street Journal" are none).
-                for span in addresses(text, last, end):
-                    if span.score >= 0.9:
-                        yield span
+            # "pour le T3 5 rue Saint-Guilhem, 34000 Montpellier": held by its postal code
+            # ("Q3 2024 \u2013 12 Main Street", "Pages 10 - 12 Main Street Journal" are none).
+            for span in addresses(text, last, end):
+                if span.score >= 0.9:
+                    yield span
 
 
 def _addresses_of(copy: str) -> list[Span]:
     """The postal addresses in a copy of a text, followed (the rest is found in the original)."""
     found: list[Span] = []
     for start, end in _clusters(copy):
-        found.extend(po_box(copy, start, end))
-        if len(copy[start:end].translate(_SEPARATORS)) <= 6:
-            found.extend(addresses(copy, start, end))
+        found.extend(_street_spans(copy, start, end, len(copy[start:end].translate(_SEPARATORS))))
     return extend(copy, found)
 
 

@@ -30,7 +30,9 @@ PHONE_WORDS = re.compile(
     r"|teléfono|telefono|móvil|movil|llam|telefone|telemóvel|telemovel|celular|ligue|ligar"
     # Payments and messages sent to a phone number: "bizum al 740 109 637", "MB Way: 92...",
     # "me chama no zap", "escríbeme al 6...".
-    r"|bizum|mb ?way|\bzap\b|escr[ií]beme|escreve-me|manda(?:-me)? mensagem",
+    r"|bizum|mb ?way|\bzap\b|escr[ií]beme|escreve-me|manda(?:-me)? mensagem"
+    # Latin American shorthands: "Cel. 81 1928 4406", "mandame un wsp al 11 6203-8847".
+    r"|\bcel\b|\bwsp\b|\bwpp\b",
 )
 # The phone words that outweigh a word for a reference before the same number ("Account phone",
 # "my no. is"); "número", "contact" and "ring" do not ("Numero spedizione BRT: ...").
@@ -38,7 +40,8 @@ STRONG_PHONE_WORDS = re.compile(
     r"phone|tel\b|tel\.|tél|call(?!back\b(?![ #:]))|mobile|cell|whats ?app|fax|text me|\breach\b|portable|appel"
     r"|contact:|contacto:|kontakt:"
     r"|telefon|handy|rufnummer|anruf|erreichbar|chiam|cellulare|mob\.|\bm:|\bt:|my no\.|my number"
-    r"|teléfono|telefono|móvil|movil|llam|telefone|telemóvel|telemovel|celular|ligue|ligar",
+    r"|teléfono|telefono|móvil|movil|llam|telefone|telemóvel|telemovel|celular|ligue|ligar"
+    r"|\bcel\b|\bwsp\b|\bwpp\b",
 )
 # Words that say a number is not a phone number: references, orders, parcels, money.
 NOT_PHONE_WORDS = re.compile(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 
 from llmops_guardrails.detectors.pii_context import Span
 
@@ -38,15 +39,27 @@ class Squeezed:
 
     def back(self, spans: Iterable[Span]) -> Iterator[Span]:
         """The copy's spans that needed the change, at the original offsets. A phone number is
-        not joined across lines: two numbers listed one per line would read as one."""
+        joined across lines only where neither line's part is a number of its own (seven digits
+        or more): two numbers listed one per line would read as one; "06 43 18\n92 70", a number
+        cut by a copy and paste, is one (tenth round: four of one author's phones)."""
         for span in spans:
             inside = range(span.start + 1, span.end)
-            joined = any(i in self.joined_at for i in inside)
-            if joined and span.kind == "phone":
+            joins = [i for i in inside if i in self.joined_at]
+            if joins and span.kind == "phone" and not self._one_number(span, joins):
                 continue
+            joined = bool(joins)
             if joined or any(i in self.squeezed_at for i in inside):
                 end = self.origin[span.end - 1] + 1
                 yield span._replace(start=self.origin[span.start], end=end)
+
+    def _one_number(self, span: Span, joins: list[int]) -> bool:
+        """Whether each line's part of ``span`` (split at ``joins``) is too short to be a number."""
+        cuts = [span.start, *joins, span.end]
+        return all(_digits(self.text[a:b]) < 7 for a, b in pairwise(cuts))
+
+
+def _digits(text: str) -> int:
+    return sum(c.isdigit() for c in text)
 
 
 def squeezed(text: str) -> Squeezed | None:
@@ -166,6 +179,18 @@ def _broken(text: str) -> Iterator[tuple[int, int]]:
 # folded ("Palm Ave") in a copy of the text with the same offsets. Two-letter words stay (states,
 # provinces) but for the street abbreviations.
 _CAPS_LINE = re.compile(r"(?m)^(?=[^a-z\n]*\d)(?=(?:[^a-z\n]*[A-ZÀ-Þ]{3}){2})[^a-z\n]{6,}$")
+# Or capitals inside a sentence, as a carrier's text message writes the address it delivers to
+# ("... entregue hoje em R DR MANUEL ARRIAGA 15 1 ESQ 4700-040 BRAGA. Acompanhe ..."; tenth
+# round): a run without small letters, a digit and two words of three capitals in it. (Found
+# as runs, then looked into: lookaheads at every offset of a megabyte of capitals are quadratic.)
+_CAPS_RUN = re.compile(r"[^a-z\n]{12,}")
+_CAPS3 = re.compile(r"[A-ZÀ-Þ]{3}")
+
+
+def _caps_address(run: str) -> bool:
+    return any(c.isdigit() for c in run) and len(_CAPS3.findall(run, 0, 200)) >= 2
+
+
 _CAPS_WORD = re.compile(r"(?<![\w])[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'\u2019]{1,40}(?![\w])")
 _NO_CAPITALS = str.maketrans("", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞ")
 _STREET_ABBREVIATIONS = frozenset(["ST", "DR", "RD", "LN", "CT", "PL", "AV", "AVE", "SQ"])
@@ -182,8 +207,10 @@ def _fold(m: re.Match[str]) -> str:
 def folded(text: str) -> str | None:
     """``text`` with its words in capitals written capitalised (same length), or None when no line
     is in capitals."""
-    if len(text) - len(text.translate(_NO_CAPITALS)) < 6 or not _CAPS_LINE.search(text):
+    if len(text) - len(text.translate(_NO_CAPITALS)) < 6:
         return None  # fewer capitals than two words of three (counted in ~3 us per KB)
+    if not _CAPS_LINE.search(text) and not any(map(_caps_address, _CAPS_RUN.findall(text))):
+        return None
     copy = _CAPS_WORD.sub(_fold, text)
     return copy if len(copy) == len(text) else None
 

@@ -241,8 +241,12 @@ def _phone_kind_score(
         # "2024-05-13 09:14:22" and "03/14/2024 2:30": a date and an hour; "192.168.0.0/16": a
         # network; "08.04.<en dash>10.04.2024": dates (an en dash separates a number's groups
         # only between spaces, "0176 <en dash> 23 45 98 10").
-        if _DATE.fullmatch(cand) or _DOTTED_QUAD.fullmatch(cand) or _ISO_DATE.match(cand):
+        if _DATE.fullmatch(cand) or _ISO_DATE.match(cand):
             return None
+        if _DOTTED_QUAD.fullmatch(cand) and all(
+            int(p) <= 255 for p in cand.split("/")[0].split(".")
+        ):
+            return None  # an IPv4 address or network; "628.44.19.03" is a Spanish mobile
         if _CEP.fullmatch(cand):  # a Brazilian postal code ("01000-000"), never a phone's shape
             return None
         if _DAY_DATE.match(cand) or cand.count("\u2013") != cand.count(" \u2013 "):
@@ -412,6 +416,12 @@ def phones(
                 if m.end() < m.start() + paren + 1
                 else None
             )
+        if score is None:
+            # Run on into the next column or an hour: a call log's "+1 415-829-3316   00:04:12",
+            # "+34 958 22 47 13 3:45" (tenth round); the number ends where the column starts.
+            shorter = _before_next_field(text, m)
+            if shorter is not None:
+                m, score = shorter, _phone_kind_score(text, shorter, regions, named)
         sep = _OR.search(m.group()) if score is None else None
         if sep is not None and sum(c.isdigit() for c in m.group()[: sep.start()]) < 7:
             # A number after something that is none, a dash between them: "AZ 85741 \u2013 (773)
@@ -421,6 +431,28 @@ def phones(
                 m, score = rest, _phone_kind_score(text, rest, regions, named)
         if score is not None:
             yield Span("phone", m.start(), m.end(), score)
+
+
+# Where a candidate runs on into the next column (two blanks or a tab) or into an hour after it
+# (" 3" of "3:45").
+_NEXT_FIELD = re.compile(r"[ \t]{2,}|\t")
+_HOUR_STARTS = re.compile(r" \d{1,2}$")
+
+
+def _before_next_field(text: str, m: re.Match[str]) -> re.Match[str] | None:
+    """The candidate ``m`` cut before the column or the hour it ran on into, if it did. Only an
+    international number: national digits in columns are a statement's or a dump's ("50 4b 03 04
+    14 00 00 00  08 00")."""
+    if not m.group().startswith(("+", "(+")):
+        return None
+    gap = _NEXT_FIELD.search(m.group())
+    if gap is not None:
+        end = m.start() + gap.start()
+    elif text[m.end() : m.end() + 1] == ":" and (hour := _HOUR_STARTS.search(m.group())):
+        end = m.start() + hour.start()
+    else:
+        return None
+    return _PHONE.fullmatch(text, m.start(), end)
 
 
 def _parts(

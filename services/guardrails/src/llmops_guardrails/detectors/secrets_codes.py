@@ -53,6 +53,11 @@ _DEVICE_PIN = re.compile(
     r"|novo|nuovo|current|actuel|aktuelle|actual|atual|attuale|initial|temporary|provisoire)){0,3}"
     r"[ \t]{0,4}[:=]?[ \t]{0,4}(?P<value>\d{4,8})(?![\w]|[.,/-]\d)"
 )
+# A PIN named by whose or what it is, one word in small letters, the code ending its clause.
+_WHOSE_PIN = re.compile(
+    r"(?<![\w])PIN[ \t]+(?!(?:code|diode|photodiode|header|connector|number)\b)[a-zà-ÿ]{3,15}"
+    r"[ \t]+(?P<value>\d{4,8})(?=[ \t]*(?:[,.;)\n]|$))"
+)
 # A PIN of letters, digits and symbols ("Online-Banking ..., PIN l9a~Rh20"): a password.
 # A pin's name in code or a datasheet ("PIN_LED_2", "PIN: GPIO_17", "PIN A4/SDA") is none.
 _STRONG_PIN = re.compile(
@@ -77,6 +82,8 @@ _ALWAYS_CODES = (
     "|caja de llaves|cofre das chaves|cassetta delle chiavi|key box|schlüsselkasten"
     # German compounds for a door's or a keypad's code (eighth and ninth rounds).
     "|tastencode|torcode|schlosscode|tresorcode|zahlencode|eingangscode|öffnungscode|türcode"
+    # A card's or an account's secret code, Québec's PIN (tenth round).
+    "|code secret|code confidentiel|código secreto|codice segreto|geheimzahl|geheimcode|nip"
 )
 #: Words for a code, and the verbs for typing one: a colon, a copula or a lock must follow.
 _CODE_WORDS = (
@@ -367,22 +374,39 @@ def _accepted(lower: str, word_end: int, category: str, m: re.Match[str], locks:
         if lower.endswith("pin code", 0, word_end) or lower.endswith("pin-code", 0, word_end):
             return len(m.group("value").strip("#*")) != 6  # India's postal code: "PIN Code: 560034"
         # "code: 4827", "int code = 4096", "Codice: 4821 Descrizione": a code word alone names
-        # nothing that opens (review of the first draft: two dozen such lines flagged).
+        # nothing that opens (review of the first draft: two dozen such lines flagged). Digits
+        # read out one by one after it are a code's ("Code : 7 3 1 5", "el codigo del patio es
+        # 8 0 8 0"; tenth round): no other number is written so.
+        if m.group("sep") and _READ_OUT.fullmatch(m.group("value")):
+            return True
         return _lock_on_line(lower, locks, word_end, m.end())
+    # Digits read out one by one after a lock are its code ("Controlled drugs safe 2 8 6 4 1",
+    # "alarm 0 4 1 1"; tenth round).
+    if _READ_OUT.fullmatch(m.group("value")):
+        return True
     # A lock and a bare number ("locker 1234", "Tor 2") or a copula ("The gate is 1200 wide") is a
     # measure or a number: only a field's label and a colon or "=" ("Müllraum: 7316").
     sep = m.group("sep") or ""
     label = _label_word(lower, word_end)
     if sep[:1] in (":", "=") and (label in _LABEL_LOCKS or label.endswith(_LOCK_ENDINGS)):
         return True
-    if label not in _LABEL_LOCKS or not m.group("value").strip("#*").isdigit():
+    # Digits only, spaced or dashed as a code is read out ("the bike shed lock is 6 6 1 0 now").
+    if label not in _LABEL_LOCKS or not _SPACED.sub("", m.group("value").strip("#*")).isdigit():
         return False
     # An alarm's or a safe's code told with a copula or "with", or followed by the key pressed
     # after it, the clause ending there ("La alarma se desconecta con 1208 y luego la tecla",
     # "allarme 7708 poi tasto OFF", "the alarm is 5812 now"); "the safe is 1200 wide" is none.
     told = _WITH.search(m.group("between")) is not None or sep not in ("", ":", "=")
     keyed = _KEY_AFTER.match(lower, m.end()) is not None
-    return (told and _CLAUSE_ENDS_HERE.match(lower, m.end()) is not None) or keyed
+    ends = _CLAUSE_ENDS_HERE.match(lower, m.end()) or _CLAUSE_GOES_ON.match(lower, m.end())
+    return (told and ends is not None) or keyed
+
+
+# Where a told code's clause ends without a stop: "alarm is 1357 and you have 30 sec", "Alarm is
+# 2209 - set it AFTER the lights", "lock is 553 (front)" (tenth round).
+_CLAUSE_GOES_ON = re.compile(
+    r"[ \t]+(?:and|but|y|et|und|e|ma|mais|aber|pero|so)\b|[ \t]+[\u2013\u2014-][ \t]|[ \t]*\("
+)
 
 
 _WITH = re.compile(r"(?:^|\s)(?:with|mit|avec|con|com|col|using|par|per)\s*$")
@@ -404,6 +428,8 @@ _CLAUSE_ENDS_HERE = re.compile(
     r"|ora\b)"
 )
 _GROUP_GOES_ON = re.compile(r" \d")
+_SPACED = re.compile(r"(?<=\d)[ -](?=\d)")
+_READ_OUT = re.compile(r"[#*]?\d(?: \d){3,7}[#*]?")
 _LABEL_PHRASES = tuple(p for p in _LABEL_LOCKS if " " in p)
 _HOUR = re.compile(r"\d{1,2}h\d{2}")
 _DATE = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
@@ -487,6 +513,7 @@ def _backup_codes(text: str, lower: str) -> Iterator[Span]:
     for m in _BACKUP_WORDS.finditer(lower):
         if _EXAMPLE.search(lower, max(0, m.start() - 80), m.end() + 80):
             continue  # "Recovery codes are described in RFC 6238. Example tracking numbers:"
+        yield from _codes_on_its_line(text, lower, m.end())
         at = lower.find("\n", m.end(), m.end() + 121)
         if at == -1:
             continue
@@ -510,6 +537,26 @@ def _backup_codes(text: str, lower: str) -> Iterator[Span]:
             at = end
 
 
+# The rest of the backup codes' line after a colon: "2FA-Backup-Codes: 83619402, 55019283".
+_ON_ITS_LINE = re.compile(r"[^\n:]{0,24}:[ \t]*")
+
+
+def _codes_on_its_line(text: str, lower: str, at: int) -> Iterator[Span]:
+    """Backup codes listed after the words' colon on their own line (tenth round), commas or
+    blanks between them."""
+    m = _ON_ITS_LINE.match(lower, at)
+    if m is None:
+        return
+    end = lower.find("\n", m.end(), m.end() + 121)
+    line = lower[m.end() : m.end() + 120 if end == -1 else end].replace(",", " ").rstrip()
+    if not line or not _CODE_LINE.fullmatch(line):
+        return
+    for code in _ONE_CODE.finditer(line):
+        written = text[m.end() + code.start() : m.end() + code.end()]
+        if _one_code(code.group(), written):
+            yield Span("generic_secret", m.end() + code.start(), m.end() + code.end(), 0.8)
+
+
 # --- the finder ---------------------------------------------------------------------------------
 
 
@@ -531,6 +578,11 @@ def codes(text: str, lower: str) -> Iterator[Span]:
             if len(digits) == 6 and m.group().startswith(("PIN Code", "PIN code")):
                 continue  # India's postal code ("PIN Code: 560034")
             yield Span("password", m.start("value"), m.end("value"), 0.8)
+        for m in _WHOSE_PIN.finditer(text):
+            # Whose PIN, in a word of small letters: "PIN camareros 2468, PIN encargado 9731".
+            digits = m.group("value")
+            if not filler(digits) and not (len(digits) == 4 and digits[:2] in ("19", "20")):
+                yield Span("password", m.start("value"), m.end("value"), 0.8)
         for m in _STRONG_PIN.finditer(text):
             value = m.group("value").rstrip(".)")
             if _PIN_NAME.match(value) or value.lower().startswith(_INSTRUCTIONS):
@@ -569,8 +621,8 @@ def codes(text: str, lower: str) -> Iterator[Span]:
             yield Span("password", at, code.end("value"), 0.8)
             taken = code.end()
     yield from _recovery_keys(text)
-    if "\n" in text:
-        backup = any(category == "backup" for _, category in anchors)
+    backup = any(category == "backup" for _, category in anchors)
+    if "\n" in text or backup:  # (on one line only after the words: see _codes_on_its_line)
         if not backup:
             # The words may sit farther up than a window reaches: "GitHub recovery codes for the
             # org owner account (print & store in the safe, do NOT keep on laptop):\n\n81a5f-...";

@@ -1,6 +1,6 @@
 """Keys and codes known by their shape and a word near them, not by a word right before them:
 routers' Wi-Fi keys (twenty digits, capitals and digits after a network's name, digits after its
-label) and a card's security code after its name. Beside the door and PIN codes of
+label), a card's security code after its name, and licence and recovery keys in groups. Beside the door and PIN codes of
 :mod:`.secrets_codes`. Each pattern runs from its literal starts or where its digits are (see
 each function): over a whole prompt, the first draft cost ~100 us per KB."""
 
@@ -21,6 +21,8 @@ def keys_and_card_codes(text: str, lower: str, marks: dict[str, list[int]]) -> I
         return
     yield from card_codes(lower, marks)
     yield from network_keys(text, lower, marks)
+    if "-" in text:
+        yield from grouped_keys(text, lower)
 
 
 # --- a router's network key -----------------------------------------------------------------------
@@ -185,3 +187,40 @@ _CARD_WORDS = re.compile(r"card|carte|karte|tarjeta|cartão|carta|visa|mastercar
 
 #: The words these finders start from, for :class:`~.secrets_marks.Marks`.
 MARKS = (*_NETWORK_MARKS, *_CARD_CODE_MARKS)
+
+
+# --- licence and recovery keys ---------------------------------------------------------------------
+
+# A product's licence key or an account's recovery key: four to eight groups of four or five
+# capitals and digits ("NKGG6-WBPCC-HXWMY-6DQGJ-CPQVG", "ICDN-N3WQ-CX5Q-BHOU-FBFO-46NX-DK9X").
+# Independent authors wrote 33 in their dev rows, most with no word for a key beside them ("sem
+# ela nao recuperamos a conta): ..."), and five look-alikes: an example ("ABCDE-12345-...", "looks
+# like ..."), and Microsoft's published volume licence keys (public, in a table of editions).
+_GROUPED_KEY = re.compile(r"(?<![\w-])[A-Z0-9]{4,5}(?:-[A-Z0-9]{4,5}){3,7}(?![\w-])")
+_KEY_EXAMPLE = re.compile(
+    r"example|e\.g\.|exemple|ejemplo|beispiel|esempio|exemplo|looks like|format"
+)
+_RUN = re.compile(r"ABCD|1234|XXXX|0000")
+_REFERENCE = re.compile(
+    r"\bref\b|refer|order|serial|s/n|\bsn\b|sku|\bpart|model|track|ticket|invoice|booking|\bid\b"
+    r"|reserv|commande|pedido|bestell|ordine|factur|rechnung|fattura|série|serie|gift|voucher|cadeau|regalo|gutschein|coupon|promo"
+)
+_PUBLIC_KEY_EDITIONS = re.compile(
+    r"windows \d+(?:/\d+)? (?:pro|enterprise|education|home)[^\n]{0,12}\|"
+)
+
+
+def grouped_keys(text: str, lower: str) -> Iterator[Span]:
+    """Licence and recovery keys by their shape: letters in two groups at least, two digits."""
+    for m in _GROUPED_KEY.finditer(text):
+        value = m.group()
+        groups = value.split("-")
+        if sum(any(c.isalpha() for c in g) for g in groups) < 2 or sum(map(str.isdigit, value)) < 2:
+            continue  # a reference of digits ("2024-0339-..."), a word in capitals
+        if _RUN.search(value) or _KEY_EXAMPLE.search(lower, max(0, m.start() - 60), m.start()):
+            continue  # an example, a placeholder
+        if _PUBLIC_KEY_EDITIONS.search(lower, max(0, m.start() - 40), m.start()):
+            continue  # a table of published volume licence keys
+        if _REFERENCE.search(lower, max(0, m.start() - 40), m.start()):
+            continue  # a reference, a serial or an order number in the same shape
+        yield Span("generic_secret", m.start(), m.end(), 0.8)

@@ -69,6 +69,9 @@ Found = Callable[[str], list[tuple[str, str]]]
         ("le NIP c'est 7302 pis la question", "password", "7302"),
         ("- 2FA-Backup-Codes: 83619402, 55019283, 19473820\n", "generic_secret", "55019283"),
         ("Ihr Bestätigungscode für die Anmeldung bei meinKonto: 739204", "password", "739204"),
+        # A NIF in a conversation about one's NIF, the word a few lines up.
+        ("Tiago: manda-me o teu nif pa fatura do dentista\nPai: 119038528\nTiago: e o da mãe?"
+         "\nPai: 294 662 081 acho eu", "pt_nif", "294 662 081"),
         # Licence and recovery keys by their shape.
         ("Chave de licença: UZVO-ZV2Z-RXPV-4JLW\nContacto", "generic_secret", "UZVO-ZV2Z-RXPV-4JLW"),
         ("sem ela não recuperamos a conta): ICDN-N3WQ-CX5Q-BHOU-FBFO-46NX-DK9X", "generic_secret",
@@ -127,3 +130,8 @@ def test_shapes_that_are_no_value_stay_clean(text: str, found: Found) -> None:
 )  # fmt: skip
 def test_what_is_not_the_address_stays_out(text: str, address: str, found: Found) -> None:
     assert ("street_address", address) in found(text)
+
+
+def test_the_anonymous_consumers_nif_is_no_ones(found: Found) -> None:
+    text = "O NIF não bate. Aceito 999999990 (consumidor final) na fatura?"
+    assert [f for f in found(text) if f[0] == "pt_nif"] == []

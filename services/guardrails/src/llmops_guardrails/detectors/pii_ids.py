@@ -238,14 +238,29 @@ def _id_score(text: str, m: re.Match[str]) -> float:
 _NIF = re.compile(r"(?<![\w-])(?:[12356789]\d|45)\d([ .]?)\d{3}\1\d{3}(?![\w]|[ .-]\d)")
 
 
+#: Words that name a Portuguese taxpayer's number and nothing else.
+_NIF_NAMED = re.compile(r"(?<![a-z])nif(?![a-z])|contribuinte")
+#: NIFs printed for no one: an anonymous consumer's.
+_GENERIC_NIFS = frozenset({"999999990"})
+
+
 def nifs(text: str, pos: int, endpos: int) -> Iterator[Span]:
     for m in _NIF.finditer(text, pos, endpos):
         if pt_nif.is_valid(m.group().replace(" ", "").replace(".", "")):
             # A keyword near, its column's header, or one further back in prose ("my NIF so I
             # can deduct it on the IRS - it's ..."); not when a column names something else.
+            digits = m.group().replace(" ", "").replace(".", "")
+            if digits in _GENERIC_NIFS:
+                continue  # the NIF printed for an anonymous consumer ("consumidor final")
             keyword = named(NIF_WORDS, text, m.start()) or (
                 not column_name(text, m.start())
-                and NIF_WORDS.search(context_before(text, m.start(), 64))
+                and (
+                    NIF_WORDS.search(context_before(text, m.start(), 64))
+                    # A conversation about one's NIF, the word a few lines up ("manda-me o teu
+                    # nif ...\nPai: 119038528\nTiago: e o da mãe?\nPai: 294 662 081"; tenth
+                    # round's dev rows).
+                    or _NIF_NAMED.search(context_before(text, m.start(), 200))
+                )
             )
             score = _id_score(text, m) if keyword else 0.4  # "(por exemplo, 123456789)"
             yield Span("pt_nif", m.start(), m.end(), score)

@@ -76,6 +76,14 @@ Found = Callable[[str], list[tuple[str, str]]]
         ("Chave de licença: UZVO-ZV2Z-RXPV-4JLW\nContacto", "generic_secret", "UZVO-ZV2Z-RXPV-4JLW"),
         ("sem ela não recuperamos a conta): ICDN-N3WQ-CX5Q-BHOU-FBFO-46NX-DK9X", "generic_secret",
          "ICDN-N3WQ-CX5Q-BHOU-FBFO-46NX-DK9X"),
+        # Floors and flats between the street and its postal code: an Italian "piano", a
+        # Spanish mezzanine, a Catalan "entresòl", a Berlin front house.
+        ("sita in Via Maqueda 220, piano 3°, interno 9, 90134 Palermo, per", "street_address",
+         "Via Maqueda 220, piano 3°, interno 9, 90134 Palermo"),
+        ("El piso está en Calle Ancha 22, entreplanta izda, 11001 Cádiz. Puedo enseñarlo",
+         "street_address", "Calle Ancha 22, entreplanta izda, 11001 Cádiz"),
+        ('rider=118 addr="Sonnenallee 223, VH 1.OG, 12059 Berlin" eta=14min', "street_address",
+         "Sonnenallee 223, VH 1.OG, 12059 Berlin"),
         # A field after a middle dot; the company's number after it is not the address's.
         ("Pike & Sons Ltd \u00b7 Unit 3, Canal Industrial Estate, Leeds LS11 5QN \u00b7 Company No."
          " 04418812", "street_address", "Unit 3, Canal Industrial Estate, Leeds LS11 5QN"),

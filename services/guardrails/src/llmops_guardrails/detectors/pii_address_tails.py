@@ -47,7 +47,9 @@ _UNIT_WORDS = (
     r"|appt|appartement|bât|bâtiment|fraz|nave|km|int|interno|scala|local|room|box|buzón|dpto"
     r"|depto|of|oficina|despacho|zi|zimmer|whg|wohnung|hab|habitación|pta|boîte|boite|bte"
     r"|kamer|tür|türe|pmb|block|bloc|pier|dock|bldg|hangar|galpão|galpao|bodega|pral|portal"
-    r"|parcela|parzelle|lot|bis|floor|level|basement|bureau|torre|depto|rd(?= \d))\b\.?"
+    r"|parcela|parzelle|lot|bis|floor|level|basement|bureau|torre|depto|rd(?= \d)"
+    # An Italian floor, a Spanish mezzanine or attic, a Catalan "entresòl" (tenth round).
+    r"|piano|entreplanta|entresuelo|entl|entlo|ático|atico)\b\.?"
     r"(?: ?[\w.ºª°/-]{1,8}(?![\w]))?"
     # A Belgian box ("120 bus 4, 9000 Gent"), only before its postal code: "bus" is a word.
     r"|bus \d{1,4}(?=,? \d{4} )"
@@ -57,7 +59,7 @@ _UNIT_WORDS = (
     r"|(?:CS|TSA) \d{5}(?=,? \d{5} )"
     r"|#\s?\w{1,6}|\d{1,2}\.? ?[ºª°](?: ?[A-Za-z]{1,5}\.?(?: \d{1,3}(?![\w]))?)?"
     r"|\d{1,2}(?:st|nd|rd|th) [Ff]loor"
-    r"|\d{1,2}\. ?(?:OG|Etage|Stock|étage)|\d{1,2}e étage|s/n|snc|(?i:r/c)|(?i:hinterhaus|vorderhaus"
+    r"|\d{1,2}\. ?(?:OG|Etage|Stock|étage)|\d{1,2}e étage|s/n|snc|(?i:r/c)|VH|HH|(?i:hinterhaus|vorderhaus"
     r"|seitenflügel|rechts|links|bajo|izq\.?|izda\.?|dcha\.?|esq\.?|dto\.?|drt\.?|frt\.?|trás)"
     r"|\(\d{1,2}(?:e|er|ème|\.|º|°)? ?(?:étage|etage|OG|Stock|piano|piso|andar|floor)\)"
 )

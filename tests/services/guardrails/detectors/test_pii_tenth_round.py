@@ -84,6 +84,22 @@ Found = Callable[[str], list[tuple[str, str]]]
          "street_address", "Calle Ancha 22, entreplanta izda, 11001 Cádiz"),
         ('rider=118 addr="Sonnenallee 223, VH 1.OG, 12059 Berlin" eta=14min', "street_address",
          "Sonnenallee 223, VH 1.OG, 12059 Berlin"),
+        # Streets typed in small letters in a chat, with their floor, staircase and side.
+        ("Dani: c/ san bernardo 34 3º izq, el timbre no va", "street_address",
+         "c/ san bernardo 34 3º izq"),
+        ("deixo no buzón de c/ sagasta 12 esc izq 4ºb, la combinación", "street_address",
+         "c/ sagasta 12 esc izq 4ºb"),
+        ("Tiago: r. de santa catarina 312 4º frente, 4000-443 porto\nTiago: ok", "street_address",
+         "r. de santa catarina 312 4º frente, 4000-443 porto"),
+        ("max: goethestr. 14a, 80336 münchen, bei huber klingeln", "street_address",
+         "goethestr. 14a, 80336 münchen"),
+        ("bin jetzt brunnenstr 64 4. og, klingel kaya", "street_address", "brunnenstr 64 4. og"),
+        ("Consegna: via san vitale 61 scala A int 4 40125 bologna. Codice", "street_address",
+         "via san vitale 61 scala A int 4 40125 bologna"),
+        # A phone under a taxpayer's word stays a phone.
+        ("Contribuinte: 232 851 034\nTelefone: 239 812 450", "phone", "239 812 450"),
+        ("Encarregado: Sandra – tlm. 912 738 405 – contribuinte 232 851 034", "phone",
+         "912 738 405"),
         # A field after a middle dot; the company's number after it is not the address's.
         ("Pike & Sons Ltd \u00b7 Unit 3, Canal Industrial Estate, Leeds LS11 5QN \u00b7 Company No."
          " 04418812", "street_address", "Unit 3, Canal Industrial Estate, Leeds LS11 5QN"),

@@ -241,12 +241,17 @@ _LOWER_CUE = re.compile(
 # A floor, a door or a flat between a house number and the postal code, as typed in lower case:
 # "7 1ºd 46002", "14 r/c 2800-262", "312 2 esq", "30, 3r 2a, 08003", "3 in 01099".
 _LOWER_UNIT = (
-    r"(?:,? (?:\d{1,2}[ºª°]? ?[a-z]?|\d{1,2}[rnt]? \d{1,2}a?|\d{1,2}(?:st|nd|rd|th) floor|r/c"
-    r"|bajo|piso \d{1,2}\w?|planta \d{1,2}|flat \d{1,4}\w?|apt\.? ?\w{1,5}|esq|dto|dta|dir|in)){0,2}"
+    r"(?:,? (?:\d{1,2}\. ?og|\d{1,2}[ºª°]?(?: ?[a-z](?![\w]))?|\d{1,2}[rnt]? \d{1,2}a?|\d{1,2}(?:st|nd|rd|th) floor|r/c"
+    r"|bajo|piso \d{1,2}\w?|planta \d{1,2}|flat \d{1,4}\w?|apt\.? ?\w{1,5}|esq|dto|dta|dir|in"
+    # Staircases, blocks, sides, attics and Italian inner doors, as typed in a chat (tenth
+    # round: "c/ sagasta 12 esc izq 4ºb", "via san vitale 61 scala A int 4 40125 bologna").
+    r"|esc(?:\.|alera)?(?: (?:izq|dcha|\d{1,2}|[a-z])\b)?|izq(?:da)?\.?|dcha\.?"
+    r"|bl(?:oque)?\.? \d{1,3}|portal \d{1,3}|ático|atico|frente|scala [a-z]|int\.? \d{1,3}"
+    r"|interno \d{1,3})){0,4}"
 )
 # A postal code and a city word after a house number.
 _CODE_AFTER = re.compile(
-    r"(?: km \d{1,3})?" + _LOWER_UNIT + r",? (?:\d{5}|\d{4}-\d{3}|(?!19|20)\d{4}) [^\W\d]",
+    r"[a-z]?(?: km \d{1,3})?" + _LOWER_UNIT + r",? (?:\d{5}|\d{4}-\d{3}|(?!19|20)\d{4}) [^\W\d]",
     re.IGNORECASE,
 )
 # Italian provinces after a city typed in lower case ("20090 segrate mi"); not those that are
@@ -258,6 +263,7 @@ _PROVINCES = (
 )
 _LOWER_CODED = re.compile(
     r"(?<![\w])(?:calle|c/|avda\.|av\.|avenida|plaza|paseo|camino|ronda|travesía|rua|rúa|praça"
+    r"|r\.(?= d[aeo]s? )"
     r"|travessa|largo|estrada|alameda|carrer|passeig|avinguda|via|viale|piazza|piazzale|corso"
     r"|vicolo|strada|rue|avenue|boulevard|chemin|quai|allée|impasse"
     r"|straße|strasse|[\wäöüß-]{3,30}(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|ufer))"
@@ -277,7 +283,8 @@ _LOWER_TYPED = re.compile(
 # "via" only after "in", "a", a comma or a slash (English says "via email 2"); no "corso" (a
 # course), "plaza" (a seat: "plaza de parking nº 22") or "route".
 _CHAT_STREET = re.compile(
-    r"(?<![\w])(?:(?:(?i:calle|avenida|avda\.|rua|travessa|praça|carrer|passeig|viale|piazza)"
+    r"(?<![\w])(?:(?:(?i:calle|avenida|avda\.?|c/|c\.so|rua|r\.(?= d[aeo]s? )|travessa|praça|carrer"
+    r"|passeig|viale|piazza)"
     r"|(?:(?<= in )|(?<= a )|(?<=, )|(?<=/ ))[Vv]ia)(?: [^\W\d_][\w'\u2019.-]{1,29}){1,3}"
     # "friedrichstr 128", not "substr 3" or "strstr 2".
     r"|[a-zäöüß]{3,30}(?:straße|strasse|str\.)|[a-zäöüß]{5,30}(?<!sub)(?<!str)(?<!in)str)"
@@ -285,6 +292,9 @@ _CHAT_STREET = re.compile(
 )
 _CHAT_WORDS = (
     "calle",
+    "c/",
+    "c.so",
+    "r. d",
     "avenida",
     "avda",
     "rua",
@@ -628,13 +638,19 @@ def _chat_street(text: str, start: int, end: int) -> Span | None:
     """A street typed in a chat with no postal code ("es calle toledo 62 no??", "sono in via
     Garibaldi 23 ma", "friedrichstr 128, hinterhof"): a street-type word no other language uses
     so, a name, the number at ``start:end``, and the clause ends there."""
-    if not _CLAUSE_ENDS.match(text, end):
+    # A floor, a staircase, a side after the number ("c/ san bernardo 34 3º izq, el timbre").
+    units = _CHAT_UNITS.match(text, end)
+    stop = units.end() if units else end
+    if not _CLAUSE_ENDS.match(text, stop):
         return None
     before = text[max(0, start - 48) : start].lower()
     if not any(word in before for word in _CHAT_WORDS):
         return None  # the pattern's search costs ~20 us; these tests a few hundred ns
     m = _CHAT_STREET.search(text, max(0, start - 48), end)
-    return Span("street_address", m.start(), m.end(), 0.75) if m and m.end() == end else None
+    return Span("street_address", m.start(), stop, 0.75) if m and m.end() == end else None
+
+
+_CHAT_UNITS = re.compile(_LOWER_UNIT.replace("{0,4}", "{1,4}"), re.IGNORECASE)
 
 
 # A postal code and a city on the next line or in the next field: "Am Lindenhof 12a\n31135

@@ -32,7 +32,7 @@ PHONE_WORDS = re.compile(
     # "me chama no zap", "escríbeme al 6...".
     r"|bizum|mb ?way|\bzap\b|escr[ií]beme|escreve-me|manda(?:-me)? mensagem"
     # Latin American shorthands: "Cel. 81 1928 4406", "mandame un wsp al 11 6203-8847".
-    r"|\bcel\b|\bwsp\b|\bwpp\b",
+    r"|\bcel\b|\bwsp\b|\bwpp\b|\btlm\b|\btlf\b|\btfno\b|\btelf\b",
 )
 # The phone words that outweigh a word for a reference before the same number ("Account phone",
 # "my no. is"); "número", "contact" and "ring" do not ("Numero spedizione BRT: ...").
@@ -41,7 +41,7 @@ STRONG_PHONE_WORDS = re.compile(
     r"|contact:|contacto:|kontakt:"
     r"|telefon|handy|rufnummer|anruf|erreichbar|chiam|cellulare|mob\.|\bm:|\bt:|my no\.|my number"
     r"|teléfono|telefono|móvil|movil|llam|telefone|telemóvel|telemovel|celular|ligue|ligar"
-    r"|\bcel\b|\bwsp\b|\bwpp\b",
+    r"|\bcel\b|\bwsp\b|\bwpp\b|\btlm\b|\btlf\b|\btfno\b|\btelf\b",
 )
 # Words that say a number is not a phone number: references, orders, parcels, money.
 NOT_PHONE_WORDS = re.compile(

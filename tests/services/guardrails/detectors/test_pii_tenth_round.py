@@ -72,6 +72,11 @@ Found = Callable[[str], list[tuple[str, str]]]
         # A NIF in a conversation about one's NIF, the word a few lines up.
         ("Tiago: manda-me o teu nif pa fatura do dentista\nPai: 119038528\nTiago: e o da mãe?"
          "\nPai: 294 662 081 acho eu", "pt_nif", "294 662 081"),
+        # A PHP session's cookie; GitHub's recovery codes under their file's name.
+        ("-H 'Cookie: PHPSESSID=qaxnaxflhsbdjx2vqbksa30t2g; cart_id=88214'", "generic_secret",
+         "qaxnaxflhsbdjx2vqbksa30t2g"),
+        ("$ cat github-recovery-codes.txt\n\neacfe-22829\n3ee68-ce1be\n", "generic_secret",
+         "3ee68-ce1be"),
         # Licence and recovery keys by their shape.
         ("Chave de licença: UZVO-ZV2Z-RXPV-4JLW\nContacto", "generic_secret", "UZVO-ZV2Z-RXPV-4JLW"),
         ("sem ela não recuperamos a conta): ICDN-N3WQ-CX5Q-BHOU-FBFO-46NX-DK9X", "generic_secret",

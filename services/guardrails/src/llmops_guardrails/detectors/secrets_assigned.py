@@ -71,6 +71,9 @@ _SECRET_WORDS: tuple[str, ...] = (
     # Azure DevOps and GitHub personal access tokens ("AZDO_PAT: ..."), OpenWeatherMap's key.
     "_pat",
     "appid",
+    # A PHP session's cookie ("PHPSESSID=..."), an Italian secret ("segreto ...").
+    "sessid",
+    "segreto",
 )
 # After the keyword: the rest of an identifier (``DB_PASSWORD``, ``secret_access_key``), an
 # optional closing quote and bracket (``["PASSWORD"] = ...``), an assignment or a copula, an

@@ -464,7 +464,7 @@ def _sentence_start(lower: str, at: int) -> int:
 _RECOVERY_KEY = re.compile(r"(?<![\d-])\d{6}(?:-\d{6}){7}(?![\d-])")
 # The words before a list of backup codes ("voici les codes de secours (usage unique) :").
 _BACKUP_WORDS = re.compile(
-    r"backup[ -]?codes?|recovery codes?|codes? de secours|codes? de récupération|codes? de sauvegarde"
+    r"backup[ -]?codes?|recovery[ -]codes?|codes? de secours|codes? de récupération|codes? de sauvegarde"
     r"|códigos? de (?:respaldo|recuperación|backup|seguridad|recuperação|reserva)|backup-codes?"
     r"|wiederherstellungscodes?|notfallcodes?|ersatzcodes?|codici di (?:backup|recupero|riserva)"
     r"|one-time codes?|usage unique|un solo uso|uma só vez|só funciona uma vez|nur einmal"

@@ -3,8 +3,8 @@
 Usage: ``python tools/pii_corpus_authors.py RAW_DIR [--out FILE]``
 
 The other PII splits (``tune``, ``holdout``) were written by the people who wrote the
-detectors. These rows were written by sixty separate authors in nine rounds (p1-p6, p7-p12,
-p13-p18, p19-p24, p25-p30, p31-p36, p37-p44, p45-p52, p53-p60), each given only a one-page brief
+detectors. These rows were written by sixty-eight separate authors in ten rounds (p1-p6, p7-p12,
+p13-p18, p19-p24, p25-p30, p31-p36, p37-p44, p45-p52, p53-p60, p61-p68), each given only a one-page brief
 (the row format, the kinds, what a look-alike is) and a focus, and told not to read the detectors or any
 corpus; each wrote every text by hand and computed check digits and span offsets with a script
 of their own.
@@ -12,7 +12,7 @@ of their own.
 ``RAW_DIR`` holds one file per author, ``<author>.jsonl``: rows with ``text spans lang note``
 and, for a clean text, ``lookalike``. The authors in ``HOLDOUT_AUTHORS`` are ``holdout``:
 never read row by row by anyone on the project, scored in aggregate only. The others are
-``dev``: their missed values were read to find what the detectors lacked (pii-2 to pii-9). Rows
+``dev``: their missed values were read to find what the detectors lacked (pii-2 to pii-10). Rows
 are checked (spans inside the text, non-empty, not overlapping, of a known kind), deduplicated
 by text and written in a fixed order, so the output is byte-identical for the same input.
 """

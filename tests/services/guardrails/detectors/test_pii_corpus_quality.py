@@ -136,10 +136,11 @@ def test_independent_authors_holdout_a_known_gap() -> None:
     of the first round; p10-p12, p16-p18, p22-p24, p28-p30, p34-p36 and p40-p42, each scored
     before any change made for their round).
 
-    Measured with detectors pii-9 / secrets-9: 0.977 of their values hidden, 4.5% of their
-    look-alikes flagged (pii-8 / secrets-8: 0.975 and 4.8%; pii-7 / secrets-7: 0.971 and 4.8%;
-    pii-6 / secrets-6: 0.967 and 4.9% on the same twenty). Below the issue's 0.98 for values: a floor, so that a change that loses
-    values shows.
+    Measured with detectors pii-10 / secrets-10: 0.980 of their values hidden (8,057 of 8,219),
+    4.8% of their look-alikes flagged (pii-9 / secrets-9: 0.9798 and 4.8%; pii-8 / secrets-8:
+    0.975 and 4.8%; pii-7 / secrets-7: 0.971 and 4.8%; pii-6 / secrets-6: 0.967 and 4.9% on the
+    same twenty). At the issue's 0.98 by three values: the floor sits a little below, so that a
+    change that loses values shows without one value's noise failing the suite.
     """
     pii, secrets = PiiDetector(), SecretsDetector()
     report = evaluate(
@@ -148,6 +149,6 @@ def test_independent_authors_holdout_a_known_gap() -> None:
         DEFAULT_THRESHOLD,
     )
     assert report.overall.hidden_rate is not None
-    assert report.overall.hidden_rate >= 0.97
+    assert report.overall.hidden_rate >= 0.978
     assert report.overall.flagged_rate is not None
-    assert report.overall.flagged_rate <= 0.07
+    assert report.overall.flagged_rate <= 0.06

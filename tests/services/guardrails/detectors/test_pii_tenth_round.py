@@ -103,7 +103,7 @@ Found = Callable[[str], list[tuple[str, str]]]
          "via san vitale 61 scala A int 4 40125 bologna"),
         # A phone under a taxpayer's word stays a phone.
         ("Contribuinte: 232 851 034\nTelefone: 239 812 450", "phone", "239 812 450"),
-        ("Encarregado: Sandra – tlm. 912 738 405 – contribuinte 232 851 034", "phone",
+        ("Encarregado: Sandra \u2013 tlm. 912 738 405 \u2013 contribuinte 232 851 034", "phone",
          "912 738 405"),
         # A field after a middle dot; the company's number after it is not the address's.
         ("Pike & Sons Ltd \u00b7 Unit 3, Canal Industrial Estate, Leeds LS11 5QN \u00b7 Company No."

@@ -122,7 +122,7 @@ __all__ = [
 ]
 
 NAME = "pii"
-VERSION = "pii-9"
+VERSION = "pii-10"
 #: Scores at or above this are meant to be acted on by a default policy.
 DEFAULT_THRESHOLD = 0.5
 #: Regions whose national phone formats are recognised without a ``+`` prefix.

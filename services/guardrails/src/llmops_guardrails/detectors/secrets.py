@@ -82,7 +82,7 @@ from llmops_guardrails.detectors.secrets_wifi import wifi, wifi_qr
 __all__ = ["DEFAULT_THRESHOLD", "NAME", "VERSION", "SecretsDetector", "entropy"]
 
 NAME = "secrets"
-VERSION = "secrets-9"
+VERSION = "secrets-10"
 DEFAULT_THRESHOLD = 0.5
 
 

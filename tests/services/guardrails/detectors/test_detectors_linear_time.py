@@ -227,6 +227,24 @@ HOSTILE_SLOW = {
     "streets typed in small letters": "calle Mayor 5 " * (MB // 14),
     "French streets in small letters": "rue Aaa 12 " * (MB // 11),
     "password fields on one line": "Password: tadpoles " * (MB // 19),
+    # pii-10 / secrets-10: one-time codes, backup codes on their words' line, capitals inside a
+    # sentence, grouped keys, codes read out, whose PIN, chat streets with their floors, NIFs in
+    # a conversation, estates before a street, a call log's columns, phones cut across lines.
+    "verification codes": "Your verification code is 482913 " * (MB // 33),
+    "verification names and words": "verification code de a b c d e " * (MB // 31),
+    "backup codes on their line": "backup codes: " + "12345678, " * (MB // 10),
+    "capitals runs": "ABCD 1 EFGH " * (MB // 12),
+    "capitals addresses in sentences": "a VIA ANDREA DORIA 18 20124 MILANO MI. " * (MB // 40),
+    "grouped keys run on": "ABCD-1234-EFGH-5678-" * (MB // 20),
+    "grouped keys": "UZVO-ZV2Z-RXPV-4JLW " * (MB // 20),
+    "codes read out": "code: 1 2 3 4 " * (MB // 14),
+    "whose PIN": "PIN camareros 2468, " * (MB // 20),
+    "chat streets and floors": "c/ san bernardo 34 3º izq " * (MB // 26),
+    "small streets with units": "calle mayor 5 esc izq 3º 28001 madrid " * (MB // 38),
+    "NIFs in a conversation": "nif " + "232 851 034 " * (MB // 12),
+    "estates before streets": "Urbanização Quinta, Lote 12, " * (MB // 29),
+    "a call log's columns": "+1 415-829-3316   00:04:12  " * (MB // 28),
+    "phones cut across lines": "06 43 18\n92 70 " * (MB // 15),
 }
 
 

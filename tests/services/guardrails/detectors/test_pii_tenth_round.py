@@ -21,6 +21,10 @@ Found = Callable[[str], list[tuple[str, str]]]
         ("Tu código de verificación de Vinted es 552918.", "password", "552918"),
         ("Ihre mobileTAN lautet: 739015", "password", "739015"),
         ("Okta bypass code: 38104592 (valid once)", "password", "38104592"),
+        ("Ton code de vérification Doctolib est le 904417.", "password", "904417"),
+        ("Your verification code: 615-208", "password", "615-208"),
+        ("Backup codes: 83619402; 55019283; 19473820", "generic_secret", "19473820"),
+        ("Bar close: cellar door 3 0 3 0, CCTV login admin", "password", "3 0 3 0"),
         # (A fifth-round test had this one clean, as no door's code; the dev authors labelled
         # every one-time code they wrote a secret: it is one, whatever it opens.)
         ("Your verification code for the door app is 482913", "password", "482913"),
@@ -56,7 +60,7 @@ Found = Callable[[str], list[tuple[str, str]]]
         ("10:02 entrante +34 958 22 47 13 3:45", "phone", "+34 958 22 47 13"),
         ("Grupo de padres\nElena: 628.44.19.03\nJordi", "phone", "628.44.19.03"),
         ("Of. (81) 8342 1157  Cel. 81 1928 4406", "phone", "81 1928 4406"),
-        ("c'est le 06 43 18\n92 70 (désolée le copier-coller a coupé)", "phone",
+        ("le numéro de la nounou\nc'est le 06 43 18\n92 70 (le copier-coller a coupé)", "phone",
          "06 43 18\n92 70"),
         # Codes read out digit by digit; after a lock, its told code going on with "and".
         ("CODE : 7 3 1 5\n\nMerci de refermer.", "password", "7 3 1 5"),
@@ -120,13 +124,25 @@ def test_found_with_its_exact_span(text: str, kind: str, value: str, found: Foun
         # A code's length, where it was sent, an example, a year, a booking's confirmation.
         "We sent a 6-digit verification code to your phone ending 4417.",
         "Enter the verification code: 123456 is only an example.",
-        "Codice di conferma: 310 884 27. Camera 118 al primo piano.",
+        "Codice di conferma della prenotazione: 310884. Camera 118 al primo piano.",
+        "Votre code de confirmation de rendez-vous : 493021",
+        "The Okta bypass code lifetime is 3600 seconds by default.",
+        "Verification code sent to: 5551234",
         "The verification code is 2024 compliant.",
         "Your booking confirmation code is 482913.",
         # A PIN diode's or India's postal PIN; a safe measured; a hex dump's columns.
         "the PIN diode 2701.",
         "PIN code 560034.",
-        "The safe is 1200 wide and heavy.",
+        "The safe is 1200 and heavy.",
+        "My alarm is 0545 and I still oversleep.",
+        "The garage is 2400 - 2600 mm wide.",
+        # Read-out digits that are floors, spaces or bits; a PIN pad; product codes by a lock.
+        "Fire door checks on floors 2 4 6 8 this week.",
+        "The garage has spaces 1 3 5 7 free today.",
+        "Binary code: 1 0 1 1 0 1",
+        "We ordered a new PIN pad 3070.",
+        "Ho ordinato la cassetta degli attrezzi, codice 48213.",
+        "Photocopier toner code 4521",
     ],
 )
 def test_look_alikes_stay_clean(text: str, found: Found) -> None:
@@ -140,6 +156,15 @@ def test_look_alikes_stay_clean(text: str, found: Found) -> None:
         "les numéros de série des licences (ex. 4Q7T-K2M9-XW3P-88RJ) ne sont pas secrets",
         "For the example, we use ABCDE-12345-FGHIJ-67890-KLMNO as the key.",
         "Order ref AB12-CD34-EF56-GH78 shipped today.",
+        "Réf. client : KD12-3456-7890-AB12",
+        "Policy number HX12-4478-KL90-2231 is active.",
+        # "c/" is "con"; single-use products and a generation date beside backup words; a lottery's
+        # numbers wrapped over two lines.
+        "Total c/ IVA 121, gracias.",
+        "Café c/ leche 2, tostadas 3",
+        "Article à usage unique, réf : 84920137",
+        "Backup codes last generated: 20240501",
+        "Résultats du Loto :\n05 12 23\n34 45",
         "00000000  50 4b 03 04 14 00 00 00  08 00 a1 5b d9 58 00 00  |PK.........[",
     ],
 )
@@ -163,4 +188,12 @@ def test_what_is_not_the_address_stays_out(text: str, address: str, found: Found
 
 def test_the_anonymous_consumers_nif_is_no_ones(found: Found) -> None:
     text = "O NIF não bate. Aceito 999999990 (consumidor final) na fatura?"
+    assert [f for f in found(text) if f[0] == "pt_nif"] == []
+
+
+def test_a_payment_reference_under_a_nif_line_is_no_nif(found: Found) -> None:
+    text = (
+        "Já pus o teu NIF na fatura.\nPara pagares por multibanco:\nEntidade 21312\n"
+        "Referência 232 851 034\nValor 45,00 €"
+    )
     assert [f for f in found(text) if f[0] == "pt_nif"] == []

@@ -186,6 +186,13 @@ _LEADING = frozenset(
         *("it's", "it\u2019s", "its"),
     }
 )
+# An estate or a building named first, before a dash: "Zone Industrielle Nord", "Résidence Les
+# Tilleuls", "Palazzo dei Congressi" ("Business Plan" is none: the review).
+_ESTATE_FIRST = re.compile(
+    r"(?:Zone|Zona|ZI|ZA|Résidence|Residencia|Residência|Residence|Urbanización|Urbanização|Urb\."
+    r"|Edificio|Edifício|Palazzo|Parc|Polígono|Gewerbegebiet|Gewerbepark|Bâtiment|Quinta"
+    r"|Industrial Estate|Business Park|Centro Direzionale|Torre|Tour|Tower)\b"
+)
 # A flat in small letters after such a word ("it's flat 2/1, 44 Hyndland Road", "do apto 703").
 _SMALL_FLAT = re.compile(r"flat|apt\.?|apto|appt\.?|app\.|apartment|appartement|appart|unit|suite")
 _FLAT_LINE = re.compile(
@@ -271,8 +278,9 @@ def _preceded(text: str, start: int) -> int:
         # ("2 bed flat to rent").
         dashed = text[pos - 2] != ","
         place = _PLACE_WORDS.search(named)
-        if dashed and not first.isupper():
-            return best
+        field = cut != -1 or window_start == 0
+        if dashed and (not field or _ESTATE_FIRST.match(named) is None):
+            return best  # the estate's word first, a field's start ("Business Plan" is none)
         # A flat or a floor may be written in small letters ("appartement 12, 4e étage, ...").
         opening = first.isupper() or first.isdigit() or (place is not None and place.start() == 0)
         if not named or len(words) - lead > 6 or not opening:

@@ -647,7 +647,11 @@ def _chat_street(text: str, start: int, end: int) -> Span | None:
     if not any(word in before for word in _CHAT_WORDS):
         return None  # the pattern's search costs ~20 us; these tests a few hundred ns
     m = _CHAT_STREET.search(text, max(0, start - 48), end)
-    return Span("street_address", m.start(), stop, 0.75) if m and m.end() == end else None
+    if m is None or m.end() != end:
+        return None
+    if units is None and m.group()[:2].lower() == "c/":
+        return None  # "c/" is also "con": "Total c/ IVA 121", "Café c/ leche 2" (the review)
+    return Span("street_address", m.start(), stop, 0.75)
 
 
 _CHAT_UNITS = re.compile(_LOWER_UNIT.replace("{0,4}", "{1,4}"), re.IGNORECASE)

@@ -246,13 +246,30 @@ _GENERIC_NIFS = frozenset({"999999990"})
 
 
 def _phone_named_after(text: str, start: int) -> bool:
-    """Whether a word for a phone stands after the last word for a NIF before ``start``."""
+    """Whether a word for a phone stands after the last word for a NIF before ``start`` (a whole
+    word: "hotel" is none), or the number has Portugal's calling code."""
+    if text[max(0, start - 6) : start].rstrip().endswith("+351"):
+        return True
     before = context_before(text, start, 200)
-    phone = [m.end() for m in STRONG_PHONE_WORDS.finditer(before)]
-    if not phone or text[max(0, start - 5) : start].rstrip().endswith("+351"):
-        return bool(phone)
+    phone = [
+        m.end()
+        for m in STRONG_PHONE_WORDS.finditer(before)
+        if m.start() == 0 or not before[m.start() - 1].isalpha()
+    ]
+    if not phone:
+        return False
     nif = [m.end() for m in NIF_WORDS.finditer(before)]
     return not nif or phone[-1] > nif[-1]
+
+
+#: A label of another number on the number's own line: a payment's reference and entity.
+_OTHER_LABEL = re.compile(r"refer|\bref\b|entidade|entity|montante|valor|amount|iban")
+
+
+def _labelled_otherwise(text: str, start: int) -> bool:
+    """Whether the number's own line names it something else ("Referência 232 851 034")."""
+    line = text[max(0, text.rfind("\n", max(0, start - 80), start) + 1, start - 80) : start].lower()
+    return _OTHER_LABEL.search(line) is not None or REFERENCE_WORDS.search(line) is not None
 
 
 def nifs(text: str, pos: int, endpos: int) -> Iterator[Span]:
@@ -270,7 +287,10 @@ def nifs(text: str, pos: int, endpos: int) -> Iterator[Span]:
                     # A conversation about one's NIF, the word a few lines up ("manda-me o teu
                     # nif ...\nPai: 119038528\nTiago: e o da mãe?\nPai: 294 662 081"; tenth
                     # round's dev rows).
-                    or _NIF_NAMED.search(context_before(text, m.start(), 200))
+                    or (
+                        _NIF_NAMED.search(context_before(text, m.start(), 200)) is not None
+                        and not _labelled_otherwise(text, m.start())
+                    )
                 )
             )
             column = column_name(text, m.start())

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
-from llmops_guardrails.detectors.pii_context import Span
+from llmops_guardrails.detectors.pii_context import PHONE_WORDS, Span
 
 # Spaces doubled by a scan: two or three between two printed characters, at least twice. (A
 # wider gap separates a table's columns: "R. Mwangi       29:44.9" is a name and a time.)
@@ -47,10 +47,18 @@ class Squeezed:
             joins = [i for i in inside if i in self.joined_at]
             if joins and span.kind == "phone" and not self._one_number(span, joins):
                 continue
+            if joins and span.kind == "phone" and not self._phone_named(span):
+                continue  # a list wrapped over lines ("05 12 23\n34 45", lottery numbers)
             joined = bool(joins)
             if joined or any(i in self.squeezed_at for i in inside):
                 end = self.origin[span.end - 1] + 1
                 yield span._replace(start=self.origin[span.start], end=end)
+
+    def _phone_named(self, span: Span) -> bool:
+        """Whether a word for a phone stands before ``span`` (60 characters)."""
+        return (
+            PHONE_WORDS.search(self.text[max(0, span.start - 60) : span.start].lower()) is not None
+        )
 
     def _one_number(self, span: Span, joins: list[int]) -> bool:
         """Whether each line's part of ``span`` (split at ``joins``) is too short to be a number."""

@@ -55,7 +55,8 @@ _DEVICE_PIN = re.compile(
 )
 # A PIN named by whose or what it is, one word in small letters, the code ending its clause.
 _WHOSE_PIN = re.compile(
-    r"(?<![\w])PIN[ \t]+(?!(?:code|diode|photodiode|header|connector|number)\b)[a-zà-ÿ]{3,15}"
+    r"(?<![\w])PIN[ \t]+(?!(?:code|diode|photodiode|header|connector|number|pad|entry|reset|change"
+    r"|count|length|block|mailer|attempts|mode|codes|numbers)\b)[a-zà-ÿ]{3,15}"
     r"[ \t]+(?P<value>\d{4,8})(?=[ \t]*(?:[,.;)\n]|$))"
 )
 # A PIN of letters, digits and symbols ("Online-Banking ..., PIN l9a~Rh20"): a password.
@@ -103,9 +104,10 @@ _LOCKS = (
     "sótano soffitta cantine dachboden "
     "confidencial vertraulich sim immeuble edificio prédio gebäude entrée entrada eingang"
     # Ninth round's dev rows: an Italian street door and key box, a photocopier, a locker.
-    " portone cassetta photocopier keybox spind vestiaire "
+    " portone photocopier keybox spind vestiaire "
     "|caja fuerte|bike shed|bin store|local vélos|local poubelles|local à vélos|cuarto de bicis"
-    "|cuarto de basuras|buzón de voz|correio de voz|lock box|key box"
+    "|cuarto de basuras|buzón de voz|correio de voz|lock box|key box|cassetta delle chiavi"
+    "|cassetta chiavi|cassetta di sicurezza|cassetta portachiavi"
 )
 #: Endings of German compounds that are locks: "Müllraum", "Fahrradkeller", "Garagentor".
 _LOCK_ENDINGS = ("raum", "keller", "tor", "tür", "schloss", "tresor", "box", "kasten", "safe")
@@ -203,7 +205,7 @@ _AFTER = re.compile(
     r"|always|immer|toujours|siempre|sempre))?|(?<![\w])c'est|(?<![\w])c\u2019est)?[ \t]{0,4}"
     r"(?:(?:le|la|el|o|a|the|der|die|das|il) )?"
     # A code starts a word: not the tail of one ("Passwort Vogel1958": not "el1958").
-    r"(?<![\w])(?P<value>[#*]?(?:\d(?: \d){3,7}|\d{1,2}(?:-\d{1,2}){2,5}|\d{2}(?: \d{2}){2,3}"
+    r"(?<![\w])(?P<value>[#*]?(?:\d(?: \d){3,7}(?! \d)|\d{1,2}(?:-\d{1,2}){2,5}|\d{2}(?: \d{2}){2,3}"
     r"|(?=[a-z]{0,2}\d)[a-z\d]{4,8}|\d{3})[#*]?)"
     # Not the start of a longer name or number ("CODE 7731-ALPHA", "4.5", "12/24").
     r"(?![\w]|[.,/:-]\w)(?! ?" + _UNITS + r")"
@@ -221,6 +223,8 @@ NOT_LOCKS = re.compile(
     # Lotteries and alarm clocks.
     r"|winning|ganador|gagnant|gewinn|lotto|lottery|loterie|lotería|lotteria|sorteo|tirage"
     r"|clock|wake|réveil|wecker|despertador|sveglia"
+    # A product's code beside a lock's word: "Photocopier toner code 4521", "codice articolo".
+    r"|toner|articolo|cartridge|cartouche"
 )
 
 
@@ -378,16 +382,19 @@ def _accepted(lower: str, word_end: int, category: str, m: re.Match[str], locks:
         # read out one by one after it are a code's ("Code : 7 3 1 5", "el codigo del patio es
         # 8 0 8 0"; tenth round): no other number is written so.
         if m.group("sep") and _READ_OUT.fullmatch(m.group("value")):
-            return True
+            return not _BITS.fullmatch(m.group("value"))
         return _lock_on_line(lower, locks, word_end, m.end())
-    # Digits read out one by one after a lock are its code ("Controlled drugs safe 2 8 6 4 1",
-    # "alarm 0 4 1 1"; tenth round).
-    if _READ_OUT.fullmatch(m.group("value")):
+    # Digits read out one by one right after a lock, or after its colon, are its code ("Controlled
+    # drugs safe 2 8 6 4 1", "cellar door 3 0 3 0", "Phone unlock: 2 4 6 8 0 1"; tenth round);
+    # not a list of floors or spaces after other words ("checks on floors 2 4 6 8"), not bits.
+    label = _label_word(lower, word_end)
+    value = m.group("value")
+    read_out = _READ_OUT.fullmatch(value) is not None and _BITS.fullmatch(value) is None
+    if read_out and (m.group("sep") or not m.group("between").strip(" \t,;(")):
         return True
     # A lock and a bare number ("locker 1234", "Tor 2") or a copula ("The gate is 1200 wide") is a
     # measure or a number: only a field's label and a colon or "=" ("Müllraum: 7316").
     sep = m.group("sep") or ""
-    label = _label_word(lower, word_end)
     if sep[:1] in (":", "=") and (label in _LABEL_LOCKS or label.endswith(_LOCK_ENDINGS)):
         return True
     # Digits only, spaced or dashed as a code is read out ("the bike shed lock is 6 6 1 0 now").
@@ -403,9 +410,14 @@ def _accepted(lower: str, word_end: int, category: str, m: re.Match[str], locks:
 
 
 # Where a told code's clause ends without a stop: "alarm is 1357 and you have 30 sec", "Alarm is
-# 2209 - set it AFTER the lights", "lock is 553 (front)" (tenth round).
+# 2209 - set it AFTER the lights" (tenth round).
+# Only an instruction going on ("... and you have 30 sec", "- set it after the lights"), not a
+# range, a measure or a time going on ("2400 - 2600 mm", "1200 (about 47 inches)", "My alarm is
+# 0545 and I still oversleep": the review).
 _CLAUSE_GOES_ON = re.compile(
-    r"[ \t]+(?:and|but|y|et|und|e|ma|mais|aber|pero|so)\b|[ \t]+[\u2013\u2014-][ \t]|[ \t]*\("
+    r"[ \t]+[\u2013\u2014-][ \t]+(?=[^\W\d])(?!(?:mm|cm|m|in|inches|ft|kg)\b)"
+    r"|[ \t]+(?:and|y|et|und|e)[ \t]+(?:you|then|press|enter|puis|tu|vous|dann|du|luego|pulsa"
+    r"|depois|premi|carrega)\b"
 )
 
 
@@ -430,6 +442,7 @@ _CLAUSE_ENDS_HERE = re.compile(
 _GROUP_GOES_ON = re.compile(r" \d")
 _SPACED = re.compile(r"(?<=\d)[ -](?=\d)")
 _READ_OUT = re.compile(r"[#*]?\d(?: \d){3,7}[#*]?")
+_BITS = re.compile(r"[01](?: [01])+")
 _LABEL_PHRASES = tuple(p for p in _LABEL_LOCKS if " " in p)
 _HOUR = re.compile(r"\d{1,2}h\d{2}")
 _DATE = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
@@ -513,7 +526,8 @@ def _backup_codes(text: str, lower: str) -> Iterator[Span]:
     for m in _BACKUP_WORDS.finditer(lower):
         if _EXAMPLE.search(lower, max(0, m.start() - 80), m.end() + 80):
             continue  # "Recovery codes are described in RFC 6238. Example tracking numbers:"
-        yield from _codes_on_its_line(text, lower, m.end())
+        if "cod" in m.group():  # the codes' own words, not "single use" and its kin
+            yield from _codes_on_its_line(text, lower, m.end())
         at = lower.find("\n", m.end(), m.end() + 121)
         if at == -1:
             continue
@@ -549,7 +563,10 @@ def _codes_on_its_line(text: str, lower: str, at: int) -> Iterator[Span]:
         return
     end = lower.find("\n", m.end(), m.end() + 121)
     line = lower[m.end() : m.end() + 120 if end == -1 else end].replace(",", " ").rstrip()
-    if not line or not _CODE_LINE.fullmatch(line):
+    line = line.replace(";", " ")
+    if not line or not _CODE_LINE.fullmatch(line) or len(_ONE_CODE.findall(line)) < 2:
+        return  # (two codes at least: "Backup codes last generated: 20240501" is a date)
+    if NOT_LOCKS.search(lower, at, m.end()):
         return
     for code in _ONE_CODE.finditer(line):
         written = text[m.end() + code.start() : m.end() + code.end()]

@@ -202,7 +202,9 @@ _KEY_EXAMPLE = re.compile(
 )
 _RUN = re.compile(r"ABCD|1234|XXXX|0000")
 _REFERENCE = re.compile(
-    r"\bref\b|refer|order|serial|s/n|\bsn\b|sku|\bpart|model|track|ticket|invoice|booking|\bid\b"
+    r"\bref\b|refer|réf|order|serial|s/n|\bsn\b|sku|\bpart|model|track|ticket|invoice|booking|\bid\b"
+    r"|artikel|article|item|product|policy|claim|customer|account|kunden|dossier|aktenzeichen"
+    r"|expediente|pratica|\blot\b|batch|\bcase\b|police|póliza|apólice|polizza|vertrag|contrat"
     r"|reserv|commande|pedido|bestell|ordine|factur|rechnung|fattura|série|serie|gift|voucher|cadeau|regalo|gutschein|coupon|promo"
 )
 _PUBLIC_KEY_EDITIONS = re.compile(

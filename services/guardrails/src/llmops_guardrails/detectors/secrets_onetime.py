@@ -35,13 +35,23 @@ _CONFIRMING = ("confirm", "conferma", "bestätigung")
 _BOOKING = re.compile(
     r"book|reserv|buchung|prenota|hotel|flight|vuelo|voo|vol\b|flug|volo|order|pedido|commande"
     r"|bestell|ordine|encomenda|ticket|billet|camera|room|chambre|habitación|quarto|zimmer"
+    r"|rendez-vous|termin|cita\b|appointment|consulta|appuntamento|marcação"
+)
+# Between the name and the value: where the code went or how long it lives, not the code
+# ("Verification code sent to: 5551234", "bypass code lifetime is 3600").
+_NOT_GIVEN = re.compile(
+    r"sent|\bto\b|envoy|enviad|gesendet|inviat|mobile|phone|ending|lifetime|ttl|valid|expir|length"
+    r"|digits|chiffres|dígitos|stellen|cifre|format"
 )
 # After the name: up to five words without a digit (the service's: "de Bizum", "MB WAY",
 # "for BrightHR"), a copula or a colon, the code: four to eight digits, or six in two or three
 # groups. The name is matched on the lower-cased text.
 _CODE = re.compile(
     r"(?:[ \t]+[^\W\d][\w'\u2019.-]{0,19}){0,5}?[ \t]*(?:\b(?:is|es|est|é|è|ist|lautet|was|era)\b"
-    r"|:)[ \t]*:?[ \t]*(?P<value>\d{3} \d{3}|\d{2} \d{2} \d{2}|\d{4,8})(?![\w]|[.,/:-]\d| \d)"
+    r"|:)[ \t]*:?[ \t]*(?:(?:le|la|el|o|a|the) )?"
+    r"(?P<value>\d{3}[ -]\d{3}|\d{2} \d{2} \d{2}|\d{4,8})(?![\w]|[.,/:-]\d| \d)"
+    # Not a lifetime in seconds, an amount.
+    r"(?! ?(?:seconds|secs|s\b|minutes|mins|hours|days|segundos|secondes|sekunden|secondi|€|\$|%))"
 )
 
 
@@ -57,7 +67,9 @@ def one_time_codes(lower: str, marks: dict[str, list[int]]) -> Iterator[Span]:
             m = _CODE.match(lower, at + len(name))
             if m is None:
                 continue
-            digits = m.group("value").replace(" ", "")
+            if _NOT_GIVEN.search(lower, at + len(name), m.start("value")):
+                continue
+            digits = m.group("value").replace(" ", "").replace("-", "")
             if filler(digits) or (len(digits) == 4 and digits[:2] in ("19", "20")):
                 continue  # an example ("123456"), a year
             yield Span("password", m.start("value"), m.end("value"), 0.8)

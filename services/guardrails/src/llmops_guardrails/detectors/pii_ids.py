@@ -274,33 +274,36 @@ def _labelled_otherwise(text: str, start: int) -> bool:
 
 def nifs(text: str, pos: int, endpos: int) -> Iterator[Span]:
     for m in _NIF.finditer(text, pos, endpos):
-        if pt_nif.is_valid(m.group().replace(" ", "").replace(".", "")):
-            # A keyword near, its column's header, or one further back in prose ("my NIF so I
-            # can deduct it on the IRS - it's ..."); not when a column names something else.
-            digits = m.group().replace(" ", "").replace(".", "")
-            if digits in _GENERIC_NIFS:
-                continue  # the NIF printed for an anonymous consumer ("consumidor final")
-            keyword = named(NIF_WORDS, text, m.start()) or (
-                not column_name(text, m.start())
+        digits = m.group().replace(" ", "").replace(".", "")
+        if not pt_nif.is_valid(digits) or digits in _GENERIC_NIFS:
+            continue  # (999999990 is printed for an anonymous consumer: "consumidor final")
+        at = m.start()
+        column = column_name(text, at)
+        named_column = bool(column) and NIF_WORDS.search(column or "") is not None
+        # A keyword near, its column's header, or one further back in prose ("my NIF so I can
+        # deduct it on the IRS - it's ..."); not when a column names something else. Or a
+        # conversation about one's NIF, the word a few lines up ("manda-me o teu nif ...\nPai:
+        # 119038528\nTiago: e o da mãe?\nPai: 294 662 081"; tenth round's dev rows).
+        keyword = (
+            named_column
+            or NIF_WORDS.search(context_before(text, at)) is not None
+            or (
+                not column
                 and (
-                    NIF_WORDS.search(context_before(text, m.start(), 64))
-                    # A conversation about one's NIF, the word a few lines up ("manda-me o teu
-                    # nif ...\nPai: 119038528\nTiago: e o da mãe?\nPai: 294 662 081"; tenth
-                    # round's dev rows).
+                    NIF_WORDS.search(context_before(text, at, 64)) is not None
                     or (
-                        _NIF_NAMED.search(context_before(text, m.start(), 200)) is not None
-                        and not _labelled_otherwise(text, m.start())
+                        _NIF_NAMED.search(context_before(text, at, 200)) is not None
+                        and not _labelled_otherwise(text, at)
                     )
                 )
             )
-            column = column_name(text, m.start())
-            named_column = column is not None and NIF_WORDS.search(column) is not None
-            if keyword and not named_column and _phone_named_after(text, m.start()):
-                # A phone's number after the NIF's line: "Contribuinte: 232 851 034\nTelefone:
-                # 239 812 450" (a ninth of phones' nine digits pass the NIF check).
-                keyword = False
-            score = _id_score(text, m) if keyword else 0.4  # "(por exemplo, 123456789)"
-            yield Span("pt_nif", m.start(), m.end(), score)
+        )
+        if keyword and not named_column and _phone_named_after(text, at):
+            # A phone's number after the NIF's line: "Contribuinte: 232 851 034\nTelefone:
+            # 239 812 450" (a ninth of phones' nine digits pass the NIF check).
+            keyword = False
+        score = _id_score(text, m) if keyword else 0.4  # "(por exemplo, 123456789)"
+        yield Span("pt_nif", m.start(), m.end(), score)
 
 
 # Six letters (surname, name), year, month letter, day, municipality, check letter; digits may be

@@ -60,6 +60,7 @@ from llmops_guardrails.detectors.secrets_marks import Marks
 from llmops_guardrails.detectors.secrets_onetime import MARKS as ONE_TIME_MARKS
 from llmops_guardrails.detectors.secrets_onetime import one_time_codes
 from llmops_guardrails.detectors.secrets_phrases import app_passwords, passphrases, setup_keys
+from llmops_guardrails.detectors.secrets_pins import pins
 from llmops_guardrails.detectors.secrets_providers import (
     discord_tokens,
     private_keys,
@@ -109,10 +110,10 @@ def _resolve(spans: list[Span]) -> list[Span]:
 
 # The words some finders need in the text to run at all (a network's, a password's).
 _WIFI_WORDS = ("wifi", "wi-fi", "wlan", "wpa", "wireless", "psk", "réseau", " rede ", "ssid")
-_PASSWORD_WORDS = ("pass", "senha", "contraseña", "kennwort", "frase")
+_PASSWORD_GATES = ("pass", "senha", "contraseña", "kennwort", "frase")
 _GATES = (
     *_WIFI_WORDS,
-    *_PASSWORD_WORDS,
+    *_PASSWORD_GATES,
     *("communit", "comunidad", "communauté", "identified", "password '", "login", "smtp"),
 )
 #: Every word a finder starts from or needs, found in one pass (see :mod:`.secrets_marks`).
@@ -144,6 +145,7 @@ class SecretsDetector:
         if "@" in text and ":" in text:
             spans.extend(combos(text))
         spans.extend(pairs(text, lower))
+        spans.extend(pins(text, lower))
         spans.extend(codes(text, lower))
         spans.extend(keys_and_card_codes(text, lower, marks))
         spans.extend(one_time_codes(lower, marks))
@@ -171,7 +173,7 @@ class SecretsDetector:
             spans.extend(wifi(text, lower))
             if "WIFI:" in text:
                 spans.extend(wifi_qr(text))
-        password_word = any(word in marks for word in _PASSWORD_WORDS)
+        password_word = any(word in marks for word in _PASSWORD_GATES)
         if password_word:
             spans.extend(passphrases(text, lower))
         spans.extend(told(text, lower, marks))

@@ -19,7 +19,7 @@ from typing import Any
 
 import ahocorasick  # type: ignore[import-not-found]  # C extension, no stubs
 
-from llmops_guardrails.detectors.secrets_values import PLACEHOLDER, Span, classes, dummy
+from llmops_guardrails.detectors.secrets_values import Span
 
 
 def filler(digits: str) -> bool:
@@ -28,45 +28,7 @@ def filler(digits: str) -> bool:
     return len(set(core)) == 1 or core in "0123456789" or core in "9876543210"
 
 
-# A code to a door or an alarm: "Door code tomorrow is 5172#". (A card's or a booking's PIN
-# was a look-alike to the authors who wrote one; a badge PIN a password to another: not kept.)
-# Matched on the lower-cased text; only connectives between the words and the code.
-_PIN = re.compile(
-    r"(?<![\w])(?:door code|alarm code|gate code|entry code|keypad code|access code|digicode"
-    r"|code porte|türcode|code d'accès|código de acceso|código do alarme|codice della porta"
-    r"|codice allarme|code de l'alarme|code alarme|code de la porte|code du portail"
-    r"|code de l'immeuble|alarmcode|código de la alarma|código da porta|zugangscode"
-    r"|codice di accesso|código de acesso)(?:[ \t]+(?:is|es|est|ist|é|è|for|of|del|de|do|da|della|tomorrow|today"
-    r"|now|demain|morgen|heute|mañana|amanhã|domani|new|nuevo|nouveau|neuer))"
-    r"{0,3}[ \t]{0,4}(?:[:=]|c'est|c\u2019est)?[ \t]{0,4}(?P<value>\d{4,8}#?)(?![\w])(?! ?(?:seconds|secs|minutes|mins|hours"
-    r"|days|bits|bytes|ms|s\b|m\b|h\b))"
-)
-# A PIN that unlocks something: "PIN ist 9459", "Code PIN : 4888", "PIN do aparelho 124492".
-# Fourth-round authors labelled a phone's, a device's or a fuel card's PIN a password 11 times
-# of 11; a booking's or a gift card's PIN is a reference (two look-alikes): not after one.
-_DEVICE_PIN = re.compile(
-    r"(?<![\w])PIN(?:-?[Cc]ode|-Nummer)?(?:[ \t]+(?:is|ist|es|é|est|è|do|de|du|der|des|da|del|dell|of"
-    r"|for|für|para|pour|per|the|le|la|el|o|a|aparelho|telefone|téléphone|Wi-Fi|WLAN|SIM"
-    r"|telefono|teléfono|móvil|handy|carte|card|karte|tarjeta|cartão"
-    # Words for whose or which PIN it is: "code PIN personnel 7731", "new PIN 4821".
-    r"|personnel|personal|persönliche|persönlicher|personale|pessoal|new|nouveau|neuer|neue|nuevo"
-    r"|novo|nuovo|current|actuel|aktuelle|actual|atual|attuale|initial|temporary|provisoire)){0,3}"
-    r"[ \t]{0,4}[:=]?[ \t]{0,4}(?P<value>\d{4,8})(?![\w]|[.,/-]\d)"
-)
-# A PIN named by whose or what it is, one word in small letters, the code ending its clause.
-_WHOSE_PIN = re.compile(
-    r"(?<![\w])PIN[ \t]+(?!(?:code|diode|photodiode|header|connector|number|pad|entry|reset|change"
-    r"|count|length|block|mailer|attempts|mode|codes|numbers)\b)[a-zà-ÿ]{3,15}"
-    r"[ \t]+(?P<value>\d{4,8})(?=[ \t]*(?:[,.;)\n]|$))"
-)
-# A PIN of letters, digits and symbols ("Online-Banking ..., PIN l9a~Rh20"): a password.
-# A pin's name in code or a datasheet ("PIN_LED_2", "PIN: GPIO_17", "PIN A4/SDA") is none.
-_STRONG_PIN = re.compile(
-    r"(?<![\w])PIN(?![\w])[ \t]{0,4}[:=]?[ \t]{0,4}(?P<value>[^\s,;\"'/()]{6,32})(?=[\s,;)]|$)"
-)
-_PIN_NAME = re.compile(r"(?i)gpio|[ad]\d|n/a|_")
-_INSTRUCTIONS = ("enter", "type", "your", "use", "see", "ask", "choose", "set")
-_BOOKING = re.compile(
+BOOKING = re.compile(
     r"confirmation|booking|reservation|réservation|reserva|buchung|prenotazione|gift|cadeau|regalo"
     r"|geschenk|voucher|bon d'achat",
     re.IGNORECASE,
@@ -348,14 +310,14 @@ def _accepted(lower: str, word_end: int, category: str, m: re.Match[str], locks:
     between = m.group("between").split()
     year = (
         not between or (m.group("sep") is not None and len(between) <= 3)
-    ) and _YEAR_ENDS_HERE.match(lower, m.end()) is not None
+    ) and YEAR_ENDS_HERE.match(lower, m.end()) is not None
     if not code_value(m.group("value"), short, year):
         return False
     if m.group("value").strip("#*").isdigit() and _GROUP_GOES_ON.match(lower, m.end()):
         return False  # the first group of a longer number ("Chave de acesso: 3525 0312 ...")
     # What the number is, read near it: a line may hold an address, a code and an invoice.
     near = lower[_sentence_start(lower, word_end) : m.end()]
-    if NOT_LOCKS.search(near) or _BOOKING.search(near):
+    if NOT_LOCKS.search(near) or BOOKING.search(near):
         return False
     if category != "always" and "set to" in near:
         return False  # an alarm clock's time ("alarm set to 0630"); a PIN "set to 480613" is one
@@ -409,11 +371,10 @@ def _accepted(lower: str, word_end: int, category: str, m: re.Match[str], locks:
     return (told and ends is not None) or keyed
 
 
-# Where a told code's clause ends without a stop: "alarm is 1357 and you have 30 sec", "Alarm is
-# 2209 - set it AFTER the lights" (tenth round).
-# Only an instruction going on ("... and you have 30 sec", "- set it after the lights"), not a
-# range, a measure or a time going on ("2400 - 2600 mm", "1200 (about 47 inches)", "My alarm is
-# 0545 and I still oversleep": the review).
+# Where a told code's clause goes on past it without a stop (tenth round): into an instruction
+# ("alarm is 1357 and you have 30 sec", "Alarm is 2209 - set it AFTER the lights"), not into a
+# range, a measure or a time ("2400 - 2600 mm", "My alarm is 0545 and I still oversleep": the
+# review).
 _CLAUSE_GOES_ON = re.compile(
     r"[ \t]+[\u2013\u2014-][ \t]+(?=[^\W\d])(?!(?:mm|cm|m|in|inches|ft|kg)\b)"
     r"|[ \t]+(?:and|y|et|und|e)[ \t]+(?:you|then|press|enter|puis|tu|vous|dann|du|luego|pulsa"
@@ -429,7 +390,7 @@ _KEY_AFTER = re.compile(
 
 # Where a number that reads as a year may end to be a code: its sentence's or line's end, a key
 # ("Alarm code 2024, see you next year" is a year).
-_YEAR_ENDS_HERE = re.compile(r"[ \t]*(?:$|\n|\.(?!\d)|;|\)|\+|then|puis|dann|luego|depois|poi)")
+YEAR_ENDS_HERE = re.compile(r"[ \t]*(?:$|\n|\.(?!\d)|;|\)|\+|then|puis|dann|luego|depois|poi)")
 _OF = re.compile(r"(?:do|da|de|del|della|di|du|des|of|von|vom|der)\b")
 _PADLOCKS = (
     *("padlock", "cadenas", "candado", "cadeado", "lucchetto", "zahlenschloss", "combinaison"),
@@ -578,46 +539,11 @@ def _codes_on_its_line(text: str, lower: str, at: int) -> Iterator[Span]:
 
 
 def codes(text: str, lower: str) -> Iterator[Span]:
-    """Door, alarm, device and account codes; PINs; backup codes and recovery keys (codes given
-    in reply to a question are :mod:`.secrets_answers`')."""
+    """Door, alarm, device and account codes named by a word and a lock; backup codes and
+    recovery keys (PINs and codes named by one phrase are :mod:`.secrets_pins`', codes given in
+    reply to a question :mod:`.secrets_answers`')."""
     if len(lower) != len(text):
         return  # a character whose lower case is longer (U+0130): offsets would not line up
-    if "PIN" in text:
-        for m in _DEVICE_PIN.finditer(text):
-            digits = m.group("value")
-            year = digits[:2] in ("19", "20") and not _YEAR_ENDS_HERE.match(text, m.end())
-            if (
-                filler(digits)
-                or (len(digits) == 4 and year)
-                or _BOOKING.search(text, max(0, m.start() - 60), m.start())
-            ):
-                continue
-            if len(digits) == 6 and m.group().startswith(("PIN Code", "PIN code")):
-                continue  # India's postal code ("PIN Code: 560034")
-            yield Span("password", m.start("value"), m.end("value"), 0.8)
-        for m in _WHOSE_PIN.finditer(text):
-            # Whose PIN, in a word of small letters: "PIN camareros 2468, PIN encargado 9731".
-            digits = m.group("value")
-            if not filler(digits) and not (len(digits) == 4 and digits[:2] in ("19", "20")):
-                yield Span("password", m.start("value"), m.end("value"), 0.8)
-        for m in _STRONG_PIN.finditer(text):
-            value = m.group("value").rstrip(".)")
-            if _PIN_NAME.match(value) or value.lower().startswith(_INSTRUCTIONS):
-                continue  # a pin's name, or how to choose one: "PIN: Enter-4-digits"
-            shaped = any(c.isdigit() for c in value) and any(c.islower() for c in value)
-            if (
-                classes(value) >= 3
-                and shaped
-                and not PLACEHOLDER.fullmatch(value)
-                and not dummy(value)
-            ):
-                yield Span("password", m.start("value"), m.start("value") + len(value), 0.8)
-    if "cod" in lower or "türcode" in lower:  # "code", "código", "codice", "türcode"
-        for m in _PIN.finditer(lower):
-            digits = m.group("value")
-            year = digits[:2] in ("19", "20") and not _YEAR_ENDS_HERE.match(lower, m.end())
-            if not filler(digits) and not (len(digits) == 4 and year):
-                yield Span("password", m.start("value"), m.end("value"), 0.85)
     windows = _windows(text)
     anchors = [a for start, end in windows for a in _anchors(lower, start, end)]
     locks = [end for end, category in anchors if category in ("lock", "account")]

@@ -1,5 +1,6 @@
-"""Postal addresses (see :mod:`.pii`): the country patterns, streets without a street-type word,
-streets typed in a chat. What follows and precedes them is in :mod:`.pii_address_tails`,
+"""Postal addresses (see :mod:`.pii`): the country patterns, streets without a street-type word.
+Streets typed in small letters (with their postal code, or in a chat) are in
+:mod:`.pii_address_lower`, what follows and precedes an address in :mod:`.pii_address_tails`,
 addresses named by a label in :mod:`.pii_address_labels`, IP addresses in :mod:`.pii_ips`."""
 
 from __future__ import annotations
@@ -7,6 +8,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from llmops_guardrails.detectors.pii_address_lower import (
+    FIELD_STARTS,
+    chat_street,
+    in_small_letters,
+)
 from llmops_guardrails.detectors.pii_context import Span
 
 # --- postal addresses -------------------------------------------------------------------------
@@ -231,86 +237,6 @@ _LINE_END = re.compile(r"[ \t]*(?:\n|$)")
 # A postal code that reads as a year is not evidence enough without a street-type word:
 # "Windows 11, 2023 Edition".
 _CODE_NOT_YEAR = re.compile(r", (?:[A-Z]-)?(?:\d{5}|\d{4}-\d{3}|(?!19|20)\d{4}) ")
-_FIELD_STARTS = ("\n", "|", "\u2013", "\u2014", ":", ";", ",", "(", "-", "\t", '"', "'", "·", "•")
-# What comes before an address written in lower case in a sentence: "la dirección es ...", "ela
-# mora agora na ...", "neue adresse ...".
-_LOWER_CUE = re.compile(
-    r"\b(?:adresse|address|dirección|direccion|morada|endereço|endereco|indirizzo|mora|moro"
-    r"|vive|vivo|wohne|wohnt|lives?|deliver|entrega|livraison|lieferadresse|consegna)\b"
-)
-# A floor, a door or a flat between a house number and the postal code, as typed in lower case:
-# "7 1ºd 46002", "14 r/c 2800-262", "312 2 esq", "30, 3r 2a, 08003", "3 in 01099".
-_LOWER_UNIT = (
-    r"(?:,? (?:\d{1,2}\. ?og|\d{1,2}[ºª°]?(?: ?[a-z](?![\w]))?|\d{1,2}[rnt]? \d{1,2}a?|\d{1,2}(?:st|nd|rd|th) floor|r/c"
-    r"|bajo|piso \d{1,2}\w?|planta \d{1,2}|flat \d{1,4}\w?|apt\.? ?\w{1,5}|esq|dto|dta|dir|in"
-    # Staircases, blocks, sides, attics and Italian inner doors, as typed in a chat (tenth
-    # round: "c/ sagasta 12 esc izq 4ºb", "via san vitale 61 scala A int 4 40125 bologna").
-    r"|esc(?:\.|alera)?(?: (?:izq|dcha|\d{1,2}|[a-z])\b)?|izq(?:da)?\.?|dcha\.?"
-    r"|bl(?:oque)?\.? \d{1,3}|portal \d{1,3}|ático|atico|frente|scala [a-z]|int\.? \d{1,3}"
-    r"|interno \d{1,3})){0,4}"
-)
-# A postal code and a city word after a house number.
-_CODE_AFTER = re.compile(
-    r"[a-z]?(?: km \d{1,3})?" + _LOWER_UNIT + r",? (?:\d{5}|\d{4}-\d{3}|(?!19|20)\d{4}) [^\W\d]",
-    re.IGNORECASE,
-)
-# Italian provinces after a city typed in lower case ("20090 segrate mi"); not those that are
-# words too ("en", "no", "to", "me", "co", "or", "so", "is", "pa", "pe", "al", "an", "as", "at").
-_PROVINCES = (
-    "ag|ao|ap|aq|ar|av|ba|bg|bi|bl|bn|bo|br|bs|bt|bz|ca|cb|ce|ch|cl|cn|cr|cs|ct|cz|fc|fe|fg|fi|fm"
-    "|fr|ge|go|gr|im|kr|lc|le|li|lo|lt|lu|mb|mc|mi|mn|mo|ms|mt|na|nu|pc|pd|pg|pi|pn|po|pr|pt|pu|pv"
-    "|pz|ra|rc|re|rg|ri|rm|rn|ro|sa|si|sp|sr|ss|su|sv|ta|te|tn|tp|tr|ts|tv|ud|va|vb|vc|ve|vi|vr|vt|vv"
-)
-_LOWER_CODED = re.compile(
-    r"(?<![\w])(?:calle|c/|avda\.|av\.|avenida|plaza|paseo|camino|ronda|travesía|rua|rúa|praça"
-    r"|r\.(?= d[aeo]s? )"
-    r"|travessa|largo|estrada|alameda|carrer|passeig|avinguda|via|viale|piazza|piazzale|corso"
-    r"|vicolo|strada|rue|avenue|boulevard|chemin|quai|allée|impasse"
-    r"|straße|strasse|[\wäöüß-]{3,30}(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|ufer))"
-    r"(?:(?: |(?<=['\u2019]))[\w'\u2019.-]{1,30}){0,5} \d{1,4}[a-z]?(?: km \d{1,3})?"
-    + _LOWER_UNIT
-    + r",? "
-    r"(?:\d{5}|\d{4}-\d{3}|\d{4}) [^\W\d][\w'-]{1,30}(?: (?:am|im|an der|de|del|di)"
-    r" [^\W\d][\w'-]{1,30})?(?: \([a-z]{2}\)| (?:" + _PROVINCES + r")(?![\w]))?",
-    re.IGNORECASE,
-)
-_LOWER_TYPED = re.compile(
-    r"(?i:calle|c/|avda\.|av\.|avenida|plaza|paseo|camino|ronda|travesía|rua|rúa|praça|travessa"
-    r"|largo|estrada|alameda|carrer|passeig|avinguda|viale|piazza|piazzale|corso|vicolo|rue|avenue"
-    r"|boulevard|chemin|quai|allée|impasse|straße|strasse)(?![\w])"
-)
-# See ``addresses``: the street-type words of a street typed in a chat without a postal code.
-# "via" only after "in", "a", a comma or a slash (English says "via email 2"); no "corso" (a
-# course), "plaza" (a seat: "plaza de parking nº 22") or "route".
-_CHAT_STREET = re.compile(
-    r"(?<![\w])(?:(?:(?i:calle|avenida|avda\.?|c/|c\.so|rua|r\.(?= d[aeo]s? )|travessa|praça|carrer"
-    r"|passeig|viale|piazza)"
-    r"|(?:(?<= in )|(?<= a )|(?<=, )|(?<=/ ))[Vv]ia)(?: [^\W\d_][\w'\u2019.-]{1,29}){1,3}"
-    # "friedrichstr 128", not "substr 3" or "strstr 2".
-    r"|[a-zäöüß]{3,30}(?:straße|strasse|str\.)|[a-zäöüß]{5,30}(?<!sub)(?<!str)(?<!in)str)"
-    r" \d{1,4}[a-z]?$"
-)
-_CHAT_WORDS = (
-    "calle",
-    "c/",
-    "c.so",
-    "r. d",
-    "avenida",
-    "avda",
-    "rua",
-    "travessa",
-    "praça",
-    "carrer",
-    "passeig",
-    "viale",
-    "piazza",
-    "via",
-    "str",
-)
-# After the number: the end of the clause, or a word (not a unit, not another number).
-_CLAUSE_ENDS = re.compile(
-    r"[ \t]*(?:[,.;:!?)\r\n]|$)| (?:no|ma|mas|pero|y|e|et|und|and|but|aber|ou|o|oder|or)\b"
-)
 # A postal code in a tail: four or more digits, or a British postcode.
 _CODED = re.compile(r"\d{4}|[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}")
 # The address of a form's example ("ex.: Rua Exemplo, 123, ..., 00000-000", "Musterstraße 1"):
@@ -562,25 +488,11 @@ def addresses(text: str, start: int, end: int) -> Iterator[Span]:
     word_start = text.rfind(" ", max(0, start - 40), start - 1) + 1
     # Without the punctuation that opens a field: '"Kaiserstraße 118', "(Via Roma 10".
     word = text[max(word_start, start - 40) : start - 1].rstrip(",").lstrip("\"'(«„“[{:")
-    if word and not word[0].isupper() and _CODE_AFTER.match(text, end):
-        # Written all in lower case ("camino de los molinos 5, 50015 zaragoza", a signature):
-        # any street-type word, held by the postal code and city after the number.
-        # Only where a field starts: a line, or after a separator ("gmbh\ngewerbering 14, ...",
-        # "... | estrada nacional 222 km 14, ..."), not in a sentence ("we ring 14, 86899 times").
-        for m in _LOWER_CODED.finditer(text, max(0, start - 64), min(len(text), end + 64)):
-            if m.start() < start < m.end():
-                cue = _LOWER_CUE.search(text[max(0, m.start() - 30) : m.start()].lower())
-                # A street-type word of its own ("rue", "calle", "travessa") is a cue too, its
-                # postal code and city after it: only a German word's ending needs a field's
-                # start ("we ring 14, 86899 times").
-                typed = _LOWER_TYPED.match(text, m.start()) is not None
-                if cue or typed or text[: m.start()].rstrip(" ")[-1:] in ("", *_FIELD_STARTS):
-                    yield Span("street_address", m.start(), m.end(), 0.9)
-                return
     if word and not word[0].isupper():
-        chat = _chat_street(text, start, end)
-        if chat:
-            yield chat
+        lower, decided = in_small_letters(text, start, end)
+        if lower:
+            yield lower
+        if decided:
             return
     if not word or not (
         word[0].isupper()
@@ -629,32 +541,9 @@ def addresses(text: str, start: int, end: int) -> Iterator[Span]:
     elif _NEXT_CODE.match(text, end):
         named = list(_named_block(text, start, end))
     yield from named
-    chat = None if named else _chat_street(text, start, end)
+    chat = None if named else chat_street(text, start, end)
     if chat:
         yield chat
-
-
-def _chat_street(text: str, start: int, end: int) -> Span | None:
-    """A street typed in a chat with no postal code ("es calle toledo 62 no??", "sono in via
-    Garibaldi 23 ma", "friedrichstr 128, hinterhof"): a street-type word no other language uses
-    so, a name, the number at ``start:end``, and the clause ends there."""
-    # A floor, a staircase, a side after the number ("c/ san bernardo 34 3º izq, el timbre").
-    units = _CHAT_UNITS.match(text, end)
-    stop = units.end() if units else end
-    if not _CLAUSE_ENDS.match(text, stop):
-        return None
-    before = text[max(0, start - 48) : start].lower()
-    if not any(word in before for word in _CHAT_WORDS):
-        return None  # the pattern's search costs ~20 us; these tests a few hundred ns
-    m = _CHAT_STREET.search(text, max(0, start - 48), end)
-    if m is None or m.end() != end:
-        return None
-    if units is None and m.group()[:2].lower() == "c/":
-        return None  # "c/" is also "con": "Total c/ IVA 121", "Café c/ leche 2" (the review)
-    return Span("street_address", m.start(), stop, 0.75)
-
-
-_CHAT_UNITS = re.compile(_LOWER_UNIT.replace("{0,4}", "{1,4}"), re.IGNORECASE)
 
 
 # A postal code and a city on the next line or in the next field: "Am Lindenhof 12a\n31135
@@ -675,7 +564,7 @@ def _named_block(text: str, start: int, end: int) -> Iterator[Span]:
             # Two words at least: "Rechnung 4711\n80331 München", "Tisch 12\n80331 Stück" are
             # a word and a number over a line that reads like a postal code.
             words = len(m.group().rsplit(" ", 1)[0].split())
-            if before in ("", *_FIELD_STARTS) and first not in _NOT_STREET and words >= 2:
+            if before in ("", *FIELD_STARTS) and first not in _NOT_STREET and words >= 2:
                 yield Span("street_address", m.start(), m.end(), 0.85)
             return
 

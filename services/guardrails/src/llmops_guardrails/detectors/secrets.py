@@ -45,14 +45,16 @@ from llmops_guardrails.detectors.secrets_assigned import assigned
 from llmops_guardrails.detectors.secrets_codes import codes
 from llmops_guardrails.detectors.secrets_credentials import (
     aws_pairs,
-    code_credentials,
     combos,
-    command_lines,
     pairs,
-    snmp_communities,
-    sql_passwords,
     table_cells,
     url_passwords,
+)
+from llmops_guardrails.detectors.secrets_in_code import (
+    code_credentials,
+    command_lines,
+    snmp_communities,
+    sql_passwords,
 )
 from llmops_guardrails.detectors.secrets_keys import MARKS as KEY_MARKS
 from llmops_guardrails.detectors.secrets_keys import keys_and_card_codes

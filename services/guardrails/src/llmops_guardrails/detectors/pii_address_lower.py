@@ -58,7 +58,7 @@ _LOWER_TYPED = re.compile(
     r"|largo|estrada|alameda|carrer|passeig|avinguda|viale|piazza|piazzale|corso|vicolo|rue|avenue"
     r"|boulevard|chemin|quai|allée|impasse|straße|strasse)(?![\w])"
 )
-# See ``addresses``: the street-type words of a street typed in a chat without a postal code.
+# See :func:`chat_street`: the street-type words of a street typed in a chat, no postal code.
 # "via" only after "in", "a", a comma or a slash (English says "via email 2"); no "corso" (a
 # course), "plaza" (a seat: "plaza de parking nº 22") or "route".
 _CHAT_STREET = re.compile(
